@@ -1,0 +1,51 @@
+//! argon2id password hashes in PHC string form (`$argon2id$v=19$...`).
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::Error;
+
+/// Hashes a password with argon2id, the crate's default parameters (the
+/// OWASP recommendation: 19 MiB, 2 passes) and a fresh 16-byte salt.
+pub fn hash_password(password: &str) -> Result<String, Error> {
+    let mut salt = [0u8; 16];
+    SystemRandom::new().fill(&mut salt).map_err(|_| Error::Random)?;
+    Argon2::default()
+        .hash_password_with_salt(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| Error::Hash(e.to_string()))
+}
+
+/// Checks a password against a stored hash; the comparison inside argon2 is
+/// constant-time. A malformed hash never matches.
+pub fn verify_password(stored_hash: &str, password: &str) -> bool {
+    Argon2::default()
+        .verify_password(password.as_bytes(), stored_hash)
+        .is_ok()
+}
+
+/// Spends the time one verification takes, for logins naming an unknown
+/// user, so that timing does not tell which users exist.
+pub fn verify_against_nothing(password: &str) {
+    // A valid hash of a random password, made once.
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = DUMMY.get_or_init(|| hash_password("postamt-unknown-user").unwrap_or_default());
+    verify_password(hash, password);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_are_salted() {
+        let a = hash_password("correct horse").unwrap();
+        let b = hash_password("correct horse").unwrap();
+        assert!(a.starts_with("$argon2id$"));
+        assert_ne!(a, b, "every hash must have its own salt");
+        assert!(verify_password(&a, "correct horse"));
+        assert!(!verify_password(&a, "correct horse!"));
+        assert!(!verify_password("not a hash", "correct horse"));
+    }
+}

@@ -1,0 +1,199 @@
+//! The session side of a connection: buffered input that codecs parse in
+//! place, buffered output flushed before every wait for input (so pipelined
+//! replies go out together, RFC 2920), and a timeout on every read and write.
+
+use std::io;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio_rustls::TlsAcceptor;
+
+use crate::stream::Stream;
+
+/// How much one read may take from the socket.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Why no more input could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("the peer closed the connection")]
+    Closed,
+    #[error("the peer sent nothing for {0:?}")]
+    Timeout(Duration),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+pub struct Connection<S> {
+    stream: Stream<S>,
+    input: Vec<u8>,
+    /// Start of the unconsumed input within `input`.
+    start: usize,
+    output: Vec<u8>,
+    timeout: Duration,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+    pub fn new(stream: Stream<S>, timeout: Duration) -> Self {
+        Connection {
+            stream,
+            input: Vec::new(),
+            start: 0,
+            output: Vec::new(),
+            timeout,
+        }
+    }
+
+    /// Changes the idle timeout, e.g. once a user has logged in.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// Input received and not yet consumed.
+    pub fn buffered(&self) -> &[u8] {
+        &self.input[self.start..]
+    }
+
+    /// Marks `n` bytes of [`Self::buffered`] as used.
+    pub fn consume(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.input.len());
+        if self.start == self.input.len() {
+            self.input.clear();
+            self.start = 0;
+        }
+    }
+
+    /// Queues bytes to send; they go out at the next flush.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.output.extend_from_slice(bytes);
+    }
+
+    /// Gives direct access to the output buffer, for encoders that append.
+    pub fn output(&mut self) -> &mut Vec<u8> {
+        &mut self.output
+    }
+
+    /// Bytes queued and not yet flushed.
+    pub fn pending_output(&self) -> usize {
+        self.output.len()
+    }
+
+    /// Flushes queued output, then waits for more input. The caller bounds
+    /// how much input accumulates by consuming or discarding it; a single
+    /// read adds at most 64 KiB.
+    pub async fn fill(&mut self) -> Result<usize, ReadError> {
+        self.flush().await?;
+        if self.start > 0 {
+            self.input.drain(..self.start);
+            self.start = 0;
+        }
+        let old_len = self.input.len();
+        self.input.resize(old_len + READ_CHUNK, 0);
+        let read = tokio::time::timeout(self.timeout, self.stream.read(&mut self.input[old_len..])).await;
+        let n = match read {
+            Err(_) => Err(ReadError::Timeout(self.timeout)),
+            Ok(Err(e)) => Err(ReadError::Io(e)),
+            Ok(Ok(0)) => Err(ReadError::Closed),
+            Ok(Ok(n)) => Ok(n),
+        };
+        self.input.truncate(old_len + *n.as_ref().unwrap_or(&0));
+        n
+    }
+
+    /// Writes all queued output, within the timeout.
+    pub async fn flush(&mut self) -> io::Result<()> {
+        if self.output.is_empty() {
+            return Ok(());
+        }
+        let write = async {
+            self.stream.write_all(&self.output).await?;
+            self.stream.flush().await
+        };
+        match tokio::time::timeout(self.timeout, write).await {
+            Ok(result) => {
+                self.output.clear();
+                result
+            }
+            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "the peer stopped reading")),
+        }
+    }
+
+    /// Flushes and closes the write side.
+    pub async fn close(&mut self) {
+        if self.flush().await.is_ok() {
+            let _ = tokio::time::timeout(self.timeout, self.stream.shutdown()).await;
+        }
+    }
+
+    pub fn is_tls(&self) -> bool {
+        matches!(self.stream, Stream::Tls(_))
+    }
+
+    /// See [`Stream::tls_parameters`].
+    pub fn tls_parameters(&self) -> Option<(String, String)> {
+        self.stream.tls_parameters()
+    }
+
+    /// Upgrades to TLS after the STARTTLS/STLS reply has been queued. Input
+    /// must be empty: anything the client sent before the handshake was
+    /// sent in the clear and must not be read as if it came over TLS
+    /// (CVE-2011-0411); the caller refuses such a client before calling.
+    pub async fn start_tls(&mut self, acceptor: &TlsAcceptor) -> io::Result<()> {
+        debug_assert!(self.buffered().is_empty());
+        self.flush().await?;
+        self.input.clear();
+        self.start = 0;
+        let Stream::Plain(plain) = std::mem::replace(&mut self.stream, Stream::Gone) else {
+            return Err(io::Error::other("TLS is already active"));
+        };
+        let tls = tokio::time::timeout(self.timeout, acceptor.accept(plain))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
+        self.stream = Stream::Tls(Box::new(tls));
+        Ok(())
+    }
+
+    /// Accepts TLS on a connection that starts with it (RFC 8314 implicit TLS).
+    pub async fn accept_tls(stream: S, acceptor: &TlsAcceptor, timeout: Duration) -> io::Result<Self> {
+        let tls = tokio::time::timeout(timeout, acceptor.accept(stream))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
+        Ok(Connection::new(Stream::Tls(Box::new(tls)), timeout))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn buffers_input_and_flushes_output_before_reading() {
+        let (client, server) = tokio::io::duplex(1024);
+        let mut conn = Connection::new(Stream::Plain(server), Duration::from_secs(5));
+        let (mut client_read, mut client_write) = tokio::io::split(client);
+        client_write.write_all(b"HELLO\r\n").await.unwrap();
+        conn.send(b"+OK\r\n");
+        assert_eq!(conn.fill().await.unwrap(), 7);
+        assert_eq!(conn.buffered(), b"HELLO\r\n");
+        conn.consume(5);
+        assert_eq!(conn.buffered(), b"\r\n");
+        let mut reply = [0u8; 5];
+        client_read.read_exact(&mut reply).await.unwrap();
+        assert_eq!(&reply, b"+OK\r\n");
+    }
+
+    #[tokio::test]
+    async fn a_silent_peer_times_out() {
+        let (_client, server) = tokio::io::duplex(1024);
+        let mut conn = Connection::new(Stream::Plain(server), Duration::from_millis(50));
+        assert!(matches!(conn.fill().await, Err(ReadError::Timeout(_))));
+    }
+
+    #[tokio::test]
+    async fn a_closed_peer_is_reported() {
+        let (client, server) = tokio::io::duplex(1024);
+        drop(client);
+        let mut conn = Connection::new(Stream::Plain(server), Duration::from_secs(5));
+        assert!(matches!(conn.fill().await, Err(ReadError::Closed)));
+    }
+}

@@ -1,0 +1,170 @@
+//! The AUTHORIZATION state: USER/PASS (RFC 1939 §7), AUTH PLAIN (RFC 5034)
+//! and STLS (RFC 2595 §4).
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use wire::line::{LineTooLong, find_line, strip_eol};
+use wire::pop3::status_line;
+
+use crate::session::{Disconnect, Flow, Maildrop, Outcome, Session, State};
+
+const CLEARTEXT_REFUSED: &str = "Cleartext authentication is disabled; use STLS first";
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
+    pub(crate) fn auth_allowed(&self) -> bool {
+        self.conn.is_tls() || self.server.config.allow_cleartext_auth
+    }
+
+    pub(crate) fn user(&mut self, name: String) -> Flow {
+        if !self.auth_allowed() {
+            return self.error(Some("AUTH"), CLEARTEXT_REFUSED);
+        }
+        self.state = State::Authorization { user: Some(name) };
+        self.ok("Send PASS")
+    }
+
+    pub(crate) async fn pass(&mut self, password: String) -> Flow {
+        if !self.auth_allowed() {
+            return self.error(Some("AUTH"), CLEARTEXT_REFUSED);
+        }
+        let State::Authorization { user: Some(user) } = &mut self.state else {
+            return self.error(None, "Send USER first");
+        };
+        let user = std::mem::take(user);
+        self.state = State::Authorization { user: None };
+        self.login(&user, password).await
+    }
+
+    pub(crate) async fn authenticate(&mut self, mechanism: Option<String>, initial: Option<String>) -> Outcome {
+        if !self.auth_allowed() {
+            return Ok(self.error(Some("AUTH"), CLEARTEXT_REFUSED));
+        }
+        match mechanism.as_deref() {
+            None => {
+                // The mechanism list, as Dovecot and mainstream clients expect.
+                self.ok("Supported mechanisms follow");
+                self.conn.send(b"PLAIN\r\n.\r\n");
+                return Ok(Flow::Continue);
+            }
+            Some("PLAIN") => {}
+            Some(_) => return Ok(self.error(None, "Unsupported authentication mechanism")),
+        }
+        let response = match initial {
+            // RFC 5034 §4: "=" is an empty initial response.
+            Some(response) if response == "=" => String::new(),
+            Some(response) => response,
+            None => {
+                self.conn.send(b"+ \r\n");
+                self.read_sasl_line().await?
+            }
+        };
+        if response == "*" {
+            return Ok(self.error(None, "Authentication cancelled"));
+        }
+        let credentials = match auth::sasl::decode_plain(&response) {
+            Ok(credentials) => credentials,
+            Err(e) => return Ok(self.error(Some("AUTH"), &format!("Authentication failed: {e}"))),
+        };
+        if !credentials.authzid.is_empty() && credentials.authzid != credentials.authcid {
+            return Ok(self.error(Some("AUTH"), "Acting as another user is not permitted"));
+        }
+        Ok(self.login(&credentials.authcid, credentials.password).await)
+    }
+
+    /// Reads one SASL response line, within the command line limit.
+    async fn read_sasl_line(&mut self) -> Result<String, Disconnect> {
+        loop {
+            match find_line(self.conn.buffered(), self.server.config.max_line_length) {
+                Ok(Some(n)) => {
+                    let line = String::from_utf8_lossy(strip_eol(&self.conn.buffered()[..n])).into_owned();
+                    self.conn.consume(n);
+                    return Ok(line);
+                }
+                Ok(None) => self.read_more().await?,
+                Err(LineTooLong) => {
+                    status_line(self.conn.output(), false, None, "Line too long");
+                    self.conn.close().await;
+                    return Err(Disconnect);
+                }
+            }
+        }
+    }
+
+    /// Checks the password, locks the maildrop and enters TRANSACTION.
+    /// Unknown users and wrong passwords get the same answer after the
+    /// same work, so neither reveals which users exist.
+    async fn login(&mut self, address: &str, password: String) -> Flow {
+        let account = match self.server.store.find_account(address).await {
+            Ok(account) => account,
+            Err(e) => {
+                tracing::error!(error = %e, "account lookup failed");
+                return self.error(Some("SYS/TEMP"), "Temporary failure, try again later");
+            }
+        };
+        let hash = account.as_ref().map(|a| a.password_hash.clone());
+        let verified = tokio::task::spawn_blocking(move || match hash {
+            Some(hash) => auth::verify_password(&hash, &password),
+            None => {
+                auth::verify_against_nothing(&password);
+                false
+            }
+        })
+        .await
+        .unwrap_or(false);
+        let (true, Some(account)) = (verified, account) else {
+            tracing::info!(user = %address, "authentication failed");
+            return self.error(Some("AUTH"), "Authentication failed");
+        };
+        let Some(lock) = self.server.locks.try_lock(account.id) else {
+            return self.error(Some("IN-USE"), "Mailbox is locked by another POP3 session");
+        };
+        let loaded = async {
+            let mailbox = self.server.store.inbox(account.id).await?;
+            let messages = self.server.store.messages(mailbox.id).await?;
+            Ok::<_, store::Error>((mailbox, messages))
+        };
+        let (mailbox, messages) = match loaded.await {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                tracing::error!(error = %e, "loading the maildrop failed");
+                return self.error(Some("SYS/TEMP"), "Cannot open the mailbox, try again later");
+            }
+        };
+        tracing::info!(user = %account.address, messages = messages.len(), "logged in");
+        let count = messages.len();
+        self.state = State::Transaction(Maildrop {
+            mailbox,
+            deleted: vec![false; count],
+            messages,
+            _lock: lock,
+        });
+        self.conn.set_timeout(self.server.config.timeout);
+        self.ok(&format!("Logged in, {count} messages"))
+    }
+
+    pub(crate) async fn stls(&mut self) -> Outcome {
+        let Some(acceptor) = self.server.tls.clone() else {
+            return Ok(self.error(None, "STLS is not available"));
+        };
+        if self.conn.is_tls() {
+            return Ok(self.error(None, "TLS is already active"));
+        }
+        if !self.conn.buffered().is_empty() {
+            // Cleartext commands pipelined behind STLS must never run as if
+            // they had come over TLS (the STARTTLS injection class of bugs).
+            status_line(
+                self.conn.output(),
+                false,
+                None,
+                "Commands after STLS must wait for its reply",
+            );
+            return Ok(Flow::Close);
+        }
+        self.ok("Begin TLS negotiation");
+        if let Err(e) = self.conn.start_tls(&acceptor).await {
+            tracing::info!(error = %e, "TLS handshake failed");
+            return Err(Disconnect);
+        }
+        self.state = State::Authorization { user: None };
+        Ok(Flow::Continue)
+    }
+}

@@ -1,0 +1,58 @@
+//! RETR and TOP (RFC 1939 §7): the message streams from its blob through
+//! dot-stuffing, so a large message never sits whole in memory.
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use wire::pop3::{DotStuffer, TopFilter};
+
+use crate::session::{Disconnect, Flow, Outcome, Session, State};
+
+const CHUNK: usize = 64 * 1024;
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
+    /// RETR with `top_lines: None`, TOP with the number of body lines.
+    pub(crate) async fn retrieve(&mut self, n: u32, top_lines: Option<u32>) -> Outcome {
+        let State::Transaction(maildrop) = &self.state else {
+            return Ok(Flow::Continue);
+        };
+        let Some(message) = maildrop.get(n).cloned() else {
+            return Ok(self.error(None, "No such message"));
+        };
+        let mut file = match self.server.store.blobs().open(&message.blob_hash).await {
+            Ok(file) => file,
+            Err(e) => {
+                tracing::error!(error = %e, uid = message.uid, "message content unavailable");
+                return Ok(self.error(Some("SYS/TEMP"), "Message content is unavailable"));
+            }
+        };
+        self.ok(&format!("{} octets", message.size));
+        let mut stuffer = DotStuffer::default();
+        let mut top = top_lines.map(TopFilter::new);
+        let mut done = self.emit(&message.trace_headers, &mut stuffer, &mut top);
+        let mut chunk = vec![0u8; CHUNK];
+        while !done {
+            let n = match file.read(&mut chunk).await {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    // The status line is out; all that is left is to hang up
+                    // so the client cannot take a truncated message as whole.
+                    tracing::error!(error = %e, uid = message.uid, "reading message content failed");
+                    return Err(Disconnect);
+                }
+            };
+            done = self.emit(&chunk[..n], &mut stuffer, &mut top);
+            if self.conn.pending_output() >= CHUNK {
+                self.conn.flush().await.map_err(|_| Disconnect)?;
+            }
+        }
+        stuffer.finish(self.conn.output());
+        Ok(Flow::Continue)
+    }
+
+    /// Queues a piece of the message; true once TOP has all it wants.
+    fn emit(&mut self, bytes: &[u8], stuffer: &mut DotStuffer, top: &mut Option<TopFilter>) -> bool {
+        let take = top.as_mut().map_or(bytes.len(), |filter| filter.take(bytes));
+        stuffer.stuff(&bytes[..take], self.conn.output());
+        take < bytes.len()
+    }
+}

@@ -1,0 +1,174 @@
+//! One POP3 session: the AUTHORIZATION and TRANSACTION states of RFC 1939
+//! §3, the command loop and the limits common to every command.
+
+use std::sync::Arc;
+
+use net::{Connection, ReadError};
+use store::{MailboxInfo, MessageEntry};
+use tokio::io::{AsyncRead, AsyncWrite};
+use wire::pop3::{Command, CommandError, parse_command, status_line};
+
+use crate::locks::MaildropLock;
+use crate::server::Server;
+
+pub(crate) enum State {
+    /// Before login; `user` is the name given by USER, awaiting PASS.
+    Authorization {
+        user: Option<String>,
+    },
+    Transaction(Maildrop),
+}
+
+/// The maildrop as it was at login (RFC 1939 §4: numbers stay fixed for
+/// the session), with the deletion marks.
+pub(crate) struct Maildrop {
+    pub mailbox: MailboxInfo,
+    pub messages: Vec<MessageEntry>,
+    pub deleted: Vec<bool>,
+    pub _lock: MaildropLock,
+}
+
+impl Maildrop {
+    /// The message numbered `n` (1-based) unless it is marked deleted.
+    pub fn get(&self, n: u32) -> Option<&MessageEntry> {
+        let index = (n as usize).checked_sub(1)?;
+        match self.deleted.get(index) {
+            Some(false) => self.messages.get(index),
+            _ => None,
+        }
+    }
+
+    /// Numbers and entries of the messages not marked deleted.
+    pub fn live(&self) -> impl Iterator<Item = (usize, &MessageEntry)> {
+        self.messages
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.deleted[*i])
+            .map(|(i, m)| (i + 1, m))
+    }
+}
+
+pub(crate) enum Flow {
+    Continue,
+    Close,
+}
+
+/// The connection failed or timed out.
+pub(crate) struct Disconnect;
+
+pub(crate) type Outcome = Result<Flow, Disconnect>;
+
+pub(crate) struct Session<S> {
+    pub conn: Connection<S>,
+    pub server: Arc<Server>,
+    pub state: State,
+    errors: u32,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
+    pub fn new(conn: Connection<S>, server: Arc<Server>) -> Self {
+        Session {
+            conn,
+            server,
+            state: State::Authorization { user: None },
+            errors: 0,
+        }
+    }
+
+    pub async fn run(mut self) {
+        self.ok("postamt POP3 server ready");
+        loop {
+            let outcome = match parse_command(self.conn.buffered(), self.server.config.max_line_length) {
+                Ok((command, used)) => {
+                    self.conn.consume(used);
+                    self.handle(command).await
+                }
+                Err(CommandError::Incomplete) => self.read_more().await.map(|()| Flow::Continue),
+                Err(CommandError::LineTooLong) => self.discard_long_line().await,
+                Err(CommandError::Invalid { consumed, reason }) => {
+                    self.conn.consume(consumed);
+                    Ok(self.error(None, reason))
+                }
+            };
+            match outcome {
+                Ok(Flow::Continue) => {}
+                Ok(Flow::Close) => {
+                    self.conn.close().await;
+                    return;
+                }
+                Err(Disconnect) => return,
+            }
+        }
+    }
+
+    async fn handle(&mut self, command: Command) -> Outcome {
+        let authorized = matches!(self.state, State::Transaction(_));
+        match command {
+            Command::Capa => Ok(self.capa()),
+            Command::Noop if authorized => Ok(self.ok("")),
+            Command::Quit => self.quit().await,
+            Command::User(name) if !authorized => Ok(self.user(name)),
+            Command::Pass(password) if !authorized => Ok(self.pass(password).await),
+            Command::Auth {
+                mechanism,
+                initial_response,
+            } if !authorized => self.authenticate(mechanism, initial_response).await,
+            Command::Stls if !authorized => self.stls().await,
+            Command::Stat if authorized => Ok(self.stat()),
+            Command::List(n) if authorized => Ok(self.list(n)),
+            Command::Uidl(n) if authorized => Ok(self.uidl(n)),
+            Command::Retr(n) if authorized => self.retrieve(n, None).await,
+            Command::Top(n, lines) if authorized => self.retrieve(n, Some(lines)).await,
+            Command::Dele(n) if authorized => Ok(self.dele(n)),
+            Command::Rset if authorized => Ok(self.rset()),
+            _ => Ok(self.error(None, "Command not valid in this state")),
+        }
+    }
+
+    /// Queues `+OK text`.
+    pub fn ok(&mut self, text: &str) -> Flow {
+        status_line(self.conn.output(), true, None, text);
+        Flow::Continue
+    }
+
+    /// Queues `-ERR [code] text` and counts the error; too many end the
+    /// session, so a client cannot probe forever.
+    pub fn error(&mut self, code: Option<&str>, text: &str) -> Flow {
+        status_line(self.conn.output(), false, code, text);
+        self.errors += 1;
+        if self.errors >= self.server.config.max_errors {
+            tracing::info!(errors = self.errors, "too many errors, disconnecting");
+            status_line(self.conn.output(), false, None, "Too many errors, closing connection");
+            return Flow::Close;
+        }
+        Flow::Continue
+    }
+
+    pub async fn read_more(&mut self) -> Result<(), Disconnect> {
+        match self.conn.fill().await {
+            Ok(_) => Ok(()),
+            Err(ReadError::Timeout(after)) => {
+                tracing::info!(?after, "client timed out");
+                status_line(self.conn.output(), false, None, "Autologout; idle for too long");
+                self.conn.close().await;
+                Err(Disconnect)
+            }
+            Err(ReadError::Closed) => Err(Disconnect),
+            Err(ReadError::Io(e)) => {
+                tracing::debug!(error = %e, "connection failed");
+                Err(Disconnect)
+            }
+        }
+    }
+
+    async fn discard_long_line(&mut self) -> Outcome {
+        loop {
+            let (used, complete) = wire::line::discard_line(self.conn.buffered());
+            self.conn.consume(used);
+            if complete {
+                return Ok(self.error(None, "Line too long"));
+            }
+            self.read_more().await?;
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The command line: `postamt serve` and the administration commands.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "postamt",
+    version,
+    about = "A complete mail server in one binary: SMTP, a durable queue, mailboxes and POP3.",
+    long_about = "A complete mail server in one binary: SMTP, a durable queue, mailboxes and POP3.\n\n\
+        Start the server with `postamt serve`; manage domains, users and aliases with the other \
+        commands, which work while the server runs. Every command reads the same config file \
+        (--config) and data directory (--data-dir)."
+)]
+pub struct Cli {
+    /// The config file (TOML). Without one, every setting has its default.
+    #[arg(long, global = true, env = "POSTAMT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Where mail and state are kept; overrides `data_dir` in the config.
+    #[arg(long, global = true, env = "POSTAMT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the mail server (SMTP, POP3) until stopped with Ctrl-C or SIGTERM.
+    Serve,
+    /// Manage the domains whose mail is delivered here.
+    #[command(subcommand)]
+    Domain(DomainCommand),
+    /// Manage user accounts (mailboxes with a password).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage aliases: addresses that forward to other addresses.
+    #[command(subcommand)]
+    Alias(AliasCommand),
+}
+
+#[derive(Subcommand)]
+pub enum DomainCommand {
+    /// Host a domain: accept and deliver its mail here.
+    Add {
+        /// The domain, e.g. example.org
+        domain: String,
+    },
+    /// List hosted domains with their numbers of users and aliases.
+    List,
+    /// Stop hosting a domain (it must have no users or aliases left).
+    Remove { domain: String },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user with INBOX, Sent, Drafts, Trash, Junk and Archive.
+    Add {
+        /// The user's address, which is also their login, e.g. alice@example.org
+        address: String,
+        /// Read the password from the first line of standard input instead
+        /// of asking for it.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users, of all domains or of one.
+    List { domain: Option<String> },
+    /// Delete a user with all their mail.
+    Remove { address: String },
+    /// Change a user's password.
+    Passwd {
+        address: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AliasCommand {
+    /// Forward an address to one or more addresses. The source may be
+    /// `@domain` to catch all otherwise unknown addresses of a domain.
+    Add {
+        /// The alias, e.g. postmaster@example.org, or @example.org for a catch-all
+        source: String,
+        /// Where its mail goes: local users, other aliases or outside addresses
+        #[arg(required = true)]
+        targets: Vec<String>,
+    },
+    /// List aliases, of all domains or of one.
+    List { domain: Option<String> },
+    /// Remove an alias, or only one of its targets.
+    Remove { source: String, target: Option<String> },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref(), cli.data_dir)?;
+    match cli.command {
+        Command::Serve => crate::serve::serve(config).await,
+        Command::Domain(command) => crate::admin::domain(&config, command).await,
+        Command::User(command) => crate::admin::user(&config, command).await,
+        Command::Alias(command) => crate::admin::alias(&config, command).await,
+    }
+}

@@ -1,0 +1,239 @@
+//! The configuration: one TOML file in which every key has a default, so
+//! `postamt serve` runs without one. Loaded once, then immutable.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Our name in greetings and trace headers; the machine's name by default.
+    pub hostname: String,
+    /// Database, message files and the self-signed certificate live here.
+    pub data_dir: PathBuf,
+    pub listen: Listen,
+    pub tls: Tls,
+    pub auth: Auth,
+    pub smtp: Smtp,
+    pub pop3: Pop3,
+    pub limits: Limits,
+}
+
+/// Addresses per service; an empty list turns the service off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Listen {
+    pub smtp: Vec<SocketAddr>,
+    pub submission: Vec<SocketAddr>,
+    pub submissions: Vec<SocketAddr>,
+    pub pop3: Vec<SocketAddr>,
+    pub pop3s: Vec<SocketAddr>,
+    pub imap: Vec<SocketAddr>,
+    pub imaps: Vec<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Tls {
+    /// PEM certificate chain; without cert and key a self-signed pair is made.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Auth {
+    /// Accept passwords on connections without TLS. Only for testing.
+    pub allow_cleartext: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Smtp {
+    pub max_message_size: usize,
+    pub max_recipients: usize,
+    pub max_line_length: usize,
+    pub max_errors: u32,
+    /// Seconds a client may stay silent (RFC 5321 §4.5.3.2.7: 5 minutes).
+    pub timeout: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Pop3 {
+    /// Seconds a client may stay silent before logging in.
+    pub login_timeout: u64,
+    /// Seconds a logged-in client may stay silent (RFC 1939 §3: at least 600).
+    pub timeout: u64,
+    pub max_errors: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Connections served at once, all services together.
+    pub max_connections: usize,
+}
+
+fn on_all_interfaces(port: u16) -> Vec<SocketAddr> {
+    vec![SocketAddr::from(([0, 0, 0, 0], port))]
+}
+
+impl Default for Listen {
+    fn default() -> Self {
+        Listen {
+            smtp: on_all_interfaces(25),
+            submission: on_all_interfaces(587),
+            submissions: on_all_interfaces(465),
+            pop3: on_all_interfaces(110),
+            pop3s: on_all_interfaces(995),
+            imap: on_all_interfaces(143),
+            imaps: on_all_interfaces(993),
+        }
+    }
+}
+
+impl Default for Smtp {
+    fn default() -> Self {
+        let defaults = smtpd::SmtpConfig::default();
+        Smtp {
+            max_message_size: defaults.max_message_size,
+            max_recipients: defaults.max_recipients,
+            max_line_length: defaults.max_line_length,
+            max_errors: defaults.max_errors,
+            timeout: defaults.timeout.as_secs(),
+        }
+    }
+}
+
+impl Default for Pop3 {
+    fn default() -> Self {
+        let defaults = pop3d::Pop3Config::default();
+        Pop3 {
+            login_timeout: defaults.login_timeout.as_secs(),
+            timeout: defaults.timeout.as_secs(),
+            max_errors: defaults.max_errors,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_connections: 1000 }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            hostname: machine_hostname(),
+            data_dir: default_data_dir(),
+            listen: Listen::default(),
+            tls: Tls::default(),
+            auth: Auth::default(),
+            smtp: Smtp::default(),
+            pop3: Pop3::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the config file (if any) and applies the `--data-dir` override.
+    /// Relative paths in the file are taken relative to the file.
+    pub fn load(file: Option<&Path>, data_dir: Option<PathBuf>) -> anyhow::Result<Config> {
+        let mut config = match file {
+            None => Config::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the config file {}", path.display()))?;
+                let mut config: Config =
+                    toml::from_str(&text).with_context(|| format!("error in the config file {}", path.display()))?;
+                let base = path.parent().unwrap_or(Path::new("."));
+                config.data_dir = base.join(&config.data_dir);
+                config.tls.cert = config.tls.cert.map(|p| base.join(p));
+                config.tls.key = config.tls.key.map(|p| base.join(p));
+                config
+            }
+        };
+        if let Some(dir) = data_dir {
+            config.data_dir = dir;
+        }
+        Ok(config)
+    }
+
+    pub fn smtp(&self) -> smtpd::SmtpConfig {
+        smtpd::SmtpConfig {
+            hostname: self.hostname.clone(),
+            max_message_size: self.smtp.max_message_size,
+            max_recipients: self.smtp.max_recipients,
+            max_line_length: self.smtp.max_line_length,
+            max_errors: self.smtp.max_errors,
+            timeout: Duration::from_secs(self.smtp.timeout),
+        }
+    }
+
+    pub fn pop3(&self) -> pop3d::Pop3Config {
+        pop3d::Pop3Config {
+            allow_cleartext_auth: self.auth.allow_cleartext,
+            login_timeout: Duration::from_secs(self.pop3.login_timeout),
+            timeout: Duration::from_secs(self.pop3.timeout),
+            max_errors: self.pop3.max_errors,
+            ..pop3d::Pop3Config::default()
+        }
+    }
+}
+
+/// `/var/lib/postamt` for root, as a system service; otherwise a directory
+/// in the user's home, so a first try needs no privileges.
+fn default_data_dir() -> PathBuf {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        return PathBuf::from("/var/lib/postamt");
+    }
+    match (std::env::var_os("XDG_DATA_HOME"), std::env::var_os("HOME")) {
+        (Some(data), _) => PathBuf::from(data).join("postamt"),
+        (None, Some(home)) => PathBuf::from(home).join(".local/share/postamt"),
+        (None, None) => PathBuf::from("postamt-data"),
+    }
+}
+
+fn machine_hostname() -> String {
+    let mut buffer = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at most
+    // that many bytes.
+    let result = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
+    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+    match std::str::from_utf8(&buffer[..end]) {
+        Ok(name) if result == 0 && !name.is_empty() => name.to_string(),
+        _ => "localhost".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_a_default() {
+        let config: Config = toml::from_str("").unwrap();
+        assert_eq!(config.listen.smtp, on_all_interfaces(25));
+        assert_eq!(config.listen.pop3s, on_all_interfaces(995));
+        assert!(!config.auth.allow_cleartext);
+        assert!(!config.hostname.is_empty());
+    }
+
+    #[test]
+    fn reads_listeners_and_rejects_unknown_keys() {
+        let config: Config = toml::from_str("[listen]\nsmtp = [\"127.0.0.1:2525\"]\npop3 = []\n").unwrap();
+        assert_eq!(config.listen.smtp, vec!["127.0.0.1:2525".parse().unwrap()]);
+        assert!(config.listen.pop3.is_empty());
+        assert_eq!(config.listen.imap, on_all_interfaces(143));
+        let err = toml::from_str::<Config>("[listen]\nsmpt = []\n").unwrap_err();
+        assert!(err.to_string().contains("smpt"), "{err}");
+    }
+}

@@ -1,0 +1,118 @@
+//! `postamt serve`: open the store, bind every listener (failing early and
+//! clearly), then run the servers and the queue until told to stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use net::ConnectionLimit;
+use queue::Queue;
+use store::Store;
+use tokio::net::TcpListener;
+
+use crate::backend::Backend;
+use crate::config::Config;
+
+/// How old an unreferenced blob must be before it is removed, and how often
+/// to look for them.
+const GARBAGE_MIN_AGE: Duration = Duration::from_secs(3600);
+const GARBAGE_INTERVAL: Duration = Duration::from_secs(3600);
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    init_logging();
+    let store = Store::open(&config.data_dir)
+        .await
+        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+    let tls = net::load_or_create_tls(
+        config.tls.cert.as_deref(),
+        config.tls.key.as_deref(),
+        &config.data_dir,
+        &config.hostname,
+    )?;
+
+    // Bind everything before serving anything, so a taken port stops the
+    // start-up with a clear message instead of a half-running server.
+    let smtp = bind("smtp", &config.listen.smtp).await?;
+    let pop3 = bind("pop3", &config.listen.pop3).await?;
+    let pop3s = bind("pop3s", &config.listen.pop3s).await?;
+    for (service, addresses) in [
+        ("submission", &config.listen.submission),
+        ("submissions", &config.listen.submissions),
+        ("imap", &config.listen.imap),
+        ("imaps", &config.listen.imaps),
+    ] {
+        if !addresses.is_empty() {
+            tracing::warn!("{service} is not available in this version yet; not listening on {addresses:?}");
+        }
+    }
+
+    let limit = ConnectionLimit::new(config.limits.max_connections);
+    let queue = Queue::new(store.clone());
+    let backend = Arc::new(Backend {
+        store: store.clone(),
+        queue: queue.clone(),
+        hostname: config.hostname.clone(),
+    });
+    let smtp_server = smtpd::Server::new(config.smtp(), backend, Some(tls.clone()));
+    let pop3_server = pop3d::Server::new(config.pop3(), store.clone(), Some(tls));
+
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(queue.run());
+    tasks.spawn(collect_garbage(store));
+    for listener in smtp {
+        tasks.spawn(smtp_server.clone().serve(listener, limit.clone()));
+    }
+    for listener in pop3 {
+        tasks.spawn(pop3_server.clone().serve(listener, limit.clone(), false));
+    }
+    for listener in pop3s {
+        tasks.spawn(pop3_server.clone().serve(listener, limit.clone(), true));
+    }
+    tracing::info!(hostname = %config.hostname, data_dir = %config.data_dir.display(), "postamt is running");
+
+    shutdown_signal().await?;
+    tracing::info!("shutting down");
+    tasks.shutdown().await;
+    Ok(())
+}
+
+async fn bind(service: &str, addresses: &[SocketAddr]) -> anyhow::Result<Vec<TcpListener>> {
+    let listeners = net::bind(service, addresses).await?;
+    for listener in &listeners {
+        // Tests and scripts read this line to learn ports chosen by the system.
+        tracing::info!("{service} listening on {}", listener.local_addr()?);
+    }
+    Ok(listeners)
+}
+
+async fn collect_garbage(store: Store) {
+    loop {
+        match store.collect_garbage(GARBAGE_MIN_AGE).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "removed unreferenced message files"),
+            Err(e) => tracing::error!(error = %e, "garbage collection failed"),
+        }
+        tokio::time::sleep(GARBAGE_INTERVAL).await;
+    }
+}
+
+async fn shutdown_signal() -> anyhow::Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result?,
+        _ = terminate.recv() => {}
+    }
+    Ok(())
+}
+
+fn init_logging() {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}

@@ -1,0 +1,97 @@
+//! The queue owns every message from acceptance to its end: it stores the
+//! message durably (blob first, then the queue rows), then delivers it.
+//! Local recipients go into their INBOX; every outcome, success, retry or
+//! permanent failure, is recorded per recipient, so nothing accepted can
+//! vanish without a trace.
+
+mod delivery;
+mod retry;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ring::rand::{SecureRandom, SystemRandom};
+use store::{QueueEntry, Store};
+use tokio::sync::Notify;
+
+pub use retry::retry_delay;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error("the system random generator failed")]
+    Random,
+}
+
+/// A message to queue, as the SMTP server hands it over.
+#[derive(Debug)]
+pub struct Submission {
+    pub id: String,
+    /// Without brackets; empty for the null reverse-path.
+    pub reverse_path: String,
+    pub recipients: Vec<String>,
+    pub content: Vec<u8>,
+    pub received_at: i64,
+}
+
+pub struct Queue {
+    store: Store,
+    wake: Notify,
+}
+
+impl Queue {
+    pub fn new(store: Store) -> Arc<Queue> {
+        Arc::new(Queue {
+            store,
+            wake: Notify::new(),
+        })
+    }
+
+    /// A new queue id: 16 hex digits of randomness, unique enough across
+    /// nodes without coordination.
+    pub fn new_id() -> Result<String, Error> {
+        let mut bytes = [0u8; 8];
+        SystemRandom::new().fill(&mut bytes).map_err(|_| Error::Random)?;
+        Ok(bytes.iter().map(|b| format!("{b:02X}")).collect())
+    }
+
+    /// Stores a message durably and wakes the delivery worker. When this
+    /// returns `Ok`, the message survives a crash or power loss.
+    pub async fn submit(&self, submission: Submission) -> Result<(), Error> {
+        let blob = self.store.blobs().put(submission.content).await?;
+        let entry = QueueEntry {
+            id: submission.id,
+            reverse_path: submission.reverse_path,
+            recipients: submission.recipients,
+            blob,
+            received_at: submission.received_at,
+        };
+        self.store.enqueue(&entry).await?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Delivers due recipients until the task is dropped. It sleeps until
+    /// the next retry is due or a new message arrives.
+    pub async fn run(self: Arc<Self>) {
+        /// Even with nothing due, look again this often (another process
+        /// may have queued work).
+        const MAX_SLEEP: Duration = Duration::from_secs(60);
+        loop {
+            if let Err(e) = self.deliver_due().await {
+                tracing::error!(error = %e, "queue run failed, retrying shortly");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
+            }
+            let sleep = match self.store.next_attempt_at().await {
+                Ok(Some(at)) => Duration::from_secs((at - store::now()).clamp(0, MAX_SLEEP.as_secs() as i64) as u64),
+                _ => MAX_SLEEP,
+            };
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(sleep) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! The Received trace header (RFC 5321 §4.4, RFC 5322 §3.6.7), with the
+//! protocol names of RFC 3848.
+
+use std::net::SocketAddr;
+
+pub(crate) struct Trace<'a> {
+    pub helo: &'a str,
+    pub peer: SocketAddr,
+    pub hostname: &'a str,
+    pub extended: bool,
+    pub tls: Option<(String, String)>,
+    pub id: &'a str,
+    /// Named only when there is exactly one, so one copy of a message does
+    /// not reveal its other recipients.
+    pub single_recipient: Option<&'a str>,
+    pub date: i64,
+}
+
+impl Trace<'_> {
+    pub(crate) fn header(&self) -> String {
+        let protocol = match (self.extended, self.tls.is_some()) {
+            (false, _) => "SMTP",
+            (true, false) => "ESMTP",
+            (true, true) => "ESMTPS",
+        };
+        let helo: String = self
+            .helo
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() && c != '(' && c != ')' {
+                    c
+                } else {
+                    '?'
+                }
+            })
+            .collect();
+        let ip = match self.peer.ip() {
+            std::net::IpAddr::V4(ip) => ip.to_string(),
+            std::net::IpAddr::V6(ip) => format!("IPv6:{ip}"),
+        };
+        let mut header = format!(
+            "Received: from {helo} ([{ip}])\r\n\tby {} (postamt) with {protocol}",
+            self.hostname
+        );
+        if let Some((version, cipher)) = &self.tls {
+            header.push_str(&format!("\r\n\t(version={version} cipher={cipher})"));
+        }
+        header.push_str(&format!("\r\n\tid {}", self.id));
+        if let Some(recipient) = self.single_recipient {
+            header.push_str(&format!("\r\n\tfor <{recipient}>"));
+        }
+        header.push_str(&format!("; {}\r\n", wire::date::rfc5322(self.date)));
+        header
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_a_received_header() {
+        let trace = Trace {
+            helo: "client.test",
+            peer: "192.0.2.7:4000".parse().unwrap(),
+            hostname: "mx.example.test",
+            extended: true,
+            tls: None,
+            id: "abc123",
+            single_recipient: Some("bob@example.test"),
+            date: 0,
+        };
+        assert_eq!(
+            trace.header(),
+            "Received: from client.test ([192.0.2.7])\r\n\tby mx.example.test (postamt) with ESMTP\r\n\tid abc123\r\n\tfor <bob@example.test>; Thu, 1 Jan 1970 00:00:00 +0000\r\n"
+        );
+    }
+}

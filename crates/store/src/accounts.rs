@@ -1,0 +1,134 @@
+//! Accounts: a login (`local@domain`), its password hash and its mailboxes.
+
+use crate::address::split_address;
+use crate::{AccountId, Error, Result, Store};
+
+/// The mailboxes every new account gets, with their RFC 6154 roles.
+const DEFAULT_MAILBOXES: &[(&str, Option<&str>)] = &[
+    ("INBOX", None),
+    ("Sent", Some("\\Sent")),
+    ("Drafts", Some("\\Drafts")),
+    ("Trash", Some("\\Trash")),
+    ("Junk", Some("\\Junk")),
+    ("Archive", Some("\\Archive")),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: AccountId,
+    pub address: String,
+    pub password_hash: String,
+}
+
+impl Store {
+    /// Creates an account with its default mailboxes. The password must
+    /// already be hashed (see the `auth` crate).
+    pub async fn add_account(&self, address: &str, password_hash: &str) -> Result<AccountId> {
+        let (local, domain) = split_account_address(address)?;
+        let mut tx = self.write().await?;
+        let domain_id = Self::domain_id(&mut *tx, &domain)
+            .await?
+            .ok_or_else(|| Error::NoSuchDomain(domain.clone()))?;
+        let now = crate::now();
+        let id: Option<AccountId> = sqlx::query_scalar(
+            "INSERT INTO accounts (domain_id, local_part, password_hash, created_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(domain_id)
+        .bind(&local)
+        .bind(password_hash)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let id = id.ok_or_else(|| Error::AccountExists(format!("{local}@{domain}")))?;
+        for (name, special_use) in DEFAULT_MAILBOXES {
+            sqlx::query("INSERT INTO mailboxes (account_id, name, special_use, uidvalidity) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(name)
+                .bind(special_use)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Looks an account up by its login address (case-insensitive).
+    pub async fn find_account(&self, address: &str) -> Result<Option<Account>> {
+        let Some((local, domain)) = split_address(address) else {
+            return Ok(None);
+        };
+        let row: Option<(AccountId, String)> = sqlx::query_as(
+            "SELECT a.id, a.password_hash FROM accounts a JOIN domains d ON d.id = a.domain_id
+             WHERE d.name = $1 AND a.local_part = $2",
+        )
+        .bind(&domain)
+        .bind(&local)
+        .fetch_optional(&self.readers)
+        .await?;
+        Ok(row.map(|(id, password_hash)| Account {
+            id,
+            address: format!("{local}@{domain}"),
+            password_hash,
+        }))
+    }
+
+    /// All accounts, or those of one domain, sorted by address.
+    pub async fn list_accounts(&self, domain: Option<&str>) -> Result<Vec<String>> {
+        let domain = domain.map(crate::normalize_domain);
+        Ok(sqlx::query_scalar(
+            "SELECT a.local_part || '@' || d.name FROM accounts a JOIN domains d ON d.id = a.domain_id
+             WHERE $1 IS NULL OR d.name = $1 ORDER BY d.name, a.local_part",
+        )
+        .bind(domain)
+        .fetch_all(&self.readers)
+        .await?)
+    }
+
+    pub async fn set_password(&self, address: &str, password_hash: &str) -> Result<()> {
+        let account = self.require_account(address).await?;
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(account.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes an account with its mailboxes and messages. Their blobs go
+    /// with the next garbage collection.
+    pub async fn remove_account(&self, address: &str) -> Result<()> {
+        let account = self.require_account(address).await?;
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM accounts WHERE id = $1")
+            .bind(account.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn require_account(&self, address: &str) -> Result<Account> {
+        self.find_account(address)
+            .await?
+            .ok_or_else(|| Error::NoSuchAccount(address.to_string()))
+    }
+}
+
+/// An account address must be a plain `local@domain` with a dot-atom local
+/// part: no quotes, no '+', which is reserved for `user+tag` delivery.
+fn split_account_address(address: &str) -> Result<(String, String)> {
+    let invalid = || Error::InvalidAddress(address.to_string());
+    let (local, domain) = split_address(address).ok_or_else(invalid)?;
+    let local_ok = !local.is_empty()
+        && local.split('.').all(|atom| {
+            !atom.is_empty()
+                && atom
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || "!#$%&'*-/=?^_`{|}~".contains(c))
+        });
+    if local_ok { Ok((local, domain)) } else { Err(invalid()) }
+}

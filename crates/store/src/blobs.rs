@@ -1,0 +1,210 @@
+//! Immutable message content, one file per distinct content, named by its
+//! SHA-256 (`blobs/ab/abcdef...`). A blob is made durable by writing a
+//! temporary file, fsyncing it, renaming it into place and fsyncing the
+//! directory; only then may a transaction reference it.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use crate::{Error, Result};
+
+/// A stored blob: its content hash (hex SHA-256) and size in bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobRef {
+    pub hash: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    dir: PathBuf,
+    /// Makes temporary file names unique within this process; the process
+    /// id makes them unique across processes.
+    counter: AtomicU64,
+}
+
+impl BlobStore {
+    pub fn at(dir: PathBuf) -> Result<BlobStore> {
+        let tmp = dir.join("tmp");
+        fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        // Leftovers of writes interrupted by a crash are never referenced.
+        if let Ok(entries) = fs::read_dir(&tmp) {
+            for entry in entries.flatten() {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        Ok(BlobStore {
+            inner: Arc::new(Inner {
+                dir,
+                counter: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// Stores `data` durably and returns its reference. Content that is
+    /// already stored is not written again; its modification time is
+    /// refreshed so garbage collection treats it as new.
+    pub async fn put(&self, data: Vec<u8>) -> Result<BlobRef> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.put_blocking(&data))
+            .await
+            .map_err(|e| Error::io(&self.inner.dir, io::Error::other(e)))?
+    }
+
+    fn put_blocking(&self, data: &[u8]) -> Result<BlobRef> {
+        let hash = hex(ring::digest::digest(&ring::digest::SHA256, data).as_ref());
+        let path = self.path(&hash)?;
+        let blob = BlobRef {
+            hash,
+            size: data.len() as u64,
+        };
+        if let Ok(file) = File::options().append(true).open(&path) {
+            file.set_modified(SystemTime::now()).map_err(|e| Error::io(&path, e))?;
+            return Ok(blob);
+        }
+        let fan_out = path.parent().unwrap_or(&self.inner.dir);
+        if !fan_out.exists() {
+            fs::create_dir_all(fan_out).map_err(|e| Error::io(fan_out, e))?;
+            sync_dir(&self.inner.dir)?;
+        }
+        let tmp = self.inner.dir.join("tmp").join(format!(
+            "{}.{}",
+            std::process::id(),
+            self.inner.counter.fetch_add(1, Ordering::Relaxed)
+        ));
+        let written = (|| {
+            let mut file = File::create(&tmp)?;
+            file.write_all(data)?;
+            file.sync_all()
+        })();
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io(&tmp, e));
+        }
+        fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+        sync_dir(fan_out)?;
+        Ok(blob)
+    }
+
+    /// Opens a blob for reading.
+    pub async fn open(&self, hash: &str) -> Result<tokio::fs::File> {
+        let path = self.path(hash)?;
+        tokio::fs::File::open(&path).await.map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => Error::MissingBlob(hash.to_string()),
+            _ => Error::io(&path, e),
+        })
+    }
+
+    /// True if the blob file exists.
+    pub fn exists(&self, hash: &str) -> bool {
+        self.path(hash).is_ok_and(|p| p.exists())
+    }
+
+    pub(crate) fn remove(&self, hash: &str) -> Result<()> {
+        let path = self.path(hash)?;
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::io(&path, e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Hashes of the blobs last modified more than `min_age` ago.
+    pub(crate) async fn older_than(&self, min_age: Duration) -> Result<Vec<String>> {
+        let dir = self.inner.dir.clone();
+        tokio::task::spawn_blocking(move || list_older_than(&dir, min_age))
+            .await
+            .map_err(|e| Error::io(&self.inner.dir, io::Error::other(e)))?
+    }
+
+    /// The path of a blob. Hashes come from our own rows, but are checked
+    /// anyway so that no string can name a path outside the blob directory.
+    fn path(&self, hash: &str) -> Result<PathBuf> {
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::MissingBlob(hash.to_string()));
+        }
+        Ok(self.inner.dir.join(&hash[..2]).join(hash))
+    }
+}
+
+fn list_older_than(dir: &Path, min_age: Duration) -> Result<Vec<String>> {
+    let cutoff = SystemTime::now() - min_age;
+    let mut hashes = Vec::new();
+    for fan_out in fs::read_dir(dir).map_err(|e| Error::io(dir, e))?.flatten() {
+        if fan_out.file_name().len() != 2 {
+            continue;
+        }
+        let Ok(files) = fs::read_dir(fan_out.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            let old = file
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|modified| modified <= cutoff);
+            if let (true, Some(name)) = (old, file.file_name().to_str()) {
+                hashes.push(name.to_string());
+            }
+        }
+    }
+    Ok(hashes)
+}
+
+/// Makes a rename or a new directory entry durable (POSIX requires an fsync
+/// of the directory itself).
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    #[tokio::test]
+    async fn stores_reads_and_deduplicates() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::at(dir.path().join("blobs")).unwrap();
+        let a = blobs.put(b"hello".to_vec()).await.unwrap();
+        let b = blobs.put(b"hello".to_vec()).await.unwrap();
+        assert_eq!(a, b);
+        assert_eq!(
+            a.hash,
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
+        let mut content = String::new();
+        blobs
+            .open(&a.hash)
+            .await
+            .unwrap()
+            .read_to_string(&mut content)
+            .await
+            .unwrap();
+        assert_eq!(content, "hello");
+        assert!(fs::read_dir(dir.path().join("blobs/tmp")).unwrap().next().is_none());
+    }
+
+    #[tokio::test]
+    async fn refuses_paths_that_are_not_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::at(dir.path().to_path_buf()).unwrap();
+        assert!(matches!(
+            blobs.open("../../etc/passwd").await,
+            Err(Error::MissingBlob(_))
+        ));
+    }
+}

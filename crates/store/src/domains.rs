@@ -1,0 +1,111 @@
+//! Hosted domains: mail to them is delivered here.
+
+use crate::address::normalize_domain;
+use crate::{Error, Result, Store};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain {
+    pub name: String,
+    pub accounts: i64,
+    pub aliases: i64,
+}
+
+impl Store {
+    pub async fn add_domain(&self, name: &str) -> Result<()> {
+        let name = normalize_domain(name);
+        if !is_valid_domain(&name) {
+            return Err(Error::InvalidAddress(name));
+        }
+        let mut tx = self.write().await?;
+        let inserted = sqlx::query("INSERT INTO domains (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(&name)
+            .bind(crate::now())
+            .execute(&mut *tx)
+            .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(Error::DomainExists(name));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn list_domains(&self) -> Result<Vec<Domain>> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT d.name,
+                    (SELECT COUNT(*) FROM accounts a WHERE a.domain_id = d.id),
+                    (SELECT COUNT(DISTINCT local_part) FROM aliases l WHERE l.domain_id = d.id)
+             FROM domains d ORDER BY d.name",
+        )
+        .fetch_all(&self.readers)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, accounts, aliases)| Domain {
+                name,
+                accounts,
+                aliases,
+            })
+            .collect())
+    }
+
+    /// Removes a domain that has no users or aliases left.
+    pub async fn remove_domain(&self, name: &str) -> Result<()> {
+        let name = normalize_domain(name);
+        let mut tx = self.write().await?;
+        let counts: Option<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT d.id,
+                    (SELECT COUNT(*) FROM accounts a WHERE a.domain_id = d.id),
+                    (SELECT COUNT(DISTINCT local_part) FROM aliases l WHERE l.domain_id = d.id)
+             FROM domains d WHERE d.name = $1",
+        )
+        .bind(&name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match counts {
+            None => Err(Error::NoSuchDomain(name)),
+            Some((_, accounts, aliases)) if accounts > 0 || aliases > 0 => Err(Error::DomainInUse {
+                domain: name,
+                accounts,
+                aliases,
+            }),
+            Some((id, _, _)) => {
+                sqlx::query("DELETE FROM domains WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// The id of a hosted domain, if it is one.
+    pub(crate) async fn domain_id<'e, E>(executor: E, name: &str) -> Result<Option<i64>>
+    where
+        E: sqlx::SqliteExecutor<'e>,
+    {
+        Ok(sqlx::query_scalar("SELECT id FROM domains WHERE name = $1")
+            .bind(normalize_domain(name))
+            .fetch_optional(executor)
+            .await?)
+    }
+
+    /// True if mail for `domain` is delivered here.
+    pub async fn is_local_domain(&self, domain: &str) -> Result<bool> {
+        Ok(Self::domain_id(&self.readers, domain).await?.is_some())
+    }
+}
+
+/// Letters, digits and inner hyphens in dot-separated labels (RFC 1035
+/// §2.3.1; IDNs are added in their A-label form).
+fn is_valid_domain(name: &str) -> bool {
+    name.len() <= 253
+        && name.contains('.')
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}

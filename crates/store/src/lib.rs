@@ -1,0 +1,127 @@
+//! The store is postamt's single source of truth: domains, accounts,
+//! aliases, mailboxes, messages and the queue, in SQLite (WAL) with message
+//! content as immutable, content-addressed blob files beside it.
+//!
+//! Durability rule: a blob is written and fsynced before the metadata
+//! transaction that references it commits, and every commit is synced
+//! (`synchronous = FULL`), so a committed row never points at missing
+//! content, even after power loss.
+
+mod accounts;
+mod address;
+mod aliases;
+mod blobs;
+mod domains;
+mod error;
+mod mailboxes;
+mod migrations;
+mod queue;
+mod resolve;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use accounts::Account;
+pub use address::{normalize_domain, split_address};
+pub use aliases::Alias;
+pub use blobs::{BlobRef, BlobStore};
+pub use domains::Domain;
+pub use error::Error;
+pub use mailboxes::{MailboxInfo, MessageEntry};
+pub use queue::{QueueEntry, QueueRecipient};
+pub use resolve::{Resolution, Target};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub type AccountId = i64;
+pub type MailboxId = i64;
+
+/// A handle on the store; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    /// Readers; SQLite in WAL mode lets them run beside the writer.
+    readers: SqlitePool,
+    /// One connection for writes, so writers queue in-process instead of
+    /// failing with SQLITE_BUSY; other processes (the CLI) wait on the
+    /// busy timeout.
+    writer: SqlitePool,
+    blobs: BlobStore,
+}
+
+/// How long a writer waits for another process's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir`: `postamt.db` and
+    /// `blobs/`. Pending schema migrations are applied.
+    pub async fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|e| Error::io(data_dir, e))?;
+        let db_path = data_dir.join("postamt.db");
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(&db_path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        migrations::apply(&writer).await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await?;
+        let blobs = BlobStore::at(data_dir.join("blobs"))?;
+        Ok(Store { readers, writer, blobs })
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    /// Starts a write transaction that holds SQLite's write lock from the
+    /// start (BEGIN IMMEDIATE), so it cannot fail half-way on a lock upgrade.
+    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Removes blob files no row references any more. Only files older than
+    /// `min_age` are considered, and each is checked and removed inside a
+    /// write transaction, so a blob being stored concurrently is never lost.
+    pub async fn collect_garbage(&self, min_age: Duration) -> Result<usize> {
+        let candidates = self.blobs.older_than(min_age).await?;
+        let mut removed = 0;
+        for hash in candidates {
+            let mut tx = self.write().await?;
+            let referenced: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM messages WHERE blob_hash = $1)
+                     OR EXISTS (SELECT 1 FROM queue_messages WHERE blob_hash = $1)",
+            )
+            .bind(&hash)
+            .fetch_one(&mut *tx)
+            .await?;
+            if !referenced {
+                self.blobs.remove(&hash)?;
+                removed += 1;
+            }
+            tx.commit().await?;
+        }
+        Ok(removed)
+    }
+
+    /// Where the database file lives, for messages to the administrator.
+    pub fn database_path(data_dir: &Path) -> PathBuf {
+        data_dir.join("postamt.db")
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

@@ -1,0 +1,10 @@
+//! Sans-I/O protocol codecs for postamt: bytes in, typed commands out, and
+//! typed replies back to bytes. Nothing here does I/O, logs or touches the
+//! store, so every parser can be fed byte by byte, tested from tables and
+//! fuzzed. Every limit a peer could abuse (line length, message size) is
+//! enforced here, where the bytes are first seen.
+
+pub mod date;
+pub mod line;
+pub mod pop3;
+pub mod smtp;
