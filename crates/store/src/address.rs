@@ -28,7 +28,8 @@ pub fn normalize_local_part(local: &str) -> String {
 /// '@' (a catch-all alias) gives an empty local part.
 pub fn split_address(address: &str) -> Option<(String, String)> {
     let (local, domain) = address.rsplit_once('@')?;
-    if domain.is_empty() || local.contains(char::is_whitespace) {
+    let quoted = local.starts_with('"');
+    if domain.is_empty() || (!quoted && local.contains(char::is_whitespace)) {
         return None;
     }
     Some((normalize_local_part(local), normalize_domain(domain)))

@@ -1,0 +1,108 @@
+//! The command line: start-up errors and administration commands.
+
+mod common;
+
+use std::process::Command;
+
+use common::Server;
+
+#[test]
+fn a_port_in_use_stops_start_up_with_a_clear_message() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("postamt.toml");
+    std::fs::write(
+        &config,
+        format!("data_dir = \"data\"\n[listen]\nsmtp = []\npop3 = [\"{address}\"]\npop3s = []\nsubmission = []\nsubmissions = []\nimap = []\nimaps = []\n"),
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_postamt"))
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen for pop3 on {address}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("[listen]"), "{stderr}");
+}
+
+#[test]
+fn administration_commands_manage_domains_users_and_aliases() {
+    let server = Server::start("");
+    let fail = |args: &[&str]| {
+        let output = server.admin_output(args, Some("pw\n"));
+        assert!(!output.status.success(), "{args:?} should fail");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let err = fail(&["user", "add", "alice@example.test", "--password-stdin"]);
+    assert!(err.contains("postamt domain add example.test"), "{err}");
+    server.admin(&["domain", "add", "Example.TEST"]);
+    assert!(fail(&["domain", "add", "example.test"]).contains("already exists"));
+    server.add_user("alice@example.test");
+    assert!(fail(&["user", "add", "alice@example.test", "--password-stdin"]).contains("already exists"));
+    assert!(fail(&["user", "add", "not an address", "--password-stdin"]).contains("not a valid address"));
+    let err = fail(&["user", "add", "carol@example.test"]);
+    assert!(
+        err.contains("--password-stdin"),
+        "without a terminal the hint names the flag: {err}"
+    );
+    server.admin(&[
+        "alias",
+        "add",
+        "info@example.test",
+        "alice@example.test",
+        "friend@elsewhere.test",
+    ]);
+    assert_eq!(server.admin(&["user", "list"]), "alice@example.test\n");
+    assert_eq!(
+        server.admin(&["alias", "list", "example.test"]),
+        "info@example.test\talice@example.test, friend@elsewhere.test\n"
+    );
+    assert!(fail(&["domain", "remove", "example.test"]).contains("remove them first"));
+    server.admin(&["alias", "remove", "info@example.test"]);
+    server.admin(&["user", "remove", "alice@example.test"]);
+    server.admin(&["domain", "remove", "example.test"]);
+    assert_eq!(server.admin(&["domain", "list"]), "");
+}
+
+#[test]
+fn passwd_changes_the_login_password() {
+    let server = Server::with_users("");
+    let output = server.admin_output(
+        &["user", "passwd", "alice@example.test", "--password-stdin"],
+        Some("new password\n"),
+    );
+    assert!(output.status.success());
+    server.python(
+        r#"
+import poplib, mailtest
+client = poplib.POP3_SSL(mailtest.HOST, mailtest.POP3S_PORT, context=mailtest.tls_context(), timeout=30)
+client.user("alice@example.test")
+assert client.pass_("new password").startswith(b"+OK")
+client.quit()
+"#,
+    );
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["domain", "--help"],
+        &["domain", "add", "--help"],
+        &["user", "add", "--help"],
+        &["user", "passwd", "--help"],
+        &["alias", "add", "--help"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_postamt")).args(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&output.stdout).contains("Usage:"), "{args:?}");
+    }
+}

@@ -1,0 +1,79 @@
+"""Helpers for postamt's end-to-end tests: connect to the server under test
+with Python's own smtplib and poplib, wait for delivery, compare messages."""
+
+import os
+import poplib
+import smtplib
+import ssl
+import time
+
+HOST = "127.0.0.1"
+SMTP_PORT = int(os.environ.get("SMTP_PORT", "0"))
+POP3_PORT = int(os.environ.get("POP3_PORT", "0"))
+POP3S_PORT = int(os.environ.get("POP3S_PORT", "0"))
+PASSWORD = os.environ.get("PASSWORD", "")
+
+
+def tls_context():
+    """The test server uses its self-signed certificate."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def smtp():
+    client = smtplib.SMTP(HOST, SMTP_PORT, timeout=30)
+    client.ehlo("client.test")
+    return client
+
+
+def pop3(user, tls="stls"):
+    """A logged-in POP3 session: over STLS on the pop3 port, or implicit TLS."""
+    if tls == "implicit":
+        client = poplib.POP3_SSL(HOST, POP3S_PORT, context=tls_context(), timeout=30)
+    else:
+        client = poplib.POP3(HOST, POP3_PORT, timeout=30)
+        client.stls(tls_context())
+    client.user(user)
+    client.pass_(PASSWORD)
+    return client
+
+
+def wait_for_messages(user, count, timeout=20):
+    """Polls until the maildrop holds `count` messages (delivery runs right
+    after the 250, in the queue); returns their contents."""
+    deadline = time.time() + timeout
+    while True:
+        client = pop3(user)
+        number, _ = client.stat()
+        if number >= count or time.time() > deadline:
+            messages = [retrieve(client, i + 1) for i in range(number)]
+            client.quit()
+            assert number == count, f"{user} has {number} messages, expected {count}"
+            return messages
+        client.quit()
+        time.sleep(0.05)
+
+
+def retrieve(client, number):
+    """RETR, with the lines joined back into the bytes that were stored."""
+    _, lines, _ = client.retr(number)
+    return b"".join(line + b"\r\n" for line in lines)
+
+
+TRACE_HEADERS = (b"Return-Path:", b"Delivered-To:", b"Received:")
+
+
+def strip_trace(message):
+    """Removes the trace headers added on the way in (a Received header
+    continues on lines that start with a tab)."""
+    lines = message.split(b"\r\n")
+    kept = []
+    in_trace = True
+    for line in lines:
+        if in_trace and (line.startswith(TRACE_HEADERS) or line.startswith(b"\t")):
+            continue
+        in_trace = False
+        kept.append(line)
+    return b"\r\n".join(kept)

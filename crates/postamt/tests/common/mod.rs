@@ -1,0 +1,219 @@
+//! Runs the real `postamt` binary for end-to-end tests: a temporary data
+//! directory, listeners on port 0 (the ports chosen are read from the log),
+//! and helpers that drive it with real clients (Python's smtplib and
+//! poplib, swaks).
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct Server {
+    pub dir: tempfile::TempDir,
+    child: Option<Child>,
+    pub smtp: SocketAddr,
+    pub pop3: SocketAddr,
+    pub pop3s: SocketAddr,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts a server whose config is the test defaults plus `extra` (TOML
+    /// lines appended to the top level, before any table).
+    pub fn start(extra: &str) -> Server {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let config = format!(
+            "hostname = \"mx.example.test\"\ndata_dir = \"data\"\n{extra}\n\
+             [listen]\nsmtp = [\"127.0.0.1:0\"]\npop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\n\
+             submission = []\nsubmissions = []\nimap = []\nimaps = []\n"
+        );
+        std::fs::write(dir.path().join("postamt.toml"), config).expect("write config");
+        let mut server = Server {
+            dir,
+            child: None,
+            smtp: "0.0.0.0:0".parse().unwrap(),
+            pop3: "0.0.0.0:0".parse().unwrap(),
+            pop3s: "0.0.0.0:0".parse().unwrap(),
+            log: Arc::new(Mutex::new(String::new())),
+        };
+        server.launch();
+        server
+    }
+
+    /// A server with example.test, users alice and bob, and
+    /// postmaster@example.test as an alias of alice.
+    pub fn with_users(extra: &str) -> Server {
+        let server = Server::start(extra);
+        server.admin(&["domain", "add", "example.test"]);
+        server.add_user("alice@example.test");
+        server.add_user("bob@example.test");
+        server.admin(&["alias", "add", "postmaster@example.test", "alice@example.test"]);
+        server
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("postamt.toml")
+    }
+
+    fn launch(&mut self) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_postamt"))
+            .arg("--config")
+            .arg(self.config_path())
+            .arg("serve")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start postamt");
+        let stderr = child.stderr.take().expect("stderr");
+        self.child = Some(child);
+        let (found_tx, found_rx) = std::sync::mpsc::channel();
+        let log = self.log.clone();
+        // Drain the log for the whole run, so the server never blocks on a
+        // full pipe; pass the "listening on" lines back as they come.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some((service, address)) = parse_listening(&line) {
+                    let _ = found_tx.send((service, address));
+                }
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut found = 0;
+        while found < 3 {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let (service, address) = found_rx
+                .recv_timeout(remaining)
+                .unwrap_or_else(|_| panic!("server did not start; log:\n{}", self.log()));
+            match service.as_str() {
+                "smtp" => self.smtp = address,
+                "pop3" => self.pop3 = address,
+                "pop3s" => self.pop3s = address,
+                _ => continue,
+            }
+            found += 1;
+        }
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same data directory (new ports).
+    pub fn restart(&mut self) {
+        self.kill();
+        self.launch();
+    }
+
+    /// Runs an administration command; panics unless it succeeds.
+    pub fn admin(&self, args: &[&str]) -> String {
+        let output = self.admin_output(args, None);
+        assert!(
+            output.status.success(),
+            "postamt {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    pub fn admin_output(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_postamt"))
+            .arg("--config")
+            .arg(self.config_path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run postamt");
+        let mut input = child.stdin.take().expect("stdin");
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).expect("write stdin");
+        }
+        drop(input);
+        child.wait_with_output().expect("wait for postamt")
+    }
+
+    pub fn add_user(&self, address: &str) {
+        let output = self.admin_output(
+            &["user", "add", address, "--password-stdin"],
+            Some(&format!("{PASSWORD}\n")),
+        );
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+
+    /// Runs a Python script with the helper module `mailtest` importable and
+    /// the server's ports in its environment; returns its standard output.
+    pub fn python(&self, script: &str) -> String {
+        let output = self.python_output(script);
+        assert!(
+            output.status.success(),
+            "python failed:\n{}\n--- server log ---\n{}",
+            String::from_utf8_lossy(&output.stderr),
+            self.log()
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    pub fn python_output(&self, script: &str) -> Output {
+        Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .env("PYTHONPATH", clients_dir())
+            .env("SMTP_PORT", self.smtp.port().to_string())
+            .env("POP3_PORT", self.pop3.port().to_string())
+            .env("POP3S_PORT", self.pop3s.port().to_string())
+            .env("PASSWORD", PASSWORD)
+            .env("DATA_DIR", self.dir.path())
+            .output()
+            .expect("run python3")
+    }
+
+    /// Peak resident memory of the server, from /proc.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn clients_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
+}
+
+/// "... smtp listening on 127.0.0.1:40001" → ("smtp", address).
+fn parse_listening(line: &str) -> Option<(String, SocketAddr)> {
+    let (head, address) = line.split_once(" listening on ")?;
+    let service = head.rsplit(' ').next()?.to_string();
+    Some((service, address.trim().parse().ok()?))
+}

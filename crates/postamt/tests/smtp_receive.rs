@@ -1,0 +1,302 @@
+//! SMTP reception end to end: real clients (Python's smtplib, swaks, raw
+//! sockets) against the real binary, then the mailbox read back over POP3.
+
+mod common;
+
+use common::Server;
+
+#[test]
+fn smtplib_delivers_byte_exact_and_rejects_unknown_recipients() {
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import base64, random, mailtest
+random.seed(7)
+attachment = base64.encodebytes(random.randbytes(5 * 1024 * 1024)).replace(b"\n", b"\r\n")
+message = (
+    b"From: Sender <sender@other.test>\r\n"
+    b"To: alice@example.test, bob@example.test\r\n"
+    b"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b"Content-Type: multipart/mixed; boundary=\"b1\"\r\n"
+    b"\r\n"
+    b"--b1\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Transfer-Encoding: 8bit\r\n"
+    b"\r\n"
+    b".a line that starts with a dot\r\n"
+    b"..and one with two\r\n"
+    b".\r\n"
+    + "Grüße aus Köln, 東京\r\n".encode()
+    + b"--b1\r\n"
+    b"Content-Type: application/octet-stream\r\n"
+    b"Content-Transfer-Encoding: base64\r\n"
+    b"\r\n" + attachment + b"--b1--\r\n"
+)
+client = mailtest.smtp()
+refused = client.sendmail("sender@other.test",
+    ["alice@example.test", "bob@example.test", "nobody@example.test"], message)
+client.quit()
+assert list(refused) == ["nobody@example.test"], refused
+code, text = refused["nobody@example.test"]
+assert code == 550 and text.startswith(b"5.1.1"), (code, text)
+
+for user in ["alice@example.test", "bob@example.test"]:
+    [stored] = mailtest.wait_for_messages(user, 1)
+    assert stored.startswith(b"Return-Path: <sender@other.test>\r\nDelivered-To: " + user.encode() + b"\r\n"), stored[:200]
+    assert b"Received: from client.test ([127.0.0.1])" in stored
+    assert mailtest.strip_trace(stored) == message, "content changed in transit"
+"#,
+    );
+}
+
+#[test]
+fn swaks_sends_a_message_that_arrives() {
+    let server = Server::with_users("");
+    let output = std::process::Command::new("swaks")
+        .args(["--server", &server.smtp.to_string(), "--helo", "swaks.test"])
+        .args(["--from", "someone@other.test", "--to", "bob@example.test"])
+        .args([
+            "--header",
+            "Subject: sent by swaks",
+            "--body",
+            "Hello from swaks\n.dotted line",
+        ])
+        .output()
+        .expect("swaks must be installed (apt-get install swaks)");
+    let transcript = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{transcript}");
+    assert!(transcript.contains("250 2.0.0 Ok: queued as"), "{transcript}");
+    server.python(
+        r#"
+import mailtest
+[stored] = mailtest.wait_for_messages("bob@example.test", 1)
+assert b"Subject: sent by swaks" in stored, stored
+assert b"\r\n.dotted line\r\n" in stored, stored
+"#,
+    );
+}
+
+#[test]
+fn relaying_is_refused_and_postmaster_is_accepted() {
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import mailtest
+client = mailtest.smtp()
+client.mail("someone@other.test")
+code, text = client.rcpt("victim@elsewhere.test")
+assert (code, text[:5]) == (554, b"5.7.1"), (code, text)
+code, text = client.rcpt("<Postmaster>")
+assert code == 250, (code, text)
+code, text = client.rcpt("alice+newsletter@example.test")
+assert code == 250, (code, text)
+client.data(b"Subject: hi\r\n\r\nhello\r\n")
+client.quit()
+# Postmaster is an alias of alice; the +tag address also goes to alice,
+# and one message to two of her addresses is one copy per address.
+messages = mailtest.wait_for_messages("alice@example.test", 2)
+assert all(b"Subject: hi" in m for m in messages)
+"#,
+    );
+}
+
+#[test]
+fn catch_all_alias_takes_unknown_addresses() {
+    let server = Server::with_users("");
+    server.admin(&["alias", "add", "@example.test", "bob@example.test"]);
+    server.python(
+        r#"
+import mailtest
+client = mailtest.smtp()
+assert client.sendmail("a@other.test", ["whoever@example.test"], b"Subject: catch\r\n\r\nx\r\n") == {}
+client.quit()
+[stored] = mailtest.wait_for_messages("bob@example.test", 1)
+assert b"Subject: catch" in stored
+"#,
+    );
+}
+
+#[test]
+fn oversized_messages_are_refused() {
+    let server = Server::with_users("[smtp]\nmax_message_size = 100000");
+    server.python(
+        r#"
+import mailtest
+client = mailtest.smtp()
+assert b"SIZE 100000" in client.ehlo_resp
+code, text = client.docmd("MAIL FROM:<a@other.test> SIZE=200000")
+assert (code, text[:5]) == (552, b"5.3.4"), (code, text)
+client.rset()
+client.mail("a@other.test")
+client.rcpt("alice@example.test")
+code, text = client.data(b"Subject: big\r\n\r\n" + b"x" * 76 * 2000)
+assert (code, text[:5]) == (552, b"5.3.4"), (code, text)
+assert client.noop()[0] == 250, "the session goes on after a refused message"
+client.quit()
+"#,
+    );
+}
+
+#[test]
+fn overlong_command_lines_are_refused_with_bounded_memory() {
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import socket, mailtest
+sock = socket.create_connection((mailtest.HOST, mailtest.SMTP_PORT), timeout=30)
+reader = sock.makefile("rb")
+assert reader.readline().startswith(b"220 ")
+for size in [100 * 1024, 10 * 1024 * 1024]:
+    sock.sendall(b"NOOP " + b"x" * size + b"\r\n")
+    reply = reader.readline()
+    assert reply.startswith(b"500 5.5.2"), reply
+sock.sendall(b"NOOP\r\n")
+assert reader.readline().startswith(b"250 "), "the session survives"
+sock.sendall(b"QUIT\r\n")
+assert reader.readline().startswith(b"221 ")
+"#,
+    );
+    let peak = server.peak_rss_kib();
+    assert!(peak < 100 * 1024, "peak RSS {peak} KiB: a long line was buffered");
+}
+
+#[test]
+fn pipelined_commands_get_their_replies_in_order() {
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import socket, mailtest
+sock = socket.create_connection((mailtest.HOST, mailtest.SMTP_PORT), timeout=30)
+reader = sock.makefile("rb")
+def reply():
+    lines = [reader.readline()]
+    while lines[-1][3:4] == b"-":
+        lines.append(reader.readline())
+    return lines
+reply()
+sock.sendall(b"EHLO pipe.test\r\n")
+assert b"250-PIPELINING\r\n" in reply()
+sock.sendall(b"MAIL FROM:<a@other.test>\r\nRCPT TO:<alice@example.test>\r\n"
+             b"RCPT TO:<nobody@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n")
+codes = [reply()[0][:3] for _ in range(5)]
+assert codes == [b"250", b"250", b"550", b"250", b"354"], codes
+sock.sendall(b"Subject: pipelined\r\n\r\nbody\r\n.\r\nQUIT\r\n")
+assert reply()[0].startswith(b"250 2.0.0 Ok: queued as")
+assert reply()[0].startswith(b"221")
+mailtest.wait_for_messages("bob@example.test", 1)
+"#,
+    );
+}
+
+#[test]
+fn bare_line_feeds_are_refused() {
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import socket, mailtest
+sock = socket.create_connection((mailtest.HOST, mailtest.SMTP_PORT), timeout=30)
+reader = sock.makefile("rb")
+reader.readline()
+sock.sendall(b"HELO x.test\r\nMAIL FROM:<a@other.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n")
+for _ in range(4):
+    reader.readline()
+# "\n.\n" must not end the message (SMTP smuggling); the whole is refused.
+sock.sendall(b"Subject: x\r\n\r\nline\n.\nMAIL FROM:<evil@other.test>\r\n.\r\n")
+reply = reader.readline()
+assert reply.startswith(b"554 5.6.0"), reply
+"#,
+    );
+}
+
+#[test]
+fn too_many_errors_end_the_session() {
+    let server = Server::with_users("[smtp]\nmax_errors = 5");
+    server.python(
+        r#"
+import socket, mailtest
+sock = socket.create_connection((mailtest.HOST, mailtest.SMTP_PORT), timeout=30)
+reader = sock.makefile("rb")
+reader.readline()
+sock.sendall(b"BOGUS\r\n" * 5)
+replies = [reader.readline() for _ in range(6)]
+assert all(r.startswith(b"500 5.5.1") for r in replies[:5]), replies
+assert replies[5].startswith(b"421 4.7.0"), replies
+assert reader.readline() == b"", "the server closes the connection"
+"#,
+    );
+}
+
+#[test]
+fn a_silent_client_is_disconnected() {
+    let server = Server::with_users("[smtp]\ntimeout = 1");
+    server.python(
+        r#"
+import socket, mailtest
+sock = socket.create_connection((mailtest.HOST, mailtest.SMTP_PORT), timeout=30)
+reader = sock.makefile("rb")
+reader.readline()
+assert reader.readline().startswith(b"421 4.4.2")
+assert reader.readline() == b""
+"#,
+    );
+}
+
+#[test]
+fn starttls_upgrades_and_refuses_injected_commands() {
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import socket, mailtest
+client = mailtest.smtp()
+assert client.has_extn("starttls")
+client.starttls(context=mailtest.tls_context())
+client.ehlo("client.test")
+assert not client.has_extn("starttls")
+client.sendmail("a@other.test", ["alice@example.test"], b"Subject: over tls\r\n\r\nsecret\r\n")
+client.quit()
+[stored] = mailtest.wait_for_messages("alice@example.test", 1)
+assert b"with ESMTPS" in stored, stored
+
+sock = socket.create_connection((mailtest.HOST, mailtest.SMTP_PORT), timeout=30)
+reader = sock.makefile("rb")
+reader.readline()
+sock.sendall(b"EHLO x.test\r\n")
+while reader.readline()[3:4] == b"-":
+    pass
+sock.sendall(b"STARTTLS\r\nRSET\r\n")
+reply = reader.readline()
+assert reply.startswith(b"554 5.5.1"), reply
+assert reader.readline() == b""
+"#,
+    );
+}
+
+#[test]
+fn transaction_order_is_enforced() {
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import socket, mailtest
+sock = socket.create_connection((mailtest.HOST, mailtest.SMTP_PORT), timeout=30)
+reader = sock.makefile("rb")
+reader.readline()
+def send(line):
+    sock.sendall(line + b"\r\n")
+    return reader.readline()
+assert send(b"MAIL FROM:<a@other.test>").startswith(b"503 5.5.1")
+assert send(b"HELO x.test").startswith(b"250")
+assert send(b"RCPT TO:<alice@example.test>").startswith(b"503 5.5.1")
+assert send(b"DATA").startswith(b"503 5.5.1")
+assert send(b"MAIL FROM:<>").startswith(b"250 2.1.0")
+assert send(b"MAIL FROM:<>").startswith(b"503 5.5.1")
+assert send(b"DATA").startswith(b"554 5.5.1")
+assert send(b"MAIL FROM:<a@other.test> SIZE=10").startswith(b"503")
+assert send(b"RSET").startswith(b"250")
+assert send(b"MAIL FROM:<a@other.test> SIZE=10").startswith(b"555 5.5.4"), "HELO clients send no parameters"
+assert send(b"VRFY alice").startswith(b"252")
+assert send(b"HELP").startswith(b"214")
+assert send(b"MAIL FROM:<a b@other.test>").startswith(b"501 5.5.4")
+"#,
+    );
+}
