@@ -7,6 +7,8 @@ use crate::{AccountId, Error, MailboxId, Result, Store};
 pub struct MailboxInfo {
     pub id: MailboxId,
     pub name: String,
+    /// The RFC 6154 role: `\\Sent`, `\\Drafts`, `\\Trash`, `\\Junk`, `\\Archive`.
+    pub special_use: Option<String>,
     pub uidvalidity: i64,
     pub uidnext: i64,
     pub highestmodseq: i64,
@@ -26,13 +28,24 @@ pub struct MessageEntry {
 impl Store {
     pub async fn inbox(&self, account: AccountId) -> Result<MailboxInfo> {
         sqlx::query_as(
-            "SELECT id, name, uidvalidity, uidnext, highestmodseq FROM mailboxes
+            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq FROM mailboxes
              WHERE account_id = $1 AND name = 'INBOX'",
         )
         .bind(account)
         .fetch_optional(&self.readers)
         .await?
         .ok_or_else(|| Error::NoInbox(account.to_string()))
+    }
+
+    /// An account's mailboxes, by name.
+    pub async fn mailboxes(&self, account: AccountId) -> Result<Vec<MailboxInfo>> {
+        Ok(sqlx::query_as(
+            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq FROM mailboxes
+             WHERE account_id = $1 ORDER BY name",
+        )
+        .bind(account)
+        .fetch_all(&self.readers)
+        .await?)
     }
 
     /// The messages of a mailbox in UID order.

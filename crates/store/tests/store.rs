@@ -1,0 +1,364 @@
+//! The store against a real SQLite database in a temporary directory.
+
+use std::time::Duration;
+
+use store::{Error, QueueEntry, Resolution, Store, Target};
+
+async fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    (dir, store)
+}
+
+/// A store with example.test and the users alice and bob.
+async fn populated() -> (tempfile::TempDir, Store) {
+    let (dir, store) = store().await;
+    store.add_domain("example.test").await.unwrap();
+    store.add_account("alice@example.test", "hash-a").await.unwrap();
+    store.add_account("bob@example.test", "hash-b").await.unwrap();
+    (dir, store)
+}
+
+async fn targets(store: &Store, address: &str) -> Resolution {
+    let (local, domain) = address.rsplit_once('@').unwrap();
+    store.resolve(local, domain).await.unwrap()
+}
+
+fn account(store_id: i64, address: &str) -> Target {
+    Target::Account {
+        id: store_id,
+        address: address.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn opening_twice_applies_migrations_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Store::open(dir.path()).await.unwrap();
+    first.add_domain("example.test").await.unwrap();
+    drop(first);
+    let second = Store::open(dir.path()).await.unwrap();
+    assert_eq!(second.list_domains().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn domains_are_normalized_unique_and_removable_only_when_empty() {
+    let (_dir, store) = store().await;
+    store.add_domain("Example.TEST.").await.unwrap();
+    assert!(matches!(
+        store.add_domain("example.test").await,
+        Err(Error::DomainExists(_))
+    ));
+    assert!(matches!(
+        store.add_domain("not a domain").await,
+        Err(Error::InvalidAddress(_))
+    ));
+    assert!(store.is_local_domain("EXAMPLE.test").await.unwrap());
+    store.add_account("alice@example.test", "h").await.unwrap();
+    assert!(matches!(
+        store.remove_domain("example.test").await,
+        Err(Error::DomainInUse { accounts: 1, .. })
+    ));
+    store.remove_account("alice@example.test").await.unwrap();
+    store.remove_domain("example.test").await.unwrap();
+    assert!(matches!(
+        store.remove_domain("example.test").await,
+        Err(Error::NoSuchDomain(_))
+    ));
+}
+
+#[tokio::test]
+async fn new_accounts_get_the_special_use_mailboxes() {
+    let (_dir, store) = populated().await;
+    let alice = store.find_account("Alice@Example.Test").await.unwrap().unwrap();
+    assert_eq!(alice.address, "alice@example.test");
+    let mailboxes = store.mailboxes(alice.id).await.unwrap();
+    let roles: Vec<(&str, Option<&str>)> = mailboxes
+        .iter()
+        .map(|m| (m.name.as_str(), m.special_use.as_deref()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("Archive", Some("\\Archive")),
+            ("Drafts", Some("\\Drafts")),
+            ("INBOX", None),
+            ("Junk", Some("\\Junk")),
+            ("Sent", Some("\\Sent")),
+            ("Trash", Some("\\Trash")),
+        ]
+    );
+    assert!(mailboxes.iter().all(|m| m.uidnext == 1 && m.uidvalidity > 0));
+    assert!(matches!(
+        store.add_account("carol@nowhere.test", "h").await,
+        Err(Error::NoSuchDomain(_))
+    ));
+    assert!(matches!(
+        store.add_account("alice@example.test", "h").await,
+        Err(Error::AccountExists(_))
+    ));
+    assert!(matches!(
+        store.add_account("a+b@example.test", "h").await,
+        Err(Error::InvalidAddress(_))
+    ));
+}
+
+#[tokio::test]
+async fn resolution_follows_accounts_tags_aliases_and_catch_alls() {
+    let (_dir, store) = populated().await;
+    let alice = store.find_account("alice@example.test").await.unwrap().unwrap().id;
+    let bob = store.find_account("bob@example.test").await.unwrap().unwrap().id;
+    let alice_target = account(alice, "alice@example.test");
+    let bob_target = account(bob, "bob@example.test");
+
+    assert_eq!(
+        targets(&store, "ALICE@example.test").await,
+        Resolution::Local(vec![alice_target.clone()])
+    );
+    assert_eq!(
+        targets(&store, "\"alice\"@example.test").await,
+        Resolution::Local(vec![alice_target.clone()])
+    );
+    assert_eq!(
+        targets(&store, "alice+lists@example.test").await,
+        Resolution::Local(vec![alice_target.clone()])
+    );
+    assert_eq!(targets(&store, "nobody@example.test").await, Resolution::UnknownUser);
+    assert_eq!(targets(&store, "alice@elsewhere.test").await, Resolution::NotLocal);
+
+    // One alias to several targets, through another alias, with a loop.
+    store
+        .add_alias(
+            "team@example.test",
+            &["alice@example.test".into(), "staff@example.test".into()],
+        )
+        .await
+        .unwrap();
+    store
+        .add_alias(
+            "staff@example.test",
+            &["bob@example.test".into(), "team@example.test".into()],
+        )
+        .await
+        .unwrap();
+    store
+        .add_alias(
+            "ext@example.test",
+            &["friend@elsewhere.test".into(), "ghost@example.test".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        targets(&store, "team@example.test").await,
+        Resolution::Local(vec![alice_target.clone(), bob_target.clone()])
+    );
+    assert_eq!(
+        targets(&store, "ext@example.test").await,
+        Resolution::Local(vec![
+            Target::Remote("friend@elsewhere.test".into()),
+            Target::Unknown("ghost@example.test".into())
+        ])
+    );
+
+    // An alias wins over an account of the same name (as in Postfix).
+    store
+        .add_alias("bob@example.test", &["alice@example.test".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        targets(&store, "bob@example.test").await,
+        Resolution::Local(vec![alice_target.clone()])
+    );
+    store.remove_alias("bob@example.test", None).await.unwrap();
+
+    // The catch-all takes only what nothing else takes.
+    store
+        .add_alias("@example.test", &["bob@example.test".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        targets(&store, "nobody@example.test").await,
+        Resolution::Local(vec![bob_target.clone()])
+    );
+    assert_eq!(
+        targets(&store, "alice@example.test").await,
+        Resolution::Local(vec![alice_target])
+    );
+}
+
+#[tokio::test]
+async fn domain_aliases_keep_the_local_part() {
+    let (_dir, store) = populated().await;
+    store.add_domain("old.test").await.unwrap();
+    store.add_alias("@old.test", &["@example.test".into()]).await.unwrap();
+    let bob = store.find_account("bob@example.test").await.unwrap().unwrap().id;
+    assert_eq!(
+        targets(&store, "bob@old.test").await,
+        Resolution::Local(vec![account(bob, "bob@example.test")])
+    );
+}
+
+#[tokio::test]
+async fn alias_administration() {
+    let (_dir, store) = populated().await;
+    store
+        .add_alias(
+            "info@example.test",
+            &["alice@example.test".into(), "Bob@Example.test".into()],
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .add_alias("info@example.test", &["alice@example.test".into()])
+            .await,
+        Err(Error::AliasExists { .. })
+    ));
+    assert!(matches!(
+        store.add_alias("x@nowhere.test", &["alice@example.test".into()]).await,
+        Err(Error::NoSuchDomain(_))
+    ));
+    let aliases = store.list_aliases(None).await.unwrap();
+    assert_eq!(aliases.len(), 1);
+    assert_eq!(aliases[0].targets, ["alice@example.test", "bob@example.test"]);
+    store
+        .remove_alias("info@example.test", Some("bob@example.test"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_aliases(Some("example.test")).await.unwrap()[0].targets,
+        ["alice@example.test"]
+    );
+    assert!(matches!(
+        store.remove_alias("info@example.test", Some("bob@example.test")).await,
+        Err(Error::NoSuchAlias(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_queue_delivers_into_inboxes_and_forgets_finished_messages() {
+    let (_dir, store) = populated().await;
+    let alice = store.find_account("alice@example.test").await.unwrap().unwrap().id;
+    let blob = store
+        .blobs()
+        .put(b"Subject: hi\r\n\r\nbody\r\n".to_vec())
+        .await
+        .unwrap();
+    let entry = QueueEntry {
+        id: "Q1".into(),
+        reverse_path: "sender@elsewhere.test".into(),
+        recipients: vec!["alice@example.test".into(), "nobody@example.test".into()],
+        blob: blob.clone(),
+        received_at: store::now(),
+    };
+    store.enqueue(&entry).await.unwrap();
+    let due = store.due_recipients(store::now(), 10).await.unwrap();
+    assert_eq!(due.len(), 2);
+    assert_eq!(store.queue_len().await.unwrap(), 1);
+
+    let trace = b"Return-Path: <sender@elsewhere.test>\r\n".to_vec();
+    store
+        .deliver_local(&due[0], &[(alice, trace.clone())], &[], 1000)
+        .await
+        .unwrap();
+    store.fail_recipient(&due[1], "550 5.1.1 unknown").await.unwrap();
+    assert!(store.due_recipients(store::now(), 10).await.unwrap().is_empty());
+    assert_eq!(
+        store.queue_len().await.unwrap(),
+        1,
+        "a failed recipient keeps the message for its bounce"
+    );
+
+    let inbox = store.inbox(alice).await.unwrap();
+    assert_eq!((inbox.uidnext, inbox.highestmodseq), (2, 2));
+    let messages = store.messages(inbox.id).await.unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].uid, 1);
+    assert_eq!(messages[0].size, (blob.size as usize + trace.len()) as i64);
+    assert_eq!(messages[0].internal_date, 1000);
+
+    // A deferred recipient is not due again until its time.
+    let second = QueueEntry {
+        id: "Q2".into(),
+        recipients: vec!["alice@example.test".into()],
+        ..entry
+    };
+    store.enqueue(&second).await.unwrap();
+    let due = store.due_recipients(store::now(), 10).await.unwrap();
+    let retry_at = store::now() + 60;
+    store.defer_recipient(&due[0], "451 later", retry_at).await.unwrap();
+    assert!(store.due_recipients(retry_at - 1, 10).await.unwrap().is_empty());
+    assert_eq!(store.next_attempt_at().await.unwrap(), Some(retry_at));
+    let later = store.due_recipients(retry_at, 10).await.unwrap();
+    assert_eq!(later[0].attempts, 1);
+    store
+        .deliver_local(&later[0], &[(alice, trace)], &["friend@elsewhere.test".into()], 1001)
+        .await
+        .unwrap();
+    let forwarded = store.due_recipients(store::now(), 10).await.unwrap();
+    assert_eq!(
+        forwarded.len(),
+        1,
+        "an alias target elsewhere becomes a recipient of its own"
+    );
+    assert_eq!(forwarded[0].address, "friend@elsewhere.test");
+}
+
+#[tokio::test]
+async fn expunge_removes_and_bumps_the_modseq() {
+    let (_dir, store) = populated().await;
+    let alice = store.find_account("alice@example.test").await.unwrap().unwrap().id;
+    let blob = store.blobs().put(b"x\r\n".to_vec()).await.unwrap();
+    for n in 0..3 {
+        let entry = QueueEntry {
+            id: format!("Q{n}"),
+            reverse_path: String::new(),
+            recipients: vec!["alice@example.test".into()],
+            blob: blob.clone(),
+            received_at: 0,
+        };
+        store.enqueue(&entry).await.unwrap();
+    }
+    for recipient in store.due_recipients(store::now(), 10).await.unwrap() {
+        store
+            .deliver_local(&recipient, &[(alice, Vec::new())], &[], 0)
+            .await
+            .unwrap();
+    }
+    let inbox = store.inbox(alice).await.unwrap();
+    store.expunge(inbox.id, &[1, 3]).await.unwrap();
+    let after = store.inbox(alice).await.unwrap();
+    assert_eq!(after.highestmodseq, inbox.highestmodseq + 1);
+    let uids: Vec<i64> = store.messages(inbox.id).await.unwrap().iter().map(|m| m.uid).collect();
+    assert_eq!(uids, [2]);
+}
+
+#[tokio::test]
+async fn garbage_collection_removes_only_unreferenced_blobs() {
+    let (_dir, store) = populated().await;
+    let kept = store.blobs().put(b"kept".to_vec()).await.unwrap();
+    let orphan = store.blobs().put(b"orphan".to_vec()).await.unwrap();
+    let entry = QueueEntry {
+        id: "Q".into(),
+        reverse_path: String::new(),
+        recipients: vec!["alice@example.test".into()],
+        blob: kept.clone(),
+        received_at: 0,
+    };
+    store.enqueue(&entry).await.unwrap();
+    assert_eq!(
+        store.collect_garbage(Duration::from_secs(3600)).await.unwrap(),
+        0,
+        "young blobs stay"
+    );
+    assert_eq!(store.collect_garbage(Duration::ZERO).await.unwrap(), 1);
+    assert!(store.blobs().exists(&kept.hash));
+    assert!(!store.blobs().exists(&orphan.hash));
+    // A blob that vanished cannot be enqueued.
+    let gone = QueueEntry {
+        id: "Q2".into(),
+        blob: orphan,
+        ..entry
+    };
+    assert!(matches!(store.enqueue(&gone).await, Err(Error::MissingBlob(_))));
+}
