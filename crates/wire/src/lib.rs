@@ -5,6 +5,8 @@
 //! enforced here, where the bytes are first seen.
 
 pub mod date;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod line;
 pub mod pop3;
 pub mod smtp;

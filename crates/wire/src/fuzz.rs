@@ -1,0 +1,108 @@
+//! Entry points for the fuzz targets in `fuzz/`, kept here so that
+//! `cargo test` replays the committed corpus through exactly the same code
+//! on stable Rust. Each one feeds arbitrary bytes to a codec and checks the
+//! properties that must hold for every input; a violated one panics.
+
+use crate::pop3::{DotStuffer, TopFilter};
+use crate::smtp::{DataOutcome, DataReader};
+
+/// The SMTP command parser never reads past its input, and the bytes it
+/// reports consumed form one line.
+pub fn smtp_command(data: &[u8]) {
+    use crate::smtp::{CommandError, parse_command};
+    match parse_command(data, 512) {
+        Ok((_, consumed)) | Err(CommandError::Unrecognized { consumed } | CommandError::Syntax { consumed, .. }) => {
+            assert!(consumed <= data.len() && consumed <= 512);
+            assert_eq!(data[consumed - 1], b'\n');
+            assert!(!data[..consumed - 1].contains(&b'\n'));
+        }
+        Err(CommandError::Incomplete) => assert!(data.len() < 512 && !data.contains(&b'\n')),
+        Err(CommandError::LineTooLong) => assert!(!data[..512].contains(&b'\n')),
+    }
+}
+
+/// The POP3 command parser, with the same framing properties.
+pub fn pop3_command(data: &[u8]) {
+    use crate::pop3::{CommandError, parse_command};
+    match parse_command(data, 255) {
+        Ok((_, consumed)) | Err(CommandError::Invalid { consumed, .. }) => {
+            assert!(consumed <= data.len() && consumed <= 255);
+            assert_eq!(data[consumed - 1], b'\n');
+        }
+        Err(CommandError::Incomplete) => assert!(data.len() < 255 && !data.contains(&b'\n')),
+        Err(CommandError::LineTooLong) => assert!(!data[..255].contains(&b'\n')),
+    }
+}
+
+/// The DATA reader: whatever the chunking, the same outcome and output,
+/// never more output than the limit; and dot-stuffing (as POP3 and the SMTP
+/// client send it) followed by the reader gives back the original message.
+pub fn smtp_data(data: &[u8]) {
+    let Some((&chunk, input)) = data.split_first() else {
+        return;
+    };
+    let chunk = usize::from(chunk).max(1);
+    let whole = read_data(input, input.len().max(1), 1000);
+    let chunked = read_data(input, chunk, 1000);
+    assert_eq!(whole, chunked);
+    assert!(whole.0.len() <= 1000);
+
+    // Round trip: any text with CRLF line ends survives stuffing and reading.
+    let mut message = Vec::new();
+    for &byte in input {
+        match byte {
+            b'\r' => {}
+            b'\n' => message.extend_from_slice(b"\r\n"),
+            _ => message.push(byte),
+        }
+    }
+    if !message.is_empty() && !message.ends_with(b"\r\n") {
+        message.extend_from_slice(b"\r\n");
+    }
+    let mut stuffed = Vec::new();
+    let mut stuffer = DotStuffer::default();
+    stuffer.stuff(&message, &mut stuffed);
+    stuffer.finish(&mut stuffed);
+    let (out, consumed, outcome) = read_data(&stuffed, chunk, usize::MAX);
+    assert_eq!(outcome, Some(DataOutcome::Complete));
+    assert_eq!(consumed, stuffed.len());
+    assert_eq!(out, message);
+}
+
+fn read_data(input: &[u8], chunk: usize, max: usize) -> (Vec<u8>, usize, Option<DataOutcome>) {
+    let mut reader = DataReader::new(max);
+    let mut out = Vec::new();
+    let mut position = 0;
+    while position < input.len() {
+        let end = (position + chunk).min(input.len());
+        let (used, outcome) = reader.feed(&input[position..end], &mut out);
+        position += used;
+        if outcome.is_some() {
+            return (out, position, outcome);
+        }
+    }
+    (out, position, None)
+}
+
+/// TOP's filter sends a prefix of the message, the same for any chunking.
+pub fn pop3_top(data: &[u8]) {
+    let Some((&lines, input)) = data.split_first() else {
+        return;
+    };
+    let sent = |chunk: usize| {
+        let mut filter = TopFilter::new(u32::from(lines % 8));
+        let mut out = Vec::new();
+        for part in input.chunks(chunk) {
+            let n = filter.take(part);
+            out.extend_from_slice(&part[..n]);
+            if n < part.len() {
+                break;
+            }
+        }
+        out
+    };
+    let whole = sent(input.len().max(1));
+    assert!(input.starts_with(&whole));
+    assert_eq!(whole, sent(3));
+    assert_eq!(whole, sent(1));
+}
