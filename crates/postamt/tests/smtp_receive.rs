@@ -300,3 +300,22 @@ assert send(b"MAIL FROM:<a b@other.test>").startswith(b"501 5.5.4")
 "#,
     );
 }
+
+#[test]
+fn recipients_beyond_the_limit_are_deferred_to_another_transaction() {
+    let server = Server::with_users("[smtp]\nmax_recipients = 2");
+    server.python(
+        r#"
+import mailtest
+client = mailtest.smtp()
+client.mail("a@other.test")
+assert client.rcpt("alice@example.test")[0] == 250
+assert client.rcpt("bob@example.test")[0] == 250
+code, text = client.rcpt("postmaster@example.test")
+assert (code, text[:5]) == (452, b"4.5.3"), (code, text)
+assert client.data(b"Subject: limited\r\n\r\nx\r\n")[0] == 250
+client.quit()
+mailtest.wait_for_messages("bob@example.test", 1)
+"#,
+    );
+}

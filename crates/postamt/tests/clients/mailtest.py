@@ -28,16 +28,26 @@ def smtp():
     return client
 
 
-def pop3(user, tls="stls"):
-    """A logged-in POP3 session: over STLS on the pop3 port, or implicit TLS."""
-    if tls == "implicit":
-        client = poplib.POP3_SSL(HOST, POP3S_PORT, context=tls_context(), timeout=30)
-    else:
-        client = poplib.POP3(HOST, POP3_PORT, timeout=30)
-        client.stls(tls_context())
-    client.user(user)
-    client.pass_(PASSWORD)
-    return client
+def pop3(user, tls="stls", wait_unlocked=True):
+    """A logged-in POP3 session: over STLS on the pop3 port, or implicit TLS.
+    A session that just ended may hold the maildrop lock for a moment after
+    the client has gone; unless told otherwise, wait for it."""
+    deadline = time.time() + 10
+    while True:
+        if tls == "implicit":
+            client = poplib.POP3_SSL(HOST, POP3S_PORT, context=tls_context(), timeout=30)
+        else:
+            client = poplib.POP3(HOST, POP3_PORT, timeout=30)
+            client.stls(tls_context())
+        client.user(user)
+        try:
+            client.pass_(PASSWORD)
+            return client
+        except poplib.error_proto as e:
+            client.close()
+            if not wait_unlocked or b"[IN-USE]" not in e.args[0] or time.time() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def wait_for_messages(user, count, timeout=20):
