@@ -100,6 +100,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         n
     }
 
+    /// Drops input through the end of the current line (an over-long line
+    /// the codec refused), reading as needed but holding no more than one
+    /// read of it at a time.
+    pub async fn skip_line(&mut self) -> Result<(), ReadError> {
+        loop {
+            match self.buffered().iter().position(|&b| b == b'\n') {
+                Some(end) => {
+                    self.consume(end + 1);
+                    return Ok(());
+                }
+                None => {
+                    self.consume(self.buffered().len());
+                    self.fill().await?;
+                }
+            }
+        }
+    }
+
     /// Writes all queued output, within the timeout.
     pub async fn flush(&mut self) -> io::Result<()> {
         if self.output.is_empty() {
@@ -180,6 +198,25 @@ mod tests {
         let mut reply = [0u8; 5];
         client_read.read_exact(&mut reply).await.unwrap();
         assert_eq!(&reply, b"+OK\r\n");
+    }
+
+    #[tokio::test]
+    async fn skips_a_long_line_in_pieces() {
+        let (client, server) = tokio::io::duplex(1024);
+        let mut conn = Connection::new(Stream::Plain(server), Duration::from_secs(5));
+        let writer = tokio::spawn(async move {
+            let mut client = client;
+            client.write_all(&vec![b'x'; 300_000]).await.unwrap();
+            client.write_all(b"\r\nNEXT\r\n").await.unwrap();
+            client
+        });
+        conn.fill().await.unwrap();
+        conn.skip_line().await.unwrap();
+        while conn.buffered().len() < 6 {
+            conn.fill().await.unwrap();
+        }
+        assert_eq!(conn.buffered(), b"NEXT\r\n");
+        drop(writer.await.unwrap());
     }
 
     #[tokio::test]

@@ -144,31 +144,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         Flow::Continue
     }
 
+    /// Waits for input.
     pub async fn read_more(&mut self) -> Result<(), Disconnect> {
         match self.conn.fill().await {
             Ok(_) => Ok(()),
-            Err(ReadError::Timeout(after)) => {
-                tracing::info!(?after, "client timed out");
-                status_line(self.conn.output(), false, None, "Autologout; idle for too long");
-                self.conn.close().await;
-                Err(Disconnect)
-            }
-            Err(ReadError::Closed) => Err(Disconnect),
-            Err(ReadError::Io(e)) => {
-                tracing::debug!(error = %e, "connection failed");
-                Err(Disconnect)
-            }
+            Err(e) => Err(self.read_failed(e).await),
         }
     }
 
     async fn discard_long_line(&mut self) -> Outcome {
-        loop {
-            let (used, complete) = wire::line::discard_line(self.conn.buffered());
-            self.conn.consume(used);
-            if complete {
-                return Ok(self.error(None, "Line too long"));
-            }
-            self.read_more().await?;
+        match self.conn.skip_line().await {
+            Ok(()) => Ok(self.error(None, "Line too long")),
+            Err(e) => Err(self.read_failed(e).await),
         }
+    }
+
+    /// Ends the session after a failed read, telling a timed-out client why.
+    async fn read_failed(&mut self, error: ReadError) -> Disconnect {
+        match error {
+            ReadError::Timeout(after) => {
+                tracing::info!(?after, "client timed out");
+                status_line(self.conn.output(), false, None, "Autologout; idle for too long");
+                self.conn.close().await;
+            }
+            ReadError::Closed => {}
+            ReadError::Io(e) => tracing::debug!(error = %e, "connection failed"),
+        }
+        Disconnect
     }
 }

@@ -165,25 +165,22 @@ fn pipelined_commands_and_bad_input() {
     server.python(DELIVER_THREE);
     server.python(
         r#"
-import socket, ssl, mailtest
-raw = socket.create_connection((mailtest.HOST, mailtest.POP3S_PORT), timeout=30)
-sock = mailtest.tls_context().wrap_socket(raw)
-reader = sock.makefile("rb")
-assert reader.readline().startswith(b"+OK")
+import mailtest
+pop = mailtest.Raw(mailtest.POP3S_PORT, tls=True)
+assert pop.greeting.startswith(b"+OK")
 # RFC 2449 PIPELINING: one write, replies in order.
-sock.sendall(b"USER alice@example.test\r\nPASS " + mailtest.PASSWORD.encode() + b"\r\nSTAT\r\nLIST 2\r\nDELE 9\r\n")
-replies = [reader.readline() for _ in range(5)]
+pop.send(b"USER alice@example.test\r\nPASS " + mailtest.PASSWORD.encode() + b"\r\nSTAT\r\nLIST 2\r\nDELE 9\r\n")
+replies = pop.lines(5)
 assert replies[0].startswith(b"+OK") and replies[1].startswith(b"+OK Logged in"), replies
 assert replies[2].startswith(b"+OK 3 "), replies
 assert replies[3].startswith(b"+OK 2 "), replies
 assert replies[4].startswith(b"-ERR"), replies
 # Garbage, a wrong state and a very long line are refused; the session goes on.
-sock.sendall(b"XYZZY\r\nUSER bob@example.test\r\nRETR 0\r\n" + b"N" * 100000 + b"\r\nNOOP\r\n")
-replies = [reader.readline() for _ in range(5)]
+pop.send(b"XYZZY\r\nUSER bob@example.test\r\nRETR 0\r\n" + b"N" * 100000 + b"\r\nNOOP\r\n")
+replies = pop.lines(5)
 assert all(r.startswith(b"-ERR") for r in replies[:4]), replies
 assert replies[4].startswith(b"+OK"), replies
-sock.sendall(b"QUIT\r\n")
-assert reader.readline().startswith(b"+OK")
+assert pop.command(b"QUIT").startswith(b"+OK")
 "#,
     );
 }

@@ -143,18 +143,14 @@ fn overlong_command_lines_are_refused_with_bounded_memory() {
     let server = Server::with_users("");
     server.python(
         r#"
-import socket, mailtest
-sock = socket.create_connection((mailtest.HOST, mailtest.SMTP_PORT), timeout=30)
-reader = sock.makefile("rb")
-assert reader.readline().startswith(b"220 ")
+import mailtest
+smtp = mailtest.Raw(mailtest.SMTP_PORT)
+assert smtp.greeting.startswith(b"220 ")
 for size in [100 * 1024, 10 * 1024 * 1024]:
-    sock.sendall(b"NOOP " + b"x" * size + b"\r\n")
-    reply = reader.readline()
+    reply = smtp.command(b"NOOP " + b"x" * size)
     assert reply.startswith(b"500 5.5.2"), reply
-sock.sendall(b"NOOP\r\n")
-assert reader.readline().startswith(b"250 "), "the session survives"
-sock.sendall(b"QUIT\r\n")
-assert reader.readline().startswith(b"221 ")
+assert smtp.command(b"NOOP").startswith(b"250 "), "the session survives"
+assert smtp.command(b"QUIT").startswith(b"221 ")
 "#,
     );
     let peak = server.peak_rss_kib();
@@ -166,24 +162,17 @@ fn pipelined_commands_get_their_replies_in_order() {
     let server = Server::with_users("");
     server.python(
         r#"
-import socket, mailtest
-sock = socket.create_connection((mailtest.HOST, mailtest.SMTP_PORT), timeout=30)
-reader = sock.makefile("rb")
-def reply():
-    lines = [reader.readline()]
-    while lines[-1][3:4] == b"-":
-        lines.append(reader.readline())
-    return lines
-reply()
-sock.sendall(b"EHLO pipe.test\r\n")
-assert b"250-PIPELINING\r\n" in reply()
-sock.sendall(b"MAIL FROM:<a@other.test>\r\nRCPT TO:<alice@example.test>\r\n"
-             b"RCPT TO:<nobody@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n")
-codes = [reply()[0][:3] for _ in range(5)]
+import mailtest
+smtp = mailtest.Raw(mailtest.SMTP_PORT)
+smtp.send(b"EHLO pipe.test\r\n")
+assert b"250-PIPELINING\r\n" in smtp.reply()
+smtp.send(b"MAIL FROM:<a@other.test>\r\nRCPT TO:<alice@example.test>\r\n"
+          b"RCPT TO:<nobody@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n")
+codes = [smtp.reply()[0][:3] for _ in range(5)]
 assert codes == [b"250", b"250", b"550", b"250", b"354"], codes
-sock.sendall(b"Subject: pipelined\r\n\r\nbody\r\n.\r\nQUIT\r\n")
-assert reply()[0].startswith(b"250 2.0.0 Ok: queued as")
-assert reply()[0].startswith(b"221")
+smtp.send(b"Subject: pipelined\r\n\r\nbody\r\n.\r\nQUIT\r\n")
+assert smtp.reply()[0].startswith(b"250 2.0.0 Ok: queued as")
+assert smtp.reply()[0].startswith(b"221")
 mailtest.wait_for_messages("bob@example.test", 1)
 "#,
     );
@@ -194,16 +183,13 @@ fn bare_line_feeds_are_refused() {
     let server = Server::with_users("");
     server.python(
         r#"
-import socket, mailtest
-sock = socket.create_connection((mailtest.HOST, mailtest.SMTP_PORT), timeout=30)
-reader = sock.makefile("rb")
-reader.readline()
-sock.sendall(b"HELO x.test\r\nMAIL FROM:<a@other.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n")
-for _ in range(4):
-    reader.readline()
+import mailtest
+smtp = mailtest.Raw(mailtest.SMTP_PORT)
+smtp.send(b"HELO x.test\r\nMAIL FROM:<a@other.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n")
+assert smtp.lines(4)[3].startswith(b"354")
 # "\n.\n" must not end the message (SMTP smuggling); the whole is refused.
-sock.sendall(b"Subject: x\r\n\r\nline\n.\nMAIL FROM:<evil@other.test>\r\n.\r\n")
-reply = reader.readline()
+smtp.send(b"Subject: x\r\n\r\nline\n.\nMAIL FROM:<evil@other.test>\r\n.\r\n")
+reply = smtp.line()
 assert reply.startswith(b"554 5.6.0"), reply
 "#,
     );
@@ -214,15 +200,13 @@ fn too_many_errors_end_the_session() {
     let server = Server::with_users("[smtp]\nmax_errors = 5");
     server.python(
         r#"
-import socket, mailtest
-sock = socket.create_connection((mailtest.HOST, mailtest.SMTP_PORT), timeout=30)
-reader = sock.makefile("rb")
-reader.readline()
-sock.sendall(b"BOGUS\r\n" * 5)
-replies = [reader.readline() for _ in range(6)]
+import mailtest
+smtp = mailtest.Raw(mailtest.SMTP_PORT)
+smtp.send(b"BOGUS\r\n" * 5)
+replies = smtp.lines(6)
 assert all(r.startswith(b"500 5.5.1") for r in replies[:5]), replies
 assert replies[5].startswith(b"421 4.7.0"), replies
-assert reader.readline() == b"", "the server closes the connection"
+assert smtp.closed(), "the server closes the connection"
 "#,
     );
 }
@@ -232,12 +216,10 @@ fn a_silent_client_is_disconnected() {
     let server = Server::with_users("[smtp]\ntimeout = 1");
     server.python(
         r#"
-import socket, mailtest
-sock = socket.create_connection((mailtest.HOST, mailtest.SMTP_PORT), timeout=30)
-reader = sock.makefile("rb")
-reader.readline()
-assert reader.readline().startswith(b"421 4.4.2")
-assert reader.readline() == b""
+import mailtest
+smtp = mailtest.Raw(mailtest.SMTP_PORT)
+assert smtp.line().startswith(b"421 4.4.2")
+assert smtp.closed()
 "#,
     );
 }
@@ -247,7 +229,7 @@ fn starttls_upgrades_and_refuses_injected_commands() {
     let server = Server::with_users("");
     server.python(
         r#"
-import socket, mailtest
+import mailtest
 client = mailtest.smtp()
 assert client.has_extn("starttls")
 client.starttls(context=mailtest.tls_context())
@@ -258,16 +240,13 @@ client.quit()
 [stored] = mailtest.wait_for_messages("alice@example.test", 1)
 assert b"with ESMTPS" in stored, stored
 
-sock = socket.create_connection((mailtest.HOST, mailtest.SMTP_PORT), timeout=30)
-reader = sock.makefile("rb")
-reader.readline()
-sock.sendall(b"EHLO x.test\r\n")
-while reader.readline()[3:4] == b"-":
-    pass
-sock.sendall(b"STARTTLS\r\nRSET\r\n")
-reply = reader.readline()
+smtp = mailtest.Raw(mailtest.SMTP_PORT)
+smtp.send(b"EHLO x.test\r\n")
+smtp.reply()
+smtp.send(b"STARTTLS\r\nRSET\r\n")
+reply = smtp.line()
 assert reply.startswith(b"554 5.5.1"), reply
-assert reader.readline() == b""
+assert smtp.closed()
 "#,
     );
 }
@@ -277,13 +256,8 @@ fn transaction_order_is_enforced() {
     let server = Server::with_users("");
     server.python(
         r#"
-import socket, mailtest
-sock = socket.create_connection((mailtest.HOST, mailtest.SMTP_PORT), timeout=30)
-reader = sock.makefile("rb")
-reader.readline()
-def send(line):
-    sock.sendall(line + b"\r\n")
-    return reader.readline()
+import mailtest
+send = mailtest.Raw(mailtest.SMTP_PORT).command
 assert send(b"MAIL FROM:<a@other.test>").startswith(b"503 5.5.1")
 assert send(b"HELO x.test").startswith(b"250")
 assert send(b"RCPT TO:<alice@example.test>").startswith(b"503 5.5.1")

@@ -152,34 +152,34 @@ where
         Flow::Continue
     }
 
-    /// Waits for input. A timeout is announced with 421 (RFC 5321 §4.5.3.2).
+    /// Waits for input.
     pub async fn read_more(&mut self) -> Result<(), Disconnect> {
         match self.conn.fill().await {
             Ok(_) => Ok(()),
-            Err(ReadError::Timeout(after)) => {
-                tracing::info!(?after, "client timed out");
-                self.reply(Reply::new(421, "4.4.2", "Timeout exceeded, closing connection"));
-                self.conn.close().await;
-                Err(Disconnect)
-            }
-            Err(ReadError::Closed) => Err(Disconnect),
-            Err(ReadError::Io(e)) => {
-                tracing::debug!(error = %e, "connection failed");
-                Err(Disconnect)
-            }
+            Err(e) => Err(self.read_failed(e).await),
         }
     }
 
-    /// Drops an over-long line as it arrives, holding no more than one read
-    /// of it, then answers 500 5.5.2.
+    /// Drops an over-long line, then answers 500 5.5.2.
     async fn discard_long_line(&mut self) -> Outcome {
-        loop {
-            let (used, complete) = wire::line::discard_line(self.conn.buffered());
-            self.conn.consume(used);
-            if complete {
-                return Ok(self.error(Reply::new(500, "5.5.2", "Line too long")));
-            }
-            self.read_more().await?;
+        match self.conn.skip_line().await {
+            Ok(()) => Ok(self.error(Reply::new(500, "5.5.2", "Line too long"))),
+            Err(e) => Err(self.read_failed(e).await),
         }
+    }
+
+    /// Ends the session after a failed read; a timeout is announced with
+    /// 421 (RFC 5321 §4.5.3.2).
+    async fn read_failed(&mut self, error: ReadError) -> Disconnect {
+        match error {
+            ReadError::Timeout(after) => {
+                tracing::info!(?after, "client timed out");
+                self.reply(Reply::new(421, "4.4.2", "Timeout exceeded, closing connection"));
+                self.conn.close().await;
+            }
+            ReadError::Closed => {}
+            ReadError::Io(e) => tracing::debug!(error = %e, "connection failed"),
+        }
+        Disconnect
     }
 }

@@ -1,7 +1,7 @@
 //! Line framing shared by the line-oriented protocols (SMTP, POP3).
 
 /// The buffered input holds no line end within the permitted length. The
-/// caller discards input up to the next LF ([`discard_line`]) and answers
+/// caller discards input up to the next LF and answers
 /// with a protocol error; the limit bounds memory whatever the peer sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineTooLong;
@@ -25,16 +25,6 @@ pub fn strip_eol(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// Consumes the rest of an over-long line. Returns how many bytes of `buf`
-/// to drop and whether the line end was reached (if not, drop them and call
-/// again with the next input).
-pub fn discard_line(buf: &[u8]) -> (usize, bool) {
-    match buf.iter().position(|&b| b == b'\n') {
-        Some(i) => (i + 1, true),
-        None => (buf.len(), false),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,12 +43,6 @@ mod tests {
         assert_eq!(find_line(b"abcd\r\n", 5), Err(LineTooLong));
         assert_eq!(find_line(b"abcde", 5), Err(LineTooLong));
         assert_eq!(find_line(b"abcd", 5), Ok(None));
-    }
-
-    #[test]
-    fn discards_through_the_line_end() {
-        assert_eq!(discard_line(b"xxxx"), (4, false));
-        assert_eq!(discard_line(b"xx\r\nNOOP\r\n"), (4, true));
     }
 
     #[test]

@@ -4,6 +4,7 @@ with Python's own smtplib and poplib, wait for delivery, compare messages."""
 import os
 import poplib
 import smtplib
+import socket
 import ssl
 import time
 
@@ -87,3 +88,39 @@ def strip_trace(message):
         in_trace = False
         kept.append(line)
     return b"\r\n".join(kept)
+
+
+class Raw:
+    """A bare connection, for what smtplib and poplib would never send.
+    Reads the greeting on connect."""
+
+    def __init__(self, port, tls=False):
+        self.sock = socket.create_connection((HOST, port), timeout=30)
+        if tls:
+            self.sock = tls_context().wrap_socket(self.sock)
+        self.reader = self.sock.makefile("rb")
+        self.greeting = self.line()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def line(self):
+        return self.reader.readline()
+
+    def lines(self, count):
+        return [self.line() for _ in range(count)]
+
+    def reply(self):
+        """One SMTP reply, all its lines."""
+        lines = [self.line()]
+        while lines[-1][3:4] == b"-":
+            lines.append(self.line())
+        return lines
+
+    def command(self, line):
+        """Sends one command line; returns the first line of the answer."""
+        self.send(line + b"\r\n")
+        return self.line()
+
+    def closed(self):
+        return self.line() == b""

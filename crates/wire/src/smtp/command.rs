@@ -33,8 +33,8 @@ pub struct Param {
 pub enum CommandError {
     /// No complete line yet: read more input.
     Incomplete,
-    /// The line is longer than the limit: discard it (see
-    /// [`crate::line::discard_line`]) and answer 500 5.5.2.
+    /// The line is longer than the limit: discard it through the next LF and
+    /// answer 500 5.5.2.
     LineTooLong,
     /// Not a command we know: 500 5.5.1. The line is `consumed` bytes long.
     Unrecognized { consumed: usize },
