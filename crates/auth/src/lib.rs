@@ -1,12 +1,15 @@
-//! Authentication for postamt: password hashing (argon2id, RFC 9106) and
-//! the SASL mechanisms the servers offer. Passwords are never stored or
-//! compared in the clear; verifying is deliberately slow, so callers run it
-//! off the async executor.
+//! Authentication for postamt: password hashing (argon2id, RFC 9106), the
+//! SASL mechanisms the servers offer, and the throttle that slows down
+//! password guessing per client address across all protocols. Passwords
+//! are never stored or compared in the clear; verifying is deliberately
+//! slow, so callers run it off the async executor.
 
 mod password;
 pub mod sasl;
+mod throttle;
 
-pub use password::{hash_password, verify_against_nothing, verify_password};
+pub use password::{hash_password, verify_login, verify_password};
+pub use throttle::{Admission, Throttle, ThrottleConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

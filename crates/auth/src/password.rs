@@ -25,13 +25,20 @@ pub fn verify_password(stored_hash: &str, password: &str) -> bool {
         .is_ok()
 }
 
-/// Spends the time one verification takes, for logins naming an unknown
-/// user, so that timing does not tell which users exist.
-pub fn verify_against_nothing(password: &str) {
-    // A valid hash of a random password, made once.
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let hash = DUMMY.get_or_init(|| hash_password("postamt-unknown-user").unwrap_or_default());
-    verify_password(hash, password);
+/// Checks a login: `stored_hash` is `None` for an unknown user, who is
+/// refused after the same work a known one costs, so that neither the
+/// answer nor its timing tells which users exist.
+pub fn verify_login(stored_hash: Option<&str>, password: &str) -> bool {
+    match stored_hash {
+        Some(hash) => verify_password(hash, password),
+        None => {
+            // A valid hash of a password nobody has, made once.
+            static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+            let hash = DUMMY.get_or_init(|| hash_password("postamt-unknown-user").unwrap_or_default());
+            verify_password(hash, password);
+            false
+        }
+    }
 }
 
 #[cfg(test)]
@@ -47,5 +54,7 @@ mod tests {
         assert!(verify_password(&a, "correct horse"));
         assert!(!verify_password(&a, "correct horse!"));
         assert!(!verify_password("not a hash", "correct horse"));
+        assert!(verify_login(Some(&a), "correct horse"));
+        assert!(!verify_login(None, "correct horse"));
     }
 }

@@ -118,6 +118,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
+    /// Waits up to `wait` for the peer to send something, without a reply
+    /// of ours having gone out: true if it did. Finds clients that talk
+    /// before the greeting, which RFC 5321 §4.3.1 forbids.
+    pub async fn talks_first(&mut self, wait: Duration) -> bool {
+        let patience = std::mem::replace(&mut self.timeout, wait);
+        let talked = self.fill().await.is_ok();
+        self.timeout = patience;
+        talked
+    }
+
     /// Writes all queued output, within the timeout.
     pub async fn flush(&mut self) -> io::Result<()> {
         if self.output.is_empty() {

@@ -1,7 +1,8 @@
 //! Listening sockets and the limit on concurrent connections.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -38,23 +39,67 @@ pub async fn bind(service: &str, addresses: &[SocketAddr]) -> Result<Vec<TcpList
     Ok(listeners)
 }
 
-/// Caps the connections served at once across all listeners; a connection
-/// over the cap is answered with a short refusal and closed.
+/// Caps the connections served at once, in total and per client address;
+/// a connection over either cap is answered with a short refusal and
+/// closed, so one address cannot take every slot.
 #[derive(Clone, Debug)]
 pub struct ConnectionLimit {
-    permits: Arc<Semaphore>,
+    inner: Arc<LimitInner>,
+}
+
+#[derive(Debug)]
+struct LimitInner {
+    total: Arc<Semaphore>,
+    per_address: usize,
+    by_address: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One admitted connection; dropping it frees its slots.
+#[derive(Debug)]
+pub struct ConnectionPermit {
+    _total: OwnedSemaphorePermit,
+    limit: Arc<LimitInner>,
+    address: IpAddr,
 }
 
 impl ConnectionLimit {
-    pub fn new(max: usize) -> Self {
+    pub fn new(max_total: usize, max_per_address: usize) -> Self {
         ConnectionLimit {
-            permits: Arc::new(Semaphore::new(max)),
+            inner: Arc::new(LimitInner {
+                total: Arc::new(Semaphore::new(max_total)),
+                per_address: max_per_address,
+                by_address: Mutex::new(HashMap::new()),
+            }),
         }
     }
 
-    /// A slot for one connection, released when dropped; `None` when full.
-    pub fn try_acquire(&self) -> Option<OwnedSemaphorePermit> {
-        self.permits.clone().try_acquire_owned().ok()
+    /// Slots for one connection from `address`, or `None` when either cap
+    /// is reached.
+    pub fn try_acquire(&self, address: IpAddr) -> Option<ConnectionPermit> {
+        let total = self.inner.total.clone().try_acquire_owned().ok()?;
+        let mut counts = self.inner.by_address.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = counts.entry(address).or_insert(0);
+        if *count >= self.inner.per_address {
+            return None;
+        }
+        *count += 1;
+        Some(ConnectionPermit {
+            _total: total,
+            limit: self.inner.clone(),
+            address,
+        })
+    }
+}
+
+impl Drop for ConnectionPermit {
+    fn drop(&mut self) {
+        let mut counts = self.limit.by_address.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = counts.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.address);
+            }
+        }
     }
 }
 
@@ -78,7 +123,7 @@ where
             }
         };
         let _ = stream.set_nodelay(true);
-        match limit.try_acquire() {
+        match limit.try_acquire(peer.ip()) {
             Some(permit) => {
                 let session = handler(stream, peer);
                 tokio::spawn(async move {
@@ -93,5 +138,24 @@ where
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_per_address_and_in_total() {
+        let limit = ConnectionLimit::new(3, 2);
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        let first = limit.try_acquire(a).unwrap();
+        let _second = limit.try_acquire(a).unwrap();
+        assert!(limit.try_acquire(a).is_none(), "per-address cap");
+        let _third = limit.try_acquire(b).unwrap();
+        assert!(limit.try_acquire(b).is_none(), "total cap");
+        drop(first);
+        assert!(limit.try_acquire(a).is_some());
     }
 }

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use auth::Throttle;
 use net::{Connection, ConnectionLimit, Stream, TlsAcceptor};
 use store::Store;
 use tokio::net::TcpListener;
@@ -17,16 +18,18 @@ pub struct Server {
     pub(crate) store: Store,
     pub(crate) tls: Option<TlsAcceptor>,
     pub(crate) locks: MaildropLocks,
+    pub(crate) throttle: Arc<Throttle>,
     sessions: AtomicU64,
 }
 
 impl Server {
-    pub fn new(config: Pop3Config, store: Store, tls: Option<TlsAcceptor>) -> Arc<Self> {
+    pub fn new(config: Pop3Config, store: Store, tls: Option<TlsAcceptor>, throttle: Arc<Throttle>) -> Arc<Self> {
         Arc::new(Server {
             config,
             store,
             tls,
             locks: MaildropLocks::default(),
+            throttle,
             sessions: AtomicU64::new(0),
         })
     }
@@ -63,7 +66,7 @@ impl Server {
                 },
                 _ => Connection::new(Stream::Plain(stream), timeout),
             };
-            Session::new(connection, self.clone()).run().await;
+            Session::new(connection, self.clone(), peer).run().await;
         }
         .instrument(span)
         .await

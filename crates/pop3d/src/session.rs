@@ -1,6 +1,7 @@
 //! One POP3 session: the AUTHORIZATION and TRANSACTION states of RFC 1939
 //! §3, the command loop and the limits common to every command.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use net::{Connection, ReadError};
@@ -61,15 +62,17 @@ pub(crate) type Outcome = Result<Flow, Disconnect>;
 pub(crate) struct Session<S> {
     pub conn: Connection<S>,
     pub server: Arc<Server>,
+    pub peer: SocketAddr,
     pub state: State,
     errors: u32,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
-    pub fn new(conn: Connection<S>, server: Arc<Server>) -> Self {
+    pub fn new(conn: Connection<S>, server: Arc<Server>, peer: SocketAddr) -> Self {
         Session {
             conn,
             server,
+            peer,
             state: State::Authorization { user: None },
             errors: 0,
         }

@@ -1,17 +1,20 @@
-//! The SMTP server's view of the rest of the system: recipient policy from
-//! the store, and the queue as the home of accepted messages.
+//! The SMTP server's view of the rest of the system: recipient policy and
+//! logins from the store, and the queue as the home of accepted messages.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use queue::{Queue, Submission};
-use smtpd::{BackendError, IncomingMessage, RcptVerdict};
-use store::{Resolution, Store};
-use wire::smtp::RcptPath;
+use smtpd::{BackendError, IncomingMessage, Login, RcptVerdict};
+use store::{Envelope, Recipient, Resolution, Store};
+use wire::smtp::{Mailbox, RcptPath, ReversePath};
 
 pub struct Backend {
     pub store: Store,
     pub queue: Arc<Queue>,
     pub hostname: String,
+    /// `[submission] send_as`: extra sender addresses per user.
+    pub send_as: BTreeMap<String, Vec<String>>,
 }
 
 impl Backend {
@@ -28,10 +31,24 @@ impl Backend {
         }
         Ok(RcptVerdict::UnknownUser)
     }
+
+    /// Whether `[submission] send_as` lets `user` use `from`.
+    fn configured_sender(&self, user: &str, from: &Mailbox) -> bool {
+        let Some(patterns) = self.send_as.get(user) else {
+            return false;
+        };
+        let domain = store::normalize_domain(&from.domain);
+        let address = format!("{}@{domain}", from.local_part.to_lowercase());
+        patterns.iter().any(|pattern| match pattern.strip_prefix('@') {
+            _ if pattern == "*" => true,
+            Some(allowed) => store::normalize_domain(allowed) == domain,
+            None => pattern.to_lowercase() == address,
+        })
+    }
 }
 
 impl smtpd::Backend for Backend {
-    async fn check_recipient(&self, recipient: &RcptPath) -> Result<RcptVerdict, BackendError> {
+    async fn check_recipient(&self, recipient: &RcptPath, may_relay: bool) -> Result<RcptVerdict, BackendError> {
         let mailbox = match recipient {
             RcptPath::Postmaster => return self.postmaster().await,
             RcptPath::Mailbox(mailbox) => mailbox,
@@ -39,8 +56,30 @@ impl smtpd::Backend for Backend {
         Ok(match self.store.resolve(&mailbox.local_part, &mailbox.domain).await? {
             Resolution::Local(_) => RcptVerdict::Accept(mailbox.to_string()),
             Resolution::UnknownUser => RcptVerdict::UnknownUser,
+            Resolution::NotLocal if may_relay => RcptVerdict::Accept(mailbox.to_string()),
             Resolution::NotLocal => RcptVerdict::RelayDenied,
         })
+    }
+
+    async fn login(&self, name: &str) -> Result<Option<Login>, BackendError> {
+        Ok(self.store.find_account(name).await?.map(|account| Login {
+            address: account.address,
+            password_hash: account.password_hash,
+        }))
+    }
+
+    async fn may_send_as(&self, user: &str, from: &ReversePath) -> Result<bool, BackendError> {
+        let ReversePath::Mailbox(from) = from else {
+            // The null reverse-path claims no identity.
+            return Ok(true);
+        };
+        if self.configured_sender(user, from) {
+            return Ok(true);
+        }
+        let Some(account) = self.store.find_account(user).await? else {
+            return Ok(false);
+        };
+        Ok(self.store.delivers_to(&from.to_string(), account.id).await?)
     }
 
     fn new_message_id(&self) -> String {
@@ -58,7 +97,22 @@ impl smtpd::Backend for Backend {
         let submission = Submission {
             id: message.id,
             reverse_path: message.reverse_path.to_string(),
-            recipients: message.recipients,
+            recipients: message
+                .recipients
+                .into_iter()
+                .map(|r| Recipient {
+                    address: r.address,
+                    notify: r.notify,
+                    orcpt: r.orcpt,
+                })
+                .collect(),
+            envelope: Envelope {
+                body: message.body.as_str().to_string(),
+                smtputf8: message.smtputf8,
+                dsn_ret: message.dsn_return.map(|r| r.as_str().to_string()),
+                dsn_envid: message.dsn_envid,
+                submitted_by: message.authenticated,
+            },
             content: message.content,
             received_at: message.received_at,
         };

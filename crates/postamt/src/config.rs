@@ -1,6 +1,7 @@
 //! The configuration: one TOML file in which every key has a default, so
 //! `postamt serve` runs without one. Loaded once, then immutable.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -19,6 +20,7 @@ pub struct Config {
     pub tls: Tls,
     pub auth: Auth,
     pub smtp: Smtp,
+    pub submission: Submission,
     pub pop3: Pop3,
     pub limits: Limits,
 }
@@ -44,11 +46,18 @@ pub struct Tls {
     pub key: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Auth {
     /// Accept passwords on connections without TLS. Only for testing.
     pub allow_cleartext: bool,
+    /// Milliseconds to wait before answering a failed login; doubles with
+    /// each further failure from the same address (up to 16 times).
+    pub failure_delay_ms: u64,
+    /// Consecutive failures from one address that lock it out.
+    pub max_failures: u32,
+    /// Seconds a lockout lasts.
+    pub lockout: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -60,6 +69,23 @@ pub struct Smtp {
     pub max_errors: u32,
     /// Seconds a client may stay silent (RFC 5321 §4.5.3.2.7: 5 minutes).
     pub timeout: u64,
+    /// Networks whose clients may relay without authenticating, in CIDR
+    /// notation. None by default.
+    pub trusted_networks: Vec<String>,
+    /// Milliseconds the MX port waits before its greeting; clients that
+    /// talk in that time are disconnected. 0 turns the check off.
+    pub pregreet_wait_ms: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Submission {
+    /// Leave the user's IP address out of the Received header of mail they
+    /// submit.
+    pub hide_client_ip: bool,
+    /// Extra sender addresses per user, beyond their own and their
+    /// aliases: an address, `@domain` for any address there, or `*`.
+    pub send_as: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -77,6 +103,8 @@ pub struct Pop3 {
 pub struct Limits {
     /// Connections served at once, all services together.
     pub max_connections: usize,
+    /// Connections served at once from one client address.
+    pub max_connections_per_address: usize,
 }
 
 fn on_all_interfaces(port: u16) -> Vec<SocketAddr> {
@@ -106,6 +134,20 @@ impl Default for Smtp {
             max_line_length: defaults.max_line_length,
             max_errors: defaults.max_errors,
             timeout: defaults.timeout.as_secs(),
+            trusted_networks: Vec::new(),
+            pregreet_wait_ms: defaults.pregreet_wait.as_millis() as u64,
+        }
+    }
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        let defaults = auth::ThrottleConfig::default();
+        Auth {
+            allow_cleartext: false,
+            failure_delay_ms: defaults.failure_delay.as_millis() as u64,
+            max_failures: defaults.max_failures,
+            lockout: defaults.lockout.as_secs(),
         }
     }
 }
@@ -123,7 +165,10 @@ impl Default for Pop3 {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_connections: 1000 }
+        Limits {
+            max_connections: 1000,
+            max_connections_per_address: 50,
+        }
     }
 }
 
@@ -136,6 +181,7 @@ impl Default for Config {
             tls: Tls::default(),
             auth: Auth::default(),
             smtp: Smtp::default(),
+            submission: Submission::default(),
             pop3: Pop3::default(),
             limits: Limits::default(),
         }
@@ -163,17 +209,41 @@ impl Config {
         if let Some(dir) = data_dir {
             config.data_dir = dir;
         }
+        config.trusted_networks()?;
         Ok(config)
     }
 
-    pub fn smtp(&self) -> smtpd::SmtpConfig {
-        smtpd::SmtpConfig {
+    /// `[smtp] trusted_networks`, parsed.
+    pub fn trusted_networks(&self) -> anyhow::Result<Vec<net::Network>> {
+        self.smtp
+            .trusted_networks
+            .iter()
+            .map(|n| n.parse().context("error in [smtp] trusted_networks"))
+            .collect()
+    }
+
+    pub fn smtp(&self) -> anyhow::Result<smtpd::SmtpConfig> {
+        Ok(smtpd::SmtpConfig {
             hostname: self.hostname.clone(),
             max_message_size: self.smtp.max_message_size,
             max_recipients: self.smtp.max_recipients,
             max_line_length: self.smtp.max_line_length,
             max_errors: self.smtp.max_errors,
             timeout: Duration::from_secs(self.smtp.timeout),
+            trusted_networks: self.trusted_networks()?,
+            allow_cleartext_auth: self.auth.allow_cleartext,
+            hide_client_ip: self.submission.hide_client_ip,
+            pregreet_wait: Duration::from_millis(self.smtp.pregreet_wait_ms),
+        })
+    }
+
+    pub fn throttle(&self) -> auth::ThrottleConfig {
+        let delay = Duration::from_millis(self.auth.failure_delay_ms);
+        auth::ThrottleConfig {
+            failure_delay: delay,
+            max_delay: delay * 16,
+            max_failures: self.auth.max_failures,
+            lockout: Duration::from_secs(self.auth.lockout),
         }
     }
 
@@ -235,5 +305,14 @@ mod tests {
         assert_eq!(config.listen.imap, on_all_interfaces(143));
         let err = toml::from_str::<Config>("[listen]\nsmpt = []\n").unwrap_err();
         assert!(err.to_string().contains("smpt"), "{err}");
+    }
+
+    #[test]
+    fn bad_trusted_networks_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("postamt.toml");
+        std::fs::write(&path, "[smtp]\ntrusted_networks = [\"10.0.0.0/8\", \"10.0.0.0/99\"]\n").unwrap();
+        let err = Config::load(Some(&path), None).unwrap_err();
+        assert!(format!("{err:#}").contains("trusted_networks"), "{err:#}");
     }
 }

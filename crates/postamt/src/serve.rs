@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use net::ConnectionLimit;
 use queue::Queue;
+use smtpd::Role;
 use store::Store;
 use tokio::net::TcpListener;
 
@@ -34,34 +35,41 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // Bind everything before serving anything, so a taken port stops the
     // start-up with a clear message instead of a half-running server.
     let smtp = bind("smtp", &config.listen.smtp).await?;
+    let submission = bind("submission", &config.listen.submission).await?;
+    let submissions = bind("submissions", &config.listen.submissions).await?;
     let pop3 = bind("pop3", &config.listen.pop3).await?;
     let pop3s = bind("pop3s", &config.listen.pop3s).await?;
-    for (service, addresses) in [
-        ("submission", &config.listen.submission),
-        ("submissions", &config.listen.submissions),
-        ("imap", &config.listen.imap),
-        ("imaps", &config.listen.imaps),
-    ] {
+    for (service, addresses) in [("imap", &config.listen.imap), ("imaps", &config.listen.imaps)] {
         if !addresses.is_empty() {
             tracing::warn!("{service} is not available in this version yet; not listening on {addresses:?}");
         }
     }
 
-    let limit = ConnectionLimit::new(config.limits.max_connections);
+    let limit = ConnectionLimit::new(config.limits.max_connections, config.limits.max_connections_per_address);
+    // One throttle for every protocol: a password guesser is slowed down
+    // the same whichever port it tries.
+    let throttle = Arc::new(auth::Throttle::new(config.throttle()));
     let queue = Queue::new(store.clone());
     let backend = Arc::new(Backend {
         store: store.clone(),
         queue: queue.clone(),
         hostname: config.hostname.clone(),
+        send_as: config.submission.send_as.clone(),
     });
-    let smtp_server = smtpd::Server::new(config.smtp(), backend, Some(tls.clone()));
-    let pop3_server = pop3d::Server::new(config.pop3(), store.clone(), Some(tls));
+    let smtp_server = smtpd::Server::new(config.smtp()?, backend, Some(tls.clone()), throttle.clone());
+    let pop3_server = pop3d::Server::new(config.pop3(), store.clone(), Some(tls), throttle);
 
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(queue.run());
     tasks.spawn(collect_garbage(store));
-    for listener in smtp {
-        tasks.spawn(smtp_server.clone().serve(listener, limit.clone()));
+    for (listeners, role) in [
+        (smtp, Role::Mx),
+        (submission, Role::Submission),
+        (submissions, Role::Submissions),
+    ] {
+        for listener in listeners {
+            tasks.spawn(smtp_server.clone().serve(listener, limit.clone(), role));
+        }
     }
     for listener in pop3 {
         tasks.spawn(pop3_server.clone().serve(listener, limit.clone(), false));

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ring::rand::{SecureRandom, SystemRandom};
-use store::{QueueEntry, Store};
+use store::{Envelope, QueueEntry, Recipient, Store};
 use tokio::sync::Notify;
 
 pub use retry::retry_delay;
@@ -30,7 +30,8 @@ pub struct Submission {
     pub id: String,
     /// Without brackets; empty for the null reverse-path.
     pub reverse_path: String,
-    pub recipients: Vec<String>,
+    pub recipients: Vec<Recipient>,
+    pub envelope: Envelope,
     pub content: Vec<u8>,
     pub received_at: i64,
 }
@@ -64,6 +65,7 @@ impl Queue {
             id: submission.id,
             reverse_path: submission.reverse_path,
             recipients: submission.recipients,
+            envelope: submission.envelope,
             blob,
             received_at: submission.received_at,
         };

@@ -1,9 +1,12 @@
 //! What the SMTP server needs from the rest of the system: a verdict per
-//! recipient and a durable home for each accepted message.
+//! recipient, the password hash behind a login, who may send as whom, and
+//! a durable home for each accepted message.
 
 use std::future::Future;
 
 use wire::smtp::{RcptPath, ReversePath};
+
+use crate::envelope::{BodyType, DsnReturn};
 
 pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -18,18 +21,52 @@ pub enum RcptVerdict {
     RelayDenied,
 }
 
+/// An account as far as logging in is concerned.
+#[derive(Debug, Clone)]
+pub struct Login {
+    /// The account's canonical address.
+    pub address: String,
+    pub password_hash: String,
+}
+
+/// An accepted recipient with its DSN requests (RFC 3461).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedRecipient {
+    pub address: String,
+    pub notify: Option<String>,
+    pub orcpt: Option<String>,
+}
+
 /// A message the client finished sending, with our Received header first.
 #[derive(Debug)]
 pub struct IncomingMessage {
     pub id: String,
     pub reverse_path: ReversePath,
-    pub recipients: Vec<String>,
+    pub recipients: Vec<AcceptedRecipient>,
+    pub body: BodyType,
+    pub smtputf8: bool,
+    pub dsn_return: Option<DsnReturn>,
+    pub dsn_envid: Option<String>,
+    /// The user the session authenticated as, if any.
+    pub authenticated: Option<String>,
     pub content: Vec<u8>,
     pub received_at: i64,
 }
 
 pub trait Backend: Send + Sync + 'static {
-    fn check_recipient(&self, recipient: &RcptPath) -> impl Future<Output = Result<RcptVerdict, BackendError>> + Send;
+    /// Where mail for `recipient` goes. `may_relay` says whether this
+    /// client may send to domains that are not hosted here.
+    fn check_recipient(
+        &self,
+        recipient: &RcptPath,
+        may_relay: bool,
+    ) -> impl Future<Output = Result<RcptVerdict, BackendError>> + Send;
+
+    /// The account behind a login name, if there is one.
+    fn login(&self, name: &str) -> impl Future<Output = Result<Option<Login>, BackendError>> + Send;
+
+    /// Whether the authenticated `user` may use `from` as reverse-path.
+    fn may_send_as(&self, user: &str, from: &ReversePath) -> impl Future<Output = Result<bool, BackendError>> + Send;
 
     /// A fresh queue id, shown in the Received header and the 250 reply.
     fn new_message_id(&self) -> String;

@@ -1,19 +1,24 @@
-//! The SMTP server (RFC 5321): sessions on the `smtp` port (the MX role),
-//! per-recipient policy, and the hand-over of each accepted message to the
-//! queue through the narrow [`Backend`] interface. It never writes a
-//! mailbox; it replies 250 to the final dot only once the backend has the
-//! message durably.
+//! The SMTP server (RFC 5321) in its three roles: `smtp` (port 25, the MX:
+//! mail for hosted domains, relaying only for trusted networks or
+//! authenticated users), `submission` (587, STARTTLS) and `submissions`
+//! (465, implicit TLS, RFC 8314), where users must authenticate first
+//! (RFC 6409). It decides per recipient and hands each accepted message to
+//! the queue through the narrow [`Backend`] interface; it never writes a
+//! mailbox, and replies 250 only once the backend has the message durably.
 
 mod backend;
 mod commands;
+mod envelope;
+mod fixups;
 mod received;
 mod server;
 mod session;
 
 use std::time::Duration;
 
-pub use backend::{Backend, BackendError, IncomingMessage, RcptVerdict};
-pub use server::Server;
+pub use backend::{AcceptedRecipient, Backend, BackendError, IncomingMessage, Login, RcptVerdict};
+pub use envelope::{BodyType, DsnReturn};
+pub use server::{Role, Server};
 
 /// The settings a session needs; immutable once the server runs.
 #[derive(Debug, Clone)]
@@ -30,6 +35,16 @@ pub struct SmtpConfig {
     pub max_errors: u32,
     /// Idle time allowed while waiting for the client (RFC 5321 §4.5.3.2.7).
     pub timeout: Duration,
+    /// Clients that may relay without authenticating.
+    pub trusted_networks: Vec<net::Network>,
+    /// Offer AUTH without TLS. Off by default (RFC 8314 §3).
+    pub allow_cleartext_auth: bool,
+    /// Leave the client's address out of the Received header of mail that
+    /// authenticated users submit.
+    pub hide_client_ip: bool,
+    /// On the MX port, wait this long before the greeting; a client that
+    /// talks in the meantime breaks RFC 5321 §4.3.1 and is disconnected.
+    pub pregreet_wait: Duration,
 }
 
 impl Default for SmtpConfig {
@@ -41,6 +56,10 @@ impl Default for SmtpConfig {
             max_line_length: 4096,
             max_errors: 20,
             timeout: Duration::from_secs(300),
+            trusted_networks: Vec::new(),
+            allow_cleartext_auth: false,
+            hide_client_ip: false,
+            pregreet_wait: Duration::from_millis(300),
         }
     }
 }

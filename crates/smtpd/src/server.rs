@@ -1,9 +1,10 @@
-//! Accepting connections and starting sessions.
+//! Accepting connections and starting sessions in one of the three roles.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use auth::Throttle;
 use net::{Connection, ConnectionLimit, Stream, TlsAcceptor};
 use tokio::net::TcpListener;
 use tracing::Instrument;
@@ -12,49 +13,86 @@ use crate::SmtpConfig;
 use crate::backend::Backend;
 use crate::session::Session;
 
-/// One SMTP service: its settings, the backend and TLS for STARTTLS.
+/// The service a listener provides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Port 25: mail from the internet for hosted domains (the MX).
+    Mx,
+    /// Port 587: users submit mail after STARTTLS and AUTH (RFC 6409).
+    Submission,
+    /// Port 465: submission over implicit TLS (RFC 8314 §3.3).
+    Submissions,
+}
+
+impl Role {
+    pub(crate) fn requires_auth(self) -> bool {
+        self != Role::Mx
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Role::Mx => "smtp",
+            Role::Submission => "submission",
+            Role::Submissions => "submissions",
+        }
+    }
+}
+
+/// The SMTP service: settings, backend, TLS and the shared login throttle.
 pub struct Server<B> {
     pub(crate) config: SmtpConfig,
     pub(crate) backend: Arc<B>,
     pub(crate) tls: Option<TlsAcceptor>,
+    pub(crate) throttle: Arc<Throttle>,
     sessions: AtomicU64,
 }
 
 impl<B: Backend> Server<B> {
-    pub fn new(config: SmtpConfig, backend: Arc<B>, tls: Option<TlsAcceptor>) -> Arc<Self> {
+    pub fn new(config: SmtpConfig, backend: Arc<B>, tls: Option<TlsAcceptor>, throttle: Arc<Throttle>) -> Arc<Self> {
         Arc::new(Server {
             config,
             backend,
             tls,
+            throttle,
             sessions: AtomicU64::new(0),
         })
     }
 
     /// Serves one listener until the task is dropped.
-    pub async fn serve(self: Arc<Self>, listener: TcpListener, limit: ConnectionLimit) {
+    pub async fn serve(self: Arc<Self>, listener: TcpListener, limit: ConnectionLimit, role: Role) {
         net::accept_loop(
             listener,
             limit,
             b"421 4.3.2 Too many connections, try again later\r\n",
             move |stream, peer| {
                 let server = self.clone();
-                async move { server.session(stream, peer).await }
+                async move { server.session(stream, peer, role).await }
             },
         )
         .await;
     }
 
     /// Runs one session over any stream; tests use this with in-memory pipes.
-    pub async fn session<S>(self: Arc<Self>, stream: S, peer: SocketAddr)
+    pub async fn session<S>(self: Arc<Self>, stream: S, peer: SocketAddr, role: Role)
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         let id = self.sessions.fetch_add(1, Ordering::Relaxed);
-        let span = tracing::info_span!("smtp", session = id, %peer);
+        let span = tracing::info_span!("smtp", service = role.name(), session = id, %peer);
         async move {
             tracing::debug!("connected");
-            let connection = Connection::new(Stream::Plain(stream), self.config.timeout);
-            Session::new(connection, self.clone(), peer).run().await;
+            let timeout = self.config.timeout;
+            let connection = match (role, &self.tls) {
+                (Role::Submissions, Some(tls)) => match Connection::accept_tls(stream, tls, timeout).await {
+                    Ok(connection) => connection,
+                    Err(e) => {
+                        tracing::info!(error = %e, "TLS handshake failed");
+                        return;
+                    }
+                },
+                _ => Connection::new(Stream::Plain(stream), timeout),
+            };
+            Session::new(connection, self.clone(), peer, role).run().await;
             tracing::debug!("disconnected");
         }
         .instrument(span)

@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use net::{Connection, ReadError};
 use tokio::io::{AsyncRead, AsyncWrite};
+use wire::line::{LineTooLong, find_line, strip_eol};
 use wire::smtp::{Command, CommandError, Reply, ReversePath, parse_command};
 
-use crate::backend::Backend;
-use crate::server::Server;
+use crate::backend::{AcceptedRecipient, Backend};
+use crate::envelope::MailParams;
+use crate::server::{Role, Server};
 
 /// What the client told us in EHLO/HELO.
 pub(crate) struct Helo {
@@ -18,12 +20,26 @@ pub(crate) struct Helo {
     pub extended: bool,
 }
 
-/// A mail transaction, from MAIL FROM to the end of DATA.
+/// A mail transaction, from MAIL FROM to the end of DATA or BDAT LAST.
 pub(crate) struct Transaction {
     pub from: ReversePath,
-    pub recipients: Vec<String>,
-    /// The SIZE the client declared, to size the buffer.
-    pub declared_size: Option<usize>,
+    pub params: MailParams,
+    pub recipients: Vec<AcceptedRecipient>,
+    /// The message so far, our Received header first; started by DATA or
+    /// the first BDAT (so its presence between commands means BDAT is in
+    /// progress, after which DATA may not follow, RFC 3030 §3).
+    pub content: Option<Content>,
+}
+
+/// A message being received.
+pub(crate) struct Content {
+    pub id: String,
+    pub received_at: i64,
+    pub bytes: Vec<u8>,
+    /// Length of our Received header at the start of `bytes`.
+    pub trace_len: usize,
+    /// Bytes of message (excluding our header) seen so far, kept or not.
+    pub size: u64,
 }
 
 /// Whether the session goes on after a command.
@@ -41,8 +57,11 @@ pub(crate) struct Session<S, B> {
     pub conn: Connection<S>,
     pub server: Arc<Server<B>>,
     pub peer: SocketAddr,
+    pub role: Role,
     pub helo: Option<Helo>,
     pub transaction: Option<Transaction>,
+    /// The account address, once AUTH succeeded.
+    pub authenticated: Option<String>,
     errors: u32,
 }
 
@@ -51,18 +70,27 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
     B: Backend,
 {
-    pub fn new(conn: Connection<S>, server: Arc<Server<B>>, peer: SocketAddr) -> Self {
+    pub fn new(conn: Connection<S>, server: Arc<Server<B>>, peer: SocketAddr, role: Role) -> Self {
         Session {
             conn,
             server,
             peer,
+            role,
             helo: None,
             transaction: None,
+            authenticated: None,
             errors: 0,
         }
     }
 
     pub async fn run(mut self) {
+        let wait = self.server.config.pregreet_wait;
+        if self.role == Role::Mx && !wait.is_zero() && self.conn.talks_first(wait).await {
+            tracing::info!("client talked before the greeting, disconnecting");
+            self.reply(Reply::new(554, "5.5.1", "Protocol error: talking before the greeting"));
+            self.conn.close().await;
+            return;
+        }
         let greeting = format!("{} ESMTP postamt", self.server.config.hostname);
         self.reply(Reply::plain(220, vec![greeting]));
         loop {
@@ -82,6 +110,11 @@ where
                     self.conn.consume(consumed);
                     Ok(self.error(Reply::new(501, "5.5.4", reason)))
                 }
+                Err(CommandError::Http { .. }) => {
+                    tracing::info!("HTTP request on an SMTP port, disconnecting");
+                    self.reply(Reply::new(554, "5.7.0", "This is an SMTP server, not a web server"));
+                    Ok(Flow::Close)
+                }
             };
             match outcome {
                 Ok(Flow::Continue) => {}
@@ -98,9 +131,14 @@ where
         match command {
             Command::Ehlo(name) => Ok(self.ehlo(name, true)),
             Command::Helo(name) => Ok(self.ehlo(name, false)),
-            Command::Mail { from, params } => Ok(self.mail(from, params)),
+            Command::Auth {
+                mechanism,
+                initial_response,
+            } => self.auth(mechanism, initial_response).await,
+            Command::Mail { from, params } => Ok(self.mail(from, params).await),
             Command::Rcpt { to, params } => Ok(self.rcpt(to, params).await),
             Command::Data => self.data().await,
+            Command::Bdat { size, last } => self.bdat(size, last).await,
             Command::StartTls => self.starttls().await,
             Command::Rset => {
                 self.transaction = None;
@@ -122,7 +160,7 @@ where
             Command::Help(_) => Ok(self.ok(Reply::new(
                 214,
                 "2.0.0",
-                "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS",
+                "Commands: EHLO HELO STARTTLS AUTH MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP",
             ))),
         }
     }
@@ -152,11 +190,44 @@ where
         Flow::Continue
     }
 
+    /// True if this client may send mail to domains not hosted here:
+    /// authenticated, or from a trusted network.
+    pub fn may_relay(&self) -> bool {
+        self.authenticated.is_some()
+            || self
+                .server
+                .config
+                .trusted_networks
+                .iter()
+                .any(|n| n.contains(self.peer.ip()))
+    }
+
     /// Waits for input.
     pub async fn read_more(&mut self) -> Result<(), Disconnect> {
         match self.conn.fill().await {
             Ok(_) => Ok(()),
             Err(e) => Err(self.read_failed(e).await),
+        }
+    }
+
+    /// Reads one line (a SASL response), within the command line limit;
+    /// `None` if it was too long (and has been skipped).
+    pub async fn read_line(&mut self) -> Result<Option<String>, Disconnect> {
+        loop {
+            match find_line(self.conn.buffered(), self.server.config.max_line_length) {
+                Ok(Some(n)) => {
+                    let line = String::from_utf8_lossy(strip_eol(&self.conn.buffered()[..n])).into_owned();
+                    self.conn.consume(n);
+                    return Ok(Some(line));
+                }
+                Ok(None) => self.read_more().await?,
+                Err(LineTooLong) => {
+                    if let Err(e) = self.conn.skip_line().await {
+                        return Err(self.read_failed(e).await);
+                    }
+                    return Ok(None);
+                }
+            }
         }
     }
 

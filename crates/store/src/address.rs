@@ -1,10 +1,17 @@
-//! How the store compares addresses: domains in lower case, local parts in
-//! lower case (as Postfix's and Dovecot's lookups do), quotes that protect
-//! nothing removed (RFC 5321 §4.1.2: `"bob"@x` is `bob@x`).
+//! How the store compares addresses: domains in their lower-case A-label
+//! form (RFC 6531 §3.2: internationalized domains compare as A-labels),
+//! local parts in lower case (as Postfix's and Dovecot's lookups do),
+//! quotes that protect nothing removed (RFC 5321 §4.1.2: `"bob"@x` is `bob@x`).
 
-/// Lower-cases a domain and drops one trailing dot.
+/// Lower-cases a domain, converts U-labels to A-labels (UTS 46) and drops
+/// one trailing dot. Address literals and names IDNA refuses are only
+/// lower-cased; they then match nothing hosted.
 pub fn normalize_domain(domain: &str) -> String {
-    domain.strip_suffix('.').unwrap_or(domain).to_lowercase()
+    let domain = domain.strip_suffix('.').unwrap_or(domain);
+    if domain.starts_with('[') {
+        return domain.to_lowercase();
+    }
+    idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_lowercase())
 }
 
 /// Lower-cases a local part and unquotes it when quoting was not needed.
@@ -50,5 +57,8 @@ mod tests {
         assert_eq!(split_address("@x.test"), Some((String::new(), "x.test".into())));
         assert_eq!(split_address("nodomain"), None);
         assert_eq!(normalize_domain("Example.test."), "example.test");
+        assert_eq!(normalize_domain("Bücher.TEST"), "xn--bcher-kva.test");
+        assert_eq!(normalize_domain("xn--bcher-kva.test"), "xn--bcher-kva.test");
+        assert_eq!(normalize_domain("[IPv6:::1]"), "[ipv6:::1]");
     }
 }

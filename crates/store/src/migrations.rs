@@ -5,7 +5,14 @@ use sqlx::SqlitePool;
 
 use crate::Result;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial schema", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial schema", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "envelope options",
+        include_str!("../migrations/0002_envelope_options.sql"),
+    ),
+];
 
 pub(crate) async fn apply(pool: &SqlitePool) -> Result<()> {
     sqlx::raw_sql(

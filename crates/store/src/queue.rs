@@ -9,9 +9,56 @@ pub struct QueueEntry {
     pub id: String,
     /// The reverse-path without brackets; empty for `<>`.
     pub reverse_path: String,
-    pub recipients: Vec<String>,
+    pub recipients: Vec<Recipient>,
+    pub envelope: Envelope,
     pub blob: BlobRef,
     pub received_at: i64,
+}
+
+/// What the client declared about the whole message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// `7BIT`, `8BITMIME` or `BINARYMIME` (RFC 6152, RFC 3030).
+    pub body: String,
+    /// The envelope needs SMTPUTF8 (RFC 6531).
+    pub smtputf8: bool,
+    /// DSN RET: `FULL` or `HDRS` (RFC 3461 §4.3).
+    pub dsn_ret: Option<String>,
+    /// DSN ENVID, decoded (RFC 3461 §4.4).
+    pub dsn_envid: Option<String>,
+    /// The user who submitted it, when the session had authenticated.
+    pub submitted_by: Option<String>,
+}
+
+impl Default for Envelope {
+    fn default() -> Self {
+        Envelope {
+            body: "7BIT".into(),
+            smtputf8: false,
+            dsn_ret: None,
+            dsn_envid: None,
+            submitted_by: None,
+        }
+    }
+}
+
+/// One recipient as given in RCPT TO, with its DSN requests.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Recipient {
+    pub address: String,
+    /// DSN NOTIFY (RFC 3461 §4.1): `NEVER`, or a list of SUCCESS, FAILURE, DELAY.
+    pub notify: Option<String>,
+    /// DSN ORCPT (RFC 3461 §4.2): `addr-type;address`, decoded.
+    pub orcpt: Option<String>,
+}
+
+impl Recipient {
+    pub fn new(address: impl Into<String>) -> Recipient {
+        Recipient {
+            address: address.into(),
+            ..Recipient::default()
+        }
+    }
 }
 
 /// One recipient of a queued message that is due for a delivery attempt.
@@ -36,23 +83,36 @@ impl Store {
         if !self.blobs().exists(&entry.blob.hash) {
             return Err(Error::MissingBlob(entry.blob.hash.clone()));
         }
+        let envelope = &entry.envelope;
         sqlx::query(
-            "INSERT INTO queue_messages (id, reverse_path, blob_hash, size, received_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO queue_messages
+                 (id, reverse_path, blob_hash, size, received_at, body, smtputf8, dsn_ret, dsn_envid, submitted_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&entry.id)
         .bind(&entry.reverse_path)
         .bind(&entry.blob.hash)
         .bind(entry.blob.size as i64)
         .bind(entry.received_at)
+        .bind(&envelope.body)
+        .bind(envelope.smtputf8)
+        .bind(&envelope.dsn_ret)
+        .bind(&envelope.dsn_envid)
+        .bind(&envelope.submitted_by)
         .execute(&mut *tx)
         .await?;
         for recipient in &entry.recipients {
-            sqlx::query("INSERT INTO queue_recipients (queue_id, address, next_attempt_at) VALUES ($1, $2, $3)")
-                .bind(&entry.id)
-                .bind(recipient)
-                .bind(entry.received_at)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO queue_recipients (queue_id, address, next_attempt_at, dsn_notify, dsn_orcpt)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&entry.id)
+            .bind(&recipient.address)
+            .bind(entry.received_at)
+            .bind(&recipient.notify)
+            .bind(&recipient.orcpt)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())

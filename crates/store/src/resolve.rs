@@ -63,6 +63,21 @@ impl Store {
         Ok(Resolution::Local(targets))
     }
 
+    /// True if `address` delivers to `account`: its own address, a tagged
+    /// form of it, or an alias that leads to it. An authenticated user may
+    /// send as exactly these.
+    pub async fn delivers_to(&self, address: &str, account: AccountId) -> Result<bool> {
+        let Some((local, domain)) = address.rsplit_once('@') else {
+            return Ok(false);
+        };
+        Ok(match self.resolve(local, domain).await? {
+            Resolution::Local(targets) => targets
+                .iter()
+                .any(|t| matches!(t, Target::Account { id, .. } if *id == account)),
+            _ => false,
+        })
+    }
+
     /// Follows an alias target to accounts or remote addresses, depth first,
     /// skipping addresses already seen.
     async fn expand(

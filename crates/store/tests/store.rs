@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use store::{Error, QueueEntry, Resolution, Store, Target};
+use store::{Envelope, Error, QueueEntry, Recipient, Resolution, Store, Target};
 
 async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -247,7 +247,11 @@ async fn the_queue_delivers_into_inboxes_and_forgets_finished_messages() {
     let entry = QueueEntry {
         id: "Q1".into(),
         reverse_path: "sender@elsewhere.test".into(),
-        recipients: vec!["alice@example.test".into(), "nobody@example.test".into()],
+        recipients: vec![
+            Recipient::new("alice@example.test"),
+            Recipient::new("nobody@example.test"),
+        ],
+        envelope: Envelope::default(),
         blob: blob.clone(),
         received_at: store::now(),
     };
@@ -280,7 +284,7 @@ async fn the_queue_delivers_into_inboxes_and_forgets_finished_messages() {
     // A deferred recipient is not due again until its time.
     let second = QueueEntry {
         id: "Q2".into(),
-        recipients: vec!["alice@example.test".into()],
+        recipients: vec![Recipient::new("alice@example.test")],
         ..entry
     };
     store.enqueue(&second).await.unwrap();
@@ -313,7 +317,8 @@ async fn expunge_removes_and_bumps_the_modseq() {
         let entry = QueueEntry {
             id: format!("Q{n}"),
             reverse_path: String::new(),
-            recipients: vec!["alice@example.test".into()],
+            recipients: vec![Recipient::new("alice@example.test")],
+            envelope: Envelope::default(),
             blob: blob.clone(),
             received_at: 0,
         };
@@ -341,7 +346,8 @@ async fn garbage_collection_removes_only_unreferenced_blobs() {
     let entry = QueueEntry {
         id: "Q".into(),
         reverse_path: String::new(),
-        recipients: vec!["alice@example.test".into()],
+        recipients: vec![Recipient::new("alice@example.test")],
+        envelope: Envelope::default(),
         blob: kept.clone(),
         received_at: 0,
     };
@@ -361,4 +367,48 @@ async fn garbage_collection_removes_only_unreferenced_blobs() {
         ..entry
     };
     assert!(matches!(store.enqueue(&gone).await, Err(Error::MissingBlob(_))));
+}
+
+#[tokio::test]
+async fn users_may_send_as_the_addresses_that_reach_them() {
+    let (_dir, store) = populated().await;
+    let alice = store.find_account("alice@example.test").await.unwrap().unwrap().id;
+    store
+        .add_alias(
+            "sales@example.test",
+            &["alice@example.test".into(), "bob@example.test".into()],
+        )
+        .await
+        .unwrap();
+    store
+        .add_alias("boss@example.test", &["bob@example.test".into()])
+        .await
+        .unwrap();
+    for address in ["alice@example.test", "Alice+x@Example.test", "sales@example.test"] {
+        assert!(store.delivers_to(address, alice).await.unwrap(), "{address}");
+    }
+    for address in [
+        "bob@example.test",
+        "boss@example.test",
+        "alice@elsewhere.test",
+        "nonsense",
+    ] {
+        assert!(!store.delivers_to(address, alice).await.unwrap(), "{address}");
+    }
+}
+
+#[tokio::test]
+async fn internationalized_domains_match_in_either_form() {
+    let (_dir, store) = store().await;
+    store.add_domain("bücher.test").await.unwrap();
+    assert_eq!(store.list_domains().await.unwrap()[0].name, "xn--bcher-kva.test");
+    store.add_account("jürgen@bücher.test", "h").await.unwrap();
+    assert!(matches!(
+        targets(&store, "JÜRGEN@xn--bcher-kva.test").await,
+        Resolution::Local(_)
+    ));
+    assert!(matches!(
+        targets(&store, "jürgen@BÜCHER.test").await,
+        Resolution::Local(_)
+    ));
 }

@@ -11,7 +11,12 @@ use crate::smtp::{DataOutcome, DataReader};
 pub fn smtp_command(data: &[u8]) {
     use crate::smtp::{CommandError, parse_command};
     match parse_command(data, 512) {
-        Ok((_, consumed)) | Err(CommandError::Unrecognized { consumed } | CommandError::Syntax { consumed, .. }) => {
+        Ok((_, consumed))
+        | Err(
+            CommandError::Unrecognized { consumed }
+            | CommandError::Syntax { consumed, .. }
+            | CommandError::Http { consumed },
+        ) => {
             assert!(consumed <= data.len() && consumed <= 512);
             assert_eq!(data[consumed - 1], b'\n');
             assert!(!data[..consumed - 1].contains(&b'\n'));

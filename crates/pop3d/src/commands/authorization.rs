@@ -1,6 +1,7 @@
 //! The AUTHORIZATION state: USER/PASS (RFC 1939 §7), AUTH PLAIN (RFC 5034)
 //! and STLS (RFC 2595 §4).
 
+use auth::Admission;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::line::{LineTooLong, find_line, strip_eol};
 use wire::pop3::status_line;
@@ -93,6 +94,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// Unknown users and wrong passwords get the same answer after the
     /// same work, so neither reveals which users exist.
     async fn login(&mut self, address: &str, password: String) -> Flow {
+        let peer = self.peer.ip();
+        if let Admission::LockedOut(remaining) = self.server.throttle.admit(peer) {
+            tracing::info!(?remaining, "authentication refused: address locked out");
+            return self.error(Some("SYS/TEMP"), "Too many failed logins, try again later");
+        }
         let account = match self.server.store.find_account(address).await {
             Ok(account) => account,
             Err(e) => {
@@ -101,19 +107,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
         };
         let hash = account.as_ref().map(|a| a.password_hash.clone());
-        let verified = tokio::task::spawn_blocking(move || match hash {
-            Some(hash) => auth::verify_password(&hash, &password),
-            None => {
-                auth::verify_against_nothing(&password);
-                false
-            }
-        })
-        .await
-        .unwrap_or(false);
+        let verified = tokio::task::spawn_blocking(move || auth::verify_login(hash.as_deref(), &password))
+            .await
+            .unwrap_or(false);
         let (true, Some(account)) = (verified, account) else {
             tracing::info!(user = %address, "authentication failed");
+            let delay = self.server.throttle.failure(peer);
+            if self.conn.flush().await.is_ok() {
+                tokio::time::sleep(delay).await;
+            }
             return self.error(Some("AUTH"), "Authentication failed");
         };
+        self.server.throttle.success(peer);
         let Some(lock) = self.server.locks.try_lock(account.id) else {
             return self.error(Some("IN-USE"), "Mailbox is locked by another POP3 session");
         };

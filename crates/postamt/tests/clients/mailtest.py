@@ -10,6 +10,8 @@ import time
 
 HOST = "127.0.0.1"
 SMTP_PORT = int(os.environ.get("SMTP_PORT", "0"))
+SUBMISSION_PORT = int(os.environ.get("SUBMISSION_PORT", "0"))
+SUBMISSIONS_PORT = int(os.environ.get("SUBMISSIONS_PORT", "0"))
 POP3_PORT = int(os.environ.get("POP3_PORT", "0"))
 POP3S_PORT = int(os.environ.get("POP3S_PORT", "0"))
 PASSWORD = os.environ.get("PASSWORD", "")
@@ -23,9 +25,27 @@ def tls_context():
     return context
 
 
-def smtp():
-    client = smtplib.SMTP(HOST, SMTP_PORT, timeout=30)
+def smtp(port=None, source=None):
+    """An SMTP session after EHLO; `source` picks the client's address
+    (any of 127.0.0.0/8 works on loopback)."""
+    source_address = (source, 0) if source else None
+    client = smtplib.SMTP(HOST, port or SMTP_PORT, timeout=30, source_address=source_address)
     client.ehlo("client.test")
+    return client
+
+
+def submit(user, tls="starttls", source=None):
+    """An authenticated submission session: STARTTLS on 587 or implicit TLS
+    on 465."""
+    source_address = (source, 0) if source else None
+    if tls == "implicit":
+        client = smtplib.SMTP_SSL(HOST, SUBMISSIONS_PORT, context=tls_context(), timeout=30,
+                                  source_address=source_address)
+    else:
+        client = smtplib.SMTP(HOST, SUBMISSION_PORT, timeout=30, source_address=source_address)
+        client.starttls(context=tls_context())
+    client.ehlo("client.test")
+    client.login(user, PASSWORD)
     return client
 
 
@@ -94,12 +114,13 @@ class Raw:
     """A bare connection, for what smtplib and poplib would never send.
     Reads the greeting on connect."""
 
-    def __init__(self, port, tls=False):
-        self.sock = socket.create_connection((HOST, port), timeout=30)
+    def __init__(self, port, tls=False, source=None, greeting=True):
+        source_address = (source, 0) if source else None
+        self.sock = socket.create_connection((HOST, port), timeout=30, source_address=source_address)
         if tls:
             self.sock = tls_context().wrap_socket(self.sock)
         self.reader = self.sock.makefile("rb")
-        self.greeting = self.line()
+        self.greeting = self.line() if greeting else None
 
     def send(self, data):
         self.sock.sendall(data)

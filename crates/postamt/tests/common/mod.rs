@@ -17,6 +17,8 @@ pub struct Server {
     pub dir: tempfile::TempDir,
     child: Option<Child>,
     pub smtp: SocketAddr,
+    pub submission: SocketAddr,
+    pub submissions: SocketAddr,
     pub pop3: SocketAddr,
     pub pop3s: SocketAddr,
     log: Arc<Mutex<String>>,
@@ -29,14 +31,16 @@ impl Server {
         let dir = tempfile::tempdir().expect("temporary directory");
         let config = format!(
             "hostname = \"mx.example.test\"\ndata_dir = \"data\"\n{extra}\n\
-             [listen]\nsmtp = [\"127.0.0.1:0\"]\npop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\n\
-             submission = []\nsubmissions = []\nimap = []\nimaps = []\n"
+             [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = [\"127.0.0.1:0\"]\nsubmissions = [\"127.0.0.1:0\"]\n\
+             pop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\nimap = []\nimaps = []\n"
         );
         std::fs::write(dir.path().join("postamt.toml"), config).expect("write config");
         let mut server = Server {
             dir,
             child: None,
             smtp: "0.0.0.0:0".parse().unwrap(),
+            submission: "0.0.0.0:0".parse().unwrap(),
+            submissions: "0.0.0.0:0".parse().unwrap(),
             pop3: "0.0.0.0:0".parse().unwrap(),
             pop3s: "0.0.0.0:0".parse().unwrap(),
             log: Arc::new(Mutex::new(String::new())),
@@ -89,13 +93,15 @@ impl Server {
         });
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut found = 0;
-        while found < 3 {
+        while found < 5 {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let (service, address) = found_rx
                 .recv_timeout(remaining)
                 .unwrap_or_else(|_| panic!("server did not start; log:\n{}", self.log()));
             match service.as_str() {
                 "smtp" => self.smtp = address,
+                "submission" => self.submission = address,
+                "submissions" => self.submissions = address,
                 "pop3" => self.pop3 = address,
                 "pop3s" => self.pop3s = address,
                 _ => continue,
@@ -182,6 +188,8 @@ impl Server {
             .arg(script)
             .env("PYTHONPATH", clients_dir())
             .env("SMTP_PORT", self.smtp.port().to_string())
+            .env("SUBMISSION_PORT", self.submission.port().to_string())
+            .env("SUBMISSIONS_PORT", self.submissions.port().to_string())
             .env("POP3_PORT", self.pop3.port().to_string())
             .env("POP3S_PORT", self.pop3s.port().to_string())
             .env("PASSWORD", PASSWORD)

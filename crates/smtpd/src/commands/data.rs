@@ -1,12 +1,15 @@
-//! DATA, RFC 5321 §4.1.1.4: the message, our Received header on top, and
-//! the hand-over to the backend before the 250.
+//! The message itself: DATA (RFC 5321 §4.1.1.4) and BDAT (RFC 3030), our
+//! Received header on top, the submission fix-ups, and the hand-over to the
+//! backend before the 250.
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::smtp::{DataOutcome, DataReader, Reply};
 
 use crate::backend::{Backend, IncomingMessage};
+use crate::envelope::BodyType;
+use crate::fixups::fixup_headers;
 use crate::received::Trace;
-use crate::session::{Flow, Outcome, Session};
+use crate::session::{Content, Flow, Outcome, Session, Transaction};
 
 /// Buffer growth is left to the data itself beyond this, so a client
 /// cannot make us reserve memory by declaring a large SIZE.
@@ -18,39 +21,23 @@ where
     B: Backend,
 {
     pub(crate) async fn data(&mut self) -> Outcome {
-        let Some(helo) = &self.helo else {
-            return Ok(self.error(Reply::new(503, "5.5.1", "Send EHLO or HELO first")));
-        };
-        let Some(transaction) = &self.transaction else {
-            return Ok(self.error(Reply::new(503, "5.5.1", "Need MAIL command")));
-        };
-        if transaction.recipients.is_empty() {
-            return Ok(self.error(Reply::new(554, "5.5.1", "No valid recipients")));
+        if let Some(refusal) = self.content_refusal() {
+            return Ok(self.error(refusal));
         }
-        let id = self.server.backend.new_message_id();
-        let received_at = now();
-        let trace = Trace {
-            helo: &helo.name,
-            peer: self.peer,
-            hostname: &self.server.config.hostname,
-            extended: helo.extended,
-            tls: self.conn.tls_parameters(),
-            id: &id,
-            single_recipient: match transaction.recipients.as_slice() {
-                [only] => Some(only),
-                _ => None,
-            },
-            date: received_at,
+        let Some(transaction) = &self.transaction else {
+            return Ok(Flow::Continue);
         };
-        let header = trace.header();
-        let capacity = header.len() + transaction.declared_size.unwrap_or(0).min(MAX_PREALLOCATION);
-        let mut content = Vec::with_capacity(capacity);
-        content.extend_from_slice(header.as_bytes());
-
+        if transaction.params.body == BodyType::BinaryMime {
+            return Ok(self.error(Reply::new(503, "5.5.1", "BINARYMIME messages must be sent with BDAT")));
+        }
+        if transaction.content.is_some() {
+            return Ok(self.error(Reply::new(503, "5.5.1", "DATA is not allowed after BDAT")));
+        }
+        let mut content = self.begin_content();
         self.reply(Reply::plain(354, vec!["End data with <CR><LF>.<CR><LF>".into()]));
         let mut reader = DataReader::new(self.server.config.max_message_size);
         let outcome = loop {
-            let (used, outcome) = reader.feed(self.conn.buffered(), &mut content);
+            let (used, outcome) = reader.feed(self.conn.buffered(), &mut content.bytes);
             self.conn.consume(used);
             if let Some(outcome) = outcome {
                 break outcome;
@@ -60,47 +47,168 @@ where
         let Some(transaction) = self.transaction.take() else {
             return Ok(Flow::Continue);
         };
-        match outcome {
-            DataOutcome::TooBig => {
-                return Ok(self.error(Reply::new(
-                    552,
-                    "5.3.4",
-                    "Message size exceeds fixed maximum message size",
-                )));
+        Ok(match outcome {
+            DataOutcome::TooBig => self.error(too_big()),
+            DataOutcome::BareLineFeed => self.error(Reply::new(
+                554,
+                "5.6.0",
+                "Message contains bare LF; lines must end with CRLF (RFC 5321 §2.3.8)",
+            )),
+            DataOutcome::Complete => self.finish(transaction, content).await,
+        })
+    }
+
+    /// BDAT: exactly `size` octets follow the command line, whatever the
+    /// answer will be, so they are read (and dropped if refused) in every
+    /// case (RFC 3030 §2).
+    pub(crate) async fn bdat(&mut self, size: u64, last: bool) -> Outcome {
+        let refusal = self.content_refusal();
+        if refusal.is_none() && self.transaction.as_ref().is_some_and(|t| t.content.is_none()) {
+            let content = self.begin_content();
+            if let Some(transaction) = &mut self.transaction {
+                transaction.content = Some(content);
             }
-            DataOutcome::BareLineFeed => {
-                return Ok(self.error(Reply::new(
-                    554,
-                    "5.6.0",
-                    "Message contains bare LF; lines must end with CRLF (RFC 5321 §2.3.8)",
-                )));
-            }
-            DataOutcome::Complete => {}
         }
-        let size = content.len();
+        let max = self.server.config.max_message_size as u64;
+        let mut remaining = size;
+        while remaining > 0 {
+            if self.conn.buffered().is_empty() {
+                self.read_more().await?;
+                continue;
+            }
+            let take = remaining.min(self.conn.buffered().len() as u64) as usize;
+            let keep = self
+                .transaction
+                .as_mut()
+                .and_then(|t| t.content.as_mut())
+                .filter(|_| refusal.is_none());
+            if let Some(content) = keep {
+                content.size += take as u64;
+                if content.size <= max {
+                    content.bytes.extend_from_slice(&self.conn.buffered()[..take]);
+                }
+            }
+            self.conn.consume(take);
+            remaining -= take as u64;
+        }
+        if let Some(refusal) = refusal {
+            return Ok(self.error(refusal));
+        }
+        if !last {
+            return Ok(self.ok(Reply::new(250, "2.0.0", format!("{size} octets received"))));
+        }
+        let Some(mut transaction) = self.transaction.take() else {
+            return Ok(Flow::Continue);
+        };
+        let Some(content) = transaction.content.take() else {
+            return Ok(Flow::Continue);
+        };
+        if content.size > max {
+            return Ok(self.error(too_big()));
+        }
+        Ok(self.finish(transaction, content).await)
+    }
+
+    /// Why a message may not start now, if it may not.
+    fn content_refusal(&self) -> Option<Reply> {
+        if self.helo.is_none() {
+            return Some(Reply::new(503, "5.5.1", "Send EHLO or HELO first"));
+        }
+        match &self.transaction {
+            None => Some(Reply::new(503, "5.5.1", "Need MAIL command")),
+            Some(t) if t.recipients.is_empty() => Some(Reply::new(554, "5.5.1", "No valid recipients")),
+            Some(_) => None,
+        }
+    }
+
+    /// Starts the message with our Received header.
+    fn begin_content(&self) -> Content {
+        let id = self.server.backend.new_message_id();
+        let received_at = now();
+        let (Some(helo), Some(transaction)) = (&self.helo, &self.transaction) else {
+            return Content {
+                id,
+                received_at,
+                bytes: Vec::new(),
+                trace_len: 0,
+                size: 0,
+            };
+        };
+        let hide_client = self.authenticated.is_some() && self.server.config.hide_client_ip;
+        let header = Trace {
+            helo: &helo.name,
+            peer: (!hide_client).then_some(self.peer),
+            hostname: &self.server.config.hostname,
+            extended: helo.extended,
+            tls: self.conn.tls_parameters(),
+            authenticated: self.authenticated.is_some(),
+            id: &id,
+            single_recipient: match transaction.recipients.as_slice() {
+                [only] => Some(&only.address),
+                _ => None,
+            },
+            date: received_at,
+        }
+        .header();
+        let declared = transaction.params.size.unwrap_or(0) as usize;
+        let mut bytes = Vec::with_capacity(header.len() + declared.min(MAX_PREALLOCATION));
+        bytes.extend_from_slice(header.as_bytes());
+        Content {
+            id,
+            received_at,
+            trace_len: bytes.len(),
+            bytes,
+            size: 0,
+        }
+    }
+
+    /// Hands a complete message to the backend and answers for it.
+    async fn finish(&mut self, transaction: Transaction, content: Content) -> Flow {
+        let Content {
+            id,
+            received_at,
+            mut bytes,
+            trace_len,
+            ..
+        } = content;
+        if self.authenticated.is_some() {
+            let fields = fixup_headers(&bytes[trace_len..], &id, &self.server.config.hostname, received_at);
+            bytes.splice(trace_len..trace_len, fields.into_bytes());
+        }
+        let size = bytes.len();
         let recipients = transaction.recipients.len();
+        let from = transaction.from.clone();
         let message = IncomingMessage {
             id: id.clone(),
-            reverse_path: transaction.from.clone(),
+            reverse_path: transaction.from,
             recipients: transaction.recipients,
-            content,
+            body: transaction.params.body,
+            smtputf8: transaction.params.smtputf8,
+            dsn_return: transaction.params.ret,
+            dsn_envid: transaction.params.envid,
+            authenticated: self.authenticated.clone(),
+            content: bytes,
             received_at,
         };
         match self.server.backend.accept(message).await {
             Ok(()) => {
-                tracing::info!(%id, from = %transaction.from, recipients, size, "message accepted");
-                Ok(self.ok(Reply::new(250, "2.0.0", format!("Ok: queued as {id}"))))
+                tracing::info!(%id, %from, recipients, size, "message accepted");
+                self.ok(Reply::new(250, "2.0.0", format!("Ok: queued as {id}")))
             }
             Err(e) => {
                 tracing::error!(error = %e, "could not queue a message");
-                Ok(self.ok(Reply::new(
+                self.ok(Reply::new(
                     451,
                     "4.3.0",
                     "Temporary failure storing the message, try again later",
-                )))
+                ))
             }
         }
     }
+}
+
+fn too_big() -> Reply {
+    Reply::new(552, "5.3.4", "Message size exceeds fixed maximum message size")
 }
 
 fn now() -> i64 {

@@ -21,10 +21,17 @@ where
                 "PIPELINING".to_string(),
                 format!("SIZE {}", self.server.config.max_message_size),
                 "8BITMIME".to_string(),
+                "SMTPUTF8".to_string(),
                 "ENHANCEDSTATUSCODES".to_string(),
+                "CHUNKING".to_string(),
+                "BINARYMIME".to_string(),
+                "DSN".to_string(),
             ];
             if self.server.tls.is_some() && !self.conn.is_tls() {
                 lines.push("STARTTLS".to_string());
+            }
+            if self.auth_offered() {
+                lines.push("AUTH PLAIN LOGIN".to_string());
             }
             Reply::plain(250, lines)
         } else {
@@ -32,5 +39,12 @@ where
         };
         self.helo = Some(Helo { name, extended });
         self.ok(reply)
+    }
+
+    /// AUTH is offered once the connection is encrypted, or in the clear
+    /// only where the configuration allows it (RFC 8314 §3), and only
+    /// until the client has authenticated.
+    pub(crate) fn auth_offered(&self) -> bool {
+        self.authenticated.is_none() && (self.conn.is_tls() || self.server.config.allow_cleartext_auth)
     }
 }

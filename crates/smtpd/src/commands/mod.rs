@@ -1,5 +1,6 @@
 //! One file per SMTP command (or group of closely related commands).
 
+mod auth;
 mod data;
 mod ehlo;
 mod mail;

@@ -3,7 +3,8 @@
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::smtp::{Param, RcptPath, Reply};
 
-use crate::backend::{Backend, RcptVerdict};
+use crate::backend::{AcceptedRecipient, Backend, RcptVerdict};
+use crate::envelope::rcpt_params;
 use crate::session::{Flow, Session};
 
 impl<S, B> Session<S, B>
@@ -15,27 +16,39 @@ where
         let Some(transaction) = &self.transaction else {
             return self.error(Reply::new(503, "5.5.1", "Need MAIL before RCPT"));
         };
-        if let Some(param) = params.first() {
-            let text = format!("Unsupported parameter {}", param.keyword);
-            return self.error(Reply::new(555, "5.5.4", text));
+        if transaction.content.is_some() {
+            return self.error(Reply::new(503, "5.5.1", "RCPT is not allowed after BDAT"));
         }
         if transaction.recipients.len() >= self.server.config.max_recipients {
             // RFC 5321 §4.5.3.1.10: the client sends the rest in another transaction.
             return self.ok(Reply::new(452, "4.5.3", "Too many recipients"));
         }
+        let smtputf8 = transaction.params.smtputf8;
+        let params = match rcpt_params(&params) {
+            Ok(params) => params,
+            Err(reply) => return self.error(reply),
+        };
         let shown = match &to {
             RcptPath::Postmaster => "Postmaster".to_string(),
-            RcptPath::Mailbox(mailbox) if !mailbox.is_ascii() => {
-                return self.error(Reply::new(553, "5.6.7", "Non-ASCII addresses need SMTPUTF8"));
+            RcptPath::Mailbox(mailbox) if !mailbox.is_ascii() && !smtputf8 => {
+                return self.error(Reply::new(
+                    553,
+                    "5.6.7",
+                    "Non-ASCII addresses need the SMTPUTF8 parameter",
+                ));
             }
             RcptPath::Mailbox(mailbox) => mailbox.to_string(),
         };
-        match self.server.backend.check_recipient(&to).await {
+        match self.server.backend.check_recipient(&to, self.may_relay()).await {
             Ok(RcptVerdict::Accept(address)) => {
                 if let Some(transaction) = &mut self.transaction
-                    && !transaction.recipients.contains(&address)
+                    && !transaction.recipients.iter().any(|r| r.address == address)
                 {
-                    transaction.recipients.push(address);
+                    transaction.recipients.push(AcceptedRecipient {
+                        address,
+                        notify: params.notify,
+                        orcpt: params.orcpt,
+                    });
                 }
                 self.ok(Reply::new(250, "2.1.5", "Ok"))
             }
@@ -45,6 +58,7 @@ where
                 format!("<{shown}>: Recipient address rejected: User unknown"),
             )),
             Ok(RcptVerdict::RelayDenied) => {
+                tracing::info!(to = %shown, "relay denied");
                 self.error(Reply::new(554, "5.7.1", format!("<{shown}>: Relay access denied")))
             }
             Err(e) => {

@@ -38,6 +38,7 @@ where
         // RFC 3207 §4.2: forget everything learnt before TLS.
         self.helo = None;
         self.transaction = None;
+        self.authenticated = None;
         Ok(Flow::Continue)
     }
 }

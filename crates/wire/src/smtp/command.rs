@@ -8,8 +8,14 @@ use crate::line::{LineTooLong, find_line, strip_eol};
 pub enum Command {
     Ehlo(String),
     Helo(String),
-    Mail { from: ReversePath, params: Vec<Param> },
-    Rcpt { to: RcptPath, params: Vec<Param> },
+    Mail {
+        from: ReversePath,
+        params: Vec<Param>,
+    },
+    Rcpt {
+        to: RcptPath,
+        params: Vec<Param>,
+    },
     Data,
     Rset,
     Noop,
@@ -18,6 +24,16 @@ pub enum Command {
     Expn(String),
     Help(Option<String>),
     StartTls,
+    /// RFC 4954 AUTH: the mechanism (upper-cased) and an initial response.
+    Auth {
+        mechanism: String,
+        initial_response: Option<String>,
+    },
+    /// RFC 3030 BDAT: a chunk of exactly `size` octets follows the line.
+    Bdat {
+        size: u64,
+        last: bool,
+    },
 }
 
 /// An ESMTP parameter of MAIL or RCPT (RFC 5321 §4.1.2 esmtp-param); the
@@ -38,9 +54,18 @@ pub enum CommandError {
     LineTooLong,
     /// Not a command we know: 500 5.5.1. The line is `consumed` bytes long.
     Unrecognized { consumed: usize },
-    /// A known command with bad arguments: 501 5.5.4 (or 5.1.3 for addresses).
+    /// A known command with bad arguments: 501 5.5.4.
     Syntax { consumed: usize, reason: &'static str },
+    /// An HTTP request line: a web client or a cross-protocol attack, to be
+    /// disconnected without further ado (as Postfix's
+    /// `smtpd_forbidden_commands` does).
+    Http { consumed: usize },
 }
+
+/// Request methods that show an HTTP client on an SMTP port.
+const HTTP_METHODS: &[&str] = &[
+    "GET", "POST", "HEAD", "PUT", "CONNECT", "OPTIONS", "DELETE", "PATCH", "TRACE",
+];
 
 /// Parses the first command line of `buf`; returns it and the bytes it used.
 /// `max_line` bounds the line including CRLF (RFC 5321 §4.5.3.1.4 says at
@@ -90,6 +115,36 @@ pub fn parse_command(buf: &[u8], max_line: usize) -> Result<(Command, usize), Co
         "EXPN" if !args.trim().is_empty() => Command::Expn(args.trim().to_string()),
         "VRFY" | "EXPN" => return Err(syntax("This command needs an argument")),
         "HELP" => Command::Help(Some(args.trim()).filter(|a| !a.is_empty()).map(str::to_string)),
+        "AUTH" => {
+            let mut words = args.split_whitespace();
+            let mechanism = words.next().ok_or(syntax("AUTH needs a mechanism"))?;
+            let initial_response = words.next().map(str::to_string);
+            if words.next().is_some() {
+                return Err(syntax("Too many arguments to AUTH"));
+            }
+            Command::Auth {
+                mechanism: mechanism.to_ascii_uppercase(),
+                initial_response,
+            }
+        }
+        "BDAT" => {
+            let mut words = args.split(' ');
+            let size = words
+                .next()
+                .filter(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|w| w.parse::<u64>().ok())
+                .ok_or(syntax("Syntax: BDAT <size> [LAST]"))?;
+            let last = match words.next() {
+                None => false,
+                Some(word) if word.eq_ignore_ascii_case("LAST") => true,
+                Some(_) => return Err(syntax("Syntax: BDAT <size> [LAST]")),
+            };
+            if words.next().is_some() {
+                return Err(syntax("Syntax: BDAT <size> [LAST]"));
+            }
+            Command::Bdat { size, last }
+        }
+        upper if HTTP_METHODS.contains(&upper) && !args.is_empty() => return Err(CommandError::Http { consumed }),
         _ => return Err(CommandError::Unrecognized { consumed }),
     };
     Ok((command, consumed))
@@ -232,12 +287,58 @@ mod tests {
             }
         }
         assert_eq!(parse("FOO\r\n"), Err(CommandError::Unrecognized { consumed: 5 }));
+        for line in [
+            "BDAT\r\n",
+            "BDAT x\r\n",
+            "BDAT -1\r\n",
+            "BDAT 10 FIRST\r\n",
+            "BDAT 1 LAST x\r\n",
+            "AUTH\r\n",
+        ] {
+            assert!(matches!(parse(line), Err(CommandError::Syntax { .. })), "{line:?}");
+        }
         assert_eq!(
             parse_command(b"\xff\xfe\r\n", 512),
             Err(CommandError::Syntax {
                 consumed: 4,
                 reason: "Command is not valid UTF-8"
             })
+        );
+    }
+
+    #[test]
+    fn parses_auth_and_bdat() {
+        assert_eq!(
+            parse("AUTH plain AGEAYg==\r\n"),
+            Ok(Command::Auth {
+                mechanism: "PLAIN".into(),
+                initial_response: Some("AGEAYg==".into())
+            })
+        );
+        assert_eq!(
+            parse("AUTH LOGIN\r\n"),
+            Ok(Command::Auth {
+                mechanism: "LOGIN".into(),
+                initial_response: None
+            })
+        );
+        assert_eq!(
+            parse("BDAT 1000\r\n"),
+            Ok(Command::Bdat {
+                size: 1000,
+                last: false
+            })
+        );
+        assert_eq!(parse("bdat 0 last\r\n"), Ok(Command::Bdat { size: 0, last: true }));
+    }
+
+    #[test]
+    fn recognizes_http_requests() {
+        assert_eq!(parse("GET / HTTP/1.1\r\n"), Err(CommandError::Http { consumed: 16 }));
+        assert_eq!(parse("POST /x HTTP/1.0\r\n"), Err(CommandError::Http { consumed: 18 }));
+        assert_eq!(
+            parse("CONNECT mx:25 HTTP/1.1\r\n"),
+            Err(CommandError::Http { consumed: 24 })
         );
     }
 

@@ -1,0 +1,217 @@
+//! The ESMTP parameters of MAIL and RCPT that this server honours: SIZE
+//! (RFC 1870), BODY (RFC 6152, RFC 3030), SMTPUTF8 (RFC 6531), AUTH (RFC
+//! 4954 §5) and the DSN parameters RET, ENVID, NOTIFY and ORCPT (RFC 3461).
+
+use wire::smtp::{Param, Reply, decode_xtext};
+
+/// The body type declared with BODY=.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BodyType {
+    #[default]
+    SevenBit,
+    EightBitMime,
+    /// Only with BDAT (RFC 3030 §3).
+    BinaryMime,
+}
+
+impl BodyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BodyType::SevenBit => "7BIT",
+            BodyType::EightBitMime => "8BITMIME",
+            BodyType::BinaryMime => "BINARYMIME",
+        }
+    }
+}
+
+/// DSN RET (RFC 3461 §4.3): what a bounce should include.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DsnReturn {
+    Full,
+    Headers,
+}
+
+impl DsnReturn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DsnReturn::Full => "FULL",
+            DsnReturn::Headers => "HDRS",
+        }
+    }
+}
+
+/// What MAIL FROM declared.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct MailParams {
+    pub size: Option<u64>,
+    pub body: BodyType,
+    pub smtputf8: bool,
+    pub ret: Option<DsnReturn>,
+    pub envid: Option<String>,
+}
+
+/// RFC 3461 §4.4: ENVID is at most 100 characters.
+const MAX_ENVID: usize = 100;
+
+fn bad(text: impl Into<String>) -> Reply {
+    Reply::new(501, "5.5.4", text)
+}
+
+fn unsupported(keyword: &str) -> Reply {
+    Reply::new(555, "5.5.4", format!("Unsupported parameter {keyword}"))
+}
+
+/// Reads MAIL parameters; an error is the reply to send.
+pub(crate) fn mail_params(params: &[Param], max_size: usize) -> Result<MailParams, Reply> {
+    let mut parsed = MailParams::default();
+    let mut seen = Vec::new();
+    for Param { keyword, value } in params {
+        if seen.contains(&keyword) {
+            return Err(bad(format!("Duplicate parameter {keyword}")));
+        }
+        seen.push(keyword);
+        let value = value.as_deref();
+        match (keyword.as_str(), value) {
+            ("SIZE", Some(v)) => {
+                let size = v.parse::<u64>().map_err(|_| bad("Bad SIZE value"))?;
+                if size > max_size as u64 {
+                    return Err(Reply::new(
+                        552,
+                        "5.3.4",
+                        "Message size exceeds fixed maximum message size",
+                    ));
+                }
+                parsed.size = Some(size);
+            }
+            ("BODY", Some(v)) => {
+                parsed.body = match v.to_ascii_uppercase().as_str() {
+                    "7BIT" => BodyType::SevenBit,
+                    "8BITMIME" => BodyType::EightBitMime,
+                    "BINARYMIME" => BodyType::BinaryMime,
+                    _ => return Err(bad("Unsupported BODY type")),
+                }
+            }
+            ("SMTPUTF8", None) => parsed.smtputf8 = true,
+            ("RET", Some(v)) => {
+                parsed.ret = Some(match v.to_ascii_uppercase().as_str() {
+                    "FULL" => DsnReturn::Full,
+                    "HDRS" => DsnReturn::Headers,
+                    _ => return Err(bad("RET must be FULL or HDRS")),
+                })
+            }
+            ("ENVID", Some(v)) => {
+                let decoded = decode_xtext(v).filter(|d| d.len() <= MAX_ENVID);
+                let text = decoded.and_then(|d| String::from_utf8(d).ok());
+                parsed.envid = Some(text.ok_or_else(|| bad("Bad ENVID value"))?);
+            }
+            // RFC 4954 §5: accepted, and not trusted (we know who
+            // authenticated).
+            ("AUTH", Some(_)) => {}
+            (keyword, _) => return Err(unsupported(keyword)),
+        }
+    }
+    Ok(parsed)
+}
+
+/// What RCPT TO declared.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RcptParams {
+    pub notify: Option<String>,
+    pub orcpt: Option<String>,
+}
+
+/// Reads RCPT parameters; an error is the reply to send.
+pub(crate) fn rcpt_params(params: &[Param]) -> Result<RcptParams, Reply> {
+    let mut parsed = RcptParams::default();
+    for Param { keyword, value } in params {
+        match (keyword.as_str(), value.as_deref()) {
+            ("NOTIFY", Some(v)) if parsed.notify.is_none() => {
+                let items: Vec<String> = v.split(',').map(str::to_ascii_uppercase).collect();
+                let never = items.iter().any(|i| i == "NEVER");
+                let known = items
+                    .iter()
+                    .all(|i| ["NEVER", "SUCCESS", "FAILURE", "DELAY"].contains(&i.as_str()));
+                // RFC 3461 §4.1: NEVER stands alone.
+                if !known || (never && items.len() > 1) {
+                    return Err(bad("NOTIFY must be NEVER or a list of SUCCESS, FAILURE, DELAY"));
+                }
+                parsed.notify = Some(items.join(","));
+            }
+            ("ORCPT", Some(v)) if parsed.orcpt.is_none() => {
+                // RFC 3461 §4.2: addr-type ";" xtext.
+                let (kind, address) = v.split_once(';').ok_or_else(|| bad("Bad ORCPT value"))?;
+                let address = decode_xtext(address)
+                    .and_then(|a| String::from_utf8(a).ok())
+                    .filter(|a| !a.is_empty())
+                    .ok_or_else(|| bad("Bad ORCPT value"))?;
+                parsed.orcpt = Some(format!("{};{address}", kind.to_ascii_lowercase()));
+            }
+            ("NOTIFY" | "ORCPT", _) => return Err(bad(format!("Bad or repeated {keyword}"))),
+            (keyword, _) => return Err(unsupported(keyword)),
+        }
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(text: &str) -> Vec<Param> {
+        text.split(' ')
+            .map(|w| match w.split_once('=') {
+                Some((k, v)) => Param {
+                    keyword: k.into(),
+                    value: Some(v.into()),
+                },
+                None => Param {
+                    keyword: w.into(),
+                    value: None,
+                },
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reads_mail_parameters() {
+        let parsed = mail_params(
+            &params("SIZE=100 BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=QQ+2B1 AUTH=<>"),
+            1000,
+        )
+        .unwrap();
+        assert_eq!(parsed.size, Some(100));
+        assert_eq!(parsed.body, BodyType::EightBitMime);
+        assert!(parsed.smtputf8);
+        assert_eq!(parsed.ret, Some(DsnReturn::Headers));
+        assert_eq!(parsed.envid.as_deref(), Some("QQ+1"));
+    }
+
+    #[test]
+    fn refuses_bad_mail_parameters() {
+        let code = |text: &str| mail_params(&params(text), 1000).unwrap_err().code;
+        assert_eq!(code("SIZE=1001"), 552);
+        assert_eq!(code("SIZE=x"), 501);
+        assert_eq!(code("BODY=9BIT"), 501);
+        assert_eq!(code("RET=ALL"), 501);
+        assert_eq!(code("ENVID=a=b"), 501);
+        assert_eq!(code("SIZE=1 SIZE=2"), 501);
+        assert_eq!(code("SMTPUTF8=yes"), 555);
+        assert_eq!(code("XFOO=1"), 555);
+    }
+
+    #[test]
+    fn reads_rcpt_parameters() {
+        let parsed = rcpt_params(&params("NOTIFY=success,FAILURE ORCPT=rfc822;a+2Bb@x.test")).unwrap();
+        assert_eq!(parsed.notify.as_deref(), Some("SUCCESS,FAILURE"));
+        assert_eq!(parsed.orcpt.as_deref(), Some("rfc822;a+b@x.test"));
+        for bad in [
+            "NOTIFY=NEVER,SUCCESS",
+            "NOTIFY=SOMETIMES",
+            "ORCPT=nosemicolon",
+            "ORCPT=rfc822;",
+            "XFOO",
+        ] {
+            assert!(rcpt_params(&params(bad)).is_err(), "{bad}");
+        }
+    }
+}
