@@ -54,7 +54,12 @@ impl smtpd::Backend for Backend {
             RcptPath::Mailbox(mailbox) => mailbox,
         };
         Ok(match self.store.resolve(&mailbox.local_part, &mailbox.domain).await? {
-            Resolution::Local(_) => RcptVerdict::Accept(mailbox.to_string()),
+            // Hosted addresses are queued in their normal form, so the same
+            // address written twice is one recipient.
+            Resolution::Local(_) => RcptVerdict::Accept(
+                store::split_address(&mailbox.to_string())
+                    .map_or_else(|| mailbox.to_string(), |(local, domain)| format!("{local}@{domain}")),
+            ),
             Resolution::UnknownUser => RcptVerdict::UnknownUser,
             Resolution::NotLocal if may_relay => RcptVerdict::Accept(mailbox.to_string()),
             Resolution::NotLocal => RcptVerdict::RelayDenied,

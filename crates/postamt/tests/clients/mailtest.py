@@ -93,6 +93,19 @@ def retrieve(client, number):
     return b"".join(line + b"\r\n" for line in lines)
 
 
+def stored_messages():
+    """The contents of every message file in the server's blob store."""
+    root = os.path.join(os.environ["DATA_DIR"], "data", "blobs")
+    contents = []
+    for fan_out in sorted(os.listdir(root)):
+        if len(fan_out) != 2:
+            continue
+        for name in sorted(os.listdir(os.path.join(root, fan_out))):
+            with open(os.path.join(root, fan_out, name), "rb") as f:
+                contents.append(f.read())
+    return contents
+
+
 TRACE_HEADERS = (b"Return-Path:", b"Delivered-To:", b"Received:")
 
 
