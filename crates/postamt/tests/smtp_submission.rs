@@ -360,3 +360,29 @@ assert mailtest.Raw(mailtest.SUBMISSION_PORT, source="127.0.0.2").greeting.start
 "#,
     );
 }
+
+#[test]
+fn dsn_and_envelope_options_are_kept_with_the_queue_entry() {
+    let server = Server::with_users("[submission]\nhide_client_ip = true");
+    server.python(
+        r#"
+import os, sqlite3, mailtest
+client = mailtest.submit("alice@example.test")
+assert client.has_extn("dsn")
+client.sendmail("alice@example.test", ["friend@elsewhere.test", "bob@example.test"],
+                b"Subject: dsn\r\n\r\nx\r\n",
+                mail_options=["RET=HDRS", "ENVID=QQ+2B314", "BODY=8BITMIME"],
+                rcpt_options=["NOTIFY=SUCCESS,DELAY", "ORCPT=rfc822;Friend+40elsewhere.test"])
+client.quit()
+[stored] = mailtest.wait_for_messages("bob@example.test", 1)
+assert b"Received: by mx.example.test (postamt) with ESMTPSA" in stored, stored[:300]
+assert b"127.0.0.1" not in stored, "the client address is hidden"
+# The remote recipient waits in the queue with everything it asked for.
+db = sqlite3.connect("file:" + os.path.join(os.environ["DATA_DIR"], "data", "postamt.db") + "?mode=ro", uri=True)
+message = db.execute("SELECT body, smtputf8, dsn_ret, dsn_envid, submitted_by FROM queue_messages").fetchall()
+assert message == [("8BITMIME", 0, "HDRS", "QQ+314", "alice@example.test")], message
+recipients = db.execute("SELECT address, dsn_notify, dsn_orcpt, status FROM queue_recipients ORDER BY id").fetchall()
+assert recipients[0] == ("friend@elsewhere.test", "SUCCESS,DELAY", "rfc822;Friend@elsewhere.test", "pending"), recipients
+"#,
+    );
+}
