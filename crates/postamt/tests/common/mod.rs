@@ -216,7 +216,7 @@ impl Drop for Server {
 }
 
 pub fn clients_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/python")
 }
 
 /// "... smtp listening on 127.0.0.1:40001" → ("smtp", address).

@@ -1,0 +1,70 @@
+"""A real DNS server for postamt's tests, on 127.0.0.1 (UDP and TCP, one
+port chosen by the system). Its zone is a file of lines `NAME TYPE VALUE`:
+
+    example.test      MX  10 mx1.example.test
+    mx1.example.test  A   127.0.0.5
+    nullmx.test       MX  0 .
+
+A name that appears nowhere is answered NXDOMAIN; a name that exists
+without records of the asked type gets an empty NOERROR answer; a line
+`NAME SERVFAIL -` makes every question about NAME fail with SERVFAIL.
+
+Usage: python3 dnsserver.py ZONEFILE. Prints the port, then serves until
+its standard input closes (so it ends with the test that started it)."""
+
+import sys
+
+from dnslib import QTYPE, RCODE, RR
+from dnslib.server import BaseResolver, DNSServer
+
+
+class ZoneResolver(BaseResolver):
+    def __init__(self, path):
+        self.records = []
+        self.failing = set()
+        for line in open(path, encoding="utf-8"):
+            line = line.strip()
+            if line and not line.startswith("#"):
+                name, kind, value = line.split(None, 2)
+                name = name.lower().rstrip(".")
+                if kind == "SERVFAIL":
+                    self.failing.add(name)
+                    continue
+                rr = RR.fromZone(f"{name}. 60 IN {kind} {value}")[0]
+                self.records.append((name, rr))
+
+    def resolve(self, request, handler):
+        reply = request.reply()
+        name = str(request.q.qname).lower().rstrip(".")
+        if name in self.failing:
+            reply.header.rcode = RCODE.SERVFAIL
+            return reply
+        matching = [rr for owner, rr in self.records if owner == name]
+        if not matching:
+            reply.header.rcode = RCODE.NXDOMAIN
+        for rr in matching:
+            if request.q.qtype in (rr.rtype, QTYPE.ANY):
+                reply.add_answer(rr)
+        return reply
+
+
+class Quiet:
+    """dnslib logs every request to stdout, which only carries the port."""
+
+    def __getattr__(self, name):
+        return lambda *args: None
+
+
+def main():
+    resolver = ZoneResolver(sys.argv[1])
+    udp = DNSServer(resolver, address="127.0.0.1", port=0, logger=Quiet())
+    port = udp.server.server_address[1]
+    tcp = DNSServer(resolver, address="127.0.0.1", port=port, tcp=True, logger=Quiet())
+    udp.start_thread()
+    tcp.start_thread()
+    print(port, flush=True)
+    sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
