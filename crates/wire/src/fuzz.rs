@@ -3,7 +3,8 @@
 //! on stable Rust. Each one feeds arbitrary bytes to a codec and checks the
 //! properties that must hold for every input; a violated one panics.
 
-use crate::pop3::{DotStuffer, TopFilter};
+use crate::dot::DotStuffer;
+use crate::pop3::TopFilter;
 use crate::smtp::{DataOutcome, DataReader};
 
 /// The SMTP command parser never reads past its input, and the bytes it
@@ -23,6 +24,18 @@ pub fn smtp_command(data: &[u8]) {
         }
         Err(CommandError::Incomplete) => assert!(data.len() < 512 && !data.contains(&b'\n')),
         Err(CommandError::LineTooLong) => assert!(!data[..512].contains(&b'\n')),
+    }
+}
+
+/// The client-side reply parser: what it reports consumed is whole lines
+/// of its input, and the reply has at least one line.
+pub fn smtp_response(data: &[u8]) {
+    use crate::smtp::{Extensions, parse_response};
+    if let Ok((reply, consumed)) = parse_response(data, 512) {
+        assert!(consumed <= data.len() && data[consumed - 1] == b'\n');
+        assert!(!reply.lines.is_empty() && (200..600).contains(&reply.code));
+        let _ = Extensions::from_ehlo(&reply);
+        let _ = reply.enhanced_status();
     }
 }
 

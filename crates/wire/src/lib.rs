@@ -5,6 +5,7 @@
 //! enforced here, where the bytes are first seen.
 
 pub mod date;
+pub mod dot;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod line;

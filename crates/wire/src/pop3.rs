@@ -1,6 +1,6 @@
 //! POP3 codec (RFC 1939, RFC 2449 CAPA, RFC 2595 STLS, RFC 5034 SASL):
-//! command lines to [`Command`]s, status lines and multi-line bodies to
-//! bytes, with dot-stuffing done as the body streams.
+//! command lines to [`Command`]s, status lines to bytes, and the TOP
+//! filter; multi-line bodies are dot-stuffed with [`crate::dot`].
 
 use crate::line::{LineTooLong, find_line, strip_eol};
 
@@ -124,43 +124,6 @@ pub fn status_line(out: &mut Vec<u8>, ok: bool, code: Option<&str>, text: &str) 
     out.extend_from_slice(b"\r\n");
 }
 
-/// Dot-stuffs a multi-line body as it streams (RFC 1939 §3): a line that
-/// starts with '.' gets another '.', and [`DotStuffer::finish`] writes the
-/// terminating `.CRLF`, first ending an unterminated last line.
-#[derive(Debug)]
-pub struct DotStuffer {
-    at_line_start: bool,
-}
-
-impl Default for DotStuffer {
-    fn default() -> Self {
-        DotStuffer { at_line_start: true }
-    }
-}
-
-impl DotStuffer {
-    pub fn stuff(&mut self, input: &[u8], out: &mut Vec<u8>) {
-        let mut rest = input;
-        while !rest.is_empty() {
-            if self.at_line_start && rest[0] == b'.' {
-                out.push(b'.');
-            }
-            let line_end = rest.iter().position(|&b| b == b'\n');
-            let take = line_end.map_or(rest.len(), |i| i + 1);
-            out.extend_from_slice(&rest[..take]);
-            self.at_line_start = line_end.is_some();
-            rest = &rest[take..];
-        }
-    }
-
-    pub fn finish(self, out: &mut Vec<u8>) {
-        if !self.at_line_start {
-            out.extend_from_slice(b"\r\n");
-        }
-        out.extend_from_slice(b".\r\n");
-    }
-}
-
 /// Selects what TOP sends (RFC 1939 §7): the header, the blank line after
 /// it, and the first `n` lines of the body.
 #[derive(Debug)]
@@ -275,26 +238,6 @@ mod tests {
         status_line(&mut out, false, Some("IN-USE"), "locked");
         status_line(&mut out, true, None, "");
         assert_eq!(out, b"-ERR [IN-USE] locked\r\n+OK\r\n");
-    }
-
-    fn stuffed(chunks: &[&[u8]]) -> Vec<u8> {
-        let mut stuffer = DotStuffer::default();
-        let mut out = Vec::new();
-        for chunk in chunks {
-            stuffer.stuff(chunk, &mut out);
-        }
-        stuffer.finish(&mut out);
-        out
-    }
-
-    #[test]
-    fn dot_stuffing_across_chunks() {
-        let message = b".a\r\n..b\r\nc.\r\n.";
-        let expected = b"..a\r\n...b\r\nc.\r\n..\r\n.\r\n";
-        assert_eq!(stuffed(&[message]), expected);
-        let bytes: Vec<&[u8]> = message.chunks(1).collect();
-        assert_eq!(stuffed(&bytes), expected);
-        assert_eq!(stuffed(&[]), b".\r\n");
     }
 
     fn top(message: &[u8], lines: u32, chunk: usize) -> Vec<u8> {

@@ -29,6 +29,11 @@ fn smtp_data_corpus() {
 }
 
 #[test]
+fn smtp_response_corpus() {
+    replay("smtp_response", wire::fuzz::smtp_response);
+}
+
+#[test]
 fn pop3_command_corpus() {
     replay("pop3_command", wire::fuzz::pop3_command);
 }

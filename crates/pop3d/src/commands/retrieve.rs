@@ -2,7 +2,8 @@
 //! dot-stuffing, so a large message never sits whole in memory.
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
-use wire::pop3::{DotStuffer, TopFilter};
+use wire::dot::DotStuffer;
+use wire::pop3::TopFilter;
 
 use crate::session::{Disconnect, Flow, Outcome, Session, State};
 

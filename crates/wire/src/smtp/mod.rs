@@ -1,14 +1,18 @@
-//! SMTP (RFC 5321) codec, server side: command lines to [`Command`]s,
+//! SMTP (RFC 5321) codec. Server side: command lines to [`Command`]s,
 //! [`Reply`]s to bytes, and the DATA reader that undoes dot-stuffing.
+//! Client side: [`Response`]s from bytes and the [`Extensions`] an EHLO
+//! reply announces.
 
 mod address;
 mod command;
 mod data;
 mod reply;
+mod response;
 mod xtext;
 
 pub use address::{Mailbox, RcptPath, ReversePath, parse_path};
 pub use command::{Command, CommandError, Param, parse_command};
 pub use data::{DataOutcome, DataReader};
 pub use reply::Reply;
+pub use response::{Extensions, Response, ResponseError, parse_response};
 pub use xtext::{decode_xtext, is_xtext};
