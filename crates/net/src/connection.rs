@@ -5,8 +5,9 @@
 use std::io;
 use std::time::Duration;
 
+use rustls_pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio_rustls::TlsAcceptor;
+use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::stream::Stream;
 
@@ -177,8 +178,41 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         let tls = tokio::time::timeout(self.timeout, acceptor.accept(plain))
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
-        self.stream = Stream::Tls(Box::new(tls));
+        self.stream = Stream::Tls(Box::new(tls.into()));
         Ok(())
+    }
+
+    /// The client side of STARTTLS: after the server's 220, handshake as
+    /// client for `server_name`.
+    pub async fn start_tls_client(
+        &mut self,
+        connector: &TlsConnector,
+        server_name: ServerName<'static>,
+    ) -> io::Result<()> {
+        self.flush().await?;
+        self.input.clear();
+        self.start = 0;
+        let Stream::Plain(plain) = std::mem::replace(&mut self.stream, Stream::Gone) else {
+            return Err(io::Error::other("TLS is already active"));
+        };
+        let tls = tokio::time::timeout(self.timeout, connector.connect(server_name, plain))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
+        self.stream = Stream::Tls(Box::new(tls.into()));
+        Ok(())
+    }
+
+    /// Connects with TLS from the start (RFC 8314 implicit TLS), as client.
+    pub async fn connect_tls(
+        stream: S,
+        connector: &TlsConnector,
+        server_name: ServerName<'static>,
+        timeout: Duration,
+    ) -> io::Result<Self> {
+        let tls = tokio::time::timeout(timeout, connector.connect(server_name, stream))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
+        Ok(Connection::new(Stream::Tls(Box::new(tls.into())), timeout))
     }
 
     /// Accepts TLS on a connection that starts with it (RFC 8314 implicit TLS).
@@ -186,7 +220,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         let tls = tokio::time::timeout(timeout, acceptor.accept(stream))
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
-        Ok(Connection::new(Stream::Tls(Box::new(tls)), timeout))
+        Ok(Connection::new(Stream::Tls(Box::new(tls.into())), timeout))
     }
 }
 

@@ -1,17 +1,22 @@
-//! Networking shared by every postamt server: listeners with clear bind
-//! errors and connection limits (in total and per client address), TLS (a configured certificate or a
-//! self-signed one made on first start), and [`Connection`], the buffered
-//! session stream with read/write timeouts and in-place STARTTLS.
+//! Networking shared by every postamt server and the SMTP client:
+//! listeners with clear bind errors and connection limits (in total and per
+//! client address), TLS as a server (a configured certificate or a
+//! self-signed one made on first start) and as a client, and
+//! [`Connection`], the buffered stream with read/write timeouts and
+//! in-place STARTTLS.
 
 mod connection;
 mod listener;
 mod network;
 mod stream;
 mod tls;
+mod tls_client;
 
 pub use connection::{Connection, ReadError};
 pub use listener::{BindError, ConnectionLimit, ConnectionPermit, accept_loop, bind};
 pub use network::{Network, NetworkError};
+pub use rustls_pki_types::ServerName;
 pub use stream::Stream;
 pub use tls::{TlsError, load_or_create_tls};
-pub use tokio_rustls::TlsAcceptor;
+pub use tls_client::{opportunistic_connector, server_name, verifying_connector};
+pub use tokio_rustls::{TlsAcceptor, TlsConnector};

@@ -1,12 +1,13 @@
-//! A stream that is plain or TLS, so that one session type serves both
-//! ports and can switch in place on STARTTLS/STLS.
+//! A stream that is plain or TLS (either side of the handshake), so that
+//! one session type serves both kinds of port, switches in place on
+//! STARTTLS/STLS, and serves the SMTP client too.
 
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio_rustls::server::TlsStream;
+use tokio_rustls::TlsStream;
 
 pub enum Stream<S> {
     Plain(S),

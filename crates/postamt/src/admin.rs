@@ -7,7 +7,7 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::{Context, bail};
 use store::Store;
 
-use crate::cli::{AliasCommand, DomainCommand, UserCommand};
+use crate::cli::{AliasCommand, DomainCommand, QueueCommand, UserCommand};
 use crate::config::Config;
 
 async fn open(config: &Config) -> anyhow::Result<Store> {
@@ -133,4 +133,114 @@ fn read_password(address: &str, from_stdin: bool) -> anyhow::Result<String> {
         bail!("the password must not be empty");
     }
     Ok(password)
+}
+
+pub async fn queue(config: &Config, command: QueueCommand) -> anyhow::Result<()> {
+    let store = open(config).await?;
+    let now = store::now();
+    match command {
+        QueueCommand::List => {
+            let messages = store.queued_messages().await?;
+            if messages.is_empty() {
+                println!("The queue is empty.");
+            }
+            for message in messages {
+                println!(
+                    "{}  {:>6}  {:>8} bytes  from <{}>",
+                    message.id,
+                    age(now - message.received_at),
+                    message.size,
+                    message.reverse_path
+                );
+                for r in message.recipients {
+                    let next = if r.status == "pending" {
+                        format!(", next try in {}", age(r.next_attempt_at - now))
+                    } else {
+                        String::new()
+                    };
+                    let reply = r.last_reply.map(|reply| format!(": {reply}")).unwrap_or_default();
+                    println!("    {} ({}{next}){reply}", r.address, r.status);
+                }
+            }
+        }
+        QueueCommand::Show { id } => {
+            let Some(message) = store.queued_messages().await?.into_iter().find(|m| m.id == id) else {
+                bail!("no message {id} in the queue; `postamt queue list` shows what is there");
+            };
+            let first = &message.recipients[0];
+            println!("Queue-ID: {}", message.id);
+            println!(
+                "Received: {} ({} ago)",
+                wire::date::rfc5322(message.received_at),
+                age(now - message.received_at)
+            );
+            println!("From: <{}>", message.reverse_path);
+            println!(
+                "Size: {} bytes, body {}{}",
+                message.size,
+                first.body,
+                if first.smtputf8 { ", SMTPUTF8" } else { "" }
+            );
+            for r in &message.recipients {
+                println!();
+                println!("To: <{}>", r.address);
+                println!("  Status: {} after {} attempt(s)", r.status, r.attempts);
+                if r.status == "pending" {
+                    println!("  Next attempt: {}", wire::date::rfc5322(r.next_attempt_at));
+                }
+                if let Some(reply) = &r.last_reply {
+                    println!("  Last reply: {reply}");
+                }
+                if let Some(host) = &r.remote_mta {
+                    println!("  From host: {host}");
+                }
+            }
+            let mut file = store.blobs().open(&first.blob_hash).await?;
+            let mut content = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut file, &mut content).await?;
+            let header_end = content
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(content.len(), |i| i + 2);
+            println!();
+            print!("{}", String::from_utf8_lossy(&content[..header_end]));
+        }
+        QueueCommand::Retry { id, all } => {
+            let id = if all { None } else { id };
+            if let Some(id) = &id
+                && !store.is_queued(id).await?
+            {
+                bail!("no message {id} in the queue; `postamt queue list` shows what is there");
+            }
+            let count = store.retry_now(id.as_deref()).await?;
+            println!("{count} recipient(s) will be tried now (the running server picks them up within seconds)");
+        }
+        QueueCommand::Bounce { id } => {
+            if !store.is_queued(&id).await? {
+                bail!("no message {id} in the queue; `postamt queue list` shows what is there");
+            }
+            let count = store
+                .bounce_now(&id, "550 5.0.0 returned by the postmaster", "5.0.0")
+                .await?;
+            println!("{count} recipient(s) of {id} failed; the sender is told by the running server");
+        }
+        QueueCommand::Delete { id } => {
+            if !store.delete_queued(&id).await? {
+                bail!("no message {id} in the queue; `postamt queue list` shows what is there");
+            }
+            println!("Deleted {id} from the queue");
+        }
+    }
+    Ok(())
+}
+
+/// A duration in seconds as `45s`, `12m`, `3h` or `2d`.
+fn age(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    match seconds {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
 }

@@ -31,7 +31,7 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run the mail server (SMTP, POP3) until stopped with Ctrl-C or SIGTERM.
+    /// Run the mail server (SMTP, submission, POP3, delivery) until stopped with Ctrl-C or SIGTERM.
     Serve,
     /// Manage the domains whose mail is delivered here.
     #[command(subcommand)]
@@ -42,6 +42,28 @@ pub enum Command {
     /// Manage aliases: addresses that forward to other addresses.
     #[command(subcommand)]
     Alias(AliasCommand),
+    /// Look into and act on the queue of messages still being delivered.
+    #[command(subcommand)]
+    Queue(QueueCommand),
+}
+
+#[derive(Subcommand)]
+pub enum QueueCommand {
+    /// List queued messages: id, age, sender, recipients, next attempt, last reply.
+    List,
+    /// Show one message: its envelope, every recipient's state and its header.
+    Show { id: String },
+    /// Try pending recipients now, of one message or (with --all) of all.
+    Retry {
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Stop trying a message and return it to its sender.
+    Bounce { id: String },
+    /// Remove a message from the queue without telling anyone.
+    Delete { id: String },
 }
 
 #[derive(Subcommand)]
@@ -105,5 +127,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Domain(command) => crate::admin::domain(&config, command).await,
         Command::User(command) => crate::admin::user(&config, command).await,
         Command::Alias(command) => crate::admin::alias(&config, command).await,
+        Command::Queue(command) => crate::admin::queue(&config, command).await,
     }
 }

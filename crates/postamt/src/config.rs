@@ -23,6 +23,48 @@ pub struct Config {
     pub submission: Submission,
     pub pop3: Pop3,
     pub limits: Limits,
+    pub dns: Dns,
+    pub delivery: Delivery,
+    pub queue: QueueSettings,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Dns {
+    /// DNS servers as `address:port`; empty uses the system's resolver.
+    pub nameservers: Vec<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Delivery {
+    /// The port dialled on MX hosts.
+    pub port: u16,
+    /// Send all mail for other domains through this host (`host:port`),
+    /// for networks where port 25 is blocked. Empty: deliver directly.
+    pub relay: String,
+    /// `starttls`, `implicit` or `none`.
+    pub relay_tls: String,
+    pub relay_user: String,
+    pub relay_password: String,
+    /// A CA file to trust for the relay's certificate, beside the system's.
+    pub relay_ca_file: Option<PathBuf>,
+    /// Deliveries under way at once, in total and per destination domain.
+    pub max_deliveries: usize,
+    pub max_per_domain: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueSettings {
+    /// Seconds between attempts after a temporary failure; the last repeats.
+    pub retry_intervals: Vec<u64>,
+    /// Seconds a message is tried before it is returned to its sender.
+    pub lifetime: u64,
+    /// Seconds a bounce is tried before it is dropped (never bounced).
+    pub bounce_lifetime: u64,
+    /// Seconds after which the sender is told the message is delayed; 0: never.
+    pub delay_warning: u64,
 }
 
 /// Addresses per service; an empty list turns the service off.
@@ -163,6 +205,34 @@ impl Default for Pop3 {
     }
 }
 
+impl Default for Delivery {
+    fn default() -> Self {
+        let defaults = queue::QueueConfig::default();
+        Delivery {
+            port: defaults.port,
+            relay: String::new(),
+            relay_tls: "starttls".into(),
+            relay_user: String::new(),
+            relay_password: String::new(),
+            relay_ca_file: None,
+            max_deliveries: defaults.max_deliveries,
+            max_per_domain: defaults.max_per_domain,
+        }
+    }
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        let defaults = queue::QueueConfig::default();
+        QueueSettings {
+            retry_intervals: defaults.retry_intervals.iter().map(Duration::as_secs).collect(),
+            lifetime: defaults.lifetime.as_secs(),
+            bounce_lifetime: defaults.bounce_lifetime.as_secs(),
+            delay_warning: defaults.delay_warning.as_secs(),
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -184,6 +254,9 @@ impl Default for Config {
             submission: Submission::default(),
             pop3: Pop3::default(),
             limits: Limits::default(),
+            dns: Dns::default(),
+            delivery: Delivery::default(),
+            queue: QueueSettings::default(),
         }
     }
 }
@@ -203,6 +276,7 @@ impl Config {
                 config.data_dir = base.join(&config.data_dir);
                 config.tls.cert = config.tls.cert.map(|p| base.join(p));
                 config.tls.key = config.tls.key.map(|p| base.join(p));
+                config.delivery.relay_ca_file = config.delivery.relay_ca_file.map(|p| base.join(p));
                 config
             }
         };
@@ -210,7 +284,62 @@ impl Config {
             config.data_dir = dir;
         }
         config.trusted_networks()?;
+        config.queue()?;
         Ok(config)
+    }
+
+    /// How the queue delivers, from `[dns]`, `[delivery]` and `[queue]`.
+    pub fn queue(&self) -> anyhow::Result<queue::QueueConfig> {
+        let delivery = &self.delivery;
+        let relay = if delivery.relay.is_empty() {
+            None
+        } else {
+            let (host, port) = delivery
+                .relay
+                .rsplit_once(':')
+                .and_then(|(host, port)| Some((host.trim_matches(['[', ']']), port.parse::<u16>().ok()?)))
+                .with_context(|| format!("[delivery] relay = {:?} must be host:port", delivery.relay))?;
+            let tls = match delivery.relay_tls.as_str() {
+                "starttls" => queue::RelayTls::StartTls,
+                "implicit" => queue::RelayTls::Implicit,
+                "none" => queue::RelayTls::None,
+                other => anyhow::bail!("[delivery] relay_tls = {other:?} must be starttls, implicit or none"),
+            };
+            let credentials = (!delivery.relay_user.is_empty())
+                .then(|| (delivery.relay_user.clone(), delivery.relay_password.clone()));
+            if credentials.is_some() && tls == queue::RelayTls::None {
+                anyhow::bail!(
+                    "[delivery] relay_user needs relay_tls = starttls or implicit: passwords go only over TLS"
+                );
+            }
+            Some(queue::Relay {
+                host: host.to_string(),
+                port,
+                tls,
+                credentials,
+                ca_file: delivery.relay_ca_file.clone(),
+            })
+        };
+        if self.queue.retry_intervals.is_empty() {
+            anyhow::bail!("[queue] retry_intervals needs at least one interval");
+        }
+        Ok(queue::QueueConfig {
+            hostname: self.hostname.clone(),
+            nameservers: self.dns.nameservers.clone(),
+            port: delivery.port,
+            relay,
+            retry_intervals: self
+                .queue
+                .retry_intervals
+                .iter()
+                .map(|s| Duration::from_secs(*s))
+                .collect(),
+            lifetime: Duration::from_secs(self.queue.lifetime),
+            bounce_lifetime: Duration::from_secs(self.queue.bounce_lifetime),
+            delay_warning: Duration::from_secs(self.queue.delay_warning),
+            max_deliveries: delivery.max_deliveries,
+            max_per_domain: delivery.max_per_domain,
+        })
     }
 
     /// `[smtp] trusted_networks`, parsed.

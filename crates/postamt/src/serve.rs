@@ -49,7 +49,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // One throttle for every protocol: a password guesser is slowed down
     // the same whichever port it tries.
     let throttle = Arc::new(auth::Throttle::new(config.throttle()));
-    let queue = Queue::new(store.clone());
+    let queue = Queue::new(store.clone(), config.queue()?)?;
     let backend = Arc::new(Backend {
         store: store.clone(),
         queue: queue.clone(),

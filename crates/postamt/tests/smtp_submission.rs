@@ -363,7 +363,10 @@ assert mailtest.Raw(mailtest.SUBMISSION_PORT, source="127.0.0.2").greeting.start
 
 #[test]
 fn dsn_and_envelope_options_are_kept_with_the_queue_entry() {
-    let server = Server::with_users("[submission]\nhide_client_ip = true");
+    // elsewhere.test's MX has nothing listening: its recipient waits.
+    let zone = "elsewhere.test MX 10 mx.elsewhere.test\nmx.elsewhere.test A 127.0.0.9\n";
+    let server = Server::start_with_zone("[submission]\nhide_client_ip = true", zone);
+    server.add_example_users();
     server.python(
         r#"
 import os, sqlite3, mailtest

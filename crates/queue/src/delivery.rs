@@ -1,53 +1,74 @@
-//! One delivery attempt per due recipient.
+//! One queue run: claim what is due, expire what is too old, deliver the
+//! rest (locally, or remotely with bounded concurrency), record every
+//! outcome, and queue the DSNs the senders are owed.
 
-use store::{QueueRecipient, Resolution, Target};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-use crate::{Error, Queue, retry_delay};
+use store::{Attempt, QueueRecipient, Recipient, Resolution, Target};
+use tokio::io::AsyncReadExt;
+use tokio::sync::Semaphore;
 
-/// Recipients taken per round; the rest wait for the next round.
+use crate::dsn::{Report, Reported};
+use crate::remote::Outcome;
+use crate::{Error, Queue, Submission};
+
+/// Recipients claimed per round.
 const BATCH: i64 = 100;
+/// How long a claim holds, in seconds; longer than any delivery attempt.
+const LEASE: i64 = 1800;
 
 impl Queue {
     /// Attempts every recipient that is due now.
-    pub(crate) async fn deliver_due(&self) -> Result<(), Error> {
+    pub(crate) async fn deliver_due(self: &Arc<Self>) -> Result<(), Error> {
+        self.warn_of_delays().await?;
         loop {
-            let due = self.store.due_recipients(store::now(), BATCH).await?;
+            let now = store::now();
+            let due = self.store.claim_due(now, BATCH, &self.owner, now + LEASE).await?;
             if due.is_empty() {
-                return Ok(());
+                break;
             }
-            for recipient in &due {
-                if let Err(e) = self.deliver(recipient).await {
-                    tracing::error!(queue_id = %recipient.queue_id, error = %e, "delivery attempt failed");
-                    let next = store::now() + retry_delay(recipient.attempts + 1).as_secs() as i64;
-                    let reply = format!("451 4.3.0 local delivery failed: {e}");
-                    self.store.defer_recipient(recipient, &reply, next).await?;
+            let mut remote: BTreeMap<(String, String), Vec<QueueRecipient>> = BTreeMap::new();
+            for recipient in due {
+                if self.is_expired(&recipient, now) {
+                    self.expire(&recipient).await?;
+                    continue;
+                }
+                let Some((local, domain)) = recipient.address.rsplit_once('@') else {
+                    let attempt = self.failure(&recipient, "550 5.1.3 bad recipient address syntax", "5.1.3", None);
+                    self.store.fail_recipient(&recipient, &attempt).await?;
+                    continue;
+                };
+                match self.store.resolve(local, domain).await? {
+                    Resolution::Local(targets) => self.deliver_local(&recipient, targets).await?,
+                    Resolution::UnknownUser => {
+                        let reply = format!("550 5.1.1 <{}>: no such user here", recipient.address);
+                        let attempt = self.failure(&recipient, &reply, "5.1.1", None);
+                        self.store.fail_recipient(&recipient, &attempt).await?;
+                    }
+                    Resolution::NotLocal => {
+                        let key = (recipient.queue_id.clone(), store::normalize_domain(domain));
+                        remote.entry(key).or_default().push(recipient);
+                    }
                 }
             }
+            self.deliver_remote(remote).await?;
+            self.send_all_reports().await?;
         }
+        self.remote.close_idle().await;
+        // Outcomes recorded elsewhere (`postamt queue bounce`) are owed too.
+        self.send_all_reports().await
     }
 
-    async fn deliver(&self, recipient: &QueueRecipient) -> Result<(), Error> {
-        let Some((local, domain)) = recipient.address.rsplit_once('@') else {
-            let reply = "550 5.1.3 bad recipient address syntax";
-            return Ok(self.store.fail_recipient(recipient, reply).await?);
-        };
-        match self.store.resolve(local, domain).await? {
-            Resolution::Local(targets) => self.deliver_local(recipient, targets).await,
-            Resolution::UnknownUser => {
-                let reply = format!("550 5.1.1 <{}>: no such user here", recipient.address);
-                tracing::info!(queue_id = %recipient.queue_id, to = %recipient.address, "unknown user");
-                Ok(self.store.fail_recipient(recipient, &reply).await?)
-            }
-            Resolution::NotLocal => {
-                // Remote delivery is not built yet: keep the message and try
-                // again later rather than lose or bounce it.
-                let reply = "451 4.4.0 remote delivery is not available yet";
-                let next = store::now() + retry_delay(recipient.attempts + 1).as_secs() as i64;
-                Ok(self.store.defer_recipient(recipient, reply, next).await?)
-            }
+    async fn send_all_reports(&self) -> Result<(), Error> {
+        for queue_id in self.store.with_reports().await? {
+            self.send_reports(&queue_id).await?;
         }
+        Ok(())
     }
 
+    /// Delivers to local accounts, forwarding alias targets elsewhere as new
+    /// recipients of the same message.
     async fn deliver_local(&self, recipient: &QueueRecipient, targets: Vec<Target>) -> Result<(), Error> {
         let return_path = format!("Return-Path: <{}>\r\n", recipient.reverse_path);
         let mut accounts = Vec::new();
@@ -66,11 +87,24 @@ impl Queue {
         }
         if accounts.is_empty() && forwards.is_empty() {
             let reply = format!("550 5.1.1 <{}>: alias leads to no existing user", recipient.address);
-            return Ok(self.store.fail_recipient(recipient, &reply).await?);
+            let attempt = self.failure(recipient, &reply, "5.1.1", None);
+            self.store.fail_recipient(recipient, &attempt).await?;
+            return Ok(());
         }
-        self.store
-            .deliver_local(recipient, &accounts, &forwards, recipient.received_at)
-            .await?;
+        let report = wants_report(recipient, "SUCCESS").then_some("delivered");
+        if let Err(e) = self.store.deliver_local(recipient, &accounts, &forwards, report).await {
+            tracing::error!(queue_id = %recipient.queue_id, error = %e, "local delivery failed");
+            let attempt = Attempt {
+                reply: format!("451 4.3.0 local delivery failed: {e}"),
+                status_code: "4.3.0".into(),
+                remote_mta: None,
+                report: None,
+            };
+            self.store
+                .defer_recipient(recipient, &attempt, self.next_attempt(recipient))
+                .await?;
+            return Ok(());
+        }
         tracing::info!(
             queue_id = %recipient.queue_id,
             to = %recipient.address,
@@ -80,4 +114,241 @@ impl Queue {
         );
         Ok(())
     }
+
+    /// Delivers groups of recipients (one message, one domain each), many
+    /// at once but not too many per domain.
+    async fn deliver_remote(
+        self: &Arc<Self>,
+        groups: BTreeMap<(String, String), Vec<QueueRecipient>>,
+    ) -> Result<(), Error> {
+        let total = Arc::new(Semaphore::new(self.config.max_deliveries.max(1)));
+        let mut per_domain: HashMap<String, Arc<Semaphore>> = HashMap::new();
+        let mut tasks = tokio::task::JoinSet::new();
+        for ((_, domain), recipients) in groups {
+            let domain_limit = per_domain
+                .entry(domain.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.config.max_per_domain.max(1))))
+                .clone();
+            let total = total.clone();
+            let queue = self.clone();
+            tasks.spawn(async move {
+                let _domain_slot = domain_limit.acquire_owned().await;
+                let _slot = total.acquire_owned().await;
+                queue.deliver_group(&domain, &recipients).await
+            });
+        }
+        while let Some(result) = tasks.join_next().await {
+            match result {
+                Ok(result) => result?,
+                Err(e) => tracing::error!(error = %e, "a delivery task failed"),
+            }
+        }
+        Ok(())
+    }
+
+    async fn deliver_group(&self, domain: &str, recipients: &[QueueRecipient]) -> Result<(), Error> {
+        let Some(first) = recipients.first() else { return Ok(()) };
+        let content = self.content(&first.blob_hash).await?;
+        let outcomes = self.remote.deliver(domain, recipients, &content).await;
+        for (recipient, outcome) in recipients.iter().zip(outcomes) {
+            self.record(recipient, outcome).await?;
+        }
+        Ok(())
+    }
+
+    async fn record(&self, recipient: &QueueRecipient, outcome: Outcome) -> Result<(), Error> {
+        let queue_id = &recipient.queue_id;
+        let to = &recipient.address;
+        match outcome {
+            Outcome::Delivered {
+                reply,
+                host,
+                offers_dsn,
+            } => {
+                tracing::info!(%queue_id, %to, %host, %reply, "delivered");
+                // RFC 3461 §6.2.1: a host without DSN cannot report success
+                // itself, so we say where the message went.
+                let report = (!offers_dsn && wants_report(recipient, "SUCCESS")).then_some("relayed");
+                let attempt = Attempt {
+                    reply,
+                    status_code: "2.0.0".into(),
+                    remote_mta: Some(host),
+                    report,
+                };
+                self.store.delivered_remotely(recipient, &attempt).await?;
+            }
+            Outcome::Deferred { reply, status, host } => {
+                tracing::info!(%queue_id, %to, %reply, "deferred");
+                let attempt = Attempt {
+                    reply,
+                    status_code: status,
+                    remote_mta: host,
+                    report: None,
+                };
+                self.store
+                    .defer_recipient(recipient, &attempt, self.next_attempt(recipient))
+                    .await?;
+            }
+            Outcome::Failed { reply, status, host } => {
+                tracing::info!(%queue_id, %to, %reply, "failed");
+                let attempt = self.failure(recipient, &reply, &status, host);
+                self.store.fail_recipient(recipient, &attempt).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A permanent failure, reported unless the sender asked not to hear
+    /// of it or there is nobody to tell.
+    fn failure(&self, recipient: &QueueRecipient, reply: &str, status: &str, host: Option<String>) -> Attempt {
+        Attempt {
+            reply: reply.to_string(),
+            status_code: status.to_string(),
+            remote_mta: host,
+            report: wants_report(recipient, "FAILURE").then_some("failed"),
+        }
+    }
+
+    fn next_attempt(&self, recipient: &QueueRecipient) -> i64 {
+        store::now() + self.config.retry_delay(recipient.attempts + 1).as_secs() as i64
+    }
+
+    fn lifetime(&self, recipient: &QueueRecipient) -> i64 {
+        let lifetime = if recipient.reverse_path.is_empty() {
+            self.config.bounce_lifetime
+        } else {
+            self.config.lifetime
+        };
+        lifetime.as_secs() as i64
+    }
+
+    fn is_expired(&self, recipient: &QueueRecipient, now: i64) -> bool {
+        now - recipient.received_at >= self.lifetime(recipient)
+    }
+
+    /// Gives up on a recipient whose message has been queued too long.
+    async fn expire(&self, recipient: &QueueRecipient) -> Result<(), Error> {
+        let last = recipient.last_reply.as_deref().unwrap_or("no attempt succeeded");
+        let reply = format!("{last} (delivery time expired)");
+        if recipient.reverse_path.is_empty() {
+            // Invariant 3: a bounce is never bounced; it is dropped, loudly.
+            tracing::warn!(queue_id = %recipient.queue_id, to = %recipient.address, %reply, "dropping an undeliverable bounce");
+        } else {
+            tracing::info!(queue_id = %recipient.queue_id, to = %recipient.address, %reply, "expired");
+        }
+        let attempt = Attempt {
+            reply,
+            status_code: "4.4.7".into(),
+            remote_mta: recipient.remote_mta.clone(),
+            report: wants_report(recipient, "FAILURE").then_some("failed"),
+        };
+        self.store.fail_recipient(recipient, &attempt).await?;
+        Ok(())
+    }
+
+    /// Queues one DSN for the outcomes of `queue_id` still to be reported.
+    async fn send_reports(&self, queue_id: &str) -> Result<(), Error> {
+        let unreported = self.store.unreported(queue_id).await?;
+        let Some(first) = unreported.first() else { return Ok(()) };
+        let reported: Vec<Reported> = unreported
+            .iter()
+            .map(|r| Reported {
+                recipient: r,
+                action: r.report.as_deref().unwrap_or("failed"),
+                retry_until: None,
+            })
+            .collect();
+        self.send_report(queue_id, &first.reverse_path, &first.blob_hash, reported)
+            .await?;
+        let ids: Vec<i64> = unreported.iter().map(|r| r.id).collect();
+        self.store.reported(queue_id, &ids).await?;
+        Ok(())
+    }
+
+    /// Tells senders of messages queued longer than the delay warning time
+    /// that they are still being tried (once per message).
+    async fn warn_of_delays(&self) -> Result<(), Error> {
+        if self.config.delay_warning.is_zero() {
+            return Ok(());
+        }
+        let before = store::now() - self.config.delay_warning.as_secs() as i64;
+        let delayed = self.store.delayed(before).await?;
+        let mut by_message: BTreeMap<&str, Vec<&QueueRecipient>> = BTreeMap::new();
+        for recipient in &delayed {
+            by_message.entry(&recipient.queue_id).or_default().push(recipient);
+        }
+        for (queue_id, recipients) in by_message {
+            let reported: Vec<Reported> = recipients
+                .iter()
+                .filter(|r| wants_report(r, "DELAY"))
+                .map(|r| Reported {
+                    recipient: r,
+                    action: "delayed",
+                    retry_until: Some(r.received_at + self.lifetime(r)),
+                })
+                .collect();
+            if let Some(first) = reported.first().map(|r| r.recipient) {
+                let (reverse_path, blob) = (first.reverse_path.clone(), first.blob_hash.clone());
+                self.send_report(queue_id, &reverse_path, &blob, reported).await?;
+            }
+            self.store.delay_warned(queue_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Builds a DSN and queues it to `reverse_path` from the null path.
+    async fn send_report(
+        &self,
+        queue_id: &str,
+        reverse_path: &str,
+        blob: &str,
+        recipients: Vec<Reported<'_>>,
+    ) -> Result<(), Error> {
+        if reverse_path.is_empty() {
+            return Ok(());
+        }
+        let original = self.content(blob).await?;
+        let id = Self::new_id()?;
+        let boundary = format!("=_postamt_{id}");
+        let now = store::now();
+        let report = Report {
+            hostname: &self.config.hostname,
+            queue_id,
+            recipients,
+            original: &original,
+            boundary: &boundary,
+            now,
+        };
+        let (content, eight_bit) = report.build();
+        let submission = Submission {
+            id: id.clone(),
+            reverse_path: String::new(),
+            recipients: vec![Recipient::new(reverse_path)],
+            envelope: store::Envelope {
+                body: if eight_bit { "8BITMIME" } else { "7BIT" }.into(),
+                smtputf8: !reverse_path.is_ascii(),
+                ..store::Envelope::default()
+            },
+            content,
+            received_at: now,
+        };
+        self.submit(submission).await?;
+        tracing::info!(%queue_id, dsn = %id, to = %reverse_path, "delivery status notification queued");
+        Ok(())
+    }
+
+    async fn content(&self, blob: &str) -> Result<Vec<u8>, Error> {
+        let mut file = self.store.blobs().open(blob).await?;
+        let mut content = Vec::new();
+        file.read_to_end(&mut content)
+            .await
+            .map_err(|e| Error::Setup(format!("reading message {blob}: {e}")))?;
+        Ok(content)
+    }
+}
+
+/// Whether the sender of this recipient's message is to hear of `event`;
+/// never for a message with the null reverse-path (RFC 3461 §6.2).
+fn wants_report(recipient: &QueueRecipient, event: &str) -> bool {
+    !recipient.reverse_path.is_empty() && recipient.recipient().wants(event)
 }

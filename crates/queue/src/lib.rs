@@ -1,11 +1,15 @@
 //! The queue owns every message from acceptance to its end: it stores the
-//! message durably (blob first, then the queue rows), then delivers it.
-//! Local recipients go into their INBOX; every outcome, success, retry or
-//! permanent failure, is recorded per recipient, so nothing accepted can
-//! vanish without a trace.
+//! message durably (blob first, then the queue rows), then delivers it:
+//! into local mailboxes, or to other hosts through DNS MX routing (or a
+//! configured relay) and the SMTP client. Temporary failures are retried on
+//! a growing schedule until the message's lifetime ends; permanent ones,
+//! and expiry, are reported to the sender in a DSN. Every outcome is
+//! recorded per recipient, so nothing accepted can vanish without a trace.
 
+mod config;
 mod delivery;
-mod retry;
+mod dsn;
+mod remote;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +18,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use store::{Envelope, QueueEntry, Recipient, Store};
 use tokio::sync::Notify;
 
-pub use retry::retry_delay;
+pub use config::{QueueConfig, Relay, RelayTls};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -22,6 +26,8 @@ pub enum Error {
     Store(#[from] store::Error),
     #[error("the system random generator failed")]
     Random,
+    #[error("cannot set up delivery: {0}")]
+    Setup(String),
 }
 
 /// A message to queue, as the SMTP server hands it over.
@@ -38,15 +44,25 @@ pub struct Submission {
 
 pub struct Queue {
     store: Store,
+    config: QueueConfig,
+    remote: remote::Remote,
     wake: Notify,
+    /// Names this node in the leases it takes on queue entries: its host
+    /// name, which must differ between nodes that share a store.
+    owner: String,
 }
 
 impl Queue {
-    pub fn new(store: Store) -> Arc<Queue> {
-        Arc::new(Queue {
+    pub fn new(store: Store, config: QueueConfig) -> Result<Arc<Queue>, Error> {
+        let remote = remote::Remote::new(config.clone()).map_err(Error::Setup)?;
+        let owner = config.hostname.clone();
+        Ok(Arc::new(Queue {
             store,
+            config,
+            remote,
             wake: Notify::new(),
-        })
+            owner,
+        }))
     }
 
     /// A new queue id: 16 hex digits of randomness, unique enough across
@@ -75,15 +91,19 @@ impl Queue {
     }
 
     /// Delivers due recipients until the task is dropped. It sleeps until
-    /// the next retry is due or a new message arrives.
+    /// the next retry is due, a new message arrives, or a few seconds have
+    /// passed (the CLI may have changed the queue).
     pub async fn run(self: Arc<Self>) {
-        /// Even with nothing due, look again this often (another process
-        /// may have queued work).
-        const MAX_SLEEP: Duration = Duration::from_secs(60);
+        const MAX_SLEEP: Duration = Duration::from_secs(5);
+        match self.store.release_leases(&self.owner).await {
+            Ok(0) => {}
+            Ok(released) => tracing::info!(released, "resuming deliveries interrupted by the last stop"),
+            Err(e) => tracing::error!(error = %e, "could not release old leases"),
+        }
         loop {
             if let Err(e) = self.deliver_due().await {
                 tracing::error!(error = %e, "queue run failed, retrying shortly");
-                tokio::time::sleep(Duration::from_secs(5)).await;
+                tokio::time::sleep(MAX_SLEEP).await;
                 continue;
             }
             let sleep = match self.store.next_attempt_at().await {

@@ -31,7 +31,7 @@ pub use blobs::{BlobRef, BlobStore};
 pub use domains::Domain;
 pub use error::Error;
 pub use mailboxes::{MailboxInfo, MessageEntry};
-pub use queue::{Envelope, QueueEntry, QueueRecipient, Recipient};
+pub use queue::{Attempt, Envelope, QueueEntry, QueueRecipient, QueuedMessage, Recipient};
 pub use resolve::{Resolution, Target};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -12,6 +12,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "envelope options",
         include_str!("../migrations/0002_envelope_options.sql"),
     ),
+    (
+        3,
+        "delivery reports",
+        include_str!("../migrations/0003_delivery_reports.sql"),
+    ),
 ];
 
 pub(crate) async fn apply(pool: &SqlitePool) -> Result<()> {

@@ -1,5 +1,5 @@
 //! The queue's rows: every accepted message until each of its recipients is
-//! delivered or has failed for good.
+//! delivered or has failed for good and every DSN owed for it is queued.
 
 use crate::{AccountId, BlobRef, Error, Result, Store};
 
@@ -59,20 +59,81 @@ impl Recipient {
             ..Recipient::default()
         }
     }
+
+    /// Whether the sender asked to hear about `event` (SUCCESS, FAILURE or
+    /// DELAY). Without NOTIFY, failures and delays are reported (RFC 3461
+    /// §4.1 leaves DELAY to the MTA; Postfix and Exim report it).
+    pub fn wants(&self, event: &str) -> bool {
+        match &self.notify {
+            None => event != "SUCCESS",
+            Some(list) => list.split(',').any(|item| item == event),
+        }
+    }
 }
 
-/// One recipient of a queued message that is due for a delivery attempt.
+/// One recipient of a queued message, with what delivery needs to know of
+/// the message.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct QueueRecipient {
     pub id: i64,
     pub queue_id: String,
     pub address: String,
+    pub notify: Option<String>,
+    pub orcpt: Option<String>,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_reply: Option<String>,
+    pub status_code: Option<String>,
+    pub remote_mta: Option<String>,
+    /// The DSN action still to report for this recipient, if any.
+    pub report: Option<String>,
     pub reverse_path: String,
     pub blob_hash: String,
     pub size: i64,
     pub received_at: i64,
-    pub attempts: i64,
+    pub body: String,
+    pub smtputf8: bool,
+    pub dsn_ret: Option<String>,
+    pub dsn_envid: Option<String>,
 }
+
+impl QueueRecipient {
+    pub fn recipient(&self) -> Recipient {
+        Recipient {
+            address: self.address.clone(),
+            notify: self.notify.clone(),
+            orcpt: self.orcpt.clone(),
+        }
+    }
+}
+
+/// The outcome of one delivery attempt for one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The reply that decided it, e.g. `550 5.1.1 <a@b>: unknown user`.
+    pub reply: String,
+    /// Its RFC 3463 status code.
+    pub status_code: String,
+    /// The host that answered, if it was not us.
+    pub remote_mta: Option<String>,
+    /// The DSN action to report for it, if the sender wants one.
+    pub report: Option<&'static str>,
+}
+
+/// A message in the queue, for administration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMessage {
+    pub id: String,
+    pub reverse_path: String,
+    pub size: i64,
+    pub received_at: i64,
+    pub recipients: Vec<QueueRecipient>,
+}
+
+const RECIPIENT_COLUMNS: &str = "r.id, r.queue_id, r.address, r.dsn_notify AS notify, r.dsn_orcpt AS orcpt, r.status,
+     r.attempts, r.next_attempt_at, r.last_reply, r.status_code, r.remote_mta, r.report, m.reverse_path, m.blob_hash, m.size,
+     m.received_at, m.body, m.smtputf8, m.dsn_ret, m.dsn_envid";
 
 impl Store {
     /// Records a message and its recipients. The blob must be stored
@@ -102,34 +163,70 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         for recipient in &entry.recipients {
-            sqlx::query(
-                "INSERT INTO queue_recipients (queue_id, address, next_attempt_at, dsn_notify, dsn_orcpt)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&entry.id)
-            .bind(&recipient.address)
-            .bind(entry.received_at)
-            .bind(&recipient.notify)
-            .bind(&recipient.orcpt)
-            .execute(&mut *tx)
-            .await?;
+            Self::add_recipient(&mut tx, &entry.id, recipient, entry.received_at).await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
-    /// Pending recipients whose next attempt is due, oldest first.
-    pub async fn due_recipients(&self, now: i64, limit: i64) -> Result<Vec<QueueRecipient>> {
-        Ok(sqlx::query_as(
-            "SELECT r.id, r.queue_id, r.address, m.reverse_path, m.blob_hash, m.size, m.received_at, r.attempts
-             FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id
-             WHERE r.status = 'pending' AND r.next_attempt_at <= $1
-             ORDER BY r.next_attempt_at, r.id LIMIT $2",
+    async fn add_recipient(
+        tx: &mut sqlx::SqliteConnection,
+        queue_id: &str,
+        recipient: &Recipient,
+        due: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO queue_recipients (queue_id, address, next_attempt_at, dsn_notify, dsn_orcpt)
+             VALUES ($1, $2, $3, $4, $5)",
         )
+        .bind(queue_id)
+        .bind(&recipient.address)
+        .bind(due)
+        .bind(&recipient.notify)
+        .bind(&recipient.orcpt)
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Claims up to `limit` pending recipients that are due, oldest first,
+    /// with a lease for `owner` until `lease_until`: no other worker takes
+    /// them before the lease runs out, so none is delivered twice at once.
+    pub async fn claim_due(&self, now: i64, limit: i64, owner: &str, lease_until: i64) -> Result<Vec<QueueRecipient>> {
+        let mut tx = self.write().await?;
+        let due: Vec<QueueRecipient> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {RECIPIENT_COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id
+             WHERE r.status = 'pending' AND r.next_attempt_at <= $1 AND (r.lease_until IS NULL OR r.lease_until <= $1)
+             ORDER BY r.next_attempt_at, r.id LIMIT $2"
+        )))
         .bind(now)
         .bind(limit)
-        .fetch_all(&self.readers)
-        .await?)
+        .fetch_all(&mut *tx)
+        .await?;
+        for recipient in &due {
+            sqlx::query("UPDATE queue_recipients SET lease_owner = $1, lease_until = $2 WHERE id = $3")
+                .bind(owner)
+                .bind(lease_until)
+                .bind(recipient.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(due)
+    }
+
+    /// Gives up the leases `owner` holds: after a restart, what the node
+    /// was delivering when it stopped is due again at once instead of when
+    /// the old leases would have run out.
+    pub async fn release_leases(&self, owner: &str) -> Result<u64> {
+        let mut tx = self.write().await?;
+        let released =
+            sqlx::query("UPDATE queue_recipients SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1")
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(released.rows_affected())
     }
 
     /// When the next pending recipient falls due, if any is pending.
@@ -141,16 +238,16 @@ impl Store {
         )
     }
 
-    /// Completes one queue recipient: a copy into the INBOX of each account
-    /// in `accounts` (with its trace headers), and a new pending recipient
-    /// of the same message for each address in `forwards` (alias targets
-    /// elsewhere). One transaction: a crash leaves all of it or none.
+    /// Completes one queue recipient locally: a copy into the INBOX of each
+    /// account in `accounts` (with its trace headers), and a new pending
+    /// recipient of the same message for each address in `forwards` (alias
+    /// targets elsewhere). One transaction: a crash leaves all of it or none.
     pub async fn deliver_local(
         &self,
         recipient: &QueueRecipient,
         accounts: &[(AccountId, Vec<u8>)],
         forwards: &[String],
-        internal_date: i64,
+        report: Option<&'static str>,
     ) -> Result<()> {
         let mut tx = self.write().await?;
         for (account, trace_headers) in accounts {
@@ -160,30 +257,52 @@ impl Store {
                 &recipient.blob_hash,
                 recipient.size,
                 trace_headers,
-                internal_date,
+                recipient.received_at,
             )
             .await?;
         }
         for address in forwards {
-            sqlx::query("INSERT INTO queue_recipients (queue_id, address, next_attempt_at) VALUES ($1, $2, $3)")
-                .bind(&recipient.queue_id)
-                .bind(address)
-                .bind(crate::now())
-                .execute(&mut *tx)
-                .await?;
+            let forward = Recipient {
+                address: address.clone(),
+                ..recipient.recipient()
+            };
+            Self::add_recipient(&mut tx, &recipient.queue_id, &forward, crate::now()).await?;
         }
-        Self::finish_recipient(&mut tx, recipient, "delivered", "250 2.0.0 delivered").await?;
+        let attempt = Attempt {
+            reply: "250 2.0.0 delivered to mailbox".into(),
+            status_code: "2.0.0".into(),
+            remote_mta: None,
+            report,
+        };
+        Self::finish_recipient(&mut tx, recipient, "delivered", &attempt).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a successful remote delivery.
+    pub async fn delivered_remotely(&self, recipient: &QueueRecipient, attempt: &Attempt) -> Result<()> {
+        let mut tx = self.write().await?;
+        Self::finish_recipient(&mut tx, recipient, "delivered", attempt).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Records a failed attempt that will be retried at `next_attempt_at`.
-    pub async fn defer_recipient(&self, recipient: &QueueRecipient, reply: &str, next_attempt_at: i64) -> Result<()> {
+    pub async fn defer_recipient(
+        &self,
+        recipient: &QueueRecipient,
+        attempt: &Attempt,
+        next_attempt_at: i64,
+    ) -> Result<()> {
         let mut tx = self.write().await?;
         sqlx::query(
-            "UPDATE queue_recipients SET attempts = attempts + 1, last_reply = $1, next_attempt_at = $2 WHERE id = $3",
+            "UPDATE queue_recipients SET attempts = attempts + 1, last_reply = $1, status_code = $2, remote_mta = $3,
+                 next_attempt_at = $4, lease_owner = NULL, lease_until = NULL
+             WHERE id = $5",
         )
-        .bind(reply)
+        .bind(&attempt.reply)
+        .bind(&attempt.status_code)
+        .bind(&attempt.remote_mta)
         .bind(next_attempt_at)
         .bind(recipient.id)
         .execute(&mut *tx)
@@ -192,36 +311,95 @@ impl Store {
         Ok(())
     }
 
-    /// Records a permanent failure. The recipient stays in the queue, for the
-    /// bounce to report.
-    pub async fn fail_recipient(&self, recipient: &QueueRecipient, reply: &str) -> Result<()> {
+    /// Records a permanent failure; the recipient waits for its DSN if one
+    /// is to be reported.
+    pub async fn fail_recipient(&self, recipient: &QueueRecipient, attempt: &Attempt) -> Result<()> {
         let mut tx = self.write().await?;
-        Self::finish_recipient(&mut tx, recipient, "failed", reply).await?;
+        Self::finish_recipient(&mut tx, recipient, "failed", attempt).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Sets a recipient's final status; a message whose recipients are all
-    /// delivered leaves the queue.
     async fn finish_recipient(
         tx: &mut sqlx::SqliteConnection,
         recipient: &QueueRecipient,
         status: &str,
-        reply: &str,
+        attempt: &Attempt,
     ) -> Result<()> {
-        sqlx::query("UPDATE queue_recipients SET status = $1, attempts = attempts + 1, last_reply = $2 WHERE id = $3")
-            .bind(status)
-            .bind(reply)
-            .bind(recipient.id)
-            .execute(&mut *tx)
-            .await?;
         sqlx::query(
-            "DELETE FROM queue_messages WHERE id = $1
-               AND NOT EXISTS (SELECT 1 FROM queue_recipients WHERE queue_id = $1 AND status <> 'delivered')",
+            "UPDATE queue_recipients SET status = $1, attempts = attempts + 1, last_reply = $2, status_code = $3,
+                 remote_mta = $4, report = $5, lease_owner = NULL, lease_until = NULL
+             WHERE id = $6",
         )
-        .bind(&recipient.queue_id)
+        .bind(status)
+        .bind(&attempt.reply)
+        .bind(&attempt.status_code)
+        .bind(&attempt.remote_mta)
+        .bind(attempt.report)
+        .bind(recipient.id)
         .execute(&mut *tx)
         .await?;
+        Self::forget_if_done(tx, &recipient.queue_id).await
+    }
+
+    /// A message leaves the queue once no recipient is pending and no DSN
+    /// is owed for any of them.
+    async fn forget_if_done(tx: &mut sqlx::SqliteConnection, queue_id: &str) -> Result<()> {
+        sqlx::query(
+            "DELETE FROM queue_messages WHERE id = $1 AND NOT EXISTS (
+                 SELECT 1 FROM queue_recipients WHERE queue_id = $1 AND (status = 'pending' OR report IS NOT NULL))",
+        )
+        .bind(queue_id)
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Recipients of `queue_id` whose outcome is still to be reported.
+    pub async fn unreported(&self, queue_id: &str) -> Result<Vec<QueueRecipient>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {RECIPIENT_COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id
+             WHERE r.queue_id = $1 AND r.report IS NOT NULL ORDER BY r.id"
+        )))
+        .bind(queue_id)
+        .fetch_all(&self.readers)
+        .await?)
+    }
+
+    /// Marks reports as sent, and forgets the message if nothing else is left.
+    pub async fn reported(&self, queue_id: &str, recipient_ids: &[i64]) -> Result<()> {
+        let mut tx = self.write().await?;
+        for id in recipient_ids {
+            sqlx::query("UPDATE queue_recipients SET report = NULL WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Self::forget_if_done(&mut tx, queue_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Pending recipients of messages older than `received_before` whose
+    /// senders have not been warned of the delay yet.
+    pub async fn delayed(&self, received_before: i64) -> Result<Vec<QueueRecipient>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {RECIPIENT_COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id
+             WHERE r.status = 'pending' AND m.received_at < $1 AND m.delay_warned = 0 ORDER BY r.queue_id, r.id"
+        )))
+        .bind(received_before)
+        .fetch_all(&self.readers)
+        .await?)
+    }
+
+    /// Notes that the sender of `queue_id` has been warned of its delay.
+    pub async fn delay_warned(&self, queue_id: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE queue_messages SET delay_warned = 1 WHERE id = $1")
+            .bind(queue_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -230,5 +408,96 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM queue_messages")
             .fetch_one(&self.readers)
             .await?)
+    }
+
+    /// The messages in the queue, oldest first, with all their recipients.
+    pub async fn queued_messages(&self) -> Result<Vec<QueuedMessage>> {
+        let rows: Vec<QueueRecipient> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {RECIPIENT_COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id
+             ORDER BY m.received_at, m.id, r.id"
+        )))
+        .fetch_all(&self.readers)
+        .await?;
+        let mut messages: Vec<QueuedMessage> = Vec::new();
+        for row in rows {
+            match messages.last_mut() {
+                Some(last) if last.id == row.queue_id => last.recipients.push(row),
+                _ => messages.push(QueuedMessage {
+                    id: row.queue_id.clone(),
+                    reverse_path: row.reverse_path.clone(),
+                    size: row.size,
+                    received_at: row.received_at,
+                    recipients: vec![row],
+                }),
+            }
+        }
+        Ok(messages)
+    }
+
+    /// Makes pending recipients due now: of one message, or of all.
+    pub async fn retry_now(&self, queue_id: Option<&str>) -> Result<u64> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE queue_recipients SET next_attempt_at = $1 WHERE status = 'pending' AND ($2 IS NULL OR queue_id = $2)",
+        )
+        .bind(crate::now())
+        .bind(queue_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Ends delivery of a message: its pending recipients fail with
+    /// `reply`, reported to the sender as the queue would report any failure
+    /// (not for the null reverse-path, not against NOTIFY).
+    pub async fn bounce_now(&self, queue_id: &str, reply: &str, status_code: &str) -> Result<u64> {
+        let mut tx = self.write().await?;
+        let bounced = sqlx::query(
+            "UPDATE queue_recipients SET status = 'failed', last_reply = $1, status_code = $2,
+                 report = CASE
+                     WHEN (SELECT reverse_path FROM queue_messages WHERE id = $3) = '' THEN NULL
+                     WHEN dsn_notify IS NULL OR instr(dsn_notify, 'FAILURE') > 0 THEN 'failed'
+                 END
+             WHERE queue_id = $3 AND status = 'pending'",
+        )
+        .bind(reply)
+        .bind(status_code)
+        .bind(queue_id)
+        .execute(&mut *tx)
+        .await?;
+        Self::forget_if_done(&mut tx, queue_id).await?;
+        tx.commit().await?;
+        Ok(bounced.rows_affected())
+    }
+
+    /// Messages with outcomes still to be reported to their senders.
+    pub async fn with_reports(&self) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT DISTINCT queue_id FROM queue_recipients WHERE report IS NOT NULL ORDER BY 1")
+                .fetch_all(&self.readers)
+                .await?,
+        )
+    }
+
+    /// Removes a message from the queue without any report.
+    pub async fn delete_queued(&self, queue_id: &str) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let deleted = sqlx::query("DELETE FROM queue_messages WHERE id = $1")
+            .bind(queue_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(deleted.rows_affected() > 0)
+    }
+
+    /// True if the queue holds a message with this id.
+    pub async fn is_queued(&self, queue_id: &str) -> Result<bool> {
+        Ok(
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM queue_messages WHERE id = $1)")
+                .bind(queue_id)
+                .fetch_one(&self.readers)
+                .await?,
+        )
     }
 }

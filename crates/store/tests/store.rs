@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use store::{Envelope, Error, QueueEntry, Recipient, Resolution, Store, Target};
+use store::{Attempt, Envelope, Error, QueueEntry, Recipient, Resolution, Store, Target};
 
 async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -235,8 +235,22 @@ async fn alias_administration() {
     ));
 }
 
+/// Claims what is due at `at` for a test worker.
+async fn claim(store: &Store, at: i64) -> Vec<store::QueueRecipient> {
+    store.claim_due(at, 10, "test", at + 600).await.unwrap()
+}
+
+fn attempt(reply: &str, report: Option<&'static str>) -> Attempt {
+    Attempt {
+        reply: reply.into(),
+        status_code: reply.split(' ').nth(1).unwrap_or("").into(),
+        remote_mta: None,
+        report,
+    }
+}
+
 #[tokio::test]
-async fn the_queue_delivers_into_inboxes_and_forgets_finished_messages() {
+async fn the_queue_delivers_reports_and_forgets_finished_messages() {
     let (_dir, store) = populated().await;
     let alice = store.find_account("alice@example.test").await.unwrap().unwrap().id;
     let blob = store
@@ -244,6 +258,7 @@ async fn the_queue_delivers_into_inboxes_and_forgets_finished_messages() {
         .put(b"Subject: hi\r\n\r\nbody\r\n".to_vec())
         .await
         .unwrap();
+    let now = store::now();
     let entry = QueueEntry {
         id: "Q1".into(),
         reverse_path: "sender@elsewhere.test".into(),
@@ -253,24 +268,43 @@ async fn the_queue_delivers_into_inboxes_and_forgets_finished_messages() {
         ],
         envelope: Envelope::default(),
         blob: blob.clone(),
-        received_at: store::now(),
+        received_at: now,
     };
     store.enqueue(&entry).await.unwrap();
-    let due = store.due_recipients(store::now(), 10).await.unwrap();
+    let due = claim(&store, now).await;
     assert_eq!(due.len(), 2);
+    assert!(
+        claim(&store, now).await.is_empty(),
+        "leased recipients are not claimed twice"
+    );
     assert_eq!(store.queue_len().await.unwrap(), 1);
 
     let trace = b"Return-Path: <sender@elsewhere.test>\r\n".to_vec();
     store
-        .deliver_local(&due[0], &[(alice, trace.clone())], &[], 1000)
+        .deliver_local(&due[0], &[(alice, trace.clone())], &[], None)
         .await
         .unwrap();
-    store.fail_recipient(&due[1], "550 5.1.1 unknown").await.unwrap();
-    assert!(store.due_recipients(store::now(), 10).await.unwrap().is_empty());
+    store
+        .fail_recipient(&due[1], &attempt("550 5.1.1 unknown", Some("failed")))
+        .await
+        .unwrap();
     assert_eq!(
         store.queue_len().await.unwrap(),
         1,
-        "a failed recipient keeps the message for its bounce"
+        "the failure is still to be reported"
+    );
+    let unreported = store.unreported("Q1").await.unwrap();
+    assert_eq!(unreported.len(), 1);
+    assert_eq!(
+        (unreported[0].address.as_str(), unreported[0].report.as_deref()),
+        ("nobody@example.test", Some("failed"))
+    );
+    assert_eq!(store.with_reports().await.unwrap(), ["Q1"]);
+    store.reported("Q1", &[unreported[0].id]).await.unwrap();
+    assert_eq!(
+        store.queue_len().await.unwrap(),
+        0,
+        "delivered and reported: the message is gone"
     );
 
     let inbox = store.inbox(alice).await.unwrap();
@@ -279,7 +313,7 @@ async fn the_queue_delivers_into_inboxes_and_forgets_finished_messages() {
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].uid, 1);
     assert_eq!(messages[0].size, (blob.size as usize + trace.len()) as i64);
-    assert_eq!(messages[0].internal_date, 1000);
+    assert_eq!(messages[0].internal_date, now);
 
     // A deferred recipient is not due again until its time.
     let second = QueueEntry {
@@ -288,24 +322,69 @@ async fn the_queue_delivers_into_inboxes_and_forgets_finished_messages() {
         ..entry
     };
     store.enqueue(&second).await.unwrap();
-    let due = store.due_recipients(store::now(), 10).await.unwrap();
-    let retry_at = store::now() + 60;
-    store.defer_recipient(&due[0], "451 later", retry_at).await.unwrap();
-    assert!(store.due_recipients(retry_at - 1, 10).await.unwrap().is_empty());
-    assert_eq!(store.next_attempt_at().await.unwrap(), Some(retry_at));
-    let later = store.due_recipients(retry_at, 10).await.unwrap();
-    assert_eq!(later[0].attempts, 1);
+    let due = claim(&store, now).await;
+    let retry_at = now + 60;
     store
-        .deliver_local(&later[0], &[(alice, trace)], &["friend@elsewhere.test".into()], 1001)
+        .defer_recipient(&due[0], &attempt("451 4.4.1 later", None), retry_at)
         .await
         .unwrap();
-    let forwarded = store.due_recipients(store::now(), 10).await.unwrap();
+    assert!(claim(&store, retry_at - 1).await.is_empty());
+    assert_eq!(store.next_attempt_at().await.unwrap(), Some(retry_at));
+    let later = claim(&store, retry_at).await;
+    assert_eq!(
+        (later[0].attempts, later[0].last_reply.as_deref()),
+        (1, Some("451 4.4.1 later"))
+    );
+    store
+        .deliver_local(&later[0], &[(alice, trace)], &["friend@elsewhere.test".into()], None)
+        .await
+        .unwrap();
+    let forwarded = claim(&store, store::now()).await;
     assert_eq!(
         forwarded.len(),
         1,
         "an alias target elsewhere becomes a recipient of its own"
     );
     assert_eq!(forwarded[0].address, "friend@elsewhere.test");
+}
+
+#[tokio::test]
+async fn queue_administration() {
+    let (_dir, store) = populated().await;
+    let blob = store.blobs().put(b"x\r\n".to_vec()).await.unwrap();
+    for (id, reverse_path) in [("Q1", "sender@elsewhere.test"), ("Q2", "")] {
+        let entry = QueueEntry {
+            id: id.into(),
+            reverse_path: reverse_path.into(),
+            recipients: vec![Recipient::new("far@elsewhere.test")],
+            envelope: Envelope::default(),
+            blob: blob.clone(),
+            received_at: store::now(),
+        };
+        store.enqueue(&entry).await.unwrap();
+    }
+    for recipient in claim(&store, store::now()).await {
+        store
+            .defer_recipient(&recipient, &attempt("451 4.4.1 later", None), store::now() + 3600)
+            .await
+            .unwrap();
+    }
+    let listed = store.queued_messages().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].recipients[0].last_reply.as_deref(), Some("451 4.4.1 later"));
+    assert_eq!(store.retry_now(Some("Q1")).await.unwrap(), 1);
+    assert_eq!(claim(&store, store::now()).await.len(), 1);
+    // A bounced message is reported unless it is itself a bounce.
+    assert_eq!(store.bounce_now("Q1", "550 5.0.0 returned", "5.0.0").await.unwrap(), 1);
+    assert_eq!(store.bounce_now("Q2", "550 5.0.0 returned", "5.0.0").await.unwrap(), 1);
+    assert_eq!(store.with_reports().await.unwrap(), ["Q1"]);
+    assert!(
+        !store.is_queued("Q2").await.unwrap(),
+        "an unreportable bounce leaves at once"
+    );
+    assert!(store.delete_queued("Q1").await.unwrap());
+    assert!(!store.delete_queued("Q1").await.unwrap());
+    assert_eq!(store.queue_len().await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -324,9 +403,9 @@ async fn expunge_removes_and_bumps_the_modseq() {
         };
         store.enqueue(&entry).await.unwrap();
     }
-    for recipient in store.due_recipients(store::now(), 10).await.unwrap() {
+    for recipient in claim(&store, store::now()).await {
         store
-            .deliver_local(&recipient, &[(alice, Vec::new())], &[], 0)
+            .deliver_local(&recipient, &[(alice, Vec::new())], &[], None)
             .await
             .unwrap();
     }

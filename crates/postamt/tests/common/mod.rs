@@ -1,7 +1,8 @@
 //! Runs the real `postamt` binary for end-to-end tests: a temporary data
 //! directory, listeners on port 0 (the ports chosen are read from the log),
-//! and helpers that drive it with real clients (Python's smtplib and
-//! poplib, swaks).
+//! a real DNS server of its own on loopback (so no test asks the
+//! internet), and helpers that drive it with real clients (Python's
+//! smtplib and poplib, swaks) or stand beside it as peers (aiosmtpd).
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -22,17 +23,33 @@ pub struct Server {
     pub pop3: SocketAddr,
     pub pop3s: SocketAddr,
     log: Arc<Mutex<String>>,
+    pub dns: Helper,
 }
 
 impl Server {
     /// Starts a server whose config is the test defaults plus `extra` (TOML
     /// lines appended to the top level, before any table).
     pub fn start(extra: &str) -> Server {
+        Server::start_with_zone(extra, "")
+    }
+
+    /// Starts a server that asks a DNS server serving `zone` (see
+    /// tests/python/dnsserver.py for its form).
+    pub fn start_with_zone(extra: &str, zone: &str) -> Server {
         let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::write(dir.path().join("zone"), zone).expect("write zone");
+        let dns = Helper::start("dnsserver.py", &[dir.path().join("zone").to_string_lossy().as_ref()]);
+        let hostname = if extra.contains("hostname =") {
+            ""
+        } else {
+            "hostname = \"mx.example.test\"\n"
+        };
         let config = format!(
-            "hostname = \"mx.example.test\"\ndata_dir = \"data\"\n{extra}\n\
+            "{hostname}data_dir = \"data\"\n{extra}\n\
              [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = [\"127.0.0.1:0\"]\nsubmissions = [\"127.0.0.1:0\"]\n\
-             pop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\nimap = []\nimaps = []\n"
+             pop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\nimap = []\nimaps = []\n\
+             [dns]\nnameservers = [\"127.0.0.1:{}\"]\n",
+            dns.port
         );
         std::fs::write(dir.path().join("postamt.toml"), config).expect("write config");
         let mut server = Server {
@@ -44,6 +61,7 @@ impl Server {
             pop3: "0.0.0.0:0".parse().unwrap(),
             pop3s: "0.0.0.0:0".parse().unwrap(),
             log: Arc::new(Mutex::new(String::new())),
+            dns,
         };
         server.launch();
         server
@@ -53,11 +71,16 @@ impl Server {
     /// postmaster@example.test as an alias of alice.
     pub fn with_users(extra: &str) -> Server {
         let server = Server::start(extra);
-        server.admin(&["domain", "add", "example.test"]);
-        server.add_user("alice@example.test");
-        server.add_user("bob@example.test");
-        server.admin(&["alias", "add", "postmaster@example.test", "alice@example.test"]);
+        server.add_example_users();
         server
+    }
+
+    /// Hosts example.test with alice, bob and postmaster (alias of alice).
+    pub fn add_example_users(&self) {
+        self.admin(&["domain", "add", "example.test"]);
+        self.add_user("alice@example.test");
+        self.add_user("bob@example.test");
+        self.admin(&["alias", "add", "postmaster@example.test", "alice@example.test"]);
     }
 
     pub fn config_path(&self) -> PathBuf {
@@ -212,6 +235,88 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// A helper process from tests/python that prints its port and runs until
+/// its standard input closes (when this is dropped).
+pub struct Helper {
+    child: Child,
+    pub port: u16,
+}
+
+impl Helper {
+    pub fn start(script: &str, args: &[&str]) -> Helper {
+        let mut child = Command::new("python3")
+            .arg(clients_dir().join(script))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 (with dnslib and aiosmtpd: bash .ci/run installs them)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("helper output");
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{script} did not start (is its Python package installed?)"));
+        Helper { child, port }
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A mail server that is not postamt (tests/python/smtppeer.py): stores
+/// what it accepts as files in `dir`.
+pub struct Peer {
+    pub dir: tempfile::TempDir,
+    pub helper: Helper,
+}
+
+impl Peer {
+    pub fn start(args: &[&str]) -> Peer {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let mut all = vec![dir.path().to_str().expect("utf-8 path")];
+        all.extend_from_slice(args);
+        let helper = Helper::start("smtppeer.py", &all);
+        Peer { dir, helper }
+    }
+
+    /// The messages received so far, in order, waiting up to 20 s for
+    /// `count` of them.
+    pub fn wait_for(&self, count: usize) -> Vec<Vec<u8>> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let messages: Vec<Vec<u8>> = (1..=count)
+                .map_while(|n| std::fs::read(self.dir.path().join(format!("{n}.eml"))).ok())
+                .collect();
+            if messages.len() >= count || Instant::now() > deadline {
+                assert_eq!(
+                    messages.len(),
+                    count,
+                    "the peer received {} of {count} messages",
+                    messages.len()
+                );
+                return messages;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The envelope of message `n`: reverse-path, then recipients.
+    pub fn envelope(&self, n: usize) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join(format!("{n}.env")))
+            .expect("envelope")
+            .lines()
+            .map(str::to_string)
+            .collect()
     }
 }
 

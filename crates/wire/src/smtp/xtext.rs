@@ -7,6 +7,20 @@ pub fn is_xtext(s: &str) -> bool {
     decode_xtext(s).is_some()
 }
 
+/// Encodes text as xtext: '+', '=' and anything outside printable ASCII
+/// become `+XX`.
+pub fn encode_xtext(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if (b'!'..=b'~').contains(&byte) && byte != b'+' && byte != b'=' {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("+{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// Decodes xtext, or `None` if it is malformed.
 pub fn decode_xtext(s: &str) -> Option<Vec<u8>> {
     let bytes = s.as_bytes();
@@ -35,6 +49,13 @@ pub fn decode_xtext(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encodes_and_round_trips() {
+        assert_eq!(encode_xtext("a+b=c d"), "a+2Bb+3Dc+20d");
+        let text = "rfc822;jürgen+x@bücher.test";
+        assert_eq!(decode_xtext(&encode_xtext(text)).unwrap(), text.as_bytes());
+    }
 
     #[test]
     fn decodes_and_validates() {

@@ -1,0 +1,100 @@
+//! How the queue delivers: where, how often, for how long.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How to reach a configured relay (a "smarthost").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayTls {
+    /// STARTTLS, required.
+    StartTls,
+    /// TLS from the first byte (RFC 8314, port 465).
+    Implicit,
+    /// No TLS; never with credentials.
+    None,
+}
+
+/// All mail to other domains goes through this relay.
+#[derive(Debug, Clone)]
+pub struct Relay {
+    pub host: String,
+    pub port: u16,
+    pub tls: RelayTls,
+    /// User and password for AUTH PLAIN, if the relay wants them.
+    pub credentials: Option<(String, String)>,
+    /// An extra CA to trust for the relay's certificate, beside the system's.
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueueConfig {
+    /// Our name in EHLO and DSNs, and to recognise ourselves as an MX.
+    pub hostname: String,
+    /// DNS servers to ask; empty for the system's.
+    pub nameservers: Vec<SocketAddr>,
+    /// The port dialled on MX hosts (25, except in tests).
+    pub port: u16,
+    pub relay: Option<Relay>,
+    /// Gaps between attempts; the last one repeats.
+    pub retry_intervals: Vec<Duration>,
+    /// How long a message is tried before it is bounced.
+    pub lifetime: Duration,
+    /// How long a bounce (null reverse-path) is tried before it is dropped.
+    pub bounce_lifetime: Duration,
+    /// When the sender is told that a message is still on its way (once).
+    pub delay_warning: Duration,
+    /// Deliveries under way at once, in total and to one domain.
+    pub max_deliveries: usize,
+    pub max_per_domain: usize,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        let minutes = |m: u64| Duration::from_secs(60 * m);
+        QueueConfig {
+            hostname: "localhost".into(),
+            nameservers: Vec::new(),
+            port: 25,
+            relay: None,
+            retry_intervals: vec![
+                minutes(1),
+                minutes(5),
+                minutes(15),
+                minutes(30),
+                minutes(60),
+                minutes(120),
+            ],
+            lifetime: Duration::from_secs(5 * 24 * 3600),
+            bounce_lifetime: Duration::from_secs(5 * 24 * 3600),
+            delay_warning: Duration::from_secs(4 * 3600),
+            max_deliveries: 20,
+            max_per_domain: 5,
+        }
+    }
+}
+
+impl QueueConfig {
+    /// The gap after the `attempts`-th failed attempt.
+    pub fn retry_delay(&self, attempts: i64) -> Duration {
+        let index = usize::try_from(attempts.saturating_sub(1)).unwrap_or(0);
+        self.retry_intervals
+            .get(index)
+            .or(self.retry_intervals.last())
+            .copied()
+            .unwrap_or(Duration::from_secs(3600))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_grow_then_level_off() {
+        let config = QueueConfig::default();
+        let gaps: Vec<u64> = (1..=8).map(|a| config.retry_delay(a).as_secs()).collect();
+        assert_eq!(gaps, [60, 300, 900, 1800, 3600, 7200, 7200, 7200]);
+        assert_eq!(config.retry_delay(0).as_secs(), 60);
+    }
+}

@@ -1,0 +1,388 @@
+//! The SMTP client (RFC 5321 as sender): greeting, EHLO with HELO
+//! fallback, opportunistic STARTTLS, AUTH PLAIN toward a relay, and one
+//! mail transaction at a time with PIPELINING, SIZE, 8BITMIME, SMTPUTF8,
+//! DSN and CHUNKING used where the server offers them. Every wait has the
+//! timeout RFC 5321 §4.5.3.2 recommends.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use base64::Engine;
+use net::{Connection, ReadError, ServerName, Stream, TlsConnector};
+use tokio::net::TcpStream;
+use wire::dot::DotStuffer;
+use wire::smtp::{Extensions, Response, ResponseError, encode_xtext, parse_response};
+
+/// RFC 5321 §4.5.3.2 timeouts.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+const GREETING_TIMEOUT: Duration = Duration::from_secs(300);
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
+const DATA_INIT_TIMEOUT: Duration = Duration::from_secs(120);
+const DATA_BLOCK_TIMEOUT: Duration = Duration::from_secs(180);
+const DATA_END_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The longest reply line accepted from a server.
+const MAX_REPLY_LINE: usize = 4096;
+
+/// Why a session could not be used.
+#[derive(Debug)]
+pub(crate) enum SessionError {
+    /// The host could not be reached or stopped making sense: try the next.
+    Unusable(String),
+    /// The host refused the session (greeting, EHLO, STARTTLS or AUTH).
+    Refused(Response),
+}
+
+impl std::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionError::Unusable(reason) => f.write_str(reason),
+            SessionError::Refused(reply) => f.write_str(&reply.one_line()),
+        }
+    }
+}
+
+/// One message to send, with its envelope.
+pub(crate) struct Outgoing<'a> {
+    pub reverse_path: &'a str,
+    pub recipients: Vec<OutgoingRecipient<'a>>,
+    /// 7BIT, 8BITMIME or BINARYMIME.
+    pub body: &'a str,
+    pub smtputf8: bool,
+    pub dsn_ret: Option<&'a str>,
+    pub dsn_envid: Option<&'a str>,
+    pub content: &'a [u8],
+}
+
+pub(crate) struct OutgoingRecipient<'a> {
+    pub address: &'a str,
+    pub notify: Option<&'a str>,
+    pub orcpt: Option<&'a str>,
+}
+
+/// What became of one recipient in a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RecipientResult {
+    Accepted(Response),
+    /// Refused with this reply (4xx: try later, 5xx: never).
+    Refused(Response),
+    /// Not attempted, for a reason of ours (the host cannot take it).
+    Unsendable {
+        reply: String,
+        status: &'static str,
+    },
+}
+
+pub(crate) struct SmtpClient {
+    conn: Connection<TcpStream>,
+    pub extensions: Extensions,
+    /// The host name, for TLS and for messages.
+    pub host: String,
+}
+
+impl SmtpClient {
+    /// Connects and reads the greeting.
+    pub async fn connect(address: SocketAddr, host: &str) -> Result<SmtpClient, SessionError> {
+        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address))
+            .await
+            .map_err(|_| SessionError::Unusable(format!("connecting to {host}[{address}] timed out")))?
+            .map_err(|e| SessionError::Unusable(format!("connecting to {host}[{address}]: {e}")))?;
+        let _ = stream.set_nodelay(true);
+        Self::greet(Connection::new(Stream::Plain(stream), GREETING_TIMEOUT), host).await
+    }
+
+    /// Connects with implicit TLS (a relay on port 465, RFC 8314).
+    pub async fn connect_tls(address: SocketAddr, host: &str, tls: &TlsConnector) -> Result<SmtpClient, SessionError> {
+        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address))
+            .await
+            .map_err(|_| SessionError::Unusable(format!("connecting to {host}[{address}] timed out")))?
+            .map_err(|e| SessionError::Unusable(format!("connecting to {host}[{address}]: {e}")))?;
+        let name = server_name(host)?;
+        let conn = Connection::connect_tls(stream, tls, name, GREETING_TIMEOUT)
+            .await
+            .map_err(|e| SessionError::Unusable(format!("TLS with {host}[{address}]: {e}")))?;
+        Self::greet(conn, host).await
+    }
+
+    async fn greet(conn: Connection<TcpStream>, host: &str) -> Result<SmtpClient, SessionError> {
+        let mut client = SmtpClient {
+            conn,
+            extensions: Extensions::default(),
+            host: host.to_string(),
+        };
+        let greeting = client.read().await?;
+        if !greeting.is_success() {
+            return Err(SessionError::Refused(greeting));
+        }
+        Ok(client)
+    }
+
+    /// EHLO, or HELO if the server does not know EHLO (RFC 5321 §3.2).
+    pub async fn hello(&mut self, our_name: &str) -> Result<(), SessionError> {
+        let reply = self.command(&format!("EHLO {our_name}"), COMMAND_TIMEOUT).await?;
+        if reply.is_success() {
+            self.extensions = Extensions::from_ehlo(&reply);
+            return Ok(());
+        }
+        let reply = self.command(&format!("HELO {our_name}"), COMMAND_TIMEOUT).await?;
+        if !reply.is_success() {
+            return Err(SessionError::Refused(reply));
+        }
+        self.extensions = Extensions::default();
+        Ok(())
+    }
+
+    /// STARTTLS and a new EHLO (RFC 3207 §4.2: what was learnt before TLS
+    /// is forgotten).
+    pub async fn starttls(&mut self, tls: &TlsConnector, our_name: &str) -> Result<(), SessionError> {
+        let reply = self.command("STARTTLS", COMMAND_TIMEOUT).await?;
+        if !reply.is_success() {
+            return Err(SessionError::Refused(reply));
+        }
+        let name = server_name(&self.host)?;
+        self.conn
+            .start_tls_client(tls, name)
+            .await
+            .map_err(|e| SessionError::Unusable(format!("TLS with {}: {e}", self.host)))?;
+        self.hello(our_name).await
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.conn.is_tls()
+    }
+
+    /// AUTH PLAIN with an initial response (RFC 4954, RFC 4616).
+    pub async fn authenticate(&mut self, user: &str, password: &str) -> Result<(), SessionError> {
+        let credentials = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
+        let reply = self
+            .command(&format!("AUTH PLAIN {credentials}"), COMMAND_TIMEOUT)
+            .await?;
+        if reply.is_success() {
+            Ok(())
+        } else {
+            Err(SessionError::Refused(reply))
+        }
+    }
+
+    /// Sends one message. Returns a result per recipient, in order; an
+    /// error means the session broke and the message must be tried again.
+    pub async fn send(&mut self, message: &Outgoing<'_>) -> Result<Vec<RecipientResult>, SessionError> {
+        if let Some(reason) = self.cannot_take(message) {
+            let (reply, status) = reason;
+            return Ok(message
+                .recipients
+                .iter()
+                .map(|_| RecipientResult::Unsendable {
+                    reply: reply.clone(),
+                    status,
+                })
+                .collect());
+        }
+        let ext = &self.extensions;
+        let mut mail = format!("MAIL FROM:<{}>", message.reverse_path);
+        if ext.size.is_some() {
+            mail.push_str(&format!(" SIZE={}", message.content.len()));
+        }
+        if message.body != "7BIT" && (ext.eight_bit_mime || ext.binary_mime) {
+            mail.push_str(&format!(" BODY={}", message.body));
+        }
+        if message.smtputf8 {
+            mail.push_str(" SMTPUTF8");
+        }
+        if ext.dsn {
+            if let Some(ret) = message.dsn_ret {
+                mail.push_str(&format!(" RET={ret}"));
+            }
+            if let Some(envid) = message.dsn_envid {
+                mail.push_str(&format!(" ENVID={}", encode_xtext(envid)));
+            }
+        }
+        let mut commands = vec![mail];
+        for recipient in &message.recipients {
+            let mut rcpt = format!("RCPT TO:<{}>", recipient.address);
+            if ext.dsn {
+                if let Some(notify) = recipient.notify {
+                    rcpt.push_str(&format!(" NOTIFY={notify}"));
+                }
+                if let Some((kind, address)) = recipient.orcpt.and_then(|o| o.split_once(';')) {
+                    rcpt.push_str(&format!(" ORCPT={kind};{}", encode_xtext(address)));
+                }
+            }
+            commands.push(rcpt);
+        }
+        let chunking = ext.chunking;
+        // RFC 2920: the whole envelope, and DATA, in one write.
+        let pipelined = ext.pipelining;
+        if pipelined && !chunking {
+            commands.push("DATA".into());
+        }
+        let mut replies = Vec::new();
+        if pipelined {
+            for command in &commands {
+                self.queue_line(command);
+            }
+            for _ in &commands {
+                replies.push(self.read_with(COMMAND_TIMEOUT).await?);
+            }
+        } else {
+            for command in &commands {
+                let reply = self.command(command, COMMAND_TIMEOUT).await?;
+                let stop = replies.is_empty() && !reply.is_success();
+                replies.push(reply);
+                if stop {
+                    break;
+                }
+            }
+        }
+        let mail_reply = replies[0].clone();
+        if !mail_reply.is_success() {
+            self.reset().await;
+            return Ok(message
+                .recipients
+                .iter()
+                .map(|_| RecipientResult::Refused(mail_reply.clone()))
+                .collect());
+        }
+        let rcpt_replies = &replies[1..1 + message.recipients.len().min(replies.len() - 1)];
+        let accepted = rcpt_replies.iter().filter(|r| r.is_success()).count();
+        let mut results: Vec<RecipientResult> = rcpt_replies
+            .iter()
+            .map(|r| {
+                if r.is_success() {
+                    RecipientResult::Accepted(r.clone())
+                } else {
+                    RecipientResult::Refused(r.clone())
+                }
+            })
+            .collect();
+        if accepted == 0 {
+            self.reset().await;
+            return Ok(results);
+        }
+        let final_reply = if chunking {
+            // RFC 3030: the whole message as one last chunk; no dot-stuffing.
+            self.queue_line(&format!("BDAT {} LAST", message.content.len()));
+            self.conn.send(message.content);
+            self.read_with(DATA_END_TIMEOUT).await?
+        } else {
+            let data_reply = match replies.get(1 + message.recipients.len()) {
+                Some(reply) => reply.clone(),
+                None => self.command("DATA", DATA_INIT_TIMEOUT).await?,
+            };
+            if data_reply.code != 354 {
+                self.reset().await;
+                data_reply
+            } else {
+                let mut stuffer = DotStuffer::with_crlf_line_ends();
+                for chunk in message.content.chunks(64 * 1024) {
+                    stuffer.stuff(chunk, self.conn.output());
+                    if self.conn.pending_output() >= 256 * 1024 {
+                        self.conn.set_timeout(DATA_BLOCK_TIMEOUT);
+                        self.conn.flush().await.map_err(|e| self.broken(&e))?;
+                    }
+                }
+                stuffer.finish(self.conn.output());
+                self.read_with(DATA_END_TIMEOUT).await?
+            }
+        };
+        for result in &mut results {
+            if matches!(result, RecipientResult::Accepted(_)) {
+                *result = if final_reply.is_success() {
+                    RecipientResult::Accepted(final_reply.clone())
+                } else {
+                    RecipientResult::Refused(final_reply.clone())
+                };
+            }
+        }
+        Ok(results)
+    }
+
+    /// Why this server cannot take the message at all, as a reply and an
+    /// RFC 3463 status.
+    fn cannot_take(&self, message: &Outgoing<'_>) -> Option<(String, &'static str)> {
+        let ext = &self.extensions;
+        let host = &self.host;
+        if let Some(limit) = ext
+            .size
+            .filter(|&limit| limit > 0 && message.content.len() as u64 > limit)
+        {
+            return Some((
+                format!("552 5.3.4 message too big for {host} (its limit is {limit} bytes)"),
+                "5.3.4",
+            ));
+        }
+        if message.smtputf8 && !ext.smtputf8 {
+            // RFC 6531 §3.2: without SMTPUTF8 at the next hop, the message
+            // cannot be relayed as it is.
+            return Some((format!("553 5.6.7 {host} does not support SMTPUTF8"), "5.6.7"));
+        }
+        match message.body {
+            "BINARYMIME" if !(ext.binary_mime && ext.chunking) => Some((
+                format!("554 5.6.3 {host} does not accept binary content (BINARYMIME)"),
+                "5.6.3",
+            )),
+            // RFC 6152 §3 lets the relay return what it cannot convert.
+            "8BITMIME" if !ext.eight_bit_mime => Some((
+                format!("554 5.6.3 {host} does not accept 8-bit content (8BITMIME)"),
+                "5.6.3",
+            )),
+            _ => None,
+        }
+    }
+
+    /// RSET after a failed transaction, so the session can be reused.
+    pub async fn reset(&mut self) -> bool {
+        matches!(self.command("RSET", COMMAND_TIMEOUT).await, Ok(reply) if reply.is_success())
+    }
+
+    pub async fn quit(mut self) {
+        let _ = self.command("QUIT", Duration::from_secs(10)).await;
+        self.conn.close().await;
+    }
+
+    fn queue_line(&mut self, line: &str) {
+        self.conn.send(line.as_bytes());
+        self.conn.send(b"\r\n");
+    }
+
+    async fn command(&mut self, line: &str, timeout: Duration) -> Result<Response, SessionError> {
+        self.queue_line(line);
+        self.read_with(timeout).await
+    }
+
+    async fn read_with(&mut self, timeout: Duration) -> Result<Response, SessionError> {
+        self.conn.set_timeout(timeout);
+        self.read().await
+    }
+
+    /// Reads one reply, flushing what is queued first.
+    async fn read(&mut self) -> Result<Response, SessionError> {
+        loop {
+            match parse_response(self.conn.buffered(), MAX_REPLY_LINE) {
+                Ok((reply, used)) => {
+                    self.conn.consume(used);
+                    return Ok(reply);
+                }
+                Err(ResponseError::Incomplete) => {}
+                Err(ResponseError::Invalid(reason)) => {
+                    return Err(SessionError::Unusable(format!("{}: {reason}", self.host)));
+                }
+            }
+            self.conn.fill().await.map_err(|e| match e {
+                ReadError::Timeout(after) => {
+                    SessionError::Unusable(format!("{} sent nothing for {after:?}", self.host))
+                }
+                ReadError::Closed => SessionError::Unusable(format!("{} closed the connection", self.host)),
+                ReadError::Io(e) => self.broken(&e),
+            })?;
+        }
+    }
+
+    fn broken(&self, error: &std::io::Error) -> SessionError {
+        SessionError::Unusable(format!("connection to {} failed: {error}", self.host))
+    }
+}
+
+fn server_name(host: &str) -> Result<ServerName<'static>, SessionError> {
+    net::server_name(host).map_err(|e| SessionError::Unusable(e.to_string()))
+}

@@ -1,0 +1,255 @@
+//! Delivery to other hosts: route the domain (MX or relay), then try its
+//! hosts and their addresses in order until one gives an answer for the
+//! recipients. Sessions are kept for the rest of a queue run, so the next
+//! message to the same host reuses the connection.
+
+mod client;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+
+use dns::Resolver;
+use net::TlsConnector;
+use store::QueueRecipient;
+use tokio::sync::Mutex;
+
+use crate::config::{QueueConfig, RelayTls};
+pub(crate) use client::{Outgoing, OutgoingRecipient, RecipientResult, SessionError, SmtpClient};
+
+/// The outcome of one attempt for one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Accepted by `host`, which `offers_dsn` or not (RFC 3461 §6.2.1: a
+    /// host without DSN means we report "relayed" where success was asked).
+    Delivered {
+        reply: String,
+        host: String,
+        offers_dsn: bool,
+    },
+    /// Try again later.
+    Deferred {
+        reply: String,
+        status: String,
+        host: Option<String>,
+    },
+    /// Never.
+    Failed {
+        reply: String,
+        status: String,
+        host: Option<String>,
+    },
+}
+
+pub(crate) struct Remote {
+    config: QueueConfig,
+    resolver: Resolver,
+    opportunistic: TlsConnector,
+    relay_tls: Option<TlsConnector>,
+    /// Idle sessions by host address, reused within a queue run.
+    idle: Mutex<HashMap<SocketAddr, Vec<SmtpClient>>>,
+}
+
+impl Remote {
+    pub fn new(config: QueueConfig) -> Result<Remote, String> {
+        let resolver = Resolver::new(&config.nameservers).map_err(|e| e.to_string())?;
+        let opportunistic = net::opportunistic_connector().map_err(|e| e.to_string())?;
+        let relay_tls = match &config.relay {
+            Some(relay) => Some(net::verifying_connector(relay.ca_file.as_deref()).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        Ok(Remote {
+            config,
+            resolver,
+            opportunistic,
+            relay_tls,
+            idle: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Delivers one message to recipients that share a domain.
+    pub async fn deliver(&self, domain: &str, recipients: &[QueueRecipient], content: &[u8]) -> Vec<Outcome> {
+        let all = |outcome: Outcome| recipients.iter().map(|_| outcome.clone()).collect();
+        let (hosts, port) = match &self.config.relay {
+            Some(relay) => (vec![relay.host.clone()], relay.port),
+            None => match self.resolver.route(domain, &self.config.hostname).await {
+                Ok(route) => (route.hosts, self.config.port),
+                Err(e) if e.is_permanent() => {
+                    let status = match e {
+                        dns::RouteError::NoSuchDomain(_) => "5.1.2",
+                        dns::RouteError::NullMx(_) => "5.1.10",
+                        _ => "5.4.6",
+                    };
+                    return all(Outcome::Failed {
+                        reply: format!("550 {status} {e}"),
+                        status: status.into(),
+                        host: None,
+                    });
+                }
+                Err(e) => {
+                    return all(Outcome::Deferred {
+                        reply: format!("451 4.4.3 {e}"),
+                        status: "4.4.3".into(),
+                        host: None,
+                    });
+                }
+            },
+        };
+        let Some(first) = recipients.first() else {
+            return Vec::new();
+        };
+        let outgoing = Outgoing {
+            reverse_path: &first.reverse_path,
+            recipients: recipients
+                .iter()
+                .map(|r| OutgoingRecipient {
+                    address: &r.address,
+                    notify: r.notify.as_deref(),
+                    orcpt: r.orcpt.as_deref(),
+                })
+                .collect(),
+            body: &first.body,
+            smtputf8: first.smtputf8,
+            dsn_ret: first.dsn_ret.as_deref(),
+            dsn_envid: first.dsn_envid.as_deref(),
+            content,
+        };
+        let mut last_error = format!("no host for {domain} could be reached");
+        for host in &hosts {
+            let addresses = match host.parse::<IpAddr>() {
+                Ok(ip) => vec![ip],
+                Err(_) => match self.resolver.addresses(host).await {
+                    Ok(addresses) if !addresses.is_empty() => addresses,
+                    Ok(_) => {
+                        last_error = format!("{host} has no address");
+                        continue;
+                    }
+                    Err(e) => {
+                        last_error = e.to_string();
+                        continue;
+                    }
+                },
+            };
+            for ip in addresses {
+                let address = SocketAddr::new(ip, port);
+                match self.send_via(address, host, &outgoing).await {
+                    Ok((results, offers_dsn)) => {
+                        return results.into_iter().map(|r| outcome(r, host, offers_dsn)).collect();
+                    }
+                    Err(e) => {
+                        tracing::info!(%host, %address, error = %e, "host unusable, trying the next");
+                        last_error = e.to_string();
+                    }
+                }
+            }
+        }
+        all(Outcome::Deferred {
+            reply: format!("451 4.4.1 {last_error}"),
+            status: "4.4.1".into(),
+            host: None,
+        })
+    }
+
+    /// Sends over a session to `address`, reused if one is idle. Also says
+    /// whether the host offers DSN.
+    async fn send_via(
+        &self,
+        address: SocketAddr,
+        host: &str,
+        outgoing: &Outgoing<'_>,
+    ) -> Result<(Vec<RecipientResult>, bool), SessionError> {
+        let idle = self.idle.lock().await.get_mut(&address).and_then(Vec::pop);
+        let mut client = match idle {
+            Some(client) => client,
+            None => self.open(address, host).await?,
+        };
+        let results = client.send(outgoing).await?;
+        let offers_dsn = client.extensions.dsn;
+        self.idle.lock().await.entry(address).or_default().push(client);
+        Ok((results, offers_dsn))
+    }
+
+    /// Opens a session: EHLO, STARTTLS where offered (required toward a
+    /// relay that gets our credentials), AUTH for the relay.
+    async fn open(&self, address: SocketAddr, host: &str) -> Result<SmtpClient, SessionError> {
+        let hostname = &self.config.hostname;
+        let relay = self.config.relay.as_ref();
+        let relay_tls = relay.and(self.relay_tls.as_ref());
+        let mut client = match (relay, relay_tls) {
+            (Some(relay), Some(tls)) if relay.tls == RelayTls::Implicit => {
+                SmtpClient::connect_tls(address, host, tls).await?
+            }
+            _ => SmtpClient::connect(address, host).await?,
+        };
+        client.hello(hostname).await?;
+        match (relay, relay_tls) {
+            (Some(relay), Some(tls)) if relay.tls == RelayTls::StartTls => {
+                if !client.extensions.starttls {
+                    return Err(SessionError::Unusable(format!("relay {host} does not offer STARTTLS")));
+                }
+                client.starttls(tls, hostname).await?;
+            }
+            (None, _) if client.extensions.starttls => {
+                // Opportunistic: a failed handshake leaves the connection
+                // unusable, so the next attempt goes without TLS only if
+                // the host keeps failing (it is then tried as it is).
+                client.starttls(&self.opportunistic, hostname).await?;
+            }
+            _ => {}
+        }
+        if let Some((user, password)) = relay.and_then(|r| r.credentials.as_ref()) {
+            if !client.is_tls() && relay.is_some_and(|r| r.tls != RelayTls::None) {
+                return Err(SessionError::Unusable(format!(
+                    "no TLS with relay {host}; not sending credentials"
+                )));
+            }
+            client.authenticate(user, password).await?;
+        }
+        Ok(client)
+    }
+
+    /// Ends the sessions kept for reuse.
+    pub async fn close_idle(&self) {
+        let sessions: Vec<SmtpClient> = self.idle.lock().await.drain().flat_map(|(_, v)| v).collect();
+        for client in sessions {
+            client.quit().await;
+        }
+    }
+}
+
+fn outcome(result: RecipientResult, host: &str, offers_dsn: bool) -> Outcome {
+    let host = host.to_string();
+    match result {
+        RecipientResult::Accepted(reply) => Outcome::Delivered {
+            reply: reply.one_line(),
+            host,
+            offers_dsn,
+        },
+        RecipientResult::Refused(reply) => {
+            let status = reply.enhanced_status().map(str::to_string).unwrap_or_else(|| {
+                if reply.is_permanent() {
+                    "5.0.0".into()
+                } else {
+                    "4.0.0".into()
+                }
+            });
+            if reply.is_permanent() {
+                Outcome::Failed {
+                    reply: reply.one_line(),
+                    status,
+                    host: Some(host),
+                }
+            } else {
+                Outcome::Deferred {
+                    reply: reply.one_line(),
+                    status,
+                    host: Some(host),
+                }
+            }
+        }
+        RecipientResult::Unsendable { reply, status } => Outcome::Failed {
+            reply,
+            status: status.into(),
+            host: Some(host),
+        },
+    }
+}

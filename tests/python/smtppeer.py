@@ -1,0 +1,74 @@
+"""A mail server that is not postamt, for postamt's delivery tests:
+aiosmtpd on 127.0.0.1 (a port chosen by the system), which stores every
+message it accepts as a file in a directory, and can be told to answer
+with temporary failures first.
+
+Usage: python3 smtppeer.py DIRECTORY [--defer N] [--reject ADDRESS]...
+Prints its port, then serves until its standard input closes. Each
+accepted message is DIRECTORY/N.eml; DIRECTORY/N.env holds the envelope
+(MAIL FROM, then one RCPT TO per line)."""
+
+import argparse
+import os
+import socket
+import sys
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
+
+
+class Peer:
+    def __init__(self, directory, defer, reject):
+        self.directory = directory
+        self.defer = defer
+        self.reject = {address.lower() for address in reject}
+        self.count = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if address.lower() in self.reject:
+            return "550 5.1.1 <%s>: no such user at the peer" % address
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.defer > 0:
+            self.defer -= 1
+            return "451 4.3.0 the peer says: try again later"
+        self.count += 1
+        base = os.path.join(self.directory, str(self.count))
+        with open(base + ".eml.tmp", "wb") as f:
+            f.write(envelope.original_content)
+        with open(base + ".env", "w", encoding="utf-8") as f:
+            f.write("\n".join([envelope.mail_from] + envelope.rcpt_tos) + "\n")
+        os.rename(base + ".eml.tmp", base + ".eml")
+        return "250 2.0.0 OK: stored as %d" % self.count
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("directory")
+    parser.add_argument("--defer", type=int, default=0)
+    parser.add_argument("--reject", action="append", default=[])
+    args = parser.parse_args()
+    peer = Peer(args.directory, args.defer, args.reject)
+    # aiosmtpd checks its own start by connecting, so it needs the port up
+    # front: take one the system has free.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(
+        peer,
+        hostname="127.0.0.1",
+        port=port,
+        server_hostname="peer.test",
+        decode_data=False,
+        enable_SMTPUTF8=True,
+    )
+    controller.start()
+    print(port, flush=True)
+    sys.stdin.read()
+    controller.stop()
+
+
+if __name__ == "__main__":
+    main()
