@@ -4,6 +4,7 @@ message it accepts as a file in a directory, and can be told to answer
 with temporary failures first.
 
 Usage: python3 smtppeer.py DIRECTORY [--defer N] [--reject ADDRESS]...
+                           [--no-smtputf8]
 Prints its port, then serves until its standard input closes. Each
 accepted message is DIRECTORY/N.eml; DIRECTORY/N.env holds the envelope
 (MAIL FROM, then one RCPT TO per line)."""
@@ -49,6 +50,7 @@ def main():
     parser.add_argument("directory")
     parser.add_argument("--defer", type=int, default=0)
     parser.add_argument("--reject", action="append", default=[])
+    parser.add_argument("--no-smtputf8", action="store_true")
     args = parser.parse_args()
     peer = Peer(args.directory, args.defer, args.reject)
     # aiosmtpd checks its own start by connecting, so it needs the port up
@@ -62,7 +64,7 @@ def main():
         port=port,
         server_hostname="peer.test",
         decode_data=False,
-        enable_SMTPUTF8=True,
+        enable_SMTPUTF8=not args.no_smtputf8,
     )
     controller.start()
     print(port, flush=True)

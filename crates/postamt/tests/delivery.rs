@@ -45,10 +45,15 @@ client.quit()
 
 /// Waits until `needle` shows in the server's log.
 fn wait_for_log(server: &Server, needle: &str) -> String {
+    wait_for_log_count(server, needle, 1)
+}
+
+/// Waits until `needle` shows in the server's log `count` times.
+fn wait_for_log_count(server: &Server, needle: &str, count: usize) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let log = server.log();
-        if log.contains(needle) {
+        if log.matches(needle).count() >= count {
             return log;
         }
         assert!(Instant::now() < deadline, "{needle:?} not in the log:\n{log}");
@@ -70,6 +75,7 @@ import mailtest
 [stored] = mailtest.wait_for_messages("bob@b.test", 1)
 assert stored.startswith(b"Return-Path: <alice@a.test>\r\nDelivered-To: bob@b.test\r\nReceived: from mx.a.test"), stored[:200]
 assert b"by mx.a.test (postamt) with ESMTPSA" in stored, "A's own trace header travels along"
+assert b"by mx.example.test (postamt) with ESMTPS" in stored, "A used STARTTLS with B"
 assert mailtest.strip_trace(stored) == {MESSAGE}, stored
 "#
     ));
@@ -287,4 +293,52 @@ assert b"550 5.0.0 returned by the postmaster" in dsn, dsn
     let output = a.admin_output(&["queue", "show", ids[1]], None);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("postamt queue list"));
+}
+
+#[test]
+fn senders_hear_once_of_a_delay_and_of_local_success_when_asked() {
+    let zone = "down.test MX 10 mx.down.test\nmx.down.test A 127.0.0.2\n";
+    let a = sender(zone, 25, "[queue]\nretry_intervals = [1]\ndelay_warning = 1");
+    submit(&a, &["x@down.test"], MESSAGE, "");
+    a.python(
+        r#"
+import mailtest
+[dsn] = mailtest.wait_for_messages("alice@a.test", 1)
+assert b"Subject: Delayed Mail (still being retried)" in dsn, dsn
+assert b"Action: delayed\r\nStatus: 4.4.1\r\n" in dsn and b"Will-Retry-Until: " in dsn, dsn
+"#,
+    );
+    // Several more attempts later, still one warning.
+    let log = wait_for_log_count(&a, "to=x@down.test reply=", 4);
+    assert_eq!(log.matches("delivery status notification queued").count(), 1, "{log}");
+    a.add_user("carol@a.test");
+    submit(
+        &a,
+        &["carol@a.test"],
+        MESSAGE,
+        ", rcpt_options=['NOTIFY=SUCCESS,FAILURE']",
+    );
+    a.python(
+        r#"
+import mailtest
+messages = mailtest.wait_for_messages("alice@a.test", 2)
+assert b"Action: delivered\r\nStatus: 2.0.0\r\n" in messages[1], messages[1]
+"#,
+    );
+}
+
+#[test]
+fn a_utf8_envelope_is_bounced_by_a_peer_without_smtputf8() {
+    let peer = Peer::start(&["--no-smtputf8"]);
+    let zone = "peer.test MX 10 mx.peer.test\nmx.peer.test A 127.0.0.1\n";
+    let a = sender(zone, peer.helper.port, "");
+    submit(&a, &["jürgen@peer.test"], MESSAGE, ", mail_options=['SMTPUTF8']");
+    a.python(
+        r#"
+import mailtest
+[dsn] = mailtest.wait_for_messages("alice@a.test", 1)
+assert "Final-Recipient: utf-8; jürgen@peer.test\r\nAction: failed\r\nStatus: 5.6.7".encode() in dsn, dsn
+assert b"does not support SMTPUTF8" in dsn
+"#,
+    );
 }
