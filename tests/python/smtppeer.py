@@ -7,7 +7,8 @@ Usage: python3 smtppeer.py DIRECTORY [--defer N] [--reject ADDRESS]...
                            [--no-smtputf8]
 Prints its port, then serves until its standard input closes. Each
 accepted message is DIRECTORY/N.eml; DIRECTORY/N.env holds the envelope
-(MAIL FROM, then one RCPT TO per line)."""
+(MAIL FROM, then one RCPT TO per line) and DIRECTORY/N.conn the number of
+the connection it came over."""
 
 import argparse
 import os
@@ -24,6 +25,7 @@ class Peer:
         self.defer = defer
         self.reject = {address.lower() for address in reject}
         self.count = 0
+        self.connections = 0
 
     async def handle_RCPT(self, server, session, envelope, address, options):
         if address.lower() in self.reject:
@@ -36,7 +38,12 @@ class Peer:
             self.defer -= 1
             return "451 4.3.0 the peer says: try again later"
         self.count += 1
+        if not hasattr(session, "number"):
+            self.connections += 1
+            session.number = self.connections
         base = os.path.join(self.directory, str(self.count))
+        with open(base + ".conn", "w", encoding="utf-8") as f:
+            f.write("%d\n" % session.number)
         with open(base + ".eml.tmp", "wb") as f:
             f.write(envelope.original_content)
         with open(base + ".env", "w", encoding="utf-8") as f:

@@ -342,3 +342,22 @@ assert b"does not support SMTPUTF8" in dsn
 "#,
     );
 }
+
+#[test]
+fn messages_due_together_share_one_connection() {
+    // The peer defers the first two attempts: both messages wait, then are
+    // retried in one queue run.
+    let peer = Peer::start(&["--defer", "2"]);
+    let zone = "peer.test MX 10 mx.peer.test\nmx.peer.test A 127.0.0.1\n";
+    let a = sender(zone, peer.helper.port, "[queue]\nretry_intervals = [3600]");
+    submit(&a, &["one@peer.test"], MESSAGE, "");
+    submit(&a, &["two@peer.test"], MESSAGE, "");
+    wait_for_log_count(&a, "the peer says: try again later", 2);
+    a.admin(&["queue", "retry", "--all"]);
+    peer.wait_for(2);
+    assert_eq!(
+        peer.connection(1),
+        peer.connection(2),
+        "the second message reused the connection"
+    );
+}

@@ -2,7 +2,7 @@
 //! rest (locally, or remotely with bounded concurrency), record every
 //! outcome, and queue the DSNs the senders are owed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use store::{Attempt, QueueRecipient, Recipient, Resolution, Target};
@@ -17,6 +17,9 @@ use crate::{Error, Queue, Submission};
 const BATCH: i64 = 100;
 /// How long a claim holds, in seconds; longer than any delivery attempt.
 const LEASE: i64 = 1800;
+/// Messages to one domain that share a lane (and so a connection) before
+/// another lane is opened.
+const MESSAGES_PER_LANE: usize = 10;
 
 impl Queue {
     /// Attempts every recipient that is due now.
@@ -115,27 +118,40 @@ impl Queue {
         Ok(())
     }
 
-    /// Delivers groups of recipients (one message, one domain each), many
-    /// at once but not too many per domain.
+    /// Delivers groups of recipients (one message and one domain each).
+    /// Each domain gets lanes that work through its messages one after the
+    /// other, so a lane reuses its connection; a domain with many messages
+    /// gets more lanes, up to `max_per_domain`, and all lanes together take
+    /// at most `max_deliveries` slots.
     async fn deliver_remote(
         self: &Arc<Self>,
         groups: BTreeMap<(String, String), Vec<QueueRecipient>>,
     ) -> Result<(), Error> {
-        let total = Arc::new(Semaphore::new(self.config.max_deliveries.max(1)));
-        let mut per_domain: HashMap<String, Arc<Semaphore>> = HashMap::new();
-        let mut tasks = tokio::task::JoinSet::new();
+        let mut by_domain: BTreeMap<String, Vec<Vec<QueueRecipient>>> = BTreeMap::new();
         for ((_, domain), recipients) in groups {
-            let domain_limit = per_domain
-                .entry(domain.clone())
-                .or_insert_with(|| Arc::new(Semaphore::new(self.config.max_per_domain.max(1))))
-                .clone();
-            let total = total.clone();
-            let queue = self.clone();
-            tasks.spawn(async move {
-                let _domain_slot = domain_limit.acquire_owned().await;
-                let _slot = total.acquire_owned().await;
-                queue.deliver_group(&domain, &recipients).await
-            });
+            by_domain.entry(domain).or_default().push(recipients);
+        }
+        let total = Arc::new(Semaphore::new(self.config.max_deliveries.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (domain, messages) in by_domain {
+            let lanes = messages
+                .len()
+                .div_ceil(MESSAGES_PER_LANE)
+                .clamp(1, self.config.max_per_domain.max(1));
+            let mut work: Vec<Vec<Vec<QueueRecipient>>> = (0..lanes).map(|_| Vec::new()).collect();
+            for (n, message) in messages.into_iter().enumerate() {
+                work[n % lanes].push(message);
+            }
+            for lane in work {
+                let (total, queue, domain) = (total.clone(), self.clone(), domain.clone());
+                tasks.spawn(async move {
+                    let _slot = total.acquire_owned().await;
+                    for recipients in lane {
+                        queue.deliver_group(&domain, &recipients).await?;
+                    }
+                    Ok::<(), Error>(())
+                });
+            }
         }
         while let Some(result) = tasks.join_next().await {
             match result {

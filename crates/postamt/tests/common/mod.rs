@@ -310,6 +310,11 @@ impl Peer {
         }
     }
 
+    /// The number of the connection message `n` came over.
+    pub fn connection(&self, n: usize) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("{n}.conn"))).expect("connection number")
+    }
+
     /// The envelope of message `n`: reverse-path, then recipients.
     pub fn envelope(&self, n: usize) -> Vec<String> {
         std::fs::read_to_string(self.dir.path().join(format!("{n}.env")))
