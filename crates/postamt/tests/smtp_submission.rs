@@ -236,7 +236,8 @@ for n in range(10):
     code, text = attempt("wrong password %d" % n)
     assert code == 535, (code, text)
     times.append(time.monotonic() - started)
-assert times[-1] > 4 * times[0] and times[-1] >= 0.4, times
+# Delays double from 50 ms; the password check itself costs the same each time.
+assert times[-1] - times[0] > 0.5, times
 # Locked out now, even with the right password, on every protocol.
 code, text = attempt(mailtest.PASSWORD)
 assert (code, text[:5]) == (454, b"4.7.0"), (code, text)

@@ -356,9 +356,10 @@ impl Queue {
     async fn content(&self, blob: &str) -> Result<Vec<u8>, Error> {
         let mut file = self.store.blobs().open(blob).await?;
         let mut content = Vec::new();
-        file.read_to_end(&mut content)
-            .await
-            .map_err(|e| Error::Setup(format!("reading message {blob}: {e}")))?;
+        file.read_to_end(&mut content).await.map_err(|source| Error::Read {
+            blob: blob.to_string(),
+            source,
+        })?;
         Ok(content)
     }
 }

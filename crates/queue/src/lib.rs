@@ -28,6 +28,8 @@ pub enum Error {
     Random,
     #[error("cannot set up delivery: {0}")]
     Setup(String),
+    #[error("cannot read message {blob}: {source}")]
+    Read { blob: String, source: std::io::Error },
 }
 
 /// A message to queue, as the SMTP server hands it over.
