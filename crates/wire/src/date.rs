@@ -23,6 +23,18 @@ pub fn rfc5322(unix_seconds: i64) -> String {
     )
 }
 
+/// Converts a civil date to days since 1970-01-01 (the inverse of
+/// `civil_from_days`, same algorithm).
+pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Converts days since 1970-01-01 to (year, month, day) in the proleptic
 /// Gregorian calendar (Howard Hinnant's `civil_from_days` algorithm).
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
@@ -48,5 +60,11 @@ mod tests {
         assert_eq!(rfc5322(1_795_315_870), "Sun, 22 Nov 2026 02:51:10 +0000");
         assert_eq!(rfc5322(951_782_400), "Tue, 29 Feb 2000 00:00:00 +0000");
         assert_eq!(rfc5322(-1), "Wed, 31 Dec 1969 23:59:59 +0000");
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 2, 29) * 86_400, 951_782_400);
+        for days in [-800_000, -1, 0, 59, 60, 20_000, 1_000_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
     }
 }

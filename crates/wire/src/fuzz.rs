@@ -39,6 +39,27 @@ pub fn smtp_response(data: &[u8]) {
     }
 }
 
+/// The IMAP command parser: a command is recognised only once all of it
+/// has arrived (every shorter prefix is incomplete), whatever it holds.
+pub fn imap_command(data: &[u8]) {
+    use crate::imap::{Limits, ParseError, parse_command};
+    let limits = Limits {
+        max_line: 256,
+        max_literal: 256,
+        max_depth: 8,
+        max_command: 1024,
+    };
+    if let Ok((command, consumed)) = parse_command(data, limits) {
+        assert!(consumed <= data.len());
+        for cut in 0..consumed {
+            match parse_command(&data[..cut], limits) {
+                Err(ParseError::Incomplete { .. }) => {}
+                other => panic!("prefix {cut} of {command:?} gave {other:?}"),
+            }
+        }
+    }
+}
+
 /// The POP3 command parser, with the same framing properties.
 pub fn pop3_command(data: &[u8]) {
     use crate::pop3::{CommandError, parse_command};

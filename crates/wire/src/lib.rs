@@ -8,6 +8,7 @@ pub mod date;
 pub mod dot;
 #[doc(hidden)]
 pub mod fuzz;
+pub mod imap;
 pub mod line;
 pub mod pop3;
 pub mod smtp;

@@ -34,6 +34,11 @@ fn smtp_response_corpus() {
 }
 
 #[test]
+fn imap_command_corpus() {
+    replay("imap_command", wire::fuzz::imap_command);
+}
+
+#[test]
 fn pop3_command_corpus() {
     replay("pop3_command", wire::fuzz::pop3_command);
 }

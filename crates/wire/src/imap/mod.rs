@@ -1,0 +1,43 @@
+//! IMAP codec (RFC 9051 IMAP4rev2, with RFC 3501 IMAP4rev1): commands from
+//! bytes, literals included, with the limits that bound what a client can
+//! make the server hold; modified UTF-7 mailbox names for rev1 clients.
+//! Responses are built by the server from the helpers here.
+
+mod command;
+mod fetch;
+mod parser;
+mod search;
+mod sequence;
+pub mod utf7;
+
+pub use command::{AppendMessage, Command, CommandBody, ListReturn, StatusItem, StoreMode, parse_command};
+pub use fetch::{FetchItem, Section, SectionText};
+pub use parser::{Limits, ParseError};
+pub use search::{Date, SearchKey, SearchReturn};
+pub use sequence::{SeqNumber, SequenceSet};
+
+/// Writes `text` as an IMAP string: quoted when it can be, else a literal.
+pub fn string(out: &mut Vec<u8>, text: &[u8]) {
+    let quotable = text.len() < 1024 && text.iter().all(|&b| b >= b' ' && b < 0x7f || b >= 0x80);
+    if quotable {
+        out.push(b'"');
+        for &b in text {
+            if b == b'"' || b == b'\\' {
+                out.push(b'\\');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(format!("{{{}}}\r\n", text.len()).as_bytes());
+        out.extend_from_slice(text);
+    }
+}
+
+/// Writes an nstring: NIL for `None`.
+pub fn nstring(out: &mut Vec<u8>, text: Option<&[u8]>) {
+    match text {
+        Some(text) => string(out, text),
+        None => out.extend_from_slice(b"NIL"),
+    }
+}
