@@ -18,7 +18,8 @@ pub use sequence::{SeqNumber, SequenceSet};
 
 /// Writes `text` as an IMAP string: quoted when it can be, else a literal.
 pub fn string(out: &mut Vec<u8>, text: &[u8]) {
-    let quotable = text.len() < 1024 && text.iter().all(|&b| b >= b' ' && b < 0x7f || b >= 0x80);
+    // RFC 9051 §4.3: quoted strings hold no CR, LF or NUL; UTF-8 is fine.
+    let quotable = text.len() < 1024 && text.iter().all(|&b| (b' '..0x7f).contains(&b) || b >= 0x80);
     if quotable {
         out.push(b'"');
         for &b in text {
@@ -39,5 +40,24 @@ pub fn nstring(out: &mut Vec<u8>, text: Option<&[u8]>) {
     match text {
         Some(text) => string(out, text),
         None => out.extend_from_slice(b"NIL"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(text: Option<&[u8]>) -> Vec<u8> {
+        let mut out = Vec::new();
+        nstring(&mut out, text);
+        out
+    }
+
+    #[test]
+    fn strings_are_quoted_or_literal() {
+        assert_eq!(written(Some(b"a \"b\" \\c")), b"\"a \\\"b\\\" \\\\c\"");
+        assert_eq!(written(Some("Grüße".as_bytes())), "\"Grüße\"".as_bytes());
+        assert_eq!(written(Some(b"two\r\nlines")), b"{10}\r\ntwo\r\nlines");
+        assert_eq!(written(None), b"NIL");
     }
 }
