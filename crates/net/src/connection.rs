@@ -31,6 +31,9 @@ pub struct Connection<S> {
     /// Start of the unconsumed input within `input`.
     start: usize,
     output: Vec<u8>,
+    /// Where reads land before joining `input`, so that a read cancelled
+    /// half-way (as in `tokio::select!`) leaves `input` untouched.
+    chunk: Box<[u8]>,
     timeout: Duration,
 }
 
@@ -41,6 +44,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             input: Vec::new(),
             start: 0,
             output: Vec::new(),
+            chunk: vec![0; READ_CHUNK].into_boxed_slice(),
             timeout,
         }
     }
@@ -81,24 +85,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// Flushes queued output, then waits for more input. The caller bounds
     /// how much input accumulates by consuming or discarding it; a single
-    /// read adds at most 64 KiB.
+    /// read adds at most 64 KiB. With no output queued, this is safe to
+    /// cancel: input is only added once a read has completed.
     pub async fn fill(&mut self) -> Result<usize, ReadError> {
         self.flush().await?;
         if self.start > 0 {
             self.input.drain(..self.start);
             self.start = 0;
         }
-        let old_len = self.input.len();
-        self.input.resize(old_len + READ_CHUNK, 0);
-        let read = tokio::time::timeout(self.timeout, self.stream.read(&mut self.input[old_len..])).await;
-        let n = match read {
+        let read = tokio::time::timeout(self.timeout, self.stream.read(&mut self.chunk)).await;
+        match read {
             Err(_) => Err(ReadError::Timeout(self.timeout)),
             Ok(Err(e)) => Err(ReadError::Io(e)),
             Ok(Ok(0)) => Err(ReadError::Closed),
-            Ok(Ok(n)) => Ok(n),
-        };
-        self.input.truncate(old_len + *n.as_ref().unwrap_or(&0));
-        n
+            Ok(Ok(n)) => {
+                self.input.extend_from_slice(&self.chunk[..n]);
+                Ok(n)
+            }
+        }
     }
 
     /// Drops input through the end of the current line (an over-long line
