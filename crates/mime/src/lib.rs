@@ -1,0 +1,162 @@
+//! The facts about a message that IMAP needs, computed from its bytes:
+//! ENVELOPE, BODY and BODYSTRUCTURE (RFC 9051 §7.5.2), the content of
+//! BODY[section] and BINARY[part] (RFC 9051 §6.4.5, RFC 3516), and the
+//! text and date matching of SEARCH (RFC 9051 §6.4.4).
+//!
+//! The MIME tree is this crate's own (`tree`), because what IMAP clients
+//! expect is byte ranges, sizes and line counts exactly as Dovecot reports
+//! them, including on broken input; mail-parser supplies the charset
+//! tables. The golden fixtures in `shared/fixtures/imap-golden` (Dovecot
+//! 2.3 answers) are the reference; `tests/golden.rs` replays them and lists
+//! where this crate deliberately answers differently and why.
+//!
+//! Nothing here keeps state: every function parses the raw message again.
+//! `facts` is meant to be computed once at delivery and stored; `section`,
+//! `binary` and the SEARCH helpers cost one pass over the message each.
+
+mod address;
+mod date;
+mod decode;
+mod envelope;
+mod header;
+mod imap;
+mod lexer;
+mod mime;
+mod search;
+mod section;
+mod structure;
+mod tree;
+
+/// Computed once at delivery and stored; all strings are in IMAP syntax,
+/// ready to be written after "ENVELOPE ", "BODYSTRUCTURE ", "BODY ".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    /// RFC 9051 §7.5.2 ENVELOPE, e.g. `("date" "subject" ((..)) ...)`.
+    pub envelope: String,
+    /// BODYSTRUCTURE with all extension data.
+    pub body_structure: String,
+    /// BODY: the structure without extension data.
+    pub body: String,
+}
+
+/// Computes the stored facts of a message.
+pub fn facts(raw: &[u8]) -> Facts {
+    let root = tree::parse(raw);
+    let mut envelope = Vec::new();
+    envelope::write(&mut envelope, raw.get(root.header.clone()).unwrap_or_default());
+    let mut body_structure = Vec::new();
+    structure::write(&mut body_structure, raw, &root, true);
+    let mut body = Vec::new();
+    structure::write(&mut body, raw, &root, false);
+    Facts {
+        envelope: utf8(envelope),
+        body_structure: utf8(body_structure),
+        body: utf8(body),
+    }
+}
+
+/// Every string written is valid UTF-8 (`imap` makes it so); this only
+/// spares an `expect`.
+fn utf8(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// BODY[section] content (RFC 9051 §6.4.5): `part` are the MIME part
+/// numbers (empty = whole message), `text` the section text. None when the
+/// part does not exist, or when HEADER/TEXT name a part that is not
+/// message/rfc822 (IMAP then returns an empty string or NIL, server
+/// decides).
+pub fn section(raw: &[u8], part: &[u32], text: Option<&wire::imap::SectionText>) -> Option<Vec<u8>> {
+    section::section(raw, part, text)
+}
+
+/// BINARY[part] (RFC 3516): the part's content with its
+/// Content-Transfer-Encoding removed. Err(UnknownEncoding) for an encoding
+/// it cannot decode (the server answers NO [UNKNOWN-CTE]); Ok(None) if no
+/// such part. An empty `part` is the whole message, as stored.
+pub fn binary(raw: &[u8], part: &[u32]) -> Result<Option<Vec<u8>>, UnknownEncoding> {
+    section::binary(raw, part)
+}
+
+/// A Content-Transfer-Encoding other than 7bit, 8bit, binary, base64 and
+/// quoted-printable (RFC 3516 §4.3: UNKNOWN-CTE).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownEncoding;
+
+/// SEARCH HEADER (and SUBJECT/FROM/TO/CC/BCC): whether a top-level field
+/// called `field` contains `needle` (UTF-8), case-insensitively, in its
+/// decoded value (RFC 2047 encoded words, RFC 6532 raw UTF-8). An empty
+/// needle asks whether the field is present.
+pub fn header_contains(raw: &[u8], field: &str, needle: &[u8]) -> bool {
+    search::header_contains(raw, field, needle)
+}
+
+/// SEARCH BODY: whether the decoded text of the body parts (not headers)
+/// contains `needle`, case-insensitively.
+pub fn body_contains(raw: &[u8], needle: &[u8]) -> bool {
+    search::body_contains(raw, needle)
+}
+
+/// SEARCH TEXT: like `body_contains`, but every header counts too.
+pub fn text_contains(raw: &[u8], needle: &[u8]) -> bool {
+    search::text_contains(raw, needle)
+}
+
+/// The Date header's calendar date, in its own time zone (as Dovecot does
+/// for SENTON/SENTBEFORE/SENTSINCE): the first Date field that parses.
+/// None when there is none; what that means for SEARCH is the server's
+/// choice (Dovecot treats such a message as sent very long ago).
+pub fn sent_date(raw: &[u8]) -> Option<wire::imap::Date> {
+    header::fields(raw)
+        .filter(|f| f.is("Date"))
+        .find_map(|f| date::parse(&f.value()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_of_a_simple_message() {
+        let raw = b"Date: Mon, 3 Mar 2025 09:15:00 +0000\r\nFrom: A <a@x.test>\r\nSubject: Hi\r\n\r\nbody\r\n";
+        let facts = facts(raw);
+        assert_eq!(
+            facts.envelope,
+            "(\"Mon, 3 Mar 2025 09:15:00 +0000\" \"Hi\" ((\"A\" NIL \"a\" \"x.test\")) \
+             ((\"A\" NIL \"a\" \"x.test\")) ((\"A\" NIL \"a\" \"x.test\")) NIL NIL NIL NIL NIL)"
+        );
+        assert_eq!(
+            facts.body,
+            "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 6 1)"
+        );
+        assert_eq!(
+            sent_date(raw),
+            Some(wire::imap::Date {
+                year: 2025,
+                month: 3,
+                day: 3
+            })
+        );
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let samples: [&[u8]; 8] = [
+            b"",
+            b"\r\n",
+            b"\n\n\n",
+            b"Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n",
+            b"Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n--a\r\n--a--",
+            b"Content-Type: message/rfc822\r\n\r\nContent-Type: message/rfc822\r\n",
+            b"From: <<<@@@>>>\r\nTo: ;;;:::\r\nDate: 99 Foo 1\r\n\r\n",
+            b"\xff\xfe\0\0: \0\r\n\r\n\0",
+        ];
+        for raw in samples {
+            let _ = facts(raw);
+            let _ = section(raw, &[1, 2, 3], None);
+            let _ = binary(raw, &[1]);
+            let _ = text_contains(raw, b"x");
+            let _ = sent_date(raw);
+        }
+    }
+}
