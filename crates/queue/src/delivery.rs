@@ -95,7 +95,22 @@ impl Queue {
             return Ok(());
         }
         let report = wants_report(recipient, "SUCCESS").then_some("delivered");
-        if let Err(e) = self.store.deliver_local(recipient, &accounts, &forwards, report).await {
+        // The facts IMAP needs are worked out once, here, for every copy.
+        let facts = if accounts.is_empty() {
+            store::MessageFacts::default()
+        } else {
+            let parsed = mime::facts(&self.content(&recipient.blob_hash).await?);
+            store::MessageFacts {
+                envelope: parsed.envelope,
+                body_structure: parsed.body_structure,
+                body: parsed.body,
+            }
+        };
+        if let Err(e) = self
+            .store
+            .deliver_local(recipient, &accounts, &forwards, report, &facts)
+            .await
+        {
             tracing::error!(queue_id = %recipient.queue_id, error = %e, "local delivery failed");
             let attempt = Attempt {
                 reply: format!("451 4.3.0 local delivery failed: {e}"),

@@ -33,6 +33,12 @@ pub enum Error {
     NoInbox(String),
     #[error("blob {0} is missing from the blob store")]
     MissingBlob(String),
+    #[error("mailbox {0} does not exist")]
+    NoSuchMailbox(String),
+    #[error("mailbox {0} already exists")]
+    MailboxExists(String),
+    #[error("invalid mailbox name: {0}")]
+    InvalidMailboxName(String),
 }
 
 impl Error {

@@ -13,6 +13,8 @@ mod aliases;
 mod blobs;
 mod domains;
 mod error;
+mod flags;
+mod imap;
 mod mailboxes;
 mod migrations;
 mod queue;
@@ -30,6 +32,12 @@ pub use aliases::Alias;
 pub use blobs::{BlobRef, BlobStore};
 pub use domains::Domain;
 pub use error::Error;
+pub use flags::Flags;
+pub use imap::{FlagChange, MailboxStatus, MessageContent, MessageFacts, MessageMeta, SEPARATOR, canonical_name};
+/// The system flag bits of [`Flags::system`].
+pub mod flag {
+    pub use crate::flags::{ANSWERED, DELETED, DRAFT, FLAGGED, SEEN};
+}
 pub use mailboxes::{MailboxInfo, MessageEntry};
 pub use queue::{Attempt, Envelope, QueueEntry, QueueRecipient, QueuedMessage, Recipient};
 pub use resolve::{Resolution, Target};
@@ -48,6 +56,9 @@ pub struct Store {
     /// busy timeout.
     writer: SqlitePool,
     blobs: BlobStore,
+    /// The change bus: the id of every mailbox whose messages changed, for
+    /// the sessions that show it (IMAP EXISTS, EXPUNGE, FETCH FLAGS).
+    changes: tokio::sync::broadcast::Sender<MailboxId>,
 }
 
 /// How long a writer waits for another process's write lock.
@@ -76,11 +87,30 @@ impl Store {
             .connect_with(options.read_only(true))
             .await?;
         let blobs = BlobStore::at(data_dir.join("blobs"))?;
-        Ok(Store { readers, writer, blobs })
+        let (changes, _) = tokio::sync::broadcast::channel(1024);
+        Ok(Store {
+            readers,
+            writer,
+            blobs,
+            changes,
+        })
     }
 
     pub fn blobs(&self) -> &BlobStore {
         &self.blobs
+    }
+
+    /// Listens to the change bus. A receiver that falls behind gets
+    /// `Lagged` and should look at its mailbox afresh.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<MailboxId> {
+        self.changes.subscribe()
+    }
+
+    /// Tells the sessions showing `mailbox` that it changed. Only changes
+    /// made by this process are announced; with several nodes the bus will
+    /// cross them (PostgreSQL LISTEN/NOTIFY).
+    pub(crate) fn announce(&self, mailbox: MailboxId) {
+        let _ = self.changes.send(mailbox);
     }
 
     /// Starts a write transaction that holds SQLite's write lock from the

@@ -1,6 +1,7 @@
 //! Mailboxes and the messages in them.
 
-use crate::{AccountId, Error, MailboxId, Result, Store};
+use crate::flags::Flags;
+use crate::{AccountId, Error, MailboxId, MessageFacts, Result, Store};
 
 /// A mailbox's IMAP state.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -12,6 +13,7 @@ pub struct MailboxInfo {
     pub uidvalidity: i64,
     pub uidnext: i64,
     pub highestmodseq: i64,
+    pub subscribed: bool,
 }
 
 /// One message in a mailbox. Its content is `trace_headers` followed by the
@@ -28,7 +30,7 @@ pub struct MessageEntry {
 impl Store {
     pub async fn inbox(&self, account: AccountId) -> Result<MailboxInfo> {
         sqlx::query_as(
-            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq FROM mailboxes
+            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailboxes
              WHERE account_id = $1 AND name = 'INBOX'",
         )
         .bind(account)
@@ -40,7 +42,7 @@ impl Store {
     /// An account's mailboxes, by name.
     pub async fn mailboxes(&self, account: AccountId) -> Result<Vec<MailboxInfo>> {
         Ok(sqlx::query_as(
-            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq FROM mailboxes
+            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailboxes
              WHERE account_id = $1 ORDER BY name",
         )
         .bind(account)
@@ -66,6 +68,16 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.write().await?;
+        Self::expunge_in(&mut tx, mailbox, uids).await?;
+        tx.commit().await?;
+        self.announce(mailbox);
+        Ok(())
+    }
+
+    pub(crate) async fn expunge_in(tx: &mut sqlx::SqliteConnection, mailbox: MailboxId, uids: &[i64]) -> Result<()> {
+        if uids.is_empty() {
+            return Ok(());
+        }
         let modseq: i64 = sqlx::query_scalar(
             "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq",
         )
@@ -87,12 +99,11 @@ impl Store {
                     .await?;
             }
         }
-        tx.commit().await?;
         Ok(())
     }
 
-    /// Appends a message to an account's INBOX inside a transaction:
-    /// assigns the next UID and a new MODSEQ.
+    /// Appends a message to an account's INBOX inside a transaction;
+    /// returns the mailbox, for the change bus.
     pub(crate) async fn append_to_inbox(
         tx: &mut sqlx::SqliteConnection,
         account: AccountId,
@@ -100,29 +111,25 @@ impl Store {
         blob_size: i64,
         trace_headers: &[u8],
         internal_date: i64,
-    ) -> Result<i64> {
-        let row: Option<(MailboxId, i64, i64)> = sqlx::query_as(
-            "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
-             WHERE account_id = $1 AND name = 'INBOX'
-             RETURNING id, uidnext - 1, highestmodseq",
+        facts: &MessageFacts,
+    ) -> Result<MailboxId> {
+        let mailbox: MailboxId =
+            sqlx::query_scalar("SELECT id FROM mailboxes WHERE account_id = $1 AND name = 'INBOX'")
+                .bind(account)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| Error::NoInbox(account.to_string()))?;
+        Self::insert_message(
+            tx,
+            mailbox,
+            blob_hash,
+            blob_size,
+            trace_headers,
+            internal_date,
+            &Flags::default(),
+            facts,
         )
-        .bind(account)
-        .fetch_optional(&mut *tx)
         .await?;
-        let (mailbox, uid, modseq) = row.ok_or_else(|| Error::NoInbox(account.to_string()))?;
-        sqlx::query(
-            "INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, trace_headers, size, internal_date)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(mailbox)
-        .bind(uid)
-        .bind(modseq)
-        .bind(blob_hash)
-        .bind(trace_headers)
-        .bind(blob_size + trace_headers.len() as i64)
-        .bind(internal_date)
-        .execute(&mut *tx)
-        .await?;
-        Ok(uid)
+        Ok(mailbox)
     }
 }

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "delivery reports",
         include_str!("../migrations/0003_delivery_reports.sql"),
     ),
+    (4, "imap", include_str!("../migrations/0004_imap.sql")),
 ];
 
 pub(crate) async fn apply(pool: &SqlitePool) -> Result<()> {

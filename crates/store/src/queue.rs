@@ -1,7 +1,7 @@
 //! The queue's rows: every accepted message until each of its recipients is
 //! delivered or has failed for good and every DSN owed for it is queued.
 
-use crate::{AccountId, BlobRef, Error, Result, Store};
+use crate::{AccountId, BlobRef, Error, MessageFacts, Result, Store};
 
 /// A message accepted for delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -248,18 +248,22 @@ impl Store {
         accounts: &[(AccountId, Vec<u8>)],
         forwards: &[String],
         report: Option<&'static str>,
+        facts: &MessageFacts,
     ) -> Result<()> {
         let mut tx = self.write().await?;
+        let mut mailboxes = Vec::new();
         for (account, trace_headers) in accounts {
-            Self::append_to_inbox(
+            let mailbox = Self::append_to_inbox(
                 &mut tx,
                 *account,
                 &recipient.blob_hash,
                 recipient.size,
                 trace_headers,
                 recipient.received_at,
+                facts,
             )
             .await?;
+            mailboxes.push(mailbox);
         }
         for address in forwards {
             let forward = Recipient {
@@ -276,6 +280,9 @@ impl Store {
         };
         Self::finish_recipient(&mut tx, recipient, "delivered", &attempt).await?;
         tx.commit().await?;
+        for mailbox in mailboxes {
+            self.announce(mailbox);
+        }
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use store::{Attempt, Envelope, Error, QueueEntry, Recipient, Resolution, Store, Target};
+use store::{Attempt, Envelope, Error, MessageFacts, QueueEntry, Recipient, Resolution, Store, Target};
 
 async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -281,7 +281,7 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
 
     let trace = b"Return-Path: <sender@elsewhere.test>\r\n".to_vec();
     store
-        .deliver_local(&due[0], &[(alice, trace.clone())], &[], None)
+        .deliver_local(&due[0], &[(alice, trace.clone())], &[], None, &MessageFacts::default())
         .await
         .unwrap();
     store
@@ -336,7 +336,13 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
         (1, Some("451 4.4.1 later"))
     );
     store
-        .deliver_local(&later[0], &[(alice, trace)], &["friend@elsewhere.test".into()], None)
+        .deliver_local(
+            &later[0],
+            &[(alice, trace)],
+            &["friend@elsewhere.test".into()],
+            None,
+            &MessageFacts::default(),
+        )
         .await
         .unwrap();
     let forwarded = claim(&store, store::now()).await;
@@ -405,7 +411,7 @@ async fn expunge_removes_and_bumps_the_modseq() {
     }
     for recipient in claim(&store, store::now()).await {
         store
-            .deliver_local(&recipient, &[(alice, Vec::new())], &[], None)
+            .deliver_local(&recipient, &[(alice, Vec::new())], &[], None, &MessageFacts::default())
             .await
             .unwrap();
     }

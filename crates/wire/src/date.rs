@@ -37,7 +37,7 @@ pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 /// Converts days since 1970-01-01 to (year, month, day) in the proleptic
 /// Gregorian calendar (Howard Hinnant's `civil_from_days` algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
