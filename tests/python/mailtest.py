@@ -2,6 +2,7 @@
 with Python's own smtplib and poplib, wait for delivery, compare messages."""
 
 import os
+import imaplib
 import poplib
 import smtplib
 import socket
@@ -14,6 +15,8 @@ SUBMISSION_PORT = int(os.environ.get("SUBMISSION_PORT", "0"))
 SUBMISSIONS_PORT = int(os.environ.get("SUBMISSIONS_PORT", "0"))
 POP3_PORT = int(os.environ.get("POP3_PORT", "0"))
 POP3S_PORT = int(os.environ.get("POP3S_PORT", "0"))
+IMAP_PORT = int(os.environ.get("IMAP_PORT", "0"))
+IMAPS_PORT = int(os.environ.get("IMAPS_PORT", "0"))
 PASSWORD = os.environ.get("PASSWORD", "")
 
 
@@ -69,6 +72,18 @@ def pop3(user, tls="stls", wait_unlocked=True):
             if not wait_unlocked or b"[IN-USE]" not in e.args[0] or time.time() > deadline:
                 raise
             time.sleep(0.05)
+
+
+def imap(user, tls="starttls"):
+    """A logged-in IMAP session: STARTTLS on the imap port, or implicit TLS."""
+    if tls == "implicit":
+        client = imaplib.IMAP4_SSL(HOST, IMAPS_PORT, ssl_context=tls_context(), timeout=30)
+    else:
+        client = imaplib.IMAP4(HOST, IMAP_PORT, timeout=30)
+        client.starttls(ssl_context=tls_context())
+    typ, _ = client.login(user, PASSWORD)
+    assert typ == "OK"
+    return client
 
 
 def wait_for_messages(user, count, timeout=20):

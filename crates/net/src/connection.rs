@@ -219,6 +219,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         Ok(Connection::new(Stream::Tls(Box::new(tls.into())), timeout))
     }
 
+    /// A server's side of a new connection: TLS first for an implicit-TLS
+    /// port (RFC 8314), plain otherwise (STARTTLS may follow).
+    pub async fn open(stream: S, tls: Option<&TlsAcceptor>, implicit_tls: bool, timeout: Duration) -> io::Result<Self> {
+        match (tls, implicit_tls) {
+            (Some(tls), true) => Self::accept_tls(stream, tls, timeout).await,
+            _ => Ok(Connection::new(Stream::Plain(stream), timeout)),
+        }
+    }
+
     /// Accepts TLS on a connection that starts with it (RFC 8314 implicit TLS).
     pub async fn accept_tls(stream: S, acceptor: &TlsAcceptor, timeout: Duration) -> io::Result<Self> {
         let tls = tokio::time::timeout(timeout, acceptor.accept(stream))

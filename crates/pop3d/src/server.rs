@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use auth::Throttle;
-use net::{Connection, ConnectionLimit, Stream, TlsAcceptor};
+use net::{Connection, ConnectionLimit, TlsAcceptor};
 use store::Store;
 use tokio::net::TcpListener;
 use tracing::Instrument;
@@ -56,15 +56,12 @@ impl Server {
         let span = tracing::info_span!("pop3", session = id, %peer);
         async move {
             let timeout = self.config.login_timeout;
-            let connection = match (&self.tls, implicit_tls) {
-                (Some(tls), true) => match Connection::accept_tls(stream, tls, timeout).await {
-                    Ok(connection) => connection,
-                    Err(e) => {
-                        tracing::info!(error = %e, "TLS handshake failed");
-                        return;
-                    }
-                },
-                _ => Connection::new(Stream::Plain(stream), timeout),
+            let connection = match Connection::open(stream, self.tls.as_ref(), implicit_tls, timeout).await {
+                Ok(connection) => connection,
+                Err(e) => {
+                    tracing::info!(error = %e, "TLS handshake failed");
+                    return;
+                }
             };
             Session::new(connection, self.clone(), peer).run().await;
         }

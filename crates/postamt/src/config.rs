@@ -22,6 +22,7 @@ pub struct Config {
     pub smtp: Smtp,
     pub submission: Submission,
     pub pop3: Pop3,
+    pub imap: Imap,
     pub limits: Limits,
     pub dns: Dns,
     pub delivery: Delivery,
@@ -142,6 +143,33 @@ pub struct Pop3 {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+pub struct Imap {
+    /// Seconds a client may stay silent before logging in.
+    pub login_timeout: u64,
+    /// Seconds a logged-in client may stay silent (RFC 9051 §5.4: at least 30 minutes).
+    pub timeout: u64,
+    /// The largest literal, and so the largest message APPEND takes.
+    pub max_literal: u64,
+    pub max_errors: u32,
+    /// Sessions one user may have open at once.
+    pub max_sessions_per_user: usize,
+}
+
+impl Default for Imap {
+    fn default() -> Self {
+        let defaults = imapd::ImapConfig::default();
+        Imap {
+            login_timeout: defaults.login_timeout.as_secs(),
+            timeout: defaults.timeout.as_secs(),
+            max_literal: defaults.max_literal,
+            max_errors: defaults.max_errors,
+            max_sessions_per_user: defaults.max_sessions_per_user,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Connections served at once, all services together.
     pub max_connections: usize,
@@ -253,6 +281,7 @@ impl Default for Config {
             smtp: Smtp::default(),
             submission: Submission::default(),
             pop3: Pop3::default(),
+            imap: Imap::default(),
             limits: Limits::default(),
             dns: Dns::default(),
             delivery: Delivery::default(),
@@ -364,6 +393,17 @@ impl Config {
             hide_client_ip: self.submission.hide_client_ip,
             pregreet_wait: Duration::from_millis(self.smtp.pregreet_wait_ms),
         })
+    }
+
+    pub fn imap(&self) -> imapd::ImapConfig {
+        imapd::ImapConfig {
+            allow_cleartext_auth: self.auth.allow_cleartext,
+            login_timeout: Duration::from_secs(self.imap.login_timeout),
+            timeout: Duration::from_secs(self.imap.timeout),
+            max_literal: self.imap.max_literal,
+            max_errors: self.imap.max_errors,
+            max_sessions_per_user: self.imap.max_sessions_per_user,
+        }
     }
 
     pub fn throttle(&self) -> auth::ThrottleConfig {

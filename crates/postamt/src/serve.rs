@@ -39,11 +39,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let submissions = bind("submissions", &config.listen.submissions).await?;
     let pop3 = bind("pop3", &config.listen.pop3).await?;
     let pop3s = bind("pop3s", &config.listen.pop3s).await?;
-    for (service, addresses) in [("imap", &config.listen.imap), ("imaps", &config.listen.imaps)] {
-        if !addresses.is_empty() {
-            tracing::warn!("{service} is not available in this version yet; not listening on {addresses:?}");
-        }
-    }
+    let imap = bind("imap", &config.listen.imap).await?;
+    let imaps = bind("imaps", &config.listen.imaps).await?;
 
     let limit = ConnectionLimit::new(config.limits.max_connections, config.limits.max_connections_per_address);
     // One throttle for every protocol: a password guesser is slowed down
@@ -57,7 +54,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         send_as: config.submission.send_as.clone(),
     });
     let smtp_server = smtpd::Server::new(config.smtp()?, backend, Some(tls.clone()), throttle.clone());
-    let pop3_server = pop3d::Server::new(config.pop3(), store.clone(), Some(tls), throttle);
+    let pop3_server = pop3d::Server::new(config.pop3(), store.clone(), Some(tls.clone()), throttle.clone());
+    let imap_server = imapd::Server::new(config.imap(), store.clone(), Some(tls), throttle);
 
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(queue.run());
@@ -76,6 +74,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     for listener in pop3s {
         tasks.spawn(pop3_server.clone().serve(listener, limit.clone(), true));
+    }
+    for listener in imap {
+        tasks.spawn(imap_server.clone().serve(listener, limit.clone(), false));
+    }
+    for listener in imaps {
+        tasks.spawn(imap_server.clone().serve(listener, limit.clone(), true));
     }
     tracing::info!(hostname = %config.hostname, data_dir = %config.data_dir.display(), "postamt is running");
 

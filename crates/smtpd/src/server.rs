@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use auth::Throttle;
-use net::{Connection, ConnectionLimit, Stream, TlsAcceptor};
+use net::{Connection, ConnectionLimit, TlsAcceptor};
 use tokio::net::TcpListener;
 use tracing::Instrument;
 
@@ -81,16 +81,14 @@ impl<B: Backend> Server<B> {
         let span = tracing::info_span!("smtp", service = role.name(), session = id, %peer);
         async move {
             tracing::debug!("connected");
-            let timeout = self.config.timeout;
-            let connection = match (role, &self.tls) {
-                (Role::Submissions, Some(tls)) => match Connection::accept_tls(stream, tls, timeout).await {
-                    Ok(connection) => connection,
-                    Err(e) => {
-                        tracing::info!(error = %e, "TLS handshake failed");
-                        return;
-                    }
-                },
-                _ => Connection::new(Stream::Plain(stream), timeout),
+            let implicit_tls = role == Role::Submissions;
+            let connection = match Connection::open(stream, self.tls.as_ref(), implicit_tls, self.config.timeout).await
+            {
+                Ok(connection) => connection,
+                Err(e) => {
+                    tracing::info!(error = %e, "TLS handshake failed");
+                    return;
+                }
             };
             Session::new(connection, self.clone(), peer, role).run().await;
             tracing::debug!("disconnected");

@@ -22,6 +22,8 @@ pub struct Server {
     pub submissions: SocketAddr,
     pub pop3: SocketAddr,
     pub pop3s: SocketAddr,
+    pub imap: SocketAddr,
+    pub imaps: SocketAddr,
     log: Arc<Mutex<String>>,
     pub dns: Helper,
 }
@@ -47,7 +49,7 @@ impl Server {
         let config = format!(
             "{hostname}data_dir = \"data\"\n{extra}\n\
              [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = [\"127.0.0.1:0\"]\nsubmissions = [\"127.0.0.1:0\"]\n\
-             pop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\nimap = []\nimaps = []\n\
+             pop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\nimap = [\"127.0.0.1:0\"]\nimaps = [\"127.0.0.1:0\"]\n\
              [dns]\nnameservers = [\"127.0.0.1:{}\"]\n",
             dns.port
         );
@@ -60,6 +62,8 @@ impl Server {
             submissions: "0.0.0.0:0".parse().unwrap(),
             pop3: "0.0.0.0:0".parse().unwrap(),
             pop3s: "0.0.0.0:0".parse().unwrap(),
+            imap: "0.0.0.0:0".parse().unwrap(),
+            imaps: "0.0.0.0:0".parse().unwrap(),
             log: Arc::new(Mutex::new(String::new())),
             dns,
         };
@@ -116,7 +120,7 @@ impl Server {
         });
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut found = 0;
-        while found < 5 {
+        while found < 7 {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let (service, address) = found_rx
                 .recv_timeout(remaining)
@@ -127,6 +131,8 @@ impl Server {
                 "submissions" => self.submissions = address,
                 "pop3" => self.pop3 = address,
                 "pop3s" => self.pop3s = address,
+                "imap" => self.imap = address,
+                "imaps" => self.imaps = address,
                 _ => continue,
             }
             found += 1;
@@ -215,6 +221,8 @@ impl Server {
             .env("SUBMISSIONS_PORT", self.submissions.port().to_string())
             .env("POP3_PORT", self.pop3.port().to_string())
             .env("POP3S_PORT", self.pop3s.port().to_string())
+            .env("IMAP_PORT", self.imap.port().to_string())
+            .env("IMAPS_PORT", self.imaps.port().to_string())
             .env("PASSWORD", PASSWORD)
             .env("DATA_DIR", self.dir.path())
             .output()

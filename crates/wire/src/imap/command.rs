@@ -177,6 +177,7 @@ pub fn parse_command(buf: &[u8], limits: Limits) -> Result<(Command, usize), Par
         Err(Stop::LiteralTooBig { non_synchronising }) => match line_end(buf, c.pos) {
             Some(consumed) => Err(ParseError::LiteralTooBig {
                 consumed,
+                tag: leading_tag(buf),
                 non_synchronising,
             }),
             None => Err(ParseError::Incomplete { literals: c.literals }),
@@ -870,6 +871,7 @@ mod tests {
             parse_command(huge, limits),
             Err(ParseError::LiteralTooBig {
                 consumed: huge.len(),
+                tag: Some("a".into()),
                 non_synchronising: false
             })
         );

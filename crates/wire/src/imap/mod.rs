@@ -18,8 +18,10 @@ pub use sequence::{SeqNumber, SequenceSet};
 
 /// Writes `text` as an IMAP string: quoted when it can be, else a literal.
 pub fn string(out: &mut Vec<u8>, text: &[u8]) {
-    // RFC 9051 §4.3: quoted strings hold no CR, LF or NUL; UTF-8 is fine.
-    let quotable = text.len() < 1024 && text.iter().all(|&b| (b' '..0x7f).contains(&b) || b >= 0x80);
+    // RFC 3501 §4.3: quoted strings are 7-bit, without CR, LF or NUL;
+    // anything else (8-bit UTF-8 included) goes as a literal, which every
+    // client reads whether or not it enabled UTF8=ACCEPT.
+    let quotable = text.len() < 1024 && text.iter().all(|&b| (b' '..0x7f).contains(&b));
     if quotable {
         out.push(b'"');
         for &b in text {
@@ -56,7 +58,7 @@ mod tests {
     #[test]
     fn strings_are_quoted_or_literal() {
         assert_eq!(written(Some(b"a \"b\" \\c")), b"\"a \\\"b\\\" \\\\c\"");
-        assert_eq!(written(Some("Grüße".as_bytes())), "\"Grüße\"".as_bytes());
+        assert_eq!(written(Some("Grüße".as_bytes())), "{7}\r\nGrüße".as_bytes());
         assert_eq!(written(Some(b"two\r\nlines")), b"{10}\r\ntwo\r\nlines");
         assert_eq!(written(None), b"NIL");
     }

@@ -16,7 +16,11 @@ pub enum ParseError {
     /// A literal is larger than allowed. `literal` says whether its data
     /// may already be on its way (non-synchronising): then the command
     /// cannot be resynchronised and the connection must close.
-    LiteralTooBig { consumed: usize, non_synchronising: bool },
+    LiteralTooBig {
+        consumed: usize,
+        tag: Option<String>,
+        non_synchronising: bool,
+    },
     /// The command is malformed: `consumed` bytes make up the bad command.
     Bad {
         consumed: usize,

@@ -1,0 +1,153 @@
+//! STARTTLS, LOGIN, AUTHENTICATE PLAIN (with SASL-IR, RFC 4959) and ENABLE.
+
+use auth::Admission;
+use tokio::io::{AsyncRead, AsyncWrite};
+use wire::line::{LineTooLong, find_line, strip_eol};
+
+use crate::session::{Disconnect, Flow, Outcome, Session, State};
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
+    pub(crate) async fn starttls(&mut self, tag: &str) -> Outcome {
+        let Some(acceptor) = self.server.tls.clone() else {
+            return Ok(self.error(tag, "STARTTLS is not available"));
+        };
+        if self.conn.is_tls() {
+            return Ok(self.error(tag, "TLS is already active"));
+        }
+        if !self.conn.buffered().is_empty() {
+            // Cleartext commands pipelined behind STARTTLS must never run
+            // as if they came over TLS.
+            self.untagged("BYE Commands after STARTTLS must wait for its reply");
+            return Ok(Flow::Close);
+        }
+        self.tagged(tag, "OK", None, "Begin TLS negotiation now");
+        if let Err(e) = self.conn.start_tls(&acceptor).await {
+            tracing::info!(error = %e, "TLS handshake failed");
+            return Err(Disconnect);
+        }
+        Ok(Flow::Continue)
+    }
+
+    pub(crate) async fn login(&mut self, tag: &str, user: &str, password: String) -> Outcome {
+        if !self.auth_allowed() {
+            // RFC 9051 §6.2.3: LOGINDISABLED.
+            return self.no(tag, Some("PRIVACYREQUIRED"), "Use STARTTLS before logging in");
+        }
+        self.verify(tag, user, password).await
+    }
+
+    pub(crate) async fn authenticate(&mut self, tag: &str, mechanism: &str, initial: Option<Vec<u8>>) -> Outcome {
+        if mechanism != "PLAIN" {
+            return self.no(tag, None, "Unsupported authentication mechanism");
+        }
+        if !self.auth_allowed() {
+            return self.no(tag, Some("PRIVACYREQUIRED"), "Use STARTTLS before logging in");
+        }
+        let response = match initial {
+            // RFC 4959: "=" is an empty initial response.
+            Some(response) if response == b"=" => Vec::new(),
+            Some(response) => response,
+            None => {
+                self.conn.send(b"+ \r\n");
+                match self.read_line().await? {
+                    Some(line) => line,
+                    None => return Ok(self.error(tag, "Response too long")),
+                }
+            }
+        };
+        if response == b"*" {
+            return Ok(self.error(tag, "Authentication cancelled"));
+        }
+        let credentials = match auth::sasl::decode_plain(&String::from_utf8_lossy(&response)) {
+            Ok(credentials) => credentials,
+            Err(e) => return Ok(self.error(tag, &format!("Invalid response: {e}"))),
+        };
+        if !credentials.authzid.is_empty() && credentials.authzid != credentials.authcid {
+            return self.no(
+                tag,
+                Some("AUTHORIZATIONFAILED"),
+                "Acting as another user is not permitted",
+            );
+        }
+        self.verify(tag, &credentials.authcid, credentials.password).await
+    }
+
+    /// One response line of a SASL exchange; `None` if it was too long.
+    async fn read_line(&mut self) -> Result<Option<Vec<u8>>, Disconnect> {
+        loop {
+            match find_line(self.conn.buffered(), 16 * 1024) {
+                Ok(Some(n)) => {
+                    let line = strip_eol(&self.conn.buffered()[..n]).to_vec();
+                    self.conn.consume(n);
+                    return Ok(Some(line));
+                }
+                Ok(None) => self.read_more().await?,
+                Err(LineTooLong) => {
+                    self.conn.skip_line().await.map_err(|_| Disconnect)?;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// Checks a password through the shared throttle and logs in.
+    async fn verify(&mut self, tag: &str, user: &str, password: String) -> Outcome {
+        let peer = self.peer.ip();
+        if let Admission::LockedOut(remaining) = self.server.throttle.admit(peer) {
+            tracing::info!(?remaining, "authentication refused: address locked out");
+            return self.no(tag, Some("UNAVAILABLE"), "Too many failed logins, try again later");
+        }
+        let account = match self.server.store.find_account(user).await {
+            Ok(account) => account,
+            Err(e) => {
+                tracing::error!(error = %e, "account lookup failed");
+                return self.no(tag, Some("UNAVAILABLE"), "Temporary failure, try again later");
+            }
+        };
+        let hash = account.as_ref().map(|a| a.password_hash.clone());
+        let verified = tokio::task::spawn_blocking(move || auth::verify_login(hash.as_deref(), &password))
+            .await
+            .unwrap_or(false);
+        let (true, Some(account)) = (verified, account) else {
+            tracing::info!(%user, "authentication failed");
+            let delay = self.server.throttle.failure(peer);
+            self.conn.flush().await.map_err(|_| Disconnect)?;
+            tokio::time::sleep(delay).await;
+            return self.no(tag, Some("AUTHENTICATIONFAILED"), "Authentication failed");
+        };
+        self.server.throttle.success(peer);
+        let Some(slot) = self.server.user_slot(account.id) else {
+            tracing::info!(user = %account.address, "too many sessions for this user");
+            return self.no(tag, Some("LIMIT"), "Too many sessions for this user; close some first");
+        };
+        self.user_slot = Some(slot);
+        tracing::info!(user = %account.address, "logged in");
+        self.changes = Some(self.server.store.changes());
+        self.state = State::Authenticated { account };
+        self.conn.set_timeout(self.server.config.timeout);
+        let capabilities = self.capabilities();
+        self.tagged(tag, "OK", Some(&format!("CAPABILITY {capabilities}")), "Logged in");
+        Ok(Flow::Continue)
+    }
+
+    /// ENABLE (RFC 5161): IMAP4rev2 and UTF8=ACCEPT (RFC 6855).
+    pub(crate) fn enable(&mut self, tag: &str, capabilities: &[String]) -> Outcome {
+        let mut enabled = Vec::new();
+        for capability in capabilities {
+            match capability.as_str() {
+                "IMAP4REV2" => {
+                    self.rev2 = true;
+                    self.utf8 = true;
+                    enabled.push("IMAP4rev2");
+                }
+                "UTF8=ACCEPT" => {
+                    self.utf8 = true;
+                    enabled.push("UTF8=ACCEPT");
+                }
+                _ => {}
+            }
+        }
+        self.untagged(format!("ENABLED {}", enabled.join(" ")).trim_end());
+        self.ok(tag, "ENABLE completed")
+    }
+}

@@ -1,0 +1,240 @@
+//! FETCH and UID FETCH (RFC 9051 §6.4.5, RFC 3516 BINARY): flags, dates,
+//! sizes, the stored ENVELOPE and BODYSTRUCTURE, and sections cut from the
+//! message as stored (its trace header fields first, then the blob).
+
+use store::{FlagChange, Flags, MessageContent, MessageMeta, flag};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use wire::imap::{FetchItem, Section, SectionText, SequenceSet};
+
+use crate::format::{date_time, flag_list, section_name};
+use crate::session::{Flow, Outcome, Session, State};
+
+/// What a FETCH answers with besides the items asked: \Seen set by it.
+struct Answer {
+    parts: Vec<Vec<u8>>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
+    pub(crate) async fn fetch(&mut self, tag: &str, uid: bool, set: &SequenceSet, items: &[FetchItem]) -> Outcome {
+        let State::Selected { view, .. } = &self.state else {
+            return Ok(Flow::Continue);
+        };
+        let indexes = view.select(set, uid, &self.saved);
+        let mailbox = view.mailbox.id;
+        let read_only = view.read_only;
+        let mut items = items.to_vec();
+        // RFC 9051 §6.4.9: UID FETCH answers always carry the UID.
+        if uid && !items.contains(&FetchItem::Uid) {
+            items.insert(0, FetchItem::Uid);
+        }
+        let needs_raw = items.iter().any(|item| {
+            matches!(
+                item,
+                FetchItem::BodySection { .. }
+                    | FetchItem::Binary { .. }
+                    | FetchItem::BinarySize { .. }
+                    | FetchItem::Rfc822
+                    | FetchItem::Rfc822Header
+                    | FetchItem::Rfc822Text
+            )
+        });
+        let needs_content = needs_raw
+            || items
+                .iter()
+                .any(|i| matches!(i, FetchItem::Envelope | FetchItem::BodyStructure | FetchItem::Body));
+        let sets_seen = !read_only
+            && items.iter().any(|item| match item {
+                FetchItem::BodySection { peek, .. } | FetchItem::Binary { peek, .. } => !peek,
+                FetchItem::Rfc822 | FetchItem::Rfc822Text => true,
+                _ => false,
+            });
+        for index in indexes {
+            let State::Selected { view, .. } = &self.state else {
+                break;
+            };
+            let mut meta = view.messages[index].clone();
+            let content = if needs_content {
+                match self.server.store.message_content(mailbox, meta.uid).await {
+                    Ok(Some(content)) => Some(content),
+                    // Expunged by another session: nothing left to show.
+                    Ok(None) => continue,
+                    Err(e) => return self.server_error(tag, &e),
+                }
+            } else {
+                None
+            };
+            let raw = match (&content, needs_raw) {
+                (Some(content), true) => match self.raw(content).await {
+                    Ok(raw) => Some(raw),
+                    Err(e) => return self.server_error(tag, &e),
+                },
+                _ => None,
+            };
+            let mut flags_changed = false;
+            if sets_seen && !meta.flags.has(flag::SEEN) {
+                let seen = Flags {
+                    system: flag::SEEN,
+                    keywords: Vec::new(),
+                };
+                match self
+                    .server
+                    .store
+                    .store_flags(mailbox, &[meta.uid], FlagChange::Add, &seen, None)
+                    .await
+                {
+                    Ok((changed, _)) => {
+                        if let Some(new) = changed.into_iter().next() {
+                            meta = new;
+                            flags_changed = true;
+                            if let State::Selected { view, .. } = &mut self.state {
+                                view.messages[index] = meta.clone();
+                            }
+                        }
+                    }
+                    Err(e) => return self.server_error(tag, &e),
+                }
+            }
+            let answer = match answer(&items, &meta, content.as_ref(), raw.as_deref()) {
+                Ok(answer) => answer,
+                Err(Unknown) => {
+                    return self.no(tag, Some("UNKNOWN-CTE"), "Cannot decode that content transfer encoding");
+                }
+            };
+            let mut parts = answer.parts;
+            if flags_changed && !items.contains(&FetchItem::Flags) {
+                parts.push(format!("FLAGS {}", flag_list(&meta.flags.names())).into_bytes());
+            }
+            let out = self.conn.output();
+            out.extend_from_slice(format!("* {} FETCH (", index + 1).as_bytes());
+            for (i, part) in parts.iter().enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                out.extend_from_slice(part);
+            }
+            out.extend_from_slice(b")\r\n");
+            if self.conn.pending_output() > 256 * 1024 {
+                self.conn.flush().await.map_err(|_| crate::session::Disconnect)?;
+            }
+        }
+        self.report_changes(false, false).await?;
+        self.ok(tag, "FETCH completed")
+    }
+
+    /// The message as stored: its trace header fields, then the blob.
+    async fn raw(&self, content: &MessageContent) -> Result<Vec<u8>, store::Error> {
+        let mut raw = content.trace_headers.clone();
+        let mut file = self.server.store.blobs().open(&content.blob_hash).await?;
+        file.read_to_end(&mut raw)
+            .await
+            .map_err(|_| store::Error::MissingBlob(content.blob_hash.clone()))?;
+        Ok(raw)
+    }
+}
+
+/// A BINARY item named a content transfer encoding we cannot undo.
+struct Unknown;
+
+fn answer(
+    items: &[FetchItem],
+    meta: &MessageMeta,
+    content: Option<&MessageContent>,
+    raw: Option<&[u8]>,
+) -> Result<Answer, Unknown> {
+    let facts = content.map(|c| match (&c.envelope, &c.body_structure, &c.body) {
+        (Some(envelope), Some(structure), Some(body)) if !envelope.is_empty() => {
+            (envelope.clone(), structure.clone(), body.clone())
+        }
+        // Stored before facts were computed: work them out now.
+        _ => {
+            let facts = mime::facts(raw.unwrap_or_default());
+            (facts.envelope, facts.body_structure, facts.body)
+        }
+    });
+    let raw = raw.unwrap_or_default();
+    let mut parts = Vec::new();
+    for item in items {
+        let part = match item {
+            FetchItem::Uid => format!("UID {}", meta.uid).into_bytes(),
+            FetchItem::Flags => format!("FLAGS {}", flag_list(&meta.flags.names())).into_bytes(),
+            FetchItem::InternalDate => format!("INTERNALDATE {}", date_time(meta.internal_date)).into_bytes(),
+            FetchItem::Rfc822Size => format!("RFC822.SIZE {}", meta.size).into_bytes(),
+            FetchItem::ModSeq => format!("MODSEQ ({})", meta.modseq).into_bytes(),
+            FetchItem::Envelope => format!("ENVELOPE {}", facts.as_ref().map_or("NIL", |f| f.0.as_str())).into_bytes(),
+            FetchItem::BodyStructure => {
+                format!("BODYSTRUCTURE {}", facts.as_ref().map_or("NIL", |f| f.1.as_str())).into_bytes()
+            }
+            FetchItem::Body => format!("BODY {}", facts.as_ref().map_or("NIL", |f| f.2.as_str())).into_bytes(),
+            FetchItem::Rfc822 => literal("RFC822", raw),
+            FetchItem::Rfc822Header => literal(
+                "RFC822.HEADER",
+                &mime::section(raw, &[], Some(&SectionText::Header)).unwrap_or_default(),
+            ),
+            FetchItem::Rfc822Text => literal(
+                "RFC822.TEXT",
+                &mime::section(raw, &[], Some(&SectionText::Text)).unwrap_or_default(),
+            ),
+            FetchItem::BodySection { section, partial, .. } => {
+                let data = mime::section(raw, &section.part, section.text.as_ref()).unwrap_or_default();
+                let (data, origin) = cut(&data, *partial);
+                literal(&format!("BODY[{}]{origin}", section_name(section)), data)
+            }
+            FetchItem::Binary { part, partial, .. } => {
+                let name = section_name(&Section {
+                    part: part.clone(),
+                    text: None,
+                });
+                match mime::binary(raw, part) {
+                    Err(_) => return Err(Unknown),
+                    Ok(None) => format!("BINARY[{name}] NIL").into_bytes(),
+                    Ok(Some(data)) => {
+                        let (data, origin) = cut(&data, *partial);
+                        // RFC 3516 §4.3: ~{n} when the data holds NUL.
+                        let label = format!("BINARY[{name}]{origin}");
+                        if data.contains(&0) {
+                            binary_literal(&label, data)
+                        } else {
+                            literal(&label, data)
+                        }
+                    }
+                }
+            }
+            FetchItem::BinarySize { part } => {
+                let name = section_name(&Section {
+                    part: part.clone(),
+                    text: None,
+                });
+                match mime::binary(raw, part) {
+                    Err(_) => return Err(Unknown),
+                    Ok(data) => format!("BINARY.SIZE[{name}] {}", data.map_or(0, |d| d.len())).into_bytes(),
+                }
+            }
+        };
+        parts.push(part);
+    }
+    Ok(Answer { parts })
+}
+
+/// A partial fetch `<start.count>` and how the answer names it (`<start>`).
+fn cut(data: &[u8], partial: Option<(u32, u32)>) -> (&[u8], String) {
+    match partial {
+        None => (data, String::new()),
+        Some((start, count)) => {
+            let start_at = (start as usize).min(data.len());
+            let end = start_at.saturating_add(count as usize).min(data.len());
+            (&data[start_at..end], format!("<{start}>"))
+        }
+    }
+}
+
+fn literal(label: &str, data: &[u8]) -> Vec<u8> {
+    let mut out = format!("{label} {{{}}}\r\n", data.len()).into_bytes();
+    out.extend_from_slice(data);
+    out
+}
+
+fn binary_literal(label: &str, data: &[u8]) -> Vec<u8> {
+    let mut out = format!("{label} ~{{{}}}\r\n", data.len()).into_bytes();
+    out.extend_from_slice(data);
+    out
+}

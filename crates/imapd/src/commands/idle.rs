@@ -1,0 +1,65 @@
+//! IDLE (RFC 2177, RFC 9051 §6.3.13): updates as they happen, until DONE.
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::broadcast;
+use wire::line::{find_line, strip_eol};
+
+use crate::session::{Disconnect, Outcome, Session, State};
+
+enum Event {
+    Input(Result<usize, net::ReadError>),
+    Change(Result<store::MailboxId, broadcast::error::RecvError>),
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
+    pub(crate) async fn idle(&mut self, tag: &str) -> Outcome {
+        self.report_changes(true, false).await?;
+        self.conn.send(b"+ idling\r\n");
+        loop {
+            // A line from the client ends IDLE; only DONE may be sent.
+            if let Ok(Some(n)) = find_line(self.conn.buffered(), 1024) {
+                let done = strip_eol(&self.conn.buffered()[..n]).eq_ignore_ascii_case(b"DONE");
+                self.conn.consume(n);
+                if done {
+                    return self.ok(tag, "IDLE terminated");
+                }
+                return Ok(self.error(tag, "Expected DONE"));
+            }
+            if self.conn.buffered().len() >= 1024 {
+                return Ok(self.error(tag, "Expected DONE"));
+            }
+            // Nothing may be left to write when the read below can be
+            // cancelled by a change (see Connection::fill).
+            self.conn.flush().await.map_err(|_| Disconnect)?;
+            let event = {
+                let conn = &mut self.conn;
+                match &mut self.changes {
+                    Some(changes) => tokio::select! {
+                        read = conn.fill() => Event::Input(read),
+                        change = changes.recv() => Event::Change(change),
+                    },
+                    None => Event::Input(conn.fill().await),
+                }
+            };
+            match event {
+                Event::Input(Ok(_)) => {}
+                Event::Input(Err(e)) => return Err(self.read_failed(e).await),
+                Event::Change(change) => {
+                    let ours = match (&self.state, change) {
+                        (State::Selected { view, .. }, Ok(mailbox)) => mailbox == view.mailbox.id,
+                        (State::Selected { .. }, Err(broadcast::error::RecvError::Lagged(_))) => true,
+                        _ => false,
+                    };
+                    if ours && let State::Selected { view, .. } = &mut self.state {
+                        let mut out = Vec::new();
+                        if let Err(e) = view.sync(&self.server.store, &mut out, true).await {
+                            tracing::error!(error = %e, "could not refresh the mailbox");
+                        }
+                        self.conn.send(&out);
+                        self.conn.flush().await.map_err(|_| Disconnect)?;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Mailbox commands: LIST (with LIST-EXTENDED, RFC 5258, and SPECIAL-USE,
+//! RFC 6154), LSUB, CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, STATUS
+//! (RFC 9051 §6.3) and APPEND (with MULTIAPPEND, RFC 3502, and UIDPLUS).
+
+use store::{Flags, MailboxInfo, MessageFacts, SEPARATOR};
+use tokio::io::{AsyncRead, AsyncWrite};
+use wire::imap::{AppendMessage, ListReturn, StatusItem};
+
+use crate::format::{client_mailbox, mailbox_name};
+use crate::session::{Outcome, Session, State};
+
+/// Whether `name` matches a LIST pattern: `*` matches anything, `%`
+/// anything but the hierarchy separator (RFC 9051 §6.3.9).
+fn matches(pattern: &[char], name: &[char]) -> bool {
+    match pattern.split_first() {
+        None => name.is_empty(),
+        Some(('*', rest)) => (0..=name.len()).any(|i| matches(rest, &name[i..])),
+        Some(('%', rest)) => (0..=name.len())
+            .take_while(|&i| i == 0 || name[i - 1] != SEPARATOR)
+            .any(|i| matches(rest, &name[i..])),
+        Some((c, rest)) => name.first() == Some(c) && matches(rest, &name[1..]),
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
+    fn account(&self) -> Option<&store::Account> {
+        match &self.state {
+            State::Authenticated { account } | State::Selected { account, .. } => Some(account),
+            State::NotAuthenticated => None,
+        }
+    }
+
+    /// A mailbox name from the client, or a BAD already sent.
+    fn name(&mut self, tag: &str, raw: &[u8]) -> Result<String, ()> {
+        client_mailbox(raw, self.utf8).ok_or_else(|| {
+            self.tagged(tag, "BAD", None, "Invalid mailbox name");
+        })
+    }
+
+    pub(crate) async fn list(
+        &mut self,
+        tag: &str,
+        selection: &[String],
+        reference: &[u8],
+        patterns: &[Vec<u8>],
+        returns: &[ListReturn],
+        lsub: bool,
+    ) -> Outcome {
+        let Some(account) = self.account().map(|a| a.id) else {
+            return Ok(crate::session::Flow::Continue);
+        };
+        let command = if lsub { "LSUB" } else { "LIST" };
+        // RFC 9051 §6.3.9: an empty pattern asks for the separator.
+        if patterns.len() == 1 && patterns[0].is_empty() {
+            self.untagged(&format!("{command} (\\Noselect) \"/\" \"\""));
+            return self.ok(tag, &format!("{command} completed"));
+        }
+        let mailboxes = match self.server.store.mailboxes(account).await {
+            Ok(mailboxes) => mailboxes,
+            Err(e) => return self.server_error(tag, &e),
+        };
+        let reference = client_mailbox(reference, self.utf8).unwrap_or_default();
+        let patterns: Vec<Vec<char>> = patterns
+            .iter()
+            .filter_map(|p| client_mailbox(p, self.utf8))
+            .map(|p| format!("{reference}{p}").chars().collect())
+            .collect();
+        let subscribed_only = selection.iter().any(|s| s == "SUBSCRIBED");
+        let show_subscribed = subscribed_only || returns.contains(&ListReturn::Subscribed);
+        let status_items = returns.iter().find_map(|r| match r {
+            ListReturn::Status(items) => Some(items.clone()),
+            _ => None,
+        });
+        let mut matched: Vec<&MailboxInfo> = Vec::new();
+        for mailbox in &mailboxes {
+            let name: Vec<char> = mailbox.name.chars().collect();
+            // INBOX matches case-insensitively (RFC 9051 §5.1).
+            let hit = patterns.iter().any(|p| {
+                let upper: Vec<char> = p.iter().flat_map(|c| c.to_uppercase()).collect();
+                matches(p, &name) || (mailbox.name == "INBOX" && matches(&upper, &name))
+            });
+            if hit && (!subscribed_only || mailbox.subscribed) {
+                matched.push(mailbox);
+            }
+        }
+        let mut out = Vec::new();
+        for mailbox in matched {
+            let children = mailboxes
+                .iter()
+                .any(|m| m.name.starts_with(&format!("{}{SEPARATOR}", mailbox.name)));
+            let mut attributes = vec![if children { "\\HasChildren" } else { "\\HasNoChildren" }.to_string()];
+            if show_subscribed && mailbox.subscribed && !lsub {
+                attributes.push("\\Subscribed".into());
+            }
+            if let Some(role) = &mailbox.special_use {
+                attributes.push(role.clone());
+            }
+            out.extend_from_slice(format!("* {command} ({}) \"/\" ", attributes.join(" ")).as_bytes());
+            mailbox_name(&mut out, &mailbox.name, self.utf8);
+            out.extend_from_slice(b"\r\n");
+            if let Some(items) = &status_items {
+                // RFC 5819: the STATUS of each listed mailbox.
+                if let Ok(status) = self.server.store.mailbox_status(mailbox).await {
+                    out.extend_from_slice(b"* STATUS ");
+                    mailbox_name(&mut out, &mailbox.name, self.utf8);
+                    out.extend_from_slice(format!(" ({})\r\n", status_line(&status, items)).as_bytes());
+                }
+            }
+        }
+        self.conn.send(&out);
+        self.ok(tag, &format!("{command} completed"))
+    }
+
+    pub(crate) async fn create(&mut self, tag: &str, raw: &[u8]) -> Outcome {
+        let Some(account) = self.account().map(|a| a.id) else {
+            return Ok(crate::session::Flow::Continue);
+        };
+        let Ok(name) = self.name(tag, raw) else {
+            return Ok(crate::session::Flow::Continue);
+        };
+        match self.server.store.create_mailbox(account, &name).await {
+            Ok(_) => self.ok(tag, "CREATE completed"),
+            Err(store::Error::MailboxExists(_)) => self.no(tag, Some("ALREADYEXISTS"), "Mailbox already exists"),
+            Err(store::Error::InvalidMailboxName(reason)) => self.no(tag, Some("CANNOT"), &reason),
+            Err(e) => self.server_error(tag, &e),
+        }
+    }
+
+    pub(crate) async fn delete(&mut self, tag: &str, raw: &[u8]) -> Outcome {
+        let Some(account) = self.account().map(|a| a.id) else {
+            return Ok(crate::session::Flow::Continue);
+        };
+        let Ok(name) = self.name(tag, raw) else {
+            return Ok(crate::session::Flow::Continue);
+        };
+        if let State::Selected { view, .. } = &self.state
+            && view.mailbox.name == name
+        {
+            return self.no(tag, Some("INUSE"), "Mailbox is selected");
+        }
+        match self.server.store.delete_mailbox(account, &name).await {
+            Ok(()) => self.ok(tag, "DELETE completed"),
+            Err(store::Error::NoSuchMailbox(_)) => self.no(tag, Some("NONEXISTENT"), "No such mailbox"),
+            Err(store::Error::InvalidMailboxName(reason)) => self.no(tag, Some("CANNOT"), &reason),
+            Err(e) => self.server_error(tag, &e),
+        }
+    }
+
+    pub(crate) async fn rename(&mut self, tag: &str, from: &[u8], to: &[u8]) -> Outcome {
+        let Some(account) = self.account().map(|a| a.id) else {
+            return Ok(crate::session::Flow::Continue);
+        };
+        let (Ok(from), Ok(to)) = (self.name(tag, from), self.name(tag, to)) else {
+            return Ok(crate::session::Flow::Continue);
+        };
+        match self.server.store.rename_mailbox(account, &from, &to).await {
+            Ok(()) => self.ok(tag, "RENAME completed"),
+            Err(store::Error::NoSuchMailbox(_)) => self.no(tag, Some("NONEXISTENT"), "No such mailbox"),
+            Err(store::Error::MailboxExists(_)) => self.no(tag, Some("ALREADYEXISTS"), "Target mailbox exists"),
+            Err(store::Error::InvalidMailboxName(reason)) => self.no(tag, Some("CANNOT"), &reason),
+            Err(e) => self.server_error(tag, &e),
+        }
+    }
+
+    pub(crate) async fn subscribe(&mut self, tag: &str, raw: &[u8], subscribed: bool) -> Outcome {
+        let Some(account) = self.account().map(|a| a.id) else {
+            return Ok(crate::session::Flow::Continue);
+        };
+        let Ok(name) = self.name(tag, raw) else {
+            return Ok(crate::session::Flow::Continue);
+        };
+        match self.server.store.set_subscribed(account, &name, subscribed).await {
+            Ok(()) => self.ok(
+                tag,
+                if subscribed {
+                    "SUBSCRIBE completed"
+                } else {
+                    "UNSUBSCRIBE completed"
+                },
+            ),
+            Err(store::Error::NoSuchMailbox(_)) => self.no(tag, Some("NONEXISTENT"), "No such mailbox"),
+            Err(e) => self.server_error(tag, &e),
+        }
+    }
+
+    pub(crate) async fn status(&mut self, tag: &str, raw: &[u8], items: &[StatusItem]) -> Outcome {
+        let Some(account) = self.account().map(|a| a.id) else {
+            return Ok(crate::session::Flow::Continue);
+        };
+        let Ok(name) = self.name(tag, raw) else {
+            return Ok(crate::session::Flow::Continue);
+        };
+        let mailbox = match self.server.store.mailbox(account, &name).await {
+            Ok(Some(mailbox)) => mailbox,
+            Ok(None) => return self.no(tag, Some("NONEXISTENT"), "No such mailbox"),
+            Err(e) => return self.server_error(tag, &e),
+        };
+        let status = match self.server.store.mailbox_status(&mailbox).await {
+            Ok(status) => status,
+            Err(e) => return self.server_error(tag, &e),
+        };
+        let mut out = b"* STATUS ".to_vec();
+        mailbox_name(&mut out, &mailbox.name, self.utf8);
+        out.extend_from_slice(format!(" ({})\r\n", status_line(&status, items)).as_bytes());
+        self.conn.send(&out);
+        self.report_changes(true, false).await?;
+        self.ok(tag, "STATUS completed")
+    }
+
+    pub(crate) async fn append(&mut self, tag: &str, raw: &[u8], messages: Vec<AppendMessage>) -> Outcome {
+        let Some(account) = self.account().map(|a| a.id) else {
+            return Ok(crate::session::Flow::Continue);
+        };
+        let Ok(name) = self.name(tag, raw) else {
+            return Ok(crate::session::Flow::Continue);
+        };
+        let mailbox = match self.server.store.mailbox(account, &name).await {
+            Ok(Some(mailbox)) => mailbox,
+            // RFC 9051 §6.3.12: TRYCREATE tells the client to CREATE first.
+            Ok(None) => return self.no(tag, Some("TRYCREATE"), "No such mailbox"),
+            Err(e) => return self.server_error(tag, &e),
+        };
+        let mut uids = Vec::new();
+        let mut uidvalidity = mailbox.uidvalidity;
+        for message in messages {
+            if message.content.is_empty() {
+                return self.no(tag, None, "Empty messages are not stored");
+            }
+            let flags = Flags::from_names(&message.flags);
+            let date = message.date.unwrap_or_else(store::now);
+            let facts = facts_of(&message.content);
+            let stored = async {
+                let blob = self.server.store.blobs().put(message.content).await?;
+                self.server.store.append(mailbox.id, &blob, &flags, date, &facts).await
+            };
+            match stored.await {
+                Ok((validity, uid)) => {
+                    uidvalidity = validity;
+                    uids.push(uid.to_string());
+                }
+                Err(e) => return self.server_error(tag, &e),
+            }
+        }
+        self.report_changes(true, false).await?;
+        let code = format!("APPENDUID {uidvalidity} {}", uids.join(","));
+        self.tagged(tag, "OK", Some(&code), "APPEND completed");
+        Ok(crate::session::Flow::Continue)
+    }
+
+    /// NO [SERVERBUG]: a failure of ours, logged (architecture: Rust errors
+    /// map to this in one place).
+    pub(crate) fn server_error(&mut self, tag: &str, error: &store::Error) -> Outcome {
+        tracing::error!(%error, "command failed");
+        self.no(tag, Some("SERVERBUG"), "Internal error, try again later")
+    }
+}
+
+/// The parsed facts of a message, computed once when it is stored.
+pub(crate) fn facts_of(content: &[u8]) -> MessageFacts {
+    let facts = mime::facts(content);
+    MessageFacts {
+        envelope: facts.envelope,
+        body_structure: facts.body_structure,
+        body: facts.body,
+    }
+}
+
+/// `MESSAGES 3 UNSEEN 1 ...` for the items asked.
+pub(crate) fn status_line(status: &store::MailboxStatus, items: &[StatusItem]) -> String {
+    items
+        .iter()
+        .map(|item| match item {
+            StatusItem::Messages => format!("MESSAGES {}", status.messages),
+            StatusItem::UidNext => format!("UIDNEXT {}", status.uidnext),
+            StatusItem::UidValidity => format!("UIDVALIDITY {}", status.uidvalidity),
+            StatusItem::Unseen => format!("UNSEEN {}", status.unseen),
+            StatusItem::Deleted => format!("DELETED {}", status.deleted),
+            StatusItem::Size => format!("SIZE {}", status.size),
+            StatusItem::Recent => "RECENT 0".to_string(),
+            StatusItem::HighestModSeq => format!("HIGHESTMODSEQ {}", status.highestmodseq),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    fn m(pattern: &str, name: &str) -> bool {
+        matches(&pattern.chars().collect::<Vec<_>>(), &name.chars().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn list_wildcards() {
+        assert!(m("*", "a/b/c"));
+        assert!(m("%", "Sent") && !m("%", "a/b"));
+        assert!(m("a/%", "a/b") && !m("a/%", "a/b/c"));
+        assert!(m("a*c", "a/b/c") && !m("a%c", "a/b/c"));
+        assert!(!m("Sent", "Sent2"));
+    }
+}

@@ -1,0 +1,10 @@
+//! IMAP commands, grouped by what they act on.
+
+mod auth;
+mod copy;
+mod fetch;
+mod idle;
+mod mailbox;
+mod search;
+mod select;
+mod store;

@@ -1,0 +1,219 @@
+//! SEARCH and UID SEARCH (RFC 9051 §6.4.4) with ESEARCH answers and
+//! RETURN options (RFC 4731) and SAVE (RFC 5182). Text criteria look into
+//! the decoded message (the `mime` crate); the rest into the view.
+
+use store::{MessageMeta, flag};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use wire::imap::{Date, SearchKey, SearchReturn};
+
+use crate::session::{Flow, Outcome, Session, State};
+
+/// Whether a key needs the message's content.
+fn needs_content(key: &SearchKey) -> bool {
+    match key {
+        SearchKey::Bcc(_)
+        | SearchKey::Cc(_)
+        | SearchKey::From(_)
+        | SearchKey::To(_)
+        | SearchKey::Subject(_)
+        | SearchKey::Body(_)
+        | SearchKey::Text(_)
+        | SearchKey::Header(..)
+        | SearchKey::SentBefore(_)
+        | SearchKey::SentOn(_)
+        | SearchKey::SentSince(_) => true,
+        SearchKey::Not(inner) => needs_content(inner),
+        SearchKey::Or(a, b) => needs_content(a) || needs_content(b),
+        SearchKey::And(keys) => keys.iter().any(needs_content),
+        _ => false,
+    }
+}
+
+/// The UTC calendar date of a Unix time.
+fn date_of(unix: i64) -> Date {
+    let (year, month, day) = wire::date::civil_from_days(unix.div_euclid(86_400));
+    Date {
+        year: year.clamp(0, 9999) as u16,
+        month: month as u8,
+        day: day as u8,
+    }
+}
+
+struct Candidate<'a> {
+    meta: &'a MessageMeta,
+    /// 1-based sequence number.
+    number: u32,
+    largest_number: u32,
+    largest_uid: u32,
+    raw: Option<&'a [u8]>,
+}
+
+fn matches(key: &SearchKey, c: &Candidate<'_>, saved: &[i64]) -> bool {
+    let flags = &c.meta.flags;
+    let raw = c.raw.unwrap_or_default();
+    let sent = || mime::sent_date(raw);
+    match key {
+        SearchKey::All => true,
+        SearchKey::Answered => flags.has(flag::ANSWERED),
+        SearchKey::Deleted => flags.has(flag::DELETED),
+        SearchKey::Draft => flags.has(flag::DRAFT),
+        SearchKey::Flagged => flags.has(flag::FLAGGED),
+        SearchKey::Seen => flags.has(flag::SEEN),
+        SearchKey::Unanswered => !flags.has(flag::ANSWERED),
+        SearchKey::Undeleted => !flags.has(flag::DELETED),
+        SearchKey::Undraft => !flags.has(flag::DRAFT),
+        SearchKey::Unflagged => !flags.has(flag::FLAGGED),
+        SearchKey::Unseen => !flags.has(flag::SEEN),
+        // \Recent is not tracked: no message is recent, every one is old.
+        SearchKey::Recent | SearchKey::New => false,
+        SearchKey::Old => true,
+        SearchKey::Keyword(k) => flags.has_keyword(k),
+        SearchKey::Unkeyword(k) => !flags.has_keyword(k),
+        SearchKey::Bcc(s) => mime::header_contains(raw, "Bcc", s),
+        SearchKey::Cc(s) => mime::header_contains(raw, "Cc", s),
+        SearchKey::From(s) => mime::header_contains(raw, "From", s),
+        SearchKey::To(s) => mime::header_contains(raw, "To", s),
+        SearchKey::Subject(s) => mime::header_contains(raw, "Subject", s),
+        SearchKey::Header(field, s) => mime::header_contains(raw, field, s),
+        SearchKey::Body(s) => mime::body_contains(raw, s),
+        SearchKey::Text(s) => mime::text_contains(raw, s),
+        SearchKey::Before(d) => date_of(c.meta.internal_date) < *d,
+        SearchKey::On(d) => date_of(c.meta.internal_date) == *d,
+        SearchKey::Since(d) => date_of(c.meta.internal_date) >= *d,
+        // Without a Date field a message counts as very old, as Dovecot
+        // has it (RFC 3501 leaves it open).
+        SearchKey::SentBefore(d) => sent().is_none_or(|s| s < *d),
+        SearchKey::SentOn(d) => sent().is_some_and(|s| s == *d),
+        SearchKey::SentSince(d) => sent().is_some_and(|s| s >= *d),
+        SearchKey::Larger(n) => c.meta.size as u64 > *n,
+        SearchKey::Smaller(n) => (c.meta.size as u64) < *n,
+        SearchKey::Uid(set) => match set {
+            wire::imap::SequenceSet::Saved => saved.contains(&c.meta.uid),
+            _ => set.contains(c.meta.uid as u32, c.largest_uid),
+        },
+        SearchKey::Sequence(set) => match set {
+            wire::imap::SequenceSet::Saved => saved.contains(&c.meta.uid),
+            _ => set.contains(c.number, c.largest_number),
+        },
+        SearchKey::ModSeq(m) => c.meta.modseq as u64 >= *m,
+        SearchKey::Not(inner) => !matches(inner, c, saved),
+        SearchKey::Or(a, b) => matches(a, c, saved) || matches(b, c, saved),
+        SearchKey::And(keys) => keys.iter().all(|k| matches(k, c, saved)),
+    }
+}
+
+/// `1:3,7` from ascending numbers.
+fn compress(numbers: &[i64]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < numbers.len() {
+        let start = numbers[i];
+        while i + 1 < numbers.len() && numbers[i + 1] == numbers[i] + 1 {
+            i += 1;
+        }
+        parts.push(if numbers[i] == start {
+            start.to_string()
+        } else {
+            format!("{start}:{}", numbers[i])
+        });
+        i += 1;
+    }
+    parts.join(",")
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
+    pub(crate) async fn search(
+        &mut self,
+        tag: &str,
+        uid: bool,
+        returns: Option<Vec<SearchReturn>>,
+        key: &SearchKey,
+    ) -> Outcome {
+        let State::Selected { view, .. } = &self.state else {
+            return Ok(Flow::Continue);
+        };
+        let mailbox = view.mailbox.id;
+        let messages = view.messages.clone();
+        let with_content = needs_content(key);
+        let largest_uid = messages.last().map_or(0, |m| m.uid as u32);
+        let mut found = Vec::new();
+        for (index, meta) in messages.iter().enumerate() {
+            let raw = if with_content {
+                match self.server.store.message_content(mailbox, meta.uid).await {
+                    Ok(Some(content)) => {
+                        let mut raw = content.trace_headers.clone();
+                        match self.server.store.blobs().open(&content.blob_hash).await {
+                            Ok(mut file) => {
+                                if file.read_to_end(&mut raw).await.is_err() {
+                                    continue;
+                                }
+                            }
+                            Err(e) => return self.server_error(tag, &e),
+                        }
+                        Some(raw)
+                    }
+                    Ok(None) => continue,
+                    Err(e) => return self.server_error(tag, &e),
+                }
+            } else {
+                None
+            };
+            let candidate = Candidate {
+                meta,
+                number: index as u32 + 1,
+                largest_number: messages.len() as u32,
+                largest_uid,
+                raw: raw.as_deref(),
+            };
+            if matches(key, &candidate, &self.saved) {
+                found.push((index as i64 + 1, meta.uid));
+            }
+        }
+        let numbers: Vec<i64> = found.iter().map(|(n, u)| if uid { *u } else { *n }).collect();
+        let esearch = returns.is_some() || self.rev2;
+        let returns = returns.unwrap_or_default();
+        if returns.contains(&SearchReturn::Save) {
+            self.saved = found.iter().map(|(_, u)| *u).collect();
+        }
+        if esearch {
+            // RFC 4731: an empty RETURN list means ALL.
+            let wanted: Vec<SearchReturn> = if returns.iter().all(|r| *r == SearchReturn::Save) {
+                vec![SearchReturn::All]
+            } else {
+                returns.clone()
+            };
+            let mut line = format!("ESEARCH (TAG \"{tag}\")");
+            if uid {
+                line.push_str(" UID");
+            }
+            for option in wanted {
+                match option {
+                    SearchReturn::Min if !numbers.is_empty() => line.push_str(&format!(" MIN {}", numbers[0])),
+                    SearchReturn::Max if !numbers.is_empty() => {
+                        line.push_str(&format!(" MAX {}", numbers[numbers.len() - 1]))
+                    }
+                    SearchReturn::All if !numbers.is_empty() => line.push_str(&format!(" ALL {}", compress(&numbers))),
+                    SearchReturn::Count => line.push_str(&format!(" COUNT {}", numbers.len())),
+                    _ => {}
+                }
+            }
+            self.untagged(&line);
+        } else {
+            let list: Vec<String> = numbers.iter().map(i64::to_string).collect();
+            self.untagged(format!("SEARCH {}", list.join(" ")).trim_end());
+        }
+        self.report_changes(false, false).await?;
+        self.ok(tag, "SEARCH completed")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compress;
+
+    #[test]
+    fn compresses_runs() {
+        assert_eq!(compress(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
+        assert_eq!(compress(&[]), "");
+    }
+}

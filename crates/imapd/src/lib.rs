@@ -1,0 +1,46 @@
+//! The IMAP server: IMAP4rev2 (RFC 9051) with IMAP4rev1 (RFC 3501)
+//! behaviour for clients that do not enable rev2, on the `imap` port
+//! (STARTTLS) and `imaps` (implicit TLS, RFC 8314). Sessions read and
+//! change the store; what other sessions and delivery change reaches them
+//! through the store's change bus, reported at the moments RFC 9051 §7.5.1
+//! allows.
+
+mod commands;
+mod format;
+mod server;
+mod session;
+mod view;
+
+use std::time::Duration;
+
+pub use server::Server;
+
+#[derive(Debug, Clone)]
+pub struct ImapConfig {
+    /// Allow LOGIN and AUTHENTICATE without TLS (RFC 8314 §3 says no).
+    pub allow_cleartext_auth: bool,
+    /// Idle time before login.
+    pub login_timeout: Duration,
+    /// Idle time after login; RFC 9051 §5.4 asks for at least 30 minutes.
+    pub timeout: Duration,
+    /// Largest literal (and so the largest APPEND).
+    pub max_literal: u64,
+    /// Protocol errors per session before the server hangs up.
+    pub max_errors: u32,
+    /// Sessions one account may have at once (each holds memory and a
+    /// change-bus subscription; Dovecot's default is 10 per user and address).
+    pub max_sessions_per_user: usize,
+}
+
+impl Default for ImapConfig {
+    fn default() -> Self {
+        ImapConfig {
+            allow_cleartext_auth: false,
+            login_timeout: Duration::from_secs(60),
+            timeout: Duration::from_secs(31 * 60),
+            max_literal: 64 * 1024 * 1024,
+            max_errors: 50,
+            max_sessions_per_user: 20,
+        }
+    }
+}

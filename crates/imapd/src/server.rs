@@ -1,0 +1,105 @@
+//! Accepting IMAP connections, with or without implicit TLS.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use auth::Throttle;
+use net::{Connection, ConnectionLimit, TlsAcceptor};
+use store::{AccountId, Store};
+use tokio::net::TcpListener;
+use tracing::Instrument;
+
+use crate::ImapConfig;
+use crate::session::Session;
+
+pub struct Server {
+    pub(crate) config: ImapConfig,
+    pub(crate) store: Store,
+    pub(crate) tls: Option<TlsAcceptor>,
+    pub(crate) throttle: Arc<Throttle>,
+    /// Logged-in sessions per account.
+    users: Arc<Mutex<HashMap<AccountId, usize>>>,
+    sessions: AtomicU64,
+}
+
+/// A logged-in session's place in the per-account count; freed on drop.
+pub(crate) struct UserSlot {
+    users: Arc<Mutex<HashMap<AccountId, usize>>>,
+    account: AccountId,
+}
+
+impl Drop for UserSlot {
+    fn drop(&mut self) {
+        let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = users.get_mut(&self.account) {
+            *count -= 1;
+            if *count == 0 {
+                users.remove(&self.account);
+            }
+        }
+    }
+}
+
+impl Server {
+    pub fn new(config: ImapConfig, store: Store, tls: Option<TlsAcceptor>, throttle: Arc<Throttle>) -> Arc<Self> {
+        Arc::new(Server {
+            config,
+            store,
+            tls,
+            throttle,
+            users: Arc::new(Mutex::new(HashMap::new())),
+            sessions: AtomicU64::new(0),
+        })
+    }
+
+    /// A place for one more session of `account`, if it has room.
+    pub(crate) fn user_slot(&self, account: AccountId) -> Option<UserSlot> {
+        let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = users.entry(account).or_insert(0);
+        if *count >= self.config.max_sessions_per_user {
+            return None;
+        }
+        *count += 1;
+        Some(UserSlot {
+            users: self.users.clone(),
+            account,
+        })
+    }
+
+    /// Serves one listener; `implicit_tls` for the imaps port.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener, limit: ConnectionLimit, implicit_tls: bool) {
+        net::accept_loop(
+            listener,
+            limit,
+            b"* BYE Too many connections, try again later\r\n",
+            move |stream, peer| {
+                let server = self.clone();
+                async move { server.session(stream, peer, implicit_tls).await }
+            },
+        )
+        .await;
+    }
+
+    pub async fn session<S>(self: Arc<Self>, stream: S, peer: SocketAddr, implicit_tls: bool)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let id = self.sessions.fetch_add(1, Ordering::Relaxed);
+        let span = tracing::info_span!("imap", session = id, %peer);
+        async move {
+            let timeout = self.config.login_timeout;
+            let connection = match Connection::open(stream, self.tls.as_ref(), implicit_tls, timeout).await {
+                Ok(connection) => connection,
+                Err(e) => {
+                    tracing::info!(error = %e, "TLS handshake failed");
+                    return;
+                }
+            };
+            Session::new(connection, self.clone(), peer).run().await;
+        }
+        .instrument(span)
+        .await
+    }
+}

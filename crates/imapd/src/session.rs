@@ -1,0 +1,330 @@
+//! One IMAP session: the states of RFC 9051 §3 (not authenticated,
+//! authenticated, selected), the command loop with literal continuations,
+//! and the rules for when updates from elsewhere may be reported.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use net::{Connection, ReadError};
+use store::{Account, MailboxId};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::broadcast;
+use wire::imap::{Command, CommandBody, Limits, ParseError, parse_command};
+
+use crate::server::Server;
+use crate::view::View;
+
+pub(crate) enum State {
+    NotAuthenticated,
+    Authenticated { account: Account },
+    Selected { account: Account, view: View },
+}
+
+pub(crate) enum Flow {
+    Continue,
+    Close,
+}
+
+/// The connection failed or timed out; the session ends.
+pub(crate) struct Disconnect;
+
+pub(crate) type Outcome = Result<Flow, Disconnect>;
+
+pub(crate) struct Session<S> {
+    pub conn: Connection<S>,
+    pub server: Arc<Server>,
+    pub peer: SocketAddr,
+    pub state: State,
+    /// ENABLE IMAP4rev2 or UTF8=ACCEPT: UTF-8 mailbox names and rev2
+    /// answers (RFC 9051 §6.3.1, RFC 6855).
+    pub rev2: bool,
+    pub utf8: bool,
+    /// UIDs saved by SEARCH RETURN (SAVE) (RFC 5182), for `$`.
+    pub saved: Vec<i64>,
+    /// The change bus, once logged in.
+    pub changes: Option<broadcast::Receiver<MailboxId>>,
+    /// This session's place in its account's session count.
+    pub user_slot: Option<crate::server::UserSlot>,
+    errors: u32,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
+    pub fn new(conn: Connection<S>, server: Arc<Server>, peer: SocketAddr) -> Self {
+        Session {
+            conn,
+            server,
+            peer,
+            state: State::NotAuthenticated,
+            rev2: false,
+            utf8: false,
+            saved: Vec::new(),
+            changes: None,
+            user_slot: None,
+            errors: 0,
+        }
+    }
+
+    pub async fn run(mut self) {
+        let capabilities = self.capabilities();
+        self.untagged(&format!("OK [CAPABILITY {capabilities}] postamt IMAP ready"));
+        let limits = Limits {
+            max_literal: self.server.config.max_literal,
+            max_command: self.server.config.max_literal + 1024 * 1024,
+            ..Limits::default()
+        };
+        let mut continuations = 0;
+        loop {
+            let outcome = match parse_command(self.conn.buffered(), limits) {
+                Ok((command, used)) => {
+                    self.conn.consume(used);
+                    continuations = 0;
+                    self.handle(command).await
+                }
+                Err(ParseError::Incomplete { literals }) => {
+                    // RFC 9051 §7.5: each synchronising literal waits for "+".
+                    if literals > continuations {
+                        self.conn.send(b"+ Ready for literal data\r\n");
+                        continuations = literals;
+                    }
+                    self.read_more().await.map(|()| Flow::Continue)
+                }
+                Err(ParseError::LineTooLong) => match self.conn.skip_line().await {
+                    Ok(()) => Ok(self.error("*", "Line too long")),
+                    Err(e) => Err(self.read_failed(e).await),
+                },
+                Err(ParseError::LiteralTooBig {
+                    consumed,
+                    tag,
+                    non_synchronising,
+                }) => {
+                    let tag = tag.unwrap_or_else(|| "*".to_string());
+                    self.conn.consume(consumed);
+                    continuations = 0;
+                    if non_synchronising {
+                        // Its data is on the way and cannot be told from
+                        // commands (RFC 7888 §4): the session cannot go on.
+                        self.untagged("BYE Literal too large");
+                        Ok(Flow::Close)
+                    } else {
+                        self.tagged(&tag, "NO", Some("TOOBIG"), "Literal too large");
+                        Ok(Flow::Continue)
+                    }
+                }
+                Err(ParseError::Bad { consumed, tag, reason }) => {
+                    self.conn.consume(consumed);
+                    continuations = 0;
+                    Ok(self.error(tag.as_deref().unwrap_or("*"), &reason))
+                }
+            };
+            match outcome {
+                Ok(Flow::Continue) => {}
+                Ok(Flow::Close) => {
+                    self.conn.close().await;
+                    return;
+                }
+                Err(Disconnect) => return,
+            }
+        }
+    }
+
+    async fn handle(&mut self, command: Command) -> Outcome {
+        let Command { tag, body } = command;
+        let authenticated = !matches!(self.state, State::NotAuthenticated);
+        let selected = matches!(self.state, State::Selected { .. });
+        match body {
+            CommandBody::Capability => {
+                let capabilities = self.capabilities();
+                self.untagged(&format!("CAPABILITY {capabilities}"));
+                self.ok(&tag, "CAPABILITY completed")
+            }
+            CommandBody::Noop => {
+                self.report_changes(true, true).await?;
+                self.ok(&tag, "NOOP completed")
+            }
+            CommandBody::Logout => {
+                // Free the user's session slot before the client hears OK.
+                self.user_slot = None;
+                self.untagged("BYE postamt logging out");
+                self.ok(&tag, "LOGOUT completed")?;
+                Ok(Flow::Close)
+            }
+            CommandBody::Id(_) => {
+                self.untagged("ID (\"name\" \"postamt\")");
+                self.ok(&tag, "ID completed")
+            }
+            CommandBody::StartTls if !authenticated => self.starttls(&tag).await,
+            CommandBody::Login { user, password } if !authenticated => self.login(&tag, &user, password).await,
+            CommandBody::Authenticate {
+                mechanism,
+                initial_response,
+            } if !authenticated => self.authenticate(&tag, &mechanism, initial_response).await,
+            CommandBody::Enable(capabilities) if authenticated => self.enable(&tag, &capabilities),
+            CommandBody::Namespace if authenticated => {
+                self.untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
+                self.ok(&tag, "NAMESPACE completed")
+            }
+            CommandBody::List {
+                selection,
+                reference,
+                patterns,
+                returns,
+            } if authenticated => {
+                self.list(&tag, &selection, &reference, &patterns, &returns, false)
+                    .await
+            }
+            CommandBody::Lsub { reference, pattern } if authenticated => {
+                self.list(&tag, &["SUBSCRIBED".into()], &reference, &[pattern], &[], true)
+                    .await
+            }
+            CommandBody::Create { mailbox } if authenticated => self.create(&tag, &mailbox).await,
+            CommandBody::Delete { mailbox } if authenticated => self.delete(&tag, &mailbox).await,
+            CommandBody::Rename { from, to } if authenticated => self.rename(&tag, &from, &to).await,
+            CommandBody::Subscribe { mailbox } if authenticated => self.subscribe(&tag, &mailbox, true).await,
+            CommandBody::Unsubscribe { mailbox } if authenticated => self.subscribe(&tag, &mailbox, false).await,
+            CommandBody::Status { mailbox, items } if authenticated => self.status(&tag, &mailbox, &items).await,
+            CommandBody::Append { mailbox, messages } if authenticated => self.append(&tag, &mailbox, messages).await,
+            CommandBody::Select { mailbox, .. } if authenticated => self.select(&tag, &mailbox, false).await,
+            CommandBody::Examine { mailbox, .. } if authenticated => self.select(&tag, &mailbox, true).await,
+            CommandBody::Idle if authenticated => self.idle(&tag).await,
+            CommandBody::Close if selected => self.close(&tag, true).await,
+            CommandBody::Unselect if selected => self.close(&tag, false).await,
+            CommandBody::Expunge { uids } if selected => self.expunge(&tag, uids).await,
+            CommandBody::Fetch { uid, set, items, .. } if selected => self.fetch(&tag, uid, &set, &items).await,
+            CommandBody::Store {
+                uid,
+                set,
+                mode,
+                silent,
+                flags,
+                unchanged_since,
+            } if selected => self.store(&tag, uid, &set, mode, silent, &flags, unchanged_since).await,
+            CommandBody::Search { uid, returns, key, .. } if selected => self.search(&tag, uid, returns, &key).await,
+            CommandBody::Copy { uid, set, mailbox } if selected => self.copy(&tag, uid, &set, &mailbox, false).await,
+            CommandBody::Move { uid, set, mailbox } if selected => self.copy(&tag, uid, &set, &mailbox, true).await,
+            _ => Ok(self.error(&tag, "Command not valid in this state")),
+        }
+    }
+
+    /// What the server offers now (RFC 9051 §7.2.2): login methods only
+    /// where a password may be sent.
+    pub fn capabilities(&self) -> String {
+        let mut capabilities = vec!["IMAP4rev1", "IMAP4rev2"];
+        if matches!(self.state, State::NotAuthenticated) {
+            if self.server.tls.is_some() && !self.conn.is_tls() {
+                capabilities.push("STARTTLS");
+            }
+            if self.auth_allowed() {
+                capabilities.extend(["AUTH=PLAIN", "SASL-IR"]);
+            } else {
+                capabilities.push("LOGINDISABLED");
+            }
+        }
+        capabilities.extend([
+            "LITERAL+",
+            "ENABLE",
+            "IDLE",
+            "NAMESPACE",
+            "UNSELECT",
+            "UIDPLUS",
+            "MOVE",
+            "ID",
+            "CHILDREN",
+            "LIST-EXTENDED",
+            "LIST-STATUS",
+            "SPECIAL-USE",
+            "ESEARCH",
+            "SEARCHRES",
+            "BINARY",
+            "STATUS=SIZE",
+            "MULTIAPPEND",
+            "UTF8=ACCEPT",
+        ]);
+        capabilities.join(" ")
+    }
+
+    pub fn auth_allowed(&self) -> bool {
+        self.conn.is_tls() || self.server.config.allow_cleartext_auth
+    }
+
+    /// `* text`
+    pub fn untagged(&mut self, text: &str) {
+        let out = self.conn.output();
+        out.extend_from_slice(b"* ");
+        out.extend_from_slice(text.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+
+    /// `tag STATUS [CODE] text`
+    pub fn tagged(&mut self, tag: &str, status: &str, code: Option<&str>, text: &str) {
+        let code = code.map(|c| format!("[{c}] ")).unwrap_or_default();
+        let line = format!("{tag} {status} {code}{text}\r\n");
+        self.conn.output().extend_from_slice(line.as_bytes());
+    }
+
+    pub fn ok(&mut self, tag: &str, text: &str) -> Outcome {
+        self.tagged(tag, "OK", None, text);
+        Ok(Flow::Continue)
+    }
+
+    pub fn no(&mut self, tag: &str, code: Option<&str>, text: &str) -> Outcome {
+        self.tagged(tag, "NO", code, text);
+        Ok(Flow::Continue)
+    }
+
+    /// BAD, counted; too many end the session.
+    pub fn error(&mut self, tag: &str, text: &str) -> Flow {
+        self.tagged(tag, "BAD", None, text);
+        self.errors += 1;
+        if self.errors >= self.server.config.max_errors {
+            self.untagged("BYE Too many errors");
+            return Flow::Close;
+        }
+        Flow::Continue
+    }
+
+    /// Reports what others changed in the selected mailbox, if anything
+    /// was announced (or `always`). `expunges`: see [`View::sync`].
+    pub async fn report_changes(&mut self, expunges: bool, always: bool) -> Result<(), Disconnect> {
+        let State::Selected { view, .. } = &mut self.state else {
+            return Ok(());
+        };
+        let mut changed = always;
+        if let Some(changes) = &mut self.changes {
+            loop {
+                match changes.try_recv() {
+                    Ok(mailbox) => changed |= mailbox == view.mailbox.id,
+                    Err(broadcast::error::TryRecvError::Lagged(_)) => changed = true,
+                    Err(_) => break,
+                }
+            }
+        }
+        if changed {
+            let mut out = Vec::new();
+            if let Err(e) = view.sync(&self.server.store, &mut out, expunges).await {
+                tracing::error!(error = %e, "could not refresh the mailbox");
+            }
+            self.conn.send(&out);
+        }
+        Ok(())
+    }
+
+    pub async fn read_more(&mut self) -> Result<(), Disconnect> {
+        match self.conn.fill().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.read_failed(e).await),
+        }
+    }
+
+    pub async fn read_failed(&mut self, error: ReadError) -> Disconnect {
+        match error {
+            ReadError::Timeout(after) => {
+                tracing::info!(?after, "client timed out");
+                self.untagged("BYE Autologout; idle for too long");
+                self.conn.close().await;
+            }
+            ReadError::Closed => {}
+            ReadError::Io(e) => tracing::debug!(error = %e, "connection failed"),
+        }
+        Disconnect
+    }
+}

@@ -1,0 +1,102 @@
+//! The selected mailbox as this session shows it: messages by sequence
+//! number with the flags the client was last told, and the bringing up to
+//! date that turns other sessions' changes into EXISTS, EXPUNGE and FETCH
+//! responses (RFC 9051 §7.4.1, §7.5.1).
+
+use std::collections::{HashMap, HashSet};
+
+use store::{MailboxInfo, MessageMeta, Store};
+use wire::imap::SequenceSet;
+
+use crate::format::flag_list;
+
+pub(crate) struct View {
+    pub mailbox: MailboxInfo,
+    pub read_only: bool,
+    pub messages: Vec<MessageMeta>,
+}
+
+impl View {
+    pub async fn open(store: &Store, mailbox: MailboxInfo, read_only: bool) -> Result<View, store::Error> {
+        let messages = store.message_list(mailbox.id).await?;
+        Ok(View {
+            mailbox,
+            read_only,
+            messages,
+        })
+    }
+
+    /// The indexes of the messages a set names: UIDs or sequence numbers.
+    /// `saved` is the result of SEARCH RETURN (SAVE), as UIDs.
+    pub fn select(&self, set: &SequenceSet, uid: bool, saved: &[i64]) -> Vec<usize> {
+        if let SequenceSet::Saved = set {
+            return self
+                .messages
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| saved.contains(&m.uid))
+                .map(|(i, _)| i)
+                .collect();
+        }
+        if uid {
+            // `*` is the largest UID in use; since reversed ranges count,
+            // `559:*` includes it even above 559 (RFC 9051 §6.4.8).
+            let largest = self.messages.last().map_or(0, |m| m.uid as u32);
+            self.messages
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| set.contains(m.uid as u32, largest))
+                .map(|(i, _)| i)
+                .collect()
+        } else {
+            let count = self.messages.len() as u32;
+            (0..self.messages.len())
+                .filter(|i| set.contains(*i as u32 + 1, count))
+                .collect()
+        }
+    }
+
+    /// Brings the view up to date, writing what changed to `out`.
+    /// `expunges` says whether EXPUNGE may be sent now: never during FETCH,
+    /// STORE or SEARCH (RFC 9051 §7.5.1), so sequence numbers the client
+    /// is using keep their meaning.
+    pub async fn sync(&mut self, store: &Store, out: &mut Vec<u8>, expunges: bool) -> Result<(), store::Error> {
+        let fresh = store.message_list(self.mailbox.id).await?;
+        if expunges {
+            let present: HashSet<i64> = fresh.iter().map(|m| m.uid).collect();
+            for index in (0..self.messages.len()).rev() {
+                if !present.contains(&self.messages[index].uid) {
+                    out.extend_from_slice(format!("* {} EXPUNGE\r\n", index + 1).as_bytes());
+                    self.messages.remove(index);
+                }
+            }
+        }
+        let by_uid: HashMap<i64, &MessageMeta> = fresh.iter().map(|m| (m.uid, m)).collect();
+        for (index, message) in self.messages.iter_mut().enumerate() {
+            if let Some(current) = by_uid.get(&message.uid)
+                && current.flags != message.flags
+            {
+                out.extend_from_slice(
+                    format!(
+                        "* {} FETCH (UID {} FLAGS {})\r\n",
+                        index + 1,
+                        current.uid,
+                        flag_list(&current.flags.names())
+                    )
+                    .as_bytes(),
+                );
+                *message = (*current).clone();
+            }
+        }
+        let last = self.messages.last().map_or(0, |m| m.uid);
+        let before = self.messages.len();
+        self.messages.extend(fresh.into_iter().filter(|m| m.uid > last));
+        if self.messages.len() != before {
+            out.extend_from_slice(format!("* {} EXISTS\r\n", self.messages.len()).as_bytes());
+        }
+        if let Some(info) = store.mailbox_info(self.mailbox.id).await? {
+            self.mailbox = info;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,200 @@
+//! IMAP end to end with Python's imaplib: login over STARTTLS and implicit
+//! TLS, folders, APPEND, FETCH of headers then bodies, flags, SEARCH,
+//! COPY, MOVE, EXPUNGE, and two sessions that see each other's changes.
+
+mod common;
+
+use common::Server;
+
+#[test]
+fn login_needs_tls_and_works_on_both_ports() {
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import imaplib, mailtest
+plain = imaplib.IMAP4(mailtest.HOST, mailtest.IMAP_PORT)
+assert "LOGINDISABLED" in plain.capabilities and "STARTTLS" in plain.capabilities, plain.capabilities
+try:
+    plain.login("alice@example.test", mailtest.PASSWORD)
+    raise SystemExit("LOGIN without TLS was accepted")
+except imaplib.IMAP4.error as e:
+    assert "PRIVACYREQUIRED" in str(e), e
+plain.logout()
+for tls in ["starttls", "implicit"]:
+    client = mailtest.imap("alice@example.test", tls)
+    typ, data = client.list()
+    names = sorted(line.decode().split(' "/" ')[1].strip('"') for line in data)
+    assert names == ["Archive", "Drafts", "INBOX", "Junk", "Sent", "Trash"], names
+    assert any(b"\\Sent" in line for line in data), data
+    client.logout()
+# AUTHENTICATE PLAIN, with an initial response (SASL-IR) and without.
+import base64
+credentials = base64.b64encode(b"\0alice@example.test\0" + mailtest.PASSWORD.encode())
+imap = mailtest.Raw(mailtest.IMAPS_PORT, tls=True)
+assert b"AUTH=PLAIN" in imap.greeting and b"SASL-IR" in imap.greeting, imap.greeting
+assert imap.command(b"a AUTHENTICATE PLAIN " + credentials).startswith(b"a OK [CAPABILITY")
+imap = mailtest.Raw(mailtest.IMAPS_PORT, tls=True)
+assert imap.command(b"a AUTHENTICATE PLAIN").startswith(b"+")
+assert imap.command(credentials).startswith(b"a OK")
+client = imaplib.IMAP4_SSL(mailtest.HOST, mailtest.IMAPS_PORT, ssl_context=mailtest.tls_context())
+try:
+    client.login("alice@example.test", "wrong")
+    raise SystemExit("a wrong password was accepted")
+except imaplib.IMAP4.error as e:
+    assert "AUTHENTICATIONFAILED" in str(e), e
+"#,
+    );
+}
+
+#[test]
+fn folders_append_fetch_flags_search_copy_move_expunge() {
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import mailtest
+client = mailtest.imap("alice@example.test")
+assert client.create("Projects/2026")[0] == "OK"
+assert client.create("Projects/2026")[0] == "NO"
+assert client.rename("Projects", "Work")[0] == "OK"
+names = sorted(l.decode().split(' "/" ')[1].strip('"') for l in client.list()[1])
+assert "Work/2026" in names and "Work" in names and "Projects" not in names, names
+message = b"From: Bob <bob@example.test>\r\nTo: alice@example.test\r\nSubject: Plans\r\nDate: Sun, 22 Nov 2026 10:00:00 +0000\r\nMessage-ID: <p1@example.test>\r\n\r\nLet us meet.\r\n"
+typ, data = client.append("Work/2026", "(\\Flagged)", '"22-Nov-2026 10:00:00 +0000"', message)
+assert typ == "OK" and b"APPENDUID" in data[0], data
+typ, data = client.select("Work/2026")
+assert typ == "OK" and data == [b"1"], data
+typ, data = client.fetch("1", "(FLAGS INTERNALDATE RFC822.SIZE)")
+assert b"FLAGS (\\Flagged)" in data[0] and b'INTERNALDATE "22-Nov-2026 10:00:00 +0000"' in data[0], data
+assert b"RFC822.SIZE %d" % len(message) in data[0], data
+typ, data = client.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+assert data[0][1] == b"Subject: Plans\r\n\r\n", data
+typ, data = client.fetch("1", "(BODY.PEEK[])")
+assert data[0][1] == message, data
+assert b"\\Seen" not in client.fetch("1", "(FLAGS)")[1][0], "PEEK leaves \\Seen alone"
+typ, data = client.fetch("1", "(BODY[TEXT])")
+assert data[0][1] == b"Let us meet.\r\n", data
+assert b"\\Seen" in client.fetch("1", "(FLAGS)")[1][0], "BODY[] sets \\Seen"
+assert client.store("1", "+FLAGS", "(\\Answered $Work)")[0] == "OK"
+flags = client.fetch("1", "(FLAGS)")[1][0]
+assert b"\\Answered" in flags and b"$Work" in flags, flags
+assert client.search(None, "FLAGGED")[1] == [b"1"]
+assert client.search(None, "UNSEEN")[1] == [b""]
+assert client.search(None, 'KEYWORD $Work LARGER 10')[1] == [b"1"]
+typ, data = client.copy("1", "INBOX")
+assert typ == "OK" and b"COPYUID" in data[0], data
+typ, data = client.uid("MOVE", "1", "Archive")
+assert typ == "OK", data
+assert client.select("Work/2026")[1] == [b"0"]
+assert client.select("Archive")[1] == [b"1"]
+assert client.store("1", "+FLAGS", "\\Deleted")[0] == "OK"
+typ, data = client.expunge()
+assert data == [b"1"], data
+assert client.select("Archive")[1] == [b"0"]
+status = client.status("INBOX", "(MESSAGES UNSEEN UIDNEXT)")[1][0]
+assert b"MESSAGES 1" in status and b"UIDNEXT 2" in status, status
+assert client.delete("Work/2026")[0] == "OK"
+client.logout()
+"#,
+    );
+}
+
+#[test]
+fn two_sessions_see_each_others_changes_and_idle_wakes_on_delivery() {
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import socket, ssl, time, mailtest
+one = mailtest.imap("alice@example.test")
+two = mailtest.imap("alice@example.test")
+for n in range(2):
+    one.append("INBOX", None, None, b"Subject: m%d\r\n\r\nx\r\n" % n)
+one.select("INBOX")
+two.select("INBOX")
+# A flag change in one session shows in the other as FETCH FLAGS.
+one.store("1", "+FLAGS", "\\Flagged")
+typ, data = two.noop()
+fetches = two.untagged_responses.pop("FETCH", [])
+assert any(b"\\Flagged" in f for f in fetches), (fetches, data)
+# An EXPUNGE in one is reported in the other at NOOP, not during FETCH.
+one.store("1", "+FLAGS", "\\Deleted")
+one.expunge()
+typ, data = two.fetch("2", "(FLAGS)")
+assert "EXPUNGE" not in two.untagged_responses, two.untagged_responses
+two.noop()
+expunged = two.untagged_responses.pop("EXPUNGE", None)
+assert expunged == [b"1"], (expunged, two.untagged_responses)
+one.logout()
+two.logout()
+
+# IDLE wakes when SMTP delivers.
+raw = socket.create_connection((mailtest.HOST, mailtest.IMAPS_PORT), timeout=30)
+sock = mailtest.tls_context().wrap_socket(raw)
+reader = sock.makefile("rb")
+reader.readline()
+sock.sendall(b'a LOGIN "alice@example.test" "' + mailtest.PASSWORD.encode() + b'"\r\n')
+while not reader.readline().startswith(b"a OK"):
+    pass
+sock.sendall(b"b SELECT INBOX\r\n")
+while not reader.readline().startswith(b"b OK"):
+    pass
+sock.sendall(b"c IDLE\r\n")
+assert reader.readline().startswith(b"+"), "IDLE continuation"
+started = time.monotonic()
+smtp = mailtest.smtp()
+smtp.sendmail("x@other.test", ["alice@example.test"], b"Subject: wake up\r\n\r\nhi\r\n")
+smtp.quit()
+line = reader.readline()
+assert line == b"* 2 EXISTS\r\n", line
+assert time.monotonic() - started < 1.5, "IDLE reports new mail within a second of delivery"
+sock.sendall(b"DONE\r\n")
+line = reader.readline()
+assert line.startswith(b"c OK"), line
+"#,
+    );
+}
+
+#[test]
+fn hostile_input_gets_bad_or_no_and_the_session_survives() {
+    let server = Server::with_users("[imap]\nmax_literal = 100000");
+    server.python(
+        r#"
+import mailtest
+imap = mailtest.Raw(mailtest.IMAPS_PORT, tls=True)
+assert imap.greeting.startswith(b"* OK")
+assert imap.command(b"a1 FROBNICATE").startswith(b"a1 BAD")
+assert imap.command(b"a2 FETCH 1 FLAGS").startswith(b"a2 BAD"), "not selected"
+assert imap.command(b"a3 APPEND INBOX {99999999999}").startswith(b"a3 NO [TOOBIG]")
+assert imap.command(b"a4 SEARCH " + b"(" * 100 + b"ALL" + b")" * 100).startswith(b"a4 BAD")
+imap.send(b"a5 NOOP " + b"x" * 200000 + b"\r\n")
+assert imap.line().startswith(b"* BAD"), "an endless line is refused"
+assert imap.command(b"a6 NOOP").startswith(b"a6 OK")
+imap.send(b'a7 LOGIN "alice@example.test" {%d}\r\n' % len(mailtest.PASSWORD))
+assert imap.line().startswith(b"+"), "synchronising literal gets a continuation"
+imap.send(mailtest.PASSWORD.encode() + b"\r\n")
+while True:
+    line = imap.line()
+    if line.startswith(b"a7 "):
+        assert line.startswith(b"a7 OK"), line
+        break
+"#,
+    );
+}
+
+#[test]
+fn sessions_per_user_are_limited() {
+    let server = Server::with_users("[imap]\nmax_sessions_per_user = 2");
+    server.python(
+        r#"
+import imaplib, mailtest
+held = [mailtest.imap("alice@example.test", "implicit") for _ in range(2)]
+try:
+    mailtest.imap("alice@example.test", "implicit")
+    raise SystemExit("a third session got in")
+except imaplib.IMAP4.error as e:
+    assert "LIMIT" in str(e), e
+mailtest.imap("bob@example.test", "implicit").logout()
+held[0].logout()
+mailtest.imap("alice@example.test", "implicit").logout()
+"#,
+    );
+}
