@@ -3,7 +3,7 @@
 //! date that turns other sessions' changes into EXISTS, EXPUNGE and FETCH
 //! responses (RFC 9051 §7.4.1, §7.5.1).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use store::{MailboxInfo, MessageMeta, Store};
 use wire::imap::SequenceSet;
@@ -14,16 +14,50 @@ pub(crate) struct View {
     pub mailbox: MailboxInfo,
     pub read_only: bool,
     pub messages: Vec<MessageMeta>,
+    /// The UIDs this session shows as \Recent (IMAP4rev1 only): the ones it
+    /// claimed, being the first read-write session to see them.
+    pub recent: BTreeSet<i64>,
+    /// Answer as for IMAP4rev1: \Recent in flags, RECENT counts.
+    pub rev1: bool,
 }
 
 impl View {
-    pub async fn open(store: &Store, mailbox: MailboxInfo, read_only: bool) -> Result<View, store::Error> {
+    pub async fn open(store: &Store, mailbox: MailboxInfo, read_only: bool, rev1: bool) -> Result<View, store::Error> {
         let messages = store.message_list(mailbox.id).await?;
-        Ok(View {
+        let mut view = View {
             mailbox,
             read_only,
             messages,
-        })
+            recent: BTreeSet::new(),
+            rev1,
+        };
+        view.claim_recent(store).await?;
+        Ok(view)
+    }
+
+    /// Takes \Recent for the messages no session has claimed yet; a
+    /// read-only (EXAMINE) session leaves them for others (RFC 3501 §6.3.2).
+    async fn claim_recent(&mut self, store: &Store) -> Result<(), store::Error> {
+        if self.read_only {
+            return Ok(());
+        }
+        let (from, until) = store.claim_recent(self.mailbox.id).await?;
+        self.recent.extend(
+            self.messages
+                .iter()
+                .map(|m| m.uid)
+                .filter(|uid| (from..until).contains(uid)),
+        );
+        Ok(())
+    }
+
+    /// The flags to show for a message: its own, plus \Recent for rev1.
+    pub fn flag_names(&self, message: &MessageMeta) -> Vec<String> {
+        let mut names = message.flags.names();
+        if self.rev1 && self.recent.contains(&message.uid) {
+            names.push("\\Recent".to_string());
+        }
+        names
     }
 
     /// The indexes of the messages a set names: UIDs or sequence numbers.
@@ -72,20 +106,14 @@ impl View {
             }
         }
         let by_uid: HashMap<i64, &MessageMeta> = fresh.iter().map(|m| (m.uid, m)).collect();
-        for (index, message) in self.messages.iter_mut().enumerate() {
-            if let Some(current) = by_uid.get(&message.uid)
-                && current.flags != message.flags
+        for index in 0..self.messages.len() {
+            let uid = self.messages[index].uid;
+            if let Some(current) = by_uid.get(&uid)
+                && current.flags != self.messages[index].flags
             {
-                out.extend_from_slice(
-                    format!(
-                        "* {} FETCH (UID {} FLAGS {})\r\n",
-                        index + 1,
-                        current.uid,
-                        flag_list(&current.flags.names())
-                    )
-                    .as_bytes(),
-                );
-                *message = (*current).clone();
+                self.messages[index] = (*current).clone();
+                let flags = flag_list(&self.flag_names(current));
+                out.extend_from_slice(format!("* {} FETCH (UID {uid} FLAGS {flags})\r\n", index + 1).as_bytes());
             }
         }
         let last = self.messages.last().map_or(0, |m| m.uid);
@@ -93,6 +121,10 @@ impl View {
         self.messages.extend(fresh.into_iter().filter(|m| m.uid > last));
         if self.messages.len() != before {
             out.extend_from_slice(format!("* {} EXISTS\r\n", self.messages.len()).as_bytes());
+            self.claim_recent(store).await?;
+            if self.rev1 {
+                out.extend_from_slice(format!("* {} RECENT\r\n", self.recent.len()).as_bytes());
+            }
         }
         if let Some(info) = store.mailbox_info(self.mailbox.id).await? {
             self.mailbox = info;

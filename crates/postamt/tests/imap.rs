@@ -64,7 +64,7 @@ assert typ == "OK" and b"APPENDUID" in data[0], data
 typ, data = client.select("Work/2026")
 assert typ == "OK" and data == [b"1"], data
 typ, data = client.fetch("1", "(FLAGS INTERNALDATE RFC822.SIZE)")
-assert b"FLAGS (\\Flagged)" in data[0] and b'INTERNALDATE "22-Nov-2026 10:00:00 +0000"' in data[0], data
+assert b"\\Flagged" in data[0] and b'INTERNALDATE "22-Nov-2026 10:00:00 +0000"' in data[0], data
 assert b"RFC822.SIZE %d" % len(message) in data[0], data
 typ, data = client.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
 assert data[0][1] == b"Subject: Plans\r\n\r\n", data
@@ -148,6 +148,8 @@ assert line == b"* 2 EXISTS\r\n", line
 assert time.monotonic() - started < 1.5, "IDLE reports new mail within a second of delivery"
 sock.sendall(b"DONE\r\n")
 line = reader.readline()
+while line.startswith(b"* "):
+    line = reader.readline()
 assert line.startswith(b"c OK"), line
 "#,
     );
@@ -195,6 +197,37 @@ except imaplib.IMAP4.error as e:
 mailtest.imap("bob@example.test", "implicit").logout()
 held[0].logout()
 mailtest.imap("alice@example.test", "implicit").logout()
+"#,
+    );
+}
+
+#[test]
+fn recent_is_shown_to_exactly_one_rev1_session() {
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import mailtest
+one = mailtest.imap("alice@example.test")
+one.append("INBOX", None, None, b"Subject: first\r\n\r\nx\r\n")
+typ, data = one.select("INBOX")
+recent = one.untagged_responses.pop("RECENT", None)
+assert recent == [b"1"], (recent, one.untagged_responses)
+assert b"\\Recent" in one.fetch("1", "(FLAGS)")[1][0]
+assert one.search(None, "RECENT")[1] == [b"1"] and one.search(None, "NEW")[1] == [b"1"]
+two = mailtest.imap("alice@example.test")
+assert b"RECENT 0" in two.status("INBOX", "(RECENT)")[1][0], "already claimed by the first session"
+two.select("INBOX")
+assert two.untagged_responses.pop("RECENT") == [b"0"]
+assert b"\\Recent" not in two.fetch("1", "(FLAGS)")[1][0]
+assert two.search(None, "OLD")[1] == [b"1"]
+# New mail is recent for the session that learns of it first: here the
+# one that appended it (its APPEND reports the new message at once).
+two.append("INBOX", None, None, b"Subject: second\r\n\r\nx\r\n")
+assert b"\\Recent" in two.fetch("2", "(FLAGS)")[1][0]
+one.noop()
+exists, recent = one.untagged_responses.pop("EXISTS", None), one.untagged_responses.pop("RECENT", None)
+assert (exists[-1], recent) == (b"2", [b"1"]), (exists, recent)
+assert b"\\Recent" not in one.fetch("2", "(FLAGS)")[1][0]
 "#,
     );
 }

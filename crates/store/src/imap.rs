@@ -62,6 +62,8 @@ pub struct MailboxStatus {
     pub uidnext: i64,
     pub uidvalidity: i64,
     pub highestmodseq: i64,
+    /// Messages not yet shown as \Recent to any session (filled on request).
+    pub recent: i64,
 }
 
 /// How a flag change applies.
@@ -225,7 +227,37 @@ impl Store {
             uidnext: fresh.uidnext,
             uidvalidity: fresh.uidvalidity,
             highestmodseq: fresh.highestmodseq,
+            recent: 0,
         })
+    }
+
+    /// Claims the messages no session has shown as \Recent yet (RFC 3501
+    /// §2.3.2: exactly one session sees each message as recent). Returns
+    /// the claimed UID range, `from..until`.
+    pub async fn claim_recent(&self, mailbox: MailboxId) -> Result<(i64, i64)> {
+        let mut tx = self.write().await?;
+        let (from, until): (i64, i64) = sqlx::query_as("SELECT recent_uid, uidnext FROM mailboxes WHERE id = $1")
+            .bind(mailbox)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE mailboxes SET recent_uid = $1 WHERE id = $2")
+            .bind(until)
+            .bind(mailbox)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((from, until))
+    }
+
+    /// How many messages of a mailbox no session has claimed as recent.
+    pub async fn unclaimed_recent(&self, mailbox: MailboxId) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
+             WHERE m.mailbox_id = $1 AND m.uid >= b.recent_uid",
+        )
+        .bind(mailbox)
+        .fetch_one(&self.readers)
+        .await?)
     }
 
     /// A mailbox's current state by id.

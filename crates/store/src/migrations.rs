@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_delivery_reports.sql"),
     ),
     (4, "imap", include_str!("../migrations/0004_imap.sql")),
+    (5, "recent", include_str!("../migrations/0005_recent.sql")),
 ];
 
 pub(crate) async fn apply(pool: &SqlitePool) -> Result<()> {

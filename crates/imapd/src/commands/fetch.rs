@@ -94,7 +94,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     Err(e) => return self.server_error(tag, &e),
                 }
             }
-            let answer = match answer(&items, &meta, content.as_ref(), raw.as_deref()) {
+            let State::Selected { view, .. } = &self.state else {
+                break;
+            };
+            let flag_names = view.flag_names(&meta);
+            let answer = match answer(&items, &meta, &flag_names, content.as_ref(), raw.as_deref()) {
                 Ok(answer) => answer,
                 Err(Unknown) => {
                     return self.no(tag, Some("UNKNOWN-CTE"), "Cannot decode that content transfer encoding");
@@ -102,7 +106,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             };
             let mut parts = answer.parts;
             if flags_changed && !items.contains(&FetchItem::Flags) {
-                parts.push(format!("FLAGS {}", flag_list(&meta.flags.names())).into_bytes());
+                parts.push(format!("FLAGS {}", flag_list(&flag_names)).into_bytes());
             }
             let out = self.conn.output();
             out.extend_from_slice(format!("* {} FETCH (", index + 1).as_bytes());
@@ -138,6 +142,7 @@ struct Unknown;
 fn answer(
     items: &[FetchItem],
     meta: &MessageMeta,
+    flag_names: &[String],
     content: Option<&MessageContent>,
     raw: Option<&[u8]>,
 ) -> Result<Answer, Unknown> {
@@ -156,7 +161,7 @@ fn answer(
     for item in items {
         let part = match item {
             FetchItem::Uid => format!("UID {}", meta.uid).into_bytes(),
-            FetchItem::Flags => format!("FLAGS {}", flag_list(&meta.flags.names())).into_bytes(),
+            FetchItem::Flags => format!("FLAGS {}", flag_list(flag_names)).into_bytes(),
             FetchItem::InternalDate => format!("INTERNALDATE {}", date_time(meta.internal_date)).into_bytes(),
             FetchItem::Rfc822Size => format!("RFC822.SIZE {}", meta.size).into_bytes(),
             FetchItem::ModSeq => format!("MODSEQ ({})", meta.modseq).into_bytes(),

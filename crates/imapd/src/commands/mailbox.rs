@@ -195,10 +195,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             Ok(None) => return self.no(tag, Some("NONEXISTENT"), "No such mailbox"),
             Err(e) => return self.server_error(tag, &e),
         };
-        let status = match self.server.store.mailbox_status(&mailbox).await {
+        let mut status = match self.server.store.mailbox_status(&mailbox).await {
             Ok(status) => status,
             Err(e) => return self.server_error(tag, &e),
         };
+        if items.contains(&StatusItem::Recent) {
+            status.recent = self.server.store.unclaimed_recent(mailbox.id).await.unwrap_or(0);
+        }
         let mut out = b"* STATUS ".to_vec();
         mailbox_name(&mut out, &mailbox.name, self.utf8);
         out.extend_from_slice(format!(" ({})\r\n", status_line(&status, items)).as_bytes());
@@ -276,7 +279,7 @@ pub(crate) fn status_line(status: &store::MailboxStatus, items: &[StatusItem]) -
             StatusItem::Unseen => format!("UNSEEN {}", status.unseen),
             StatusItem::Deleted => format!("DELETED {}", status.deleted),
             StatusItem::Size => format!("SIZE {}", status.size),
-            StatusItem::Recent => "RECENT 0".to_string(),
+            StatusItem::Recent => format!("RECENT {}", status.recent),
             StatusItem::HighestModSeq => format!("HIGHESTMODSEQ {}", status.highestmodseq),
         })
         .collect::<Vec<_>>()

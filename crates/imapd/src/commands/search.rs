@@ -46,6 +46,8 @@ struct Candidate<'a> {
     largest_number: u32,
     largest_uid: u32,
     raw: Option<&'a [u8]>,
+    /// \Recent in this session.
+    recent: bool,
 }
 
 fn matches(key: &SearchKey, c: &Candidate<'_>, saved: &[i64]) -> bool {
@@ -64,9 +66,9 @@ fn matches(key: &SearchKey, c: &Candidate<'_>, saved: &[i64]) -> bool {
         SearchKey::Undraft => !flags.has(flag::DRAFT),
         SearchKey::Unflagged => !flags.has(flag::FLAGGED),
         SearchKey::Unseen => !flags.has(flag::SEEN),
-        // \Recent is not tracked: no message is recent, every one is old.
-        SearchKey::Recent | SearchKey::New => false,
-        SearchKey::Old => true,
+        SearchKey::Recent => c.recent,
+        SearchKey::New => c.recent && !flags.has(flag::SEEN),
+        SearchKey::Old => !c.recent,
         SearchKey::Keyword(k) => flags.has_keyword(k),
         SearchKey::Unkeyword(k) => !flags.has_keyword(k),
         SearchKey::Bcc(s) => mime::header_contains(raw, "Bcc", s),
@@ -134,6 +136,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         };
         let mailbox = view.mailbox.id;
         let messages = view.messages.clone();
+        let recent = view.recent.clone();
         let with_content = needs_content(key);
         let largest_uid = messages.last().map_or(0, |m| m.uid as u32);
         let mut found = Vec::new();
@@ -164,6 +167,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 largest_number: messages.len() as u32,
                 largest_uid,
                 raw: raw.as_deref(),
+                recent: recent.contains(&meta.uid),
             };
             if matches(key, &candidate, &self.saved) {
                 found.push((index as i64 + 1, meta.uid));

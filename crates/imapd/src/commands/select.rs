@@ -27,7 +27,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 return self.server_error(tag, &e);
             }
         };
-        let view = match View::open(&self.server.store, mailbox, read_only).await {
+        let view = match View::open(&self.server.store, mailbox, read_only, !self.rev2).await {
             Ok(view) => view,
             Err(e) => {
                 self.state = State::Authenticated { account };
@@ -39,13 +39,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             *changes = changes.resubscribe();
         }
         let exists = view.messages.len();
+        let recent = view.recent.len();
         let first_unseen = view.messages.iter().position(|m| !m.flags.has(flag::SEEN));
         let (uidvalidity, uidnext) = (view.mailbox.uidvalidity, view.mailbox.uidnext);
         self.state = State::Selected { account, view };
         self.untagged(&format!("{exists} EXISTS"));
         if !self.rev2 {
-            // IMAP4rev1 only (RFC 3501 §7.3.2); \Recent is not tracked.
-            self.untagged("0 RECENT");
+            // IMAP4rev1 only (RFC 3501 §7.3.2).
+            self.untagged(&format!("{recent} RECENT"));
             if let Some(index) = first_unseen {
                 self.untagged(&format!("OK [UNSEEN {}] First unseen", index + 1));
             }

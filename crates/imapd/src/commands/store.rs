@@ -69,7 +69,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     format!(
                         "* {} FETCH ({uid_part}FLAGS {})\r\n",
                         index + 1,
-                        flag_list(&message.flags.names())
+                        flag_list(&view.flag_names(message))
                     )
                     .as_bytes(),
                 );
