@@ -231,3 +231,41 @@ assert b"\\Recent" not in one.fetch("2", "(FLAGS)")[1][0]
 "#,
     );
 }
+
+#[test]
+fn utf8_names_esearch_saved_results_and_list_status() {
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import mailtest
+rev1 = mailtest.imap("alice@example.test")
+# A rev1 client writes and reads non-ASCII names in modified UTF-7.
+assert rev1.create("Entw&APw-rfe")[0] == "OK"
+assert any(b'"Entw&APw-rfe"' in line for line in rev1.list()[1]), rev1.list()[1]
+for n in range(5):
+    flags = "(\\Flagged)" if n % 2 == 0 else None
+    rev1.append("INBOX", flags, None, b"Subject: m%d\r\n\r\nbody %d\r\n" % (n, n))
+rev1.select("INBOX")
+# ESEARCH with RETURN options, and SAVE for use as $ (RFC 5182).
+typ, data = rev1.search(None, "RETURN (MIN MAX COUNT SAVE) FLAGGED")
+esearch = rev1.untagged_responses.pop("ESEARCH", [b""])[0]
+assert b"MIN 1 MAX 5 COUNT 3" in esearch, (data, esearch)
+typ, data = rev1.fetch("$", "(FLAGS)")
+assert len([d for d in data if d]) == 3, data
+typ, data = rev1.uid("SEARCH", "RETURN (ALL) 2:*")
+esearch = rev1.untagged_responses.pop("ESEARCH", [b""])[0]
+assert b"UID ALL 2:5" in esearch, esearch
+# LIST-STATUS (RFC 5819) and LIST-EXTENDED selection.
+typ, data = rev1._simple_command("LIST", '""', '"INBOX"', "RETURN", "(STATUS (MESSAGES UNSEEN SIZE))")
+status = rev1.untagged_responses.pop("STATUS", [b""])[0]
+assert b"MESSAGES 5" in status and b"UNSEEN 5" in status, status
+assert rev1.unselect()[0] == "OK"
+rev1.logout()
+# After ENABLE UTF8=ACCEPT (RFC 6855) names are UTF-8.
+utf8 = mailtest.imap("alice@example.test")
+assert utf8._simple_command("ENABLE", "UTF8=ACCEPT")[0] == "OK"
+typ, data = utf8.list()
+assert any("Entwürfe".encode() in line for line in data), data
+"#,
+    );
+}
