@@ -3,7 +3,7 @@
 //! replies go out together, RFC 2920), and a timeout on every read and write.
 
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls_pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -35,6 +35,9 @@ pub struct Connection<S> {
     /// half-way (as in `tokio::select!`) leaves `input` untouched.
     chunk: Box<[u8]>,
     timeout: Duration,
+    /// When the command now being received began to arrive (see
+    /// [`Connection::fill_command`]).
+    command_started: Option<Instant>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
@@ -46,6 +49,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             output: Vec::new(),
             chunk: vec![0; READ_CHUNK].into_boxed_slice(),
             timeout,
+            command_started: None,
         }
     }
 
@@ -61,6 +65,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// Marks `n` bytes of [`Self::buffered`] as used.
     pub fn consume(&mut self, n: usize) {
+        // Something was used, so a command ended: the next one gets its
+        // own time.
+        self.command_started = None;
         self.start = (self.start + n).min(self.input.len());
         if self.start == self.input.len() {
             self.input.clear();
@@ -131,6 +138,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         let talked = self.fill().await.is_ok();
         self.timeout = patience;
         talked
+    }
+
+    /// Like [`Self::fill`] while a command is coming in, but the whole
+    /// command must arrive within the timeout, not only each read: a client
+    /// sending one byte at a time (slowloris) cannot hold the connection
+    /// longer than that.
+    pub async fn fill_command(&mut self) -> Result<usize, ReadError> {
+        if self.buffered().is_empty() {
+            self.command_started = None;
+            return self.fill().await;
+        }
+        let started = *self.command_started.get_or_insert_with(Instant::now);
+        let left = self.timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(ReadError::Timeout(self.timeout));
+        }
+        let patience = std::mem::replace(&mut self.timeout, left);
+        let result = self.fill().await;
+        self.timeout = patience;
+        match result {
+            Err(ReadError::Timeout(_)) => Err(ReadError::Timeout(self.timeout)),
+            other => other,
+        }
     }
 
     /// Writes all queued output, within the timeout.
@@ -274,6 +304,35 @@ mod tests {
         }
         assert_eq!(conn.buffered(), b"NEXT\r\n");
         drop(writer.await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_command_dripping_in_byte_by_byte_times_out() {
+        let (client, server) = tokio::io::duplex(1024);
+        let mut conn = Connection::new(Stream::Plain(server), Duration::from_millis(300));
+        let drip = tokio::spawn(async move {
+            let mut client = client;
+            for byte in b"NOOP with a very slow line" {
+                if client.write_all(&[*byte]).await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            client
+        });
+        let started = Instant::now();
+        let result = loop {
+            match conn.fill_command().await {
+                Ok(_) => continue,
+                Err(e) => break e,
+            }
+        };
+        assert!(matches!(result, ReadError::Timeout(_)), "{result:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "each byte came in time, the line did not"
+        );
+        drip.abort();
     }
 
     #[tokio::test]

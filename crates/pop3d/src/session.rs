@@ -149,7 +149,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     /// Waits for input.
     pub async fn read_more(&mut self) -> Result<(), Disconnect> {
-        match self.conn.fill().await {
+        match self.conn.fill_command().await {
             Ok(_) => Ok(()),
             Err(e) => Err(self.read_failed(e).await),
         }

@@ -293,3 +293,27 @@ mailtest.wait_for_messages("bob@example.test", 1)
 "#,
     );
 }
+
+#[test]
+fn a_command_dripping_in_byte_by_byte_is_cut_off() {
+    // Each byte comes well within the idle timeout; the line as a whole
+    // does not (slowloris).
+    let server = Server::with_users("[smtp]\ntimeout = 2");
+    server.python(
+        r#"
+import time, mailtest
+smtp = mailtest.Raw(mailtest.SMTP_PORT)
+started = time.monotonic()
+reply = b""
+try:
+    for byte in b"NOOP this line never ends":
+        smtp.send(bytes([byte]))
+        time.sleep(0.25)
+except (BrokenPipeError, ConnectionResetError):
+    pass
+reply = smtp.line()
+assert reply.startswith(b"421 4.4.2"), reply
+assert time.monotonic() - started < 5, "cut off after about the timeout"
+"#,
+    );
+}

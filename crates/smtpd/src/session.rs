@@ -204,7 +204,7 @@ where
 
     /// Waits for input.
     pub async fn read_more(&mut self) -> Result<(), Disconnect> {
-        match self.conn.fill().await {
+        match self.conn.fill_command().await {
             Ok(_) => Ok(()),
             Err(e) => Err(self.read_failed(e).await),
         }
