@@ -244,3 +244,10 @@ fn age(seconds: i64) -> String {
         s => format!("{}d", s / 86_400),
     }
 }
+
+pub async fn collect_garbage(config: &Config, min_age: u64) -> anyhow::Result<()> {
+    let store = open(config).await?;
+    let removed = store.collect_garbage(std::time::Duration::from_secs(min_age)).await?;
+    println!("Removed {removed} unreferenced message file(s)");
+    Ok(())
+}

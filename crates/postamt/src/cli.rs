@@ -45,6 +45,14 @@ pub enum Command {
     /// Look into and act on the queue of messages still being delivered.
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// Remove message files that no mailbox or queue entry refers to any
+    /// more (the server also does this every hour).
+    Gc {
+        /// Only files older than this many seconds (younger ones may belong
+        /// to a message being stored right now).
+        #[arg(long, default_value_t = 3600)]
+        min_age: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -128,5 +136,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => crate::admin::user(&config, command).await,
         Command::Alias(command) => crate::admin::alias(&config, command).await,
         Command::Queue(command) => crate::admin::queue(&config, command).await,
+        Command::Gc { min_age } => crate::admin::collect_garbage(&config, min_age).await,
     }
 }
