@@ -18,6 +18,8 @@ mod address;
 mod date;
 mod decode;
 mod envelope;
+#[doc(hidden)]
+pub mod fuzz;
 mod header;
 mod imap;
 mod lexer;
