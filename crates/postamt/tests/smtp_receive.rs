@@ -317,3 +317,23 @@ assert time.monotonic() - started < 5, "cut off after about the timeout"
 "#,
     );
 }
+
+#[test]
+fn ten_thousand_recipients_are_refused_cleanly_with_bounded_memory() {
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import mailtest
+smtp = mailtest.Raw(mailtest.SMTP_PORT)
+smtp.send(b"EHLO many.test\r\n")
+smtp.reply()
+smtp.send(b"MAIL FROM:<a@other.test>\r\n" + b"".join(b"RCPT TO:<alice+%d@example.test>\r\n" % n for n in range(10000)))
+assert smtp.line().startswith(b"250")
+codes = [smtp.line()[:3] for _ in range(10000)]
+assert codes.count(b"250") == 100 and codes.count(b"452") == 9900, (codes.count(b"250"), codes.count(b"452"))
+assert smtp.command(b"NOOP").startswith(b"250"), "the session goes on"
+"#,
+    );
+    let peak = server.peak_rss_kib();
+    assert!(peak < 100 * 1024, "peak RSS {peak} KiB");
+}
