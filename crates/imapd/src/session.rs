@@ -20,15 +20,7 @@ pub(crate) enum State {
     Selected { account: Account, view: View },
 }
 
-pub(crate) enum Flow {
-    Continue,
-    Close,
-}
-
-/// The connection failed or timed out; the session ends.
-pub(crate) struct Disconnect;
-
-pub(crate) type Outcome = Result<Flow, Disconnect>;
+pub(crate) use net::{Disconnect, Flow, Outcome};
 
 pub(crate) struct Session<S> {
     pub conn: Connection<S>,

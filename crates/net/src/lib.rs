@@ -8,6 +8,7 @@
 mod connection;
 mod listener;
 mod network;
+mod session;
 mod stream;
 mod tls;
 mod tls_client;
@@ -16,6 +17,7 @@ pub use connection::{Connection, ReadError};
 pub use listener::{BindError, ConnectionLimit, ConnectionPermit, accept_loop, bind};
 pub use network::{Network, NetworkError};
 pub use rustls_pki_types::ServerName;
+pub use session::{Disconnect, Flow, Outcome};
 pub use stream::Stream;
 pub use tls::{TlsError, load_or_create_tls};
 pub use tls_client::{opportunistic_connector, server_name, verifying_connector};

@@ -49,15 +49,7 @@ impl Maildrop {
     }
 }
 
-pub(crate) enum Flow {
-    Continue,
-    Close,
-}
-
-/// The connection failed or timed out.
-pub(crate) struct Disconnect;
-
-pub(crate) type Outcome = Result<Flow, Disconnect>;
+pub(crate) use net::{Disconnect, Flow, Outcome};
 
 pub(crate) struct Session<S> {
     pub conn: Connection<S>,

@@ -42,16 +42,7 @@ pub(crate) struct Content {
     pub size: u64,
 }
 
-/// Whether the session goes on after a command.
-pub(crate) enum Flow {
-    Continue,
-    Close,
-}
-
-/// The connection failed or timed out; the session ends.
-pub(crate) struct Disconnect;
-
-pub(crate) type Outcome = Result<Flow, Disconnect>;
+pub(crate) use net::{Disconnect, Flow, Outcome};
 
 pub(crate) struct Session<S, B> {
     pub conn: Connection<S>,
