@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use queue::{Queue, Submission};
-use smtpd::{BackendError, IncomingMessage, Login, RcptVerdict};
+use smtpd::{AcceptError, BackendError, IncomingMessage, Login, RcptVerdict};
 use store::{Envelope, Recipient, Resolution, Store};
 use wire::smtp::{Mailbox, RcptPath, ReversePath};
 
@@ -98,7 +98,7 @@ impl smtpd::Backend for Backend {
         })
     }
 
-    async fn accept(&self, message: IncomingMessage) -> Result<(), BackendError> {
+    async fn accept(&self, message: IncomingMessage) -> Result<(), AcceptError> {
         let submission = Submission {
             id: message.id,
             reverse_path: message.reverse_path.to_string(),
@@ -121,6 +121,12 @@ impl smtpd::Backend for Backend {
             content: message.content,
             received_at: message.received_at,
         };
-        Ok(self.queue.submit(submission).await?)
+        self.queue.submit(submission).await.map_err(|e| {
+            if e.is_storage_full() {
+                AcceptError::StorageFull(Box::new(e))
+            } else {
+                AcceptError::Failed(Box::new(e))
+            }
+        })
     }
 }

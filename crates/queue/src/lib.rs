@@ -32,6 +32,13 @@ pub enum Error {
     Read { blob: String, source: std::io::Error },
 }
 
+impl Error {
+    /// True when the store had no room for the message.
+    pub fn is_storage_full(&self) -> bool {
+        matches!(self, Error::Store(e) if e.is_storage_full())
+    }
+}
+
 /// A message to queue, as the SMTP server hands it over.
 #[derive(Debug)]
 pub struct Submission {

@@ -10,6 +10,25 @@ use crate::envelope::{BodyType, DsnReturn};
 
 pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Why a message could not be stored.
+#[derive(Debug)]
+pub enum AcceptError {
+    /// No room to store it (disk full, read-only store): 452 4.3.1, and
+    /// the client tries again later (RFC 3463 X.3.1).
+    StorageFull(BackendError),
+    /// Anything else: 451 4.3.0.
+    Failed(BackendError),
+}
+
+impl std::fmt::Display for AcceptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AcceptError::StorageFull(e) => write!(f, "no room to store the message: {e}"),
+            AcceptError::Failed(e) => e.fmt(f),
+        }
+    }
+}
+
 /// The policy answer for one RCPT TO.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RcptVerdict {
@@ -73,5 +92,5 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Stores the message durably. Returning `Ok` is the promise behind the
     /// 250 reply: the message survives a crash from then on.
-    fn accept(&self, message: IncomingMessage) -> impl Future<Output = Result<(), BackendError>> + Send;
+    fn accept(&self, message: IncomingMessage) -> impl Future<Output = Result<(), AcceptError>> + Send;
 }

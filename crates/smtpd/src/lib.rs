@@ -16,7 +16,7 @@ mod session;
 
 use std::time::Duration;
 
-pub use backend::{AcceptedRecipient, Backend, BackendError, IncomingMessage, Login, RcptVerdict};
+pub use backend::{AcceptError, AcceptedRecipient, Backend, BackendError, IncomingMessage, Login, RcptVerdict};
 pub use envelope::{BodyType, DsnReturn};
 pub use server::{Role, Server};
 

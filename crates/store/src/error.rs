@@ -42,6 +42,27 @@ pub enum Error {
 }
 
 impl Error {
+    /// True when the store has no room to write: a full disk or a
+    /// read-only file system, for files or for the database.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            Error::Io { source, .. } => matches!(
+                source.kind(),
+                std::io::ErrorKind::StorageFull
+                    | std::io::ErrorKind::ReadOnlyFilesystem
+                    | std::io::ErrorKind::QuotaExceeded
+            ),
+            // SQLITE_FULL (13), SQLITE_READONLY (8) and SQLITE_IOERR (10,
+            // which a failed write on a full disk can also give).
+            Error::Database(sqlx::Error::Database(e)) => {
+                let code = e.code();
+                let primary = code.as_deref().and_then(|c| c.parse::<i64>().ok()).map(|c| c & 0xff);
+                matches!(primary, Some(13) | Some(8)) || e.message().contains("full")
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Error {
         Error::Io {
             path: path.display().to_string(),

@@ -116,7 +116,20 @@ impl Store {
     /// Starts a write transaction that holds SQLite's write lock from the
     /// start (BEGIN IMMEDIATE), so it cannot fail half-way on a lock upgrade.
     async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+        match self.writer.begin_with("BEGIN IMMEDIATE").await {
+            Err(sqlx::Error::InvalidSavePointStatement | sqlx::Error::BeginFailed) => {
+                // A transaction whose ROLLBACK failed too (as when the disk
+                // is full) left the writer connection inside it, and every
+                // later write would fail. Close that connection (SQLite
+                // rolls back on close); the pool opens a fresh one.
+                tracing::warn!("replacing a database connection left inside a failed transaction");
+                if let Ok(connection) = self.writer.acquire().await {
+                    let _ = connection.close().await;
+                }
+                Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            result => Ok(result?),
+        }
     }
 
     /// Removes blob files no row references any more. Only files older than

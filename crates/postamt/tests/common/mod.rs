@@ -46,8 +46,13 @@ impl Server {
         } else {
             "hostname = \"mx.example.test\"\n"
         };
+        let data_dir = if extra.contains("data_dir =") {
+            ""
+        } else {
+            "data_dir = \"data\"\n"
+        };
         let config = format!(
-            "{hostname}data_dir = \"data\"\n{extra}\n\
+            "{hostname}{data_dir}{extra}\n\
              [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = [\"127.0.0.1:0\"]\nsubmissions = [\"127.0.0.1:0\"]\n\
              pop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\nimap = [\"127.0.0.1:0\"]\nimaps = [\"127.0.0.1:0\"]\n\
              [dns]\nnameservers = [\"127.0.0.1:{}\"]\n",

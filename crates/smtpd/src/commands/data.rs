@@ -5,7 +5,7 @@
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::smtp::{DataOutcome, DataReader, Reply};
 
-use crate::backend::{Backend, IncomingMessage};
+use crate::backend::{AcceptError, Backend, IncomingMessage};
 use crate::envelope::BodyType;
 use crate::fixups::fixup_headers;
 use crate::received::Trace;
@@ -195,7 +195,11 @@ where
                 tracing::info!(%id, %from, recipients, size, "message accepted");
                 self.ok(Reply::new(250, "2.0.0", format!("Ok: queued as {id}")))
             }
-            Err(e) => {
+            Err(AcceptError::StorageFull(e)) => {
+                tracing::error!(error = %e, "no room to store a message");
+                self.ok(Reply::new(452, "4.3.1", "Insufficient system storage, try again later"))
+            }
+            Err(AcceptError::Failed(e)) => {
                 tracing::error!(error = %e, "could not queue a message");
                 self.ok(Reply::new(
                     451,
