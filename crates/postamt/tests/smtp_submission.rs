@@ -246,6 +246,9 @@ pop = mailtest.Raw(mailtest.POP3S_PORT, tls=True, source=attacker)
 pop.command(b"USER alice@example.test")
 reply = pop.command(b"PASS " + mailtest.PASSWORD.encode())
 assert reply.startswith(b"-ERR [SYS/TEMP]"), reply
+imap = mailtest.Raw(mailtest.IMAPS_PORT, tls=True, source=attacker)
+reply = imap.command(b'a LOGIN "alice@example.test" "' + mailtest.PASSWORD.encode() + b'"')
+assert reply.startswith(b"a NO [UNAVAILABLE]"), reply
 # Another address is not affected.
 mailtest.submit("alice@example.test", source="127.0.0.4").quit()
 "#,
