@@ -8,9 +8,20 @@ use crate::pop3::TopFilter;
 use crate::smtp::{DataOutcome, DataReader};
 
 /// The SMTP command parser never reads past its input, and the bytes it
-/// reports consumed form one line.
+/// reports consumed form one line. Writers round-trip with their parsers:
+/// xtext (DSN parameters) and SMTP replies.
 pub fn smtp_command(data: &[u8]) {
-    use crate::smtp::{CommandError, parse_command};
+    use crate::smtp::{CommandError, Reply, decode_xtext, encode_xtext, parse_command, parse_response};
+    let text = String::from_utf8_lossy(data);
+    assert_eq!(decode_xtext(&encode_xtext(&text)).as_deref(), Some(text.as_bytes()));
+    let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    let mut encoded = Vec::new();
+    Reply::plain(250, lines.clone()).encode(&mut encoded);
+    let Ok((reply, used)) = parse_response(&encoded, usize::MAX) else {
+        panic!("our own reply does not parse: {encoded:?}");
+    };
+    assert_eq!(used, encoded.len());
+    assert_eq!(reply.lines.len(), lines.len().max(1));
     match parse_command(data, 512) {
         Ok((_, consumed))
         | Err(
@@ -42,7 +53,10 @@ pub fn smtp_response(data: &[u8]) {
 /// The IMAP command parser: a command is recognised only once all of it
 /// has arrived (every shorter prefix is incomplete), whatever it holds.
 pub fn imap_command(data: &[u8]) {
-    use crate::imap::{Limits, ParseError, parse_command};
+    use crate::imap::{Limits, ParseError, parse_command, utf7};
+    // Mailbox names round-trip through modified UTF-7.
+    let name = String::from_utf8_lossy(data);
+    assert_eq!(utf7::decode(&utf7::encode(&name)).as_deref(), Some(name.as_ref()));
     let limits = Limits {
         max_line: 256,
         max_literal: 256,
