@@ -1,0 +1,111 @@
+//! IMAP load: each session logs in, selects INBOX, then runs `rounds` of a
+//! mix: fetch flags of all, fetch headers, fetch a body, store a flag,
+//! search, append.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+
+use crate::MailboxArgs;
+use crate::client::Client;
+use crate::report::{Samples, print};
+
+/// Reads up to the tagged response, taking literals whole; returns it.
+async fn tagged(client: &mut Client, tag: &str) -> anyhow::Result<Vec<u8>> {
+    loop {
+        let line = client.line().await?;
+        if line.starts_with(tag.as_bytes()) && line.get(tag.len()) == Some(&b' ') {
+            if !line[tag.len() + 1..].starts_with(b"OK") {
+                bail!("{}", String::from_utf8_lossy(&line));
+            }
+            return Ok(line);
+        }
+        // `{n}` at the end of a line announces n octets of literal.
+        if line.ends_with(b"}")
+            && let Some(open) = line.iter().rposition(|&b| b == b'{')
+            && let Ok(size) = std::str::from_utf8(&line[open + 1..line.len() - 1])
+                .unwrap_or("")
+                .parse::<usize>()
+        {
+            client.octets(size).await?;
+        }
+    }
+}
+
+struct Session {
+    client: Client,
+    count: usize,
+}
+
+impl Session {
+    async fn command(&mut self, command: &str) -> anyhow::Result<Duration> {
+        self.count += 1;
+        let tag = format!("b{}", self.count);
+        let begun = Instant::now();
+        self.client.send(format!("{tag} {command}\r\n").as_bytes());
+        tagged(&mut self.client, &tag).await?;
+        Ok(begun.elapsed())
+    }
+}
+
+pub async fn run(args: MailboxArgs) -> anyhow::Result<()> {
+    let args = Arc::new(args);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    let names = [
+        "login",
+        "select",
+        "fetch flags",
+        "fetch headers",
+        "fetch body",
+        "store",
+        "search",
+        "append",
+    ];
+    for number in 0..args.sessions {
+        let args = args.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies: Vec<Vec<Duration>> = vec![Vec::new(); 8];
+            let client = Client::connect(args.server, args.tls).await?;
+            let mut session = Session { client, count: 0 };
+            session.client.line().await?;
+            latencies[0].push(
+                session
+                    .command(&format!("LOGIN \"{}\" \"{}\"", args.user(number), args.password))
+                    .await?,
+            );
+            latencies[1].push(session.command("SELECT INBOX").await?);
+            for round in 0..args.rounds {
+                latencies[2].push(session.command("FETCH 1:* (FLAGS)").await?);
+                latencies[3].push(session.command("FETCH 1:20 (BODY.PEEK[HEADER])").await?);
+                latencies[4].push(
+                    session
+                        .command(&format!("FETCH {} (BODY.PEEK[])", round % 5 + 1))
+                        .await?,
+                );
+                latencies[5].push(session.command("STORE 1 +FLAGS.SILENT (\\Flagged)").await?);
+                latencies[6].push(session.command("SEARCH UNSEEN FROM bench").await?);
+                let message = "Subject: appended\r\n\r\nbenchmark\r\n";
+                let begun = Instant::now();
+                session.count += 1;
+                let tag = format!("b{}", session.count);
+                session
+                    .client
+                    .send(format!("{tag} APPEND Archive {{{}+}}\r\n{message}\r\n", message.len()).as_bytes());
+                tagged(&mut session.client, &tag).await?;
+                latencies[7].push(begun.elapsed());
+            }
+            session.command("LOGOUT").await.ok();
+            Ok::<_, anyhow::Error>(latencies)
+        }));
+    }
+    let mut samples: Vec<Samples> = names.iter().map(|n| Samples::new(n)).collect();
+    for task in tasks {
+        for (sample, latencies) in samples.iter_mut().zip(task.await??) {
+            sample.latencies.extend(latencies);
+        }
+    }
+    print("cmds", started.elapsed(), &mut samples);
+    Ok(())
+}
