@@ -57,9 +57,18 @@ class Quiet:
 
 def main():
     resolver = ZoneResolver(sys.argv[1])
-    udp = DNSServer(resolver, address="127.0.0.1", port=0, logger=Quiet())
-    port = udp.server.server_address[1]
-    tcp = DNSServer(resolver, address="127.0.0.1", port=port, tcp=True, logger=Quiet())
+    # The system picks a free UDP port; the same TCP port may be taken by
+    # someone else, so try again until both are ours.
+    for _ in range(100):
+        udp = DNSServer(resolver, address="127.0.0.1", port=0, logger=Quiet())
+        port = udp.server.server_address[1]
+        try:
+            tcp = DNSServer(resolver, address="127.0.0.1", port=port, tcp=True, logger=Quiet())
+            break
+        except OSError:
+            udp.server.server_close()
+    else:
+        raise SystemExit("no port free for both UDP and TCP")
     udp.start_thread()
     tcp.start_thread()
     print(port, flush=True)

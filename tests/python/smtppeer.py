@@ -61,19 +61,27 @@ def main():
     args = parser.parse_args()
     peer = Peer(args.directory, args.defer, args.reject)
     # aiosmtpd checks its own start by connecting, so it needs the port up
-    # front: take one the system has free.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(
-        peer,
-        hostname="127.0.0.1",
-        port=port,
-        server_hostname="peer.test",
-        decode_data=False,
-        enable_SMTPUTF8=not args.no_smtputf8,
-    )
-    controller.start()
+    # front: take one the system has free, and another if it was taken
+    # before aiosmtpd could bind it.
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        controller = Controller(
+            peer,
+            hostname="127.0.0.1",
+            port=port,
+            server_hostname="peer.test",
+            decode_data=False,
+            enable_SMTPUTF8=not args.no_smtputf8,
+        )
+        try:
+            controller.start()
+            break
+        except (OSError, RuntimeError):
+            continue
+    else:
+        raise SystemExit("no free port")
     print(port, flush=True)
     sys.stdin.read()
     controller.stop()
