@@ -8,24 +8,54 @@ use wire::imap::{Date, SearchKey, SearchReturn};
 
 use crate::session::{Flow, Outcome, Session, State};
 
-/// Whether a key needs the message's content.
-fn needs_content(key: &SearchKey) -> bool {
+/// How much of each message a search must read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Needs {
+    /// Flags, sizes, dates and numbers are in the view.
+    Nothing,
+    /// Header criteria (FROM, SUBJECT, HEADER, SENT*): the header section.
+    Header,
+    /// BODY and TEXT: the whole message.
+    Everything,
+}
+
+fn needs(key: &SearchKey) -> Needs {
     match key {
         SearchKey::Bcc(_)
         | SearchKey::Cc(_)
         | SearchKey::From(_)
         | SearchKey::To(_)
         | SearchKey::Subject(_)
-        | SearchKey::Body(_)
-        | SearchKey::Text(_)
         | SearchKey::Header(..)
         | SearchKey::SentBefore(_)
         | SearchKey::SentOn(_)
-        | SearchKey::SentSince(_) => true,
-        SearchKey::Not(inner) => needs_content(inner),
-        SearchKey::Or(a, b) => needs_content(a) || needs_content(b),
-        SearchKey::And(keys) => keys.iter().any(needs_content),
-        _ => false,
+        | SearchKey::SentSince(_) => Needs::Header,
+        SearchKey::Body(_) | SearchKey::Text(_) => Needs::Everything,
+        SearchKey::Not(inner) => needs(inner),
+        SearchKey::Or(a, b) => needs(a).max(needs(b)),
+        SearchKey::And(keys) => keys.iter().map(needs).max().unwrap_or(Needs::Nothing),
+        _ => Needs::Nothing,
+    }
+}
+
+/// Reads a message as stored, or only as far as the end of its header
+/// section (the blank line), which is all header criteria look at.
+async fn read_message(file: &mut tokio::fs::File, raw: &mut Vec<u8>, header_only: bool) -> std::io::Result<()> {
+    if !header_only {
+        file.read_to_end(raw).await?;
+        return Ok(());
+    }
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        let n = file.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        let searched_from = raw.len().saturating_sub(3);
+        raw.extend_from_slice(&chunk[..n]);
+        if raw[searched_from..].windows(4).any(|w| w == b"\r\n\r\n") {
+            return Ok(());
+        }
     }
 }
 
@@ -137,17 +167,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let mailbox = view.mailbox.id;
         let messages = view.messages.clone();
         let recent = view.recent.clone();
-        let with_content = needs_content(key);
+        let needs = needs(key);
         let largest_uid = messages.last().map_or(0, |m| m.uid as u32);
         let mut found = Vec::new();
         for (index, meta) in messages.iter().enumerate() {
-            let raw = if with_content {
+            let raw = if needs != Needs::Nothing {
                 match self.server.store.message_content(mailbox, meta.uid).await {
                     Ok(Some(content)) => {
                         let mut raw = content.trace_headers.clone();
                         match self.server.store.blobs().open(&content.blob_hash).await {
                             Ok(mut file) => {
-                                if file.read_to_end(&mut raw).await.is_err() {
+                                if read_message(&mut file, &mut raw, needs == Needs::Header).await.is_err() {
                                     continue;
                                 }
                             }
