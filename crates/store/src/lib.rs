@@ -20,7 +20,7 @@ mod migrations;
 mod queue;
 mod resolve;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -154,11 +154,6 @@ impl Store {
             tx.commit().await?;
         }
         Ok(removed)
-    }
-
-    /// Where the database file lives, for messages to the administrator.
-    pub fn database_path(data_dir: &Path) -> PathBuf {
-        data_dir.join("postamt.db")
     }
 }
 

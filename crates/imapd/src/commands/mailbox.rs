@@ -2,12 +2,12 @@
 //! RFC 6154), LSUB, CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, STATUS
 //! (RFC 9051 §6.3) and APPEND (with MULTIAPPEND, RFC 3502, and UIDPLUS).
 
-use store::{Flags, MailboxInfo, MessageFacts, SEPARATOR};
+use store::{AccountId, Flags, MailboxInfo, MessageFacts, SEPARATOR};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{AppendMessage, ListReturn, StatusItem};
 
 use crate::format::{client_mailbox, mailbox_name};
-use crate::session::{Outcome, Session, State};
+use crate::session::{Flow, Outcome, Session, State};
 
 /// Whether `name` matches a LIST pattern: `*` matches anything, `%`
 /// anything but the hierarchy separator (RFC 9051 §6.3.9).
@@ -30,6 +30,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
     }
 
+    /// The logged-in account and the mailbox a command names; `None` (with
+    /// BAD sent for a bad name) when there is nothing to do.
+    fn target(&mut self, tag: &str, raw: &[u8]) -> Option<(AccountId, String)> {
+        let account = self.account()?.id;
+        self.name(tag, raw).ok().map(|name| (account, name))
+    }
+
     /// A mailbox name from the client, or a BAD already sent.
     fn name(&mut self, tag: &str, raw: &[u8]) -> Result<String, ()> {
         client_mailbox(raw, self.utf8).ok_or_else(|| {
@@ -47,7 +54,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         lsub: bool,
     ) -> Outcome {
         let Some(account) = self.account().map(|a| a.id) else {
-            return Ok(crate::session::Flow::Continue);
+            return Ok(Flow::Continue);
         };
         let command = if lsub { "LSUB" } else { "LIST" };
         // RFC 9051 §6.3.9: an empty pattern asks for the separator.
@@ -112,11 +119,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     pub(crate) async fn create(&mut self, tag: &str, raw: &[u8]) -> Outcome {
-        let Some(account) = self.account().map(|a| a.id) else {
-            return Ok(crate::session::Flow::Continue);
-        };
-        let Ok(name) = self.name(tag, raw) else {
-            return Ok(crate::session::Flow::Continue);
+        let Some((account, name)) = self.target(tag, raw) else {
+            return Ok(Flow::Continue);
         };
         match self.server.store.create_mailbox(account, &name).await {
             Ok(_) => self.ok(tag, "CREATE completed"),
@@ -127,11 +131,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     pub(crate) async fn delete(&mut self, tag: &str, raw: &[u8]) -> Outcome {
-        let Some(account) = self.account().map(|a| a.id) else {
-            return Ok(crate::session::Flow::Continue);
-        };
-        let Ok(name) = self.name(tag, raw) else {
-            return Ok(crate::session::Flow::Continue);
+        let Some((account, name)) = self.target(tag, raw) else {
+            return Ok(Flow::Continue);
         };
         if let State::Selected { view, .. } = &self.state
             && view.mailbox.name == name
@@ -148,10 +149,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     pub(crate) async fn rename(&mut self, tag: &str, from: &[u8], to: &[u8]) -> Outcome {
         let Some(account) = self.account().map(|a| a.id) else {
-            return Ok(crate::session::Flow::Continue);
+            return Ok(Flow::Continue);
         };
         let (Ok(from), Ok(to)) = (self.name(tag, from), self.name(tag, to)) else {
-            return Ok(crate::session::Flow::Continue);
+            return Ok(Flow::Continue);
         };
         match self.server.store.rename_mailbox(account, &from, &to).await {
             Ok(()) => self.ok(tag, "RENAME completed"),
@@ -163,11 +164,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     pub(crate) async fn subscribe(&mut self, tag: &str, raw: &[u8], subscribed: bool) -> Outcome {
-        let Some(account) = self.account().map(|a| a.id) else {
-            return Ok(crate::session::Flow::Continue);
-        };
-        let Ok(name) = self.name(tag, raw) else {
-            return Ok(crate::session::Flow::Continue);
+        let Some((account, name)) = self.target(tag, raw) else {
+            return Ok(Flow::Continue);
         };
         match self.server.store.set_subscribed(account, &name, subscribed).await {
             Ok(()) => self.ok(
@@ -184,11 +182,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     pub(crate) async fn status(&mut self, tag: &str, raw: &[u8], items: &[StatusItem]) -> Outcome {
-        let Some(account) = self.account().map(|a| a.id) else {
-            return Ok(crate::session::Flow::Continue);
-        };
-        let Ok(name) = self.name(tag, raw) else {
-            return Ok(crate::session::Flow::Continue);
+        let Some((account, name)) = self.target(tag, raw) else {
+            return Ok(Flow::Continue);
         };
         let mailbox = match self.server.store.mailbox(account, &name).await {
             Ok(Some(mailbox)) => mailbox,
@@ -211,11 +206,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     pub(crate) async fn append(&mut self, tag: &str, raw: &[u8], messages: Vec<AppendMessage>) -> Outcome {
-        let Some(account) = self.account().map(|a| a.id) else {
-            return Ok(crate::session::Flow::Continue);
-        };
-        let Ok(name) = self.name(tag, raw) else {
-            return Ok(crate::session::Flow::Continue);
+        let Some((account, name)) = self.target(tag, raw) else {
+            return Ok(Flow::Continue);
         };
         let mailbox = match self.server.store.mailbox(account, &name).await {
             Ok(Some(mailbox)) => mailbox,
@@ -247,7 +239,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         self.report_changes(true, false).await?;
         let code = format!("APPENDUID {uidvalidity} {}", uids.join(","));
         self.tagged(tag, "OK", Some(&code), "APPEND completed");
-        Ok(crate::session::Flow::Continue)
+        Ok(Flow::Continue)
     }
 
     /// NO [SERVERBUG]: a failure of ours, logged (architecture: Rust errors

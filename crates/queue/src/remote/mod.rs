@@ -189,9 +189,9 @@ impl Remote {
                 client.starttls(tls, hostname).await?;
             }
             (None, _) if client.extensions.starttls => {
-                // Opportunistic: a failed handshake leaves the connection
-                // unusable, so the next attempt goes without TLS only if
-                // the host keeps failing (it is then tried as it is).
+                // Opportunistic (RFC 7435): any certificate is taken. A failed
+                // handshake leaves the connection unusable, so the next
+                // address or MX is tried, as after any broken session.
                 client.starttls(&self.opportunistic, hostname).await?;
             }
             _ => {}

@@ -15,4 +15,4 @@ pub use command::{Command, CommandError, Param, parse_command};
 pub use data::{DataOutcome, DataReader};
 pub use reply::Reply;
 pub use response::{Extensions, Response, ResponseError, parse_response};
-pub use xtext::{decode_xtext, encode_xtext, is_xtext};
+pub use xtext::{decode_xtext, encode_xtext};

@@ -1,12 +1,6 @@
 //! xtext, RFC 3461 §4: how DSN parameters (ENVID, ORCPT) carry arbitrary
 //! characters; `+XX` encodes one octet in hex.
 
-/// True if `s` is valid xtext: printable ASCII but '+' and '=', or `+XX`
-/// with two upper-case hex digits.
-pub fn is_xtext(s: &str) -> bool {
-    decode_xtext(s).is_some()
-}
-
 /// Encodes text as xtext: '+', '=' and anything outside printable ASCII
 /// become `+XX`.
 pub fn encode_xtext(text: &str) -> String {
