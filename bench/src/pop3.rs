@@ -8,7 +8,7 @@ use anyhow::bail;
 
 use crate::MailboxArgs;
 use crate::client::Client;
-use crate::report::{Samples, print};
+use crate::report::{Phase, Samples, print};
 
 async fn status(client: &mut Client) -> anyhow::Result<Vec<u8>> {
     let line = client.line().await?;
@@ -28,10 +28,14 @@ async fn body(client: &mut Client) -> anyhow::Result<()> {
 pub async fn run(args: MailboxArgs) -> anyhow::Result<()> {
     let args = Arc::new(args);
     let started = Instant::now();
-    let mut tasks = Vec::new();
+    // RETR is timed apart from the logins (whose cost is the password hash
+    // each server chose, not its maildrop work).
+    let retrieval = Arc::new(Phase::new(args.sessions));
+    let mut tasks = tokio::task::JoinSet::new();
     for number in 0..args.sessions {
         let args = args.clone();
-        tasks.push(tokio::spawn(async move {
+        let retrieval = retrieval.clone();
+        tasks.spawn(async move {
             let (mut login, mut stat, mut retr) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..args.rounds {
                 let begun = Instant::now();
@@ -50,25 +54,31 @@ pub async fn run(args: MailboxArgs) -> anyhow::Result<()> {
                     .nth(1)
                     .and_then(|n| n.parse().ok())
                     .unwrap_or(0);
+                retrieval.begin().await;
                 for n in 1..=count {
                     let begun = Instant::now();
                     client.send(format!("RETR {n}\r\n").as_bytes());
                     body(&mut client).await?;
                     retr.push(begun.elapsed());
                 }
+                retrieval.end().await;
                 client.send(b"QUIT\r\n");
                 let _ = client.line().await;
             }
             Ok::<_, anyhow::Error>((login, stat, retr))
-        }));
+        });
     }
     let mut samples = [Samples::new("login"), Samples::new("STAT"), Samples::new("RETR")];
-    for task in tasks {
-        let (login, stat, retr) = task.await??;
+    // The first failure ends the run (dropping the set stops the others,
+    // which would otherwise wait for it at the phase's barrier).
+    while let Some(task) = tasks.join_next().await {
+        let (login, stat, retr) = task??;
         samples[0].latencies.extend(login);
         samples[1].latencies.extend(stat);
         samples[2].latencies.extend(retr);
     }
-    print("cmds", started.elapsed(), &mut samples);
+    let (setup, retrieval_samples) = samples.split_at_mut(2);
+    print("cmds", started.elapsed() - retrieval.elapsed(), setup);
+    print("cmds", retrieval.elapsed(), retrieval_samples);
     Ok(())
 }

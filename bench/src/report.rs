@@ -1,6 +1,9 @@
 //! Throughput and latency percentiles.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Barrier;
 
 /// Latencies of one kind of operation.
 #[derive(Default)]
@@ -24,6 +27,45 @@ impl Samples {
         }
         let index = ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len()) - 1;
         sorted[index]
+    }
+}
+
+/// A stretch of work all sessions do together, timed on the wall clock
+/// from the moment the last session is ready to the moment the last one is
+/// done, so that rates leave out what comes before (logins, say). Sessions
+/// call [`Phase::begin`] and [`Phase::end`] around it, each as often (once
+/// per round); the times add up.
+pub struct Phase {
+    barrier: Barrier,
+    began: Mutex<Option<Instant>>,
+    total: Mutex<Duration>,
+}
+
+impl Phase {
+    pub fn new(sessions: usize) -> Phase {
+        Phase {
+            barrier: Barrier::new(sessions),
+            began: Mutex::new(None),
+            total: Mutex::new(Duration::ZERO),
+        }
+    }
+
+    pub async fn begin(&self) {
+        if self.barrier.wait().await.is_leader() {
+            *self.began.lock().unwrap() = Some(Instant::now());
+        }
+    }
+
+    pub async fn end(&self) {
+        if self.barrier.wait().await.is_leader()
+            && let Some(began) = self.began.lock().unwrap().take()
+        {
+            *self.total.lock().unwrap() += began.elapsed();
+        }
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        *self.total.lock().unwrap()
     }
 }
 
