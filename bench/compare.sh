@@ -47,41 +47,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-users=()
-to=()
-for n in $(seq 0 9); do
-    users+=("bench$n@example.test")
-    to+=(--to "bench$n@example.test")
-done
-password=bench-password
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
     -keyout "$work/key.pem" -out "$work/cert.pem" 2> /dev/null
 
 # --- postamt -----------------------------------------------------------
-mkdir -p "$work/postamt"
-cat > "$work/postamt/postamt.toml" <<TOML
-hostname = "bench.example.test"
-data_dir = "data"
-[listen]
-smtp = ["127.0.0.1:12525"]
-submission = []
-submissions = []
-pop3 = []
-pop3s = ["127.0.0.1:12995"]
-imap = []
-imaps = ["127.0.0.1:12993"]
-[smtp]
-pregreet_wait_ms = 0              # measure the server, not the anti-spam pause
-[limits]
-max_connections_per_address = 200
-TOML
-export POSTAMT_CONFIG="$work/postamt/postamt.toml"
-$bin/postamt domain add example.test > /dev/null
-for user in "${users[@]}"; do
-    echo "$password" | $bin/postamt user add "$user" --password-stdin > /dev/null
-done
-$bin/postamt serve 2> "$work/postamt/serve.log" &
-pids+=($!)
+source bench/lib/postamt.sh
+pids+=("$server")
 
 # --- Postfix -----------------------------------------------------------
 # A minimal instance: no chroot, no postscreen, no content filter, the
@@ -209,14 +180,7 @@ rate() { python3 -c "print('%.1f' % ($1 / ($3 - $2)))"; }
 show() { "$@" > "$work/last.txt"; cat "$work/last.txt"; }
 total_rate() { awk '$1 == "total" { rate = $4 } END { print rate }' "$work/last.txt"; }
 
-postamt_queue_empty() { [ "$($bin/postamt queue list)" = "The queue is empty." ]; }
 postfix_delivered() { [ "$(find "$work/maildirs" -path '*/new/*' -type f | wc -l)" -ge "$1" ]; }
-# Waits until `$@` holds, polling every 20 ms, for at most ten minutes.
-until_true() {
-    for _ in $(seq 30000); do "$@" && return 0; sleep 0.02; done
-    echo "gave up waiting for: $*" >&2
-    exit 1
-}
 
 delivered=0
 # One load against both servers: SMTP load `$1` (a function taking the

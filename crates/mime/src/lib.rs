@@ -39,6 +39,9 @@ pub struct Facts {
     pub body_structure: String,
     /// BODY: the structure without extension data.
     pub body: String,
+    /// Where the header section ends: its length, with the blank line that
+    /// ends it (the whole message when it has no body).
+    pub header_len: usize,
 }
 
 /// Computes the stored facts of a message.
@@ -54,6 +57,7 @@ pub fn facts(raw: &[u8]) -> Facts {
         envelope: utf8(envelope),
         body_structure: utf8(body_structure),
         body: utf8(body),
+        header_len: root.header.end,
     }
 }
 

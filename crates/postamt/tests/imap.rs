@@ -269,3 +269,43 @@ assert any("Entwürfe".encode() in line for line in data), data
 "#,
     );
 }
+
+#[test]
+fn header_fetch_and_search_use_the_stored_header_and_fall_back_to_the_blob() {
+    // Messages keep their header section beside their facts (migration 6);
+    // messages stored before have none and are read from their blob. Both
+    // must give the same answers.
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import os, sqlite3, mailtest
+client = mailtest.imap("alice@example.test")
+message = b"From: Bob <bob@example.test>\r\nSubject: Stored header\r\n\r\nBody mentions Carol.\r\n"
+assert client.append("INBOX", None, None, message)[0] == "OK"
+client.select("INBOX")
+def answers():
+    return (
+        client.fetch("1", "(BODY.PEEK[HEADER])")[1][0][1],
+        client.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")[1][0][1],
+        client.fetch("1", "(RFC822.HEADER)")[1][0][1],
+        client.search(None, "FROM", "bob")[1],
+        client.search(None, "SUBJECT", "stored")[1],
+        client.search(None, "FROM", "carol")[1],
+        client.search(None, "BODY", "carol")[1],
+    )
+expected = (
+    b"From: Bob <bob@example.test>\r\nSubject: Stored header\r\n\r\n",
+    b"Subject: Stored header\r\n\r\n",
+    b"From: Bob <bob@example.test>\r\nSubject: Stored header\r\n\r\n",
+    [b"1"], [b"1"], [b""], [b"1"],
+)
+db = sqlite3.connect(os.path.join(os.environ["DATA_DIR"], "data", "postamt.db"))
+stored = db.execute("SELECT header FROM messages").fetchall()
+assert stored == [(expected[0],)], stored
+assert answers() == expected, answers()
+with db:
+    db.execute("UPDATE messages SET header = NULL")
+assert answers() == expected, answers()
+"#,
+    );
+}

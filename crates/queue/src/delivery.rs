@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use store::{Attempt, QueueRecipient, Recipient, Resolution, Target};
-use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 
 use crate::dsn::{Report, Reported};
@@ -99,11 +98,13 @@ impl Queue {
         let facts = if accounts.is_empty() {
             store::MessageFacts::default()
         } else {
-            let parsed = mime::facts(&self.content(&recipient.blob_hash).await?);
+            let content = self.content(&recipient.blob_hash).await?;
+            let parsed = mime::facts(&content);
             store::MessageFacts {
                 envelope: parsed.envelope,
                 body_structure: parsed.body_structure,
                 body: parsed.body,
+                header: content.get(..parsed.header_len).map(<[u8]>::to_vec),
             }
         };
         if let Err(e) = self
@@ -369,13 +370,7 @@ impl Queue {
     }
 
     async fn content(&self, blob: &str) -> Result<Vec<u8>, Error> {
-        let mut file = self.store.blobs().open(blob).await?;
-        let mut content = Vec::new();
-        file.read_to_end(&mut content).await.map_err(|source| Error::Read {
-            blob: blob.to_string(),
-            source,
-        })?;
-        Ok(content)
+        Ok(self.store.blobs().read_into(blob, Vec::new()).await?)
     }
 }
 

@@ -28,8 +28,6 @@ pub enum Error {
     Random,
     #[error("cannot set up delivery: {0}")]
     Setup(String),
-    #[error("cannot read message {blob}: {source}")]
-    Read { blob: String, source: std::io::Error },
 }
 
 impl Error {

@@ -13,6 +13,9 @@ pub struct MessageFacts {
     pub envelope: String,
     pub body_structure: String,
     pub body: String,
+    /// The content's header section, with the blank line that ends it;
+    /// None when not worked out (the blob is then read instead).
+    pub header: Option<Vec<u8>>,
 }
 
 /// One message as a mailbox view needs it.
@@ -36,6 +39,20 @@ pub struct MessageContent {
     pub envelope: Option<String>,
     pub body_structure: Option<String>,
     pub body: Option<String>,
+    /// The blob's header section, when stored (see [`MessageFacts`]).
+    pub header: Option<Vec<u8>>,
+}
+
+impl MessageContent {
+    /// The message's header section as IMAP shows it (trace fields first),
+    /// if the store has it without reading the blob.
+    pub fn stored_header(&self) -> Option<Vec<u8>> {
+        let header = self.header.as_ref()?;
+        let mut raw = Vec::with_capacity(self.trace_headers.len() + header.len());
+        raw.extend_from_slice(&self.trace_headers);
+        raw.extend_from_slice(header);
+        Some(raw)
+    }
 }
 
 /// A message row as COPY reads it.
@@ -50,6 +67,7 @@ struct StoredMessage {
     envelope: Option<String>,
     body_structure: Option<String>,
     body: Option<String>,
+    header: Option<Vec<u8>>,
 }
 
 /// STATUS counts (RFC 9051 §6.3.11).
@@ -272,45 +290,21 @@ impl Store {
 
     /// Every message of a mailbox with its flags, in UID order.
     pub async fn message_list(&self, mailbox: MailboxId) -> Result<Vec<MessageMeta>> {
-        let rows: Vec<(i64, i64, i64, i64, i64, Option<String>)> = sqlx::query_as(
-            "SELECT m.uid, m.modseq, m.flags, m.size, m.internal_date,
-                    (SELECT group_concat(keyword, ' ') FROM message_keywords k WHERE k.message_id = m.id)
-             FROM messages m WHERE m.mailbox_id = $1 ORDER BY m.uid",
-        )
-        .bind(mailbox)
-        .fetch_all(&self.readers)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(uid, modseq, system, size, internal_date, keywords)| {
-                let mut flags = Flags::from_names(
-                    &keywords
-                        .unwrap_or_default()
-                        .split(' ')
-                        .filter(|k| !k.is_empty())
-                        .collect::<Vec<_>>(),
-                );
-                flags.system = system;
-                MessageMeta {
-                    uid,
-                    modseq,
-                    flags,
-                    size,
-                    internal_date,
-                }
-            })
-            .collect())
+        read_metas(&self.readers, mailbox, None).await
     }
 
-    /// The stored content and facts of one message.
-    pub async fn message_content(&self, mailbox: MailboxId, uid: i64) -> Result<Option<MessageContent>> {
+    /// The stored content and facts of the messages with these UIDs, in
+    /// one query; expunged ones are missing from the answer. Callers pass
+    /// a bounded number at a time, since each carries its header.
+    pub async fn message_contents(&self, mailbox: MailboxId, uids: &[i64]) -> Result<Vec<MessageContent>> {
         Ok(sqlx::query_as(
-            "SELECT uid, blob_hash, trace_headers, size, internal_date, envelope, body_structure, body
-             FROM messages WHERE mailbox_id = $1 AND uid = $2",
+            "SELECT uid, blob_hash, trace_headers, size, internal_date, envelope, body_structure, body, header
+             FROM messages WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2))
+             ORDER BY uid",
         )
         .bind(mailbox)
-        .bind(uid)
-        .fetch_optional(&self.readers)
+        .bind(json_list(uids))
+        .fetch_all(&self.readers)
         .await?)
     }
 
@@ -326,13 +320,10 @@ impl Store {
         flags: &Flags,
         unchanged_since: Option<i64>,
     ) -> Result<(Vec<MessageMeta>, Vec<i64>)> {
-        let current: Vec<MessageMeta> = self
-            .message_list(mailbox)
-            .await?
-            .into_iter()
-            .filter(|m| uids.binary_search(&m.uid).is_ok())
-            .collect();
         let mut tx = self.write().await?;
+        // Read inside the write transaction, so that two sessions changing
+        // the same message's flags at once cannot lose one change.
+        let current = read_metas(&mut *tx, mailbox, Some(uids)).await?;
         let mut changed = Vec::new();
         let mut failed = Vec::new();
         let mut modseq = None;
@@ -371,7 +362,9 @@ impl Store {
             .bind(message.uid)
             .fetch_one(&mut *tx)
             .await?;
-            Self::write_keywords(&mut tx, id, &new.keywords).await?;
+            if new.keywords != message.flags.keywords {
+                Self::write_keywords(&mut tx, id, &new.keywords).await?;
+            }
             changed.push(MessageMeta {
                 flags: new,
                 modseq: next,
@@ -456,8 +449,8 @@ impl Store {
         .await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, trace_headers, size, internal_date, flags,
-                                   envelope, body_structure, body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                                   envelope, body_structure, body, header)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(mailbox)
         .bind(uid)
@@ -470,6 +463,7 @@ impl Store {
         .bind(&facts.envelope)
         .bind(&facts.body_structure)
         .bind(&facts.body)
+        .bind(&facts.header)
         .fetch_one(&mut *tx)
         .await?;
         Self::write_keywords(tx, id, &flags.keywords).await?;
@@ -499,7 +493,7 @@ impl Store {
         let mut pairs = Vec::new();
         for &uid in uids {
             let row: Option<StoredMessage> = sqlx::query_as(
-                "SELECT id, blob_hash, trace_headers, size, internal_date, flags, envelope, body_structure, body
+                "SELECT id, blob_hash, trace_headers, size, internal_date, flags, envelope, body_structure, body, header
                  FROM messages WHERE mailbox_id = $1 AND uid = $2",
             )
             .bind(from)
@@ -522,6 +516,7 @@ impl Store {
                 envelope: row.envelope.unwrap_or_default(),
                 body_structure: row.body_structure.unwrap_or_default(),
                 body: row.body.unwrap_or_default(),
+                header: row.header,
             };
             let (blob, trace, size, date) = (row.blob_hash, row.trace_headers, row.size, row.internal_date);
             let blob_size = size - trace.len() as i64;
@@ -546,4 +541,51 @@ impl Store {
         self.announce(to);
         Ok((uidvalidity, pairs))
     }
+}
+
+/// The messages of a mailbox as views show them, in UID order: all, or
+/// those with the given UIDs.
+async fn read_metas<'c>(
+    executor: impl sqlx::SqliteExecutor<'c>,
+    mailbox: MailboxId,
+    uids: Option<&[i64]>,
+) -> Result<Vec<MessageMeta>> {
+    const COLUMNS: &str = "SELECT m.uid, m.modseq, m.flags, m.size, m.internal_date,
+                (SELECT group_concat(keyword, ' ') FROM message_keywords k WHERE k.message_id = m.id)
+         FROM messages m WHERE m.mailbox_id = $1";
+    let query = match uids {
+        None => format!("{COLUMNS} ORDER BY m.uid"),
+        Some(_) => format!("{COLUMNS} AND m.uid IN (SELECT value FROM json_each($2)) ORDER BY m.uid"),
+    };
+    let mut select = sqlx::query_as(sqlx::AssertSqlSafe(query)).bind(mailbox);
+    if let Some(uids) = uids {
+        select = select.bind(json_list(uids));
+    }
+    let rows: Vec<(i64, i64, i64, i64, i64, Option<String>)> = select.fetch_all(executor).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(uid, modseq, system, size, internal_date, keywords)| {
+            let mut flags = Flags::from_names(
+                &keywords
+                    .unwrap_or_default()
+                    .split(' ')
+                    .filter(|k| !k.is_empty())
+                    .collect::<Vec<_>>(),
+            );
+            flags.system = system;
+            MessageMeta {
+                uid,
+                modseq,
+                flags,
+                size,
+                internal_date,
+            }
+        })
+        .collect())
+}
+
+/// UIDs as a JSON array, for `IN (SELECT value FROM json_each(..))`: one
+/// bound parameter however many there are.
+fn json_list(uids: &[i64]) -> String {
+    format!("[{}]", uids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
 }

@@ -2,12 +2,17 @@
 //! sizes, the stored ENVELOPE and BODYSTRUCTURE, and sections cut from the
 //! message as stored (its trace header fields first, then the blob).
 
+use std::collections::HashMap;
+
 use store::{FlagChange, Flags, MessageContent, MessageMeta, flag};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{FetchItem, Section, SectionText, SequenceSet};
 
 use crate::format::{date_time, flag_list, section_name};
 use crate::session::{Flow, Outcome, Session, State};
+
+/// How many messages' stored content one query loads (FETCH, SEARCH).
+pub(crate) const CONTENT_BATCH: usize = 256;
 
 /// What a FETCH answers with besides the items asked: \Seen set by it.
 struct Answer {
@@ -38,6 +43,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     | FetchItem::Rfc822Text
             )
         });
+        // Header sections come from the store without opening the blob.
+        let header_only = items.iter().all(|item| match item {
+            FetchItem::BodySection { section, .. } => {
+                section.part.is_empty()
+                    && matches!(
+                        section.text,
+                        Some(SectionText::Header | SectionText::HeaderFields(_) | SectionText::HeaderFieldsNot(_))
+                    )
+            }
+            FetchItem::Binary { .. } | FetchItem::BinarySize { .. } | FetchItem::Rfc822 | FetchItem::Rfc822Text => {
+                false
+            }
+            _ => true,
+        });
         let needs_content = needs_raw
             || items
                 .iter()
@@ -48,91 +67,101 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 FetchItem::Rfc822 | FetchItem::Rfc822Text => true,
                 _ => false,
             });
-        for index in indexes {
-            let State::Selected { view, .. } = &self.state else {
-                break;
-            };
-            let mut meta = view.messages[index].clone();
-            let content = if needs_content {
-                match self.server.store.message_content(mailbox, meta.uid).await {
-                    Ok(Some(content)) => Some(content),
-                    // Expunged by another session: nothing left to show.
-                    Ok(None) => continue,
+        for batch in indexes.chunks(CONTENT_BATCH) {
+            let mut contents = HashMap::new();
+            if needs_content {
+                let State::Selected { view, .. } = &self.state else {
+                    break;
+                };
+                let uids: Vec<i64> = batch.iter().map(|&index| view.messages[index].uid).collect();
+                match self.server.store.message_contents(mailbox, &uids).await {
+                    Ok(found) => contents.extend(found.into_iter().map(|content| (content.uid, content))),
                     Err(e) => return self.server_error(tag, &e),
                 }
-            } else {
-                None
-            };
-            let raw = match (&content, needs_raw) {
-                (Some(content), true) => match self.raw(content).await {
-                    Ok(raw) => Some(raw),
-                    Err(e) => return self.server_error(tag, &e),
-                },
-                _ => None,
-            };
-            let mut flags_changed = false;
-            if sets_seen && !meta.flags.has(flag::SEEN) {
-                let seen = Flags {
-                    system: flag::SEEN,
-                    keywords: Vec::new(),
+            }
+            for &index in batch {
+                let State::Selected { view, .. } = &self.state else {
+                    break;
                 };
-                match self
-                    .server
-                    .store
-                    .store_flags(mailbox, &[meta.uid], FlagChange::Add, &seen, None)
-                    .await
-                {
-                    Ok((changed, _)) => {
-                        if let Some(new) = changed.into_iter().next() {
-                            meta = new;
-                            flags_changed = true;
-                            if let State::Selected { view, .. } = &mut self.state {
-                                view.messages[index] = meta.clone();
+                let mut meta = view.messages[index].clone();
+                let content = match contents.remove(&meta.uid) {
+                    Some(content) => Some(content),
+                    // Expunged by another session: nothing left to show.
+                    None if needs_content => continue,
+                    None => None,
+                };
+                let raw = match (&content, needs_raw) {
+                    (Some(content), true) => match self.raw(content, header_only).await {
+                        Ok(raw) => Some(raw),
+                        Err(e) => return self.server_error(tag, &e),
+                    },
+                    _ => None,
+                };
+                let mut flags_changed = false;
+                if sets_seen && !meta.flags.has(flag::SEEN) {
+                    let seen = Flags {
+                        system: flag::SEEN,
+                        keywords: Vec::new(),
+                    };
+                    match self
+                        .server
+                        .store
+                        .store_flags(mailbox, &[meta.uid], FlagChange::Add, &seen, None)
+                        .await
+                    {
+                        Ok((changed, _)) => {
+                            if let Some(new) = changed.into_iter().next() {
+                                meta = new;
+                                flags_changed = true;
+                                if let State::Selected { view, .. } = &mut self.state {
+                                    view.messages[index] = meta.clone();
+                                }
                             }
                         }
+                        Err(e) => return self.server_error(tag, &e),
                     }
-                    Err(e) => return self.server_error(tag, &e),
                 }
-            }
-            let State::Selected { view, .. } = &self.state else {
-                break;
-            };
-            let flag_names = view.flag_names(&meta);
-            let answer = match answer(&items, &meta, &flag_names, content.as_ref(), raw.as_deref()) {
-                Ok(answer) => answer,
-                Err(Unknown) => {
-                    return self.no(tag, Some("UNKNOWN-CTE"), "Cannot decode that content transfer encoding");
+                let State::Selected { view, .. } = &self.state else {
+                    break;
+                };
+                let flag_names = view.flag_names(&meta);
+                let answer = match answer(&items, &meta, &flag_names, content.as_ref(), raw.as_deref()) {
+                    Ok(answer) => answer,
+                    Err(Unknown) => {
+                        return self.no(tag, Some("UNKNOWN-CTE"), "Cannot decode that content transfer encoding");
+                    }
+                };
+                let mut parts = answer.parts;
+                if flags_changed && !items.contains(&FetchItem::Flags) {
+                    parts.push(format!("FLAGS {}", flag_list(&flag_names)).into_bytes());
                 }
-            };
-            let mut parts = answer.parts;
-            if flags_changed && !items.contains(&FetchItem::Flags) {
-                parts.push(format!("FLAGS {}", flag_list(&flag_names)).into_bytes());
-            }
-            let out = self.conn.output();
-            out.extend_from_slice(format!("* {} FETCH (", index + 1).as_bytes());
-            for (i, part) in parts.iter().enumerate() {
-                if i > 0 {
-                    out.push(b' ');
+                let out = self.conn.output();
+                out.extend_from_slice(format!("* {} FETCH (", index + 1).as_bytes());
+                for (i, part) in parts.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b' ');
+                    }
+                    out.extend_from_slice(part);
                 }
-                out.extend_from_slice(part);
-            }
-            out.extend_from_slice(b")\r\n");
-            if self.conn.pending_output() > 256 * 1024 {
-                self.conn.flush().await.map_err(|_| crate::session::Disconnect)?;
+                out.extend_from_slice(b")\r\n");
+                if self.conn.pending_output() > 256 * 1024 {
+                    self.conn.flush().await.map_err(|_| crate::session::Disconnect)?;
+                }
             }
         }
         self.report_changes(false, false).await?;
         self.ok(tag, "FETCH completed")
     }
 
-    /// The message as stored: its trace header fields, then the blob.
-    async fn raw(&self, content: &MessageContent) -> Result<Vec<u8>, store::Error> {
-        let mut raw = content.trace_headers.clone();
-        let mut file = self.server.store.blobs().open(&content.blob_hash).await?;
-        file.read_to_end(&mut raw)
-            .await
-            .map_err(|_| store::Error::MissingBlob(content.blob_hash.clone()))?;
-        Ok(raw)
+    /// The message as stored: its trace header fields, then the blob; or,
+    /// when `header_only` and the store has it, just the header section.
+    async fn raw(&self, content: &MessageContent, header_only: bool) -> Result<Vec<u8>, store::Error> {
+        if header_only && let Some(header) = content.stored_header() {
+            return Ok(header);
+        }
+        let mut raw = Vec::with_capacity(content.size.max(0) as usize);
+        raw.extend_from_slice(&content.trace_headers);
+        self.server.store.blobs().read_into(&content.blob_hash, raw).await
     }
 }
 

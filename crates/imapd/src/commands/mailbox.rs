@@ -257,6 +257,7 @@ pub(crate) fn facts_of(content: &[u8]) -> MessageFacts {
         envelope: facts.envelope,
         body_structure: facts.body_structure,
         body: facts.body,
+        header: content.get(..facts.header_len).map(<[u8]>::to_vec),
     }
 }
 

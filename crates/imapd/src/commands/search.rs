@@ -2,10 +2,13 @@
 //! RETURN options (RFC 4731) and SAVE (RFC 5182). Text criteria look into
 //! the decoded message (the `mime` crate); the rest into the view.
 
+use std::collections::HashMap;
+
 use store::{MessageMeta, flag};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{Date, SearchKey, SearchReturn};
 
+use crate::commands::fetch::CONTENT_BATCH;
 use crate::session::{Flow, Outcome, Session, State};
 
 /// How much of each message a search must read.
@@ -35,27 +38,6 @@ fn needs(key: &SearchKey) -> Needs {
         SearchKey::Or(a, b) => needs(a).max(needs(b)),
         SearchKey::And(keys) => keys.iter().map(needs).max().unwrap_or(Needs::Nothing),
         _ => Needs::Nothing,
-    }
-}
-
-/// Reads a message as stored, or only as far as the end of its header
-/// section (the blank line), which is all header criteria look at.
-async fn read_message(file: &mut tokio::fs::File, raw: &mut Vec<u8>, header_only: bool) -> std::io::Result<()> {
-    if !header_only {
-        file.read_to_end(raw).await?;
-        return Ok(());
-    }
-    let mut chunk = vec![0u8; 16 * 1024];
-    loop {
-        let n = file.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        let searched_from = raw.len().saturating_sub(3);
-        raw.extend_from_slice(&chunk[..n]);
-        if raw[searched_from..].windows(4).any(|w| w == b"\r\n\r\n") {
-            return Ok(());
-        }
     }
 }
 
@@ -170,23 +152,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let needs = needs(key);
         let largest_uid = messages.last().map_or(0, |m| m.uid as u32);
         let mut found = Vec::new();
+        let mut contents = HashMap::new();
         for (index, meta) in messages.iter().enumerate() {
+            // Contents come a batch at a time: one query, bounded memory.
+            if needs != Needs::Nothing && index % CONTENT_BATCH == 0 {
+                let end = (index + CONTENT_BATCH).min(messages.len());
+                let uids: Vec<i64> = messages[index..end].iter().map(|m| m.uid).collect();
+                match self.server.store.message_contents(mailbox, &uids).await {
+                    Ok(found) => contents = found.into_iter().map(|content| (content.uid, content)).collect(),
+                    Err(e) => return self.server_error(tag, &e),
+                }
+            }
             let raw = if needs != Needs::Nothing {
-                match self.server.store.message_content(mailbox, meta.uid).await {
-                    Ok(Some(content)) => {
-                        let mut raw = content.trace_headers.clone();
-                        match self.server.store.blobs().open(&content.blob_hash).await {
-                            Ok(mut file) => {
-                                if read_message(&mut file, &mut raw, needs == Needs::Header).await.is_err() {
-                                    continue;
-                                }
-                            }
+                // Expunged by another session meanwhile: not a match.
+                let Some(content) = contents.remove(&meta.uid) else {
+                    continue;
+                };
+                match content.stored_header().filter(|_| needs == Needs::Header) {
+                    Some(header) => Some(header),
+                    None => {
+                        let raw = content.trace_headers.clone();
+                        match self.server.store.blobs().read_into(&content.blob_hash, raw).await {
+                            Ok(raw) => Some(raw),
                             Err(e) => return self.server_error(tag, &e),
                         }
-                        Some(raw)
                     }
-                    Ok(None) => continue,
-                    Err(e) => return self.server_error(tag, &e),
                 }
             } else {
                 None

@@ -1,0 +1,44 @@
+# Sourced by the bench scripts: starts postamt from the release build on
+# local ports (SMTP 12525, POP3S 12995, IMAPS 12993) with a data directory
+# under "$work", ten mailboxes bench0..bench9@example.test with the password
+# in "$password", and "$to" holding the --to arguments for postamt-bench.
+# Sets "$server" to its process id; the caller stops it.
+
+password=bench-password
+mkdir -p "$work/postamt"
+cat > "$work/postamt/postamt.toml" <<TOML
+hostname = "bench.example.test"
+data_dir = "data"
+[listen]
+smtp = ["127.0.0.1:12525"]
+submission = []
+submissions = []
+pop3 = []
+pop3s = ["127.0.0.1:12995"]
+imap = []
+imaps = ["127.0.0.1:12993"]
+[smtp]
+pregreet_wait_ms = 0              # measure the server, not the anti-spam pause
+[limits]
+max_connections_per_address = 200
+TOML
+export POSTAMT_CONFIG="$work/postamt/postamt.toml"
+"$bin/postamt" domain add example.test > /dev/null
+users=()
+to=()
+for n in $(seq 0 9); do
+    users+=("bench$n@example.test")
+    to+=(--to "bench$n@example.test")
+    echo "$password" | "$bin/postamt" user add "bench$n@example.test" --password-stdin > /dev/null
+done
+"$bin/postamt" serve 2> "$work/postamt/serve.log" &
+server=$!
+for _ in $(seq 100); do grep -q "imaps listening" "$work/postamt/serve.log" && break; sleep 0.1; done
+
+postamt_queue_empty() { [ "$("$bin/postamt" queue list)" = "The queue is empty." ]; }
+# Waits until `$@` holds, polling every 20 ms, for at most ten minutes.
+until_true() {
+    for _ in $(seq 30000); do "$@" && return 0; sleep 0.02; done
+    echo "gave up waiting for: $*" >&2
+    exit 1
+}
