@@ -59,7 +59,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(queue.run());
-    tasks.spawn(collect_garbage(store));
+    tasks.spawn(collect_garbage(store.clone()));
     for (listeners, role) in [
         (smtp, Role::Mx),
         (submission, Role::Submission),
@@ -84,7 +84,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(hostname = %config.hostname, data_dir = %config.data_dir.display(), "postamt is running");
 
     shutdown_signal().await?;
-    tracing::info!("shutting down");
+    let (commits, writes) = store.commit_stats();
+    tracing::info!(writes, commits, "shutting down");
     tasks.shutdown().await;
     Ok(())
 }

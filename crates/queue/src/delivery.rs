@@ -13,12 +13,33 @@ use crate::remote::Outcome;
 use crate::{Error, Queue, Submission};
 
 /// Recipients claimed per round.
-const BATCH: i64 = 100;
+const BATCH: i64 = 256;
 /// How long a claim holds, in seconds; longer than any delivery attempt.
 const LEASE: i64 = 1800;
 /// Messages to one domain that share a lane (and so a connection) before
 /// another lane is opened.
 const MESSAGES_PER_LANE: usize = 10;
+
+/// What looking at a due recipient left to do.
+enum Handled {
+    /// Nothing: it expired or failed, and that is recorded.
+    Done,
+    /// A local delivery, worked out and ready to be written.
+    Local(LocalDelivery),
+    /// A remote delivery, in the lane of its message and domain.
+    Remote((String, String), QueueRecipient),
+}
+
+/// Everything a local delivery writes.
+struct LocalDelivery {
+    recipient: QueueRecipient,
+    /// The accounts that get a copy, with that copy's trace fields.
+    accounts: Vec<(store::AccountId, Vec<u8>)>,
+    /// Alias targets elsewhere, queued as new recipients.
+    forwards: Vec<String>,
+    report: Option<&'static str>,
+    facts: store::MessageFacts,
+}
 
 impl Queue {
     /// Attempts every recipient that is due now.
@@ -30,29 +51,46 @@ impl Queue {
             if due.is_empty() {
                 break;
             }
+            // Claimed recipients are looked at concurrently (resolving,
+            // reading and parsing); local deliveries are then queued in
+            // claim order, so each mailbox gets its UIDs in arrival order,
+            // and they share group commits.
+            let mut handled = tokio::task::JoinSet::new();
+            for (index, recipient) in due.into_iter().enumerate() {
+                let queue = self.clone();
+                handled.spawn(async move { (index, queue.handle(recipient, now).await) });
+            }
+            let mut local = Vec::new();
             let mut remote: BTreeMap<(String, String), Vec<QueueRecipient>> = BTreeMap::new();
-            for recipient in due {
-                if self.is_expired(&recipient, now) {
-                    self.expire(&recipient).await?;
-                    continue;
+            let mut failure = None;
+            while let Some(joined) = handled.join_next().await {
+                match joined {
+                    Ok((index, Ok(Handled::Local(delivery)))) => local.push((index, delivery)),
+                    Ok((_, Ok(Handled::Remote(key, recipient)))) => remote.entry(key).or_default().push(recipient),
+                    Ok((_, Ok(Handled::Done))) => {}
+                    Ok((_, Err(e))) => failure = Some(e),
+                    Err(e) => failure = Some(Error::Setup(format!("a delivery task failed: {e}"))),
                 }
-                let Some((local, domain)) = recipient.address.rsplit_once('@') else {
-                    let attempt = self.failure(&recipient, "550 5.1.3 bad recipient address syntax", "5.1.3", None);
-                    self.store.fail_recipient(&recipient, &attempt).await?;
-                    continue;
-                };
-                match self.store.resolve(local, domain).await? {
-                    Resolution::Local(targets) => self.deliver_local(&recipient, targets).await?,
-                    Resolution::UnknownUser => {
-                        let reply = format!("550 5.1.1 <{}>: no such user here", recipient.address);
-                        let attempt = self.failure(&recipient, &reply, "5.1.1", None);
-                        self.store.fail_recipient(&recipient, &attempt).await?;
-                    }
-                    Resolution::NotLocal => {
-                        let key = (recipient.queue_id.clone(), store::normalize_domain(domain));
-                        remote.entry(key).or_default().push(recipient);
-                    }
-                }
+            }
+            local.sort_unstable_by_key(|(index, _)| *index);
+            let queued: Vec<_> = local
+                .into_iter()
+                .map(|(_, delivery)| {
+                    let write = self.store.deliver_local(
+                        &delivery.recipient,
+                        &delivery.accounts,
+                        &delivery.forwards,
+                        delivery.report,
+                        &delivery.facts,
+                    );
+                    (delivery, write)
+                })
+                .collect();
+            for (delivery, write) in queued {
+                self.record_local(&delivery, write.await).await?;
+            }
+            if let Some(e) = failure {
+                return Err(e);
             }
             self.deliver_remote(remote).await?;
             self.send_all_reports().await?;
@@ -60,6 +98,33 @@ impl Queue {
         self.remote.close_idle().await;
         // Outcomes recorded elsewhere (`postamt queue bounce`) are owed too.
         self.send_all_reports().await
+    }
+
+    /// Expires or fails one due recipient, or works out what delivering
+    /// it takes: a local delivery ready to be written, or a remote one.
+    async fn handle(&self, recipient: QueueRecipient, now: i64) -> Result<Handled, Error> {
+        if self.is_expired(&recipient, now) {
+            self.expire(&recipient).await?;
+            return Ok(Handled::Done);
+        }
+        let Some((local, domain)) = recipient.address.rsplit_once('@') else {
+            let attempt = self.failure(&recipient, "550 5.1.3 bad recipient address syntax", "5.1.3", None);
+            self.store.fail_recipient(&recipient, &attempt).await?;
+            return Ok(Handled::Done);
+        };
+        match self.store.resolve(local, domain).await? {
+            Resolution::Local(targets) => self.prepare_local(recipient, targets).await,
+            Resolution::UnknownUser => {
+                let reply = format!("550 5.1.1 <{}>: no such user here", recipient.address);
+                let attempt = self.failure(&recipient, &reply, "5.1.1", None);
+                self.store.fail_recipient(&recipient, &attempt).await?;
+                Ok(Handled::Done)
+            }
+            Resolution::NotLocal => {
+                let key = (recipient.queue_id.clone(), store::normalize_domain(domain));
+                Ok(Handled::Remote(key, recipient))
+            }
+        }
     }
 
     async fn send_all_reports(&self) -> Result<(), Error> {
@@ -71,7 +136,7 @@ impl Queue {
 
     /// Delivers to local accounts, forwarding alias targets elsewhere as new
     /// recipients of the same message.
-    async fn deliver_local(&self, recipient: &QueueRecipient, targets: Vec<Target>) -> Result<(), Error> {
+    async fn prepare_local(&self, recipient: QueueRecipient, targets: Vec<Target>) -> Result<Handled, Error> {
         let return_path = format!("Return-Path: <{}>\r\n", recipient.reverse_path);
         let mut accounts = Vec::new();
         let mut forwards = Vec::new();
@@ -89,11 +154,11 @@ impl Queue {
         }
         if accounts.is_empty() && forwards.is_empty() {
             let reply = format!("550 5.1.1 <{}>: alias leads to no existing user", recipient.address);
-            let attempt = self.failure(recipient, &reply, "5.1.1", None);
-            self.store.fail_recipient(recipient, &attempt).await?;
-            return Ok(());
+            let attempt = self.failure(&recipient, &reply, "5.1.1", None);
+            self.store.fail_recipient(&recipient, &attempt).await?;
+            return Ok(Handled::Done);
         }
-        let report = wants_report(recipient, "SUCCESS").then_some("delivered");
+        let report = wants_report(&recipient, "SUCCESS").then_some("delivered");
         // The facts IMAP needs are worked out once, here, for every copy.
         let facts = if accounts.is_empty() {
             store::MessageFacts::default()
@@ -107,11 +172,19 @@ impl Queue {
                 header: content.get(..parsed.header_len).map(<[u8]>::to_vec),
             }
         };
-        if let Err(e) = self
-            .store
-            .deliver_local(recipient, &accounts, &forwards, report, &facts)
-            .await
-        {
+        Ok(Handled::Local(LocalDelivery {
+            recipient,
+            accounts,
+            forwards,
+            report,
+            facts,
+        }))
+    }
+
+    /// Logs a local delivery, or defers it if it could not be written.
+    async fn record_local(&self, delivery: &LocalDelivery, written: Result<(), store::Error>) -> Result<(), Error> {
+        let recipient = &delivery.recipient;
+        if let Err(e) = written {
             tracing::error!(queue_id = %recipient.queue_id, error = %e, "local delivery failed");
             let attempt = Attempt {
                 reply: format!("451 4.3.0 local delivery failed: {e}"),
@@ -127,8 +200,8 @@ impl Queue {
         tracing::info!(
             queue_id = %recipient.queue_id,
             to = %recipient.address,
-            mailboxes = accounts.len(),
-            forwarded = forwards.len(),
+            mailboxes = delivery.accounts.len(),
+            forwarded = delivery.forwards.len(),
             "delivered"
         );
         Ok(())

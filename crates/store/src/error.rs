@@ -39,6 +39,12 @@ pub enum Error {
     MailboxExists(String),
     #[error("invalid mailbox name: {0}")]
     InvalidMailboxName(String),
+    /// The commit of a batch of writes failed (see `batch`); every write in
+    /// it gets the same error.
+    #[error("{0}")]
+    Shared(std::sync::Arc<Error>),
+    #[error("the write was abandoned after its batch failed; try again")]
+    WriteAbandoned,
 }
 
 impl Error {
@@ -59,6 +65,7 @@ impl Error {
                 let primary = code.as_deref().and_then(|c| c.parse::<i64>().ok()).map(|c| c & 0xff);
                 matches!(primary, Some(13) | Some(8)) || e.message().contains("full")
             }
+            Error::Shared(error) => error.is_storage_full(),
             _ => false,
         }
     }

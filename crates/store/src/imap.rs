@@ -320,7 +320,26 @@ impl Store {
         flags: &Flags,
         unchanged_since: Option<i64>,
     ) -> Result<(Vec<MessageMeta>, Vec<i64>)> {
-        let mut tx = self.write().await?;
+        let (uids, flags) = (uids.to_vec(), flags.clone());
+        let (changed, failed) = self
+            .batched(move |tx| {
+                Box::pin(async move { Self::change_flags(tx, mailbox, &uids, change, &flags, unchanged_since).await })
+            })
+            .await?;
+        if !changed.is_empty() {
+            self.announce(mailbox);
+        }
+        Ok((changed, failed))
+    }
+
+    async fn change_flags(
+        tx: &mut sqlx::SqliteConnection,
+        mailbox: MailboxId,
+        uids: &[i64],
+        change: FlagChange,
+        flags: &Flags,
+        unchanged_since: Option<i64>,
+    ) -> Result<(Vec<MessageMeta>, Vec<i64>)> {
         // Read inside the write transaction, so that two sessions changing
         // the same message's flags at once cannot lose one change.
         let current = read_metas(&mut *tx, mailbox, Some(uids)).await?;
@@ -363,17 +382,13 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             if new.keywords != message.flags.keywords {
-                Self::write_keywords(&mut tx, id, &new.keywords).await?;
+                Self::write_keywords(tx, id, &new.keywords).await?;
             }
             changed.push(MessageMeta {
                 flags: new,
                 modseq: next,
                 ..message
             });
-        }
-        tx.commit().await?;
-        if !changed.is_empty() {
-            self.announce(mailbox);
         }
         Ok((changed, failed))
     }
@@ -402,27 +417,32 @@ impl Store {
         internal_date: i64,
         facts: &MessageFacts,
     ) -> Result<(i64, i64)> {
-        let mut tx = self.write().await?;
-        if !self.blobs().exists(&blob.hash) {
-            return Err(Error::MissingBlob(blob.hash.clone()));
-        }
-        let (uid, id) = Self::insert_message(
-            &mut tx,
-            mailbox,
-            &blob.hash,
-            blob.size as i64,
-            b"",
-            internal_date,
-            flags,
-            facts,
-        )
-        .await?;
-        let _ = id;
-        let uidvalidity: i64 = sqlx::query_scalar("SELECT uidvalidity FROM mailboxes WHERE id = $1")
-            .bind(mailbox)
-            .fetch_one(&mut *tx)
+        let (blob, flags, facts, blobs) = (blob.clone(), flags.clone(), facts.clone(), self.blobs().clone());
+        let (uidvalidity, uid) = self
+            .batched(move |tx| {
+                Box::pin(async move {
+                    if !blobs.exists(&blob.hash) {
+                        return Err(Error::MissingBlob(blob.hash.clone()));
+                    }
+                    let (uid, _) = Self::insert_message(
+                        tx,
+                        mailbox,
+                        &blob.hash,
+                        blob.size as i64,
+                        b"",
+                        internal_date,
+                        &flags,
+                        &facts,
+                    )
+                    .await?;
+                    let uidvalidity: i64 = sqlx::query_scalar("SELECT uidvalidity FROM mailboxes WHERE id = $1")
+                        .bind(mailbox)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    Ok((uidvalidity, uid))
+                })
+            })
             .await?;
-        tx.commit().await?;
         self.announce(mailbox);
         Ok((uidvalidity, uid))
     }

@@ -10,6 +10,7 @@
 mod accounts;
 mod address;
 mod aliases;
+mod batch;
 mod blobs;
 mod domains;
 mod error;
@@ -55,6 +56,8 @@ pub struct Store {
     /// failing with SQLITE_BUSY; other processes (the CLI) wait on the
     /// busy timeout.
     writer: SqlitePool,
+    /// Group commit for the frequent writes (queue and mailbox changes).
+    batcher: batch::Batcher,
     blobs: BlobStore,
     /// The change bus: the id of every mailbox whose messages changed, for
     /// the sessions that show it (IMAP EXISTS, EXPUNGE, FETCH FLAGS).
@@ -90,6 +93,7 @@ impl Store {
         let (changes, _) = tokio::sync::broadcast::channel(1024);
         Ok(Store {
             readers,
+            batcher: batch::Batcher::start(writer.clone()),
             writer,
             blobs,
             changes,
@@ -113,23 +117,30 @@ impl Store {
         let _ = self.changes.send(mailbox);
     }
 
-    /// Starts a write transaction that holds SQLite's write lock from the
-    /// start (BEGIN IMMEDIATE), so it cannot fail half-way on a lock upgrade.
+    /// Starts a write transaction of its own; the frequent writes go
+    /// through [`Store::batched`] instead.
     async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        match self.writer.begin_with("BEGIN IMMEDIATE").await {
-            Err(sqlx::Error::InvalidSavePointStatement | sqlx::Error::BeginFailed) => {
-                // A transaction whose ROLLBACK failed too (as when the disk
-                // is full) left the writer connection inside it, and every
-                // later write would fail. Close that connection (SQLite
-                // rolls back on close); the pool opens a fresh one.
-                tracing::warn!("replacing a database connection left inside a failed transaction");
-                if let Ok(connection) = self.writer.acquire().await {
-                    let _ = connection.close().await;
-                }
-                Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
-            }
-            result => Ok(result?),
-        }
+        begin_immediate(&self.writer).await
+    }
+
+    /// Group commit so far: (commits, writes they carried).
+    pub fn commit_stats(&self) -> (u64, u64) {
+        self.batcher.stats()
+    }
+
+    /// Runs `job` as part of the next group commit (see `batch`): it shares
+    /// a transaction, and its fsync, with the writes queued beside it. It
+    /// is queued when called; the future returns once it is durable.
+    fn batched<T, F>(&self, job: F) -> impl std::future::Future<Output = Result<T>> + Send + use<T, F>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(
+                &'c mut sqlx::SqliteConnection,
+            ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'c>>
+            + Send
+            + 'static,
+    {
+        self.batcher.write(job)
     }
 
     /// Removes blob files no row references any more. Only files older than
@@ -154,6 +165,25 @@ impl Store {
             tx.commit().await?;
         }
         Ok(removed)
+    }
+}
+
+/// Starts a write transaction that holds SQLite's write lock from the
+/// start (BEGIN IMMEDIATE), so it cannot fail half-way on a lock upgrade.
+pub(crate) async fn begin_immediate(writer: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    match writer.begin_with("BEGIN IMMEDIATE").await {
+        Err(sqlx::Error::InvalidSavePointStatement | sqlx::Error::BeginFailed) => {
+            // A transaction whose ROLLBACK failed too (as when the disk is
+            // full) left the writer connection inside it, and every later
+            // write would fail. Close that connection (SQLite rolls back on
+            // close); the pool opens a fresh one.
+            tracing::warn!("replacing a database connection left inside a failed transaction");
+            if let Ok(connection) = writer.acquire().await {
+                let _ = connection.close().await;
+            }
+            Ok(writer.begin_with("BEGIN IMMEDIATE").await?)
+        }
+        result => Ok(result?),
     }
 }
 

@@ -140,33 +140,38 @@ impl Store {
     /// already; it is checked inside the transaction, so a concurrent
     /// garbage collection cannot take it between the check and the commit.
     pub async fn enqueue(&self, entry: &QueueEntry) -> Result<()> {
-        let mut tx = self.write().await?;
-        if !self.blobs().exists(&entry.blob.hash) {
-            return Err(Error::MissingBlob(entry.blob.hash.clone()));
-        }
-        let envelope = &entry.envelope;
-        sqlx::query(
-            "INSERT INTO queue_messages
-                 (id, reverse_path, blob_hash, size, received_at, body, smtputf8, dsn_ret, dsn_envid, submitted_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&entry.id)
-        .bind(&entry.reverse_path)
-        .bind(&entry.blob.hash)
-        .bind(entry.blob.size as i64)
-        .bind(entry.received_at)
-        .bind(&envelope.body)
-        .bind(envelope.smtputf8)
-        .bind(&envelope.dsn_ret)
-        .bind(&envelope.dsn_envid)
-        .bind(&envelope.submitted_by)
-        .execute(&mut *tx)
-        .await?;
-        for recipient in &entry.recipients {
-            Self::add_recipient(&mut tx, &entry.id, recipient, entry.received_at).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let entry = entry.clone();
+        let blobs = self.blobs().clone();
+        self.batched(move |tx| {
+            Box::pin(async move {
+                if !blobs.exists(&entry.blob.hash) {
+                    return Err(Error::MissingBlob(entry.blob.hash.clone()));
+                }
+                let envelope = &entry.envelope;
+                sqlx::query(
+                    "INSERT INTO queue_messages
+                         (id, reverse_path, blob_hash, size, received_at, body, smtputf8, dsn_ret, dsn_envid, submitted_by)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&entry.id)
+                .bind(&entry.reverse_path)
+                .bind(&entry.blob.hash)
+                .bind(entry.blob.size as i64)
+                .bind(entry.received_at)
+                .bind(&envelope.body)
+                .bind(envelope.smtputf8)
+                .bind(&envelope.dsn_ret)
+                .bind(&envelope.dsn_envid)
+                .bind(&envelope.submitted_by)
+                .execute(&mut *tx)
+                .await?;
+                for recipient in &entry.recipients {
+                    Self::add_recipient(tx, &entry.id, recipient, entry.received_at).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 
     async fn add_recipient(
@@ -193,26 +198,31 @@ impl Store {
     /// with a lease for `owner` until `lease_until`: no other worker takes
     /// them before the lease runs out, so none is delivered twice at once.
     pub async fn claim_due(&self, now: i64, limit: i64, owner: &str, lease_until: i64) -> Result<Vec<QueueRecipient>> {
-        let mut tx = self.write().await?;
-        let due: Vec<QueueRecipient> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {RECIPIENT_COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id
-             WHERE r.status = 'pending' AND r.next_attempt_at <= $1 AND (r.lease_until IS NULL OR r.lease_until <= $1)
-             ORDER BY r.next_attempt_at, r.id LIMIT $2"
-        )))
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        for recipient in &due {
-            sqlx::query("UPDATE queue_recipients SET lease_owner = $1, lease_until = $2 WHERE id = $3")
-                .bind(owner)
-                .bind(lease_until)
-                .bind(recipient.id)
-                .execute(&mut *tx)
+        let owner = owner.to_string();
+        self.batched(move |tx| {
+            Box::pin(async move {
+                let due: Vec<QueueRecipient> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {RECIPIENT_COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id
+                     WHERE r.status = 'pending' AND r.next_attempt_at <= $1
+                       AND (r.lease_until IS NULL OR r.lease_until <= $1)
+                     ORDER BY r.next_attempt_at, r.id LIMIT $2"
+                )))
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&mut *tx)
                 .await?;
-        }
-        tx.commit().await?;
-        Ok(due)
+                for recipient in &due {
+                    sqlx::query("UPDATE queue_recipients SET lease_owner = $1, lease_until = $2 WHERE id = $3")
+                        .bind(&owner)
+                        .bind(lease_until)
+                        .bind(recipient.id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Ok(due)
+            })
+        })
+        .await
     }
 
     /// Gives up the leases `owner` holds: after a restart, what the node
@@ -242,56 +252,65 @@ impl Store {
     /// account in `accounts` (with its trace headers), and a new pending
     /// recipient of the same message for each address in `forwards` (alias
     /// targets elsewhere). One transaction: a crash leaves all of it or none.
-    pub async fn deliver_local(
+    ///
+    /// The write is queued when this is called, not when the future is
+    /// first polled: deliveries asked for in order commit in that order
+    /// (and so get their UIDs in it), while sharing group commits.
+    pub fn deliver_local(
         &self,
         recipient: &QueueRecipient,
         accounts: &[(AccountId, Vec<u8>)],
         forwards: &[String],
         report: Option<&'static str>,
         facts: &MessageFacts,
-    ) -> Result<()> {
-        let mut tx = self.write().await?;
-        let mut mailboxes = Vec::new();
-        for (account, trace_headers) in accounts {
-            let mailbox = Self::append_to_inbox(
-                &mut tx,
-                *account,
-                &recipient.blob_hash,
-                recipient.size,
-                trace_headers,
-                recipient.received_at,
-                facts,
-            )
-            .await?;
-            mailboxes.push(mailbox);
+    ) -> impl std::future::Future<Output = Result<()>> + Send + use<> {
+        let (recipient, accounts, forwards, facts) =
+            (recipient.clone(), accounts.to_vec(), forwards.to_vec(), facts.clone());
+        let write = self.batched(move |tx| {
+            Box::pin(async move {
+                let mut mailboxes = Vec::new();
+                for (account, trace_headers) in &accounts {
+                    let mailbox = Self::append_to_inbox(
+                        tx,
+                        *account,
+                        &recipient.blob_hash,
+                        recipient.size,
+                        trace_headers,
+                        recipient.received_at,
+                        &facts,
+                    )
+                    .await?;
+                    mailboxes.push(mailbox);
+                }
+                for address in forwards {
+                    let forward = Recipient {
+                        address,
+                        ..recipient.recipient()
+                    };
+                    Self::add_recipient(tx, &recipient.queue_id, &forward, crate::now()).await?;
+                }
+                let attempt = Attempt {
+                    reply: "250 2.0.0 delivered to mailbox".into(),
+                    status_code: "2.0.0".into(),
+                    remote_mta: None,
+                    report,
+                };
+                Self::finish_recipient(tx, &recipient, "delivered", &attempt).await?;
+                Ok(mailboxes)
+            })
+        });
+        let store = self.clone();
+        async move {
+            for mailbox in write.await? {
+                store.announce(mailbox);
+            }
+            Ok(())
         }
-        for address in forwards {
-            let forward = Recipient {
-                address: address.clone(),
-                ..recipient.recipient()
-            };
-            Self::add_recipient(&mut tx, &recipient.queue_id, &forward, crate::now()).await?;
-        }
-        let attempt = Attempt {
-            reply: "250 2.0.0 delivered to mailbox".into(),
-            status_code: "2.0.0".into(),
-            remote_mta: None,
-            report,
-        };
-        Self::finish_recipient(&mut tx, recipient, "delivered", &attempt).await?;
-        tx.commit().await?;
-        for mailbox in mailboxes {
-            self.announce(mailbox);
-        }
-        Ok(())
     }
 
     /// Records a successful remote delivery.
     pub async fn delivered_remotely(&self, recipient: &QueueRecipient, attempt: &Attempt) -> Result<()> {
-        let mut tx = self.write().await?;
-        Self::finish_recipient(&mut tx, recipient, "delivered", attempt).await?;
-        tx.commit().await?;
-        Ok(())
+        self.finish(recipient, "delivered", attempt).await
     }
 
     /// Records a failed attempt that will be retried at `next_attempt_at`.
@@ -301,30 +320,38 @@ impl Store {
         attempt: &Attempt,
         next_attempt_at: i64,
     ) -> Result<()> {
-        let mut tx = self.write().await?;
-        sqlx::query(
-            "UPDATE queue_recipients SET attempts = attempts + 1, last_reply = $1, status_code = $2, remote_mta = $3,
-                 next_attempt_at = $4, lease_owner = NULL, lease_until = NULL
-             WHERE id = $5",
-        )
-        .bind(&attempt.reply)
-        .bind(&attempt.status_code)
-        .bind(&attempt.remote_mta)
-        .bind(next_attempt_at)
-        .bind(recipient.id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let (recipient_id, attempt) = (recipient.id, attempt.clone());
+        self.batched(move |tx| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE queue_recipients SET attempts = attempts + 1, last_reply = $1, status_code = $2,
+                         remote_mta = $3, next_attempt_at = $4, lease_owner = NULL, lease_until = NULL
+                     WHERE id = $5",
+                )
+                .bind(&attempt.reply)
+                .bind(&attempt.status_code)
+                .bind(&attempt.remote_mta)
+                .bind(next_attempt_at)
+                .bind(recipient_id)
+                .execute(&mut *tx)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Records a permanent failure; the recipient waits for its DSN if one
     /// is to be reported.
     pub async fn fail_recipient(&self, recipient: &QueueRecipient, attempt: &Attempt) -> Result<()> {
-        let mut tx = self.write().await?;
-        Self::finish_recipient(&mut tx, recipient, "failed", attempt).await?;
-        tx.commit().await?;
-        Ok(())
+        self.finish(recipient, "failed", attempt).await
+    }
+
+    /// Records a final outcome, in the next group commit.
+    async fn finish(&self, recipient: &QueueRecipient, status: &'static str, attempt: &Attempt) -> Result<()> {
+        let (recipient, attempt) = (recipient.clone(), attempt.clone());
+        self.batched(move |tx| Box::pin(async move { Self::finish_recipient(tx, &recipient, status, &attempt).await }))
+            .await
     }
 
     async fn finish_recipient(
