@@ -12,6 +12,7 @@ work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
 source bench/lib/postamt.sh
 
+cpu_before=$(server_cpu_ms)
 echo "== SMTP, 20 sessions, connection reused"
 $bin/postamt-bench smtp --server 127.0.0.1:12525 --sessions 20 --messages "$messages" --reuse "${to[@]}"
 echo "== SMTP, 20 sessions, a connection per message"
@@ -21,6 +22,8 @@ $bin/postamt-bench smtp --server 127.0.0.1:12525 --sessions 20 --messages "$mess
 started=$EPOCHREALTIME
 until_true postamt_queue_empty
 python3 -c "print('queue drained %.2f s after the last 250' % ($EPOCHREALTIME - $started))"
+cpu_used=$(($(server_cpu_ms) - cpu_before))
+python3 -c "print('server CPU: %.3f ms per message accepted and delivered' % ($cpu_used / (2 * $messages)))"
 echo "== POP3, 10 sessions"
 $bin/postamt-bench pop3 --server 127.0.0.1:12995 --tls --sessions 10 --rounds 1 \
     --user 'bench{n}@example.test' --password "$password"

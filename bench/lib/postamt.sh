@@ -42,3 +42,9 @@ until_true() {
     echo "gave up waiting for: $*" >&2
     exit 1
 }
+
+# CPU time (user + system, in ms) the server has used so far: on a shared
+# machine a steadier measure of cost than wall-clock rates.
+server_cpu_ms() {
+    awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$server/stat"
+}

@@ -486,7 +486,10 @@ impl Store {
         .bind(&facts.header)
         .fetch_one(&mut *tx)
         .await?;
-        Self::write_keywords(tx, id, &flags.keywords).await?;
+        // A new row has no keywords yet; most messages arrive without any.
+        if !flags.keywords.is_empty() {
+            Self::write_keywords(tx, id, &flags.keywords).await?;
+        }
         Ok((uid, id))
     }
 
@@ -606,6 +609,6 @@ async fn read_metas<'c>(
 
 /// UIDs as a JSON array, for `IN (SELECT value FROM json_each(..))`: one
 /// bound parameter however many there are.
-fn json_list(uids: &[i64]) -> String {
+pub(crate) fn json_list(uids: &[i64]) -> String {
     format!("[{}]", uids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
 }

@@ -201,24 +201,33 @@ impl Store {
         let owner = owner.to_string();
         self.batched(move |tx| {
             Box::pin(async move {
-                let due: Vec<QueueRecipient> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {RECIPIENT_COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id
-                     WHERE r.status = 'pending' AND r.next_attempt_at <= $1
-                       AND (r.lease_until IS NULL OR r.lease_until <= $1)
-                     ORDER BY r.next_attempt_at, r.id LIMIT $2"
-                )))
+                // Two statements however many are due: lease them, then
+                // read what was leased.
+                let leased: Vec<i64> = sqlx::query_scalar(
+                    "UPDATE queue_recipients SET lease_owner = $1, lease_until = $2
+                     WHERE id IN (SELECT id FROM queue_recipients
+                                  WHERE status = 'pending' AND next_attempt_at <= $3
+                                    AND (lease_until IS NULL OR lease_until <= $3)
+                                  ORDER BY next_attempt_at, id LIMIT $4)
+                     RETURNING id",
+                )
+                .bind(&owner)
+                .bind(lease_until)
                 .bind(now)
                 .bind(limit)
                 .fetch_all(&mut *tx)
                 .await?;
-                for recipient in &due {
-                    sqlx::query("UPDATE queue_recipients SET lease_owner = $1, lease_until = $2 WHERE id = $3")
-                        .bind(&owner)
-                        .bind(lease_until)
-                        .bind(recipient.id)
-                        .execute(&mut *tx)
-                        .await?;
+                if leased.is_empty() {
+                    return Ok(Vec::new());
                 }
+                let due: Vec<QueueRecipient> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {RECIPIENT_COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id
+                     WHERE r.id IN (SELECT value FROM json_each($1))
+                     ORDER BY r.next_attempt_at, r.id"
+                )))
+                .bind(crate::imap::json_list(&leased))
+                .fetch_all(&mut *tx)
+                .await?;
                 Ok(due)
             })
         })
