@@ -2,7 +2,8 @@
 # local ports (SMTP 12525, POP3S 12995, IMAPS 12993) with a data directory
 # under "$work", ten mailboxes bench0..bench9@example.test with the password
 # in "$password", and "$to" holding the --to arguments for postamt-bench.
-# Sets "$server" to its process id; the caller stops it.
+# Sets "$server" to its process id; the caller stops it. The caller may set
+# "$max_connections" and "$extra_config" (TOML tables added at the end).
 
 password=bench-password
 mkdir -p "$work/postamt"
@@ -20,7 +21,9 @@ imaps = ["127.0.0.1:12993"]
 [smtp]
 pregreet_wait_ms = 0              # measure the server, not the anti-spam pause
 [limits]
-max_connections_per_address = 200
+max_connections = ${max_connections:-1000}
+max_connections_per_address = ${max_connections:-200}
+${extra_config:-}
 TOML
 export POSTAMT_CONFIG="$work/postamt/postamt.toml"
 "$bin/postamt" domain add example.test > /dev/null

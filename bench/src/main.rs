@@ -6,6 +6,7 @@
 //! point at postamt or at a peer such as Postfix or Dovecot.
 
 mod client;
+mod hold;
 mod imap;
 mod pop3;
 mod report;
@@ -34,6 +35,22 @@ enum Command {
     Pop3(MailboxArgs),
     /// Log in over IMAP and run a mix of commands; prints commands/s.
     Imap(MailboxArgs),
+    /// Log in many IMAP sessions and hold them idle until standard input
+    /// closes (to measure the server's memory meanwhile).
+    Hold(HoldArgs),
+}
+
+#[derive(Args)]
+pub struct HoldArgs {
+    #[command(flatten)]
+    pub mailbox: MailboxArgs,
+    /// Accounts the sessions spread over: session n logs in as `{n}` =
+    /// n modulo this.
+    #[arg(long, default_value_t = 10)]
+    pub accounts: usize,
+    /// Enter IDLE in every session after selecting INBOX.
+    #[arg(long)]
+    pub idle: bool,
 }
 
 #[derive(Args)]
@@ -95,6 +112,7 @@ fn main() -> anyhow::Result<()> {
             Command::Smtp(args) => smtp::run(args).await,
             Command::Pop3(args) => pop3::run(args).await,
             Command::Imap(args) => imap::run(args).await,
+            Command::Hold(args) => hold::run(args).await,
         }
     })
 }

@@ -2,13 +2,14 @@
 //! SASL mechanisms the servers offer, and the throttle that slows down
 //! password guessing per client address across all protocols. Passwords
 //! are never stored or compared in the clear; verifying is deliberately
-//! slow, so callers run it off the async executor.
+//! slow: `verify_login_limited` runs it off the async executor, a bounded
+//! number at a time.
 
 mod password;
 pub mod sasl;
 mod throttle;
 
-pub use password::{hash_password, verify_login, verify_password};
+pub use password::{hash_password, verify_login, verify_login_limited, verify_password};
 pub use throttle::{Admission, Throttle, ThrottleConfig};
 
 #[derive(Debug, thiserror::Error)]

@@ -41,6 +41,23 @@ pub fn verify_login(stored_hash: Option<&str>, password: &str) -> bool {
     }
 }
 
+/// [`verify_login`] off the async executor, with at most one verification
+/// per CPU core at a time. Each takes argon2id's 19 MiB and a core's worth
+/// of work, so running more at once would only add memory (a flood of
+/// logins could otherwise take tokio's 512 blocking threads, nearly 10 GB)
+/// and make each slower; the others wait their turn.
+pub async fn verify_login_limited(stored_hash: Option<String>, password: String) -> bool {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots =
+        SLOTS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+    let Ok(_slot) = slots.acquire().await else {
+        return false;
+    };
+    tokio::task::spawn_blocking(move || verify_login(stored_hash.as_deref(), &password))
+        .await
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -105,9 +105,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
         };
         let hash = account.as_ref().map(|a| a.password_hash.clone());
-        let verified = tokio::task::spawn_blocking(move || auth::verify_login(hash.as_deref(), &password))
-            .await
-            .unwrap_or(false);
+        let verified = auth::verify_login_limited(hash, password).await;
         let (true, Some(account)) = (verified, account) else {
             tracing::info!(%user, "authentication failed");
             let delay = self.server.throttle.failure(peer);

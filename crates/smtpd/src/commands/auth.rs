@@ -61,9 +61,7 @@ where
             }
         };
         let hash = account.as_ref().map(|a| a.password_hash.clone());
-        let verified = tokio::task::spawn_blocking(move || auth::verify_login(hash.as_deref(), &password))
-            .await
-            .unwrap_or(false);
+        let verified = auth::verify_login_limited(hash, password).await;
         match account.filter(|_| verified) {
             Some(account) => {
                 self.server.throttle.success(self.peer.ip());
