@@ -42,6 +42,9 @@ pub struct Facts {
     /// Where the header section ends: its length, with the blank line that
     /// ends it (the whole message when it has no body).
     pub header_len: usize,
+    /// From, To, Cc, Bcc and Subject as SEARCH matches them, for
+    /// [`stored_field_contains`]; None if they cannot be stored.
+    pub search_fields: Option<String>,
 }
 
 /// Computes the stored facts of a message.
@@ -58,6 +61,7 @@ pub fn facts(raw: &[u8]) -> Facts {
         body_structure: utf8(body_structure),
         body: utf8(body),
         header_len: root.header.end,
+        search_fields: search::stored_fields(raw.get(root.header.clone()).unwrap_or_default()),
     }
 }
 
@@ -95,6 +99,13 @@ pub struct UnknownEncoding;
 /// needle asks whether the field is present.
 pub fn header_contains(raw: &[u8], field: &str, needle: &[u8]) -> bool {
     search::header_contains(raw, field, needle)
+}
+
+/// `header_contains` for FROM, TO, CC, BCC and SUBJECT, answered from
+/// [`Facts::search_fields`] without the header; None when they cannot
+/// answer (another field, a needle with a line feed), and the header must.
+pub fn stored_field_contains(search_fields: &str, field: &str, needle: &[u8]) -> Option<bool> {
+    search::stored_field_contains(search_fields, field, needle)
 }
 
 /// SEARCH BODY: whether the decoded text of the body parts (not headers)

@@ -36,6 +36,59 @@ pub(crate) fn header_contains(raw: &[u8], field: &str, wanted: &[u8]) -> bool {
         .any(|f| wanted.is_empty() || fold(&decode::rfc2047(&f.value())).contains(&wanted))
 }
 
+/// The fields SEARCH asks for most (FROM, TO, CC, BCC, SUBJECT), kept
+/// decoded and folded with each message so those searches need not parse
+/// its header again. Stored as one string: per field, in this order, an
+/// empty section if the header lacks it, else PRESENT and its values
+/// joined by line feeds; sections separated by SECTION.
+const STORED_FIELDS: [&str; 5] = ["From", "To", "Cc", "Bcc", "Subject"];
+const SECTION: char = '\u{1}';
+const PRESENT: char = '\u{2}';
+
+/// The stored fields of a message (see [`STORED_FIELDS`]); None when a
+/// value holds one of the separators (then SEARCH reads the header).
+pub(crate) fn stored_fields(raw: &[u8]) -> Option<String> {
+    let mut stored = String::new();
+    for (index, name) in STORED_FIELDS.iter().enumerate() {
+        if index > 0 {
+            stored.push(SECTION);
+        }
+        let values: Vec<String> = header::fields(raw)
+            .filter(|f| f.is(name))
+            .map(|f| fold(&decode::rfc2047(&f.value())))
+            .collect();
+        if values.is_empty() {
+            continue;
+        }
+        let joined = values.join("\n");
+        if joined.contains([SECTION, PRESENT]) {
+            return None;
+        }
+        stored.push(PRESENT);
+        stored.push_str(&joined);
+    }
+    Some(stored)
+}
+
+/// [`header_contains`] answered from stored fields; None when they cannot
+/// answer: another field, a needle with a line feed (which could match
+/// across two values joined), or a malformed string.
+pub(crate) fn stored_field_contains(stored: &str, field: &str, wanted: &[u8]) -> Option<bool> {
+    let index = STORED_FIELDS.iter().position(|name| name.eq_ignore_ascii_case(field))?;
+    let wanted = needle(wanted);
+    if wanted.contains('\n') {
+        return None;
+    }
+    let sections: Vec<&str> = stored.split(SECTION).collect();
+    if sections.len() != STORED_FIELDS.len() {
+        return None;
+    }
+    Some(match sections[index].strip_prefix(PRESENT) {
+        None => false,
+        Some(values) => wanted.is_empty() || values.contains(&wanted),
+    })
+}
+
 /// SEARCH BODY.
 pub(crate) fn body_contains(raw: &[u8], wanted: &[u8]) -> bool {
     let wanted = needle(wanted);
@@ -110,6 +163,28 @@ mod tests {
         assert!(header_contains(MESSAGE, "X-Fruit", b""));
         assert!(!header_contains(MESSAGE, "X-Vegetable", b""));
         assert!(!header_contains(MESSAGE, "Content-ID", b""));
+    }
+
+    #[test]
+    fn stored_fields_answer_as_the_header_does() {
+        let raw = b"From: =?UTF-8?Q?J=C3=BCrgen?= <j@x.test>\r\nTo: a@x.test\r\nTo: B <b@x.test>\r\n\
+            Subject: Hello there\r\nCc:\r\n\r\nbody\r\n";
+        let stored = stored_fields(raw).unwrap();
+        for field in ["From", "to", "CC", "Bcc", "Subject"] {
+            for needle in [
+                "", "jürgen", "JÜRGEN", "b@x", "a@x.test", "hello", "there", "nobody", "test\nb",
+            ] {
+                let expected = header_contains(raw, field, needle.as_bytes());
+                match stored_field_contains(&stored, field, needle.as_bytes()) {
+                    Some(answer) => assert_eq!(answer, expected, "{field} {needle:?}"),
+                    None => assert!(needle.contains('\n'), "{field} {needle:?} left unanswered"),
+                }
+            }
+        }
+        // Only the five fields are stored; separators in a value make the
+        // message fall back to its header.
+        assert_eq!(stored_field_contains(&stored, "X-Other", b""), None);
+        assert_eq!(stored_fields(b"Subject: =?UTF-8?Q?a=01b?=\r\n\r\n"), None);
     }
 
     #[test]

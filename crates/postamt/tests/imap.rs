@@ -271,10 +271,11 @@ assert any("Entwürfe".encode() in line for line in data), data
 }
 
 #[test]
-fn header_fetch_and_search_use_the_stored_header_and_fall_back_to_the_blob() {
-    // Messages keep their header section beside their facts (migration 6);
-    // messages stored before have none and are read from their blob. Both
-    // must give the same answers.
+fn header_fetch_and_search_use_stored_fields_and_fall_back_to_the_blob() {
+    // Messages keep their header section (migration 6) and their decoded
+    // From/To/Cc/Bcc/Subject (migration 7) beside their facts; messages
+    // stored before lack them and are read from the header or the blob.
+    // All must give the same answers.
     let server = Server::with_users("");
     server.python(
         r#"
@@ -300,12 +301,15 @@ expected = (
     [b"1"], [b"1"], [b""], [b"1"],
 )
 db = sqlite3.connect(os.path.join(os.environ["DATA_DIR"], "data", "postamt.db"))
-stored = db.execute("SELECT header FROM messages").fetchall()
-assert stored == [(expected[0],)], stored
+stored = db.execute("SELECT header, fields FROM messages JOIN message_search ON message_id = id").fetchall()
+assert stored[0][0] == expected[0], stored
+assert "bob <bob@example.test>" in stored[0][1] and "stored header" in stored[0][1], stored
 assert answers() == expected, answers()
-with db:
-    db.execute("UPDATE messages SET header = NULL")
-assert answers() == expected, answers()
+# As if stored before migration 7 (no search fields), then before 6 (no header).
+for change in ["DELETE FROM message_search", "UPDATE messages SET header = NULL"]:
+    with db:
+        db.execute(change)
+    assert answers() == expected, (change, answers())
 "#,
     );
 }

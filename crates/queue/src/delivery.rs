@@ -170,6 +170,7 @@ impl Queue {
                 body_structure: parsed.body_structure,
                 body: parsed.body,
                 header: content.get(..parsed.header_len).map(<[u8]>::to_vec),
+                search_fields: parsed.search_fields,
             }
         };
         Ok(Handled::Local(LocalDelivery {

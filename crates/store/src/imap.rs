@@ -16,6 +16,9 @@ pub struct MessageFacts {
     /// The content's header section, with the blank line that ends it;
     /// None when not worked out (the blob is then read instead).
     pub header: Option<Vec<u8>>,
+    /// The fields SEARCH matches most, in the mime crate's format; None
+    /// when not worked out (SEARCH then reads the header).
+    pub search_fields: Option<String>,
 }
 
 /// One message as a mailbox view needs it.
@@ -68,6 +71,15 @@ struct StoredMessage {
     body_structure: Option<String>,
     body: Option<String>,
     header: Option<Vec<u8>>,
+    search_fields: Option<String>,
+}
+
+/// The stored search fields of a message (see [`MessageFacts`]), None
+/// for messages stored before they were kept.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SearchContent {
+    pub uid: i64,
+    pub search_fields: Option<String>,
 }
 
 /// STATUS counts (RFC 9051 §6.3.11).
@@ -308,6 +320,21 @@ impl Store {
         .await?)
     }
 
+    /// The stored search fields of the messages with these UIDs, in one
+    /// query that does not touch the wide message rows; expunged ones are
+    /// missing from the answer.
+    pub async fn search_contents(&self, mailbox: MailboxId, uids: &[i64]) -> Result<Vec<SearchContent>> {
+        Ok(sqlx::query_as(
+            "SELECT m.uid, s.fields AS search_fields FROM messages m LEFT JOIN message_search s ON s.message_id = m.id
+             WHERE m.mailbox_id = $1 AND m.uid IN (SELECT value FROM json_each($2))
+             ORDER BY m.uid",
+        )
+        .bind(mailbox)
+        .bind(json_list(uids))
+        .fetch_all(&self.readers)
+        .await?)
+    }
+
     /// Changes the flags of messages. `unchanged_since` (RFC 7162 §3.1.3)
     /// leaves alone, and reports, those modified after it. Returns the
     /// messages changed, with their new flags and MODSEQ, and the UIDs that
@@ -486,6 +513,13 @@ impl Store {
         .bind(&facts.header)
         .fetch_one(&mut *tx)
         .await?;
+        if let Some(fields) = &facts.search_fields {
+            sqlx::query("INSERT INTO message_search (message_id, fields) VALUES ($1, $2)")
+                .bind(id)
+                .bind(fields)
+                .execute(&mut *tx)
+                .await?;
+        }
         // A new row has no keywords yet; most messages arrive without any.
         if !flags.keywords.is_empty() {
             Self::write_keywords(tx, id, &flags.keywords).await?;
@@ -516,7 +550,8 @@ impl Store {
         let mut pairs = Vec::new();
         for &uid in uids {
             let row: Option<StoredMessage> = sqlx::query_as(
-                "SELECT id, blob_hash, trace_headers, size, internal_date, flags, envelope, body_structure, body, header
+                "SELECT id, blob_hash, trace_headers, size, internal_date, flags, envelope, body_structure, body, header,
+                        (SELECT fields FROM message_search WHERE message_id = messages.id) AS search_fields
                  FROM messages WHERE mailbox_id = $1 AND uid = $2",
             )
             .bind(from)
@@ -540,6 +575,7 @@ impl Store {
                 body_structure: row.body_structure.unwrap_or_default(),
                 body: row.body.unwrap_or_default(),
                 header: row.header,
+                search_fields: row.search_fields,
             };
             let (blob, trace, size, date) = (row.blob_hash, row.trace_headers, row.size, row.internal_date);
             let blob_size = size - trace.len() as i64;

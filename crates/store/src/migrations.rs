@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "imap", include_str!("../migrations/0004_imap.sql")),
     (5, "recent", include_str!("../migrations/0005_recent.sql")),
     (6, "stored header", include_str!("../migrations/0006_stored_header.sql")),
+    (7, "search fields", include_str!("../migrations/0007_search_fields.sql")),
 ];
 
 pub(crate) async fn apply(pool: &SqlitePool) -> Result<()> {

@@ -258,6 +258,7 @@ pub(crate) fn facts_of(content: &[u8]) -> MessageFacts {
         body_structure: facts.body_structure,
         body: facts.body,
         header: content.get(..facts.header_len).map(<[u8]>::to_vec),
+        search_fields: facts.search_fields,
     }
 }
 

@@ -16,23 +16,34 @@ use crate::session::{Flow, Outcome, Session, State};
 enum Needs {
     /// Flags, sizes, dates and numbers are in the view.
     Nothing,
-    /// Header criteria (FROM, SUBJECT, HEADER, SENT*): the header section.
+    /// FROM, TO, CC, BCC, SUBJECT: the fields stored with each message.
+    StoredFields,
+    /// Other header criteria (HEADER, SENT*): the header section.
     Header,
     /// BODY and TEXT: the whole message.
     Everything,
 }
 
+/// The fields whose decoded values are stored with each message.
+const STORED: [&str; 5] = ["From", "To", "Cc", "Bcc", "Subject"];
+
 fn needs(key: &SearchKey) -> Needs {
+    // A needle with a line feed could span two stored values.
+    let field = |needle: &[u8]| {
+        if needle.contains(&b'\n') {
+            Needs::Header
+        } else {
+            Needs::StoredFields
+        }
+    };
     match key {
-        SearchKey::Bcc(_)
-        | SearchKey::Cc(_)
-        | SearchKey::From(_)
-        | SearchKey::To(_)
-        | SearchKey::Subject(_)
-        | SearchKey::Header(..)
-        | SearchKey::SentBefore(_)
-        | SearchKey::SentOn(_)
-        | SearchKey::SentSince(_) => Needs::Header,
+        SearchKey::Bcc(s) | SearchKey::Cc(s) | SearchKey::From(s) | SearchKey::To(s) | SearchKey::Subject(s) => {
+            field(s)
+        }
+        SearchKey::Header(name, s) if STORED.iter().any(|f| f.eq_ignore_ascii_case(name)) => field(s),
+        SearchKey::Header(..) | SearchKey::SentBefore(_) | SearchKey::SentOn(_) | SearchKey::SentSince(_) => {
+            Needs::Header
+        }
         SearchKey::Body(_) | SearchKey::Text(_) => Needs::Everything,
         SearchKey::Not(inner) => needs(inner),
         SearchKey::Or(a, b) => needs(a).max(needs(b)),
@@ -58,8 +69,19 @@ struct Candidate<'a> {
     largest_number: u32,
     largest_uid: u32,
     raw: Option<&'a [u8]>,
+    /// The stored fields (see `mime::stored_field_contains`), when they
+    /// answer for this message.
+    fields: Option<&'a str>,
     /// \Recent in this session.
     recent: bool,
+}
+
+/// Whether a header field contains `needle`: from the stored fields when
+/// they can tell, else from the header.
+fn field_contains(c: &Candidate<'_>, field: &str, needle: &[u8]) -> bool {
+    c.fields
+        .and_then(|fields| mime::stored_field_contains(fields, field, needle))
+        .unwrap_or_else(|| mime::header_contains(c.raw.unwrap_or_default(), field, needle))
 }
 
 fn matches(key: &SearchKey, c: &Candidate<'_>, saved: &[i64]) -> bool {
@@ -83,12 +105,12 @@ fn matches(key: &SearchKey, c: &Candidate<'_>, saved: &[i64]) -> bool {
         SearchKey::Old => !c.recent,
         SearchKey::Keyword(k) => flags.has_keyword(k),
         SearchKey::Unkeyword(k) => !flags.has_keyword(k),
-        SearchKey::Bcc(s) => mime::header_contains(raw, "Bcc", s),
-        SearchKey::Cc(s) => mime::header_contains(raw, "Cc", s),
-        SearchKey::From(s) => mime::header_contains(raw, "From", s),
-        SearchKey::To(s) => mime::header_contains(raw, "To", s),
-        SearchKey::Subject(s) => mime::header_contains(raw, "Subject", s),
-        SearchKey::Header(field, s) => mime::header_contains(raw, field, s),
+        SearchKey::Bcc(s) => field_contains(c, "Bcc", s),
+        SearchKey::Cc(s) => field_contains(c, "Cc", s),
+        SearchKey::From(s) => field_contains(c, "From", s),
+        SearchKey::To(s) => field_contains(c, "To", s),
+        SearchKey::Subject(s) => field_contains(c, "Subject", s),
+        SearchKey::Header(field, s) => field_contains(c, field, s),
         SearchKey::Body(s) => mime::body_contains(raw, s),
         SearchKey::Text(s) => mime::text_contains(raw, s),
         SearchKey::Before(d) => date_of(c.meta.internal_date) < *d,
@@ -152,34 +174,55 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let needs = needs(key);
         let largest_uid = messages.last().map_or(0, |m| m.uid as u32);
         let mut found = Vec::new();
+        let mut stored = HashMap::new();
         let mut contents = HashMap::new();
         for (index, meta) in messages.iter().enumerate() {
-            // Contents come a batch at a time: one query, bounded memory.
+            // What the search reads comes a batch at a time: one or two
+            // queries, bounded memory.
             if needs != Needs::Nothing && index % CONTENT_BATCH == 0 {
                 let end = (index + CONTENT_BATCH).min(messages.len());
-                let uids: Vec<i64> = messages[index..end].iter().map(|m| m.uid).collect();
-                match self.server.store.message_contents(mailbox, &uids).await {
-                    Ok(found) => contents = found.into_iter().map(|content| (content.uid, content)).collect(),
-                    Err(e) => return self.server_error(tag, &e),
+                let mut unstored: Vec<i64> = messages[index..end].iter().map(|m| m.uid).collect();
+                if needs == Needs::StoredFields {
+                    match self.server.store.search_contents(mailbox, &unstored).await {
+                        Ok(found) => {
+                            stored = found
+                                .into_iter()
+                                .filter_map(|c| Some((c.uid, c.search_fields?)))
+                                .collect();
+                            unstored.retain(|uid| !stored.contains_key(uid));
+                        }
+                        Err(e) => return self.server_error(tag, &e),
+                    }
+                }
+                contents.clear();
+                if !unstored.is_empty() {
+                    match self.server.store.message_contents(mailbox, &unstored).await {
+                        Ok(found) => contents.extend(found.into_iter().map(|content| (content.uid, content))),
+                        Err(e) => return self.server_error(tag, &e),
+                    }
                 }
             }
-            let raw = if needs != Needs::Nothing {
-                // Expunged by another session meanwhile: not a match.
-                let Some(content) = contents.remove(&meta.uid) else {
-                    continue;
-                };
-                match content.stored_header().filter(|_| needs == Needs::Header) {
-                    Some(header) => Some(header),
-                    None => {
-                        let raw = content.trace_headers.clone();
-                        match self.server.store.blobs().read_into(&content.blob_hash, raw).await {
-                            Ok(raw) => Some(raw),
-                            Err(e) => return self.server_error(tag, &e),
+            let fields = stored.remove(&meta.uid);
+            let content = contents.remove(&meta.uid);
+            // Expunged by another session meanwhile: not a match.
+            if needs != Needs::Nothing && fields.is_none() && content.is_none() {
+                continue;
+            }
+            let raw = match content {
+                Some(content) => {
+                    let header = content.stored_header().filter(|_| needs <= Needs::Header);
+                    match header {
+                        Some(header) => Some(header),
+                        None => {
+                            let raw = content.trace_headers;
+                            match self.server.store.blobs().read_into(&content.blob_hash, raw).await {
+                                Ok(raw) => Some(raw),
+                                Err(e) => return self.server_error(tag, &e),
+                            }
                         }
                     }
                 }
-            } else {
-                None
+                None => None,
             };
             let candidate = Candidate {
                 meta,
@@ -187,6 +230,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 largest_number: messages.len() as u32,
                 largest_uid,
                 raw: raw.as_deref(),
+                fields: fields.as_deref(),
                 recent: recent.contains(&meta.uid),
             };
             if matches(key, &candidate, &self.saved) {
