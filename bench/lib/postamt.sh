@@ -3,7 +3,8 @@
 # under "$work", ten mailboxes bench0..bench9@example.test with the password
 # in "$password", and "$to" holding the --to arguments for postamt-bench.
 # Sets "$server" to its process id; the caller stops it. The caller may set
-# "$max_connections" and "$extra_config" (TOML tables added at the end).
+# "$max_connections", "$max_message_size" and "$extra_config" (TOML tables
+# added at the end).
 
 password=bench-password
 mkdir -p "$work/postamt"
@@ -20,6 +21,7 @@ imap = []
 imaps = ["127.0.0.1:12993"]
 [smtp]
 pregreet_wait_ms = 0              # measure the server, not the anti-spam pause
+max_message_size = ${max_message_size:-26214400}
 [limits]
 max_connections = ${max_connections:-1000}
 max_connections_per_address = ${max_connections:-200}

@@ -313,3 +313,38 @@ for change in ["DELETE FROM message_search", "UPDATE messages SET header = NULL"
 "#,
     );
 }
+
+#[test]
+fn a_large_message_is_fetched_without_holding_it_whole() {
+    // Issue 7: FETCH BODY[] streams the message from its blob. 40 MB
+    // appended, then fetched whole: the server's peak memory during the
+    // FETCH (which includes argon2id's 19 MiB for the login) must stay well
+    // below the message's size.
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import mailtest
+client = mailtest.imap("alice@example.test")
+line = b"y" * 998 + b"\r\n"
+message = b"Subject: large\r\n\r\n" + line * (40 * 1024)
+assert client.append("INBOX", None, None, message)[0] == "OK"
+client.logout()
+"#,
+    );
+    // Let the allocator give the APPEND's buffers back before measuring.
+    server.reset_peak_rss();
+    let before = server.rss_kib();
+    server.python(
+        r#"
+import mailtest
+client = mailtest.imap("alice@example.test")
+client.select("INBOX")
+typ, data = client.fetch("1", "(BODY.PEEK[])")
+assert typ == "OK" and len(data[0][1]) == 18 + 1000 * 40 * 1024, len(data[0][1])
+assert data[0][1].endswith(b"y" * 998 + b"\r\n")
+client.logout()
+"#,
+    );
+    let grown = server.peak_rss_kib().saturating_sub(before);
+    assert!(grown < 24 * 1024, "fetching a 40 MB message took {grown} KiB more");
+}

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use store::{FlagChange, Flags, MessageContent, MessageMeta, flag};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use wire::imap::{FetchItem, Section, SectionText, SequenceSet};
 
 use crate::format::{date_time, flag_list, section_name};
@@ -16,8 +16,31 @@ pub(crate) const CONTENT_BATCH: usize = 256;
 
 /// What a FETCH answers with besides the items asked: \Seen set by it.
 struct Answer {
-    parts: Vec<Vec<u8>>,
+    parts: Vec<Part>,
 }
+
+/// One item of a FETCH answer.
+enum Part {
+    Bytes(Vec<u8>),
+    /// `label {n}` and the whole message as stored, streamed from its blob
+    /// a chunk at a time so that a large message is never held whole
+    /// (issue 7).
+    Message(String),
+}
+
+/// Items answered with the whole message, which is streamed, not read.
+fn is_whole_message(item: &FetchItem) -> bool {
+    match item {
+        FetchItem::Rfc822 => true,
+        FetchItem::BodySection { section, partial, .. } => {
+            section.part.is_empty() && section.text.is_none() && partial.is_none()
+        }
+        _ => false,
+    }
+}
+
+/// How much of a streamed message is read at a time.
+const STREAM_CHUNK: usize = 64 * 1024;
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     pub(crate) async fn fetch(&mut self, tag: &str, uid: bool, set: &SequenceSet, items: &[FetchItem]) -> Outcome {
@@ -33,18 +56,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             items.insert(0, FetchItem::Uid);
         }
         let needs_raw = items.iter().any(|item| {
-            matches!(
-                item,
-                FetchItem::BodySection { .. }
-                    | FetchItem::Binary { .. }
-                    | FetchItem::BinarySize { .. }
-                    | FetchItem::Rfc822
-                    | FetchItem::Rfc822Header
-                    | FetchItem::Rfc822Text
-            )
+            !is_whole_message(item)
+                && matches!(
+                    item,
+                    FetchItem::BodySection { .. }
+                        | FetchItem::Binary { .. }
+                        | FetchItem::BinarySize { .. }
+                        | FetchItem::Rfc822Header
+                        | FetchItem::Rfc822Text
+                )
         });
+        let streams = items.iter().any(is_whole_message);
         // Header sections come from the store without opening the blob.
         let header_only = items.iter().all(|item| match item {
+            item if is_whole_message(item) => true,
             FetchItem::BodySection { section, .. } => {
                 section.part.is_empty()
                     && matches!(
@@ -57,10 +82,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
             _ => true,
         });
-        let needs_content = needs_raw
-            || items
-                .iter()
-                .any(|i| matches!(i, FetchItem::Envelope | FetchItem::BodyStructure | FetchItem::Body));
+        let needs_facts = items
+            .iter()
+            .any(|i| matches!(i, FetchItem::Envelope | FetchItem::BodyStructure | FetchItem::Body));
+        let needs_content = needs_raw || streams || needs_facts;
         let sets_seen = !read_only
             && items.iter().any(|item| match item {
                 FetchItem::BodySection { peek, .. } | FetchItem::Binary { peek, .. } => !peek,
@@ -90,8 +115,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     None if needs_content => continue,
                     None => None,
                 };
-                let raw = match (&content, needs_raw) {
-                    (Some(content), true) => match self.raw(content, header_only).await {
+                // Stored before the facts were kept: they are worked out
+                // from the whole message.
+                let facts_missing = needs_facts
+                    && content
+                        .as_ref()
+                        .is_some_and(|c| c.envelope.as_deref().is_none_or(str::is_empty));
+                let raw = match (&content, needs_raw || facts_missing) {
+                    (Some(content), true) => match self.raw(content, header_only && !facts_missing).await {
                         Ok(raw) => Some(raw),
                         Err(e) => return self.server_error(tag, &e),
                     },
@@ -133,17 +164,36 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 };
                 let mut parts = answer.parts;
                 if flags_changed && !items.contains(&FetchItem::Flags) {
-                    parts.push(format!("FLAGS {}", flag_list(&flag_names)).into_bytes());
+                    parts.push(Part::Bytes(format!("FLAGS {}", flag_list(&flag_names)).into_bytes()));
                 }
-                let out = self.conn.output();
-                out.extend_from_slice(format!("* {} FETCH (", index + 1).as_bytes());
-                for (i, part) in parts.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b' ');
+                // Streamed messages are opened before the answer begins, so
+                // a missing blob is a NO, not a broken response.
+                let mut files = Vec::new();
+                for _ in parts.iter().filter(|part| matches!(part, Part::Message(_))) {
+                    let Some(content) = &content else { break };
+                    match self.server.store.blobs().open(&content.blob_hash).await {
+                        Ok(file) => files.push(file),
+                        Err(e) => return self.server_error(tag, &e),
                     }
-                    out.extend_from_slice(part);
                 }
-                out.extend_from_slice(b")\r\n");
+                let mut files = files.into_iter();
+                self.conn
+                    .output()
+                    .extend_from_slice(format!("* {} FETCH (", index + 1).as_bytes());
+                for (i, part) in parts.into_iter().enumerate() {
+                    if i > 0 {
+                        self.conn.output().push(b' ');
+                    }
+                    match part {
+                        Part::Bytes(bytes) => self.conn.output().extend_from_slice(&bytes),
+                        Part::Message(label) => match (&content, files.next()) {
+                            (Some(content), Some(file)) => self.stream_message(&label, content, file).await?,
+                            // Not reached: streaming items load the content.
+                            _ => self.conn.output().extend_from_slice(format!("{label} NIL").as_bytes()),
+                        },
+                    }
+                }
+                self.conn.output().extend_from_slice(b")\r\n");
                 if self.conn.pending_output() > 256 * 1024 {
                     self.conn.flush().await.map_err(|_| crate::session::Disconnect)?;
                 }
@@ -162,6 +212,49 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let mut raw = Vec::with_capacity(content.size.max(0) as usize);
         raw.extend_from_slice(&content.trace_headers);
         self.server.store.blobs().read_into(&content.blob_hash, raw).await
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
+    /// Writes `label {n}` and the message as stored (trace fields, then the
+    /// blob), reading the blob a chunk at a time and flushing as output
+    /// builds up. A blob that ends early cannot be answered any more: the
+    /// literal's size is out, so the connection is closed.
+    async fn stream_message(
+        &mut self,
+        label: &str,
+        content: &MessageContent,
+        mut file: tokio::fs::File,
+    ) -> Result<(), crate::session::Disconnect> {
+        let blob_len = match file.metadata().await {
+            Ok(metadata) => metadata.len(),
+            Err(error) => {
+                tracing::error!(%error, blob = %content.blob_hash, "cannot read message content");
+                return Err(crate::session::Disconnect);
+            }
+        };
+        let total = content.trace_headers.len() as u64 + blob_len;
+        let out = self.conn.output();
+        out.extend_from_slice(format!("{label} {{{total}}}\r\n").as_bytes());
+        out.extend_from_slice(&content.trace_headers);
+        let mut left = blob_len;
+        let mut chunk = vec![0u8; STREAM_CHUNK];
+        while left > 0 {
+            let want = chunk.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+            let n = match file.read(&mut chunk[..want]).await {
+                Ok(0) | Err(_) => {
+                    tracing::error!(blob = %content.blob_hash, "message content ended early");
+                    return Err(crate::session::Disconnect);
+                }
+                Ok(n) => n,
+            };
+            self.conn.output().extend_from_slice(&chunk[..n]);
+            left -= n as u64;
+            if self.conn.pending_output() >= 4 * STREAM_CHUNK {
+                self.conn.flush().await.map_err(|_| crate::session::Disconnect)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -188,6 +281,11 @@ fn answer(
     let raw = raw.unwrap_or_default();
     let mut parts = Vec::new();
     for item in items {
+        if is_whole_message(item) {
+            let label = if *item == FetchItem::Rfc822 { "RFC822" } else { "BODY[]" };
+            parts.push(Part::Message(label.to_string()));
+            continue;
+        }
         let part = match item {
             FetchItem::Uid => format!("UID {}", meta.uid).into_bytes(),
             FetchItem::Flags => format!("FLAGS {}", flag_list(flag_names)).into_bytes(),
@@ -244,7 +342,7 @@ fn answer(
                 }
             }
         };
-        parts.push(part);
+        parts.push(Part::Bytes(part));
     }
     Ok(Answer { parts })
 }
