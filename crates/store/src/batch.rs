@@ -121,19 +121,28 @@ async fn commit_batch(writer: &SqlitePool, batch: Vec<Job>) -> bool {
         }
     };
     let mut finishes = Vec::with_capacity(batch.len());
-    for job in batch {
-        if let Err(error) = sqlx::query("SAVEPOINT job").execute(&mut *tx).await {
-            return abandon(finishes, error.into());
-        }
+    let jobs = batch.len();
+    // Each statement is a round trip to sqlx's SQLite thread, so the
+    // savepoint bookkeeping between two jobs goes in one: RELEASE the last
+    // job's savepoint and open the next one's. COMMIT releases the last.
+    if let Err(error) = sqlx::raw_sql("SAVEPOINT job").execute(&mut *tx).await {
+        return abandon(finishes, error.into());
+    }
+    for (index, job) in batch.into_iter().enumerate() {
         let (succeeded, finish) = job(&mut tx).await;
         finishes.push(finish);
-        let end = if succeeded {
-            sqlx::query("RELEASE job").execute(&mut *tx).await
-        } else {
-            match sqlx::query("ROLLBACK TO job").execute(&mut *tx).await {
-                Ok(_) => sqlx::query("RELEASE job").execute(&mut *tx).await,
-                error => error,
-            }
+        let last = index + 1 == jobs;
+        let end = match (succeeded, last) {
+            (true, true) => Ok(()),
+            (true, false) => sqlx::raw_sql("RELEASE job; SAVEPOINT job")
+                .execute(&mut *tx)
+                .await
+                .map(drop),
+            (false, true) => sqlx::raw_sql("ROLLBACK TO job").execute(&mut *tx).await.map(drop),
+            (false, false) => sqlx::raw_sql("ROLLBACK TO job; RELEASE job; SAVEPOINT job")
+                .execute(&mut *tx)
+                .await
+                .map(drop),
         };
         if let Err(error) = end {
             return abandon(finishes, error.into());
@@ -191,8 +200,9 @@ mod tests {
                                 .bind(n)
                                 .execute(&mut *tx)
                                 .await?;
-                            if n == 7 {
-                                return Err(Error::NoSuchMailbox("seven".into()));
+                            // One failure in the middle, one at the end.
+                            if n == 7 || n == 49 {
+                                return Err(Error::NoSuchMailbox(n.to_string()));
                             }
                             Ok(n)
                         })
@@ -205,7 +215,7 @@ mod tests {
         for (n, write) in writes.into_iter().enumerate() {
             match write.await.unwrap() {
                 Ok(answer) => assert_eq!(answer, n as i64),
-                Err(Error::NoSuchMailbox(_)) => assert_eq!(n, 7),
+                Err(Error::NoSuchMailbox(failed)) => assert_eq!(failed, n.to_string()),
                 Err(e) => panic!("write {n} failed: {e}"),
             }
         }
@@ -213,7 +223,7 @@ mod tests {
             .fetch_all(&pool)
             .await
             .unwrap();
-        assert_eq!(stored, (0..50).filter(|&n| n != 7).collect::<Vec<_>>());
+        assert_eq!(stored, (0..49).filter(|&n| n != 7).collect::<Vec<_>>());
         let (commits, jobs) = batcher.stats();
         assert_eq!(jobs, 50);
         assert!(commits <= 2, "50 queued jobs took {commits} commits");
