@@ -55,46 +55,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if uid && !items.contains(&FetchItem::Uid) {
             items.insert(0, FetchItem::Uid);
         }
-        let needs_raw = items.iter().any(|item| {
-            !is_whole_message(item)
-                && matches!(
-                    item,
-                    FetchItem::BodySection { .. }
-                        | FetchItem::Binary { .. }
-                        | FetchItem::BinarySize { .. }
-                        | FetchItem::Rfc822Header
-                        | FetchItem::Rfc822Text
-                )
-        });
-        let streams = items.iter().any(is_whole_message);
-        // Header sections come from the store without opening the blob.
-        let header_only = items.iter().all(|item| match item {
-            item if is_whole_message(item) => true,
-            FetchItem::BodySection { section, .. } => {
-                section.part.is_empty()
-                    && matches!(
-                        section.text,
-                        Some(SectionText::Header | SectionText::HeaderFields(_) | SectionText::HeaderFieldsNot(_))
-                    )
-            }
-            FetchItem::Binary { .. } | FetchItem::BinarySize { .. } | FetchItem::Rfc822 | FetchItem::Rfc822Text => {
-                false
-            }
-            _ => true,
-        });
-        let needs_facts = items
-            .iter()
-            .any(|i| matches!(i, FetchItem::Envelope | FetchItem::BodyStructure | FetchItem::Body));
-        let needs_content = needs_raw || streams || needs_facts;
-        let sets_seen = !read_only
-            && items.iter().any(|item| match item {
-                FetchItem::BodySection { peek, .. } | FetchItem::Binary { peek, .. } => !peek,
-                FetchItem::Rfc822 | FetchItem::Rfc822Text => true,
-                _ => false,
-            });
+        let needs = Needs::of(&items, read_only);
         for batch in indexes.chunks(CONTENT_BATCH) {
             let mut contents = HashMap::new();
-            if needs_content {
+            if needs.content() {
                 let State::Selected { view, .. } = &self.state else {
                     break;
                 };
@@ -112,24 +76,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 let content = match contents.remove(&meta.uid) {
                     Some(content) => Some(content),
                     // Expunged by another session: nothing left to show.
-                    None if needs_content => continue,
+                    None if needs.content() => continue,
                     None => None,
                 };
                 // Stored before the facts were kept: they are worked out
                 // from the whole message.
-                let facts_missing = needs_facts
+                let facts_missing = needs.facts
                     && content
                         .as_ref()
                         .is_some_and(|c| c.envelope.as_deref().is_none_or(str::is_empty));
-                let raw = match (&content, needs_raw || facts_missing) {
-                    (Some(content), true) => match self.raw(content, header_only && !facts_missing).await {
+                let raw = match (&content, needs.raw || facts_missing) {
+                    (Some(content), true) => match self.raw(content, needs.header_only && !facts_missing).await {
                         Ok(raw) => Some(raw),
                         Err(e) => return self.server_error(tag, &e),
                     },
                     _ => None,
                 };
                 let mut flags_changed = false;
-                if sets_seen && !meta.flags.has(flag::SEEN) {
+                if needs.sets_seen && !meta.flags.has(flag::SEEN) {
                     let seen = Flags {
                         system: flag::SEEN,
                         keywords: Vec::new(),
@@ -166,34 +130,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 if flags_changed && !items.contains(&FetchItem::Flags) {
                     parts.push(Part::Bytes(format!("FLAGS {}", flag_list(&flag_names)).into_bytes()));
                 }
-                // Streamed messages are opened before the answer begins, so
-                // a missing blob is a NO, not a broken response.
-                let mut files = Vec::new();
-                for _ in parts.iter().filter(|part| matches!(part, Part::Message(_))) {
-                    let Some(content) = &content else { break };
-                    match self.server.store.blobs().open(&content.blob_hash).await {
-                        Ok(file) => files.push(file),
-                        Err(e) => return self.server_error(tag, &e),
-                    }
+                if !self.write_answer(tag, index, parts, content.as_ref()).await? {
+                    return Ok(Flow::Continue);
                 }
-                let mut files = files.into_iter();
-                self.conn
-                    .output()
-                    .extend_from_slice(format!("* {} FETCH (", index + 1).as_bytes());
-                for (i, part) in parts.into_iter().enumerate() {
-                    if i > 0 {
-                        self.conn.output().push(b' ');
-                    }
-                    match part {
-                        Part::Bytes(bytes) => self.conn.output().extend_from_slice(&bytes),
-                        Part::Message(label) => match (&content, files.next()) {
-                            (Some(content), Some(file)) => self.stream_message(&label, content, file).await?,
-                            // Not reached: streaming items load the content.
-                            _ => self.conn.output().extend_from_slice(format!("{label} NIL").as_bytes()),
-                        },
-                    }
-                }
-                self.conn.output().extend_from_slice(b")\r\n");
                 if self.conn.pending_output() > 256 * 1024 {
                     self.conn.flush().await.map_err(|_| crate::session::Disconnect)?;
                 }
@@ -215,7 +154,108 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 }
 
+/// What a FETCH's items need of each message.
+struct Needs {
+    /// The message's bytes (or its header, see `header_only`).
+    raw: bool,
+    /// Every item that needs bytes is answered from the header section.
+    header_only: bool,
+    /// An item is the whole message, streamed from the blob.
+    streams: bool,
+    /// ENVELOPE, BODY or BODYSTRUCTURE.
+    facts: bool,
+    /// A non-PEEK body item sets \Seen (RFC 9051 §6.4.5).
+    sets_seen: bool,
+}
+
+impl Needs {
+    fn of(items: &[FetchItem], read_only: bool) -> Needs {
+        Needs {
+            raw: items.iter().any(|item| {
+                !is_whole_message(item)
+                    && matches!(
+                        item,
+                        FetchItem::BodySection { .. }
+                            | FetchItem::Binary { .. }
+                            | FetchItem::BinarySize { .. }
+                            | FetchItem::Rfc822Header
+                            | FetchItem::Rfc822Text
+                    )
+            }),
+            header_only: items.iter().all(|item| match item {
+                item if is_whole_message(item) => true,
+                FetchItem::BodySection { section, .. } => {
+                    section.part.is_empty()
+                        && matches!(
+                            section.text,
+                            Some(SectionText::Header | SectionText::HeaderFields(_) | SectionText::HeaderFieldsNot(_))
+                        )
+                }
+                FetchItem::Binary { .. } | FetchItem::BinarySize { .. } | FetchItem::Rfc822Text => false,
+                _ => true,
+            }),
+            streams: items.iter().any(is_whole_message),
+            facts: items
+                .iter()
+                .any(|i| matches!(i, FetchItem::Envelope | FetchItem::BodyStructure | FetchItem::Body)),
+            sets_seen: !read_only
+                && items.iter().any(|item| match item {
+                    FetchItem::BodySection { peek, .. } | FetchItem::Binary { peek, .. } => !peek,
+                    FetchItem::Rfc822 | FetchItem::Rfc822Text => true,
+                    _ => false,
+                }),
+        }
+    }
+
+    /// Whether the stored content (facts, header, blob name) is loaded.
+    fn content(&self) -> bool {
+        self.raw || self.streams || self.facts
+    }
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
+    /// Writes one `* n FETCH (...)` answer; false if it answered the
+    /// command with NO instead. Streamed messages are opened before the
+    /// answer begins, so that a missing blob is a NO, not a broken response.
+    async fn write_answer(
+        &mut self,
+        tag: &str,
+        index: usize,
+        parts: Vec<Part>,
+        content: Option<&MessageContent>,
+    ) -> Result<bool, crate::session::Disconnect> {
+        let mut files = Vec::new();
+        for _ in parts.iter().filter(|part| matches!(part, Part::Message(_))) {
+            let Some(content) = content else { break };
+            match self.server.store.blobs().open(&content.blob_hash).await {
+                Ok(file) => files.push(file),
+                Err(e) => {
+                    self.server_error(tag, &e)?;
+                    return Ok(false);
+                }
+            }
+        }
+        let mut files = files.into_iter();
+        self.conn
+            .output()
+            .extend_from_slice(format!("* {} FETCH (", index + 1).as_bytes());
+        for (i, part) in parts.into_iter().enumerate() {
+            if i > 0 {
+                self.conn.output().push(b' ');
+            }
+            match part {
+                Part::Bytes(bytes) => self.conn.output().extend_from_slice(&bytes),
+                Part::Message(label) => match (content, files.next()) {
+                    (Some(content), Some(file)) => self.stream_message(&label, content, file).await?,
+                    // Not reached: streaming items load the content.
+                    _ => self.conn.output().extend_from_slice(format!("{label} NIL").as_bytes()),
+                },
+            }
+        }
+        self.conn.output().extend_from_slice(b")\r\n");
+        Ok(true)
+    }
+
     /// Writes `label {n}` and the message as stored (trace fields, then the
     /// blob), reading the blob a chunk at a time and flushing as output
     /// builds up. A blob that ends early cannot be answered any more: the
