@@ -102,16 +102,24 @@ async fn run(writer: SqlitePool, mut queue: mpsc::UnboundedReceiver<Job>, stats:
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let jobs = batch.len() as u64;
-        if commit_batch(&writer, std::mem::take(&mut batch)).await {
-            stats.commits.fetch_add(1, Ordering::Relaxed);
-            stats.jobs.fetch_add(jobs, Ordering::Relaxed);
+        // Each batch runs as a task of its own: should a job panic, its
+        // batch is lost (the transaction rolls back, its callers get
+        // WriteAbandoned) but the writer lives on for the next one.
+        let batch = std::mem::take(&mut batch);
+        match tokio::spawn(commit_batch(writer.clone(), batch)).await {
+            Ok(true) => {
+                stats.commits.fetch_add(1, Ordering::Relaxed);
+                stats.jobs.fetch_add(jobs, Ordering::Relaxed);
+            }
+            Ok(false) => {}
+            Err(error) => tracing::error!(%error, jobs, "a batch of writes panicked"),
         }
     }
 }
 
 /// Runs and commits one batch; true if it committed.
-async fn commit_batch(writer: &SqlitePool, batch: Vec<Job>) -> bool {
-    let mut tx = match crate::begin_immediate(writer).await {
+async fn commit_batch(writer: SqlitePool, batch: Vec<Job>) -> bool {
+    let mut tx = match crate::begin_immediate(&writer).await {
         Ok(tx) => tx,
         Err(error) => {
             // Dropping the jobs answers their callers with WriteAbandoned;
@@ -170,6 +178,44 @@ fn abandon(finishes: Vec<Finish>, error: Error) -> bool {
 mod tests {
     use super::*;
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+    /// A job that panics loses its batch, not the writer.
+    #[tokio::test]
+    async fn the_writer_survives_a_panicking_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("t.db"))
+            .create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (n INTEGER)").execute(&pool).await.unwrap();
+        let batcher = Batcher::start(pool.clone());
+        let panicked = batcher
+            .write(|tx| {
+                Box::pin(async move {
+                    sqlx::query("INSERT INTO t (n) VALUES (1)").execute(&mut *tx).await?;
+                    panic!("a bug in a job");
+                    #[allow(unreachable_code)]
+                    Ok(())
+                })
+            })
+            .await;
+        assert!(matches!(panicked, Err(Error::WriteAbandoned)), "{panicked:?}");
+        let written = batcher
+            .write(|tx| {
+                Box::pin(async move {
+                    sqlx::query("INSERT INTO t (n) VALUES (2)").execute(&mut *tx).await?;
+                    Ok(2)
+                })
+            })
+            .await;
+        assert_eq!(written.unwrap(), 2);
+        let stored: Vec<i64> = sqlx::query_scalar("SELECT n FROM t").fetch_all(&pool).await.unwrap();
+        assert_eq!(stored, vec![2], "the panicked batch rolled back");
+    }
 
     /// Jobs queued while the writer is busy commit together, and a job that
     /// fails is rolled back alone. The test runs on one thread, so the
