@@ -46,14 +46,12 @@ impl Store {
     pub async fn resolve(&self, local_part: &str, domain: &str) -> Result<Resolution> {
         let local = normalize_local_part(local_part);
         let domain = normalize_domain(domain);
-        let Some(domain_id) = Self::domain_id(&self.readers, &domain).await? else {
-            return Ok(Resolution::NotLocal);
-        };
         let mut targets = Vec::new();
-        match self.lookup(domain_id, &local, &domain).await? {
-            None => return Ok(Resolution::UnknownUser),
-            Some(Step::Account(id, address)) => targets.push(Target::Account { id, address }),
-            Some(Step::Alias(addresses)) => {
+        match self.lookup(&local, &domain).await? {
+            None => return Ok(Resolution::NotLocal),
+            Some(None) => return Ok(Resolution::UnknownUser),
+            Some(Some(Step::Account(id, address))) => targets.push(Target::Account { id, address }),
+            Some(Some(Step::Alias(addresses))) => {
                 let mut seen = HashSet::from([format!("{local}@{domain}")]);
                 for address in addresses {
                     self.expand(address, 1, &mut seen, &mut targets).await?;
@@ -94,19 +92,16 @@ impl Store {
             out.push(Target::Unknown(address));
             return Ok(());
         };
-        let Some(domain_id) = Self::domain_id(&self.readers, &domain).await? else {
-            out.push(Target::Remote(address));
-            return Ok(());
-        };
-        match self.lookup(domain_id, &local, &domain).await? {
-            None => out.push(Target::Unknown(address)),
-            Some(Step::Account(id, address)) => {
+        match self.lookup(&local, &domain).await? {
+            None => out.push(Target::Remote(address)),
+            Some(None) => out.push(Target::Unknown(address)),
+            Some(Some(Step::Account(id, address))) => {
                 let target = Target::Account { id, address };
                 if !out.contains(&target) {
                     out.push(target);
                 }
             }
-            Some(Step::Alias(next)) => {
+            Some(Some(Step::Alias(next))) => {
                 for address in next {
                     Box::pin(self.expand(address, depth + 1, seen, out)).await?;
                 }
@@ -115,42 +110,55 @@ impl Store {
         Ok(())
     }
 
-    async fn lookup(&self, domain_id: i64, local: &str, domain: &str) -> Result<Option<Step>> {
+    /// What `local@domain` is: None if the domain is not hosted, else the
+    /// first step of its resolution, if any. One query with every
+    /// candidate ranked in the order of precedence (see the module's
+    /// documentation): resolution runs for every RCPT and every delivery,
+    /// and each query is a round trip to a reader thread.
+    async fn lookup(&self, local: &str, domain: &str) -> Result<Option<Option<Step>>> {
         let base = local.split_once('+').map(|(user, _tag)| user);
-        for candidate in std::iter::once(local).chain(base) {
-            let aliases = self.alias_targets(domain_id, candidate, local).await?;
-            if !aliases.is_empty() {
-                return Ok(Some(Step::Alias(aliases)));
-            }
-            let account: Option<AccountId> =
-                sqlx::query_scalar("SELECT id FROM accounts WHERE domain_id = $1 AND local_part = $2")
-                    .bind(domain_id)
-                    .bind(candidate)
-                    .fetch_optional(&self.readers)
-                    .await?;
-            if let Some(id) = account {
-                return Ok(Some(Step::Account(id, format!("{candidate}@{domain}"))));
-            }
+        let candidates: Vec<(i64, Option<String>, Option<i64>)> = sqlx::query_as(
+            "WITH d AS (SELECT id FROM domains WHERE name = $1)
+             SELECT 0, NULL, NULL FROM d
+             UNION ALL SELECT 1, target, id FROM aliases WHERE domain_id = (SELECT id FROM d) AND local_part = $2
+             UNION ALL SELECT 2, NULL, id FROM accounts WHERE domain_id = (SELECT id FROM d) AND local_part = $2
+             UNION ALL SELECT 3, target, id FROM aliases WHERE domain_id = (SELECT id FROM d) AND local_part = $3
+             UNION ALL SELECT 4, NULL, id FROM accounts WHERE domain_id = (SELECT id FROM d) AND local_part = $3
+             UNION ALL SELECT 5, target, id FROM aliases WHERE domain_id = (SELECT id FROM d) AND local_part = ''
+             ORDER BY 1, 3",
+        )
+        .bind(domain)
+        .bind(local)
+        .bind(base)
+        .fetch_all(&self.readers)
+        .await?;
+        if candidates.is_empty() {
+            return Ok(None);
         }
-        let catch_all = self.alias_targets(domain_id, "", local).await?;
-        Ok(Some(Step::Alias(catch_all)).filter(|step| !matches!(step, Step::Alias(t) if t.is_empty())))
-    }
-
-    /// The targets of one alias. A target `@other.test` keeps the original
-    /// local part, which makes whole-domain aliases possible.
-    async fn alias_targets(&self, domain_id: i64, alias_local: &str, original_local: &str) -> Result<Vec<String>> {
-        let targets: Vec<String> =
-            sqlx::query_scalar("SELECT target FROM aliases WHERE domain_id = $1 AND local_part = $2 ORDER BY id")
-                .bind(domain_id)
-                .bind(alias_local)
-                .fetch_all(&self.readers)
-                .await?;
-        Ok(targets
-            .into_iter()
-            .map(|t| match t.strip_prefix('@') {
-                Some(domain) => format!("{original_local}@{domain}"),
-                None => t,
-            })
-            .collect())
+        // The best rank found decides; aliases of one rank in their order.
+        let Some(best) = candidates.iter().map(|(rank, ..)| *rank).find(|rank| *rank > 0) else {
+            return Ok(Some(None));
+        };
+        let step = match best {
+            2 | 4 => {
+                let id = candidates.iter().find(|(rank, ..)| *rank == best).and_then(|c| c.2);
+                let user = if best == 2 { local } else { base.unwrap_or(local) };
+                id.map(|id| Step::Account(id, format!("{user}@{domain}")))
+            }
+            _ => Some(Step::Alias(
+                candidates
+                    .iter()
+                    .filter(|(rank, ..)| *rank == best)
+                    .filter_map(|(_, target, _)| target.as_deref())
+                    .map(|target| match target.strip_prefix('@') {
+                        // A target `@other.test` keeps the original local
+                        // part, which makes whole-domain aliases possible.
+                        Some(domain) => format!("{local}@{domain}"),
+                        None => target.to_string(),
+                    })
+                    .collect(),
+            )),
+        };
+        Ok(Some(step))
     }
 }
