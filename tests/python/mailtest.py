@@ -6,6 +6,7 @@ import imaplib
 import poplib
 import smtplib
 import socket
+import sqlite3
 import ssl
 import time
 
@@ -109,9 +110,13 @@ def retrieve(client, number):
 
 
 def stored_messages():
-    """The contents of every message file in the server's blob store."""
-    root = os.path.join(os.environ["DATA_DIR"], "data", "blobs")
-    contents = []
+    """The content of every stored message: the small ones kept in the
+    database, then the blob files."""
+    data = os.path.join(os.environ["DATA_DIR"], "data")
+    db = sqlite3.connect("file:" + os.path.join(data, "postamt.db") + "?mode=ro", uri=True)
+    contents = [row[0] for row in db.execute("SELECT data FROM inline_blobs ORDER BY hash")]
+    db.close()
+    root = os.path.join(data, "blobs")
     for fan_out in sorted(os.listdir(root)):
         if len(fan_out) != 2:
             continue

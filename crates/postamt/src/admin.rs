@@ -195,9 +195,7 @@ pub async fn queue(config: &Config, command: QueueCommand) -> anyhow::Result<()>
                     println!("  From host: {host}");
                 }
             }
-            let mut file = store.blobs().open(&first.blob_hash).await?;
-            let mut content = Vec::new();
-            tokio::io::AsyncReadExt::read_to_end(&mut file, &mut content).await?;
+            let content = store.read_content(&first.blob_hash, Vec::new()).await?;
             let header_end = content
                 .windows(4)
                 .position(|w| w == b"\r\n\r\n")

@@ -102,7 +102,8 @@ for user in ["alice@example.test", "bob@example.test"]:
         expected.join(",")
     ));
 
-    // Collection leaves no message file that nothing refers to.
+    // Collection leaves no message content that nothing refers to, and
+    // every row's content is there (inline or as a file).
     server.admin(&["gc", "--min-age", "0"]);
     server.python(
         r#"
@@ -114,9 +115,10 @@ files = set()
 for fan_out in os.listdir(os.path.join(data, "blobs")):
     if len(fan_out) == 2:
         files.update(os.listdir(os.path.join(data, "blobs", fan_out)))
-orphans = files - referenced
-assert not orphans, ("unreferenced message files", sorted(orphans)[:5])
-assert referenced <= files, ("rows refer to missing files", sorted(referenced - files)[:5])
+inline = {row[0] for row in db.execute("SELECT hash FROM inline_blobs")}
+orphans = (files | inline) - referenced
+assert not orphans, ("unreferenced message content", sorted(orphans)[:5])
+assert referenced <= files | inline, ("rows refer to missing content", sorted(referenced - files - inline)[:5])
 "#,
     );
 }

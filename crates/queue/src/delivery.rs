@@ -444,7 +444,7 @@ impl Queue {
     }
 
     async fn content(&self, blob: &str) -> Result<Vec<u8>, Error> {
-        Ok(self.store.blobs().read_into(blob, Vec::new()).await?)
+        Ok(self.store.read_content(blob, Vec::new()).await?)
     }
 }
 

@@ -83,13 +83,13 @@ impl Queue {
     /// Stores a message durably and wakes the delivery worker. When this
     /// returns `Ok`, the message survives a crash or power loss.
     pub async fn submit(&self, submission: Submission) -> Result<(), Error> {
-        let blob = self.store.blobs().put(submission.content).await?;
+        let content = self.store.put_content(submission.content).await?;
         let entry = QueueEntry {
             id: submission.id,
             reverse_path: submission.reverse_path,
             recipients: submission.recipients,
             envelope: submission.envelope,
-            blob,
+            content,
             received_at: submission.received_at,
         };
         self.store.enqueue(&entry).await?;

@@ -61,7 +61,7 @@ impl BlobStore {
     }
 
     fn put_blocking(&self, data: &[u8]) -> Result<BlobRef> {
-        let hash = hex(ring::digest::digest(&ring::digest::SHA256, data).as_ref());
+        let hash = sha256_hex(data);
         let path = self.path(&hash)?;
         let blob = BlobRef {
             hash,
@@ -183,6 +183,11 @@ fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io(dir, e))
+}
+
+/// The name of content: its SHA-256 in lower-case hex.
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
+    hex(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
 }
 
 fn hex(bytes: &[u8]) -> String {

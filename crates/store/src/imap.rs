@@ -4,7 +4,7 @@
 //! change that others must see is announced on the change bus.
 
 use crate::flags::Flags;
-use crate::{AccountId, BlobRef, Error, MailboxId, MailboxInfo, Result, Store};
+use crate::{AccountId, Content, Error, MailboxId, MailboxInfo, Result, Store};
 
 /// The facts computed from a message's content when it is stored, in IMAP
 /// syntax (see the `mime` crate).
@@ -435,22 +435,21 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a message in a mailbox (APPEND): the blob must be stored.
+    /// Stores a message in a mailbox (APPEND), with its content if small.
     pub async fn append(
         &self,
         mailbox: MailboxId,
-        blob: &BlobRef,
+        content: &Content,
         flags: &Flags,
         internal_date: i64,
         facts: &MessageFacts,
     ) -> Result<(i64, i64)> {
-        let (blob, flags, facts, blobs) = (blob.clone(), flags.clone(), facts.clone(), self.blobs().clone());
+        let (content, flags, facts, blobs) = (content.clone(), flags.clone(), facts.clone(), self.blobs().clone());
         let (uidvalidity, uid) = self
             .batched(move |tx| {
                 Box::pin(async move {
-                    if !blobs.exists(&blob.hash) {
-                        return Err(Error::MissingBlob(blob.hash.clone()));
-                    }
+                    content.keep(tx, &blobs).await?;
+                    let blob = content.blob();
                     let (uid, _) = Self::insert_message(
                         tx,
                         mailbox,

@@ -1,17 +1,20 @@
 //! The store is postamt's single source of truth: domains, accounts,
-//! aliases, mailboxes, messages and the queue, in SQLite (WAL) with message
-//! content as immutable, content-addressed blob files beside it.
+//! aliases, mailboxes, messages and the queue, in SQLite (WAL), with
+//! message content immutable and content-addressed: small messages as rows
+//! beside the rest, larger ones as blob files (`content`).
 //!
-//! Durability rule: a blob is written and fsynced before the metadata
-//! transaction that references it commits, and every commit is synced
-//! (`synchronous = FULL`), so a committed row never points at missing
-//! content, even after power loss.
+//! Durability rule: a blob file is written and fsynced before the metadata
+//! transaction that references it commits, small content is written in
+//! that same transaction, and every commit is synced (`synchronous =
+//! FULL`), so a committed row never points at missing content, even after
+//! power loss. Frequent writes share commits (`batch`, group commit).
 
 mod accounts;
 mod address;
 mod aliases;
 mod batch;
 mod blobs;
+mod content;
 mod domains;
 mod error;
 mod flags;
@@ -31,6 +34,7 @@ pub use accounts::Account;
 pub use address::{normalize_domain, split_address};
 pub use aliases::Alias;
 pub use blobs::{BlobRef, BlobStore};
+pub use content::{Content, ContentReader, INLINE_LIMIT};
 pub use domains::Domain;
 pub use error::Error;
 pub use flags::Flags;
@@ -148,12 +152,14 @@ impl Store {
         self.batcher.write(job)
     }
 
-    /// Removes blob files no row references any more. Only files older than
-    /// `min_age` are considered, and each is checked and removed inside a
-    /// write transaction, so a blob being stored concurrently is never lost.
+    /// Removes content no row references any more: inline rows at once
+    /// (content is only ever inserted together with its first reference),
+    /// and blob files older than `min_age`, each checked and removed inside
+    /// a write transaction, so a blob being stored concurrently is never
+    /// lost.
     pub async fn collect_garbage(&self, min_age: Duration) -> Result<usize> {
+        let mut removed = self.collect_inline_garbage().await? as usize;
         let candidates = self.blobs.older_than(min_age).await?;
-        let mut removed = 0;
         for hash in candidates {
             let mut tx = self.write().await?;
             let referenced: bool = sqlx::query_scalar(

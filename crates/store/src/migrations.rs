@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "recent", include_str!("../migrations/0005_recent.sql")),
     (6, "stored header", include_str!("../migrations/0006_stored_header.sql")),
     (7, "search fields", include_str!("../migrations/0007_search_fields.sql")),
+    (8, "inline blobs", include_str!("../migrations/0008_inline_blobs.sql")),
 ];
 
 pub(crate) async fn apply(pool: &SqlitePool) -> Result<()> {

@@ -1,7 +1,7 @@
 //! The queue's rows: every accepted message until each of its recipients is
 //! delivered or has failed for good and every DSN owed for it is queued.
 
-use crate::{AccountId, BlobRef, Error, MessageFacts, Result, Store};
+use crate::{AccountId, Content, MessageFacts, Result, Store};
 
 /// A message accepted for delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,7 +11,7 @@ pub struct QueueEntry {
     pub reverse_path: String,
     pub recipients: Vec<Recipient>,
     pub envelope: Envelope,
-    pub blob: BlobRef,
+    pub content: Content,
     pub received_at: i64,
 }
 
@@ -136,7 +136,8 @@ const RECIPIENT_COLUMNS: &str = "r.id, r.queue_id, r.address, r.dsn_notify AS no
      m.received_at, m.body, m.smtputf8, m.dsn_ret, m.dsn_envid";
 
 impl Store {
-    /// Records a message and its recipients. The blob must be stored
+    /// Records a message, its content if small (see `content`), and its
+    /// recipients, in the next group commit. A blob file must be stored
     /// already; it is checked inside the transaction, so a concurrent
     /// garbage collection cannot take it between the check and the commit.
     pub async fn enqueue(&self, entry: &QueueEntry) -> Result<()> {
@@ -144,9 +145,7 @@ impl Store {
         let blobs = self.blobs().clone();
         self.batched(move |tx| {
             Box::pin(async move {
-                if !blobs.exists(&entry.blob.hash) {
-                    return Err(Error::MissingBlob(entry.blob.hash.clone()));
-                }
+                entry.content.keep(tx, &blobs).await?;
                 let envelope = &entry.envelope;
                 sqlx::query(
                     "INSERT INTO queue_messages
@@ -155,8 +154,8 @@ impl Store {
                 )
                 .bind(&entry.id)
                 .bind(&entry.reverse_path)
-                .bind(&entry.blob.hash)
-                .bind(entry.blob.size as i64)
+                .bind(&entry.content.blob().hash)
+                .bind(entry.content.blob().size as i64)
                 .bind(entry.received_at)
                 .bind(&envelope.body)
                 .bind(envelope.smtputf8)

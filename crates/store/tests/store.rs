@@ -267,7 +267,7 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
             Recipient::new("nobody@example.test"),
         ],
         envelope: Envelope::default(),
-        blob: blob.clone(),
+        content: store::Content::file(blob.clone()),
         received_at: now,
     };
     store.enqueue(&entry).await.unwrap();
@@ -364,7 +364,7 @@ async fn queue_administration() {
             reverse_path: reverse_path.into(),
             recipients: vec![Recipient::new("far@elsewhere.test")],
             envelope: Envelope::default(),
-            blob: blob.clone(),
+            content: store::Content::file(blob.clone()),
             received_at: store::now(),
         };
         store.enqueue(&entry).await.unwrap();
@@ -404,7 +404,7 @@ async fn expunge_removes_and_bumps_the_modseq() {
             reverse_path: String::new(),
             recipients: vec![Recipient::new("alice@example.test")],
             envelope: Envelope::default(),
-            blob: blob.clone(),
+            content: store::Content::file(blob.clone()),
             received_at: 0,
         };
         store.enqueue(&entry).await.unwrap();
@@ -433,7 +433,7 @@ async fn garbage_collection_removes_only_unreferenced_blobs() {
         reverse_path: String::new(),
         recipients: vec![Recipient::new("alice@example.test")],
         envelope: Envelope::default(),
-        blob: kept.clone(),
+        content: store::Content::file(kept.clone()),
         received_at: 0,
     };
     store.enqueue(&entry).await.unwrap();
@@ -448,7 +448,7 @@ async fn garbage_collection_removes_only_unreferenced_blobs() {
     // A blob that vanished cannot be enqueued.
     let gone = QueueEntry {
         id: "Q2".into(),
-        blob: orphan,
+        content: store::Content::file(orphan),
         ..entry
     };
     assert!(matches!(store.enqueue(&gone).await, Err(Error::MissingBlob(_))));
@@ -495,5 +495,56 @@ async fn internationalized_domains_match_in_either_form() {
     assert!(matches!(
         targets(&store, "jürgen@BÜCHER.test").await,
         Resolution::Local(_)
+    ));
+}
+
+#[tokio::test]
+async fn small_content_lives_in_the_database_large_in_blob_files() {
+    let (dir, store) = populated().await;
+    let blob_files = || {
+        std::fs::read_dir(dir.path().join("blobs"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().len() == 2)
+            .count()
+    };
+    let small = b"Subject: small\r\n\r\nhello\r\n".to_vec();
+    let content = store.put_content(small.clone()).await.unwrap();
+    let entry = QueueEntry {
+        id: "SMALL".into(),
+        reverse_path: String::new(),
+        recipients: vec![Recipient::new("alice@example.test")],
+        envelope: Envelope::default(),
+        content: content.clone(),
+        received_at: 0,
+    };
+    store.enqueue(&entry).await.unwrap();
+    assert_eq!(blob_files(), 0, "no file for small content");
+    let hash = content.blob().hash.clone();
+    assert_eq!(
+        store.read_content(&hash, b"trace:".to_vec()).await.unwrap(),
+        [&b"trace:"[..], &small].concat()
+    );
+    let (mut reader, len) = store.open_content(&hash).await.unwrap();
+    let mut streamed = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut streamed)
+        .await
+        .unwrap();
+    assert_eq!((streamed, len), (small.clone(), small.len() as u64));
+
+    let large = vec![b'x'; store::INLINE_LIMIT + 1];
+    let content = store.put_content(large.clone()).await.unwrap();
+    assert_eq!(blob_files(), 1, "a file for large content");
+    assert_eq!(
+        store.read_content(&content.blob().hash, Vec::new()).await.unwrap(),
+        large
+    );
+
+    // Once nothing refers to it, small content is collected at once.
+    assert!(store.delete_queued("SMALL").await.unwrap());
+    store.collect_garbage(Duration::from_secs(3600)).await.unwrap();
+    assert!(matches!(
+        store.read_content(&hash, Vec::new()).await,
+        Err(Error::MissingBlob(_))
     ));
 }

@@ -150,7 +150,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
         let mut raw = Vec::with_capacity(content.size.max(0) as usize);
         raw.extend_from_slice(&content.trace_headers);
-        self.server.store.blobs().read_into(&content.blob_hash, raw).await
+        self.server.store.read_content(&content.blob_hash, raw).await
     }
 }
 
@@ -227,8 +227,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let mut files = Vec::new();
         for _ in parts.iter().filter(|part| matches!(part, Part::Message(_))) {
             let Some(content) = content else { break };
-            match self.server.store.blobs().open(&content.blob_hash).await {
-                Ok(file) => files.push(file),
+            match self.server.store.open_content(&content.blob_hash).await {
+                Ok(opened) => files.push(opened),
                 Err(e) => {
                     self.server_error(tag, &e)?;
                     return Ok(false);
@@ -246,7 +246,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             match part {
                 Part::Bytes(bytes) => self.conn.output().extend_from_slice(&bytes),
                 Part::Message(label) => match (content, files.next()) {
-                    (Some(content), Some(file)) => self.stream_message(&label, content, file).await?,
+                    (Some(content), Some((reader, len))) => self.stream_message(&label, content, reader, len).await?,
                     // Not reached: streaming items load the content.
                     _ => self.conn.output().extend_from_slice(format!("{label} NIL").as_bytes()),
                 },
@@ -264,15 +264,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         &mut self,
         label: &str,
         content: &MessageContent,
-        mut file: tokio::fs::File,
+        mut reader: store::ContentReader,
+        blob_len: u64,
     ) -> Result<(), crate::session::Disconnect> {
-        let blob_len = match file.metadata().await {
-            Ok(metadata) => metadata.len(),
-            Err(error) => {
-                tracing::error!(%error, blob = %content.blob_hash, "cannot read message content");
-                return Err(crate::session::Disconnect);
-            }
-        };
         let total = content.trace_headers.len() as u64 + blob_len;
         let out = self.conn.output();
         out.extend_from_slice(format!("{label} {{{total}}}\r\n").as_bytes());
@@ -281,7 +275,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let mut chunk = vec![0u8; STREAM_CHUNK];
         while left > 0 {
             let want = chunk.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-            let n = match file.read(&mut chunk[..want]).await {
+            let n = match reader.read(&mut chunk[..want]).await {
                 Ok(0) | Err(_) => {
                     tracing::error!(blob = %content.blob_hash, "message content ended early");
                     return Err(crate::session::Disconnect);

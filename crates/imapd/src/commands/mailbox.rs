@@ -225,8 +225,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             let date = message.date.unwrap_or_else(store::now);
             let facts = facts_of(&message.content);
             let stored = async {
-                let blob = self.server.store.blobs().put(message.content).await?;
-                self.server.store.append(mailbox.id, &blob, &flags, date, &facts).await
+                let content = self.server.store.put_content(message.content).await?;
+                self.server
+                    .store
+                    .append(mailbox.id, &content, &flags, date, &facts)
+                    .await
             };
             match stored.await {
                 Ok((validity, uid)) => {

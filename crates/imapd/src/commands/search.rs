@@ -215,7 +215,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                         Some(header) => Some(header),
                         None => {
                             let raw = content.trace_headers;
-                            match self.server.store.blobs().read_into(&content.blob_hash, raw).await {
+                            match self.server.store.read_content(&content.blob_hash, raw).await {
                                 Ok(raw) => Some(raw),
                                 Err(e) => return self.server_error(tag, &e),
                             }

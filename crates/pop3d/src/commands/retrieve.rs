@@ -18,8 +18,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let Some(message) = maildrop.get(n).cloned() else {
             return Ok(self.error(None, "No such message"));
         };
-        let mut file = match self.server.store.blobs().open(&message.blob_hash).await {
-            Ok(file) => file,
+        let mut file = match self.server.store.open_content(&message.blob_hash).await {
+            Ok((reader, _len)) => reader,
             Err(e) => {
                 tracing::error!(error = %e, uid = message.uid, "message content unavailable");
                 return Ok(self.error(Some("SYS/TEMP"), "Message content is unavailable"));

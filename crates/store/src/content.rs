@@ -1,0 +1,137 @@
+//! Message content, stored where it is cheapest to make durable: small
+//! messages (up to [`INLINE_LIMIT`]) as rows of `inline_blobs`, written in
+//! the same group commit as the queue entry or mailbox row that refers to
+//! them, so they cost no file, no fsync and no directory fsync of their
+//! own; larger ones as blob files (`blobs`), fsynced before that commit.
+//! Both are content-addressed by SHA-256, and readers find either by hash.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, ReadBuf};
+
+use crate::{BlobRef, BlobStore, Error, Result, Store};
+
+/// Content up to this size is kept in the database.
+pub const INLINE_LIMIT: usize = 64 * 1024;
+
+/// Content about to be stored, for [`Store::enqueue`] and
+/// [`Store::append`]: either still in memory, to be written with the row
+/// that refers to it, or already a durable blob file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    blob: BlobRef,
+    inline: Option<Vec<u8>>,
+}
+
+impl Content {
+    /// Content already stored as a blob file.
+    pub fn file(blob: BlobRef) -> Content {
+        Content { blob, inline: None }
+    }
+
+    pub fn blob(&self) -> &BlobRef {
+        &self.blob
+    }
+
+    /// Makes the content durable within `tx`: an inline row, or a check
+    /// that the blob file is still there (garbage collection cannot take it
+    /// between this check and the commit, as it deletes inside a write
+    /// transaction too).
+    pub(crate) async fn keep(&self, tx: &mut sqlx::SqliteConnection, blobs: &BlobStore) -> Result<()> {
+        match &self.inline {
+            Some(data) => {
+                sqlx::query("INSERT OR IGNORE INTO inline_blobs (hash, data) VALUES ($1, $2)")
+                    .bind(&self.blob.hash)
+                    .bind(data)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(())
+            }
+            None if blobs.exists(&self.blob.hash) => Ok(()),
+            None => Err(Error::MissingBlob(self.blob.hash.clone())),
+        }
+    }
+}
+
+/// A stored message's content, to be read as a stream.
+pub enum ContentReader {
+    Inline(io::Cursor<Vec<u8>>),
+    File(tokio::fs::File),
+}
+
+impl AsyncRead for ContentReader {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ContentReader::Inline(cursor) => Pin::new(cursor).poll_read(cx, buf),
+            ContentReader::File(file) => Pin::new(file).poll_read(cx, buf),
+        }
+    }
+}
+
+impl Store {
+    /// Prepares `data` for storing: small content stays in memory until
+    /// the write that refers to it; large content is written to a blob
+    /// file and fsynced now.
+    pub async fn put_content(&self, data: Vec<u8>) -> Result<Content> {
+        if data.len() > INLINE_LIMIT {
+            return Ok(Content::file(self.blobs().put(data).await?));
+        }
+        let blob = BlobRef {
+            hash: crate::blobs::sha256_hex(&data),
+            size: data.len() as u64,
+        };
+        Ok(Content {
+            blob,
+            inline: Some(data),
+        })
+    }
+
+    /// Reads a message's content whole, appending it to `into`.
+    pub async fn read_content(&self, hash: &str, mut into: Vec<u8>) -> Result<Vec<u8>> {
+        match self.inline_content(hash).await? {
+            Some(data) => {
+                into.extend_from_slice(&data);
+                Ok(into)
+            }
+            None => self.blobs().read_into(hash, into).await,
+        }
+    }
+
+    /// Opens a message's content for streaming, with its length.
+    pub async fn open_content(&self, hash: &str) -> Result<(ContentReader, u64)> {
+        if let Some(data) = self.inline_content(hash).await? {
+            let len = data.len() as u64;
+            return Ok((ContentReader::Inline(io::Cursor::new(data)), len));
+        }
+        let file = self.blobs().open(hash).await?;
+        let len = file
+            .metadata()
+            .await
+            .map_err(|e| Error::io(std::path::Path::new(hash), e))?
+            .len();
+        Ok((ContentReader::File(file), len))
+    }
+
+    async fn inline_content(&self, hash: &str) -> Result<Option<Vec<u8>>> {
+        Ok(sqlx::query_scalar("SELECT data FROM inline_blobs WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.readers)
+            .await?)
+    }
+
+    /// Removes inline content no message and no queue entry refers to.
+    pub(crate) async fn collect_inline_garbage(&self) -> Result<u64> {
+        let mut tx = self.write().await?;
+        let removed = sqlx::query(
+            "DELETE FROM inline_blobs WHERE NOT EXISTS (SELECT 1 FROM messages WHERE blob_hash = hash)
+                 AND NOT EXISTS (SELECT 1 FROM queue_messages WHERE blob_hash = hash)",
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(removed)
+    }
+}
