@@ -103,7 +103,7 @@ async fn collect_garbage(store: Store) {
     loop {
         match store.collect_garbage(GARBAGE_MIN_AGE).await {
             Ok(0) => {}
-            Ok(removed) => tracing::info!(removed, "removed unreferenced message files"),
+            Ok(removed) => tracing::info!(removed, "removed unreferenced message content"),
             Err(e) => tracing::error!(error = %e, "garbage collection failed"),
         }
         tokio::time::sleep(GARBAGE_INTERVAL).await;

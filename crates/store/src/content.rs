@@ -121,17 +121,36 @@ impl Store {
             .await?)
     }
 
-    /// Removes inline content no message and no queue entry refers to.
+    /// Removes inline content no message and no queue entry refers to, a
+    /// thousand rows per transaction so that writers never wait long.
     pub(crate) async fn collect_inline_garbage(&self) -> Result<u64> {
-        let mut tx = self.write().await?;
-        let removed = sqlx::query(
-            "DELETE FROM inline_blobs WHERE NOT EXISTS (SELECT 1 FROM messages WHERE blob_hash = hash)
-                 AND NOT EXISTS (SELECT 1 FROM queue_messages WHERE blob_hash = hash)",
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok(removed)
+        const CHUNK: i64 = 1000;
+        let (mut after, mut removed) = (0_i64, 0);
+        loop {
+            let mut tx = self.write().await?;
+            let last: Option<i64> = sqlx::query_scalar(
+                "SELECT max(rowid) FROM (SELECT rowid FROM inline_blobs WHERE rowid > $1 ORDER BY rowid LIMIT $2)",
+            )
+            .bind(after)
+            .bind(CHUNK)
+            .fetch_one(&mut *tx)
+            .await?;
+            let Some(last) = last else {
+                tx.commit().await?;
+                return Ok(removed);
+            };
+            removed += sqlx::query(
+                "DELETE FROM inline_blobs WHERE rowid > $1 AND rowid <= $2
+                     AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_hash = hash)
+                     AND NOT EXISTS (SELECT 1 FROM queue_messages WHERE blob_hash = hash)",
+            )
+            .bind(after)
+            .bind(last)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            after = last;
+        }
     }
 }

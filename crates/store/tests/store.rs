@@ -548,3 +548,46 @@ async fn small_content_lives_in_the_database_large_in_blob_files() {
         Err(Error::MissingBlob(_))
     ));
 }
+
+#[tokio::test]
+async fn inline_content_is_collected_across_chunks() {
+    // Collection goes a thousand rows per transaction; 2 100 rows take
+    // three, and the one still referenced stays.
+    let (_dir, store) = populated().await;
+    let mut writes = tokio::task::JoinSet::new();
+    for n in 0..2100 {
+        let store = store.clone();
+        writes.spawn(async move {
+            let content = store
+                .put_content(format!("Subject: {n}\r\n\r\nx\r\n").into_bytes())
+                .await
+                .unwrap();
+            let entry = QueueEntry {
+                id: format!("Q{n}"),
+                reverse_path: String::new(),
+                recipients: vec![Recipient::new("alice@example.test")],
+                envelope: Envelope::default(),
+                content: content.clone(),
+                received_at: 0,
+            };
+            store.enqueue(&entry).await.unwrap();
+            (entry.id, content.blob().hash.clone())
+        });
+    }
+    let mut stored = Vec::new();
+    while let Some(written) = writes.join_next().await {
+        stored.push(written.unwrap());
+    }
+    let (_, kept) = stored.pop().unwrap();
+    for (id, _) in &stored {
+        assert!(store.delete_queued(id).await.unwrap());
+    }
+    assert_eq!(store.collect_garbage(Duration::from_secs(3600)).await.unwrap(), 2099);
+    assert!(store.read_content(&kept, Vec::new()).await.is_ok());
+    for (_, hash) in &stored {
+        assert!(matches!(
+            store.read_content(hash, Vec::new()).await,
+            Err(Error::MissingBlob(_))
+        ));
+    }
+}
