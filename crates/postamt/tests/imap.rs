@@ -348,3 +348,33 @@ client.logout()
     let grown = server.peak_rss_kib().saturating_sub(before);
     assert!(grown < 24 * 1024, "fetching a 40 MB message took {grown} KiB more");
 }
+
+#[test]
+fn search_reads_large_mailboxes_in_batches() {
+    // More messages than one batch of contents (256): every one must be
+    // looked at, with stored fields, without them, and by header.
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import os, sqlite3, mailtest
+client = mailtest.imap("alice@example.test")
+for n in range(1, 301):
+    sender = "carol" if n % 3 == 0 else "dave"
+    message = b"From: %s@example.test\r\nX-Number: n%d\r\nSubject: number %d\r\n\r\nbody\r\n" % (sender.encode(), n, n)
+    assert client.append("INBOX", None, None, message)[0] == "OK"
+client.select("INBOX")
+carol = [str(n).encode() for n in range(3, 301, 3)]
+def found(*criteria):
+    return client.search(None, *criteria)[1][0].split()
+assert found("FROM", "carol") == carol
+assert found("HEADER", "X-Number", "n299") == [b"299"]
+assert len(found("SUBJECT", "number")) == 300
+db = sqlite3.connect(os.path.join(os.environ["DATA_DIR"], "data", "postamt.db"))
+with db:
+    # As if every other message had been stored before migration 7.
+    db.execute("DELETE FROM message_search WHERE message_id % 2 = 0")
+assert found("FROM", "carol") == carol
+assert found("NOT", "FROM", "dave") == carol
+"#,
+    );
+}

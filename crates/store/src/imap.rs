@@ -320,17 +320,18 @@ impl Store {
         .await?)
     }
 
-    /// The stored search fields of the messages with these UIDs, in one
-    /// query that does not touch the wide message rows; expunged ones are
-    /// missing from the answer.
-    pub async fn search_contents(&self, mailbox: MailboxId, uids: &[i64]) -> Result<Vec<SearchContent>> {
+    /// The stored search fields of the messages with UIDs from `first` to
+    /// `last`, in one range scan of the (mailbox_id, uid) index that does
+    /// not touch the wide message rows.
+    pub async fn search_contents(&self, mailbox: MailboxId, first: i64, last: i64) -> Result<Vec<SearchContent>> {
         Ok(sqlx::query_as(
             "SELECT m.uid, s.fields AS search_fields FROM messages m LEFT JOIN message_search s ON s.message_id = m.id
-             WHERE m.mailbox_id = $1 AND m.uid IN (SELECT value FROM json_each($2))
+             WHERE m.mailbox_id = $1 AND m.uid BETWEEN $2 AND $3
              ORDER BY m.uid",
         )
         .bind(mailbox)
-        .bind(json_list(uids))
+        .bind(first)
+        .bind(last)
         .fetch_all(&self.readers)
         .await?)
     }

@@ -24,6 +24,9 @@ enum Needs {
     Everything,
 }
 
+/// Messages whose stored fields one query loads.
+const FIELDS_BATCH: usize = 4096;
+
 /// The fields whose decoded values are stored with each message.
 const STORED: [&str; 5] = ["From", "To", "Cc", "Bcc", "Subject"];
 
@@ -174,16 +177,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let needs = needs(key);
         let largest_uid = messages.last().map_or(0, |m| m.uid as u32);
         let mut found = Vec::new();
+        // Stored fields are small: many per query. Contents (header, facts)
+        // are not: fewer.
+        let batch = if needs == Needs::StoredFields {
+            FIELDS_BATCH
+        } else {
+            CONTENT_BATCH
+        };
         let mut stored = HashMap::new();
         let mut contents = HashMap::new();
         for (index, meta) in messages.iter().enumerate() {
             // What the search reads comes a batch at a time: one or two
             // queries, bounded memory.
-            if needs != Needs::Nothing && index % CONTENT_BATCH == 0 {
-                let end = (index + CONTENT_BATCH).min(messages.len());
+            if needs != Needs::Nothing && index % batch == 0 {
+                let end = (index + batch).min(messages.len());
                 let mut unstored: Vec<i64> = messages[index..end].iter().map(|m| m.uid).collect();
+                let (first, last) = (messages[index].uid, messages[end - 1].uid);
                 if needs == Needs::StoredFields {
-                    match self.server.store.search_contents(mailbox, &unstored).await {
+                    match self.server.store.search_contents(mailbox, first, last).await {
                         Ok(found) => {
                             stored = found
                                 .into_iter()
@@ -195,8 +206,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     }
                 }
                 contents.clear();
-                if !unstored.is_empty() {
-                    match self.server.store.message_contents(mailbox, &unstored).await {
+                for uids in unstored.chunks(CONTENT_BATCH) {
+                    match self.server.store.message_contents(mailbox, uids).await {
                         Ok(found) => contents.extend(found.into_iter().map(|content| (content.uid, content))),
                         Err(e) => return self.server_error(tag, &e),
                     }
