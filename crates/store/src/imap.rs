@@ -494,6 +494,35 @@ impl Store {
         .bind(mailbox)
         .fetch_one(&mut *tx)
         .await?;
+        let id = Self::insert_row(
+            tx,
+            mailbox,
+            (uid, modseq),
+            blob_hash,
+            blob_size,
+            trace_headers,
+            internal_date,
+            flags,
+            facts,
+        )
+        .await?;
+        Ok((uid, id))
+    }
+
+    /// Inserts a message row with a UID and MODSEQ already taken from its
+    /// mailbox; returns the row id.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn insert_row(
+        tx: &mut sqlx::SqliteConnection,
+        mailbox: MailboxId,
+        (uid, modseq): (i64, i64),
+        blob_hash: &str,
+        blob_size: i64,
+        trace_headers: &[u8],
+        internal_date: i64,
+        flags: &Flags,
+        facts: &MessageFacts,
+    ) -> Result<i64> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, trace_headers, size, internal_date, flags,
                                    envelope, body_structure, body, header)
@@ -524,7 +553,7 @@ impl Store {
         if !flags.keywords.is_empty() {
             Self::write_keywords(tx, id, &flags.keywords).await?;
         }
-        Ok((uid, id))
+        Ok(id)
     }
 
     /// Copies messages to another mailbox; returns (old UID, new UID)

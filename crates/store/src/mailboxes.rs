@@ -113,15 +113,20 @@ impl Store {
         internal_date: i64,
         facts: &MessageFacts,
     ) -> Result<MailboxId> {
-        let mailbox: MailboxId =
-            sqlx::query_scalar("SELECT id FROM mailboxes WHERE account_id = $1 AND name = 'INBOX'")
-                .bind(account)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| Error::NoInbox(account.to_string()))?;
-        Self::insert_message(
+        // Finding the INBOX and taking its next UID is one statement: local
+        // delivery is the hottest write there is.
+        let (mailbox, uid, modseq): (MailboxId, i64, i64) = sqlx::query_as(
+            "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
+             WHERE account_id = $1 AND name = 'INBOX' RETURNING id, uidnext - 1, highestmodseq",
+        )
+        .bind(account)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| Error::NoInbox(account.to_string()))?;
+        Self::insert_row(
             tx,
             mailbox,
+            (uid, modseq),
             blob_hash,
             blob_size,
             trace_headers,
