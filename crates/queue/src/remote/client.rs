@@ -261,8 +261,14 @@ impl SmtpClient {
         }
         let final_reply = if chunking {
             // RFC 3030: the whole message as one last chunk; no dot-stuffing.
+            // It goes out a piece at a time, so that the output buffer
+            // never holds a second copy of a large message.
             self.queue_line(&format!("BDAT {} LAST", message.content.len()));
-            self.conn.send(message.content);
+            for piece in message.content.chunks(256 * 1024) {
+                self.conn.send(piece);
+                self.conn.set_timeout(DATA_BLOCK_TIMEOUT);
+                self.conn.flush().await.map_err(|e| self.broken(&e))?;
+            }
             self.read_with(DATA_END_TIMEOUT).await?
         } else {
             let data_reply = match replies.get(1 + message.recipients.len()) {
