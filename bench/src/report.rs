@@ -37,35 +37,41 @@ impl Samples {
 /// per round); the times add up.
 pub struct Phase {
     barrier: Barrier,
-    began: Mutex<Option<Instant>>,
-    total: Mutex<Duration>,
+    /// When the current stretch began, and the time of those before.
+    clock: Mutex<(Option<Instant>, Duration)>,
 }
 
 impl Phase {
     pub fn new(sessions: usize) -> Phase {
         Phase {
             barrier: Barrier::new(sessions),
-            began: Mutex::new(None),
-            total: Mutex::new(Duration::ZERO),
+            clock: Mutex::new((None, Duration::ZERO)),
         }
     }
 
     pub async fn begin(&self) {
         if self.barrier.wait().await.is_leader() {
-            *self.began.lock().unwrap() = Some(Instant::now());
+            self.clock().0 = Some(Instant::now());
         }
     }
 
     pub async fn end(&self) {
-        if self.barrier.wait().await.is_leader()
-            && let Some(began) = self.began.lock().unwrap().take()
-        {
-            *self.total.lock().unwrap() += began.elapsed();
+        if self.barrier.wait().await.is_leader() {
+            let mut clock = self.clock();
+            if let Some(began) = clock.0.take() {
+                clock.1 += began.elapsed();
+            }
         }
     }
 
     pub fn elapsed(&self) -> Duration {
-        *self.total.lock().unwrap()
+        self.clock().1
+    }
+
+    /// The clock; only the barrier's leader touches it, so a poisoned lock
+    /// (a panic elsewhere) still holds good times.
+    fn clock(&self) -> std::sync::MutexGuard<'_, (Option<Instant>, Duration)> {
+        self.clock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

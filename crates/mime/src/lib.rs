@@ -108,6 +108,13 @@ pub fn stored_field_contains(search_fields: &str, field: &str, needle: &[u8]) ->
     search::stored_field_contains(search_fields, field, needle)
 }
 
+/// Whether `field` is one of those [`Facts::search_fields`] keeps.
+pub fn is_stored_field(field: &str) -> bool {
+    search::STORED_FIELDS
+        .iter()
+        .any(|name| name.eq_ignore_ascii_case(field))
+}
+
 /// SEARCH BODY: whether the decoded text of the body parts (not headers)
 /// contains `needle`, case-insensitively.
 pub fn body_contains(raw: &[u8], needle: &[u8]) -> bool {

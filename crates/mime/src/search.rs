@@ -41,7 +41,7 @@ pub(crate) fn header_contains(raw: &[u8], field: &str, wanted: &[u8]) -> bool {
 /// its header again. Stored as one string: per field, in this order, an
 /// empty section if the header lacks it, else PRESENT and its values
 /// joined by line feeds; sections separated by SECTION.
-const STORED_FIELDS: [&str; 5] = ["From", "To", "Cc", "Bcc", "Subject"];
+pub(crate) const STORED_FIELDS: [&str; 5] = ["From", "To", "Cc", "Bcc", "Subject"];
 const SECTION: char = '\u{1}';
 const PRESENT: char = '\u{2}';
 

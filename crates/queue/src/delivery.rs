@@ -55,37 +55,36 @@ impl Queue {
             // reading and parsing); local deliveries are then queued in
             // claim order, so each mailbox gets its UIDs in arrival order,
             // and they share group commits.
-            let mut handled = tokio::task::JoinSet::new();
-            for (index, recipient) in due.into_iter().enumerate() {
-                let queue = self.clone();
-                handled.spawn(async move { (index, queue.handle(recipient, now).await) });
-            }
-            let mut local = Vec::new();
+            let handled: Vec<_> = due
+                .into_iter()
+                .map(|recipient| {
+                    let queue = self.clone();
+                    tokio::spawn(async move { queue.handle(recipient, now).await })
+                })
+                .collect();
+            let mut queued = Vec::new();
             let mut remote: BTreeMap<(String, String), Vec<QueueRecipient>> = BTreeMap::new();
             let mut failure = None;
-            while let Some(joined) = handled.join_next().await {
-                match joined {
-                    Ok((index, Ok(Handled::Local(delivery)))) => local.push((index, delivery)),
-                    Ok((_, Ok(Handled::Remote(key, recipient)))) => remote.entry(key).or_default().push(recipient),
-                    Ok((_, Ok(Handled::Done))) => {}
-                    Ok((_, Err(e))) => failure = Some(e),
+            // Taken in claim order, each local delivery is queued as soon as
+            // it is ready and those before it are queued.
+            for task in handled {
+                match task.await {
+                    Ok(Ok(Handled::Local(delivery))) => {
+                        let write = self.store.deliver_local(
+                            &delivery.recipient,
+                            &delivery.accounts,
+                            &delivery.forwards,
+                            delivery.report,
+                            &delivery.facts,
+                        );
+                        queued.push((delivery, write));
+                    }
+                    Ok(Ok(Handled::Remote(key, recipient))) => remote.entry(key).or_default().push(recipient),
+                    Ok(Ok(Handled::Done)) => {}
+                    Ok(Err(e)) => failure = Some(e),
                     Err(e) => failure = Some(Error::Setup(format!("a delivery task failed: {e}"))),
                 }
             }
-            local.sort_unstable_by_key(|(index, _)| *index);
-            let queued: Vec<_> = local
-                .into_iter()
-                .map(|(_, delivery)| {
-                    let write = self.store.deliver_local(
-                        &delivery.recipient,
-                        &delivery.accounts,
-                        &delivery.forwards,
-                        delivery.report,
-                        &delivery.facts,
-                    );
-                    (delivery, write)
-                })
-                .collect();
             for (delivery, write) in queued {
                 self.record_local(&delivery, write.await).await?;
             }

@@ -92,7 +92,7 @@ impl Queue {
             content,
             received_at: submission.received_at,
         };
-        self.store.enqueue(&entry).await?;
+        self.store.enqueue(entry).await?;
         self.wake.notify_one();
         Ok(())
     }

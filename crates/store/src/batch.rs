@@ -24,7 +24,8 @@ use crate::{Error, Result};
 /// Jobs per transaction at most, so that one transaction stays short.
 const MAX_BATCH: usize = 256;
 
-type BoxFuture<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;
+/// What a job returns: a future borrowing the writer connection.
+pub(crate) type BoxFuture<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;
 
 /// Called once the batch's fate is known: `None` when it committed, else
 /// the error that made it fail.
@@ -44,9 +45,9 @@ pub(crate) struct Batcher {
 /// What group commit achieved so far: jobs committed and the commits they
 /// took (jobs per commit is the batching factor).
 #[derive(Debug, Default)]
-pub struct Stats {
-    pub commits: AtomicU64,
-    pub jobs: AtomicU64,
+struct Stats {
+    commits: AtomicU64,
+    jobs: AtomicU64,
 }
 
 impl Batcher {
@@ -139,20 +140,13 @@ async fn commit_batch(writer: SqlitePool, batch: Vec<Job>) -> bool {
     for (index, job) in batch.into_iter().enumerate() {
         let (succeeded, finish) = job(&mut tx).await;
         finishes.push(finish);
-        let last = index + 1 == jobs;
-        let end = match (succeeded, last) {
-            (true, true) => Ok(()),
-            (true, false) => sqlx::raw_sql("RELEASE job; SAVEPOINT job")
-                .execute(&mut *tx)
-                .await
-                .map(drop),
-            (false, true) => sqlx::raw_sql("ROLLBACK TO job").execute(&mut *tx).await.map(drop),
-            (false, false) => sqlx::raw_sql("ROLLBACK TO job; RELEASE job; SAVEPOINT job")
-                .execute(&mut *tx)
-                .await
-                .map(drop),
+        let next = match (succeeded, index + 1 == jobs) {
+            (true, true) => continue,
+            (true, false) => "RELEASE job; SAVEPOINT job",
+            (false, true) => "ROLLBACK TO job",
+            (false, false) => "ROLLBACK TO job; RELEASE job; SAVEPOINT job",
         };
-        if let Err(error) = end {
+        if let Err(error) = sqlx::raw_sql(next).execute(&mut *tx).await {
             return abandon(finishes, error.into());
         }
     }
@@ -179,9 +173,8 @@ mod tests {
     use super::*;
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
-    /// A job that panics loses its batch, not the writer.
-    #[tokio::test]
-    async fn the_writer_survives_a_panicking_job() {
+    /// A database with one connection and a table `t (n)`.
+    async fn table_t() -> (tempfile::TempDir, SqlitePool) {
         let dir = tempfile::tempdir().unwrap();
         let options = SqliteConnectOptions::new()
             .filename(dir.path().join("t.db"))
@@ -192,6 +185,13 @@ mod tests {
             .await
             .unwrap();
         sqlx::query("CREATE TABLE t (n INTEGER)").execute(&pool).await.unwrap();
+        (dir, pool)
+    }
+
+    /// A job that panics loses its batch, not the writer.
+    #[tokio::test]
+    async fn the_writer_survives_a_panicking_job() {
+        let (_dir, pool) = table_t().await;
         let batcher = Batcher::start(pool.clone());
         let panicked = batcher
             .write(|tx| {
@@ -222,16 +222,7 @@ mod tests {
     /// spawned writes are all queued before the writer is let go.
     #[tokio::test]
     async fn queued_jobs_share_one_commit_and_a_failure_stays_its_own() {
-        let dir = tempfile::tempdir().unwrap();
-        let options = SqliteConnectOptions::new()
-            .filename(dir.path().join("t.db"))
-            .create_if_missing(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .unwrap();
-        sqlx::query("CREATE TABLE t (n INTEGER)").execute(&pool).await.unwrap();
+        let (_dir, pool) = table_t().await;
         let batcher = Batcher::start(pool.clone());
         // Hold the only connection: the writer waits, the jobs queue up.
         let held = pool.acquire().await.unwrap();

@@ -440,12 +440,12 @@ impl Store {
     pub async fn append(
         &self,
         mailbox: MailboxId,
-        content: &Content,
-        flags: &Flags,
+        content: Content,
+        flags: Flags,
         internal_date: i64,
-        facts: &MessageFacts,
+        facts: MessageFacts,
     ) -> Result<(i64, i64)> {
-        let (content, flags, facts, blobs) = (content.clone(), flags.clone(), facts.clone(), self.blobs().clone());
+        let blobs = self.blobs().clone();
         let (uidvalidity, uid) = self
             .batched(move |tx| {
                 Box::pin(async move {
@@ -462,10 +462,7 @@ impl Store {
                         &facts,
                     )
                     .await?;
-                    let uidvalidity: i64 = sqlx::query_scalar("SELECT uidvalidity FROM mailboxes WHERE id = $1")
-                        .bind(mailbox)
-                        .fetch_one(&mut *tx)
-                        .await?;
+                    let uidvalidity = uidvalidity(tx, mailbox).await?;
                     Ok((uidvalidity, uid))
                 })
             })
@@ -561,10 +558,7 @@ impl Store {
     pub async fn copy_messages(&self, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<(i64, Vec<(i64, i64)>)> {
         let mut tx = self.write().await?;
         let pairs = Self::copy_in(&mut tx, from, uids, to).await?;
-        let uidvalidity: i64 = sqlx::query_scalar("SELECT uidvalidity FROM mailboxes WHERE id = $1")
-            .bind(to)
-            .fetch_one(&mut *tx)
-            .await?;
+        let uidvalidity = uidvalidity(&mut tx, to).await?;
         tx.commit().await?;
         self.announce(to);
         Ok((uidvalidity, pairs))
@@ -620,10 +614,7 @@ impl Store {
         let pairs = Self::copy_in(&mut tx, from, uids, to).await?;
         let moved: Vec<i64> = pairs.iter().map(|(old, _)| *old).collect();
         Self::expunge_in(&mut tx, from, &moved).await?;
-        let uidvalidity: i64 = sqlx::query_scalar("SELECT uidvalidity FROM mailboxes WHERE id = $1")
-            .bind(to)
-            .fetch_one(&mut *tx)
-            .await?;
+        let uidvalidity = uidvalidity(&mut tx, to).await?;
         tx.commit().await?;
         self.announce(from);
         self.announce(to);
@@ -670,6 +661,14 @@ async fn read_metas<'c>(
             }
         })
         .collect())
+}
+
+/// A mailbox's UIDVALIDITY, for APPENDUID and COPYUID (RFC 4315).
+async fn uidvalidity(tx: &mut sqlx::SqliteConnection, mailbox: MailboxId) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT uidvalidity FROM mailboxes WHERE id = $1")
+        .bind(mailbox)
+        .fetch_one(&mut *tx)
+        .await?)
 }
 
 /// UIDs as a JSON array, for `IN (SELECT value FROM json_each(..))`: one

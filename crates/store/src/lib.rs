@@ -143,11 +143,7 @@ impl Store {
     fn batched<T, F>(&self, job: F) -> impl std::future::Future<Output = Result<T>> + Send + use<T, F>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(
-                &'c mut sqlx::SqliteConnection,
-            ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'c>>
-            + Send
-            + 'static,
+        F: for<'c> FnOnce(&'c mut sqlx::SqliteConnection) -> batch::BoxFuture<'c, Result<T>> + Send + 'static,
     {
         self.batcher.write(job)
     }

@@ -140,8 +140,7 @@ impl Store {
     /// recipients, in the next group commit. A blob file must be stored
     /// already; it is checked inside the transaction, so a concurrent
     /// garbage collection cannot take it between the check and the commit.
-    pub async fn enqueue(&self, entry: &QueueEntry) -> Result<()> {
-        let entry = entry.clone();
+    pub async fn enqueue(&self, entry: QueueEntry) -> Result<()> {
         let blobs = self.blobs().clone();
         self.batched(move |tx| {
             Box::pin(async move {

@@ -270,7 +270,7 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
         content: store::Content::file(blob.clone()),
         received_at: now,
     };
-    store.enqueue(&entry).await.unwrap();
+    store.enqueue(entry.clone()).await.unwrap();
     let due = claim(&store, now).await;
     assert_eq!(due.len(), 2);
     assert!(
@@ -321,7 +321,7 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
         recipients: vec![Recipient::new("alice@example.test")],
         ..entry
     };
-    store.enqueue(&second).await.unwrap();
+    store.enqueue(second.clone()).await.unwrap();
     let due = claim(&store, now).await;
     let retry_at = now + 60;
     store
@@ -367,7 +367,7 @@ async fn queue_administration() {
             content: store::Content::file(blob.clone()),
             received_at: store::now(),
         };
-        store.enqueue(&entry).await.unwrap();
+        store.enqueue(entry.clone()).await.unwrap();
     }
     for recipient in claim(&store, store::now()).await {
         store
@@ -407,7 +407,7 @@ async fn expunge_removes_and_bumps_the_modseq() {
             content: store::Content::file(blob.clone()),
             received_at: 0,
         };
-        store.enqueue(&entry).await.unwrap();
+        store.enqueue(entry.clone()).await.unwrap();
     }
     for recipient in claim(&store, store::now()).await {
         store
@@ -436,7 +436,7 @@ async fn garbage_collection_removes_only_unreferenced_blobs() {
         content: store::Content::file(kept.clone()),
         received_at: 0,
     };
-    store.enqueue(&entry).await.unwrap();
+    store.enqueue(entry.clone()).await.unwrap();
     assert_eq!(
         store.collect_garbage(Duration::from_secs(3600)).await.unwrap(),
         0,
@@ -451,7 +451,7 @@ async fn garbage_collection_removes_only_unreferenced_blobs() {
         content: store::Content::file(orphan),
         ..entry
     };
-    assert!(matches!(store.enqueue(&gone).await, Err(Error::MissingBlob(_))));
+    assert!(matches!(store.enqueue(gone).await, Err(Error::MissingBlob(_))));
 }
 
 #[tokio::test]
@@ -518,7 +518,7 @@ async fn small_content_lives_in_the_database_large_in_blob_files() {
         content: content.clone(),
         received_at: 0,
     };
-    store.enqueue(&entry).await.unwrap();
+    store.enqueue(entry.clone()).await.unwrap();
     assert_eq!(blob_files(), 0, "no file for small content");
     let hash = content.blob().hash.clone();
     assert_eq!(
@@ -570,7 +570,7 @@ async fn inline_content_is_collected_across_chunks() {
                 content: content.clone(),
                 received_at: 0,
             };
-            store.enqueue(&entry).await.unwrap();
+            store.enqueue(entry.clone()).await.unwrap();
             (entry.id, content.blob().hash.clone())
         });
     }

@@ -144,7 +144,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     /// The message as stored: its trace header fields, then the blob; or,
     /// when `header_only` and the store has it, just the header section.
-    async fn raw(&self, content: &MessageContent, header_only: bool) -> Result<Vec<u8>, store::Error> {
+    pub(crate) async fn raw(&self, content: &MessageContent, header_only: bool) -> Result<Vec<u8>, store::Error> {
         if header_only && let Some(header) = content.stored_header() {
             return Ok(header);
         }

@@ -226,10 +226,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             let facts = facts_of(&message.content);
             let stored = async {
                 let content = self.server.store.put_content(message.content).await?;
-                self.server
-                    .store
-                    .append(mailbox.id, &content, &flags, date, &facts)
-                    .await
+                self.server.store.append(mailbox.id, content, flags, date, facts).await
             };
             match stored.await {
                 Ok((validity, uid)) => {

@@ -27,9 +27,6 @@ enum Needs {
 /// Messages whose stored fields one query loads.
 const FIELDS_BATCH: usize = 4096;
 
-/// The fields whose decoded values are stored with each message.
-const STORED: [&str; 5] = ["From", "To", "Cc", "Bcc", "Subject"];
-
 fn needs(key: &SearchKey) -> Needs {
     // A needle with a line feed could span two stored values.
     let field = |needle: &[u8]| {
@@ -43,7 +40,7 @@ fn needs(key: &SearchKey) -> Needs {
         SearchKey::Bcc(s) | SearchKey::Cc(s) | SearchKey::From(s) | SearchKey::To(s) | SearchKey::Subject(s) => {
             field(s)
         }
-        SearchKey::Header(name, s) if STORED.iter().any(|f| f.eq_ignore_ascii_case(name)) => field(s),
+        SearchKey::Header(name, s) if mime::is_stored_field(name) => field(s),
         SearchKey::Header(..) | SearchKey::SentBefore(_) | SearchKey::SentOn(_) | SearchKey::SentSince(_) => {
             Needs::Header
         }
@@ -219,20 +216,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             if needs != Needs::Nothing && fields.is_none() && content.is_none() {
                 continue;
             }
-            let raw = match content {
-                Some(content) => {
-                    let header = content.stored_header().filter(|_| needs <= Needs::Header);
-                    match header {
-                        Some(header) => Some(header),
-                        None => {
-                            let raw = content.trace_headers;
-                            match self.server.store.read_content(&content.blob_hash, raw).await {
-                                Ok(raw) => Some(raw),
-                                Err(e) => return self.server_error(tag, &e),
-                            }
-                        }
-                    }
-                }
+            let raw = match &content {
+                Some(content) => match self.raw(content, needs <= Needs::Header).await {
+                    Ok(raw) => Some(raw),
+                    Err(e) => return self.server_error(tag, &e),
+                },
                 None => None,
             };
             let candidate = Candidate {
