@@ -25,6 +25,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 if ! command -v smtp-source > /dev/null || ! command -v dovecot > /dev/null; then
+    apt-get update -qq # a fresh machine's package lists may name versions gone from the mirror
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix dovecot-imapd dovecot-pop3d > /dev/null
 fi
 id vmail > /dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin vmail

@@ -1,5 +1,7 @@
 //! Accounts: a login (`local@domain`), its password hash and its mailboxes.
 
+use rusqlite::OptionalExtension;
+
 use crate::address::split_address;
 use crate::{AccountId, Error, Result, Store};
 
@@ -25,33 +27,27 @@ impl Store {
     /// already be hashed (see the `auth` crate).
     pub async fn add_account(&self, address: &str, password_hash: &str) -> Result<AccountId> {
         let (local, domain) = split_account_address(address)?;
-        let mut tx = self.write().await?;
-        let domain_id = Self::domain_id(&mut *tx, &domain)
-            .await?
-            .ok_or_else(|| Error::NoSuchDomain(domain.clone()))?;
-        let now = crate::now();
-        let id: Option<AccountId> = sqlx::query_scalar(
-            "INSERT INTO accounts (domain_id, local_part, password_hash, created_at)
-             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id",
-        )
-        .bind(domain_id)
-        .bind(&local)
-        .bind(password_hash)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let id = id.ok_or_else(|| Error::AccountExists(format!("{local}@{domain}")))?;
-        for (name, special_use) in DEFAULT_MAILBOXES {
-            sqlx::query("INSERT INTO mailboxes (account_id, name, special_use, uidvalidity) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(name)
-                .bind(special_use)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(id)
+        let password_hash = password_hash.to_string();
+        self.batched(move |tx| {
+            let domain_id = Self::hosted_domain_id(tx, &domain)?;
+            let now = crate::now();
+            let id: AccountId = tx
+                .prepare_cached(
+                    "INSERT INTO accounts (domain_id, local_part, password_hash, created_at)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id",
+                )?
+                .query_row((domain_id, &local, &password_hash, now), |row| row.get(0))
+                .optional()?
+                .ok_or_else(|| Error::AccountExists(format!("{local}@{domain}")))?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity) VALUES ($1, $2, $3, $4)",
+            )?;
+            for (name, special_use) in DEFAULT_MAILBOXES {
+                insert.execute((id, name, special_use, now))?;
+            }
+            Ok(id)
+        })
+        .await
     }
 
     /// Looks an account up by its login address (case-insensitive).
@@ -88,27 +84,25 @@ impl Store {
 
     pub async fn set_password(&self, address: &str, password_hash: &str) -> Result<()> {
         let account = self.require_account(address).await?;
-        let mut tx = self.write().await?;
-        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
-            .bind(password_hash)
-            .bind(account.id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let password_hash = password_hash.to_string();
+        self.batched(move |tx| {
+            tx.prepare_cached("UPDATE accounts SET password_hash = $1 WHERE id = $2")?
+                .execute((password_hash, account.id))?;
+            Ok(())
+        })
+        .await
     }
 
     /// Removes an account with its mailboxes and messages. Their blobs go
     /// with the next garbage collection.
     pub async fn remove_account(&self, address: &str) -> Result<()> {
         let account = self.require_account(address).await?;
-        let mut tx = self.write().await?;
-        sqlx::query("DELETE FROM accounts WHERE id = $1")
-            .bind(account.id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.batched(move |tx| {
+            tx.prepare_cached("DELETE FROM accounts WHERE id = $1")?
+                .execute([account.id])?;
+            Ok(())
+        })
+        .await
     }
 
     async fn require_account(&self, address: &str) -> Result<Account> {

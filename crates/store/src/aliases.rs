@@ -15,29 +15,29 @@ impl Store {
     /// Adds targets to an alias; its domain must be hosted here.
     pub async fn add_alias(&self, source: &str, targets: &[String]) -> Result<()> {
         let (local, domain) = split_address(source).ok_or_else(|| Error::InvalidAddress(source.to_string()))?;
-        let mut tx = self.write().await?;
-        let domain_id = Self::domain_id(&mut *tx, &domain)
-            .await?
-            .ok_or_else(|| Error::NoSuchDomain(domain.clone()))?;
-        for target in targets {
-            let target = normalize_target(target)?;
-            let inserted = sqlx::query(
-                "INSERT INTO aliases (domain_id, local_part, target) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            )
-            .bind(domain_id)
-            .bind(&local)
-            .bind(&target)
-            .execute(&mut *tx)
-            .await?;
-            if inserted.rows_affected() == 0 {
-                return Err(Error::AliasExists {
-                    source_address: format!("{local}@{domain}"),
-                    target,
-                });
+        let targets = targets
+            .iter()
+            .map(|t| normalize_target(t))
+            .collect::<Result<Vec<_>>>()?;
+        self.batched(move |tx| {
+            let domain_id = Self::hosted_domain_id(tx, &domain)?;
+            for target in targets {
+                let inserted = tx
+                    .prepare_cached(
+                        "INSERT INTO aliases (domain_id, local_part, target) VALUES ($1, $2, $3)
+                         ON CONFLICT DO NOTHING",
+                    )?
+                    .execute((domain_id, &local, &target))?;
+                if inserted == 0 {
+                    return Err(Error::AliasExists {
+                        source_address: format!("{local}@{domain}"),
+                        target,
+                    });
+                }
             }
-        }
-        tx.commit().await?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     pub async fn list_aliases(&self, domain: Option<&str>) -> Result<Vec<Alias>> {
@@ -67,26 +67,24 @@ impl Store {
     pub async fn remove_alias(&self, source: &str, target: Option<&str>) -> Result<()> {
         let (local, domain) = split_address(source).ok_or_else(|| Error::InvalidAddress(source.to_string()))?;
         let target = target.map(normalize_target).transpose()?;
-        let mut tx = self.write().await?;
-        let removed = sqlx::query(
-            "DELETE FROM aliases WHERE local_part = $1
-               AND domain_id = (SELECT id FROM domains WHERE name = $2)
-               AND ($3 IS NULL OR target = $3)",
-        )
-        .bind(&local)
-        .bind(&domain)
-        .bind(&target)
-        .execute(&mut *tx)
-        .await?;
-        if removed.rows_affected() == 0 {
-            let shown = match target {
-                Some(t) => format!("{local}@{domain} -> {t}"),
-                None => format!("{local}@{domain}"),
-            };
-            return Err(Error::NoSuchAlias(shown));
-        }
-        tx.commit().await?;
-        Ok(())
+        self.batched(move |tx| {
+            let removed = tx
+                .prepare_cached(
+                    "DELETE FROM aliases WHERE local_part = $1
+                       AND domain_id = (SELECT id FROM domains WHERE name = $2)
+                       AND ($3 IS NULL OR target = $3)",
+                )?
+                .execute((&local, &domain, &target))?;
+            if removed == 0 {
+                let shown = match target {
+                    Some(t) => format!("{local}@{domain} -> {t}"),
+                    None => format!("{local}@{domain}"),
+                };
+                return Err(Error::NoSuchAlias(shown));
+            }
+            Ok(())
+        })
+        .await
     }
 }
 

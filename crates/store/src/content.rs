@@ -39,14 +39,11 @@ impl Content {
     /// that the blob file is still there (garbage collection cannot take it
     /// between this check and the commit, as it deletes inside a write
     /// transaction too).
-    pub(crate) async fn keep(&self, tx: &mut sqlx::SqliteConnection, blobs: &BlobStore) -> Result<()> {
+    pub(crate) fn keep(&self, tx: &rusqlite::Connection, blobs: &BlobStore) -> Result<()> {
         match &self.inline {
             Some(data) => {
-                sqlx::query("INSERT OR IGNORE INTO inline_blobs (hash, data) VALUES ($1, $2)")
-                    .bind(&self.blob.hash)
-                    .bind(data)
-                    .execute(&mut *tx)
-                    .await?;
+                tx.prepare_cached("INSERT OR IGNORE INTO inline_blobs (hash, data) VALUES ($1, $2)")?
+                    .execute((&self.blob.hash, data))?;
                 Ok(())
             }
             None if blobs.exists(&self.blob.hash) => Ok(()),
@@ -127,29 +124,31 @@ impl Store {
         const CHUNK: i64 = 1000;
         let (mut after, mut removed) = (0_i64, 0);
         loop {
-            let mut tx = self.write().await?;
-            let last: Option<i64> = sqlx::query_scalar(
-                "SELECT max(rowid) FROM (SELECT rowid FROM inline_blobs WHERE rowid > $1 ORDER BY rowid LIMIT $2)",
-            )
-            .bind(after)
-            .bind(CHUNK)
-            .fetch_one(&mut *tx)
-            .await?;
-            let Some(last) = last else {
-                tx.commit().await?;
+            let chunk = self
+                .batched(move |tx| {
+                    let last: Option<i64> = tx
+                        .prepare_cached(
+                            "SELECT max(rowid) FROM
+                                 (SELECT rowid FROM inline_blobs WHERE rowid > $1 ORDER BY rowid LIMIT $2)",
+                        )?
+                        .query_row([after, CHUNK], |row| row.get(0))?;
+                    let Some(last) = last else {
+                        return Ok(None);
+                    };
+                    let removed = tx
+                        .prepare_cached(
+                            "DELETE FROM inline_blobs WHERE rowid > $1 AND rowid <= $2
+                                 AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_hash = hash)
+                                 AND NOT EXISTS (SELECT 1 FROM queue_messages WHERE blob_hash = hash)",
+                        )?
+                        .execute([after, last])?;
+                    Ok(Some((last, removed as u64)))
+                })
+                .await?;
+            let Some((last, chunk_removed)) = chunk else {
                 return Ok(removed);
             };
-            removed += sqlx::query(
-                "DELETE FROM inline_blobs WHERE rowid > $1 AND rowid <= $2
-                     AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_hash = hash)
-                     AND NOT EXISTS (SELECT 1 FROM queue_messages WHERE blob_hash = hash)",
-            )
-            .bind(after)
-            .bind(last)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.commit().await?;
+            removed += chunk_removed;
             after = last;
         }
     }

@@ -1,5 +1,7 @@
 //! Hosted domains: mail to them is delivered here.
 
+use rusqlite::OptionalExtension;
+
 use crate::address::normalize_domain;
 use crate::{Error, Result, Store};
 
@@ -16,17 +18,16 @@ impl Store {
         if !is_valid_domain(&name) {
             return Err(Error::InvalidAddress(name));
         }
-        let mut tx = self.write().await?;
-        let inserted = sqlx::query("INSERT INTO domains (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(&name)
-            .bind(crate::now())
-            .execute(&mut *tx)
-            .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(Error::DomainExists(name));
-        }
-        tx.commit().await?;
-        Ok(())
+        self.batched(move |tx| {
+            let inserted = tx
+                .prepare_cached("INSERT INTO domains (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")?
+                .execute((&name, crate::now()))?;
+            if inserted == 0 {
+                return Err(Error::DomainExists(name));
+            }
+            Ok(())
+        })
+        .await
     }
 
     pub async fn list_domains(&self) -> Result<Vec<Domain>> {
@@ -51,48 +52,49 @@ impl Store {
     /// Removes a domain that has no users or aliases left.
     pub async fn remove_domain(&self, name: &str) -> Result<()> {
         let name = normalize_domain(name);
-        let mut tx = self.write().await?;
-        let counts: Option<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT d.id,
-                    (SELECT COUNT(*) FROM accounts a WHERE a.domain_id = d.id),
-                    (SELECT COUNT(DISTINCT local_part) FROM aliases l WHERE l.domain_id = d.id)
-             FROM domains d WHERE d.name = $1",
-        )
-        .bind(&name)
-        .fetch_optional(&mut *tx)
-        .await?;
-        match counts {
-            None => Err(Error::NoSuchDomain(name)),
-            Some((_, accounts, aliases)) if accounts > 0 || aliases > 0 => Err(Error::DomainInUse {
-                domain: name,
-                accounts,
-                aliases,
-            }),
-            Some((id, _, _)) => {
-                sqlx::query("DELETE FROM domains WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(())
+        self.batched(move |tx| {
+            let counts: Option<(i64, i64, i64)> = tx
+                .prepare_cached(
+                    "SELECT d.id,
+                            (SELECT COUNT(*) FROM accounts a WHERE a.domain_id = d.id),
+                            (SELECT COUNT(DISTINCT local_part) FROM aliases l WHERE l.domain_id = d.id)
+                     FROM domains d WHERE d.name = $1",
+                )?
+                .query_row([&name], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                .optional()?;
+            match counts {
+                None => Err(Error::NoSuchDomain(name)),
+                Some((_, accounts, aliases)) if accounts > 0 || aliases > 0 => Err(Error::DomainInUse {
+                    domain: name,
+                    accounts,
+                    aliases,
+                }),
+                Some((id, _, _)) => {
+                    tx.prepare_cached("DELETE FROM domains WHERE id = $1")?.execute([id])?;
+                    Ok(())
+                }
             }
-        }
+        })
+        .await
     }
 
-    /// The id of a hosted domain, if it is one.
-    pub(crate) async fn domain_id<'e, E>(executor: E, name: &str) -> Result<Option<i64>>
-    where
-        E: sqlx::SqliteExecutor<'e>,
-    {
-        Ok(sqlx::query_scalar("SELECT id FROM domains WHERE name = $1")
-            .bind(normalize_domain(name))
-            .fetch_optional(executor)
-            .await?)
+    /// The id of a hosted domain, inside a write; an error if it is not
+    /// hosted here.
+    pub(crate) fn hosted_domain_id(tx: &rusqlite::Connection, name: &str) -> Result<i64> {
+        tx.prepare_cached("SELECT id FROM domains WHERE name = $1")?
+            .query_row([normalize_domain(name)], |row| row.get(0))
+            .optional()?
+            .ok_or_else(|| Error::NoSuchDomain(name.to_string()))
     }
 
     /// True if mail for `domain` is delivered here.
     pub async fn is_local_domain(&self, domain: &str) -> Result<bool> {
-        Ok(Self::domain_id(&self.readers, domain).await?.is_some())
+        Ok(
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM domains WHERE name = $1)")
+                .bind(normalize_domain(domain))
+                .fetch_one(&self.readers)
+                .await?,
+        )
     }
 }
 

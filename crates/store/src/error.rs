@@ -7,6 +7,9 @@ use std::path::Path;
 pub enum Error {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From the group-commit writer (see `batch`).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
     #[error("domain {0} is not hosted here")]
@@ -64,6 +67,9 @@ impl Error {
                 let code = e.code();
                 let primary = code.as_deref().and_then(|c| c.parse::<i64>().ok()).map(|c| c & 0xff);
                 matches!(primary, Some(13) | Some(8)) || e.message().contains("full")
+            }
+            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                matches!(e.code, rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::ReadOnly)
             }
             Error::Shared(error) => error.is_storage_full(),
             _ => false,

@@ -3,6 +3,8 @@
 //! COPY and MOVE, and the parsed facts stored with each message. Every
 //! change that others must see is announced on the change bus.
 
+use rusqlite::OptionalExtension;
+
 use crate::flags::Flags;
 use crate::{AccountId, Content, Error, MailboxId, MailboxInfo, Result, Store};
 
@@ -59,7 +61,6 @@ impl MessageContent {
 }
 
 /// A message row as COPY reads it.
-#[derive(sqlx::FromRow)]
 struct StoredMessage {
     id: i64,
     blob_hash: String,
@@ -72,6 +73,25 @@ struct StoredMessage {
     body: Option<String>,
     header: Option<Vec<u8>>,
     search_fields: Option<String>,
+}
+
+impl StoredMessage {
+    /// Reads the columns in the order the fields are declared.
+    fn from_row(row: &rusqlite::Row) -> rusqlite::Result<StoredMessage> {
+        Ok(StoredMessage {
+            id: row.get(0)?,
+            blob_hash: row.get(1)?,
+            trace_headers: row.get(2)?,
+            size: row.get(3)?,
+            internal_date: row.get(4)?,
+            flags: row.get(5)?,
+            envelope: row.get(6)?,
+            body_structure: row.get(7)?,
+            body: row.get(8)?,
+            header: row.get(9)?,
+            search_fields: row.get(10)?,
+        })
+    }
 }
 
 /// The stored search fields of a message (see [`MessageFacts`]), None
@@ -144,27 +164,28 @@ impl Store {
         if !valid {
             return Err(Error::InvalidMailboxName(name));
         }
-        let mut tx = self.write().await?;
-        let mut path = String::new();
-        let levels: Vec<&str> = name.split(SEPARATOR).collect();
-        for (i, level) in levels.iter().enumerate() {
-            if !path.is_empty() {
-                path.push(SEPARATOR);
+        let created = name.clone();
+        self.batched(move |tx| {
+            let mut path = String::new();
+            let levels: Vec<&str> = created.split(SEPARATOR).collect();
+            for (i, level) in levels.iter().enumerate() {
+                if !path.is_empty() {
+                    path.push(SEPARATOR);
+                }
+                path.push_str(level);
+                let inserted = tx
+                    .prepare_cached(
+                        "INSERT INTO mailboxes (account_id, name, uidvalidity) VALUES ($1, $2, $3)
+                         ON CONFLICT DO NOTHING",
+                    )?
+                    .execute((account, &path, crate::now()))?;
+                if i == levels.len() - 1 && inserted == 0 {
+                    return Err(Error::MailboxExists(created));
+                }
             }
-            path.push_str(level);
-            let inserted = sqlx::query(
-                "INSERT INTO mailboxes (account_id, name, uidvalidity) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            )
-            .bind(account)
-            .bind(&path)
-            .bind(crate::now())
-            .execute(&mut *tx)
-            .await?;
-            if i == levels.len() - 1 && inserted.rows_affected() == 0 {
-                return Err(Error::MailboxExists(name));
-            }
-        }
-        tx.commit().await?;
+            Ok(())
+        })
+        .await?;
         self.mailbox(account, &name).await?.ok_or(Error::NoSuchMailbox(name))
     }
 
@@ -174,17 +195,16 @@ impl Store {
         if name == "INBOX" {
             return Err(Error::InvalidMailboxName("INBOX cannot be deleted".into()));
         }
-        let mut tx = self.write().await?;
-        let deleted = sqlx::query("DELETE FROM mailboxes WHERE account_id = $1 AND name = $2")
-            .bind(account)
-            .bind(&name)
-            .execute(&mut *tx)
-            .await?;
-        if deleted.rows_affected() == 0 {
-            return Err(Error::NoSuchMailbox(name));
-        }
-        tx.commit().await?;
-        Ok(())
+        self.batched(move |tx| {
+            let deleted = tx
+                .prepare_cached("DELETE FROM mailboxes WHERE account_id = $1 AND name = $2")?
+                .execute((account, &name))?;
+            if deleted == 0 {
+                return Err(Error::NoSuchMailbox(name));
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Renames a mailbox with everything below it. Renaming INBOX moves its
@@ -207,37 +227,37 @@ impl Store {
         if to.starts_with(&format!("{from}{SEPARATOR}")) {
             return Err(Error::InvalidMailboxName(format!("{to} is inside {from}")));
         }
-        let mut tx = self.write().await?;
         let children = format!("{from}{SEPARATOR}");
-        sqlx::query(
-            "UPDATE mailboxes SET name = $1 || substr(name, $2) WHERE account_id = $3 AND (name = $4 OR substr(name, 1, $5) = $6)",
-        )
-        .bind(&to)
-        .bind(from.len() as i64 + 1)
-        .bind(account)
-        .bind(&from)
-        .bind(children.len() as i64)
-        .bind(&children)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.batched(move |tx| {
+            tx.prepare_cached(
+                "UPDATE mailboxes SET name = $1 || substr(name, $2)
+                 WHERE account_id = $3 AND (name = $4 OR substr(name, 1, $5) = $6)",
+            )?
+            .execute((
+                &to,
+                from.len() as i64 + 1,
+                account,
+                &from,
+                children.len() as i64,
+                &children,
+            ))?;
+            Ok(())
+        })
+        .await
     }
 
     pub async fn set_subscribed(&self, account: AccountId, name: &str, subscribed: bool) -> Result<()> {
         let name = canonical_name(name);
-        let mut tx = self.write().await?;
-        let changed = sqlx::query("UPDATE mailboxes SET subscribed = $1 WHERE account_id = $2 AND name = $3")
-            .bind(subscribed)
-            .bind(account)
-            .bind(&name)
-            .execute(&mut *tx)
-            .await?;
-        if changed.rows_affected() == 0 && subscribed {
-            return Err(Error::NoSuchMailbox(name));
-        }
-        tx.commit().await?;
-        Ok(())
+        self.batched(move |tx| {
+            let changed = tx
+                .prepare_cached("UPDATE mailboxes SET subscribed = $1 WHERE account_id = $2 AND name = $3")?
+                .execute((subscribed, account, &name))?;
+            if changed == 0 && subscribed {
+                return Err(Error::NoSuchMailbox(name));
+            }
+            Ok(())
+        })
+        .await
     }
 
     pub async fn mailbox_status(&self, mailbox: &MailboxInfo) -> Result<MailboxStatus> {
@@ -265,18 +285,15 @@ impl Store {
     /// §2.3.2: exactly one session sees each message as recent). Returns
     /// the claimed UID range, `from..until`.
     pub async fn claim_recent(&self, mailbox: MailboxId) -> Result<(i64, i64)> {
-        let mut tx = self.write().await?;
-        let (from, until): (i64, i64) = sqlx::query_as("SELECT recent_uid, uidnext FROM mailboxes WHERE id = $1")
-            .bind(mailbox)
-            .fetch_one(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE mailboxes SET recent_uid = $1 WHERE id = $2")
-            .bind(until)
-            .bind(mailbox)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok((from, until))
+        self.batched(move |tx| {
+            let (from, until): (i64, i64) = tx
+                .prepare_cached("SELECT recent_uid, uidnext FROM mailboxes WHERE id = $1")?
+                .query_row([mailbox], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            tx.prepare_cached("UPDATE mailboxes SET recent_uid = $1 WHERE id = $2")?
+                .execute([until, mailbox])?;
+            Ok((from, until))
+        })
+        .await
     }
 
     /// How many messages of a mailbox no session has claimed as recent.
@@ -302,7 +319,7 @@ impl Store {
 
     /// Every message of a mailbox with its flags, in UID order.
     pub async fn message_list(&self, mailbox: MailboxId) -> Result<Vec<MessageMeta>> {
-        read_metas(&self.readers, mailbox, None).await
+        read_metas(&self.readers, mailbox).await
     }
 
     /// The stored content and facts of the messages with these UIDs, in
@@ -350,9 +367,7 @@ impl Store {
     ) -> Result<(Vec<MessageMeta>, Vec<i64>)> {
         let (uids, flags) = (uids.to_vec(), flags.clone());
         let (changed, failed) = self
-            .batched(move |tx| {
-                Box::pin(async move { Self::change_flags(tx, mailbox, &uids, change, &flags, unchanged_since).await })
-            })
+            .batched(move |tx| Self::change_flags(tx, mailbox, &uids, change, &flags, unchanged_since))
             .await?;
         if !changed.is_empty() {
             self.announce(mailbox);
@@ -360,8 +375,8 @@ impl Store {
         Ok((changed, failed))
     }
 
-    async fn change_flags(
-        tx: &mut sqlx::SqliteConnection,
+    fn change_flags(
+        tx: &rusqlite::Connection,
         mailbox: MailboxId,
         uids: &[i64],
         change: FlagChange,
@@ -370,7 +385,21 @@ impl Store {
     ) -> Result<(Vec<MessageMeta>, Vec<i64>)> {
         // Read inside the write transaction, so that two sessions changing
         // the same message's flags at once cannot lose one change.
-        let current = read_metas(&mut *tx, mailbox, Some(uids)).await?;
+        let current = tx
+            .prepare_cached(&format!(
+                "{META_SELECT} AND m.uid IN (SELECT value FROM json_each($2)) ORDER BY m.uid"
+            ))?
+            .query_map((mailbox, json_list(uids)), |row| {
+                Ok(meta_from_row((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                )))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut changed = Vec::new();
         let mut failed = Vec::new();
         let mut modseq = None;
@@ -390,27 +419,18 @@ impl Store {
             let next = match modseq {
                 Some(value) => value,
                 None => {
-                    let value: i64 = sqlx::query_scalar(
-                        "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq",
-                    )
-                    .bind(mailbox)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    let value = next_modseq(tx, mailbox)?;
                     modseq = Some(value);
                     value
                 }
             };
-            let id: i64 = sqlx::query_scalar(
-                "UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4 RETURNING id",
-            )
-            .bind(new.system)
-            .bind(next)
-            .bind(mailbox)
-            .bind(message.uid)
-            .fetch_one(&mut *tx)
-            .await?;
+            let id: i64 = tx
+                .prepare_cached(
+                    "UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4 RETURNING id",
+                )?
+                .query_row((new.system, next, mailbox, message.uid), |row| row.get(0))?;
             if new.keywords != message.flags.keywords {
-                Self::write_keywords(tx, id, &new.keywords).await?;
+                Self::write_keywords(tx, id, &new.keywords)?;
             }
             changed.push(MessageMeta {
                 flags: new,
@@ -421,17 +441,12 @@ impl Store {
         Ok((changed, failed))
     }
 
-    async fn write_keywords(tx: &mut sqlx::SqliteConnection, message: i64, keywords: &[String]) -> Result<()> {
-        sqlx::query("DELETE FROM message_keywords WHERE message_id = $1")
-            .bind(message)
-            .execute(&mut *tx)
-            .await?;
+    fn write_keywords(tx: &rusqlite::Connection, message: i64, keywords: &[String]) -> Result<()> {
+        tx.prepare_cached("DELETE FROM message_keywords WHERE message_id = $1")?
+            .execute([message])?;
+        let mut insert = tx.prepare_cached("INSERT INTO message_keywords (message_id, keyword) VALUES ($1, $2)")?;
         for keyword in keywords {
-            sqlx::query("INSERT INTO message_keywords (message_id, keyword) VALUES ($1, $2)")
-                .bind(message)
-                .bind(keyword)
-                .execute(&mut *tx)
-                .await?;
+            insert.execute((message, keyword))?;
         }
         Ok(())
     }
@@ -448,23 +463,19 @@ impl Store {
         let blobs = self.blobs().clone();
         let (uidvalidity, uid) = self
             .batched(move |tx| {
-                Box::pin(async move {
-                    content.keep(tx, &blobs).await?;
-                    let blob = content.blob();
-                    let (uid, _) = Self::insert_message(
-                        tx,
-                        mailbox,
-                        &blob.hash,
-                        blob.size as i64,
-                        b"",
-                        internal_date,
-                        &flags,
-                        &facts,
-                    )
-                    .await?;
-                    let uidvalidity = uidvalidity(tx, mailbox).await?;
-                    Ok((uidvalidity, uid))
-                })
+                content.keep(tx, &blobs)?;
+                let blob = content.blob();
+                let (uid, _) = Self::insert_message(
+                    tx,
+                    mailbox,
+                    &blob.hash,
+                    blob.size as i64,
+                    b"",
+                    internal_date,
+                    &flags,
+                    &facts,
+                )?;
+                Ok((uidvalidity(tx, mailbox)?, uid))
             })
             .await?;
         self.announce(mailbox);
@@ -474,8 +485,8 @@ impl Store {
     /// Inserts a message with the next UID and a new MODSEQ; returns the
     /// UID and the row id.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn insert_message(
-        tx: &mut sqlx::SqliteConnection,
+    pub(crate) fn insert_message(
+        tx: &rusqlite::Connection,
         mailbox: MailboxId,
         blob_hash: &str,
         blob_size: i64,
@@ -484,13 +495,12 @@ impl Store {
         flags: &Flags,
         facts: &MessageFacts,
     ) -> Result<(i64, i64)> {
-        let (uid, modseq): (i64, i64) = sqlx::query_as(
-            "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
-             WHERE id = $1 RETURNING uidnext - 1, highestmodseq",
-        )
-        .bind(mailbox)
-        .fetch_one(&mut *tx)
-        .await?;
+        let (uid, modseq) = tx
+            .prepare_cached(
+                "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
+                 WHERE id = $1 RETURNING uidnext - 1, highestmodseq",
+            )?
+            .query_row([mailbox], |row| Ok((row.get(0)?, row.get(1)?)))?;
         let id = Self::insert_row(
             tx,
             mailbox,
@@ -501,16 +511,15 @@ impl Store {
             internal_date,
             flags,
             facts,
-        )
-        .await?;
+        )?;
         Ok((uid, id))
     }
 
     /// Inserts a message row with a UID and MODSEQ already taken from its
     /// mailbox; returns the row id.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn insert_row(
-        tx: &mut sqlx::SqliteConnection,
+    pub(crate) fn insert_row(
+        tx: &rusqlite::Connection,
         mailbox: MailboxId,
         (uid, modseq): (i64, i64),
         blob_hash: &str,
@@ -520,35 +529,36 @@ impl Store {
         flags: &Flags,
         facts: &MessageFacts,
     ) -> Result<i64> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, trace_headers, size, internal_date, flags,
-                                   envelope, body_structure, body, header)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        )
-        .bind(mailbox)
-        .bind(uid)
-        .bind(modseq)
-        .bind(blob_hash)
-        .bind(trace_headers)
-        .bind(blob_size + trace_headers.len() as i64)
-        .bind(internal_date)
-        .bind(flags.system)
-        .bind(&facts.envelope)
-        .bind(&facts.body_structure)
-        .bind(&facts.body)
-        .bind(&facts.header)
-        .fetch_one(&mut *tx)
-        .await?;
+        let id: i64 = tx
+            .prepare_cached(
+                "INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, trace_headers, size, internal_date, flags,
+                                       envelope, body_structure, body, header)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+            )?
+            .query_row(
+                rusqlite::params![
+                    mailbox,
+                    uid,
+                    modseq,
+                    blob_hash,
+                    trace_headers,
+                    blob_size + trace_headers.len() as i64,
+                    internal_date,
+                    flags.system,
+                    facts.envelope,
+                    facts.body_structure,
+                    facts.body,
+                    facts.header,
+                ],
+                |row| row.get(0),
+            )?;
         if let Some(fields) = &facts.search_fields {
-            sqlx::query("INSERT INTO message_search (message_id, fields) VALUES ($1, $2)")
-                .bind(id)
-                .bind(fields)
-                .execute(&mut *tx)
-                .await?;
+            tx.prepare_cached("INSERT INTO message_search (message_id, fields) VALUES ($1, $2)")?
+                .execute((id, fields))?;
         }
         // A new row has no keywords yet; most messages arrive without any.
         if !flags.keywords.is_empty() {
-            Self::write_keywords(tx, id, &flags.keywords).await?;
+            Self::write_keywords(tx, id, &flags.keywords)?;
         }
         Ok(id)
     }
@@ -556,39 +566,35 @@ impl Store {
     /// Copies messages to another mailbox; returns (old UID, new UID)
     /// pairs and the target's UIDVALIDITY, for COPYUID (RFC 4315).
     pub async fn copy_messages(&self, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<(i64, Vec<(i64, i64)>)> {
-        let mut tx = self.write().await?;
-        let pairs = Self::copy_in(&mut tx, from, uids, to).await?;
-        let uidvalidity = uidvalidity(&mut tx, to).await?;
-        tx.commit().await?;
+        let uids = uids.to_vec();
+        let copied = self
+            .batched(move |tx| {
+                let pairs = Self::copy_in(tx, from, &uids, to)?;
+                Ok((uidvalidity(tx, to)?, pairs))
+            })
+            .await?;
         self.announce(to);
-        Ok((uidvalidity, pairs))
+        Ok(copied)
     }
 
-    async fn copy_in(
-        tx: &mut sqlx::SqliteConnection,
-        from: MailboxId,
-        uids: &[i64],
-        to: MailboxId,
-    ) -> Result<Vec<(i64, i64)>> {
+    fn copy_in(tx: &rusqlite::Connection, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<Vec<(i64, i64)>> {
         let mut pairs = Vec::new();
         for &uid in uids {
-            let row: Option<StoredMessage> = sqlx::query_as(
-                "SELECT id, blob_hash, trace_headers, size, internal_date, flags, envelope, body_structure, body, header,
-                        (SELECT fields FROM message_search WHERE message_id = messages.id) AS search_fields
-                 FROM messages WHERE mailbox_id = $1 AND uid = $2",
-            )
-            .bind(from)
-            .bind(uid)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let row = tx
+                .prepare_cached(
+                    "SELECT id, blob_hash, trace_headers, size, internal_date, flags, envelope, body_structure, body,
+                            header, (SELECT fields FROM message_search WHERE message_id = messages.id)
+                     FROM messages WHERE mailbox_id = $1 AND uid = $2",
+                )?
+                .query_row([from, uid], StoredMessage::from_row)
+                .optional()?;
             let Some(row) = row else {
                 continue;
             };
-            let keywords: Vec<String> =
-                sqlx::query_scalar("SELECT keyword FROM message_keywords WHERE message_id = $1")
-                    .bind(row.id)
-                    .fetch_all(&mut *tx)
-                    .await?;
+            let keywords = tx
+                .prepare_cached("SELECT keyword FROM message_keywords WHERE message_id = $1")?
+                .query_map([row.id], |row| row.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
             let flags = Flags {
                 system: row.flags,
                 keywords,
@@ -602,7 +608,7 @@ impl Store {
             };
             let (blob, trace, size, date) = (row.blob_hash, row.trace_headers, row.size, row.internal_date);
             let blob_size = size - trace.len() as i64;
-            let (new_uid, _) = Self::insert_message(tx, to, &blob, blob_size, &trace, date, &flags, &facts).await?;
+            let (new_uid, _) = Self::insert_message(tx, to, &blob, blob_size, &trace, date, &flags, &facts)?;
             pairs.push((uid, new_uid));
         }
         Ok(pairs)
@@ -610,65 +616,69 @@ impl Store {
 
     /// Moves messages (RFC 6851): copy and expunge in one transaction.
     pub async fn move_messages(&self, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<(i64, Vec<(i64, i64)>)> {
-        let mut tx = self.write().await?;
-        let pairs = Self::copy_in(&mut tx, from, uids, to).await?;
-        let moved: Vec<i64> = pairs.iter().map(|(old, _)| *old).collect();
-        Self::expunge_in(&mut tx, from, &moved).await?;
-        let uidvalidity = uidvalidity(&mut tx, to).await?;
-        tx.commit().await?;
+        let uids = uids.to_vec();
+        let moved = self
+            .batched(move |tx| {
+                let pairs = Self::copy_in(tx, from, &uids, to)?;
+                let moved: Vec<i64> = pairs.iter().map(|(old, _)| *old).collect();
+                Self::expunge_in(tx, from, &moved)?;
+                Ok((uidvalidity(tx, to)?, pairs))
+            })
+            .await?;
         self.announce(from);
         self.announce(to);
-        Ok((uidvalidity, pairs))
+        Ok(moved)
     }
 }
 
-/// The messages of a mailbox as views show them, in UID order: all, or
-/// those with the given UIDs.
-async fn read_metas<'c>(
-    executor: impl sqlx::SqliteExecutor<'c>,
-    mailbox: MailboxId,
-    uids: Option<&[i64]>,
-) -> Result<Vec<MessageMeta>> {
-    const COLUMNS: &str = "SELECT m.uid, m.modseq, m.flags, m.size, m.internal_date,
-                (SELECT group_concat(keyword, ' ') FROM message_keywords k WHERE k.message_id = m.id)
-         FROM messages m WHERE m.mailbox_id = $1";
-    let query = match uids {
-        None => format!("{COLUMNS} ORDER BY m.uid"),
-        Some(_) => format!("{COLUMNS} AND m.uid IN (SELECT value FROM json_each($2)) ORDER BY m.uid"),
-    };
-    let mut select = sqlx::query_as(sqlx::AssertSqlSafe(query)).bind(mailbox);
-    if let Some(uids) = uids {
-        select = select.bind(json_list(uids));
+/// The columns of [`MessageMeta`], for the messages of mailbox `$1`.
+const META_SELECT: &str = "SELECT m.uid, m.modseq, m.flags, m.size, m.internal_date,
+            (SELECT group_concat(keyword, ' ') FROM message_keywords k WHERE k.message_id = m.id)
+     FROM messages m WHERE m.mailbox_id = $1";
+
+/// A row of [`META_SELECT`]: (uid, modseq, system flags, size, internal
+/// date, keywords separated by spaces).
+type MetaRow = (i64, i64, i64, i64, i64, Option<String>);
+
+fn meta_from_row((uid, modseq, system, size, internal_date, keywords): MetaRow) -> MessageMeta {
+    let mut flags = Flags::from_names(
+        &keywords
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|k| !k.is_empty())
+            .collect::<Vec<_>>(),
+    );
+    flags.system = system;
+    MessageMeta {
+        uid,
+        modseq,
+        flags,
+        size,
+        internal_date,
     }
-    let rows: Vec<(i64, i64, i64, i64, i64, Option<String>)> = select.fetch_all(executor).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(uid, modseq, system, size, internal_date, keywords)| {
-            let mut flags = Flags::from_names(
-                &keywords
-                    .unwrap_or_default()
-                    .split(' ')
-                    .filter(|k| !k.is_empty())
-                    .collect::<Vec<_>>(),
-            );
-            flags.system = system;
-            MessageMeta {
-                uid,
-                modseq,
-                flags,
-                size,
-                internal_date,
-            }
-        })
-        .collect())
+}
+
+/// All messages of a mailbox as views show them, in UID order.
+async fn read_metas(readers: &sqlx::SqlitePool, mailbox: MailboxId) -> Result<Vec<MessageMeta>> {
+    let rows: Vec<MetaRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{META_SELECT} ORDER BY m.uid")))
+        .bind(mailbox)
+        .fetch_all(readers)
+        .await?;
+    Ok(rows.into_iter().map(meta_from_row).collect())
+}
+
+/// Takes the next MODSEQ of a mailbox (RFC 7162 §3.1.1: one per change).
+pub(crate) fn next_modseq(tx: &rusqlite::Connection, mailbox: MailboxId) -> Result<i64> {
+    Ok(tx
+        .prepare_cached("UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq")?
+        .query_row([mailbox], |row| row.get(0))?)
 }
 
 /// A mailbox's UIDVALIDITY, for APPENDUID and COPYUID (RFC 4315).
-async fn uidvalidity(tx: &mut sqlx::SqliteConnection, mailbox: MailboxId) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT uidvalidity FROM mailboxes WHERE id = $1")
-        .bind(mailbox)
-        .fetch_one(&mut *tx)
-        .await?)
+fn uidvalidity(tx: &rusqlite::Connection, mailbox: MailboxId) -> Result<i64> {
+    Ok(tx
+        .prepare_cached("SELECT uidvalidity FROM mailboxes WHERE id = $1")?
+        .query_row([mailbox], |row| row.get(0))?)
 }
 
 /// UIDs as a JSON array, for `IN (SELECT value FROM json_each(..))`: one

@@ -58,11 +58,9 @@ pub type MailboxId = i64;
 pub struct Store {
     /// Readers; SQLite in WAL mode lets them run beside the writer.
     readers: SqlitePool,
-    /// One connection for writes, so writers queue in-process instead of
+    /// The one writer (group commit): writes queue in-process instead of
     /// failing with SQLITE_BUSY; other processes (the CLI) wait on the
     /// busy timeout.
-    writer: SqlitePool,
-    /// Group commit for the frequent writes (queue and mailbox changes).
     batcher: batch::Batcher,
     blobs: BlobStore,
     /// The change bus: the id of every mailbox whose messages changed, for
@@ -71,7 +69,7 @@ pub struct Store {
 }
 
 /// How long a writer waits for another process's write lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Store {
     /// Opens (creating if needed) the store in `data_dir`: `postamt.db` and
@@ -86,11 +84,12 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let writer = SqlitePoolOptions::new()
+        let migrator = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
-        migrations::apply(&writer).await?;
+        migrations::apply(&migrator).await?;
+        migrator.close().await;
         // Readers map the database instead of copying each page they read
         // (pread was a tenth of the IMAP profile); with WAL, writes still
         // go through the writer's ordinary I/O.
@@ -102,8 +101,7 @@ impl Store {
         let (changes, _) = tokio::sync::broadcast::channel(1024);
         Ok(Store {
             readers,
-            batcher: batch::Batcher::start(writer.clone()),
-            writer,
+            batcher: batch::Batcher::start(&db_path)?,
             blobs,
             changes,
         })
@@ -126,12 +124,6 @@ impl Store {
         let _ = self.changes.send(mailbox);
     }
 
-    /// Starts a write transaction of its own; the frequent writes go
-    /// through [`Store::batched`] instead.
-    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        begin_immediate(&self.writer).await
-    }
-
     /// Group commit so far: (commits, writes they carried).
     pub fn commit_stats(&self) -> (u64, u64) {
         self.batcher.stats()
@@ -139,11 +131,14 @@ impl Store {
 
     /// Runs `job` as part of the next group commit (see `batch`): it shares
     /// a transaction, and its fsync, with the writes queued beside it. It
-    /// is queued when called; the future returns once it is durable.
+    /// is queued when called; the future returns once it is durable. Every
+    /// write of the store goes this way. Jobs run on the writer thread, so
+    /// they do no more than their SQL (and, for garbage collection, the
+    /// removal of a blob file).
     fn batched<T, F>(&self, job: F) -> impl std::future::Future<Output = Result<T>> + Send + use<T, F>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut sqlx::SqliteConnection) -> batch::BoxFuture<'c, Result<T>> + Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
     {
         self.batcher.write(job)
     }
@@ -157,40 +152,24 @@ impl Store {
         let mut removed = self.collect_inline_garbage().await? as usize;
         let candidates = self.blobs.older_than(min_age).await?;
         for hash in candidates {
-            let mut tx = self.write().await?;
-            let referenced: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM messages WHERE blob_hash = $1)
-                     OR EXISTS (SELECT 1 FROM queue_messages WHERE blob_hash = $1)",
-            )
-            .bind(&hash)
-            .fetch_one(&mut *tx)
-            .await?;
-            if !referenced {
-                self.blobs.remove(&hash)?;
-                removed += 1;
-            }
-            tx.commit().await?;
+            let blobs = self.blobs.clone();
+            let gone = self
+                .batched(move |tx| {
+                    let referenced: bool = tx
+                        .prepare_cached(
+                            "SELECT EXISTS (SELECT 1 FROM messages WHERE blob_hash = $1)
+                                 OR EXISTS (SELECT 1 FROM queue_messages WHERE blob_hash = $1)",
+                        )?
+                        .query_row([&hash], |row| row.get(0))?;
+                    if !referenced {
+                        blobs.remove(&hash)?;
+                    }
+                    Ok(!referenced)
+                })
+                .await?;
+            removed += usize::from(gone);
         }
         Ok(removed)
-    }
-}
-
-/// Starts a write transaction that holds SQLite's write lock from the
-/// start (BEGIN IMMEDIATE), so it cannot fail half-way on a lock upgrade.
-pub(crate) async fn begin_immediate(writer: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-    match writer.begin_with("BEGIN IMMEDIATE").await {
-        Err(sqlx::Error::InvalidSavePointStatement | sqlx::Error::BeginFailed) => {
-            // A transaction whose ROLLBACK failed too (as when the disk is
-            // full) left the writer connection inside it, and every later
-            // write would fail. Close that connection (SQLite rolls back on
-            // close); the pool opens a fresh one.
-            tracing::warn!("replacing a database connection left inside a failed transaction");
-            if let Ok(connection) = writer.acquire().await {
-                let _ = connection.close().await;
-            }
-            Ok(writer.begin_with("BEGIN IMMEDIATE").await?)
-        }
-        result => Ok(result?),
     }
 }
 

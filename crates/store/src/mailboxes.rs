@@ -1,5 +1,7 @@
 //! Mailboxes and the messages in them.
 
+use rusqlite::OptionalExtension;
+
 use crate::flags::Flags;
 use crate::{AccountId, Error, MailboxId, MessageFacts, Result, Store};
 
@@ -67,36 +69,23 @@ impl Store {
         if uids.is_empty() {
             return Ok(());
         }
-        let mut tx = self.write().await?;
-        Self::expunge_in(&mut tx, mailbox, uids).await?;
-        tx.commit().await?;
+        let uids = uids.to_vec();
+        self.batched(move |tx| Self::expunge_in(tx, mailbox, &uids)).await?;
         self.announce(mailbox);
         Ok(())
     }
 
-    pub(crate) async fn expunge_in(tx: &mut sqlx::SqliteConnection, mailbox: MailboxId, uids: &[i64]) -> Result<()> {
+    pub(crate) fn expunge_in(tx: &rusqlite::Connection, mailbox: MailboxId, uids: &[i64]) -> Result<()> {
         if uids.is_empty() {
             return Ok(());
         }
-        let modseq: i64 = sqlx::query_scalar(
-            "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq",
-        )
-        .bind(mailbox)
-        .fetch_one(&mut *tx)
-        .await?;
-        for uid in uids {
-            let deleted = sqlx::query("DELETE FROM messages WHERE mailbox_id = $1 AND uid = $2")
-                .bind(mailbox)
-                .bind(uid)
-                .execute(&mut *tx)
-                .await?;
-            if deleted.rows_affected() > 0 {
-                sqlx::query("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)")
-                    .bind(mailbox)
-                    .bind(uid)
-                    .bind(modseq)
-                    .execute(&mut *tx)
-                    .await?;
+        let modseq = crate::imap::next_modseq(tx, mailbox)?;
+        let mut delete = tx.prepare_cached("DELETE FROM messages WHERE mailbox_id = $1 AND uid = $2")?;
+        let mut record =
+            tx.prepare_cached("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)")?;
+        for &uid in uids {
+            if delete.execute([mailbox, uid])? > 0 {
+                record.execute([mailbox, uid, modseq])?;
             }
         }
         Ok(())
@@ -104,8 +93,8 @@ impl Store {
 
     /// Appends a message to an account's INBOX inside a transaction;
     /// returns the mailbox, for the change bus.
-    pub(crate) async fn append_to_inbox(
-        tx: &mut sqlx::SqliteConnection,
+    pub(crate) fn append_to_inbox(
+        tx: &rusqlite::Connection,
         account: AccountId,
         blob_hash: &str,
         blob_size: i64,
@@ -115,14 +104,14 @@ impl Store {
     ) -> Result<MailboxId> {
         // Finding the INBOX and taking its next UID is one statement: local
         // delivery is the hottest write there is.
-        let (mailbox, uid, modseq): (MailboxId, i64, i64) = sqlx::query_as(
-            "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
-             WHERE account_id = $1 AND name = 'INBOX' RETURNING id, uidnext - 1, highestmodseq",
-        )
-        .bind(account)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| Error::NoInbox(account.to_string()))?;
+        let (mailbox, uid, modseq) = tx
+            .prepare_cached(
+                "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
+                 WHERE account_id = $1 AND name = 'INBOX' RETURNING id, uidnext - 1, highestmodseq",
+            )?
+            .query_row([account], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .optional()?
+            .ok_or_else(|| Error::NoInbox(account.to_string()))?;
         Self::insert_row(
             tx,
             mailbox,
@@ -133,8 +122,7 @@ impl Store {
             internal_date,
             &Flags::default(),
             facts,
-        )
-        .await?;
+        )?;
         Ok(mailbox)
     }
 }

@@ -99,6 +99,32 @@ pub struct QueueRecipient {
 }
 
 impl QueueRecipient {
+    /// Reads a row of [`RECIPIENT_COLUMNS`] on the writer connection.
+    fn from_row(row: &rusqlite::Row) -> rusqlite::Result<QueueRecipient> {
+        Ok(QueueRecipient {
+            id: row.get("id")?,
+            queue_id: row.get("queue_id")?,
+            address: row.get("address")?,
+            notify: row.get("notify")?,
+            orcpt: row.get("orcpt")?,
+            status: row.get("status")?,
+            attempts: row.get("attempts")?,
+            next_attempt_at: row.get("next_attempt_at")?,
+            last_reply: row.get("last_reply")?,
+            status_code: row.get("status_code")?,
+            remote_mta: row.get("remote_mta")?,
+            report: row.get("report")?,
+            reverse_path: row.get("reverse_path")?,
+            blob_hash: row.get("blob_hash")?,
+            size: row.get("size")?,
+            received_at: row.get("received_at")?,
+            body: row.get("body")?,
+            smtputf8: row.get("smtputf8")?,
+            dsn_ret: row.get("dsn_ret")?,
+            dsn_envid: row.get("dsn_envid")?,
+        })
+    }
+
     pub fn recipient(&self) -> Recipient {
         Recipient {
             address: self.address.clone(),
@@ -143,52 +169,39 @@ impl Store {
     pub async fn enqueue(&self, entry: QueueEntry) -> Result<()> {
         let blobs = self.blobs().clone();
         self.batched(move |tx| {
-            Box::pin(async move {
-                entry.content.keep(tx, &blobs).await?;
-                let envelope = &entry.envelope;
-                sqlx::query(
-                    "INSERT INTO queue_messages
-                         (id, reverse_path, blob_hash, size, received_at, body, smtputf8, dsn_ret, dsn_envid, submitted_by)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(&entry.id)
-                .bind(&entry.reverse_path)
-                .bind(&entry.content.blob().hash)
-                .bind(entry.content.blob().size as i64)
-                .bind(entry.received_at)
-                .bind(&envelope.body)
-                .bind(envelope.smtputf8)
-                .bind(&envelope.dsn_ret)
-                .bind(&envelope.dsn_envid)
-                .bind(&envelope.submitted_by)
-                .execute(&mut *tx)
-                .await?;
-                for recipient in &entry.recipients {
-                    Self::add_recipient(tx, &entry.id, recipient, entry.received_at).await?;
-                }
-                Ok(())
-            })
+            entry.content.keep(tx, &blobs)?;
+            let envelope = &entry.envelope;
+            tx.prepare_cached(
+                "INSERT INTO queue_messages
+                     (id, reverse_path, blob_hash, size, received_at, body, smtputf8, dsn_ret, dsn_envid, submitted_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )?
+            .execute(rusqlite::params![
+                entry.id,
+                entry.reverse_path,
+                entry.content.blob().hash,
+                entry.content.blob().size as i64,
+                entry.received_at,
+                envelope.body,
+                envelope.smtputf8,
+                envelope.dsn_ret,
+                envelope.dsn_envid,
+                envelope.submitted_by,
+            ])?;
+            for recipient in &entry.recipients {
+                Self::add_recipient(tx, &entry.id, recipient, entry.received_at)?;
+            }
+            Ok(())
         })
         .await
     }
 
-    async fn add_recipient(
-        tx: &mut sqlx::SqliteConnection,
-        queue_id: &str,
-        recipient: &Recipient,
-        due: i64,
-    ) -> Result<()> {
-        sqlx::query(
+    fn add_recipient(tx: &rusqlite::Connection, queue_id: &str, recipient: &Recipient, due: i64) -> Result<()> {
+        tx.prepare_cached(
             "INSERT INTO queue_recipients (queue_id, address, next_attempt_at, dsn_notify, dsn_orcpt)
              VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(queue_id)
-        .bind(&recipient.address)
-        .bind(due)
-        .bind(&recipient.notify)
-        .bind(&recipient.orcpt)
-        .execute(&mut *tx)
-        .await?;
+        )?
+        .execute((queue_id, &recipient.address, due, &recipient.notify, &recipient.orcpt))?;
         Ok(())
     }
 
@@ -198,36 +211,31 @@ impl Store {
     pub async fn claim_due(&self, now: i64, limit: i64, owner: &str, lease_until: i64) -> Result<Vec<QueueRecipient>> {
         let owner = owner.to_string();
         self.batched(move |tx| {
-            Box::pin(async move {
-                // Two statements however many are due: lease them, then
-                // read what was leased.
-                let leased: Vec<i64> = sqlx::query_scalar(
+            // Two statements however many are due: lease them, then read
+            // what was leased.
+            let leased = tx
+                .prepare_cached(
                     "UPDATE queue_recipients SET lease_owner = $1, lease_until = $2
                      WHERE id IN (SELECT id FROM queue_recipients
                                   WHERE status = 'pending' AND next_attempt_at <= $3
                                     AND (lease_until IS NULL OR lease_until <= $3)
                                   ORDER BY next_attempt_at, id LIMIT $4)
                      RETURNING id",
-                )
-                .bind(&owner)
-                .bind(lease_until)
-                .bind(now)
-                .bind(limit)
-                .fetch_all(&mut *tx)
-                .await?;
-                if leased.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let due: Vec<QueueRecipient> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                )?
+                .query_map((&owner, lease_until, now, limit), |row| row.get(0))?
+                .collect::<rusqlite::Result<Vec<i64>>>()?;
+            if leased.is_empty() {
+                return Ok(Vec::new());
+            }
+            let due = tx
+                .prepare_cached(&format!(
                     "SELECT {RECIPIENT_COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id
                      WHERE r.id IN (SELECT value FROM json_each($1))
                      ORDER BY r.next_attempt_at, r.id"
-                )))
-                .bind(crate::imap::json_list(&leased))
-                .fetch_all(&mut *tx)
-                .await?;
-                Ok(due)
-            })
+                ))?
+                .query_map([crate::imap::json_list(&leased)], QueueRecipient::from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(due)
         })
         .await
     }
@@ -236,14 +244,16 @@ impl Store {
     /// was delivering when it stopped is due again at once instead of when
     /// the old leases would have run out.
     pub async fn release_leases(&self, owner: &str) -> Result<u64> {
-        let mut tx = self.write().await?;
-        let released =
-            sqlx::query("UPDATE queue_recipients SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1")
-                .bind(owner)
-                .execute(&mut *tx)
-                .await?;
-        tx.commit().await?;
-        Ok(released.rows_affected())
+        let owner = owner.to_string();
+        self.batched(move |tx| {
+            let released = tx
+                .prepare_cached(
+                    "UPDATE queue_recipients SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
+                )?
+                .execute([owner])?;
+            Ok(released as u64)
+        })
+        .await
     }
 
     /// When the next pending recipient falls due, if any is pending.
@@ -274,37 +284,34 @@ impl Store {
         let (recipient, accounts, forwards, facts) =
             (recipient.clone(), accounts.to_vec(), forwards.to_vec(), facts.clone());
         let write = self.batched(move |tx| {
-            Box::pin(async move {
-                let mut mailboxes = Vec::new();
-                for (account, trace_headers) in &accounts {
-                    let mailbox = Self::append_to_inbox(
-                        tx,
-                        *account,
-                        &recipient.blob_hash,
-                        recipient.size,
-                        trace_headers,
-                        recipient.received_at,
-                        &facts,
-                    )
-                    .await?;
-                    mailboxes.push(mailbox);
-                }
-                for address in forwards {
-                    let forward = Recipient {
-                        address,
-                        ..recipient.recipient()
-                    };
-                    Self::add_recipient(tx, &recipient.queue_id, &forward, crate::now()).await?;
-                }
-                let attempt = Attempt {
-                    reply: "250 2.0.0 delivered to mailbox".into(),
-                    status_code: "2.0.0".into(),
-                    remote_mta: None,
-                    report,
+            let mut mailboxes = Vec::new();
+            for (account, trace_headers) in &accounts {
+                let mailbox = Self::append_to_inbox(
+                    tx,
+                    *account,
+                    &recipient.blob_hash,
+                    recipient.size,
+                    trace_headers,
+                    recipient.received_at,
+                    &facts,
+                )?;
+                mailboxes.push(mailbox);
+            }
+            for address in forwards {
+                let forward = Recipient {
+                    address,
+                    ..recipient.recipient()
                 };
-                Self::finish_recipient(tx, &recipient, "delivered", &attempt).await?;
-                Ok(mailboxes)
-            })
+                Self::add_recipient(tx, &recipient.queue_id, &forward, crate::now())?;
+            }
+            let attempt = Attempt {
+                reply: "250 2.0.0 delivered to mailbox".into(),
+                status_code: "2.0.0".into(),
+                remote_mta: None,
+                report,
+            };
+            Self::finish_recipient(tx, &recipient, "delivered", &attempt)?;
+            Ok(mailboxes)
         });
         let store = self.clone();
         async move {
@@ -329,21 +336,19 @@ impl Store {
     ) -> Result<()> {
         let (recipient_id, attempt) = (recipient.id, attempt.clone());
         self.batched(move |tx| {
-            Box::pin(async move {
-                sqlx::query(
-                    "UPDATE queue_recipients SET attempts = attempts + 1, last_reply = $1, status_code = $2,
-                         remote_mta = $3, next_attempt_at = $4, lease_owner = NULL, lease_until = NULL
-                     WHERE id = $5",
-                )
-                .bind(&attempt.reply)
-                .bind(&attempt.status_code)
-                .bind(&attempt.remote_mta)
-                .bind(next_attempt_at)
-                .bind(recipient_id)
-                .execute(&mut *tx)
-                .await?;
-                Ok(())
-            })
+            tx.prepare_cached(
+                "UPDATE queue_recipients SET attempts = attempts + 1, last_reply = $1, status_code = $2,
+                     remote_mta = $3, next_attempt_at = $4, lease_owner = NULL, lease_until = NULL
+                 WHERE id = $5",
+            )?
+            .execute((
+                &attempt.reply,
+                &attempt.status_code,
+                &attempt.remote_mta,
+                next_attempt_at,
+                recipient_id,
+            ))?;
+            Ok(())
         })
         .await
     }
@@ -357,42 +362,40 @@ impl Store {
     /// Records a final outcome, in the next group commit.
     async fn finish(&self, recipient: &QueueRecipient, status: &'static str, attempt: &Attempt) -> Result<()> {
         let (recipient, attempt) = (recipient.clone(), attempt.clone());
-        self.batched(move |tx| Box::pin(async move { Self::finish_recipient(tx, &recipient, status, &attempt).await }))
+        self.batched(move |tx| Self::finish_recipient(tx, &recipient, status, &attempt))
             .await
     }
 
-    async fn finish_recipient(
-        tx: &mut sqlx::SqliteConnection,
+    fn finish_recipient(
+        tx: &rusqlite::Connection,
         recipient: &QueueRecipient,
         status: &str,
         attempt: &Attempt,
     ) -> Result<()> {
-        sqlx::query(
+        tx.prepare_cached(
             "UPDATE queue_recipients SET status = $1, attempts = attempts + 1, last_reply = $2, status_code = $3,
                  remote_mta = $4, report = $5, lease_owner = NULL, lease_until = NULL
              WHERE id = $6",
-        )
-        .bind(status)
-        .bind(&attempt.reply)
-        .bind(&attempt.status_code)
-        .bind(&attempt.remote_mta)
-        .bind(attempt.report)
-        .bind(recipient.id)
-        .execute(&mut *tx)
-        .await?;
-        Self::forget_if_done(tx, &recipient.queue_id).await
+        )?
+        .execute((
+            status,
+            &attempt.reply,
+            &attempt.status_code,
+            &attempt.remote_mta,
+            attempt.report,
+            recipient.id,
+        ))?;
+        Self::forget_if_done(tx, &recipient.queue_id)
     }
 
     /// A message leaves the queue once no recipient is pending and no DSN
     /// is owed for any of them.
-    async fn forget_if_done(tx: &mut sqlx::SqliteConnection, queue_id: &str) -> Result<()> {
-        sqlx::query(
+    fn forget_if_done(tx: &rusqlite::Connection, queue_id: &str) -> Result<()> {
+        tx.prepare_cached(
             "DELETE FROM queue_messages WHERE id = $1 AND NOT EXISTS (
                  SELECT 1 FROM queue_recipients WHERE queue_id = $1 AND (status = 'pending' OR report IS NOT NULL))",
-        )
-        .bind(queue_id)
-        .execute(&mut *tx)
-        .await?;
+        )?
+        .execute([queue_id])?;
         Ok(())
     }
 
@@ -409,16 +412,15 @@ impl Store {
 
     /// Marks reports as sent, and forgets the message if nothing else is left.
     pub async fn reported(&self, queue_id: &str, recipient_ids: &[i64]) -> Result<()> {
-        let mut tx = self.write().await?;
-        for id in recipient_ids {
-            sqlx::query("UPDATE queue_recipients SET report = NULL WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        Self::forget_if_done(&mut tx, queue_id).await?;
-        tx.commit().await?;
-        Ok(())
+        let (queue_id, recipient_ids) = (queue_id.to_string(), recipient_ids.to_vec());
+        self.batched(move |tx| {
+            for id in recipient_ids {
+                tx.prepare_cached("UPDATE queue_recipients SET report = NULL WHERE id = $1")?
+                    .execute([id])?;
+            }
+            Self::forget_if_done(tx, &queue_id)
+        })
+        .await
     }
 
     /// Pending recipients of messages older than `received_before` whose
@@ -435,13 +437,13 @@ impl Store {
 
     /// Notes that the sender of `queue_id` has been warned of its delay.
     pub async fn delay_warned(&self, queue_id: &str) -> Result<()> {
-        let mut tx = self.write().await?;
-        sqlx::query("UPDATE queue_messages SET delay_warned = 1 WHERE id = $1")
-            .bind(queue_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let queue_id = queue_id.to_string();
+        self.batched(move |tx| {
+            tx.prepare_cached("UPDATE queue_messages SET delay_warned = 1 WHERE id = $1")?
+                .execute([queue_id])?;
+            Ok(())
+        })
+        .await
     }
 
     /// Number of messages in the queue.
@@ -477,39 +479,39 @@ impl Store {
 
     /// Makes pending recipients due now: of one message, or of all.
     pub async fn retry_now(&self, queue_id: Option<&str>) -> Result<u64> {
-        let mut tx = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE queue_recipients SET next_attempt_at = $1 WHERE status = 'pending' AND ($2 IS NULL OR queue_id = $2)",
-        )
-        .bind(crate::now())
-        .bind(queue_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected())
+        let queue_id = queue_id.map(str::to_string);
+        self.batched(move |tx| {
+            let done = tx
+                .prepare_cached(
+                    "UPDATE queue_recipients SET next_attempt_at = $1
+                     WHERE status = 'pending' AND ($2 IS NULL OR queue_id = $2)",
+                )?
+                .execute((crate::now(), queue_id))?;
+            Ok(done as u64)
+        })
+        .await
     }
 
     /// Ends delivery of a message: its pending recipients fail with
     /// `reply`, reported to the sender as the queue would report any failure
     /// (not for the null reverse-path, not against NOTIFY).
     pub async fn bounce_now(&self, queue_id: &str, reply: &str, status_code: &str) -> Result<u64> {
-        let mut tx = self.write().await?;
-        let bounced = sqlx::query(
-            "UPDATE queue_recipients SET status = 'failed', last_reply = $1, status_code = $2,
-                 report = CASE
-                     WHEN (SELECT reverse_path FROM queue_messages WHERE id = $3) = '' THEN NULL
-                     WHEN dsn_notify IS NULL OR instr(dsn_notify, 'FAILURE') > 0 THEN 'failed'
-                 END
-             WHERE queue_id = $3 AND status = 'pending'",
-        )
-        .bind(reply)
-        .bind(status_code)
-        .bind(queue_id)
-        .execute(&mut *tx)
-        .await?;
-        Self::forget_if_done(&mut tx, queue_id).await?;
-        tx.commit().await?;
-        Ok(bounced.rows_affected())
+        let (queue_id, reply, status_code) = (queue_id.to_string(), reply.to_string(), status_code.to_string());
+        self.batched(move |tx| {
+            let bounced = tx
+                .prepare_cached(
+                    "UPDATE queue_recipients SET status = 'failed', last_reply = $1, status_code = $2,
+                         report = CASE
+                             WHEN (SELECT reverse_path FROM queue_messages WHERE id = $3) = '' THEN NULL
+                             WHEN dsn_notify IS NULL OR instr(dsn_notify, 'FAILURE') > 0 THEN 'failed'
+                         END
+                     WHERE queue_id = $3 AND status = 'pending'",
+                )?
+                .execute((reply, status_code, &queue_id))?;
+            Self::forget_if_done(tx, &queue_id)?;
+            Ok(bounced as u64)
+        })
+        .await
     }
 
     /// Messages with outcomes still to be reported to their senders.
@@ -523,13 +525,14 @@ impl Store {
 
     /// Removes a message from the queue without any report.
     pub async fn delete_queued(&self, queue_id: &str) -> Result<bool> {
-        let mut tx = self.write().await?;
-        let deleted = sqlx::query("DELETE FROM queue_messages WHERE id = $1")
-            .bind(queue_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(deleted.rows_affected() > 0)
+        let queue_id = queue_id.to_string();
+        self.batched(move |tx| {
+            let deleted = tx
+                .prepare_cached("DELETE FROM queue_messages WHERE id = $1")?
+                .execute([queue_id])?;
+            Ok(deleted > 0)
+        })
+        .await
     }
 
     /// True if the queue holds a message with this id.
