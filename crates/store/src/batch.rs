@@ -120,6 +120,10 @@ fn open_writer(path: &Path) -> Result<Connection> {
     connection.busy_timeout(crate::BUSY_TIMEOUT)?;
     connection.pragma_update(None, "synchronous", "FULL")?;
     connection.pragma_update(None, "foreign_keys", "ON")?;
+    // Each job runs in a savepoint, whose statement journal would spill
+    // into a temporary file, written page by page, once a batch outgrows
+    // 64 KiB; in memory it costs a copy. A batch is bounded (MAX_BATCH).
+    connection.pragma_update(None, "temp_store", "MEMORY")?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
 }
