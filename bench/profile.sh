@@ -4,15 +4,15 @@
 # without hardware counters too) while postamt-bench runs, then prints the
 # hottest functions.
 #
-#   bench/profile.sh smtp|deliver|imap|pop3 [MESSAGES]
+#   bench/profile.sh smtp|deliver|connect|imap|pop3 [MESSAGES]
 #
 # smtp: acceptance only, 20 sessions. deliver: acceptance and delivery until
-# the queue is empty. imap, pop3: the mailbox loads, after MESSAGES have been
+# the queue is empty. connect: the same with a connection per message. imap, pop3: the mailbox loads, after MESSAGES have been
 # delivered into ten mailboxes. The recording stays in bench/perf.data
 # (ignored by git) for `perf report -i bench/perf.data`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-load=${1:?"say which load: smtp, deliver, imap or pop3"}
+load=${1:?"say which load: smtp, deliver, connect, imap or pop3"}
 messages=${2:-4000}
 command -v perf > /dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-perf > /dev/null
 cargo build --release --quiet -p postamt -p postamt-bench
@@ -22,7 +22,7 @@ trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EX
 source bench/lib/postamt.sh
 
 smtp() {
-    $bin/postamt-bench smtp --server 127.0.0.1:12525 --sessions 20 --messages "$messages" --reuse "${to[@]}"
+    $bin/postamt-bench smtp --server 127.0.0.1:12525 --sessions 20 --messages "$messages" "$@" "${to[@]}"
 }
 record() {
     perf record -e cpu-clock -F 999 -g -o bench/perf.data -p "$server" 2> /dev/null &
@@ -33,16 +33,17 @@ record() {
     wait "$recorder" || true
 }
 case $load in
-    smtp) record smtp ;;
-    deliver) record eval 'smtp && until_true postamt_queue_empty' ;;
+    smtp) record smtp --reuse ;;
+    deliver) record eval 'smtp --reuse && until_true postamt_queue_empty' ;;
+    connect) record eval 'smtp && until_true postamt_queue_empty' ;;
     imap | pop3)
-        smtp > /dev/null
+        smtp --reuse > /dev/null
         until_true postamt_queue_empty
         port=12993
         [ "$load" = pop3 ] && port=12995
         record $bin/postamt-bench "$load" --server "127.0.0.1:$port" --tls --sessions 10 --rounds 20 \
             --user 'bench{n}@example.test' --password "$password"
         ;;
-    *) echo "unknown load $load: say smtp, deliver, imap or pop3" >&2; exit 1 ;;
+    *) echo "unknown load $load: say smtp, deliver, connect, imap or pop3" >&2; exit 1 ;;
 esac
 perf report -i bench/perf.data --no-children --percent-limit 1.5 --stdio -g none 2> /dev/null | grep -v '^#' | grep -v '^$' | head -40

@@ -9,6 +9,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use rusqlite::OptionalExtension;
 use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::{BlobRef, BlobStore, Error, Result, Store};
@@ -112,10 +113,12 @@ impl Store {
     }
 
     async fn inline_content(&self, hash: &str) -> Result<Option<Vec<u8>>> {
-        Ok(sqlx::query_scalar("SELECT data FROM inline_blobs WHERE hash = $1")
-            .bind(hash)
-            .fetch_optional(&self.readers)
-            .await?)
+        self.point_reads.read(|connection| {
+            Ok(connection
+                .prepare_cached("SELECT data FROM inline_blobs WHERE hash = $1")?
+                .query_row([hash], |row| row.get(0))
+                .optional()?)
+        })
     }
 
     /// Removes inline content no message and no queue entry refers to, a

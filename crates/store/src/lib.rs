@@ -21,6 +21,7 @@ mod flags;
 mod imap;
 mod mailboxes;
 mod migrations;
+mod point_read;
 mod queue;
 mod resolve;
 
@@ -58,6 +59,8 @@ pub type MailboxId = i64;
 pub struct Store {
     /// Readers; SQLite in WAL mode lets them run beside the writer.
     readers: SqlitePool,
+    /// Lookups by key, on the caller's thread (see `point_read`).
+    point_reads: std::sync::Arc<point_read::PointReads>,
     /// The one writer (group commit): writes queue in-process instead of
     /// failing with SQLITE_BUSY; other processes (the CLI) wait on the
     /// busy timeout.
@@ -103,6 +106,7 @@ impl Store {
         let (changes, _) = tokio::sync::broadcast::channel(1024);
         Ok(Store {
             readers,
+            point_reads: std::sync::Arc::new(point_read::PointReads::new(&db_path)),
             batcher: batch::Batcher::start(&db_path)?,
             blobs,
             changes,

@@ -47,7 +47,7 @@ impl Store {
         let local = normalize_local_part(local_part);
         let domain = normalize_domain(domain);
         let mut targets = Vec::new();
-        match self.lookup(&local, &domain).await? {
+        match self.lookup(&local, &domain)? {
             None => return Ok(Resolution::NotLocal),
             Some(None) => return Ok(Resolution::UnknownUser),
             Some(Some(Step::Account(id, address))) => targets.push(Target::Account { id, address }),
@@ -92,7 +92,7 @@ impl Store {
             out.push(Target::Unknown(address));
             return Ok(());
         };
-        match self.lookup(&local, &domain).await? {
+        match self.lookup(&local, &domain)? {
             None => out.push(Target::Remote(address)),
             Some(None) => out.push(Target::Unknown(address)),
             Some(Some(Step::Account(id, address))) => {
@@ -114,24 +114,23 @@ impl Store {
     /// first step of its resolution, if any. One query with every
     /// candidate ranked in the order of precedence (see the module's
     /// documentation): resolution runs for every RCPT and every delivery,
-    /// and each query is a round trip to a reader thread.
-    async fn lookup(&self, local: &str, domain: &str) -> Result<Option<Option<Step>>> {
+    /// so it is a point read on the caller's thread (see `point_read`).
+    fn lookup(&self, local: &str, domain: &str) -> Result<Option<Option<Step>>> {
         let base = local.split_once('+').map(|(user, _tag)| user);
-        let candidates: Vec<(i64, Option<String>, Option<i64>)> = sqlx::query_as(
-            "WITH d AS (SELECT id FROM domains WHERE name = $1)
-             SELECT 0, NULL, NULL FROM d
-             UNION ALL SELECT 1, target, id FROM aliases WHERE domain_id = (SELECT id FROM d) AND local_part = $2
-             UNION ALL SELECT 2, NULL, id FROM accounts WHERE domain_id = (SELECT id FROM d) AND local_part = $2
-             UNION ALL SELECT 3, target, id FROM aliases WHERE domain_id = (SELECT id FROM d) AND local_part = $3
-             UNION ALL SELECT 4, NULL, id FROM accounts WHERE domain_id = (SELECT id FROM d) AND local_part = $3
-             UNION ALL SELECT 5, target, id FROM aliases WHERE domain_id = (SELECT id FROM d) AND local_part = ''
-             ORDER BY 1, 3",
-        )
-        .bind(domain)
-        .bind(local)
-        .bind(base)
-        .fetch_all(&self.readers)
-        .await?;
+        let candidates: Vec<(i64, Option<String>, Option<i64>)> = self.point_reads.read(|connection| {
+            let mut select = connection.prepare_cached(
+                "WITH d AS (SELECT id FROM domains WHERE name = $1)
+                 SELECT 0, NULL, NULL FROM d
+                 UNION ALL SELECT 1, target, id FROM aliases WHERE domain_id = (SELECT id FROM d) AND local_part = $2
+                 UNION ALL SELECT 2, NULL, id FROM accounts WHERE domain_id = (SELECT id FROM d) AND local_part = $2
+                 UNION ALL SELECT 3, target, id FROM aliases WHERE domain_id = (SELECT id FROM d) AND local_part = $3
+                 UNION ALL SELECT 4, NULL, id FROM accounts WHERE domain_id = (SELECT id FROM d) AND local_part = $3
+                 UNION ALL SELECT 5, target, id FROM aliases WHERE domain_id = (SELECT id FROM d) AND local_part = ''
+                 ORDER BY 1, 3",
+            )?;
+            let rows = select.query_map((domain, local, base), |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
         if candidates.is_empty() {
             return Ok(None);
         }
