@@ -34,7 +34,7 @@ pub struct MessageMeta {
 }
 
 /// Everything FETCH may need of one message.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageContent {
     pub uid: i64,
     pub blob_hash: String,
@@ -96,7 +96,7 @@ impl StoredMessage {
 
 /// The stored search fields of a message (see [`MessageFacts`]), None
 /// for messages stored before they were kept.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchContent {
     pub uid: i64,
     pub search_fields: Option<String>,
@@ -319,38 +319,65 @@ impl Store {
 
     /// Every message of a mailbox with its flags, in UID order.
     pub async fn message_list(&self, mailbox: MailboxId) -> Result<Vec<MessageMeta>> {
-        read_metas(&self.readers, mailbox).await
+        self.point_reads
+            .scan(move |connection| {
+                let mut select = connection.prepare_cached(&format!("{META_SELECT} ORDER BY m.uid"))?;
+                let rows = select.query_map([mailbox], meta_from_row)?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .await
     }
 
     /// The stored content and facts of the messages with these UIDs, in
     /// one query; expunged ones are missing from the answer. Callers pass
     /// a bounded number at a time, since each carries its header.
     pub async fn message_contents(&self, mailbox: MailboxId, uids: &[i64]) -> Result<Vec<MessageContent>> {
-        Ok(sqlx::query_as(
-            "SELECT uid, blob_hash, trace_headers, size, internal_date, envelope, body_structure, body, header
-             FROM messages WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2))
-             ORDER BY uid",
-        )
-        .bind(mailbox)
-        .bind(json_list(uids))
-        .fetch_all(&self.readers)
-        .await?)
+        let uids = json_list(uids);
+        self.point_reads
+            .scan(move |connection| {
+                let mut select = connection.prepare_cached(
+                    "SELECT uid, blob_hash, trace_headers, size, internal_date, envelope, body_structure, body, header
+                     FROM messages WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2))
+                     ORDER BY uid",
+                )?;
+                let rows = select.query_map((mailbox, uids), |row| {
+                    Ok(MessageContent {
+                        uid: row.get(0)?,
+                        blob_hash: row.get(1)?,
+                        trace_headers: row.get(2)?,
+                        size: row.get(3)?,
+                        internal_date: row.get(4)?,
+                        envelope: row.get(5)?,
+                        body_structure: row.get(6)?,
+                        body: row.get(7)?,
+                        header: row.get(8)?,
+                    })
+                })?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .await
     }
 
     /// The stored search fields of the messages with UIDs from `first` to
     /// `last`, in one range scan of the (mailbox_id, uid) index that does
     /// not touch the wide message rows.
     pub async fn search_contents(&self, mailbox: MailboxId, first: i64, last: i64) -> Result<Vec<SearchContent>> {
-        Ok(sqlx::query_as(
-            "SELECT m.uid, s.fields AS search_fields FROM messages m LEFT JOIN message_search s ON s.message_id = m.id
-             WHERE m.mailbox_id = $1 AND m.uid BETWEEN $2 AND $3
-             ORDER BY m.uid",
-        )
-        .bind(mailbox)
-        .bind(first)
-        .bind(last)
-        .fetch_all(&self.readers)
-        .await?)
+        self.point_reads
+            .scan(move |connection| {
+                let mut select = connection.prepare_cached(
+                    "SELECT m.uid, s.fields FROM messages m LEFT JOIN message_search s ON s.message_id = m.id
+                     WHERE m.mailbox_id = $1 AND m.uid BETWEEN $2 AND $3
+                     ORDER BY m.uid",
+                )?;
+                let rows = select.query_map([mailbox, first, last], |row| {
+                    Ok(SearchContent {
+                        uid: row.get(0)?,
+                        search_fields: row.get(1)?,
+                    })
+                })?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .await
     }
 
     /// Changes the flags of messages. `unchanged_since` (RFC 7162 §3.1.3)
@@ -389,16 +416,7 @@ impl Store {
             .prepare_cached(&format!(
                 "{META_SELECT} AND m.uid IN (SELECT value FROM json_each($2)) ORDER BY m.uid"
             ))?
-            .query_map((mailbox, json_list(uids)), |row| {
-                Ok(meta_from_row((
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                    row.get(5)?,
-                )))
-            })?
+            .query_map((mailbox, json_list(uids)), meta_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut changed = Vec::new();
         let mut failed = Vec::new();
@@ -636,11 +654,9 @@ const META_SELECT: &str = "SELECT m.uid, m.modseq, m.flags, m.size, m.internal_d
             (SELECT group_concat(keyword, ' ') FROM message_keywords k WHERE k.message_id = m.id)
      FROM messages m WHERE m.mailbox_id = $1";
 
-/// A row of [`META_SELECT`]: (uid, modseq, system flags, size, internal
-/// date, keywords separated by spaces).
-type MetaRow = (i64, i64, i64, i64, i64, Option<String>);
-
-fn meta_from_row((uid, modseq, system, size, internal_date, keywords): MetaRow) -> MessageMeta {
+/// Reads a row of [`META_SELECT`].
+fn meta_from_row(row: &rusqlite::Row) -> rusqlite::Result<MessageMeta> {
+    let keywords: Option<String> = row.get(5)?;
     let mut flags = Flags::from_names(
         &keywords
             .unwrap_or_default()
@@ -648,23 +664,14 @@ fn meta_from_row((uid, modseq, system, size, internal_date, keywords): MetaRow) 
             .filter(|k| !k.is_empty())
             .collect::<Vec<_>>(),
     );
-    flags.system = system;
-    MessageMeta {
-        uid,
-        modseq,
+    flags.system = row.get(2)?;
+    Ok(MessageMeta {
+        uid: row.get(0)?,
+        modseq: row.get(1)?,
         flags,
-        size,
-        internal_date,
-    }
-}
-
-/// All messages of a mailbox as views show them, in UID order.
-async fn read_metas(readers: &sqlx::SqlitePool, mailbox: MailboxId) -> Result<Vec<MessageMeta>> {
-    let rows: Vec<MetaRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{META_SELECT} ORDER BY m.uid")))
-        .bind(mailbox)
-        .fetch_all(readers)
-        .await?;
-    Ok(rows.into_iter().map(meta_from_row).collect())
+        size: row.get(3)?,
+        internal_date: row.get(4)?,
+    })
 }
 
 /// Takes the next MODSEQ of a mailbox (RFC 7162 §3.1.1: one per change).

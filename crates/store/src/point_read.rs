@@ -1,13 +1,16 @@
-//! Point reads on the calling thread: the lookups made for every message
-//! (recipient resolution for each RCPT and each delivery, small content
-//! by hash) are a few microseconds of SQLite each, less than handing them
-//! to a reader thread and waiting for the answer, which is what sqlx's
-//! pool does for every statement. They run here on a connection taken
-//! from a small idle list, directly on the caller's thread. Only lookups
-//! by key belong here; reads that walk a mailbox stay on the sqlx pool.
+//! Reads on rusqlite connections of our own, without a hand-off per
+//! statement and per row (sqlx's pool sends every statement to a worker
+//! thread and every row back through a channel).
+//!
+//! Point reads, the lookups made for every message (recipient resolution
+//! for each RCPT and each delivery, small content by hash), are a few
+//! microseconds of SQLite each, less than any hand-off: they run directly
+//! on the caller's thread. Scans, which walk a mailbox (IMAP FETCH and
+//! SEARCH), run on tokio's blocking pool: one hand-off there and back for
+//! the whole answer.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -48,6 +51,22 @@ impl PointReads {
             idle.push(connection);
         }
         answer
+    }
+
+    /// Runs `read`, which walks many rows, on the blocking pool.
+    pub(crate) async fn scan<T>(
+        self: &Arc<Self>,
+        read: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+    {
+        let reads = self.clone();
+        match tokio::task::spawn_blocking(move || reads.read(read)).await {
+            Ok(answer) => answer,
+            // A panic in the read is the caller's, as if it had run here.
+            Err(error) => std::panic::resume_unwind(error.into_panic()),
+        }
     }
 
     fn open(&self) -> Result<Connection> {
