@@ -11,6 +11,13 @@
 //! commit fails, every job that had succeeded gets that error, and none
 //! was acknowledged before.
 //!
+//! The writer never checkpoints the WAL itself: a checkpoint copies the
+//! log into the database and syncs it, tens of milliseconds during which
+//! the batch that triggered it (and every job queued behind) would wait.
+//! A checkpoint thread of its own does it instead, after commits, at
+//! most every [`CHECKPOINT_INTERVAL`], without blocking the writer
+//! (PASSIVE: it copies what no reader still needs).
+//!
 //! Jobs are plain functions run on that thread against a rusqlite
 //! connection: every statement is a function call, where an async driver
 //! would hand each one to a worker thread and back (those hand-offs were
@@ -21,6 +28,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::Duration;
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
@@ -32,6 +41,10 @@ const MAX_BATCH: usize = 256;
 
 /// Prepared statements the writer keeps; every write the store makes fits.
 const STATEMENT_CACHE: usize = 128;
+
+/// The WAL is checkpointed at most this often while writes go on, so the
+/// log stays short without a checkpoint (and its syncs) per commit.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
 
 /// Called once the batch's fate is known: `None` when it committed, else
 /// the error that made it fail.
@@ -67,6 +80,7 @@ impl Batcher {
             connection,
             path: path.to_path_buf(),
             stats: stats.clone(),
+            committed: start_checkpoints(path)?,
         };
         std::thread::Builder::new()
             .name("postamt-writer".into())
@@ -124,14 +138,44 @@ fn open_writer(path: &Path) -> Result<Connection> {
     // into a temporary file, written page by page, once a batch outgrows
     // 64 KiB; in memory it costs a copy. A batch is bounded (MAX_BATCH).
     connection.pragma_update(None, "temp_store", "MEMORY")?;
+    // Checkpoints are the checkpoint thread's (see the module's comment).
+    connection.pragma_update(None, "wal_autocheckpoint", 0)?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
+}
+
+/// Starts the checkpoint thread on a connection of its own; it checkpoints
+/// after the commits it is told of, and ends with the writer.
+fn start_checkpoints(path: &Path) -> Result<SyncSender<()>> {
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(crate::BUSY_TIMEOUT)?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    // One pending notice is enough: it means "there were commits".
+    let (committed, commits) = sync_channel(1);
+    std::thread::Builder::new()
+        .name("postamt-checkpoint".into())
+        .spawn(move || checkpoint_after(connection, commits))
+        .map_err(|e| crate::Error::io(path, e))?;
+    Ok(committed)
+}
+
+fn checkpoint_after(connection: Connection, commits: Receiver<()>) {
+    while commits.recv().is_ok() {
+        // (busy, frames in the log, frames checkpointed); a busy or
+        // partial checkpoint is finished by a later one.
+        if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(%error, "checkpointing the write-ahead log failed");
+        }
+        std::thread::sleep(CHECKPOINT_INTERVAL);
+    }
 }
 
 struct Writer {
     connection: Connection,
     path: PathBuf,
     stats: Arc<Stats>,
+    /// Tells the checkpoint thread of commits.
+    committed: SyncSender<()>,
 }
 
 impl Writer {
@@ -154,6 +198,8 @@ impl Writer {
                 Ok(true) => {
                     self.stats.commits.fetch_add(1, Ordering::Relaxed);
                     self.stats.jobs.fetch_add(jobs, Ordering::Relaxed);
+                    // Full means a notice is pending already.
+                    let _ = self.committed.try_send(());
                 }
                 Ok(false) => {}
                 Err(_) => tracing::error!(jobs, "a batch of writes panicked"),
@@ -275,6 +321,30 @@ mod tests {
             .await;
         assert_eq!(written.unwrap(), 2);
         assert_eq!(stored(&path), vec![2], "the panicked batch rolled back");
+    }
+
+    /// The checkpoint thread copies the log into the database file while
+    /// the writer goes on: the writer itself never checkpoints, so the file
+    /// would not grow while it is open without that thread.
+    #[tokio::test]
+    async fn commits_reach_the_database_file_through_the_checkpoint_thread() {
+        let (_dir, path, batcher) = table_t();
+        let before = std::fs::metadata(&path).unwrap().len();
+        batcher
+            .write(|tx| {
+                let mut insert = tx.prepare("INSERT INTO t (n) VALUES (?1)")?;
+                for n in 0..10_000_i64 {
+                    insert.execute([n])?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::fs::metadata(&path).unwrap().len() <= before {
+            assert!(std::time::Instant::now() < deadline, "no checkpoint within 10 s");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// Jobs queued while the writer is busy commit together, and a job that
