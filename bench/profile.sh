@@ -7,8 +7,9 @@
 #   bench/profile.sh smtp|deliver|connect|imap|pop3 [MESSAGES]
 #
 # smtp: acceptance only, 20 sessions. deliver: acceptance and delivery until
-# the queue is empty. connect: the same with a connection per message. imap, pop3: the mailbox loads, after MESSAGES have been
-# delivered into ten mailboxes. The recording stays in bench/perf.data
+# the queue is empty. connect: the same with a connection per message.
+# imap, pop3: the mailbox loads, after MESSAGES have been delivered into ten
+# mailboxes. The recording stays in bench/perf.data
 # (ignored by git) for `perf report -i bench/perf.data`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
