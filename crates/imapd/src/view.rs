@@ -19,12 +19,20 @@ pub(crate) struct View {
     pub recent: BTreeSet<i64>,
     /// Answer as for IMAP4rev1: \Recent in flags, RECENT counts.
     pub rev1: bool,
+    /// The mailbox's (HIGHESTMODSEQ, UIDNEXT) up to which the view shows
+    /// every change. Every change to the messages takes a new MODSEQ
+    /// (delivery, APPEND, COPY, STORE, EXPUNGE), so while the mailbox is
+    /// still there, nothing is left to show and `sync` need not read it.
+    shown: (i64, i64),
 }
 
 impl View {
     pub async fn open(store: &Store, mailbox: MailboxInfo, read_only: bool, rev1: bool) -> Result<View, store::Error> {
+        // `mailbox` was read before its messages, so they show at least
+        // what it says.
         let messages = store.message_list(mailbox.id).await?;
         let mut view = View {
+            shown: (mailbox.highestmodseq, mailbox.uidnext),
             mailbox,
             read_only,
             messages,
@@ -95,9 +103,20 @@ impl View {
     /// STORE or SEARCH (RFC 9051 §7.5.1), so sequence numbers the client
     /// is using keep their meaning.
     pub async fn sync(&mut self, store: &Store, out: &mut Vec<u8>, expunges: bool) -> Result<(), store::Error> {
+        // The mailbox's state is read before its messages: a change in
+        // between then shows in the list and costs at most one more reload
+        // later, never a missed change.
+        let info = store.mailbox_info(self.mailbox.id).await?;
+        if info.as_ref().is_some_and(|info| (info.highestmodseq, info.uidnext) == self.shown) {
+            return Ok(());
+        }
         let fresh = store.message_list(self.mailbox.id).await?;
-        if expunges {
-            let present: HashSet<i64> = fresh.iter().map(|m| m.uid).collect();
+        let present: HashSet<i64> = fresh.iter().map(|m| m.uid).collect();
+        // Expunges held back for now leave the view behind the mailbox.
+        let mut behind = false;
+        if !expunges {
+            behind = self.messages.iter().any(|m| !present.contains(&m.uid));
+        } else {
             for index in (0..self.messages.len()).rev() {
                 if !present.contains(&self.messages[index].uid) {
                     out.extend_from_slice(format!("* {} EXPUNGE\r\n", index + 1).as_bytes());
@@ -126,9 +145,30 @@ impl View {
                 out.extend_from_slice(format!("* {} RECENT\r\n", self.recent.len()).as_bytes());
             }
         }
-        if let Some(info) = store.mailbox_info(self.mailbox.id).await? {
+        if let Some(info) = info {
+            if !behind {
+                self.shown = (info.highestmodseq, info.uidnext);
+            }
             self.mailbox = info;
         }
         Ok(())
+    }
+
+    /// Takes in the messages a flag change of this session's own produced.
+    /// If that change took the MODSEQ right after the one the view is at,
+    /// the view is current without reading the mailbox again; otherwise
+    /// another change came in between, and the next sync reads it.
+    pub fn absorb_own_change(&mut self, changed: Vec<MessageMeta>) {
+        let Some(modseq) = changed.first().map(|m| m.modseq) else {
+            return;
+        };
+        for new in changed {
+            if let Ok(index) = self.messages.binary_search_by_key(&new.uid, |m| m.uid) {
+                self.messages[index] = new;
+            }
+        }
+        if modseq == self.shown.0 + 1 {
+            self.shown.0 = modseq;
+        }
     }
 }

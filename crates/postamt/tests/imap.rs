@@ -155,6 +155,46 @@ assert line.startswith(b"c OK"), line
     );
 }
 
+/// A session skips re-reading its mailbox after a flag change of its own
+/// only when nothing else changed in between: another session's change,
+/// made just before or just after, is still reported.
+#[test]
+fn own_flag_changes_never_hide_another_sessions() {
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import mailtest
+one = mailtest.imap("alice@example.test")
+two = mailtest.imap("alice@example.test")
+for n in range(3):
+    one.append("INBOX", None, None, b"Subject: m%d\r\n\r\nx\r\n" % n)
+one.select("INBOX")
+two.select("INBOX")
+# Two's change comes between one's view and one's own change.
+two.store("1", "+FLAGS", "\\Flagged")
+typ, data = one.store("2", "+FLAGS", "\\Seen")
+assert any(d.startswith(b"1 ") and b"\\Flagged" in d for d in data), data
+assert any(d.startswith(b"2 ") and b"\\Seen" in d for d in data), data
+# One's own change follows its view directly; two's comes after it.
+typ, data = one.store("3", "+FLAGS", "\\Seen")
+assert not any(d.startswith(b"1 ") for d in data), data
+two.store("1", "-FLAGS", "\\Flagged")
+one.noop()
+fetches = one.untagged_responses.pop("FETCH", [])
+assert any(f.startswith(b"1 ") and b"\\Flagged" not in f for f in fetches), fetches
+# And a fetch that sets \Seen is an own change too.
+two.store("2", "+FLAGS", "\\Answered")
+typ, data = one.fetch("1", "(BODY[])")
+one.noop()
+# Reported with the FETCH's own answers or at the NOOP.
+fetches = [d[0] if isinstance(d, tuple) else d for d in data] + one.untagged_responses.pop("FETCH", [])
+assert any(f.startswith(b"2 ") and b"\\Answered" in f for f in fetches), fetches
+one.logout()
+two.logout()
+"#,
+    );
+}
+
 #[test]
 fn hostile_input_gets_bad_or_no_and_the_session_survives() {
     let server = Server::with_users("[imap]\nmax_literal = 100000");

@@ -109,7 +109,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                                 meta = new;
                                 flags_changed = true;
                                 if let State::Selected { view, .. } = &mut self.state {
-                                    view.messages[index] = meta.clone();
+                                    view.absorb_own_change(vec![meta.clone()]);
                                 }
                             }
                         }

@@ -48,11 +48,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let State::Selected { view, .. } = &mut self.state else {
             return Ok(Flow::Continue);
         };
-        for new in changed {
-            if let Some(message) = view.messages.iter_mut().find(|m| m.uid == new.uid) {
-                *message = new;
-            }
-        }
+        view.absorb_own_change(changed);
         let mut out = Vec::new();
         if !silent {
             for &index in &indexes {
