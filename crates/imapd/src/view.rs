@@ -107,7 +107,10 @@ impl View {
         // between then shows in the list and costs at most one more reload
         // later, never a missed change.
         let info = store.mailbox_info(self.mailbox.id).await?;
-        if info.as_ref().is_some_and(|info| (info.highestmodseq, info.uidnext) == self.shown) {
+        if info
+            .as_ref()
+            .is_some_and(|info| (info.highestmodseq, info.uidnext) == self.shown)
+        {
             return Ok(());
         }
         let fresh = store.message_list(self.mailbox.id).await?;

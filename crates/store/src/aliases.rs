@@ -15,13 +15,11 @@ impl Store {
     /// Adds targets to an alias; its domain must be hosted here.
     pub async fn add_alias(&self, source: &str, targets: &[String]) -> Result<()> {
         let (local, domain) = split_address(source).ok_or_else(|| Error::InvalidAddress(source.to_string()))?;
-        let targets = targets
-            .iter()
-            .map(|t| normalize_target(t))
-            .collect::<Result<Vec<_>>>()?;
+        let targets = targets.to_vec();
         self.batched(move |tx| {
             let domain_id = Self::hosted_domain_id(tx, &domain)?;
             for target in targets {
+                let target = normalize_target(&target)?;
                 let inserted = tx
                     .prepare_cached(
                         "INSERT INTO aliases (domain_id, local_part, target) VALUES ($1, $2, $3)

@@ -50,14 +50,29 @@ const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
 /// the error that made it fail.
 type Finish = Box<dyn FnOnce(Option<&Arc<Error>>) + Send>;
 
-/// A job runs on the writer connection inside its savepoint and says
-/// whether it succeeded, and how to tell its caller.
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
+/// A job runs on the writer connection inside its savepoint and says how
+/// it went, and how to tell its caller.
+type Job = Box<dyn FnOnce(&Connection) -> (Outcome, Finish) + Send>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Succeeded,
+    Failed,
+    /// Failed for want of space (or a read-only disk): SQLite may have
+    /// rolled the whole transaction back with it.
+    FailedStorageFull,
+}
+
+/// A job as queued: `alone` jobs get a transaction of their own.
+struct Queued {
+    job: Job,
+    alone: bool,
+}
 
 /// The handle write jobs are sent through; cheap to clone.
 #[derive(Clone, Debug)]
 pub(crate) struct Batcher {
-    jobs: mpsc::UnboundedSender<Job>,
+    jobs: mpsc::UnboundedSender<Queued>,
     stats: Arc<Stats>,
 }
 
@@ -105,10 +120,34 @@ impl Batcher {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
+        self.queue(job, false)
+    }
+
+    /// Like [`Batcher::write`], but `job` runs in a transaction of its own:
+    /// for a job with an effect outside the database (garbage collection
+    /// deleting a blob file), which must not depend on what other jobs in
+    /// its batch did, since their rollback could not undo it.
+    pub(crate) fn write_alone<T, F>(&self, job: F) -> impl Future<Output = Result<T>> + Send + use<T, F>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.queue(job, true)
+    }
+
+    fn queue<T, F>(&self, job: F, alone: bool) -> impl Future<Output = Result<T>> + Send + use<T, F>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |connection| {
             let result = job(connection);
-            let succeeded = result.is_ok();
+            let outcome = match &result {
+                Ok(_) => Outcome::Succeeded,
+                Err(error) if error.is_storage_full() => Outcome::FailedStorageFull,
+                Err(_) => Outcome::Failed,
+            };
             let finish: Finish = Box::new(move |failed_commit| {
                 let result = match (result, failed_commit) {
                     (Ok(_), Some(error)) => Err(Error::Shared(error.clone())),
@@ -116,9 +155,9 @@ impl Batcher {
                 };
                 let _ = answer.send(result);
             });
-            (succeeded, finish)
+            (outcome, finish)
         });
-        let sent = self.jobs.send(job);
+        let sent = self.jobs.send(Queued { job, alone });
         async move {
             sent.map_err(|_| Error::WriteAbandoned)?;
             answered.await.map_err(|_| Error::WriteAbandoned)?
@@ -179,13 +218,19 @@ struct Writer {
 }
 
 impl Writer {
-    fn run(mut self, mut queue: mpsc::UnboundedReceiver<Job>) {
-        let mut batch = Vec::with_capacity(MAX_BATCH);
-        while let Some(job) = queue.blocking_recv() {
-            batch.push(job);
-            while batch.len() < MAX_BATCH {
+    fn run(mut self, mut queue: mpsc::UnboundedReceiver<Queued>) {
+        let mut next = None;
+        while let Some(first) = next.take().or_else(|| queue.blocking_recv()) {
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            batch.push(first.job);
+            while !first.alone && batch.len() < MAX_BATCH {
                 match queue.try_recv() {
-                    Ok(job) => batch.push(job),
+                    // It starts the next batch, with nothing beside it.
+                    Ok(queued) if queued.alone => {
+                        next = Some(queued);
+                        break;
+                    }
+                    Ok(queued) => batch.push(queued.job),
                     Err(_) => break,
                 }
             }
@@ -193,11 +238,8 @@ impl Writer {
             // Should a job panic, its batch is lost (the transaction rolls
             // back below, the dropped jobs answer WriteAbandoned) but the
             // writer lives on for the next one.
-            let batch = std::mem::take(&mut batch);
-            match catch_unwind(AssertUnwindSafe(|| commit_batch(&self.connection, batch))) {
+            match catch_unwind(AssertUnwindSafe(|| commit_batch(&self.connection, batch, &self.stats))) {
                 Ok(true) => {
-                    self.stats.commits.fetch_add(1, Ordering::Relaxed);
-                    self.stats.jobs.fetch_add(jobs, Ordering::Relaxed);
                     // Full means a notice is pending already.
                     let _ = self.committed.try_send(());
                 }
@@ -232,7 +274,8 @@ fn run(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
 }
 
 /// Runs and commits one batch; true if it committed.
-fn commit_batch(connection: &Connection, batch: Vec<Job>) -> bool {
+fn commit_batch(connection: &Connection, batch: Vec<Job>, stats: &Stats) -> bool {
+    let jobs = batch.len() as u64;
     if let Err(error) = run(connection, "BEGIN IMMEDIATE") {
         // Dropping the jobs answers their callers with WriteAbandoned; say
         // why once, here.
@@ -244,9 +287,22 @@ fn commit_batch(connection: &Connection, batch: Vec<Job>) -> bool {
         if let Err(error) = run(connection, "SAVEPOINT job") {
             return abandon(connection, finishes, error.into());
         }
-        let (succeeded, finish) = job(connection);
+        let (outcome, finish) = job(connection);
         finishes.push(finish);
-        let ended = if succeeded {
+        if outcome != Outcome::Succeeded && connection.is_autocommit() {
+            // The failure rolled the whole transaction back (SQLite does so
+            // on a full disk, among others): the jobs before it are lost.
+            let code = match outcome {
+                Outcome::FailedStorageFull => rusqlite::ffi::SQLITE_FULL,
+                _ => rusqlite::ffi::SQLITE_ABORT,
+            };
+            let error = rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                Some("a write in the same batch failed and took the batch with it".into()),
+            );
+            return abandon(connection, finishes, error.into());
+        }
+        let ended = if outcome == Outcome::Succeeded {
             run(connection, "RELEASE job")
         } else {
             run(connection, "ROLLBACK TO job").and_then(|()| run(connection, "RELEASE job"))
@@ -257,6 +313,9 @@ fn commit_batch(connection: &Connection, batch: Vec<Job>) -> bool {
     }
     match run(connection, "COMMIT") {
         Ok(()) => {
+            // Counted before the callers hear of it, so they see it counted.
+            stats.commits.fetch_add(1, Ordering::Relaxed);
+            stats.jobs.fetch_add(jobs, Ordering::Relaxed);
             finishes.into_iter().for_each(|finish| finish(None));
             true
         }
@@ -321,6 +380,77 @@ mod tests {
             .await;
         assert_eq!(written.unwrap(), 2);
         assert_eq!(stored(&path), vec![2], "the panicked batch rolled back");
+    }
+
+    /// When a failing job took the whole transaction down with it (SQLite
+    /// rolls back on a full disk), the jobs before it fail with what it
+    /// failed of, so a full disk is still told as one.
+    #[tokio::test]
+    async fn a_failure_that_rolls_the_batch_back_fails_the_jobs_before_it() {
+        let (_dir, path, batcher) = table_t();
+        // The writer waits in this job while the next two are queued, so
+        // they share a batch (with it, or after it).
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let gate = batcher.write(move |_| {
+            held.recv().unwrap();
+            Ok(())
+        });
+        let first = batcher.write(|tx| {
+            tx.execute("INSERT INTO t (n) VALUES (1)", [])?;
+            Ok(())
+        });
+        let failing = batcher.write(|tx| -> Result<()> {
+            // What SQLite does by itself when the disk fills up.
+            tx.execute_batch("ROLLBACK")?;
+            let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+            Err(Error::io(Path::new("t.db"), full))
+        });
+        release.send(()).unwrap();
+        let _ = gate.await;
+        let first = first.await.unwrap_err();
+        assert!(first.is_storage_full(), "{first}");
+        assert!(failing.await.unwrap_err().is_storage_full());
+        assert_eq!(stored(&path), Vec::<i64>::new());
+        // The writer goes on.
+        batcher
+            .write(|tx| {
+                tx.execute("INSERT INTO t (n) VALUES (2)", [])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(stored(&path), vec![2]);
+    }
+
+    /// A job queued to run alone shares its transaction with no other: the
+    /// jobs queued before it commit first, those after it next.
+    #[tokio::test]
+    async fn a_job_queued_alone_gets_a_transaction_of_its_own() {
+        let (_dir, path, batcher) = table_t();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let first = batcher.write(move |_| {
+            held.recv().unwrap();
+            Ok(())
+        });
+        let insert = |n: i64| {
+            move |tx: &Connection| {
+                tx.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+                Ok(())
+            }
+        };
+        let before = batcher.write(insert(1));
+        let alone = batcher.write_alone(insert(2));
+        let after = batcher.write(insert(3));
+        release.send(()).unwrap();
+        first.await.unwrap();
+        before.await.unwrap();
+        alone.await.unwrap();
+        after.await.unwrap();
+        assert_eq!(stored(&path), vec![1, 2, 3]);
+        // Without the alone job the four would take one or two commits.
+        let (commits, jobs) = batcher.stats();
+        assert_eq!(jobs, 4);
+        assert!(commits >= 3, "the alone job shared a commit: {commits} commits");
     }
 
     /// The checkpoint thread copies the log into the database file while

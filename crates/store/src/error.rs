@@ -48,6 +48,8 @@ pub enum Error {
     Shared(std::sync::Arc<Error>),
     #[error("the write was abandoned after its batch failed; try again")]
     WriteAbandoned,
+    #[error("the read was abandoned: the server is shutting down")]
+    ReadAbandoned,
 }
 
 impl Error {
@@ -61,8 +63,8 @@ impl Error {
                     | std::io::ErrorKind::ReadOnlyFilesystem
                     | std::io::ErrorKind::QuotaExceeded
             ),
-            // SQLITE_FULL (13), SQLITE_READONLY (8) and SQLITE_IOERR (10,
-            // which a failed write on a full disk can also give).
+            // SQLITE_FULL (13) and SQLITE_READONLY (8), from sqlx's readers
+            // or from the writer (rusqlite, below).
             Error::Database(sqlx::Error::Database(e)) => {
                 let code = e.code();
                 let primary = code.as_deref().and_then(|c| c.parse::<i64>().ok()).map(|c| c & 0xff);

@@ -159,8 +159,12 @@ impl Store {
         let candidates = self.blobs.older_than(min_age).await?;
         for hash in candidates {
             let blobs = self.blobs.clone();
+            // Alone in its transaction: in a shared batch it could see a
+            // reference already deleted by a job that then rolls back, with
+            // the file gone for good.
             let gone = self
-                .batched(move |tx| {
+                .batcher
+                .write_alone(move |tx| {
                     let referenced: bool = tx
                         .prepare_cached(
                             "SELECT EXISTS (SELECT 1 FROM messages WHERE blob_hash = $1)

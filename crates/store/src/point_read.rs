@@ -14,11 +14,15 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::Result;
+use crate::{Error, Result};
 
 /// Connections kept for reuse; more are opened while that many are busy
 /// and closed when given back to a full list.
 const MAX_IDLE: usize = 8;
+
+/// Scans running at once at most (each holds a connection and a thread of
+/// the blocking pool); point reads add at most one per runtime thread.
+const MAX_SCANS: usize = 8;
 
 /// Statements each connection keeps prepared.
 const STATEMENT_CACHE: usize = 16;
@@ -27,6 +31,7 @@ const STATEMENT_CACHE: usize = 16;
 pub(crate) struct PointReads {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    scans: tokio::sync::Semaphore,
 }
 
 impl PointReads {
@@ -34,6 +39,7 @@ impl PointReads {
         PointReads {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
+            scans: tokio::sync::Semaphore::new(MAX_SCANS),
         }
     }
 
@@ -61,11 +67,15 @@ impl PointReads {
     where
         T: Send + 'static,
     {
+        // The semaphore is never closed.
+        let _permit = self.scans.acquire().await.map_err(|_| Error::ReadAbandoned)?;
         let reads = self.clone();
         match tokio::task::spawn_blocking(move || reads.read(read)).await {
             Ok(answer) => answer,
             // A panic in the read is the caller's, as if it had run here.
-            Err(error) => std::panic::resume_unwind(error.into_panic()),
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            // The runtime is shutting down.
+            Err(_) => Err(Error::ReadAbandoned),
         }
     }
 
