@@ -3,7 +3,7 @@
 //! date that turns other sessions' changes into EXISTS, EXPUNGE and FETCH
 //! responses (RFC 9051 §7.4.1, §7.5.1).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use store::{MailboxInfo, MessageMeta, Store};
 use wire::imap::SequenceSet;
@@ -114,20 +114,17 @@ impl View {
             return Ok(());
         }
         let fresh = store.message_list(self.mailbox.id).await?;
-        let present: HashSet<i64> = fresh.iter().map(|m| m.uid).collect();
+        let by_uid: HashMap<i64, &MessageMeta> = fresh.iter().map(|m| (m.uid, m)).collect();
         // Expunges held back for now leave the view behind the mailbox.
-        let mut behind = false;
-        if !expunges {
-            behind = self.messages.iter().any(|m| !present.contains(&m.uid));
-        } else {
+        let behind = !expunges && self.messages.iter().any(|m| !by_uid.contains_key(&m.uid));
+        if expunges {
             for index in (0..self.messages.len()).rev() {
-                if !present.contains(&self.messages[index].uid) {
+                if !by_uid.contains_key(&self.messages[index].uid) {
                     out.extend_from_slice(format!("* {} EXPUNGE\r\n", index + 1).as_bytes());
                     self.messages.remove(index);
                 }
             }
         }
-        let by_uid: HashMap<i64, &MessageMeta> = fresh.iter().map(|m| (m.uid, m)).collect();
         for index in 0..self.messages.len() {
             let uid = self.messages[index].uid;
             if let Some(current) = by_uid.get(&uid)

@@ -165,9 +165,9 @@ impl Batcher {
     }
 }
 
-/// Opens a connection for writing: every commit synced (the durability
-/// rule), foreign keys enforced, and other processes' write locks (the
-/// CLI's) waited for.
+/// Opens a connection for writing (the writer's, the checkpointer's):
+/// every commit and checkpoint synced (the durability rule), foreign keys
+/// enforced, and other processes' write locks (the CLI's) waited for.
 fn open_writer(path: &Path) -> Result<Connection> {
     let connection = Connection::open(path)?;
     connection.busy_timeout(crate::BUSY_TIMEOUT)?;
@@ -186,15 +186,13 @@ fn open_writer(path: &Path) -> Result<Connection> {
 /// Starts the checkpoint thread on a connection of its own; it checkpoints
 /// after the commits it is told of, and ends with the writer.
 fn start_checkpoints(path: &Path) -> Result<SyncSender<()>> {
-    let connection = Connection::open(path)?;
-    connection.busy_timeout(crate::BUSY_TIMEOUT)?;
-    connection.pragma_update(None, "synchronous", "FULL")?;
+    let connection = open_writer(path)?;
     // One pending notice is enough: it means "there were commits".
     let (committed, commits) = sync_channel(1);
     std::thread::Builder::new()
         .name("postamt-checkpoint".into())
         .spawn(move || checkpoint_after(connection, commits))
-        .map_err(|e| crate::Error::io(path, e))?;
+        .map_err(|e| Error::io(path, e))?;
     Ok(committed)
 }
 
@@ -349,6 +347,24 @@ mod tests {
         (dir, path, batcher)
     }
 
+    /// A job that holds the writer until the sender is used, so that the
+    /// jobs queued meanwhile share a batch (with it, or after it).
+    fn hold_writer(batcher: &Batcher) -> (std::sync::mpsc::Sender<()>, impl Future<Output = Result<()>> + use<>) {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let holding = batcher.write(move |_| {
+            held.recv().unwrap();
+            Ok(())
+        });
+        (release, holding)
+    }
+
+    fn insert(n: i64) -> impl FnOnce(&Connection) -> Result<()> + Send + 'static {
+        move |tx| {
+            tx.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+            Ok(())
+        }
+    }
+
     fn stored(path: &Path) -> Vec<i64> {
         let connection = Connection::open(path).unwrap();
         let mut select = connection.prepare("SELECT n FROM t ORDER BY n").unwrap();
@@ -388,17 +404,8 @@ mod tests {
     #[tokio::test]
     async fn a_failure_that_rolls_the_batch_back_fails_the_jobs_before_it() {
         let (_dir, path, batcher) = table_t();
-        // The writer waits in this job while the next two are queued, so
-        // they share a batch (with it, or after it).
-        let (release, held) = std::sync::mpsc::channel::<()>();
-        let gate = batcher.write(move |_| {
-            held.recv().unwrap();
-            Ok(())
-        });
-        let first = batcher.write(|tx| {
-            tx.execute("INSERT INTO t (n) VALUES (1)", [])?;
-            Ok(())
-        });
+        let (release, gate) = hold_writer(&batcher);
+        let first = batcher.write(insert(1));
         let failing = batcher.write(|tx| -> Result<()> {
             // What SQLite does by itself when the disk fills up.
             tx.execute_batch("ROLLBACK")?;
@@ -412,13 +419,7 @@ mod tests {
         assert!(failing.await.unwrap_err().is_storage_full());
         assert_eq!(stored(&path), Vec::<i64>::new());
         // The writer goes on.
-        batcher
-            .write(|tx| {
-                tx.execute("INSERT INTO t (n) VALUES (2)", [])?;
-                Ok(())
-            })
-            .await
-            .unwrap();
+        batcher.write(insert(2)).await.unwrap();
         assert_eq!(stored(&path), vec![2]);
     }
 
@@ -427,17 +428,7 @@ mod tests {
     #[tokio::test]
     async fn a_job_queued_alone_gets_a_transaction_of_its_own() {
         let (_dir, path, batcher) = table_t();
-        let (release, held) = std::sync::mpsc::channel::<()>();
-        let first = batcher.write(move |_| {
-            held.recv().unwrap();
-            Ok(())
-        });
-        let insert = |n: i64| {
-            move |tx: &Connection| {
-                tx.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
-                Ok(())
-            }
-        };
+        let (release, first) = hold_writer(&batcher);
         let before = batcher.write(insert(1));
         let alone = batcher.write_alone(insert(2));
         let after = batcher.write(insert(3));

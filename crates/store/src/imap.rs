@@ -60,36 +60,23 @@ impl MessageContent {
     }
 }
 
-/// A message row as COPY reads it.
-struct StoredMessage {
-    id: i64,
-    blob_hash: String,
-    trace_headers: Vec<u8>,
-    size: i64,
-    internal_date: i64,
-    flags: i64,
-    envelope: Option<String>,
-    body_structure: Option<String>,
-    body: Option<String>,
-    header: Option<Vec<u8>>,
-    search_fields: Option<String>,
-}
+/// The columns of [`MessageContent`], in the order its fields are declared.
+const CONTENT_COLUMNS: &str =
+    "uid, blob_hash, trace_headers, size, internal_date, envelope, body_structure, body, header";
 
-impl StoredMessage {
-    /// Reads the columns in the order the fields are declared.
-    fn from_row(row: &rusqlite::Row) -> rusqlite::Result<StoredMessage> {
-        Ok(StoredMessage {
-            id: row.get(0)?,
+impl MessageContent {
+    /// Reads the [`CONTENT_COLUMNS`] that begin a row.
+    fn from_row(row: &rusqlite::Row) -> rusqlite::Result<MessageContent> {
+        Ok(MessageContent {
+            uid: row.get(0)?,
             blob_hash: row.get(1)?,
             trace_headers: row.get(2)?,
             size: row.get(3)?,
             internal_date: row.get(4)?,
-            flags: row.get(5)?,
-            envelope: row.get(6)?,
-            body_structure: row.get(7)?,
-            body: row.get(8)?,
-            header: row.get(9)?,
-            search_fields: row.get(10)?,
+            envelope: row.get(5)?,
+            body_structure: row.get(6)?,
+            body: row.get(7)?,
+            header: row.get(8)?,
         })
     }
 }
@@ -335,24 +322,11 @@ impl Store {
         let uids = json_list(uids);
         self.point_reads
             .scan(move |connection| {
-                let mut select = connection.prepare_cached(
-                    "SELECT uid, blob_hash, trace_headers, size, internal_date, envelope, body_structure, body, header
-                     FROM messages WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2))
-                     ORDER BY uid",
-                )?;
-                let rows = select.query_map((mailbox, uids), |row| {
-                    Ok(MessageContent {
-                        uid: row.get(0)?,
-                        blob_hash: row.get(1)?,
-                        trace_headers: row.get(2)?,
-                        size: row.get(3)?,
-                        internal_date: row.get(4)?,
-                        envelope: row.get(5)?,
-                        body_structure: row.get(6)?,
-                        body: row.get(7)?,
-                        header: row.get(8)?,
-                    })
-                })?;
+                let mut select = connection.prepare_cached(&format!(
+                    "SELECT {CONTENT_COLUMNS} FROM messages
+                     WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2)) ORDER BY uid"
+                ))?;
+                let rows = select.query_map((mailbox, uids), MessageContent::from_row)?;
                 Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
             })
             .await
@@ -598,33 +572,39 @@ impl Store {
     fn copy_in(tx: &rusqlite::Connection, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<Vec<(i64, i64)>> {
         let mut pairs = Vec::new();
         for &uid in uids {
-            let row = tx
-                .prepare_cached(
-                    "SELECT id, blob_hash, trace_headers, size, internal_date, flags, envelope, body_structure, body,
-                            header, (SELECT fields FROM message_search WHERE message_id = messages.id)
-                     FROM messages WHERE mailbox_id = $1 AND uid = $2",
-                )?
-                .query_row([from, uid], StoredMessage::from_row)
+            // The content's columns, then what COPY needs besides: the row's
+            // id, its system flags and its search fields.
+            let row: Option<(MessageContent, i64, i64, Option<String>)> = tx
+                .prepare_cached(&format!(
+                    "SELECT {CONTENT_COLUMNS}, id, flags,
+                            (SELECT fields FROM message_search WHERE message_id = messages.id)
+                     FROM messages WHERE mailbox_id = $1 AND uid = $2"
+                ))?
+                .query_row([from, uid], |row| {
+                    Ok((MessageContent::from_row(row)?, row.get(9)?, row.get(10)?, row.get(11)?))
+                })
                 .optional()?;
-            let Some(row) = row else {
+            let Some((content, id, system, search_fields)) = row else {
                 continue;
             };
             let keywords = tx
                 .prepare_cached("SELECT keyword FROM message_keywords WHERE message_id = $1")?
-                .query_map([row.id], |row| row.get(0))?
+                .query_map([id], |row| row.get(0))?
                 .collect::<rusqlite::Result<Vec<String>>>()?;
-            let flags = Flags {
-                system: row.flags,
-                keywords,
-            };
+            let flags = Flags { system, keywords };
             let facts = MessageFacts {
-                envelope: row.envelope.unwrap_or_default(),
-                body_structure: row.body_structure.unwrap_or_default(),
-                body: row.body.unwrap_or_default(),
-                header: row.header,
-                search_fields: row.search_fields,
+                envelope: content.envelope.unwrap_or_default(),
+                body_structure: content.body_structure.unwrap_or_default(),
+                body: content.body.unwrap_or_default(),
+                header: content.header,
+                search_fields,
             };
-            let (blob, trace, size, date) = (row.blob_hash, row.trace_headers, row.size, row.internal_date);
+            let (blob, trace, size, date) = (
+                content.blob_hash,
+                content.trace_headers,
+                content.size,
+                content.internal_date,
+            );
             let blob_size = size - trace.len() as i64;
             let (new_uid, _) = Self::insert_message(tx, to, &blob, blob_size, &trace, date, &flags, &facts)?;
             pairs.push((uid, new_uid));

@@ -1,6 +1,9 @@
 //! The queue's rows: every accepted message until each of its recipients is
 //! delivered or has failed for good and every DSN owed for it is queued.
 
+use rusqlite::params_from_iter;
+use rusqlite::types::Value;
+
 use crate::{AccountId, Content, MessageFacts, Result, Store};
 
 /// A message accepted for delivery.
@@ -73,7 +76,7 @@ impl Recipient {
 
 /// One recipient of a queued message, with what delivery needs to know of
 /// the message.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueRecipient {
     pub id: i64,
     pub queue_id: String,
@@ -99,7 +102,7 @@ pub struct QueueRecipient {
 }
 
 impl QueueRecipient {
-    /// Reads a row of [`RECIPIENT_COLUMNS`] on the writer connection.
+    /// Reads a row of [`RECIPIENT_COLUMNS`].
     fn from_row(row: &rusqlite::Row) -> rusqlite::Result<QueueRecipient> {
         Ok(QueueRecipient {
             id: row.get("id")?,
@@ -227,15 +230,11 @@ impl Store {
             if leased.is_empty() {
                 return Ok(Vec::new());
             }
-            let due = tx
-                .prepare_cached(&format!(
-                    "SELECT {RECIPIENT_COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id
-                     WHERE r.id IN (SELECT value FROM json_each($1))
-                     ORDER BY r.next_attempt_at, r.id"
-                ))?
-                .query_map([crate::imap::json_list(&leased)], QueueRecipient::from_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(due)
+            select_recipients(
+                tx,
+                "WHERE r.id IN (SELECT value FROM json_each($1)) ORDER BY r.next_attempt_at, r.id",
+                Some(crate::imap::json_list(&leased).into()),
+            )
         })
         .await
     }
@@ -401,13 +400,18 @@ impl Store {
 
     /// Recipients of `queue_id` whose outcome is still to be reported.
     pub async fn unreported(&self, queue_id: &str) -> Result<Vec<QueueRecipient>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {RECIPIENT_COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id
-             WHERE r.queue_id = $1 AND r.report IS NOT NULL ORDER BY r.id"
-        )))
-        .bind(queue_id)
-        .fetch_all(&self.readers)
-        .await?)
+        self.recipients(
+            "WHERE r.queue_id = $1 AND r.report IS NOT NULL ORDER BY r.id",
+            Some(queue_id.to_string().into()),
+        )
+        .await
+    }
+
+    /// [`select_recipients`] on a reader.
+    async fn recipients(&self, filter: &'static str, parameter: Option<Value>) -> Result<Vec<QueueRecipient>> {
+        self.point_reads
+            .scan(move |connection| select_recipients(connection, filter, parameter))
+            .await
     }
 
     /// Marks reports as sent, and forgets the message if nothing else is left.
@@ -426,13 +430,11 @@ impl Store {
     /// Pending recipients of messages older than `received_before` whose
     /// senders have not been warned of the delay yet.
     pub async fn delayed(&self, received_before: i64) -> Result<Vec<QueueRecipient>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {RECIPIENT_COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id
-             WHERE r.status = 'pending' AND m.received_at < $1 AND m.delay_warned = 0 ORDER BY r.queue_id, r.id"
-        )))
-        .bind(received_before)
-        .fetch_all(&self.readers)
-        .await?)
+        self.recipients(
+            "WHERE r.status = 'pending' AND m.received_at < $1 AND m.delay_warned = 0 ORDER BY r.queue_id, r.id",
+            Some(received_before.into()),
+        )
+        .await
     }
 
     /// Notes that the sender of `queue_id` has been warned of its delay.
@@ -455,12 +457,7 @@ impl Store {
 
     /// The messages in the queue, oldest first, with all their recipients.
     pub async fn queued_messages(&self) -> Result<Vec<QueuedMessage>> {
-        let rows: Vec<QueueRecipient> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {RECIPIENT_COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id
-             ORDER BY m.received_at, m.id, r.id"
-        )))
-        .fetch_all(&self.readers)
-        .await?;
+        let rows = self.recipients("ORDER BY m.received_at, m.id, r.id", None).await?;
         let mut messages: Vec<QueuedMessage> = Vec::new();
         for row in rows {
             match messages.last_mut() {
@@ -544,4 +541,18 @@ impl Store {
                 .await?,
         )
     }
+}
+
+/// Queue recipients with their messages: those `filter` (a WHERE and ORDER
+/// BY clause, with at most one parameter) selects.
+fn select_recipients(
+    connection: &rusqlite::Connection,
+    filter: &str,
+    parameter: Option<Value>,
+) -> Result<Vec<QueueRecipient>> {
+    let mut select = connection.prepare_cached(&format!(
+        "SELECT {RECIPIENT_COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id {filter}"
+    ))?;
+    let rows = select.query_map(params_from_iter(parameter), QueueRecipient::from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
