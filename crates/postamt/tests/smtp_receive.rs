@@ -179,7 +179,7 @@ mailtest.wait_for_messages("bob@example.test", 1)
 }
 
 #[test]
-fn bare_line_feeds_are_refused() {
+fn bare_line_feeds_and_carriage_returns_are_refused() {
     let server = Server::with_users("");
     server.python(
         r#"
@@ -191,6 +191,14 @@ assert smtp.lines(4)[3].startswith(b"354")
 smtp.send(b"Subject: x\r\n\r\nline\n.\nMAIL FROM:<evil@other.test>\r\n.\r\n")
 reply = smtp.line()
 assert reply.startswith(b"554 5.6.0"), reply
+# "\r.\r" neither (the bare-CR variant): refused the same way.
+smtp.send(b"MAIL FROM:<a@other.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n")
+assert smtp.lines(3)[2].startswith(b"354")
+smtp.send(b"Subject: x\r\n\r\nline\r.\rMAIL FROM:<evil@other.test>\r\n.\r\n")
+reply = smtp.line()
+assert reply.startswith(b"554 5.6.0"), reply
+assert smtp.command(b"NOOP").startswith(b"250"), "the session goes on"
+assert mailtest.stored_messages() == [], "nothing was queued"
 "#,
     );
 }

@@ -10,7 +10,8 @@ pub struct DotStuffer {
     /// receiver cannot read a line end that was not meant as one (what
     /// SMTP smuggling exploits).
     crlf: bool,
-    /// The previous byte was CR (only tracked with `crlf`).
+    /// The previous byte was a CR whose LF has not been written yet (only
+    /// with `crlf`).
     after_cr: bool,
 }
 
@@ -34,27 +35,59 @@ impl DotStuffer {
     }
 
     pub fn stuff(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        if self.crlf {
+            return self.stuff_crlf(input, out);
+        }
         let mut rest = input;
         while !rest.is_empty() {
             if self.at_line_start && rest[0] == b'.' {
                 out.push(b'.');
             }
-            let line_end = rest.iter().position(|&b| b == b'\n');
-            let take = line_end.map_or(rest.len(), |i| i + 1);
-            let line = &rest[..take];
-            if self.crlf && line_end.is_some() {
-                let body = &line[..line.len() - 1];
-                out.extend_from_slice(body);
-                let cr_before = body.last().map_or(self.after_cr, |&b| b == b'\r');
-                out.extend_from_slice(if cr_before { b"\n" } else { b"\r\n" });
-                self.after_cr = false;
-            } else {
-                out.extend_from_slice(line);
-                if let Some(&last) = line.last() {
-                    self.after_cr = last == b'\r';
+            let take = rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |i| i + 1);
+            out.extend_from_slice(&rest[..take]);
+            self.at_line_start = rest[take - 1] == b'\n';
+            rest = &rest[take..];
+        }
+    }
+
+    /// Stuffs and makes every line end a CRLF: a bare LF gets its CR, and a
+    /// bare CR its LF, so no receiver can disagree with us about where a
+    /// line (or the data) ends.
+    fn stuff_crlf(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        let mut rest = input;
+        while let Some(&byte) = rest.first() {
+            if std::mem::take(&mut self.after_cr) {
+                out.push(b'\n');
+                self.at_line_start = true;
+                if byte == b'\n' {
+                    rest = &rest[1..];
+                    continue;
                 }
             }
-            self.at_line_start = line_end.is_some();
+            let take = match byte {
+                b'\n' => {
+                    out.extend_from_slice(b"\r\n");
+                    self.at_line_start = true;
+                    1
+                }
+                b'\r' => {
+                    out.push(b'\r');
+                    self.after_cr = true;
+                    1
+                }
+                _ => {
+                    if self.at_line_start && byte == b'.' {
+                        out.push(b'.');
+                    }
+                    let run = rest
+                        .iter()
+                        .position(|&b| b == b'\r' || b == b'\n')
+                        .unwrap_or(rest.len());
+                    out.extend_from_slice(&rest[..run]);
+                    self.at_line_start = false;
+                    run
+                }
+            };
             rest = &rest[take..];
         }
     }
@@ -62,8 +95,10 @@ impl DotStuffer {
     /// Ends the data: an unterminated last line gets its CRLF, then the
     /// terminating `.CRLF`.
     pub fn finish(self, out: &mut Vec<u8>) {
-        if !self.at_line_start {
-            out.extend_from_slice(if self.after_cr { b"\n" } else { b"\r\n" });
+        if self.after_cr {
+            out.push(b'\n');
+        } else if !self.at_line_start {
+            out.extend_from_slice(b"\r\n");
         }
         out.extend_from_slice(b".\r\n");
     }
@@ -94,15 +129,22 @@ mod tests {
 
     #[test]
     fn smtp_data_gets_crlf_line_ends_in_any_chunking() {
-        let message = b"a\n.\nb\r\nc\r";
-        let expected = b"a\r\n..\r\nb\r\nc\r\n.\r\n";
-        for size in 1..=message.len() {
-            let chunks: Vec<&[u8]> = message.chunks(size).collect();
-            assert_eq!(
-                stuffed(DotStuffer::with_crlf_line_ends(), &chunks),
-                expected,
-                "chunks of {size}"
-            );
+        let cases: [(&[u8], &[u8]); 3] = [
+            (b"a\n.\nb\r\nc\r", b"a\r\n..\r\nb\r\nc\r\n.\r\n"),
+            // Bare CRs are line ends too: `<CR>.<CR>` cannot pass as data
+            // that some receiver takes for the end of it.
+            (b"a\r.\rb\r\r\n.\r", b"a\r\n..\r\nb\r\n\r\n..\r\n.\r\n"),
+            (b"\r\n\n\r", b"\r\n\r\n\r\n.\r\n"),
+        ];
+        for (message, expected) in cases {
+            for size in 1..=message.len() {
+                let chunks: Vec<&[u8]> = message.chunks(size).collect();
+                assert_eq!(
+                    stuffed(DotStuffer::with_crlf_line_ends(), &chunks),
+                    expected,
+                    "{message:?} in chunks of {size}"
+                );
+            }
         }
     }
 }

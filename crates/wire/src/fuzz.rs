@@ -120,6 +120,16 @@ pub fn smtp_data(data: &[u8]) {
     assert_eq!(outcome, Some(DataOutcome::Complete));
     assert_eq!(consumed, stuffed.len());
     assert_eq!(out, message);
+
+    // What the SMTP client sends has no bare CR or LF and ends exactly at
+    // its terminator, whatever content it is given.
+    let mut sent = Vec::new();
+    let mut stuffer = DotStuffer::with_crlf_line_ends();
+    stuffer.stuff(input, &mut sent);
+    stuffer.finish(&mut sent);
+    let (_, consumed, outcome) = read_data(&sent, chunk, usize::MAX);
+    assert_eq!(outcome, Some(DataOutcome::Complete));
+    assert_eq!(consumed, sent.len());
 }
 
 fn read_data(input: &[u8], chunk: usize, max: usize) -> (Vec<u8>, usize, Option<DataOutcome>) {

@@ -49,10 +49,10 @@ where
         };
         Ok(match outcome {
             DataOutcome::TooBig => self.error(too_big()),
-            DataOutcome::BareLineFeed => self.error(Reply::new(
+            DataOutcome::BareLineEnd => self.error(Reply::new(
                 554,
                 "5.6.0",
-                "Message contains bare LF; lines must end with CRLF (RFC 5321 §2.3.8)",
+                "Message contains a bare CR or LF; lines must end with CRLF (RFC 5321 §2.3.8)",
             )),
             DataOutcome::Complete => self.finish(transaction, content).await,
         })

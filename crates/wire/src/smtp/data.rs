@@ -24,10 +24,11 @@ pub enum DataOutcome {
     /// The message exceeded the size limit; its tail was read and dropped
     /// (RFC 5321 §4.5.3.1.10: 552, after the end of data).
     TooBig,
-    /// A line ended in a bare LF. RFC 5321 §2.3.8 allows only CRLF; the
-    /// message is refused rather than guessed at, since differing guesses
-    /// between servers are what SMTP smuggling exploits.
-    BareLineFeed,
+    /// A line ended in a bare LF, or a CR stood without its LF. RFC 5321
+    /// §2.3.8 allows only CRLF; the message is refused rather than guessed
+    /// at, since differing guesses between servers are what SMTP smuggling
+    /// exploits (`<LF>.<LF>`, `<CR>.<CR>` and their mixtures).
+    BareLineEnd,
 }
 
 /// Decodes the DATA stream up to `CRLF.CRLF`. Only CRLF ends a line here:
@@ -37,7 +38,7 @@ pub struct DataReader {
     state: State,
     size: usize,
     max_size: usize,
-    bare_lf: bool,
+    bare_line_end: bool,
 }
 
 impl DataReader {
@@ -47,7 +48,7 @@ impl DataReader {
             state: State::LineStart,
             size: 0,
             max_size,
-            bare_lf: false,
+            bare_line_end: false,
         }
     }
 
@@ -65,7 +66,9 @@ impl DataReader {
                 (State::Dot, b'\r') => State::DotCr,
                 (State::DotCr, b'\n') => return (i, Some(self.outcome())),
                 (State::DotCr, _) => {
-                    // ".\r" then something else: the dot was stuffing.
+                    // ".\r" then something else: the dot was stuffing, and
+                    // the CR stands alone.
+                    self.bare_line_end = true;
                     self.push(out, b"\r");
                     self.step_text(out, byte)
                 }
@@ -73,6 +76,10 @@ impl DataReader {
                 (State::Cr, b'\n') => {
                     self.push(out, b"\n");
                     State::LineStart
+                }
+                (State::Cr, _) => {
+                    self.bare_line_end = true;
+                    self.step_text(out, byte)
                 }
                 (_, _) => self.step_text(out, byte),
             };
@@ -91,7 +98,7 @@ impl DataReader {
 
     fn step_text(&mut self, out: &mut Vec<u8>, byte: u8) -> State {
         if byte == b'\n' {
-            self.bare_lf = true;
+            self.bare_line_end = true;
         }
         self.push(out, &[byte]);
         if byte == b'\r' { State::Cr } else { State::Text }
@@ -107,8 +114,8 @@ impl DataReader {
     fn outcome(&self) -> DataOutcome {
         if self.size > self.max_size {
             DataOutcome::TooBig
-        } else if self.bare_lf {
-            DataOutcome::BareLineFeed
+        } else if self.bare_line_end {
+            DataOutcome::BareLineEnd
         } else {
             DataOutcome::Complete
         }
@@ -151,8 +158,13 @@ mod tests {
         assert_eq!(decode_in_chunks(b".\r\n", 1, 10).2, Some(DataOutcome::Complete));
         let (out, _, _) = decode_in_chunks(b".x\r\n.\r\n", 3, 100);
         assert_eq!(out, b"x\r\n");
-        let (out, _, _) = decode_in_chunks(b"a\r\n.\rb\r\n.\r\n", 2, 100);
+        let (out, _, outcome) = decode_in_chunks(b"a\r\n.\rb\r\n.\r\n", 2, 100);
         assert_eq!(out, b"a\r\n\rb\r\n");
+        assert_eq!(
+            outcome,
+            Some(DataOutcome::BareLineEnd),
+            "the CR after the dot stands alone"
+        );
     }
 
     #[test]
@@ -167,10 +179,22 @@ mod tests {
             assert_eq!(used, fake.len(), "{fake:?} ended early");
             assert!(outcome.is_some());
         }
-        assert_eq!(
-            decode_in_chunks(b"a\nb\r\n.\r\n", 4, 100).2,
-            Some(DataOutcome::BareLineFeed)
-        );
+        // Every bare CR or LF refuses the message, whatever the chunking.
+        for bare in [
+            &b"a\nb\r\n.\r\n"[..],
+            b"a\rb\r\n.\r\n",
+            b"a\r\r\n.\r\n",
+            b"a\r\n.\r.\r\n.\r\n",
+            b"a\r.\rb\r\n.\r\n",
+        ] {
+            for chunk in 1..=bare.len() {
+                assert_eq!(
+                    decode_in_chunks(bare, chunk, 100).2,
+                    Some(DataOutcome::BareLineEnd),
+                    "{bare:?} in chunks of {chunk}"
+                );
+            }
+        }
     }
 
     #[test]
