@@ -71,10 +71,9 @@ fn create_self_signed(cert_path: &Path, key_path: &Path, hostname: &str) -> Resu
     let names = vec![hostname.to_string(), "localhost".to_string()];
     let certified = rcgen::generate_simple_self_signed(names).map_err(|e| TlsError::Generate(e.to_string()))?;
     write_private(key_path, certified.signing_key.serialize_pem().as_bytes())?;
-    std::fs::write(cert_path, certified.cert.pem()).map_err(|source| TlsError::Write {
-        path: cert_path.to_path_buf(),
-        source,
-    })
+    // The certificate is no secret, but it lives in the private data
+    // directory, where every file is the owner's alone.
+    write_private(cert_path, certified.cert.pem().as_bytes())
 }
 
 /// Writes a file only its owner can read.

@@ -35,7 +35,8 @@ struct Inner {
 impl BlobStore {
     pub fn at(dir: PathBuf) -> Result<BlobStore> {
         let tmp = dir.join("tmp");
-        fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        crate::private::create_dir(&tmp)?;
+        crate::private::restrict(&dir)?;
         // Leftovers of writes interrupted by a crash are never referenced.
         if let Ok(entries) = fs::read_dir(&tmp) {
             for entry in entries.flatten() {
@@ -73,7 +74,7 @@ impl BlobStore {
         }
         let fan_out = path.parent().unwrap_or(&self.inner.dir);
         if !fan_out.exists() {
-            fs::create_dir_all(fan_out).map_err(|e| Error::io(fan_out, e))?;
+            crate::private::create_dir(fan_out)?;
             sync_dir(&self.inner.dir)?;
         }
         let tmp = self.inner.dir.join("tmp").join(format!(
@@ -82,7 +83,7 @@ impl BlobStore {
             self.inner.counter.fetch_add(1, Ordering::Relaxed)
         ));
         let written = (|| {
-            let mut file = File::create(&tmp)?;
+            let mut file = crate::private::create_file(&tmp)?;
             file.write_all(data)?;
             file.sync_all()
         })();

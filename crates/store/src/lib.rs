@@ -22,6 +22,7 @@ mod imap;
 mod mailboxes;
 mod migrations;
 mod point_read;
+mod private;
 mod queue;
 mod resolve;
 
@@ -78,8 +79,15 @@ impl Store {
     /// Opens (creating if needed) the store in `data_dir`: `postamt.db` and
     /// `blobs/`. Pending schema migrations are applied.
     pub async fn open(data_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(data_dir).map_err(|e| Error::io(data_dir, e))?;
+        private::create_dir(data_dir)?;
+        private::restrict(data_dir)?;
         let db_path = data_dir.join("postamt.db");
+        // SQLite creates the database with the umask's mode; the WAL and
+        // shared-memory files then copy the database's.
+        private::touch(&db_path)?;
+        for file in ["postamt.db", "postamt.db-wal", "postamt.db-shm"] {
+            private::restrict(&data_dir.join(file))?;
+        }
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(&db_path)
             .create_if_missing(true)
