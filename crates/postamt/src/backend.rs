@@ -25,7 +25,7 @@ impl Backend {
         let mut domains = vec![self.hostname.to_lowercase()];
         domains.extend(self.store.list_domains().await?.into_iter().map(|d| d.name));
         for domain in domains {
-            if let Resolution::Local(_) = self.store.resolve("postmaster", &domain).await? {
+            if self.store.resolve("postmaster", &domain).await?.reaches_someone() {
                 return Ok(RcptVerdict::Accept(format!("postmaster@{domain}")));
             }
         }
@@ -56,11 +56,11 @@ impl smtpd::Backend for Backend {
         Ok(match self.store.resolve(&mailbox.local_part, &mailbox.domain).await? {
             // Hosted addresses are queued in their normal form, so the same
             // address written twice is one recipient.
-            Resolution::Local(_) => RcptVerdict::Accept(
+            resolution @ Resolution::Local(_) if resolution.reaches_someone() => RcptVerdict::Accept(
                 store::split_address(&mailbox.to_string())
                     .map_or_else(|| mailbox.to_string(), |(local, domain)| format!("{local}@{domain}")),
             ),
-            Resolution::UnknownUser => RcptVerdict::UnknownUser,
+            Resolution::Local(_) | Resolution::UnknownUser => RcptVerdict::UnknownUser,
             Resolution::NotLocal if may_relay => RcptVerdict::Accept(mailbox.to_string()),
             Resolution::NotLocal => RcptVerdict::RelayDenied,
         })

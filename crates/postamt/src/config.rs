@@ -51,8 +51,21 @@ pub struct Delivery {
     /// A CA file to trust for the relay's certificate, beside the system's.
     pub relay_ca_file: Option<PathBuf>,
     /// Deliveries under way at once, in total and per destination domain.
+    /// A slow destination holds only its own share.
     pub max_deliveries: usize,
     pub max_per_domain: usize,
+    /// Seconds to open a connection to another server.
+    pub connect_timeout: u64,
+    /// Seconds a reply may take, counted for the whole reply (RFC 5321
+    /// §4.5.3.2): the greeting; EHLO, STARTTLS, AUTH, MAIL, RCPT; the 354
+    /// to DATA; each block of data sent; the reply to the end of the data.
+    pub greeting_timeout: u64,
+    pub command_timeout: u64,
+    pub data_init_timeout: u64,
+    pub data_block_timeout: u64,
+    pub data_end_timeout: u64,
+    /// Seconds one delivery attempt, and one connection, may take in all.
+    pub session_timeout: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -245,6 +258,13 @@ impl Default for Delivery {
             relay_ca_file: None,
             max_deliveries: defaults.max_deliveries,
             max_per_domain: defaults.max_per_domain,
+            connect_timeout: defaults.timeouts.connect.as_secs(),
+            greeting_timeout: defaults.timeouts.greeting.as_secs(),
+            command_timeout: defaults.timeouts.command.as_secs(),
+            data_init_timeout: defaults.timeouts.data_init.as_secs(),
+            data_block_timeout: defaults.timeouts.data_block.as_secs(),
+            data_end_timeout: defaults.timeouts.data_end.as_secs(),
+            session_timeout: defaults.timeouts.session.as_secs(),
         }
     }
 }
@@ -368,6 +388,15 @@ impl Config {
             delay_warning: Duration::from_secs(self.queue.delay_warning),
             max_deliveries: delivery.max_deliveries,
             max_per_domain: delivery.max_per_domain,
+            timeouts: queue::ClientTimeouts {
+                connect: seconds(delivery.connect_timeout)?,
+                greeting: seconds(delivery.greeting_timeout)?,
+                command: seconds(delivery.command_timeout)?,
+                data_init: seconds(delivery.data_init_timeout)?,
+                data_block: seconds(delivery.data_block_timeout)?,
+                data_end: seconds(delivery.data_end_timeout)?,
+                session: seconds(delivery.session_timeout)?,
+            },
         })
     }
 
@@ -429,6 +458,14 @@ impl Config {
 
 /// `/var/lib/postamt` for root, as a system service; otherwise a directory
 /// in the user's home, so a first try needs no privileges.
+/// A `[delivery]` timeout: zero would fail every delivery at once.
+fn seconds(value: u64) -> anyhow::Result<Duration> {
+    if value == 0 {
+        anyhow::bail!("[delivery] timeouts must be at least 1 second");
+    }
+    Ok(Duration::from_secs(value))
+}
+
 fn default_data_dir() -> PathBuf {
     // SAFETY: geteuid has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } == 0 {

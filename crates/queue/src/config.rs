@@ -27,6 +27,45 @@ pub struct Relay {
     pub ca_file: Option<PathBuf>,
 }
 
+/// How long the SMTP client waits, for each whole reply (not each read:
+/// a server that sends one byte a minute gets no longer than one that
+/// sends nothing) and for each connection as a whole. The defaults are
+/// RFC 5321 §4.5.3.2's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientTimeouts {
+    /// Opening the TCP connection.
+    pub connect: Duration,
+    /// The greeting (§4.5.3.2.1: 5 minutes).
+    pub greeting: Duration,
+    /// The reply to EHLO, STARTTLS, AUTH, MAIL, RCPT, RSET (§4.5.3.2.2,
+    /// §4.5.3.2.3: 5 minutes); also the TLS handshake.
+    pub command: Duration,
+    /// The 354 to DATA (§4.5.3.2.4: 2 minutes).
+    pub data_init: Duration,
+    /// Each block of message data sent (§4.5.3.2.5: 3 minutes).
+    pub data_block: Duration,
+    /// The reply to the end of the data (§4.5.3.2.6: 10 minutes).
+    pub data_end: Duration,
+    /// Everything on one connection, however many messages it carries: a
+    /// destination that answers just in time, every time, is still let go.
+    pub session: Duration,
+}
+
+impl Default for ClientTimeouts {
+    fn default() -> Self {
+        let minutes = |m: u64| Duration::from_secs(60 * m);
+        ClientTimeouts {
+            connect: Duration::from_secs(30),
+            greeting: minutes(5),
+            command: minutes(5),
+            data_init: minutes(2),
+            data_block: minutes(3),
+            data_end: minutes(10),
+            session: minutes(30),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct QueueConfig {
     /// Our name in EHLO and DSNs, and to recognise ourselves as an MX.
@@ -47,6 +86,7 @@ pub struct QueueConfig {
     /// Deliveries under way at once, in total and to one domain.
     pub max_deliveries: usize,
     pub max_per_domain: usize,
+    pub timeouts: ClientTimeouts,
 }
 
 impl Default for QueueConfig {
@@ -70,6 +110,7 @@ impl Default for QueueConfig {
             delay_warning: Duration::from_secs(4 * 3600),
             max_deliveries: 20,
             max_per_domain: 5,
+            timeouts: ClientTimeouts::default(),
         }
     }
 }

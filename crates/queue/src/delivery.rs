@@ -1,24 +1,20 @@
-//! One queue run: claim what is due, expire what is too old, deliver the
-//! rest (locally, or remotely with bounded concurrency), record every
-//! outcome, and queue the DSNs the senders are owed.
+//! One queue run: claim what is due, expire what is too old, deliver
+//! locally, hand remote deliveries to their destinations' lanes (which run
+//! on their own, see `dispatch`), record every outcome, and queue the DSNs
+//! the senders are owed.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use store::{Attempt, QueueRecipient, Recipient, Resolution, Target};
-use tokio::sync::Semaphore;
 
+use crate::dispatch::{LEASE, Offer, POSTPONE};
 use crate::dsn::{Report, Reported};
 use crate::remote::Outcome;
 use crate::{Error, Queue, Submission};
 
 /// Recipients claimed per round.
 const BATCH: i64 = 256;
-/// How long a claim holds, in seconds; longer than any delivery attempt.
-const LEASE: i64 = 1800;
-/// Messages to one domain that share a lane (and so a connection) before
-/// another lane is opened.
-const MESSAGES_PER_LANE: usize = 10;
 
 /// What looking at a due recipient left to do.
 enum Handled {
@@ -91,12 +87,36 @@ impl Queue {
             if let Some(e) = failure {
                 return Err(e);
             }
-            self.deliver_remote(remote).await?;
+            self.dispatch_remote(remote).await?;
             self.send_all_reports().await?;
         }
         self.remote.close_idle().await;
-        // Outcomes recorded elsewhere (`postamt queue bounce`) are owed too.
+        // Outcomes recorded elsewhere (`postamt queue bounce`, remote
+        // deliveries that ended since) are owed too.
         self.send_all_reports().await
+    }
+
+    /// Hands each remote group to its destination's lanes without waiting
+    /// for them; what finds no room there is given back, due again soon.
+    async fn dispatch_remote(
+        self: &Arc<Self>,
+        groups: BTreeMap<(String, String), Vec<QueueRecipient>>,
+    ) -> Result<(), Error> {
+        let mut returned = Vec::new();
+        for ((_, domain), group) in groups {
+            if let Offer::Full(group) = self.offer_remote(domain, group) {
+                returned.extend(group.iter().map(|r| r.id));
+            }
+        }
+        if !returned.is_empty() {
+            tracing::info!(
+                recipients = returned.len(),
+                "remote deliveries backlogged; postponing the rest"
+            );
+            let at = store::now() + POSTPONE.as_secs() as i64;
+            self.store.postpone(&returned, &self.owner, at).await?;
+        }
+        Ok(())
     }
 
     /// Expires or fails one due recipient, or works out what delivering
@@ -207,51 +227,7 @@ impl Queue {
         Ok(())
     }
 
-    /// Delivers groups of recipients (one message and one domain each).
-    /// Each domain gets lanes that work through its messages one after the
-    /// other, so a lane reuses its connection; a domain with many messages
-    /// gets more lanes, up to `max_per_domain`, and all lanes together take
-    /// at most `max_deliveries` slots.
-    async fn deliver_remote(
-        self: &Arc<Self>,
-        groups: BTreeMap<(String, String), Vec<QueueRecipient>>,
-    ) -> Result<(), Error> {
-        let mut by_domain: BTreeMap<String, Vec<Vec<QueueRecipient>>> = BTreeMap::new();
-        for ((_, domain), recipients) in groups {
-            by_domain.entry(domain).or_default().push(recipients);
-        }
-        let total = Arc::new(Semaphore::new(self.config.max_deliveries.max(1)));
-        let mut tasks = tokio::task::JoinSet::new();
-        for (domain, messages) in by_domain {
-            let lanes = messages
-                .len()
-                .div_ceil(MESSAGES_PER_LANE)
-                .clamp(1, self.config.max_per_domain.max(1));
-            let mut work: Vec<Vec<Vec<QueueRecipient>>> = (0..lanes).map(|_| Vec::new()).collect();
-            for (n, message) in messages.into_iter().enumerate() {
-                work[n % lanes].push(message);
-            }
-            for lane in work {
-                let (total, queue, domain) = (total.clone(), self.clone(), domain.clone());
-                tasks.spawn(async move {
-                    let _slot = total.acquire_owned().await;
-                    for recipients in lane {
-                        queue.deliver_group(&domain, &recipients).await?;
-                    }
-                    Ok::<(), Error>(())
-                });
-            }
-        }
-        while let Some(result) = tasks.join_next().await {
-            match result {
-                Ok(result) => result?,
-                Err(e) => tracing::error!(error = %e, "a delivery task failed"),
-            }
-        }
-        Ok(())
-    }
-
-    async fn deliver_group(&self, domain: &str, recipients: &[QueueRecipient]) -> Result<(), Error> {
+    pub(crate) async fn deliver_group(&self, domain: &str, recipients: &[QueueRecipient]) -> Result<(), Error> {
         let Some(first) = recipients.first() else { return Ok(()) };
         let content = self.content(&first.blob_hash).await?;
         let outcomes = self.remote.deliver(domain, recipients, &content).await;

@@ -5,6 +5,7 @@
 //! can never cause another (RFC 3461 §6.2, RFC 5321 §4.5.5).
 
 use store::QueueRecipient;
+use wire::smtp::encode_xtext;
 
 /// Above this size a failed message is returned as its header only.
 const MAX_RETURNED: usize = 1024 * 1024;
@@ -140,8 +141,12 @@ impl Report<'_> {
             "Reporting-MTA: dns; {}\r\nX-Postamt-Queue-ID: {}\r\n",
             self.hostname, self.queue_id
         );
+        // RFC 3464 §2.2.1, §2.3.1: ENVID and ORCPT go back as the sender
+        // gave them, in xtext. Encoding them again here means no value
+        // from the envelope can ever carry a line break into this part,
+        // whatever was let in when the message was received.
         if let Some(envid) = &first.dsn_envid {
-            text.push_str(&format!("Original-Envelope-Id: {envid}\r\n"));
+            text.push_str(&format!("Original-Envelope-Id: {}\r\n", encode_xtext(envid)));
         }
         text.push_str(&format!("Arrival-Date: {}\r\n", wire::date::rfc5322(first.received_at)));
         for reported in &self.recipients {
@@ -150,7 +155,13 @@ impl Report<'_> {
             let kind = if r.address.is_ascii() { "rfc822" } else { "utf-8" };
             text.push_str(&format!("\r\nFinal-Recipient: {kind}; {}\r\n", r.address));
             if let Some((kind, address)) = r.orcpt.as_deref().and_then(|o| o.split_once(';')) {
-                text.push_str(&format!("Original-Recipient: {kind}; {address}\r\n"));
+                // RFC 6533 §3: the utf-8 type carries UTF-8 as it is.
+                let address = if kind == "utf-8" {
+                    fold(address)
+                } else {
+                    encode_xtext(address)
+                };
+                text.push_str(&format!("Original-Recipient: {}; {address}\r\n", encode_xtext(kind)));
             }
             let status = r.status_code.as_deref().unwrap_or(match reported.action {
                 "failed" => "5.0.0",
@@ -181,12 +192,10 @@ fn header_of(message: &[u8]) -> &[u8] {
         .map_or(message, |i| &message[..i + 4])
 }
 
-/// Keeps a reply on one header line: no CR or LF from a remote server may
-/// start a field of its own.
+/// Keeps a value on one header line: no CR, LF or other control character
+/// (from a remote server's reply, say) may start a field of its own.
 fn fold(text: &str) -> String {
-    text.chars()
-        .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
-        .collect()
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 #[cfg(test)]
@@ -252,6 +261,38 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }
+    }
+
+    #[test]
+    fn envelope_values_never_start_a_field() {
+        // Values that slipped past the checks at MAIL and RCPT (stored by an
+        // older version, say) still cannot add fields to the report.
+        let mut failed = recipient("bob@example.test", "550 5.1.1 unknown", "5.1.1");
+        failed.dsn_envid = Some("E\r\nX-Injected: yes".into());
+        failed.orcpt = Some("rfc822;a@b.test\r\nAction: delivered".into());
+        let report = Report {
+            hostname: "mx.origin.test",
+            queue_id: "Q1",
+            recipients: vec![Reported {
+                recipient: &failed,
+                action: "failed",
+                retry_until: None,
+            }],
+            original: b"Subject: x\r\n\r\nbody\r\n",
+            boundary: "B",
+            now: 0,
+        };
+        let text = String::from_utf8(report.build().0).unwrap();
+        assert!(
+            text.contains("Original-Envelope-Id: E+0D+0AX-Injected:+20yes\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Original-Recipient: rfc822; a@b.test+0D+0AAction:+20delivered\r\n"),
+            "{text}"
+        );
+        assert!(!text.contains("\nX-Injected"), "{text}");
+        assert_eq!(text.matches("\nAction:").count(), 1, "{text}");
     }
 
     #[test]

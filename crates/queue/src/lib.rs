@@ -8,6 +8,7 @@
 
 mod config;
 mod delivery;
+mod dispatch;
 mod dsn;
 mod remote;
 
@@ -18,7 +19,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use store::{Envelope, QueueEntry, Recipient, Store};
 use tokio::sync::Notify;
 
-pub use config::{QueueConfig, Relay, RelayTls};
+pub use config::{ClientTimeouts, QueueConfig, Relay, RelayTls};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -53,6 +54,8 @@ pub struct Queue {
     store: Store,
     config: QueueConfig,
     remote: remote::Remote,
+    /// Remote deliveries under way, by destination.
+    dispatch: dispatch::Dispatch,
     wake: Notify,
     /// Names this node in the leases it takes on queue entries: its host
     /// name, which must differ between nodes that share a store.
@@ -63,10 +66,12 @@ impl Queue {
     pub fn new(store: Store, config: QueueConfig) -> Result<Arc<Queue>, Error> {
         let remote = remote::Remote::new(config.clone()).map_err(Error::Setup)?;
         let owner = config.hostname.clone();
+        let dispatch = dispatch::Dispatch::new(config.max_deliveries, config.max_per_domain);
         Ok(Arc::new(Queue {
             store,
             config,
             remote,
+            dispatch,
             wake: Notify::new(),
             owner,
         }))

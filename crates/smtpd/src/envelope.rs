@@ -52,6 +52,33 @@ pub(crate) struct MailParams {
 
 /// RFC 3461 §4.4: ENVID is at most 100 characters.
 const MAX_ENVID: usize = 100;
+/// RFC 3461 §4.2: the ORCPT parameter is at most 500 characters.
+const MAX_ORCPT: usize = 500;
+
+/// RFC 3461 §4.4: a decoded ENVID is printable US-ASCII. Nothing else may
+/// pass, above all no CR or LF: the value is written into the reports we
+/// send, where a line break would start a field of the client's choosing.
+fn is_printable_ascii(text: &[u8]) -> bool {
+    text.iter().all(|b| (b' '..=b'~').contains(b))
+}
+
+/// RFC 3461 §4.2: ORCPT is `addr-type ";" xtext`, its address printable
+/// US-ASCII once decoded; the `utf-8` type of RFC 6533 §3 also carries
+/// UTF-8. Never a control character (above all no CR or LF), never a space.
+fn orcpt(value: &str) -> Option<String> {
+    if value.len() > MAX_ORCPT {
+        return None;
+    }
+    let (kind, address) = value.split_once(';')?;
+    let kind = kind.to_ascii_lowercase();
+    if kind.is_empty() || !kind.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return None;
+    }
+    let address = String::from_utf8(decode_xtext(address)?).ok()?;
+    let utf8 = kind == "utf-8";
+    let allowed = |c: char| c.is_ascii_graphic() || (utf8 && !c.is_ascii() && !c.is_control());
+    (!address.is_empty() && address.chars().all(allowed)).then(|| format!("{kind};{address}"))
+}
 
 fn bad(text: impl Into<String>) -> Reply {
     Reply::new(501, "5.5.4", text)
@@ -61,8 +88,9 @@ fn unsupported(keyword: &str) -> Reply {
     Reply::new(555, "5.5.4", format!("Unsupported parameter {keyword}"))
 }
 
-/// Reads MAIL parameters; an error is the reply to send.
-pub(crate) fn mail_params(params: &[Param], max_size: usize) -> Result<MailParams, Reply> {
+/// Reads MAIL parameters; an error is the reply to send. `dsn` says
+/// whether the DSN parameters are offered to this client.
+pub(crate) fn mail_params(params: &[Param], max_size: usize, dsn: bool) -> Result<MailParams, Reply> {
     let mut parsed = MailParams::default();
     let mut seen = Vec::new();
     for Param { keyword, value } in params {
@@ -72,6 +100,7 @@ pub(crate) fn mail_params(params: &[Param], max_size: usize) -> Result<MailParam
         seen.push(keyword);
         let value = value.as_deref();
         match (keyword.as_str(), value) {
+            ("RET" | "ENVID", _) if !dsn => return Err(unsupported(keyword)),
             ("SIZE", Some(v)) => {
                 let size = v.parse::<u64>().map_err(|_| bad("Bad SIZE value"))?;
                 if size > max_size as u64 {
@@ -100,7 +129,7 @@ pub(crate) fn mail_params(params: &[Param], max_size: usize) -> Result<MailParam
                 })
             }
             ("ENVID", Some(v)) => {
-                let decoded = decode_xtext(v).filter(|d| d.len() <= MAX_ENVID);
+                let decoded = decode_xtext(v).filter(|d| d.len() <= MAX_ENVID && is_printable_ascii(d));
                 let text = decoded.and_then(|d| String::from_utf8(d).ok());
                 parsed.envid = Some(text.ok_or_else(|| bad("Bad ENVID value"))?);
             }
@@ -120,11 +149,13 @@ pub(crate) struct RcptParams {
     pub orcpt: Option<String>,
 }
 
-/// Reads RCPT parameters; an error is the reply to send.
-pub(crate) fn rcpt_params(params: &[Param]) -> Result<RcptParams, Reply> {
+/// Reads RCPT parameters; an error is the reply to send. `dsn` says
+/// whether the DSN parameters are offered to this client.
+pub(crate) fn rcpt_params(params: &[Param], dsn: bool) -> Result<RcptParams, Reply> {
     let mut parsed = RcptParams::default();
     for Param { keyword, value } in params {
         match (keyword.as_str(), value.as_deref()) {
+            ("NOTIFY" | "ORCPT", _) if !dsn => return Err(unsupported(keyword)),
             ("NOTIFY", Some(v)) if parsed.notify.is_none() => {
                 let items: Vec<String> = v.split(',').map(str::to_ascii_uppercase).collect();
                 let never = items.iter().any(|i| i == "NEVER");
@@ -138,13 +169,7 @@ pub(crate) fn rcpt_params(params: &[Param]) -> Result<RcptParams, Reply> {
                 parsed.notify = Some(items.join(","));
             }
             ("ORCPT", Some(v)) if parsed.orcpt.is_none() => {
-                // RFC 3461 §4.2: addr-type ";" xtext.
-                let (kind, address) = v.split_once(';').ok_or_else(|| bad("Bad ORCPT value"))?;
-                let address = decode_xtext(address)
-                    .and_then(|a| String::from_utf8(a).ok())
-                    .filter(|a| !a.is_empty())
-                    .ok_or_else(|| bad("Bad ORCPT value"))?;
-                parsed.orcpt = Some(format!("{};{address}", kind.to_ascii_lowercase()));
+                parsed.orcpt = Some(orcpt(v).ok_or_else(|| bad("Bad ORCPT value"))?);
             }
             ("NOTIFY" | "ORCPT", _) => return Err(bad(format!("Bad or repeated {keyword}"))),
             (keyword, _) => return Err(unsupported(keyword)),
@@ -177,6 +202,7 @@ mod tests {
         let parsed = mail_params(
             &params("SIZE=100 BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=QQ+2B1 AUTH=<>"),
             1000,
+            true,
         )
         .unwrap();
         assert_eq!(parsed.size, Some(100));
@@ -188,30 +214,56 @@ mod tests {
 
     #[test]
     fn refuses_bad_mail_parameters() {
-        let code = |text: &str| mail_params(&params(text), 1000).unwrap_err().code;
+        let code = |text: &str| mail_params(&params(text), 1000, true).unwrap_err().code;
         assert_eq!(code("SIZE=1001"), 552);
         assert_eq!(code("SIZE=x"), 501);
         assert_eq!(code("BODY=9BIT"), 501);
         assert_eq!(code("RET=ALL"), 501);
         assert_eq!(code("ENVID=a=b"), 501);
+        // Decoded CR, LF or other controls would end up in our reports.
+        assert_eq!(code("ENVID=x+0D+0AX-Injected:+20yes"), 501);
+        assert_eq!(code("ENVID=x+0Ay"), 501);
+        assert_eq!(code("ENVID=x+00"), 501);
+        assert_eq!(code(&format!("ENVID={}", "a".repeat(101))), 501);
         assert_eq!(code("SIZE=1 SIZE=2"), 501);
         assert_eq!(code("SMTPUTF8=yes"), 555);
         assert_eq!(code("XFOO=1"), 555);
     }
 
     #[test]
+    fn dsn_parameters_only_where_offered() {
+        for text in ["RET=FULL", "ENVID=x"] {
+            assert_eq!(mail_params(&params(text), 1000, false).unwrap_err().code, 555, "{text}");
+        }
+        for text in ["NOTIFY=SUCCESS", "ORCPT=rfc822;a@b.test"] {
+            assert_eq!(rcpt_params(&params(text), false).unwrap_err().code, 555, "{text}");
+        }
+        assert!(mail_params(&params("SIZE=10 BODY=8BITMIME"), 1000, false).is_ok());
+    }
+
+    #[test]
     fn reads_rcpt_parameters() {
-        let parsed = rcpt_params(&params("NOTIFY=success,FAILURE ORCPT=rfc822;a+2Bb@x.test")).unwrap();
+        let parsed = rcpt_params(&params("NOTIFY=success,FAILURE ORCPT=rfc822;a+2Bb@x.test"), true).unwrap();
         assert_eq!(parsed.notify.as_deref(), Some("SUCCESS,FAILURE"));
         assert_eq!(parsed.orcpt.as_deref(), Some("rfc822;a+b@x.test"));
+        let parsed = rcpt_params(&params("ORCPT=UTF-8;j+C3+BCrgen@b.test"), true).unwrap();
+        assert_eq!(parsed.orcpt.as_deref(), Some("utf-8;jürgen@b.test"));
+        let long = format!("ORCPT=rfc822;{}@b.test", "a".repeat(490));
+        assert!(rcpt_params(&params(&long), true).is_err());
         for bad in [
             "NOTIFY=NEVER,SUCCESS",
             "NOTIFY=SOMETIMES",
             "ORCPT=nosemicolon",
             "ORCPT=rfc822;",
+            "ORCPT=rfc822;a@b.test+0D+0AAction:+20delivered",
+            "ORCPT=rfc822;a@b.test+0A",
+            "ORCPT=rfc822;a+20b@c.test",
+            "ORCPT=utf-8;a@b.test+0D",
+            "ORCPT=rfc+0A822;a@b.test",
+            "ORCPT=rfc822;j+C3+BCrgen@b.test",
             "XFOO",
         ] {
-            assert!(rcpt_params(&params(bad)).is_err(), "{bad}");
+            assert!(rcpt_params(&params(bad), true).is_err(), "{bad}");
         }
     }
 }

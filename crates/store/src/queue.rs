@@ -4,6 +4,7 @@
 use rusqlite::params_from_iter;
 use rusqlite::types::Value;
 
+use crate::imap::json_list;
 use crate::{AccountId, Content, MessageFacts, Result, Store};
 
 /// A message accepted for delivery.
@@ -233,7 +234,7 @@ impl Store {
             select_recipients(
                 tx,
                 "WHERE r.id IN (SELECT value FROM json_each($1)) ORDER BY r.next_attempt_at, r.id",
-                Some(crate::imap::json_list(&leased).into()),
+                Some(json_list(&leased).into()),
             )
         })
         .await
@@ -255,13 +256,52 @@ impl Store {
         .await
     }
 
-    /// When the next pending recipient falls due, if any is pending.
+    /// Extends the leases `owner` still holds on these recipients until
+    /// `lease_until`, and returns the ids it still holds: a delivery that
+    /// waited or runs long keeps its recipients, and one whose lease was
+    /// taken over elsewhere learns that it must leave them alone.
+    pub async fn renew_leases(&self, ids: &[i64], owner: &str, lease_until: i64) -> Result<Vec<i64>> {
+        let (ids, owner) = (json_list(ids), owner.to_string());
+        self.batched(move |tx| {
+            let held = tx
+                .prepare_cached(
+                    "UPDATE queue_recipients SET lease_until = $1
+                     WHERE id IN (SELECT value FROM json_each($2)) AND lease_owner = $3 AND status = 'pending'
+                     RETURNING id",
+                )?
+                .query_map((lease_until, ids, owner), |row| row.get(0))?
+                .collect::<rusqlite::Result<Vec<i64>>>()?;
+            Ok(held)
+        })
+        .await
+    }
+
+    /// Gives back recipients `owner` claimed but cannot start on now, due
+    /// again at `at`. Not an attempt: nothing was tried, so nothing counts.
+    pub async fn postpone(&self, ids: &[i64], owner: &str, at: i64) -> Result<()> {
+        let (ids, owner) = (json_list(ids), owner.to_string());
+        self.batched(move |tx| {
+            tx.prepare_cached(
+                "UPDATE queue_recipients SET next_attempt_at = MAX(next_attempt_at, $1),
+                     lease_owner = NULL, lease_until = NULL
+                 WHERE id IN (SELECT value FROM json_each($2)) AND lease_owner = $3 AND status = 'pending'",
+            )?
+            .execute((at, ids, owner))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// When the next pending recipient that nobody holds falls due, if any.
+    /// Recipients under a lease are being delivered, so they are not due.
     pub async fn next_attempt_at(&self) -> Result<Option<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM queue_recipients WHERE status = 'pending'")
-                .fetch_one(&self.readers)
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(next_attempt_at) FROM queue_recipients
+             WHERE status = 'pending' AND (lease_until IS NULL OR lease_until <= $1)",
         )
+        .bind(crate::now())
+        .fetch_one(&self.readers)
+        .await?)
     }
 
     /// Completes one queue recipient locally: a copy into the INBOX of each

@@ -26,6 +26,16 @@ pub enum Resolution {
     NotLocal,
 }
 
+impl Resolution {
+    /// A hosted address whose mail reaches someone: an account, or an
+    /// address elsewhere. An alias whose every target is gone (or loops)
+    /// is refused at RCPT like an unknown user, never accepted and bounced
+    /// later to a sender that may be forged (backscatter).
+    pub fn reaches_someone(&self) -> bool {
+        matches!(self, Resolution::Local(targets) if targets.iter().any(|t| !matches!(t, Target::Unknown(_))))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
     /// Deliver into this account's INBOX; `address` is the account's own.

@@ -1,11 +1,12 @@
 //! The SMTP client (RFC 5321 as sender): greeting, EHLO with HELO
 //! fallback, opportunistic STARTTLS, AUTH PLAIN toward a relay, and one
 //! mail transaction at a time with PIPELINING, SIZE, 8BITMIME, SMTPUTF8,
-//! DSN and CHUNKING used where the server offers them. Every wait has the
-//! timeout RFC 5321 §4.5.3.2 recommends.
+//! DSN and CHUNKING used where the server offers them. Every reply must
+//! arrive whole within the time RFC 5321 §4.5.3.2 recommends for it, and
+//! the connection as a whole has a deadline too (`ClientTimeouts`).
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use net::{Connection, ReadError, ServerName, Stream, TlsConnector};
@@ -13,13 +14,7 @@ use tokio::net::TcpStream;
 use wire::dot::DotStuffer;
 use wire::smtp::{Extensions, Response, ResponseError, encode_xtext, parse_response};
 
-/// RFC 5321 §4.5.3.2 timeouts.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-const GREETING_TIMEOUT: Duration = Duration::from_secs(300);
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
-const DATA_INIT_TIMEOUT: Duration = Duration::from_secs(120);
-const DATA_BLOCK_TIMEOUT: Duration = Duration::from_secs(180);
-const DATA_END_TIMEOUT: Duration = Duration::from_secs(600);
+use crate::config::ClientTimeouts;
 
 /// The longest reply line accepted from a server.
 const MAX_REPLY_LINE: usize = 4096;
@@ -78,39 +73,63 @@ pub(crate) struct SmtpClient {
     pub extensions: Extensions,
     /// The host name, for TLS and for messages.
     pub host: String,
+    timeouts: ClientTimeouts,
+    /// When this connection's time is up, whatever it is doing.
+    deadline: Instant,
 }
 
 impl SmtpClient {
     /// Connects and reads the greeting.
-    pub async fn connect(address: SocketAddr, host: &str) -> Result<SmtpClient, SessionError> {
-        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address))
+    pub async fn connect(
+        address: SocketAddr,
+        host: &str,
+        timeouts: ClientTimeouts,
+    ) -> Result<SmtpClient, SessionError> {
+        let deadline = Instant::now() + timeouts.session;
+        let stream = Self::dial(address, host, timeouts).await?;
+        let conn = Connection::new(Stream::Plain(stream), timeouts.greeting);
+        Self::greet(conn, host, timeouts, deadline).await
+    }
+
+    /// Connects with implicit TLS (a relay on port 465, RFC 8314).
+    pub async fn connect_tls(
+        address: SocketAddr,
+        host: &str,
+        tls: &TlsConnector,
+        timeouts: ClientTimeouts,
+    ) -> Result<SmtpClient, SessionError> {
+        let deadline = Instant::now() + timeouts.session;
+        let stream = Self::dial(address, host, timeouts).await?;
+        let name = server_name(host)?;
+        let conn = Connection::connect_tls(stream, tls, name, timeouts.command)
+            .await
+            .map_err(|e| SessionError::Unusable(format!("TLS with {host}[{address}]: {e}")))?;
+        Self::greet(conn, host, timeouts, deadline).await
+    }
+
+    async fn dial(address: SocketAddr, host: &str, timeouts: ClientTimeouts) -> Result<TcpStream, SessionError> {
+        let stream = tokio::time::timeout(timeouts.connect, TcpStream::connect(address))
             .await
             .map_err(|_| SessionError::Unusable(format!("connecting to {host}[{address}] timed out")))?
             .map_err(|e| SessionError::Unusable(format!("connecting to {host}[{address}]: {e}")))?;
         let _ = stream.set_nodelay(true);
-        Self::greet(Connection::new(Stream::Plain(stream), GREETING_TIMEOUT), host).await
+        Ok(stream)
     }
 
-    /// Connects with implicit TLS (a relay on port 465, RFC 8314).
-    pub async fn connect_tls(address: SocketAddr, host: &str, tls: &TlsConnector) -> Result<SmtpClient, SessionError> {
-        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address))
-            .await
-            .map_err(|_| SessionError::Unusable(format!("connecting to {host}[{address}] timed out")))?
-            .map_err(|e| SessionError::Unusable(format!("connecting to {host}[{address}]: {e}")))?;
-        let name = server_name(host)?;
-        let conn = Connection::connect_tls(stream, tls, name, GREETING_TIMEOUT)
-            .await
-            .map_err(|e| SessionError::Unusable(format!("TLS with {host}[{address}]: {e}")))?;
-        Self::greet(conn, host).await
-    }
-
-    async fn greet(conn: Connection<TcpStream>, host: &str) -> Result<SmtpClient, SessionError> {
+    async fn greet(
+        conn: Connection<TcpStream>,
+        host: &str,
+        timeouts: ClientTimeouts,
+        deadline: Instant,
+    ) -> Result<SmtpClient, SessionError> {
         let mut client = SmtpClient {
             conn,
             extensions: Extensions::default(),
             host: host.to_string(),
+            timeouts,
+            deadline,
         };
-        let greeting = client.read().await?;
+        let greeting = client.read_with(timeouts.greeting).await?;
         if !greeting.is_success() {
             return Err(SessionError::Refused(greeting));
         }
@@ -119,12 +138,12 @@ impl SmtpClient {
 
     /// EHLO, or HELO if the server does not know EHLO (RFC 5321 §3.2).
     pub async fn hello(&mut self, our_name: &str) -> Result<(), SessionError> {
-        let reply = self.command(&format!("EHLO {our_name}"), COMMAND_TIMEOUT).await?;
+        let reply = self.command(&format!("EHLO {our_name}"), self.timeouts.command).await?;
         if reply.is_success() {
             self.extensions = Extensions::from_ehlo(&reply);
             return Ok(());
         }
-        let reply = self.command(&format!("HELO {our_name}"), COMMAND_TIMEOUT).await?;
+        let reply = self.command(&format!("HELO {our_name}"), self.timeouts.command).await?;
         if !reply.is_success() {
             return Err(SessionError::Refused(reply));
         }
@@ -135,11 +154,13 @@ impl SmtpClient {
     /// STARTTLS and a new EHLO (RFC 3207 §4.2: what was learnt before TLS
     /// is forgotten).
     pub async fn starttls(&mut self, tls: &TlsConnector, our_name: &str) -> Result<(), SessionError> {
-        let reply = self.command("STARTTLS", COMMAND_TIMEOUT).await?;
+        let reply = self.command("STARTTLS", self.timeouts.command).await?;
         if !reply.is_success() {
             return Err(SessionError::Refused(reply));
         }
         let name = server_name(&self.host)?;
+        let limit = self.limit(self.timeouts.command)?;
+        self.conn.set_timeout(limit);
         self.conn
             .start_tls_client(tls, name)
             .await
@@ -155,7 +176,7 @@ impl SmtpClient {
     pub async fn authenticate(&mut self, user: &str, password: &str) -> Result<(), SessionError> {
         let credentials = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
         let reply = self
-            .command(&format!("AUTH PLAIN {credentials}"), COMMAND_TIMEOUT)
+            .command(&format!("AUTH PLAIN {credentials}"), self.timeouts.command)
             .await?;
         if reply.is_success() {
             Ok(())
@@ -222,11 +243,11 @@ impl SmtpClient {
                 self.queue_line(command);
             }
             for _ in &commands {
-                replies.push(self.read_with(COMMAND_TIMEOUT).await?);
+                replies.push(self.read_with(self.timeouts.command).await?);
             }
         } else {
             for command in &commands {
-                let reply = self.command(command, COMMAND_TIMEOUT).await?;
+                let reply = self.command(command, self.timeouts.command).await?;
                 let stop = replies.is_empty() && !reply.is_success();
                 replies.push(reply);
                 if stop {
@@ -266,14 +287,13 @@ impl SmtpClient {
             self.queue_line(&format!("BDAT {} LAST", message.content.len()));
             for piece in message.content.chunks(256 * 1024) {
                 self.conn.send(piece);
-                self.conn.set_timeout(DATA_BLOCK_TIMEOUT);
-                self.conn.flush().await.map_err(|e| self.broken(&e))?;
+                self.flush_block().await?;
             }
-            self.read_with(DATA_END_TIMEOUT).await?
+            self.read_with(self.timeouts.data_end).await?
         } else {
             let data_reply = match replies.get(1 + message.recipients.len()) {
                 Some(reply) => reply.clone(),
-                None => self.command("DATA", DATA_INIT_TIMEOUT).await?,
+                None => self.command("DATA", self.timeouts.data_init).await?,
             };
             if data_reply.code != 354 {
                 self.reset().await;
@@ -283,12 +303,11 @@ impl SmtpClient {
                 for chunk in message.content.chunks(64 * 1024) {
                     stuffer.stuff(chunk, self.conn.output());
                     if self.conn.pending_output() >= 256 * 1024 {
-                        self.conn.set_timeout(DATA_BLOCK_TIMEOUT);
-                        self.conn.flush().await.map_err(|e| self.broken(&e))?;
+                        self.flush_block().await?;
                     }
                 }
                 stuffer.finish(self.conn.output());
-                self.read_with(DATA_END_TIMEOUT).await?
+                self.read_with(self.timeouts.data_end).await?
             }
         };
         for result in &mut results {
@@ -338,7 +357,7 @@ impl SmtpClient {
 
     /// RSET after a failed transaction, so the session can be reused.
     pub async fn reset(&mut self) -> bool {
-        matches!(self.command("RSET", COMMAND_TIMEOUT).await, Ok(reply) if reply.is_success())
+        matches!(self.command("RSET", self.timeouts.command).await, Ok(reply) if reply.is_success())
     }
 
     pub async fn quit(mut self) {
@@ -356,12 +375,52 @@ impl SmtpClient {
         self.read_with(timeout).await
     }
 
+    /// Reads one reply, which must arrive whole within `timeout` (and
+    /// before the connection's deadline), flushing what is queued first.
     async fn read_with(&mut self, timeout: Duration) -> Result<Response, SessionError> {
-        self.conn.set_timeout(timeout);
-        self.read().await
+        let limit = self.limit(timeout)?;
+        self.conn.set_timeout(limit);
+        match tokio::time::timeout(limit, self.read()).await {
+            Ok(result) => result,
+            Err(_) if limit < timeout => Err(self.out_of_time()),
+            Err(_) => Err(SessionError::Unusable(format!(
+                "{} did not complete its reply within {limit:?}",
+                self.host
+            ))),
+        }
     }
 
-    /// Reads one reply, flushing what is queued first.
+    /// Sends one block of message data within the block timeout.
+    async fn flush_block(&mut self) -> Result<(), SessionError> {
+        let limit = self.limit(self.timeouts.data_block)?;
+        self.conn.set_timeout(limit);
+        self.conn.flush().await.map_err(|e| self.broken(&e))
+    }
+
+    /// `timeout`, or less if the connection's deadline comes first.
+    fn limit(&self, timeout: Duration) -> Result<Duration, SessionError> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(self.out_of_time());
+        }
+        Ok(timeout.min(left))
+    }
+
+    fn out_of_time(&self) -> SessionError {
+        SessionError::Unusable(format!(
+            "the session with {} took longer than {:?}",
+            self.host, self.timeouts.session
+        ))
+    }
+
+    /// Whether this connection has time enough left for another message:
+    /// half of its whole allowance, so reuse never starts a transaction the
+    /// deadline is about to cut.
+    pub fn has_time_left(&self) -> bool {
+        self.deadline.saturating_duration_since(Instant::now()) > self.timeouts.session / 2
+    }
+
+    /// Reads one reply.
     async fn read(&mut self) -> Result<Response, SessionError> {
         loop {
             match parse_response(self.conn.buffered(), MAX_REPLY_LINE) {

@@ -1,12 +1,13 @@
 //! Delivery to other hosts: route the domain (MX or relay), then try its
 //! hosts and their addresses in order until one gives an answer for the
-//! recipients. Sessions are kept for the rest of a queue run, so the next
-//! message to the same host reuses the connection.
+//! recipients. Sessions are kept for a moment after each message, so the
+//! next message to the same host reuses the connection.
 
 mod client;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
 
 use dns::Resolver;
 use net::TlsConnector;
@@ -45,8 +46,8 @@ pub(crate) struct Remote {
     resolver: Resolver,
     opportunistic: TlsConnector,
     relay_tls: Option<TlsConnector>,
-    /// Idle sessions by host address, reused within a queue run.
-    idle: Mutex<HashMap<SocketAddr, Vec<SmtpClient>>>,
+    /// Idle sessions by host address, with the time each became idle.
+    idle: Mutex<HashMap<SocketAddr, Vec<(Instant, SmtpClient)>>>,
 }
 
 impl Remote {
@@ -66,8 +67,25 @@ impl Remote {
         })
     }
 
-    /// Delivers one message to recipients that share a domain.
+    /// Delivers one message to recipients that share a domain: one
+    /// attempt, which ends within the session timeout however many hosts
+    /// it tries.
     pub async fn deliver(&self, domain: &str, recipients: &[QueueRecipient], content: &[u8]) -> Vec<Outcome> {
+        let limit = self.config.timeouts.session;
+        match tokio::time::timeout(limit, self.attempt(domain, recipients, content)).await {
+            Ok(outcomes) => outcomes,
+            Err(_) => {
+                let outcome = Outcome::Deferred {
+                    reply: format!("451 4.4.7 delivery to {domain} took longer than {limit:?}"),
+                    status: "4.4.7".into(),
+                    host: None,
+                };
+                recipients.iter().map(|_| outcome.clone()).collect()
+            }
+        }
+    }
+
+    async fn attempt(&self, domain: &str, recipients: &[QueueRecipient], content: &[u8]) -> Vec<Outcome> {
         let all = |outcome: Outcome| recipients.iter().map(|_| outcome.clone()).collect();
         let (hosts, port) = match &self.config.relay {
             Some(relay) => (vec![relay.host.clone()], relay.port),
@@ -114,7 +132,8 @@ impl Remote {
             content,
         };
         let mut last_error = format!("no host for {domain} could be reached");
-        for host in &hosts {
+        let mut tries = 0;
+        'hosts: for host in &hosts {
             let addresses = match host.parse::<IpAddr>() {
                 Ok(ip) => vec![ip],
                 Err(_) => match self.resolver.addresses(host).await {
@@ -130,6 +149,12 @@ impl Remote {
                 },
             };
             for ip in addresses {
+                // A domain that lists a hundred hosts that all stall gets
+                // no more of our time than one with a few.
+                tries += 1;
+                if tries > MAX_ADDRESSES_PER_ATTEMPT {
+                    break 'hosts;
+                }
                 let address = SocketAddr::new(ip, port);
                 match self.send_via(address, host, &outgoing).await {
                     Ok((results, offers_dsn)) => {
@@ -158,13 +183,14 @@ impl Remote {
         outgoing: &Outgoing<'_>,
     ) -> Result<(Vec<RecipientResult>, bool), SessionError> {
         let idle = self.idle.lock().await.get_mut(&address).and_then(Vec::pop);
-        let mut client = match idle {
+        let mut client = match idle.map(|(_, client)| client).filter(SmtpClient::has_time_left) {
             Some(client) => client,
             None => self.open(address, host).await?,
         };
         let results = client.send(outgoing).await?;
         let offers_dsn = client.extensions.dsn;
-        self.idle.lock().await.entry(address).or_default().push(client);
+        let now = Instant::now();
+        self.idle.lock().await.entry(address).or_default().push((now, client));
         Ok((results, offers_dsn))
     }
 
@@ -176,9 +202,9 @@ impl Remote {
         let relay_tls = relay.and(self.relay_tls.as_ref());
         let mut client = match (relay, relay_tls) {
             (Some(relay), Some(tls)) if relay.tls == RelayTls::Implicit => {
-                SmtpClient::connect_tls(address, host, tls).await?
+                SmtpClient::connect_tls(address, host, tls, self.config.timeouts).await?
             }
-            _ => SmtpClient::connect(address, host).await?,
+            _ => SmtpClient::connect(address, host, self.config.timeouts).await?,
         };
         client.hello(hostname).await?;
         match (relay, relay_tls) {
@@ -207,14 +233,28 @@ impl Remote {
         Ok(client)
     }
 
-    /// Ends the sessions kept for reuse.
+    /// Ends the sessions idle for longer than `IDLE`, in the background:
+    /// a server slow to answer QUIT holds up nobody.
     pub async fn close_idle(&self) {
-        let sessions: Vec<SmtpClient> = self.idle.lock().await.drain().flat_map(|(_, v)| v).collect();
-        for client in sessions {
-            client.quit().await;
+        let mut closing = Vec::new();
+        self.idle.lock().await.retain(|_, sessions| {
+            let (old, kept): (Vec<_>, Vec<_>) = sessions.drain(..).partition(|(since, _)| since.elapsed() >= IDLE);
+            closing.extend(old.into_iter().map(|(_, client)| client));
+            *sessions = kept;
+            !sessions.is_empty()
+        });
+        for client in closing {
+            tokio::spawn(client.quit());
         }
     }
 }
+
+/// Host addresses one attempt tries at most (as Postfix's
+/// smtp_mx_address_limit); the next attempt starts from the first again.
+const MAX_ADDRESSES_PER_ATTEMPT: usize = 5;
+
+/// How long a session is kept for another message to the same host.
+const IDLE: Duration = Duration::from_secs(2);
 
 fn outcome(result: RecipientResult, host: &str, offers_dsn: bool) -> Outcome {
     let host = host.to_string();

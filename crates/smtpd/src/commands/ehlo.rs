@@ -25,8 +25,10 @@ where
                 "ENHANCEDSTATUSCODES".to_string(),
                 "CHUNKING".to_string(),
                 "BINARYMIME".to_string(),
-                "DSN".to_string(),
             ];
+            if self.dsn_offered() {
+                lines.push("DSN".to_string());
+            }
             if self.server.tls.is_some() && !self.conn.is_tls() {
                 lines.push("STARTTLS".to_string());
             }
@@ -39,6 +41,22 @@ where
         };
         self.helo = Some(Helo { name, extended });
         self.ok(reply)
+    }
+
+    /// DSN (RFC 3461) is offered on the submission ports, and on port 25
+    /// only to clients that may relay. A stranger on port 25 must not be
+    /// able to make us send a report (NOTIFY=SUCCESS, DELAY) to an address
+    /// of their choosing: that is a way to make us talk to their server,
+    /// and to send mail nobody asked for. Without DSN here, the stranger's
+    /// own MTA reports "relayed" itself (RFC 3461 §6.2.1).
+    pub(crate) fn dsn_offered(&self) -> bool {
+        self.role.requires_auth() || self.may_relay()
+    }
+
+    /// DSN parameters are taken from clients that may relay; on the
+    /// submission ports, MAIL needs AUTH first, so that is everyone there.
+    pub(crate) fn may_request_dsn(&self) -> bool {
+        self.may_relay()
     }
 
     /// AUTH is offered once the connection is encrypted, or in the clear

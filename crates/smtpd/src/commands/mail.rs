@@ -26,7 +26,7 @@ where
             // RFC 6409 §4.3 and RFC 4954 §6.
             return self.error(Reply::new(530, "5.7.0", "Authentication required"));
         }
-        let params = match mail_params(&params, self.server.config.max_message_size) {
+        let params = match mail_params(&params, self.server.config.max_message_size, self.may_request_dsn()) {
             Ok(params) => params,
             Err(reply) => return self.error(reply),
         };

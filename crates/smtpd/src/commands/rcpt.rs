@@ -24,7 +24,7 @@ where
             return self.ok(Reply::new(452, "4.5.3", "Too many recipients"));
         }
         let smtputf8 = transaction.params.smtputf8;
-        let params = match rcpt_params(&params) {
+        let params = match rcpt_params(&params, self.may_request_dsn()) {
             Ok(params) => params,
             Err(reply) => return self.error(reply),
         };
