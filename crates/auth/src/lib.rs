@@ -1,10 +1,9 @@
 //! Authentication for postamt: password hashing (argon2id, RFC 9106), the
 //! SASL mechanisms the servers offer, and the throttle that slows down
 //! password guessing per client network and target account across all
-//! protocols. Passwords
-//! are never stored or compared in the clear; verifying is deliberately
-//! slow: `verify_login_limited` runs it off the async executor, a bounded
-//! number at a time.
+//! protocols. Passwords are never stored or compared in the clear;
+//! verifying is deliberately slow: `verify_login_limited` runs it off the
+//! async executor, a bounded number at a time.
 
 mod password;
 pub mod sasl;
