@@ -486,6 +486,35 @@ mod tests {
     }
 
     #[test]
+    fn auth_keys_reach_the_throttle() {
+        let defaults = auth::ThrottleConfig::default();
+        let throttle = toml::from_str::<Config>("").unwrap().throttle();
+        assert_eq!(throttle.max_failures, defaults.max_failures);
+        assert_eq!(throttle.max_network_failures, defaults.max_network_failures);
+        assert_eq!(throttle.max_site_failures, defaults.max_site_failures);
+        assert_eq!(throttle.max_entries, defaults.max_entries);
+        assert_eq!(throttle.lockout, defaults.lockout);
+        let config: Config = toml::from_str(
+            "[auth]\nfailure_delay_ms = 20\nmax_failures = 3\nmax_network_failures = 7\n\
+             max_site_failures = 11\nlockout = 60\nmax_throttle_entries = 500\n",
+        )
+        .unwrap();
+        let throttle = config.throttle();
+        assert_eq!(throttle.failure_delay, Duration::from_millis(20));
+        assert_eq!(throttle.max_delay, Duration::from_millis(320));
+        assert_eq!(
+            (
+                throttle.max_failures,
+                throttle.max_network_failures,
+                throttle.max_site_failures
+            ),
+            (3, 7, 11)
+        );
+        assert_eq!(throttle.lockout, Duration::from_secs(60));
+        assert_eq!(throttle.max_entries, 500);
+    }
+
+    #[test]
     fn reads_listeners_and_rejects_unknown_keys() {
         let config: Config = toml::from_str("[listen]\nsmtp = [\"127.0.0.1:2525\"]\npop3 = []\n").unwrap();
         assert_eq!(config.listen.smtp, vec!["127.0.0.1:2525".parse().unwrap()]);
