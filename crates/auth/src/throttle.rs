@@ -1,24 +1,49 @@
-//! Slows down password guessing, per client address and shared by every
-//! protocol: each consecutive failure from an address delays the answer to
-//! the next one more (doubling, capped), and after `max_failures` the
-//! address is locked out for a while. A success clears the record.
+//! Slows down password guessing, shared by every protocol. Each login
+//! first reserves its attempt, in one step under a lock, and the password
+//! is checked only if the reservation is granted; an attempt in flight
+//! counts as a failure until it resolves, so guesses sent in parallel are
+//! held to the same limit as guesses sent one after another.
+//!
+//! Failures are counted per target account from each client network, per
+//! network over all accounts, and per IPv6 /48 (see [`network`]). A
+//! success clears only its own account's count from its own network: a
+//! guesser's own good logins do not wipe the count against someone else's
+//! account, and a lockout of an account from one network leaves its owner
+//! free to log in from another. Each further failure at an account delays
+//! the answer more (doubling, capped).
 
-use std::collections::HashMap;
+mod network;
+mod table;
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+use network::Network;
+use table::{Key, Table};
 
 /// How the throttle behaves; the defaults suit a public server.
 #[derive(Debug, Clone)]
 pub struct ThrottleConfig {
-    /// The delay after the first failure; it doubles with each further one.
+    /// The delay after the first failure at an account; it doubles with
+    /// each further one.
     pub failure_delay: Duration,
     /// The longest delay.
     pub max_delay: Duration,
-    /// Consecutive failures that lock an address out.
+    /// Failures at one account from one network that lock that account
+    /// out for that network.
     pub max_failures: u32,
-    /// How long a lockout lasts, and how long failures are remembered.
+    /// Failures at any accounts from one network (an IPv4 address, an IPv6
+    /// /64) that lock the network out for every account.
+    pub max_network_failures: u32,
+    /// Failures at any accounts from one IPv6 /48 that lock it out.
+    pub max_site_failures: u32,
+    /// How long a lockout lasts, and the window failures are counted in.
     pub lockout: Duration,
+    /// The counts kept at most; beyond this the least recently used go.
+    pub max_entries: usize,
 }
 
 impl Default for ThrottleConfig {
@@ -27,130 +52,155 @@ impl Default for ThrottleConfig {
             failure_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(8),
             max_failures: 10,
+            max_network_failures: 100,
+            max_site_failures: 400,
             lockout: Duration::from_secs(300),
+            max_entries: 100_000,
         }
     }
 }
 
-/// What to do with an authentication attempt from an address.
+/// The answer to a reservation that was refused: locked out, or too many
+/// attempts in flight; worth trying again after `0`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Admission {
-    /// Go ahead.
-    Allowed,
-    /// Refuse without checking: the address is locked out for this long.
-    LockedOut(Duration),
-}
+pub struct LockedOut(pub Duration);
 
 #[derive(Debug)]
-struct Record {
-    failures: u32,
-    last: Instant,
-}
-
-/// The records kept at most; beyond this the oldest are dropped, so a
-/// flood of addresses cannot grow the table without bound.
-const MAX_RECORDS: usize = 100_000;
-
-#[derive(Debug, Default)]
 pub struct Throttle {
     config: ThrottleConfig,
-    records: Mutex<HashMap<IpAddr, Record>>,
+    /// Account names are kept as hashes with a key of this process's own,
+    /// so every record has the same small size and nobody can aim names
+    /// at one hash bucket.
+    names: RandomState,
+    table: Mutex<Table>,
+}
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Throttle::new(ThrottleConfig::default())
+    }
 }
 
 impl Throttle {
     pub fn new(config: ThrottleConfig) -> Throttle {
+        let table = Table::new(config.max_entries, config.lockout);
         Throttle {
             config,
-            records: Mutex::new(HashMap::new()),
+            names: RandomState::new(),
+            table: Mutex::new(table),
         }
     }
 
-    /// Whether `address` may try to authenticate now.
-    pub fn admit(&self, address: IpAddr) -> Admission {
-        let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(record) = records.get(&address) else {
-            return Admission::Allowed;
-        };
-        let since = record.last.elapsed();
-        if since >= self.config.lockout {
-            records.remove(&address);
-            return Admission::Allowed;
-        }
-        if record.failures >= self.config.max_failures {
-            return Admission::LockedOut(self.config.lockout - since);
-        }
-        Admission::Allowed
-    }
-
-    /// Records a failure; returns how long to wait before answering it.
-    pub fn failure(&self, address: IpAddr) -> Duration {
-        let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
-        if records.len() >= MAX_RECORDS && !records.contains_key(&address) {
-            let lockout = self.config.lockout;
-            records.retain(|_, r| r.last.elapsed() < lockout);
-            if records.len() >= MAX_RECORDS
-                && let Some(oldest) = records.iter().min_by_key(|(_, r)| r.last).map(|(a, _)| *a)
-            {
-                records.remove(&oldest);
+    /// Reserves one login attempt by `peer` at the account `user`, before
+    /// its password is checked; refused if any of its counts is at its
+    /// limit, counting attempts still in flight. The reservation holds
+    /// until the returned [`Attempt`] is resolved (or dropped: a failure).
+    pub fn reserve(self: &Arc<Self>, peer: IpAddr, user: &str) -> Result<Attempt, LockedOut> {
+        let now = Instant::now();
+        let network = Network::of(peer);
+        // Names differing only in case reach the same account.
+        let account = self.names.hash_one(user.to_lowercase());
+        let mut keys = vec![Key::Account(network, account), Key::Network(network)];
+        keys.extend(network.site().map(Key::Site));
+        let mut table = self.table();
+        for key in &keys {
+            if let Some(remaining) = table.refusal(*key, self.limit(*key), now) {
+                return Err(LockedOut(remaining));
             }
         }
-        let record = records.entry(address).or_insert(Record {
-            failures: 0,
-            last: Instant::now(),
-        });
-        if record.last.elapsed() >= self.config.lockout {
-            record.failures = 0;
-        }
-        record.failures = record.failures.saturating_add(1);
-        record.last = Instant::now();
-        let doublings = record.failures.saturating_sub(1).min(16);
-        (self.config.failure_delay * 2u32.pow(doublings)).min(self.config.max_delay)
+        table.reserve(&keys, now);
+        Ok(Attempt {
+            throttle: self.clone(),
+            keys,
+            resolved: false,
+        })
     }
 
-    /// A successful login clears the address's record.
-    pub fn success(&self, address: IpAddr) {
-        let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
-        records.remove(&address);
+    /// How many records the throttle holds now.
+    pub fn entries(&self) -> usize {
+        self.table().len()
+    }
+
+    fn table(&self) -> MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn limit(&self, key: Key) -> u32 {
+        let limit = match key {
+            Key::Account(..) => self.config.max_failures,
+            Key::Network(_) => self.config.max_network_failures,
+            Key::Site(_) => self.config.max_site_failures,
+        };
+        // A limit of 0 would refuse every login, for ever.
+        limit.max(1)
+    }
+
+    /// Counts a failure for every key; returns the delay due to it.
+    fn fail(&self, keys: &[Key]) -> Duration {
+        let now = Instant::now();
+        let mut table = self.table();
+        let mut account_failures = 1;
+        for key in keys {
+            let failures = table.fail(*key, self.limit(*key), now);
+            if let Key::Account(..) = key {
+                account_failures = failures;
+            }
+        }
+        let doublings = account_failures.saturating_sub(1).min(16);
+        self.config
+            .failure_delay
+            .saturating_mul(2u32.pow(doublings))
+            .min(self.config.max_delay)
+    }
+}
+
+/// A reserved login attempt; tell the throttle how it ended.
+#[derive(Debug)]
+pub struct Attempt {
+    throttle: Arc<Throttle>,
+    keys: Vec<Key>,
+    resolved: bool,
+}
+
+impl Attempt {
+    /// The password was right: clears this account's count from this
+    /// network (and nothing else).
+    pub fn succeeded(mut self) {
+        self.resolved = true;
+        let mut table = self.throttle.table();
+        for key in &self.keys {
+            table.release(*key, matches!(key, Key::Account(..)));
+        }
+    }
+
+    /// The password was wrong or the user unknown: returns how long to
+    /// wait before saying so.
+    pub fn failed(mut self) -> Duration {
+        self.resolved = true;
+        self.throttle.fail(&self.keys)
+    }
+
+    /// No password was checked (the account store failed): the attempt
+    /// neither counts nor clears anything.
+    pub fn abandoned(mut self) {
+        self.resolved = true;
+        let mut table = self.throttle.table();
+        for key in &self.keys {
+            table.release(*key, false);
+        }
+    }
+}
+
+impl Drop for Attempt {
+    /// An attempt dropped unresolved (its connection went away while the
+    /// password was checked) counts as a failure: the guess may well have
+    /// been checked, and a guesser must not gain by hanging up.
+    fn drop(&mut self) {
+        if !self.resolved {
+            self.throttle.fail(&self.keys);
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn throttle() -> Throttle {
-        Throttle::new(ThrottleConfig {
-            failure_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(40),
-            max_failures: 4,
-            lockout: Duration::from_secs(60),
-        })
-    }
-
-    #[test]
-    fn delays_grow_then_lock_out_one_address_only() {
-        let throttle = throttle();
-        let attacker: IpAddr = "192.0.2.1".parse().unwrap();
-        let other: IpAddr = "192.0.2.2".parse().unwrap();
-        let delays: Vec<u128> = (0..4)
-            .map(|_| {
-                assert_eq!(throttle.admit(attacker), Admission::Allowed);
-                throttle.failure(attacker).as_millis()
-            })
-            .collect();
-        assert_eq!(delays, [10, 20, 40, 40]);
-        assert!(matches!(throttle.admit(attacker), Admission::LockedOut(_)));
-        assert_eq!(throttle.admit(other), Admission::Allowed);
-    }
-
-    #[test]
-    fn success_clears_the_record() {
-        let throttle = throttle();
-        let address: IpAddr = "2001:db8::1".parse().unwrap();
-        for _ in 0..3 {
-            throttle.failure(address);
-        }
-        throttle.success(address);
-        assert_eq!(throttle.failure(address), Duration::from_millis(10));
-    }
-}
+mod tests;

@@ -108,12 +108,25 @@ pub struct Auth {
     /// Accept passwords on connections without TLS. Only for testing.
     pub allow_cleartext: bool,
     /// Milliseconds to wait before answering a failed login; doubles with
-    /// each further failure from the same address (up to 16 times).
+    /// each further failure at the same account from the same network (up
+    /// to 16 times). A network is an IPv4 address or an IPv6 /64.
     pub failure_delay_ms: u64,
-    /// Consecutive failures from one address that lock it out.
+    /// Failures at one account from one network that lock that account
+    /// out for that network (not for its owner elsewhere). Attempts still
+    /// being checked count too. Default 10.
     pub max_failures: u32,
-    /// Seconds a lockout lasts.
+    /// Failures at any accounts from one network that lock the network
+    /// out for every account: bounds guesses spread over many names.
+    /// Default 100.
+    pub max_network_failures: u32,
+    /// Failures at any accounts from one IPv6 /48 (many /64s) that lock
+    /// the /48 out. Default 400.
+    pub max_site_failures: u32,
+    /// Seconds a lockout lasts; also the window failures are counted in.
     pub lockout: u64,
+    /// Failure counts kept in memory at most; beyond this the least
+    /// recently used are forgotten. Default 100000 (about 10 MB).
+    pub max_throttle_entries: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -230,7 +243,10 @@ impl Default for Auth {
             allow_cleartext: false,
             failure_delay_ms: defaults.failure_delay.as_millis() as u64,
             max_failures: defaults.max_failures,
+            max_network_failures: defaults.max_network_failures,
+            max_site_failures: defaults.max_site_failures,
             lockout: defaults.lockout.as_secs(),
+            max_throttle_entries: defaults.max_entries,
         }
     }
 }
@@ -441,7 +457,10 @@ impl Config {
             failure_delay: delay,
             max_delay: delay * 16,
             max_failures: self.auth.max_failures,
+            max_network_failures: self.auth.max_network_failures,
+            max_site_failures: self.auth.max_site_failures,
             lockout: Duration::from_secs(self.auth.lockout),
+            max_entries: self.auth.max_throttle_entries,
         }
     }
 
@@ -501,6 +520,35 @@ mod tests {
         assert_eq!(config.listen.pop3s, on_all_interfaces(995));
         assert!(!config.auth.allow_cleartext);
         assert!(!config.hostname.is_empty());
+    }
+
+    #[test]
+    fn auth_keys_reach_the_throttle() {
+        let defaults = auth::ThrottleConfig::default();
+        let throttle = toml::from_str::<Config>("").unwrap().throttle();
+        assert_eq!(throttle.max_failures, defaults.max_failures);
+        assert_eq!(throttle.max_network_failures, defaults.max_network_failures);
+        assert_eq!(throttle.max_site_failures, defaults.max_site_failures);
+        assert_eq!(throttle.max_entries, defaults.max_entries);
+        assert_eq!(throttle.lockout, defaults.lockout);
+        let config: Config = toml::from_str(
+            "[auth]\nfailure_delay_ms = 20\nmax_failures = 3\nmax_network_failures = 7\n\
+             max_site_failures = 11\nlockout = 60\nmax_throttle_entries = 500\n",
+        )
+        .unwrap();
+        let throttle = config.throttle();
+        assert_eq!(throttle.failure_delay, Duration::from_millis(20));
+        assert_eq!(throttle.max_delay, Duration::from_millis(320));
+        assert_eq!(
+            (
+                throttle.max_failures,
+                throttle.max_network_failures,
+                throttle.max_site_failures
+            ),
+            (3, 7, 11)
+        );
+        assert_eq!(throttle.lockout, Duration::from_secs(60));
+        assert_eq!(throttle.max_entries, 500);
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! STARTTLS, LOGIN, AUTHENTICATE PLAIN (with SASL-IR, RFC 4959) and ENABLE.
 
-use auth::Admission;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::line::{LineTooLong, find_line, strip_eol};
 
@@ -92,14 +91,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     /// Checks a password through the shared throttle and logs in.
     async fn verify(&mut self, tag: &str, user: &str, password: String) -> Outcome {
-        let peer = self.peer.ip();
-        if let Admission::LockedOut(remaining) = self.server.throttle.admit(peer) {
-            tracing::info!(?remaining, "authentication refused: address locked out");
-            return self.no(tag, Some("UNAVAILABLE"), "Too many failed logins, try again later");
-        }
+        // Reserved before the password is checked, so parallel guesses
+        // cannot all pass a check made before any of them failed.
+        let attempt = match self.server.throttle.reserve(self.peer.ip(), user) {
+            Ok(attempt) => attempt,
+            Err(auth::LockedOut(remaining)) => {
+                tracing::info!(?remaining, %user, "authentication refused: locked out");
+                return self.no(tag, Some("UNAVAILABLE"), "Too many failed logins, try again later");
+            }
+        };
         let account = match self.server.store.find_account(user).await {
             Ok(account) => account,
             Err(e) => {
+                attempt.abandoned();
                 tracing::error!(error = %e, "account lookup failed");
                 return self.no(tag, Some("UNAVAILABLE"), "Temporary failure, try again later");
             }
@@ -108,12 +112,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let verified = auth::verify_login_limited(hash, password).await;
         let (true, Some(account)) = (verified, account) else {
             tracing::info!(%user, "authentication failed");
-            let delay = self.server.throttle.failure(peer);
+            let delay = attempt.failed();
             self.conn.flush().await.map_err(|_| Disconnect)?;
             tokio::time::sleep(delay).await;
             return self.no(tag, Some("AUTHENTICATIONFAILED"), "Authentication failed");
         };
-        self.server.throttle.success(peer);
+        attempt.succeeded();
         let Some(slot) = self.server.user_slot(account.id) else {
             tracing::info!(user = %account.address, "too many sessions for this user");
             return self.no(tag, Some("LIMIT"), "Too many sessions for this user; close some first");

@@ -1,7 +1,6 @@
 //! The AUTHORIZATION state: USER/PASS (RFC 1939 §7), AUTH PLAIN (RFC 5034)
 //! and STLS (RFC 2595 §4).
 
-use auth::Admission;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::line::{LineTooLong, find_line, strip_eol};
 use wire::pop3::status_line;
@@ -94,14 +93,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// Unknown users and wrong passwords get the same answer after the
     /// same work, so neither reveals which users exist.
     async fn login(&mut self, address: &str, password: String) -> Flow {
-        let peer = self.peer.ip();
-        if let Admission::LockedOut(remaining) = self.server.throttle.admit(peer) {
-            tracing::info!(?remaining, "authentication refused: address locked out");
-            return self.error(Some("SYS/TEMP"), "Too many failed logins, try again later");
-        }
+        // Reserved before the password is checked, so parallel guesses
+        // cannot all pass a check made before any of them failed.
+        let attempt = match self.server.throttle.reserve(self.peer.ip(), address) {
+            Ok(attempt) => attempt,
+            Err(auth::LockedOut(remaining)) => {
+                tracing::info!(?remaining, user = %address, "authentication refused: locked out");
+                return self.error(Some("SYS/TEMP"), "Too many failed logins, try again later");
+            }
+        };
         let account = match self.server.store.find_account(address).await {
             Ok(account) => account,
             Err(e) => {
+                attempt.abandoned();
                 tracing::error!(error = %e, "account lookup failed");
                 return self.error(Some("SYS/TEMP"), "Temporary failure, try again later");
             }
@@ -110,13 +114,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let verified = auth::verify_login_limited(hash, password).await;
         let (true, Some(account)) = (verified, account) else {
             tracing::info!(user = %address, "authentication failed");
-            let delay = self.server.throttle.failure(peer);
+            let delay = attempt.failed();
             if self.conn.flush().await.is_ok() {
                 tokio::time::sleep(delay).await;
             }
             return self.error(Some("AUTH"), "Authentication failed");
         };
-        self.server.throttle.success(peer);
+        attempt.succeeded();
         let Some(lock) = self.server.locks.try_lock(account.id) else {
             return self.error(Some("IN-USE"), "Mailbox is locked by another POP3 session");
         };

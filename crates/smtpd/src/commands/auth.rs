@@ -2,7 +2,6 @@
 //! attempt passes the shared throttle, so guessing is slow on every
 //! protocol alike.
 
-use auth::Admission;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -36,14 +35,6 @@ where
         if !self.auth_offered() {
             return Ok(self.error(Reply::new(538, "5.7.11", "Encryption required; use STARTTLS first")));
         }
-        if let Admission::LockedOut(remaining) = self.server.throttle.admit(self.peer.ip()) {
-            tracing::info!(?remaining, "authentication refused: address locked out");
-            return Ok(self.error(Reply::new(
-                454,
-                "4.7.0",
-                "Too many failed authentication attempts, try again later",
-            )));
-        }
         let exchange = match mechanism.as_str() {
             "PLAIN" => self.plain(initial).await?,
             "LOGIN" => self.login(initial).await?,
@@ -53,9 +44,23 @@ where
             Ok(credentials) => credentials,
             Err(reply) => return Ok(self.error(reply)),
         };
+        // Reserved before the password is checked, so parallel guesses
+        // cannot all pass a check made before any of them failed.
+        let attempt = match self.server.throttle.reserve(self.peer.ip(), &name) {
+            Ok(attempt) => attempt,
+            Err(auth::LockedOut(remaining)) => {
+                tracing::info!(?remaining, user = %name, "authentication refused: locked out");
+                return Ok(self.error(Reply::new(
+                    454,
+                    "4.7.0",
+                    "Too many failed authentication attempts, try again later",
+                )));
+            }
+        };
         let account = match self.server.backend.login(&name).await {
             Ok(account) => account,
             Err(e) => {
+                attempt.abandoned();
                 tracing::error!(error = %e, "account lookup failed");
                 return Ok(self.ok(Reply::new(454, "4.7.0", "Temporary authentication failure")));
             }
@@ -64,13 +69,13 @@ where
         let verified = auth::verify_login_limited(hash, password).await;
         match account.filter(|_| verified) {
             Some(account) => {
-                self.server.throttle.success(self.peer.ip());
+                attempt.succeeded();
                 tracing::info!(user = %account.address, "authenticated");
                 self.authenticated = Some(account.address);
                 Ok(self.ok(Reply::new(235, "2.7.0", "Authentication successful")))
             }
             None => {
-                let delay = self.server.throttle.failure(self.peer.ip());
+                let delay = attempt.failed();
                 tracing::info!(user = %name, "authentication failed");
                 self.conn.flush().await.map_err(|_| Disconnect)?;
                 tokio::time::sleep(delay).await;
