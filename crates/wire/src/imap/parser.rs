@@ -270,7 +270,11 @@ impl<'a> Cursor<'a> {
                     out.push(escaped);
                     self.pos += 1;
                 }
-                b'\r' | b'\n' => return bad("a quoted string cannot span lines"),
+                b'\r' | b'\n' => {
+                    // The line ends here, and so does the bad command.
+                    self.pos -= 1;
+                    return bad("a quoted string cannot span lines");
+                }
                 _ => out.push(b),
             }
         }
