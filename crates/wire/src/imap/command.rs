@@ -156,6 +156,10 @@ pub fn parse_command(buf: &[u8], limits: Limits) -> Result<(Command, usize), Par
     let mut c = Cursor::new(buf, limits);
     let result = command(&mut c);
     match result {
+        // Over the limits however it came: the same answer as when its
+        // prefixes arrived first.
+        Ok(_) if c.longest_line.max(c.pos - c.line_start) > limits.max_line => Err(ParseError::LineTooLong),
+        Ok(_) if c.pos as u64 > limits.max_command.saturating_add(1) => Err(ParseError::LineTooLong),
         Ok(command) => Ok((command, c.pos)),
         Err(Stop::Incomplete) => {
             let line = buf.len() - c.line_start;
@@ -192,7 +196,7 @@ fn line_end(buf: &[u8], position: usize) -> Option<usize> {
 }
 
 /// The tag of a command that could not be parsed, to answer it tagged.
-fn leading_tag(buf: &[u8]) -> Option<String> {
+pub(crate) fn leading_tag(buf: &[u8]) -> Option<String> {
     let end = buf.iter().position(|&b| !is_tag_char(b))?;
     (end > 0 && buf[end] == b' ').then(|| String::from_utf8_lossy(&buf[..end]).into_owned())
 }
@@ -903,6 +907,7 @@ mod tests {
             max_literal: 1000,
             max_depth: 4,
             max_command: 10_000,
+            max_literals: 10,
         };
         assert_eq!(parse_command(&[b'x'; 200], limits), Err(ParseError::LineTooLong));
         let huge = b"a APPEND INBOX {9223372036854775808}\r\n";
