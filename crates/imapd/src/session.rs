@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use net::{Connection, ReadError};
 use store::{Account, MailboxId};
@@ -63,6 +64,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         // parsed once it is whole (issue 12: re-parsing it after every
         // read cost the square of its size).
         let mut framer = Framer::new();
+        // When the session began dropping the rest of a refused line.
+        let mut skipping_since = None;
         loop {
             let limits = self.limits();
             let outcome = match framer.scan(self.conn.buffered(), &limits) {
@@ -91,8 +94,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 }
                 Frame::Skip { consumed, done } => {
                     self.conn.consume(consumed);
+                    let since = *skipping_since.get_or_insert_with(Instant::now);
                     if done {
+                        skipping_since = None;
                         Ok(Flow::Continue)
+                    } else if since.elapsed() > self.command_timeout() {
+                        // Dropped input still counts against the time a
+                        // command may take: a refused line dripped a byte
+                        // at a time cannot hold the connection.
+                        self.untagged("BYE Autologout; command took too long");
+                        Ok(Flow::Close)
                     } else {
                         self.read_more().await.map(|()| Flow::Continue)
                     }
@@ -274,6 +285,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 max_literals: config.max_literals,
                 ..defaults
             }
+        }
+    }
+
+    /// How long one command may take to arrive.
+    fn command_timeout(&self) -> Duration {
+        match self.state {
+            State::NotAuthenticated => self.server.config.login_timeout,
+            _ => self.server.config.timeout,
         }
     }
 

@@ -170,6 +170,33 @@ assert raw.command(b"d NOOP").startswith(b"d OK")
     ));
 }
 
+/// The rest of a refused line is dropped as it comes, but not for ever:
+/// dripped a byte at a time it still ends within the command timeout.
+#[test]
+fn a_refused_line_dripped_slowly_still_times_out() {
+    let server = Server::with_users("[imap]\nlogin_timeout = 1");
+    server.python(&format!(
+        "{HELPERS}\n{}",
+        r#"
+raw = mailtest.Raw(mailtest.IMAP_PORT)
+raw.send(b"a ID (\"name\" \"" + b"n" * 9000)
+assert raw.line().startswith(b"a BAD [TOOBIG]")
+started = time.monotonic()
+lines = []
+try:
+    while time.monotonic() - started < 10:
+        raw.send(b"n")
+        time.sleep(0.2)
+except OSError:
+    pass
+raw.sock.settimeout(5)
+lines = [raw.line()]
+assert lines[0].startswith(b"* BYE"), lines
+assert time.monotonic() - started < 4, time.monotonic() - started
+"#
+    ));
+}
+
 /// After login the number of literals in a command and its total size are
 /// bounded by `[imap] max_literals` and `max_command`; a synchronising
 /// literal beyond them is refused before it is sent.
