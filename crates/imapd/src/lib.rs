@@ -25,6 +25,14 @@ pub struct ImapConfig {
     pub timeout: Duration,
     /// Largest literal (and so the largest APPEND).
     pub max_literal: u64,
+    /// Largest command after login, literals included (issue 12).
+    pub max_command: u64,
+    /// Largest command before login, literals included: LOGIN, ID and
+    /// AUTHENTICATE need little, and whoever sends more has not shown who
+    /// they are (issue 12, attack 2).
+    pub max_command_before_login: u64,
+    /// Most literals in one command (each is an allocation of its own).
+    pub max_literals: usize,
     /// Protocol errors per session before the server hangs up.
     pub max_errors: u32,
     /// Sessions one account may have at once (each holds memory and a
@@ -39,6 +47,9 @@ impl Default for ImapConfig {
             login_timeout: Duration::from_secs(60),
             timeout: Duration::from_secs(31 * 60),
             max_literal: 64 * 1024 * 1024,
+            max_command: 65 * 1024 * 1024,
+            max_command_before_login: 8 * 1024,
+            max_literals: 1000,
             max_errors: 50,
             max_sessions_per_user: 20,
         }

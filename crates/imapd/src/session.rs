@@ -4,12 +4,13 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use net::{Connection, ReadError};
 use store::{Account, MailboxId};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast;
-use wire::imap::{Command, CommandBody, Limits, ParseError, parse_command};
+use wire::imap::{Command, CommandBody, Frame, Framer, Limits, ParseError, Refusal, parse_command};
 
 use crate::server::Server;
 use crate::view::View;
@@ -59,53 +60,53 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     pub async fn run(mut self) {
         let capabilities = self.capabilities();
         self.untagged(&format!("OK [CAPABILITY {capabilities}] postamt IMAP ready"));
-        let limits = Limits {
-            max_literal: self.server.config.max_literal,
-            max_command: self.server.config.max_literal + 1024 * 1024,
-            ..Limits::default()
-        };
-        let mut continuations = 0;
+        // The command being received is scanned once as it arrives and
+        // parsed once it is whole (issue 12: re-parsing it after every
+        // read cost the square of its size).
+        let mut framer = Framer::new();
+        // When the session began dropping the rest of a refused line.
+        let mut skipping_since = None;
         loop {
-            let outcome = match parse_command(self.conn.buffered(), limits) {
-                Ok((command, used)) => {
-                    self.conn.consume(used);
-                    continuations = 0;
-                    self.handle(command).await
-                }
-                Err(ParseError::Incomplete { literals }) => {
-                    // RFC 9051 §7.5: each synchronising literal waits for "+".
-                    if literals > continuations {
+            let limits = self.limits();
+            let outcome = match framer.scan(self.conn.buffered(), &limits) {
+                Frame::Incomplete { continuation } => {
+                    // RFC 9051 §7.5: a synchronising literal waits for "+".
+                    if continuation {
                         self.conn.send(b"+ Ready for literal data\r\n");
-                        continuations = literals;
                     }
                     self.read_more().await.map(|()| Flow::Continue)
                 }
-                Err(ParseError::LineTooLong) => match self.conn.skip_line().await {
-                    Ok(()) => Ok(self.error("*", "Line too long")),
-                    Err(e) => Err(self.read_failed(e).await),
-                },
-                Err(ParseError::LiteralTooBig {
-                    consumed,
-                    tag,
-                    non_synchronising,
-                }) => {
-                    let tag = tag.unwrap_or_else(|| "*".to_string());
-                    self.conn.consume(consumed);
-                    continuations = 0;
-                    if non_synchronising {
-                        // Its data is on the way and cannot be told from
-                        // commands (RFC 7888 §4): the session cannot go on.
-                        self.untagged("BYE Literal too large");
-                        Ok(Flow::Close)
-                    } else {
-                        self.tagged(&tag, "NO", Some("TOOBIG"), "Literal too large");
-                        Ok(Flow::Continue)
+                Frame::Complete { len } => {
+                    let parsed = parse_command(&self.conn.buffered()[..len], limits);
+                    self.conn.consume(len);
+                    match parsed {
+                        Ok((command, _)) => self.handle(command).await,
+                        Err(ParseError::Bad { tag, reason, .. }) => {
+                            Ok(self.error(tag.as_deref().unwrap_or("*"), &reason))
+                        }
+                        // The framer enforced the limits and found the end.
+                        Err(_) => Ok(self.error("*", "Malformed command")),
                     }
                 }
-                Err(ParseError::Bad { consumed, tag, reason }) => {
+                Frame::TooBig { consumed, tag, refusal } => {
                     self.conn.consume(consumed);
-                    continuations = 0;
-                    Ok(self.error(tag.as_deref().unwrap_or("*"), &reason))
+                    self.refuse(tag.as_deref().unwrap_or("*"), refusal)
+                }
+                Frame::Skip { consumed, done } => {
+                    self.conn.consume(consumed);
+                    let since = *skipping_since.get_or_insert_with(Instant::now);
+                    if done {
+                        skipping_since = None;
+                        Ok(Flow::Continue)
+                    } else if since.elapsed() > self.command_timeout() {
+                        // Dropped input still counts against the time a
+                        // command may take: a refused line dripped a byte
+                        // at a time cannot hold the connection.
+                        self.untagged("BYE Autologout; command took too long");
+                        Ok(Flow::Close)
+                    } else {
+                        self.read_more().await.map(|()| Flow::Continue)
+                    }
                 }
             };
             match outcome {
@@ -263,9 +264,62 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         Ok(Flow::Continue)
     }
 
+    /// What one command may hold now: before login only a small one
+    /// (issue 12, attack 2), after it as configured.
+    fn limits(&self) -> Limits {
+        let config = &self.server.config;
+        let defaults = Limits::default();
+        if matches!(self.state, State::NotAuthenticated) {
+            let small = config.max_command_before_login;
+            Limits {
+                max_line: defaults.max_line.min(usize::try_from(small).unwrap_or(usize::MAX)),
+                max_literal: small,
+                max_command: small,
+                max_literals: config.max_literals,
+                ..defaults
+            }
+        } else {
+            Limits {
+                max_literal: config.max_literal,
+                max_command: config.max_command,
+                max_literals: config.max_literals,
+                ..defaults
+            }
+        }
+    }
+
+    /// How long one command may take to arrive.
+    fn command_timeout(&self) -> Duration {
+        match self.state {
+            State::NotAuthenticated => self.server.config.login_timeout,
+            _ => self.server.config.timeout,
+        }
+    }
+
+    /// Answers a command over its limits (RFC 9051 §7.1: TOOBIG).
+    fn refuse(&mut self, tag: &str, refusal: Refusal) -> Outcome {
+        match refusal {
+            // Refused before the client sent it: the command is over.
+            Refusal::Literal => self.no(tag, Some("TOOBIG"), "Literal too large"),
+            Refusal::NonSynchronisingLiteral => {
+                // Its data is on the way and cannot be told from commands
+                // (RFC 7888 §4): the session cannot go on.
+                self.tagged(tag, "BAD", Some("TOOBIG"), "Literal too large");
+                self.untagged("BYE Literal too large");
+                Ok(Flow::Close)
+            }
+            // The rest of the line is dropped as it comes.
+            Refusal::Line => Ok(self.counted_bad(tag, Some("TOOBIG"), "Command too long")),
+        }
+    }
+
     /// BAD, counted; too many end the session.
     pub fn error(&mut self, tag: &str, text: &str) -> Flow {
-        self.tagged(tag, "BAD", None, text);
+        self.counted_bad(tag, None, text)
+    }
+
+    fn counted_bad(&mut self, tag: &str, code: Option<&str>, text: &str) -> Flow {
+        self.tagged(tag, "BAD", code, text);
         self.errors += 1;
         if self.errors >= self.server.config.max_errors {
             self.untagged("BYE Too many errors");

@@ -176,6 +176,19 @@ pub struct Imap {
     pub timeout: u64,
     /// The largest literal, and so the largest message APPEND takes.
     pub max_literal: u64,
+    /// The largest command after login, in bytes, literals included.
+    /// Default: `max_literal` plus 1 MiB, room for one message of the
+    /// largest size with its APPEND line, or several smaller ones
+    /// (MULTIAPPEND, RFC 3502).
+    pub max_command: Option<u64>,
+    /// The largest command before login, in bytes, literals included
+    /// (default 8192): LOGIN, AUTHENTICATE and ID fit with room to spare,
+    /// and an unknown client gets no more (RFC 9051 §7.1: TOOBIG).
+    pub max_command_before_login: u64,
+    /// The most literals one command may hold (default 1000): each costs
+    /// an allocation; MULTIAPPEND needs one per message, other commands
+    /// a few.
+    pub max_literals: usize,
     pub max_errors: u32,
     /// Sessions one user may have open at once.
     pub max_sessions_per_user: usize,
@@ -188,6 +201,9 @@ impl Default for Imap {
             login_timeout: defaults.login_timeout.as_secs(),
             timeout: defaults.timeout.as_secs(),
             max_literal: defaults.max_literal,
+            max_command: None,
+            max_command_before_login: defaults.max_command_before_login,
+            max_literals: defaults.max_literals,
             max_errors: defaults.max_errors,
             max_sessions_per_user: defaults.max_sessions_per_user,
         }
@@ -446,6 +462,12 @@ impl Config {
             login_timeout: Duration::from_secs(self.imap.login_timeout),
             timeout: Duration::from_secs(self.imap.timeout),
             max_literal: self.imap.max_literal,
+            max_command: self
+                .imap
+                .max_command
+                .unwrap_or(self.imap.max_literal.saturating_add(1024 * 1024)),
+            max_command_before_login: self.imap.max_command_before_login,
+            max_literals: self.imap.max_literals,
             max_errors: self.imap.max_errors,
             max_sessions_per_user: self.imap.max_sessions_per_user,
         }
@@ -559,6 +581,16 @@ mod tests {
         assert_eq!(config.listen.imap, on_all_interfaces(143));
         let err = toml::from_str::<Config>("[listen]\nsmpt = []\n").unwrap_err();
         assert!(err.to_string().contains("smpt"), "{err}");
+    }
+
+    #[test]
+    fn imap_command_bounds_follow_max_literal_unless_set() {
+        let config: Config = toml::from_str("[imap]\nmax_literal = 1000\n").unwrap();
+        let imap = config.imap();
+        assert_eq!(imap.max_command, 1000 + 1024 * 1024);
+        assert_eq!((imap.max_command_before_login, imap.max_literals), (8192, 1000));
+        let config: Config = toml::from_str("[imap]\nmax_command = 5000\nmax_literals = 3\n").unwrap();
+        assert_eq!((config.imap().max_command, config.imap().max_literals), (5000, 3));
     }
 
     #[test]

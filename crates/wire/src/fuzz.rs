@@ -52,8 +52,10 @@ pub fn smtp_response(data: &[u8]) {
 
 /// The IMAP command parser: a command is recognised only once all of it
 /// has arrived (every shorter prefix is incomplete), whatever it holds.
+/// The framer finds the same end as the parser, and the same frame whether
+/// the input comes whole or one byte at a time.
 pub fn imap_command(data: &[u8]) {
-    use crate::imap::{Limits, ParseError, parse_command, utf7};
+    use crate::imap::{Frame, Framer, Limits, ParseError, parse_command, utf7};
     // Mailbox names round-trip through modified UTF-7.
     let name = String::from_utf8_lossy(data);
     assert_eq!(utf7::decode(&utf7::encode(&name)).as_deref(), Some(name.as_ref()));
@@ -62,6 +64,7 @@ pub fn imap_command(data: &[u8]) {
         max_literal: 256,
         max_depth: 8,
         max_command: 1024,
+        max_literals: 8,
     };
     if let Ok((command, consumed)) = parse_command(data, limits) {
         assert!(consumed <= data.len());
@@ -71,6 +74,38 @@ pub fn imap_command(data: &[u8]) {
                 other => panic!("prefix {cut} of {command:?} gave {other:?}"),
             }
         }
+    }
+    let whole = Framer::new().scan(data, &limits);
+    let mut framer = Framer::new();
+    let mut bytewise = Frame::Incomplete { continuation: false };
+    for end in 1..=data.len() {
+        bytewise = framer.scan(&data[..end], &limits);
+        if !matches!(bytewise, Frame::Incomplete { .. }) {
+            break;
+        }
+    }
+    match (&whole, &bytewise) {
+        (Frame::Incomplete { .. }, Frame::Incomplete { .. }) => {}
+        _ => assert_eq!(whole, bytewise),
+    }
+    if let Ok((_, consumed)) = parse_command(data, limits) {
+        assert!(
+            matches!(whole, Frame::TooBig { .. }) || whole == Frame::Complete { len: consumed },
+            "the parser took {consumed} bytes, the framer found {whole:?}"
+        );
+    }
+    if let Frame::Complete { len } = whole {
+        // Within the limits the framer enforced, the parser says yes or bad.
+        match parse_command(&data[..len], limits) {
+            Ok(_) | Err(ParseError::Bad { .. }) => {}
+            other => panic!("a frame of {len} bytes parses as {other:?}"),
+        }
+    }
+    match whole {
+        Frame::Complete { len } | Frame::TooBig { consumed: len, .. } | Frame::Skip { consumed: len, .. } => {
+            assert!(len > 0 && len <= data.len());
+        }
+        Frame::Incomplete { .. } => {}
     }
 }
 

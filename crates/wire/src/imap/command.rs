@@ -156,6 +156,10 @@ pub fn parse_command(buf: &[u8], limits: Limits) -> Result<(Command, usize), Par
     let mut c = Cursor::new(buf, limits);
     let result = command(&mut c);
     match result {
+        // Over the limits however it came: the same answer as when its
+        // prefixes arrived first.
+        Ok(_) if c.longest_line.max(c.pos - c.line_start) > limits.max_line => Err(ParseError::LineTooLong),
+        Ok(_) if c.pos as u64 > limits.max_command.saturating_add(1) => Err(ParseError::LineTooLong),
         Ok(command) => Ok((command, c.pos)),
         Err(Stop::Incomplete) => {
             let line = buf.len() - c.line_start;
@@ -192,7 +196,7 @@ fn line_end(buf: &[u8], position: usize) -> Option<usize> {
 }
 
 /// The tag of a command that could not be parsed, to answer it tagged.
-fn leading_tag(buf: &[u8]) -> Option<String> {
+pub(crate) fn leading_tag(buf: &[u8]) -> Option<String> {
     let end = buf.iter().position(|&b| !is_tag_char(b))?;
     (end > 0 && buf[end] == b' ').then(|| String::from_utf8_lossy(&buf[..end]).into_owned())
 }
@@ -551,18 +555,24 @@ fn date_time(c: &mut Cursor<'_>) -> Step<i64> {
         let day_bytes = format!("{day_part}\r\n");
         let mut day_cursor = Cursor::new(day_bytes.as_bytes(), Limits::default());
         let day = date(&mut day_cursor).ok()?;
-        let mut clock = time.split(':').map(|p| p.parse::<i64>().ok());
+        // Client text: read as bytes, never sliced at a byte position
+        // that could fall inside a character (issue 12).
+        let mut clock = time.split(':').map(two_digits);
         let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
-        if h > 23 || m > 59 || s > 60 || zone.len() != 5 {
+        if clock.next().is_some() || h > 23 || m > 59 || s > 60 {
             return None;
         }
-        let sign = match &zone[..1] {
-            "+" => 1,
-            "-" => -1,
+        // zone = ("+" / "-") 4DIGIT
+        let (sign, zone) = zone.as_bytes().split_first()?;
+        let sign = match sign {
+            b'+' => 1,
+            b'-' => -1,
             _ => return None,
         };
-        let zh: i64 = zone[1..3].parse().ok()?;
-        let zm: i64 = zone[3..5].parse().ok()?;
+        let (zh, zm) = match zone {
+            [a, b, c, d] => (two_digits_of(*a, *b)?, two_digits_of(*c, *d)?),
+            _ => return None,
+        };
         let days = crate::date::days_from_civil(i64::from(day.year), i64::from(day.month), i64::from(day.day));
         Some(days * 86_400 + h * 3600 + m * 60 + s - sign * (zh * 3600 + zm * 60))
     })();
@@ -574,6 +584,18 @@ fn date_time(c: &mut Cursor<'_>) -> Step<i64> {
         },
         Ok,
     )
+}
+
+/// Exactly two ASCII digits.
+fn two_digits(text: &str) -> Option<i64> {
+    match text.as_bytes() {
+        [a, b] => two_digits_of(*a, *b),
+        _ => None,
+    }
+}
+
+fn two_digits_of(a: u8, b: u8) -> Option<i64> {
+    (a.is_ascii_digit() && b.is_ascii_digit()).then(|| i64::from(a - b'0') * 10 + i64::from(b - b'0'))
 }
 
 /// STORE set [(UNCHANGEDSINCE n)] [+|-]FLAGS[.SILENT] flags
@@ -858,12 +880,34 @@ mod tests {
     }
 
     #[test]
+    fn client_text_is_never_sliced_inside_a_character() {
+        // Issue 12: a non-ASCII time zone (or clock) panicked the session.
+        for input in [
+            "a APPEND INBOX \"01-Jan-2020 00:00:00 é123\" {1+}\r\nx\r\n",
+            "a APPEND INBOX \"01-Jan-2020 0é:00:00 +0100\" {1+}\r\nx\r\n",
+            "a APPEND INBOX \"01-Jan-2020 00:00:00 +01é\" {1+}\r\nx\r\n",
+        ] {
+            assert!(
+                matches!(error(input), ParseError::Bad { tag: Some(tag), .. } if tag == "a"),
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_quoted_string_cut_by_a_line_end_is_bad_up_to_that_end() {
+        let input = "a LOGIN \"alice\r\nb NOOP\r\n";
+        assert!(matches!(error(input), ParseError::Bad { consumed: 16, .. }));
+    }
+
+    #[test]
     fn limits_hold_against_hostile_input() {
         let limits = Limits {
             max_line: 100,
             max_literal: 1000,
             max_depth: 4,
             max_command: 10_000,
+            max_literals: 10,
         };
         assert_eq!(parse_command(&[b'x'; 200], limits), Err(ParseError::LineTooLong));
         let huge = b"a APPEND INBOX {9223372036854775808}\r\n";

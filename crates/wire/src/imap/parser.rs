@@ -40,6 +40,9 @@ pub struct Limits {
     pub max_depth: usize,
     /// Largest whole command, literals included.
     pub max_command: u64,
+    /// Most literals in one command: each becomes an allocation of its
+    /// own, and MULTIAPPEND (RFC 3502) needs one per message.
+    pub max_literals: usize,
 }
 
 impl Default for Limits {
@@ -49,6 +52,7 @@ impl Default for Limits {
             max_literal: 64 * 1024 * 1024,
             max_depth: 16,
             max_command: 80 * 1024 * 1024,
+            max_literals: 1000,
         }
     }
 }
@@ -63,6 +67,8 @@ pub(crate) struct Cursor<'a> {
     pub literals: usize,
     /// Where the current line began (after the last literal's data).
     pub line_start: usize,
+    /// The longest line before the current one, line end included.
+    pub longest_line: usize,
     /// The buffer ended inside a literal's data.
     pub in_literal: bool,
 }
@@ -103,6 +109,7 @@ impl<'a> Cursor<'a> {
             limits,
             literals: 0,
             line_start: 0,
+            longest_line: 0,
             in_literal: false,
         }
     }
@@ -270,7 +277,11 @@ impl<'a> Cursor<'a> {
                     out.push(escaped);
                     self.pos += 1;
                 }
-                b'\r' | b'\n' => return bad("a quoted string cannot span lines"),
+                b'\r' | b'\n' => {
+                    // The line ends here, and so does the bad command.
+                    self.pos -= 1;
+                    return bad("a quoted string cannot span lines");
+                }
                 _ => out.push(b),
             }
         }
@@ -292,6 +303,7 @@ impl<'a> Cursor<'a> {
             return Err(Stop::LiteralTooBig { non_synchronising });
         }
         self.end()?;
+        self.longest_line = self.longest_line.max(self.pos - self.line_start);
         if !non_synchronising {
             self.literals += 1;
         }
