@@ -132,8 +132,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// Drops input through the end of the current line (an over-long line
     /// the codec refused), reading as needed but holding no more than one
-    /// read of it at a time.
+    /// read of it at a time. The line is still the command that began to
+    /// arrive: all of it must come within the timeout, so dripping the
+    /// rest of a refused line a byte at a time holds nobody (issue 12).
     pub async fn skip_line(&mut self) -> Result<(), ReadError> {
+        let started = *self.command_started.get_or_insert_with(Instant::now);
         loop {
             match self.buffered().iter().position(|&b| b == b'\n') {
                 Some(end) => {
@@ -142,7 +145,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 }
                 None => {
                     self.consume(self.buffered().len());
-                    self.fill().await?;
+                    self.fill_before(started).await?;
                 }
             }
         }
@@ -168,6 +171,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             return self.fill().await;
         }
         let started = *self.command_started.get_or_insert_with(Instant::now);
+        self.fill_before(started).await
+    }
+
+    /// [`Self::fill`], for a command that began to arrive at `started`:
+    /// it waits only for what is left of the timeout since then, and the
+    /// command keeps its start.
+    async fn fill_before(&mut self, started: Instant) -> Result<usize, ReadError> {
         let left = self.timeout.saturating_sub(started.elapsed());
         if left.is_zero() {
             return Err(ReadError::Timeout(self.timeout));
@@ -175,6 +185,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         let patience = std::mem::replace(&mut self.timeout, left);
         let result = self.fill().await;
         self.timeout = patience;
+        self.command_started = Some(started);
         match result {
             Err(ReadError::Timeout(_)) => Err(ReadError::Timeout(self.timeout)),
             other => other,
@@ -306,6 +317,24 @@ mod tests {
         let mut reply = [0u8; 5];
         client_read.read_exact(&mut reply).await.unwrap();
         assert_eq!(&reply, b"+OK\r\n");
+    }
+
+    #[tokio::test]
+    async fn a_line_being_skipped_must_still_arrive_within_the_timeout() {
+        let (client, server) = tokio::io::duplex(1024);
+        let mut conn = Connection::new(Stream::Plain(server), Duration::from_millis(600));
+        // Each byte comes well within the timeout; the line never ends.
+        let writer = tokio::spawn(async move {
+            let mut client = client;
+            while client.write_all(b"x").await.is_ok() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        let started = Instant::now();
+        let skipped = tokio::time::timeout(Duration::from_secs(5), conn.skip_line()).await;
+        assert!(matches!(skipped, Ok(Err(ReadError::Timeout(_)))), "{skipped:?}");
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        writer.abort();
     }
 
     #[tokio::test]

@@ -327,6 +327,30 @@ assert time.monotonic() - started < 5, "cut off after about the timeout"
 }
 
 #[test]
+fn the_dripped_rest_of_an_overlong_line_is_cut_off_too() {
+    // The line is refused as too long, and its rest is dropped as it
+    // comes; dripped a byte at a time it still ends within the timeout.
+    let server = Server::with_users("[smtp]\ntimeout = 2\nmax_line_length = 1000");
+    server.python(
+        r#"
+import time, mailtest
+smtp = mailtest.Raw(mailtest.SMTP_PORT)
+started = time.monotonic()
+smtp.send(b"NOOP " + b"x" * 2000)
+try:
+    for _ in range(40):
+        smtp.send(b"x")
+        time.sleep(0.25)
+except (BrokenPipeError, ConnectionResetError):
+    pass
+reply = smtp.line()
+assert reply.startswith(b"421 4.4.2"), reply
+assert time.monotonic() - started < 5, "cut off after about the timeout"
+"#,
+    );
+}
+
+#[test]
 fn ten_thousand_recipients_are_refused_cleanly_with_bounded_memory() {
     let server = Server::with_users("");
     server.python(
