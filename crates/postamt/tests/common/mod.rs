@@ -250,6 +250,16 @@ impl Server {
             .expect("VmRSS")
     }
 
+    /// How much the server's peak resident memory grows over what it held
+    /// just before `work` ran: the cost of that work alone, not of
+    /// starting up.
+    pub fn peak_growth_kib(&self, work: impl FnOnce()) -> u64 {
+        self.reset_peak_rss();
+        let before = self.rss_kib();
+        work();
+        self.peak_rss_kib().saturating_sub(before)
+    }
+
     /// Peak resident memory of the server, from /proc.
     pub fn peak_rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("proc status");
