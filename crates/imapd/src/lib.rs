@@ -7,6 +7,8 @@
 
 mod commands;
 mod format;
+mod heavy;
+mod pattern;
 mod server;
 mod session;
 mod view;
@@ -30,6 +32,20 @@ pub struct ImapConfig {
     /// Sessions one account may have at once (each holds memory and a
     /// change-bus subscription; Dovecot's default is 10 per user and address).
     pub max_sessions_per_user: usize,
+    /// Characters in a LIST pattern, reference name included (issue 12,
+    /// attack 3); longer ones get BAD. Clients send `*`, `%` or a name
+    /// with one of them.
+    pub max_list_pattern: usize,
+    /// `*` and `%` in one LIST pattern; more get BAD.
+    pub max_list_wildcards: usize,
+    /// Distinct items in one FETCH (issue 12, attack 4); more get BAD.
+    /// Repeated items are answered once and do not count. Mail clients
+    /// ask for about ten.
+    pub max_fetch_items: usize,
+    /// Commands whose CPU work (LIST's matching) runs on the blocking
+    /// pool at once, all sessions together; more wait their turn, so no
+    /// number of sessions takes more threads than this.
+    pub heavy_tasks: usize,
 }
 
 impl Default for ImapConfig {
@@ -41,6 +57,10 @@ impl Default for ImapConfig {
             max_literal: 64 * 1024 * 1024,
             max_errors: 50,
             max_sessions_per_user: 20,
+            max_list_pattern: 1024,
+            max_list_wildcards: 32,
+            max_fetch_items: 100,
+            heavy_tasks: 4,
         }
     }
 }

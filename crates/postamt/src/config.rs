@@ -153,6 +153,17 @@ pub struct Imap {
     pub max_errors: u32,
     /// Sessions one user may have open at once.
     pub max_sessions_per_user: usize,
+    /// Characters in a LIST pattern, reference name included; longer
+    /// patterns get BAD (issue 12, attack 3). Default 1024.
+    pub max_list_pattern: usize,
+    /// `*` and `%` in one LIST pattern; more get BAD. Default 32.
+    pub max_list_wildcards: usize,
+    /// Distinct items in one FETCH; more get BAD, repeats are answered
+    /// once (issue 12, attack 4). Default 100.
+    pub max_fetch_items: usize,
+    /// IMAP commands whose CPU work (LIST's matching) runs on the blocking
+    /// pool at once, all sessions together. Default 4.
+    pub heavy_tasks: usize,
 }
 
 impl Default for Imap {
@@ -164,6 +175,10 @@ impl Default for Imap {
             max_literal: defaults.max_literal,
             max_errors: defaults.max_errors,
             max_sessions_per_user: defaults.max_sessions_per_user,
+            max_list_pattern: defaults.max_list_pattern,
+            max_list_wildcards: defaults.max_list_wildcards,
+            max_fetch_items: defaults.max_fetch_items,
+            heavy_tasks: defaults.heavy_tasks,
         }
     }
 }
@@ -403,6 +418,10 @@ impl Config {
             max_literal: self.imap.max_literal,
             max_errors: self.imap.max_errors,
             max_sessions_per_user: self.imap.max_sessions_per_user,
+            max_list_pattern: self.imap.max_list_pattern,
+            max_list_wildcards: self.imap.max_list_wildcards,
+            max_fetch_items: self.imap.max_fetch_items,
+            heavy_tasks: self.imap.heavy_tasks,
         }
     }
 

@@ -1,0 +1,221 @@
+//! Issue 12, attacks 3 and 4 and two lesser ones, each played against the
+//! real server by a logged-in client: a LIST pattern made to backtrack, a
+//! FETCH asking for one big section many times, too many FETCH items.
+//! Each test bounds what the server spends (CPU seconds and
+//! memory from /proc, another client's wait) and checks the answers.
+
+mod common;
+
+use common::Server;
+
+/// Cleartext login on the imap port, so that big answers cost no TLS.
+const CLEARTEXT: &str = "[auth]\nallow_cleartext = true\n";
+
+/// A raw IMAP client for the scripts: literals read, answers kept apart.
+const CLIENT: &str = r#"
+import threading, time, mailtest
+USER = b"alice@example.test"
+
+class Imap:
+    def __init__(self, timeout=30):
+        self.raw = mailtest.Raw(mailtest.IMAP_PORT)
+        self.raw.sock.settimeout(timeout)
+        assert self.raw.greeting.startswith(b"* OK"), self.raw.greeting
+        self.n = 0
+
+    def send(self, command):
+        self.n += 1
+        tag = b"t%d" % self.n
+        self.raw.send(tag + b" " + command + b"\r\n")
+        return tag
+
+    def response(self, tag, keep=True):
+        """The untagged lines and literals (or, unless `keep`, the literals'
+        sizes), then the tagged line."""
+        data = []
+        while True:
+            line = self.raw.line()
+            if not line:
+                raise EOFError("the server closed the connection")
+            while line.endswith(b"}\r\n"):
+                size = int(line[line.rindex(b"{") + 1:-3])
+                data.append(line)
+                literal = self.raw.reader.read(size)
+                assert len(literal) == size, "short literal"
+                data.append(literal if keep else size)
+                line = self.raw.line()
+            if line.startswith(tag + b" "):
+                return data, line
+            data.append(line)
+
+    def command(self, command, keep=True):
+        return self.response(self.send(command), keep)
+
+    def ok(self, command, keep=True):
+        data, done = self.command(command, keep)
+        assert done.split()[1] == b"OK", (command[:80], done)
+        return data
+
+    def login(self):
+        self.ok(b'LOGIN ' + USER + b' "' + mailtest.PASSWORD.encode() + b'"')
+        return self
+
+    def append(self, mailbox, message):
+        tag = self.send(b"APPEND " + mailbox + b" {%d}" % len(message))
+        assert self.raw.line().startswith(b"+")
+        self.raw.send(message + b"\r\n")
+        _, done = self.response(tag)
+        assert done.split()[1] == b"OK", done
+"#;
+
+/// CPU seconds (user and system) the process has used, from
+/// /proc/<pid>/stat fields 14 and 15.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("proc stat");
+    // The command name may hold spaces; the fields after it do not.
+    let fields: Vec<&str> = stat[stat.rfind(')').expect("comm") + 2..].split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    let output = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .expect("getconf");
+    let per_second: f64 = String::from_utf8_lossy(&output.stdout).trim().parse().expect("CLK_TCK");
+    ticks as f64 / per_second
+}
+
+fn script(body: &str) -> String {
+    format!("{CLIENT}\n{body}")
+}
+
+#[test]
+fn a_backtracking_list_pattern_is_answered_at_once_and_freezes_no_one() {
+    let server = Server::with_users(CLEARTEXT);
+    server.python(&script(
+        r#"
+Imap().login().ok(b"CREATE " + b"a" * 200)
+"#,
+    ));
+    let before = cpu_seconds(server.pid());
+    server.python(&script(
+        r#"
+# Eight "*a" then "*b" against 200 a's: an exponential matcher tries
+# C(200, 8) ways before it says no. Four at once hold every worker.
+pattern = b'"' + b"*a" * 8 + b'*b"'
+sessions = [Imap().login() for _ in range(4)]
+answers = []
+def attack(session):
+    started = time.monotonic()
+    data, done = session.command(b'LIST "" ' + pattern)
+    answers.append((time.monotonic() - started, data, done))
+threads = [threading.Thread(target=attack, args=(s,)) for s in sessions]
+for t in threads:
+    t.start()
+# Another client is greeted at once all the while.
+probes = 0
+while probes < 3 or any(t.is_alive() for t in threads):
+    started = time.monotonic()
+    probe = mailtest.Raw(mailtest.POP3_PORT)
+    probe.sock.settimeout(5)
+    waited = time.monotonic() - started
+    assert probe.greeting.startswith(b"+OK") and waited < 1, (waited, probe.greeting)
+    probe.sock.close()
+    probes += 1
+for t in threads:
+    t.join()
+for took, data, done in answers:
+    assert done.split()[1] == b"OK" and data == [] and took < 2, (took, data, done)
+# A pattern that matches still does, '%' stopping at the separator.
+one = sessions[0]
+assert one.ok(b'LIST "" "*a*a*a"') == [b'* LIST (\\HasNoChildren) "/" "' + b"a" * 200 + b'"\r\n']
+one.ok(b"CREATE x/y")
+assert one.ok(b'LIST "" "x%"') == [b'* LIST (\\HasChildren) "/" "x"\r\n']
+assert one.ok(b'LIST "" "x/%"') == [b'* LIST (\\HasNoChildren) "/" "x/y"\r\n']
+# Patterns beyond the limits are refused outright.
+_, done = one.command(b'LIST "" "' + b"*a" * 40 + b'*b"')
+assert done.startswith(b"t") and b" BAD " in done and b"wildcards" in done, done
+_, done = one.command(b'LIST "" "' + b"a" * 2000 + b'"')
+assert b" BAD " in done and b"long" in done, done
+"#,
+    ));
+    let spent = cpu_seconds(server.pid()) - before;
+    // Five logins (argon2) and the LISTs; the exponential matcher spent
+    // hours here.
+    assert!(spent < 2.0, "the server spent {spent:.2} s of CPU");
+}
+
+/// Appends a message of about 2 MB with a body of numbered lines.
+const APPEND_BIG: &str = r#"
+lines = b"".join(b"line %06d of a long message body, padded to be longer\r\n" % i for i in range(36000))
+message = b"From: bob@example.test\r\nTo: alice@example.test\r\nSubject: big\r\n\r\n" + lines
+assert len(message) > 2_000_000
+imap = Imap().login()
+imap.append(b"INBOX", message)
+open(mailtest.os.path.join(mailtest.os.environ["DATA_DIR"], "body-length"), "w").write(str(len(lines)))
+"#;
+
+#[test]
+fn a_fetch_of_one_big_section_500_times_answers_once_in_bounded_memory() {
+    let server = Server::with_users(CLEARTEXT);
+    server.python(&script(APPEND_BIG));
+    server.reset_peak_rss();
+    let before = server.rss_kib();
+    server.python(&script(
+        r#"
+body_length = int(open(mailtest.os.path.join(mailtest.os.environ["DATA_DIR"], "body-length")).read())
+imap = Imap().login()
+imap.ok(b"SELECT INBOX")
+data = imap.ok(b"FETCH 1 (" + b" ".join([b"BODY.PEEK[TEXT]"] * 500) + b")")
+assert len(data) == 3 and data[0] == b"* 1 FETCH (BODY[TEXT] {%d}\r\n" % body_length, data[0][:80]
+assert data[1].startswith(b"line 000000 ") and data[1].endswith(b"line 035999 of a long message body, padded to be longer\r\n")
+assert data[2] == b")\r\n", data[2][:80]
+"#,
+    ));
+    let grown = server.peak_rss_kib().saturating_sub(before);
+    // The reply built whole took about 1 GB.
+    assert!(grown < 40 * 1024, "the server grew by {grown} KiB");
+}
+
+#[test]
+fn a_fetch_of_many_distinct_big_sections_streams_in_bounded_memory() {
+    let server = Server::with_users(CLEARTEXT);
+    server.python(&script(APPEND_BIG));
+    server.reset_peak_rss();
+    let before = server.rss_kib();
+    server.python(&script(
+        r#"
+imap = Imap().login()
+imap.ok(b"SELECT INBOX")
+# 90 distinct items of 1 MB each: 90 MB of answer, if it were built whole.
+items = b" ".join(b"BODY.PEEK[TEXT]<%d.1000000>" % i for i in range(90))
+data = imap.ok(b"FETCH 1 (" + items + b")", keep=False)
+sizes = [d for d in data if isinstance(d, int)]
+assert sizes == [1000000] * 90, sizes
+assert data[0] == b"* 1 FETCH (BODY[TEXT]<0> {1000000}\r\n", data[0]
+"#,
+    ));
+    let grown = server.peak_rss_kib().saturating_sub(before);
+    assert!(grown < 40 * 1024, "the server grew by {grown} KiB");
+}
+
+#[test]
+fn too_many_fetch_items_are_refused() {
+    let server = Server::with_users(&format!("{CLEARTEXT}[imap]\nmax_fetch_items = 20\n"));
+    server.python(&script(
+        r#"
+imap = Imap().login()
+imap.append(b"INBOX", b"Subject: one\r\nX-1: a\r\n\r\nbody\r\n")
+imap.ok(b"SELECT INBOX")
+def items(n):
+    return b"(" + b" ".join(b"BODY.PEEK[HEADER.FIELDS (X-%d)]" % i for i in range(n)) + b")"
+# As many as allowed, and duplicates beyond that, are answered.
+data = imap.ok(b"FETCH 1 " + items(20))
+assert sum(1 for d in data if isinstance(d, bytes) and b"HEADER.FIELDS" in d) == 20, data
+data = imap.ok(b"FETCH 1 (" + b"FLAGS " * 300 + b"UID)")
+assert len(data) == 1 and data[0].count(b"FLAGS") == 1 and data[0].endswith(b" UID 1)\r\n"), data
+# One more distinct item is too many.
+_, done = imap.command(b"FETCH 1 " + items(21))
+assert b" BAD " in done and b"items" in done, done
+imap.ok(b"NOOP")
+"#,
+    ));
+}
