@@ -9,6 +9,7 @@ mod commands;
 mod format;
 mod heavy;
 mod pattern;
+mod ranges;
 mod server;
 mod session;
 mod view;
