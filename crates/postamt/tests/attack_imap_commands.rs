@@ -290,3 +290,43 @@ assert data[0].startswith(b"* SEARCH 2 4 6 ") and len(data[0].split()) == 8192 +
     // Quadratic, this took many seconds.
     assert!(spent < 3.0, "the server spent {spent:.2} s of CPU");
 }
+
+#[test]
+fn idle_ends_at_the_timeout_though_deliveries_keep_coming() {
+    let server = Server::with_users(&format!("{CLEARTEXT}[imap]\ntimeout = 2\n"));
+    server.python(&script(
+        r#"
+idler = Imap(timeout=15).login()
+idler.ok(b"SELECT INBOX")
+tag = idler.send(b"IDLE")
+assert idler.raw.line().startswith(b"+")
+started = time.monotonic()
+stop = False
+def deliver():
+    sender = Imap().login()
+    while not stop:
+        sender.append(b"INBOX", b"Subject: busy\r\n\r\nbody\r\n")
+        sender.ok(b"NOOP")
+        time.sleep(0.2)
+sender = threading.Thread(target=deliver)
+sender.start()
+updates = 0
+try:
+    while True:
+        assert time.monotonic() - started < 8, "still idling"
+        line = idler.raw.line()
+        if line.endswith((b" EXISTS\r\n", b" RECENT\r\n")):
+            updates += 1
+            continue
+        assert line.startswith(b"* BYE"), line
+        break
+finally:
+    stop = True
+    sender.join()
+waited = time.monotonic() - started
+assert updates >= 3, updates
+assert 1.5 < waited < 4, waited
+assert idler.raw.closed()
+"#,
+    ));
+}
