@@ -230,27 +230,31 @@ assert data[0] == b"* 1 FETCH (BODY[TEXT]<0> {1000000}\r\n", data[0]
     assert!(grown < 12 * 1024, "the server grew by {grown} KiB");
 }
 
-#[test]
-fn too_many_fetch_items_are_refused() {
-    let server = Server::with_users(&format!("{CLEARTEXT}[imap]\nmax_fetch_items = 20\n"));
-    server.python(&script(
-        r#"
+/// Asks for `limit` distinct FETCH items, then for the same repeated,
+/// then for one more than `limit`.
+const FETCH_ITEMS: &str = r#"
 imap = Imap().login()
 imap.append(b"INBOX", b"Subject: one\r\nX-1: a\r\n\r\nbody\r\n")
 imap.ok(b"SELECT INBOX")
 def items(n):
     return b"(" + b" ".join(b"BODY.PEEK[HEADER.FIELDS (X-%d)]" % i for i in range(n)) + b")"
 # As many as allowed, and duplicates beyond that, are answered.
-data = imap.ok(b"FETCH 1 " + items(20))
-assert sum(1 for d in data if isinstance(d, bytes) and b"HEADER.FIELDS" in d) == 20, data
+data = imap.ok(b"FETCH 1 " + items(limit))
+assert sum(1 for d in data if isinstance(d, bytes) and b"HEADER.FIELDS" in d) == limit, data
 data = imap.ok(b"FETCH 1 (" + b"FLAGS " * 300 + b"UID)")
 assert len(data) == 1 and data[0].count(b"FLAGS") == 1 and data[0].endswith(b" UID 1)\r\n"), data
 # One more distinct item is too many.
-_, done = imap.command(b"FETCH 1 " + items(21))
+_, done = imap.command(b"FETCH 1 " + items(limit + 1))
 assert b" BAD " in done and b"items" in done, done
 imap.ok(b"NOOP")
-"#,
-    ));
+"#;
+
+#[test]
+fn too_many_fetch_items_are_refused() {
+    let server = Server::with_users(CLEARTEXT);
+    server.python(&script(&format!("limit = 100\n{FETCH_ITEMS}")));
+    let server = Server::with_users(&format!("{CLEARTEXT}[imap]\nmax_fetch_items = 5\n"));
+    server.python(&script(&format!("limit = 5\n{FETCH_ITEMS}")));
 }
 
 #[test]
