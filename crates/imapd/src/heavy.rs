@@ -21,6 +21,10 @@ impl Cancel {
     pub(crate) fn is_set(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }
+
+    pub(crate) fn set(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Sets the flag when dropped: when the command's future ends, however.
@@ -28,7 +32,7 @@ struct SetOnDrop(Cancel);
 
 impl Drop for SetOnDrop {
     fn drop(&mut self) {
-        (self.0).0.store(true, Ordering::Relaxed);
+        self.0.set();
     }
 }
 

@@ -134,6 +134,11 @@ assert one.ok(b'LIST "" "*a*a*a"') == [b'* LIST (\\HasNoChildren) "/" "' + b"a" 
 one.ok(b"CREATE x/y")
 assert one.ok(b'LIST "" "x%"') == [b'* LIST (\\HasChildren) "/" "x"\r\n']
 assert one.ok(b'LIST "" "x/%"') == [b'* LIST (\\HasNoChildren) "/" "x/y"\r\n']
+# A command sent behind a LIST waits its turn (LIST reads on while it
+# matches, to notice a client that has gone).
+one.raw.send(b't90 LIST "" "x/*"\r\nt91 NOOP\r\n')
+assert one.response(b"t90") == ([b'* LIST (\\HasNoChildren) "/" "x/y"\r\n'], b"t90 OK LIST completed\r\n")
+assert one.response(b"t91")[1].startswith(b"t91 OK")
 # Patterns beyond the limits are refused outright.
 _, done = one.command(b'LIST "" "' + b"*a" * 40 + b'*b"')
 assert done.startswith(b"t") and b" BAD " in done and b"wildcards" in done, done

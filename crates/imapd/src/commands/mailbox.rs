@@ -305,3 +305,51 @@ pub(crate) fn status_line(status: &store::MailboxStatus, items: &[StatusItem]) -
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listed_finds_matches_and_children_and_stops_when_cancelled() {
+        let mailboxes: Vec<MailboxInfo> = ["INBOX", "a", "a/b", "a/b/c", "ab"]
+            .iter()
+            .enumerate()
+            .map(|(id, name)| MailboxInfo {
+                id: id as i64,
+                name: name.to_string(),
+                special_use: None,
+                uidvalidity: 1,
+                uidnext: 1,
+                highestmodseq: 0,
+                subscribed: *name != "ab",
+            })
+            .collect();
+        let limits = PatternLimits {
+            max_len: 100,
+            max_wildcards: 10,
+        };
+        let pattern = |p: &str| {
+            (
+                Pattern::new(p, limits).unwrap(),
+                Pattern::new(&p.to_uppercase(), limits).unwrap(),
+            )
+        };
+        let cancel = Cancel::default();
+        assert_eq!(
+            listed(&mailboxes, &[pattern("a%")], false, &cancel),
+            [(1, true), (4, false)]
+        );
+        assert_eq!(
+            listed(&mailboxes, &[pattern("a/*")], false, &cancel),
+            [(2, true), (3, false)]
+        );
+        assert_eq!(listed(&mailboxes, &[pattern("inbox")], false, &cancel), [(0, false)]);
+        assert_eq!(
+            listed(&mailboxes, &[pattern("a*")], true, &cancel),
+            [(1, true), (2, true), (3, false)]
+        );
+        cancel.set();
+        assert_eq!(listed(&mailboxes, &[pattern("*")], false, &cancel), []);
+    }
+}
