@@ -33,11 +33,11 @@ pub struct ImapConfig {
     /// Sessions one account may have at once (each holds memory and a
     /// change-bus subscription; Dovecot's default is 10 per user and address).
     pub max_sessions_per_user: usize,
-    /// Characters in a LIST pattern, reference name included (issue 12,
-    /// attack 3); longer ones get BAD. Clients send `*`, `%` or a name
-    /// with one of them.
+    /// Characters in a LIST's patterns together, the reference name
+    /// counted with each (issue 12, attack 3); more get BAD. Clients send
+    /// `*`, `%` or a name with one of them, a few at most.
     pub max_list_pattern: usize,
-    /// `*` and `%` in one LIST pattern; more get BAD.
+    /// `*` and `%` in a LIST's patterns together; more get BAD.
     pub max_list_wildcards: usize,
     /// Distinct items in one FETCH (issue 12, attack 4); more get BAD.
     /// Repeated items are answered once and do not count. Mail clients

@@ -16,12 +16,13 @@ pub(crate) enum PatternError {
     TooManyWildcards,
 }
 
-/// How big a pattern may be.
+/// How big the patterns of one LIST may be, all together: matching costs
+/// their length times the names' length.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PatternLimits {
-    /// Characters, reference name included.
+    /// Characters, reference name included with each pattern.
     pub max_len: usize,
-    /// `*` and `%` together.
+    /// `*` and `%`.
     pub max_wildcards: usize,
 }
 
@@ -43,13 +44,16 @@ pub(crate) struct Pattern {
 }
 
 impl Pattern {
-    pub(crate) fn new(pattern: &str, limits: PatternLimits) -> Result<Pattern, PatternError> {
-        if pattern.chars().count() > limits.max_len {
-            return Err(PatternError::TooLong);
-        }
-        if pattern.chars().filter(|&c| c == '*' || c == '%').count() > limits.max_wildcards {
-            return Err(PatternError::TooManyWildcards);
-        }
+    /// Compiles `pattern`, taking what it spends from `limits`, which
+    /// then says what is left for the LIST's other patterns.
+    pub(crate) fn new(pattern: &str, limits: &mut PatternLimits) -> Result<Pattern, PatternError> {
+        let len = pattern.chars().count();
+        let wildcards = pattern.chars().filter(|&c| c == '*' || c == '%').count();
+        limits.max_len = limits.max_len.checked_sub(len).ok_or(PatternError::TooLong)?;
+        limits.max_wildcards = limits
+            .max_wildcards
+            .checked_sub(wildcards)
+            .ok_or(PatternError::TooManyWildcards)?;
         // A run of wildcards matches what its widest member matches, so it
         // becomes one: then no wildcard follows another, which `close`
         // relies on.
@@ -151,7 +155,7 @@ mod tests {
     };
 
     fn m(pattern: &str, name: &str) -> bool {
-        Pattern::new(pattern, LIMITS).unwrap().matches(name)
+        Pattern::new(pattern, &mut LIMITS.clone()).unwrap().matches(name)
     }
 
     #[test]
@@ -195,11 +199,21 @@ mod tests {
             max_len: 10,
             max_wildcards: 3,
         };
-        assert_eq!(Pattern::new("abcdefghijk", limits).unwrap_err(), PatternError::TooLong);
         assert_eq!(
-            Pattern::new("*a*b%c*", limits).unwrap_err(),
+            Pattern::new("abcdefghijk", &mut limits.clone()).unwrap_err(),
+            PatternError::TooLong
+        );
+        assert_eq!(
+            Pattern::new("*a*b%c*", &mut limits.clone()).unwrap_err(),
             PatternError::TooManyWildcards
         );
-        assert!(Pattern::new("*a*b%c", limits).is_ok());
+        let mut left = limits;
+        assert!(Pattern::new("*a*b%c", &mut left).is_ok());
+        assert_eq!((left.max_len, left.max_wildcards), (4, 0));
+        assert_eq!(
+            Pattern::new("%", &mut left).unwrap_err(),
+            PatternError::TooManyWildcards
+        );
+        assert_eq!(Pattern::new("abcde", &mut left).unwrap_err(), PatternError::TooLong);
     }
 }

@@ -153,10 +153,10 @@ pub struct Imap {
     pub max_errors: u32,
     /// Sessions one user may have open at once.
     pub max_sessions_per_user: usize,
-    /// Characters in a LIST pattern, reference name included; longer
-    /// patterns get BAD (issue 12, attack 3). Default 1024.
+    /// Characters in a LIST's patterns together, the reference name
+    /// counted with each; more get BAD (issue 12, attack 3). Default 1024.
     pub max_list_pattern: usize,
-    /// `*` and `%` in one LIST pattern; more get BAD. Default 32.
+    /// `*` and `%` in a LIST's patterns together; more get BAD. Default 32.
     pub max_list_wildcards: usize,
     /// Distinct items in one FETCH; more get BAD, repeats are answered
     /// once (issue 12, attack 4). Default 100.

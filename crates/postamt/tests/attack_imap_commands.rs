@@ -144,6 +144,12 @@ _, done = one.command(b'LIST "" "' + b"*a" * 40 + b'*b"')
 assert done.startswith(b"t") and b" BAD " in done and b"wildcards" in done, done
 _, done = one.command(b'LIST "" "' + b"a" * 2000 + b'"')
 assert b" BAD " in done and b"long" in done, done
+# The limits hold for a LIST's patterns together (RFC 5258 allows many).
+_, done = one.command(b'LIST "" (' + b" ".join([b'"*a"'] * 33) + b")")
+assert b" BAD " in done and b"wildcards" in done, done
+_, done = one.command(b'LIST "" (' + b" ".join([b"a" * 100] * 11) + b")")
+assert b" BAD " in done and b"long" in done, done
+assert one.ok(b'LIST "" (' + b" ".join([b"a" * 100] * 10) + b")") == []
 "#,
     ));
     let spent = cpu_seconds(server.pid()) - before;

@@ -89,20 +89,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             Err(e) => return self.server_error(tag, &e),
         };
         let reference = client_mailbox(reference, self.utf8).unwrap_or_default();
-        let limits = PatternLimits {
+        // What all the patterns together may spend.
+        let mut limits = PatternLimits {
             max_len: self.server.config.max_list_pattern,
             max_wildcards: self.server.config.max_list_wildcards,
         };
         let mut compiled = Vec::new();
         for pattern in patterns.iter().filter_map(|p| client_mailbox(p, self.utf8)) {
             let pattern = format!("{reference}{pattern}");
-            let both =
-                Pattern::new(&pattern, limits).and_then(|p| Ok((p, Pattern::new(&pattern.to_uppercase(), limits)?)));
+            // The same in capitals, for INBOX: no more wildcards, and at
+            // most three times the characters (ß becomes SS).
+            let mut same = PatternLimits {
+                max_len: usize::MAX,
+                max_wildcards: usize::MAX,
+            };
+            let both = Pattern::new(&pattern, &mut limits)
+                .and_then(|p| Ok((p, Pattern::new(&pattern.to_uppercase(), &mut same)?)));
             match both {
                 Ok(both) => compiled.push(both),
-                Err(PatternError::TooLong) => return Ok(self.error(tag, "Mailbox pattern too long")),
+                Err(PatternError::TooLong) => return Ok(self.error(tag, "Mailbox patterns too long")),
                 Err(PatternError::TooManyWildcards) => {
-                    return Ok(self.error(tag, "Too many wildcards in the mailbox pattern"));
+                    return Ok(self.error(tag, "Too many wildcards in the mailbox patterns"));
                 }
             }
         }
@@ -331,8 +338,8 @@ mod tests {
         };
         let pattern = |p: &str| {
             (
-                Pattern::new(p, limits).unwrap(),
-                Pattern::new(&p.to_uppercase(), limits).unwrap(),
+                Pattern::new(p, &mut limits.clone()).unwrap(),
+                Pattern::new(&p.to_uppercase(), &mut limits.clone()).unwrap(),
             )
         };
         let cancel = Cancel::default();
