@@ -7,6 +7,9 @@
 
 mod commands;
 mod format;
+mod heavy;
+mod pattern;
+mod ranges;
 mod server;
 mod session;
 mod view;
@@ -38,6 +41,20 @@ pub struct ImapConfig {
     /// Sessions one account may have at once (each holds memory and a
     /// change-bus subscription; Dovecot's default is 10 per user and address).
     pub max_sessions_per_user: usize,
+    /// Characters in a LIST's patterns together, the reference name
+    /// counted with each (issue 12, attack 3); more get BAD. Clients send
+    /// `*`, `%` or a name with one of them, a few at most.
+    pub max_list_pattern: usize,
+    /// `*` and `%` in a LIST's patterns together; more get BAD.
+    pub max_list_wildcards: usize,
+    /// Distinct items in one FETCH (issue 12, attack 4); more get BAD.
+    /// Repeated items are answered once and do not count. Mail clients
+    /// ask for about ten.
+    pub max_fetch_items: usize,
+    /// Commands whose CPU work (LIST's matching) runs on the blocking
+    /// pool at once, all sessions together; more wait their turn, so no
+    /// number of sessions takes more threads than this.
+    pub heavy_tasks: usize,
 }
 
 impl Default for ImapConfig {
@@ -52,6 +69,10 @@ impl Default for ImapConfig {
             max_literals: 1000,
             max_errors: 50,
             max_sessions_per_user: 20,
+            max_list_pattern: 1024,
+            max_list_wildcards: 32,
+            max_fetch_items: 100,
+            heavy_tasks: 4,
         }
     }
 }

@@ -22,6 +22,8 @@ pub struct Server {
     /// Logged-in sessions per account.
     users: Arc<Mutex<HashMap<AccountId, usize>>>,
     sessions: AtomicU64,
+    /// Places for heavy work on the blocking pool (see `heavy.rs`).
+    pub(crate) heavy: tokio::sync::Semaphore,
 }
 
 /// A logged-in session's place in the per-account count; freed on drop.
@@ -45,6 +47,7 @@ impl Drop for UserSlot {
 impl Server {
     pub fn new(config: ImapConfig, store: Store, tls: Option<TlsAcceptor>, throttle: Arc<Throttle>) -> Arc<Self> {
         Arc::new(Server {
+            heavy: tokio::sync::Semaphore::new(config.heavy_tasks.max(1)),
             config,
             store,
             tls,

@@ -9,6 +9,7 @@ use store::{MailboxInfo, MessageMeta, Store};
 use wire::imap::SequenceSet;
 
 use crate::format::flag_list;
+use crate::ranges::{Ranges, in_saved};
 
 pub(crate) struct View {
     pub mailbox: MailboxInfo,
@@ -69,14 +70,14 @@ impl View {
     }
 
     /// The indexes of the messages a set names: UIDs or sequence numbers.
-    /// `saved` is the result of SEARCH RETURN (SAVE), as UIDs.
+    /// `saved` is the result of SEARCH RETURN (SAVE), as ascending UIDs.
     pub fn select(&self, set: &SequenceSet, uid: bool, saved: &[i64]) -> Vec<usize> {
         if let SequenceSet::Saved = set {
             return self
                 .messages
                 .iter()
                 .enumerate()
-                .filter(|(_, m)| saved.contains(&m.uid))
+                .filter(|(_, m)| in_saved(saved, m.uid))
                 .map(|(i, _)| i)
                 .collect();
         }
@@ -84,16 +85,17 @@ impl View {
             // `*` is the largest UID in use; since reversed ranges count,
             // `559:*` includes it even above 559 (RFC 9051 §6.4.8).
             let largest = self.messages.last().map_or(0, |m| m.uid as u32);
+            let ranges = Ranges::of(set, largest);
             self.messages
                 .iter()
                 .enumerate()
-                .filter(|(_, m)| set.contains(m.uid as u32, largest))
+                .filter(|(_, m)| ranges.contains(m.uid as u32))
                 .map(|(i, _)| i)
                 .collect()
         } else {
-            let count = self.messages.len() as u32;
+            let ranges = Ranges::of(set, self.messages.len() as u32);
             (0..self.messages.len())
-                .filter(|i| set.contains(*i as u32 + 1, count))
+                .filter(|i| ranges.contains(*i as u32 + 1))
                 .collect()
         }
     }
@@ -118,12 +120,15 @@ impl View {
         // Expunges held back for now leave the view behind the mailbox.
         let behind = !expunges && self.messages.iter().any(|m| !by_uid.contains_key(&m.uid));
         if expunges {
+            // From the last, so that each number is still the one the
+            // client knows; then all removed in one pass, not one shift of
+            // the rest per message.
             for index in (0..self.messages.len()).rev() {
                 if !by_uid.contains_key(&self.messages[index].uid) {
                     out.extend_from_slice(format!("* {} EXPUNGE\r\n", index + 1).as_bytes());
-                    self.messages.remove(index);
                 }
             }
+            self.messages.retain(|m| by_uid.contains_key(&m.uid));
         }
         for index in 0..self.messages.len() {
             let uid = self.messages[index].uid;

@@ -88,6 +88,12 @@ pub fn binary(raw: &[u8], part: &[u32]) -> Result<Option<Vec<u8>>, UnknownEncodi
     section::binary(raw, part)
 }
 
+/// Whether [`binary`] can answer for `part` without UnknownEncoding,
+/// found without decoding anything.
+pub fn binary_decodable(raw: &[u8], part: &[u32]) -> bool {
+    section::binary_decodable(raw, part)
+}
+
 /// A Content-Transfer-Encoding other than 7bit, 8bit, binary, base64 and
 /// quoted-printable (RFC 3516 §4.3: UNKNOWN-CTE).
 #[derive(Debug, Clone, PartialEq, Eq)]

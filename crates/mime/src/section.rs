@@ -106,6 +106,16 @@ pub(crate) fn binary(raw: &[u8], numbers: &[u32]) -> Result<Option<Vec<u8>>, Unk
     ))
 }
 
+/// Whether BINARY[part] can be answered: no such part, or one whose
+/// Content-Transfer-Encoding `binary` undoes. Decodes nothing.
+pub(crate) fn binary_decodable(raw: &[u8], numbers: &[u32]) -> bool {
+    if numbers.is_empty() {
+        return true;
+    }
+    let root = tree::parse(raw);
+    find(&root, numbers).is_none_or(|part| decode::transfer_decode(part.mime.encoding.as_deref(), &[]).is_ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +200,6 @@ mod tests {
         assert_eq!(binary(raw, &[1]), Ok(Some(b"hi".to_vec())));
         assert_eq!(binary(raw, &[2]), Err(UnknownEncoding));
         assert_eq!(binary(raw, &[3]), Ok(None));
+        assert!(binary_decodable(raw, &[1]) && !binary_decodable(raw, &[2]) && binary_decodable(raw, &[3]));
     }
 }

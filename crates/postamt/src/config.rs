@@ -192,6 +192,17 @@ pub struct Imap {
     pub max_errors: u32,
     /// Sessions one user may have open at once.
     pub max_sessions_per_user: usize,
+    /// Characters in a LIST's patterns together, the reference name
+    /// counted with each; more get BAD (issue 12, attack 3). Default 1024.
+    pub max_list_pattern: usize,
+    /// `*` and `%` in a LIST's patterns together; more get BAD. Default 32.
+    pub max_list_wildcards: usize,
+    /// Distinct items in one FETCH; more get BAD, repeats are answered
+    /// once (issue 12, attack 4). Default 100.
+    pub max_fetch_items: usize,
+    /// IMAP commands whose CPU work (LIST's matching) runs on the blocking
+    /// pool at once, all sessions together. Default 4.
+    pub heavy_tasks: usize,
 }
 
 impl Default for Imap {
@@ -206,6 +217,10 @@ impl Default for Imap {
             max_literals: defaults.max_literals,
             max_errors: defaults.max_errors,
             max_sessions_per_user: defaults.max_sessions_per_user,
+            max_list_pattern: defaults.max_list_pattern,
+            max_list_wildcards: defaults.max_list_wildcards,
+            max_fetch_items: defaults.max_fetch_items,
+            heavy_tasks: defaults.heavy_tasks,
         }
     }
 }
@@ -470,6 +485,10 @@ impl Config {
             max_literals: self.imap.max_literals,
             max_errors: self.imap.max_errors,
             max_sessions_per_user: self.imap.max_sessions_per_user,
+            max_list_pattern: self.imap.max_list_pattern,
+            max_list_wildcards: self.imap.max_list_wildcards,
+            max_fetch_items: self.imap.max_fetch_items,
+            heavy_tasks: self.imap.heavy_tasks,
         }
     }
 

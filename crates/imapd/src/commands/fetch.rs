@@ -14,18 +14,48 @@ use crate::session::{Flow, Outcome, Session, State};
 /// How many messages' stored content one query loads (FETCH, SEARCH).
 pub(crate) const CONTENT_BATCH: usize = 256;
 
-/// What a FETCH answers with besides the items asked: \Seen set by it.
-struct Answer {
-    parts: Vec<Part>,
-}
-
-/// One item of a FETCH answer.
+/// One item of a FETCH answer, made just before it is written, so that
+/// an answer never holds more than one item's data (issue 12, attack 4).
 enum Part {
+    /// Written as it is: small.
     Bytes(Vec<u8>),
+    /// `label {n}` (`~{n}` for BINARY data holding NUL, RFC 3516 §4.3)
+    /// and the data, written a chunk at a time.
+    Literal { label: String, data: Vec<u8>, binary: bool },
     /// `label {n}` and the whole message as stored, streamed from its blob
     /// a chunk at a time so that a large message is never held whole
     /// (issue 7).
     Message(String),
+}
+
+/// The items as answered: each once, PEEK or not (RFC 9051 §6.4.5 names
+/// the answer the same), a non-PEEK one setting \Seen for all. `None` if
+/// more than `max` distinct ones are asked for.
+fn distinct_items(items: &[FetchItem], max: usize) -> Option<Vec<FetchItem>> {
+    fn peek(item: &mut FetchItem) -> Option<&mut bool> {
+        match item {
+            FetchItem::BodySection { peek, .. } | FetchItem::Binary { peek, .. } => Some(peek),
+            _ => None,
+        }
+    }
+    // Each kept item, and the same with PEEK taken off to compare by.
+    let mut distinct: Vec<(FetchItem, FetchItem)> = Vec::new();
+    for item in items {
+        let mut key = item.clone();
+        let peeks = peek(&mut key).map(|peek| std::mem::replace(peek, false));
+        match distinct.iter().position(|(k, _)| *k == key) {
+            Some(at) => {
+                if peeks == Some(false)
+                    && let Some(peek) = peek(&mut distinct[at].1)
+                {
+                    *peek = false;
+                }
+            }
+            None if distinct.len() >= max => return None,
+            None => distinct.push((key, item.clone())),
+        }
+    }
+    Some(distinct.into_iter().map(|(_, item)| item).collect())
 }
 
 /// Items answered with the whole message, which is streamed, not read.
@@ -50,12 +80,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let indexes = view.select(set, uid, &self.saved);
         let mailbox = view.mailbox.id;
         let read_only = view.read_only;
-        let mut items = items.to_vec();
+        let Some(mut items) = distinct_items(items, self.server.config.max_fetch_items) else {
+            return Ok(self.error(tag, "Too many distinct FETCH items"));
+        };
         // RFC 9051 §6.4.9: UID FETCH answers always carry the UID.
         if uid && !items.contains(&FetchItem::Uid) {
             items.insert(0, FetchItem::Uid);
         }
         let needs = Needs::of(&items, read_only);
+        let messages = items.iter().filter(|item| is_whole_message(item)).count();
         for batch in indexes.chunks(CONTENT_BATCH) {
             let mut contents = HashMap::new();
             if needs.content() {
@@ -120,17 +153,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     break;
                 };
                 let flag_names = view.flag_names(&meta);
-                let answer = match answer(&items, &meta, &flag_names, content.as_ref(), raw.as_deref()) {
-                    Ok(answer) => answer,
-                    Err(Unknown) => {
-                        return self.no(tag, Some("UNKNOWN-CTE"), "Cannot decode that content transfer encoding");
-                    }
-                };
-                let mut parts = answer.parts;
-                if flags_changed && !items.contains(&FetchItem::Flags) {
-                    parts.push(Part::Bytes(format!("FLAGS {}", flag_list(&flag_names)).into_bytes()));
+                let raw = raw.unwrap_or_default();
+                // Checked before the answer begins, so that it can be a NO.
+                if !decodable(&items, &raw) {
+                    return self.no(tag, Some("UNKNOWN-CTE"), "Cannot decode that content transfer encoding");
                 }
-                if !self.write_answer(tag, index, parts, content.as_ref()).await? {
+                let facts = content
+                    .as_ref()
+                    .filter(|_| needs.facts)
+                    .map(|content| facts(content, &raw));
+                let mut extra = None;
+                if flags_changed && !items.contains(&FetchItem::Flags) {
+                    extra = Some(Part::Bytes(format!("FLAGS {}", flag_list(&flag_names)).into_bytes()));
+                }
+                let answer = items
+                    .iter()
+                    .map(|item| part(item, &meta, &flag_names, facts.as_ref(), &raw))
+                    .chain(extra);
+                if !self
+                    .write_answer(tag, index, answer, messages, content.as_ref())
+                    .await?
+                {
                     return Ok(Flow::Continue);
                 }
                 if self.conn.pending_output() > 256 * 1024 {
@@ -214,18 +257,20 @@ impl Needs {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
-    /// Writes one `* n FETCH (...)` answer; false if it answered the
-    /// command with NO instead. Streamed messages are opened before the
-    /// answer begins, so that a missing blob is a NO, not a broken response.
+    /// Writes one `* n FETCH (...)` answer, each part as it is made; false
+    /// if it answered the command with NO instead. Streamed messages are
+    /// opened before the answer begins, so that a missing blob is a NO,
+    /// not a broken response.
     async fn write_answer(
         &mut self,
         tag: &str,
         index: usize,
-        parts: Vec<Part>,
+        parts: impl Iterator<Item = Part>,
+        messages: usize,
         content: Option<&MessageContent>,
     ) -> Result<bool, crate::session::Disconnect> {
         let mut files = Vec::new();
-        for _ in parts.iter().filter(|part| matches!(part, Part::Message(_))) {
+        for _ in 0..messages {
             let Some(content) = content else { break };
             match self.server.store.open_content(&content.blob_hash).await {
                 Ok(opened) => files.push(opened),
@@ -239,21 +284,40 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         self.conn
             .output()
             .extend_from_slice(format!("* {} FETCH (", index + 1).as_bytes());
-        for (i, part) in parts.into_iter().enumerate() {
+        for (i, part) in parts.enumerate() {
             if i > 0 {
                 self.conn.output().push(b' ');
             }
             match part {
                 Part::Bytes(bytes) => self.conn.output().extend_from_slice(&bytes),
+                Part::Literal { label, data, binary } => {
+                    let tilde = if binary { "~" } else { "" };
+                    let head = format!("{label} {tilde}{{{}}}\r\n", data.len());
+                    self.conn.output().extend_from_slice(head.as_bytes());
+                    for chunk in data.chunks(STREAM_CHUNK) {
+                        self.conn.output().extend_from_slice(chunk);
+                        self.flush_if_full().await?;
+                    }
+                }
                 Part::Message(label) => match (content, files.next()) {
                     (Some(content), Some((reader, len))) => self.stream_message(&label, content, reader, len).await?,
                     // Not reached: streaming items load the content.
                     _ => self.conn.output().extend_from_slice(format!("{label} NIL").as_bytes()),
                 },
             }
+            self.flush_if_full().await?;
         }
         self.conn.output().extend_from_slice(b")\r\n");
         Ok(true)
+    }
+
+    /// Sends what output has built up once it is more than a few chunks:
+    /// what a session holds to send stays that small.
+    async fn flush_if_full(&mut self) -> Result<(), crate::session::Disconnect> {
+        if self.conn.pending_output() >= 4 * STREAM_CHUNK {
+            self.conn.flush().await.map_err(|_| crate::session::Disconnect)?;
+        }
+        Ok(())
     }
 
     /// Writes `label {n}` and the message as stored (trace fields, then the
@@ -284,123 +348,117 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             };
             self.conn.output().extend_from_slice(&chunk[..n]);
             left -= n as u64;
-            if self.conn.pending_output() >= 4 * STREAM_CHUNK {
-                self.conn.flush().await.map_err(|_| crate::session::Disconnect)?;
-            }
+            self.flush_if_full().await?;
         }
         Ok(())
     }
 }
 
-/// A BINARY item named a content transfer encoding we cannot undo.
-struct Unknown;
+/// Whether every BINARY item can be answered (RFC 3516 §4.3: else NO
+/// [UNKNOWN-CTE]).
+fn decodable(items: &[FetchItem], raw: &[u8]) -> bool {
+    items.iter().all(|item| match item {
+        FetchItem::Binary { part, .. } | FetchItem::BinarySize { part } => mime::binary_decodable(raw, part),
+        _ => true,
+    })
+}
 
-fn answer(
-    items: &[FetchItem],
-    meta: &MessageMeta,
-    flag_names: &[String],
-    content: Option<&MessageContent>,
-    raw: Option<&[u8]>,
-) -> Result<Answer, Unknown> {
-    let facts = content.map(|c| match (&c.envelope, &c.body_structure, &c.body) {
+/// ENVELOPE, BODYSTRUCTURE and BODY as stored, or worked out from the
+/// message if it was stored before they were kept.
+fn facts(content: &MessageContent, raw: &[u8]) -> (String, String, String) {
+    match (&content.envelope, &content.body_structure, &content.body) {
         (Some(envelope), Some(structure), Some(body)) if !envelope.is_empty() => {
             (envelope.clone(), structure.clone(), body.clone())
         }
-        // Stored before facts were computed: work them out now.
         _ => {
-            let facts = mime::facts(raw.unwrap_or_default());
+            let facts = mime::facts(raw);
             (facts.envelope, facts.body_structure, facts.body)
         }
-    });
-    let raw = raw.unwrap_or_default();
-    let mut parts = Vec::new();
-    for item in items {
-        if is_whole_message(item) {
-            let label = if *item == FetchItem::Rfc822 { "RFC822" } else { "BODY[]" };
-            parts.push(Part::Message(label.to_string()));
-            continue;
+    }
+}
+
+/// The answer to one item. `raw` is the message (or its header, when
+/// that is all the items need).
+fn part(
+    item: &FetchItem,
+    meta: &MessageMeta,
+    flag_names: &[String],
+    facts: Option<&(String, String, String)>,
+    raw: &[u8],
+) -> Part {
+    if is_whole_message(item) {
+        let label = if *item == FetchItem::Rfc822 { "RFC822" } else { "BODY[]" };
+        return Part::Message(label.to_string());
+    }
+    let literal = |label: String, data: Vec<u8>| Part::Literal {
+        label,
+        data,
+        binary: false,
+    };
+    let bytes = |text: String| Part::Bytes(text.into_bytes());
+    match item {
+        FetchItem::Uid => bytes(format!("UID {}", meta.uid)),
+        FetchItem::Flags => bytes(format!("FLAGS {}", flag_list(flag_names))),
+        FetchItem::InternalDate => bytes(format!("INTERNALDATE {}", date_time(meta.internal_date))),
+        FetchItem::Rfc822Size => bytes(format!("RFC822.SIZE {}", meta.size)),
+        FetchItem::ModSeq => bytes(format!("MODSEQ ({})", meta.modseq)),
+        FetchItem::Envelope => bytes(format!("ENVELOPE {}", facts.map_or("NIL", |f| f.0.as_str()))),
+        FetchItem::BodyStructure => bytes(format!("BODYSTRUCTURE {}", facts.map_or("NIL", |f| f.1.as_str()))),
+        FetchItem::Body => bytes(format!("BODY {}", facts.map_or("NIL", |f| f.2.as_str()))),
+        FetchItem::Rfc822 => literal("RFC822".into(), raw.to_vec()),
+        FetchItem::Rfc822Header => literal(
+            "RFC822.HEADER".into(),
+            mime::section(raw, &[], Some(&SectionText::Header)).unwrap_or_default(),
+        ),
+        FetchItem::Rfc822Text => literal(
+            "RFC822.TEXT".into(),
+            mime::section(raw, &[], Some(&SectionText::Text)).unwrap_or_default(),
+        ),
+        FetchItem::BodySection { section, partial, .. } => {
+            let data = mime::section(raw, &section.part, section.text.as_ref()).unwrap_or_default();
+            let (data, origin) = cut(data, *partial);
+            literal(format!("BODY[{}]{origin}", section_name(section)), data)
         }
-        let part = match item {
-            FetchItem::Uid => format!("UID {}", meta.uid).into_bytes(),
-            FetchItem::Flags => format!("FLAGS {}", flag_list(flag_names)).into_bytes(),
-            FetchItem::InternalDate => format!("INTERNALDATE {}", date_time(meta.internal_date)).into_bytes(),
-            FetchItem::Rfc822Size => format!("RFC822.SIZE {}", meta.size).into_bytes(),
-            FetchItem::ModSeq => format!("MODSEQ ({})", meta.modseq).into_bytes(),
-            FetchItem::Envelope => format!("ENVELOPE {}", facts.as_ref().map_or("NIL", |f| f.0.as_str())).into_bytes(),
-            FetchItem::BodyStructure => {
-                format!("BODYSTRUCTURE {}", facts.as_ref().map_or("NIL", |f| f.1.as_str())).into_bytes()
-            }
-            FetchItem::Body => format!("BODY {}", facts.as_ref().map_or("NIL", |f| f.2.as_str())).into_bytes(),
-            FetchItem::Rfc822 => literal("RFC822", raw),
-            FetchItem::Rfc822Header => literal(
-                "RFC822.HEADER",
-                &mime::section(raw, &[], Some(&SectionText::Header)).unwrap_or_default(),
-            ),
-            FetchItem::Rfc822Text => literal(
-                "RFC822.TEXT",
-                &mime::section(raw, &[], Some(&SectionText::Text)).unwrap_or_default(),
-            ),
-            FetchItem::BodySection { section, partial, .. } => {
-                let data = mime::section(raw, &section.part, section.text.as_ref()).unwrap_or_default();
-                let (data, origin) = cut(&data, *partial);
-                literal(&format!("BODY[{}]{origin}", section_name(section)), data)
-            }
-            FetchItem::Binary { part, partial, .. } => {
-                let name = section_name(&Section {
-                    part: part.clone(),
-                    text: None,
-                });
-                match mime::binary(raw, part) {
-                    Err(_) => return Err(Unknown),
-                    Ok(None) => format!("BINARY[{name}] NIL").into_bytes(),
-                    Ok(Some(data)) => {
-                        let (data, origin) = cut(&data, *partial);
-                        // RFC 3516 §4.3: ~{n} when the data holds NUL.
-                        let label = format!("BINARY[{name}]{origin}");
-                        if data.contains(&0) {
-                            binary_literal(&label, data)
-                        } else {
-                            literal(&label, data)
-                        }
+        FetchItem::Binary { part, partial, .. } => {
+            let name = section_name(&Section {
+                part: part.clone(),
+                text: None,
+            });
+            match mime::binary(raw, part) {
+                // Not reached for what `decodable` passed.
+                Err(_) | Ok(None) => bytes(format!("BINARY[{name}] NIL")),
+                Ok(Some(data)) => {
+                    let (data, origin) = cut(data, *partial);
+                    // RFC 3516 §4.3: ~{n} when the data holds NUL.
+                    Part::Literal {
+                        label: format!("BINARY[{name}]{origin}"),
+                        binary: data.contains(&0),
+                        data,
                     }
                 }
             }
-            FetchItem::BinarySize { part } => {
-                let name = section_name(&Section {
-                    part: part.clone(),
-                    text: None,
-                });
-                match mime::binary(raw, part) {
-                    Err(_) => return Err(Unknown),
-                    Ok(data) => format!("BINARY.SIZE[{name}] {}", data.map_or(0, |d| d.len())).into_bytes(),
-                }
-            }
-        };
-        parts.push(Part::Bytes(part));
+        }
+        FetchItem::BinarySize { part } => {
+            let name = section_name(&Section {
+                part: part.clone(),
+                text: None,
+            });
+            let size = mime::binary(raw, part).ok().flatten().map_or(0, |d| d.len());
+            bytes(format!("BINARY.SIZE[{name}] {size}"))
+        }
     }
-    Ok(Answer { parts })
 }
 
 /// A partial fetch `<start.count>` and how the answer names it (`<start>`).
-fn cut(data: &[u8], partial: Option<(u32, u32)>) -> (&[u8], String) {
+fn cut(mut data: Vec<u8>, partial: Option<(u32, u32)>) -> (Vec<u8>, String) {
     match partial {
         None => (data, String::new()),
         Some((start, count)) => {
             let start_at = (start as usize).min(data.len());
             let end = start_at.saturating_add(count as usize).min(data.len());
-            (&data[start_at..end], format!("<{start}>"))
+            data.truncate(end);
+            data.drain(..start_at);
+            (data, format!("<{start}>"))
         }
     }
-}
-
-fn literal(label: &str, data: &[u8]) -> Vec<u8> {
-    let mut out = format!("{label} {{{}}}\r\n", data.len()).into_bytes();
-    out.extend_from_slice(data);
-    out
-}
-
-fn binary_literal(label: &str, data: &[u8]) -> Vec<u8> {
-    let mut out = format!("{label} ~{{{}}}\r\n", data.len()).into_bytes();
-    out.extend_from_slice(data);
-    out
 }

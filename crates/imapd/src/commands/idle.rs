@@ -15,6 +15,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     pub(crate) async fn idle(&mut self, tag: &str) -> Outcome {
         self.report_changes(true, false).await?;
         self.conn.send(b"+ idling\r\n");
+        // The inactivity timeout counts from this command, the client's
+        // last: changes reported meanwhile are not the client's doing and
+        // must not keep a session alive for ever (issue 12). RFC 2177 asks
+        // clients to send DONE and IDLE again within 29 minutes.
+        let timeout = self.server.config.timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
         loop {
             // A line from the client ends IDLE; only DONE may be sent.
             if let Ok(Some(n)) = find_line(self.conn.buffered(), 1024) {
@@ -33,13 +39,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             self.conn.flush().await.map_err(|_| Disconnect)?;
             let event = {
                 let conn = &mut self.conn;
-                match &mut self.changes {
-                    Some(changes) => tokio::select! {
-                        read = conn.fill() => Event::Input(read),
-                        change = changes.recv() => Event::Change(change),
-                    },
-                    None => Event::Input(conn.fill().await),
-                }
+                let wait = async {
+                    match &mut self.changes {
+                        Some(changes) => tokio::select! {
+                            read = conn.fill() => Event::Input(read),
+                            change = changes.recv() => Event::Change(change),
+                        },
+                        None => Event::Input(conn.fill().await),
+                    }
+                };
+                tokio::time::timeout_at(deadline, wait)
+                    .await
+                    .unwrap_or(Event::Input(Err(net::ReadError::Timeout(timeout))))
             };
             match event {
                 Event::Input(Ok(_)) => {}

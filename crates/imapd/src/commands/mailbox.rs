@@ -2,24 +2,46 @@
 //! RFC 6154), LSUB, CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, STATUS
 //! (RFC 9051 §6.3) and APPEND (with MULTIAPPEND, RFC 3502, and UIDPLUS).
 
+use std::collections::HashSet;
+
 use store::{AccountId, Flags, MailboxInfo, MessageFacts, SEPARATOR};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{AppendMessage, ListReturn, StatusItem};
 
 use crate::format::{client_mailbox, mailbox_name};
+use crate::heavy::Cancel;
+use crate::pattern::{Pattern, PatternError, PatternLimits};
 use crate::session::{Flow, Outcome, Session, State};
 
-/// Whether `name` matches a LIST pattern: `*` matches anything, `%`
-/// anything but the hierarchy separator (RFC 9051 §6.3.9).
-fn matches(pattern: &[char], name: &[char]) -> bool {
-    match pattern.split_first() {
-        None => name.is_empty(),
-        Some(('*', rest)) => (0..=name.len()).any(|i| matches(rest, &name[i..])),
-        Some(('%', rest)) => (0..=name.len())
-            .take_while(|&i| i == 0 || name[i - 1] != SEPARATOR)
-            .any(|i| matches(rest, &name[i..])),
-        Some((c, rest)) => name.first() == Some(c) && matches(rest, &name[1..]),
+/// Which mailboxes a LIST answers, with whether each has children; empty
+/// once `cancel` is set. Runs on the blocking pool: its cost grows with
+/// the account's mailboxes.
+fn listed(
+    mailboxes: &[MailboxInfo],
+    patterns: &[(Pattern, Pattern)],
+    subscribed_only: bool,
+    cancel: &Cancel,
+) -> Vec<(usize, bool)> {
+    // Every name that is some mailbox's parent, so that "has children" is
+    // a lookup, not a walk over all the mailboxes for each one listed.
+    let parents: HashSet<&str> = mailboxes
+        .iter()
+        .flat_map(|m| m.name.match_indices(SEPARATOR).map(|(at, _)| &m.name[..at]))
+        .collect();
+    let mut listed = Vec::new();
+    for (index, mailbox) in mailboxes.iter().enumerate() {
+        if cancel.is_set() {
+            return Vec::new();
+        }
+        // INBOX matches case-insensitively (RFC 9051 §5.1).
+        let hit = patterns.iter().any(|(pattern, upper)| {
+            pattern.matches(&mailbox.name) || (mailbox.name == "INBOX" && upper.matches(&mailbox.name))
+        });
+        if hit && (!subscribed_only || mailbox.subscribed) {
+            listed.push((index, parents.contains(mailbox.name.as_str())));
+        }
     }
+    listed
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
@@ -67,34 +89,45 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             Err(e) => return self.server_error(tag, &e),
         };
         let reference = client_mailbox(reference, self.utf8).unwrap_or_default();
-        let patterns: Vec<Vec<char>> = patterns
-            .iter()
-            .filter_map(|p| client_mailbox(p, self.utf8))
-            .map(|p| format!("{reference}{p}").chars().collect())
-            .collect();
+        // What all the patterns together may spend.
+        let mut limits = PatternLimits {
+            max_len: self.server.config.max_list_pattern,
+            max_wildcards: self.server.config.max_list_wildcards,
+        };
+        let mut compiled = Vec::new();
+        for pattern in patterns.iter().filter_map(|p| client_mailbox(p, self.utf8)) {
+            let pattern = format!("{reference}{pattern}");
+            // The same in capitals, for INBOX: no more wildcards, and at
+            // most three times the characters (ß becomes SS).
+            let mut same = PatternLimits {
+                max_len: usize::MAX,
+                max_wildcards: usize::MAX,
+            };
+            let both = Pattern::new(&pattern, &mut limits)
+                .and_then(|p| Ok((p, Pattern::new(&pattern.to_uppercase(), &mut same)?)));
+            match both {
+                Ok(both) => compiled.push(both),
+                Err(PatternError::TooLong) => return Ok(self.error(tag, "Mailbox patterns too long")),
+                Err(PatternError::TooManyWildcards) => {
+                    return Ok(self.error(tag, "Too many wildcards in the mailbox patterns"));
+                }
+            }
+        }
         let subscribed_only = selection.iter().any(|s| s == "SUBSCRIBED");
         let show_subscribed = subscribed_only || returns.contains(&ListReturn::Subscribed);
         let status_items = returns.iter().find_map(|r| match r {
             ListReturn::Status(items) => Some(items.clone()),
             _ => None,
         });
-        let mut matched: Vec<&MailboxInfo> = Vec::new();
-        for mailbox in &mailboxes {
-            let name: Vec<char> = mailbox.name.chars().collect();
-            // INBOX matches case-insensitively (RFC 9051 §5.1).
-            let hit = patterns.iter().any(|p| {
-                let upper: Vec<char> = p.iter().flat_map(|c| c.to_uppercase()).collect();
-                matches(p, &name) || (mailbox.name == "INBOX" && matches(&upper, &name))
-            });
-            if hit && (!subscribed_only || mailbox.subscribed) {
-                matched.push(mailbox);
-            }
-        }
+        let (mailboxes, listed) = self
+            .heavy(move |cancel| {
+                let listed = listed(&mailboxes, &compiled, subscribed_only, cancel);
+                (mailboxes, listed)
+            })
+            .await?;
         let mut out = Vec::new();
-        for mailbox in matched {
-            let children = mailboxes
-                .iter()
-                .any(|m| m.name.starts_with(&format!("{}{SEPARATOR}", mailbox.name)));
+        for (index, children) in listed {
+            let mailbox = &mailboxes[index];
             let mut attributes = vec![if children { "\\HasChildren" } else { "\\HasNoChildren" }.to_string()];
             if show_subscribed && mailbox.subscribed && !lsub {
                 attributes.push("\\Subscribed".into());
@@ -282,18 +315,48 @@ pub(crate) fn status_line(status: &store::MailboxStatus, items: &[StatusItem]) -
 
 #[cfg(test)]
 mod tests {
-    use super::matches;
-
-    fn m(pattern: &str, name: &str) -> bool {
-        matches(&pattern.chars().collect::<Vec<_>>(), &name.chars().collect::<Vec<_>>())
-    }
+    use super::*;
 
     #[test]
-    fn list_wildcards() {
-        assert!(m("*", "a/b/c"));
-        assert!(m("%", "Sent") && !m("%", "a/b"));
-        assert!(m("a/%", "a/b") && !m("a/%", "a/b/c"));
-        assert!(m("a*c", "a/b/c") && !m("a%c", "a/b/c"));
-        assert!(!m("Sent", "Sent2"));
+    fn listed_finds_matches_and_children_and_stops_when_cancelled() {
+        let mailboxes: Vec<MailboxInfo> = ["INBOX", "a", "a/b", "a/b/c", "ab"]
+            .iter()
+            .enumerate()
+            .map(|(id, name)| MailboxInfo {
+                id: id as i64,
+                name: name.to_string(),
+                special_use: None,
+                uidvalidity: 1,
+                uidnext: 1,
+                highestmodseq: 0,
+                subscribed: *name != "ab",
+            })
+            .collect();
+        let limits = PatternLimits {
+            max_len: 100,
+            max_wildcards: 10,
+        };
+        let pattern = |p: &str| {
+            (
+                Pattern::new(p, &mut limits.clone()).unwrap(),
+                Pattern::new(&p.to_uppercase(), &mut limits.clone()).unwrap(),
+            )
+        };
+        let cancel = Cancel::default();
+        assert_eq!(
+            listed(&mailboxes, &[pattern("a%")], false, &cancel),
+            [(1, true), (4, false)]
+        );
+        assert_eq!(
+            listed(&mailboxes, &[pattern("a/*")], false, &cancel),
+            [(2, true), (3, false)]
+        );
+        assert_eq!(listed(&mailboxes, &[pattern("inbox")], false, &cancel), [(0, false)]);
+        assert_eq!(
+            listed(&mailboxes, &[pattern("a*")], true, &cancel),
+            [(1, true), (2, true), (3, false)]
+        );
+        cancel.set();
+        assert_eq!(listed(&mailboxes, &[pattern("*")], false, &cancel), []);
     }
 }

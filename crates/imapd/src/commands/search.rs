@@ -6,9 +6,10 @@ use std::collections::HashMap;
 
 use store::{MessageMeta, flag};
 use tokio::io::{AsyncRead, AsyncWrite};
-use wire::imap::{Date, SearchKey, SearchReturn};
+use wire::imap::{Date, SearchKey, SearchReturn, SequenceSet};
 
 use crate::commands::fetch::CONTENT_BATCH;
+use crate::ranges::{Ranges, in_saved};
 use crate::session::{Flow, Outcome, Session, State};
 
 /// How much of each message a search must read.
@@ -66,14 +67,45 @@ struct Candidate<'a> {
     meta: &'a MessageMeta,
     /// 1-based sequence number.
     number: u32,
-    largest_number: u32,
-    largest_uid: u32,
     raw: Option<&'a [u8]>,
     /// The stored fields (see `mime::stored_field_contains`), when they
     /// answer for this message.
     fields: Option<&'a str>,
     /// \Recent in this session.
     recent: bool,
+    /// The key's sets, resolved once for all messages.
+    sets: &'a Sets,
+}
+
+/// The UID and sequence-number sets of a search key, each resolved once
+/// (see `ranges.rs`), found by the address where the key holds them.
+type Sets = HashMap<usize, Ranges>;
+
+fn resolve_sets(key: &SearchKey, largest_uid: u32, largest_number: u32, sets: &mut Sets) {
+    match key {
+        SearchKey::Uid(set) => {
+            sets.insert(std::ptr::from_ref(set).addr(), Ranges::of(set, largest_uid));
+        }
+        SearchKey::Sequence(set) => {
+            sets.insert(std::ptr::from_ref(set).addr(), Ranges::of(set, largest_number));
+        }
+        SearchKey::Not(inner) => resolve_sets(inner, largest_uid, largest_number, sets),
+        SearchKey::Or(a, b) => {
+            resolve_sets(a, largest_uid, largest_number, sets);
+            resolve_sets(b, largest_uid, largest_number, sets);
+        }
+        SearchKey::And(keys) => keys
+            .iter()
+            .for_each(|k| resolve_sets(k, largest_uid, largest_number, sets)),
+        _ => {}
+    }
+}
+
+/// Whether a set of the key holds `n`.
+fn in_set(c: &Candidate<'_>, set: &SequenceSet, n: u32) -> bool {
+    c.sets
+        .get(&std::ptr::from_ref(set).addr())
+        .is_some_and(|ranges| ranges.contains(n))
 }
 
 /// Whether a header field contains `needle`: from the stored fields when
@@ -124,12 +156,12 @@ fn matches(key: &SearchKey, c: &Candidate<'_>, saved: &[i64]) -> bool {
         SearchKey::Larger(n) => c.meta.size as u64 > *n,
         SearchKey::Smaller(n) => (c.meta.size as u64) < *n,
         SearchKey::Uid(set) => match set {
-            wire::imap::SequenceSet::Saved => saved.contains(&c.meta.uid),
-            _ => set.contains(c.meta.uid as u32, c.largest_uid),
+            SequenceSet::Saved => in_saved(saved, c.meta.uid),
+            _ => in_set(c, set, c.meta.uid as u32),
         },
         SearchKey::Sequence(set) => match set {
-            wire::imap::SequenceSet::Saved => saved.contains(&c.meta.uid),
-            _ => set.contains(c.number, c.largest_number),
+            SequenceSet::Saved => in_saved(saved, c.meta.uid),
+            _ => in_set(c, set, c.number),
         },
         SearchKey::ModSeq(m) => c.meta.modseq as u64 >= *m,
         SearchKey::Not(inner) => !matches(inner, c, saved),
@@ -173,6 +205,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let recent = view.recent.clone();
         let needs = needs(key);
         let largest_uid = messages.last().map_or(0, |m| m.uid as u32);
+        let mut sets = Sets::new();
+        resolve_sets(key, largest_uid, messages.len() as u32, &mut sets);
         let mut found = Vec::new();
         // Stored fields are small: many per query. Contents (header, facts)
         // are not: fewer.
@@ -226,11 +260,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             let candidate = Candidate {
                 meta,
                 number: index as u32 + 1,
-                largest_number: messages.len() as u32,
-                largest_uid,
                 raw: raw.as_deref(),
                 fields: fields.as_deref(),
                 recent: recent.contains(&meta.uid),
+                sets: &sets,
             };
             if matches(key, &candidate, &self.saved) {
                 found.push((index as i64 + 1, meta.uid));
@@ -240,7 +273,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let esearch = returns.is_some() || self.rev2;
         let returns = returns.unwrap_or_default();
         if returns.contains(&SearchReturn::Save) {
+            // Ascending, as the view is, for `in_saved`.
             self.saved = found.iter().map(|(_, u)| *u).collect();
+            self.saved.sort_unstable();
         }
         if esearch {
             // RFC 4731: an empty RETURN list means ALL.

@@ -114,6 +114,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if view.read_only {
             return self.no(tag, Some("READ-ONLY"), "Mailbox is read-only");
         }
+        // Ascending, as the view is: looked up by binary search.
         let allowed: Option<Vec<i64>> = uids.map(|set| {
             view.select(&set, true, &self.saved)
                 .into_iter()
@@ -124,7 +125,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             Ok(messages) => messages
                 .iter()
                 .filter(|m| m.flags.has(flag::DELETED))
-                .filter(|m| allowed.as_ref().is_none_or(|a| a.contains(&m.uid)))
+                .filter(|m| allowed.as_ref().is_none_or(|a| a.binary_search(&m.uid).is_ok()))
                 .map(|m| m.uid)
                 .collect(),
             Err(e) => return self.server_error(tag, &e),

@@ -1,5 +1,7 @@
 //! STORE and UID STORE (RFC 9051 §6.4.6), with UNCHANGEDSINCE (RFC 7162).
 
+use std::collections::HashSet;
+
 use store::{FlagChange, Flags};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{SequenceSet, StoreMode};
@@ -51,6 +53,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         view.absorb_own_change(changed);
         let mut out = Vec::new();
         if !silent {
+            // A set: UNCHANGEDSINCE 0 fails every message (issue 12: no
+            // O(n·m) lookups).
+            let failed: HashSet<i64> = failed.iter().copied().collect();
             for &index in &indexes {
                 let message = &view.messages[index];
                 if failed.contains(&message.uid) {
