@@ -54,6 +54,10 @@ pub struct Delivery {
     /// A slow destination holds only its own share.
     pub max_deliveries: usize,
     pub max_per_domain: usize,
+    /// Host addresses one delivery attempt tries at most: a domain that
+    /// lists a hundred stalling hosts gets no more of our time than one
+    /// with a few.
+    pub max_addresses_per_attempt: usize,
     /// Seconds to open a connection to another server.
     pub connect_timeout: u64,
     /// Seconds a reply may take, counted for the whole reply (RFC 5321
@@ -305,6 +309,7 @@ impl Default for Delivery {
             relay_ca_file: None,
             max_deliveries: defaults.max_deliveries,
             max_per_domain: defaults.max_per_domain,
+            max_addresses_per_attempt: defaults.max_addresses_per_attempt,
             connect_timeout: defaults.timeouts.connect.as_secs(),
             greeting_timeout: defaults.timeouts.greeting.as_secs(),
             command_timeout: defaults.timeouts.command.as_secs(),
@@ -435,6 +440,7 @@ impl Config {
             delay_warning: Duration::from_secs(self.queue.delay_warning),
             max_deliveries: delivery.max_deliveries,
             max_per_domain: delivery.max_per_domain,
+            max_addresses_per_attempt: delivery.max_addresses_per_attempt,
             timeouts: queue::ClientTimeouts {
                 connect: seconds(delivery.connect_timeout)?,
                 greeting: seconds(delivery.greeting_timeout)?,

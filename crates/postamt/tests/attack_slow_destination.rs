@@ -183,3 +183,28 @@ client.quit()
 "#,
     );
 }
+
+#[test]
+fn one_attempt_tries_a_bounded_number_of_host_addresses() {
+    // Six MX hosts, none listening (port 1 is closed on every loopback
+    // address); an attempt stops after the configured three.
+    let zone: String = (1..=6)
+        .map(|n| {
+            format!(
+                "many.test MX {n} mx{n}.many.test\nmx{n}.many.test A 127.0.0.{}\n",
+                n + 10
+            )
+        })
+        .collect();
+    let server = Server::start_with_zone("[delivery]\nport = 1\nmax_addresses_per_attempt = 3\n", &zone);
+    server.add_example_users();
+    alice_sends_to(&server, "someone@many.test");
+    assert!(
+        wait_until(Duration::from_secs(15), || server.log().contains("deferred")),
+        "{}",
+        server.log()
+    );
+    let log = server.log();
+    assert_eq!(log.matches("host unusable, trying the next").count(), 3, "{log}");
+    assert!(log.contains("mx3.many.test") && !log.contains("mx4.many.test"), "{log}");
+}

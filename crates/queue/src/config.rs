@@ -86,6 +86,9 @@ pub struct QueueConfig {
     /// Deliveries under way at once, in total and to one domain.
     pub max_deliveries: usize,
     pub max_per_domain: usize,
+    /// Host addresses one attempt tries at most (as Postfix's
+    /// smtp_mx_address_limit); the next attempt starts from the first.
+    pub max_addresses_per_attempt: usize,
     pub timeouts: ClientTimeouts,
 }
 
@@ -110,6 +113,7 @@ impl Default for QueueConfig {
             delay_warning: Duration::from_secs(4 * 3600),
             max_deliveries: 20,
             max_per_domain: 5,
+            max_addresses_per_attempt: 5,
             timeouts: ClientTimeouts::default(),
         }
     }

@@ -152,7 +152,7 @@ impl Remote {
                 // A domain that lists a hundred hosts that all stall gets
                 // no more of our time than one with a few.
                 tries += 1;
-                if tries > MAX_ADDRESSES_PER_ATTEMPT {
+                if tries > self.config.max_addresses_per_attempt.max(1) {
                     break 'hosts;
                 }
                 let address = SocketAddr::new(ip, port);
@@ -248,10 +248,6 @@ impl Remote {
         }
     }
 }
-
-/// Host addresses one attempt tries at most (as Postfix's
-/// smtp_mx_address_limit); the next attempt starts from the first again.
-const MAX_ADDRESSES_PER_ATTEMPT: usize = 5;
 
 /// How long a session is kept for another message to the same host.
 const IDLE: Duration = Duration::from_secs(2);
