@@ -177,7 +177,7 @@ mod tests {
         ] {
             let (_, used, outcome) = decode_in_chunks(fake, 1, 100);
             assert_eq!(used, fake.len(), "{fake:?} ended early");
-            assert!(outcome.is_some());
+            assert_eq!(outcome, Some(DataOutcome::BareLineEnd), "{fake:?} was taken");
         }
         // Every bare CR or LF refuses the message, whatever the chunking.
         for bare in [
