@@ -6,7 +6,7 @@
 //! The MIME tree is this crate's own (`tree`), because what IMAP clients
 //! expect is byte ranges, sizes and line counts exactly as Dovecot reports
 //! them, including on broken input; mail-parser supplies the charset
-//! tables. The golden fixtures in `shared/fixtures/imap-golden` (Dovecot
+//! tables. The golden fixtures in `tests/fixtures/imap-golden` (Dovecot
 //! 2.3 answers) are the reference; `tests/golden.rs` replays them and lists
 //! where this crate deliberately answers differently and why.
 //!

@@ -1,4 +1,4 @@
-//! Replays the IMAP golden fixtures (`shared/fixtures/imap-golden`, Dovecot
+//! Replays the IMAP golden fixtures (`tests/fixtures/imap-golden`, Dovecot
 //! 2.3.19 answers; see its README.md) against this crate: every recorded
 //! FETCH is answered the way the IMAP server will answer it, from `facts`,
 //! `section` and `binary`, and compared with Dovecot's answer; every
@@ -11,8 +11,8 @@
 //! are compared with the answer given there instead. `KNOWN_MISMATCHES`
 //! would list anything that differs without being meant to; it is empty.
 //!
-//! The fixtures are looked up in `$IMAP_GOLDEN_DIR`, else in
-//! `../shared/fixtures/imap-golden` beside the workspace.
+//! The fixtures are looked up in `$IMAP_GOLDEN_DIR`, else in the
+//! workspace's `tests/fixtures/imap-golden`.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -106,7 +106,7 @@ fn fixtures_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("IMAP_GOLDEN_DIR") {
         return PathBuf::from(dir);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/imap-golden")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/imap-golden")
 }
 
 /// The fixture messages, by sequence number, with their `.expected` files.

@@ -1,4 +1,4 @@
-//! Replays the shared IMAP golden fixtures (46 tricky messages with
+//! Replays the IMAP golden fixtures (46 tricky messages with
 //! Dovecot's FETCH and SEARCH answers) against the real server; see
 //! tests/python/golden.py. Differences the fixtures' README allows, or
 //! that we chose deliberately, are listed with their reasons in
@@ -13,10 +13,10 @@ use common::{PASSWORD, Server};
 #[test]
 fn fetch_and_search_answers_match_the_golden_fixtures() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let fixtures = root.join("../shared/fixtures/imap-golden");
+    let fixtures = root.join("tests/fixtures/imap-golden");
     assert!(
         fixtures.is_dir(),
-        "the shared fixtures are missing at {}",
+        "the fixtures are missing at {}",
         fixtures.display()
     );
     let server = Server::with_users("");
