@@ -1,4 +1,4 @@
-//! Invariant 2 of ARCHITECTURE.md: postamt is never an open relay. Every
+//! Invariant 2 of docs/architecture.md: postamt is never an open relay. Every
 //! trick a relay scanner tries is refused without authentication, and
 //! nothing for a foreign domain is ever queued.
 
