@@ -14,11 +14,7 @@ use common::{PASSWORD, Server};
 fn fetch_and_search_answers_match_the_golden_fixtures() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let fixtures = root.join("tests/fixtures/imap-golden");
-    assert!(
-        fixtures.is_dir(),
-        "the fixtures are missing at {}",
-        fixtures.display()
-    );
+    assert!(fixtures.is_dir(), "the fixtures are missing at {}", fixtures.display());
     let server = Server::with_users("");
     let output = std::process::Command::new("python3")
         .arg(root.join("tests/python/golden.py"))

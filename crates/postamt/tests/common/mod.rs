@@ -240,6 +240,20 @@ impl Server {
         std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5").expect("clear_refs");
     }
 
+    /// Waits up to 20 s until nothing is left in the queue: every
+    /// recipient delivered, failed or bounced.
+    pub fn wait_until_queue_empty(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let queue = self.admin(&["queue", "list"]);
+            if queue == "The queue is empty.\n" {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the queue did not empty:\n{queue}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Resident memory of the server now, from /proc.
     pub fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("proc status");
@@ -329,24 +343,32 @@ impl Peer {
     }
 
     /// The messages received so far, in order, waiting up to 20 s for
-    /// `count` of them.
+    /// `count` of them; more than `count` (a duplicate delivery) fails.
     pub fn wait_for(&self, count: usize) -> Vec<Vec<u8>> {
         let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let messages: Vec<Vec<u8>> = (1..=count)
-                .map_while(|n| std::fs::read(self.dir.path().join(format!("{n}.eml"))).ok())
-                .collect();
-            if messages.len() >= count || Instant::now() > deadline {
-                assert_eq!(
-                    messages.len(),
-                    count,
-                    "the peer received {} of {count} messages",
-                    messages.len()
-                );
-                return messages;
-            }
+        while self.received() < count && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
         }
+        assert_eq!(
+            self.received(),
+            count,
+            "the peer received {} messages, not {count}",
+            self.received()
+        );
+        (1..=count)
+            .map(|n| std::fs::read(self.dir.path().join(format!("{n}.eml"))).expect("message file"))
+            .collect()
+    }
+
+    /// How many messages the peer has accepted so far.
+    pub fn received(&self) -> usize {
+        std::fs::read_dir(self.dir.path())
+            .expect("peer directory")
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            })
+            .count()
     }
 
     /// The number of the connection message `n` came over.
