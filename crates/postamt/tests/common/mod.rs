@@ -216,8 +216,12 @@ impl Server {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
+    /// Runs a Python script as [`Self::python`] does, without judging its
+    /// exit. A script still running after [`PYTHON_TIMEOUT`] (a server
+    /// that stopped answering, a loop on a closed connection) is killed
+    /// and the test fails, instead of hanging the whole run.
     pub fn python_output(&self, script: &str) -> Output {
-        Command::new("python3")
+        let mut child = Command::new("python3")
             .arg("-c")
             .arg(script)
             .env("PYTHONPATH", clients_dir())
@@ -230,8 +234,33 @@ impl Server {
             .env("IMAPS_PORT", self.imaps.port().to_string())
             .env("PASSWORD", PASSWORD)
             .env("DATA_DIR", self.dir.path())
-            .output()
-            .expect("run python3")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run python3");
+        let stdout = read_in_background(child.stdout.take().expect("stdout"));
+        let stderr = read_in_background(child.stderr.take().expect("stderr"));
+        let deadline = Instant::now() + PYTHON_TIMEOUT;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for python3") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "python ran longer than {PYTHON_TIMEOUT:?} and was stopped:\n{}\n--- server log ---\n{}",
+                    String::from_utf8_lossy(&stderr.join().unwrap_or_default()),
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Output {
+            status,
+            stdout: stdout.join().unwrap_or_default(),
+            stderr: stderr.join().unwrap_or_default(),
+        }
     }
 
     /// Starts measuring the server's peak resident memory afresh (Linux
@@ -384,6 +413,19 @@ impl Peer {
             .map(str::to_string)
             .collect()
     }
+}
+
+/// The longest a test's Python client may run.
+pub const PYTHON_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Reads a pipe to its end on a thread of its own, so a child that writes
+/// much never blocks on a full pipe while we wait for it.
+fn read_in_background(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
 }
 
 pub fn clients_dir() -> PathBuf {
