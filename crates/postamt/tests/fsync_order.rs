@@ -260,7 +260,9 @@ impl Trace {
     }
 
     /// The blob was written, its file fsynced, renamed, and its directory
-    /// fsynced, all before `reply`.
+    /// fsynced, all before the commit that refers to it wrote the log, and
+    /// so before `reply`. (Nothing else commits meanwhile: the large
+    /// message is the first thing this server stores.)
     fn assert_blob_durable(&self, blob: &Blob, reply: usize) {
         let on = |path: &str| format!("{}>", tail(path));
         let file = on(&blob.temporary);
@@ -286,9 +288,10 @@ impl Trace {
         );
         let directory = on(Path::new(&blob.stored).parent().and_then(Path::to_str).unwrap_or(""));
         let directory_synced = self.find(|c| c.name == "fsync" && c.args.contains(&directory) && c.began > blob.rename);
+        let commit = self.first_frame(blob.rename, reply).map_or(reply, |c| c.began);
         match directory_synced.first() {
-            Some(c) if c.returned < reply => {}
-            Some(_) => self.fail("the blob's directory was fsynced only after the 250"),
+            Some(c) if c.returned < commit => {}
+            Some(_) => self.fail("the blob's directory was fsynced only after the commit referring to it"),
             None => self.fail(&format!(
                 "the directory of {} was not fsynced after the rename",
                 blob.stored
@@ -306,25 +309,14 @@ impl Trace {
     /// starts afresh) counts: with `synchronous = NORMAL` those are the
     /// only syncs the log gets.
     fn assert_log_synced(&self, message: &str, from: usize, reply: usize) {
-        let log = "postamt.db-wal>";
-        let write = self
-            .find(|c| {
-                c.name == "pwrite64"
-                    && c.args.contains(log)
-                    && offset(&c.args).is_some_and(|o| o > 0)
-                    && c.began > from
-                    && c.began < reply
-            })
-            .first()
-            .map(|c| (*c).clone())
-            .unwrap_or_else(|| {
-                self.fail(&format!(
-                    "{message}: no frame written to the write-ahead log before its 250"
-                ))
-            });
+        let write = self.first_frame(from, reply).unwrap_or_else(|| {
+            self.fail(&format!(
+                "{message}: no frame written to the write-ahead log before its 250"
+            ))
+        });
         let synced = self.find(|c| {
             matches!(c.name.as_str(), "fsync" | "fdatasync")
-                && c.args.contains(log)
+                && c.args.contains(LOG)
                 && c.tid == write.tid
                 && c.began > write.returned
                 && c.returned < reply
@@ -336,6 +328,18 @@ impl Trace {
         }
     }
 
+    /// The first write of log frames (not of the log's header, at offset
+    /// 0) that began between `from` and `until`.
+    fn first_frame(&self, from: usize, until: usize) -> Option<&Call> {
+        self.calls.iter().find(|c| {
+            c.name == "pwrite64"
+                && c.args.contains(LOG)
+                && offset(&c.args).is_some_and(|o| o > 0)
+                && c.began > from
+                && c.began < until
+        })
+    }
+
     fn fail(&self, what: &str) -> ! {
         let relevant: Vec<&str> = self
             .text
@@ -345,6 +349,9 @@ impl Trace {
         panic!("{what}\n--- strace (files and sockets) ---\n{}", relevant.join("\n"));
     }
 }
+
+/// The write-ahead log, as -yy shows its descriptors.
+const LOG: &str = "postamt.db-wal>";
 
 /// The file offset of a pwrite64: `fd, "data"..., count, offset) = result`.
 fn offset(args: &str) -> Option<u64> {
