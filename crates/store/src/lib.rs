@@ -197,3 +197,30 @@ pub fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The durability rule rests on the writer's own connection: asked
+    /// through the batcher, as every write goes, it is in WAL mode with
+    /// `synchronous = FULL` (2). With NORMAL, SQLite syncs the log only at
+    /// checkpoints, so a commit (and the 250 sent after it) could be lost
+    /// with the power; a connection opened here afresh would show SQLite's
+    /// default, not what the writer runs with.
+    #[tokio::test]
+    async fn the_writer_syncs_every_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let (synchronous, journal_mode) = store
+            .batched(|c| {
+                let synchronous: i64 = c.query_row("PRAGMA synchronous", [], |row| row.get(0))?;
+                let journal_mode: String = c.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+                Ok((synchronous, journal_mode))
+            })
+            .await
+            .unwrap();
+        assert_eq!(synchronous, 2, "the writer's PRAGMA synchronous is not FULL");
+        assert_eq!(journal_mode, "wal");
+    }
+}
