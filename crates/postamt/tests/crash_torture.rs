@@ -1,4 +1,4 @@
-//! Crash torture (ARCHITECTURE.md invariant 1): SMTP load against the real
+//! Crash torture (docs/architecture.md invariant 1): SMTP load against the real
 //! binary, killed with SIGKILL at random moments and started again, many
 //! times. The load mixes small messages (kept in the database) with ones
 //! above the inline limit and near the size limit (blob files), so kills

@@ -1,4 +1,4 @@
-//! Invariant 1 of ARCHITECTURE.md: a 250 reply means the message survives
+//! Invariant 1 of docs/architecture.md: a 250 reply means the message survives
 //! SIGKILL.
 //!
 //! The kill must find the messages still queued, or the test would show

@@ -1,4 +1,4 @@
-//! Invariant 1 of ARCHITECTURE.md below what SIGKILL can show: a process
+//! Invariant 1 of docs/architecture.md below what SIGKILL can show: a process
 //! killed keeps its writes in the page cache, so a crash test passes with
 //! every fsync removed. Here the real binary runs under `strace -f`, and
 //! the order of its system calls is checked instead: for an accepted

@@ -37,6 +37,13 @@ impl BlobStore {
         let tmp = dir.join("tmp");
         crate::private::create_dir(&tmp)?;
         crate::private::restrict(&dir)?;
+        // Every fan-out directory exists, durably, before the first write:
+        // a writer never relies on a directory that another has just made
+        // but not yet synced into `blobs/`.
+        for byte in 0..=255u8 {
+            crate::private::create_dir(&dir.join(format!("{byte:02x}")))?;
+        }
+        sync_dir(&dir)?;
         // Leftovers of writes interrupted by a crash are never referenced.
         if let Ok(entries) = fs::read_dir(&tmp) {
             for entry in entries.flatten() {
@@ -68,11 +75,15 @@ impl BlobStore {
             hash,
             size: data.len() as u64,
         };
+        let fan_out = path.parent().unwrap_or(&self.inner.dir);
         if let Ok(file) = File::options().append(true).open(&path) {
             file.set_modified(SystemTime::now()).map_err(|e| Error::io(&path, e))?;
+            // Another writer may have renamed it into place and not yet
+            // synced the directory: this message's commit must not count
+            // on that entry before it is durable.
+            sync_dir(fan_out)?;
             return Ok(blob);
         }
-        let fan_out = path.parent().unwrap_or(&self.inner.dir);
         if !fan_out.exists() {
             crate::private::create_dir(fan_out)?;
             sync_dir(&self.inner.dir)?;
