@@ -172,3 +172,28 @@ mailtest.submit("alice@example.test", source="127.0.0.4").quit()
     );
     assert_eq!(verified_failures(&server), 5, "only max_failures guesses are verified");
 }
+
+#[test]
+fn other_spellings_of_an_account_share_its_count() {
+    // The store finds alice under many spellings (case, a trailing dot, a
+    // quoted local part); each is the same account to the throttle.
+    let server = Server::with_users("[auth]\nfailure_delay_ms = 10\nmax_failures = 5\nlockout = 300");
+    server.python(
+        r#"
+import mailtest
+spellings = [b"alice@example.test", b"ALICE@Example.Test", b"alice@example.test.", b'\\"alice\\"@example.test']
+failed = 0
+for n in range(12):
+    client = mailtest.Raw(mailtest.IMAPS_PORT, tls=True, source="127.0.0.3")
+    user = spellings[n % len(spellings)]
+    reply = client.command(b'a LOGIN "' + user + b'" "guess %d"' % n)
+    client.sock.close()
+    if reply.startswith(b"a NO [AUTHENTICATIONFAILED]"):
+        failed += 1
+    else:
+        assert reply.startswith(b"a NO [UNAVAILABLE]"), (user, reply)
+assert failed == 5, failed
+"#,
+    );
+    assert_eq!(verified_failures(&server), 5, "only max_failures guesses are verified");
+}

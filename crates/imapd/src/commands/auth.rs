@@ -91,21 +91,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     /// Checks a password through the shared throttle and logs in.
     async fn verify(&mut self, tag: &str, user: &str, password: String) -> Outcome {
+        let account = match self.server.store.find_account(user).await {
+            Ok(account) => account,
+            Err(e) => {
+                tracing::error!(error = %e, "account lookup failed");
+                return self.no(tag, Some("UNAVAILABLE"), "Temporary failure, try again later");
+            }
+        };
         // Reserved before the password is checked, so parallel guesses
-        // cannot all pass a check made before any of them failed.
-        let attempt = match self.server.throttle.reserve(self.peer.ip(), user) {
+        // cannot all pass a check made before any of them failed; counted
+        // against the account itself, however its name was written.
+        let target = account.as_ref().map_or(user, |a| a.address.as_str());
+        let attempt = match self.server.throttle.reserve(self.peer.ip(), target) {
             Ok(attempt) => attempt,
             Err(auth::LockedOut(remaining)) => {
                 tracing::info!(?remaining, %user, "authentication refused: locked out");
                 return self.no(tag, Some("UNAVAILABLE"), "Too many failed logins, try again later");
-            }
-        };
-        let account = match self.server.store.find_account(user).await {
-            Ok(account) => account,
-            Err(e) => {
-                attempt.abandoned();
-                tracing::error!(error = %e, "account lookup failed");
-                return self.no(tag, Some("UNAVAILABLE"), "Temporary failure, try again later");
             }
         };
         let hash = account.as_ref().map(|a| a.password_hash.clone());

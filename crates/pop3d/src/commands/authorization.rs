@@ -93,21 +93,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// Unknown users and wrong passwords get the same answer after the
     /// same work, so neither reveals which users exist.
     async fn login(&mut self, address: &str, password: String) -> Flow {
+        let account = match self.server.store.find_account(address).await {
+            Ok(account) => account,
+            Err(e) => {
+                tracing::error!(error = %e, "account lookup failed");
+                return self.error(Some("SYS/TEMP"), "Temporary failure, try again later");
+            }
+        };
         // Reserved before the password is checked, so parallel guesses
-        // cannot all pass a check made before any of them failed.
-        let attempt = match self.server.throttle.reserve(self.peer.ip(), address) {
+        // cannot all pass a check made before any of them failed; counted
+        // against the account itself, however its name was written.
+        let target = account.as_ref().map_or(address, |a| a.address.as_str());
+        let attempt = match self.server.throttle.reserve(self.peer.ip(), target) {
             Ok(attempt) => attempt,
             Err(auth::LockedOut(remaining)) => {
                 tracing::info!(?remaining, user = %address, "authentication refused: locked out");
                 return self.error(Some("SYS/TEMP"), "Too many failed logins, try again later");
-            }
-        };
-        let account = match self.server.store.find_account(address).await {
-            Ok(account) => account,
-            Err(e) => {
-                attempt.abandoned();
-                tracing::error!(error = %e, "account lookup failed");
-                return self.error(Some("SYS/TEMP"), "Temporary failure, try again later");
             }
         };
         let hash = account.as_ref().map(|a| a.password_hash.clone());

@@ -44,9 +44,18 @@ where
             Ok(credentials) => credentials,
             Err(reply) => return Ok(self.error(reply)),
         };
+        let account = match self.server.backend.login(&name).await {
+            Ok(account) => account,
+            Err(e) => {
+                tracing::error!(error = %e, "account lookup failed");
+                return Ok(self.ok(Reply::new(454, "4.7.0", "Temporary authentication failure")));
+            }
+        };
         // Reserved before the password is checked, so parallel guesses
-        // cannot all pass a check made before any of them failed.
-        let attempt = match self.server.throttle.reserve(self.peer.ip(), &name) {
+        // cannot all pass a check made before any of them failed; counted
+        // against the account itself, however its name was written.
+        let target = account.as_ref().map_or(name.as_str(), |a| a.address.as_str());
+        let attempt = match self.server.throttle.reserve(self.peer.ip(), target) {
             Ok(attempt) => attempt,
             Err(auth::LockedOut(remaining)) => {
                 tracing::info!(?remaining, user = %name, "authentication refused: locked out");
@@ -55,14 +64,6 @@ where
                     "4.7.0",
                     "Too many failed authentication attempts, try again later",
                 )));
-            }
-        };
-        let account = match self.server.backend.login(&name).await {
-            Ok(account) => account,
-            Err(e) => {
-                attempt.abandoned();
-                tracing::error!(error = %e, "account lookup failed");
-                return Ok(self.ok(Reply::new(454, "4.7.0", "Temporary authentication failure")));
             }
         };
         let hash = account.as_ref().map(|a| a.password_hash.clone());
