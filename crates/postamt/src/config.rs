@@ -522,8 +522,6 @@ impl Config {
     }
 }
 
-/// `/var/lib/postamt` for root, as a system service; otherwise a directory
-/// in the user's home, so a first try needs no privileges.
 /// A `[delivery]` timeout: zero would fail every delivery at once.
 fn seconds(value: u64) -> anyhow::Result<Duration> {
     if value == 0 {
@@ -532,6 +530,8 @@ fn seconds(value: u64) -> anyhow::Result<Duration> {
     Ok(Duration::from_secs(value))
 }
 
+/// `/var/lib/postamt` for root, as a system service; otherwise a directory
+/// in the user's home, so a first try needs no privileges.
 fn default_data_dir() -> PathBuf {
     // SAFETY: geteuid has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } == 0 {

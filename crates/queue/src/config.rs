@@ -111,7 +111,9 @@ impl Default for QueueConfig {
             lifetime: Duration::from_secs(5 * 24 * 3600),
             bounce_lifetime: Duration::from_secs(5 * 24 * 3600),
             delay_warning: Duration::from_secs(4 * 3600),
-            max_deliveries: 20,
+            // As many as Postfix runs smtp(8) processes by default; here
+            // each is a task and a connection, not a process.
+            max_deliveries: 100,
             max_per_domain: 5,
             max_addresses_per_attempt: 5,
             timeouts: ClientTimeouts::default(),

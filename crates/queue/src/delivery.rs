@@ -43,10 +43,13 @@ impl Queue {
         self.warn_of_delays().await?;
         loop {
             let now = store::now();
-            let due = self.store.claim_due(now, BATCH, &self.owner, now + LEASE).await?;
+            let mut due = self.store.claim_due(now, BATCH, &self.owner, now + LEASE).await?;
             if due.is_empty() {
                 break;
             }
+            // Recipients a lane still has (their claim ran out while they
+            // waited) are the lane's: not expired, not offered again here.
+            due.retain(|r| !self.is_in_flight(r.id));
             // Claimed recipients are looked at concurrently (resolving,
             // reading and parsing); local deliveries are then queued in
             // claim order, so each mailbox gets its UIDs in arrival order,
@@ -303,12 +306,12 @@ impl Queue {
         lifetime.as_secs() as i64
     }
 
-    fn is_expired(&self, recipient: &QueueRecipient, now: i64) -> bool {
+    pub(crate) fn is_expired(&self, recipient: &QueueRecipient, now: i64) -> bool {
         now - recipient.received_at >= self.lifetime(recipient)
     }
 
     /// Gives up on a recipient whose message has been queued too long.
-    async fn expire(&self, recipient: &QueueRecipient) -> Result<(), Error> {
+    pub(crate) async fn expire(&self, recipient: &QueueRecipient) -> Result<(), Error> {
         let last = recipient.last_reply.as_deref().unwrap_or("no attempt succeeded");
         let reply = format!("{last} (delivery time expired)");
         if recipient.reverse_path.is_empty() {

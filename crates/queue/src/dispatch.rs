@@ -59,7 +59,7 @@ struct Destination {
 
 /// What became of a group offered to the dispatcher.
 pub(crate) enum Offer {
-    /// Waiting for a lane, or already under way.
+    /// Waiting for a lane.
     Taken,
     /// No room: give it back to the store.
     Full(Group),
@@ -82,20 +82,22 @@ impl Dispatch {
 }
 
 impl Queue {
+    /// Whether a lane has this recipient, waiting or under way.
+    pub(crate) fn is_in_flight(&self, recipient: i64) -> bool {
+        self.dispatch.state().in_flight.contains(&recipient)
+    }
+
     /// Hands a group to its destination's lanes, opening a lane if the
     /// destination has too few for its backlog.
     pub(crate) fn offer_remote(self: &Arc<Self>, domain: String, group: Group) -> Offer {
         let dispatch = &self.dispatch;
         let mut guard = dispatch.state();
         let state = &mut *guard;
-        if group.iter().any(|r| state.in_flight.contains(&r.id)) {
-            return Offer::Taken;
-        }
-        let waiting = state.waiting;
-        let destination = state.destinations.entry(domain.clone()).or_default();
-        if waiting >= MAX_WAITING || destination.backlog.len() >= MAX_WAITING_PER_DOMAIN {
+        let backlog = state.destinations.get(&domain).map_or(0, |d| d.backlog.len());
+        if state.waiting >= MAX_WAITING || backlog >= MAX_WAITING_PER_DOMAIN {
             return Offer::Full(group);
         }
+        let destination = state.destinations.entry(domain.clone()).or_default();
         let ids: Vec<i64> = group.iter().map(|r| r.id).collect();
         destination.backlog.push_back(group);
         let open_lane = destination.lanes < dispatch.max_per_domain
@@ -120,13 +122,20 @@ impl Queue {
             return;
         };
         while let Some(group) = self.next_for(&domain) {
-            if let Err(e) = self.deliver_leased(&domain, &group).await {
+            let ids: Vec<i64> = group.iter().map(|r| r.id).collect();
+            // Each message is delivered in a task of its own: should one
+            // panic, the lane goes on and its recipients are let go, so the
+            // next queue run can claim them again once their lease ends.
+            let (queue, to) = (self.clone(), domain.clone());
+            match tokio::spawn(async move { queue.deliver_leased(&to, group).await }).await {
+                Ok(Ok(())) => {}
                 // The leases run out and the recipients are tried again.
-                tracing::error!(%domain, error = %e, "recording a remote delivery failed");
+                Ok(Err(e)) => tracing::error!(%domain, error = %e, "recording a remote delivery failed"),
+                Err(e) => tracing::error!(%domain, error = %e, "a remote delivery failed"),
             }
             let mut state = self.dispatch.state();
-            for recipient in &group {
-                state.in_flight.remove(&recipient.id);
+            for id in ids {
+                state.in_flight.remove(&id);
             }
             drop(state);
             // Outcomes may owe the sender a report; the queue run sends it.
@@ -137,20 +146,29 @@ impl Queue {
     /// Delivers a group while holding its recipients' leases: renewed
     /// first (a group may have waited in the backlog), then again while the
     /// delivery runs. Recipients whose lease was taken over are left alone.
-    async fn deliver_leased(&self, domain: &str, group: &[QueueRecipient]) -> Result<(), Error> {
+    async fn deliver_leased(&self, domain: &str, group: Group) -> Result<(), Error> {
         let ids: Vec<i64> = group.iter().map(|r| r.id).collect();
-        let held = self.store.renew_leases(&ids, &self.owner, store::now() + LEASE).await?;
+        let now = store::now();
+        let held = self.store.renew_leases(&ids, &self.owner, now + LEASE).await?;
         let still: HashSet<i64> = held.iter().copied().collect();
-        let group: Group = group.iter().filter(|r| still.contains(&r.id)).cloned().collect();
+        let mut group: Group = group.into_iter().filter(|r| still.contains(&r.id)).collect();
+        // A message whose lifetime ended while it waited is not sent now.
+        for recipient in group.extract_if(.., |r| self.is_expired(r, now)) {
+            self.expire(&recipient).await?;
+        }
         if group.is_empty() {
             return Ok(());
         }
         let heartbeat = async {
             loop {
                 tokio::time::sleep(Duration::from_secs(LEASE as u64 / 3)).await;
+                // Only when every lease is gone is the transaction given up:
+                // cut short, it might deliver twice. A recipient ended
+                // meanwhile (bounced from the command line, say) keeps its
+                // end; outcomes are written only for pending recipients.
                 match self.store.renew_leases(&held, &self.owner, store::now() + LEASE).await {
-                    Ok(still) if still.len() == held.len() => {}
-                    Ok(_) => return,
+                    Ok(still) if still.is_empty() => return,
+                    Ok(_) => {}
                     Err(e) => tracing::warn!(%domain, error = %e, "could not renew delivery leases"),
                 }
             }

@@ -63,8 +63,9 @@ fn is_printable_ascii(text: &[u8]) -> bool {
 }
 
 /// RFC 3461 §4.2: ORCPT is `addr-type ";" xtext`, its address printable
-/// US-ASCII once decoded; the `utf-8` type of RFC 6533 §3 also carries
-/// UTF-8. Never a control character (above all no CR or LF), never a space.
+/// US-ASCII once decoded (a space too: a quoted local part may hold one);
+/// the `utf-8` type of RFC 6533 §3 also carries UTF-8. Never a control
+/// character, above all no CR or LF.
 fn orcpt(value: &str) -> Option<String> {
     if value.len() > MAX_ORCPT {
         return None;
@@ -76,7 +77,7 @@ fn orcpt(value: &str) -> Option<String> {
     }
     let address = String::from_utf8(decode_xtext(address)?).ok()?;
     let utf8 = kind == "utf-8";
-    let allowed = |c: char| c.is_ascii_graphic() || (utf8 && !c.is_ascii() && !c.is_control());
+    let allowed = |c: char| c == ' ' || c.is_ascii_graphic() || (utf8 && !c.is_ascii() && !c.is_control());
     (!address.is_empty() && address.chars().all(allowed)).then(|| format!("{kind};{address}"))
 }
 
@@ -246,6 +247,9 @@ mod tests {
         let parsed = rcpt_params(&params("NOTIFY=success,FAILURE ORCPT=rfc822;a+2Bb@x.test"), true).unwrap();
         assert_eq!(parsed.notify.as_deref(), Some("SUCCESS,FAILURE"));
         assert_eq!(parsed.orcpt.as_deref(), Some("rfc822;a+b@x.test"));
+        // A quoted local part may hold a space (as Postfix sends it).
+        let parsed = rcpt_params(&params("ORCPT=rfc822;+22john+20smith+22@x.test"), true).unwrap();
+        assert_eq!(parsed.orcpt.as_deref(), Some("rfc822;\"john smith\"@x.test"));
         let parsed = rcpt_params(&params("ORCPT=UTF-8;j+C3+BCrgen@b.test"), true).unwrap();
         assert_eq!(parsed.orcpt.as_deref(), Some("utf-8;jürgen@b.test"));
         let long = format!("ORCPT=rfc822;{}@b.test", "a".repeat(490));
@@ -257,7 +261,6 @@ mod tests {
             "ORCPT=rfc822;",
             "ORCPT=rfc822;a@b.test+0D+0AAction:+20delivered",
             "ORCPT=rfc822;a@b.test+0A",
-            "ORCPT=rfc822;a+20b@c.test",
             "ORCPT=utf-8;a@b.test+0D",
             "ORCPT=rfc+0A822;a@b.test",
             "ORCPT=rfc822;j+C3+BCrgen@b.test",

@@ -367,6 +367,9 @@ impl Store {
     }
 
     /// Records a failed attempt that will be retried at `next_attempt_at`.
+    /// Like every outcome, only for a recipient still pending: one that
+    /// ended meanwhile (expired, bounced from the command line) keeps its
+    /// end.
     pub async fn defer_recipient(
         &self,
         recipient: &QueueRecipient,
@@ -378,7 +381,7 @@ impl Store {
             tx.prepare_cached(
                 "UPDATE queue_recipients SET attempts = attempts + 1, last_reply = $1, status_code = $2,
                      remote_mta = $3, next_attempt_at = $4, lease_owner = NULL, lease_until = NULL
-                 WHERE id = $5",
+                 WHERE id = $5 AND status = 'pending'",
             )?
             .execute((
                 &attempt.reply,
@@ -414,7 +417,7 @@ impl Store {
         tx.prepare_cached(
             "UPDATE queue_recipients SET status = $1, attempts = attempts + 1, last_reply = $2, status_code = $3,
                  remote_mta = $4, report = $5, lease_owner = NULL, lease_until = NULL
-             WHERE id = $6",
+             WHERE id = $6 AND status = 'pending'",
         )?
         .execute((
             status,
