@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use net::ReadError;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::session::{Disconnect, Session};
@@ -59,6 +60,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 // More input (a pipelined command) waits in the buffer:
                 // reading no further, wait for the work.
                 Ok(_) => task.await,
+                // A client that has sent all it will send (a half-close,
+                // as `nc -N` and scripts do) still reads its answers.
+                Err(ReadError::Closed) => task.await,
                 Err(e) => return Err(self.read_failed(e).await),
             },
         };

@@ -363,3 +363,26 @@ assert idler.raw.closed()
 "#,
     ));
 }
+
+#[test]
+fn a_client_that_half_closes_after_list_still_gets_its_answers() {
+    // As `printf '...' | nc -N` sends it: every command, then a half-close.
+    let server = Server::with_users("[auth]\nallow_cleartext = true");
+    server.python(
+        r#"
+import socket, mailtest
+sock = socket.create_connection((mailtest.HOST, mailtest.IMAP_PORT), timeout=30)
+sock.sendall(b'a LOGIN "alice@example.test" "' + mailtest.PASSWORD.encode() + b'"\r\nb LIST "" "*"\r\nc LOGOUT\r\n')
+sock.shutdown(socket.SHUT_WR)
+answer = b""
+while True:
+    data = sock.recv(65536)
+    if not data:
+        break
+    answer += data
+assert b"\r\nb OK" in answer, answer
+assert b'* LIST (' in answer and b"INBOX" in answer, answer
+assert b"* BYE" in answer and b"\r\nc OK" in answer, answer
+"#,
+    );
+}
