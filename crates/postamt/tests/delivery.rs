@@ -251,6 +251,35 @@ assert b"by mx.example.test (postamt) with ESMTPSA" in stored, stored[:400]
 }
 
 #[test]
+fn a_smarthost_whose_certificate_does_not_verify_gets_neither_password_nor_mail() {
+    let b = receiver("[submission.send_as]\n\"bob@b.test\" = [\"*\"]");
+    // Another server's self-signed certificate: a CA that did not sign B's.
+    let stranger = Server::start("");
+    let wrong_ca = stranger.dir.path().join("data/tls-selfsigned.crt");
+    let extra = format!(
+        "[delivery]\nrelay = \"localhost:{}\"\nrelay_user = \"bob@b.test\"\nrelay_password = \"{PASSWORD}\"\nrelay_ca_file = {:?}\n",
+        b.submission.port(),
+        wrong_ca
+    );
+    let a = Server::start_with_zone(&format!("hostname = \"mx.a.test\"\n{extra}"), "");
+    a.admin(&["domain", "add", "a.test"]);
+    a.add_user("alice@a.test");
+    submit(&a, &["bob@b.test"], MESSAGE, "");
+    let log = wait_for_log(&a, "deferred");
+    assert!(
+        log.contains("TLS with localhost") && log.contains("certificate"),
+        "{log}"
+    );
+    let queue = a.admin(&["queue", "list"]);
+    assert!(queue.contains("bob@b.test (pending"), "{queue}");
+    let b_log = b.log();
+    assert!(
+        !b_log.contains("authenticated") && !b_log.contains("message accepted"),
+        "{b_log}"
+    );
+}
+
+#[test]
 fn the_queue_can_be_listed_retried_bounced_and_cleaned_from_the_cli() {
     let zone = "down.test MX 10 mx.down.test\nmx.down.test A 127.0.0.2\n";
     let a = sender(zone, 25, "[queue]\nretry_intervals = [3600]");
