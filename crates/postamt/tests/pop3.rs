@@ -117,6 +117,35 @@ client.quit()
 }
 
 #[test]
+fn unknown_users_cost_the_same_as_wrong_passwords() {
+    // Invariant 4: how long a refusal takes must not tell whether the user
+    // exists. No throttle delay here, so only the verification is timed.
+    let server = Server::with_users(
+        "[auth]\nfailure_delay_ms = 0\nmax_failures = 1000\nmax_network_failures = 1000",
+    );
+    server.python(
+        r#"
+import statistics, time, mailtest
+def refusal_time(user):
+    client = mailtest.Raw(mailtest.POP3S_PORT, tls=True)
+    assert client.command(b"USER " + user).startswith(b"+OK")
+    started = time.monotonic()
+    reply = client.command(b"PASS not the password")
+    elapsed = time.monotonic() - started
+    assert reply.startswith(b"-ERR [AUTH]"), reply
+    client.sock.close()
+    return elapsed
+known, unknown = [], []
+for n in range(25):
+    known.append(refusal_time(b"alice@example.test"))
+    unknown.append(refusal_time(b"nobody%d@example.test" % n))
+a, b = statistics.median(known), statistics.median(unknown)
+assert abs(a - b) <= 0.2 * max(a, b), (a, b)
+"#,
+    );
+}
+
+#[test]
 fn a_locked_maildrop_is_refused_with_in_use() {
     let server = Server::with_users("");
     server.python(
