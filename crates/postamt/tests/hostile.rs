@@ -25,7 +25,10 @@ for _ in range(300):
         sock.close()
 assert len(held) == 50 and refused == 250, (len(held), refused)
 # The limit holds for that address on every service...
-assert mailtest.Raw(mailtest.IMAP_PORT).greeting.startswith(b"* BYE")
+for port, refusal in [(mailtest.SMTP_PORT, b"421 4.3.2"), (mailtest.SUBMISSION_PORT, b"421 4.3.2"),
+                      (mailtest.POP3_PORT, b"-ERR [SYS/TEMP]"), (mailtest.IMAP_PORT, b"* BYE")]:
+    greeting = mailtest.Raw(port).greeting
+    assert greeting.startswith(refusal), (port, greeting)
 # ...while another address is still served.
 for port, greeting in [(mailtest.SMTP_PORT, b"220"), (mailtest.POP3_PORT, b"+OK"), (mailtest.IMAP_PORT, b"* OK")]:
     other = mailtest.Raw(port, source="127.0.0.2")
