@@ -54,8 +54,20 @@ data = {data:?}
 free = os.statvfs(data).f_bavail * os.statvfs(data).f_frsize
 with open(os.path.join(data, "filler"), "wb") as f:
     f.write(b"\0" * max(0, free - 300 * 1024))
-acked, refused = [], None
+def no_temporary_files():
+    left = os.listdir(os.path.join(data, "blobs", "tmp"))
+    assert left == [], left
+# A large message is a file of its own: writing it fails on the full disk,
+# is refused, and leaves no temporary file behind.
+large = b"Subject: large\r\n\r\n" + (b"z" * 78 + b"\r\n") * 12000
 client = mailtest.smtp()
+try:
+    client.sendmail("a@other.test", ["alice@example.test"], large)
+    raise SystemExit("a message larger than the free space was accepted")
+except smtplib.SMTPDataError as e:
+    assert e.smtp_code == 452 and e.smtp_error.startswith(b"4.3.1"), e
+no_temporary_files()
+acked, refused = [], None
 for n in range(100):
     message = b"Subject: fill %d\r\n\r\n" % n + (b"y" * 78 + b"\r\n") * 500
     try:
@@ -72,10 +84,12 @@ client.quit()
 os.remove(os.path.join(data, "filler"))
 client = mailtest.smtp()
 client.sendmail("a@other.test", ["alice@example.test"], b"Subject: after\r\n\r\nroom again\r\n")
+client.sendmail("a@other.test", ["alice@example.test"], large)
 client.quit()
-messages = mailtest.wait_for_messages("alice@example.test", len(acked) + 1, timeout=60)
+messages = mailtest.wait_for_messages("alice@example.test", len(acked) + 2, timeout=60)
 subjects = {{m.split(b"Subject: ")[1].split(b"\r\n")[0] for m in messages}}
-assert subjects == {{b"fill %d" % n for n in acked}} | {{b"after"}}, subjects
+assert subjects == {{b"fill %d" % n for n in acked}} | {{b"after", b"large"}}, subjects
+no_temporary_files()
 "#,
         data = disk.path().display().to_string()
     ));
