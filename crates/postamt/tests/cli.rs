@@ -81,7 +81,23 @@ fn passwd_changes_the_login_password() {
     assert!(output.status.success());
     server.python(
         r#"
-import poplib, mailtest
+import imaplib, poplib, mailtest
+# The old password no longer works...
+client = poplib.POP3_SSL(mailtest.HOST, mailtest.POP3S_PORT, context=mailtest.tls_context(), timeout=30)
+client.user("alice@example.test")
+try:
+    client.pass_(mailtest.PASSWORD)
+    raise SystemExit("the old password still works")
+except poplib.error_proto as e:
+    assert b"[AUTH]" in e.args[0], e
+client.quit()
+imap = imaplib.IMAP4_SSL(mailtest.HOST, mailtest.IMAPS_PORT, ssl_context=mailtest.tls_context())
+try:
+    imap.login("alice@example.test", mailtest.PASSWORD)
+    raise SystemExit("the old password still works over IMAP")
+except imaplib.IMAP4.error as e:
+    assert "AUTHENTICATIONFAILED" in str(e), e
+# ...and the new one does.
 client = poplib.POP3_SSL(mailtest.HOST, mailtest.POP3S_PORT, context=mailtest.tls_context(), timeout=30)
 client.user("alice@example.test")
 assert client.pass_("new password").startswith(b"+OK")
