@@ -120,9 +120,7 @@ client.quit()
 fn unknown_users_cost_the_same_as_wrong_passwords() {
     // Invariant 4: how long a refusal takes must not tell whether the user
     // exists. No throttle delay here, so only the verification is timed.
-    let server = Server::with_users(
-        "[auth]\nfailure_delay_ms = 0\nmax_failures = 1000\nmax_network_failures = 1000",
-    );
+    let server = Server::with_users("[auth]\nfailure_delay_ms = 0\nmax_failures = 1000\nmax_network_failures = 1000");
     server.python(
         r#"
 import statistics, time, mailtest
