@@ -8,13 +8,18 @@ use std::sync::Arc;
 
 use store::{Attempt, QueueRecipient, Recipient, Resolution, Target};
 
-use crate::dispatch::{LEASE, Offer, POSTPONE};
+use crate::dispatch::{Offer, POSTPONE};
 use crate::dsn::{Report, Reported};
 use crate::remote::Outcome;
 use crate::{Error, Queue, Submission};
 
 /// Recipients claimed per round.
 const BATCH: i64 = 256;
+/// How long a queue run's claim holds, in seconds: long enough to look at
+/// a batch, short so that a recipient whose outcome could not be written
+/// (a full disk) is tried again within a minute or two instead of when a
+/// long lease ends. A remote delivery extends it (`dispatch::LEASE`).
+const CLAIM: i64 = 60;
 
 /// What looking at a due recipient left to do.
 enum Handled {
@@ -43,7 +48,7 @@ impl Queue {
         self.warn_of_delays().await?;
         loop {
             let now = store::now();
-            let mut due = self.store.claim_due(now, BATCH, &self.owner, now + LEASE).await?;
+            let mut due = self.store.claim_due(now, BATCH, &self.owner, now + CLAIM).await?;
             if due.is_empty() {
                 break;
             }

@@ -26,8 +26,9 @@ const MESSAGES_PER_LANE: usize = 10;
 const MAX_WAITING: usize = 4096;
 /// Messages waiting for one destination.
 const MAX_WAITING_PER_DOMAIN: usize = 256;
-/// How long a claim holds, in seconds. A delivery that runs longer renews
-/// it, a third of the way before it runs out.
+/// How long a remote delivery's leases hold, in seconds: set when a lane
+/// takes the message (it may have waited longer than the queue run's short
+/// claim), and renewed a third of the way before they run out.
 pub(crate) const LEASE: i64 = 1800;
 /// When work that did not fit is due again.
 pub(crate) const POSTPONE: Duration = Duration::from_secs(30);
