@@ -60,8 +60,12 @@ class Session:
             line += self.reader.read(int(literal.group(1)))
             line += self.reader.readline()
 
-    def violation(self, rule, line):
-        self.violations.append(f"{self.name}: {rule}: {line!r} during {self.running!r}; before: {self.log[-6:]!r}")
+    def violation(self, rule, line, detail=""):
+        """`rule` names the rule broken (the same words each time, so that
+        a test can count them); `detail` says how."""
+        self.violations.append(
+            f"{self.name}: {rule}: {detail}{line!r} during {self.running!r}; before: {self.log[-6:]!r}"
+        )
 
     def command(self, line, literal=None):
         """Sends a command (with a LITERAL+ literal, if any); returns the
@@ -86,7 +90,7 @@ class Session:
             if response.startswith(tag + b" "):
                 status = response.split(b" ")[1]
                 if self.recent > self.exists:
-                    self.violation(f"RECENT {self.recent} above EXISTS {self.exists} at the end", response)
+                    self.violation("RECENT above EXISTS at the end", response, f"{self.recent} > {self.exists}: ")
                 return status, untagged
             untagged.append(response)
             self.check(name, response)
@@ -97,17 +101,17 @@ class Session:
             n, kind = int(numbered.group(1)), numbered.group(2)
             if kind == b"EXISTS":
                 if n < self.exists:
-                    self.violation(f"EXISTS shrank from {self.exists}", line)
+                    self.violation("EXISTS shrank", line, f"from {self.exists}: ")
                 self.exists = n
             elif kind == b"RECENT":
                 if n > self.exists:
-                    self.violation(f"RECENT above EXISTS {self.exists}", line)
+                    self.violation("RECENT above EXISTS", line, f"EXISTS {self.exists}: ")
                 self.recent = n
             else:
                 if command in NO_EXPUNGE:
-                    self.violation("EXPUNGE during " + command.decode(), line)
+                    self.violation("EXPUNGE during FETCH, STORE or SEARCH", line)
                 if not 1 <= n <= self.exists:
-                    self.violation(f"EXPUNGE beyond EXISTS {self.exists}", line)
+                    self.violation("EXPUNGE beyond EXISTS", line, f"EXISTS {self.exists}: ")
                 self.exists -= 1
             return
         if line.startswith(b"* FLAGS ("):
@@ -121,7 +125,7 @@ class Session:
         if fetch:
             n, items = int(fetch.group(1)), fetch.group(2)
             if not 1 <= n <= self.exists:
-                self.violation(f"FETCH beyond EXISTS {self.exists}", line)
+                self.violation("FETCH beyond EXISTS", line, f"EXISTS {self.exists}: ")
             flags = FLAGS_ITEM.search(items)
             if flags:
                 for flag in flags.group(1).split():
@@ -137,7 +141,7 @@ class Session:
             if uid and command == b"UID FETCH" and b"RFC822.SIZE" in items:
                 uid = int(uid.group(1))
                 if self.uids and uid <= self.uids[-1]:
-                    self.violation(f"UID {uid} after UID {self.uids[-1]}", line)
+                    self.violation("UIDs not ascending", line, f"after UID {self.uids[-1]}: ")
                 self.uids.append(uid)
 
     def logout(self):
