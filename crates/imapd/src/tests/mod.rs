@@ -74,7 +74,7 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    async fn line(&mut self) -> String {
+    pub async fn line(&mut self) -> String {
         let mut line = String::new();
         let read = tokio::time::timeout(Duration::from_secs(10), self.stream.read_line(&mut line))
             .await
@@ -82,6 +82,10 @@ impl Client {
             .expect("read");
         assert!(read > 0, "the session ended");
         line
+    }
+
+    pub async fn send(&mut self, text: &str) {
+        self.stream.get_mut().write_all(text.as_bytes()).await.expect("write");
     }
 
     /// Sends a command; returns the untagged lines of its answer and the
@@ -95,8 +99,7 @@ impl Client {
     pub async fn command(&mut self, command: &str) -> (Vec<String>, String) {
         self.tag += 1;
         let tag = format!("t{}", self.tag);
-        let line = format!("{tag} {command}\r\n");
-        self.stream.get_mut().write_all(line.as_bytes()).await.expect("write");
+        self.send(&format!("{tag} {command}\r\n")).await;
         let mut untagged = Vec::new();
         loop {
             let line = self.line().await;

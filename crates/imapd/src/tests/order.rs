@@ -112,3 +112,47 @@ async fn recent_follows_exists_and_is_lowered_by_expunge() {
     other.ok("EXPUNGE").await;
     assert_eq!(watcher.ok("NOOP").await, ["* 1 EXPUNGE\r\n", "* 0 RECENT\r\n"]);
 }
+
+/// IDLE reports others' changes as they happen: a new keyword is
+/// announced there too, before the FETCH that shows it.
+#[tokio::test]
+async fn idle_announces_a_new_keyword_before_the_fetch() {
+    let harness = Harness::new().await;
+    let mut idler = harness.session().await;
+    let mut setter = harness.session().await;
+    setter.append("").await;
+    idler.ok("SELECT INBOX").await;
+    idler.send("t IDLE\r\n").await;
+    assert!(idler.line().await.starts_with("+ "));
+    setter.ok("SELECT INBOX").await;
+    setter.ok("STORE 1 +FLAGS.SILENT ($Label1)").await;
+    let mut lines = Vec::new();
+    while !lines.last().is_some_and(|l: &String| l.starts_with("* 1 FETCH")) {
+        lines.push(idler.line().await);
+    }
+    let flags = position(&lines, "* FLAGS (");
+    assert!(lines[flags].contains("$Label1"), "{lines:?}");
+    assert!(flags < position(&lines, "* OK [PERMANENTFLAGS ("), "{lines:?}");
+    idler.send("DONE\r\n").await;
+    assert!(idler.line().await.starts_with("t OK"));
+}
+
+/// A session claims \Recent only for the messages it holds: one that
+/// arrived after it read the list (here: a claim that stops before the
+/// last message) stays recent for the next session to see it.
+#[tokio::test]
+async fn a_message_the_claimer_did_not_hold_stays_recent() {
+    let harness = Harness::new().await;
+    let mut appender = harness.session().await;
+    appender.append("").await;
+    appender.append("").await;
+    let store = &harness.server.store;
+    let inbox = store
+        .mailbox(harness.account.id, "INBOX")
+        .await
+        .expect("mailbox")
+        .expect("INBOX");
+    assert_eq!(store.claim_recent(inbox.id, 2).await.expect("claim"), (1, 2));
+    let mut reader = harness.session().await;
+    assert_eq!(recent(&reader.ok("SELECT INBOX").await), 1);
+}
