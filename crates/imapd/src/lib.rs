@@ -12,6 +12,8 @@ mod pattern;
 mod ranges;
 mod server;
 mod session;
+#[cfg(test)]
+mod tests;
 mod view;
 
 use std::time::Duration;

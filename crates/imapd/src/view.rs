@@ -1,11 +1,13 @@
 //! The selected mailbox as this session shows it: messages by sequence
 //! number with the flags the client was last told, and the bringing up to
 //! date that turns other sessions' changes into EXISTS, EXPUNGE and FETCH
-//! responses (RFC 9051 §7.4.1, §7.5.1).
+//! responses (RFC 9051 §7.4.1, §7.5.1), with the FLAGS and RECENT counts
+//! those need before them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use store::{MailboxInfo, MessageMeta, Store};
+use store::{Flags, MailboxInfo, MessageMeta, Store};
 use wire::imap::SequenceSet;
 
 use crate::format::flag_list;
@@ -16,10 +18,15 @@ pub(crate) struct View {
     pub read_only: bool,
     pub messages: Vec<MessageMeta>,
     /// The UIDs this session shows as \Recent (IMAP4rev1 only): the ones it
-    /// claimed, being the first read-write session to see them.
+    /// claimed, being the first read-write session to see them; read-only,
+    /// the ones no session had claimed.
     pub recent: BTreeSet<i64>,
     /// Answer as for IMAP4rev1: \Recent in flags, RECENT counts.
     pub rev1: bool,
+    /// The keywords the client was told of in FLAGS, by lower-case name
+    /// (they compare case-insensitively, RFC 9051 §2.3.2). It only grows,
+    /// as in Dovecot: a keyword once defined stays defined.
+    keywords: BTreeMap<String, String>,
     /// The mailbox's (HIGHESTMODSEQ, UIDNEXT) up to which the view shows
     /// every change. Every change to the messages takes a new MODSEQ
     /// (delivery, APPEND, COPY, STORE, EXPUNGE), so while the mailbox is
@@ -39,18 +46,24 @@ impl View {
             messages,
             recent: BTreeSet::new(),
             rev1,
+            keywords: BTreeMap::new(),
         };
-        view.claim_recent(store).await?;
+        define(&mut view.keywords, view.messages.iter().map(|m| &m.flags));
+        view.find_recent(store).await?;
         Ok(view)
     }
 
-    /// Takes \Recent for the messages no session has claimed yet; a
-    /// read-only (EXAMINE) session leaves them for others (RFC 3501 §6.3.2).
-    async fn claim_recent(&mut self, store: &Store) -> Result<(), store::Error> {
-        if self.read_only {
-            return Ok(());
-        }
-        let (from, until) = store.claim_recent(self.mailbox.id).await?;
+    /// Finds the messages to show as \Recent among those the view holds:
+    /// a read-write session claims the ones no session has claimed yet; a
+    /// read-only (EXAMINE) one shows them too but leaves them for the next
+    /// SELECT (RFC 3501 §6.3.2, as Dovecot does).
+    async fn find_recent(&mut self, store: &Store) -> Result<(), store::Error> {
+        let until = self.messages.last().map_or(0, |m| m.uid + 1);
+        let (from, until) = if self.read_only {
+            (store.unclaimed_from(self.mailbox.id).await?, until)
+        } else {
+            store.claim_recent(self.mailbox.id, until).await?
+        };
         self.recent.extend(
             self.messages
                 .iter()
@@ -58,6 +71,30 @@ impl View {
                 .filter(|uid| (from..until).contains(uid)),
         );
         Ok(())
+    }
+
+    /// `* FLAGS` and `* OK [PERMANENTFLAGS]`: the system flags and the
+    /// keywords defined, and which of them the client may change
+    /// (RFC 9051 §7.3.5, §7.1). `\*`: any new keyword can be made.
+    pub fn write_flags(&self, out: &mut Vec<u8>) {
+        let mut names: Vec<&str> = vec!["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
+        names.extend(self.keywords.values().map(String::as_str));
+        let list = names.join(" ");
+        out.extend_from_slice(format!("* FLAGS ({list})\r\n").as_bytes());
+        if self.read_only {
+            out.extend_from_slice(b"* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
+        } else {
+            out.extend_from_slice(format!("* OK [PERMANENTFLAGS ({list} \\*)] Flags permitted\r\n").as_bytes());
+        }
+    }
+
+    /// Sends FLAGS again if these flags use a keyword the client was not
+    /// told of: it must hear of it before a FETCH shows it (RFC 9051
+    /// §7.3.5, RFC 3501 §7.2.6).
+    pub fn announce<'a>(&mut self, flags: impl Iterator<Item = &'a Flags>, out: &mut Vec<u8>) {
+        if define(&mut self.keywords, flags) {
+            self.write_flags(out);
+        }
     }
 
     /// The flags to show for a message: its own, plus \Recent for rev1.
@@ -116,6 +153,10 @@ impl View {
             return Ok(());
         }
         let fresh = store.message_list(self.mailbox.id).await?;
+        // Keywords first: the FETCH responses and the new messages below
+        // may use them.
+        self.announce(fresh.iter().map(|m| &m.flags), out);
+        let recent_before = self.recent.len();
         let by_uid: HashMap<i64, &MessageMeta> = fresh.iter().map(|m| (m.uid, m)).collect();
         // Expunges held back for now leave the view behind the mailbox.
         let behind = !expunges && self.messages.iter().any(|m| !by_uid.contains_key(&m.uid));
@@ -129,6 +170,9 @@ impl View {
                 }
             }
             self.messages.retain(|m| by_uid.contains_key(&m.uid));
+            // The client counts recent ones among what it holds: an
+            // expunged one no longer is (RFC 3501 §7.3.2).
+            self.recent.retain(|uid| by_uid.contains_key(uid));
         }
         for index in 0..self.messages.len() {
             let uid = self.messages[index].uid;
@@ -143,12 +187,15 @@ impl View {
         let last = self.messages.last().map_or(0, |m| m.uid);
         let before = self.messages.len();
         self.messages.extend(fresh.into_iter().filter(|m| m.uid > last));
-        if self.messages.len() != before {
+        let grew = self.messages.len() != before;
+        if grew {
             out.extend_from_slice(format!("* {} EXISTS\r\n", self.messages.len()).as_bytes());
-            self.claim_recent(store).await?;
-            if self.rev1 {
-                out.extend_from_slice(format!("* {} RECENT\r\n", self.recent.len()).as_bytes());
-            }
+            self.find_recent(store).await?;
+        }
+        // After EXISTS, so that it is never above the count the client
+        // knows; again when expunges lowered it (RFC 3501 §7.3.1-7.3.2).
+        if self.rev1 && (grew || self.recent.len() != recent_before) {
+            out.extend_from_slice(format!("* {} RECENT\r\n", self.recent.len()).as_bytes());
         }
         if let Some(info) = info {
             if !behind {
@@ -163,10 +210,13 @@ impl View {
     /// If that change took the MODSEQ right after the one the view is at,
     /// the view is current without reading the mailbox again; otherwise
     /// another change came in between, and the next sync reads it.
-    pub fn absorb_own_change(&mut self, changed: Vec<MessageMeta>) {
+    /// The change may carry keywords another session set meanwhile: those
+    /// are announced to `out` first.
+    pub fn absorb_own_change(&mut self, changed: Vec<MessageMeta>, out: &mut Vec<u8>) {
         let Some(modseq) = changed.first().map(|m| m.modseq) else {
             return;
         };
+        self.announce(changed.iter().map(|m| &m.flags), out);
         for new in changed {
             if let Ok(index) = self.messages.binary_search_by_key(&new.uid, |m| m.uid) {
                 self.messages[index] = new;
@@ -176,4 +226,17 @@ impl View {
             self.shown.0 = modseq;
         }
     }
+}
+
+/// Adds the keywords these flags use to the defined ones; true if any was
+/// new, and so FLAGS must be sent again before they are used.
+fn define<'a>(keywords: &mut BTreeMap<String, String>, flags: impl Iterator<Item = &'a Flags>) -> bool {
+    let mut new = false;
+    for keyword in flags.flat_map(|f| &f.keywords) {
+        if let Entry::Vacant(entry) = keywords.entry(keyword.to_lowercase()) {
+            entry.insert(keyword.clone());
+            new = true;
+        }
+    }
+    new
 }

@@ -268,19 +268,35 @@ impl Store {
         })
     }
 
-    /// Claims the messages no session has shown as \Recent yet (RFC 3501
-    /// §2.3.2: exactly one session sees each message as recent). Returns
-    /// the claimed UID range, `from..until`.
-    pub async fn claim_recent(&self, mailbox: MailboxId) -> Result<(i64, i64)> {
+    /// Claims the messages below UID `until` that no session has shown as
+    /// \Recent yet (RFC 3501 §2.3.2: exactly one session sees each message
+    /// as recent). `until` is the UID after the last message the caller
+    /// holds: one that arrived after it read the messages is left for
+    /// whoever shows it first. Returns the claimed UID range, `from..until`.
+    pub async fn claim_recent(&self, mailbox: MailboxId, until: i64) -> Result<(i64, i64)> {
         self.batched(move |tx| {
-            let (from, until): (i64, i64) = tx
-                .prepare_cached("SELECT recent_uid, uidnext FROM mailboxes WHERE id = $1")?
-                .query_row([mailbox], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            let from: i64 = tx
+                .prepare_cached("SELECT recent_uid FROM mailboxes WHERE id = $1")?
+                .query_row([mailbox], |row| row.get(0))?;
+            if until <= from {
+                return Ok((from, from));
+            }
             tx.prepare_cached("UPDATE mailboxes SET recent_uid = $1 WHERE id = $2")?
                 .execute([until, mailbox])?;
             Ok((from, until))
         })
         .await
+    }
+
+    /// The first UID no session has claimed as recent: a read-only
+    /// (EXAMINE) session shows the ones from here as \Recent without
+    /// claiming them (RFC 3501 §6.3.2).
+    pub async fn unclaimed_from(&self, mailbox: MailboxId) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT recent_uid FROM mailboxes WHERE id = $1")
+            .bind(mailbox)
+            .fetch_optional(&self.readers)
+            .await?
+            .unwrap_or(i64::MAX))
     }
 
     /// How many messages of a mailbox no session has claimed as recent.

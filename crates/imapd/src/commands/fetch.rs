@@ -142,7 +142,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                                 meta = new;
                                 flags_changed = true;
                                 if let State::Selected { view, .. } = &mut self.state {
-                                    view.absorb_own_change(vec![meta.clone()]);
+                                    let mut announce = Vec::new();
+                                    view.absorb_own_change(vec![meta.clone()], &mut announce);
+                                    self.conn.send(&announce);
                                 }
                             }
                         }

@@ -42,6 +42,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let recent = view.recent.len();
         let first_unseen = view.messages.iter().position(|m| !m.flags.has(flag::SEEN));
         let (uidvalidity, uidnext) = (view.mailbox.uidvalidity, view.mailbox.uidnext);
+        let mut flags = Vec::new();
+        view.write_flags(&mut flags);
         self.state = State::Selected { account, view };
         self.untagged(&format!("{exists} EXISTS"));
         if !self.rev2 {
@@ -51,12 +53,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 self.untagged(&format!("OK [UNSEEN {}] First unseen", index + 1));
             }
         }
-        self.untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
-        if read_only {
-            self.untagged("OK [PERMANENTFLAGS ()] Read-only mailbox");
-        } else {
-            self.untagged("OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted");
-        }
+        // With the keywords the mailbox's messages use (RFC 9051 §7.3.5).
+        self.conn.send(&flags);
         self.untagged(&format!("OK [UIDVALIDITY {uidvalidity}] UIDs valid"));
         self.untagged(&format!("OK [UIDNEXT {uidnext}] Predicted next UID"));
         let code = if read_only { "READ-ONLY" } else { "READ-WRITE" };

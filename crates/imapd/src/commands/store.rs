@@ -50,8 +50,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let State::Selected { view, .. } = &mut self.state else {
             return Ok(Flow::Continue);
         };
-        view.absorb_own_change(changed);
         let mut out = Vec::new();
+        view.absorb_own_change(changed, &mut out);
         if !silent {
             // A set: UNCHANGEDSINCE 0 fails every message (issue 12: no
             // O(n·m) lookups).

@@ -1,0 +1,127 @@
+//! Sessions over in-memory streams, for the imapd crate's own tests: a
+//! store in a temporary directory, one account, and as many sessions on it
+//! as a test needs, each already logged in (login has tests of its own;
+//! these are about what sessions see of each other's changes).
+
+mod order;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth::{Throttle, ThrottleConfig};
+use net::{Connection, Stream};
+use store::{Account, Store};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
+
+use crate::ImapConfig;
+use crate::server::Server;
+use crate::session::{Session, State};
+
+pub(crate) struct Harness {
+    server: Arc<Server>,
+    account: Account,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    pub async fn new() -> Harness {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let store = Store::open(dir.path()).await.expect("open store");
+        store.add_domain("example.test").await.expect("add domain");
+        // Never checked: sessions start logged in.
+        store
+            .add_account("alice@example.test", "no login")
+            .await
+            .expect("add account");
+        let account = store
+            .find_account("alice@example.test")
+            .await
+            .expect("find account")
+            .expect("account");
+        let throttle = Arc::new(Throttle::new(ThrottleConfig::default()));
+        let server = Server::new(ImapConfig::default(), store, None, throttle);
+        Harness {
+            server,
+            account,
+            _dir: dir,
+        }
+    }
+
+    /// A session logged in as alice, running on a task of its own.
+    pub async fn session(&self) -> Client {
+        let (client, ours) = tokio::io::duplex(1 << 20);
+        let conn = Connection::new(Stream::Plain(ours), Duration::from_secs(60));
+        let peer = "127.0.0.1:1".parse().expect("address");
+        let mut session = Session::new(conn, self.server.clone(), peer);
+        session.changes = Some(self.server.store.changes());
+        session.state = State::Authenticated {
+            account: self.account.clone(),
+        };
+        tokio::spawn(session.run());
+        let mut client = Client {
+            stream: BufReader::new(client),
+            tag: 0,
+        };
+        let greeting = client.line().await;
+        assert!(greeting.starts_with("* OK"), "{greeting}");
+        client
+    }
+}
+
+pub(crate) struct Client {
+    stream: BufReader<DuplexStream>,
+    tag: u32,
+}
+
+impl Client {
+    pub async fn line(&mut self) -> String {
+        let mut line = String::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), self.stream.read_line(&mut line))
+            .await
+            .expect("an answer within 10 s")
+            .expect("read");
+        assert!(read > 0, "the session ended");
+        line
+    }
+
+    pub async fn send(&mut self, text: &str) {
+        self.stream.get_mut().write_all(text.as_bytes()).await.expect("write");
+    }
+
+    /// Sends a command; returns the untagged lines of its answer and the
+    /// tagged line, which must be OK.
+    pub async fn ok(&mut self, command: &str) -> Vec<String> {
+        let (untagged, done) = self.command(command).await;
+        assert!(done.contains(" OK "), "{command}: {done} after {untagged:?}");
+        untagged
+    }
+
+    pub async fn command(&mut self, command: &str) -> (Vec<String>, String) {
+        self.tag += 1;
+        let tag = format!("t{}", self.tag);
+        self.send(&format!("{tag} {command}\r\n")).await;
+        let mut untagged = Vec::new();
+        loop {
+            let line = self.line().await;
+            if line.starts_with(&format!("{tag} ")) {
+                return (untagged, line);
+            }
+            untagged.push(line);
+        }
+    }
+
+    /// APPEND of a small message, its literal sent at once (LITERAL+).
+    pub async fn append(&mut self, flags: &str) {
+        let message = "Subject: test\r\n\r\nbody\r\n";
+        self.ok(&format!("APPEND INBOX ({flags}) {{{}+}}\r\n{message}", message.len()))
+            .await;
+    }
+}
+
+/// The index of the first line that starts with `start`; panics if none.
+pub(crate) fn position(lines: &[String], start: &str) -> usize {
+    lines
+        .iter()
+        .position(|line| line.starts_with(start))
+        .unwrap_or_else(|| panic!("no {start:?} in {lines:?}"))
+}
