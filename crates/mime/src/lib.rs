@@ -114,6 +114,14 @@ pub fn stored_field_contains(search_fields: &str, field: &str, needle: &[u8]) ->
     search::stored_field_contains(search_fields, field, needle)
 }
 
+/// Whether stored [`Facts::search_fields`] are of the form this version
+/// computes. Those stored by older versions must not be used (they miss
+/// addresses written with comments or quotes): SEARCH reads the header of
+/// such a message instead.
+pub fn stored_fields_current(search_fields: &str) -> bool {
+    search::is_current(search_fields)
+}
+
 /// Whether `field` is one of those [`Facts::search_fields`] keeps.
 pub fn is_stored_field(field: &str) -> bool {
     search::STORED_FIELDS
