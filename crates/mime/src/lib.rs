@@ -15,6 +15,7 @@
 //! `binary` and the SEARCH helpers cost one pass over the message each.
 
 mod address;
+mod binary;
 mod date;
 mod decode;
 mod envelope;
@@ -86,6 +87,13 @@ pub fn section(raw: &[u8], part: &[u32], text: Option<&wire::imap::SectionText>)
 /// such part. An empty `part` is the whole message, as stored.
 pub fn binary(raw: &[u8], part: &[u32]) -> Result<Option<Vec<u8>>, UnknownEncoding> {
     section::binary(raw, part)
+}
+
+/// The message to store for an APPEND with a literal8 (RFC 3516 §4.4):
+/// leaf parts with Content-Transfer-Encoding: binary re-encoded as base64
+/// (see `binary.rs` for why); None when it has none.
+pub fn encode_binary_parts(raw: &[u8]) -> Option<Vec<u8>> {
+    binary::encode_binary_parts(raw)
 }
 
 /// Whether [`binary`] can answer for `part` without UnknownEncoding,

@@ -52,3 +52,69 @@ assert answers() == expected, answers()
 "#,
     );
 }
+
+#[test]
+fn binary_content_round_trips_through_append_and_fetch() {
+    // Defect 8: APPEND with a literal8 (RFC 3516 §4.4) of a message whose
+    // first part holds every byte value 0-255 unencoded. A literal cannot
+    // carry NUL (RFC 9051 §4.3), so BODY[1] gives the part's bytes
+    // base64-encoded, as its MIME header then says (Dovecot does the
+    // same); BINARY[1] gives the very bytes appended, as a literal8 since
+    // they hold NUL (RFC 3516 §4.3), and BINARY.SIZE[1] their count. No
+    // answer other than BINARY's carries a NUL.
+    let server = Server::with_users("");
+    server.python(
+        r#"
+import base64, re, mailtest
+content = bytes(range(256))
+multipart = (b"From: a@x.test\r\nSubject: binary\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: multipart/mixed; boundary=\"=_b\"\r\n\r\n"
+    b"--=_b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+    + content + b"\r\n--=_b\r\nContent-Type: text/plain\r\n\r\ntext\r\n--=_b--\r\n")
+single = (b"From: a@x.test\r\nSubject: binary\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n" + content)
+imap = mailtest.Raw(mailtest.IMAPS_PORT, tls=True)
+imap.send(b"a LOGIN alice@example.test \"%s\"\r\n" % mailtest.PASSWORD.encode())
+while not imap.line().startswith(b"a OK"):
+    pass
+def complete(tag):
+    """The lines of an answer up to its tagged status, each literal's
+    data as an item of its own."""
+    lines = []
+    while True:
+        line = imap.line()
+        assert line, lines
+        lines.append(line)
+        match = re.search(rb"~?\{(\d+)\}\r\n$", line)
+        if match:
+            lines.append(imap.reader.read(int(match.group(1))))
+        if line.startswith(tag + b" "):
+            return lines
+for message in (multipart, single):
+    imap.send(b"b APPEND INBOX ~{%d}\r\n" % len(message))
+    assert imap.line().startswith(b"+"), "no continuation"
+    imap.send(message + b"\r\n")
+    reply = complete(b"b")
+    assert reply[-1].startswith(b"b OK"), reply
+imap.send(b"c SELECT INBOX\r\n")
+assert complete(b"c")[-1].startswith(b"c OK")
+for number in (1, 2):
+    imap.send(b"d FETCH %d (BODY.PEEK[1] BODY.PEEK[1.MIME])\r\n" % number)
+    reply = complete(b"d")
+    assert reply[-1].startswith(b"d OK"), reply
+    assert reply[0].endswith(b"(BODY[1] {%d}\r\n" % len(reply[1])), reply
+    assert b"\0" not in reply[1], (number, reply[1])
+    assert base64.b64decode(reply[1].replace(b"\r\n", b""), validate=True) == content, reply[1]
+    assert b"Content-Transfer-Encoding: base64\r\n" in reply[3], reply[3]
+    imap.send(b"e FETCH %d (BINARY.PEEK[1] BINARY.SIZE[1])\r\n" % number)
+    reply = complete(b"e")
+    assert reply[-1].startswith(b"e OK"), reply
+    assert reply[0].endswith(b"(BINARY[1] ~{256}\r\n"), reply[0]
+    assert reply[1] == content, reply[1]
+    assert reply[2] == b" BINARY.SIZE[1] 256)\r\n", reply[2]
+    imap.send(b"f FETCH %d (BODY.PEEK[] RFC822.TEXT)\r\n" % number)
+    reply = complete(b"f")
+    assert reply[-1].startswith(b"f OK") and not any(b"\0" in line for line in reply), reply
+"#,
+    );
+}
