@@ -150,8 +150,6 @@ client = mailtest.imap("alice@example.test", "implicit")
 assert client.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
 message = b"From: a@x.test\r\nSubject: timing\r\n\r\n" + b"x" * 2000 + b"\r\n"
 timings = {{"APPEND": median_seconds(lambda: client.append("INBOX", None, None, message))}}
-# Any literal, as in LOGIN's: the mailbox name of STATUS as a
-# synchronising literal, its CRLF sent apart.
 # LOGIN with the password as a literal: the password check takes longer
 # than the delayed ACK, so what is timed here is how long the password
 # waits for its ACK (the client's unacknowledged output, TIOCOUTQ), which
@@ -173,6 +171,8 @@ def login():
     return waited, raw
 timings["LOGIN's literal password acknowledged"] = statistics.median(login()[0] for _ in range(7))
 raw = login()[1]
+# Any literal after login: the mailbox name of STATUS as a synchronising
+# literal, its CRLF sent apart.
 def status():
     raw.send(b"s STATUS {{5}}\r\n")
     assert raw.line().startswith(b"+")
