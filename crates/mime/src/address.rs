@@ -73,6 +73,54 @@ pub(crate) fn parse_list(value: &[u8]) -> Vec<Address> {
     out
 }
 
+/// An address-list written plainly for SEARCH FROM/TO/CC/BCC: per
+/// address `name <local@domain>` with the name's encoded words decoded
+/// (RFC 2047 §6), quoted local parts unquoted and every comment and
+/// folding white space between the tokens gone (RFC 5322 §3.4.1, §4.4),
+/// groups as `name: members;`. SEARCH looks for its needle in this text
+/// as well as in the field as written, so `user@domain.org` finds
+/// `<user (c)@ (c) domain.org>`; Dovecot likewise searches addresses in a
+/// rewritten form.
+pub(crate) fn searchable(value: &[u8]) -> String {
+    let mut out = String::new();
+    let mut after_group_start = false;
+    for address in parse_list(value) {
+        let separator = if out.is_empty() || after_group_start { "" } else { ", " };
+        after_group_start = false;
+        match (&address.mailbox, &address.host) {
+            // A group's end marker (RFC 9051 §7.5.2).
+            (None, None) => out.push(';'),
+            // A group's start marker: the group's name.
+            (Some(name), None) => {
+                out.push_str(separator);
+                out.push_str(&crate::decode::rfc2047(name));
+                out.push_str(": ");
+                after_group_start = true;
+            }
+            (mailbox, host) => {
+                out.push_str(separator);
+                if let Some(name) = &address.name {
+                    out.push_str(&crate::decode::rfc2047(name));
+                    out.push(' ');
+                }
+                out.push('<');
+                fn present<'a>(part: &'a Option<Vec<u8>>, missing: &[u8]) -> Option<std::borrow::Cow<'a, str>> {
+                    part.as_deref().filter(|p| *p != missing).map(String::from_utf8_lossy)
+                }
+                if let Some(local) = present(mailbox, MISSING_MAILBOX) {
+                    out.push_str(&local);
+                }
+                if let Some(domain) = present(host, MISSING_DOMAIN) {
+                    out.push('@');
+                    out.push_str(&domain);
+                }
+                out.push('>');
+            }
+        }
+    }
+    out
+}
+
 /// `group = display-name ":" [group-list] ";"`. Returns false (having
 /// pushed nothing) when no group starts here.
 fn group(lx: &mut Lexer<'_>, out: &mut Vec<Address>) -> bool {
@@ -332,6 +380,34 @@ mod tests {
         );
         // Null members are ignored (RFC 5322 §4.4).
         assert_eq!(parse_list(b"a@x.test, , , b@y.test").len(), 2);
+    }
+
+    #[test]
+    fn searchable_forms() {
+        let cases: [(&[u8], &str); 7] = [
+            (b"<user-from (comment)@ (comment) domain.org>", "<user-from@domain.org>"),
+            (
+                b"(c) user-from (c) @ (c) domain (c) . (c) org (c)",
+                "c <user-from@domain.org>",
+            ),
+            (
+                b"\"John \\\"Q\\\" Doe\" <\"john doe\"@x.test>",
+                "John \"Q\" Doe <john doe@x.test>",
+            ),
+            (
+                b"=?UTF-8?Q?J=C3=BCrgen?= =?UTF-8?Q?_M=C3=BCller?= <jm@x.test>",
+                "J\u{fc}rgen M\u{fc}ller <jm@x.test>",
+            ),
+            (
+                b"Team: a@x.test, B <b@x.test>;, c@y.test",
+                "Team: <a@x.test>, B <b@x.test>;, <c@y.test>",
+            ),
+            (b"undisclosed-recipients:;", "undisclosed-recipients: ;"),
+            (b"Just A Name", "Just A Name <>"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(searchable(value), expected, "{}", String::from_utf8_lossy(value));
+        }
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub fn facts(data: &[u8]) {
     let _ = crate::body_contains(data, b"x");
     let _ = crate::text_contains(data, b"x");
     let _ = crate::sent_date(data);
+    // What APPEND stores for a literal8 must have no binary part left.
+    if let Some(encoded) = crate::encode_binary_parts(data) {
+        assert!(crate::encode_binary_parts(&encoded).is_none(), "a binary part was left");
+    }
 }
 
 /// True if parentheses balance outside quoted strings and literals.

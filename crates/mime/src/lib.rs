@@ -15,6 +15,7 @@
 //! `binary` and the SEARCH helpers cost one pass over the message each.
 
 mod address;
+mod binary;
 mod date;
 mod decode;
 mod envelope;
@@ -88,6 +89,13 @@ pub fn binary(raw: &[u8], part: &[u32]) -> Result<Option<Vec<u8>>, UnknownEncodi
     section::binary(raw, part)
 }
 
+/// The message to store for an APPEND with a literal8 (RFC 3516 §4.4):
+/// leaf parts with Content-Transfer-Encoding: binary re-encoded as base64
+/// (see `binary.rs` for why); None when it has none.
+pub fn encode_binary_parts(raw: &[u8]) -> Option<Vec<u8>> {
+    binary::encode_binary_parts(raw)
+}
+
 /// Whether [`binary`] can answer for `part` without UnknownEncoding,
 /// found without decoding anything.
 pub fn binary_decodable(raw: &[u8], part: &[u32]) -> bool {
@@ -112,6 +120,14 @@ pub fn header_contains(raw: &[u8], field: &str, needle: &[u8]) -> bool {
 /// answer (another field, a needle with a line feed), and the header must.
 pub fn stored_field_contains(search_fields: &str, field: &str, needle: &[u8]) -> Option<bool> {
     search::stored_field_contains(search_fields, field, needle)
+}
+
+/// Whether stored [`Facts::search_fields`] are of the form this version
+/// computes. Those stored by older versions must not be used (they miss
+/// addresses written with comments or quotes): SEARCH reads the header of
+/// such a message instead.
+pub fn stored_fields_current(search_fields: &str) -> bool {
+    search::is_current(search_fields)
 }
 
 /// Whether `field` is one of those [`Facts::search_fields`] keeps.

@@ -14,6 +14,7 @@
 //! Case is folded by Unicode lower-casing, so `GRÜSSE` finds `grüße` only
 //! where lower-casing maps one to the other; needles are UTF-8.
 
+use crate::address;
 use crate::decode;
 use crate::header;
 use crate::tree::{self, Kind, Part};
@@ -27,35 +28,66 @@ fn needle(needle: &[u8]) -> String {
     fold(&String::from_utf8_lossy(needle))
 }
 
+/// Fields that hold address lists (RFC 5322 §3.6.2, §3.6.3): SEARCH sees
+/// them also as `address::searchable` writes them.
+const ADDRESS_FIELDS: [&str; 6] = ["From", "To", "Cc", "Bcc", "Sender", "Reply-To"];
+
+/// The texts of one field that SEARCH looks into, decoded and folded: the
+/// value as written and, for an address field, its addresses written
+/// plainly, so that comments, folding white space, quotes and encoded
+/// words between the tokens of an address do not hide it (RFC 5322
+/// §3.4.1, §4.4; issue 13 defect 7).
+fn searchable(field: &header::Field<'_>) -> Vec<String> {
+    let value = field.value();
+    let mut texts = vec![fold(&decode::rfc2047(&value))];
+    if ADDRESS_FIELDS.iter().any(|name| field.is(name)) {
+        texts.push(fold(&address::searchable(&value)));
+    }
+    texts
+}
+
 /// SEARCH HEADER / SUBJECT / FROM / TO / CC / BCC.
 pub(crate) fn header_contains(raw: &[u8], field: &str, wanted: &[u8]) -> bool {
     let wanted = needle(wanted);
     // The fields stop at the blank line: only the top-level header is seen.
     header::fields(raw)
         .filter(|f| f.is(field))
-        .any(|f| wanted.is_empty() || fold(&decode::rfc2047(&f.value())).contains(&wanted))
+        .any(|f| wanted.is_empty() || searchable(&f).iter().any(|text| text.contains(&wanted)))
 }
 
 /// The fields SEARCH asks for most (FROM, TO, CC, BCC, SUBJECT), kept
 /// decoded and folded with each message so those searches need not parse
 /// its header again. Stored as one string: per field, in this order, an
 /// empty section if the header lacks it, else PRESENT and its values
-/// joined by line feeds; sections separated by SECTION.
+/// joined by line feeds; sections separated by SECTION; the whole string
+/// starts with VERSION.
 pub(crate) const STORED_FIELDS: [&str; 5] = ["From", "To", "Cc", "Bcc", "Subject"];
 const SECTION: char = '\u{1}';
 const PRESENT: char = '\u{2}';
+/// Marks the form stored since addresses are also kept written plainly
+/// (`searchable`). Fields stored before lack it: they cannot find an
+/// address hidden by comments, so [`is_current`] turns them down and
+/// SEARCH reads such a message's header instead. No stored string of the
+/// old form starts with this (it starts with SECTION or PRESENT).
+const VERSION: &str = "\u{3}2";
+
+/// Whether stored fields are of the form this code writes; older ones
+/// must not answer (SEARCH reads the header instead).
+pub(crate) fn is_current(stored: &str) -> bool {
+    stored.starts_with(VERSION)
+}
 
 /// The stored fields of a message (see [`STORED_FIELDS`]); None when a
 /// value holds one of the separators (then SEARCH reads the header).
 pub(crate) fn stored_fields(raw: &[u8]) -> Option<String> {
-    let mut stored = String::new();
+    let mut stored = String::from(VERSION);
     for (index, name) in STORED_FIELDS.iter().enumerate() {
         if index > 0 {
             stored.push(SECTION);
         }
         let values: Vec<String> = header::fields(raw)
             .filter(|f| f.is(name))
-            .map(|f| fold(&decode::rfc2047(&f.value())))
+            .flat_map(|f| searchable(&f))
             .collect();
         if values.is_empty() {
             continue;
@@ -79,7 +111,7 @@ pub(crate) fn stored_field_contains(stored: &str, field: &str, wanted: &[u8]) ->
     if wanted.contains('\n') {
         return None;
     }
-    let sections: Vec<&str> = stored.split(SECTION).collect();
+    let sections: Vec<&str> = stored.strip_prefix(VERSION)?.split(SECTION).collect();
     if sections.len() != STORED_FIELDS.len() {
         return None;
     }
@@ -185,6 +217,53 @@ mod tests {
         // message fall back to its header.
         assert_eq!(stored_field_contains(&stored, "X-Other", b""), None);
         assert_eq!(stored_fields(b"Subject: =?UTF-8?Q?a=01b?=\r\n\r\n"), None);
+    }
+
+    #[test]
+    fn address_search_sees_through_every_form() {
+        // Issue 13 defect 7: each address form mime's parser accepts.
+        let raw = "From: <user-from (comment)@ (comment) domain.org>\r\n\
+            To: Team (the team): \"quoted local\"@x.test,\r\n (folded)\r\n\tBob\r\n <bob (c) . (c) b @ y (c) . test>;\r\n\
+            Cc: =?UTF-8?Q?J=C3=BCrgen?= =?ISO-8859-1?Q?_M=FCller?= <jm@x.test>\r\n\
+            Bcc: \"=?UTF-8?Q?Z=C3=B6e?=\" <\"z\\\"q\"@x.test>, hidden @ dom . test (Hidden Name)\r\n\r\nbody\r\n"
+            .as_bytes();
+        let hits: [(&str, &str); 12] = [
+            ("From", "user-from@domain.org"),
+            ("From", "USER-FROM@DOMAIN.ORG"),
+            ("From", "<user-from@domain.org>"),
+            ("To", "quoted local@x.test"),
+            ("To", "bob.b@y.test"),
+            ("To", "Bob <bob.b@y.test>"),
+            ("To", "team"),
+            ("Cc", "jürgen müller"),
+            ("Cc", "jürgen müller <jm@x.test>"),
+            ("Bcc", "zöe"),
+            ("Bcc", "z\"q@x.test"),
+            ("Bcc", "hidden@dom.test"),
+        ];
+        let stored = stored_fields(raw).unwrap();
+        for (field, needle) in hits {
+            assert!(header_contains(raw, field, needle.as_bytes()), "{field} {needle}");
+            assert_eq!(
+                stored_field_contains(&stored, field, needle.as_bytes()),
+                Some(true),
+                "{field} {needle}"
+            );
+        }
+        // The field as written is still searched too, and nothing more.
+        assert!(header_contains(raw, "From", b"(comment)@"));
+        assert!(!header_contains(raw, "From", b"bob.b@y.test"));
+        assert_eq!(stored_field_contains(&stored, "Cc", b"user-from"), Some(false));
+    }
+
+    #[test]
+    fn fields_stored_in_the_old_form_do_not_answer() {
+        // Stored before addresses were written plainly: SEARCH must read
+        // the header rather than trust them.
+        let old = "\u{2}<user-from (comment)@ (comment) domain.org>\u{1}\u{1}\u{1}\u{1}";
+        assert!(!is_current(old));
+        assert_eq!(stored_field_contains(old, "From", b"user-from@domain.org"), None);
+        assert!(is_current(&stored_fields(b"From: a@b.test\r\n\r\n").unwrap()));
     }
 
     #[test]

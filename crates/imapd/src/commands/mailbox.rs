@@ -256,9 +256,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
             let flags = Flags::from_names(&message.flags);
             let date = message.date.unwrap_or_else(store::now);
-            let facts = facts_of(&message.content);
+            // RFC 3516 §4.4: a literal8 may bring binary parts, which
+            // BODY[] could not answer (no NUL in a literal, RFC 9051 §4.3);
+            // they are kept base64-encoded, as Dovecot does.
+            let content = if message.binary {
+                mime::encode_binary_parts(&message.content).unwrap_or(message.content)
+            } else {
+                message.content
+            };
+            let facts = facts_of(&content);
             let stored = async {
-                let content = self.server.store.put_content(message.content).await?;
+                let content = self.server.store.put_content(content).await?;
                 self.server.store.append(mailbox.id, content, flags, date, facts).await
             };
             match stored.await {

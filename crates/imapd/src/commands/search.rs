@@ -229,7 +229,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                         Ok(found) => {
                             stored = found
                                 .into_iter()
-                                .filter_map(|c| Some((c.uid, c.search_fields?)))
+                                // Fields stored by an older version are not
+                                // trusted: those messages' headers are read.
+                                .filter_map(|c| {
+                                    Some((c.uid, c.search_fields.filter(|f| mime::stored_fields_current(f))?))
+                                })
                                 .collect();
                             unstored.retain(|uid| !stored.contains_key(uid));
                         }
