@@ -3,6 +3,7 @@
 use rusqlite::OptionalExtension;
 
 use crate::address::split_address;
+use crate::uidvalidity::next_uidvalidity;
 use crate::{AccountId, Error, Result, Store};
 
 /// The mailboxes every new account gets, with their RFC 6154 roles.
@@ -43,7 +44,7 @@ impl Store {
                 "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity) VALUES ($1, $2, $3, $4)",
             )?;
             for (name, special_use) in DEFAULT_MAILBOXES {
-                insert.execute((id, name, special_use, now))?;
+                insert.execute((id, name, special_use, next_uidvalidity(tx, now)?))?;
             }
             Ok(id)
         })

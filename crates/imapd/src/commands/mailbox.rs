@@ -52,6 +52,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
     }
 
+    /// How far the account's mailboxes may grow (issue 13, defect 9).
+    fn mailbox_limits(&self) -> store::MailboxLimits {
+        store::MailboxLimits {
+            max_name: self.server.config.max_mailbox_name,
+            max_mailboxes: self.server.config.max_mailboxes,
+        }
+    }
+
     /// The logged-in account and the mailbox a command names; `None` (with
     /// BAD sent for a bad name) when there is nothing to do.
     fn target(&mut self, tag: &str, raw: &[u8]) -> Option<(AccountId, String)> {
@@ -155,8 +163,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let Some((account, name)) = self.target(tag, raw) else {
             return Ok(Flow::Continue);
         };
-        match self.server.store.create_mailbox(account, &name).await {
+        match self
+            .server
+            .store
+            .create_mailbox(account, &name, self.mailbox_limits())
+            .await
+        {
             Ok(_) => self.ok(tag, "CREATE completed"),
+            // RFC 9051 §7.1: LIMIT, an administrative limit.
+            Err(store::Error::MailboxLimit(reason)) => self.no(tag, Some("LIMIT"), &reason),
             Err(store::Error::MailboxExists(_)) => self.no(tag, Some("ALREADYEXISTS"), "Mailbox already exists"),
             Err(store::Error::InvalidMailboxName(reason)) => self.no(tag, Some("CANNOT"), &reason),
             Err(e) => self.server_error(tag, &e),
@@ -187,8 +202,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let (Ok(from), Ok(to)) = (self.name(tag, from), self.name(tag, to)) else {
             return Ok(Flow::Continue);
         };
-        match self.server.store.rename_mailbox(account, &from, &to).await {
+        match self
+            .server
+            .store
+            .rename_mailbox(account, &from, &to, self.mailbox_limits())
+            .await
+        {
             Ok(()) => self.ok(tag, "RENAME completed"),
+            Err(store::Error::MailboxLimit(reason)) => self.no(tag, Some("LIMIT"), &reason),
             Err(store::Error::NoSuchMailbox(_)) => self.no(tag, Some("NONEXISTENT"), "No such mailbox"),
             Err(store::Error::MailboxExists(_)) => self.no(tag, Some("ALREADYEXISTS"), "Target mailbox exists"),
             Err(store::Error::InvalidMailboxName(reason)) => self.no(tag, Some("CANNOT"), &reason),

@@ -426,7 +426,7 @@ fn body(c: &mut Cursor<'_>, name: &str, uid: bool) -> Step<CommandBody> {
 /// list-mailbox = 1*list-char / string (list-char adds % * ] to atoms)
 fn list_mailbox(c: &mut Cursor<'_>) -> Step<Vec<u8>> {
     match c.peek() {
-        Some(b'"' | b'{' | b'~') => c.string(),
+        Some(b'"' | b'{') => c.string(),
         _ => Ok(c
             .token(
                 |b| b > b' ' && b < 0x7f && !b"(){\"\\".contains(&b),
@@ -532,7 +532,7 @@ fn append(c: &mut Cursor<'_>) -> Step<CommandBody> {
         if !matches!(c.peek(), Some(b'{' | b'~')) {
             return bad("APPEND needs the message as a literal");
         }
-        let content = c.string()?;
+        let content = c.literal()?;
         messages.push(AppendMessage {
             flags,
             date,
@@ -892,6 +892,40 @@ mod tests {
                 "{input:?}"
             );
         }
+    }
+
+    #[test]
+    fn tilde_is_an_atom_char_outside_append_data() {
+        // Issue 13, defect 3: `~` starts a literal8 only in APPEND.
+        assert_eq!(
+            parse("a SELECT ~foo\r\n"),
+            CommandBody::Select {
+                mailbox: b"~foo".to_vec(),
+                condstore: false
+            }
+        );
+        let CommandBody::List {
+            reference, patterns, ..
+        } = parse("a LIST ~ref ~foo/%\r\n")
+        else {
+            panic!()
+        };
+        assert_eq!((reference, patterns), (b"~ref".to_vec(), vec![b"~foo/%".to_vec()]));
+        assert_eq!(
+            parse("a LOGIN ~user ~pass\r\n"),
+            CommandBody::Login {
+                user: "~user".into(),
+                password: "~pass".into()
+            }
+        );
+        let CommandBody::Append { mailbox, messages } = parse("a APPEND ~box ~{2}\r\n\0\x01\r\n") else {
+            panic!()
+        };
+        assert_eq!((mailbox, messages[0].binary), (b"~box".to_vec(), true));
+        assert_eq!(messages[0].content, b"\0\x01");
+        // Elsewhere `~{n}` is no literal: a clear BAD, nothing else.
+        assert!(matches!(error("a SELECT ~{3}\r\nabc\r\n"), ParseError::Bad { tag: Some(t), .. } if t == "a"));
+        assert!(matches!(error("a APPEND x \"hello\"\r\n"), ParseError::Bad { .. }));
     }
 
     #[test]
