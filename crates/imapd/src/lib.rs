@@ -8,6 +8,7 @@
 mod commands;
 mod format;
 mod heavy;
+mod listing;
 mod pattern;
 mod ranges;
 mod server;

@@ -40,6 +40,11 @@ class Session:
         assert answer.startswith("OK"), (command, lines, answer)
         return lines
 
+    def lines(self, command, expected):
+        """Runs `command` and checks its untagged lines."""
+        got = self.ok(command)
+        assert got == expected, (command, got, expected)
+
     def answer(self, command):
         return self.run(command)[1]
 
@@ -158,6 +163,57 @@ s.ok("DELETE a")
 s.ok("CREATE e")
 names = [l for l in s.ok('LIST "" *')]
 assert len(names) == 10, names
+"#,
+    );
+}
+
+/// Defect 4 (RFC 5258 §3.1, §3.5): selection options are checked, and
+/// RECURSIVEMATCH reports CHILDINFO for a parent whose child is subscribed.
+#[test]
+fn list_extended_checks_its_options_and_reports_childinfo() {
+    let server = Server::with_users("");
+    python(
+        &server,
+        r#"
+s = Session()
+for bad in ['LIST (XFOO) "" ""', 'LIST (RECURSIVEMATCH) "" %', 'LIST (REMOTE RECURSIVEMATCH) "" %',
+            'LIST (SUBSCRIBED) "" % RETURN (XFOO)']:
+    assert s.answer(bad).startswith("BAD"), bad
+for name in ["Foo/Bar", "Foo/Baz", "Moo"]:
+    s.ok("CREATE " + name)
+for name in ["INBOX", "Drafts", "Sent", "Trash", "Junk", "Archive"]:
+    s.ok("UNSUBSCRIBE " + name)
+s.ok("SUBSCRIBE Foo/Baz")
+s.lines('LIST (SUBSCRIBED) "" %', [])
+# RFC 5258 §5, example 8.
+s.lines('LIST (SUBSCRIBED RECURSIVEMATCH) "" %', ['* LIST (\\HasChildren) "/" "Foo" ("CHILDINFO" ("SUBSCRIBED"))'])
+s.ok("SUBSCRIBE Foo")
+s.lines('LIST (SUBSCRIBED RECURSIVEMATCH) "" %', ['* LIST (\\HasChildren \\Subscribed) "/" "Foo" ("CHILDINFO" ("SUBSCRIBED"))'])
+# A subscription outlives its mailbox (RFC 9051 §6.3.7): \NonExistent.
+s.ok("DELETE Foo/Baz")
+s.lines('LIST (SUBSCRIBED) "" Foo/*', ['* LIST (\\NonExistent \\Subscribed) "/" "Foo/Baz"'])
+s.lines('LIST "" Foo/*', ['* LIST (\\HasNoChildren) "/" "Foo/Bar"'])
+"#,
+    );
+}
+
+/// Defect 5 (RFC 3501 §6.3.9): LSUB answers an unsubscribed parent of a
+/// subscribed name under `%` with \Noselect, and never child attributes.
+#[test]
+fn lsub_shows_unsubscribed_parents_with_noselect_only() {
+    let server = Server::with_users("");
+    python(
+        &server,
+        r#"
+s = Session()
+s.ok("CREATE box/a/b")
+s.ok("CREATE box/c")
+s.ok("SUBSCRIBE box/a/b")
+s.ok("SUBSCRIBE box/c")
+s.lines('LSUB "" box/%', ['* LSUB (\\Noselect) "/" "box/a"', '* LSUB () "/" "box/c"'])
+s.lines('LSUB "" box/*', ['* LSUB () "/" "box/a/b"', '* LSUB () "/" "box/c"'])
+lines = s.ok('LSUB "" *')
+assert lines and not any("Children" in l for l in lines), lines
 "#,
     );
 }

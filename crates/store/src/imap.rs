@@ -118,7 +118,8 @@ pub enum FlagChange {
 pub struct MailboxLimits {
     /// Bytes in a mailbox's whole name.
     pub max_name: usize,
-    /// Mailboxes of one account, INBOX and parents included.
+    /// Mailboxes of one account, INBOX and parents included; and names it
+    /// subscribes to.
     pub max_mailboxes: usize,
 }
 
@@ -134,10 +135,11 @@ impl MailboxLimits {
         Ok(())
     }
 
-    fn check_count(&self, count: i64) -> Result<()> {
+    /// `count` mailboxes, or subscriptions (`what`).
+    fn check_count(&self, count: i64, what: &str) -> Result<()> {
         if count > self.max_mailboxes as i64 {
             return Err(Error::MailboxLimit(format!(
-                "An account may have at most {} mailboxes",
+                "An account may have at most {} {what}",
                 self.max_mailboxes
             )));
         }
@@ -167,7 +169,7 @@ impl Store {
     /// A mailbox of an account by name.
     pub async fn mailbox(&self, account: AccountId, name: &str) -> Result<Option<MailboxInfo>> {
         Ok(sqlx::query_as(
-            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailboxes
+            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailbox_info
              WHERE account_id = $1 AND name = $2",
         )
         .bind(account)
@@ -208,7 +210,7 @@ impl Store {
             }
             // Counted after the inserts, parents included; over the limit,
             // the error rolls them back.
-            limits.check_count(mailbox_count(tx, account)?)?;
+            limits.check_count(mailbox_count(tx, account)?, "mailboxes")?;
             Ok(())
         })
         .await?;
@@ -267,35 +269,74 @@ impl Store {
             if longest > 0 {
                 limits.check_name(longest as usize - from.len() + to.len())?;
             }
-            tx.prepare_cached(
-                "UPDATE mailboxes SET name = $1 || substr(name, $2)
-                 WHERE account_id = $3 AND (name = $4 OR substr(name, 1, $5) = $6)",
-            )?
-            .execute((
+            let arguments = (
                 &to,
                 from.len() as i64 + 1,
                 account,
                 &from,
                 children.len() as i64,
                 &children,
-            ))?;
+            );
+            tx.prepare_cached(
+                "UPDATE mailboxes SET name = $1 || substr(name, $2)
+                 WHERE account_id = $3 AND (name = $4 OR substr(name, 1, $5) = $6)",
+            )?
+            .execute(arguments)?;
+            // Subscriptions move with their mailboxes, as Dovecot moves them.
+            tx.prepare_cached(
+                "UPDATE OR REPLACE subscriptions SET name = $1 || substr(name, $2)
+                 WHERE account_id = $3 AND (name = $4 OR substr(name, 1, $5) = $6)",
+            )?
+            .execute(arguments)?;
             Ok(())
         })
         .await
     }
 
-    pub async fn set_subscribed(&self, account: AccountId, name: &str, subscribed: bool) -> Result<()> {
+    /// SUBSCRIBE (of an existing mailbox; RFC 9051 §6.3.7 lets the server
+    /// check) or UNSUBSCRIBE (of any name). A subscription outlives its
+    /// mailbox; an account has at most `limits.max_mailboxes` of them.
+    pub async fn set_subscribed(
+        &self,
+        account: AccountId,
+        name: &str,
+        subscribed: bool,
+        limits: MailboxLimits,
+    ) -> Result<()> {
         let name = canonical_name(name);
         self.batched(move |tx| {
-            let changed = tx
-                .prepare_cached("UPDATE mailboxes SET subscribed = $1 WHERE account_id = $2 AND name = $3")?
-                .execute((subscribed, account, &name))?;
-            if changed == 0 && subscribed {
+            if !subscribed {
+                tx.prepare_cached("DELETE FROM subscriptions WHERE account_id = $1 AND name = $2")?
+                    .execute((account, &name))?;
+                return Ok(());
+            }
+            let exists = tx
+                .prepare_cached("SELECT 1 FROM mailboxes WHERE account_id = $1 AND name = $2")?
+                .query_row((account, &name), |_| Ok(()))
+                .optional()?
+                .is_some();
+            if !exists {
                 return Err(Error::NoSuchMailbox(name));
             }
-            Ok(())
+            tx.prepare_cached("INSERT INTO subscriptions (account_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING")?
+                .execute((account, &name))?;
+            let count: i64 = tx
+                .prepare_cached("SELECT COUNT(*) FROM subscriptions WHERE account_id = $1")?
+                .query_row([account], |row| row.get(0))?;
+            limits.check_count(count, "subscriptions")
         })
         .await
+    }
+
+    /// The names an account subscribed to, whether the mailboxes exist or
+    /// not, by name.
+    pub async fn subscriptions(&self, account: AccountId) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT name FROM subscriptions WHERE account_id = $1 ORDER BY name")
+                .bind(account)
+                .fetch_all(&self.readers)
+                .await?,
+        )
     }
 
     pub async fn mailbox_status(&self, mailbox: &MailboxInfo) -> Result<MailboxStatus> {
@@ -348,7 +389,7 @@ impl Store {
     /// A mailbox's current state by id.
     pub async fn mailbox_info(&self, mailbox: MailboxId) -> Result<Option<MailboxInfo>> {
         Ok(sqlx::query_as(
-            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailboxes WHERE id = $1",
+            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailbox_info WHERE id = $1",
         )
         .bind(mailbox)
         .fetch_optional(&self.readers)

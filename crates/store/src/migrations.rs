@@ -27,6 +27,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "uidvalidity counter",
         include_str!("../migrations/0009_uidvalidity.sql"),
     ),
+    (
+        10,
+        "subscriptions",
+        include_str!("../migrations/0010_subscriptions.sql"),
+    ),
 ];
 
 pub(crate) async fn apply(pool: &SqlitePool) -> Result<()> {

@@ -444,6 +444,7 @@ fn list(c: &mut Cursor<'_>) -> Step<CommandBody> {
     if c.peek() == Some(b'(') {
         selection = c.list(|c| c.keyword())?;
         c.space()?;
+        check_selection(&selection)?;
     }
     let reference = c.astring()?;
     c.space()?;
@@ -481,6 +482,26 @@ fn list(c: &mut Cursor<'_>) -> Step<CommandBody> {
         patterns,
         returns,
     })
+}
+
+/// RFC 5258 §3.1 (and SPECIAL-USE, RFC 6154 §2): only the selection
+/// options we know, and RECURSIVEMATCH only with one that selects (not
+/// alone, not with REMOTE alone); anything else is BAD.
+fn check_selection(selection: &[String]) -> Step<()> {
+    for option in selection {
+        if !matches!(
+            option.as_str(),
+            "SUBSCRIBED" | "REMOTE" | "RECURSIVEMATCH" | "SPECIAL-USE"
+        ) {
+            return bad(format!("unknown LIST selection option {option}"));
+        }
+    }
+    let recursive = selection.iter().any(|o| o == "RECURSIVEMATCH");
+    let selecting = selection.iter().any(|o| o == "SUBSCRIBED" || o == "SPECIAL-USE");
+    if recursive && !selecting {
+        return bad("RECURSIVEMATCH needs another selection option, such as SUBSCRIBED");
+    }
+    Ok(())
 }
 
 fn status_items(c: &mut Cursor<'_>) -> Step<Vec<StatusItem>> {
@@ -926,6 +947,28 @@ mod tests {
         // Elsewhere `~{n}` is no literal: a clear BAD, nothing else.
         assert!(matches!(error("a SELECT ~{3}\r\nabc\r\n"), ParseError::Bad { tag: Some(t), .. } if t == "a"));
         assert!(matches!(error("a APPEND x \"hello\"\r\n"), ParseError::Bad { .. }));
+    }
+
+    #[test]
+    fn list_selection_options_are_checked() {
+        // Issue 13, defect 4 (RFC 5258 §3.1).
+        for input in [
+            "a LIST (XFOO) \"\" \"\"\r\n",
+            "a LIST (RECURSIVEMATCH) \"\" %\r\n",
+            "a LIST (REMOTE RECURSIVEMATCH) \"\" %\r\n",
+            "a LIST (SUBSCRIBED) \"\" % RETURN (XFOO)\r\n",
+        ] {
+            assert!(matches!(error(input), ParseError::Bad { .. }), "{input:?}");
+        }
+        for input in [
+            "a LIST () \"\" %\r\n",
+            "a LIST (REMOTE) \"\" %\r\n",
+            "a LIST (subscribed recursivematch) \"\" %\r\n",
+            "a LIST (SPECIAL-USE RECURSIVEMATCH) \"\" %\r\n",
+            "a LIST (REMOTE SUBSCRIBED RECURSIVEMATCH) \"\" % RETURN (CHILDREN)\r\n",
+        ] {
+            assert!(matches!(parse(input), CommandBody::List { .. }), "{input:?}");
+        }
     }
 
     #[test]
