@@ -92,7 +92,8 @@ print(" ".join(map(str, seen)))
     assert_eq!(after.split_whitespace().count(), 7, "{after}");
 }
 
-/// Defect 3: `~` is an ATOM-CHAR outside APPEND's data (RFC 3516 §4.1).
+/// Defect 3: `~` is an ATOM-CHAR outside APPEND's data (RFC 3516 §4.1),
+/// and a BAD never ends the session unless nothing valid comes between.
 #[test]
 fn tilde_names_work_and_bad_commands_never_end_the_session() {
     let server = Server::with_users("");
@@ -120,7 +121,11 @@ s.ok("NOOP")
 for i in range(120):
     assert s.answer('LIST "" ~{') .startswith("BAD")
     s.ok("NOOP")
-s.ok("LOGOUT")
+# Only max_errors (50) BADs in a row end it: a client sending nothing valid.
+for i in range(50):
+    assert s.answer('LIST "" ~{').startswith("BAD")
+assert s.raw.line().startswith(b"* BYE"), "the fiftieth BAD in a row ends the session"
+assert s.raw.closed()
 "#,
     );
 }
