@@ -132,7 +132,7 @@ assert s.raw.closed()
 
 /// Defect 9: names longer than `[imap] max_mailbox_name` and more than
 /// `[imap] max_mailboxes` mailboxes get NO [LIMIT]: CREATE, the parents it
-/// makes, and RENAME.
+/// makes, RENAME, and subscriptions.
 #[test]
 fn mailbox_names_and_counts_are_limited() {
     let server = Server::with_users("");
@@ -168,6 +168,14 @@ s.ok("DELETE a")
 s.ok("CREATE e")
 names = [l for l in s.ok('LIST "" *')]
 assert len(names) == 10, names
+# Subscriptions outlive their mailboxes, so they have the same bound.
+for name in ["n" * 40, "b", "b/c", "e"]:
+    s.ok("SUBSCRIBE " + name)
+s.ok("DELETE e")
+s.ok("CREATE f")
+assert s.answer("SUBSCRIBE f").startswith("NO [LIMIT]")
+s.ok("UNSUBSCRIBE e")
+s.ok("SUBSCRIBE f")
 "#,
     );
 }
