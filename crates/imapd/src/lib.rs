@@ -8,6 +8,7 @@
 mod commands;
 mod format;
 mod heavy;
+mod listing;
 mod pattern;
 mod ranges;
 mod server;
@@ -38,7 +39,8 @@ pub struct ImapConfig {
     pub max_command_before_login: u64,
     /// Most literals in one command (each is an allocation of its own).
     pub max_literals: usize,
-    /// Protocol errors per session before the server hangs up.
+    /// Protocol errors (BAD answers) in a row before the server hangs up;
+    /// any command answered OK or NO starts the count again.
     pub max_errors: u32,
     /// Sessions one account may have at once (each holds memory and a
     /// change-bus subscription; Dovecot's default is 10 per user and address).
@@ -57,6 +59,12 @@ pub struct ImapConfig {
     /// pool at once, all sessions together; more wait their turn, so no
     /// number of sessions takes more threads than this.
     pub heavy_tasks: usize,
+    /// The longest mailbox name in bytes (UTF-8, the whole hierarchical
+    /// name); CREATE or RENAME to a longer one gets NO [LIMIT].
+    pub max_mailbox_name: usize,
+    /// Mailboxes one account may have; a CREATE or RENAME that would make
+    /// more (parents included) gets NO [LIMIT].
+    pub max_mailboxes: usize,
 }
 
 impl Default for ImapConfig {
@@ -75,6 +83,8 @@ impl Default for ImapConfig {
             max_list_wildcards: 32,
             max_fetch_items: 100,
             heavy_tasks: 4,
+            max_mailbox_name: 1024,
+            max_mailboxes: 1000,
         }
     }
 }

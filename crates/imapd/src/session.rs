@@ -252,6 +252,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let code = code.map(|c| format!("[{c}] ")).unwrap_or_default();
         let line = format!("{tag} {status} {code}{text}\r\n");
         self.conn.output().extend_from_slice(line.as_bytes());
+        // Only BADs in a row end the session (issue 13, defect 3): a client
+        // that makes a mistake now and then is never cut off, one that
+        // sends nothing valid is (as Dovecot does).
+        if status != "BAD" {
+            self.errors = 0;
+        }
     }
 
     pub fn ok(&mut self, tag: &str, text: &str) -> Outcome {
@@ -313,7 +319,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
     }
 
-    /// BAD, counted; too many end the session.
+    /// BAD, counted; too many in a row end the session.
     pub fn error(&mut self, tag: &str, text: &str) -> Flow {
         self.counted_bad(tag, None, text)
     }

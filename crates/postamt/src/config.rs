@@ -193,6 +193,8 @@ pub struct Imap {
     /// an allocation; MULTIAPPEND needs one per message, other commands
     /// a few.
     pub max_literals: usize,
+    /// BAD answers in a row before the session ends (default 50); a
+    /// command answered OK or NO starts the count again.
     pub max_errors: u32,
     /// Sessions one user may have open at once.
     pub max_sessions_per_user: usize,
@@ -207,6 +209,13 @@ pub struct Imap {
     /// IMAP commands whose CPU work (LIST's matching) runs on the blocking
     /// pool at once, all sessions together. Default 4.
     pub heavy_tasks: usize,
+    /// The longest mailbox name, in bytes of UTF-8, the full hierarchical
+    /// name counted (default 1024; Dovecot allows 4096). CREATE and RENAME
+    /// beyond it get NO [LIMIT] (issue 13, defect 9).
+    pub max_mailbox_name: usize,
+    /// Mailboxes one account may have, parents CREATE makes included
+    /// (default 1000). More get NO [LIMIT] (issue 13, defect 9).
+    pub max_mailboxes: usize,
 }
 
 impl Default for Imap {
@@ -225,6 +234,8 @@ impl Default for Imap {
             max_list_wildcards: defaults.max_list_wildcards,
             max_fetch_items: defaults.max_fetch_items,
             heavy_tasks: defaults.heavy_tasks,
+            max_mailbox_name: defaults.max_mailbox_name,
+            max_mailboxes: defaults.max_mailboxes,
         }
     }
 }
@@ -495,6 +506,8 @@ impl Config {
             max_list_wildcards: self.imap.max_list_wildcards,
             max_fetch_items: self.imap.max_fetch_items,
             heavy_tasks: self.imap.heavy_tasks,
+            max_mailbox_name: self.imap.max_mailbox_name,
+            max_mailboxes: self.imap.max_mailboxes,
         }
     }
 

@@ -3,6 +3,7 @@
 use rusqlite::OptionalExtension;
 
 use crate::address::split_address;
+use crate::uidvalidity::next_uidvalidity;
 use crate::{AccountId, Error, Result, Store};
 
 /// The mailboxes every new account gets, with their RFC 6154 roles.
@@ -42,8 +43,10 @@ impl Store {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity) VALUES ($1, $2, $3, $4)",
             )?;
+            let mut subscribe = tx.prepare_cached("INSERT INTO subscriptions (account_id, name) VALUES ($1, $2)")?;
             for (name, special_use) in DEFAULT_MAILBOXES {
-                insert.execute((id, name, special_use, now))?;
+                insert.execute((id, name, special_use, next_uidvalidity(tx, now)?))?;
+                subscribe.execute((id, name))?;
             }
             Ok(id)
         })

@@ -42,6 +42,9 @@ pub enum Error {
     MailboxExists(String),
     #[error("invalid mailbox name: {0}")]
     InvalidMailboxName(String),
+    /// Over `MailboxLimits`: the name too long, or too many mailboxes.
+    #[error("{0}")]
+    MailboxLimit(String),
     /// The commit of a batch of writes failed (see `batch`); every write in
     /// it gets the same error.
     #[error("{0}")]

@@ -6,6 +6,7 @@
 use rusqlite::OptionalExtension;
 
 use crate::flags::Flags;
+use crate::uidvalidity::next_uidvalidity;
 use crate::{AccountId, Content, Error, MailboxId, MailboxInfo, Result, Store};
 
 /// The facts computed from a message's content when it is stored, in IMAP
@@ -111,6 +112,41 @@ pub enum FlagChange {
     Remove,
 }
 
+/// How far an account's mailboxes may grow (issue 13, defect 9): names
+/// cost memory in every LIST, and each mailbox rows and work.
+#[derive(Debug, Clone, Copy)]
+pub struct MailboxLimits {
+    /// Bytes in a mailbox's whole name.
+    pub max_name: usize,
+    /// Mailboxes of one account, INBOX and parents included; and names it
+    /// subscribes to.
+    pub max_mailboxes: usize,
+}
+
+impl MailboxLimits {
+    /// A name of `len` bytes.
+    fn check_name(&self, len: usize) -> Result<()> {
+        if len > self.max_name {
+            return Err(Error::MailboxLimit(format!(
+                "Mailbox names are limited to {} bytes",
+                self.max_name
+            )));
+        }
+        Ok(())
+    }
+
+    /// `count` mailboxes, or subscriptions (`what`).
+    fn check_count(&self, count: i64, what: &str) -> Result<()> {
+        if count > self.max_mailboxes as i64 {
+            return Err(Error::MailboxLimit(format!(
+                "An account may have at most {} {what}",
+                self.max_mailboxes
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// The separator of mailbox hierarchy levels.
 pub const SEPARATOR: char = '/';
 
@@ -133,7 +169,7 @@ impl Store {
     /// A mailbox of an account by name.
     pub async fn mailbox(&self, account: AccountId, name: &str) -> Result<Option<MailboxInfo>> {
         Ok(sqlx::query_as(
-            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailboxes
+            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailbox_info
              WHERE account_id = $1 AND name = $2",
         )
         .bind(account)
@@ -142,9 +178,11 @@ impl Store {
         .await?)
     }
 
-    /// Creates a mailbox and any missing parents (RFC 9051 §6.3.4).
-    pub async fn create_mailbox(&self, account: AccountId, name: &str) -> Result<MailboxInfo> {
+    /// Creates a mailbox and any missing parents (RFC 9051 §6.3.4), within
+    /// `limits`.
+    pub async fn create_mailbox(&self, account: AccountId, name: &str, limits: MailboxLimits) -> Result<MailboxInfo> {
         let name = canonical_name(name.trim_end_matches(SEPARATOR));
+        limits.check_name(name.len())?;
         let valid = !name.is_empty()
             && name.split(SEPARATOR).all(|level| !level.is_empty())
             && !name.chars().any(|c| c.is_control() || c == '*' || c == '%');
@@ -165,11 +203,14 @@ impl Store {
                         "INSERT INTO mailboxes (account_id, name, uidvalidity) VALUES ($1, $2, $3)
                          ON CONFLICT DO NOTHING",
                     )?
-                    .execute((account, &path, crate::now()))?;
+                    .execute((account, &path, next_uidvalidity(tx, crate::now())?))?;
                 if i == levels.len() - 1 && inserted == 0 {
                     return Err(Error::MailboxExists(created));
                 }
             }
+            // Counted after the inserts, parents included; over the limit,
+            // the error rolls them back.
+            limits.check_count(mailbox_count(tx, account)?, "mailboxes")?;
             Ok(())
         })
         .await?;
@@ -196,8 +237,10 @@ impl Store {
 
     /// Renames a mailbox with everything below it. Renaming INBOX moves its
     /// messages into a new mailbox and leaves INBOX empty (RFC 9051 §6.3.6).
-    pub async fn rename_mailbox(&self, account: AccountId, from: &str, to: &str) -> Result<()> {
+    /// The new names must be within `limits`.
+    pub async fn rename_mailbox(&self, account: AccountId, from: &str, to: &str, limits: MailboxLimits) -> Result<()> {
         let (from, to) = (canonical_name(from), canonical_name(to.trim_end_matches(SEPARATOR)));
+        limits.check_name(to.len())?;
         if self.mailbox(account, &to).await?.is_some() {
             return Err(Error::MailboxExists(to));
         }
@@ -206,7 +249,7 @@ impl Store {
             .await?
             .ok_or_else(|| Error::NoSuchMailbox(from.clone()))?;
         if from == "INBOX" {
-            let target = self.create_mailbox(account, &to).await?;
+            let target = self.create_mailbox(account, &to, limits).await?;
             let uids: Vec<i64> = self.messages(source.id).await?.iter().map(|m| m.uid).collect();
             self.move_messages(source.id, &uids, target.id).await?;
             return Ok(());
@@ -216,35 +259,84 @@ impl Store {
         }
         let children = format!("{from}{SEPARATOR}");
         self.batched(move |tx| {
-            tx.prepare_cached(
-                "UPDATE mailboxes SET name = $1 || substr(name, $2)
-                 WHERE account_id = $3 AND (name = $4 OR substr(name, 1, $5) = $6)",
-            )?
-            .execute((
+            // The longest name below `from` must fit under `to` too.
+            let longest: i64 = tx
+                .prepare_cached(
+                    "SELECT COALESCE(MAX(length(CAST(name AS BLOB))), 0) FROM mailboxes
+                     WHERE account_id = $1 AND substr(name, 1, $2) = $3",
+                )?
+                .query_row((account, children.len() as i64, &children), |row| row.get(0))?;
+            if longest > 0 {
+                limits.check_name(longest as usize - from.len() + to.len())?;
+            }
+            let arguments = (
                 &to,
                 from.len() as i64 + 1,
                 account,
                 &from,
                 children.len() as i64,
                 &children,
-            ))?;
+            );
+            tx.prepare_cached(
+                "UPDATE mailboxes SET name = $1 || substr(name, $2)
+                 WHERE account_id = $3 AND (name = $4 OR substr(name, 1, $5) = $6)",
+            )?
+            .execute(arguments)?;
+            // Subscriptions move with their mailboxes, as Dovecot moves them.
+            tx.prepare_cached(
+                "UPDATE OR REPLACE subscriptions SET name = $1 || substr(name, $2)
+                 WHERE account_id = $3 AND (name = $4 OR substr(name, 1, $5) = $6)",
+            )?
+            .execute(arguments)?;
             Ok(())
         })
         .await
     }
 
-    pub async fn set_subscribed(&self, account: AccountId, name: &str, subscribed: bool) -> Result<()> {
+    /// SUBSCRIBE (of an existing mailbox; RFC 9051 §6.3.7 lets the server
+    /// check) or UNSUBSCRIBE (of any name). A subscription outlives its
+    /// mailbox; an account has at most `limits.max_mailboxes` of them.
+    pub async fn set_subscribed(
+        &self,
+        account: AccountId,
+        name: &str,
+        subscribed: bool,
+        limits: MailboxLimits,
+    ) -> Result<()> {
         let name = canonical_name(name);
         self.batched(move |tx| {
-            let changed = tx
-                .prepare_cached("UPDATE mailboxes SET subscribed = $1 WHERE account_id = $2 AND name = $3")?
-                .execute((subscribed, account, &name))?;
-            if changed == 0 && subscribed {
+            if !subscribed {
+                tx.prepare_cached("DELETE FROM subscriptions WHERE account_id = $1 AND name = $2")?
+                    .execute((account, &name))?;
+                return Ok(());
+            }
+            let exists = tx
+                .prepare_cached("SELECT 1 FROM mailboxes WHERE account_id = $1 AND name = $2")?
+                .query_row((account, &name), |_| Ok(()))
+                .optional()?
+                .is_some();
+            if !exists {
                 return Err(Error::NoSuchMailbox(name));
             }
-            Ok(())
+            tx.prepare_cached("INSERT INTO subscriptions (account_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING")?
+                .execute((account, &name))?;
+            let count: i64 = tx
+                .prepare_cached("SELECT COUNT(*) FROM subscriptions WHERE account_id = $1")?
+                .query_row([account], |row| row.get(0))?;
+            limits.check_count(count, "subscriptions")
         })
         .await
+    }
+
+    /// The names an account subscribed to, whether the mailboxes exist or
+    /// not, by name.
+    pub async fn subscriptions(&self, account: AccountId) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT name FROM subscriptions WHERE account_id = $1 ORDER BY name")
+                .bind(account)
+                .fetch_all(&self.readers)
+                .await?,
+        )
     }
 
     pub async fn mailbox_status(&self, mailbox: &MailboxInfo) -> Result<MailboxStatus> {
@@ -313,7 +405,7 @@ impl Store {
     /// A mailbox's current state by id.
     pub async fn mailbox_info(&self, mailbox: MailboxId) -> Result<Option<MailboxInfo>> {
         Ok(sqlx::query_as(
-            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailboxes WHERE id = $1",
+            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailbox_info WHERE id = $1",
         )
         .bind(mailbox)
         .fetch_optional(&self.readers)
@@ -675,6 +767,13 @@ pub(crate) fn next_modseq(tx: &rusqlite::Connection, mailbox: MailboxId) -> Resu
     Ok(tx
         .prepare_cached("UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq")?
         .query_row([mailbox], |row| row.get(0))?)
+}
+
+/// How many mailboxes an account has.
+fn mailbox_count(tx: &rusqlite::Connection, account: AccountId) -> Result<i64> {
+    Ok(tx
+        .prepare_cached("SELECT COUNT(*) FROM mailboxes WHERE account_id = $1")?
+        .query_row([account], |row| row.get(0))?)
 }
 
 /// A mailbox's UIDVALIDITY, for APPENDUID and COPYUID (RFC 4315).

@@ -25,6 +25,7 @@ mod point_read;
 mod private;
 mod queue;
 mod resolve;
+mod uidvalidity;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -41,7 +42,8 @@ pub use domains::Domain;
 pub use error::Error;
 pub use flags::Flags;
 pub use imap::{
-    FlagChange, MailboxStatus, MessageContent, MessageFacts, MessageMeta, SEPARATOR, SearchContent, canonical_name,
+    FlagChange, MailboxLimits, MailboxStatus, MessageContent, MessageFacts, MessageMeta, SEPARATOR, SearchContent,
+    canonical_name,
 };
 /// The system flag bits of [`Flags::system`].
 pub mod flag {

@@ -32,7 +32,7 @@ pub struct MessageEntry {
 impl Store {
     pub async fn inbox(&self, account: AccountId) -> Result<MailboxInfo> {
         sqlx::query_as(
-            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailboxes
+            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailbox_info
              WHERE account_id = $1 AND name = 'INBOX'",
         )
         .bind(account)
@@ -44,7 +44,7 @@ impl Store {
     /// An account's mailboxes, by name.
     pub async fn mailboxes(&self, account: AccountId) -> Result<Vec<MailboxInfo>> {
         Ok(sqlx::query_as(
-            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailboxes
+            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailbox_info
              WHERE account_id = $1 ORDER BY name",
         )
         .bind(account)

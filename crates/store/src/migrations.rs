@@ -22,6 +22,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "stored header", include_str!("../migrations/0006_stored_header.sql")),
     (7, "search fields", include_str!("../migrations/0007_search_fields.sql")),
     (8, "inline blobs", include_str!("../migrations/0008_inline_blobs.sql")),
+    (
+        9,
+        "uidvalidity counter",
+        include_str!("../migrations/0009_uidvalidity.sql"),
+    ),
+    (
+        10,
+        "subscriptions",
+        include_str!("../migrations/0010_subscriptions.sql"),
+    ),
 ];
 
 pub(crate) async fn apply(pool: &SqlitePool) -> Result<()> {

@@ -229,3 +229,34 @@ fn many_reads_of_a_big_command_scan_each_byte_once() {
     };
     assert_eq!(frame, Frame::Complete { len: input.len() });
 }
+
+/// Issue 13, defect 3: the framer and the parser agree on `~`. Where it is
+/// an atom character the command ends at its line; `~{n}` announces a
+/// literal to both wherever it ends a line, so a command that misuses it
+/// ends after the literal's data, where the parser's BAD leaves the next
+/// command intact.
+#[test]
+fn tilde_atoms_and_tilde_literals_end_where_the_parser_says() {
+    let cases: [(&[u8], bool); 5] = [
+        (b"a SELECT ~foo\r\n", true),
+        (b"a LIST \"\" ~foo/%\r\n", true),
+        (b"a APPEND INBOX ~{3}\r\na\0b\r\n", true),
+        (b"a APPEND INBOX ~{3+}\r\na\0b\r\n", true),
+        (b"a SELECT ~{3}\r\nabc\r\n", false),
+    ];
+    for (command, valid) in cases {
+        let next = b"b NOOP\r\n".as_slice();
+        let input = [command, next].concat();
+        let (frames, _) = bytewise(&input, &limits());
+        assert_eq!(
+            frames,
+            [
+                (command.len(), Frame::Complete { len: command.len() }),
+                (input.len(), Frame::Complete { len: next.len() }),
+            ],
+            "{command:?}"
+        );
+        assert_eq!(parse_command(command, limits()).is_ok(), valid, "{command:?}");
+        assert!(parse_command(next, limits()).is_ok());
+    }
+}

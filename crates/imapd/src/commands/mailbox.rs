@@ -2,53 +2,28 @@
 //! RFC 6154), LSUB, CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, STATUS
 //! (RFC 9051 §6.3) and APPEND (with MULTIAPPEND, RFC 3502, and UIDPLUS).
 
-use std::collections::HashSet;
-
-use store::{AccountId, Flags, MailboxInfo, MessageFacts, SEPARATOR};
+use store::{AccountId, Flags, MessageFacts};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{AppendMessage, ListReturn, StatusItem};
 
 use crate::format::{client_mailbox, mailbox_name};
-use crate::heavy::Cancel;
+use crate::listing::{ListOptions, ListPattern, listing};
 use crate::pattern::{Pattern, PatternError, PatternLimits};
 use crate::session::{Flow, Outcome, Session, State};
-
-/// Which mailboxes a LIST answers, with whether each has children; empty
-/// once `cancel` is set. Runs on the blocking pool: its cost grows with
-/// the account's mailboxes.
-fn listed(
-    mailboxes: &[MailboxInfo],
-    patterns: &[(Pattern, Pattern)],
-    subscribed_only: bool,
-    cancel: &Cancel,
-) -> Vec<(usize, bool)> {
-    // Every name that is some mailbox's parent, so that "has children" is
-    // a lookup, not a walk over all the mailboxes for each one listed.
-    let parents: HashSet<&str> = mailboxes
-        .iter()
-        .flat_map(|m| m.name.match_indices(SEPARATOR).map(|(at, _)| &m.name[..at]))
-        .collect();
-    let mut listed = Vec::new();
-    for (index, mailbox) in mailboxes.iter().enumerate() {
-        if cancel.is_set() {
-            return Vec::new();
-        }
-        // INBOX matches case-insensitively (RFC 9051 §5.1).
-        let hit = patterns.iter().any(|(pattern, upper)| {
-            pattern.matches(&mailbox.name) || (mailbox.name == "INBOX" && upper.matches(&mailbox.name))
-        });
-        if hit && (!subscribed_only || mailbox.subscribed) {
-            listed.push((index, parents.contains(mailbox.name.as_str())));
-        }
-    }
-    listed
-}
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     fn account(&self) -> Option<&store::Account> {
         match &self.state {
             State::Authenticated { account } | State::Selected { account, .. } => Some(account),
             State::NotAuthenticated => None,
+        }
+    }
+
+    /// How far the account's mailboxes may grow (issue 13, defect 9).
+    fn mailbox_limits(&self) -> store::MailboxLimits {
+        store::MailboxLimits {
+            max_name: self.server.config.max_mailbox_name,
+            max_mailboxes: self.server.config.max_mailboxes,
         }
     }
 
@@ -103,8 +78,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 max_len: usize::MAX,
                 max_wildcards: usize::MAX,
             };
-            let both = Pattern::new(&pattern, &mut limits)
-                .and_then(|p| Ok((p, Pattern::new(&pattern.to_uppercase(), &mut same)?)));
+            let both = Pattern::new(&pattern, &mut limits).and_then(|p| {
+                Ok(ListPattern {
+                    pattern: p,
+                    upper: Pattern::new(&pattern.to_uppercase(), &mut same)?,
+                    levels: pattern.ends_with('%'),
+                })
+            });
             match both {
                 Ok(both) => compiled.push(both),
                 Err(PatternError::TooLong) => return Ok(self.error(tag, "Mailbox patterns too long")),
@@ -113,31 +93,40 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 }
             }
         }
-        let subscribed_only = selection.iter().any(|s| s == "SUBSCRIBED");
-        let show_subscribed = subscribed_only || returns.contains(&ListReturn::Subscribed);
+        let subscriptions = match self.server.store.subscriptions(account).await {
+            Ok(subscriptions) => subscriptions,
+            Err(e) => return self.server_error(tag, &e),
+        };
+        let selected = |option: &str| selection.iter().any(|s| s == option);
+        let options = ListOptions {
+            subscribed: selected("SUBSCRIBED"),
+            special_use: selected("SPECIAL-USE"),
+            recursive: selected("RECURSIVEMATCH"),
+            return_subscribed: returns.contains(&ListReturn::Subscribed),
+            lsub,
+        };
         let status_items = returns.iter().find_map(|r| match r {
             ListReturn::Status(items) => Some(items.clone()),
             _ => None,
         });
         let (mailboxes, listed) = self
             .heavy(move |cancel| {
-                let listed = listed(&mailboxes, &compiled, subscribed_only, cancel);
+                let listed = listing(&mailboxes, &subscriptions, &compiled, options, cancel);
                 (mailboxes, listed)
             })
             .await?;
         let mut out = Vec::new();
-        for (index, children) in listed {
-            let mailbox = &mailboxes[index];
-            let mut attributes = vec![if children { "\\HasChildren" } else { "\\HasNoChildren" }.to_string()];
-            if show_subscribed && mailbox.subscribed && !lsub {
-                attributes.push("\\Subscribed".into());
+        for entry in listed {
+            out.extend_from_slice(format!("* {command} ({}) \"/\" ", entry.attributes.join(" ")).as_bytes());
+            mailbox_name(&mut out, &entry.name, self.utf8);
+            if let Some(reason) = entry.child_info {
+                // RFC 5258 §3.5: why the name is answered.
+                out.extend_from_slice(format!(" (\"CHILDINFO\" (\"{reason}\"))").as_bytes());
             }
-            if let Some(role) = &mailbox.special_use {
-                attributes.push(role.clone());
-            }
-            out.extend_from_slice(format!("* {command} ({}) \"/\" ", attributes.join(" ")).as_bytes());
-            mailbox_name(&mut out, &mailbox.name, self.utf8);
             out.extend_from_slice(b"\r\n");
+            let Some(mailbox) = entry.mailbox.map(|index| &mailboxes[index]) else {
+                continue;
+            };
             if let Some(items) = &status_items {
                 // RFC 5819: the STATUS of each listed mailbox.
                 if let Ok(status) = self.server.store.mailbox_status(mailbox).await {
@@ -155,8 +144,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let Some((account, name)) = self.target(tag, raw) else {
             return Ok(Flow::Continue);
         };
-        match self.server.store.create_mailbox(account, &name).await {
+        match self
+            .server
+            .store
+            .create_mailbox(account, &name, self.mailbox_limits())
+            .await
+        {
             Ok(_) => self.ok(tag, "CREATE completed"),
+            // RFC 9051 §7.1: LIMIT, an administrative limit.
+            Err(store::Error::MailboxLimit(reason)) => self.no(tag, Some("LIMIT"), &reason),
             Err(store::Error::MailboxExists(_)) => self.no(tag, Some("ALREADYEXISTS"), "Mailbox already exists"),
             Err(store::Error::InvalidMailboxName(reason)) => self.no(tag, Some("CANNOT"), &reason),
             Err(e) => self.server_error(tag, &e),
@@ -187,8 +183,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let (Ok(from), Ok(to)) = (self.name(tag, from), self.name(tag, to)) else {
             return Ok(Flow::Continue);
         };
-        match self.server.store.rename_mailbox(account, &from, &to).await {
+        match self
+            .server
+            .store
+            .rename_mailbox(account, &from, &to, self.mailbox_limits())
+            .await
+        {
             Ok(()) => self.ok(tag, "RENAME completed"),
+            Err(store::Error::MailboxLimit(reason)) => self.no(tag, Some("LIMIT"), &reason),
             Err(store::Error::NoSuchMailbox(_)) => self.no(tag, Some("NONEXISTENT"), "No such mailbox"),
             Err(store::Error::MailboxExists(_)) => self.no(tag, Some("ALREADYEXISTS"), "Target mailbox exists"),
             Err(store::Error::InvalidMailboxName(reason)) => self.no(tag, Some("CANNOT"), &reason),
@@ -200,7 +202,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let Some((account, name)) = self.target(tag, raw) else {
             return Ok(Flow::Continue);
         };
-        match self.server.store.set_subscribed(account, &name, subscribed).await {
+        let limits = self.mailbox_limits();
+        match self
+            .server
+            .store
+            .set_subscribed(account, &name, subscribed, limits)
+            .await
+        {
             Ok(()) => self.ok(
                 tag,
                 if subscribed {
@@ -210,6 +218,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 },
             ),
             Err(store::Error::NoSuchMailbox(_)) => self.no(tag, Some("NONEXISTENT"), "No such mailbox"),
+            Err(store::Error::MailboxLimit(reason)) => self.no(tag, Some("LIMIT"), &reason),
             Err(e) => self.server_error(tag, &e),
         }
     }
@@ -319,52 +328,4 @@ pub(crate) fn status_line(status: &store::MailboxStatus, items: &[StatusItem]) -
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn listed_finds_matches_and_children_and_stops_when_cancelled() {
-        let mailboxes: Vec<MailboxInfo> = ["INBOX", "a", "a/b", "a/b/c", "ab"]
-            .iter()
-            .enumerate()
-            .map(|(id, name)| MailboxInfo {
-                id: id as i64,
-                name: name.to_string(),
-                special_use: None,
-                uidvalidity: 1,
-                uidnext: 1,
-                highestmodseq: 0,
-                subscribed: *name != "ab",
-            })
-            .collect();
-        let limits = PatternLimits {
-            max_len: 100,
-            max_wildcards: 10,
-        };
-        let pattern = |p: &str| {
-            (
-                Pattern::new(p, &mut limits.clone()).unwrap(),
-                Pattern::new(&p.to_uppercase(), &mut limits.clone()).unwrap(),
-            )
-        };
-        let cancel = Cancel::default();
-        assert_eq!(
-            listed(&mailboxes, &[pattern("a%")], false, &cancel),
-            [(1, true), (4, false)]
-        );
-        assert_eq!(
-            listed(&mailboxes, &[pattern("a/*")], false, &cancel),
-            [(2, true), (3, false)]
-        );
-        assert_eq!(listed(&mailboxes, &[pattern("inbox")], false, &cancel), [(0, false)]);
-        assert_eq!(
-            listed(&mailboxes, &[pattern("a*")], true, &cancel),
-            [(1, true), (2, true), (3, false)]
-        );
-        cancel.set();
-        assert_eq!(listed(&mailboxes, &[pattern("*")], false, &cancel), []);
-    }
 }

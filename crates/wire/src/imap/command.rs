@@ -426,7 +426,7 @@ fn body(c: &mut Cursor<'_>, name: &str, uid: bool) -> Step<CommandBody> {
 /// list-mailbox = 1*list-char / string (list-char adds % * ] to atoms)
 fn list_mailbox(c: &mut Cursor<'_>) -> Step<Vec<u8>> {
     match c.peek() {
-        Some(b'"' | b'{' | b'~') => c.string(),
+        Some(b'"' | b'{') => c.string(),
         _ => Ok(c
             .token(
                 |b| b > b' ' && b < 0x7f && !b"(){\"\\".contains(&b),
@@ -444,6 +444,7 @@ fn list(c: &mut Cursor<'_>) -> Step<CommandBody> {
     if c.peek() == Some(b'(') {
         selection = c.list(|c| c.keyword())?;
         c.space()?;
+        check_selection(&selection)?;
     }
     let reference = c.astring()?;
     c.space()?;
@@ -481,6 +482,26 @@ fn list(c: &mut Cursor<'_>) -> Step<CommandBody> {
         patterns,
         returns,
     })
+}
+
+/// RFC 5258 §3.1 (and SPECIAL-USE, RFC 6154 §2): only the selection
+/// options we know, and RECURSIVEMATCH only with one that selects (not
+/// alone, not with REMOTE alone); anything else is BAD.
+fn check_selection(selection: &[String]) -> Step<()> {
+    for option in selection {
+        if !matches!(
+            option.as_str(),
+            "SUBSCRIBED" | "REMOTE" | "RECURSIVEMATCH" | "SPECIAL-USE"
+        ) {
+            return bad(format!("unknown LIST selection option {option}"));
+        }
+    }
+    let recursive = selection.iter().any(|o| o == "RECURSIVEMATCH");
+    let selecting = selection.iter().any(|o| o == "SUBSCRIBED" || o == "SPECIAL-USE");
+    if recursive && !selecting {
+        return bad("RECURSIVEMATCH needs another selection option, such as SUBSCRIBED");
+    }
+    Ok(())
 }
 
 fn status_items(c: &mut Cursor<'_>) -> Step<Vec<StatusItem>> {
@@ -532,7 +553,7 @@ fn append(c: &mut Cursor<'_>) -> Step<CommandBody> {
         if !matches!(c.peek(), Some(b'{' | b'~')) {
             return bad("APPEND needs the message as a literal");
         }
-        let content = c.string()?;
+        let content = c.literal()?;
         messages.push(AppendMessage {
             flags,
             date,
@@ -891,6 +912,62 @@ mod tests {
                 matches!(error(input), ParseError::Bad { tag: Some(tag), .. } if tag == "a"),
                 "{input:?}"
             );
+        }
+    }
+
+    #[test]
+    fn tilde_is_an_atom_char_outside_append_data() {
+        // Issue 13, defect 3: `~` starts a literal8 only in APPEND.
+        assert_eq!(
+            parse("a SELECT ~foo\r\n"),
+            CommandBody::Select {
+                mailbox: b"~foo".to_vec(),
+                condstore: false
+            }
+        );
+        let CommandBody::List {
+            reference, patterns, ..
+        } = parse("a LIST ~ref ~foo/%\r\n")
+        else {
+            panic!()
+        };
+        assert_eq!((reference, patterns), (b"~ref".to_vec(), vec![b"~foo/%".to_vec()]));
+        assert_eq!(
+            parse("a LOGIN ~user ~pass\r\n"),
+            CommandBody::Login {
+                user: "~user".into(),
+                password: "~pass".into()
+            }
+        );
+        let CommandBody::Append { mailbox, messages } = parse("a APPEND ~box ~{2}\r\n\0\x01\r\n") else {
+            panic!()
+        };
+        assert_eq!((mailbox, messages[0].binary), (b"~box".to_vec(), true));
+        assert_eq!(messages[0].content, b"\0\x01");
+        // Elsewhere `~{n}` is no literal: a clear BAD, nothing else.
+        assert!(matches!(error("a SELECT ~{3}\r\nabc\r\n"), ParseError::Bad { tag: Some(t), .. } if t == "a"));
+        assert!(matches!(error("a APPEND x \"hello\"\r\n"), ParseError::Bad { .. }));
+    }
+
+    #[test]
+    fn list_selection_options_are_checked() {
+        // Issue 13, defect 4 (RFC 5258 §3.1).
+        for input in [
+            "a LIST (XFOO) \"\" \"\"\r\n",
+            "a LIST (RECURSIVEMATCH) \"\" %\r\n",
+            "a LIST (REMOTE RECURSIVEMATCH) \"\" %\r\n",
+            "a LIST (SUBSCRIBED) \"\" % RETURN (XFOO)\r\n",
+        ] {
+            assert!(matches!(error(input), ParseError::Bad { .. }), "{input:?}");
+        }
+        for input in [
+            "a LIST () \"\" %\r\n",
+            "a LIST (REMOTE) \"\" %\r\n",
+            "a LIST (subscribed recursivematch) \"\" %\r\n",
+            "a LIST (SPECIAL-USE RECURSIVEMATCH) \"\" %\r\n",
+            "a LIST (REMOTE SUBSCRIBED RECURSIVEMATCH) \"\" % RETURN (CHILDREN)\r\n",
+        ] {
+            assert!(matches!(parse(input), CommandBody::List { .. }), "{input:?}");
         }
     }
 

@@ -221,11 +221,12 @@ impl<'a> Cursor<'a> {
             .map_or_else(|| bad("number out of range"), Ok)
     }
 
-    /// astring = 1*ASTRING-CHAR / string
+    /// astring = 1*ASTRING-CHAR / string. `~` is an ASTRING-CHAR here:
+    /// literal8 is no string (RFC 3516 §4.1, issue 13 defect 3).
     pub fn astring(&mut self) -> Step<Vec<u8>> {
         self.need(1)?;
         match self.buf[self.pos] {
-            b'"' | b'{' | b'~' => self.string(),
+            b'"' | b'{' => self.string(),
             _ => Ok(self.run(is_astring_char, "a string")?.to_vec()),
         }
     }
@@ -238,7 +239,7 @@ impl<'a> Cursor<'a> {
     /// nstring = string / NIL
     pub fn nstring(&mut self) -> Step<Option<Vec<u8>>> {
         self.need(1)?;
-        if matches!(self.buf[self.pos], b'"' | b'{' | b'~') {
+        if matches!(self.buf[self.pos], b'"' | b'{') {
             return self.string().map(Some);
         }
         let word = self.atom()?;
@@ -254,7 +255,7 @@ impl<'a> Cursor<'a> {
         self.need(1)?;
         match self.buf[self.pos] {
             b'"' => self.quoted(),
-            b'{' | b'~' => self.literal(),
+            b'{' => self.literal(),
             _ => bad("expected a quoted string or a literal"),
         }
     }
@@ -287,8 +288,10 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// `{n}`, `{n+}` or `~{n}` then CRLF and n octets.
-    fn literal(&mut self) -> Step<Vec<u8>> {
+    /// `{n}`, `{n+}` or `~{n}` then CRLF and n octets. The `~` form
+    /// (literal8, RFC 3516 §4.1) only where the grammar allows it: APPEND's
+    /// message data; everywhere else `~` is an ordinary ATOM-CHAR.
+    pub fn literal(&mut self) -> Step<Vec<u8>> {
         if self.peek() == Some(b'~') {
             self.pos += 1;
         }

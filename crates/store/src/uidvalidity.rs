@@ -1,0 +1,62 @@
+//! UIDVALIDITY for new mailboxes (RFC 9051 §2.3.1.1): unique per store for
+//! its whole life, so never the one a client cached for a mailbox of the
+//! same name that was deleted, even in the same second, after a restart,
+//! or with the clock set back (issue 13, defect 2; docs/design.md).
+
+use crate::Result;
+
+/// The next UIDVALIDITY: the current time in seconds, or one more than the
+/// last value handed out if that is larger. The counter is a row of the
+/// database, advanced in the transaction that creates the mailbox, so it
+/// only ever grows; the time keeps the values large, as clients that
+/// compare them across stores expect.
+pub(crate) fn next_uidvalidity(tx: &rusqlite::Connection, now: i64) -> Result<i64> {
+    Ok(tx
+        .prepare_cached("UPDATE uidvalidity_counter SET last = MAX(last + 1, $1) WHERE id = 1 RETURNING last")?
+        .query_row([now], |row| row.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_only_grow_whatever_the_clock_says() {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch(include_str!("../migrations/0001_initial.sql"))
+            .unwrap();
+        db.execute_batch(include_str!("../migrations/0009_uidvalidity.sql"))
+            .unwrap();
+        let start: i64 = db
+            .query_row("SELECT last FROM uidvalidity_counter", [], |row| row.get(0))
+            .unwrap();
+        assert!(start >= 1_700_000_000, "starts at the current time: {start}");
+        let future = start + 1000;
+        assert_eq!(next_uidvalidity(&db, future).unwrap(), future);
+        // The same second, twice more: one more each time.
+        assert_eq!(next_uidvalidity(&db, future).unwrap(), future + 1);
+        assert_eq!(next_uidvalidity(&db, future).unwrap(), future + 2);
+        // The clock set back by an hour: still above every value before.
+        assert_eq!(next_uidvalidity(&db, future - 3600).unwrap(), future + 3);
+        // Time catching up and passing the counter: the time again.
+        assert_eq!(next_uidvalidity(&db, future + 50).unwrap(), future + 50);
+    }
+
+    #[test]
+    fn the_counter_starts_above_every_uidvalidity_in_use() {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch(include_str!("../migrations/0001_initial.sql"))
+            .unwrap();
+        // A mailbox made while the clock was a year ahead.
+        let ahead = crate::now() + 365 * 86_400;
+        db.execute_batch(&format!(
+            "INSERT INTO domains (name, created_at) VALUES ('example.test', 0);
+             INSERT INTO accounts (domain_id, local_part, password_hash, created_at) VALUES (1, 'a', 'h', 0);
+             INSERT INTO mailboxes (account_id, name, uidvalidity) VALUES (1, 'INBOX', {ahead});"
+        ))
+        .unwrap();
+        db.execute_batch(include_str!("../migrations/0009_uidvalidity.sql"))
+            .unwrap();
+        assert_eq!(next_uidvalidity(&db, crate::now()).unwrap(), ahead + 1);
+    }
+}
