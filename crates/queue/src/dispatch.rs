@@ -50,6 +50,9 @@ struct State {
     /// waited lets the next queue run claim them again, and they must not
     /// then be delivered twice.
     in_flight: HashSet<i64>,
+    /// Groups waiting or under way, per message: its report waits until
+    /// none is left, so one report tells of every recipient tried together.
+    messages: HashMap<String, usize>,
 }
 
 #[derive(Default)]
@@ -83,6 +86,12 @@ impl Dispatch {
 }
 
 impl Queue {
+    /// Whether a lane has some recipient of this message, waiting or under
+    /// way.
+    pub(crate) fn is_message_in_flight(&self, queue_id: &str) -> bool {
+        self.dispatch.state().messages.contains_key(queue_id)
+    }
+
     /// Whether a lane has this recipient, waiting or under way.
     pub(crate) fn is_in_flight(&self, recipient: i64) -> bool {
         self.dispatch.state().in_flight.contains(&recipient)
@@ -100,6 +109,7 @@ impl Queue {
         }
         let destination = state.destinations.entry(domain.clone()).or_default();
         let ids: Vec<i64> = group.iter().map(|r| r.id).collect();
+        let message = group.first().map(|r| r.queue_id.clone()).unwrap_or_default();
         destination.backlog.push_back(group);
         let open_lane = destination.lanes < dispatch.max_per_domain
             && destination.backlog.len() > destination.lanes * MESSAGES_PER_LANE;
@@ -108,6 +118,7 @@ impl Queue {
         }
         state.waiting += 1;
         state.in_flight.extend(ids);
+        *state.messages.entry(message).or_default() += 1;
         drop(guard);
         if open_lane {
             let queue = self.clone();
@@ -124,6 +135,7 @@ impl Queue {
         };
         while let Some(group) = self.next_for(&domain) {
             let ids: Vec<i64> = group.iter().map(|r| r.id).collect();
+            let message = group.first().map(|r| r.queue_id.clone()).unwrap_or_default();
             // Each message is delivered in a task of its own: should one
             // panic, the lane goes on and its recipients are let go, so the
             // next queue run can claim them again once their lease ends.
@@ -134,11 +146,18 @@ impl Queue {
                 Ok(Err(e)) => tracing::error!(%domain, error = %e, "recording a remote delivery failed"),
                 Err(e) => tracing::error!(%domain, error = %e, "a remote delivery failed"),
             }
-            let mut state = self.dispatch.state();
+            let mut guard = self.dispatch.state();
+            let state = &mut *guard;
             for id in ids {
                 state.in_flight.remove(&id);
             }
-            drop(state);
+            if let Some(groups) = state.messages.get_mut(&message) {
+                *groups -= 1;
+                if *groups == 0 {
+                    state.messages.remove(&message);
+                }
+            }
+            drop(guard);
             // Outcomes may owe the sender a report; the queue run sends it.
             self.wake.notify_one();
         }
