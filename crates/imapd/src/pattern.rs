@@ -3,7 +3,8 @@
 //!
 //! A pattern is matched as a set of positions reached in it, moved along
 //! the name one character at a time (a bit per position), so a name costs
-//! len(name) × len(pattern) / 64 word operations whatever the pattern: a
+//! len(name) × (len(pattern) / 64 word operations + a binary search among
+//! the pattern's distinct characters) whatever the pattern: a
 //! backtracking matcher tried every way of spreading the name over the
 //! wildcards, exponential in their number (issue 12, attack 3).
 
@@ -39,7 +40,8 @@ pub(crate) struct Pattern {
     /// Positions holding `*` and `%`, as bit sets over the positions.
     star: Vec<u64>,
     percent: Vec<u64>,
-    /// For each distinct literal character, the positions holding it.
+    /// For each distinct literal character, the positions holding it,
+    /// sorted by character: one binary search per character of a name.
     literals: Vec<(char, Vec<u64>)>,
 }
 
@@ -76,21 +78,12 @@ impl Pattern {
         let words = (tokens.len() + 1).div_ceil(64);
         let mut star = vec![0; words];
         let mut percent = vec![0; words];
-        let mut literals: Vec<(char, Vec<u64>)> = Vec::new();
+        let mut literals: std::collections::BTreeMap<char, Vec<u64>> = std::collections::BTreeMap::new();
         for (i, token) in tokens.iter().enumerate() {
             let set = match token {
                 Token::Star => &mut star,
                 Token::Percent => &mut percent,
-                Token::Char(c) => {
-                    let at = match literals.iter().position(|(l, _)| l == c) {
-                        Some(at) => at,
-                        None => {
-                            literals.push((*c, vec![0; words]));
-                            literals.len() - 1
-                        }
-                    };
-                    &mut literals[at].1
-                }
+                Token::Char(c) => literals.entry(*c).or_insert_with(|| vec![0; words]),
             };
             set[i / 64] |= 1 << (i % 64);
         }
@@ -98,7 +91,7 @@ impl Pattern {
             tokens,
             star,
             percent,
-            literals,
+            literals: literals.into_iter().collect(),
         })
     }
 
@@ -110,7 +103,11 @@ impl Pattern {
         self.close(&mut reached);
         let mut next = vec![0u64; words];
         for c in name.chars() {
-            let literal = self.literals.iter().find(|(l, _)| *l == c).map(|(_, set)| set);
+            let literal = self
+                .literals
+                .binary_search_by_key(&c, |(l, _)| *l)
+                .ok()
+                .map(|at| &self.literals[at].1);
             // A literal moves on by one; `*` stays on any character, `%`
             // on any but the separator.
             let mut carry = 0;
