@@ -122,12 +122,12 @@ pub fn stored_field_contains(search_fields: &str, field: &str, needle: &[u8]) ->
     search::stored_field_contains(search_fields, field, needle)
 }
 
-/// Whether stored [`Facts::search_fields`] are of the form this version
-/// computes. Those stored by older versions must not be used (they miss
-/// addresses written with comments or quotes): SEARCH reads the header of
-/// such a message instead.
-pub fn stored_fields_current(search_fields: &str) -> bool {
-    search::is_current(search_fields)
+/// Whether stored [`Facts::search_fields`] can answer SEARCH: always those
+/// this version computes; those stored by older versions only where they
+/// cannot miss an address written with comments, quotes or groups (else
+/// SEARCH reads that message's header).
+pub fn stored_fields_usable(search_fields: &str) -> bool {
+    search::is_usable(search_fields)
 }
 
 /// Whether `field` is one of those [`Facts::search_fields`] keeps.

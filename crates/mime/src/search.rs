@@ -65,16 +65,26 @@ pub(crate) const STORED_FIELDS: [&str; 5] = ["From", "To", "Cc", "Bcc", "Subject
 const SECTION: char = '\u{1}';
 const PRESENT: char = '\u{2}';
 /// Marks the form stored since addresses are also kept written plainly
-/// (`searchable`). Fields stored before lack it: they cannot find an
-/// address hidden by comments, so [`is_current`] turns them down and
-/// SEARCH reads such a message's header instead. No stored string of the
+/// (`searchable`). Fields stored before lack it; no stored string of the
 /// old form starts with this (it starts with SECTION or PRESENT).
 const VERSION: &str = "\u{3}2";
 
-/// Whether stored fields are of the form this code writes; older ones
-/// must not answer (SEARCH reads the header instead).
-pub(crate) fn is_current(stored: &str) -> bool {
-    stored.starts_with(VERSION)
+/// Whether stored fields can answer SEARCH: those of the form this code
+/// writes, and those of the old form where the plain writing adds nothing
+/// (Subject always; an address field with no comment, quote, escape or
+/// group). Only the rest (a minority: addresses written unusually) send
+/// SEARCH to the message's header, so a store upgraded with many messages
+/// keeps searching from stored fields without rewriting them.
+pub(crate) fn is_usable(stored: &str) -> bool {
+    if stored.starts_with(VERSION) {
+        return true;
+    }
+    let sections: Vec<&str> = stored.split(SECTION).collect();
+    sections.len() == STORED_FIELDS.len()
+        && sections
+            .iter()
+            .zip(STORED_FIELDS)
+            .all(|(section, name)| name == "Subject" || !section.contains(['(', '"', '\\', ':', ';']))
 }
 
 /// The stored fields of a message (see [`STORED_FIELDS`]); None when a
@@ -111,7 +121,7 @@ pub(crate) fn stored_field_contains(stored: &str, field: &str, wanted: &[u8]) ->
     if wanted.contains('\n') {
         return None;
     }
-    let sections: Vec<&str> = stored.strip_prefix(VERSION)?.split(SECTION).collect();
+    let sections: Vec<&str> = stored.strip_prefix(VERSION).unwrap_or(stored).split(SECTION).collect();
     if sections.len() != STORED_FIELDS.len() {
         return None;
     }
@@ -257,13 +267,20 @@ mod tests {
     }
 
     #[test]
-    fn fields_stored_in_the_old_form_do_not_answer() {
-        // Stored before addresses were written plainly: SEARCH must read
-        // the header rather than trust them.
+    fn fields_stored_in_the_old_form_answer_only_where_plain() {
+        // Stored before addresses were written plainly: an address with a
+        // comment (or quote, group) there cannot be trusted, and SEARCH
+        // must read the header...
         let old = "\u{2}<user-from (comment)@ (comment) domain.org>\u{1}\u{1}\u{1}\u{1}";
-        assert!(!is_current(old));
-        assert_eq!(stored_field_contains(old, "From", b"user-from@domain.org"), None);
-        assert!(is_current(&stored_fields(b"From: a@b.test\r\n\r\n").unwrap()));
+        assert!(!is_usable(old));
+        // ...but plain addresses and any Subject answer as they are, so an
+        // upgraded store goes on searching from stored fields.
+        let plain = "\u{2}bob example <bob@example.test>\u{1}\u{1}\u{1}\u{1}\u{2}re: (hello) \"you\"";
+        assert!(is_usable(plain));
+        assert_eq!(stored_field_contains(plain, "From", b"bob@example.test"), Some(true));
+        assert_eq!(stored_field_contains(plain, "Subject", b"(HELLO)"), Some(true));
+        assert_eq!(stored_field_contains(plain, "To", b"bob"), Some(false));
+        assert!(is_usable(&stored_fields(b"From: a@b.test\r\n\r\n").unwrap()));
     }
 
     #[test]

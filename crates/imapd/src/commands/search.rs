@@ -229,10 +229,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                         Ok(found) => {
                             stored = found
                                 .into_iter()
-                                // Fields stored by an older version are not
-                                // trusted: those messages' headers are read.
+                                // Fields an older version stored answer
+                                // where they cannot miss anything; for the
+                                // rest the header is read.
                                 .filter_map(|c| {
-                                    Some((c.uid, c.search_fields.filter(|f| mime::stored_fields_current(f))?))
+                                    Some((c.uid, c.search_fields.filter(|f| mime::stored_fields_usable(f))?))
                                 })
                                 .collect();
                             unstored.retain(|uid| !stored.contains_key(uid));
