@@ -104,6 +104,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             recursive: selected("RECURSIVEMATCH"),
             return_subscribed: returns.contains(&ListReturn::Subscribed),
             lsub,
+            // RFC 5258 §3. `LIST () "" %` cannot be told from plain LIST
+            // here; it gets \Noselect, which is true as well.
+            extended: !selection.is_empty() || !returns.is_empty() || patterns.len() > 1,
         };
         let status_items = returns.iter().find_map(|r| match r {
             ListReturn::Status(items) => Some(items.clone()),
