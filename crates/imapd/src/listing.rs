@@ -38,6 +38,9 @@ pub(crate) struct ListOptions {
     pub return_subscribed: bool,
     /// An LSUB: only its attributes, and no extended data.
     pub lsub: bool,
+    /// The extended syntax of RFC 5258 (selection or return options, or
+    /// several patterns): only then may \NonExistent be answered.
+    pub extended: bool,
 }
 
 /// One name answered.
@@ -90,7 +93,7 @@ pub(crate) fn listing(
     let mut candidates: BTreeSet<&str> = BTreeSet::new();
     let mut has_children: HashSet<&str> = HashSet::new();
     let mut selected_below: HashMap<&str, Vec<&str>> = HashMap::new();
-    for name in existing.keys().copied().chain(subscribed.iter().copied()) {
+    for name in sources(&existing, &subscribed, by_subscription) {
         candidates.insert(name);
         let is_mailbox = existing.contains_key(name);
         let is_selected = selected(name);
@@ -139,8 +142,16 @@ pub(crate) fn listing(
             && has_children.contains(name)
             && level_matches(name)
         {
-            // A level with mailboxes below that is no mailbox itself.
-            (vec!["\\NonExistent".to_string(), "\\HasChildren".to_string()], false)
+            // A level with mailboxes below that is no mailbox itself:
+            // \Noselect (RFC 3501 §6.3.8, RFC 9051 §6.3.9), or \NonExistent,
+            // which implies it (RFC 5258 §3.4), when the client used the
+            // extended syntax; as Dovecot answers.
+            let kind = if options.extended {
+                "\\NonExistent"
+            } else {
+                "\\Noselect"
+            };
+            (vec![kind.to_string(), "\\HasChildren".to_string()], false)
         } else {
             continue;
         };
@@ -156,6 +167,23 @@ pub(crate) fn listing(
         });
     }
     listed
+}
+
+/// The names whose levels a listing looks at: the mailboxes, and the
+/// subscriptions only when the listing selects by them. Subscriptions
+/// outlive their mailboxes (up to `max_mailboxes` of them, each hundreds of
+/// levels deep): a plain LIST, which can answer none of them that is not a
+/// mailbox, must not pay for them (review finding 6).
+fn sources<'a>(
+    existing: &HashMap<&'a str, usize>,
+    subscribed: &HashSet<&'a str>,
+    by_subscription: bool,
+) -> Vec<&'a str> {
+    let mut names: Vec<&str> = existing.keys().copied().collect();
+    if by_subscription {
+        names.extend(subscribed.iter().copied().filter(|name| !existing.contains_key(name)));
+    }
+    names
 }
 
 /// The attributes of a name answered for itself.
@@ -178,7 +206,8 @@ fn attributes(
     let children = has_children.contains(name);
     match mailbox {
         None => {
-            // \NonExistent implies \Noselect (RFC 5258 §3.4).
+            // \NonExistent implies \Noselect (RFC 5258 §3.4); only the
+            // extended syntax (SUBSCRIBED, RECURSIVEMATCH) gets here.
             attributes.push("\\NonExistent".to_string());
             if children {
                 attributes.push("\\HasChildren".to_string());
@@ -258,6 +287,7 @@ mod tests {
             recursive: selection.contains("RECURSIVEMATCH"),
             return_subscribed: returns.contains("SUBSCRIBED"),
             lsub: selection == "LSUB",
+            extended: !selection.is_empty() || !returns.is_empty() || patterns.len() > 1,
         };
         listing(
             &tree.mailboxes,
@@ -517,6 +547,57 @@ mod tests {
                 "Foo/Bar (\\HasNoChildren)",
                 "Foo/Baz (\\HasNoChildren)",
                 "INBOX (\\HasNoChildren)"
+            ]
+        );
+    }
+
+    #[test]
+    fn plain_list_shows_levels_that_are_no_mailbox_as_noselect() {
+        // Review finding 3: \NonExistent is LIST-EXTENDED's (RFC 5258
+        // §3.4); RFC 3501 §6.3.8 and RFC 9051 §6.3.9 have \Noselect.
+        let tree = tree(&["INBOX", "Foo/Bar"], &[]);
+        assert_eq!(
+            list(&tree, "", &["%"], ""),
+            ["Foo (\\Noselect \\HasChildren)", "INBOX (\\HasNoChildren)"]
+        );
+        assert_eq!(list(&tree, "", &["Foo/%"], ""), ["Foo/Bar (\\HasNoChildren)"]);
+        // Several patterns are the extended syntax too.
+        assert_eq!(
+            list(&tree, "", &["%", "INBOX"], ""),
+            ["Foo (\\NonExistent \\HasChildren)", "INBOX (\\HasNoChildren)"]
+        );
+    }
+
+    #[test]
+    fn only_a_listing_by_subscription_looks_at_subscriptions() {
+        // Review finding 6: deep subscriptions without their mailboxes cost a
+        // plain LIST nothing.
+        let deep = format!("gone/{}", vec!["x"; 500].join("/"));
+        let tree = tree(&["INBOX", "Work"], &["INBOX", &deep]);
+        let existing: HashMap<&str, usize> = tree
+            .mailboxes
+            .iter()
+            .enumerate()
+            .map(|(index, m)| (m.name.as_str(), index))
+            .collect();
+        let subscribed: HashSet<&str> = tree.subscriptions.iter().map(String::as_str).collect();
+        let mut plain = sources(&existing, &subscribed, false);
+        plain.sort_unstable();
+        assert_eq!(plain, ["INBOX", "Work"]);
+        let mut by_subscription = sources(&existing, &subscribed, true);
+        by_subscription.sort_unstable();
+        assert_eq!(by_subscription, ["INBOX", "Work", deep.as_str()]);
+        // And the answers are the same as before.
+        assert_eq!(
+            list(&tree, "", &["*"], "SUBSCRIBED"),
+            ["INBOX (\\HasNoChildren \\Subscribed)", "Work (\\HasNoChildren)"]
+        );
+        assert_eq!(list(&tree, "SUBSCRIBED", &["gone"], ""), Vec::<String>::new());
+        assert_eq!(
+            list(&tree, "SUBSCRIBED RECURSIVEMATCH", &["%"], ""),
+            [
+                "INBOX (\\HasNoChildren \\Subscribed)",
+                "gone (\\NonExistent) CHILDINFO SUBSCRIBED"
             ]
         );
     }

@@ -2,7 +2,10 @@
 //! never reused for a name (defect 2), `~` as an atom character and BAD
 //! that never ends the session (defect 3), LIST-EXTENDED option checks and
 //! the examples of RFC 5258 §5 (defect 4), LSUB with unsubscribed parents
-//! (defect 5), and the limits on mailbox names and counts (defect 9).
+//! (defect 5), and the limits on mailbox names and counts (defect 9); and
+//! the review of that work: UIDVALIDITY values used up only by mailboxes
+//! really made, \Noselect levels in plain LIST, RENAME of non-ASCII
+//! parents.
 
 mod common;
 
@@ -227,6 +230,71 @@ s.lines('LSUB "" box/%', ['* LSUB (\\Noselect) "/" "box/a"', '* LSUB () "/" "box
 s.lines('LSUB "" box/*', ['* LSUB () "/" "box/a/b"', '* LSUB () "/" "box/c"'])
 lines = s.ok('LSUB "" *')
 assert lines and not any("Children" in l for l in lines), lines
+"#,
+    );
+}
+
+/// Review finding 2: the store's UIDVALIDITY counter ends at 2^32-1, so a
+/// CREATE takes one value per mailbox it makes, not one per level of the
+/// name; recreating a deep leaf moves it by one.
+#[test]
+fn recreating_a_deep_leaf_uses_up_one_uidvalidity() {
+    let server = Server::with_users("");
+    python(
+        &server,
+        r#"
+s = Session()
+leaf = "/".join("l%d" % i for i in range(100)) + "/leaf"
+s.ok("CREATE " + leaf)
+last = s.status(leaf)[0]
+for _ in range(3):
+    s.ok("DELETE " + leaf)
+    s.ok("CREATE " + leaf)
+    validity = s.status(leaf)[0]
+    assert validity == last + 1, (validity, last)
+    last = validity
+"#,
+    );
+}
+
+/// Review finding 3: a level with mailboxes below that is no mailbox is
+/// \Noselect in a plain LIST (RFC 3501 §6.3.8, RFC 9051 §6.3.9);
+/// \NonExistent only answers the extended syntax (RFC 5258 §3.4).
+#[test]
+fn plain_list_shows_levels_without_a_mailbox_as_noselect() {
+    let server = Server::with_users("");
+    python(
+        &server,
+        r#"
+s = Session()
+s.ok("CREATE a/b")
+s.ok("DELETE a")
+s.lines('LIST "" a', [])
+lines = [l for l in s.ok('LIST "" %') if l.endswith(' "a"')]
+assert lines == ['* LIST (\\Noselect \\HasChildren) "/" "a"'], lines
+lines = [l for l in s.ok('LIST "" % RETURN (CHILDREN)') if l.endswith(' "a"')]
+assert lines == ['* LIST (\\NonExistent \\HasChildren) "/" "a"'], lines
+"#,
+    );
+}
+
+/// Review finding 5: RENAME of a parent whose name is not ASCII moves its
+/// children and their subscriptions (SQLite's substr counts characters,
+/// the names' lengths are bytes).
+#[test]
+fn rename_of_a_non_ascii_parent_moves_its_children() {
+    let server = Server::with_users("");
+    python(
+        &server,
+        r#"
+s = Session()
+# "Büro" in modified UTF-7 (RFC 3501 §5.1.3).
+s.ok('CREATE "B&APw-ro/2024"')
+s.ok('SUBSCRIBE "B&APw-ro/2024"')
+s.ok('RENAME "B&APw-ro" Office')
+s.lines('LIST "" Office/*', ['* LIST (\\HasNoChildren) "/" "Office/2024"'])
+s.lines('LIST "" B*', [])
+s.lines('LSUB "" Office/*', ['* LSUB () "/" "Office/2024"'])
 "#,
     );
 }

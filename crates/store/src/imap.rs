@@ -198,15 +198,21 @@ impl Store {
                     path.push(SEPARATOR);
                 }
                 path.push_str(level);
-                let inserted = tx
-                    .prepare_cached(
-                        "INSERT INTO mailboxes (account_id, name, uidvalidity) VALUES ($1, $2, $3)
-                         ON CONFLICT DO NOTHING",
-                    )?
-                    .execute((account, &path, next_uidvalidity(tx, crate::now())?))?;
-                if i == levels.len() - 1 && inserted == 0 {
-                    return Err(Error::MailboxExists(created));
+                // A UIDVALIDITY is taken only for a level that is really
+                // inserted: the counter is the store's, and finite.
+                let exists = tx
+                    .prepare_cached("SELECT 1 FROM mailboxes WHERE account_id = $1 AND name = $2")?
+                    .query_row((account, &path), |_| Ok(()))
+                    .optional()?
+                    .is_some();
+                if exists {
+                    if i == levels.len() - 1 {
+                        return Err(Error::MailboxExists(created));
+                    }
+                    continue;
                 }
+                tx.prepare_cached("INSERT INTO mailboxes (account_id, name, uidvalidity) VALUES ($1, $2, $3)")?
+                    .execute((account, &path, next_uidvalidity(tx, crate::now())?))?;
             }
             // Counted after the inserts, parents included; over the limit,
             // the error rolls them back.
@@ -257,35 +263,32 @@ impl Store {
         if to.starts_with(&format!("{from}{SEPARATOR}")) {
             return Err(Error::InvalidMailboxName(format!("{to} is inside {from}")));
         }
-        let children = format!("{from}{SEPARATOR}");
         self.batched(move |tx| {
+            // Names below `from` are those from "from/" up to "from0" ('0'
+            // follows '/'): TEXT compares bytewise (BINARY collation), and
+            // the range uses the (account_id, name) index. The prefix is cut
+            // by bytes, since substr() counts the characters of TEXT.
+            let (low, high) = (format!("{from}{SEPARATOR}"), format!("{from}0"));
             // The longest name below `from` must fit under `to` too.
             let longest: i64 = tx
                 .prepare_cached(
                     "SELECT COALESCE(MAX(length(CAST(name AS BLOB))), 0) FROM mailboxes
-                     WHERE account_id = $1 AND substr(name, 1, $2) = $3",
+                     WHERE account_id = $1 AND name >= $2 AND name < $3",
                 )?
-                .query_row((account, children.len() as i64, &children), |row| row.get(0))?;
+                .query_row((account, &low, &high), |row| row.get(0))?;
             if longest > 0 {
                 limits.check_name(longest as usize - from.len() + to.len())?;
             }
-            let arguments = (
-                &to,
-                from.len() as i64 + 1,
-                account,
-                &from,
-                children.len() as i64,
-                &children,
-            );
+            let arguments = (&to, from.len() as i64 + 1, account, &from, &low, &high);
             tx.prepare_cached(
-                "UPDATE mailboxes SET name = $1 || substr(name, $2)
-                 WHERE account_id = $3 AND (name = $4 OR substr(name, 1, $5) = $6)",
+                "UPDATE mailboxes SET name = $1 || CAST(substr(CAST(name AS BLOB), $2) AS TEXT)
+                 WHERE account_id = $3 AND (name = $4 OR (name >= $5 AND name < $6))",
             )?
             .execute(arguments)?;
             // Subscriptions move with their mailboxes, as Dovecot moves them.
             tx.prepare_cached(
-                "UPDATE OR REPLACE subscriptions SET name = $1 || substr(name, $2)
-                 WHERE account_id = $3 AND (name = $4 OR substr(name, 1, $5) = $6)",
+                "UPDATE OR REPLACE subscriptions SET name = $1 || CAST(substr(CAST(name AS BLOB), $2) AS TEXT)
+                 WHERE account_id = $3 AND (name = $4 OR (name >= $5 AND name < $6))",
             )?
             .execute(arguments)?;
             Ok(())

@@ -93,10 +93,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 }
             }
         }
-        let subscriptions = match self.server.store.subscriptions(account).await {
-            Ok(subscriptions) => subscriptions,
-            Err(e) => return self.server_error(tag, &e),
-        };
         let selected = |option: &str| selection.iter().any(|s| s == option);
         let options = ListOptions {
             subscribed: selected("SUBSCRIBED"),
@@ -104,6 +100,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             recursive: selected("RECURSIVEMATCH"),
             return_subscribed: returns.contains(&ListReturn::Subscribed),
             lsub,
+            // RFC 5258 §3. `LIST () "" %` cannot be told from plain LIST
+            // here; it gets \Noselect, which is true as well.
+            extended: !selection.is_empty() || !returns.is_empty() || patterns.len() > 1,
+        };
+        // Subscriptions are read only when the answer depends on them.
+        let subscriptions = if options.subscribed || options.lsub || options.return_subscribed {
+            match self.server.store.subscriptions(account).await {
+                Ok(subscriptions) => subscriptions,
+                Err(e) => return self.server_error(tag, &e),
+            }
+        } else {
+            Vec::new()
         };
         let status_items = returns.iter().find_map(|r| match r {
             ListReturn::Status(items) => Some(items.clone()),
