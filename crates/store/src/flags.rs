@@ -16,6 +16,14 @@ const SYSTEM: [(i64, &str); 5] = [
     (DRAFT, "\\Draft"),
 ];
 
+/// The order of keywords, case-insensitive as RFC 9051 §2.3.2 compares
+/// them; keywords are ASCII atoms, so this needs no lower-case copy.
+pub fn keyword_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes()
+        .map(|b| b.to_ascii_lowercase())
+        .cmp(b.bytes().map(|b| b.to_ascii_lowercase()))
+}
+
 /// A message's flags.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Flags {
@@ -40,7 +48,7 @@ impl Flags {
                 flags.keywords.push(name.to_string());
             }
         }
-        flags.keywords.sort_by_key(|k| k.to_lowercase());
+        flags.keywords.sort_by(|a, b| keyword_order(a, b));
         flags
     }
 
