@@ -44,11 +44,15 @@ impl Flags {
                 if let Some((bit, _)) = SYSTEM.iter().find(|(_, n)| n[1..].eq_ignore_ascii_case(system)) {
                     flags.system |= bit;
                 }
-            } else if !flags.keywords.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+            } else {
                 flags.keywords.push(name.to_string());
             }
         }
+        // Sorted, then duplicates dropped: no comparison of each with all
+        // the others, however many a command names. The sort is stable,
+        // so the first spelling stays.
         flags.keywords.sort_by(|a, b| keyword_order(a, b));
+        flags.keywords.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
         flags
     }
 

@@ -45,11 +45,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 /// those that are not system flags (RFC 9051 §2.3.2: those start with
 /// `\`).
 pub(crate) fn keywords_of<'a>(names: impl Iterator<Item = &'a String>) -> Vec<String> {
-    let mut keywords: Vec<String> = Vec::new();
-    for keyword in names.filter(|name| !name.starts_with('\\')) {
-        if let Err(at) = keywords.binary_search_by(|k| keyword_order(k, keyword)) {
-            keywords.insert(at, keyword.clone());
-        }
-    }
-    keywords
+    let mut keywords: Vec<&String> = names.filter(|name| !name.starts_with('\\')).collect();
+    keywords.sort_by(|a, b| keyword_order(a, b));
+    keywords.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    keywords.into_iter().cloned().collect()
 }
