@@ -103,10 +103,31 @@ impl View {
     /// Sends FLAGS again if these flags use a keyword the client was not
     /// told of: it must hear of it before a FETCH shows it (RFC 9051
     /// §7.3.5, RFC 3501 §7.2.6).
-    pub fn announce<'a>(&mut self, flags: impl Iterator<Item = &'a Flags>, out: &mut Vec<u8>) {
-        if define(&mut self.keywords, flags) {
-            self.write_flags(out);
+    ///
+    /// Keywords set and taken off again (by any session) would make the
+    /// list grow past the mailbox's bound in a long session: past it, the
+    /// defined ones become those in use, which a FLAGS response may do (it
+    /// replaces the list, RFC 9051 §7.3.5): these flags' and those of the
+    /// view's messages the client still sees as they are (`still_shown`).
+    fn announce<'a>(
+        &mut self,
+        flags: impl Iterator<Item = &'a Flags> + Clone,
+        still_shown: impl Fn(&MessageMeta) -> bool,
+        out: &mut Vec<u8>,
+    ) {
+        if !define(&mut self.keywords, flags.clone()) {
+            return;
         }
+        if self.keywords.len() > self.max_keywords {
+            let mut in_use = Vec::new();
+            define(&mut in_use, flags);
+            define(
+                &mut in_use,
+                self.messages.iter().filter(|m| still_shown(m)).map(|m| &m.flags),
+            );
+            self.keywords = in_use;
+        }
+        self.write_flags(out);
     }
 
     /// The flags to show for a message: its own, plus \Recent for rev1.
@@ -165,11 +186,12 @@ impl View {
             return Ok(());
         }
         let fresh = store.message_list(self.mailbox.id).await?;
-        // Keywords first: the FETCH responses and the new messages below
-        // may use them.
-        self.announce(fresh.iter().map(|m| &m.flags), out);
-        let recent_before = self.recent.len();
         let by_uid: HashMap<i64, &MessageMeta> = fresh.iter().map(|m| (m.uid, m)).collect();
+        // Keywords first: the FETCH responses and the new messages below
+        // may use them. Of the messages shown, only those whose EXPUNGE
+        // is held back keep the flags the client knows.
+        self.announce(fresh.iter().map(|m| &m.flags), |m| !by_uid.contains_key(&m.uid), out);
+        let recent_before = self.recent.len();
         // Expunges held back for now leave the view behind the mailbox.
         let behind = !expunges && self.messages.iter().any(|m| !by_uid.contains_key(&m.uid));
         if expunges {
@@ -228,12 +250,13 @@ impl View {
         let Some(modseq) = changed.first().map(|m| m.modseq) else {
             return;
         };
-        self.announce(changed.iter().map(|m| &m.flags), out);
-        for new in changed {
+        for new in &changed {
             if let Ok(index) = self.messages.binary_search_by_key(&new.uid, |m| m.uid) {
-                self.messages[index] = new;
+                self.messages[index] = new.clone();
             }
         }
+        // The messages now hold what the client is about to be shown.
+        self.announce(changed.iter().map(|m| &m.flags), |_| true, out);
         if modseq == self.shown.0 + 1 {
             self.shown.0 = modseq;
         }

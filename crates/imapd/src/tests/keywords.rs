@@ -109,3 +109,27 @@ async fn commands_naming_thousands_of_keywords_are_refused_at_once() {
     let lines = client.ok("STATUS INBOX (MESSAGES)").await;
     assert!(lines[0].contains("MESSAGES 1"), "{lines:?}");
 }
+
+/// Keywords set and taken off again do not make a session's FLAGS grow
+/// past the bound: past it, FLAGS lists the ones in use.
+#[tokio::test]
+async fn flags_stay_within_the_bound_when_keywords_come_and_go() {
+    let harness = Harness::with_config(config()).await;
+    let mut setter = harness.session().await;
+    let mut other = harness.session().await;
+    setter.append("").await;
+    setter.ok("SELECT INBOX").await;
+    other.ok("SELECT INBOX").await;
+    let mut last = (Vec::new(), Vec::new());
+    for round in ["$a $b $c", "$d $e $f", "$g $h $i"] {
+        let lines = setter.ok(&format!("STORE 1 +FLAGS ({round})")).await;
+        last.0 = lines;
+        last.1 = other.ok("NOOP").await;
+        setter.ok(&format!("STORE 1 -FLAGS ({round})")).await;
+    }
+    for lines in [&last.0, &last.1] {
+        let flags = &lines[position(lines, "* FLAGS (")];
+        assert!(flags.contains("$g $h $i"), "{lines:?}");
+        assert!(!flags.contains("$a") && !flags.contains("$d"), "{lines:?}");
+    }
+}
