@@ -65,6 +65,14 @@ pub struct ImapConfig {
     /// Mailboxes one account may have; a CREATE or RENAME that would make
     /// more (parents included) gets NO [LIMIT].
     pub max_mailboxes: usize,
+    /// Distinct keywords the messages of one mailbox may carry: every
+    /// session lists them all in FLAGS, again each time one is added
+    /// (RFC 9051 §7.3.5). STORE, APPEND, COPY or MOVE that would add one
+    /// more get NO [LIMIT], and PERMANENTFLAGS drops `\*` once there are
+    /// this many (RFC 9051 §7.1, §2.3.2).
+    pub max_keywords: usize,
+    /// The longest keyword in bytes; a longer one gets NO [LIMIT].
+    pub max_keyword_length: usize,
 }
 
 impl Default for ImapConfig {
@@ -85,6 +93,8 @@ impl Default for ImapConfig {
             heavy_tasks: 4,
             max_mailbox_name: 1024,
             max_mailboxes: 1000,
+            max_keywords: 256,
+            max_keyword_length: 128,
         }
     }
 }

@@ -4,10 +4,9 @@
 //! responses (RFC 9051 §7.4.1, §7.5.1), with the FLAGS and RECENT counts
 //! those need before them.
 
-use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
-use store::{Flags, MailboxInfo, MessageMeta, Store};
+use store::{Flags, MailboxInfo, MessageMeta, Store, keyword_order};
 use wire::imap::SequenceSet;
 
 use crate::format::flag_list;
@@ -23,10 +22,13 @@ pub(crate) struct View {
     pub recent: BTreeSet<i64>,
     /// Answer as for IMAP4rev1: \Recent in flags, RECENT counts.
     pub rev1: bool,
-    /// The keywords the client was told of in FLAGS, by lower-case name
+    /// The keywords the client was told of in FLAGS, in [`keyword_order`]
     /// (they compare case-insensitively, RFC 9051 §2.3.2). It only grows,
     /// as in Dovecot: a keyword once defined stays defined.
-    keywords: BTreeMap<String, String>,
+    keywords: Vec<String>,
+    /// With this many keywords defined, PERMANENTFLAGS no longer offers
+    /// `\*`: new ones would be refused (`ImapConfig::max_keywords`).
+    max_keywords: usize,
     /// The mailbox's (HIGHESTMODSEQ, UIDNEXT) up to which the view shows
     /// every change. Every change to the messages takes a new MODSEQ
     /// (delivery, APPEND, COPY, STORE, EXPUNGE), so while the mailbox is
@@ -35,7 +37,13 @@ pub(crate) struct View {
 }
 
 impl View {
-    pub async fn open(store: &Store, mailbox: MailboxInfo, read_only: bool, rev1: bool) -> Result<View, store::Error> {
+    pub async fn open(
+        store: &Store,
+        mailbox: MailboxInfo,
+        read_only: bool,
+        rev1: bool,
+        max_keywords: usize,
+    ) -> Result<View, store::Error> {
         // `mailbox` was read before its messages, so they show at least
         // what it says.
         let messages = store.message_list(mailbox.id).await?;
@@ -46,7 +54,8 @@ impl View {
             messages,
             recent: BTreeSet::new(),
             rev1,
-            keywords: BTreeMap::new(),
+            keywords: Vec::new(),
+            max_keywords,
         };
         define(&mut view.keywords, view.messages.iter().map(|m| &m.flags));
         view.find_recent(store).await?;
@@ -75,14 +84,17 @@ impl View {
 
     /// `* FLAGS` and `* OK [PERMANENTFLAGS]`: the system flags and the
     /// keywords defined, and which of them the client may change
-    /// (RFC 9051 §7.3.5, §7.1). `\*`: any new keyword can be made.
+    /// (RFC 9051 §7.3.5, §7.1). `\*`: any new keyword can be made; not
+    /// offered once the mailbox has as many as it may (RFC 9051 §2.3.2).
     pub fn write_flags(&self, out: &mut Vec<u8>) {
         let mut names: Vec<&str> = vec!["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
-        names.extend(self.keywords.values().map(String::as_str));
+        names.extend(self.keywords.iter().map(String::as_str));
         let list = names.join(" ");
         out.extend_from_slice(format!("* FLAGS ({list})\r\n").as_bytes());
         if self.read_only {
             out.extend_from_slice(b"* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
+        } else if self.keywords.len() >= self.max_keywords {
+            out.extend_from_slice(format!("* OK [PERMANENTFLAGS ({list})] Flags permitted\r\n").as_bytes());
         } else {
             out.extend_from_slice(format!("* OK [PERMANENTFLAGS ({list} \\*)] Flags permitted\r\n").as_bytes());
         }
@@ -91,10 +103,31 @@ impl View {
     /// Sends FLAGS again if these flags use a keyword the client was not
     /// told of: it must hear of it before a FETCH shows it (RFC 9051
     /// §7.3.5, RFC 3501 §7.2.6).
-    pub fn announce<'a>(&mut self, flags: impl Iterator<Item = &'a Flags>, out: &mut Vec<u8>) {
-        if define(&mut self.keywords, flags) {
-            self.write_flags(out);
+    ///
+    /// Keywords set and taken off again (by any session) would make the
+    /// list grow past the mailbox's bound in a long session: past it, the
+    /// defined ones become those in use, which a FLAGS response may do (it
+    /// replaces the list, RFC 9051 §7.3.5): these flags' and those of the
+    /// view's messages the client still sees as they are (`still_shown`).
+    fn announce<'a>(
+        &mut self,
+        flags: impl Iterator<Item = &'a Flags> + Clone,
+        still_shown: impl Fn(&MessageMeta) -> bool,
+        out: &mut Vec<u8>,
+    ) {
+        if !define(&mut self.keywords, flags.clone()) {
+            return;
         }
+        if self.keywords.len() > self.max_keywords {
+            let mut in_use = Vec::new();
+            define(&mut in_use, flags);
+            define(
+                &mut in_use,
+                self.messages.iter().filter(|m| still_shown(m)).map(|m| &m.flags),
+            );
+            self.keywords = in_use;
+        }
+        self.write_flags(out);
     }
 
     /// The flags to show for a message: its own, plus \Recent for rev1.
@@ -153,11 +186,12 @@ impl View {
             return Ok(());
         }
         let fresh = store.message_list(self.mailbox.id).await?;
-        // Keywords first: the FETCH responses and the new messages below
-        // may use them.
-        self.announce(fresh.iter().map(|m| &m.flags), out);
-        let recent_before = self.recent.len();
         let by_uid: HashMap<i64, &MessageMeta> = fresh.iter().map(|m| (m.uid, m)).collect();
+        // Keywords first: the FETCH responses and the new messages below
+        // may use them. Of the messages shown, only those whose EXPUNGE
+        // is held back keep the flags the client knows.
+        self.announce(fresh.iter().map(|m| &m.flags), |m| !by_uid.contains_key(&m.uid), out);
+        let recent_before = self.recent.len();
         // Expunges held back for now leave the view behind the mailbox.
         let behind = !expunges && self.messages.iter().any(|m| !by_uid.contains_key(&m.uid));
         if expunges {
@@ -216,12 +250,13 @@ impl View {
         let Some(modseq) = changed.first().map(|m| m.modseq) else {
             return;
         };
-        self.announce(changed.iter().map(|m| &m.flags), out);
-        for new in changed {
+        for new in &changed {
             if let Ok(index) = self.messages.binary_search_by_key(&new.uid, |m| m.uid) {
-                self.messages[index] = new;
+                self.messages[index] = new.clone();
             }
         }
+        // The messages now hold what the client is about to be shown.
+        self.announce(changed.iter().map(|m| &m.flags), |_| true, out);
         if modseq == self.shown.0 + 1 {
             self.shown.0 = modseq;
         }
@@ -230,13 +265,36 @@ impl View {
 
 /// Adds the keywords these flags use to the defined ones; true if any was
 /// new, and so FLAGS must be sent again before they are used.
-fn define<'a>(keywords: &mut BTreeMap<String, String>, flags: impl Iterator<Item = &'a Flags>) -> bool {
+/// Runs on every SELECT and every full reload for every keyword of every
+/// message, so it compares in place: no lower-case copy per keyword, and
+/// a clone only of the few that are new.
+fn define<'a>(keywords: &mut Vec<String>, flags: impl Iterator<Item = &'a Flags>) -> bool {
     let mut new = false;
     for keyword in flags.flat_map(|f| &f.keywords) {
-        if let Entry::Vacant(entry) = keywords.entry(keyword.to_lowercase()) {
-            entry.insert(keyword.clone());
+        if let Err(at) = keywords.binary_search_by(|k| keyword_order(k, keyword)) {
+            keywords.insert(at, keyword.clone());
             new = true;
         }
     }
     new
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(keywords: &[&str]) -> Flags {
+        Flags::from_names(keywords)
+    }
+
+    /// RFC 9051 §2.3.2: keywords compare case-insensitively; the first
+    /// spelling seen is the one listed.
+    #[test]
+    fn define_adds_each_keyword_once_whatever_its_case() {
+        let mut keywords = Vec::new();
+        assert!(define(&mut keywords, [flags(&["$Label1", "Work"])].iter()));
+        assert!(!define(&mut keywords, [flags(&["$LABEL1"]), flags(&["work"])].iter()));
+        assert!(define(&mut keywords, [flags(&["$label2", "a"])].iter()));
+        assert_eq!(keywords, ["$Label1", "$label2", "a", "Work"]);
+    }
 }

@@ -49,6 +49,11 @@ pub struct Connection<S> {
     /// The TCP socket below, when there is one, to acknowledge a part of
     /// a command at once (see [`Connection::fill`]).
     socket: Option<RawFd>,
+    /// Whether TCP_QUICKACK was set since our last reply went out: once
+    /// is enough until we send again (see [`Connection::acknowledge_now`]).
+    quick_acked: bool,
+    /// How many times TCP_QUICKACK was set, for tests to count.
+    quick_acks: u64,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
@@ -62,6 +67,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             timeout,
             command_started: None,
             socket: None,
+            quick_acked: false,
+            quick_acks: 0,
         }
     }
 
@@ -114,8 +121,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     pub async fn fill(&mut self) -> Result<usize, ReadError> {
         let replying = !self.output.is_empty();
         self.flush().await?;
-        if !replying {
+        if replying {
+            // A reply may put the socket back into delayed ACKs
+            // (interactive mode): the next wait without one sets it again.
+            self.quick_acked = false;
+        } else if !self.quick_acked {
             self.acknowledge_now();
+            self.quick_acked = true;
         }
         if self.start > 0 {
             self.input.drain(..self.start);
@@ -212,9 +224,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// TCP_QUICKACK (tcp(7)) sends the pending ACK now; the kernel drops
     /// back to delayed ACKs by itself once replies flow again, which then
     /// carry the ACKs. Once answered, a command needs no ACK of its own.
-    fn acknowledge_now(&self) {
+    ///
+    /// Once per wait that follows a reply: setting it also takes the socket
+    /// out of interactive mode, and until we send again the kernel then
+    /// acknowledges a short segment itself when a read drains the buffer
+    /// (tcp_cleanup_rbuf). Setting it on every read of a long literal or
+    /// DATA cost a system call per read and an ACK per segment (review of
+    /// issue 13, finding 8).
+    fn acknowledge_now(&mut self) {
         #[cfg(target_os = "linux")]
         if let (Some(socket), false) = (self.socket, matches!(self.stream, Stream::Gone)) {
+            self.quick_acks += 1;
             let on: libc::c_int = 1;
             // SAFETY: `socket` is the descriptor of the TCP stream that
             // `self.stream` owns and keeps open (it is not Gone); the
@@ -449,5 +469,45 @@ mod tests {
         drop(client);
         let mut conn = Connection::new(Stream::Plain(server), Duration::from_secs(5));
         assert!(matches!(conn.fill().await, Err(ReadError::Closed)));
+    }
+
+    /// TCP_QUICKACK is set once while a command comes in over several
+    /// reads, not once per read; again only after a reply went out, which
+    /// may have put the socket back into delayed ACKs.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn quick_ack_is_set_once_per_wait_after_a_reply() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let mut conn = Connection::open(server, None, false, Duration::from_secs(5))
+            .await
+            .unwrap();
+        // A command in five pieces, each read on its own.
+        for piece in [&b"APPEND "[..], b"INBOX ", b"{3+}\r\n", b"abc", b"\r\n"] {
+            client.write_all(piece).await.unwrap();
+            let before = conn.buffered().len();
+            while conn.buffered().len() < before + piece.len() {
+                conn.fill().await.unwrap();
+            }
+        }
+        assert_eq!(conn.quick_acks, 1);
+        conn.consume(conn.buffered().len());
+        // Answered: the reply carries the ACK; the wait after it sets none.
+        conn.send(b"t OK\r\n");
+        client.write_all(b"NOOP").await.unwrap();
+        conn.fill().await.unwrap();
+        assert_eq!(conn.quick_acks, 1);
+        // A wait without a reply before it sets it again, once.
+        for piece in [&b" x"[..], b" y", b"\r\n"] {
+            client.write_all(piece).await.unwrap();
+            let before = conn.buffered().len();
+            while conn.buffered().len() < before + piece.len() {
+                conn.fill().await.unwrap();
+            }
+        }
+        assert_eq!(conn.quick_acks, 2);
     }
 }

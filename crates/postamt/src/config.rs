@@ -216,6 +216,13 @@ pub struct Imap {
     /// Mailboxes one account may have, parents CREATE makes included
     /// (default 1000). More get NO [LIMIT] (issue 13, defect 9).
     pub max_mailboxes: usize,
+    /// Distinct keywords the messages of one mailbox may carry (default
+    /// 256): every selected session is sent the whole list again each
+    /// time one is added. STORE, APPEND, COPY and MOVE that would add one
+    /// more get NO [LIMIT]; PERMANENTFLAGS then no longer offers `\*`.
+    pub max_keywords: usize,
+    /// The longest keyword, in bytes (default 128); longer: NO [LIMIT].
+    pub max_keyword_length: usize,
 }
 
 impl Default for Imap {
@@ -236,6 +243,8 @@ impl Default for Imap {
             heavy_tasks: defaults.heavy_tasks,
             max_mailbox_name: defaults.max_mailbox_name,
             max_mailboxes: defaults.max_mailboxes,
+            max_keywords: defaults.max_keywords,
+            max_keyword_length: defaults.max_keyword_length,
         }
     }
 }
@@ -508,6 +517,8 @@ impl Config {
             heavy_tasks: self.imap.heavy_tasks,
             max_mailbox_name: self.imap.max_mailbox_name,
             max_mailboxes: self.imap.max_mailboxes,
+            max_keywords: self.imap.max_keywords,
+            max_keyword_length: self.imap.max_keyword_length,
         }
     }
 

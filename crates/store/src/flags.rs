@@ -16,6 +16,14 @@ const SYSTEM: [(i64, &str); 5] = [
     (DRAFT, "\\Draft"),
 ];
 
+/// The order of keywords, case-insensitive as RFC 9051 §2.3.2 compares
+/// them; keywords are ASCII atoms, so this needs no lower-case copy.
+pub fn keyword_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes()
+        .map(|b| b.to_ascii_lowercase())
+        .cmp(b.bytes().map(|b| b.to_ascii_lowercase()))
+}
+
 /// A message's flags.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Flags {
@@ -36,11 +44,15 @@ impl Flags {
                 if let Some((bit, _)) = SYSTEM.iter().find(|(_, n)| n[1..].eq_ignore_ascii_case(system)) {
                     flags.system |= bit;
                 }
-            } else if !flags.keywords.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+            } else {
                 flags.keywords.push(name.to_string());
             }
         }
-        flags.keywords.sort_by_key(|k| k.to_lowercase());
+        // Sorted, then duplicates dropped: no comparison of each with all
+        // the others, however many a command names. The sort is stable,
+        // so the first spelling stays.
+        flags.keywords.sort_by(|a, b| keyword_order(a, b));
+        flags.keywords.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
         flags
     }
 

@@ -19,6 +19,7 @@ mod domains;
 mod error;
 mod flags;
 mod imap;
+mod keywords;
 mod mailboxes;
 mod migrations;
 mod point_read;
@@ -40,7 +41,7 @@ pub use blobs::{BlobRef, BlobStore};
 pub use content::{Content, ContentReader, INLINE_LIMIT};
 pub use domains::Domain;
 pub use error::Error;
-pub use flags::Flags;
+pub use flags::{Flags, keyword_order};
 pub use imap::{
     FlagChange, MailboxLimits, MailboxStatus, MessageContent, MessageFacts, MessageMeta, SEPARATOR, SearchContent,
     canonical_name,

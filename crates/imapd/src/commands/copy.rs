@@ -4,6 +4,7 @@
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::SequenceSet;
 
+use super::keywords::keywords_of;
 use crate::format::client_mailbox;
 use crate::session::{Flow, Outcome, Session, State};
 
@@ -15,11 +16,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if move_ && view.read_only {
             return self.no(tag, Some("READ-ONLY"), "Mailbox is read-only");
         }
-        let uids: Vec<i64> = view
-            .select(set, uid, &self.saved)
-            .iter()
-            .map(|&i| view.messages[i].uid)
-            .collect();
+        let indexes = view.select(set, uid, &self.saved);
+        let uids: Vec<i64> = indexes.iter().map(|&i| view.messages[i].uid).collect();
+        // The keywords the copies bring into the target mailbox.
+        let keywords = keywords_of(indexes.iter().flat_map(|&i| &view.messages[i].flags.keywords));
         let (source, account) = (view.mailbox.id, account.id);
         let name = client_mailbox(raw, self.utf8).unwrap_or_default();
         let target = match self.server.store.mailbox(account, &name).await {
@@ -29,6 +29,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         };
         if uids.is_empty() {
             return self.ok(tag, "Nothing to do");
+        }
+        if let Some(refused) = self.refuse_keywords(tag, target.id, keywords.iter()).await {
+            return refused;
         }
         let result = if move_ {
             self.server.store.move_messages(source, &uids, target.id).await

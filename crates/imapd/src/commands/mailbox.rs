@@ -6,6 +6,7 @@ use store::{AccountId, Flags, MessageFacts};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{AppendMessage, ListReturn, StatusItem};
 
+use super::keywords::keywords_of;
 use crate::format::{client_mailbox, mailbox_name};
 use crate::listing::{ListOptions, ListPattern, listing};
 use crate::pattern::{Pattern, PatternError, PatternLimits};
@@ -265,6 +266,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             Ok(None) => return self.no(tag, Some("TRYCREATE"), "No such mailbox"),
             Err(e) => return self.server_error(tag, &e),
         };
+        // All the messages' keywords at once, before any is stored.
+        let keywords = keywords_of(messages.iter().flat_map(|m| &m.flags));
+        if let Some(refused) = self.refuse_keywords(tag, mailbox.id, keywords.iter()).await {
+            return refused;
+        }
         let mut uids = Vec::new();
         let mut uidvalidity = mailbox.uidvalidity;
         for message in messages {

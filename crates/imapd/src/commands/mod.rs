@@ -4,6 +4,7 @@ mod auth;
 mod copy;
 mod fetch;
 mod idle;
+mod keywords;
 mod mailbox;
 mod search;
 mod select;

@@ -27,7 +27,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 return self.server_error(tag, &e);
             }
         };
-        let view = match View::open(&self.server.store, mailbox, read_only, !self.rev2).await {
+        let view = match View::open(
+            &self.server.store,
+            mailbox,
+            read_only,
+            !self.rev2,
+            self.server.config.max_keywords,
+        )
+        .await
+        {
             Ok(view) => view,
             Err(e) => {
                 self.state = State::Authenticated { account };

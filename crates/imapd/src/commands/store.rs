@@ -37,6 +37,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             StoreMode::Remove => FlagChange::Remove,
         };
         let flags = Flags::from_names(flags);
+        // Taking keywords away never adds one.
+        if change != FlagChange::Remove
+            && let Some(refused) = self.refuse_keywords(tag, mailbox, flags.keywords.iter()).await
+        {
+            return refused;
+        }
         let since = unchanged_since.map(|s| s as i64);
         let (changed, failed) = match self
             .server

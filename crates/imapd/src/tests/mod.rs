@@ -3,6 +3,7 @@
 //! as a test needs, each already logged in (login has tests of its own;
 //! these are about what sessions see of each other's changes).
 
+mod keywords;
 mod order;
 
 use std::sync::Arc;
@@ -25,6 +26,10 @@ pub(crate) struct Harness {
 
 impl Harness {
     pub async fn new() -> Harness {
+        Harness::with_config(ImapConfig::default()).await
+    }
+
+    pub async fn with_config(config: ImapConfig) -> Harness {
         let dir = tempfile::tempdir().expect("temporary directory");
         let store = Store::open(dir.path()).await.expect("open store");
         store.add_domain("example.test").await.expect("add domain");
@@ -39,7 +44,7 @@ impl Harness {
             .expect("find account")
             .expect("account");
         let throttle = Arc::new(Throttle::new(ThrottleConfig::default()));
-        let server = Server::new(ImapConfig::default(), store, None, throttle);
+        let server = Server::new(config, store, None, throttle);
         Harness {
             server,
             account,
@@ -112,9 +117,18 @@ impl Client {
 
     /// APPEND of a small message, its literal sent at once (LITERAL+).
     pub async fn append(&mut self, flags: &str) {
+        let (untagged, done) = self.try_append("INBOX", flags).await;
+        assert!(done.contains(" OK "), "APPEND: {done} after {untagged:?}");
+    }
+
+    /// APPEND of a small message to `mailbox`, whatever the answer.
+    pub async fn try_append(&mut self, mailbox: &str, flags: &str) -> (Vec<String>, String) {
         let message = "Subject: test\r\n\r\nbody\r\n";
-        self.ok(&format!("APPEND INBOX ({flags}) {{{}+}}\r\n{message}", message.len()))
-            .await;
+        self.command(&format!(
+            "APPEND {mailbox} ({flags}) {{{}+}}\r\n{message}",
+            message.len()
+        ))
+        .await
     }
 }
 
