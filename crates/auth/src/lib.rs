@@ -5,6 +5,8 @@
 //! verifying is deliberately slow: `verify_login_limited` runs it off the
 //! async executor, a bounded number at a time.
 
+#![forbid(unsafe_code)]
+
 mod password;
 pub mod sasl;
 mod throttle;

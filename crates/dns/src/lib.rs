@@ -7,6 +7,8 @@
 //! The nameservers are configurable, so tests run a real DNS server on
 //! loopback; by default the system's resolver configuration is used.
 
+#![forbid(unsafe_code)]
+
 mod route;
 
 use std::net::{IpAddr, SocketAddr};

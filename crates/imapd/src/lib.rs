@@ -5,6 +5,8 @@
 //! through the store's change bus, reported at the moments RFC 9051 §7.5.1
 //! allows.
 
+#![forbid(unsafe_code)]
+
 mod commands;
 mod format;
 mod heavy;

@@ -14,6 +14,8 @@
 //! `facts` is meant to be computed once at delivery and stored; `section`,
 //! `binary` and the SEARCH helpers cost one pass over the message each.
 
+#![forbid(unsafe_code)]
+
 mod address;
 mod binary;
 mod date;

@@ -3,6 +3,8 @@
 //! deletions take effect only in the UPDATE state after QUIT, so a dropped
 //! connection deletes nothing.
 
+#![forbid(unsafe_code)]
+
 mod commands;
 mod locks;
 mod server;

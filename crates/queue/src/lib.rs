@@ -6,6 +6,8 @@
 //! and expiry, are reported to the sender in a DSN. Every outcome is
 //! recorded per recipient, so nothing accepted can vanish without a trace.
 
+#![forbid(unsafe_code)]
+
 mod config;
 mod delivery;
 mod dispatch;

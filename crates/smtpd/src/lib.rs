@@ -6,6 +6,8 @@
 //! the queue through the narrow [`Backend`] interface; it never writes a
 //! mailbox, and replies 250 only once the backend has the message durably.
 
+#![forbid(unsafe_code)]
+
 mod backend;
 mod commands;
 mod envelope;

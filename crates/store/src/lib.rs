@@ -9,6 +9,8 @@
 //! FULL`), so a committed row never points at missing content, even after
 //! power loss. Frequent writes share commits (`batch`, group commit).
 
+#![forbid(unsafe_code)]
+
 mod accounts;
 mod address;
 mod aliases;

@@ -4,6 +4,8 @@
 //! fuzzed. Every limit a peer could abuse (line length, message size) is
 //! enforced here, where the bytes are first seen.
 
+#![forbid(unsafe_code)]
+
 pub mod date;
 pub mod dot;
 #[doc(hidden)]
