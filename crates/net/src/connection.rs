@@ -4,7 +4,6 @@
 
 use std::any::Any;
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
 use rustls_pki_types::ServerName;
@@ -46,9 +45,9 @@ pub struct Connection<S> {
     /// When the command now being received began to arrive (see
     /// [`Connection::fill_command`]).
     command_started: Option<Instant>,
-    /// The TCP socket below, when there is one, to acknowledge a part of
-    /// a command at once (see [`Connection::fill`]).
-    socket: Option<RawFd>,
+    /// Asks the TCP socket below, when there is one, to acknowledge a part
+    /// of a command at once (see [`Connection::acknowledge_now`]).
+    quick_ack: Option<fn(&Stream<S>)>,
     /// Whether TCP_QUICKACK was set since our last reply went out: once
     /// is enough until we send again (see [`Connection::acknowledge_now`]).
     quick_acked: bool,
@@ -66,7 +65,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             read_size: MIN_READ,
             timeout,
             command_started: None,
-            socket: None,
+            quick_ack: None,
             quick_acked: false,
             quick_acks: 0,
         }
@@ -232,23 +231,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// DATA cost a system call per read and an ACK per segment (review of
     /// issue 13, finding 8).
     fn acknowledge_now(&mut self) {
-        #[cfg(target_os = "linux")]
-        if let (Some(socket), false) = (self.socket, matches!(self.stream, Stream::Gone)) {
+        if let Some(quick_ack) = self.quick_ack {
             self.quick_acks += 1;
-            let on: libc::c_int = 1;
-            // SAFETY: `socket` is the descriptor of the TCP stream that
-            // `self.stream` owns and keeps open (it is not Gone); the
-            // option value is a c_int that lives across the call. A
-            // failure only means a delayed ACK, so it is ignored.
-            unsafe {
-                libc::setsockopt(
-                    socket,
-                    libc::IPPROTO_TCP,
-                    libc::TCP_QUICKACK,
-                    std::ptr::from_ref(&on).cast(),
-                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-                );
-            }
+            quick_ack(&self.stream);
         }
     }
 
@@ -350,14 +335,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     where
         S: 'static,
     {
-        let socket = (&stream as &dyn Any)
-            .downcast_ref::<tokio::net::TcpStream>()
-            .map(AsRawFd::as_raw_fd);
+        let tcp = (&stream as &dyn Any).is::<tokio::net::TcpStream>();
         let mut connection = match (tls, implicit_tls) {
             (Some(tls), true) => Self::accept_tls(stream, tls, timeout).await?,
             _ => Connection::new(Stream::Plain(stream), timeout),
         };
-        connection.socket = socket;
+        if tcp {
+            connection.quick_ack = Some(quick_ack::<S>);
+        }
         Ok(connection)
     }
 
@@ -368,6 +353,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
         Ok(Connection::new(Stream::Tls(Box::new(tls.into())), timeout))
     }
+}
+
+/// Sets TCP_QUICKACK on the TCP stream under `stream`, plain or beneath
+/// TLS. A failure only means a delayed ACK, so it is ignored.
+fn quick_ack<S: 'static>(stream: &Stream<S>) {
+    let io = match stream {
+        Stream::Plain(io) => io,
+        Stream::Tls(tls) => tls.get_ref().0,
+        Stream::Gone => return,
+    };
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Some(tcp) = (io as &dyn Any).downcast_ref::<tokio::net::TcpStream>() {
+        let _ = socket2::SockRef::from(tcp).set_tcp_quickack(true);
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = io;
 }
 
 #[cfg(test)]

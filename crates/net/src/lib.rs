@@ -5,6 +5,8 @@
 //! [`Connection`], the buffered stream with read/write timeouts and
 //! in-place STARTTLS.
 
+#![forbid(unsafe_code)]
+
 mod connection;
 mod listener;
 mod network;
