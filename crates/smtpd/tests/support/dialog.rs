@@ -1,0 +1,244 @@
+//! Runs one dialog file: a session over `tokio::io::duplex`, the client's
+//! lines written as the file says, each server line compared in order.
+//!
+//! The format, one item per line (docs/design.md, "## Tests"):
+//!
+//! - `# ...` a comment (the first ones say why the scenario exists); blank
+//!   lines are ignored.
+//! - `@role mx|submission`, `@peer <ip>` (10.0.0.0/8 is the trusted network;
+//!   the default 192.0.2.1 is a stranger), `@config <key>=<value>`: set up
+//!   the session; they come before the first `c:` line.
+//! - `c: <text>` the client sends text and CRLF; `c| <text>` sends the text
+//!   alone; a bare `c:` sends an empty line. `\r`, `\n` and `\\` are
+//!   escapes in both. Consecutive client
+//!   lines go out in one write, so they are pipelined.
+//! - `s: <text>` the next server line is exactly this; `s~ <text>` it starts
+//!   with this (to match a reply by its code and start).
+//! - `closed` the server has closed the connection.
+//! - `m~ <text>` the last message the backend accepted (its envelope as
+//!   `MAIL FROM:`/`RCPT TO:` lines, a blank line, then the content)
+//!   contains the text; `m! <text>` it does not; `messages: <n>` the
+//!   backend accepted n messages.
+//!
+//! After the last line the client closes its side; the server must then
+//! have nothing more to say.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth::{Throttle, ThrottleConfig};
+use smtpd::{Role, Server, SmtpConfig};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+use super::backend::TestBackend;
+
+/// Long enough for any reply of an in-memory session, short enough that a
+/// missing reply fails the test quickly.
+const REPLY_WAIT: Duration = Duration::from_secs(5);
+
+struct Setup {
+    role: Role,
+    peer: IpAddr,
+    config: SmtpConfig,
+    throttle: ThrottleConfig,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            role: Role::Mx,
+            peer: IpAddr::from([192, 0, 2, 1]),
+            config: SmtpConfig {
+                hostname: "mx.example.org".into(),
+                trusted_networks: vec!["10.0.0.0/8".parse().expect("a network")],
+                allow_cleartext_auth: true,
+                pregreet_wait: Duration::ZERO,
+                ..SmtpConfig::default()
+            },
+            // Failed logins are answered after a delay; keep it short here.
+            throttle: ThrottleConfig {
+                failure_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(1),
+                ..ThrottleConfig::default()
+            },
+        }
+    }
+}
+
+impl Setup {
+    fn directive(&mut self, line: &str) -> Result<(), String> {
+        let (name, value) = line.split_once(' ').ok_or_else(|| format!("bad directive {line:?}"))?;
+        match name {
+            "@role" => {
+                self.role = match value {
+                    "mx" => Role::Mx,
+                    "submission" => Role::Submission,
+                    _ => return Err(format!("unknown role {value:?}")),
+                }
+            }
+            "@peer" => self.peer = value.parse().map_err(|_| format!("bad peer {value:?}"))?,
+            "@config" => self.config_value(value)?,
+            _ => return Err(format!("unknown directive {name:?}")),
+        }
+        Ok(())
+    }
+
+    fn config_value(&mut self, setting: &str) -> Result<(), String> {
+        let (key, value) = setting
+            .split_once('=')
+            .ok_or_else(|| format!("bad setting {setting:?}"))?;
+        let bad = || format!("bad value for {key}: {value:?}");
+        let number = || value.parse::<u64>().map_err(|_| bad());
+        let config = &mut self.config;
+        match key {
+            "max_message_size" => config.max_message_size = number()? as usize,
+            "max_recipients" => config.max_recipients = number()? as usize,
+            "max_line_length" => config.max_line_length = number()? as usize,
+            "max_errors" => config.max_errors = number()? as u32,
+            "allow_cleartext_auth" => config.allow_cleartext_auth = value.parse().map_err(|_| bad())?,
+            "hide_client_ip" => config.hide_client_ip = value.parse().map_err(|_| bad())?,
+            "pregreet_wait_ms" => config.pregreet_wait = Duration::from_millis(number()?),
+            "timeout_ms" => config.timeout = Duration::from_millis(number()?),
+            "max_auth_failures" => self.throttle.max_failures = number()? as u32,
+            _ => return Err(format!("unknown setting {key:?}")),
+        }
+        Ok(())
+    }
+}
+
+/// `\r`, `\n` and `\\` in a client or expected line.
+fn unescape(text: &str) -> String {
+    text.replace("\\r", "\r").replace("\\n", "\n").replace("\\\\", "\\")
+}
+
+/// Replays one dialog; the error says which line of the file failed and why.
+pub async fn run(text: &str) -> Result<(), String> {
+    let mut setup = Setup::default();
+    let mut steps = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.starts_with('@') {
+            if !steps.is_empty() {
+                return Err(format!("line {}: setup after the dialog started", number + 1));
+            }
+            setup.directive(line).map_err(|e| format!("line {}: {e}", number + 1))?;
+            continue;
+        }
+        // An empty client line loses its trailing space to trim_end.
+        steps.push((number + 1, if line == "c:" { "c: " } else { line }));
+    }
+
+    let backend = Arc::new(TestBackend::default());
+    let throttle = Arc::new(Throttle::new(setup.throttle));
+    let server = Server::new(setup.config, backend.clone(), None, throttle);
+    let (client, server_side) = tokio::io::duplex(64 * 1024);
+    let session = tokio::spawn(server.session(server_side, SocketAddr::new(setup.peer, 25), setup.role));
+    let (read_half, mut write_half) = tokio::io::split(client);
+    let mut reader = BufReader::new(read_half);
+    let mut pending = Vec::new();
+
+    for (number, line) in steps {
+        let at = |e: String| format!("line {number}: {e}");
+        if let Some(text) = line.strip_prefix("c: ") {
+            pending.extend_from_slice(unescape(text).as_bytes());
+            pending.extend_from_slice(b"\r\n");
+            continue;
+        }
+        if let Some(text) = line.strip_prefix("c| ") {
+            pending.extend_from_slice(unescape(text).as_bytes());
+            continue;
+        }
+        send(&mut write_half, &mut pending).await.map_err(at)?;
+        if let Some(expected) = line.strip_prefix("s: ") {
+            let got = read_line(&mut reader).await.map_err(at)?;
+            if got != unescape(expected) {
+                return Err(at(format!("expected {expected:?}, got {got:?}")));
+            }
+        } else if let Some(expected) = line.strip_prefix("s~ ") {
+            let got = read_line(&mut reader).await.map_err(at)?;
+            if !got.starts_with(&unescape(expected)) {
+                return Err(at(format!("expected a line starting {expected:?}, got {got:?}")));
+            }
+        } else if line == "closed" {
+            let rest = read_rest(&mut reader).await.map_err(at)?;
+            if !rest.is_empty() {
+                return Err(at(format!("expected the end, got {rest:?}")));
+            }
+        } else if let Some(count) = line.strip_prefix("messages: ") {
+            let count: usize = count.parse().map_err(|_| at(format!("bad count {count:?}")))?;
+            let got = backend.messages.lock().map(|m| m.len()).unwrap_or(0);
+            if got != count {
+                return Err(at(format!("expected {count} messages accepted, got {got}")));
+            }
+        } else if let Some((negate, text)) = line
+            .strip_prefix("m~ ")
+            .map(|t| (false, t))
+            .or_else(|| line.strip_prefix("m! ").map(|t| (true, t)))
+        {
+            let last = backend.messages.lock().ok().and_then(|m| m.last().cloned());
+            let last = last.ok_or_else(|| at("no message was accepted".into()))?;
+            if last.contains(&unescape(text)) == negate {
+                let wanted = if negate { "not to contain" } else { "to contain" };
+                return Err(at(format!("expected the message {wanted} {text:?}, it is:\n{last}")));
+            }
+        } else {
+            return Err(at(format!("cannot read {line:?}")));
+        }
+    }
+
+    // The client is done: whatever the server still says was not expected.
+    send(&mut write_half, &mut pending).await?;
+    let _ = write_half.shutdown().await;
+    let rest = read_rest(&mut reader).await?;
+    if !rest.is_empty() {
+        return Err(format!("unexpected server output at the end: {rest:?}"));
+    }
+    tokio::time::timeout(REPLY_WAIT, session)
+        .await
+        .map_err(|_| "the session did not end after the client closed".to_string())?
+        .map_err(|e| format!("the session panicked: {e}"))
+}
+
+async fn send<W: AsyncWriteExt + Unpin>(writer: &mut W, pending: &mut Vec<u8>) -> Result<(), String> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    // The server may already have closed: what it said before is what the
+    // next lines check, so a failed write is not the failure itself.
+    let _ = writer.write_all(pending).await;
+    let _ = writer.flush().await;
+    pending.clear();
+    Ok(())
+}
+
+/// One server line without its CRLF, which it must have.
+async fn read_line<R: AsyncBufReadExt + Unpin>(reader: &mut R) -> Result<String, String> {
+    let mut line = Vec::new();
+    match tokio::time::timeout(REPLY_WAIT, reader.read_until(b'\n', &mut line)).await {
+        Err(_) => return Err("no reply within 5 s".into()),
+        Ok(Err(e)) => return Err(format!("read failed: {e}")),
+        Ok(Ok(0)) => return Err("the server closed the connection".into()),
+        Ok(Ok(_)) => {}
+    }
+    let line = String::from_utf8_lossy(&line).into_owned();
+    line.strip_suffix("\r\n")
+        .map(str::to_string)
+        .ok_or_else(|| format!("reply line without CRLF: {line:?}"))
+}
+
+/// Everything the server sends until it closes the connection.
+async fn read_rest<R: AsyncReadExt + Unpin>(reader: &mut R) -> Result<String, String> {
+    let mut rest = Vec::new();
+    match tokio::time::timeout(REPLY_WAIT, reader.read_to_end(&mut rest)).await {
+        Err(_) => Err(format!(
+            "the server did not close the connection; it said {:?}",
+            String::from_utf8_lossy(&rest)
+        )),
+        Ok(Err(e)) => Err(format!("read failed: {e}")),
+        Ok(Ok(_)) => Ok(String::from_utf8_lossy(&rest).into_owned()),
+    }
+}
