@@ -9,8 +9,8 @@
 //!   the default 192.0.2.1 is a stranger), `@config <key>=<value>`: set up
 //!   the session; they come before the first `c:` line.
 //! - `c: <text>` the client sends text and CRLF; `c| <text>` sends the text
-//!   alone; a bare `c:` sends an empty line. `\r`, `\n` and `\\` are
-//!   escapes in both. Consecutive client
+//!   alone; a bare `c:` sends an empty line. `\r`, `\n`, `\t` and
+//!   `\\` are escapes in all of them. Consecutive client
 //!   lines go out in one write, so they are pipelined.
 //! - `s: <text>` the next server line is exactly this; `s~ <text>` it starts
 //!   with this (to match a reply by its code and start).
@@ -107,9 +107,12 @@ impl Setup {
     }
 }
 
-/// `\r`, `\n` and `\\` in a client or expected line.
+/// `\r`, `\n`, `\t` and `\\` in a client or expected line.
 fn unescape(text: &str) -> String {
-    text.replace("\\r", "\r").replace("\\n", "\n").replace("\\\\", "\\")
+    text.replace("\\r", "\r")
+        .replace("\\n", "\n")
+        .replace("\\t", "\t")
+        .replace("\\\\", "\\")
 }
 
 /// Replays one dialog; the error says which line of the file failed and why.
