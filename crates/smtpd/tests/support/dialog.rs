@@ -5,7 +5,7 @@
 //!
 //! - `# ...` a comment (the first ones say why the scenario exists); blank
 //!   lines are ignored.
-//! - `@role mx|submission`, `@peer <ip>` (10.0.0.0/8 is the trusted network;
+//! - `@role mx|submission`, `@tls on` (STARTTLS offered), `@peer <ip>` (10.0.0.0/8 is the trusted network;
 //!   the default 192.0.2.1 is a stranger), `@config <key>=<value>`: set up
 //!   the session; they come before the first `c:` line.
 //! - `c: <text>` the client sends text and CRLF; `c| <text>` sends the text
@@ -14,7 +14,9 @@
 //!   lines go out in one write, so they are pipelined.
 //! - `s: <text>` the next server line is exactly this; `s~ <text>` it starts
 //!   with this (to match a reply by its code and start).
-//! - `closed` the server has closed the connection.
+//! - `closed` the server has closed the connection, having sent nothing
+//!   more; `closed~` it closes after sending whatever it likes (a TLS
+//!   alert, which is no SMTP line).
 //! - `m~ <text>` the last message the backend accepted (its envelope as
 //!   `MAIL FROM:`/`RCPT TO:` lines, a blank line, then the content)
 //!   contains the text; `m! <text>` it does not; `messages: <n>` the
@@ -25,6 +27,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use auth::{Throttle, ThrottleConfig};
@@ -42,6 +45,8 @@ struct Setup {
     peer: IpAddr,
     config: SmtpConfig,
     throttle: ThrottleConfig,
+    /// Offer STARTTLS, with a fresh self-signed certificate.
+    tls: bool,
 }
 
 impl Default for Setup {
@@ -62,6 +67,7 @@ impl Default for Setup {
                 max_delay: Duration::from_millis(1),
                 ..ThrottleConfig::default()
             },
+            tls: false,
         }
     }
 }
@@ -79,6 +85,7 @@ impl Setup {
             }
             "@peer" => self.peer = value.parse().map_err(|_| format!("bad peer {value:?}"))?,
             "@config" => self.config_value(value)?,
+            "@tls" => self.tls = value == "on",
             _ => return Err(format!("unknown directive {name:?}")),
         }
         Ok(())
@@ -137,7 +144,8 @@ pub async fn run(text: &str) -> Result<(), String> {
 
     let backend = Arc::new(TestBackend::default());
     let throttle = Arc::new(Throttle::new(setup.throttle));
-    let server = Server::new(setup.config, backend.clone(), None, throttle);
+    let tls = if setup.tls { Some(acceptor()?) } else { None };
+    let server = Server::new(setup.config, backend.clone(), tls, throttle);
     let (client, server_side) = tokio::io::duplex(64 * 1024);
     let session = tokio::spawn(server.session(server_side, SocketAddr::new(setup.peer, 25), setup.role));
     let (read_half, mut write_half) = tokio::io::split(client);
@@ -171,6 +179,8 @@ pub async fn run(text: &str) -> Result<(), String> {
             if !rest.is_empty() {
                 return Err(at(format!("expected the end, got {rest:?}")));
             }
+        } else if line == "closed~" {
+            read_rest(&mut reader).await.map_err(at)?;
         } else if let Some(count) = line.strip_prefix("messages: ") {
             let count: usize = count.parse().map_err(|_| at(format!("bad count {count:?}")))?;
             let got = backend.messages.lock().map(|m| m.len()).unwrap_or(0);
@@ -204,6 +214,18 @@ pub async fn run(text: &str) -> Result<(), String> {
         .await
         .map_err(|_| "the session did not end after the client closed".to_string())?
         .map_err(|e| format!("the session panicked: {e}"))
+}
+
+/// A TLS acceptor with a self-signed certificate, made in a directory of
+/// its own that is gone once the certificate is in memory.
+fn acceptor() -> Result<net::TlsAcceptor, String> {
+    static DIRS: AtomicU64 = AtomicU64::new(0);
+    let n = DIRS.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("smtpd-dialogs-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let acceptor = net::load_or_create_tls(None, None, &dir, "mx.example.org");
+    let _ = std::fs::remove_dir_all(&dir);
+    acceptor.map_err(|e| format!("no TLS: {e}"))
 }
 
 async fn send<W: AsyncWriteExt + Unpin>(writer: &mut W, pending: &mut Vec<u8>) -> Result<(), String> {
