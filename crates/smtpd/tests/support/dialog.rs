@@ -10,8 +10,10 @@
 //!   the session; they come before the first `c:` line.
 //! - `c: <text>` the client sends text and CRLF; `c| <text>` sends the text
 //!   alone; a bare `c:` sends an empty line. `\r`, `\n`, `\t` and
-//!   `\\` are escapes in all of them. Consecutive client
-//!   lines go out in one write, so they are pipelined.
+//!   `\\` are escapes in all of them. `c+ <n> <text>` sends the text n
+//!   times, for input larger than the pipe's buffer (64 KiB), which the
+//!   session then has to read in parts. Consecutive client lines go out
+//!   in one write, so they are pipelined.
 //! - `s: <text>` the next server line is exactly this; `s~ <text>` it starts
 //!   with this (to match a reply by its code and start).
 //! - `closed` the server has closed the connection, having sent nothing
@@ -163,6 +165,11 @@ pub async fn run(text: &str) -> Result<(), String> {
             pending.extend_from_slice(unescape(text).as_bytes());
             continue;
         }
+        if let Some((count, text)) = line.strip_prefix("c+ ").and_then(|rest| rest.split_once(' ')) {
+            let count: usize = count.parse().map_err(|_| at(format!("bad count {count:?}")))?;
+            pending.extend_from_slice(unescape(text).repeat(count).as_bytes());
+            continue;
+        }
         send(&mut write_half, &mut pending).await.map_err(at)?;
         if let Some(expected) = line.strip_prefix("s: ") {
             let got = read_line(&mut reader).await.map_err(at)?;
@@ -196,7 +203,10 @@ pub async fn run(text: &str) -> Result<(), String> {
             let last = last.ok_or_else(|| at("no message was accepted".into()))?;
             if last.contains(&unescape(text)) == negate {
                 let wanted = if negate { "not to contain" } else { "to contain" };
-                return Err(at(format!("expected the message {wanted} {text:?}, it is:\n{last}")));
+                let shown: String = last.chars().take(2000).collect();
+                return Err(at(format!(
+                    "expected the message {wanted} {text:?}, it begins:\n{shown}"
+                )));
             }
         } else {
             return Err(at(format!("cannot read {line:?}")));
