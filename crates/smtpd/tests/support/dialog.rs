@@ -124,8 +124,11 @@ fn unescape(text: &str) -> String {
         .replace("\\\\", "\\")
 }
 
-/// Replays one dialog; the error says which line of the file failed and why.
-pub async fn run(text: &str) -> Result<(), String> {
+/// A dialog line with its line number in the file.
+type Step<'a> = (usize, &'a str);
+
+/// The setup and the dialog lines of a file.
+fn parse(text: &str) -> Result<(Setup, Vec<Step<'_>>), String> {
     let mut setup = Setup::default();
     let mut steps = Vec::new();
     for (number, line) in text.lines().enumerate() {
@@ -143,7 +146,12 @@ pub async fn run(text: &str) -> Result<(), String> {
         // An empty client line loses its trailing space to trim_end.
         steps.push((number + 1, if line == "c:" { "c: " } else { line }));
     }
+    Ok((setup, steps))
+}
 
+/// Replays one dialog; the error says which line of the file failed and why.
+pub async fn run(text: &str) -> Result<(), String> {
+    let (setup, steps) = parse(text)?;
     let backend = Arc::new(TestBackend::default());
     let throttle = Arc::new(Throttle::new(setup.throttle));
     let tls = if setup.tls { Some(acceptor()?) } else { None };
@@ -188,26 +196,8 @@ pub async fn run(text: &str) -> Result<(), String> {
             }
         } else if line == "closed~" {
             read_rest(&mut reader).await.map_err(at)?;
-        } else if let Some(count) = line.strip_prefix("messages: ") {
-            let count: usize = count.parse().map_err(|_| at(format!("bad count {count:?}")))?;
-            let got = backend.messages.lock().map(|m| m.len()).unwrap_or(0);
-            if got != count {
-                return Err(at(format!("expected {count} messages accepted, got {got}")));
-            }
-        } else if let Some((negate, text)) = line
-            .strip_prefix("m~ ")
-            .map(|t| (false, t))
-            .or_else(|| line.strip_prefix("m! ").map(|t| (true, t)))
-        {
-            let last = backend.messages.lock().ok().and_then(|m| m.last().cloned());
-            let last = last.ok_or_else(|| at("no message was accepted".into()))?;
-            if last.contains(&unescape(text)) == negate {
-                let wanted = if negate { "not to contain" } else { "to contain" };
-                let shown: String = last.chars().take(2000).collect();
-                return Err(at(format!(
-                    "expected the message {wanted} {text:?}, it begins:\n{shown}"
-                )));
-            }
+        } else if let Some(checked) = check_stored(&backend, line) {
+            checked.map_err(at)?;
         } else {
             return Err(at(format!("cannot read {line:?}")));
         }
@@ -236,6 +226,38 @@ fn acceptor() -> Result<net::TlsAcceptor, String> {
     let acceptor = net::load_or_create_tls(None, None, &dir, "mx.example.org");
     let _ = std::fs::remove_dir_all(&dir);
     acceptor.map_err(|e| format!("no TLS: {e}"))
+}
+
+/// Checks a `messages:`, `m~` or `m!` line against what the backend
+/// stored; `None` if the line is none of those.
+fn check_stored(backend: &TestBackend, line: &str) -> Option<Result<(), String>> {
+    if let Some(count) = line.strip_prefix("messages: ") {
+        let Ok(count) = count.parse::<usize>() else {
+            return Some(Err(format!("bad count {count:?}")));
+        };
+        let got = backend.messages.lock().map(|m| m.len()).unwrap_or(0);
+        return Some(if got == count {
+            Ok(())
+        } else {
+            Err(format!("expected {count} messages accepted, got {got}"))
+        });
+    }
+    let (negate, text) = match (line.strip_prefix("m~ "), line.strip_prefix("m! ")) {
+        (Some(text), _) => (false, text),
+        (_, Some(text)) => (true, text),
+        _ => return None,
+    };
+    let Some(last) = backend.messages.lock().ok().and_then(|m| m.last().cloned()) else {
+        return Some(Err("no message was accepted".into()));
+    };
+    if last.contains(&unescape(text)) != negate {
+        return Some(Ok(()));
+    }
+    let wanted = if negate { "not to contain" } else { "to contain" };
+    let shown: String = last.chars().take(2000).collect();
+    Some(Err(format!(
+        "expected the message {wanted} {text:?}, it begins:\n{shown}"
+    )))
 }
 
 async fn send<W: AsyncWriteExt + Unpin>(writer: &mut W, pending: &mut Vec<u8>) -> Result<(), String> {
