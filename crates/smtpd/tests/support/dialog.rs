@@ -16,6 +16,8 @@
 //!   in one write, so they are pipelined.
 //! - `s: <text>` the next server line is exactly this; `s~ <text>` it starts
 //!   with this (to match a reply by its code and start).
+//! - `tls` the client makes its TLS handshake (after `s: 220 2.0.0 Ready
+//!   to start TLS`); later lines go through TLS.
 //! - `closed` the server has closed the connection, having sent nothing
 //!   more; `closed~` it closes after sending whatever it likes (a TLS
 //!   alert, which is no SMTP line).
@@ -34,7 +36,7 @@ use std::time::Duration;
 
 use auth::{Throttle, ThrottleConfig};
 use smtpd::{Role, Server, SmtpConfig};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
 use super::backend::TestBackend;
 
@@ -158,8 +160,7 @@ pub async fn run(text: &str) -> Result<(), String> {
     let server = Server::new(setup.config, backend.clone(), tls, throttle);
     let (client, server_side) = tokio::io::duplex(64 * 1024);
     let session = tokio::spawn(server.session(server_side, SocketAddr::new(setup.peer, 25), setup.role));
-    let (read_half, mut write_half) = tokio::io::split(client);
-    let mut reader = BufReader::new(read_half);
+    let mut conn: BufReader<Box<dyn Stream>> = BufReader::new(Box::new(client));
     let mut pending = Vec::new();
 
     for (number, line) in steps {
@@ -178,24 +179,26 @@ pub async fn run(text: &str) -> Result<(), String> {
             pending.extend_from_slice(unescape(text).repeat(count).as_bytes());
             continue;
         }
-        send(&mut write_half, &mut pending).await.map_err(at)?;
-        if let Some(expected) = line.strip_prefix("s: ") {
-            let got = read_line(&mut reader).await.map_err(at)?;
+        send(conn.get_mut(), &mut pending).await.map_err(at)?;
+        if line == "tls" {
+            conn = start_tls(conn).await.map_err(at)?;
+        } else if let Some(expected) = line.strip_prefix("s: ") {
+            let got = read_line(&mut conn).await.map_err(at)?;
             if got != unescape(expected) {
                 return Err(at(format!("expected {expected:?}, got {got:?}")));
             }
         } else if let Some(expected) = line.strip_prefix("s~ ") {
-            let got = read_line(&mut reader).await.map_err(at)?;
+            let got = read_line(&mut conn).await.map_err(at)?;
             if !got.starts_with(&unescape(expected)) {
                 return Err(at(format!("expected a line starting {expected:?}, got {got:?}")));
             }
         } else if line == "closed" {
-            let rest = read_rest(&mut reader).await.map_err(at)?;
+            let rest = read_rest(&mut conn).await.map_err(at)?;
             if !rest.is_empty() {
                 return Err(at(format!("expected the end, got {rest:?}")));
             }
         } else if line == "closed~" {
-            read_rest(&mut reader).await.map_err(at)?;
+            read_rest(&mut conn).await.map_err(at)?;
         } else if let Some(checked) = check_stored(&backend, line) {
             checked.map_err(at)?;
         } else {
@@ -204,9 +207,9 @@ pub async fn run(text: &str) -> Result<(), String> {
     }
 
     // The client is done: whatever the server still says was not expected.
-    send(&mut write_half, &mut pending).await?;
-    let _ = write_half.shutdown().await;
-    let rest = read_rest(&mut reader).await?;
+    send(conn.get_mut(), &mut pending).await?;
+    let _ = conn.get_mut().shutdown().await;
+    let rest = read_rest(&mut conn).await?;
     if !rest.is_empty() {
         return Err(format!("unexpected server output at the end: {rest:?}"));
     }
@@ -258,6 +261,26 @@ fn check_stored(backend: &TestBackend, line: &str) -> Option<Result<(), String>>
     Some(Err(format!(
         "expected the message {wanted} {text:?}, it begins:\n{shown}"
     )))
+}
+
+/// The client's end of the pipe, in the clear or inside TLS.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// The client's TLS handshake after the server's 220 to STARTTLS; the
+/// certificate is not checked (it is self-signed for this test).
+async fn start_tls(conn: BufReader<Box<dyn Stream>>) -> Result<BufReader<Box<dyn Stream>>, String> {
+    if !conn.buffer().is_empty() {
+        return Err("the server said more before the handshake".into());
+    }
+    let connector = net::opportunistic_connector().map_err(|e| e.to_string())?;
+    let name = net::server_name("mx.example.org").map_err(|e| e.to_string())?;
+    let handshake = connector.connect(name, conn.into_inner());
+    let stream = tokio::time::timeout(REPLY_WAIT, handshake)
+        .await
+        .map_err(|_| "no TLS handshake within 5 s".to_string())?
+        .map_err(|e| format!("TLS handshake failed: {e}"))?;
+    Ok(BufReader::new(Box::new(stream)))
 }
 
 async fn send<W: AsyncWriteExt + Unpin>(writer: &mut W, pending: &mut Vec<u8>) -> Result<(), String> {
