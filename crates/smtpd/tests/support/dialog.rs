@@ -5,9 +5,11 @@
 //!
 //! - `# ...` a comment (the first ones say why the scenario exists); blank
 //!   lines are ignored.
-//! - `@role mx|submission`, `@tls on` (STARTTLS offered), `@peer <ip>` (10.0.0.0/8 is the trusted network;
-//!   the default 192.0.2.1 is a stranger), `@config <key>=<value>`: set up
-//!   the session; they come before the first `c:` line.
+//! - `@role mx|submission|submissions`, `@tls on` (STARTTLS offered, or
+//!   the implicit TLS of submissions), `@peer <ip>` (10.0.0.0/8 is the
+//!   trusted network; the default 192.0.2.1 is a stranger),
+//!   `@config <key>=<value>`: set up the session; they come before the
+//!   first `c:` line.
 //! - `c: <text>` the client sends text and CRLF; `c| <text>` sends the text
 //!   alone; a bare `c:` sends an empty line. `\r`, `\n`, `\t` and
 //!   `\\` are escapes in all of them. `c+ <n> <text>` sends the text n
@@ -84,6 +86,7 @@ impl Setup {
                 self.role = match value {
                     "mx" => Role::Mx,
                     "submission" => Role::Submission,
+                    "submissions" => Role::Submissions,
                     _ => return Err(format!("unknown role {value:?}")),
                 }
             }
@@ -318,7 +321,9 @@ async fn read_rest<R: AsyncReadExt + Unpin>(reader: &mut R) -> Result<String, St
             "the server did not close the connection; it said {:?}",
             String::from_utf8_lossy(&rest)
         )),
-        Ok(Err(e)) => Err(format!("read failed: {e}")),
-        Ok(Ok(_)) => Ok(String::from_utf8_lossy(&rest).into_owned()),
+        // A session that ends because the client left closes without a TLS
+        // close_notify; for this client that is the end too.
+        Ok(Err(e)) if e.kind() != std::io::ErrorKind::UnexpectedEof => Err(format!("read failed: {e}")),
+        Ok(_) => Ok(String::from_utf8_lossy(&rest).into_owned()),
     }
 }
