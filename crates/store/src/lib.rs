@@ -14,20 +14,22 @@
 mod accounts;
 mod address;
 mod aliases;
+mod append;
 mod batch;
 mod blobs;
 mod content;
 mod domains;
 mod error;
 mod flags;
-mod imap;
 mod keywords;
 mod mailboxes;
+mod messages;
 mod migrations;
 mod point_read;
 mod private;
 mod queue;
 mod resolve;
+mod status;
 mod uidvalidity;
 
 use std::path::Path;
@@ -43,18 +45,16 @@ pub use blobs::{BlobRef, BlobStore};
 pub use content::{Content, ContentReader, INLINE_LIMIT};
 pub use domains::Domain;
 pub use error::Error;
-pub use flags::{Flags, keyword_order};
-pub use imap::{
-    FlagChange, MailboxLimits, MailboxStatus, MessageContent, MessageFacts, MessageMeta, SEPARATOR, SearchContent,
-    canonical_name,
-};
+pub use flags::{FlagChange, Flags, keyword_order};
 /// The system flag bits of [`Flags::system`].
 pub mod flag {
     pub use crate::flags::{ANSWERED, DELETED, DRAFT, FLAGGED, SEEN};
 }
-pub use mailboxes::{MailboxInfo, MessageEntry};
+pub use mailboxes::{MailboxInfo, MailboxLimits, SEPARATOR, canonical_name};
+pub use messages::{MessageContent, MessageEntry, MessageFacts, MessageMeta, SearchContent};
 pub use queue::{Attempt, Envelope, QueueEntry, QueueRecipient, QueuedMessage, Recipient};
 pub use resolve::{Resolution, Target};
+pub use status::MailboxStatus;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub type AccountId = i64;

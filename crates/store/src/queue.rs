@@ -4,7 +4,8 @@
 use rusqlite::params_from_iter;
 use rusqlite::types::Value;
 
-use crate::imap::json_list;
+use crate::append::NewMessage;
+use crate::messages::json_list;
 use crate::{AccountId, Content, MessageFacts, Result, Store};
 
 /// A message accepted for delivery.
@@ -325,15 +326,16 @@ impl Store {
         let write = self.batched(move |tx| {
             let mut mailboxes = Vec::new();
             for (account, trace_headers) in &accounts {
-                let mailbox = Self::append_to_inbox(
-                    tx,
-                    *account,
-                    &recipient.blob_hash,
-                    recipient.size,
+                // Delivered mail arrives without flags.
+                let message = NewMessage {
+                    blob_hash: &recipient.blob_hash,
+                    blob_size: recipient.size,
                     trace_headers,
-                    recipient.received_at,
-                    &facts,
-                )?;
+                    internal_date: recipient.received_at,
+                    flags: &crate::Flags::default(),
+                    facts: &facts,
+                };
+                let mailbox = Self::append_to_inbox(tx, *account, &message)?;
                 mailboxes.push(mailbox);
             }
             for address in forwards {
