@@ -23,6 +23,7 @@ mod error;
 mod flags;
 mod keywords;
 mod mailboxes;
+mod message_reader;
 mod messages;
 mod migrations;
 mod point_read;
@@ -51,7 +52,8 @@ pub mod flag {
     pub use crate::flags::{ANSWERED, DELETED, DRAFT, FLAGGED, SEEN};
 }
 pub use mailboxes::{MailboxInfo, MailboxLimits, SEPARATOR, canonical_name};
-pub use messages::{MessageContent, MessageEntry, MessageFacts, MessageMeta, SearchContent};
+pub use message_reader::{MessageReader, StoredMessage};
+pub use messages::{MessageContent, MessageFacts, MessageMeta, SearchContent};
 pub use queue::{Attempt, Envelope, QueueEntry, QueueRecipient, QueuedMessage, Recipient};
 pub use resolve::{Resolution, Target};
 pub use status::MailboxStatus;

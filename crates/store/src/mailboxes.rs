@@ -195,7 +195,7 @@ impl Store {
             .ok_or_else(|| Error::NoSuchMailbox(from.clone()))?;
         if from == "INBOX" {
             let target = self.create_mailbox(account, &to, limits).await?;
-            let uids: Vec<i64> = self.messages(source.id).await?.iter().map(|m| m.uid).collect();
+            let uids: Vec<i64> = self.message_list(source.id).await?.iter().map(|m| m.uid).collect();
             self.move_messages(source.id, &uids, target.id).await?;
             return Ok(());
         }

@@ -46,14 +46,13 @@ pub struct MessageContent {
 }
 
 impl MessageContent {
-    /// The message's header section as IMAP shows it (trace fields first),
-    /// if the store has it without reading the blob.
-    pub fn stored_header(&self) -> Option<Vec<u8>> {
-        let header = self.header.as_ref()?;
-        let mut raw = Vec::with_capacity(self.trace_headers.len() + header.len());
-        raw.extend_from_slice(&self.trace_headers);
-        raw.extend_from_slice(header);
-        Some(raw)
+    /// Where the message's bytes are, for [`Store::open_message`].
+    pub fn stored(&self) -> crate::StoredMessage<'_> {
+        crate::StoredMessage {
+            trace_headers: &self.trace_headers,
+            blob_hash: &self.blob_hash,
+            header: self.header.as_deref(),
+        }
     }
 }
 
@@ -78,17 +77,6 @@ impl MessageContent {
     }
 }
 
-/// One message in a mailbox. Its content is `trace_headers` followed by the
-/// blob; `size` counts both.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct MessageEntry {
-    pub uid: i64,
-    pub size: i64,
-    pub blob_hash: String,
-    pub trace_headers: Vec<u8>,
-    pub internal_date: i64,
-}
-
 /// The stored search fields of a message (see [`MessageFacts`]), None
 /// for messages stored before they were kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,18 +86,8 @@ pub struct SearchContent {
 }
 
 impl Store {
-    /// The messages of a mailbox in UID order.
-    pub async fn messages(&self, mailbox: MailboxId) -> Result<Vec<MessageEntry>> {
-        Ok(sqlx::query_as(
-            "SELECT uid, size, blob_hash, trace_headers, internal_date FROM messages
-             WHERE mailbox_id = $1 ORDER BY uid",
-        )
-        .bind(mailbox)
-        .fetch_all(&self.readers)
-        .await?)
-    }
-
-    /// Every message of a mailbox with its flags, in UID order.
+    /// Every message of a mailbox with its flags, in UID order: the one
+    /// listing, for IMAP's mailbox views and POP3's maildrop alike.
     pub async fn message_list(&self, mailbox: MailboxId) -> Result<Vec<MessageMeta>> {
         self.point_reads
             .scan(move |connection| {

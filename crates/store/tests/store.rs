@@ -309,7 +309,7 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
 
     let inbox = store.inbox(alice).await.unwrap();
     assert_eq!((inbox.uidnext, inbox.highestmodseq), (2, 2));
-    let messages = store.messages(inbox.id).await.unwrap();
+    let messages = store.message_list(inbox.id).await.unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].uid, 1);
     assert_eq!(messages[0].size, (blob.size as usize + trace.len()) as i64);
@@ -419,7 +419,13 @@ async fn expunge_removes_and_bumps_the_modseq() {
     store.expunge(inbox.id, &[1, 3]).await.unwrap();
     let after = store.inbox(alice).await.unwrap();
     assert_eq!(after.highestmodseq, inbox.highestmodseq + 1);
-    let uids: Vec<i64> = store.messages(inbox.id).await.unwrap().iter().map(|m| m.uid).collect();
+    let uids: Vec<i64> = store
+        .message_list(inbox.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.uid)
+        .collect();
     assert_eq!(uids, [2]);
 }
 
