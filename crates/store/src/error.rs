@@ -6,10 +6,7 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    /// From the group-commit writer (see `batch`).
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(#[from] rusqlite::Error),
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
     #[error("domain {0} is not hosted here")]
@@ -66,14 +63,8 @@ impl Error {
                     | std::io::ErrorKind::ReadOnlyFilesystem
                     | std::io::ErrorKind::QuotaExceeded
             ),
-            // SQLITE_FULL (13) and SQLITE_READONLY (8), from sqlx's readers
-            // or from the writer (rusqlite, below).
-            Error::Database(sqlx::Error::Database(e)) => {
-                let code = e.code();
-                let primary = code.as_deref().and_then(|c| c.parse::<i64>().ok()).map(|c| c & 0xff);
-                matches!(primary, Some(13) | Some(8)) || e.message().contains("full")
-            }
-            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+            // SQLITE_FULL and SQLITE_READONLY.
+            Error::Database(rusqlite::Error::SqliteFailure(e, _)) => {
                 matches!(e.code, rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::ReadOnly)
             }
             Error::Shared(error) => error.is_storage_full(),

@@ -7,7 +7,7 @@ use crate::uidvalidity::next_uidvalidity;
 use crate::{AccountId, Error, MailboxId, Result, Store};
 
 /// A mailbox's IMAP state.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailboxInfo {
     pub id: MailboxId,
     pub name: String,
@@ -17,6 +17,25 @@ pub struct MailboxInfo {
     pub uidnext: i64,
     pub highestmodseq: i64,
     pub subscribed: bool,
+}
+
+/// The columns of [`MailboxInfo`], in the order its fields are declared.
+const INFO_SELECT: &str =
+    "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailbox_info";
+
+impl MailboxInfo {
+    /// Reads a row of [`INFO_SELECT`].
+    fn from_row(row: &rusqlite::Row) -> rusqlite::Result<MailboxInfo> {
+        Ok(MailboxInfo {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            special_use: row.get(2)?,
+            uidvalidity: row.get(3)?,
+            uidnext: row.get(4)?,
+            highestmodseq: row.get(5)?,
+            subscribed: row.get(6)?,
+        })
+    }
 }
 
 /// How far an account's mailboxes may grow (issue 13, defect 9): names
@@ -74,47 +93,49 @@ pub fn canonical_name(name: &str) -> String {
 
 impl Store {
     pub async fn inbox(&self, account: AccountId) -> Result<MailboxInfo> {
-        sqlx::query_as(
-            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailbox_info
-             WHERE account_id = $1 AND name = 'INBOX'",
-        )
-        .bind(account)
-        .fetch_optional(&self.readers)
-        .await?
-        .ok_or_else(|| Error::NoInbox(account.to_string()))
+        self.point_reads
+            .read(|c| {
+                Ok(
+                    c.prepare_cached(&format!("{INFO_SELECT} WHERE account_id = $1 AND name = 'INBOX'"))?
+                        .query_row([account], MailboxInfo::from_row)
+                        .optional()?,
+                )
+            })?
+            .ok_or_else(|| Error::NoInbox(account.to_string()))
     }
 
     /// An account's mailboxes, by name.
     pub async fn mailboxes(&self, account: AccountId) -> Result<Vec<MailboxInfo>> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailbox_info
-             WHERE account_id = $1 ORDER BY name",
-        )
-        .bind(account)
-        .fetch_all(&self.readers)
-        .await?)
+        self.point_reads
+            .scan(move |c| {
+                Ok(
+                    c.prepare_cached(&format!("{INFO_SELECT} WHERE account_id = $1 ORDER BY name"))?
+                        .query_map([account], MailboxInfo::from_row)?
+                        .collect::<rusqlite::Result<_>>()?,
+                )
+            })
+            .await
     }
 
     /// A mailbox's current state by id.
     pub async fn mailbox_info(&self, mailbox: MailboxId) -> Result<Option<MailboxInfo>> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailbox_info WHERE id = $1",
-        )
-        .bind(mailbox)
-        .fetch_optional(&self.readers)
-        .await?)
+        self.point_reads.read(|c| {
+            Ok(c.prepare_cached(&format!("{INFO_SELECT} WHERE id = $1"))?
+                .query_row([mailbox], MailboxInfo::from_row)
+                .optional()?)
+        })
     }
 
     /// A mailbox of an account by name.
     pub async fn mailbox(&self, account: AccountId, name: &str) -> Result<Option<MailboxInfo>> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailbox_info
-             WHERE account_id = $1 AND name = $2",
-        )
-        .bind(account)
-        .bind(canonical_name(name))
-        .fetch_optional(&self.readers)
-        .await?)
+        let name = canonical_name(name);
+        self.point_reads.read(|c| {
+            Ok(
+                c.prepare_cached(&format!("{INFO_SELECT} WHERE account_id = $1 AND name = $2"))?
+                    .query_row((account, name), MailboxInfo::from_row)
+                    .optional()?,
+            )
+        })
     }
 
     /// Creates a mailbox and any missing parents (RFC 9051 §6.3.4), within
@@ -273,12 +294,15 @@ impl Store {
     /// The names an account subscribed to, whether the mailboxes exist or
     /// not, by name.
     pub async fn subscriptions(&self, account: AccountId) -> Result<Vec<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT name FROM subscriptions WHERE account_id = $1 ORDER BY name")
-                .bind(account)
-                .fetch_all(&self.readers)
-                .await?,
-        )
+        self.point_reads
+            .scan(move |c| {
+                Ok(
+                    c.prepare_cached("SELECT name FROM subscriptions WHERE account_id = $1 ORDER BY name")?
+                        .query_map([account], |row| row.get(0))?
+                        .collect::<rusqlite::Result<_>>()?,
+                )
+            })
+            .await
     }
 }
 

@@ -1,6 +1,8 @@
 //! STATUS counts (RFC 9051 §6.3.11) and \Recent: which session shows a
 //! message as recent first (RFC 3501 §2.3.2).
 
+use rusqlite::OptionalExtension;
+
 use crate::{MailboxId, MailboxInfo, Result, Store};
 
 /// STATUS counts (RFC 9051 §6.3.11).
@@ -19,13 +21,18 @@ pub struct MailboxStatus {
 
 impl Store {
     pub async fn mailbox_status(&self, mailbox: &MailboxInfo) -> Result<MailboxStatus> {
-        let (messages, unseen, deleted, size): (i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM((flags & 1) = 0), 0), COALESCE(SUM((flags & 8) <> 0), 0), COALESCE(SUM(size), 0)
-             FROM messages WHERE mailbox_id = $1",
-        )
-        .bind(mailbox.id)
-        .fetch_one(&self.readers)
-        .await?;
+        let id = mailbox.id;
+        let (messages, unseen, deleted, size) = self
+            .point_reads
+            .scan(move |c| {
+                Ok(c.prepare_cached(
+                    "SELECT COUNT(*), COALESCE(SUM((flags & 1) = 0), 0), COALESCE(SUM((flags & 8) <> 0), 0),
+                            COALESCE(SUM(size), 0)
+                     FROM messages WHERE mailbox_id = $1",
+                )?
+                .query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))?)
+            })
+            .await?;
         let fresh = self.mailbox_info(mailbox.id).await?.unwrap_or_else(|| mailbox.clone());
         Ok(MailboxStatus {
             messages,
@@ -63,21 +70,24 @@ impl Store {
     /// (EXAMINE) session shows the ones from here as \Recent without
     /// claiming them (RFC 3501 §6.3.2).
     pub async fn unclaimed_from(&self, mailbox: MailboxId) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT recent_uid FROM mailboxes WHERE id = $1")
-            .bind(mailbox)
-            .fetch_optional(&self.readers)
-            .await?
-            .unwrap_or(i64::MAX))
+        let from: Option<i64> = self.point_reads.read(|c| {
+            Ok(c.prepare_cached("SELECT recent_uid FROM mailboxes WHERE id = $1")?
+                .query_row([mailbox], |row| row.get(0))
+                .optional()?)
+        })?;
+        Ok(from.unwrap_or(i64::MAX))
     }
 
     /// How many messages of a mailbox no session has claimed as recent.
     pub async fn unclaimed_recent(&self, mailbox: MailboxId) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
-             WHERE m.mailbox_id = $1 AND m.uid >= b.recent_uid",
-        )
-        .bind(mailbox)
-        .fetch_one(&self.readers)
-        .await?)
+        self.point_reads
+            .scan(move |c| {
+                Ok(c.prepare_cached(
+                    "SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
+                     WHERE m.mailbox_id = $1 AND m.uid >= b.recent_uid",
+                )?
+                .query_row([mailbox], |row| row.get(0))?)
+            })
+            .await
     }
 }
