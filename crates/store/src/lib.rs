@@ -54,7 +54,7 @@ pub use accounts::Account;
 pub use address::{normalize_domain, split_address};
 pub use aliases::Alias;
 pub use blobs::{BlobRef, BlobStore};
-pub use content::{Content, ContentReader, INLINE_LIMIT};
+pub use content::{Content, INLINE_LIMIT};
 pub use domains::Domain;
 pub use error::Error;
 pub use flags::{FlagChange, Flags, keyword_order};

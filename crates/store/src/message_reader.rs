@@ -10,7 +10,8 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, ReadBuf};
 
-use crate::{ContentReader, Error, Result, Store};
+use crate::content::ContentReader;
+use crate::{Error, Result, Store};
 
 /// Where a stored message's bytes are.
 #[derive(Debug, Clone, Copy)]
