@@ -6,7 +6,7 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("database error: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(DatabaseError),
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
     #[error("domain {0} is not hosted here")]
@@ -52,6 +52,19 @@ pub enum Error {
     ReadAbandoned,
 }
 
+/// A failure of the database, kept opaque: the servers and the queue
+/// must not depend on which database is underneath (a second backend
+/// will fail with errors of its own).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DatabaseError(rusqlite::Error);
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Error {
+        Error::Database(DatabaseError(error))
+    }
+}
+
 impl Error {
     /// True when the store has no room to write: a full disk or a
     /// read-only file system, for files or for the database.
@@ -64,7 +77,7 @@ impl Error {
                     | std::io::ErrorKind::QuotaExceeded
             ),
             // SQLITE_FULL and SQLITE_READONLY.
-            Error::Database(rusqlite::Error::SqliteFailure(e, _)) => {
+            Error::Database(DatabaseError(rusqlite::Error::SqliteFailure(e, _))) => {
                 matches!(e.code, rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::ReadOnly)
             }
             Error::Shared(error) => error.is_storage_full(),

@@ -56,7 +56,7 @@ pub use aliases::Alias;
 pub use blobs::{BlobRef, BlobStore};
 pub use content::{Content, INLINE_LIMIT};
 pub use domains::Domain;
-pub use error::Error;
+pub use error::{DatabaseError, Error};
 pub use flags::{FlagChange, Flags, keyword_order};
 /// The system flag bits of [`Flags::system`].
 pub mod flag {
