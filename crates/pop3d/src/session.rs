@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use net::{Connection, ReadError};
-use store::{MailboxInfo, MessageEntry};
+use store::{MailboxInfo, MessageMeta};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::pop3::{Command, CommandError, parse_command, status_line};
 
@@ -24,14 +24,14 @@ pub(crate) enum State {
 /// the session), with the deletion marks.
 pub(crate) struct Maildrop {
     pub mailbox: MailboxInfo,
-    pub messages: Vec<MessageEntry>,
+    pub messages: Vec<MessageMeta>,
     pub deleted: Vec<bool>,
     pub _lock: MaildropLock,
 }
 
 impl Maildrop {
     /// The message numbered `n` (1-based) unless it is marked deleted.
-    pub fn get(&self, n: u32) -> Option<&MessageEntry> {
+    pub fn get(&self, n: u32) -> Option<&MessageMeta> {
         let index = (n as usize).checked_sub(1)?;
         match self.deleted.get(index) {
             Some(false) => self.messages.get(index),
@@ -40,7 +40,7 @@ impl Maildrop {
     }
 
     /// Numbers and entries of the messages not marked deleted.
-    pub fn live(&self) -> impl Iterator<Item = (usize, &MessageEntry)> {
+    pub fn live(&self) -> impl Iterator<Item = (usize, &MessageMeta)> {
         self.messages
             .iter()
             .enumerate()

@@ -195,7 +195,12 @@ pub async fn queue(config: &Config, command: QueueCommand) -> anyhow::Result<()>
                     println!("  From host: {host}");
                 }
             }
-            let content = store.read_content(&first.blob_hash, Vec::new()).await?;
+            let message = store::StoredMessage {
+                trace_headers: b"",
+                blob_hash: &first.blob_hash,
+                header: None,
+            };
+            let content = store.open_message(message, false).await?.read_all().await?;
             let header_end = content
                 .windows(4)
                 .position(|w| w == b"\r\n\r\n")

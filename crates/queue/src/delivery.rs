@@ -431,8 +431,15 @@ impl Queue {
         Ok(())
     }
 
+    /// A queued message, whole (queued messages carry no trace fields
+    /// of their own).
     async fn content(&self, blob: &str) -> Result<Vec<u8>, Error> {
-        Ok(self.store.read_content(blob, Vec::new()).await?)
+        let message = store::StoredMessage {
+            trace_headers: b"",
+            blob_hash: blob,
+            header: None,
+        };
+        Ok(self.store.open_message(message, false).await?.read_all().await?)
     }
 }
 

@@ -58,14 +58,14 @@ impl Store {
         let Some((local, domain)) = split_address(address) else {
             return Ok(None);
         };
-        let row: Option<(AccountId, String)> = sqlx::query_as(
-            "SELECT a.id, a.password_hash FROM accounts a JOIN domains d ON d.id = a.domain_id
-             WHERE d.name = $1 AND a.local_part = $2",
-        )
-        .bind(&domain)
-        .bind(&local)
-        .fetch_optional(&self.readers)
-        .await?;
+        let row: Option<(AccountId, String)> = self.point_reads.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT a.id, a.password_hash FROM accounts a JOIN domains d ON d.id = a.domain_id
+                 WHERE d.name = $1 AND a.local_part = $2",
+            )?
+            .query_row((&domain, &local), |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?)
+        })?;
         Ok(row.map(|(id, password_hash)| Account {
             id,
             address: format!("{local}@{domain}"),
@@ -76,13 +76,16 @@ impl Store {
     /// All accounts, or those of one domain, sorted by address.
     pub async fn list_accounts(&self, domain: Option<&str>) -> Result<Vec<String>> {
         let domain = domain.map(crate::normalize_domain);
-        Ok(sqlx::query_scalar(
-            "SELECT a.local_part || '@' || d.name FROM accounts a JOIN domains d ON d.id = a.domain_id
-             WHERE $1 IS NULL OR d.name = $1 ORDER BY d.name, a.local_part",
-        )
-        .bind(domain)
-        .fetch_all(&self.readers)
-        .await?)
+        self.point_reads
+            .scan(move |c| {
+                Ok(c.prepare_cached(
+                    "SELECT a.local_part || '@' || d.name FROM accounts a JOIN domains d ON d.id = a.domain_id
+                     WHERE $1 IS NULL OR d.name = $1 ORDER BY d.name, a.local_part",
+                )?
+                .query_map([domain], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?)
+            })
+            .await
     }
 
     pub async fn set_password(&self, address: &str, password_hash: &str) -> Result<()> {

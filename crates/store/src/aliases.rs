@@ -40,13 +40,17 @@ impl Store {
 
     pub async fn list_aliases(&self, domain: Option<&str>) -> Result<Vec<Alias>> {
         let domain = domain.map(crate::normalize_domain);
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT l.local_part || '@' || d.name, l.target FROM aliases l JOIN domains d ON d.id = l.domain_id
-             WHERE $1 IS NULL OR d.name = $1 ORDER BY d.name, l.local_part, l.id",
-        )
-        .bind(domain)
-        .fetch_all(&self.readers)
-        .await?;
+        let rows: Vec<(String, String)> = self
+            .point_reads
+            .scan(move |c| {
+                Ok(c.prepare_cached(
+                    "SELECT l.local_part || '@' || d.name, l.target FROM aliases l JOIN domains d ON d.id = l.domain_id
+                     WHERE $1 IS NULL OR d.name = $1 ORDER BY d.name, l.local_part, l.id",
+                )?
+                .query_map([domain], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?)
+            })
+            .await?;
         let mut aliases: Vec<Alias> = Vec::new();
         for (source, target) in rows {
             match aliases.last_mut() {

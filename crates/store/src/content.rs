@@ -54,7 +54,7 @@ impl Content {
 }
 
 /// A stored message's content, to be read as a stream.
-pub enum ContentReader {
+pub(crate) enum ContentReader {
     Inline(io::Cursor<Vec<u8>>),
     File(tokio::fs::File),
 }
@@ -86,19 +86,9 @@ impl Store {
         })
     }
 
-    /// Reads a message's content whole, appending it to `into`.
-    pub async fn read_content(&self, hash: &str, mut into: Vec<u8>) -> Result<Vec<u8>> {
-        match self.inline_content(hash).await? {
-            Some(data) => {
-                into.extend_from_slice(&data);
-                Ok(into)
-            }
-            None => self.blobs().read_into(hash, into).await,
-        }
-    }
-
-    /// Opens a message's content for streaming, with its length.
-    pub async fn open_content(&self, hash: &str) -> Result<(ContentReader, u64)> {
+    /// Opens a message's content for streaming, with its length (for
+    /// [`Store::open_message`], the one way callers read messages).
+    pub(crate) async fn open_content(&self, hash: &str) -> Result<(ContentReader, u64)> {
         if let Some(data) = self.inline_content(hash).await? {
             let len = data.len() as u64;
             return Ok((ContentReader::Inline(io::Cursor::new(data)), len));

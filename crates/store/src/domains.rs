@@ -31,14 +31,19 @@ impl Store {
     }
 
     pub async fn list_domains(&self) -> Result<Vec<Domain>> {
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT d.name,
-                    (SELECT COUNT(*) FROM accounts a WHERE a.domain_id = d.id),
-                    (SELECT COUNT(DISTINCT local_part) FROM aliases l WHERE l.domain_id = d.id)
-             FROM domains d ORDER BY d.name",
-        )
-        .fetch_all(&self.readers)
-        .await?;
+        let rows: Vec<(String, i64, i64)> = self
+            .point_reads
+            .scan(|c| {
+                Ok(c.prepare_cached(
+                    "SELECT d.name,
+                            (SELECT COUNT(*) FROM accounts a WHERE a.domain_id = d.id),
+                            (SELECT COUNT(DISTINCT local_part) FROM aliases l WHERE l.domain_id = d.id)
+                     FROM domains d ORDER BY d.name",
+                )?
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?)
+            })
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(name, accounts, aliases)| Domain {
@@ -89,12 +94,13 @@ impl Store {
 
     /// True if mail for `domain` is delivered here.
     pub async fn is_local_domain(&self, domain: &str) -> Result<bool> {
-        Ok(
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM domains WHERE name = $1)")
-                .bind(normalize_domain(domain))
-                .fetch_one(&self.readers)
-                .await?,
-        )
+        let domain = normalize_domain(domain);
+        self.point_reads.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT EXISTS (SELECT 1 FROM domains WHERE name = $1)")?
+                    .query_row([domain], |row| row.get(0))?,
+            )
+        })
     }
 }
 

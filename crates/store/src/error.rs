@@ -6,10 +6,7 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    /// From the group-commit writer (see `batch`).
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(DatabaseError),
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
     #[error("domain {0} is not hosted here")]
@@ -55,6 +52,19 @@ pub enum Error {
     ReadAbandoned,
 }
 
+/// A failure of the database, kept opaque: the servers and the queue
+/// must not depend on which database is underneath (a second backend
+/// will fail with errors of its own).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DatabaseError(rusqlite::Error);
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Error {
+        Error::Database(DatabaseError(error))
+    }
+}
+
 impl Error {
     /// True when the store has no room to write: a full disk or a
     /// read-only file system, for files or for the database.
@@ -66,14 +76,8 @@ impl Error {
                     | std::io::ErrorKind::ReadOnlyFilesystem
                     | std::io::ErrorKind::QuotaExceeded
             ),
-            // SQLITE_FULL (13) and SQLITE_READONLY (8), from sqlx's readers
-            // or from the writer (rusqlite, below).
-            Error::Database(sqlx::Error::Database(e)) => {
-                let code = e.code();
-                let primary = code.as_deref().and_then(|c| c.parse::<i64>().ok()).map(|c| c & 0xff);
-                matches!(primary, Some(13) | Some(8)) || e.message().contains("full")
-            }
-            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+            // SQLITE_FULL and SQLITE_READONLY.
+            Error::Database(DatabaseError(rusqlite::Error::SqliteFailure(e, _))) => {
                 matches!(e.code, rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::ReadOnly)
             }
             Error::Shared(error) => error.is_storage_full(),

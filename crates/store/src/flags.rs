@@ -95,6 +95,109 @@ impl Flags {
     }
 }
 
+/// How a flag change applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagChange {
+    Replace,
+    Add,
+    Remove,
+}
+
+use crate::append::next_modseq;
+use crate::messages::{META_SELECT, MessageMeta, json_list, meta_from_row};
+use crate::{MailboxId, Result, Store};
+
+impl Store {
+    /// Changes the flags of messages. `unchanged_since` (RFC 7162 §3.1.3)
+    /// leaves alone, and reports, those modified after it. Returns the
+    /// messages changed, with their new flags and MODSEQ, and the UIDs that
+    /// failed the UNCHANGEDSINCE test.
+    pub async fn store_flags(
+        &self,
+        mailbox: MailboxId,
+        uids: &[i64],
+        change: FlagChange,
+        flags: &Flags,
+        unchanged_since: Option<i64>,
+    ) -> Result<(Vec<MessageMeta>, Vec<i64>)> {
+        let (uids, flags) = (uids.to_vec(), flags.clone());
+        let (changed, failed) = self
+            .batched(move |tx| Self::change_flags(tx, mailbox, &uids, change, &flags, unchanged_since))
+            .await?;
+        if !changed.is_empty() {
+            self.announce(mailbox);
+        }
+        Ok((changed, failed))
+    }
+
+    fn change_flags(
+        tx: &rusqlite::Connection,
+        mailbox: MailboxId,
+        uids: &[i64],
+        change: FlagChange,
+        flags: &Flags,
+        unchanged_since: Option<i64>,
+    ) -> Result<(Vec<MessageMeta>, Vec<i64>)> {
+        // Read inside the write transaction, so that two sessions changing
+        // the same message's flags at once cannot lose one change.
+        let current = tx
+            .prepare_cached(&format!(
+                "{META_SELECT} AND m.uid IN (SELECT value FROM json_each($2)) ORDER BY m.uid"
+            ))?
+            .query_map((mailbox, json_list(uids)), meta_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut changed = Vec::new();
+        let mut failed = Vec::new();
+        let mut modseq = None;
+        for message in current {
+            if unchanged_since.is_some_and(|limit| message.modseq > limit) {
+                failed.push(message.uid);
+                continue;
+            }
+            let new = match change {
+                FlagChange::Replace => flags.clone(),
+                FlagChange::Add => message.flags.with(flags),
+                FlagChange::Remove => message.flags.without(flags),
+            };
+            if new == message.flags {
+                continue;
+            }
+            let next = match modseq {
+                Some(value) => value,
+                None => {
+                    let value = next_modseq(tx, mailbox)?;
+                    modseq = Some(value);
+                    value
+                }
+            };
+            let id: i64 = tx
+                .prepare_cached(
+                    "UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4 RETURNING id",
+                )?
+                .query_row((new.system, next, mailbox, message.uid), |row| row.get(0))?;
+            if new.keywords != message.flags.keywords {
+                Self::write_keywords(tx, id, &new.keywords)?;
+            }
+            changed.push(MessageMeta {
+                flags: new,
+                modseq: next,
+                ..message
+            });
+        }
+        Ok((changed, failed))
+    }
+
+    pub(crate) fn write_keywords(tx: &rusqlite::Connection, message: i64, keywords: &[String]) -> Result<()> {
+        tx.prepare_cached("DELETE FROM message_keywords WHERE message_id = $1")?
+            .execute([message])?;
+        let mut insert = tx.prepare_cached("INSERT INTO message_keywords (message_id, keyword) VALUES ($1, $2)")?;
+        for keyword in keywords {
+            insert.execute((message, keyword))?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,13 +9,17 @@ impl Store {
     /// The distinct keywords the messages of a mailbox carry, compared
     /// case-insensitively (RFC 9051 §2.3.2), in [`keyword_order`].
     pub async fn mailbox_keywords(&self, mailbox: MailboxId) -> Result<Vec<String>> {
-        let mut keywords: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT k.keyword FROM message_keywords k JOIN messages m ON m.id = k.message_id
-             WHERE m.mailbox_id = $1",
-        )
-        .bind(mailbox)
-        .fetch_all(&self.readers)
-        .await?;
+        let mut keywords: Vec<String> = self
+            .point_reads
+            .scan(move |c| {
+                Ok(c.prepare_cached(
+                    "SELECT DISTINCT k.keyword FROM message_keywords k JOIN messages m ON m.id = k.message_id
+                     WHERE m.mailbox_id = $1",
+                )?
+                .query_map([mailbox], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?)
+            })
+            .await?;
         keywords.sort_by(|a, b| keyword_order(a, b));
         keywords.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
         Ok(keywords)

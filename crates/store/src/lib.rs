@@ -8,53 +8,66 @@
 //! that same transaction, and every commit is synced (`synchronous =
 //! FULL`), so a committed row never points at missing content, even after
 //! power loss. Frequent writes share commits (`batch`, group commit).
+//!
+//! Read/write rule, for every method of the store:
+//! - A write goes to the one writer: `self.batched(|tx| ..)` (group
+//!   commit, on the writer's thread). A read that must agree with the
+//!   write it decides (flags before changing them, a UID before taking
+//!   it) is made inside that job, on `tx`.
+//! - Any other read runs on the store's read connections (`point_read`):
+//!   `self.point_reads.read(..)` on the caller's thread for a lookup by
+//!   key that answers one row (an account, a mailbox, a blob by hash);
+//!   `self.point_reads.scan(..)` on the blocking pool for anything that
+//!   walks rows (listings, counts over a mailbox or the queue).
+//! - SQL stays inside this crate; callers see only `Store` methods and
+//!   plain types, never the database library (rusqlite, the only one), so
+//!   a second backend can implement the same methods.
 
 #![forbid(unsafe_code)]
 
 mod accounts;
 mod address;
 mod aliases;
+mod append;
 mod batch;
 mod blobs;
 mod content;
 mod domains;
 mod error;
 mod flags;
-mod imap;
 mod keywords;
 mod mailboxes;
+mod message_reader;
+mod messages;
 mod migrations;
 mod point_read;
 mod private;
 mod queue;
 mod resolve;
+mod status;
 mod uidvalidity;
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
-
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use accounts::Account;
 pub use address::{normalize_domain, split_address};
 pub use aliases::Alias;
 pub use blobs::{BlobRef, BlobStore};
-pub use content::{Content, ContentReader, INLINE_LIMIT};
+pub use content::{Content, INLINE_LIMIT};
 pub use domains::Domain;
-pub use error::Error;
-pub use flags::{Flags, keyword_order};
-pub use imap::{
-    FlagChange, MailboxLimits, MailboxStatus, MessageContent, MessageFacts, MessageMeta, SEPARATOR, SearchContent,
-    canonical_name,
-};
+pub use error::{DatabaseError, Error};
+pub use flags::{FlagChange, Flags, keyword_order};
 /// The system flag bits of [`Flags::system`].
 pub mod flag {
     pub use crate::flags::{ANSWERED, DELETED, DRAFT, FLAGGED, SEEN};
 }
-pub use mailboxes::{MailboxInfo, MessageEntry};
+pub use mailboxes::{MailboxInfo, MailboxLimits, SEPARATOR, canonical_name};
+pub use message_reader::{MessageReader, StoredMessage};
+pub use messages::{MessageContent, MessageFacts, MessageMeta, SearchContent};
 pub use queue::{Attempt, Envelope, QueueEntry, QueueRecipient, QueuedMessage, Recipient};
 pub use resolve::{Resolution, Target};
+pub use status::MailboxStatus;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub type AccountId = i64;
@@ -63,9 +76,8 @@ pub type MailboxId = i64;
 /// A handle on the store; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    /// Readers; SQLite in WAL mode lets them run beside the writer.
-    readers: SqlitePool,
-    /// Lookups by key, on the caller's thread (see `point_read`).
+    /// Every read (see `point_read`); SQLite in WAL mode lets them run
+    /// beside the writer.
     point_reads: std::sync::Arc<point_read::PointReads>,
     /// The one writer (group commit): writes queue in-process instead of
     /// failing with SQLITE_BUSY; other processes (the CLI) wait on the
@@ -93,32 +105,21 @@ impl Store {
         for file in ["postamt.db", "postamt.db-wal", "postamt.db-shm"] {
             private::restrict(&data_dir.join(file))?;
         }
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(&db_path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
-        let migrator = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await?;
-        migrations::apply(&migrator).await?;
-        migrator.close().await;
-        // Readers copy pages with pread rather than map the database: a
-        // reader unmaps its whole mapping at the start of every read
-        // transaction that follows a commit, so under a steady flow of
-        // writes mapping cost more (munmap was 5 % of the delivery
-        // profile) than the copies it saved.
-        let readers = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options.read_only(true))
-            .await?;
+        let migrate = db_path.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut connection = rusqlite::Connection::open(&migrate)?;
+            connection.busy_timeout(BUSY_TIMEOUT)?;
+            // WAL is a property of the database file, kept once set.
+            connection.pragma_update(None, "journal_mode", "WAL")?;
+            connection.pragma_update(None, "synchronous", "FULL")?;
+            connection.pragma_update(None, "foreign_keys", "ON")?;
+            migrations::apply(&mut connection)
+        })
+        .await
+        .map_err(|e| Error::io(data_dir, std::io::Error::other(e)))??;
         let blobs = BlobStore::at(data_dir.join("blobs"))?;
         let (changes, _) = tokio::sync::broadcast::channel(1024);
         Ok(Store {
-            readers,
             point_reads: std::sync::Arc::new(point_read::PointReads::new(&db_path)),
             batcher: batch::Batcher::start(&db_path)?,
             blobs,

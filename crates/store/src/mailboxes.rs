@@ -1,12 +1,13 @@
-//! Mailboxes and the messages in them.
+//! Mailboxes: their names and hierarchy (RFC 9051 §5.1), CREATE, DELETE,
+//! RENAME, subscriptions, and how far an account's mailboxes may grow.
 
 use rusqlite::OptionalExtension;
 
-use crate::flags::Flags;
-use crate::{AccountId, Error, MailboxId, MessageFacts, Result, Store};
+use crate::uidvalidity::next_uidvalidity;
+use crate::{AccountId, Error, MailboxId, Result, Store};
 
 /// A mailbox's IMAP state.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailboxInfo {
     pub id: MailboxId,
     pub name: String,
@@ -18,111 +19,303 @@ pub struct MailboxInfo {
     pub subscribed: bool,
 }
 
-/// One message in a mailbox. Its content is `trace_headers` followed by the
-/// blob; `size` counts both.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct MessageEntry {
-    pub uid: i64,
-    pub size: i64,
-    pub blob_hash: String,
-    pub trace_headers: Vec<u8>,
-    pub internal_date: i64,
+/// The columns of [`MailboxInfo`], in the order its fields are declared.
+const INFO_SELECT: &str =
+    "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailbox_info";
+
+impl MailboxInfo {
+    /// Reads a row of [`INFO_SELECT`].
+    fn from_row(row: &rusqlite::Row) -> rusqlite::Result<MailboxInfo> {
+        Ok(MailboxInfo {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            special_use: row.get(2)?,
+            uidvalidity: row.get(3)?,
+            uidnext: row.get(4)?,
+            highestmodseq: row.get(5)?,
+            subscribed: row.get(6)?,
+        })
+    }
+}
+
+/// How far an account's mailboxes may grow (issue 13, defect 9): names
+/// cost memory in every LIST, and each mailbox rows and work.
+#[derive(Debug, Clone, Copy)]
+pub struct MailboxLimits {
+    /// Bytes in a mailbox's whole name.
+    pub max_name: usize,
+    /// Mailboxes of one account, INBOX and parents included; and names it
+    /// subscribes to.
+    pub max_mailboxes: usize,
+}
+
+impl MailboxLimits {
+    /// A name of `len` bytes.
+    fn check_name(&self, len: usize) -> Result<()> {
+        if len > self.max_name {
+            return Err(Error::MailboxLimit(format!(
+                "Mailbox names are limited to {} bytes",
+                self.max_name
+            )));
+        }
+        Ok(())
+    }
+
+    /// `count` mailboxes, or subscriptions (`what`).
+    fn check_count(&self, count: i64, what: &str) -> Result<()> {
+        if count > self.max_mailboxes as i64 {
+            return Err(Error::MailboxLimit(format!(
+                "An account may have at most {} {what}",
+                self.max_mailboxes
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The separator of mailbox hierarchy levels.
+pub const SEPARATOR: char = '/';
+
+/// INBOX is case-insensitive (RFC 9051 §5.1); every other name is exact.
+pub fn canonical_name(name: &str) -> String {
+    if name.eq_ignore_ascii_case("INBOX") {
+        "INBOX".to_string()
+    } else if let Some(rest) = name
+        .get(..6)
+        .filter(|p| p.eq_ignore_ascii_case("INBOX/"))
+        .map(|_| &name[6..])
+    {
+        format!("INBOX/{rest}")
+    } else {
+        name.to_string()
+    }
 }
 
 impl Store {
     pub async fn inbox(&self, account: AccountId) -> Result<MailboxInfo> {
-        sqlx::query_as(
-            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailbox_info
-             WHERE account_id = $1 AND name = 'INBOX'",
-        )
-        .bind(account)
-        .fetch_optional(&self.readers)
-        .await?
-        .ok_or_else(|| Error::NoInbox(account.to_string()))
+        self.point_reads
+            .read(|c| {
+                Ok(
+                    c.prepare_cached(&format!("{INFO_SELECT} WHERE account_id = $1 AND name = 'INBOX'"))?
+                        .query_row([account], MailboxInfo::from_row)
+                        .optional()?,
+                )
+            })?
+            .ok_or_else(|| Error::NoInbox(account.to_string()))
     }
 
     /// An account's mailboxes, by name.
     pub async fn mailboxes(&self, account: AccountId) -> Result<Vec<MailboxInfo>> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailbox_info
-             WHERE account_id = $1 ORDER BY name",
-        )
-        .bind(account)
-        .fetch_all(&self.readers)
-        .await?)
+        self.point_reads
+            .scan(move |c| {
+                Ok(
+                    c.prepare_cached(&format!("{INFO_SELECT} WHERE account_id = $1 ORDER BY name"))?
+                        .query_map([account], MailboxInfo::from_row)?
+                        .collect::<rusqlite::Result<_>>()?,
+                )
+            })
+            .await
     }
 
-    /// The messages of a mailbox in UID order.
-    pub async fn messages(&self, mailbox: MailboxId) -> Result<Vec<MessageEntry>> {
-        Ok(sqlx::query_as(
-            "SELECT uid, size, blob_hash, trace_headers, internal_date FROM messages
-             WHERE mailbox_id = $1 ORDER BY uid",
-        )
-        .bind(mailbox)
-        .fetch_all(&self.readers)
-        .await?)
+    /// A mailbox's current state by id.
+    pub async fn mailbox_info(&self, mailbox: MailboxId) -> Result<Option<MailboxInfo>> {
+        self.point_reads.read(|c| {
+            Ok(c.prepare_cached(&format!("{INFO_SELECT} WHERE id = $1"))?
+                .query_row([mailbox], MailboxInfo::from_row)
+                .optional()?)
+        })
     }
 
-    /// Removes messages from a mailbox, recording each expunged UID with the
-    /// new MODSEQ (RFC 7162 §3.2.10 needs them for VANISHED).
-    pub async fn expunge(&self, mailbox: MailboxId, uids: &[i64]) -> Result<()> {
-        if uids.is_empty() {
-            return Ok(());
+    /// A mailbox of an account by name.
+    pub async fn mailbox(&self, account: AccountId, name: &str) -> Result<Option<MailboxInfo>> {
+        let name = canonical_name(name);
+        self.point_reads.read(|c| {
+            Ok(
+                c.prepare_cached(&format!("{INFO_SELECT} WHERE account_id = $1 AND name = $2"))?
+                    .query_row((account, name), MailboxInfo::from_row)
+                    .optional()?,
+            )
+        })
+    }
+
+    /// Creates a mailbox and any missing parents (RFC 9051 §6.3.4), within
+    /// `limits`.
+    pub async fn create_mailbox(&self, account: AccountId, name: &str, limits: MailboxLimits) -> Result<MailboxInfo> {
+        let name = canonical_name(name.trim_end_matches(SEPARATOR));
+        limits.check_name(name.len())?;
+        let valid = !name.is_empty()
+            && name.split(SEPARATOR).all(|level| !level.is_empty())
+            && !name.chars().any(|c| c.is_control() || c == '*' || c == '%');
+        if !valid {
+            return Err(Error::InvalidMailboxName(name));
         }
-        let uids = uids.to_vec();
-        self.batched(move |tx| Self::expunge_in(tx, mailbox, &uids)).await?;
-        self.announce(mailbox);
-        Ok(())
-    }
-
-    pub(crate) fn expunge_in(tx: &rusqlite::Connection, mailbox: MailboxId, uids: &[i64]) -> Result<()> {
-        if uids.is_empty() {
-            return Ok(());
-        }
-        let modseq = crate::imap::next_modseq(tx, mailbox)?;
-        let mut delete = tx.prepare_cached("DELETE FROM messages WHERE mailbox_id = $1 AND uid = $2")?;
-        let mut record =
-            tx.prepare_cached("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)")?;
-        for &uid in uids {
-            if delete.execute([mailbox, uid])? > 0 {
-                record.execute([mailbox, uid, modseq])?;
+        let created = name.clone();
+        self.batched(move |tx| {
+            let mut path = String::new();
+            let levels: Vec<&str> = created.split(SEPARATOR).collect();
+            for (i, level) in levels.iter().enumerate() {
+                if !path.is_empty() {
+                    path.push(SEPARATOR);
+                }
+                path.push_str(level);
+                // A UIDVALIDITY is taken only for a level that is really
+                // inserted: the counter is the store's, and finite.
+                let exists = tx
+                    .prepare_cached("SELECT 1 FROM mailboxes WHERE account_id = $1 AND name = $2")?
+                    .query_row((account, &path), |_| Ok(()))
+                    .optional()?
+                    .is_some();
+                if exists {
+                    if i == levels.len() - 1 {
+                        return Err(Error::MailboxExists(created));
+                    }
+                    continue;
+                }
+                tx.prepare_cached("INSERT INTO mailboxes (account_id, name, uidvalidity) VALUES ($1, $2, $3)")?
+                    .execute((account, &path, next_uidvalidity(tx, crate::now())?))?;
             }
-        }
-        Ok(())
+            // Counted after the inserts, parents included; over the limit,
+            // the error rolls them back.
+            limits.check_count(mailbox_count(tx, account)?, "mailboxes")?;
+            Ok(())
+        })
+        .await?;
+        self.mailbox(account, &name).await?.ok_or(Error::NoSuchMailbox(name))
     }
 
-    /// Appends a message to an account's INBOX inside a transaction;
-    /// returns the mailbox, for the change bus.
-    pub(crate) fn append_to_inbox(
-        tx: &rusqlite::Connection,
-        account: AccountId,
-        blob_hash: &str,
-        blob_size: i64,
-        trace_headers: &[u8],
-        internal_date: i64,
-        facts: &MessageFacts,
-    ) -> Result<MailboxId> {
-        // Finding the INBOX and taking its next UID is one statement: local
-        // delivery is the hottest write there is.
-        let (mailbox, uid, modseq) = tx
-            .prepare_cached(
-                "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
-                 WHERE account_id = $1 AND name = 'INBOX' RETURNING id, uidnext - 1, highestmodseq",
-            )?
-            .query_row([account], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-            .optional()?
-            .ok_or_else(|| Error::NoInbox(account.to_string()))?;
-        Self::insert_row(
-            tx,
-            mailbox,
-            (uid, modseq),
-            blob_hash,
-            blob_size,
-            trace_headers,
-            internal_date,
-            &Flags::default(),
-            facts,
-        )?;
-        Ok(mailbox)
+    /// Deletes a mailbox and its messages; INBOX cannot be deleted.
+    pub async fn delete_mailbox(&self, account: AccountId, name: &str) -> Result<()> {
+        let name = canonical_name(name);
+        if name == "INBOX" {
+            return Err(Error::InvalidMailboxName("INBOX cannot be deleted".into()));
+        }
+        self.batched(move |tx| {
+            let deleted = tx
+                .prepare_cached("DELETE FROM mailboxes WHERE account_id = $1 AND name = $2")?
+                .execute((account, &name))?;
+            if deleted == 0 {
+                return Err(Error::NoSuchMailbox(name));
+            }
+            Ok(())
+        })
+        .await
     }
+
+    /// Renames a mailbox with everything below it. Renaming INBOX moves its
+    /// messages into a new mailbox and leaves INBOX empty (RFC 9051 §6.3.6).
+    /// The new names must be within `limits`.
+    pub async fn rename_mailbox(&self, account: AccountId, from: &str, to: &str, limits: MailboxLimits) -> Result<()> {
+        let (from, to) = (canonical_name(from), canonical_name(to.trim_end_matches(SEPARATOR)));
+        limits.check_name(to.len())?;
+        if self.mailbox(account, &to).await?.is_some() {
+            return Err(Error::MailboxExists(to));
+        }
+        let source = self
+            .mailbox(account, &from)
+            .await?
+            .ok_or_else(|| Error::NoSuchMailbox(from.clone()))?;
+        if from == "INBOX" {
+            let target = self.create_mailbox(account, &to, limits).await?;
+            let uids: Vec<i64> = self.message_list(source.id).await?.iter().map(|m| m.uid).collect();
+            self.move_messages(source.id, &uids, target.id).await?;
+            return Ok(());
+        }
+        if to.starts_with(&format!("{from}{SEPARATOR}")) {
+            return Err(Error::InvalidMailboxName(format!("{to} is inside {from}")));
+        }
+        self.batched(move |tx| {
+            // Names below `from` are those from "from/" up to "from0" ('0'
+            // follows '/'): TEXT compares bytewise (BINARY collation), and
+            // the range uses the (account_id, name) index. The prefix is cut
+            // by bytes, since substr() counts the characters of TEXT.
+            let (low, high) = (format!("{from}{SEPARATOR}"), format!("{from}0"));
+            // The longest name below `from` must fit under `to` too.
+            let longest: i64 = tx
+                .prepare_cached(
+                    "SELECT COALESCE(MAX(length(CAST(name AS BLOB))), 0) FROM mailboxes
+                     WHERE account_id = $1 AND name >= $2 AND name < $3",
+                )?
+                .query_row((account, &low, &high), |row| row.get(0))?;
+            if longest > 0 {
+                limits.check_name(longest as usize - from.len() + to.len())?;
+            }
+            let arguments = (&to, from.len() as i64 + 1, account, &from, &low, &high);
+            tx.prepare_cached(
+                "UPDATE mailboxes SET name = $1 || CAST(substr(CAST(name AS BLOB), $2) AS TEXT)
+                 WHERE account_id = $3 AND (name = $4 OR (name >= $5 AND name < $6))",
+            )?
+            .execute(arguments)?;
+            // Subscriptions move with their mailboxes, as Dovecot moves them.
+            tx.prepare_cached(
+                "UPDATE OR REPLACE subscriptions SET name = $1 || CAST(substr(CAST(name AS BLOB), $2) AS TEXT)
+                 WHERE account_id = $3 AND (name = $4 OR (name >= $5 AND name < $6))",
+            )?
+            .execute(arguments)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// SUBSCRIBE (of an existing mailbox; RFC 9051 §6.3.7 lets the server
+    /// check) or UNSUBSCRIBE (of any name). A subscription outlives its
+    /// mailbox; an account has at most `limits.max_mailboxes` of them.
+    pub async fn set_subscribed(
+        &self,
+        account: AccountId,
+        name: &str,
+        subscribed: bool,
+        limits: MailboxLimits,
+    ) -> Result<()> {
+        let name = canonical_name(name);
+        self.batched(move |tx| {
+            if !subscribed {
+                tx.prepare_cached("DELETE FROM subscriptions WHERE account_id = $1 AND name = $2")?
+                    .execute((account, &name))?;
+                return Ok(());
+            }
+            let exists = tx
+                .prepare_cached("SELECT 1 FROM mailboxes WHERE account_id = $1 AND name = $2")?
+                .query_row((account, &name), |_| Ok(()))
+                .optional()?
+                .is_some();
+            if !exists {
+                return Err(Error::NoSuchMailbox(name));
+            }
+            tx.prepare_cached("INSERT INTO subscriptions (account_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING")?
+                .execute((account, &name))?;
+            let count: i64 = tx
+                .prepare_cached("SELECT COUNT(*) FROM subscriptions WHERE account_id = $1")?
+                .query_row([account], |row| row.get(0))?;
+            limits.check_count(count, "subscriptions")
+        })
+        .await
+    }
+
+    /// The names an account subscribed to, whether the mailboxes exist or
+    /// not, by name.
+    pub async fn subscriptions(&self, account: AccountId) -> Result<Vec<String>> {
+        self.point_reads
+            .scan(move |c| {
+                Ok(
+                    c.prepare_cached("SELECT name FROM subscriptions WHERE account_id = $1 ORDER BY name")?
+                        .query_map([account], |row| row.get(0))?
+                        .collect::<rusqlite::Result<_>>()?,
+                )
+            })
+            .await
+    }
+}
+
+/// How many mailboxes an account has.
+fn mailbox_count(tx: &rusqlite::Connection, account: AccountId) -> Result<i64> {
+    Ok(tx
+        .prepare_cached("SELECT COUNT(*) FROM mailboxes WHERE account_id = $1")?
+        .query_row([account], |row| row.get(0))?)
+}
+
+/// A mailbox's UIDVALIDITY, for APPENDUID and COPYUID (RFC 4315).
+pub(crate) fn uidvalidity(tx: &rusqlite::Connection, mailbox: MailboxId) -> Result<i64> {
+    Ok(tx
+        .prepare_cached("SELECT uidvalidity FROM mailboxes WHERE id = $1")?
+        .query_row([mailbox], |row| row.get(0))?)
 }

@@ -1,7 +1,7 @@
 //! Versioned schema migrations. Each runs once, in its own transaction, in
 //! order; the versions applied are recorded in `schema_migrations`.
 
-use sqlx::SqlitePool;
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::Result;
 
@@ -34,33 +34,32 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
-pub(crate) async fn apply(pool: &SqlitePool) -> Result<()> {
-    sqlx::raw_sql(
+/// Applies the migrations not applied yet, on a connection of its own
+/// (blocking: it runs once, while the store opens).
+pub(crate) fn apply(connection: &mut Connection) -> Result<()> {
+    connection.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
              version INTEGER PRIMARY KEY,
              description TEXT NOT NULL,
              applied_at INTEGER NOT NULL)",
-    )
-    .execute(pool)
-    .await?;
+    )?;
     for &(version, description, sql) in MIGRATIONS {
         // BEGIN IMMEDIATE: two processes starting at once apply each
         // migration once; the second sees the first one's row.
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let applied: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)")
-            .bind(version)
-            .fetch_one(&mut *tx)
-            .await?;
+        let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let applied: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)",
+            [version],
+            |row| row.get(0),
+        )?;
         if !applied {
-            sqlx::raw_sql(sql).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)")
-                .bind(version)
-                .bind(description)
-                .bind(crate::now())
-                .execute(&mut *tx)
-                .await?;
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
+                (version, description, crate::now()),
+            )?;
         }
-        tx.commit().await?;
+        tx.commit()?;
     }
     Ok(())
 }

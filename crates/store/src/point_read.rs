@@ -1,6 +1,6 @@
-//! Reads on rusqlite connections of our own, without a hand-off per
-//! statement and per row (sqlx's pool sends every statement to a worker
-//! thread and every row back through a channel).
+//! Every read of the store, on read-only rusqlite connections of our own
+//! (the rule is at the top of `lib.rs`), without a hand-off per statement
+//! and per row as an async pool makes.
 //!
 //! Point reads, the lookups made for every message (recipient resolution
 //! for each RCPT and each delivery, small content by hash), are a few

@@ -4,7 +4,8 @@
 use rusqlite::params_from_iter;
 use rusqlite::types::Value;
 
-use crate::imap::json_list;
+use crate::append::NewMessage;
+use crate::messages::json_list;
 use crate::{AccountId, Content, MessageFacts, Result, Store};
 
 /// A message accepted for delivery.
@@ -295,13 +296,16 @@ impl Store {
     /// When the next pending recipient that nobody holds falls due, if any.
     /// Recipients under a lease are being delivered, so they are not due.
     pub async fn next_attempt_at(&self) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT MIN(next_attempt_at) FROM queue_recipients
-             WHERE status = 'pending' AND (lease_until IS NULL OR lease_until <= $1)",
-        )
-        .bind(crate::now())
-        .fetch_one(&self.readers)
-        .await?)
+        let now = crate::now();
+        self.point_reads
+            .scan(move |c| {
+                Ok(c.prepare_cached(
+                    "SELECT MIN(next_attempt_at) FROM queue_recipients
+                     WHERE status = 'pending' AND (lease_until IS NULL OR lease_until <= $1)",
+                )?
+                .query_row([now], |row| row.get(0))?)
+            })
+            .await
     }
 
     /// Completes one queue recipient locally: a copy into the INBOX of each
@@ -325,15 +329,16 @@ impl Store {
         let write = self.batched(move |tx| {
             let mut mailboxes = Vec::new();
             for (account, trace_headers) in &accounts {
-                let mailbox = Self::append_to_inbox(
-                    tx,
-                    *account,
-                    &recipient.blob_hash,
-                    recipient.size,
+                // Delivered mail arrives without flags.
+                let message = NewMessage {
+                    blob_hash: &recipient.blob_hash,
+                    blob_size: recipient.size,
                     trace_headers,
-                    recipient.received_at,
-                    &facts,
-                )?;
+                    internal_date: recipient.received_at,
+                    flags: &crate::Flags::default(),
+                    facts: &facts,
+                };
+                let mailbox = Self::append_to_inbox(tx, *account, &message)?;
                 mailboxes.push(mailbox);
             }
             for address in forwards {
@@ -493,9 +498,12 @@ impl Store {
 
     /// Number of messages in the queue.
     pub async fn queue_len(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM queue_messages")
-            .fetch_one(&self.readers)
-            .await?)
+        self.point_reads
+            .scan(|c| {
+                Ok(c.prepare_cached("SELECT COUNT(*) FROM queue_messages")?
+                    .query_row([], |row| row.get(0))?)
+            })
+            .await
     }
 
     /// The messages in the queue, oldest first, with all their recipients.
@@ -556,11 +564,15 @@ impl Store {
 
     /// Messages with outcomes still to be reported to their senders.
     pub async fn with_reports(&self) -> Result<Vec<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT DISTINCT queue_id FROM queue_recipients WHERE report IS NOT NULL ORDER BY 1")
-                .fetch_all(&self.readers)
-                .await?,
-        )
+        self.point_reads
+            .scan(|c| {
+                Ok(c.prepare_cached(
+                    "SELECT DISTINCT queue_id FROM queue_recipients WHERE report IS NOT NULL ORDER BY 1",
+                )?
+                .query_map([], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?)
+            })
+            .await
     }
 
     /// Removes a message from the queue without any report.
@@ -577,12 +589,12 @@ impl Store {
 
     /// True if the queue holds a message with this id.
     pub async fn is_queued(&self, queue_id: &str) -> Result<bool> {
-        Ok(
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM queue_messages WHERE id = $1)")
-                .bind(queue_id)
-                .fetch_one(&self.readers)
-                .await?,
-        )
+        self.point_reads.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT EXISTS (SELECT 1 FROM queue_messages WHERE id = $1)")?
+                    .query_row([queue_id], |row| row.get(0))?,
+            )
+        })
     }
 }
 

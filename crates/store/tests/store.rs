@@ -2,7 +2,17 @@
 
 use std::time::Duration;
 
-use store::{Attempt, Envelope, Error, MessageFacts, QueueEntry, Recipient, Resolution, Store, Target};
+use store::{Attempt, Envelope, Error, MessageFacts, QueueEntry, Recipient, Resolution, Store, StoredMessage, Target};
+
+/// A stored message read whole through `Store::open_message`.
+async fn read_message(store: &Store, trace_headers: &[u8], blob_hash: &str) -> store::Result<Vec<u8>> {
+    let message = StoredMessage {
+        trace_headers,
+        blob_hash,
+        header: None,
+    };
+    store.open_message(message, false).await?.read_all().await
+}
 
 async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -309,7 +319,7 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
 
     let inbox = store.inbox(alice).await.unwrap();
     assert_eq!((inbox.uidnext, inbox.highestmodseq), (2, 2));
-    let messages = store.messages(inbox.id).await.unwrap();
+    let messages = store.message_list(inbox.id).await.unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].uid, 1);
     assert_eq!(messages[0].size, (blob.size as usize + trace.len()) as i64);
@@ -419,7 +429,13 @@ async fn expunge_removes_and_bumps_the_modseq() {
     store.expunge(inbox.id, &[1, 3]).await.unwrap();
     let after = store.inbox(alice).await.unwrap();
     assert_eq!(after.highestmodseq, inbox.highestmodseq + 1);
-    let uids: Vec<i64> = store.messages(inbox.id).await.unwrap().iter().map(|m| m.uid).collect();
+    let uids: Vec<i64> = store
+        .message_list(inbox.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.uid)
+        .collect();
     assert_eq!(uids, [2]);
 }
 
@@ -524,30 +540,31 @@ async fn small_content_lives_in_the_database_large_in_blob_files() {
     store.enqueue(entry.clone()).await.unwrap();
     assert_eq!(blob_files(), 0, "no file for small content");
     let hash = content.blob().hash.clone();
-    assert_eq!(
-        store.read_content(&hash, b"trace:".to_vec()).await.unwrap(),
-        [&b"trace:"[..], &small].concat()
-    );
-    let (mut reader, len) = store.open_content(&hash).await.unwrap();
+    let traced = [&b"trace:"[..], &small].concat();
+    assert_eq!(read_message(&store, b"trace:", &hash).await.unwrap(), traced);
+    let message = StoredMessage {
+        trace_headers: b"trace:",
+        blob_hash: &hash,
+        header: None,
+    };
+    let mut reader = store.open_message(message, false).await.unwrap();
+    let len = reader.len();
     let mut streamed = Vec::new();
     tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut streamed)
         .await
         .unwrap();
-    assert_eq!((streamed, len), (small.clone(), small.len() as u64));
+    assert_eq!((streamed, len), (traced.clone(), traced.len() as u64));
 
     let large = vec![b'x'; store::INLINE_LIMIT + 1];
     let content = store.put_content(large.clone()).await.unwrap();
     assert_eq!(blob_files(), 1, "a file for large content");
-    assert_eq!(
-        store.read_content(&content.blob().hash, Vec::new()).await.unwrap(),
-        large
-    );
+    assert_eq!(read_message(&store, b"", &content.blob().hash).await.unwrap(), large);
 
     // Once nothing refers to it, small content is collected at once.
     assert!(store.delete_queued("SMALL").await.unwrap());
     store.collect_garbage(Duration::from_secs(3600)).await.unwrap();
     assert!(matches!(
-        store.read_content(&hash, Vec::new()).await,
+        read_message(&store, b"", &hash).await,
         Err(Error::MissingBlob(_))
     ));
 }
@@ -586,10 +603,10 @@ async fn inline_content_is_collected_across_chunks() {
         assert!(store.delete_queued(id).await.unwrap());
     }
     assert_eq!(store.collect_garbage(Duration::from_secs(3600)).await.unwrap(), 2099);
-    assert!(store.read_content(&kept, Vec::new()).await.is_ok());
+    assert!(read_message(&store, b"", &kept).await.is_ok());
     for (_, hash) in &stored {
         assert!(matches!(
-            store.read_content(hash, Vec::new()).await,
+            read_message(&store, b"", hash).await,
             Err(Error::MissingBlob(_))
         ));
     }

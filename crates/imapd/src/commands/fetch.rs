@@ -190,12 +190,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// The message as stored: its trace header fields, then the blob; or,
     /// when `header_only` and the store has it, just the header section.
     pub(crate) async fn raw(&self, content: &MessageContent, header_only: bool) -> Result<Vec<u8>, store::Error> {
-        if header_only && let Some(header) = content.stored_header() {
-            return Ok(header);
-        }
-        let mut raw = Vec::with_capacity(content.size.max(0) as usize);
-        raw.extend_from_slice(&content.trace_headers);
-        self.server.store.read_content(&content.blob_hash, raw).await
+        let message = self.server.store.open_message(content.stored(), header_only).await?;
+        message.read_all().await
     }
 }
 
@@ -274,7 +270,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let mut files = Vec::new();
         for _ in 0..messages {
             let Some(content) = content else { break };
-            match self.server.store.open_content(&content.blob_hash).await {
+            match self.server.store.open_message(content.stored(), false).await {
                 Ok(opened) => files.push(opened),
                 Err(e) => {
                     self.server_error(tag, &e)?;
@@ -302,7 +298,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     }
                 }
                 Part::Message(label) => match (content, files.next()) {
-                    (Some(content), Some((reader, len))) => self.stream_message(&label, content, reader, len).await?,
+                    (Some(content), Some(reader)) => self.stream_message(&label, content, reader).await?,
                     // Not reached: streaming items load the content.
                     _ => self.conn.output().extend_from_slice(format!("{label} NIL").as_bytes()),
                 },
@@ -330,14 +326,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         &mut self,
         label: &str,
         content: &MessageContent,
-        mut reader: store::ContentReader,
-        blob_len: u64,
+        mut reader: store::MessageReader,
     ) -> Result<(), crate::session::Disconnect> {
-        let total = content.trace_headers.len() as u64 + blob_len;
-        let out = self.conn.output();
-        out.extend_from_slice(format!("{label} {{{total}}}\r\n").as_bytes());
-        out.extend_from_slice(&content.trace_headers);
-        let mut left = blob_len;
+        let total = reader.len();
+        self.conn
+            .output()
+            .extend_from_slice(format!("{label} {{{total}}}\r\n").as_bytes());
+        let mut left = total;
         let mut chunk = vec![0u8; STREAM_CHUNK];
         while left > 0 {
             let want = chunk.len().min(usize::try_from(left).unwrap_or(usize::MAX));

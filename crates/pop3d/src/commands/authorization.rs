@@ -127,7 +127,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         };
         let loaded = async {
             let mailbox = self.server.store.inbox(account.id).await?;
-            let messages = self.server.store.messages(mailbox.id).await?;
+            let messages = self.server.store.message_list(mailbox.id).await?;
             Ok::<_, store::Error>((mailbox, messages))
         };
         let (mailbox, messages) = match loaded.await {

@@ -36,7 +36,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     /// LIST and UIDL: one message, or all that are not marked deleted.
-    fn listing(&mut self, n: Option<u32>, value: impl Fn(&Maildrop, &store::MessageEntry) -> String) -> Flow {
+    fn listing(&mut self, n: Option<u32>, value: impl Fn(&Maildrop, &store::MessageMeta) -> String) -> Flow {
         let Some(maildrop) = self.maildrop() else {
             return Flow::Continue;
         };

@@ -18,8 +18,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let Some(message) = maildrop.get(n).cloned() else {
             return Ok(self.error(None, "No such message"));
         };
-        let mut file = match self.server.store.open_content(&message.blob_hash).await {
-            Ok((reader, _len)) => reader,
+        let store = &self.server.store;
+        let opened = async {
+            let stored = store.message_contents(maildrop.mailbox.id, &[message.uid]).await?;
+            let Some(stored) = stored.first() else {
+                // Expunged by another session (IMAP) since the listing.
+                return Ok(None);
+            };
+            store.open_message(stored.stored(), false).await.map(Some)
+        };
+        let mut file = match opened.await {
+            Ok(Some(reader)) => reader,
+            Ok(None) => return Ok(self.error(None, "No such message")),
             Err(e) => {
                 tracing::error!(error = %e, uid = message.uid, "message content unavailable");
                 return Ok(self.error(Some("SYS/TEMP"), "Message content is unavailable"));
@@ -28,7 +38,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         self.ok(&format!("{} octets", message.size));
         let mut stuffer = DotStuffer::default();
         let mut top = top_lines.map(TopFilter::new);
-        let mut done = self.emit(&message.trace_headers, &mut stuffer, &mut top);
+        let mut done = false;
         let mut chunk = vec![0u8; CHUNK];
         while !done {
             let n = match file.read(&mut chunk).await {

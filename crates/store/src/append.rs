@@ -1,0 +1,248 @@
+//! Writing messages into mailboxes: APPEND, COPY and MOVE (RFC 6851),
+//! EXPUNGE, and the row insertion that local delivery shares with them.
+
+use rusqlite::OptionalExtension;
+
+use crate::flags::Flags;
+use crate::mailboxes::uidvalidity;
+use crate::messages::{CONTENT_COLUMNS, MessageContent, MessageFacts};
+use crate::{AccountId, Content, Error, MailboxId, Result, Store};
+
+/// A message about to get a row in a mailbox: everything the row holds
+/// besides the UID and MODSEQ the mailbox gives it.
+pub(crate) struct NewMessage<'a> {
+    pub blob_hash: &'a str,
+    /// The content's size, without the trace fields.
+    pub blob_size: i64,
+    /// Trace header fields written for this recipient, shown before the
+    /// content (empty for APPEND).
+    pub trace_headers: &'a [u8],
+    pub internal_date: i64,
+    pub flags: &'a Flags,
+    pub facts: &'a MessageFacts,
+}
+
+impl Store {
+    /// Stores a message in a mailbox (APPEND), with its content if small.
+    pub async fn append(
+        &self,
+        mailbox: MailboxId,
+        content: Content,
+        flags: Flags,
+        internal_date: i64,
+        facts: MessageFacts,
+    ) -> Result<(i64, i64)> {
+        let blobs = self.blobs().clone();
+        let (uidvalidity, uid) = self
+            .batched(move |tx| {
+                content.keep(tx, &blobs)?;
+                let blob = content.blob();
+                let message = NewMessage {
+                    blob_hash: &blob.hash,
+                    blob_size: blob.size as i64,
+                    trace_headers: b"",
+                    internal_date,
+                    flags: &flags,
+                    facts: &facts,
+                };
+                let (uid, _) = Self::insert_message(tx, mailbox, &message)?;
+                Ok((uidvalidity(tx, mailbox)?, uid))
+            })
+            .await?;
+        self.announce(mailbox);
+        Ok((uidvalidity, uid))
+    }
+
+    /// Inserts a message with the next UID and a new MODSEQ; returns the
+    /// UID and the row id.
+    fn insert_message(tx: &rusqlite::Connection, mailbox: MailboxId, message: &NewMessage) -> Result<(i64, i64)> {
+        let (uid, modseq) = tx
+            .prepare_cached(
+                "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
+                 WHERE id = $1 RETURNING uidnext - 1, highestmodseq",
+            )?
+            .query_row([mailbox], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let id = Self::insert_row(tx, mailbox, (uid, modseq), message)?;
+        Ok((uid, id))
+    }
+
+    /// Inserts a message row with a UID and MODSEQ already taken from its
+    /// mailbox; returns the row id.
+    fn insert_row(
+        tx: &rusqlite::Connection,
+        mailbox: MailboxId,
+        (uid, modseq): (i64, i64),
+        message: &NewMessage,
+    ) -> Result<i64> {
+        let NewMessage {
+            blob_hash,
+            blob_size,
+            trace_headers,
+            internal_date,
+            flags,
+            facts,
+        } = message;
+        let id: i64 = tx
+            .prepare_cached(
+                "INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, trace_headers, size, internal_date, flags,
+                                       envelope, body_structure, body, header)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+            )?
+            .query_row(
+                rusqlite::params![
+                    mailbox,
+                    uid,
+                    modseq,
+                    blob_hash,
+                    trace_headers,
+                    *blob_size + trace_headers.len() as i64,
+                    internal_date,
+                    flags.system,
+                    facts.envelope,
+                    facts.body_structure,
+                    facts.body,
+                    facts.header,
+                ],
+                |row| row.get(0),
+            )?;
+        if let Some(fields) = &facts.search_fields {
+            tx.prepare_cached("INSERT INTO message_search (message_id, fields) VALUES ($1, $2)")?
+                .execute((id, fields))?;
+        }
+        // A new row has no keywords yet; most messages arrive without any.
+        if !flags.keywords.is_empty() {
+            Self::write_keywords(tx, id, &flags.keywords)?;
+        }
+        Ok(id)
+    }
+
+    /// Copies messages to another mailbox; returns (old UID, new UID)
+    /// pairs and the target's UIDVALIDITY, for COPYUID (RFC 4315).
+    pub async fn copy_messages(&self, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<(i64, Vec<(i64, i64)>)> {
+        let uids = uids.to_vec();
+        let copied = self
+            .batched(move |tx| {
+                let pairs = Self::copy_in(tx, from, &uids, to)?;
+                Ok((uidvalidity(tx, to)?, pairs))
+            })
+            .await?;
+        self.announce(to);
+        Ok(copied)
+    }
+
+    fn copy_in(tx: &rusqlite::Connection, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<Vec<(i64, i64)>> {
+        let mut pairs = Vec::new();
+        for &uid in uids {
+            // The content's columns, then what COPY needs besides: the row's
+            // id, its system flags and its search fields.
+            let row: Option<(MessageContent, i64, i64, Option<String>)> = tx
+                .prepare_cached(&format!(
+                    "SELECT {CONTENT_COLUMNS}, id, flags,
+                            (SELECT fields FROM message_search WHERE message_id = messages.id)
+                     FROM messages WHERE mailbox_id = $1 AND uid = $2"
+                ))?
+                .query_row([from, uid], |row| {
+                    Ok((MessageContent::from_row(row)?, row.get(9)?, row.get(10)?, row.get(11)?))
+                })
+                .optional()?;
+            let Some((content, id, system, search_fields)) = row else {
+                continue;
+            };
+            let keywords = tx
+                .prepare_cached("SELECT keyword FROM message_keywords WHERE message_id = $1")?
+                .query_map([id], |row| row.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            let flags = Flags { system, keywords };
+            let facts = MessageFacts {
+                envelope: content.envelope.unwrap_or_default(),
+                body_structure: content.body_structure.unwrap_or_default(),
+                body: content.body.unwrap_or_default(),
+                header: content.header,
+                search_fields,
+            };
+            let message = NewMessage {
+                blob_hash: &content.blob_hash,
+                blob_size: content.size - content.trace_headers.len() as i64,
+                trace_headers: &content.trace_headers,
+                internal_date: content.internal_date,
+                flags: &flags,
+                facts: &facts,
+            };
+            let (new_uid, _) = Self::insert_message(tx, to, &message)?;
+            pairs.push((uid, new_uid));
+        }
+        Ok(pairs)
+    }
+
+    /// Moves messages (RFC 6851): copy and expunge in one transaction.
+    pub async fn move_messages(&self, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<(i64, Vec<(i64, i64)>)> {
+        let uids = uids.to_vec();
+        let moved = self
+            .batched(move |tx| {
+                let pairs = Self::copy_in(tx, from, &uids, to)?;
+                let moved: Vec<i64> = pairs.iter().map(|(old, _)| *old).collect();
+                Self::expunge_in(tx, from, &moved)?;
+                Ok((uidvalidity(tx, to)?, pairs))
+            })
+            .await?;
+        self.announce(from);
+        self.announce(to);
+        Ok(moved)
+    }
+
+    /// Removes messages from a mailbox, recording each expunged UID with the
+    /// new MODSEQ (RFC 7162 §3.2.10 needs them for VANISHED).
+    pub async fn expunge(&self, mailbox: MailboxId, uids: &[i64]) -> Result<()> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let uids = uids.to_vec();
+        self.batched(move |tx| Self::expunge_in(tx, mailbox, &uids)).await?;
+        self.announce(mailbox);
+        Ok(())
+    }
+
+    pub(crate) fn expunge_in(tx: &rusqlite::Connection, mailbox: MailboxId, uids: &[i64]) -> Result<()> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let modseq = next_modseq(tx, mailbox)?;
+        let mut delete = tx.prepare_cached("DELETE FROM messages WHERE mailbox_id = $1 AND uid = $2")?;
+        let mut record =
+            tx.prepare_cached("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)")?;
+        for &uid in uids {
+            if delete.execute([mailbox, uid])? > 0 {
+                record.execute([mailbox, uid, modseq])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends a message to an account's INBOX inside a transaction;
+    /// returns the mailbox, for the change bus.
+    pub(crate) fn append_to_inbox(
+        tx: &rusqlite::Connection,
+        account: AccountId,
+        message: &NewMessage,
+    ) -> Result<MailboxId> {
+        // Finding the INBOX and taking its next UID is one statement: local
+        // delivery is the hottest write there is.
+        let (mailbox, uid, modseq) = tx
+            .prepare_cached(
+                "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
+                 WHERE account_id = $1 AND name = 'INBOX' RETURNING id, uidnext - 1, highestmodseq",
+            )?
+            .query_row([account], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .optional()?
+            .ok_or_else(|| Error::NoInbox(account.to_string()))?;
+        Self::insert_row(tx, mailbox, (uid, modseq), message)?;
+        Ok(mailbox)
+    }
+}
+
+/// Takes the next MODSEQ of a mailbox (RFC 7162 §3.1.1: one per change).
+pub(crate) fn next_modseq(tx: &rusqlite::Connection, mailbox: MailboxId) -> Result<i64> {
+    Ok(tx
+        .prepare_cached("UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq")?
+        .query_row([mailbox], |row| row.get(0))?)
+}

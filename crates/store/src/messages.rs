@@ -1,0 +1,170 @@
+//! Messages: what is stored with each (its parsed facts), the one listing
+//! of a mailbox that IMAP and POP3 share, and the reads of stored facts
+//! for FETCH and SEARCH.
+
+use crate::flags::Flags;
+use crate::{MailboxId, Result, Store};
+
+/// The facts computed from a message's content when it is stored, in IMAP
+/// syntax (see the `mime` crate).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageFacts {
+    pub envelope: String,
+    pub body_structure: String,
+    pub body: String,
+    /// The content's header section, with the blank line that ends it;
+    /// None when not worked out (the blob is then read instead).
+    pub header: Option<Vec<u8>>,
+    /// The fields SEARCH matches most, in the mime crate's format; None
+    /// when not worked out (SEARCH then reads the header).
+    pub search_fields: Option<String>,
+}
+
+/// One message as a mailbox view needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageMeta {
+    pub uid: i64,
+    pub modseq: i64,
+    pub flags: Flags,
+    pub size: i64,
+    pub internal_date: i64,
+}
+
+/// Everything FETCH may need of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageContent {
+    pub uid: i64,
+    pub blob_hash: String,
+    pub trace_headers: Vec<u8>,
+    pub size: i64,
+    pub internal_date: i64,
+    pub envelope: Option<String>,
+    pub body_structure: Option<String>,
+    pub body: Option<String>,
+    /// The blob's header section, when stored (see [`MessageFacts`]).
+    pub header: Option<Vec<u8>>,
+}
+
+impl MessageContent {
+    /// Where the message's bytes are, for [`Store::open_message`].
+    pub fn stored(&self) -> crate::StoredMessage<'_> {
+        crate::StoredMessage {
+            trace_headers: &self.trace_headers,
+            blob_hash: &self.blob_hash,
+            header: self.header.as_deref(),
+        }
+    }
+}
+
+/// The columns of [`MessageContent`], in the order its fields are declared.
+pub(crate) const CONTENT_COLUMNS: &str =
+    "uid, blob_hash, trace_headers, size, internal_date, envelope, body_structure, body, header";
+
+impl MessageContent {
+    /// Reads the [`CONTENT_COLUMNS`] that begin a row.
+    pub(crate) fn from_row(row: &rusqlite::Row) -> rusqlite::Result<MessageContent> {
+        Ok(MessageContent {
+            uid: row.get(0)?,
+            blob_hash: row.get(1)?,
+            trace_headers: row.get(2)?,
+            size: row.get(3)?,
+            internal_date: row.get(4)?,
+            envelope: row.get(5)?,
+            body_structure: row.get(6)?,
+            body: row.get(7)?,
+            header: row.get(8)?,
+        })
+    }
+}
+
+/// The stored search fields of a message (see [`MessageFacts`]), None
+/// for messages stored before they were kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchContent {
+    pub uid: i64,
+    pub search_fields: Option<String>,
+}
+
+impl Store {
+    /// Every message of a mailbox with its flags, in UID order: the one
+    /// listing, for IMAP's mailbox views and POP3's maildrop alike.
+    pub async fn message_list(&self, mailbox: MailboxId) -> Result<Vec<MessageMeta>> {
+        self.point_reads
+            .scan(move |connection| {
+                let mut select = connection.prepare_cached(&format!("{META_SELECT} ORDER BY m.uid"))?;
+                let rows = select.query_map([mailbox], meta_from_row)?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .await
+    }
+
+    /// The stored content and facts of the messages with these UIDs, in
+    /// one query; expunged ones are missing from the answer. Callers pass
+    /// a bounded number at a time, since each carries its header.
+    pub async fn message_contents(&self, mailbox: MailboxId, uids: &[i64]) -> Result<Vec<MessageContent>> {
+        let uids = json_list(uids);
+        self.point_reads
+            .scan(move |connection| {
+                let mut select = connection.prepare_cached(&format!(
+                    "SELECT {CONTENT_COLUMNS} FROM messages
+                     WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2)) ORDER BY uid"
+                ))?;
+                let rows = select.query_map((mailbox, uids), MessageContent::from_row)?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .await
+    }
+
+    /// The stored search fields of the messages with UIDs from `first` to
+    /// `last`, in one range scan of the (mailbox_id, uid) index that does
+    /// not touch the wide message rows.
+    pub async fn search_contents(&self, mailbox: MailboxId, first: i64, last: i64) -> Result<Vec<SearchContent>> {
+        self.point_reads
+            .scan(move |connection| {
+                let mut select = connection.prepare_cached(
+                    "SELECT m.uid, s.fields FROM messages m LEFT JOIN message_search s ON s.message_id = m.id
+                     WHERE m.mailbox_id = $1 AND m.uid BETWEEN $2 AND $3
+                     ORDER BY m.uid",
+                )?;
+                let rows = select.query_map([mailbox, first, last], |row| {
+                    Ok(SearchContent {
+                        uid: row.get(0)?,
+                        search_fields: row.get(1)?,
+                    })
+                })?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .await
+    }
+}
+
+/// The columns of [`MessageMeta`], for the messages of mailbox `$1`.
+pub(crate) const META_SELECT: &str = "SELECT m.uid, m.modseq, m.flags, m.size, m.internal_date,
+            (SELECT group_concat(keyword, ' ') FROM message_keywords k WHERE k.message_id = m.id)
+     FROM messages m WHERE m.mailbox_id = $1";
+
+/// Reads a row of [`META_SELECT`].
+pub(crate) fn meta_from_row(row: &rusqlite::Row) -> rusqlite::Result<MessageMeta> {
+    let keywords: Option<String> = row.get(5)?;
+    let mut flags = Flags::from_names(
+        &keywords
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|k| !k.is_empty())
+            .collect::<Vec<_>>(),
+    );
+    flags.system = row.get(2)?;
+    Ok(MessageMeta {
+        uid: row.get(0)?,
+        modseq: row.get(1)?,
+        flags,
+        size: row.get(3)?,
+        internal_date: row.get(4)?,
+    })
+}
+
+/// UIDs as a JSON array, for `IN (SELECT value FROM json_each(..))`: one
+/// bound parameter however many there are.
+pub(crate) fn json_list(uids: &[i64]) -> String {
+    format!("[{}]", uids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
+}

@@ -1,0 +1,93 @@
+//! STATUS counts (RFC 9051 §6.3.11) and \Recent: which session shows a
+//! message as recent first (RFC 3501 §2.3.2).
+
+use rusqlite::OptionalExtension;
+
+use crate::{MailboxId, MailboxInfo, Result, Store};
+
+/// STATUS counts (RFC 9051 §6.3.11).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MailboxStatus {
+    pub messages: i64,
+    pub unseen: i64,
+    pub deleted: i64,
+    pub size: i64,
+    pub uidnext: i64,
+    pub uidvalidity: i64,
+    pub highestmodseq: i64,
+    /// Messages not yet shown as \Recent to any session (filled on request).
+    pub recent: i64,
+}
+
+impl Store {
+    pub async fn mailbox_status(&self, mailbox: &MailboxInfo) -> Result<MailboxStatus> {
+        let id = mailbox.id;
+        let (messages, unseen, deleted, size) = self
+            .point_reads
+            .scan(move |c| {
+                Ok(c.prepare_cached(
+                    "SELECT COUNT(*), COALESCE(SUM((flags & 1) = 0), 0), COALESCE(SUM((flags & 8) <> 0), 0),
+                            COALESCE(SUM(size), 0)
+                     FROM messages WHERE mailbox_id = $1",
+                )?
+                .query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))?)
+            })
+            .await?;
+        let fresh = self.mailbox_info(mailbox.id).await?.unwrap_or_else(|| mailbox.clone());
+        Ok(MailboxStatus {
+            messages,
+            unseen,
+            deleted,
+            size,
+            uidnext: fresh.uidnext,
+            uidvalidity: fresh.uidvalidity,
+            highestmodseq: fresh.highestmodseq,
+            recent: 0,
+        })
+    }
+
+    /// Claims the messages below UID `until` that no session has shown as
+    /// \Recent yet (RFC 3501 §2.3.2: exactly one session sees each message
+    /// as recent). `until` is the UID after the last message the caller
+    /// holds: one that arrived after it read the messages is left for
+    /// whoever shows it first. Returns the claimed UID range, `from..until`.
+    pub async fn claim_recent(&self, mailbox: MailboxId, until: i64) -> Result<(i64, i64)> {
+        self.batched(move |tx| {
+            let from: i64 = tx
+                .prepare_cached("SELECT recent_uid FROM mailboxes WHERE id = $1")?
+                .query_row([mailbox], |row| row.get(0))?;
+            if until <= from {
+                return Ok((from, from));
+            }
+            tx.prepare_cached("UPDATE mailboxes SET recent_uid = $1 WHERE id = $2")?
+                .execute([until, mailbox])?;
+            Ok((from, until))
+        })
+        .await
+    }
+
+    /// The first UID no session has claimed as recent: a read-only
+    /// (EXAMINE) session shows the ones from here as \Recent without
+    /// claiming them (RFC 3501 §6.3.2).
+    pub async fn unclaimed_from(&self, mailbox: MailboxId) -> Result<i64> {
+        let from: Option<i64> = self.point_reads.read(|c| {
+            Ok(c.prepare_cached("SELECT recent_uid FROM mailboxes WHERE id = $1")?
+                .query_row([mailbox], |row| row.get(0))
+                .optional()?)
+        })?;
+        Ok(from.unwrap_or(i64::MAX))
+    }
+
+    /// How many messages of a mailbox no session has claimed as recent.
+    pub async fn unclaimed_recent(&self, mailbox: MailboxId) -> Result<i64> {
+        self.point_reads
+            .scan(move |c| {
+                Ok(c.prepare_cached(
+                    "SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
+                     WHERE m.mailbox_id = $1 AND m.uid >= b.recent_uid",
+                )?
+                .query_row([mailbox], |row| row.get(0))?)
+            })
+            .await
+    }
+}
