@@ -14,6 +14,9 @@
 //! - `c2:` / `s2:` talk to a second session on the same account, opened on
 //!   first use; `c1:` / `s1:` are the same as `c:` / `s:`.
 //!
+//! When the script ends the client hangs up; any line the server sent
+//! that the script did not expect fails the test.
+//!
 //! Sessions start after the greeting (checked to be `* OK`). Unless
 //! `option: empty`, INBOX holds the three messages of [`MESSAGES`],
 //! appended over IMAP before the dialog starts.
@@ -58,13 +61,17 @@ impl Client {
         self.pending.extend_from_slice(b"\r\n");
     }
 
-    /// The next line without CRLF, or None at end of stream.
-    async fn line(&mut self, context: &str) -> Option<String> {
+    async fn flush(&mut self) {
         if !self.pending.is_empty() {
             // The server may already have hung up; the next `s:` says so.
             let _ = self.stream.get_mut().write_all(&self.pending).await;
             self.pending.clear();
         }
+    }
+
+    /// The next line without CRLF, or None at end of stream.
+    async fn line(&mut self, context: &str) -> Option<String> {
+        self.flush().await;
         let mut line = String::new();
         let read = tokio::time::timeout(Duration::from_secs(10), self.stream.read_line(&mut line))
             .await
@@ -187,6 +194,18 @@ async fn run(name: &str) {
             ("<closed>", None) => {}
             (expected, Some(actual)) if matches(expected, &actual) => {}
             (expected, actual) => panic!("{context}: expected {expected:?}, got {actual:?}"),
+        }
+    }
+    // The script must account for every line: once the client hangs up,
+    // the session ends without writing, so anything left was unexpected.
+    for (session, client) in clients.iter_mut().enumerate() {
+        if let Some(client) = client {
+            let context = format!("{name}: end of session {}", session + 1);
+            client.flush().await;
+            let _ = client.stream.get_mut().shutdown().await;
+            if let Some(extra) = client.line(&context).await {
+                panic!("{context}: unexpected {extra:?}");
+            }
         }
     }
 }

@@ -13,6 +13,9 @@
 //! - `s: <closed>` expects the server to have ended the session.
 //! - `c2:` / `s2:` talk to a second session, opened on first use.
 //!
+//! When the script ends the client hangs up; any line the server sent
+//! that the script did not expect fails the test.
+//!
 //! Sessions start after the greeting (checked to be `+OK`). The maildrop
 //! holds the three messages of [`MESSAGES`] unless `option: empty`.
 
@@ -156,6 +159,18 @@ async fn run(name: &str) {
             ("<closed>", None) => {}
             (expected, Some(actual)) if matches(expected, &actual) => {}
             (expected, actual) => panic!("{context}: expected {expected:?}, got {actual:?}"),
+        }
+    }
+    // The script must account for every line: once the client hangs up,
+    // the session ends without writing, so anything left was unexpected.
+    for (session, client) in clients.iter_mut().enumerate() {
+        if let Some(client) = client {
+            let context = format!("{name}: end of session {}", session + 1);
+            client.flush().await;
+            let _ = client.stream.get_mut().shutdown().await;
+            if let Some(extra) = client.line(&context).await {
+                panic!("{context}: unexpected {extra:?}");
+            }
         }
     }
 }
