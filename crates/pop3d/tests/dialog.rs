@@ -215,10 +215,12 @@ macro_rules! dialogs {
 
 dialogs! {
     apop_absent,
+    argument_errors,
     auth_errors,
     auth_list,
     auth_plain,
     auth_plain_continuation,
+    auth_response_too_long,
     auth_unknown_user,
     authorization_after_login,
     capa_transaction,
