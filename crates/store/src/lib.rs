@@ -64,7 +64,7 @@ pub mod flag {
 }
 pub use mailboxes::{MailboxInfo, MailboxLimits, SEPARATOR, canonical_name};
 pub use message_reader::{MessageReader, StoredMessage};
-pub use messages::{MessageContent, MessageFacts, MessageMeta, SearchContent};
+pub use messages::{MessageContent, MessageFacts, MessageLocation, MessageMeta, SearchContent};
 pub use queue::{Attempt, Envelope, QueueEntry, QueueRecipient, QueuedMessage, Recipient};
 pub use resolve::{Resolution, Target};
 pub use status::MailboxStatus;

@@ -4,6 +4,7 @@
 
 use crate::flags::Flags;
 use crate::{MailboxId, Result, Store};
+use rusqlite::OptionalExtension;
 
 /// The facts computed from a message's content when it is stored, in IMAP
 /// syntax (see the `mime` crate).
@@ -52,6 +53,25 @@ impl MessageContent {
             trace_headers: &self.trace_headers,
             blob_hash: &self.blob_hash,
             header: self.header.as_deref(),
+        }
+    }
+}
+
+/// Where a message's bytes are, without its parsed facts
+/// ([`Store::locate_message`]).
+#[derive(Debug, Clone)]
+pub struct MessageLocation {
+    pub trace_headers: Vec<u8>,
+    pub blob_hash: String,
+}
+
+impl MessageLocation {
+    /// The message to open with [`Store::open_message`].
+    pub fn stored(&self) -> crate::StoredMessage<'_> {
+        crate::StoredMessage {
+            trace_headers: &self.trace_headers,
+            blob_hash: &self.blob_hash,
+            header: None,
         }
     }
 }
@@ -113,6 +133,23 @@ impl Store {
                 Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
             })
             .await
+    }
+
+    /// Where one message's bytes are (its trace fields and content hash),
+    /// by key: a point read for POP3's RETR and TOP, which need nothing of
+    /// the wide row's parsed facts. None once the message is expunged.
+    pub fn locate_message(&self, mailbox: MailboxId, uid: i64) -> Result<Option<MessageLocation>> {
+        self.point_reads.read(|connection| {
+            Ok(connection
+                .prepare_cached("SELECT trace_headers, blob_hash FROM messages WHERE mailbox_id = $1 AND uid = $2")?
+                .query_row((mailbox, uid), |row| {
+                    Ok(MessageLocation {
+                        trace_headers: row.get(0)?,
+                        blob_hash: row.get(1)?,
+                    })
+                })
+                .optional()?)
+        })
     }
 
     /// The stored search fields of the messages with UIDs from `first` to

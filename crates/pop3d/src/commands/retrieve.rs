@@ -20,12 +20,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         };
         let store = &self.server.store;
         let opened = async {
-            let stored = store.message_contents(maildrop.mailbox.id, &[message.uid]).await?;
-            let Some(stored) = stored.first() else {
+            let Some(location) = store.locate_message(maildrop.mailbox.id, message.uid)? else {
                 // Expunged by another session (IMAP) since the listing.
                 return Ok(None);
             };
-            store.open_message(stored.stored(), false).await.map(Some)
+            store.open_message(location.stored(), false).await.map(Some)
         };
         let mut file = match opened.await {
             Ok(Some(reader)) => reader,
