@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use net::{Connection, ReadError};
 use store::{Account, MailboxId};
@@ -64,8 +63,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         // parsed once it is whole (issue 12: re-parsing it after every
         // read cost the square of its size).
         let mut framer = Framer::new();
-        // When the session began dropping the rest of a refused line.
-        let mut skipping_since = None;
         loop {
             let limits = self.limits();
             let outcome = match framer.scan(self.conn.buffered(), &limits) {
@@ -92,21 +89,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     self.conn.consume(consumed);
                     self.refuse(tag.as_deref().unwrap_or("*"), refusal)
                 }
-                Frame::Skip { consumed, done } => {
+                // The rest of a refused line is dropped as it comes, still
+                // within the command's time (Connection::discard).
+                Frame::Skip { consumed, done: true } => {
                     self.conn.consume(consumed);
-                    let since = *skipping_since.get_or_insert_with(Instant::now);
-                    if done {
-                        skipping_since = None;
-                        Ok(Flow::Continue)
-                    } else if since.elapsed() > self.command_timeout() {
-                        // Dropped input still counts against the time a
-                        // command may take: a refused line dripped a byte
-                        // at a time cannot hold the connection.
-                        self.untagged("BYE Autologout; command took too long");
-                        Ok(Flow::Close)
-                    } else {
-                        self.read_more().await.map(|()| Flow::Continue)
-                    }
+                    Ok(Flow::Continue)
+                }
+                Frame::Skip { consumed, done: false } => {
+                    self.conn.discard(consumed);
+                    self.read_more().await.map(|()| Flow::Continue)
                 }
             };
             match outcome {
@@ -291,14 +282,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 max_literals: config.max_literals,
                 ..defaults
             }
-        }
-    }
-
-    /// How long one command may take to arrive.
-    fn command_timeout(&self) -> Duration {
-        match self.state {
-            State::NotAuthenticated => self.server.config.login_timeout,
-            _ => self.server.config.timeout,
         }
     }
 

@@ -86,6 +86,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         // Something was used, so a command ended: the next one gets its
         // own time.
         self.command_started = None;
+        self.drop_input(n);
+    }
+
+    /// Drops `n` bytes of [`Self::buffered`] that belong to the command
+    /// still arriving (the rest of a line the codec refused): unlike
+    /// [`Self::consume`], the command goes on, and keeps its time. All of
+    /// it must arrive within the timeout, so dripping the dropped part a
+    /// byte at a time holds nobody (issue 12).
+    pub fn discard(&mut self, n: usize) {
+        self.command_started.get_or_insert_with(Instant::now);
+        self.drop_input(n);
+    }
+
+    fn drop_input(&mut self, n: usize) {
         self.start = (self.start + n).min(self.input.len());
         if self.start == self.input.len() {
             self.input.clear();
@@ -153,11 +167,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// Drops input through the end of the current line (an over-long line
     /// the codec refused), reading as needed but holding no more than one
-    /// read of it at a time. The line is still the command that began to
-    /// arrive: all of it must come within the timeout, so dripping the
-    /// rest of a refused line a byte at a time holds nobody (issue 12).
+    /// read of it at a time; the line must still arrive within the
+    /// command's time (see [`Self::discard`]).
     pub async fn skip_line(&mut self) -> Result<(), ReadError> {
-        let started = *self.command_started.get_or_insert_with(Instant::now);
         loop {
             match self.buffered().iter().position(|&b| b == b'\n') {
                 Some(end) => {
@@ -165,8 +177,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     return Ok(());
                 }
                 None => {
-                    self.consume(self.buffered().len());
-                    self.fill_before(started).await?;
+                    self.discard(self.buffered().len());
+                    self.fill_command().await?;
                 }
             }
         }
@@ -187,8 +199,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// sending one byte at a time (slowloris) cannot hold the connection
     /// longer than that.
     pub async fn fill_command(&mut self) -> Result<usize, ReadError> {
-        if self.buffered().is_empty() {
-            self.command_started = None;
+        // Nothing of a command yet (none buffered, none discarded): the
+        // wait for one is the idle timeout.
+        if self.buffered().is_empty() && self.command_started.is_none() {
             return self.fill().await;
         }
         let started = *self.command_started.get_or_insert_with(Instant::now);
