@@ -196,7 +196,7 @@ impl Queue {
             store::MessageFacts::default()
         } else {
             let content = self.content(&recipient.blob_hash).await?;
-            let parsed = mime::facts(&content);
+            let parsed = imf::facts(&content);
             store::MessageFacts {
                 envelope: parsed.envelope,
                 body_structure: parsed.body_structure,

@@ -7,7 +7,7 @@ use crate::{MailboxId, Result, Store};
 use rusqlite::OptionalExtension;
 
 /// The facts computed from a message's content when it is stored, in IMAP
-/// syntax (see the `mime` crate).
+/// syntax (see the `imf` crate).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MessageFacts {
     pub envelope: String,

@@ -355,7 +355,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 /// [UNKNOWN-CTE]).
 fn decodable(items: &[FetchItem], raw: &[u8]) -> bool {
     items.iter().all(|item| match item {
-        FetchItem::Binary { part, .. } | FetchItem::BinarySize { part } => mime::binary_decodable(raw, part),
+        FetchItem::Binary { part, .. } | FetchItem::BinarySize { part } => imf::binary_decodable(raw, part),
         _ => true,
     })
 }
@@ -368,7 +368,7 @@ fn facts(content: &MessageContent, raw: &[u8]) -> (String, String, String) {
             (envelope.clone(), structure.clone(), body.clone())
         }
         _ => {
-            let facts = mime::facts(raw);
+            let facts = imf::facts(raw);
             (facts.envelope, facts.body_structure, facts.body)
         }
     }
@@ -405,14 +405,14 @@ fn part(
         FetchItem::Rfc822 => literal("RFC822".into(), raw.to_vec()),
         FetchItem::Rfc822Header => literal(
             "RFC822.HEADER".into(),
-            mime::section(raw, &[], Some(&SectionText::Header)).unwrap_or_default(),
+            imf::section(raw, &[], Some(&SectionText::Header)).unwrap_or_default(),
         ),
         FetchItem::Rfc822Text => literal(
             "RFC822.TEXT".into(),
-            mime::section(raw, &[], Some(&SectionText::Text)).unwrap_or_default(),
+            imf::section(raw, &[], Some(&SectionText::Text)).unwrap_or_default(),
         ),
         FetchItem::BodySection { section, partial, .. } => {
-            let data = mime::section(raw, &section.part, section.text.as_ref()).unwrap_or_default();
+            let data = imf::section(raw, &section.part, section.text.as_ref()).unwrap_or_default();
             let (data, origin) = cut(data, *partial);
             literal(format!("BODY[{}]{origin}", section_name(section)), data)
         }
@@ -421,7 +421,7 @@ fn part(
                 part: part.clone(),
                 text: None,
             });
-            match mime::binary(raw, part) {
+            match imf::binary(raw, part) {
                 // Not reached for what `decodable` passed.
                 Err(_) | Ok(None) => bytes(format!("BINARY[{name}] NIL")),
                 Ok(Some(data)) => {
@@ -440,7 +440,7 @@ fn part(
                 part: part.clone(),
                 text: None,
             });
-            let size = mime::binary(raw, part).ok().flatten().map_or(0, |d| d.len());
+            let size = imf::binary(raw, part).ok().flatten().map_or(0, |d| d.len());
             bytes(format!("BINARY.SIZE[{name}] {size}"))
         }
     }

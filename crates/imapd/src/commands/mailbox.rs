@@ -283,7 +283,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             // BODY[] could not answer (no NUL in a literal, RFC 9051 §4.3);
             // they are kept base64-encoded, as Dovecot does.
             let content = if message.binary {
-                mime::encode_binary_parts(&message.content).unwrap_or(message.content)
+                imf::encode_binary_parts(&message.content).unwrap_or(message.content)
             } else {
                 message.content
             };
@@ -316,7 +316,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
 /// The parsed facts of a message, computed once when it is stored.
 pub(crate) fn facts_of(content: &[u8]) -> MessageFacts {
-    let facts = mime::facts(content);
+    let facts = imf::facts(content);
     MessageFacts {
         envelope: facts.envelope,
         body_structure: facts.body_structure,

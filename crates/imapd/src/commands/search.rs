@@ -1,6 +1,6 @@
 //! SEARCH and UID SEARCH (RFC 9051 §6.4.4) with ESEARCH answers and
 //! RETURN options (RFC 4731) and SAVE (RFC 5182). Text criteria look into
-//! the decoded message (the `mime` crate); the rest into the view.
+//! the decoded message (the `imf` crate); the rest into the view.
 
 use std::collections::HashMap;
 
@@ -41,7 +41,7 @@ fn needs(key: &SearchKey) -> Needs {
         SearchKey::Bcc(s) | SearchKey::Cc(s) | SearchKey::From(s) | SearchKey::To(s) | SearchKey::Subject(s) => {
             field(s)
         }
-        SearchKey::Header(name, s) if mime::is_stored_field(name) => field(s),
+        SearchKey::Header(name, s) if imf::is_stored_field(name) => field(s),
         SearchKey::Header(..) | SearchKey::SentBefore(_) | SearchKey::SentOn(_) | SearchKey::SentSince(_) => {
             Needs::Header
         }
@@ -68,7 +68,7 @@ struct Candidate<'a> {
     /// 1-based sequence number.
     number: u32,
     raw: Option<&'a [u8]>,
-    /// The stored fields (see `mime::stored_field_contains`), when they
+    /// The stored fields (see `imf::stored_field_contains`), when they
     /// answer for this message.
     fields: Option<&'a str>,
     /// \Recent in this session.
@@ -112,14 +112,14 @@ fn in_set(c: &Candidate<'_>, set: &SequenceSet, n: u32) -> bool {
 /// they can tell, else from the header.
 fn field_contains(c: &Candidate<'_>, field: &str, needle: &[u8]) -> bool {
     c.fields
-        .and_then(|fields| mime::stored_field_contains(fields, field, needle))
-        .unwrap_or_else(|| mime::header_contains(c.raw.unwrap_or_default(), field, needle))
+        .and_then(|fields| imf::stored_field_contains(fields, field, needle))
+        .unwrap_or_else(|| imf::header_contains(c.raw.unwrap_or_default(), field, needle))
 }
 
 fn matches(key: &SearchKey, c: &Candidate<'_>, saved: &[i64]) -> bool {
     let flags = &c.meta.flags;
     let raw = c.raw.unwrap_or_default();
-    let sent = || mime::sent_date(raw);
+    let sent = || imf::sent_date(raw);
     match key {
         SearchKey::All => true,
         SearchKey::Answered => flags.has(flag::ANSWERED),
@@ -143,8 +143,8 @@ fn matches(key: &SearchKey, c: &Candidate<'_>, saved: &[i64]) -> bool {
         SearchKey::To(s) => field_contains(c, "To", s),
         SearchKey::Subject(s) => field_contains(c, "Subject", s),
         SearchKey::Header(field, s) => field_contains(c, field, s),
-        SearchKey::Body(s) => mime::body_contains(raw, s),
-        SearchKey::Text(s) => mime::text_contains(raw, s),
+        SearchKey::Body(s) => imf::body_contains(raw, s),
+        SearchKey::Text(s) => imf::text_contains(raw, s),
         SearchKey::Before(d) => date_of(c.meta.internal_date) < *d,
         SearchKey::On(d) => date_of(c.meta.internal_date) == *d,
         SearchKey::Since(d) => date_of(c.meta.internal_date) >= *d,
@@ -233,7 +233,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                                 // where they cannot miss anything; for the
                                 // rest the header is read.
                                 .filter_map(|c| {
-                                    Some((c.uid, c.search_fields.filter(|f| mime::stored_fields_usable(f))?))
+                                    Some((c.uid, c.search_fields.filter(|f| imf::stored_fields_usable(f))?))
                                 })
                                 .collect();
                             unstored.retain(|uid| !stored.contains_key(uid));

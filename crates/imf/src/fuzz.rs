@@ -1,4 +1,4 @@
-//! Entry point for the `mime_facts` fuzz target in `fuzz/`, kept here so
+//! Entry point for the `imf_facts` fuzz target in `fuzz/`, kept here so
 //! that `cargo test` replays its committed corpus on stable Rust: whatever
 //! the bytes, computing the facts, sections, BINARY and the search helpers
 //! must not panic, and ENVELOPE and BODYSTRUCTURE must be balanced IMAP

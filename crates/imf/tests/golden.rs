@@ -198,7 +198,7 @@ fn parse(command: &[u8]) -> CommandBody {
 /// How the server answers one FETCH: the untagged response, and the
 /// tagged status (`OK`, or `NO [UNKNOWN-CTE]`).
 fn answer(n: u32, raw: &[u8], items: &[FetchItem]) -> (Vec<u8>, String) {
-    let facts = mime::facts(raw);
+    let facts = imf::facts(raw);
     let mut out = format!("* {n} FETCH (").into_bytes();
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
@@ -215,7 +215,7 @@ fn answer(n: u32, raw: &[u8], items: &[FetchItem]) -> (Vec<u8>, String) {
             FetchItem::BodySection {
                 section, partial: None, ..
             } => {
-                let content = mime::section(raw, &section.part, section.text.as_ref());
+                let content = imf::section(raw, &section.part, section.text.as_ref());
                 out.extend_from_slice(
                     format!("BODY[{}] ", section_spec(&section.part, section.text.as_ref())).as_bytes(),
                 );
@@ -227,7 +227,7 @@ fn answer(n: u32, raw: &[u8], items: &[FetchItem]) -> (Vec<u8>, String) {
                     None => out.extend_from_slice(b"NIL"),
                 }
             }
-            FetchItem::BinarySize { part } => match mime::binary(raw, part) {
+            FetchItem::BinarySize { part } => match imf::binary(raw, part) {
                 Ok(content) => {
                     let spec = part.iter().map(u32::to_string).collect::<Vec<_>>().join(".");
                     let size = content.map_or(0, |c| c.len());
@@ -235,7 +235,7 @@ fn answer(n: u32, raw: &[u8], items: &[FetchItem]) -> (Vec<u8>, String) {
                 }
                 // RFC 3516 §4.3; Dovecot sends an untagged UID response as
                 // well, which is no part of this crate's answer.
-                Err(mime::UnknownEncoding) => return (Vec::new(), "NO [UNKNOWN-CTE]".to_string()),
+                Err(imf::UnknownEncoding) => return (Vec::new(), "NO [UNKNOWN-CTE]".to_string()),
             },
             other => panic!("FETCH item not in the fixtures: {other:?}"),
         }
@@ -486,17 +486,17 @@ fn matches(key: &SearchKey, raw: &[u8]) -> bool {
         month: 1,
         day: 1,
     };
-    let sent = mime::sent_date(raw);
+    let sent = imf::sent_date(raw);
     match key {
         SearchKey::All => true,
-        SearchKey::Subject(v) => mime::header_contains(raw, "Subject", v),
-        SearchKey::From(v) => mime::header_contains(raw, "From", v),
-        SearchKey::To(v) => mime::header_contains(raw, "To", v),
-        SearchKey::Cc(v) => mime::header_contains(raw, "Cc", v),
-        SearchKey::Bcc(v) => mime::header_contains(raw, "Bcc", v),
-        SearchKey::Header(field, v) => mime::header_contains(raw, field, v),
-        SearchKey::Body(v) => mime::body_contains(raw, v),
-        SearchKey::Text(v) => mime::text_contains(raw, v),
+        SearchKey::Subject(v) => imf::header_contains(raw, "Subject", v),
+        SearchKey::From(v) => imf::header_contains(raw, "From", v),
+        SearchKey::To(v) => imf::header_contains(raw, "To", v),
+        SearchKey::Cc(v) => imf::header_contains(raw, "Cc", v),
+        SearchKey::Bcc(v) => imf::header_contains(raw, "Bcc", v),
+        SearchKey::Header(field, v) => imf::header_contains(raw, field, v),
+        SearchKey::Body(v) => imf::body_contains(raw, v),
+        SearchKey::Text(v) => imf::text_contains(raw, v),
         // A message without a usable Date: Dovecot takes it as sent very
         // long ago (README, "No Date header"); RFC 9051 leaves it open. The
         // server author decides; this replays Dovecot's choice.

@@ -18,8 +18,8 @@
 
 use std::ops::Range;
 
+use crate::content_fields::{ContentType, MimeFields};
 use crate::header::{field_end, is_blank_line, line_end};
-use crate::mime::{ContentType, MimeFields};
 
 /// Deeper parts are not split further (Dovecot's default limit too).
 const MAX_DEPTH: usize = 100;

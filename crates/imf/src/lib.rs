@@ -1,4 +1,5 @@
-//! The facts about a message that IMAP needs, computed from its bytes:
+//! imf (Internet Message Format): the facts about a message that IMAP
+//! needs, computed from its bytes:
 //! ENVELOPE, BODY and BODYSTRUCTURE (RFC 9051 §7.5.2), the content of
 //! BODY[section] and BINARY[part] (RFC 9051 §6.4.5, RFC 3516), and the
 //! text and date matching of SEARCH (RFC 9051 §6.4.4).
@@ -18,6 +19,7 @@
 
 mod address;
 mod binary;
+mod content_fields;
 mod date;
 mod decode;
 mod envelope;
@@ -26,7 +28,6 @@ pub mod fuzz;
 mod header;
 mod imap;
 mod lexer;
-mod mime;
 mod search;
 mod section;
 mod structure;

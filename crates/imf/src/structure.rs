@@ -8,9 +8,9 @@
 //! (RFC 2045 §6.1). Sizes are octets as stored, line counts are line
 //! breaks in the body. BODYSTRUCTURE always carries all extension data.
 
+use crate::content_fields::{ContentType, MimeFields};
 use crate::envelope;
 use crate::imap;
-use crate::mime::{ContentType, MimeFields};
 use crate::tree::{Kind, Part};
 
 /// Writes the structure of `part`; `extended` selects BODYSTRUCTURE.
