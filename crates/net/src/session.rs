@@ -14,3 +14,59 @@ pub struct Disconnect;
 
 /// The result of handling one command.
 pub type Outcome = Result<Flow, Disconnect>;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::{Connection, ReadError};
+
+/// The end of every server's command loop, written once. Each takes the
+/// protocol's farewell to a client that timed out, already encoded (POP3's
+/// `-ERR`, SMTP's 421 of RFC 5321 §4.5.3.2, IMAP's untagged `BYE`).
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+    /// Waits for more of a command; a failed read ends the session (see
+    /// [`Self::read_failed`]).
+    pub async fn read_more(&mut self, farewell: &[u8]) -> Result<(), Disconnect> {
+        match self.fill_command().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.read_failed(e, farewell).await),
+        }
+    }
+
+    /// Drops the rest of a line too long for the codec, so the session can
+    /// refuse it and read the next command; a failed read ends the session.
+    pub async fn skip_long_line(&mut self, farewell: &[u8]) -> Result<(), Disconnect> {
+        match self.skip_line().await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.read_failed(e, farewell).await),
+        }
+    }
+
+    /// Ends the session after a failed read, telling a client that timed
+    /// out why: `farewell` is sent before the connection closes.
+    pub async fn read_failed(&mut self, error: ReadError, farewell: &[u8]) -> Disconnect {
+        match error {
+            ReadError::Timeout(after) => {
+                tracing::info!(?after, "client timed out");
+                self.send(farewell);
+                self.close().await;
+            }
+            ReadError::Closed => {}
+            ReadError::Io(e) => tracing::debug!(error = %e, "connection failed"),
+        }
+        Disconnect
+    }
+
+    /// After a command: whether the session goes on. A session that ends
+    /// by its own choice flushes its last reply and closes the connection;
+    /// one whose connection failed has nothing left to say.
+    pub async fn proceed(&mut self, outcome: Outcome) -> bool {
+        match outcome {
+            Ok(Flow::Continue) => true,
+            Ok(Flow::Close) => {
+                self.close().await;
+                false
+            }
+            Err(Disconnect) => false,
+        }
+    }
+}

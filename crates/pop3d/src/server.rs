@@ -3,12 +3,12 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use auth::Throttle;
 use net::{Connection, ConnectionLimit, TlsAcceptor};
 use store::Store;
 use tokio::net::TcpListener;
-use tracing::Instrument;
 
 use crate::session::Session;
 use crate::{MaildropLocks, Pop3Config};
@@ -36,36 +36,41 @@ impl Server {
 
     /// Serves one listener; `implicit_tls` for the pop3s port (RFC 8314 §3.3).
     pub async fn serve(self: Arc<Self>, listener: TcpListener, limit: ConnectionLimit, implicit_tls: bool) {
-        net::accept_loop(
-            listener,
-            limit,
-            b"-ERR [SYS/TEMP] Too many connections\r\n",
-            move |stream, peer| {
-                let server = self.clone();
-                async move { server.session(stream, peer, implicit_tls).await }
-            },
-        )
-        .await;
+        net::serve(self, listener, limit, implicit_tls).await;
     }
 
+    /// Runs one session over any stream; tests use this with in-memory pipes.
     pub async fn session<S>(self: Arc<Self>, stream: S, peer: SocketAddr, implicit_tls: bool)
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + Sync + 'static,
     {
+        net::session(self, stream, peer, implicit_tls).await;
+    }
+}
+
+impl net::Service for Server {
+    /// Whether the port is pop3s (RFC 8314 §3.3).
+    type Port = bool;
+
+    const BUSY_REPLY: &'static [u8] = b"-ERR [SYS/TEMP] Too many connections\r\n";
+
+    fn span(&self, peer: SocketAddr, _: bool) -> tracing::Span {
         let id = self.sessions.fetch_add(1, Ordering::Relaxed);
-        let span = tracing::info_span!("pop3", session = id, %peer);
-        async move {
-            let timeout = self.config.login_timeout;
-            let connection = match Connection::open(stream, self.tls.as_ref(), implicit_tls, timeout).await {
-                Ok(connection) => connection,
-                Err(e) => {
-                    tracing::info!(error = %e, "TLS handshake failed");
-                    return;
-                }
-            };
-            Session::new(connection, self.clone(), peer).run().await;
-        }
-        .instrument(span)
-        .await
+        tracing::info_span!("pop3", session = id, %peer)
+    }
+
+    fn tls(&self, implicit_tls: bool) -> (Option<&TlsAcceptor>, bool) {
+        (self.tls.as_ref(), implicit_tls)
+    }
+
+    fn timeout(&self) -> Duration {
+        self.config.login_timeout
+    }
+
+    async fn run<S>(self: Arc<Self>, connection: Connection<S>, peer: SocketAddr, _: bool)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + Sync + 'static,
+    {
+        Session::new(connection, self, peer).run().await;
     }
 }

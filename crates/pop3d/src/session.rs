@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use net::{Connection, ReadError};
+use net::Connection;
 use store::{MailboxInfo, MessageMeta};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::pop3::{Command, CommandError, parse_command, status_line};
@@ -51,6 +51,9 @@ impl Maildrop {
 
 pub(crate) use net::{Disconnect, Flow, Outcome};
 
+/// Said to a client that stayed silent too long, before hanging up.
+const AUTOLOGOUT: &[u8] = b"-ERR Autologout; idle for too long\r\n";
+
 pub(crate) struct Session<S> {
     pub conn: Connection<S>,
     pub server: Arc<Server>,
@@ -85,13 +88,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     Ok(self.error(None, reason))
                 }
             };
-            match outcome {
-                Ok(Flow::Continue) => {}
-                Ok(Flow::Close) => {
-                    self.conn.close().await;
-                    return;
-                }
-                Err(Disconnect) => return,
+            if !self.conn.proceed(outcome).await {
+                return;
             }
         }
     }
@@ -141,30 +139,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     /// Waits for input.
     pub async fn read_more(&mut self) -> Result<(), Disconnect> {
-        match self.conn.fill_command().await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(self.read_failed(e).await),
-        }
+        self.conn.read_more(AUTOLOGOUT).await
     }
 
     async fn discard_long_line(&mut self) -> Outcome {
-        match self.conn.skip_line().await {
-            Ok(()) => Ok(self.error(None, "Line too long")),
-            Err(e) => Err(self.read_failed(e).await),
-        }
+        self.conn.skip_long_line(AUTOLOGOUT).await?;
+        Ok(self.error(None, "Line too long"))
     }
+}
 
-    /// Ends the session after a failed read, telling a timed-out client why.
-    async fn read_failed(&mut self, error: ReadError) -> Disconnect {
-        match error {
-            ReadError::Timeout(after) => {
-                tracing::info!(?after, "client timed out");
-                status_line(self.conn.output(), false, None, "Autologout; idle for too long");
-                self.conn.close().await;
-            }
-            ReadError::Closed => {}
-            ReadError::Io(e) => tracing::debug!(error = %e, "connection failed"),
-        }
-        Disconnect
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The farewell is written out by hand for `net`; it must read as
+    /// every other status line does.
+    #[test]
+    fn autologout_is_a_status_line() {
+        let mut encoded = Vec::new();
+        status_line(&mut encoded, false, None, "Autologout; idle for too long");
+        assert_eq!(AUTOLOGOUT, encoded.as_slice());
     }
 }

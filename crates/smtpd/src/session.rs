@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use net::{Connection, ReadError};
+use net::Connection;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::line::{LineTooLong, find_line, strip_eol};
 use wire::smtp::{Command, CommandError, Reply, ReversePath, parse_command};
@@ -43,6 +43,10 @@ pub(crate) struct Content {
 }
 
 pub(crate) use net::{Disconnect, Flow, Outcome};
+
+/// Said to a client that stayed silent too long, before hanging up
+/// (RFC 5321 §4.5.3.2).
+const TIMEOUT: &[u8] = b"421 4.4.2 Timeout exceeded, closing connection\r\n";
 
 pub(crate) struct Session<S, B> {
     pub conn: Connection<S>,
@@ -107,13 +111,8 @@ where
                     Ok(Flow::Close)
                 }
             };
-            match outcome {
-                Ok(Flow::Continue) => {}
-                Ok(Flow::Close) => {
-                    self.conn.close().await;
-                    return;
-                }
-                Err(Disconnect) => return,
+            if !self.conn.proceed(outcome).await {
+                return;
             }
         }
     }
@@ -195,10 +194,7 @@ where
 
     /// Waits for input.
     pub async fn read_more(&mut self) -> Result<(), Disconnect> {
-        match self.conn.fill_command().await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(self.read_failed(e).await),
-        }
+        self.conn.read_more(TIMEOUT).await
     }
 
     /// Reads one line (a SASL response), within the command line limit;
@@ -213,9 +209,7 @@ where
                 }
                 Ok(None) => self.read_more().await?,
                 Err(LineTooLong) => {
-                    if let Err(e) = self.conn.skip_line().await {
-                        return Err(self.read_failed(e).await);
-                    }
+                    self.conn.skip_long_line(TIMEOUT).await?;
                     return Ok(None);
                 }
             }
@@ -224,24 +218,7 @@ where
 
     /// Drops an over-long line, then answers 500 5.5.2.
     async fn discard_long_line(&mut self) -> Outcome {
-        match self.conn.skip_line().await {
-            Ok(()) => Ok(self.error(Reply::new(500, "5.5.2", "Line too long"))),
-            Err(e) => Err(self.read_failed(e).await),
-        }
-    }
-
-    /// Ends the session after a failed read; a timeout is announced with
-    /// 421 (RFC 5321 §4.5.3.2).
-    async fn read_failed(&mut self, error: ReadError) -> Disconnect {
-        match error {
-            ReadError::Timeout(after) => {
-                tracing::info!(?after, "client timed out");
-                self.reply(Reply::new(421, "4.4.2", "Timeout exceeded, closing connection"));
-                self.conn.close().await;
-            }
-            ReadError::Closed => {}
-            ReadError::Io(e) => tracing::debug!(error = %e, "connection failed"),
-        }
-        Disconnect
+        self.conn.skip_long_line(TIMEOUT).await?;
+        Ok(self.error(Reply::new(500, "5.5.2", "Line too long")))
     }
 }
