@@ -1,6 +1,7 @@
 //! The AUTHORIZATION state: USER/PASS (RFC 1939 §7), AUTH PLAIN (RFC 5034)
 //! and STLS (RFC 2595 §4).
 
+use auth::LoginOutcome;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::line::{LineTooLong, find_line, strip_eol};
 use wire::pop3::status_line;
@@ -93,35 +94,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// Unknown users and wrong passwords get the same answer after the
     /// same work, so neither reveals which users exist.
     async fn login(&mut self, address: &str, password: String) -> Flow {
-        let account = match self.server.store.find_account(address).await {
-            Ok(account) => account,
-            Err(e) => {
-                tracing::error!(error = %e, "account lookup failed");
+        let lookup = self.server.store.find_account(address);
+        let peer = self.peer.ip();
+        let login = auth::login(&self.server.throttle, peer, address, password, lookup, |a| {
+            (a.address.as_str(), a.password_hash.as_str())
+        });
+        let account = match login.await {
+            LoginOutcome::LoggedIn(account) => account,
+            LoginOutcome::Unavailable(_) => {
                 return self.error(Some("SYS/TEMP"), "Temporary failure, try again later");
             }
-        };
-        // Reserved before the password is checked, so parallel guesses
-        // cannot all pass a check made before any of them failed; counted
-        // against the account itself, however its name was written.
-        let target = account.as_ref().map_or(address, |a| a.address.as_str());
-        let attempt = match self.server.throttle.reserve(self.peer.ip(), target) {
-            Ok(attempt) => attempt,
-            Err(auth::LockedOut(remaining)) => {
-                tracing::info!(?remaining, user = %address, "authentication refused: locked out");
+            LoginOutcome::LockedOut(_) => {
                 return self.error(Some("SYS/TEMP"), "Too many failed logins, try again later");
             }
-        };
-        let hash = account.as_ref().map(|a| a.password_hash.clone());
-        let verified = auth::verify_login_limited(hash, password).await;
-        let (true, Some(account)) = (verified, account) else {
-            tracing::info!(user = %address, "authentication failed");
-            let delay = attempt.failed();
-            if self.conn.flush().await.is_ok() {
-                tokio::time::sleep(delay).await;
+            LoginOutcome::Failed { delay } => {
+                if self.conn.flush().await.is_ok() {
+                    tokio::time::sleep(delay).await;
+                }
+                return self.error(Some("AUTH"), "Authentication failed");
             }
-            return self.error(Some("AUTH"), "Authentication failed");
         };
-        attempt.succeeded();
         let Some(lock) = self.server.locks.try_lock(account.id) else {
             return self.error(Some("IN-USE"), "Mailbox is locked by another POP3 session");
         };
