@@ -100,7 +100,7 @@ impl net::Service for Server {
         (self.tls.as_ref(), implicit_tls)
     }
 
-    fn timeout(&self) -> Duration {
+    fn opening_timeout(&self) -> Duration {
         self.config.login_timeout
     }
 

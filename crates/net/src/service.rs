@@ -32,8 +32,9 @@ pub trait Service: Send + Sync + 'static {
     /// with the handshake.
     fn tls(&self, port: Self::Port) -> (Option<&TlsAcceptor>, bool);
 
-    /// How long the peer may stay silent before the session has begun.
-    fn timeout(&self) -> Duration;
+    /// The read and write timeout a new connection starts with (for the
+    /// TLS handshake and until the session changes it, e.g. at login).
+    fn opening_timeout(&self) -> Duration;
 
     /// Runs the protocol on an opened connection until it ends.
     fn run<S>(
@@ -64,7 +65,7 @@ where
     async move {
         tracing::debug!("connected");
         let (tls, implicit_tls) = service.tls(port);
-        let connection = match Connection::open(stream, tls, implicit_tls, service.timeout()).await {
+        let connection = match Connection::open(stream, tls, implicit_tls, service.opening_timeout()).await {
             Ok(connection) => connection,
             Err(e) => {
                 tracing::info!(error = %e, "TLS handshake failed");

@@ -86,7 +86,7 @@ impl<B: Backend> net::Service for Server<B> {
         (self.tls.as_ref(), role == Role::Submissions)
     }
 
-    fn timeout(&self) -> Duration {
+    fn opening_timeout(&self) -> Duration {
         self.config.timeout
     }
 
