@@ -11,6 +11,7 @@ use wire::smtp::{Command, CommandError, Reply, ReversePath, parse_command};
 
 use crate::backend::{AcceptedRecipient, Backend};
 use crate::envelope::MailParams;
+use crate::error::{Error, Handled};
 use crate::server::{Role, Server};
 
 /// What the client told us in EHLO/HELO.
@@ -117,7 +118,21 @@ where
         }
     }
 
+    /// Runs one command and answers a failed one: the one place where
+    /// errors become replies.
     async fn handle(&mut self, command: Command) -> Outcome {
+        match self.dispatch(command).await {
+            Ok(flow) => Ok(flow),
+            Err(Error::Refused(reply)) => Ok(self.error(reply)),
+            Err(Error::Backend { reply, error }) => {
+                tracing::error!(%error, code = reply.code, "the backend failed");
+                Ok(self.ok(reply))
+            }
+            Err(Error::Disconnect) => Err(Disconnect),
+        }
+    }
+
+    async fn dispatch(&mut self, command: Command) -> Handled {
         match command {
             Command::Ehlo(name) => Ok(self.ehlo(name, true)),
             Command::Helo(name) => Ok(self.ehlo(name, false)),
@@ -125,8 +140,8 @@ where
                 mechanism,
                 initial_response,
             } => self.auth(mechanism, initial_response).await,
-            Command::Mail { from, params } => Ok(self.mail(from, params).await),
-            Command::Rcpt { to, params } => Ok(self.rcpt(to, params).await),
+            Command::Mail { from, params } => self.mail(from, params).await,
+            Command::Rcpt { to, params } => self.rcpt(to, params).await,
             Command::Data => self.data().await,
             Command::Bdat { size, last } => self.bdat(size, last).await,
             Command::StartTls => self.starttls().await,
@@ -146,7 +161,7 @@ where
                 "2.5.0",
                 "Cannot VRFY user, but will accept message and attempt delivery",
             ))),
-            Command::Expn(_) => Ok(self.error(Reply::new(502, "5.5.1", "EXPN is not supported"))),
+            Command::Expn(_) => Err(Error::refused(502, "5.5.1", "EXPN is not supported")),
             Command::Help(_) => Ok(self.ok(Reply::new(
                 214,
                 "2.0.0",
