@@ -39,6 +39,18 @@ pub fn script(manifest_dir: &str, name: &str, extension: &str) -> String {
     script
 }
 
+/// Starts a session: `start` gets the server's end of a fresh in-memory
+/// stream (and spawns the session on it); the greeting must begin with
+/// `greeting`.
+pub async fn connect(start: impl FnOnce(DuplexStream), greeting: &str, context: &str) -> Client {
+    let (ours, theirs) = tokio::io::duplex(1 << 20);
+    start(theirs);
+    let mut client = Client::new(ours);
+    let line = client.line(context).await.unwrap_or_default();
+    assert!(line.starts_with(greeting), "{context}: greeting {line:?}");
+    client
+}
+
 /// The client end of one session.
 pub struct Client {
     stream: BufReader<DuplexStream>,

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use auth::Throttle;
 use net::{Connection, ConnectionLimit, TlsAcceptor};
@@ -75,14 +74,6 @@ impl Server {
     pub async fn serve(self: Arc<Self>, listener: TcpListener, limit: ConnectionLimit, implicit_tls: bool) {
         net::serve(self, listener, limit, implicit_tls).await;
     }
-
-    /// Runs one session over any stream; tests use this with in-memory pipes.
-    pub async fn session<S>(self: Arc<Self>, stream: S, peer: SocketAddr, implicit_tls: bool)
-    where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + Sync + 'static,
-    {
-        net::session(self, stream, peer, implicit_tls).await;
-    }
 }
 
 impl net::Service for Server {
@@ -91,23 +82,17 @@ impl net::Service for Server {
 
     const BUSY_REPLY: &'static [u8] = b"* BYE Too many connections, try again later\r\n";
 
-    fn span(&self, peer: SocketAddr, _: bool) -> tracing::Span {
+    fn opening(&self, peer: SocketAddr, implicit_tls: bool) -> net::Opening {
         let id = self.sessions.fetch_add(1, Ordering::Relaxed);
-        tracing::info_span!("imap", session = id, %peer)
+        net::Opening {
+            span: tracing::info_span!("imap", session = id, %peer),
+            tls: self.tls.clone(),
+            implicit_tls,
+            timeout: self.config.login_timeout,
+        }
     }
 
-    fn tls(&self, implicit_tls: bool) -> (Option<&TlsAcceptor>, bool) {
-        (self.tls.as_ref(), implicit_tls)
-    }
-
-    fn opening_timeout(&self) -> Duration {
-        self.config.login_timeout
-    }
-
-    async fn run<S>(self: Arc<Self>, connection: Connection<S>, peer: SocketAddr, _: bool)
-    where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + Sync + 'static,
-    {
+    async fn run<S: net::SessionStream>(self: Arc<Self>, connection: Connection<S>, peer: SocketAddr, _: bool) {
         Session::new(connection, self, peer).run().await;
     }
 }

@@ -125,38 +125,25 @@ async fn run(name: &str) {
 }
 
 async fn open(server: Arc<Server>, context: String) -> Client {
-    let (ours, theirs) = tokio::io::duplex(1 << 20);
     let peer: SocketAddr = "192.0.2.1:1430".parse().expect("address");
-    tokio::spawn(server.session(theirs, peer, false));
-    let mut client = Client::new(ours);
-    let greeting = client.line(&context).await.unwrap_or_default();
-    assert!(greeting.starts_with("* OK"), "{context}: greeting {greeting:?}");
-    client
+    let start = |theirs| drop(tokio::spawn(net::session(server, theirs, peer, false)));
+    dialog_runner::connect(start, "* OK", &context).await
 }
 
+// One line per command or topic, in file name order.
 dialog_runner::dialogs! { "imap", run;
-    append,
-    append_multi,
-    append_selected,
-    authenticate,
-    authenticate_errors,
-    authenticate_initial,
+    append, append_multi, append_selected,
+    authenticate, authenticate_errors, authenticate_initial,
     close_readonly,
     copy_move,
     create_delete_rename,
     expunge_close,
-    fetch_attributes,
-    fetch_body,
-    fetch_errors,
-    fetch_partial,
-    idle,
-    idle_authenticated,
+    fetch_attributes, fetch_body, fetch_errors, fetch_partial,
+    idle, idle_authenticated,
     keywords_flag_list,
     list_patterns,
     literal_before_login,
-    login,
-    login_literal,
-    login_literal_plus,
+    login, login_literal, login_literal_plus,
     logout_selected,
     long_line_before_login,
     misc,
@@ -168,19 +155,13 @@ dialog_runner::dialogs! { "imap", run;
     searchres_empty,
     select_examine,
     selected_state_only,
-    status,
-    status_selected,
+    status, status_selected,
     store_flags,
     subscribe,
     syntax_errors,
     too_many_errors,
-    two_sessions_append,
-    two_sessions_copy,
-    two_sessions_examine,
-    two_sessions_expunge,
-    two_sessions_idle,
-    two_sessions_keyword_announce,
-    two_sessions_store,
+    two_sessions_append, two_sessions_copy, two_sessions_examine, two_sessions_expunge,
+    two_sessions_idle, two_sessions_keyword_announce, two_sessions_store,
     uid_commands,
     utf7_invalid,
     utf8_names,

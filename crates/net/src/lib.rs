@@ -22,7 +22,7 @@ use listener::accept_loop;
 pub use listener::{BindError, ConnectionLimit, ConnectionPermit, bind};
 pub use network::{Network, NetworkError};
 pub use rustls_pki_types::ServerName;
-pub use service::{Service, serve, session};
+pub use service::{Opening, Service, SessionStream, serve, session};
 pub use session::{Disconnect, Flow, Outcome};
 pub use stream::Stream;
 pub use tls::{TlsError, load_or_create_tls};

@@ -15,6 +15,22 @@ use tracing::Instrument;
 
 use crate::{Connection, ConnectionLimit, accept_loop};
 
+/// A stream a session runs over: TCP, or an in-memory pipe in tests.
+pub trait SessionStream: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static> SessionStream for T {}
+
+/// How a new connection is opened, as its server says.
+pub struct Opening {
+    /// The session's log span (protocol, session number, peer).
+    pub span: tracing::Span,
+    pub tls: Option<TlsAcceptor>,
+    /// Whether the connection begins with the TLS handshake.
+    pub implicit_tls: bool,
+    /// The read and write timeout the connection starts with, until the
+    /// session sets its own (e.g. at login).
+    pub timeout: Duration,
+}
+
 /// A protocol server as the accept loop sees it.
 pub trait Service: Send + Sync + 'static {
     /// What a listener is for, passed to every session it starts: SMTP's
@@ -24,27 +40,16 @@ pub trait Service: Send + Sync + 'static {
     /// Sent to a connection over the limit, which is then closed.
     const BUSY_REPLY: &'static [u8];
 
-    /// The log span of a new session from `peer` (its number, protocol
-    /// and address).
-    fn span(&self, peer: SocketAddr, port: Self::Port) -> tracing::Span;
-
-    /// The acceptor for TLS, and whether a connection on `port` begins
-    /// with the handshake.
-    fn tls(&self, port: Self::Port) -> (Option<&TlsAcceptor>, bool);
-
-    /// The read and write timeout a new connection starts with (for the
-    /// TLS handshake and until the session changes it, e.g. at login).
-    fn opening_timeout(&self) -> Duration;
+    /// How to open a connection from `peer` on a `port` listener.
+    fn opening(&self, peer: SocketAddr, port: Self::Port) -> Opening;
 
     /// Runs the protocol on an opened connection until it ends.
-    fn run<S>(
+    fn run<S: SessionStream>(
         self: Arc<Self>,
         connection: Connection<S>,
         peer: SocketAddr,
         port: Self::Port,
-    ) -> impl Future<Output = ()> + Send
-    where
-        S: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static;
+    ) -> impl Future<Output = ()> + Send;
 }
 
 /// Serves one listener forever, a session per connection.
@@ -56,16 +61,16 @@ pub async fn serve<T: Service>(service: Arc<T>, listener: TcpListener, limit: Co
 }
 
 /// Runs one session over any stream; tests use this with in-memory pipes.
-pub async fn session<T, S>(service: Arc<T>, stream: S, peer: SocketAddr, port: T::Port)
-where
-    T: Service,
-    S: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static,
-{
-    let span = service.span(peer, port);
+pub async fn session<T: Service, S: SessionStream>(service: Arc<T>, stream: S, peer: SocketAddr, port: T::Port) {
+    let Opening {
+        span,
+        tls,
+        implicit_tls,
+        timeout,
+    } = service.opening(peer, port);
     async move {
         tracing::debug!("connected");
-        let (tls, implicit_tls) = service.tls(port);
-        let connection = match Connection::open(stream, tls, implicit_tls, service.opening_timeout()).await {
+        let connection = match Connection::open(stream, tls.as_ref(), implicit_tls, timeout).await {
             Ok(connection) => connection,
             Err(e) => {
                 tracing::info!(error = %e, "TLS handshake failed");

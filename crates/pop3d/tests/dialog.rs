@@ -92,29 +92,20 @@ async fn run(name: &str) {
 }
 
 async fn open(server: Arc<Server>, context: String) -> Client {
-    let (ours, theirs) = tokio::io::duplex(1 << 20);
     let peer: SocketAddr = "192.0.2.1:1100".parse().expect("address");
-    tokio::spawn(server.session(theirs, peer, false));
-    let mut client = Client::new(ours);
-    let greeting = client.line(&context).await.unwrap_or_default();
-    assert!(greeting.starts_with("+OK"), "{context}: greeting {greeting:?}");
-    client
+    let start = |theirs| drop(tokio::spawn(net::session(server, theirs, peer, false)));
+    dialog_runner::connect(start, "+OK", &context).await
 }
 
+// One line per command or topic, in file name order.
 dialog_runner::dialogs! { "pop", run;
     apop_absent,
     argument_errors,
-    auth_errors,
-    auth_list,
-    auth_plain,
-    auth_plain_continuation,
-    auth_response_too_long,
+    auth_errors, auth_list, auth_plain, auth_plain_continuation, auth_response_too_long,
     auth_unknown_user,
     authorization_after_login,
     capa_transaction,
-    dele_after_quit,
-    dele_all,
-    dele_rset,
+    dele_after_quit, dele_all, dele_rset,
     empty_maildrop,
     greeting_capa,
     line_too_long,
@@ -122,28 +113,18 @@ dialog_runner::dialogs! { "pop", run;
     maildrop_in_use,
     no_cleartext,
     noop_case,
-    pass_with_spaces,
-    pass_without_user,
+    pass_with_spaces, pass_without_user,
     pipelined_login_failure,
     pipelining,
-    retr,
-    retr_dot_stuffing,
+    retr, retr_dot_stuffing,
     rset_then_quit,
     session_after_in_use,
     stat_list,
-    stls_begins,
-    stls_offered,
-    stls_pipelined,
-    stls_unavailable,
+    stls_begins, stls_offered, stls_pipelined, stls_unavailable,
     too_many_errors,
-    top,
-    top_dot_stuffing,
-    top_errors,
+    top, top_dot_stuffing, top_errors,
     transaction_before_login,
     uidl,
     unknown_command,
-    user_again,
-    user_case,
-    user_pass,
-    user_pass_wrong,
+    user_again, user_case, user_pass, user_pass_wrong,
 }

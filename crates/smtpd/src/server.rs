@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use auth::Throttle;
 use net::{Connection, ConnectionLimit, TlsAcceptor};
@@ -62,14 +61,6 @@ impl<B: Backend> Server<B> {
     pub async fn serve(self: Arc<Self>, listener: TcpListener, limit: ConnectionLimit, role: Role) {
         net::serve(self, listener, limit, role).await;
     }
-
-    /// Runs one session over any stream; tests use this with in-memory pipes.
-    pub async fn session<S>(self: Arc<Self>, stream: S, peer: SocketAddr, role: Role)
-    where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + Sync + 'static,
-    {
-        net::session(self, stream, peer, role).await;
-    }
 }
 
 impl<B: Backend> net::Service for Server<B> {
@@ -77,23 +68,17 @@ impl<B: Backend> net::Service for Server<B> {
 
     const BUSY_REPLY: &'static [u8] = b"421 4.3.2 Too many connections, try again later\r\n";
 
-    fn span(&self, peer: SocketAddr, role: Role) -> tracing::Span {
+    fn opening(&self, peer: SocketAddr, role: Role) -> net::Opening {
         let id = self.sessions.fetch_add(1, Ordering::Relaxed);
-        tracing::info_span!("smtp", service = role.name(), session = id, %peer)
+        net::Opening {
+            span: tracing::info_span!("smtp", service = role.name(), session = id, %peer),
+            tls: self.tls.clone(),
+            implicit_tls: role == Role::Submissions,
+            timeout: self.config.timeout,
+        }
     }
 
-    fn tls(&self, role: Role) -> (Option<&TlsAcceptor>, bool) {
-        (self.tls.as_ref(), role == Role::Submissions)
-    }
-
-    fn opening_timeout(&self) -> Duration {
-        self.config.timeout
-    }
-
-    async fn run<S>(self: Arc<Self>, connection: Connection<S>, peer: SocketAddr, role: Role)
-    where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + Sync + 'static,
-    {
+    async fn run<S: net::SessionStream>(self: Arc<Self>, connection: Connection<S>, peer: SocketAddr, role: Role) {
         Session::new(connection, self, peer, role).run().await;
     }
 }
