@@ -70,3 +70,51 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+    use crate::Stream;
+
+    /// What the client received until the server closed; the test fails
+    /// if the server does not close.
+    async fn heard(mut client: tokio::io::DuplexStream) -> Vec<u8> {
+        let mut heard = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), client.read_to_end(&mut heard))
+            .await
+            .expect("the server closes the connection")
+            .expect("read");
+        heard
+    }
+
+    #[tokio::test]
+    async fn a_client_that_times_out_hears_the_farewell_and_the_close() {
+        let (client, server) = tokio::io::duplex(1024);
+        let mut conn = Connection::new(Stream::Plain(server), Duration::from_millis(50));
+        assert_eq!(conn.read_more(b"421 bye\r\n").await, Err(Disconnect));
+        assert_eq!(heard(client).await, b"421 bye\r\n");
+    }
+
+    #[tokio::test]
+    async fn a_client_that_hung_up_is_told_nothing() {
+        let (client, server) = tokio::io::duplex(1024);
+        let mut conn = Connection::new(Stream::Plain(server), Duration::from_secs(5));
+        drop(client);
+        assert_eq!(conn.read_more(b"421 bye\r\n").await, Err(Disconnect));
+        assert!(conn.output().is_empty(), "nothing queued for a closed peer");
+    }
+
+    #[tokio::test]
+    async fn a_session_that_ends_sends_its_last_reply_then_closes() {
+        let (client, server) = tokio::io::duplex(1024);
+        let mut conn = Connection::new(Stream::Plain(server), Duration::from_secs(5));
+        conn.send(b"221 Bye\r\n");
+        assert!(conn.proceed(Ok(Flow::Continue)).await);
+        assert!(!conn.proceed(Ok(Flow::Close)).await);
+        assert_eq!(heard(client).await, b"221 Bye\r\n");
+    }
+}
