@@ -123,9 +123,9 @@ impl smtpd::Backend for Backend {
         };
         self.queue.submit(submission).await.map_err(|e| {
             if e.is_storage_full() {
-                AcceptError::StorageFull(Box::new(e))
+                AcceptError::StorageFull(e.into())
             } else {
-                AcceptError::Failed(Box::new(e))
+                AcceptError::Failed(e.into())
             }
         })
     }

@@ -11,6 +11,7 @@
 mod backend;
 mod commands;
 mod envelope;
+mod error;
 mod fixups;
 mod received;
 mod server;
