@@ -134,7 +134,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     /// ENABLE (RFC 5161): IMAP4rev2 and UTF8=ACCEPT (RFC 6855).
-    pub(crate) fn enable(&mut self, tag: &str, capabilities: &[String]) -> Outcome {
+    pub(crate) fn enable(&mut self, tag: &str, capabilities: &[String]) -> crate::error::Reply {
         let mut enabled = Vec::new();
         for capability in capabilities {
             match capability.as_str() {

@@ -5,6 +5,7 @@
 
 mod keywords;
 mod order;
+mod seen;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -138,4 +139,17 @@ pub(crate) fn position(lines: &[String], start: &str) -> usize {
         .iter()
         .position(|line| line.starts_with(start))
         .unwrap_or_else(|| panic!("no {start:?} in {lines:?}"))
+}
+
+/// Untagged lines joined into whole responses: the lines of a literal
+/// and what follows it belong to the response they are in.
+pub(crate) fn answers(lines: Vec<String>) -> Vec<String> {
+    let mut joined: Vec<String> = Vec::new();
+    for line in lines {
+        match joined.last_mut() {
+            Some(last) if !line.starts_with("* ") => last.push_str(&line),
+            _ => joined.push(line),
+        }
+    }
+    joined
 }
