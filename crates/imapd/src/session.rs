@@ -189,12 +189,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     async fn not_authenticated(&mut self, tag: &str, body: CommandBody) -> Reply {
         match body {
             CommandBody::Noop => self.ok(tag, "NOOP completed"),
-            CommandBody::StartTls => Ok(self.starttls(tag).await?),
-            CommandBody::Login { user, password } => Ok(self.login(tag, &user, password).await?),
+            CommandBody::StartTls => self.starttls(tag).await,
+            CommandBody::Login { user, password } => self.login(tag, &user, password).await,
             CommandBody::Authenticate {
                 mechanism,
                 initial_response,
-            } => Ok(self.authenticate(tag, &mechanism, initial_response).await?),
+            } => self.authenticate(tag, &mechanism, initial_response).await,
             _ => Err(not_valid_here()),
         }
     }
