@@ -3,9 +3,17 @@
 //! as a test needs, each already logged in (login has tests of its own;
 //! these are about what sessions see of each other's changes).
 
+mod errors;
+mod fetch;
+mod flags;
+mod idle;
 mod keywords;
+mod mailboxes;
 mod order;
+mod search;
 mod seen;
+mod select;
+mod sessions;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -124,12 +132,48 @@ impl Client {
 
     /// APPEND of a small message to `mailbox`, whatever the answer.
     pub async fn try_append(&mut self, mailbox: &str, flags: &str) -> (Vec<String>, String) {
-        let message = "Subject: test\r\n\r\nbody\r\n";
+        self.append_message(mailbox, flags, "Subject: test\r\n\r\nbody\r\n")
+            .await
+    }
+
+    /// APPEND of `message` to `mailbox`, whatever the answer.
+    pub async fn append_message(&mut self, mailbox: &str, flags: &str, message: &str) -> (Vec<String>, String) {
         self.command(&format!(
             "APPEND {mailbox} ({flags}) {{{}+}}\r\n{message}",
             message.len()
         ))
         .await
+    }
+
+    /// Sends a command that must fail with `status` (NO or BAD); returns
+    /// the untagged lines and the tagged one.
+    pub async fn fails(&mut self, status: &str, command: &str) -> (Vec<String>, String) {
+        let (untagged, done) = self.command(command).await;
+        assert!(
+            done.contains(&format!(" {status} ")),
+            "{command}: {done} after {untagged:?}"
+        );
+        (untagged, done)
+    }
+
+    /// The tagged line of a command that must be answered NO.
+    pub async fn no(&mut self, command: &str) -> String {
+        self.fails("NO", command).await.1
+    }
+
+    /// The tagged line of a command that must be answered BAD.
+    pub async fn bad(&mut self, command: &str) -> String {
+        self.fails("BAD", command).await.1
+    }
+
+    /// Starts IDLE; returns its tag once the server is idling.
+    pub async fn idle(&mut self) -> String {
+        self.tag += 1;
+        let tag = format!("t{}", self.tag);
+        self.send(&format!("{tag} IDLE\r\n")).await;
+        let line = self.line().await;
+        assert!(line.starts_with("+ "), "IDLE: {line}");
+        tag
     }
 }
 
