@@ -35,6 +35,14 @@ impl CommandError {
         }
     }
 
+    /// NO without a response code.
+    pub fn refused(text: impl Into<Cow<'static, str>>) -> CommandError {
+        CommandError::No {
+            code: None,
+            text: text.into(),
+        }
+    }
+
     pub fn bad(text: impl Into<Cow<'static, str>>) -> CommandError {
         CommandError::Bad(text.into())
     }

@@ -38,10 +38,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     pub(crate) async fn authenticate(&mut self, tag: &str, mechanism: &str, initial: Option<Vec<u8>>) -> Reply {
         if mechanism != "PLAIN" {
-            return Err(CommandError::No {
-                code: None,
-                text: "Unsupported authentication mechanism".into(),
-            });
+            return Err(CommandError::refused("Unsupported authentication mechanism"));
         }
         if !self.auth_allowed() {
             return Err(CommandError::no("PRIVACYREQUIRED", "Use STARTTLS before logging in"));

@@ -236,10 +236,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let mut uidvalidity = mailbox.uidvalidity;
         for message in messages {
             if message.content.is_empty() {
-                return Err(CommandError::No {
-                    code: None,
-                    text: "Empty messages are not stored".into(),
-                });
+                return Err(CommandError::refused("Empty messages are not stored"));
             }
             let flags = Flags::from_names(&message.flags);
             let date = message.date.unwrap_or_else(store::now);
