@@ -24,6 +24,10 @@ pub(crate) enum State {
 
 pub(crate) use net::{Disconnect, Flow, Outcome};
 
+/// Said to a client that stayed silent too long, before hanging up
+/// (RFC 9051 §7.1.5).
+const AUTOLOGOUT: &[u8] = b"* BYE Autologout; idle for too long\r\n";
+
 pub(crate) struct Session<S> {
     pub conn: Connection<S>,
     pub server: Arc<Server>,
@@ -102,13 +106,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     self.read_more().await.map(|()| Flow::Continue)
                 }
             };
-            match outcome {
-                Ok(Flow::Continue) => {}
-                Ok(Flow::Close) => {
-                    self.conn.close().await;
-                    return;
-                }
-                Err(Disconnect) => return,
+            if !self.conn.proceed(outcome).await {
+                return;
             }
         }
     }
@@ -448,23 +447,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     pub async fn read_more(&mut self) -> Result<(), Disconnect> {
-        match self.conn.fill_command().await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(self.read_failed(e).await),
-        }
+        self.conn.read_more(AUTOLOGOUT).await
     }
 
     pub async fn read_failed(&mut self, error: ReadError) -> Disconnect {
-        match error {
-            ReadError::Timeout(after) => {
-                tracing::info!(?after, "client timed out");
-                self.untagged("BYE Autologout; idle for too long");
-                self.conn.close().await;
-            }
-            ReadError::Closed => {}
-            ReadError::Io(e) => tracing::debug!(error = %e, "connection failed"),
-        }
-        Disconnect
+        self.conn.read_failed(error, AUTOLOGOUT).await
     }
 }
 

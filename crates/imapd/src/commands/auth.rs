@@ -91,37 +91,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     /// Checks a password through the shared throttle and logs in.
     async fn verify(&mut self, tag: &str, user: &str, password: String) -> Reply {
-        let account = match self.server.store.find_account(user).await {
-            Ok(account) => account,
-            Err(e) => {
-                tracing::error!(error = %e, "account lookup failed");
+        let lookup = self.server.store.find_account(user);
+        let login = auth::login(&self.server.throttle, self.peer.ip(), user, password, lookup, |a| {
+            (a.address.as_str(), a.password_hash.as_str())
+        });
+        let account = match login.await {
+            auth::LoginOutcome::LoggedIn(account) => account,
+            auth::LoginOutcome::Unavailable(_) => {
                 return Err(CommandError::no("UNAVAILABLE", "Temporary failure, try again later"));
             }
-        };
-        // Reserved before the password is checked, so parallel guesses
-        // cannot all pass a check made before any of them failed; counted
-        // against the account itself, however its name was written.
-        let target = account.as_ref().map_or(user, |a| a.address.as_str());
-        let attempt = match self.server.throttle.reserve(self.peer.ip(), target) {
-            Ok(attempt) => attempt,
-            Err(auth::LockedOut(remaining)) => {
-                tracing::info!(?remaining, %user, "authentication refused: locked out");
+            auth::LoginOutcome::LockedOut(_) => {
                 return Err(CommandError::no(
                     "UNAVAILABLE",
                     "Too many failed logins, try again later",
                 ));
             }
+            auth::LoginOutcome::Failed { delay } => {
+                self.conn.flush().await.map_err(|_| Disconnect)?;
+                tokio::time::sleep(delay).await;
+                return Err(CommandError::no("AUTHENTICATIONFAILED", "Authentication failed"));
+            }
         };
-        let hash = account.as_ref().map(|a| a.password_hash.clone());
-        let verified = auth::verify_login_limited(hash, password).await;
-        let (true, Some(account)) = (verified, account) else {
-            tracing::info!(%user, "authentication failed");
-            let delay = attempt.failed();
-            self.conn.flush().await.map_err(|_| Disconnect)?;
-            tokio::time::sleep(delay).await;
-            return Err(CommandError::no("AUTHENTICATIONFAILED", "Authentication failed"));
-        };
-        attempt.succeeded();
         let Some(slot) = self.server.user_slot(account.id) else {
             tracing::info!(user = %account.address, "too many sessions for this user");
             return Err(CommandError::no(
