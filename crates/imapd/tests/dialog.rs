@@ -153,6 +153,7 @@ dialog_runner::dialogs! { "imap", run;
     rename_inbox,
     search,
     searchres_empty,
+    searchres_min_max,
     select_examine,
     selected_state_only,
     status, status_selected,

@@ -212,16 +212,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let esearch = returns.is_some() || self.rev2;
         let returns = returns.unwrap_or_default();
         if returns.contains(&SearchReturn::Save) {
-            // Ascending, as the view is, for `in_saved`.
-            self.saved = found.iter().map(|(_, u)| *u).collect();
-            self.saved.sort_unstable();
+            self.saved = saved_result(&found, &returns);
         }
         let numbers: Vec<i64> = found.iter().map(|(n, u)| if uid { *u } else { *n }).collect();
-        if esearch {
-            self.untagged(&esearch_line(tag, uid, &returns, &numbers));
-        } else {
+        // RFC 5182 §2.1: SAVE alone asks for no ESEARCH answer, only the
+        // saved result.
+        let save_only = !returns.is_empty() && returns.iter().all(|r| *r == SearchReturn::Save);
+        if !esearch {
             let list: Vec<String> = numbers.iter().map(i64::to_string).collect();
             self.untagged(format!("SEARCH {}", list.join(" ")).trim_end());
+        } else if !save_only {
+            self.untagged(&esearch_line(tag, uid, &returns, &numbers));
         }
         self.report_changes(view, false, false).await?;
         self.ok(tag, "SEARCH completed")
@@ -299,10 +300,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 }
 
+/// The UIDs SAVE keeps for `$`, ascending as the view is (for
+/// `in_saved`). RFC 5182 §2.1: combined with MIN and/or MAX but neither
+/// ALL nor COUNT, only those messages are saved; otherwise every match.
+fn saved_result(found: &[(i64, i64)], returns: &[SearchReturn]) -> Vec<i64> {
+    let has = |r: SearchReturn| returns.contains(&r);
+    let mut uids: Vec<i64> = found.iter().map(|(_, u)| *u).collect();
+    uids.sort_unstable();
+    if (has(SearchReturn::Min) || has(SearchReturn::Max)) && !has(SearchReturn::All) && !has(SearchReturn::Count) {
+        let (first, last) = (uids.first().copied(), uids.last().copied());
+        let mut kept: Vec<i64> = [
+            first.filter(|_| has(SearchReturn::Min)),
+            last.filter(|_| has(SearchReturn::Max)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        kept.dedup();
+        return kept;
+    }
+    uids
+}
+
 /// `ESEARCH (TAG "t") ...` (RFC 4731 §3.1) with what `returns` asks for.
 fn esearch_line(tag: &str, uid: bool, returns: &[SearchReturn], numbers: &[i64]) -> String {
-    // RFC 4731: an empty RETURN list means ALL.
-    let wanted: Vec<SearchReturn> = if returns.iter().all(|r| *r == SearchReturn::Save) {
+    // RFC 4731 §3.1: an empty RETURN list means ALL.
+    let wanted: Vec<SearchReturn> = if returns.is_empty() {
         vec![SearchReturn::All]
     } else {
         returns.to_vec()
