@@ -107,7 +107,7 @@ impl smtpd::Backend for Backend {
                 .into_iter()
                 .map(|r| Recipient {
                     address: r.address,
-                    notify: r.notify,
+                    notify: r.notify.map(|n| n.to_string()),
                     orcpt: r.orcpt,
                 })
                 .collect(),

@@ -4,9 +4,7 @@
 
 use std::future::Future;
 
-use wire::smtp::{RcptPath, ReversePath};
-
-use crate::envelope::{BodyType, DsnReturn};
+use wire::smtp::{BodyType, DsnReturn, Notify, RcptPath, ReversePath};
 
 pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -52,7 +50,7 @@ pub struct Login {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcceptedRecipient {
     pub address: String,
-    pub notify: Option<String>,
+    pub notify: Option<Notify>,
     pub orcpt: Option<String>,
 }
 

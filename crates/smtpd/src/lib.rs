@@ -19,7 +19,6 @@ mod session;
 use std::time::Duration;
 
 pub use backend::{AcceptError, AcceptedRecipient, Backend, BackendError, IncomingMessage, Login, RcptVerdict};
-pub use envelope::{BodyType, DsnReturn};
 pub use server::{Role, Server};
 
 /// The settings a session needs; immutable once the server runs.

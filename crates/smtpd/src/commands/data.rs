@@ -3,10 +3,9 @@
 //! backend before the 250.
 
 use tokio::io::{AsyncRead, AsyncWrite};
-use wire::smtp::{DataOutcome, DataReader, Reply};
+use wire::smtp::{BodyType, DataOutcome, DataReader, Reply};
 
 use crate::backend::{AcceptError, Backend, IncomingMessage};
-use crate::envelope::BodyType;
 use crate::fixups::fixup_headers;
 use crate::received::Trace;
 use crate::session::{Content, Flow, Outcome, Session, Transaction};
