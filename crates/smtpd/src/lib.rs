@@ -10,8 +10,8 @@
 
 mod backend;
 mod commands;
-mod envelope;
 mod fixups;
+mod params;
 mod received;
 mod server;
 mod session;

@@ -10,7 +10,7 @@ use wire::line::{LineTooLong, find_line, strip_eol};
 use wire::smtp::{Command, CommandError, Reply, ReversePath, parse_command};
 
 use crate::backend::{AcceptedRecipient, Backend};
-use crate::envelope::MailParams;
+use crate::params::MailParams;
 use crate::server::{Role, Server};
 
 /// What the client told us in EHLO/HELO.

@@ -4,7 +4,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use wire::smtp::{Param, Reply, ReversePath};
 
 use crate::backend::Backend;
-use crate::envelope::mail_params;
+use crate::params::mail_params;
 use crate::session::{Flow, Session, Transaction};
 
 impl<S, B> Session<S, B>

@@ -4,7 +4,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use wire::smtp::{Param, RcptPath, Reply};
 
 use crate::backend::{AcceptedRecipient, Backend, RcptVerdict};
-use crate::envelope::rcpt_params;
+use crate::params::rcpt_params;
 use crate::session::{Flow, Session};
 
 impl<S, B> Session<S, B>
