@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use queue::{Queue, Submission};
 use smtpd::{AcceptError, BackendError, IncomingMessage, Login, RcptVerdict};
-use store::{Envelope, Recipient, Resolution, Store};
+use store::{MessageOptions, Recipient, Resolution, Store};
 use wire::smtp::{Mailbox, RcptPath, ReversePath};
 
 pub struct Backend {
@@ -111,7 +111,7 @@ impl smtpd::Backend for Backend {
                     orcpt: r.orcpt,
                 })
                 .collect(),
-            envelope: Envelope {
+            options: MessageOptions {
                 body: message.body.as_str().to_string(),
                 smtputf8: message.smtputf8,
                 dsn_ret: message.dsn_return.map(|r| r.as_str().to_string()),

@@ -418,10 +418,10 @@ impl Queue {
             id: id.clone(),
             reverse_path: String::new(),
             recipients: vec![Recipient::new(reverse_path)],
-            envelope: store::Envelope {
+            options: store::MessageOptions {
                 body: if eight_bit { "8BITMIME" } else { "7BIT" }.into(),
                 smtputf8: !reverse_path.is_ascii(),
-                ..store::Envelope::default()
+                ..store::MessageOptions::default()
             },
             content,
             received_at: now,

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ring::rand::{SecureRandom, SystemRandom};
-use store::{Envelope, QueueEntry, Recipient, Store};
+use store::{MessageOptions, QueueEntry, Recipient, Store};
 use tokio::sync::Notify;
 
 pub use config::{ClientTimeouts, QueueConfig, Relay, RelayTls};
@@ -47,7 +47,7 @@ pub struct Submission {
     /// Without brackets; empty for the null reverse-path.
     pub reverse_path: String,
     pub recipients: Vec<Recipient>,
-    pub envelope: Envelope,
+    pub options: MessageOptions,
     pub content: Vec<u8>,
     pub received_at: i64,
 }
@@ -95,7 +95,7 @@ impl Queue {
             id: submission.id,
             reverse_path: submission.reverse_path,
             recipients: submission.recipients,
-            envelope: submission.envelope,
+            options: submission.options,
             content,
             received_at: submission.received_at,
         };

@@ -65,7 +65,7 @@ pub mod flag {
 pub use mailboxes::{MailboxInfo, MailboxLimits, SEPARATOR, canonical_name};
 pub use message_reader::{MessageReader, StoredMessage};
 pub use messages::{MessageContent, MessageFacts, MessageLocation, MessageMeta, SearchContent};
-pub use queue::{Attempt, Envelope, QueueEntry, QueueRecipient, QueuedMessage, Recipient};
+pub use queue::{Attempt, MessageOptions, QueueEntry, QueueRecipient, QueuedMessage, Recipient};
 pub use resolve::{Resolution, Target};
 pub use status::MailboxStatus;
 

@@ -15,14 +15,14 @@ pub struct QueueEntry {
     /// The reverse-path without brackets; empty for `<>`.
     pub reverse_path: String,
     pub recipients: Vec<Recipient>,
-    pub envelope: Envelope,
+    pub options: MessageOptions,
     pub content: Content,
     pub received_at: i64,
 }
 
 /// What the client declared about the whole message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Envelope {
+pub struct MessageOptions {
     /// `7BIT`, `8BITMIME` or `BINARYMIME` (RFC 6152, RFC 3030).
     pub body: String,
     /// The envelope needs SMTPUTF8 (RFC 6531).
@@ -35,9 +35,9 @@ pub struct Envelope {
     pub submitted_by: Option<String>,
 }
 
-impl Default for Envelope {
+impl Default for MessageOptions {
     fn default() -> Self {
-        Envelope {
+        MessageOptions {
             body: "7BIT".into(),
             smtputf8: false,
             dsn_ret: None,
@@ -175,7 +175,7 @@ impl Store {
         let blobs = self.blobs().clone();
         self.batched(move |tx| {
             entry.content.keep(tx, &blobs)?;
-            let envelope = &entry.envelope;
+            let options = &entry.options;
             tx.prepare_cached(
                 "INSERT INTO queue_messages
                      (id, reverse_path, blob_hash, size, received_at, body, smtputf8, dsn_ret, dsn_envid, submitted_by)
@@ -187,11 +187,11 @@ impl Store {
                 entry.content.blob().hash,
                 entry.content.blob().size as i64,
                 entry.received_at,
-                envelope.body,
-                envelope.smtputf8,
-                envelope.dsn_ret,
-                envelope.dsn_envid,
-                envelope.submitted_by,
+                options.body,
+                options.smtputf8,
+                options.dsn_ret,
+                options.dsn_envid,
+                options.submitted_by,
             ])?;
             for recipient in &entry.recipients {
                 Self::add_recipient(tx, &entry.id, recipient, entry.received_at)?;

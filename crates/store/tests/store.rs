@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use store::{Attempt, Envelope, Error, MessageFacts, QueueEntry, Recipient, Resolution, Store, StoredMessage, Target};
+use store::{
+    Attempt, Error, MessageFacts, MessageOptions, QueueEntry, Recipient, Resolution, Store, StoredMessage, Target,
+};
 
 /// A stored message read whole through `Store::open_message`.
 async fn read_message(store: &Store, trace_headers: &[u8], blob_hash: &str) -> store::Result<Vec<u8>> {
@@ -276,7 +278,7 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
             Recipient::new("alice@example.test"),
             Recipient::new("nobody@example.test"),
         ],
-        envelope: Envelope::default(),
+        options: MessageOptions::default(),
         content: store::Content::file(blob.clone()),
         received_at: now,
     };
@@ -373,7 +375,7 @@ async fn queue_administration() {
             id: id.into(),
             reverse_path: reverse_path.into(),
             recipients: vec![Recipient::new("far@elsewhere.test")],
-            envelope: Envelope::default(),
+            options: MessageOptions::default(),
             content: store::Content::file(blob.clone()),
             received_at: store::now(),
         };
@@ -413,7 +415,7 @@ async fn expunge_removes_and_bumps_the_modseq() {
             id: format!("Q{n}"),
             reverse_path: String::new(),
             recipients: vec![Recipient::new("alice@example.test")],
-            envelope: Envelope::default(),
+            options: MessageOptions::default(),
             content: store::Content::file(blob.clone()),
             received_at: 0,
         };
@@ -448,7 +450,7 @@ async fn garbage_collection_removes_only_unreferenced_blobs() {
         id: "Q".into(),
         reverse_path: String::new(),
         recipients: vec![Recipient::new("alice@example.test")],
-        envelope: Envelope::default(),
+        options: MessageOptions::default(),
         content: store::Content::file(kept.clone()),
         received_at: 0,
     };
@@ -533,7 +535,7 @@ async fn small_content_lives_in_the_database_large_in_blob_files() {
         id: "SMALL".into(),
         reverse_path: String::new(),
         recipients: vec![Recipient::new("alice@example.test")],
-        envelope: Envelope::default(),
+        options: MessageOptions::default(),
         content: content.clone(),
         received_at: 0,
     };
@@ -586,7 +588,7 @@ async fn inline_content_is_collected_across_chunks() {
                 id: format!("Q{n}"),
                 reverse_path: String::new(),
                 recipients: vec![Recipient::new("alice@example.test")],
-                envelope: Envelope::default(),
+                options: MessageOptions::default(),
                 content: content.clone(),
                 received_at: 0,
             };
