@@ -5,7 +5,7 @@
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
-use store::Store;
+use store::{RecipientStatus, Store};
 
 use crate::cli::{AliasCommand, DomainCommand, QueueCommand, UserCommand};
 use crate::config::Config;
@@ -153,7 +153,7 @@ pub async fn queue(config: &Config, command: QueueCommand) -> anyhow::Result<()>
                     message.reverse_path
                 );
                 for r in message.recipients {
-                    let next = if r.status == "pending" {
+                    let next = if r.status == RecipientStatus::Pending {
                         format!(", next try in {}", age(r.next_attempt_at - now))
                     } else {
                         String::new()
@@ -185,7 +185,7 @@ pub async fn queue(config: &Config, command: QueueCommand) -> anyhow::Result<()>
                 println!();
                 println!("To: <{}>", r.address);
                 println!("  Status: {} after {} attempt(s)", r.status, r.attempts);
-                if r.status == "pending" {
+                if r.status == RecipientStatus::Pending {
                     println!("  Next attempt: {}", wire::date::rfc5322(r.next_attempt_at));
                 }
                 if let Some(reply) = &r.last_reply {

@@ -18,8 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ring::rand::{SecureRandom, SystemRandom};
-use store::{MessageOptions, QueueEntry, Recipient, Store};
+use store::Store;
 use tokio::sync::Notify;
+use wire::smtp::MailObject;
 
 pub use config::{ClientTimeouts, QueueConfig, Relay, RelayTls};
 
@@ -38,18 +39,6 @@ impl Error {
     pub fn is_storage_full(&self) -> bool {
         matches!(self, Error::Store(e) if e.is_storage_full())
     }
-}
-
-/// A message to queue, as the SMTP server hands it over.
-#[derive(Debug)]
-pub struct Submission {
-    pub id: String,
-    /// Without brackets; empty for the null reverse-path.
-    pub reverse_path: String,
-    pub recipients: Vec<Recipient>,
-    pub options: MessageOptions,
-    pub content: Vec<u8>,
-    pub received_at: i64,
 }
 
 pub struct Queue {
@@ -89,17 +78,10 @@ impl Queue {
 
     /// Stores a message durably and wakes the delivery worker. When this
     /// returns `Ok`, the message survives a crash or power loss.
-    pub async fn submit(&self, submission: Submission) -> Result<(), Error> {
-        let content = self.store.put_content(submission.content).await?;
-        let entry = QueueEntry {
-            id: submission.id,
-            reverse_path: submission.reverse_path,
-            recipients: submission.recipients,
-            options: submission.options,
-            content,
-            received_at: submission.received_at,
-        };
-        self.store.enqueue(entry).await?;
+    pub async fn submit(&self, mut message: MailObject) -> Result<(), Error> {
+        // Blob first, then the rows that point at it.
+        let content = self.store.put_content(std::mem::take(&mut message.content)).await?;
+        self.store.enqueue(message.with_content(content)).await?;
         self.wake.notify_one();
         Ok(())
     }

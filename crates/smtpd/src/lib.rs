@@ -18,7 +18,7 @@ mod session;
 
 use std::time::Duration;
 
-pub use backend::{AcceptError, AcceptedRecipient, Backend, BackendError, IncomingMessage, Login, RcptVerdict};
+pub use backend::{AcceptError, Backend, BackendError, Login, RcptVerdict};
 pub use server::{Role, Server};
 
 /// The settings a session needs; immutable once the server runs.

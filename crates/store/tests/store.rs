@@ -2,9 +2,8 @@
 
 use std::time::Duration;
 
-use store::{
-    Attempt, Error, MessageFacts, MessageOptions, QueueEntry, Recipient, Resolution, Store, StoredMessage, Target,
-};
+use store::{Attempt, Error, MessageFacts, QueueEntry, ReportAction, Resolution, Store, StoredMessage, Target};
+use wire::smtp::{MessageOptions, Recipient};
 
 /// A stored message read whole through `Store::open_message`.
 async fn read_message(store: &Store, trace_headers: &[u8], blob_hash: &str) -> store::Result<Vec<u8>> {
@@ -252,7 +251,7 @@ async fn claim(store: &Store, at: i64) -> Vec<store::QueueRecipient> {
     store.claim_due(at, 10, "test", at + 600).await.unwrap()
 }
 
-fn attempt(reply: &str, report: Option<&'static str>) -> Attempt {
+fn attempt(reply: &str, report: Option<ReportAction>) -> Attempt {
     Attempt {
         reply: reply.into(),
         status_code: reply.split(' ').nth(1).unwrap_or("").into(),
@@ -297,7 +296,7 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
         .await
         .unwrap();
     store
-        .fail_recipient(&due[1], &attempt("550 5.1.1 unknown", Some("failed")))
+        .fail_recipient(&due[1], &attempt("550 5.1.1 unknown", Some(ReportAction::Failed)))
         .await
         .unwrap();
     assert_eq!(
@@ -308,8 +307,8 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
     let unreported = store.unreported("Q1").await.unwrap();
     assert_eq!(unreported.len(), 1);
     assert_eq!(
-        (unreported[0].address.as_str(), unreported[0].report.as_deref()),
-        ("nobody@example.test", Some("failed"))
+        (unreported[0].address.as_str(), unreported[0].report),
+        ("nobody@example.test", Some(ReportAction::Failed))
     );
     assert_eq!(store.with_reports().await.unwrap(), ["Q1"]);
     store.reported("Q1", &[unreported[0].id]).await.unwrap();

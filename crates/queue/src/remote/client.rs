@@ -12,7 +12,7 @@ use base64::Engine;
 use net::{Connection, ReadError, ServerName, Stream, TlsConnector};
 use tokio::net::TcpStream;
 use wire::dot::DotStuffer;
-use wire::smtp::{Extensions, Response, ResponseError, encode_xtext, parse_response};
+use wire::smtp::{BodyType, DsnReturn, Extensions, Notify, Response, ResponseError, encode_xtext, parse_response};
 
 use crate::config::ClientTimeouts;
 
@@ -41,17 +41,16 @@ impl std::fmt::Display for SessionError {
 pub(crate) struct Outgoing<'a> {
     pub reverse_path: &'a str,
     pub recipients: Vec<OutgoingRecipient<'a>>,
-    /// 7BIT, 8BITMIME or BINARYMIME.
-    pub body: &'a str,
+    pub body: BodyType,
     pub smtputf8: bool,
-    pub dsn_ret: Option<&'a str>,
+    pub dsn_ret: Option<DsnReturn>,
     pub dsn_envid: Option<&'a str>,
     pub content: &'a [u8],
 }
 
 pub(crate) struct OutgoingRecipient<'a> {
     pub address: &'a str,
-    pub notify: Option<&'a str>,
+    pub notify: Option<Notify>,
     pub orcpt: Option<&'a str>,
 }
 
@@ -204,7 +203,7 @@ impl SmtpClient {
         if ext.size.is_some() {
             mail.push_str(&format!(" SIZE={}", message.content.len()));
         }
-        if message.body != "7BIT" && (ext.eight_bit_mime || ext.binary_mime) {
+        if message.body != BodyType::SevenBit && (ext.eight_bit_mime || ext.binary_mime) {
             mail.push_str(&format!(" BODY={}", message.body));
         }
         if message.smtputf8 {
@@ -342,12 +341,12 @@ impl SmtpClient {
             return Some((format!("553 5.6.7 {host} does not support SMTPUTF8"), "5.6.7"));
         }
         match message.body {
-            "BINARYMIME" if !(ext.binary_mime && ext.chunking) => Some((
+            BodyType::BinaryMime if !(ext.binary_mime && ext.chunking) => Some((
                 format!("554 5.6.3 {host} does not accept binary content (BINARYMIME)"),
                 "5.6.3",
             )),
             // RFC 6152 §3 lets the relay return what it cannot convert.
-            "8BITMIME" if !ext.eight_bit_mime => Some((
+            BodyType::EightBitMime if !ext.eight_bit_mime => Some((
                 format!("554 5.6.3 {host} does not accept 8-bit content (8BITMIME)"),
                 "5.6.3",
             )),

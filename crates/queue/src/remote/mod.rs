@@ -121,13 +121,13 @@ impl Remote {
                 .iter()
                 .map(|r| OutgoingRecipient {
                     address: &r.address,
-                    notify: r.notify.as_deref(),
+                    notify: r.notify,
                     orcpt: r.orcpt.as_deref(),
                 })
                 .collect(),
-            body: &first.body,
+            body: first.body,
             smtputf8: first.smtputf8,
-            dsn_ret: first.dsn_ret.as_deref(),
+            dsn_ret: first.dsn_ret,
             dsn_envid: first.dsn_envid.as_deref(),
             content,
         };

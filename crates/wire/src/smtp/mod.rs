@@ -2,11 +2,12 @@
 //! [`Reply`]s to bytes, and the DATA reader that undoes dot-stuffing.
 //! Client side: [`Response`]s from bytes and the [`Extensions`] an EHLO
 //! reply announces. Both sides share the values of the BODY, RET and
-//! NOTIFY parameters.
+//! NOTIFY parameters, and the [`MailObject`] a server hands on.
 
 mod address;
 mod command;
 mod data;
+mod mail;
 mod params;
 mod reply;
 mod response;
@@ -15,6 +16,7 @@ mod xtext;
 pub use address::{Mailbox, RcptPath, ReversePath, parse_path};
 pub use command::{Command, CommandError, Param, parse_command};
 pub use data::{DataOutcome, DataReader};
+pub use mail::{MailObject, MessageOptions, Recipient};
 pub use params::{BodyType, DsnEvent, DsnReturn, Notify};
 pub use reply::Reply;
 pub use response::{Extensions, Response, ResponseError, parse_response};
