@@ -87,7 +87,7 @@ impl Queue {
                     Ok(Ok(Handled::Remote(key, recipient))) => remote.entry(key).or_default().push(recipient),
                     Ok(Ok(Handled::Done)) => {}
                     Ok(Err(e)) => failure = Some(e),
-                    Err(e) => failure = Some(Error::Setup(format!("a delivery task failed: {e}"))),
+                    Err(e) => failure = Some(Error::Task(e)),
                 }
             }
             for (delivery, write) in queued {

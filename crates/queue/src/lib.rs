@@ -31,7 +31,18 @@ pub enum Error {
     #[error("the system random generator failed")]
     Random,
     #[error("cannot set up delivery: {0}")]
-    Setup(String),
+    Setup(#[from] SetupError),
+    #[error("a delivery task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// Why remote delivery could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("no DNS resolver: {0}")]
+    Dns(#[from] dns::DnsError),
+    #[error("no TLS client: {0}")]
+    Tls(#[from] net::TlsError),
 }
 
 impl Error {
@@ -55,7 +66,7 @@ pub struct Queue {
 
 impl Queue {
     pub fn new(store: Store, config: QueueConfig) -> Result<Arc<Queue>, Error> {
-        let remote = remote::Remote::new(config.clone()).map_err(Error::Setup)?;
+        let remote = remote::Remote::new(config.clone())?;
         let owner = config.hostname.clone();
         let dispatch = dispatch::Dispatch::new(config.max_deliveries, config.max_per_domain);
         Ok(Arc::new(Queue {
