@@ -451,6 +451,10 @@ impl SmtpClient {
                 }
             }
             self.conn.fill().await.map_err(|e| match e {
+                // The connection's read limit and the reply's deadline are
+                // the same instant; whichever fires, the session's end is
+                // reported as such.
+                ReadError::Timeout(_) if Instant::now() >= self.deadline => self.out_of_time(),
                 ReadError::Timeout(after) => {
                     SessionError::Unusable(format!("{} sent nothing for {after:?}", self.host))
                 }
