@@ -158,7 +158,7 @@ impl Queue {
     /// Sends the reports owed, one per message; a message with deliveries
     /// still under way waits for them, so that recipients tried together
     /// are told of together (the lane wakes the queue run when it is done).
-    async fn send_all_reports(&self) -> Result<(), Error> {
+    pub(crate) async fn send_all_reports(&self) -> Result<(), Error> {
         for queue_id in self.store.with_reports().await? {
             if !self.is_message_in_flight(&queue_id) {
                 self.send_reports(&queue_id).await?;

@@ -97,6 +97,17 @@ impl Queue {
         Ok(())
     }
 
+    /// One queue run to its end: what is due is delivered or given up,
+    /// the remote deliveries it started are waited for, and the reports
+    /// they owe are queued. `run` does this in a loop without waiting for
+    /// remote deliveries; this is for tests that drive the queue a step
+    /// at a time.
+    pub async fn run_once(self: &Arc<Self>) -> Result<(), Error> {
+        self.deliver_due().await?;
+        self.lanes_idle().await;
+        self.send_all_reports().await
+    }
+
     /// Delivers due recipients until the task is dropped. It sleeps until
     /// the next retry is due, a new message arrives, or a few seconds have
     /// passed (the CLI may have changed the queue).
