@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+// One DNS test server for the crates that route mail.
+#[path = "../../../dns/tests/support/dns_server.rs"]
 mod dns_server;
 mod fake_smtp;
 

@@ -1,5 +1,6 @@
 //! A real DNS server on loopback (tests/python/dnsserver.py, with
-//! dnslib), serving a zone of `NAME TYPE VALUE` lines.
+//! dnslib), serving a zone of `NAME TYPE VALUE` lines. Shared by the
+//! tests of the crates that route mail (dns, queue) through `#[path]`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
