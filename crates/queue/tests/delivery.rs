@@ -21,6 +21,13 @@ fn mx_zone(domain: &str, hosts: &Hosts) -> String {
     zone
 }
 
+/// The status code of a recipient left waiting for its next attempt.
+async fn deferred_with(q: &Harness, id: &str, address: &str) -> String {
+    let r = q.recipient(id, address).await;
+    assert_eq!(r.status, RecipientStatus::Pending, "{r:?}");
+    r.status_code.unwrap_or_default()
+}
+
 /// One accepting host for `peer.test`, and a queue routing to it.
 async fn one_peer(configure: impl FnOnce(&mut queue::QueueConfig)) -> (Harness, Hosts) {
     one_peer_with(Script::accepting(), configure).await
@@ -114,11 +121,7 @@ async fn a_failing_dns_server_means_try_later() {
     let q = Harness::start("broken.test SERVFAIL -\n", 1, |_| {}).await;
     let id = q.send_to(&["bob@broken.test"]).await;
     q.run().await;
-    let r = q.recipient(&id, "bob@broken.test").await;
-    assert_eq!(
-        (r.status, r.status_code.as_deref()),
-        (RecipientStatus::Pending, Some("4.4.3"))
-    );
+    assert_eq!(deferred_with(&q, &id, "bob@broken.test").await, "4.4.3");
     assert!(q.reports().await.is_empty());
 }
 
@@ -132,11 +135,7 @@ async fn no_reachable_host_means_try_later() {
     let q = Harness::start(&zone, hosts.port, |_| {}).await;
     let id = q.send_to(&["bob@peer.test"]).await;
     q.run().await;
-    let r = q.recipient(&id, "bob@peer.test").await;
-    assert_eq!(
-        (r.status, r.status_code.as_deref()),
-        (RecipientStatus::Pending, Some("4.4.1"))
-    );
+    assert_eq!(deferred_with(&q, &id, "bob@peer.test").await, "4.4.1");
 }
 
 // --- Replies: RFC 5321 §4.2.1, §4.5.4.1 ---
@@ -236,11 +235,7 @@ async fn a_temporary_refusal_of_the_message_is_retried() {
     let (q, _hosts) = one_peer_with(deferring, |_| {}).await;
     let id = q.send_to(&["bob@peer.test"]).await;
     q.run().await;
-    let r = q.recipient(&id, "bob@peer.test").await;
-    assert_eq!(
-        (r.status, r.status_code.as_deref()),
-        (RecipientStatus::Pending, Some("4.3.1"))
-    );
+    assert_eq!(deferred_with(&q, &id, "bob@peer.test").await, "4.3.1");
 }
 
 #[tokio::test]
@@ -294,8 +289,7 @@ async fn an_expired_bounce_is_dropped_without_a_report() {
         )
         .await;
     q.run().await;
-    assert!(q.gone(&id).await);
-    assert!(q.reports().await.is_empty());
+    q.assert_ended_unreported(&id).await;
 }
 
 // --- Reports: RFC 3461, RFC 3464 ---
@@ -303,39 +297,23 @@ async fn an_expired_bounce_is_dropped_without_a_report() {
 #[tokio::test]
 async fn a_bounce_is_never_bounced() {
     let (q, _hosts) = one_peer(|_| {}).await;
-    let id = q
-        .send("", vec![Recipient::new("perm@peer.test")], MessageOptions::default())
-        .await;
+    let id = q.send_one("", Recipient::new("perm@peer.test")).await;
     q.run().await;
-    assert!(q.gone(&id).await);
-    assert!(q.reports().await.is_empty(), "RFC 3461 §6.2: no DSN for a DSN");
+    q.assert_ended_unreported(&id).await;
 }
 
 #[tokio::test]
 async fn notify_never_means_no_failure_report() {
     let (q, _hosts) = one_peer(|_| {}).await;
-    let id = q
-        .send(
-            SENDER,
-            vec![notify("perm@peer.test", "NEVER")],
-            MessageOptions::default(),
-        )
-        .await;
+    let id = q.send_one(SENDER, notify("perm@peer.test", "NEVER")).await;
     q.run().await;
-    assert!(q.gone(&id).await);
-    assert!(q.reports().await.is_empty());
+    q.assert_ended_unreported(&id).await;
 }
 
 #[tokio::test]
 async fn notify_success_through_a_host_without_dsn_reports_relayed() {
     let (q, hosts) = one_peer_with(Script::accepting().without("DSN"), |_| {}).await;
-    let id = q
-        .send(
-            SENDER,
-            vec![notify("bob@peer.test", "SUCCESS")],
-            MessageOptions::default(),
-        )
-        .await;
+    let id = q.send_one(SENDER, notify("bob@peer.test", "SUCCESS")).await;
     q.run().await;
     assert_eq!(hosts.hosts[0].delivered()[0].rcpts, ["RCPT TO:<bob@peer.test>"]);
     assert!(q.gone(&id).await);
@@ -363,8 +341,7 @@ async fn notify_success_through_a_host_with_dsn_is_left_to_that_host() {
         seen.rcpts,
         ["RCPT TO:<bob@peer.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Bob+2Bx@peer.test"]
     );
-    assert!(q.gone(&id).await);
-    assert!(q.reports().await.is_empty());
+    q.assert_ended_unreported(&id).await;
 }
 
 #[tokio::test]
@@ -432,13 +409,7 @@ async fn inbox_count(q: &Harness, account: store::AccountId) -> u32 {
 async fn local_mail_goes_into_the_inbox() {
     let (q, hosts) = one_peer(|_| {}).await;
     let alice = hosting(&q).await;
-    let id = q
-        .send(
-            SENDER,
-            vec![notify("alice@local.test", "SUCCESS")],
-            MessageOptions::default(),
-        )
-        .await;
+    let id = q.send_one(SENDER, notify("alice@local.test", "SUCCESS")).await;
     q.run().await;
     assert_eq!(inbox_count(&q, alice).await, 1);
     assert!(hosts.hosts[0].seen().is_empty());

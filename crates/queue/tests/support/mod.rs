@@ -89,6 +89,11 @@ impl Harness {
         id
     }
 
+    /// As `send`, to one recipient with default options.
+    pub async fn send_one(&self, from: &str, recipient: Recipient) -> String {
+        self.send(from, vec![recipient], MessageOptions::default()).await
+    }
+
     /// As `send`, from SENDER to plain recipients with default options.
     pub async fn send_to(&self, recipients: &[&str]) -> String {
         let recipients = recipients.iter().map(|r| Recipient::new(*r)).collect();
@@ -118,6 +123,13 @@ impl Harness {
     /// Whether the message has left the queue.
     pub async fn gone(&self, id: &str) -> bool {
         !self.store.is_queued(id).await.expect("queue lookup")
+    }
+
+    /// Asserts that the message has left the queue and nobody is told.
+    pub async fn assert_ended_unreported(&self, id: &str) {
+        assert!(self.gone(id).await, "{id} is still queued");
+        let reports = self.reports().await;
+        assert!(reports.is_empty(), "unexpected reports: {reports:#?}");
     }
 
     /// The DSNs queued (messages from the null reverse-path), as text,
