@@ -191,7 +191,9 @@ impl Queue {
             self.store.fail_recipient(&recipient, &attempt).await?;
             return Ok(Handled::Done);
         }
-        let report = wants_report(&recipient, DsnEvent::Success).then_some(ReportAction::Delivered);
+        let report = recipient
+            .wants_report(DsnEvent::Success)
+            .then_some(ReportAction::Delivered);
         // The facts IMAP needs are worked out once, here, for every copy.
         let facts = if accounts.is_empty() {
             store::MessageFacts::default()
@@ -264,7 +266,7 @@ impl Queue {
                 // RFC 3461 §6.2.1: a host without DSN cannot report success
                 // itself, so we say where the message went.
                 let report =
-                    (!offers_dsn && wants_report(recipient, DsnEvent::Success)).then_some(ReportAction::Relayed);
+                    (!offers_dsn && recipient.wants_report(DsnEvent::Success)).then_some(ReportAction::Relayed);
                 let attempt = Attempt {
                     reply,
                     status_code: "2.0.0".into(),
@@ -301,7 +303,9 @@ impl Queue {
             reply: reply.to_string(),
             status_code: status.to_string(),
             remote_mta: host,
-            report: wants_report(recipient, DsnEvent::Failure).then_some(ReportAction::Failed),
+            report: recipient
+                .wants_report(DsnEvent::Failure)
+                .then_some(ReportAction::Failed),
         }
     }
 
@@ -336,7 +340,9 @@ impl Queue {
             reply,
             status_code: "4.4.7".into(),
             remote_mta: recipient.remote_mta.clone(),
-            report: wants_report(recipient, DsnEvent::Failure).then_some(ReportAction::Failed),
+            report: recipient
+                .wants_report(DsnEvent::Failure)
+                .then_some(ReportAction::Failed),
         };
         self.store.fail_recipient(recipient, &attempt).await?;
         Ok(())
@@ -376,7 +382,7 @@ impl Queue {
         for (queue_id, recipients) in by_message {
             let reported: Vec<Reported> = recipients
                 .iter()
-                .filter(|r| wants_report(r, DsnEvent::Delay))
+                .filter(|r| r.wants_report(DsnEvent::Delay))
                 .map(|r| Reported {
                     recipient: r,
                     action: ReportAction::Delayed,
@@ -447,10 +453,4 @@ impl Queue {
         };
         Ok(self.store.open_message(message, false).await?.read_all().await?)
     }
-}
-
-/// Whether the sender of this recipient's message is to hear of `event`;
-/// never for a message with the null reverse-path (RFC 3461 §6.2).
-fn wants_report(recipient: &QueueRecipient, event: DsnEvent) -> bool {
-    !recipient.reverse_path.is_empty() && recipient.recipient().wants(event)
 }

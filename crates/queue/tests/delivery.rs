@@ -392,6 +392,27 @@ async fn a_failure_report_returns_the_whole_message_by_default() {
     assert!(report.contains("the secret body"), "{report}");
 }
 
+#[tokio::test]
+async fn a_message_bounced_by_hand_is_reported_as_notify_asks() {
+    let (q, _hosts) = one_peer(|_| {}).await;
+    let recipients = vec![Recipient::new("temp1@peer.test"), notify("temp2@peer.test", "NEVER")];
+    let id = q.send(SENDER, recipients, MessageOptions::default()).await;
+    q.run().await;
+    let bounced = q
+        .store
+        .bounce_now(&id, "550 5.0.0 returned by the postmaster", "5.0.0")
+        .await;
+    assert_eq!(bounced.unwrap(), 2);
+    q.run().await;
+    assert!(q.gone(&id).await);
+    let report = q.report().await;
+    assert!(
+        report.contains("Final-Recipient: rfc822; temp1@peer.test\r\n"),
+        "{report}"
+    );
+    assert!(!report.contains("temp2@peer.test"), "NOTIFY=NEVER: {report}");
+}
+
 // --- Local delivery ---
 
 /// A store hosting `local.test` with the account alice.

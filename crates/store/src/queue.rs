@@ -4,7 +4,7 @@
 use rusqlite::params_from_iter;
 use rusqlite::types::Value;
 
-use wire::smtp::{BodyType, DsnReturn, MailObject, Notify, Recipient};
+use wire::smtp::{BodyType, DsnEvent, DsnReturn, MailObject, Notify, Recipient};
 
 use crate::append::NewMessage;
 use crate::messages::json_list;
@@ -67,6 +67,13 @@ impl QueueRecipient {
             dsn_ret: row.get::<_, Option<Wire<DsnReturn>>>("dsn_ret")?.map(|w| w.0),
             dsn_envid: row.get("dsn_envid")?,
         })
+    }
+
+    /// Whether the sender is to hear of `event` for this recipient: as
+    /// NOTIFY asks, and never for a message with the null reverse-path
+    /// (RFC 3461 §6.2: a report is never reported on).
+    pub fn wants_report(&self, event: DsnEvent) -> bool {
+        !self.reverse_path.is_empty() && self.recipient().wants(event)
     }
 
     pub fn recipient(&self) -> Recipient {
@@ -491,18 +498,23 @@ impl Store {
     pub async fn bounce_now(&self, queue_id: &str, reply: &str, status_code: &str) -> Result<u64> {
         let (queue_id, reply, status_code) = (queue_id.to_string(), reply.to_string(), status_code.to_string());
         self.batched(move |tx| {
-            let bounced = tx
-                .prepare_cached(
-                    "UPDATE queue_recipients SET status = 'failed', last_reply = $1, status_code = $2,
-                         report = CASE
-                             WHEN (SELECT reverse_path FROM queue_messages WHERE id = $3) = '' THEN NULL
-                             WHEN dsn_notify IS NULL OR instr(dsn_notify, 'FAILURE') > 0 THEN 'failed'
-                         END
-                     WHERE queue_id = $3 AND status = 'pending'",
+            let pending = select_recipients(
+                tx,
+                "WHERE r.queue_id = $1 AND r.status = 'pending' ORDER BY r.id",
+                Some(queue_id.clone().into()),
+            )?;
+            for recipient in &pending {
+                let report = recipient
+                    .wants_report(DsnEvent::Failure)
+                    .then_some(ReportAction::Failed);
+                tx.prepare_cached(
+                    "UPDATE queue_recipients SET status = $1, last_reply = $2, status_code = $3, report = $4
+                     WHERE id = $5 AND status = 'pending'",
                 )?
-                .execute((reply, status_code, &queue_id))?;
+                .execute((RecipientStatus::Failed, &reply, &status_code, report, recipient.id))?;
+            }
             Self::forget_if_done(tx, &queue_id)?;
-            Ok(bounced as u64)
+            Ok(pending.len() as u64)
         })
         .await
     }
