@@ -98,6 +98,17 @@ async fn a_domain_without_mx_is_its_own_mx() {
 }
 
 #[tokio::test]
+async fn a_domain_without_mx_is_reached_at_its_ipv6_address() {
+    let ipv6 = std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
+    let hosts = Hosts::start_at(vec![(ipv6, Script::accepting())]).await;
+    let q = Harness::start("peer.test AAAA ::1\n", hosts.port, |_| {}).await;
+    let id = q.send_to(&["bob@peer.test"]).await;
+    q.run().await;
+    assert_eq!(hosts.hosts[0].delivered().len(), 1);
+    assert!(q.gone(&id).await);
+}
+
+#[tokio::test]
 async fn a_null_mx_bounces_without_trying() {
     let q = Harness::start("nullmx.test MX 0 .\n", 1, |_| {}).await;
     let id = q.send_to(&["bob@nullmx.test"]).await;
@@ -250,6 +261,21 @@ async fn eight_bit_content_is_not_sent_to_a_host_without_8bitmime() {
     assert!(hosts.hosts[0].seen().is_empty(), "no transaction begun");
     assert!(q.gone(&id).await);
     assert!(q.report().await.contains("Status: 5.6.3\r\n"));
+}
+
+#[tokio::test]
+async fn a_utf8_envelope_is_not_sent_to_a_host_without_smtputf8() {
+    let (q, hosts) = one_peer_with(Script::accepting().without("SMTPUTF8"), |_| {}).await;
+    let options = MessageOptions {
+        smtputf8: true,
+        ..MessageOptions::default()
+    };
+    let id = q.send(SENDER, vec![Recipient::new("jürgen@peer.test")], options).await;
+    q.run().await;
+    // RFC 6531 §3.2: it cannot be relayed as it is.
+    assert!(hosts.hosts[0].seen().is_empty(), "no transaction begun");
+    assert!(q.gone(&id).await);
+    assert!(q.report().await.contains("Status: 5.6.7\r\n"));
 }
 
 // --- Lifetime: RFC 5321 §4.5.4.1 ---

@@ -70,32 +70,38 @@ impl FakeHost {
     }
 }
 
-/// Fake hosts sharing one port, on 127.0.0.10, .11, ...
+/// Fake hosts sharing one port.
 pub struct Hosts {
     pub port: u16,
     pub hosts: Vec<FakeHost>,
 }
 
 impl Hosts {
+    /// Hosts on 127.0.0.10, .11, ... in the order of their scripts.
     pub async fn start(scripts: Vec<Script>) -> Hosts {
+        let ips = (0..scripts.len()).map(|i| IpAddr::V4(Ipv4Addr::new(127, 0, 0, 10 + i as u8)));
+        Hosts::start_at(ips.zip(scripts).collect()).await
+    }
+
+    /// Hosts on the given loopback addresses.
+    pub async fn start_at(hosts: Vec<(IpAddr, Script)>) -> Hosts {
         // The first binds a free port; the others take the same port on
         // their own addresses (free there too, or all start again).
         'again: loop {
             let mut listeners = Vec::new();
             let mut port = 0;
-            for i in 0..scripts.len() {
-                let ip = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 10 + i as u8));
-                match TcpListener::bind(SocketAddr::new(ip, port)).await {
+            for (ip, _) in &hosts {
+                match TcpListener::bind(SocketAddr::new(*ip, port)).await {
                     Ok(listener) => {
                         port = listener.local_addr().unwrap().port();
-                        listeners.push((ip, listener));
+                        listeners.push((*ip, listener));
                     }
                     Err(_) => continue 'again,
                 }
             }
             let hosts = listeners
                 .into_iter()
-                .zip(scripts)
+                .zip(hosts.iter().map(|(_, script)| script.clone()))
                 .map(|((ip, listener), script)| serve(ip, listener, script))
                 .collect();
             return Hosts { port, hosts };
