@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod error;
 mod format;
 mod heavy;
 mod listing;

@@ -63,84 +63,155 @@ pub(crate) fn listing(
     options: ListOptions,
     cancel: &Cancel,
 ) -> Vec<Entry> {
-    let existing: HashMap<&str, usize> = mailboxes
-        .iter()
-        .enumerate()
-        .map(|(index, mailbox)| (mailbox.name.as_str(), index))
-        .collect();
-    let subscribed: HashSet<&str> = subscriptions.iter().map(String::as_str).collect();
-    let by_subscription = options.subscribed || options.lsub;
-    let selected = |name: &str| {
-        if by_subscription {
-            subscribed.contains(name)
-        } else if options.special_use {
-            existing
-                .get(name)
-                .is_some_and(|&index| mailboxes[index].special_use.is_some())
-        } else {
-            existing.contains_key(name)
-        }
-    };
-    let matches = |name: &str| {
-        patterns
-            .iter()
-            .any(|p| p.pattern.matches(name) || (name == "INBOX" && p.upper.matches(name)))
-    };
-    let level_matches = |name: &str| patterns.iter().any(|p| p.levels && p.pattern.matches(name));
-    // Every name that could be answered: mailboxes, subscriptions, and the
-    // levels above them. For each level, whether a mailbox is below it
-    // (\HasChildren) and which selected names are.
-    let mut candidates: BTreeSet<&str> = BTreeSet::new();
-    let mut has_children: HashSet<&str> = HashSet::new();
-    let mut selected_below: HashMap<&str, Vec<&str>> = HashMap::new();
-    for name in sources(&existing, &subscribed, by_subscription) {
-        candidates.insert(name);
-        let is_mailbox = existing.contains_key(name);
-        let is_selected = selected(name);
-        for (at, _) in name.match_indices(SEPARATOR) {
-            let parent = &name[..at];
-            candidates.insert(parent);
-            if is_mailbox {
-                has_children.insert(parent);
-            }
-            if is_selected {
-                selected_below.entry(parent).or_default().push(name);
-            }
-        }
-    }
+    let (tree, candidates) = Tree::new(mailboxes, subscriptions, patterns, options);
     let mut listed = Vec::new();
     for name in candidates {
         if cancel.is_set() {
             return Vec::new();
         }
-        if !matches(name) {
-            continue;
+        listed.extend(tree.entry(name));
+    }
+    listed
+}
+
+/// The names a listing looks at, and what is known of each level.
+struct Tree<'a> {
+    mailboxes: &'a [MailboxInfo],
+    /// Mailbox names, with their index into `mailboxes`.
+    existing: HashMap<&'a str, usize>,
+    subscribed: HashSet<&'a str>,
+    patterns: &'a [ListPattern],
+    options: ListOptions,
+    /// Selection by subscription (SUBSCRIBED, or LSUB).
+    by_subscription: bool,
+    /// Levels with a mailbox below them (\HasChildren).
+    has_children: HashSet<&'a str>,
+    /// For each level, the selected names below it.
+    selected_below: HashMap<&'a str, Vec<&'a str>>,
+}
+
+impl<'a> Tree<'a> {
+    /// The tree, and every name that could be answered: mailboxes,
+    /// subscriptions, and the levels above them.
+    fn new(
+        mailboxes: &'a [MailboxInfo],
+        subscriptions: &'a [String],
+        patterns: &'a [ListPattern],
+        options: ListOptions,
+    ) -> (Tree<'a>, BTreeSet<&'a str>) {
+        let mut tree = Tree {
+            mailboxes,
+            existing: mailboxes
+                .iter()
+                .enumerate()
+                .map(|(index, mailbox)| (mailbox.name.as_str(), index))
+                .collect(),
+            subscribed: subscriptions.iter().map(String::as_str).collect(),
+            patterns,
+            options,
+            by_subscription: options.subscribed || options.lsub,
+            has_children: HashSet::new(),
+            selected_below: HashMap::new(),
+        };
+        let mut candidates: BTreeSet<&str> = BTreeSet::new();
+        for name in sources(&tree.existing, &tree.subscribed, tree.by_subscription) {
+            candidates.insert(name);
+            let is_mailbox = tree.existing.contains_key(name);
+            let is_selected = tree.selected(name);
+            for (at, _) in name.match_indices(SEPARATOR) {
+                let parent = &name[..at];
+                candidates.insert(parent);
+                if is_mailbox {
+                    tree.has_children.insert(parent);
+                }
+                if is_selected {
+                    tree.selected_below.entry(parent).or_default().push(name);
+                }
+            }
         }
-        let mailbox = existing.get(name).copied();
-        let below = selected_below.get(name).map_or(&[][..], Vec::as_slice);
-        let (attributes, child_info) = if selected(name) {
+        (tree, candidates)
+    }
+
+    /// Whether the selection options pick `name` (RFC 5258 §3.1).
+    fn selected(&self, name: &str) -> bool {
+        if self.by_subscription {
+            self.subscribed.contains(name)
+        } else if self.options.special_use {
+            self.existing
+                .get(name)
+                .is_some_and(|&index| self.mailboxes[index].special_use.is_some())
+        } else {
+            self.existing.contains_key(name)
+        }
+    }
+
+    fn matches(&self, name: &str) -> bool {
+        self.patterns
+            .iter()
+            .any(|p| p.pattern.matches(name) || (name == "INBOX" && p.upper.matches(name)))
+    }
+
+    fn level_matches(&self, name: &str) -> bool {
+        self.patterns.iter().any(|p| p.levels && p.pattern.matches(name))
+    }
+
+    /// The attributes of a name answered for itself.
+    fn attributes(&self, name: &str, mailbox: Option<usize>) -> Vec<String> {
+        let options = self.options;
+        let mut attributes = Vec::new();
+        if options.lsub {
+            // LSUB knows only \Noselect of these (RFC 3501 §6.3.9).
+            if mailbox.is_none() {
+                attributes.push("\\Noselect".to_string());
+            }
+            return attributes;
+        }
+        let children = self.has_children.contains(name);
+        match mailbox {
+            None => {
+                // \NonExistent implies \Noselect (RFC 5258 §3.4); only the
+                // extended syntax (SUBSCRIBED, RECURSIVEMATCH) gets here.
+                attributes.push("\\NonExistent".to_string());
+                if children {
+                    attributes.push("\\HasChildren".to_string());
+                }
+            }
+            Some(_) if children => attributes.push("\\HasChildren".to_string()),
+            Some(_) => attributes.push("\\HasNoChildren".to_string()),
+        }
+        if (options.subscribed || options.return_subscribed) && self.subscribed.contains(name) {
+            attributes.push("\\Subscribed".to_string());
+        }
+        if let Some(role) = mailbox.and_then(|index| self.mailboxes[index].special_use.as_ref()) {
+            attributes.push(role.clone());
+        }
+        attributes
+    }
+
+    /// The answer for `name`, if it is answered.
+    fn entry(&self, name: &str) -> Option<Entry> {
+        if !self.matches(name) {
+            return None;
+        }
+        let options = self.options;
+        let mailbox = self.existing.get(name).copied();
+        let below = self.selected_below.get(name).map_or(&[][..], Vec::as_slice);
+        let (attributes, child_info) = if self.selected(name) {
             // RFC 5258 §3.5: CHILDINFO for a selected name too, when
             // something below it is selected.
-            let child_info = options.recursive && !below.is_empty();
-            (
-                attributes(name, mailbox, mailboxes, &subscribed, &has_children, options),
-                child_info,
-            )
-        } else if options.recursive && below.iter().any(|d| !matches(d)) {
+            (self.attributes(name, mailbox), options.recursive && !below.is_empty())
+        } else if options.recursive && below.iter().any(|d| !self.matches(d)) {
             // A parent answered for a selected descendant the patterns do
             // not reach; not when they reach them all (RFC 5258 §5, example 9).
-            (
-                attributes(name, mailbox, mailboxes, &subscribed, &has_children, options),
-                true,
-            )
-        } else if options.lsub && !below.is_empty() && level_matches(name) {
+            (self.attributes(name, mailbox), true)
+        } else if options.lsub && !below.is_empty() && self.level_matches(name) {
             // RFC 3501 §6.3.9: "foo" for a subscribed "foo/bar" under "%".
             (vec!["\\Noselect".to_string()], false)
-        } else if !by_subscription
+        } else if !self.by_subscription
             && !options.special_use
             && mailbox.is_none()
-            && has_children.contains(name)
-            && level_matches(name)
+            && self.has_children.contains(name)
+            && self.level_matches(name)
         {
             // A level with mailboxes below that is no mailbox itself:
             // \Noselect (RFC 3501 §6.3.8, RFC 9051 §6.3.9), or \NonExistent,
@@ -153,9 +224,9 @@ pub(crate) fn listing(
             };
             (vec![kind.to_string(), "\\HasChildren".to_string()], false)
         } else {
-            continue;
+            return None;
         };
-        listed.push(Entry {
+        Some(Entry {
             name: name.to_string(),
             mailbox,
             attributes,
@@ -164,9 +235,8 @@ pub(crate) fn listing(
             } else {
                 "SUBSCRIBED"
             }),
-        });
+        })
     }
-    listed
 }
 
 /// The names whose levels a listing looks at: the mailboxes, and the
@@ -184,45 +254,6 @@ fn sources<'a>(
         names.extend(subscribed.iter().copied().filter(|name| !existing.contains_key(name)));
     }
     names
-}
-
-/// The attributes of a name answered for itself.
-fn attributes(
-    name: &str,
-    mailbox: Option<usize>,
-    mailboxes: &[MailboxInfo],
-    subscribed: &HashSet<&str>,
-    has_children: &HashSet<&str>,
-    options: ListOptions,
-) -> Vec<String> {
-    let mut attributes = Vec::new();
-    if options.lsub {
-        // LSUB knows only \Noselect of these (RFC 3501 §6.3.9).
-        if mailbox.is_none() {
-            attributes.push("\\Noselect".to_string());
-        }
-        return attributes;
-    }
-    let children = has_children.contains(name);
-    match mailbox {
-        None => {
-            // \NonExistent implies \Noselect (RFC 5258 §3.4); only the
-            // extended syntax (SUBSCRIBED, RECURSIVEMATCH) gets here.
-            attributes.push("\\NonExistent".to_string());
-            if children {
-                attributes.push("\\HasChildren".to_string());
-            }
-        }
-        Some(_) if children => attributes.push("\\HasChildren".to_string()),
-        Some(_) => attributes.push("\\HasNoChildren".to_string()),
-    }
-    if (options.subscribed || options.return_subscribed) && subscribed.contains(name) {
-        attributes.push("\\Subscribed".to_string());
-    }
-    if let Some(role) = mailbox.and_then(|index| mailboxes[index].special_use.as_ref()) {
-        attributes.push(role.clone());
-    }
-    attributes
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use auth::Throttle;
 use net::{Connection, ConnectionLimit, TlsAcceptor};
 use store::{AccountId, Store};
 use tokio::net::TcpListener;
-use tracing::Instrument;
 
 use crate::ImapConfig;
 use crate::session::Session;
@@ -73,36 +72,27 @@ impl Server {
 
     /// Serves one listener; `implicit_tls` for the imaps port.
     pub async fn serve(self: Arc<Self>, listener: TcpListener, limit: ConnectionLimit, implicit_tls: bool) {
-        net::accept_loop(
-            listener,
-            limit,
-            b"* BYE Too many connections, try again later\r\n",
-            move |stream, peer| {
-                let server = self.clone();
-                async move { server.session(stream, peer, implicit_tls).await }
-            },
-        )
-        .await;
+        net::serve(self, listener, limit, implicit_tls).await;
+    }
+}
+
+impl net::Service for Server {
+    /// Whether the port is imaps (RFC 8314 §3.3).
+    type Port = bool;
+
+    const BUSY_REPLY: &'static [u8] = b"* BYE Too many connections, try again later\r\n";
+
+    fn opening(&self, peer: SocketAddr, implicit_tls: bool) -> net::Opening {
+        let id = self.sessions.fetch_add(1, Ordering::Relaxed);
+        net::Opening {
+            span: tracing::info_span!("imap", session = id, %peer),
+            tls: self.tls.clone(),
+            implicit_tls,
+            timeout: self.config.login_timeout,
+        }
     }
 
-    pub async fn session<S>(self: Arc<Self>, stream: S, peer: SocketAddr, implicit_tls: bool)
-    where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-    {
-        let id = self.sessions.fetch_add(1, Ordering::Relaxed);
-        let span = tracing::info_span!("imap", session = id, %peer);
-        async move {
-            let timeout = self.config.login_timeout;
-            let connection = match Connection::open(stream, self.tls.as_ref(), implicit_tls, timeout).await {
-                Ok(connection) => connection,
-                Err(e) => {
-                    tracing::info!(error = %e, "TLS handshake failed");
-                    return;
-                }
-            };
-            Session::new(connection, self.clone(), peer).run().await;
-        }
-        .instrument(span)
-        .await
+    async fn run<S: net::SessionStream>(self: Arc<Self>, connection: Connection<S>, peer: SocketAddr, _: bool) {
+        Session::new(connection, self, peer).run().await;
     }
 }

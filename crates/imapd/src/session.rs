@@ -11,6 +11,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast;
 use wire::imap::{Command, CommandBody, Frame, Framer, Limits, ParseError, Refusal, parse_command};
 
+use crate::commands::{FlagStore, ListCommand};
+use crate::error::{CommandError, Reply};
 use crate::server::Server;
 use crate::view::View;
 
@@ -21,6 +23,10 @@ pub(crate) enum State {
 }
 
 pub(crate) use net::{Disconnect, Flow, Outcome};
+
+/// Said to a client that stayed silent too long, before hanging up
+/// (RFC 9051 §7.1.5).
+const AUTOLOGOUT: &[u8] = b"* BYE Autologout; idle for too long\r\n";
 
 pub(crate) struct Session<S> {
     pub conn: Connection<S>,
@@ -100,80 +106,166 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     self.read_more().await.map(|()| Flow::Continue)
                 }
             };
-            match outcome {
-                Ok(Flow::Continue) => {}
-                Ok(Flow::Close) => {
-                    self.conn.close().await;
-                    return;
-                }
-                Err(Disconnect) => return,
+            if !self.conn.proceed(outcome).await {
+                return;
             }
         }
     }
 
     async fn handle(&mut self, command: Command) -> Outcome {
         let Command { tag, body } = command;
-        let authenticated = !matches!(self.state, State::NotAuthenticated);
-        let selected = matches!(self.state, State::Selected { .. });
-        match body {
+        let result = self.dispatch(&tag, body).await;
+        self.reply(&tag, result)
+    }
+
+    /// The one place where a failed command gets its tagged answer (see
+    /// `error.rs`); a command that succeeded has sent its own.
+    fn reply(&mut self, tag: &str, result: Reply) -> Outcome {
+        match result {
+            Ok(flow) => Ok(flow),
+            Err(CommandError::No { code, text }) => self.no(tag, code, &text),
+            Err(CommandError::Bad(text)) => Ok(self.error(tag, &text)),
+            Err(CommandError::Server(error)) => {
+                tracing::error!(%error, "command failed");
+                self.no(tag, Some("SERVERBUG"), "Internal error, try again later")
+            }
+            Err(CommandError::Disconnect) => Err(Disconnect),
+        }
+    }
+
+    /// Runs a command in the state it was sent in, matched here once: the
+    /// state is taken out of the session while the command runs, its
+    /// parts handed to the handler, and put back (or replaced, by LOGIN,
+    /// SELECT, CLOSE) when it is done.
+    async fn dispatch(&mut self, tag: &str, body: CommandBody) -> Reply {
+        // Valid in every state (RFC 9051 §6.1).
+        let body = match body {
             CommandBody::Capability => {
                 let capabilities = self.capabilities();
                 self.untagged(&format!("CAPABILITY {capabilities}"));
-                self.ok(&tag, "CAPABILITY completed")
-            }
-            CommandBody::Noop => {
-                self.report_changes(true, true).await?;
-                self.ok(&tag, "NOOP completed")
+                return self.ok(tag, "CAPABILITY completed");
             }
             CommandBody::Logout => {
                 // Free the user's session slot before the client hears OK.
                 self.user_slot = None;
                 self.untagged("BYE postamt logging out");
-                self.ok(&tag, "LOGOUT completed")?;
-                Ok(Flow::Close)
+                self.ok(tag, "LOGOUT completed")?;
+                return Ok(Flow::Close);
             }
             CommandBody::Id(_) => {
                 self.untagged("ID (\"name\" \"postamt\")");
-                self.ok(&tag, "ID completed")
+                return self.ok(tag, "ID completed");
             }
-            CommandBody::StartTls if !authenticated => self.starttls(&tag).await,
-            CommandBody::Login { user, password } if !authenticated => self.login(&tag, &user, password).await,
+            body => body,
+        };
+        match std::mem::replace(&mut self.state, State::NotAuthenticated) {
+            State::NotAuthenticated => self.not_authenticated(tag, body).await,
+            State::Authenticated { account } => {
+                let result = match body {
+                    CommandBody::Select { mailbox, .. } => return self.select(tag, &mailbox, false, account).await,
+                    CommandBody::Examine { mailbox, .. } => return self.select(tag, &mailbox, true, account).await,
+                    body => self.authenticated(tag, body, &account, None).await,
+                };
+                self.state = State::Authenticated { account };
+                result
+            }
+            State::Selected { account, mut view } => {
+                let result = match body {
+                    // RFC 9051 §6.3.2: SELECT first closes the mailbox.
+                    CommandBody::Select { mailbox, .. } => return self.select(tag, &mailbox, false, account).await,
+                    CommandBody::Examine { mailbox, .. } => return self.select(tag, &mailbox, true, account).await,
+                    CommandBody::Close => return self.close(tag, true, account, view).await,
+                    CommandBody::Unselect => return self.close(tag, false, account, view).await,
+                    body => self.selected(tag, body, &account, &mut view).await,
+                };
+                self.state = State::Selected { account, view };
+                result
+            }
+        }
+    }
+
+    /// Not authenticated (RFC 9051 §6.2): a login sets the state.
+    async fn not_authenticated(&mut self, tag: &str, body: CommandBody) -> Reply {
+        match body {
+            CommandBody::Noop => self.ok(tag, "NOOP completed"),
+            CommandBody::StartTls => self.starttls(tag).await,
+            CommandBody::Login { user, password } => self.login(tag, &user, password).await,
             CommandBody::Authenticate {
                 mechanism,
                 initial_response,
-            } if !authenticated => self.authenticate(&tag, &mechanism, initial_response).await,
-            CommandBody::Enable(capabilities) if authenticated => self.enable(&tag, &capabilities),
-            CommandBody::Namespace if authenticated => {
+            } => self.authenticate(tag, &mechanism, initial_response).await,
+            _ => Err(not_valid_here()),
+        }
+    }
+
+    /// Authenticated (RFC 9051 §6.3), and the same commands in the
+    /// selected state, which some of them report changes of.
+    async fn authenticated(
+        &mut self,
+        tag: &str,
+        body: CommandBody,
+        account: &Account,
+        mut view: Option<&mut View>,
+    ) -> Reply {
+        match body {
+            CommandBody::Noop => {
+                if let Some(view) = view {
+                    self.report_changes(view, true, true).await?;
+                }
+                self.ok(tag, "NOOP completed")
+            }
+            CommandBody::Enable(capabilities) => self.enable(tag, &capabilities),
+            CommandBody::Namespace => {
                 self.untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
-                self.ok(&tag, "NAMESPACE completed")
+                self.ok(tag, "NAMESPACE completed")
             }
             CommandBody::List {
                 selection,
                 reference,
                 patterns,
                 returns,
-            } if authenticated => {
-                self.list(&tag, &selection, &reference, &patterns, &returns, false)
-                    .await
+            } => {
+                let command = ListCommand {
+                    selection: &selection,
+                    reference: &reference,
+                    patterns: &patterns,
+                    returns: &returns,
+                    lsub: false,
+                };
+                self.list(tag, account, command).await
             }
-            CommandBody::Lsub { reference, pattern } if authenticated => {
-                self.list(&tag, &["SUBSCRIBED".into()], &reference, &[pattern], &[], true)
-                    .await
+            CommandBody::Lsub { reference, pattern } => {
+                let command = ListCommand {
+                    selection: &["SUBSCRIBED".into()],
+                    reference: &reference,
+                    patterns: &[pattern],
+                    returns: &[],
+                    lsub: true,
+                };
+                self.list(tag, account, command).await
             }
-            CommandBody::Create { mailbox } if authenticated => self.create(&tag, &mailbox).await,
-            CommandBody::Delete { mailbox } if authenticated => self.delete(&tag, &mailbox).await,
-            CommandBody::Rename { from, to } if authenticated => self.rename(&tag, &from, &to).await,
-            CommandBody::Subscribe { mailbox } if authenticated => self.subscribe(&tag, &mailbox, true).await,
-            CommandBody::Unsubscribe { mailbox } if authenticated => self.subscribe(&tag, &mailbox, false).await,
-            CommandBody::Status { mailbox, items } if authenticated => self.status(&tag, &mailbox, &items).await,
-            CommandBody::Append { mailbox, messages } if authenticated => self.append(&tag, &mailbox, messages).await,
-            CommandBody::Select { mailbox, .. } if authenticated => self.select(&tag, &mailbox, false).await,
-            CommandBody::Examine { mailbox, .. } if authenticated => self.select(&tag, &mailbox, true).await,
-            CommandBody::Idle if authenticated => self.idle(&tag).await,
-            CommandBody::Close if selected => self.close(&tag, true).await,
-            CommandBody::Unselect if selected => self.close(&tag, false).await,
-            CommandBody::Expunge { uids } if selected => self.expunge(&tag, uids).await,
-            CommandBody::Fetch { uid, set, items, .. } if selected => self.fetch(&tag, uid, &set, &items).await,
+            CommandBody::Create { mailbox } => self.create(tag, account, &mailbox).await,
+            CommandBody::Delete { mailbox } => self.delete(tag, account, view.as_deref(), &mailbox).await,
+            CommandBody::Rename { from, to } => self.rename(tag, account, &from, &to).await,
+            CommandBody::Subscribe { mailbox } => self.subscribe(tag, account, &mailbox, true).await,
+            CommandBody::Unsubscribe { mailbox } => self.subscribe(tag, account, &mailbox, false).await,
+            CommandBody::Status { mailbox, items } => {
+                self.status(tag, account, view.as_deref_mut(), &mailbox, &items).await
+            }
+            CommandBody::Append { mailbox, messages } => {
+                self.append(tag, account, view.as_deref_mut(), &mailbox, messages).await
+            }
+            CommandBody::Idle => self.idle(tag, view).await,
+            _ => Err(not_valid_here()),
+        }
+    }
+
+    /// Selected (RFC 9051 §6.4): the commands on the selected mailbox's
+    /// messages, and those of the authenticated state.
+    async fn selected(&mut self, tag: &str, body: CommandBody, account: &Account, view: &mut View) -> Reply {
+        match body {
+            CommandBody::Expunge { uids } => self.expunge(tag, view, uids).await,
+            CommandBody::Fetch { uid, set, items, .. } => self.fetch(tag, view, uid, &set, &items).await,
             CommandBody::Store {
                 uid,
                 set,
@@ -181,11 +273,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 silent,
                 flags,
                 unchanged_since,
-            } if selected => self.store(&tag, uid, &set, mode, silent, &flags, unchanged_since).await,
-            CommandBody::Search { uid, returns, key, .. } if selected => self.search(&tag, uid, returns, &key).await,
-            CommandBody::Copy { uid, set, mailbox } if selected => self.copy(&tag, uid, &set, &mailbox, false).await,
-            CommandBody::Move { uid, set, mailbox } if selected => self.copy(&tag, uid, &set, &mailbox, true).await,
-            _ => Ok(self.error(&tag, "Command not valid in this state")),
+            } => {
+                let change = FlagStore {
+                    uid,
+                    mode,
+                    silent,
+                    unchanged_since,
+                };
+                self.store(tag, view, &set, change, &flags).await
+            }
+            CommandBody::Search { uid, returns, key, .. } => self.search(tag, view, uid, returns, &key).await,
+            CommandBody::Copy { uid, set, mailbox } => {
+                let indexes = view.select(&set, uid, &self.saved);
+                self.copy(tag, account, view, &indexes, &mailbox, false).await
+            }
+            CommandBody::Move { uid, set, mailbox } => {
+                let indexes = view.select(&set, uid, &self.saved);
+                self.copy(tag, account, view, &indexes, &mailbox, true).await
+            }
+            body => self.authenticated(tag, body, account, Some(view)).await,
         }
     }
 
@@ -251,7 +357,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
     }
 
-    pub fn ok(&mut self, tag: &str, text: &str) -> Outcome {
+    pub fn ok(&mut self, tag: &str, text: &str) -> Reply {
         self.tagged(tag, "OK", None, text);
         Ok(Flow::Continue)
     }
@@ -319,10 +425,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     /// Reports what others changed in the selected mailbox, if anything
     /// was announced (or `always`). `expunges`: see [`View::sync`].
-    pub async fn report_changes(&mut self, expunges: bool, always: bool) -> Result<(), Disconnect> {
-        let State::Selected { view, .. } = &mut self.state else {
-            return Ok(());
-        };
+    pub async fn report_changes(&mut self, view: &mut View, expunges: bool, always: bool) -> Result<(), Disconnect> {
         let mut changed = always;
         if let Some(changes) = &mut self.changes {
             loop {
@@ -344,22 +447,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     pub async fn read_more(&mut self) -> Result<(), Disconnect> {
-        match self.conn.fill_command().await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(self.read_failed(e).await),
-        }
+        self.conn.read_more(AUTOLOGOUT).await
     }
 
     pub async fn read_failed(&mut self, error: ReadError) -> Disconnect {
-        match error {
-            ReadError::Timeout(after) => {
-                tracing::info!(?after, "client timed out");
-                self.untagged("BYE Autologout; idle for too long");
-                self.conn.close().await;
-            }
-            ReadError::Closed => {}
-            ReadError::Io(e) => tracing::debug!(error = %e, "connection failed"),
-        }
-        Disconnect
+        self.conn.read_failed(error, AUTOLOGOUT).await
     }
+}
+
+/// The BAD for a command sent in a state it is not valid in.
+fn not_valid_here() -> CommandError {
+    CommandError::bad("Command not valid in this state")
 }

@@ -1,6 +1,7 @@
 //! IMAP dialogs: every file in `tests/dialogs/` is one scenario, replayed
 //! against real sessions over in-memory streams and a real store in a
-//! temporary directory. The format (see `tests/dialogs/README`):
+//! temporary directory, by the runner in `crates/dialog-runner`. The
+//! format (see `tests/dialogs/README`):
 //!
 //! - `# text`: a comment; each file starts with one saying why it exists.
 //! - `option: empty` / `option: no-cleartext`: set up before the first
@@ -22,14 +23,13 @@
 //! appended over IMAP before the dialog starts.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use auth::{Throttle, ThrottleConfig};
+use dialog_runner::Client;
 use imapd::{ImapConfig, Server};
 use store::Store;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
 
 /// The password of alice@example.test in every dialog.
 const PASSWORD: &str = "secret";
@@ -50,67 +50,20 @@ fn password_hash() -> &'static str {
     HASH.get_or_init(|| auth::hash_password(PASSWORD).expect("hash"))
 }
 
-struct Client {
-    stream: BufReader<DuplexStream>,
-    pending: Vec<u8>,
-}
-
-impl Client {
-    fn queue(&mut self, line: &str) {
-        self.pending.extend_from_slice(line.as_bytes());
-        self.pending.extend_from_slice(b"\r\n");
-    }
-
-    async fn flush(&mut self) {
-        if !self.pending.is_empty() {
-            // The server may already have hung up; the next `s:` says so.
-            let _ = self.stream.get_mut().write_all(&self.pending).await;
-            self.pending.clear();
+/// Sends a command and reads up to its tagged answer, which must be OK.
+async fn ok(client: &mut Client, tag: &str, command: &str) {
+    client.queue(&format!("{tag} {command}"));
+    loop {
+        let line = client.line(command).await.expect("an answer");
+        if let Some(done) = line.strip_prefix(&format!("{tag} ")) {
+            assert!(done.starts_with("OK"), "{command}: {line}");
+            return;
         }
-    }
-
-    /// The next line without CRLF, or None at end of stream.
-    async fn line(&mut self, context: &str) -> Option<String> {
-        self.flush().await;
-        let mut line = String::new();
-        let read = tokio::time::timeout(Duration::from_secs(10), self.stream.read_line(&mut line))
-            .await
-            .unwrap_or_else(|_| panic!("{context}: no answer within 10 s"))
-            .unwrap_or(0);
-        if read == 0 {
-            return None;
-        }
-        assert!(line.ends_with("\r\n"), "{context}: line without CRLF: {line:?}");
-        line.truncate(line.len() - 2);
-        Some(line)
-    }
-
-    /// Sends a command and reads up to its tagged answer, which must be OK.
-    async fn ok(&mut self, tag: &str, command: &str) {
-        self.queue(&format!("{tag} {command}"));
-        loop {
-            let line = self.line(command).await.expect("an answer");
-            if let Some(done) = line.strip_prefix(&format!("{tag} ")) {
-                assert!(done.starts_with("OK"), "{command}: {line}");
-                return;
-            }
-        }
-    }
-}
-
-fn matches(expected: &str, actual: &str) -> bool {
-    match expected.strip_suffix("...") {
-        Some(prefix) => actual.starts_with(prefix),
-        None => actual == expected,
     }
 }
 
 async fn run(name: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/dialogs")
-        .join(format!("{name}.imap"));
-    let script = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(script.starts_with('#'), "{name}: start with a comment saying why");
+    let script = dialog_runner::script(env!("CARGO_MANIFEST_DIR"), name, "imap");
 
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut config = ImapConfig {
@@ -148,16 +101,16 @@ async fn run(name: &str) {
         throttle.clone(),
     );
     if !empty {
-        let mut setup = open(&server, "setup").await;
-        setup.ok("s1", &format!("LOGIN alice@example.test {PASSWORD}")).await;
+        let mut setup = open(server.clone(), "setup".into()).await;
+        ok(&mut setup, "s1", &format!("LOGIN alice@example.test {PASSWORD}")).await;
         for (flags, content) in MESSAGES {
             let command = format!(
                 "APPEND INBOX ({flags}) \"01-Jan-2026 10:00:00 +0000\" {{{}+}}\r\n{content}",
                 content.len()
             );
-            setup.ok("s2", &command).await;
+            ok(&mut setup, "s2", &command).await;
         }
-        setup.ok("s3", "LOGOUT").await;
+        ok(&mut setup, "s3", "LOGOUT").await;
     }
     let server = if cleartext {
         server
@@ -165,112 +118,32 @@ async fn run(name: &str) {
         Server::new(config, store, None, throttle)
     };
 
-    let mut clients: Vec<Option<Client>> = vec![None, None];
-    for (number, line) in script.lines().enumerate() {
-        let context = format!("{name}.imap:{}", number + 1);
-        if line.is_empty() || line.starts_with('#') || line.starts_with("option: ") {
-            continue;
-        }
-        let (prefix, text) = line
-            .split_once(": ")
-            .or_else(|| line.split_once(':'))
-            .unwrap_or(("", ""));
-        let (kind, session) = match prefix {
-            "c" | "s" => (prefix, 0),
-            "c1" | "s1" => (&prefix[..1], 0),
-            "c2" | "s2" => (&prefix[..1], 1),
-            _ => panic!("{context}: not a dialog line: {line:?}"),
-        };
-        if clients[session].is_none() {
-            clients[session] = Some(open(&server, &context).await);
-        }
-        let client = clients[session].as_mut().expect("opened");
-        if kind == "c" {
-            client.queue(text);
-            continue;
-        }
-        let actual = client.line(&context).await;
-        match (text, actual) {
-            ("<closed>", None) => {}
-            (expected, Some(actual)) if matches(expected, &actual) => {}
-            (expected, actual) => panic!("{context}: expected {expected:?}, got {actual:?}"),
-        }
-    }
-    // The script must account for every line: once the client hangs up,
-    // the session ends without writing, so anything left was unexpected.
-    for (session, client) in clients.iter_mut().enumerate() {
-        if let Some(client) = client {
-            let context = format!("{name}: end of session {}", session + 1);
-            client.flush().await;
-            let _ = client.stream.get_mut().shutdown().await;
-            if let Some(extra) = client.line(&context).await {
-                panic!("{context}: unexpected {extra:?}");
-            }
-        }
-    }
+    dialog_runner::replay(&format!("{name}.imap"), &script, |context| {
+        open(server.clone(), context)
+    })
+    .await;
 }
 
-async fn open(server: &Arc<Server>, context: &str) -> Client {
-    let (ours, theirs) = tokio::io::duplex(1 << 20);
+async fn open(server: Arc<Server>, context: String) -> Client {
     let peer: SocketAddr = "192.0.2.1:1430".parse().expect("address");
-    tokio::spawn(server.clone().session(theirs, peer, false));
-    let mut client = Client {
-        stream: BufReader::new(ours),
-        pending: Vec::new(),
-    };
-    let greeting = client.line(context).await.unwrap_or_default();
-    assert!(greeting.starts_with("* OK"), "{context}: greeting {greeting:?}");
-    client
+    let start = |theirs| drop(tokio::spawn(net::session(server, theirs, peer, false)));
+    dialog_runner::connect(start, "* OK", &context).await
 }
 
-/// One test per dialog file, and one that checks none is left out.
-macro_rules! dialogs {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $name() {
-                run(stringify!($name)).await;
-            }
-        )*
-
-        #[test]
-        fn every_dialog_file_has_a_test() {
-            let listed = [$(stringify!($name)),*];
-            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dialogs");
-            for entry in std::fs::read_dir(&dir).expect("dialogs directory") {
-                let path = entry.expect("entry").path();
-                if path.extension().is_some_and(|e| e == "imap") {
-                    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-                    assert!(listed.contains(&stem), "{stem}.imap is not listed in dialogs!");
-                }
-            }
-        }
-    };
-}
-
-dialogs! {
-    append,
-    append_multi,
-    append_selected,
-    authenticate,
-    authenticate_errors,
-    authenticate_initial,
+// One line per command or topic, in file name order.
+dialog_runner::dialogs! { "imap", run;
+    append, append_multi, append_selected,
+    authenticate, authenticate_errors, authenticate_initial,
     close_readonly,
     copy_move,
     create_delete_rename,
     expunge_close,
-    fetch_attributes,
-    fetch_body,
-    fetch_errors,
-    fetch_partial,
-    idle,
-    idle_authenticated,
+    fetch_attributes, fetch_body, fetch_errors, fetch_partial,
+    idle, idle_authenticated,
     keywords_flag_list,
     list_patterns,
     literal_before_login,
-    login,
-    login_literal,
-    login_literal_plus,
+    login, login_literal, login_literal_plus,
     logout_selected,
     long_line_before_login,
     misc,
@@ -282,19 +155,13 @@ dialogs! {
     searchres_empty,
     select_examine,
     selected_state_only,
-    status,
-    status_selected,
+    status, status_selected,
     store_flags,
     subscribe,
     syntax_errors,
     too_many_errors,
-    two_sessions_append,
-    two_sessions_copy,
-    two_sessions_examine,
-    two_sessions_expunge,
-    two_sessions_idle,
-    two_sessions_keyword_announce,
-    two_sessions_store,
+    two_sessions_append, two_sessions_copy, two_sessions_examine, two_sessions_expunge,
+    two_sessions_idle, two_sessions_keyword_announce, two_sessions_store,
     uid_commands,
     utf7_invalid,
     utf8_names,

@@ -3,22 +3,26 @@
 //! client address), TLS as a server (a configured certificate or a
 //! self-signed one made on first start) and as a client, and
 //! [`Connection`], the buffered stream with read/write timeouts and
-//! in-place STARTTLS.
+//! in-place STARTTLS, and what every server's sessions share: the accept
+//! loop ([`serve`]) and the end of the command loop.
 
 #![forbid(unsafe_code)]
 
 mod connection;
 mod listener;
 mod network;
+mod service;
 mod session;
 mod stream;
 mod tls;
 mod tls_client;
 
 pub use connection::{Connection, ReadError};
-pub use listener::{BindError, ConnectionLimit, ConnectionPermit, accept_loop, bind};
+use listener::accept_loop;
+pub use listener::{BindError, ConnectionLimit, ConnectionPermit, bind};
 pub use network::{Network, NetworkError};
 pub use rustls_pki_types::ServerName;
+pub use service::{Opening, Service, SessionStream, serve, session};
 pub use session::{Disconnect, Flow, Outcome};
 pub use stream::Stream;
 pub use tls::{TlsError, load_or_create_tls};

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod error;
 mod locks;
 mod server;
 mod session;

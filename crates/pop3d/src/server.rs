@@ -8,7 +8,6 @@ use auth::Throttle;
 use net::{Connection, ConnectionLimit, TlsAcceptor};
 use store::Store;
 use tokio::net::TcpListener;
-use tracing::Instrument;
 
 use crate::session::Session;
 use crate::{MaildropLocks, Pop3Config};
@@ -36,36 +35,27 @@ impl Server {
 
     /// Serves one listener; `implicit_tls` for the pop3s port (RFC 8314 §3.3).
     pub async fn serve(self: Arc<Self>, listener: TcpListener, limit: ConnectionLimit, implicit_tls: bool) {
-        net::accept_loop(
-            listener,
-            limit,
-            b"-ERR [SYS/TEMP] Too many connections\r\n",
-            move |stream, peer| {
-                let server = self.clone();
-                async move { server.session(stream, peer, implicit_tls).await }
-            },
-        )
-        .await;
+        net::serve(self, listener, limit, implicit_tls).await;
+    }
+}
+
+impl net::Service for Server {
+    /// Whether the port is pop3s (RFC 8314 §3.3).
+    type Port = bool;
+
+    const BUSY_REPLY: &'static [u8] = b"-ERR [SYS/TEMP] Too many connections\r\n";
+
+    fn opening(&self, peer: SocketAddr, implicit_tls: bool) -> net::Opening {
+        let id = self.sessions.fetch_add(1, Ordering::Relaxed);
+        net::Opening {
+            span: tracing::info_span!("pop3", session = id, %peer),
+            tls: self.tls.clone(),
+            implicit_tls,
+            timeout: self.config.login_timeout,
+        }
     }
 
-    pub async fn session<S>(self: Arc<Self>, stream: S, peer: SocketAddr, implicit_tls: bool)
-    where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-    {
-        let id = self.sessions.fetch_add(1, Ordering::Relaxed);
-        let span = tracing::info_span!("pop3", session = id, %peer);
-        async move {
-            let timeout = self.config.login_timeout;
-            let connection = match Connection::open(stream, self.tls.as_ref(), implicit_tls, timeout).await {
-                Ok(connection) => connection,
-                Err(e) => {
-                    tracing::info!(error = %e, "TLS handshake failed");
-                    return;
-                }
-            };
-            Session::new(connection, self.clone(), peer).run().await;
-        }
-        .instrument(span)
-        .await
+    async fn run<S: net::SessionStream>(self: Arc<Self>, connection: Connection<S>, peer: SocketAddr, _: bool) {
+        Session::new(connection, self, peer).run().await;
     }
 }

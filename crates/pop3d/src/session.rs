@@ -4,11 +4,12 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use net::{Connection, ReadError};
+use net::Connection;
 use store::{MailboxInfo, MessageMeta};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::pop3::{Command, CommandError, parse_command, status_line};
 
+use crate::error::{Error, Handled};
 use crate::locks::MaildropLock;
 use crate::server::Server;
 
@@ -51,11 +52,19 @@ impl Maildrop {
 
 pub(crate) use net::{Disconnect, Flow, Outcome};
 
+/// The answer to a command the state does not allow.
+const NOT_VALID: &str = "Command not valid in this state";
+
+/// Said to a client that stayed silent too long, before hanging up.
+const AUTOLOGOUT: &[u8] = b"-ERR Autologout; idle for too long\r\n";
+
+/// One connection's session. Its [`State`] lives in [`Session::run`] and
+/// is lent to the command handlers, so a handler of the TRANSACTION state
+/// receives the maildrop itself rather than looking for it again.
 pub(crate) struct Session<S> {
     pub conn: Connection<S>,
     pub server: Arc<Server>,
     pub peer: SocketAddr,
-    pub state: State,
     errors: u32,
 }
 
@@ -65,18 +74,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             conn,
             server,
             peer,
-            state: State::Authorization { user: None },
             errors: 0,
         }
     }
 
     pub async fn run(mut self) {
         self.ok("postamt POP3 server ready");
+        let mut state = State::Authorization { user: None };
         loop {
             let outcome = match parse_command(self.conn.buffered(), self.server.config.max_line_length) {
                 Ok((command, used)) => {
                     self.conn.consume(used);
-                    self.handle(command).await
+                    self.handle(&mut state, command).await
                 }
                 Err(CommandError::Incomplete) => self.read_more().await.map(|()| Flow::Continue),
                 Err(CommandError::LineTooLong) => self.discard_long_line().await,
@@ -85,38 +94,59 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     Ok(self.error(None, reason))
                 }
             };
-            match outcome {
-                Ok(Flow::Continue) => {}
-                Ok(Flow::Close) => {
-                    self.conn.close().await;
-                    return;
-                }
-                Err(Disconnect) => return,
+            if !self.conn.proceed(outcome).await {
+                return;
             }
         }
     }
 
-    async fn handle(&mut self, command: Command) -> Outcome {
-        let authorized = matches!(self.state, State::Transaction(_));
+    /// Runs one command in the state it came in, and answers a failed one.
+    async fn handle(&mut self, state: &mut State, command: Command) -> Outcome {
+        let handled = match state {
+            State::Transaction(maildrop) => self.transaction(maildrop, command).await,
+            State::Authorization { .. } => self.authorization(state, command).await,
+        };
+        match handled {
+            Ok(flow) => Ok(flow),
+            Err(Error::Refused { code, text }) => Ok(self.error(code, &text)),
+            Err(Error::Store { text, source }) => {
+                tracing::error!(error = %source, "{text}");
+                Ok(self.error(Some("SYS/TEMP"), text))
+            }
+            Err(Error::Disconnect) => Err(Disconnect),
+        }
+    }
+
+    /// The commands of the AUTHORIZATION state (RFC 1939 §4).
+    async fn authorization(&mut self, state: &mut State, command: Command) -> Handled {
         match command {
-            Command::Capa => Ok(self.capa()),
-            Command::Noop if authorized => Ok(self.ok("")),
-            Command::Quit => self.quit().await,
-            Command::User(name) if !authorized => Ok(self.user(name)),
-            Command::Pass(password) if !authorized => Ok(self.pass(password).await),
+            Command::Capa => Ok(self.capa(true)),
+            Command::Quit => Ok(self.quit(None).await),
+            Command::User(name) => self.user(state, name),
+            Command::Pass(password) => self.pass(state, password).await,
             Command::Auth {
                 mechanism,
                 initial_response,
-            } if !authorized => self.authenticate(mechanism, initial_response).await,
-            Command::Stls if !authorized => self.stls().await,
-            Command::Stat if authorized => Ok(self.stat()),
-            Command::List(n) if authorized => Ok(self.list(n)),
-            Command::Uidl(n) if authorized => Ok(self.uidl(n)),
-            Command::Retr(n) if authorized => self.retrieve(n, None).await,
-            Command::Top(n, lines) if authorized => self.retrieve(n, Some(lines)).await,
-            Command::Dele(n) if authorized => Ok(self.dele(n)),
-            Command::Rset if authorized => Ok(self.rset()),
-            _ => Ok(self.error(None, "Command not valid in this state")),
+            } => self.authenticate(state, mechanism, initial_response).await,
+            Command::Stls => self.stls(state).await,
+            _ => Err(Error::plain(NOT_VALID)),
+        }
+    }
+
+    /// The commands of the TRANSACTION state (RFC 1939 §5).
+    async fn transaction(&mut self, maildrop: &mut Maildrop, command: Command) -> Handled {
+        match command {
+            Command::Capa => Ok(self.capa(false)),
+            Command::Noop => Ok(self.ok("")),
+            Command::Quit => Ok(self.quit(Some(maildrop)).await),
+            Command::Stat => Ok(self.stat(maildrop)),
+            Command::List(n) => self.list(maildrop, n),
+            Command::Uidl(n) => self.uidl(maildrop, n),
+            Command::Retr(n) => self.retrieve(maildrop, n, None).await,
+            Command::Top(n, lines) => self.retrieve(maildrop, n, Some(lines)).await,
+            Command::Dele(n) => self.dele(maildrop, n),
+            Command::Rset => Ok(self.rset(maildrop)),
+            _ => Err(Error::plain(NOT_VALID)),
         }
     }
 
@@ -141,30 +171,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     /// Waits for input.
     pub async fn read_more(&mut self) -> Result<(), Disconnect> {
-        match self.conn.fill_command().await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(self.read_failed(e).await),
-        }
+        self.conn.read_more(AUTOLOGOUT).await
     }
 
     async fn discard_long_line(&mut self) -> Outcome {
-        match self.conn.skip_line().await {
-            Ok(()) => Ok(self.error(None, "Line too long")),
-            Err(e) => Err(self.read_failed(e).await),
-        }
+        self.conn.skip_long_line(AUTOLOGOUT).await?;
+        Ok(self.error(None, "Line too long"))
     }
+}
 
-    /// Ends the session after a failed read, telling a timed-out client why.
-    async fn read_failed(&mut self, error: ReadError) -> Disconnect {
-        match error {
-            ReadError::Timeout(after) => {
-                tracing::info!(?after, "client timed out");
-                status_line(self.conn.output(), false, None, "Autologout; idle for too long");
-                self.conn.close().await;
-            }
-            ReadError::Closed => {}
-            ReadError::Io(e) => tracing::debug!(error = %e, "connection failed"),
-        }
-        Disconnect
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The farewell is written out by hand for `net`; it must read as
+    /// every other status line does.
+    #[test]
+    fn autologout_is_a_status_line() {
+        let mut encoded = Vec::new();
+        status_line(&mut encoded, false, None, "Autologout; idle for too long");
+        assert_eq!(AUTOLOGOUT, encoded.as_slice());
     }
 }

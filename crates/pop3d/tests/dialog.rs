@@ -1,6 +1,7 @@
 //! POP3 dialogs: every file in `tests/dialogs/` is one scenario, replayed
 //! against a real session over an in-memory stream and a real store in a
-//! temporary directory. The format (see `tests/dialogs/README`):
+//! temporary directory, by the runner in `crates/dialog-runner`. The
+//! format (see `tests/dialogs/README`):
 //!
 //! - `# text`: a comment; each file starts with one saying why it exists.
 //! - `option: no-cleartext` / `option: tls` / `option: empty`: set up before
@@ -20,14 +21,13 @@
 //! holds the three messages of [`MESSAGES`] unless `option: empty`.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use auth::{Throttle, ThrottleConfig};
+use dialog_runner::Client;
 use pop3d::{Pop3Config, Server};
 use store::{Flags, MessageFacts, Store};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
 
 /// The password of alice@example.test in every dialog.
 const PASSWORD: &str = "secret";
@@ -46,50 +46,8 @@ fn password_hash() -> &'static str {
     HASH.get_or_init(|| auth::hash_password(PASSWORD).expect("hash"))
 }
 
-struct Client {
-    stream: BufReader<DuplexStream>,
-    pending: Vec<u8>,
-}
-
-impl Client {
-    async fn flush(&mut self) {
-        if !self.pending.is_empty() {
-            // The server may already have hung up; the next `s:` says so.
-            let _ = self.stream.get_mut().write_all(&self.pending).await;
-            self.pending.clear();
-        }
-    }
-
-    /// The next line without CRLF, or None at end of stream.
-    async fn line(&mut self, context: &str) -> Option<String> {
-        self.flush().await;
-        let mut line = String::new();
-        let read = tokio::time::timeout(Duration::from_secs(10), self.stream.read_line(&mut line))
-            .await
-            .unwrap_or_else(|_| panic!("{context}: no answer within 10 s"))
-            .unwrap_or(0);
-        if read == 0 {
-            return None;
-        }
-        assert!(line.ends_with("\r\n"), "{context}: line without CRLF: {line:?}");
-        line.truncate(line.len() - 2);
-        Some(line)
-    }
-}
-
-fn matches(expected: &str, actual: &str) -> bool {
-    match expected.strip_suffix("...") {
-        Some(prefix) => actual.starts_with(prefix),
-        None => actual == expected,
-    }
-}
-
 async fn run(name: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/dialogs")
-        .join(format!("{name}.pop"));
-    let script = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(script.starts_with('#'), "{name}: start with a comment saying why");
+    let script = dialog_runner::script(env!("CARGO_MANIFEST_DIR"), name, "pop");
 
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut config = Pop3Config {
@@ -130,103 +88,24 @@ async fn run(name: &str) {
     }));
     let server = Server::new(config, store, tls, throttle);
 
-    let mut clients: Vec<Option<Client>> = vec![None, None];
-    for (number, line) in script.lines().enumerate() {
-        let context = format!("{name}.pop:{}", number + 1);
-        if line.is_empty() || line.starts_with('#') || line.starts_with("option: ") {
-            continue;
-        }
-        let (prefix, text) = line
-            .split_once(": ")
-            .or_else(|| line.split_once(':'))
-            .unwrap_or(("", ""));
-        let (kind, session) = match prefix {
-            "c" | "s" => (prefix, 0),
-            "c2" | "s2" => (&prefix[..1], 1),
-            _ => panic!("{context}: not a dialog line: {line:?}"),
-        };
-        if clients[session].is_none() {
-            clients[session] = Some(open(&server, &context).await);
-        }
-        let client = clients[session].as_mut().expect("opened");
-        if kind == "c" {
-            client.pending.extend_from_slice(text.as_bytes());
-            client.pending.extend_from_slice(b"\r\n");
-            continue;
-        }
-        let actual = client.line(&context).await;
-        match (text, actual) {
-            ("<closed>", None) => {}
-            (expected, Some(actual)) if matches(expected, &actual) => {}
-            (expected, actual) => panic!("{context}: expected {expected:?}, got {actual:?}"),
-        }
-    }
-    // The script must account for every line: once the client hangs up,
-    // the session ends without writing, so anything left was unexpected.
-    for (session, client) in clients.iter_mut().enumerate() {
-        if let Some(client) = client {
-            let context = format!("{name}: end of session {}", session + 1);
-            client.flush().await;
-            let _ = client.stream.get_mut().shutdown().await;
-            if let Some(extra) = client.line(&context).await {
-                panic!("{context}: unexpected {extra:?}");
-            }
-        }
-    }
+    dialog_runner::replay(&format!("{name}.pop"), &script, |context| open(server.clone(), context)).await;
 }
 
-async fn open(server: &Arc<Server>, context: &str) -> Client {
-    let (ours, theirs) = tokio::io::duplex(1 << 20);
+async fn open(server: Arc<Server>, context: String) -> Client {
     let peer: SocketAddr = "192.0.2.1:1100".parse().expect("address");
-    tokio::spawn(server.clone().session(theirs, peer, false));
-    let mut client = Client {
-        stream: BufReader::new(ours),
-        pending: Vec::new(),
-    };
-    let greeting = client.line(context).await.unwrap_or_default();
-    assert!(greeting.starts_with("+OK"), "{context}: greeting {greeting:?}");
-    client
+    let start = |theirs| drop(tokio::spawn(net::session(server, theirs, peer, false)));
+    dialog_runner::connect(start, "+OK", &context).await
 }
 
-/// One test per dialog file, and one that checks none is left out.
-macro_rules! dialogs {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $name() {
-                run(stringify!($name)).await;
-            }
-        )*
-
-        #[test]
-        fn every_dialog_file_has_a_test() {
-            let listed = [$(stringify!($name)),*];
-            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dialogs");
-            for entry in std::fs::read_dir(&dir).expect("dialogs directory") {
-                let path = entry.expect("entry").path();
-                if path.extension().is_some_and(|e| e == "pop") {
-                    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-                    assert!(listed.contains(&stem), "{stem}.pop is not listed in dialogs!");
-                }
-            }
-        }
-    };
-}
-
-dialogs! {
+// One line per command or topic, in file name order.
+dialog_runner::dialogs! { "pop", run;
     apop_absent,
     argument_errors,
-    auth_errors,
-    auth_list,
-    auth_plain,
-    auth_plain_continuation,
-    auth_response_too_long,
+    auth_errors, auth_list, auth_plain, auth_plain_continuation, auth_response_too_long,
     auth_unknown_user,
     authorization_after_login,
     capa_transaction,
-    dele_after_quit,
-    dele_all,
-    dele_rset,
+    dele_after_quit, dele_all, dele_rset,
     empty_maildrop,
     greeting_capa,
     line_too_long,
@@ -234,28 +113,18 @@ dialogs! {
     maildrop_in_use,
     no_cleartext,
     noop_case,
-    pass_with_spaces,
-    pass_without_user,
+    pass_with_spaces, pass_without_user,
     pipelined_login_failure,
     pipelining,
-    retr,
-    retr_dot_stuffing,
+    retr, retr_dot_stuffing,
     rset_then_quit,
     session_after_in_use,
     stat_list,
-    stls_begins,
-    stls_offered,
-    stls_pipelined,
-    stls_unavailable,
+    stls_begins, stls_offered, stls_pipelined, stls_unavailable,
     too_many_errors,
-    top,
-    top_dot_stuffing,
-    top_errors,
+    top, top_dot_stuffing, top_errors,
     transaction_before_login,
     uidl,
     unknown_command,
-    user_again,
-    user_case,
-    user_pass,
-    user_pass_wrong,
+    user_again, user_case, user_pass, user_pass_wrong,
 }

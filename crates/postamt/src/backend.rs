@@ -101,9 +101,9 @@ impl smtpd::Backend for Backend {
     async fn accept(&self, message: MailObject) -> Result<(), AcceptError> {
         self.queue.submit(message).await.map_err(|e| {
             if e.is_storage_full() {
-                AcceptError::StorageFull(Box::new(e))
+                AcceptError::StorageFull(e.into())
             } else {
-                AcceptError::Failed(Box::new(e))
+                AcceptError::Failed(e.into())
             }
         })
     }

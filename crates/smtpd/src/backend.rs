@@ -6,7 +6,30 @@ use std::future::Future;
 
 use wire::smtp::{MailObject, RcptPath, ReversePath};
 
-pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
+/// A failure behind the session (the store, the queue), kept as text for
+/// the log: the client only hears that it was temporary. Every error type
+/// converts into it, so a backend can use `?` on its own errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendError(String);
+
+impl BackendError {
+    pub fn new(message: impl Into<String>) -> Self {
+        BackendError(message.into())
+    }
+}
+
+impl std::fmt::Display for BackendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Not itself a `std::error::Error`, so that this conversion can exist.
+impl<E: std::error::Error> From<E> for BackendError {
+    fn from(error: E) -> Self {
+        BackendError(error.to_string())
+    }
+}
 
 /// Why a message could not be stored.
 #[derive(Debug)]

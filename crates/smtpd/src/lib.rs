@@ -10,6 +10,7 @@
 
 mod backend;
 mod commands;
+mod error;
 mod fixups;
 mod params;
 mod received;

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use auth::Throttle;
 use net::{Connection, ConnectionLimit, TlsAcceptor};
 use tokio::net::TcpListener;
-use tracing::Instrument;
 
 use crate::SmtpConfig;
 use crate::backend::Backend;
@@ -60,40 +59,26 @@ impl<B: Backend> Server<B> {
 
     /// Serves one listener until the task is dropped.
     pub async fn serve(self: Arc<Self>, listener: TcpListener, limit: ConnectionLimit, role: Role) {
-        net::accept_loop(
-            listener,
-            limit,
-            b"421 4.3.2 Too many connections, try again later\r\n",
-            move |stream, peer| {
-                let server = self.clone();
-                async move { server.session(stream, peer, role).await }
-            },
-        )
-        .await;
+        net::serve(self, listener, limit, role).await;
+    }
+}
+
+impl<B: Backend> net::Service for Server<B> {
+    type Port = Role;
+
+    const BUSY_REPLY: &'static [u8] = b"421 4.3.2 Too many connections, try again later\r\n";
+
+    fn opening(&self, peer: SocketAddr, role: Role) -> net::Opening {
+        let id = self.sessions.fetch_add(1, Ordering::Relaxed);
+        net::Opening {
+            span: tracing::info_span!("smtp", service = role.name(), session = id, %peer),
+            tls: self.tls.clone(),
+            implicit_tls: role == Role::Submissions,
+            timeout: self.config.timeout,
+        }
     }
 
-    /// Runs one session over any stream; tests use this with in-memory pipes.
-    pub async fn session<S>(self: Arc<Self>, stream: S, peer: SocketAddr, role: Role)
-    where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-    {
-        let id = self.sessions.fetch_add(1, Ordering::Relaxed);
-        let span = tracing::info_span!("smtp", service = role.name(), session = id, %peer);
-        async move {
-            tracing::debug!("connected");
-            let implicit_tls = role == Role::Submissions;
-            let connection = match Connection::open(stream, self.tls.as_ref(), implicit_tls, self.config.timeout).await
-            {
-                Ok(connection) => connection,
-                Err(e) => {
-                    tracing::info!(error = %e, "TLS handshake failed");
-                    return;
-                }
-            };
-            Session::new(connection, self.clone(), peer, role).run().await;
-            tracing::debug!("disconnected");
-        }
-        .instrument(span)
-        .await
+    async fn run<S: net::SessionStream>(self: Arc<Self>, connection: Connection<S>, peer: SocketAddr, role: Role) {
+        Session::new(connection, self, peer, role).run().await;
     }
 }

@@ -4,12 +4,13 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use net::{Connection, ReadError};
+use net::Connection;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::line::{LineTooLong, find_line, strip_eol};
 use wire::smtp::{Command, CommandError, Recipient, Reply, ReversePath, parse_command};
 
 use crate::backend::Backend;
+use crate::error::{Error, Handled};
 use crate::params::MailParams;
 use crate::server::{Role, Server};
 
@@ -43,6 +44,10 @@ pub(crate) struct Content {
 }
 
 pub(crate) use net::{Disconnect, Flow, Outcome};
+
+/// Said to a client that stayed silent too long, before hanging up
+/// (RFC 5321 §4.5.3.2).
+const TIMEOUT: &[u8] = b"421 4.4.2 Timeout exceeded, closing connection\r\n";
 
 pub(crate) struct Session<S, B> {
     pub conn: Connection<S>,
@@ -107,18 +112,27 @@ where
                     Ok(Flow::Close)
                 }
             };
-            match outcome {
-                Ok(Flow::Continue) => {}
-                Ok(Flow::Close) => {
-                    self.conn.close().await;
-                    return;
-                }
-                Err(Disconnect) => return,
+            if !self.conn.proceed(outcome).await {
+                return;
             }
         }
     }
 
+    /// Runs one command and answers a failed one: the one place where
+    /// errors become replies.
     async fn handle(&mut self, command: Command) -> Outcome {
+        match self.dispatch(command).await {
+            Ok(flow) => Ok(flow),
+            Err(Error::Refused(reply)) => Ok(self.error(reply)),
+            Err(Error::Backend { reply, error }) => {
+                tracing::error!(%error, code = reply.code, "the backend failed");
+                Ok(self.ok(reply))
+            }
+            Err(Error::Disconnect) => Err(Disconnect),
+        }
+    }
+
+    async fn dispatch(&mut self, command: Command) -> Handled {
         match command {
             Command::Ehlo(name) => Ok(self.ehlo(name, true)),
             Command::Helo(name) => Ok(self.ehlo(name, false)),
@@ -126,8 +140,8 @@ where
                 mechanism,
                 initial_response,
             } => self.auth(mechanism, initial_response).await,
-            Command::Mail { from, params } => Ok(self.mail(from, params).await),
-            Command::Rcpt { to, params } => Ok(self.rcpt(to, params).await),
+            Command::Mail { from, params } => self.mail(from, params).await,
+            Command::Rcpt { to, params } => self.rcpt(to, params).await,
             Command::Data => self.data().await,
             Command::Bdat { size, last } => self.bdat(size, last).await,
             Command::StartTls => self.starttls().await,
@@ -147,7 +161,7 @@ where
                 "2.5.0",
                 "Cannot VRFY user, but will accept message and attempt delivery",
             ))),
-            Command::Expn(_) => Ok(self.error(Reply::new(502, "5.5.1", "EXPN is not supported"))),
+            Command::Expn(_) => Err(Error::refused(502, "5.5.1", "EXPN is not supported")),
             Command::Help(_) => Ok(self.ok(Reply::new(
                 214,
                 "2.0.0",
@@ -195,10 +209,7 @@ where
 
     /// Waits for input.
     pub async fn read_more(&mut self) -> Result<(), Disconnect> {
-        match self.conn.fill_command().await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(self.read_failed(e).await),
-        }
+        self.conn.read_more(TIMEOUT).await
     }
 
     /// Reads one line (a SASL response), within the command line limit;
@@ -213,9 +224,7 @@ where
                 }
                 Ok(None) => self.read_more().await?,
                 Err(LineTooLong) => {
-                    if let Err(e) = self.conn.skip_line().await {
-                        return Err(self.read_failed(e).await);
-                    }
+                    self.conn.skip_long_line(TIMEOUT).await?;
                     return Ok(None);
                 }
             }
@@ -224,24 +233,7 @@ where
 
     /// Drops an over-long line, then answers 500 5.5.2.
     async fn discard_long_line(&mut self) -> Outcome {
-        match self.conn.skip_line().await {
-            Ok(()) => Ok(self.error(Reply::new(500, "5.5.2", "Line too long"))),
-            Err(e) => Err(self.read_failed(e).await),
-        }
-    }
-
-    /// Ends the session after a failed read; a timeout is announced with
-    /// 421 (RFC 5321 §4.5.3.2).
-    async fn read_failed(&mut self, error: ReadError) -> Disconnect {
-        match error {
-            ReadError::Timeout(after) => {
-                tracing::info!(?after, "client timed out");
-                self.reply(Reply::new(421, "4.4.2", "Timeout exceeded, closing connection"));
-                self.conn.close().await;
-            }
-            ReadError::Closed => {}
-            ReadError::Io(e) => tracing::debug!(error = %e, "connection failed"),
-        }
-        Disconnect
+        self.conn.skip_long_line(TIMEOUT).await?;
+        Ok(self.error(Reply::new(500, "5.5.2", "Line too long")))
     }
 }

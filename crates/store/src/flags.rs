@@ -130,6 +130,18 @@ impl Store {
         Ok((changed, failed))
     }
 
+    /// Sets \Seen on messages (a FETCH of their bodies, RFC 9051 §6.4.5):
+    /// one group-commit job however many they are. Returns those changed,
+    /// with their new flags and MODSEQ.
+    pub async fn add_seen(&self, mailbox: MailboxId, uids: &[i64]) -> Result<Vec<MessageMeta>> {
+        let seen = Flags {
+            system: SEEN,
+            keywords: Vec::new(),
+        };
+        let (changed, _) = self.store_flags(mailbox, uids, FlagChange::Add, &seen, None).await?;
+        Ok(changed)
+    }
+
     fn change_flags(
         tx: &rusqlite::Connection,
         mailbox: MailboxId,
@@ -201,6 +213,63 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::MessageFacts;
+
+    /// A store with alice's INBOX holding `n` messages, those at the
+    /// indexes in `seen` already \Seen.
+    async fn inbox(n: usize, seen: &[usize]) -> (tempfile::TempDir, Store, MailboxId) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        store.add_domain("example.test").await.unwrap();
+        let account = store.add_account("alice@example.test", "hash").await.unwrap();
+        let inbox = store.mailbox(account, "INBOX").await.unwrap().unwrap().id;
+        for i in 0..n {
+            let content = store
+                .put_content(format!("Subject: {i}\r\n\r\nbody\r\n").into_bytes())
+                .await
+                .unwrap();
+            let flags = if seen.contains(&i) {
+                Flags::from_names(&["\\Seen"])
+            } else {
+                Flags::default()
+            };
+            store
+                .append(inbox, content, flags, 0, MessageFacts::default())
+                .await
+                .unwrap();
+        }
+        (dir, store, inbox)
+    }
+
+    /// A FETCH of many bodies marks them \Seen in one write (issue 15):
+    /// one group-commit job for the batch, not one per message.
+    #[tokio::test]
+    async fn add_seen_is_one_job_for_many_messages() {
+        let (_dir, store, inbox) = inbox(40, &[3]).await;
+        let uids: Vec<i64> = (1..=40).collect();
+        let (_, jobs_before) = store.commit_stats();
+        let changed = store.add_seen(inbox, &uids).await.unwrap();
+        let (_, jobs_after) = store.commit_stats();
+        assert_eq!(jobs_after - jobs_before, 1, "one job for 40 messages");
+        // The one already \Seen is not changed; the others all are, with
+        // one new MODSEQ.
+        assert_eq!(changed.len(), 39);
+        assert!(changed.iter().all(|m| m.flags.has(SEEN) && m.uid != 4));
+        assert!(changed.iter().all(|m| m.modseq == changed[0].modseq));
+        let listed = store.message_list(inbox).await.unwrap();
+        assert!(listed.iter().all(|m| m.flags.has(SEEN)));
+    }
+
+    /// Messages already \Seen (or gone) are left alone: nothing changed,
+    /// no MODSEQ spent.
+    #[tokio::test]
+    async fn add_seen_leaves_seen_messages_alone() {
+        let (_dir, store, inbox) = inbox(2, &[0, 1]).await;
+        let before = store.message_list(inbox).await.unwrap();
+        let changed = store.add_seen(inbox, &[1, 2, 99]).await.unwrap();
+        assert!(changed.is_empty(), "{changed:?}");
+        assert_eq!(store.message_list(inbox).await.unwrap(), before);
+    }
 
     #[test]
     fn reads_writes_and_combines() {

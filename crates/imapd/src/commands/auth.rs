@@ -3,15 +3,16 @@
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::line::{LineTooLong, find_line, strip_eol};
 
-use crate::session::{Disconnect, Flow, Outcome, Session, State};
+use crate::error::{CommandError, Reply};
+use crate::session::{Disconnect, Flow, Session, State};
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
-    pub(crate) async fn starttls(&mut self, tag: &str) -> Outcome {
+    pub(crate) async fn starttls(&mut self, tag: &str) -> Reply {
         let Some(acceptor) = self.server.tls.clone() else {
-            return Ok(self.error(tag, "STARTTLS is not available"));
+            return Err(CommandError::bad("STARTTLS is not available"));
         };
         if self.conn.is_tls() {
-            return Ok(self.error(tag, "TLS is already active"));
+            return Err(CommandError::bad("TLS is already active"));
         }
         if !self.conn.buffered().is_empty() {
             // Cleartext commands pipelined behind STARTTLS must never run
@@ -22,25 +23,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         self.tagged(tag, "OK", None, "Begin TLS negotiation now");
         if let Err(e) = self.conn.start_tls(&acceptor).await {
             tracing::info!(error = %e, "TLS handshake failed");
-            return Err(Disconnect);
+            return Err(CommandError::Disconnect);
         }
         Ok(Flow::Continue)
     }
 
-    pub(crate) async fn login(&mut self, tag: &str, user: &str, password: String) -> Outcome {
+    pub(crate) async fn login(&mut self, tag: &str, user: &str, password: String) -> Reply {
         if !self.auth_allowed() {
             // RFC 9051 §6.2.3: LOGINDISABLED.
-            return self.no(tag, Some("PRIVACYREQUIRED"), "Use STARTTLS before logging in");
+            return Err(CommandError::no("PRIVACYREQUIRED", "Use STARTTLS before logging in"));
         }
         self.verify(tag, user, password).await
     }
 
-    pub(crate) async fn authenticate(&mut self, tag: &str, mechanism: &str, initial: Option<Vec<u8>>) -> Outcome {
+    pub(crate) async fn authenticate(&mut self, tag: &str, mechanism: &str, initial: Option<Vec<u8>>) -> Reply {
         if mechanism != "PLAIN" {
-            return self.no(tag, None, "Unsupported authentication mechanism");
+            return Err(CommandError::refused("Unsupported authentication mechanism"));
         }
         if !self.auth_allowed() {
-            return self.no(tag, Some("PRIVACYREQUIRED"), "Use STARTTLS before logging in");
+            return Err(CommandError::no("PRIVACYREQUIRED", "Use STARTTLS before logging in"));
         }
         let response = match initial {
             // RFC 4959: "=" is an empty initial response.
@@ -50,23 +51,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 self.conn.send(b"+ \r\n");
                 match self.read_line().await? {
                     Some(line) => line,
-                    None => return Ok(self.error(tag, "Response too long")),
+                    None => return Err(CommandError::bad("Response too long")),
                 }
             }
         };
         if response == b"*" {
-            return Ok(self.error(tag, "Authentication cancelled"));
+            return Err(CommandError::bad("Authentication cancelled"));
         }
         let credentials = match auth::sasl::decode_plain(&String::from_utf8_lossy(&response)) {
             Ok(credentials) => credentials,
-            Err(e) => return Ok(self.error(tag, &format!("Invalid response: {e}"))),
+            Err(e) => return Err(CommandError::bad(format!("Invalid response: {e}"))),
         };
         if !credentials.authzid.is_empty() && credentials.authzid != credentials.authcid {
-            return self.no(
-                tag,
-                Some("AUTHORIZATIONFAILED"),
+            return Err(CommandError::no(
+                "AUTHORIZATIONFAILED",
                 "Acting as another user is not permitted",
-            );
+            ));
         }
         self.verify(tag, &credentials.authcid, credentials.password).await
     }
@@ -90,38 +90,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     /// Checks a password through the shared throttle and logs in.
-    async fn verify(&mut self, tag: &str, user: &str, password: String) -> Outcome {
-        let account = match self.server.store.find_account(user).await {
-            Ok(account) => account,
-            Err(e) => {
-                tracing::error!(error = %e, "account lookup failed");
-                return self.no(tag, Some("UNAVAILABLE"), "Temporary failure, try again later");
+    async fn verify(&mut self, tag: &str, user: &str, password: String) -> Reply {
+        let lookup = self.server.store.find_account(user);
+        let login = auth::login(&self.server.throttle, self.peer.ip(), user, password, lookup, |a| {
+            (a.address.as_str(), a.password_hash.as_str())
+        });
+        let account = match login.await {
+            auth::LoginOutcome::LoggedIn(account) => account,
+            auth::LoginOutcome::Unavailable(_) => {
+                return Err(CommandError::no("UNAVAILABLE", "Temporary failure, try again later"));
+            }
+            auth::LoginOutcome::LockedOut(_) => {
+                return Err(CommandError::no(
+                    "UNAVAILABLE",
+                    "Too many failed logins, try again later",
+                ));
+            }
+            auth::LoginOutcome::Failed { delay } => {
+                self.conn.flush().await.map_err(|_| Disconnect)?;
+                tokio::time::sleep(delay).await;
+                return Err(CommandError::no("AUTHENTICATIONFAILED", "Authentication failed"));
             }
         };
-        // Reserved before the password is checked, so parallel guesses
-        // cannot all pass a check made before any of them failed; counted
-        // against the account itself, however its name was written.
-        let target = account.as_ref().map_or(user, |a| a.address.as_str());
-        let attempt = match self.server.throttle.reserve(self.peer.ip(), target) {
-            Ok(attempt) => attempt,
-            Err(auth::LockedOut(remaining)) => {
-                tracing::info!(?remaining, %user, "authentication refused: locked out");
-                return self.no(tag, Some("UNAVAILABLE"), "Too many failed logins, try again later");
-            }
-        };
-        let hash = account.as_ref().map(|a| a.password_hash.clone());
-        let verified = auth::verify_login_limited(hash, password).await;
-        let (true, Some(account)) = (verified, account) else {
-            tracing::info!(%user, "authentication failed");
-            let delay = attempt.failed();
-            self.conn.flush().await.map_err(|_| Disconnect)?;
-            tokio::time::sleep(delay).await;
-            return self.no(tag, Some("AUTHENTICATIONFAILED"), "Authentication failed");
-        };
-        attempt.succeeded();
         let Some(slot) = self.server.user_slot(account.id) else {
             tracing::info!(user = %account.address, "too many sessions for this user");
-            return self.no(tag, Some("LIMIT"), "Too many sessions for this user; close some first");
+            return Err(CommandError::no(
+                "LIMIT",
+                "Too many sessions for this user; close some first",
+            ));
         };
         self.user_slot = Some(slot);
         tracing::info!(user = %account.address, "logged in");
@@ -134,7 +130,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     /// ENABLE (RFC 5161): IMAP4rev2 and UTF8=ACCEPT (RFC 6855).
-    pub(crate) fn enable(&mut self, tag: &str, capabilities: &[String]) -> Outcome {
+    pub(crate) fn enable(&mut self, tag: &str, capabilities: &[String]) -> Reply {
         let mut enabled = Vec::new();
         for capability in capabilities {
             match capability.as_str() {

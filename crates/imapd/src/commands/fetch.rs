@@ -2,14 +2,16 @@
 //! sizes, the stored ENVELOPE and BODYSTRUCTURE, and sections cut from the
 //! message as stored (its trace header fields first, then the blob).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use store::{FlagChange, Flags, MessageContent, MessageMeta, flag};
+use store::{MessageContent, MessageMeta, flag};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use wire::imap::{FetchItem, Section, SectionText, SequenceSet};
 
+use crate::error::{CommandError, Reply};
 use crate::format::{date_time, flag_list, section_name};
-use crate::session::{Flow, Outcome, Session, State};
+use crate::session::{Disconnect, Session};
+use crate::view::View;
 
 /// How many messages' stored content one query loads (FETCH, SEARCH).
 pub(crate) const CONTENT_BATCH: usize = 256;
@@ -73,118 +75,134 @@ fn is_whole_message(item: &FetchItem) -> bool {
 const STREAM_CHUNK: usize = 64 * 1024;
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
-    pub(crate) async fn fetch(&mut self, tag: &str, uid: bool, set: &SequenceSet, items: &[FetchItem]) -> Outcome {
-        let State::Selected { view, .. } = &self.state else {
-            return Ok(Flow::Continue);
-        };
+    pub(crate) async fn fetch(
+        &mut self,
+        tag: &str,
+        view: &mut View,
+        uid: bool,
+        set: &SequenceSet,
+        items: &[FetchItem],
+    ) -> Reply {
         let indexes = view.select(set, uid, &self.saved);
-        let mailbox = view.mailbox.id;
-        let read_only = view.read_only;
         let Some(mut items) = distinct_items(items, self.server.config.max_fetch_items) else {
-            return Ok(self.error(tag, "Too many distinct FETCH items"));
+            return Err(CommandError::bad("Too many distinct FETCH items"));
         };
         // RFC 9051 §6.4.9: UID FETCH answers always carry the UID.
         if uid && !items.contains(&FetchItem::Uid) {
             items.insert(0, FetchItem::Uid);
         }
-        let needs = Needs::of(&items, read_only);
-        let messages = items.iter().filter(|item| is_whole_message(item)).count();
+        let needs = Needs::of(&items, view.read_only);
         for batch in indexes.chunks(CONTENT_BATCH) {
-            let mut contents = HashMap::new();
-            if needs.content() {
-                let State::Selected { view, .. } = &self.state else {
-                    break;
-                };
-                let uids: Vec<i64> = batch.iter().map(|&index| view.messages[index].uid).collect();
-                match self.server.store.message_contents(mailbox, &uids).await {
-                    Ok(found) => contents.extend(found.into_iter().map(|content| (content.uid, content))),
-                    Err(e) => return self.server_error(tag, &e),
-                }
-            }
-            for &index in batch {
-                let State::Selected { view, .. } = &self.state else {
-                    break;
-                };
-                let mut meta = view.messages[index].clone();
-                let content = match contents.remove(&meta.uid) {
-                    Some(content) => Some(content),
-                    // Expunged by another session: nothing left to show.
-                    None if needs.content() => continue,
-                    None => None,
-                };
-                // Stored before the facts were kept: they are worked out
-                // from the whole message.
-                let facts_missing = needs.facts
-                    && content
-                        .as_ref()
-                        .is_some_and(|c| c.envelope.as_deref().is_none_or(str::is_empty));
-                let raw = match (&content, needs.raw || facts_missing) {
-                    (Some(content), true) => match self.raw(content, needs.header_only && !facts_missing).await {
-                        Ok(raw) => Some(raw),
-                        Err(e) => return self.server_error(tag, &e),
-                    },
-                    _ => None,
-                };
-                let mut flags_changed = false;
-                if needs.sets_seen && !meta.flags.has(flag::SEEN) {
-                    let seen = Flags {
-                        system: flag::SEEN,
-                        keywords: Vec::new(),
-                    };
-                    match self
-                        .server
-                        .store
-                        .store_flags(mailbox, &[meta.uid], FlagChange::Add, &seen, None)
-                        .await
-                    {
-                        Ok((changed, _)) => {
-                            if let Some(new) = changed.into_iter().next() {
-                                meta = new;
-                                flags_changed = true;
-                                if let State::Selected { view, .. } = &mut self.state {
-                                    let mut announce = Vec::new();
-                                    view.absorb_own_change(vec![meta.clone()], &mut announce);
-                                    self.conn.send(&announce);
-                                }
-                            }
-                        }
-                        Err(e) => return self.server_error(tag, &e),
-                    }
-                }
-                let State::Selected { view, .. } = &self.state else {
-                    break;
-                };
-                let flag_names = view.flag_names(&meta);
-                let raw = raw.unwrap_or_default();
-                // Checked before the answer begins, so that it can be a NO.
-                if !decodable(&items, &raw) {
-                    return self.no(tag, Some("UNKNOWN-CTE"), "Cannot decode that content transfer encoding");
-                }
-                let facts = content
+            self.fetch_batch(view, batch, &items, &needs).await?;
+        }
+        self.report_changes(view, false, false).await?;
+        self.ok(tag, "FETCH completed")
+    }
+
+    /// Answers for the messages at `batch` in the view: their content
+    /// loaded in one query, \Seen set in one write.
+    async fn fetch_batch(
+        &mut self,
+        view: &mut View,
+        batch: &[usize],
+        items: &[FetchItem],
+        needs: &Needs,
+    ) -> Result<(), CommandError> {
+        let mut contents = HashMap::new();
+        if needs.content() {
+            let uids: Vec<i64> = batch.iter().map(|&index| view.messages[index].uid).collect();
+            let found = self.server.store.message_contents(view.mailbox.id, &uids).await?;
+            contents.extend(found.into_iter().map(|content| (content.uid, content)));
+        }
+        let seen = if needs.sets_seen {
+            self.mark_seen(view, batch, &contents, items).await?
+        } else {
+            HashSet::new()
+        };
+        let messages = items.iter().filter(|item| is_whole_message(item)).count();
+        for &index in batch {
+            let meta = view.messages[index].clone();
+            let content = match contents.remove(&meta.uid) {
+                Some(content) => Some(content),
+                // Expunged by another session: nothing left to show.
+                None if needs.content() => continue,
+                None => None,
+            };
+            // Stored before the facts were kept: they are worked out
+            // from the whole message.
+            let facts_missing = needs.facts
+                && content
                     .as_ref()
-                    .filter(|_| needs.facts)
-                    .map(|content| facts(content, &raw));
-                let mut extra = None;
-                if flags_changed && !items.contains(&FetchItem::Flags) {
-                    extra = Some(Part::Bytes(format!("FLAGS {}", flag_list(&flag_names)).into_bytes()));
-                }
-                let answer = items
-                    .iter()
-                    .map(|item| part(item, &meta, &flag_names, facts.as_ref(), &raw))
-                    .chain(extra);
-                if !self
-                    .write_answer(tag, index, answer, messages, content.as_ref())
-                    .await?
-                {
-                    return Ok(Flow::Continue);
-                }
-                if self.conn.pending_output() > 256 * 1024 {
-                    self.conn.flush().await.map_err(|_| crate::session::Disconnect)?;
-                }
+                    .is_some_and(|c| c.envelope.as_deref().is_none_or(str::is_empty));
+            let raw = match (&content, needs.raw || facts_missing) {
+                (Some(content), true) => self.raw(content, needs.header_only && !facts_missing).await?,
+                _ => Vec::new(),
+            };
+            // Checked before the answer begins, so that it can be a NO.
+            if !decodable(items, &raw) {
+                return Err(CommandError::no(
+                    "UNKNOWN-CTE",
+                    "Cannot decode that content transfer encoding",
+                ));
+            }
+            let flag_names = view.flag_names(&meta);
+            let facts = content
+                .as_ref()
+                .filter(|_| needs.facts)
+                .map(|content| facts(content, &raw));
+            // RFC 9051 §6.4.5: a FETCH that sets \Seen says so.
+            let extra = (seen.contains(&meta.uid) && !items.contains(&FetchItem::Flags))
+                .then(|| Part::Bytes(format!("FLAGS {}", flag_list(&flag_names)).into_bytes()));
+            let answer = items
+                .iter()
+                .map(|item| part(item, &meta, &flag_names, facts.as_ref(), &raw))
+                .chain(extra);
+            self.write_answer(index, answer, messages, content.as_ref()).await?;
+            if self.conn.pending_output() > 256 * 1024 {
+                self.conn.flush().await.map_err(|_| Disconnect)?;
             }
         }
-        self.report_changes(false, false).await?;
-        self.ok(tag, "FETCH completed")
+        Ok(())
+    }
+
+    /// Sets \Seen on the messages of `batch` that lack it and will be
+    /// answered, in one store call (one group-commit job, not one per
+    /// message); returns the UIDs it changed. A BINARY item that cannot be
+    /// decoded ends the FETCH with NO at its message (RFC 3516 §4.3): that
+    /// message is marked (as it always was: it was marked before the
+    /// check), those after it are not answered, so not marked either.
+    async fn mark_seen(
+        &mut self,
+        view: &mut View,
+        batch: &[usize],
+        contents: &HashMap<i64, MessageContent>,
+        items: &[FetchItem],
+    ) -> Result<HashSet<i64>, CommandError> {
+        let binary = items
+            .iter()
+            .any(|item| matches!(item, FetchItem::Binary { .. } | FetchItem::BinarySize { .. }));
+        let mut unseen = Vec::new();
+        for &index in batch {
+            let meta = &view.messages[index];
+            let Some(content) = contents.get(&meta.uid) else {
+                continue;
+            };
+            if !meta.flags.has(flag::SEEN) {
+                unseen.push(meta.uid);
+            }
+            if binary && !decodable(items, &self.raw(content, false).await?) {
+                break;
+            }
+        }
+        if unseen.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let changed = self.server.store.add_seen(view.mailbox.id, &unseen).await?;
+        let marked = changed.iter().map(|meta| meta.uid).collect();
+        let mut announce = Vec::new();
+        view.absorb_own_change(changed, &mut announce);
+        self.conn.send(&announce);
+        Ok(marked)
     }
 
     /// The message as stored: its trace header fields, then the blob; or,
@@ -255,28 +273,20 @@ impl Needs {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
-    /// Writes one `* n FETCH (...)` answer, each part as it is made; false
-    /// if it answered the command with NO instead. Streamed messages are
-    /// opened before the answer begins, so that a missing blob is a NO,
-    /// not a broken response.
+    /// Writes one `* n FETCH (...)` answer, each part as it is made.
+    /// Streamed messages are opened before the answer begins, so that a
+    /// missing blob is a NO, not a broken response.
     async fn write_answer(
         &mut self,
-        tag: &str,
         index: usize,
         parts: impl Iterator<Item = Part>,
         messages: usize,
         content: Option<&MessageContent>,
-    ) -> Result<bool, crate::session::Disconnect> {
+    ) -> Result<(), CommandError> {
         let mut files = Vec::new();
         for _ in 0..messages {
             let Some(content) = content else { break };
-            match self.server.store.open_message(content.stored(), false).await {
-                Ok(opened) => files.push(opened),
-                Err(e) => {
-                    self.server_error(tag, &e)?;
-                    return Ok(false);
-                }
-            }
+            files.push(self.server.store.open_message(content.stored(), false).await?);
         }
         let mut files = files.into_iter();
         self.conn
@@ -306,14 +316,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             self.flush_if_full().await?;
         }
         self.conn.output().extend_from_slice(b")\r\n");
-        Ok(true)
+        Ok(())
     }
 
     /// Sends what output has built up once it is more than a few chunks:
     /// what a session holds to send stays that small.
-    async fn flush_if_full(&mut self) -> Result<(), crate::session::Disconnect> {
+    async fn flush_if_full(&mut self) -> Result<(), Disconnect> {
         if self.conn.pending_output() >= 4 * STREAM_CHUNK {
-            self.conn.flush().await.map_err(|_| crate::session::Disconnect)?;
+            self.conn.flush().await.map_err(|_| Disconnect)?;
         }
         Ok(())
     }
@@ -327,7 +337,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         label: &str,
         content: &MessageContent,
         mut reader: store::MessageReader,
-    ) -> Result<(), crate::session::Disconnect> {
+    ) -> Result<(), Disconnect> {
         let total = reader.len();
         self.conn
             .output()
@@ -339,7 +349,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             let n = match reader.read(&mut chunk[..want]).await {
                 Ok(0) | Err(_) => {
                     tracing::error!(blob = %content.blob_hash, "message content ended early");
-                    return Err(crate::session::Disconnect);
+                    return Err(Disconnect);
                 }
                 Ok(n) => n,
             };

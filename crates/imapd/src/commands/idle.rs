@@ -4,7 +4,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast;
 use wire::line::{find_line, strip_eol};
 
-use crate::session::{Disconnect, Outcome, Session, State};
+use crate::error::{CommandError, Reply};
+use crate::session::{Disconnect, Session};
+use crate::view::View;
 
 enum Event {
     Input(Result<usize, net::ReadError>),
@@ -12,8 +14,11 @@ enum Event {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
-    pub(crate) async fn idle(&mut self, tag: &str) -> Outcome {
-        self.report_changes(true, false).await?;
+    /// IDLE, with `view` the selected mailbox whose changes it reports.
+    pub(crate) async fn idle(&mut self, tag: &str, mut view: Option<&mut View>) -> Reply {
+        if let Some(view) = view.as_deref_mut() {
+            self.report_changes(view, true, false).await?;
+        }
         self.conn.send(b"+ idling\r\n");
         // The inactivity timeout counts from this command, the client's
         // last: changes reported meanwhile are not the client's doing and
@@ -29,10 +34,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 if done {
                     return self.ok(tag, "IDLE terminated");
                 }
-                return Ok(self.error(tag, "Expected DONE"));
+                return Err(CommandError::bad("Expected DONE"));
             }
             if self.conn.buffered().len() >= 1024 {
-                return Ok(self.error(tag, "Expected DONE"));
+                return Err(CommandError::bad("Expected DONE"));
             }
             // Nothing may be left to write when the read below can be
             // cancelled by a change (see Connection::fill).
@@ -54,14 +59,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             };
             match event {
                 Event::Input(Ok(_)) => {}
-                Event::Input(Err(e)) => return Err(self.read_failed(e).await),
+                Event::Input(Err(e)) => return Err(self.read_failed(e).await.into()),
                 Event::Change(change) => {
-                    let ours = match (&self.state, change) {
-                        (State::Selected { view, .. }, Ok(mailbox)) => mailbox == view.mailbox.id,
-                        (State::Selected { .. }, Err(broadcast::error::RecvError::Lagged(_))) => true,
-                        _ => false,
+                    let Some(view) = view.as_deref_mut() else {
+                        continue;
                     };
-                    if ours && let State::Selected { view, .. } = &mut self.state {
+                    let ours = match change {
+                        Ok(mailbox) => mailbox == view.mailbox.id,
+                        Err(broadcast::error::RecvError::Lagged(_)) => true,
+                        Err(broadcast::error::RecvError::Closed) => false,
+                    };
+                    if ours {
                         let mut out = Vec::new();
                         if let Err(e) = view.sync(&self.server.store, &mut out, true).await {
                             tracing::error!(error = %e, "could not refresh the mailbox");

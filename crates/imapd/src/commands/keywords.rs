@@ -8,36 +8,35 @@
 use store::{MailboxId, keyword_order};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::session::{Outcome, Session};
+use crate::error::CommandError;
+use crate::session::Session;
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
-    /// Answers NO [LIMIT] and returns the outcome if `adding`, keywords
-    /// without duplicates, would make `mailbox` exceed a bound; None if
-    /// they fit. The mailbox is read only when there are keywords at all.
-    pub(crate) async fn refuse_keywords<'a>(
-        &mut self,
-        tag: &str,
+    /// NO [LIMIT] if `adding`, keywords without duplicates, would make
+    /// `mailbox` exceed a bound. The mailbox is read only when there are
+    /// keywords at all.
+    pub(crate) async fn check_keywords<'a>(
+        &self,
         mailbox: MailboxId,
         adding: impl Iterator<Item = &'a String> + Clone,
-    ) -> Option<Outcome> {
+    ) -> Result<(), CommandError> {
         let config = &self.server.config;
         let (max_keywords, max_length) = (config.max_keywords, config.max_keyword_length);
         // Most commands bring none: no read of the mailbox for them.
-        adding.clone().next()?;
-        if adding.clone().any(|keyword| keyword.len() > max_length) {
-            return Some(self.no(tag, Some("LIMIT"), "Keyword too long"));
+        if adding.clone().next().is_none() {
+            return Ok(());
         }
-        let present = match self.server.store.mailbox_keywords(mailbox).await {
-            Ok(present) => present,
-            Err(e) => return Some(self.server_error(tag, &e)),
-        };
+        if adding.clone().any(|keyword| keyword.len() > max_length) {
+            return Err(CommandError::no("LIMIT", "Keyword too long"));
+        }
+        let present = self.server.store.mailbox_keywords(mailbox).await?;
         let new = adding
             .filter(|keyword| present.binary_search_by(|k| keyword_order(k, keyword)).is_err())
             .count();
         if new > 0 && present.len() + new > max_keywords {
-            return Some(self.no(tag, Some("LIMIT"), "Too many keywords in this mailbox"));
+            return Err(CommandError::no("LIMIT", "Too many keywords in this mailbox"));
         }
-        None
+        Ok(())
     }
 }
 

@@ -2,24 +2,56 @@
 //! RFC 6154), LSUB, CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, STATUS
 //! (RFC 9051 §6.3) and APPEND (with MULTIAPPEND, RFC 3502, and UIDPLUS).
 
-use store::{AccountId, Flags, MessageFacts};
+use store::{Account, Flags, MessageFacts};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{AppendMessage, ListReturn, StatusItem};
 
 use super::keywords::keywords_of;
+use crate::error::{CommandError, Reply};
 use crate::format::{client_mailbox, mailbox_name};
 use crate::listing::{ListOptions, ListPattern, listing};
 use crate::pattern::{Pattern, PatternError, PatternLimits};
-use crate::session::{Flow, Outcome, Session, State};
+use crate::session::{Flow, Session};
+use crate::view::View;
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
-    fn account(&self) -> Option<&store::Account> {
-        match &self.state {
-            State::Authenticated { account } | State::Selected { account, .. } => Some(account),
-            State::NotAuthenticated => None,
+/// LIST or LSUB as asked (RFC 9051 §6.3.9, RFC 5258 §3).
+pub(crate) struct ListCommand<'a> {
+    pub selection: &'a [String],
+    pub reference: &'a [u8],
+    pub patterns: &'a [Vec<u8>],
+    pub returns: &'a [ListReturn],
+    pub lsub: bool,
+}
+
+impl ListCommand<'_> {
+    fn name(&self) -> &'static str {
+        if self.lsub { "LSUB" } else { "LIST" }
+    }
+
+    fn options(&self) -> ListOptions {
+        let selected = |option: &str| self.selection.iter().any(|s| s == option);
+        ListOptions {
+            subscribed: selected("SUBSCRIBED"),
+            special_use: selected("SPECIAL-USE"),
+            recursive: selected("RECURSIVEMATCH"),
+            return_subscribed: self.returns.contains(&ListReturn::Subscribed),
+            lsub: self.lsub,
+            // RFC 5258 §3. `LIST () "" %` cannot be told from plain LIST
+            // here; it gets \Noselect, which is true as well.
+            extended: !self.selection.is_empty() || !self.returns.is_empty() || self.patterns.len() > 1,
         }
     }
 
+    /// RFC 5819: the STATUS items to answer with each listed mailbox.
+    fn status_items(&self) -> Option<Vec<StatusItem>> {
+        self.returns.iter().find_map(|r| match r {
+            ListReturn::Status(items) => Some(items.clone()),
+            _ => None,
+        })
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// How far the account's mailboxes may grow (issue 13, defect 9).
     fn mailbox_limits(&self) -> store::MailboxLimits {
         store::MailboxLimits {
@@ -28,44 +60,55 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
     }
 
-    /// The logged-in account and the mailbox a command names; `None` (with
-    /// BAD sent for a bad name) when there is nothing to do.
-    fn target(&mut self, tag: &str, raw: &[u8]) -> Option<(AccountId, String)> {
-        let account = self.account()?.id;
-        self.name(tag, raw).ok().map(|name| (account, name))
+    /// A mailbox name from the client; BAD if it is not one.
+    fn name(&self, raw: &[u8]) -> Result<String, CommandError> {
+        client_mailbox(raw, self.utf8).ok_or_else(|| CommandError::bad("Invalid mailbox name"))
     }
 
-    /// A mailbox name from the client, or a BAD already sent.
-    fn name(&mut self, tag: &str, raw: &[u8]) -> Result<String, ()> {
-        client_mailbox(raw, self.utf8).ok_or_else(|| {
-            self.tagged(tag, "BAD", None, "Invalid mailbox name");
-        })
-    }
-
-    pub(crate) async fn list(
-        &mut self,
-        tag: &str,
-        selection: &[String],
-        reference: &[u8],
-        patterns: &[Vec<u8>],
-        returns: &[ListReturn],
-        lsub: bool,
-    ) -> Outcome {
-        let Some(account) = self.account().map(|a| a.id) else {
-            return Ok(Flow::Continue);
-        };
-        let command = if lsub { "LSUB" } else { "LIST" };
+    pub(crate) async fn list(&mut self, tag: &str, account: &Account, command: ListCommand<'_>) -> Reply {
+        let name = command.name();
         // RFC 9051 §6.3.9: an empty pattern asks for the separator.
-        if patterns.len() == 1 && patterns[0].is_empty() {
-            self.untagged(&format!("{command} (\\Noselect) \"/\" \"\""));
-            return self.ok(tag, &format!("{command} completed"));
+        if command.patterns.len() == 1 && command.patterns[0].is_empty() {
+            self.untagged(&format!("{name} (\\Noselect) \"/\" \"\""));
+            return self.ok(tag, &format!("{name} completed"));
         }
-        let mailboxes = match self.server.store.mailboxes(account).await {
-            Ok(mailboxes) => mailboxes,
-            Err(e) => return self.server_error(tag, &e),
+        let mailboxes = self.server.store.mailboxes(account.id).await?;
+        let compiled = self.list_patterns(command.reference, command.patterns)?;
+        let options = command.options();
+        // Subscriptions are read only when the answer depends on them.
+        let subscriptions = if options.subscribed || options.lsub || options.return_subscribed {
+            self.server.store.subscriptions(account.id).await?
+        } else {
+            Vec::new()
         };
+        let (mailboxes, listed) = self
+            .heavy(move |cancel| {
+                let listed = listing(&mailboxes, &subscriptions, &compiled, options, cancel);
+                (mailboxes, listed)
+            })
+            .await?;
+        let mut out = Vec::new();
+        let status_items = command.status_items();
+        for entry in listed {
+            out.extend_from_slice(format!("* {name} ({}) \"/\" ", entry.attributes.join(" ")).as_bytes());
+            mailbox_name(&mut out, &entry.name, self.utf8);
+            if let Some(reason) = entry.child_info {
+                // RFC 5258 §3.5: why the name is answered.
+                out.extend_from_slice(format!(" (\"CHILDINFO\" (\"{reason}\"))").as_bytes());
+            }
+            out.extend_from_slice(b"\r\n");
+            if let (Some(index), Some(items)) = (entry.mailbox, &status_items) {
+                self.list_status(&mut out, &mailboxes[index], items).await;
+            }
+        }
+        self.conn.send(&out);
+        self.ok(tag, &format!("{name} completed"))
+    }
+
+    /// The patterns of a LIST, each behind the reference, compiled within
+    /// what all of them together may spend (issue 12, attack 3).
+    fn list_patterns(&self, reference: &[u8], patterns: &[Vec<u8>]) -> Result<Vec<ListPattern>, CommandError> {
         let reference = client_mailbox(reference, self.utf8).unwrap_or_default();
-        // What all the patterns together may spend.
         let mut limits = PatternLimits {
             max_len: self.server.config.max_list_pattern,
             max_wildcards: self.server.config.max_list_wildcards,
@@ -86,165 +129,80 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     levels: pattern.ends_with('%'),
                 })
             });
-            match both {
-                Ok(both) => compiled.push(both),
-                Err(PatternError::TooLong) => return Ok(self.error(tag, "Mailbox patterns too long")),
-                Err(PatternError::TooManyWildcards) => {
-                    return Ok(self.error(tag, "Too many wildcards in the mailbox patterns"));
-                }
-            }
+            compiled.push(both.map_err(|e| match e {
+                PatternError::TooLong => CommandError::bad("Mailbox patterns too long"),
+                PatternError::TooManyWildcards => CommandError::bad("Too many wildcards in the mailbox patterns"),
+            })?);
         }
-        let selected = |option: &str| selection.iter().any(|s| s == option);
-        let options = ListOptions {
-            subscribed: selected("SUBSCRIBED"),
-            special_use: selected("SPECIAL-USE"),
-            recursive: selected("RECURSIVEMATCH"),
-            return_subscribed: returns.contains(&ListReturn::Subscribed),
-            lsub,
-            // RFC 5258 §3. `LIST () "" %` cannot be told from plain LIST
-            // here; it gets \Noselect, which is true as well.
-            extended: !selection.is_empty() || !returns.is_empty() || patterns.len() > 1,
-        };
-        // Subscriptions are read only when the answer depends on them.
-        let subscriptions = if options.subscribed || options.lsub || options.return_subscribed {
-            match self.server.store.subscriptions(account).await {
-                Ok(subscriptions) => subscriptions,
-                Err(e) => return self.server_error(tag, &e),
-            }
-        } else {
-            Vec::new()
-        };
-        let status_items = returns.iter().find_map(|r| match r {
-            ListReturn::Status(items) => Some(items.clone()),
-            _ => None,
-        });
-        let (mailboxes, listed) = self
-            .heavy(move |cancel| {
-                let listed = listing(&mailboxes, &subscriptions, &compiled, options, cancel);
-                (mailboxes, listed)
-            })
-            .await?;
-        let mut out = Vec::new();
-        for entry in listed {
-            out.extend_from_slice(format!("* {command} ({}) \"/\" ", entry.attributes.join(" ")).as_bytes());
-            mailbox_name(&mut out, &entry.name, self.utf8);
-            if let Some(reason) = entry.child_info {
-                // RFC 5258 §3.5: why the name is answered.
-                out.extend_from_slice(format!(" (\"CHILDINFO\" (\"{reason}\"))").as_bytes());
-            }
-            out.extend_from_slice(b"\r\n");
-            let Some(mailbox) = entry.mailbox.map(|index| &mailboxes[index]) else {
-                continue;
-            };
-            if let Some(items) = &status_items {
-                // RFC 5819: the STATUS of each listed mailbox.
-                if let Ok(status) = self.server.store.mailbox_status(mailbox).await {
-                    out.extend_from_slice(b"* STATUS ");
-                    mailbox_name(&mut out, &mailbox.name, self.utf8);
-                    out.extend_from_slice(format!(" ({})\r\n", status_line(&status, items)).as_bytes());
-                }
-            }
-        }
-        self.conn.send(&out);
-        self.ok(tag, &format!("{command} completed"))
+        Ok(compiled)
     }
 
-    pub(crate) async fn create(&mut self, tag: &str, raw: &[u8]) -> Outcome {
-        let Some((account, name)) = self.target(tag, raw) else {
-            return Ok(Flow::Continue);
-        };
-        match self
-            .server
-            .store
-            .create_mailbox(account, &name, self.mailbox_limits())
-            .await
-        {
-            Ok(_) => self.ok(tag, "CREATE completed"),
-            // RFC 9051 §7.1: LIMIT, an administrative limit.
-            Err(store::Error::MailboxLimit(reason)) => self.no(tag, Some("LIMIT"), &reason),
-            Err(store::Error::MailboxExists(_)) => self.no(tag, Some("ALREADYEXISTS"), "Mailbox already exists"),
-            Err(store::Error::InvalidMailboxName(reason)) => self.no(tag, Some("CANNOT"), &reason),
-            Err(e) => self.server_error(tag, &e),
+    /// RFC 5819: `* STATUS` for a listed mailbox; left out if it cannot
+    /// be read (it may have been deleted meanwhile).
+    async fn list_status(&self, out: &mut Vec<u8>, mailbox: &store::MailboxInfo, items: &[StatusItem]) {
+        if let Ok(status) = self.server.store.mailbox_status(mailbox).await {
+            out.extend_from_slice(b"* STATUS ");
+            mailbox_name(out, &mailbox.name, self.utf8);
+            out.extend_from_slice(format!(" ({})\r\n", status_line(&status, items)).as_bytes());
         }
     }
 
-    pub(crate) async fn delete(&mut self, tag: &str, raw: &[u8]) -> Outcome {
-        let Some((account, name)) = self.target(tag, raw) else {
-            return Ok(Flow::Continue);
-        };
-        if let State::Selected { view, .. } = &self.state
-            && view.mailbox.name == name
-        {
-            return self.no(tag, Some("INUSE"), "Mailbox is selected");
-        }
-        match self.server.store.delete_mailbox(account, &name).await {
-            Ok(()) => self.ok(tag, "DELETE completed"),
-            Err(store::Error::NoSuchMailbox(_)) => self.no(tag, Some("NONEXISTENT"), "No such mailbox"),
-            Err(store::Error::InvalidMailboxName(reason)) => self.no(tag, Some("CANNOT"), &reason),
-            Err(e) => self.server_error(tag, &e),
-        }
-    }
-
-    pub(crate) async fn rename(&mut self, tag: &str, from: &[u8], to: &[u8]) -> Outcome {
-        let Some(account) = self.account().map(|a| a.id) else {
-            return Ok(Flow::Continue);
-        };
-        let (Ok(from), Ok(to)) = (self.name(tag, from), self.name(tag, to)) else {
-            return Ok(Flow::Continue);
-        };
-        match self
-            .server
-            .store
-            .rename_mailbox(account, &from, &to, self.mailbox_limits())
-            .await
-        {
-            Ok(()) => self.ok(tag, "RENAME completed"),
-            Err(store::Error::MailboxLimit(reason)) => self.no(tag, Some("LIMIT"), &reason),
-            Err(store::Error::NoSuchMailbox(_)) => self.no(tag, Some("NONEXISTENT"), "No such mailbox"),
-            Err(store::Error::MailboxExists(_)) => self.no(tag, Some("ALREADYEXISTS"), "Target mailbox exists"),
-            Err(store::Error::InvalidMailboxName(reason)) => self.no(tag, Some("CANNOT"), &reason),
-            Err(e) => self.server_error(tag, &e),
-        }
-    }
-
-    pub(crate) async fn subscribe(&mut self, tag: &str, raw: &[u8], subscribed: bool) -> Outcome {
-        let Some((account, name)) = self.target(tag, raw) else {
-            return Ok(Flow::Continue);
-        };
+    pub(crate) async fn create(&mut self, tag: &str, account: &Account, raw: &[u8]) -> Reply {
+        let name = self.name(raw)?;
         let limits = self.mailbox_limits();
-        match self
-            .server
-            .store
-            .set_subscribed(account, &name, subscribed, limits)
-            .await
-        {
-            Ok(()) => self.ok(
-                tag,
-                if subscribed {
-                    "SUBSCRIBE completed"
-                } else {
-                    "UNSUBSCRIBE completed"
-                },
-            ),
-            Err(store::Error::NoSuchMailbox(_)) => self.no(tag, Some("NONEXISTENT"), "No such mailbox"),
-            Err(store::Error::MailboxLimit(reason)) => self.no(tag, Some("LIMIT"), &reason),
-            Err(e) => self.server_error(tag, &e),
+        self.server.store.create_mailbox(account.id, &name, limits).await?;
+        self.ok(tag, "CREATE completed")
+    }
+
+    pub(crate) async fn delete(&mut self, tag: &str, account: &Account, selected: Option<&View>, raw: &[u8]) -> Reply {
+        let name = self.name(raw)?;
+        if selected.is_some_and(|view| view.mailbox.name == name) {
+            return Err(CommandError::no("INUSE", "Mailbox is selected"));
+        }
+        self.server.store.delete_mailbox(account.id, &name).await?;
+        self.ok(tag, "DELETE completed")
+    }
+
+    pub(crate) async fn rename(&mut self, tag: &str, account: &Account, from: &[u8], to: &[u8]) -> Reply {
+        let (from, to) = (self.name(from)?, self.name(to)?);
+        let limits = self.mailbox_limits();
+        match self.server.store.rename_mailbox(account.id, &from, &to, limits).await {
+            Ok(()) => self.ok(tag, "RENAME completed"),
+            Err(store::Error::MailboxExists(_)) => Err(CommandError::no("ALREADYEXISTS", "Target mailbox exists")),
+            Err(e) => Err(e.into()),
         }
     }
 
-    pub(crate) async fn status(&mut self, tag: &str, raw: &[u8], items: &[StatusItem]) -> Outcome {
-        let Some((account, name)) = self.target(tag, raw) else {
-            return Ok(Flow::Continue);
+    pub(crate) async fn subscribe(&mut self, tag: &str, account: &Account, raw: &[u8], subscribed: bool) -> Reply {
+        let name = self.name(raw)?;
+        let limits = self.mailbox_limits();
+        self.server
+            .store
+            .set_subscribed(account.id, &name, subscribed, limits)
+            .await?;
+        self.ok(
+            tag,
+            if subscribed {
+                "SUBSCRIBE completed"
+            } else {
+                "UNSUBSCRIBE completed"
+            },
+        )
+    }
+
+    pub(crate) async fn status(
+        &mut self,
+        tag: &str,
+        account: &Account,
+        selected: Option<&mut View>,
+        raw: &[u8],
+        items: &[StatusItem],
+    ) -> Reply {
+        let name = self.name(raw)?;
+        let Some(mailbox) = self.server.store.mailbox(account.id, &name).await? else {
+            return Err(CommandError::nonexistent());
         };
-        let mailbox = match self.server.store.mailbox(account, &name).await {
-            Ok(Some(mailbox)) => mailbox,
-            Ok(None) => return self.no(tag, Some("NONEXISTENT"), "No such mailbox"),
-            Err(e) => return self.server_error(tag, &e),
-        };
-        let mut status = match self.server.store.mailbox_status(&mailbox).await {
-            Ok(status) => status,
-            Err(e) => return self.server_error(tag, &e),
-        };
+        let mut status = self.server.store.mailbox_status(&mailbox).await?;
         if items.contains(&StatusItem::Recent) {
             status.recent = self.server.store.unclaimed_recent(mailbox.id).await.unwrap_or(0);
         }
@@ -252,30 +210,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         mailbox_name(&mut out, &mailbox.name, self.utf8);
         out.extend_from_slice(format!(" ({})\r\n", status_line(&status, items)).as_bytes());
         self.conn.send(&out);
-        self.report_changes(true, false).await?;
+        if let Some(view) = selected {
+            self.report_changes(view, true, false).await?;
+        }
         self.ok(tag, "STATUS completed")
     }
 
-    pub(crate) async fn append(&mut self, tag: &str, raw: &[u8], messages: Vec<AppendMessage>) -> Outcome {
-        let Some((account, name)) = self.target(tag, raw) else {
-            return Ok(Flow::Continue);
-        };
-        let mailbox = match self.server.store.mailbox(account, &name).await {
-            Ok(Some(mailbox)) => mailbox,
+    pub(crate) async fn append(
+        &mut self,
+        tag: &str,
+        account: &Account,
+        selected: Option<&mut View>,
+        raw: &[u8],
+        messages: Vec<AppendMessage>,
+    ) -> Reply {
+        let name = self.name(raw)?;
+        let Some(mailbox) = self.server.store.mailbox(account.id, &name).await? else {
             // RFC 9051 §6.3.12: TRYCREATE tells the client to CREATE first.
-            Ok(None) => return self.no(tag, Some("TRYCREATE"), "No such mailbox"),
-            Err(e) => return self.server_error(tag, &e),
+            return Err(CommandError::try_create());
         };
         // All the messages' keywords at once, before any is stored.
         let keywords = keywords_of(messages.iter().flat_map(|m| &m.flags));
-        if let Some(refused) = self.refuse_keywords(tag, mailbox.id, keywords.iter()).await {
-            return refused;
-        }
+        self.check_keywords(mailbox.id, keywords.iter()).await?;
         let mut uids = Vec::new();
         let mut uidvalidity = mailbox.uidvalidity;
         for message in messages {
             if message.content.is_empty() {
-                return self.no(tag, None, "Empty messages are not stored");
+                return Err(CommandError::refused("Empty messages are not stored"));
             }
             let flags = Flags::from_names(&message.flags);
             let date = message.date.unwrap_or_else(store::now);
@@ -288,29 +249,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 message.content
             };
             let facts = facts_of(&content);
-            let stored = async {
-                let content = self.server.store.put_content(content).await?;
-                self.server.store.append(mailbox.id, content, flags, date, facts).await
-            };
-            match stored.await {
-                Ok((validity, uid)) => {
-                    uidvalidity = validity;
-                    uids.push(uid.to_string());
-                }
-                Err(e) => return self.server_error(tag, &e),
-            }
+            let content = self.server.store.put_content(content).await?;
+            let (validity, uid) = self
+                .server
+                .store
+                .append(mailbox.id, content, flags, date, facts)
+                .await?;
+            uidvalidity = validity;
+            uids.push(uid.to_string());
         }
-        self.report_changes(true, false).await?;
+        if let Some(view) = selected {
+            self.report_changes(view, true, false).await?;
+        }
         let code = format!("APPENDUID {uidvalidity} {}", uids.join(","));
         self.tagged(tag, "OK", Some(&code), "APPEND completed");
         Ok(Flow::Continue)
-    }
-
-    /// NO [SERVERBUG]: a failure of ours, logged (architecture: Rust errors
-    /// map to this in one place).
-    pub(crate) fn server_error(&mut self, tag: &str, error: &store::Error) -> Outcome {
-        tracing::error!(%error, "command failed");
-        self.no(tag, Some("SERVERBUG"), "Internal error, try again later")
     }
 }
 

@@ -9,3 +9,6 @@ mod mailbox;
 mod search;
 mod select;
 mod store;
+
+pub(crate) use mailbox::ListCommand;
+pub(crate) use store::FlagStore;

@@ -4,13 +4,15 @@
 
 use std::collections::HashMap;
 
-use store::{MessageMeta, flag};
+use store::{MailboxId, MessageContent, MessageMeta, flag};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{Date, SearchKey, SearchReturn, SequenceSet};
 
 use crate::commands::fetch::CONTENT_BATCH;
+use crate::error::{CommandError, Reply};
 use crate::ranges::{Ranges, in_saved};
-use crate::session::{Flow, Outcome, Session, State};
+use crate::session::Session;
+use crate::view::View;
 
 /// How much of each message a search must read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -189,20 +191,45 @@ fn compress(numbers: &[i64]) -> String {
     parts.join(",")
 }
 
+/// What a batch of messages brings to a search: stored fields, and the
+/// content of those that have none, each by UID.
+#[derive(Default)]
+struct Loaded {
+    fields: HashMap<i64, String>,
+    contents: HashMap<i64, MessageContent>,
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     pub(crate) async fn search(
         &mut self,
         tag: &str,
+        view: &mut View,
         uid: bool,
         returns: Option<Vec<SearchReturn>>,
         key: &SearchKey,
-    ) -> Outcome {
-        let State::Selected { view, .. } = &self.state else {
-            return Ok(Flow::Continue);
-        };
-        let mailbox = view.mailbox.id;
-        let messages = view.messages.clone();
-        let recent = view.recent.clone();
+    ) -> Reply {
+        let found = self.matching(view, key).await?;
+        let esearch = returns.is_some() || self.rev2;
+        let returns = returns.unwrap_or_default();
+        if returns.contains(&SearchReturn::Save) {
+            // Ascending, as the view is, for `in_saved`.
+            self.saved = found.iter().map(|(_, u)| *u).collect();
+            self.saved.sort_unstable();
+        }
+        let numbers: Vec<i64> = found.iter().map(|(n, u)| if uid { *u } else { *n }).collect();
+        if esearch {
+            self.untagged(&esearch_line(tag, uid, &returns, &numbers));
+        } else {
+            let list: Vec<String> = numbers.iter().map(i64::to_string).collect();
+            self.untagged(format!("SEARCH {}", list.join(" ")).trim_end());
+        }
+        self.report_changes(view, false, false).await?;
+        self.ok(tag, "SEARCH completed")
+    }
+
+    /// The messages of the view that match `key`: (sequence number, UID).
+    async fn matching(&self, view: &View, key: &SearchKey) -> Result<Vec<(i64, i64)>, CommandError> {
+        let messages = &view.messages;
         let needs = needs(key);
         let largest_uid = messages.last().map_or(0, |m| m.uid as u32);
         let mut sets = Sets::new();
@@ -215,51 +242,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         } else {
             CONTENT_BATCH
         };
-        let mut stored = HashMap::new();
-        let mut contents = HashMap::new();
+        let mut loaded = Loaded::default();
         for (index, meta) in messages.iter().enumerate() {
             // What the search reads comes a batch at a time: one or two
             // queries, bounded memory.
             if needs != Needs::Nothing && index % batch == 0 {
                 let end = (index + batch).min(messages.len());
-                let mut unstored: Vec<i64> = messages[index..end].iter().map(|m| m.uid).collect();
-                let (first, last) = (messages[index].uid, messages[end - 1].uid);
-                if needs == Needs::StoredFields {
-                    match self.server.store.search_contents(mailbox, first, last).await {
-                        Ok(found) => {
-                            stored = found
-                                .into_iter()
-                                // Fields an older version stored answer
-                                // where they cannot miss anything; for the
-                                // rest the header is read.
-                                .filter_map(|c| {
-                                    Some((c.uid, c.search_fields.filter(|f| imf::stored_fields_usable(f))?))
-                                })
-                                .collect();
-                            unstored.retain(|uid| !stored.contains_key(uid));
-                        }
-                        Err(e) => return self.server_error(tag, &e),
-                    }
-                }
-                contents.clear();
-                for uids in unstored.chunks(CONTENT_BATCH) {
-                    match self.server.store.message_contents(mailbox, uids).await {
-                        Ok(found) => contents.extend(found.into_iter().map(|content| (content.uid, content))),
-                        Err(e) => return self.server_error(tag, &e),
-                    }
-                }
+                loaded = self.load(view.mailbox.id, &messages[index..end], needs).await?;
             }
-            let fields = stored.remove(&meta.uid);
-            let content = contents.remove(&meta.uid);
+            let fields = loaded.fields.remove(&meta.uid);
+            let content = loaded.contents.remove(&meta.uid);
             // Expunged by another session meanwhile: not a match.
             if needs != Needs::Nothing && fields.is_none() && content.is_none() {
                 continue;
             }
             let raw = match &content {
-                Some(content) => match self.raw(content, needs <= Needs::Header).await {
-                    Ok(raw) => Some(raw),
-                    Err(e) => return self.server_error(tag, &e),
-                },
+                Some(content) => Some(self.raw(content, needs <= Needs::Header).await?),
                 None => None,
             };
             let candidate = Candidate {
@@ -267,51 +265,62 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 number: index as u32 + 1,
                 raw: raw.as_deref(),
                 fields: fields.as_deref(),
-                recent: recent.contains(&meta.uid),
+                recent: view.recent.contains(&meta.uid),
                 sets: &sets,
             };
             if matches(key, &candidate, &self.saved) {
                 found.push((index as i64 + 1, meta.uid));
             }
         }
-        let numbers: Vec<i64> = found.iter().map(|(n, u)| if uid { *u } else { *n }).collect();
-        let esearch = returns.is_some() || self.rev2;
-        let returns = returns.unwrap_or_default();
-        if returns.contains(&SearchReturn::Save) {
-            // Ascending, as the view is, for `in_saved`.
-            self.saved = found.iter().map(|(_, u)| *u).collect();
-            self.saved.sort_unstable();
-        }
-        if esearch {
-            // RFC 4731: an empty RETURN list means ALL.
-            let wanted: Vec<SearchReturn> = if returns.iter().all(|r| *r == SearchReturn::Save) {
-                vec![SearchReturn::All]
-            } else {
-                returns.clone()
-            };
-            let mut line = format!("ESEARCH (TAG \"{tag}\")");
-            if uid {
-                line.push_str(" UID");
-            }
-            for option in wanted {
-                match option {
-                    SearchReturn::Min if !numbers.is_empty() => line.push_str(&format!(" MIN {}", numbers[0])),
-                    SearchReturn::Max if !numbers.is_empty() => {
-                        line.push_str(&format!(" MAX {}", numbers[numbers.len() - 1]))
-                    }
-                    SearchReturn::All if !numbers.is_empty() => line.push_str(&format!(" ALL {}", compress(&numbers))),
-                    SearchReturn::Count => line.push_str(&format!(" COUNT {}", numbers.len())),
-                    _ => {}
-                }
-            }
-            self.untagged(&line);
-        } else {
-            let list: Vec<String> = numbers.iter().map(i64::to_string).collect();
-            self.untagged(format!("SEARCH {}", list.join(" ")).trim_end());
-        }
-        self.report_changes(false, false).await?;
-        self.ok(tag, "SEARCH completed")
+        Ok(found)
     }
+
+    /// What a search needs of `messages`, in as few queries as it can.
+    async fn load(&self, mailbox: MailboxId, messages: &[MessageMeta], needs: Needs) -> Result<Loaded, CommandError> {
+        let mut loaded = Loaded::default();
+        let mut unstored: Vec<i64> = messages.iter().map(|m| m.uid).collect();
+        if let (Needs::StoredFields, Some(first), Some(last)) = (needs, messages.first(), messages.last()) {
+            let found = self.server.store.search_contents(mailbox, first.uid, last.uid).await?;
+            loaded.fields = found
+                .into_iter()
+                // Fields an older version stored answer where they cannot
+                // miss anything; for the rest the header is read.
+                .filter_map(|c| Some((c.uid, c.search_fields.filter(|f| imf::stored_fields_usable(f))?)))
+                .collect();
+            unstored.retain(|uid| !loaded.fields.contains_key(uid));
+        }
+        for uids in unstored.chunks(CONTENT_BATCH) {
+            let found = self.server.store.message_contents(mailbox, uids).await?;
+            loaded
+                .contents
+                .extend(found.into_iter().map(|content| (content.uid, content)));
+        }
+        Ok(loaded)
+    }
+}
+
+/// `ESEARCH (TAG "t") ...` (RFC 4731 §3.1) with what `returns` asks for.
+fn esearch_line(tag: &str, uid: bool, returns: &[SearchReturn], numbers: &[i64]) -> String {
+    // RFC 4731: an empty RETURN list means ALL.
+    let wanted: Vec<SearchReturn> = if returns.iter().all(|r| *r == SearchReturn::Save) {
+        vec![SearchReturn::All]
+    } else {
+        returns.to_vec()
+    };
+    let mut line = format!("ESEARCH (TAG \"{tag}\")");
+    if uid {
+        line.push_str(" UID");
+    }
+    for option in wanted {
+        match option {
+            SearchReturn::Min if !numbers.is_empty() => line.push_str(&format!(" MIN {}", numbers[0])),
+            SearchReturn::Max if !numbers.is_empty() => line.push_str(&format!(" MAX {}", numbers[numbers.len() - 1])),
+            SearchReturn::All if !numbers.is_empty() => line.push_str(&format!(" ALL {}", compress(numbers))),
+            SearchReturn::Count => line.push_str(&format!(" COUNT {}", numbers.len())),
+            _ => {}
+        }
+    }
+    line
 }
 
 #[cfg(test)]

@@ -6,59 +6,57 @@ use store::{FlagChange, Flags};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{SequenceSet, StoreMode};
 
+use crate::error::{CommandError, Reply};
 use crate::format::flag_list;
-use crate::session::{Flow, Outcome, Session, State};
+use crate::session::{Flow, Session};
+use crate::view::View;
+
+/// How a STORE changes flags, and how it answers.
+pub(crate) struct FlagStore {
+    /// UID STORE: the answers carry the UID (RFC 9051 §6.4.9).
+    pub uid: bool,
+    pub mode: StoreMode,
+    /// `.SILENT`: no untagged FETCH of the new flags.
+    pub silent: bool,
+    /// RFC 7162 §3.1.3.
+    pub unchanged_since: Option<u64>,
+}
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn store(
         &mut self,
         tag: &str,
-        uid: bool,
+        view: &mut View,
         set: &SequenceSet,
-        mode: StoreMode,
-        silent: bool,
+        command: FlagStore,
         flags: &[String],
-        unchanged_since: Option<u64>,
-    ) -> Outcome {
-        let State::Selected { view, .. } = &self.state else {
-            return Ok(Flow::Continue);
-        };
+    ) -> Reply {
         if view.read_only {
-            return self.no(tag, Some("READ-ONLY"), "Mailbox is read-only");
+            return Err(CommandError::read_only());
         }
-        let indexes = view.select(set, uid, &self.saved);
+        let indexes = view.select(set, command.uid, &self.saved);
         let mut uids: Vec<i64> = indexes.iter().map(|&i| view.messages[i].uid).collect();
         uids.sort_unstable();
         let mailbox = view.mailbox.id;
-        let change = match mode {
+        let change = match command.mode {
             StoreMode::Replace => FlagChange::Replace,
             StoreMode::Add => FlagChange::Add,
             StoreMode::Remove => FlagChange::Remove,
         };
         let flags = Flags::from_names(flags);
         // Taking keywords away never adds one.
-        if change != FlagChange::Remove
-            && let Some(refused) = self.refuse_keywords(tag, mailbox, flags.keywords.iter()).await
-        {
-            return refused;
+        if change != FlagChange::Remove {
+            self.check_keywords(mailbox, flags.keywords.iter()).await?;
         }
-        let since = unchanged_since.map(|s| s as i64);
-        let (changed, failed) = match self
+        let since = command.unchanged_since.map(|s| s as i64);
+        let (changed, failed) = self
             .server
             .store
             .store_flags(mailbox, &uids, change, &flags, since)
-            .await
-        {
-            Ok(result) => result,
-            Err(e) => return self.server_error(tag, &e),
-        };
-        let State::Selected { view, .. } = &mut self.state else {
-            return Ok(Flow::Continue);
-        };
+            .await?;
         let mut out = Vec::new();
         view.absorb_own_change(changed, &mut out);
-        if !silent {
+        if !command.silent {
             // A set: UNCHANGEDSINCE 0 fails every message (issue 12: no
             // O(n·m) lookups).
             let failed: HashSet<i64> = failed.iter().copied().collect();
@@ -67,7 +65,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 if failed.contains(&message.uid) {
                     continue;
                 }
-                let uid_part = if uid {
+                let uid_part = if command.uid {
                     format!("UID {} ", message.uid)
                 } else {
                     String::new()
@@ -83,7 +81,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
         }
         self.conn.send(&out);
-        self.report_changes(false, false).await?;
+        self.report_changes(view, false, false).await?;
         if failed.is_empty() {
             self.ok(tag, "STORE completed")
         } else {

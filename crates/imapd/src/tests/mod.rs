@@ -3,8 +3,18 @@
 //! as a test needs, each already logged in (login has tests of its own;
 //! these are about what sessions see of each other's changes).
 
+mod copy;
+mod errors;
+mod fetch;
+mod flags;
+mod idle;
 mod keywords;
+mod mailboxes;
 mod order;
+mod search;
+mod seen;
+mod select;
+mod sessions;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -123,12 +133,48 @@ impl Client {
 
     /// APPEND of a small message to `mailbox`, whatever the answer.
     pub async fn try_append(&mut self, mailbox: &str, flags: &str) -> (Vec<String>, String) {
-        let message = "Subject: test\r\n\r\nbody\r\n";
+        self.append_message(mailbox, flags, "Subject: test\r\n\r\nbody\r\n")
+            .await
+    }
+
+    /// APPEND of `message` to `mailbox`, whatever the answer.
+    pub async fn append_message(&mut self, mailbox: &str, flags: &str, message: &str) -> (Vec<String>, String) {
         self.command(&format!(
             "APPEND {mailbox} ({flags}) {{{}+}}\r\n{message}",
             message.len()
         ))
         .await
+    }
+
+    /// Sends a command that must fail with `status` (NO or BAD); returns
+    /// the untagged lines and the tagged one.
+    pub async fn fails(&mut self, status: &str, command: &str) -> (Vec<String>, String) {
+        let (untagged, done) = self.command(command).await;
+        assert!(
+            done.contains(&format!(" {status} ")),
+            "{command}: {done} after {untagged:?}"
+        );
+        (untagged, done)
+    }
+
+    /// The tagged line of a command that must be answered NO.
+    pub async fn no(&mut self, command: &str) -> String {
+        self.fails("NO", command).await.1
+    }
+
+    /// The tagged line of a command that must be answered BAD.
+    pub async fn bad(&mut self, command: &str) -> String {
+        self.fails("BAD", command).await.1
+    }
+
+    /// Starts IDLE; returns its tag once the server is idling.
+    pub async fn idle(&mut self) -> String {
+        self.tag += 1;
+        let tag = format!("t{}", self.tag);
+        self.send(&format!("{tag} IDLE\r\n")).await;
+        let line = self.line().await;
+        assert!(line.starts_with("+ "), "IDLE: {line}");
+        tag
     }
 }
 
@@ -138,4 +184,17 @@ pub(crate) fn position(lines: &[String], start: &str) -> usize {
         .iter()
         .position(|line| line.starts_with(start))
         .unwrap_or_else(|| panic!("no {start:?} in {lines:?}"))
+}
+
+/// Untagged lines joined into whole responses: the lines of a literal
+/// and what follows it belong to the response they are in.
+pub(crate) fn answers(lines: Vec<String>) -> Vec<String> {
+    let mut joined: Vec<String> = Vec::new();
+    for line in lines {
+        match joined.last_mut() {
+            Some(last) if !line.starts_with("* ") => last.push_str(&line),
+            _ => joined.push(line),
+        }
+    }
+    joined
 }

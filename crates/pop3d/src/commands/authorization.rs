@@ -1,11 +1,13 @@
 //! The AUTHORIZATION state: USER/PASS (RFC 1939 §7), AUTH PLAIN (RFC 5034)
 //! and STLS (RFC 2595 §4).
 
+use auth::LoginOutcome;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::line::{LineTooLong, find_line, strip_eol};
 use wire::pop3::status_line;
 
-use crate::session::{Disconnect, Flow, Maildrop, Outcome, Session, State};
+use crate::error::{Error, Handled};
+use crate::session::{Disconnect, Flow, Maildrop, Session, State};
 
 const CLEARTEXT_REFUSED: &str = "Cleartext authentication is disabled; use STLS first";
 
@@ -14,30 +16,37 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         self.conn.is_tls() || self.server.config.allow_cleartext_auth
     }
 
-    pub(crate) fn user(&mut self, name: String) -> Flow {
-        if !self.auth_allowed() {
-            return self.error(Some("AUTH"), CLEARTEXT_REFUSED);
+    /// Refuses a password over a connection without TLS, unless allowed.
+    fn check_auth_allowed(&self) -> Result<(), Error> {
+        match self.auth_allowed() {
+            true => Ok(()),
+            false => Err(Error::coded("AUTH", CLEARTEXT_REFUSED)),
         }
-        self.state = State::Authorization { user: Some(name) };
-        self.ok("Send PASS")
     }
 
-    pub(crate) async fn pass(&mut self, password: String) -> Flow {
-        if !self.auth_allowed() {
-            return self.error(Some("AUTH"), CLEARTEXT_REFUSED);
-        }
-        let State::Authorization { user: Some(user) } = &mut self.state else {
-            return self.error(None, "Send USER first");
+    pub(crate) fn user(&mut self, state: &mut State, name: String) -> Handled {
+        self.check_auth_allowed()?;
+        *state = State::Authorization { user: Some(name) };
+        Ok(self.ok("Send PASS"))
+    }
+
+    pub(crate) async fn pass(&mut self, state: &mut State, password: String) -> Handled {
+        self.check_auth_allowed()?;
+        let State::Authorization { user: Some(user) } = state else {
+            return Err(Error::plain("Send USER first"));
         };
         let user = std::mem::take(user);
-        self.state = State::Authorization { user: None };
-        self.login(&user, password).await
+        *state = State::Authorization { user: None };
+        self.login(state, &user, password).await
     }
 
-    pub(crate) async fn authenticate(&mut self, mechanism: Option<String>, initial: Option<String>) -> Outcome {
-        if !self.auth_allowed() {
-            return Ok(self.error(Some("AUTH"), CLEARTEXT_REFUSED));
-        }
+    pub(crate) async fn authenticate(
+        &mut self,
+        state: &mut State,
+        mechanism: Option<String>,
+        initial: Option<String>,
+    ) -> Handled {
+        self.check_auth_allowed()?;
         match mechanism.as_deref() {
             None => {
                 // The mechanism list, as Dovecot and mainstream clients expect.
@@ -46,7 +55,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 return Ok(Flow::Continue);
             }
             Some("PLAIN") => {}
-            Some(_) => return Ok(self.error(None, "Unsupported authentication mechanism")),
+            Some(_) => return Err(Error::plain("Unsupported authentication mechanism")),
         }
         let response = match initial {
             // RFC 5034 §4: "=" is an empty initial response.
@@ -58,16 +67,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
         };
         if response == "*" {
-            return Ok(self.error(None, "Authentication cancelled"));
+            return Err(Error::plain("Authentication cancelled"));
         }
-        let credentials = match auth::sasl::decode_plain(&response) {
-            Ok(credentials) => credentials,
-            Err(e) => return Ok(self.error(Some("AUTH"), &format!("Authentication failed: {e}"))),
-        };
+        let credentials = auth::sasl::decode_plain(&response)
+            .map_err(|e| Error::coded("AUTH", format!("Authentication failed: {e}")))?;
         if !credentials.authzid.is_empty() && credentials.authzid != credentials.authcid {
-            return Ok(self.error(Some("AUTH"), "Acting as another user is not permitted"));
+            return Err(Error::coded("AUTH", "Acting as another user is not permitted"));
         }
-        Ok(self.login(&credentials.authcid, credentials.password).await)
+        self.login(state, &credentials.authcid, credentials.password).await
     }
 
     /// Reads one SASL response line, within the command line limit.
@@ -92,69 +99,56 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// Checks the password, locks the maildrop and enters TRANSACTION.
     /// Unknown users and wrong passwords get the same answer after the
     /// same work, so neither reveals which users exist.
-    async fn login(&mut self, address: &str, password: String) -> Flow {
-        let account = match self.server.store.find_account(address).await {
-            Ok(account) => account,
-            Err(e) => {
-                tracing::error!(error = %e, "account lookup failed");
-                return self.error(Some("SYS/TEMP"), "Temporary failure, try again later");
+    async fn login(&mut self, state: &mut State, address: &str, password: String) -> Handled {
+        let lookup = self.server.store.find_account(address);
+        let peer = self.peer.ip();
+        let login = auth::login(&self.server.throttle, peer, address, password, lookup, |a| {
+            (a.address.as_str(), a.password_hash.as_str())
+        });
+        let account = match login.await {
+            LoginOutcome::LoggedIn(account) => account,
+            LoginOutcome::Unavailable(_) => {
+                return Err(Error::coded("SYS/TEMP", "Temporary failure, try again later"));
+            }
+            LoginOutcome::LockedOut(_) => {
+                return Err(Error::coded("SYS/TEMP", "Too many failed logins, try again later"));
+            }
+            LoginOutcome::Failed { delay } => {
+                if self.conn.flush().await.is_ok() {
+                    tokio::time::sleep(delay).await;
+                }
+                return Err(Error::coded("AUTH", "Authentication failed"));
             }
         };
-        // Reserved before the password is checked, so parallel guesses
-        // cannot all pass a check made before any of them failed; counted
-        // against the account itself, however its name was written.
-        let target = account.as_ref().map_or(address, |a| a.address.as_str());
-        let attempt = match self.server.throttle.reserve(self.peer.ip(), target) {
-            Ok(attempt) => attempt,
-            Err(auth::LockedOut(remaining)) => {
-                tracing::info!(?remaining, user = %address, "authentication refused: locked out");
-                return self.error(Some("SYS/TEMP"), "Too many failed logins, try again later");
-            }
-        };
-        let hash = account.as_ref().map(|a| a.password_hash.clone());
-        let verified = auth::verify_login_limited(hash, password).await;
-        let (true, Some(account)) = (verified, account) else {
-            tracing::info!(user = %address, "authentication failed");
-            let delay = attempt.failed();
-            if self.conn.flush().await.is_ok() {
-                tokio::time::sleep(delay).await;
-            }
-            return self.error(Some("AUTH"), "Authentication failed");
-        };
-        attempt.succeeded();
         let Some(lock) = self.server.locks.try_lock(account.id) else {
-            return self.error(Some("IN-USE"), "Mailbox is locked by another POP3 session");
+            return Err(Error::coded("IN-USE", "Mailbox is locked by another POP3 session"));
         };
         let loaded = async {
             let mailbox = self.server.store.inbox(account.id).await?;
             let messages = self.server.store.message_list(mailbox.id).await?;
             Ok::<_, store::Error>((mailbox, messages))
         };
-        let (mailbox, messages) = match loaded.await {
-            Ok(loaded) => loaded,
-            Err(e) => {
-                tracing::error!(error = %e, "loading the maildrop failed");
-                return self.error(Some("SYS/TEMP"), "Cannot open the mailbox, try again later");
-            }
-        };
+        let (mailbox, messages) = loaded
+            .await
+            .map_err(Error::store("Cannot open the mailbox, try again later"))?;
         tracing::info!(user = %account.address, messages = messages.len(), "logged in");
         let count = messages.len();
-        self.state = State::Transaction(Maildrop {
+        *state = State::Transaction(Maildrop {
             mailbox,
             deleted: vec![false; count],
             messages,
             _lock: lock,
         });
         self.conn.set_timeout(self.server.config.timeout);
-        self.ok(&format!("Logged in, {count} messages"))
+        Ok(self.ok(&format!("Logged in, {count} messages")))
     }
 
-    pub(crate) async fn stls(&mut self) -> Outcome {
+    pub(crate) async fn stls(&mut self, state: &mut State) -> Handled {
         let Some(acceptor) = self.server.tls.clone() else {
-            return Ok(self.error(None, "STLS is not available"));
+            return Err(Error::plain("STLS is not available"));
         };
         if self.conn.is_tls() {
-            return Ok(self.error(None, "TLS is already active"));
+            return Err(Error::plain("TLS is already active"));
         }
         if !self.conn.buffered().is_empty() {
             // Cleartext commands pipelined behind STLS must never run as if
@@ -170,9 +164,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         self.ok("Begin TLS negotiation");
         if let Err(e) = self.conn.start_tls(&acceptor).await {
             tracing::info!(error = %e, "TLS handshake failed");
-            return Err(Disconnect);
+            return Err(Error::Disconnect);
         }
-        self.state = State::Authorization { user: None };
+        *state = State::Authorization { user: None };
         Ok(Flow::Continue)
     }
 }

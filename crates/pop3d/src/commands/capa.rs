@@ -2,12 +2,13 @@
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::session::{Flow, Session, State};
+use crate::session::{Flow, Session};
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
-    pub(crate) fn capa(&mut self) -> Flow {
+    /// The capabilities (RFC 2449 §5); the login ones only before login.
+    pub(crate) fn capa(&mut self, authorization: bool) -> Flow {
         let mut lines = vec!["TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE"];
-        if matches!(self.state, State::Authorization { .. }) {
+        if authorization {
             // Offer password logins only where they are allowed, so a client
             // learns to use STLS first (RFC 2595 §6).
             if self.auth_allowed() {

@@ -3,7 +3,8 @@
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::session::{Flow, Maildrop, Outcome, Session, State};
+use crate::error::{Error, Handled};
+use crate::session::{Flow, Maildrop, Session};
 
 /// RFC 1939 §7 UIDL: unique and stable for the maildrop's life; the
 /// mailbox's UIDVALIDITY and the message's UID give exactly that.
@@ -12,80 +13,61 @@ fn unique_id(maildrop: &Maildrop, uid: i64) -> String {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
-    fn maildrop(&self) -> Option<&Maildrop> {
-        match &self.state {
-            State::Transaction(maildrop) => Some(maildrop),
-            State::Authorization { .. } => None,
-        }
-    }
-
-    pub(crate) fn stat(&mut self) -> Flow {
-        let Some(maildrop) = self.maildrop() else {
-            return Flow::Continue;
-        };
+    pub(crate) fn stat(&mut self, maildrop: &Maildrop) -> Flow {
         let (count, size) = maildrop.live().fold((0, 0), |(n, s), (_, m)| (n + 1, s + m.size));
         self.ok(&format!("{count} {size}"))
     }
 
-    pub(crate) fn list(&mut self, n: Option<u32>) -> Flow {
-        self.listing(n, |_, m| m.size.to_string())
+    pub(crate) fn list(&mut self, maildrop: &Maildrop, n: Option<u32>) -> Handled {
+        self.listing(maildrop, n, |_, m| m.size.to_string())
     }
 
-    pub(crate) fn uidl(&mut self, n: Option<u32>) -> Flow {
-        self.listing(n, |maildrop, m| unique_id(maildrop, m.uid))
+    pub(crate) fn uidl(&mut self, maildrop: &Maildrop, n: Option<u32>) -> Handled {
+        self.listing(maildrop, n, |maildrop, m| unique_id(maildrop, m.uid))
     }
 
-    /// LIST and UIDL: one message, or all that are not marked deleted.
-    fn listing(&mut self, n: Option<u32>, value: impl Fn(&Maildrop, &store::MessageMeta) -> String) -> Flow {
-        let Some(maildrop) = self.maildrop() else {
-            return Flow::Continue;
-        };
-        match n {
-            Some(n) => match maildrop.get(n) {
-                Some(message) => {
-                    let line = format!("{n} {}", value(maildrop, message));
-                    self.ok(&line)
-                }
-                None => self.error(None, "No such message"),
-            },
-            None => {
-                let mut body = String::new();
-                for (number, message) in maildrop.live() {
-                    body.push_str(&format!("{number} {}\r\n", value(maildrop, message)));
-                }
-                body.push_str(".\r\n");
-                self.ok("Listing follows");
-                self.conn.send(body.as_bytes());
-                Flow::Continue
-            }
+    /// One message's line for `n`, or a multi-line listing of every live
+    /// message (RFC 1939 §5 LIST and §7 UIDL share this shape).
+    fn listing(
+        &mut self,
+        maildrop: &Maildrop,
+        n: Option<u32>,
+        value: impl Fn(&Maildrop, &store::MessageMeta) -> String,
+    ) -> Handled {
+        if let Some(n) = n {
+            let message = maildrop.get(n).ok_or_else(Error::no_such_message)?;
+            let line = format!("{n} {}", value(maildrop, message));
+            return Ok(self.ok(&line));
         }
+        let mut body = String::new();
+        for (number, message) in maildrop.live() {
+            body.push_str(&format!("{number} {}\r\n", value(maildrop, message)));
+        }
+        body.push_str(".\r\n");
+        self.ok("Listing follows");
+        self.conn.send(body.as_bytes());
+        Ok(Flow::Continue)
     }
 
-    pub(crate) fn dele(&mut self, n: u32) -> Flow {
-        let State::Transaction(maildrop) = &mut self.state else {
-            return Flow::Continue;
-        };
-        if maildrop.get(n).is_none() {
-            return self.error(None, "No such message");
-        }
+    pub(crate) fn dele(&mut self, maildrop: &mut Maildrop, n: u32) -> Handled {
+        maildrop.get(n).ok_or_else(Error::no_such_message)?;
         maildrop.deleted[n as usize - 1] = true;
-        self.ok("Marked for deletion")
+        Ok(self.ok("Marked for deletion"))
     }
 
-    pub(crate) fn rset(&mut self) -> Flow {
-        let State::Transaction(maildrop) = &mut self.state else {
-            return Flow::Continue;
-        };
+    pub(crate) fn rset(&mut self, maildrop: &mut Maildrop) -> Flow {
         maildrop.deleted.iter_mut().for_each(|d| *d = false);
         self.ok("Deletion marks removed")
     }
 
-    /// In TRANSACTION, QUIT removes the marked messages (the UPDATE state);
-    /// if that fails, none are lost and the client is told (RFC 1939 §6).
-    pub(crate) async fn quit(&mut self) -> Outcome {
-        let State::Transaction(maildrop) = &self.state else {
+    /// QUIT: in TRANSACTION, the UPDATE state deletes the marked messages
+    /// (RFC 1939 §6); the session ends either way. A failed deletion is
+    /// reported without counting as the client's error: it ends the
+    /// session all the same.
+    pub(crate) async fn quit(&mut self, maildrop: Option<&Maildrop>) -> Flow {
+        let Some(maildrop) = maildrop else {
             self.ok("Bye");
-            return Ok(Flow::Close);
+            return Flow::Close;
         };
         let uids: Vec<i64> = maildrop
             .messages
@@ -109,6 +91,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 );
             }
         }
-        Ok(Flow::Close)
+        Flow::Close
     }
 }

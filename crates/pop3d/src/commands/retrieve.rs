@@ -5,19 +5,15 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use wire::dot::DotStuffer;
 use wire::pop3::TopFilter;
 
-use crate::session::{Disconnect, Flow, Outcome, Session, State};
+use crate::error::{Error, Handled};
+use crate::session::{Flow, Maildrop, Session};
 
 const CHUNK: usize = 64 * 1024;
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// RETR with `top_lines: None`, TOP with the number of body lines.
-    pub(crate) async fn retrieve(&mut self, n: u32, top_lines: Option<u32>) -> Outcome {
-        let State::Transaction(maildrop) = &self.state else {
-            return Ok(Flow::Continue);
-        };
-        let Some(message) = maildrop.get(n).cloned() else {
-            return Ok(self.error(None, "No such message"));
-        };
+    pub(crate) async fn retrieve(&mut self, maildrop: &Maildrop, n: u32, top_lines: Option<u32>) -> Handled {
+        let message = maildrop.get(n).cloned().ok_or_else(Error::no_such_message)?;
         let store = &self.server.store;
         let opened = async {
             let Some(location) = store.locate_message(maildrop.mailbox.id, message.uid)? else {
@@ -26,14 +22,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             };
             store.open_message(location.stored(), false).await.map(Some)
         };
-        let mut file = match opened.await {
-            Ok(Some(reader)) => reader,
-            Ok(None) => return Ok(self.error(None, "No such message")),
-            Err(e) => {
-                tracing::error!(error = %e, uid = message.uid, "message content unavailable");
-                return Ok(self.error(Some("SYS/TEMP"), "Message content is unavailable"));
-            }
-        };
+        let mut file = opened
+            .await
+            .map_err(Error::store("Message content is unavailable"))?
+            .ok_or_else(Error::no_such_message)?;
         self.ok(&format!("{} octets", message.size));
         let mut stuffer = DotStuffer::default();
         let mut top = top_lines.map(TopFilter::new);
@@ -47,12 +39,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     // The status line is out; all that is left is to hang up
                     // so the client cannot take a truncated message as whole.
                     tracing::error!(error = %e, uid = message.uid, "reading message content failed");
-                    return Err(Disconnect);
+                    return Err(Error::Disconnect);
                 }
             };
             done = self.emit(&chunk[..n], &mut stuffer, &mut top);
             if self.conn.pending_output() >= CHUNK {
-                self.conn.flush().await.map_err(|_| Disconnect)?;
+                self.conn.flush().await.map_err(|_| Error::Disconnect)?;
             }
         }
         stuffer.finish(self.conn.output());

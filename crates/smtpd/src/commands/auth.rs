@@ -2,13 +2,15 @@
 //! attempt passes the shared throttle, so guessing is slow on every
 //! protocol alike.
 
+use auth::LoginOutcome;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::smtp::Reply;
 
 use crate::backend::Backend;
-use crate::session::{Disconnect, Outcome, Session};
+use crate::error::{Error, Handled};
+use crate::session::{Disconnect, Session};
 
 /// The credentials a mechanism produced, or the reply that ends it.
 type Exchange = Result<(String, String), Reply>;
@@ -18,69 +20,49 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
     B: Backend,
 {
-    pub(crate) async fn auth(&mut self, mechanism: String, initial: Option<String>) -> Outcome {
+    pub(crate) async fn auth(&mut self, mechanism: String, initial: Option<String>) -> Handled {
         if self.authenticated.is_some() {
-            return Ok(self.error(Reply::new(503, "5.5.1", "Already authenticated")));
+            return Err(Error::refused(503, "5.5.1", "Already authenticated"));
         }
         if !self.helo.as_ref().is_some_and(|h| h.extended) {
-            return Ok(self.error(Reply::new(503, "5.5.1", "Send EHLO first")));
+            return Err(Error::refused(503, "5.5.1", "Send EHLO first"));
         }
         if self.transaction.is_some() {
-            return Ok(self.error(Reply::new(
+            return Err(Error::refused(
                 503,
                 "5.5.1",
                 "AUTH is not allowed during a mail transaction",
-            )));
+            ));
         }
         if !self.auth_offered() {
-            return Ok(self.error(Reply::new(538, "5.7.11", "Encryption required; use STARTTLS first")));
+            return Err(Error::refused(538, "5.7.11", "Encryption required; use STARTTLS first"));
         }
-        let exchange = match mechanism.as_str() {
-            "PLAIN" => self.plain(initial).await?,
-            "LOGIN" => self.login(initial).await?,
-            _ => Err(Reply::new(504, "5.5.4", "Unrecognized authentication type")),
+        let (name, password) = match mechanism.as_str() {
+            "PLAIN" => self.plain(initial).await??,
+            "LOGIN" => self.login(initial).await??,
+            _ => return Err(Error::refused(504, "5.5.4", "Unrecognized authentication type")),
         };
-        let (name, password) = match exchange {
-            Ok(credentials) => credentials,
-            Err(reply) => return Ok(self.error(reply)),
-        };
-        let account = match self.server.backend.login(&name).await {
-            Ok(account) => account,
-            Err(e) => {
-                tracing::error!(error = %e, "account lookup failed");
-                return Ok(self.ok(Reply::new(454, "4.7.0", "Temporary authentication failure")));
-            }
-        };
-        // Reserved before the password is checked, so parallel guesses
-        // cannot all pass a check made before any of them failed; counted
-        // against the account itself, however its name was written.
-        let target = account.as_ref().map_or(name.as_str(), |a| a.address.as_str());
-        let attempt = match self.server.throttle.reserve(self.peer.ip(), target) {
-            Ok(attempt) => attempt,
-            Err(auth::LockedOut(remaining)) => {
-                tracing::info!(?remaining, user = %name, "authentication refused: locked out");
-                return Ok(self.error(Reply::new(
-                    454,
-                    "4.7.0",
-                    "Too many failed authentication attempts, try again later",
-                )));
-            }
-        };
-        let hash = account.as_ref().map(|a| a.password_hash.clone());
-        let verified = auth::verify_login_limited(hash, password).await;
-        match account.filter(|_| verified) {
-            Some(account) => {
-                attempt.succeeded();
+        let lookup = self.server.backend.login(&name);
+        let login = auth::login(&self.server.throttle, self.peer.ip(), &name, password, lookup, |a| {
+            (a.address.as_str(), a.password_hash.as_str())
+        });
+        match login.await {
+            LoginOutcome::LoggedIn(account) => {
                 tracing::info!(user = %account.address, "authenticated");
                 self.authenticated = Some(account.address);
                 Ok(self.ok(Reply::new(235, "2.7.0", "Authentication successful")))
             }
-            None => {
-                let delay = attempt.failed();
-                tracing::info!(user = %name, "authentication failed");
+            // Logged by auth::login already.
+            LoginOutcome::Unavailable(_) => Ok(self.ok(Reply::new(454, "4.7.0", "Temporary authentication failure"))),
+            LoginOutcome::LockedOut(_) => Err(Error::refused(
+                454,
+                "4.7.0",
+                "Too many failed authentication attempts, try again later",
+            )),
+            LoginOutcome::Failed { delay } => {
                 self.conn.flush().await.map_err(|_| Disconnect)?;
                 tokio::time::sleep(delay).await;
-                Ok(self.error(Reply::new(535, "5.7.8", "Authentication credentials invalid")))
+                Err(Error::refused(535, "5.7.8", "Authentication credentials invalid"))
             }
         }
     }

@@ -6,9 +6,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use wire::smtp::{BodyType, DataOutcome, DataReader, MailObject, MessageOptions, Reply};
 
 use crate::backend::{AcceptError, Backend};
+use crate::error::{Error, Handled};
 use crate::fixups::fixup_headers;
 use crate::received::Trace;
-use crate::session::{Content, Flow, Outcome, Session, Transaction};
+use crate::session::{Content, Flow, Session, Transaction};
 
 /// Buffer growth is left to the data itself beyond this, so a client
 /// cannot make us reserve memory by declaring a large SIZE.
@@ -19,18 +20,22 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
     B: Backend,
 {
-    pub(crate) async fn data(&mut self) -> Outcome {
+    pub(crate) async fn data(&mut self) -> Handled {
         if let Some(refusal) = self.content_refusal() {
-            return Ok(self.error(refusal));
+            return Err(Error::Refused(refusal));
         }
         let Some(transaction) = &self.transaction else {
             return Ok(Flow::Continue);
         };
         if transaction.params.body == BodyType::BinaryMime {
-            return Ok(self.error(Reply::new(503, "5.5.1", "BINARYMIME messages must be sent with BDAT")));
+            return Err(Error::refused(
+                503,
+                "5.5.1",
+                "BINARYMIME messages must be sent with BDAT",
+            ));
         }
         if transaction.content.is_some() {
-            return Ok(self.error(Reply::new(503, "5.5.1", "DATA is not allowed after BDAT")));
+            return Err(Error::refused(503, "5.5.1", "DATA is not allowed after BDAT"));
         }
         let mut content = self.begin_content();
         self.reply(Reply::plain(354, vec!["End data with <CR><LF>.<CR><LF>".into()]));
@@ -46,21 +51,21 @@ where
         let Some(transaction) = self.transaction.take() else {
             return Ok(Flow::Continue);
         };
-        Ok(match outcome {
-            DataOutcome::TooBig => self.error(too_big()),
-            DataOutcome::BareLineEnd => self.error(Reply::new(
+        match outcome {
+            DataOutcome::TooBig => Err(Error::Refused(too_big())),
+            DataOutcome::BareLineEnd => Err(Error::refused(
                 554,
                 "5.6.0",
                 "Message contains a bare CR or LF; lines must end with CRLF (RFC 5321 §2.3.8)",
             )),
             DataOutcome::Complete => self.finish(transaction, content).await,
-        })
+        }
     }
 
     /// BDAT: exactly `size` octets follow the command line, whatever the
     /// answer will be, so they are read (and dropped if refused) in every
     /// case (RFC 3030 §2).
-    pub(crate) async fn bdat(&mut self, size: u64, last: bool) -> Outcome {
+    pub(crate) async fn bdat(&mut self, size: u64, last: bool) -> Handled {
         let refusal = self.content_refusal();
         if refusal.is_none() && self.transaction.as_ref().is_some_and(|t| t.content.is_none()) {
             let content = self.begin_content();
@@ -91,7 +96,7 @@ where
             remaining -= take as u64;
         }
         if let Some(refusal) = refusal {
-            return Ok(self.error(refusal));
+            return Err(Error::Refused(refusal));
         }
         if !last {
             return Ok(self.ok(Reply::new(250, "2.0.0", format!("{size} octets received"))));
@@ -103,9 +108,9 @@ where
             return Ok(Flow::Continue);
         };
         if content.size > max {
-            return Ok(self.error(too_big()));
+            return Err(Error::Refused(too_big()));
         }
-        Ok(self.finish(transaction, content).await)
+        self.finish(transaction, content).await
     }
 
     /// Why a message may not start now, if it may not.
@@ -162,7 +167,7 @@ where
     }
 
     /// Hands a complete message to the backend and answers for it.
-    async fn finish(&mut self, transaction: Transaction, content: Content) -> Flow {
+    async fn finish(&mut self, transaction: Transaction, content: Content) -> Handled {
         let Content {
             id,
             received_at,
@@ -194,20 +199,16 @@ where
         match self.server.backend.accept(message).await {
             Ok(()) => {
                 tracing::info!(%id, %from, recipients, size, "message accepted");
-                self.ok(Reply::new(250, "2.0.0", format!("Ok: queued as {id}")))
+                Ok(self.ok(Reply::new(250, "2.0.0", format!("Ok: queued as {id}"))))
             }
-            Err(AcceptError::StorageFull(e)) => {
-                tracing::error!(error = %e, "no room to store a message");
-                self.ok(Reply::new(452, "4.3.1", "Insufficient system storage, try again later"))
-            }
-            Err(AcceptError::Failed(e)) => {
-                tracing::error!(error = %e, "could not queue a message");
-                self.ok(Reply::new(
-                    451,
-                    "4.3.0",
-                    "Temporary failure storing the message, try again later",
-                ))
-            }
+            Err(AcceptError::StorageFull(error)) => Err(Error::Backend {
+                reply: Reply::new(452, "4.3.1", "Insufficient system storage, try again later"),
+                error,
+            }),
+            Err(AcceptError::Failed(error)) => Err(Error::Backend {
+                reply: Reply::new(451, "4.3.0", "Temporary failure storing the message, try again later"),
+                error,
+            }),
         }
     }
 }

@@ -4,56 +4,47 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use wire::smtp::{Param, Reply, ReversePath};
 
 use crate::backend::Backend;
+use crate::error::{Error, Handled};
 use crate::params::mail_params;
-use crate::session::{Flow, Session, Transaction};
+use crate::session::{Session, Transaction};
 
 impl<S, B> Session<S, B>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
     B: Backend,
 {
-    pub(crate) async fn mail(&mut self, from: ReversePath, params: Vec<Param>) -> Flow {
+    pub(crate) async fn mail(&mut self, from: ReversePath, params: Vec<Param>) -> Handled {
         let Some(helo) = &self.helo else {
-            return self.error(Reply::new(503, "5.5.1", "Send EHLO or HELO first"));
+            return Err(Error::refused(503, "5.5.1", "Send EHLO or HELO first"));
         };
         if self.transaction.is_some() {
-            return self.error(Reply::new(503, "5.5.1", "Sender already specified"));
+            return Err(Error::refused(503, "5.5.1", "Sender already specified"));
         }
         if !helo.extended && !params.is_empty() {
-            return self.error(Reply::new(555, "5.5.4", "Parameters need EHLO"));
+            return Err(Error::refused(555, "5.5.4", "Parameters need EHLO"));
         }
         if self.role.requires_auth() && self.authenticated.is_none() {
             // RFC 6409 §4.3 and RFC 4954 §6.
-            return self.error(Reply::new(530, "5.7.0", "Authentication required"));
+            return Err(Error::refused(530, "5.7.0", "Authentication required"));
         }
-        let params = match mail_params(&params, self.server.config.max_message_size, self.may_request_dsn()) {
-            Ok(params) => params,
-            Err(reply) => return self.error(reply),
-        };
+        let params = mail_params(&params, self.server.config.max_message_size, self.may_request_dsn())?;
         if let ReversePath::Mailbox(mailbox) = &from
             && !mailbox.is_ascii()
             && !params.smtputf8
         {
             // RFC 6531 §3.7.4.1.
-            return self.error(Reply::new(
+            return Err(Error::refused(
                 553,
                 "5.6.7",
                 "Non-ASCII addresses need the SMTPUTF8 parameter",
             ));
         }
-        if let Some(user) = self.authenticated.clone() {
-            match self.server.backend.may_send_as(&user, &from).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::info!(%user, %from, "sender address refused");
-                    let text = format!("<{from}>: Sender address rejected: not owned by user {user}");
-                    return self.error(Reply::new(553, "5.7.1", text));
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "sender check failed");
-                    return self.ok(Reply::new(451, "4.3.0", "Temporary lookup failure, try again later"));
-                }
-            }
+        if let Some(user) = &self.authenticated
+            && !self.server.backend.may_send_as(user, &from).await?
+        {
+            tracing::info!(%user, %from, "sender address refused");
+            let text = format!("<{from}>: Sender address rejected: not owned by user {user}");
+            return Err(Error::refused(553, "5.7.1", text));
         }
         self.transaction = Some(Transaction {
             from,
@@ -61,6 +52,6 @@ where
             recipients: Vec::new(),
             content: None,
         });
-        self.ok(Reply::new(250, "2.1.0", "Ok"))
+        Ok(self.ok(Reply::new(250, "2.1.0", "Ok")))
     }
 }

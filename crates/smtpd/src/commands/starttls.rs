@@ -4,19 +4,20 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use wire::smtp::Reply;
 
 use crate::backend::Backend;
-use crate::session::{Flow, Outcome, Session};
+use crate::error::{Error, Handled};
+use crate::session::{Flow, Session};
 
 impl<S, B> Session<S, B>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
     B: Backend,
 {
-    pub(crate) async fn starttls(&mut self) -> Outcome {
+    pub(crate) async fn starttls(&mut self) -> Handled {
         let Some(acceptor) = self.server.tls.clone() else {
-            return Ok(self.error(Reply::new(502, "5.5.1", "STARTTLS is not available")));
+            return Err(Error::refused(502, "5.5.1", "STARTTLS is not available"));
         };
         if self.conn.is_tls() {
-            return Ok(self.error(Reply::new(503, "5.5.1", "TLS is already active")));
+            return Err(Error::refused(503, "5.5.1", "TLS is already active"));
         }
         if !self.conn.buffered().is_empty() {
             // Commands sent with STARTTLS in one write were sent in the

@@ -33,7 +33,7 @@ pub struct TestBackend {
 }
 
 fn failure(what: &str) -> BackendError {
-    format!("test backend: {what} fails").into()
+    BackendError::new(format!("test backend: {what} fails"))
 }
 
 impl Backend for TestBackend {

@@ -162,7 +162,12 @@ pub async fn run(text: &str) -> Result<(), String> {
     let tls = if setup.tls { Some(acceptor()?) } else { None };
     let server = Server::new(setup.config, backend.clone(), tls, throttle);
     let (client, server_side) = tokio::io::duplex(64 * 1024);
-    let session = tokio::spawn(server.session(server_side, SocketAddr::new(setup.peer, 25), setup.role));
+    let session = tokio::spawn(net::session(
+        server,
+        server_side,
+        SocketAddr::new(setup.peer, 25),
+        setup.role,
+    ));
     let mut conn: BufReader<Box<dyn Stream>> = BufReader::new(Box::new(client));
     let mut pending = Vec::new();
 

@@ -1,0 +1,96 @@
+//! SEARCH and UID SEARCH (RFC 9051 §6.4.4), ESEARCH (RFC 4731), SAVE
+//! (RFC 5182).
+
+use super::{Client, Harness};
+
+async fn three(harness: &Harness) -> Client {
+    let mut client = harness.session().await;
+    let messages = [
+        (
+            "\\Seen",
+            "Subject: apples\r\nFrom: ann@example.test\r\n\r\nred fruit\r\n",
+        ),
+        ("", "Subject: pears\r\nFrom: bob@example.test\r\n\r\ngreen fruit\r\n"),
+        ("\\Flagged", "Subject: plums\r\nFrom: ann@example.test\r\n\r\nblue\r\n"),
+    ];
+    for (flags, message) in messages {
+        let (_, done) = client.append_message("INBOX", flags, message).await;
+        assert!(done.contains(" OK "), "{done}");
+    }
+    client.ok("SELECT INBOX").await;
+    client
+}
+
+/// Flag, header and body keys, alone and combined.
+#[tokio::test]
+async fn keys_match_flags_fields_and_text() {
+    let harness = Harness::new().await;
+    let mut client = three(&harness).await;
+    for (key, expected) in [
+        ("UNSEEN", "* SEARCH 2 3"),
+        ("FLAGGED", "* SEARCH 3"),
+        ("FROM ann", "* SEARCH 1 3"),
+        ("SUBJECT PEARS", "* SEARCH 2"),
+        ("BODY fruit", "* SEARCH 1 2"),
+        ("TEXT plums", "* SEARCH 3"),
+        ("OR SEEN FLAGGED", "* SEARCH 1 3"),
+        ("NOT FROM ann", "* SEARCH 2"),
+        ("FROM ann BODY fruit", "* SEARCH 1"),
+        ("HEADER Subject ums", "* SEARCH 3"),
+        ("SUBJECT nothing", "* SEARCH"),
+    ] {
+        let lines = client.ok(&format!("SEARCH {key}")).await;
+        assert_eq!(lines, [format!("{expected}\r\n")], "{key}");
+    }
+}
+
+/// UID SEARCH answers UIDs, which differ from numbers once a message is
+/// gone.
+#[tokio::test]
+async fn uid_search_answers_uids() {
+    let harness = Harness::new().await;
+    let mut client = three(&harness).await;
+    client.ok("STORE 1 +FLAGS (\\Deleted)").await;
+    client.ok("EXPUNGE").await;
+    assert_eq!(client.ok("SEARCH FROM ann").await, ["* SEARCH 2\r\n"]);
+    assert_eq!(client.ok("UID SEARCH FROM ann").await, ["* SEARCH 3\r\n"]);
+}
+
+/// ESEARCH: RETURN options, and IMAP4rev2 answering ESEARCH always.
+#[tokio::test]
+async fn esearch_answers() {
+    let harness = Harness::new().await;
+    let mut client = three(&harness).await;
+    // The untagged answer names the command's tag.
+    async fn esearch(client: &mut Client, command: &str) -> String {
+        let (lines, done) = client.command(command).await;
+        let tag = done.split(' ').next().unwrap_or_default();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        lines[0].replace(&format!("(TAG \"{tag}\")"), "(TAG)")
+    }
+    assert_eq!(
+        esearch(&mut client, "SEARCH RETURN (MIN MAX COUNT) BODY fruit").await,
+        "* ESEARCH (TAG) MIN 1 MAX 2 COUNT 2\r\n"
+    );
+    assert_eq!(
+        esearch(&mut client, "UID SEARCH RETURN () ALL").await,
+        "* ESEARCH (TAG) UID ALL 1:3\r\n"
+    );
+    client.ok("ENABLE IMAP4rev2").await;
+    assert_eq!(
+        esearch(&mut client, "SEARCH SUBJECT nothing").await,
+        "* ESEARCH (TAG)\r\n"
+    );
+}
+
+/// SAVE keeps the result for `$`, used by FETCH (RFC 5182).
+#[tokio::test]
+async fn saved_results_serve_dollar() {
+    let harness = Harness::new().await;
+    let mut client = three(&harness).await;
+    let lines = client.ok("SEARCH RETURN (SAVE) FROM ann").await;
+    // As search.imap pins it: SAVE alone answers as RETURN (ALL SAVE).
+    assert!(lines.len() == 1 && lines[0].ends_with(") ALL 1,3\r\n"), "{lines:?}");
+    let lines = client.ok("FETCH $ UID").await;
+    assert_eq!(lines, ["* 1 FETCH (UID 1)\r\n", "* 3 FETCH (UID 3)\r\n"]);
+}

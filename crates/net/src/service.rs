@@ -1,0 +1,85 @@
+//! What every server does with a new connection, written once: accept it
+//! within the connection limits, give it a numbered log span, make the TLS
+//! handshake first on an implicit-TLS port (RFC 8314 §3.3), and hand the
+//! [`Connection`] to the protocol's session.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tracing::Instrument;
+
+use crate::{Connection, ConnectionLimit, accept_loop};
+
+/// A stream a session runs over: TCP, or an in-memory pipe in tests.
+pub trait SessionStream: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static> SessionStream for T {}
+
+/// How a new connection is opened, as its server says.
+pub struct Opening {
+    /// The session's log span (protocol, session number, peer).
+    pub span: tracing::Span,
+    pub tls: Option<TlsAcceptor>,
+    /// Whether the connection begins with the TLS handshake.
+    pub implicit_tls: bool,
+    /// The read and write timeout the connection starts with, until the
+    /// session sets its own (e.g. at login).
+    pub timeout: Duration,
+}
+
+/// A protocol server as the accept loop sees it.
+pub trait Service: Send + Sync + 'static {
+    /// What a listener is for, passed to every session it starts: SMTP's
+    /// role, or whether the port is an implicit-TLS one.
+    type Port: Copy + Send + Sync + 'static;
+
+    /// Sent to a connection over the limit, which is then closed.
+    const BUSY_REPLY: &'static [u8];
+
+    /// How to open a connection from `peer` on a `port` listener.
+    fn opening(&self, peer: SocketAddr, port: Self::Port) -> Opening;
+
+    /// Runs the protocol on an opened connection until it ends.
+    fn run<S: SessionStream>(
+        self: Arc<Self>,
+        connection: Connection<S>,
+        peer: SocketAddr,
+        port: Self::Port,
+    ) -> impl Future<Output = ()> + Send;
+}
+
+/// Serves one listener forever, a session per connection.
+pub async fn serve<T: Service>(service: Arc<T>, listener: TcpListener, limit: ConnectionLimit, port: T::Port) {
+    accept_loop(listener, limit, T::BUSY_REPLY, move |stream, peer| {
+        session(service.clone(), stream, peer, port)
+    })
+    .await;
+}
+
+/// Runs one session over any stream; tests use this with in-memory pipes.
+pub async fn session<T: Service, S: SessionStream>(service: Arc<T>, stream: S, peer: SocketAddr, port: T::Port) {
+    let Opening {
+        span,
+        tls,
+        implicit_tls,
+        timeout,
+    } = service.opening(peer, port);
+    async move {
+        tracing::debug!("connected");
+        let connection = match Connection::open(stream, tls.as_ref(), implicit_tls, timeout).await {
+            Ok(connection) => connection,
+            Err(e) => {
+                tracing::info!(error = %e, "TLS handshake failed");
+                return;
+            }
+        };
+        service.run(connection, peer, port).await;
+        tracing::debug!("disconnected");
+    }
+    .instrument(span)
+    .await
+}
