@@ -1,52 +1,10 @@
 //! Routing against a real DNS server on loopback (tests/python/dnsserver.py).
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+#[path = "support/dns_server.rs"]
+mod dns_server;
 
 use dns::{Resolver, Route, RouteError};
-
-/// A DNS server serving `zone`; it stops when dropped.
-struct DnsServer {
-    child: Child,
-    address: SocketAddr,
-    _zone: tempfile::NamedTempFile,
-}
-
-impl DnsServer {
-    fn start(zone: &str) -> DnsServer {
-        let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(zone.as_bytes()).unwrap();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/python/dnsserver.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .arg(file.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 with dnslib (pip install dnslib)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port: u16 = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("DNS server did not start: {line:?}"));
-        DnsServer {
-            child,
-            address: SocketAddr::from(([127, 0, 0, 1], port)),
-            _zone: file,
-        }
-    }
-}
-
-impl Drop for DnsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use dns_server::DnsServer;
 
 const ZONE: &str = "
 example.test MX 20 mx2.example.test

@@ -5,7 +5,7 @@
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
-use store::Store;
+use store::{RecipientStatus, Store};
 
 use crate::cli::{AliasCommand, DomainCommand, QueueCommand, UserCommand};
 use crate::config::Config;
@@ -139,75 +139,8 @@ pub async fn queue(config: &Config, command: QueueCommand) -> anyhow::Result<()>
     let store = open(config).await?;
     let now = store::now();
     match command {
-        QueueCommand::List => {
-            let messages = store.queued_messages().await?;
-            if messages.is_empty() {
-                println!("The queue is empty.");
-            }
-            for message in messages {
-                println!(
-                    "{}  {:>6}  {:>8} bytes  from <{}>",
-                    message.id,
-                    age(now - message.received_at),
-                    message.size,
-                    message.reverse_path
-                );
-                for r in message.recipients {
-                    let next = if r.status == "pending" {
-                        format!(", next try in {}", age(r.next_attempt_at - now))
-                    } else {
-                        String::new()
-                    };
-                    let reply = r.last_reply.map(|reply| format!(": {reply}")).unwrap_or_default();
-                    println!("    {} ({}{next}){reply}", r.address, r.status);
-                }
-            }
-        }
-        QueueCommand::Show { id } => {
-            let Some(message) = store.queued_messages().await?.into_iter().find(|m| m.id == id) else {
-                bail!("no message {id} in the queue; `postamt queue list` shows what is there");
-            };
-            let first = &message.recipients[0];
-            println!("Queue-ID: {}", message.id);
-            println!(
-                "Received: {} ({} ago)",
-                wire::date::rfc5322(message.received_at),
-                age(now - message.received_at)
-            );
-            println!("From: <{}>", message.reverse_path);
-            println!(
-                "Size: {} bytes, body {}{}",
-                message.size,
-                first.body,
-                if first.smtputf8 { ", SMTPUTF8" } else { "" }
-            );
-            for r in &message.recipients {
-                println!();
-                println!("To: <{}>", r.address);
-                println!("  Status: {} after {} attempt(s)", r.status, r.attempts);
-                if r.status == "pending" {
-                    println!("  Next attempt: {}", wire::date::rfc5322(r.next_attempt_at));
-                }
-                if let Some(reply) = &r.last_reply {
-                    println!("  Last reply: {reply}");
-                }
-                if let Some(host) = &r.remote_mta {
-                    println!("  From host: {host}");
-                }
-            }
-            let message = store::StoredMessage {
-                trace_headers: b"",
-                blob_hash: &first.blob_hash,
-                header: None,
-            };
-            let content = store.open_message(message, false).await?.read_all().await?;
-            let header_end = content
-                .windows(4)
-                .position(|w| w == b"\r\n\r\n")
-                .map_or(content.len(), |i| i + 2);
-            println!();
-            print!("{}", String::from_utf8_lossy(&content[..header_end]));
-        }
+        QueueCommand::List => list_queue(&store, now).await?,
+        QueueCommand::Show { id } => show_queued(&store, &id, now).await?,
         QueueCommand::Retry { id, all } => {
             let id = if all { None } else { id };
             if let Some(id) = &id
@@ -234,6 +167,82 @@ pub async fn queue(config: &Config, command: QueueCommand) -> anyhow::Result<()>
             println!("Deleted {id} from the queue");
         }
     }
+    Ok(())
+}
+
+/// `postamt queue list`: each message with its recipients' states.
+async fn list_queue(store: &Store, now: i64) -> anyhow::Result<()> {
+    let messages = store.queued_messages().await?;
+    if messages.is_empty() {
+        println!("The queue is empty.");
+    }
+    for message in messages {
+        println!(
+            "{}  {:>6}  {:>8} bytes  from <{}>",
+            message.id,
+            age(now - message.received_at),
+            message.size,
+            message.reverse_path
+        );
+        for r in message.recipients {
+            let next = if r.status == RecipientStatus::Pending {
+                format!(", next try in {}", age(r.next_attempt_at - now))
+            } else {
+                String::new()
+            };
+            let reply = r.last_reply.map(|reply| format!(": {reply}")).unwrap_or_default();
+            println!("    {} ({}{next}){reply}", r.address, r.status);
+        }
+    }
+    Ok(())
+}
+
+/// `postamt queue show`: a message's envelope, each recipient's attempts,
+/// and its header.
+async fn show_queued(store: &Store, id: &str, now: i64) -> anyhow::Result<()> {
+    let Some(message) = store.queued_messages().await?.into_iter().find(|m| m.id == id) else {
+        bail!("no message {id} in the queue; `postamt queue list` shows what is there");
+    };
+    let first = &message.recipients[0];
+    println!("Queue-ID: {}", message.id);
+    println!(
+        "Received: {} ({} ago)",
+        wire::date::rfc5322(message.received_at),
+        age(now - message.received_at)
+    );
+    println!("From: <{}>", message.reverse_path);
+    println!(
+        "Size: {} bytes, body {}{}",
+        message.size,
+        first.body,
+        if first.smtputf8 { ", SMTPUTF8" } else { "" }
+    );
+    for r in &message.recipients {
+        println!();
+        println!("To: <{}>", r.address);
+        println!("  Status: {} after {} attempt(s)", r.status, r.attempts);
+        if r.status == RecipientStatus::Pending {
+            println!("  Next attempt: {}", wire::date::rfc5322(r.next_attempt_at));
+        }
+        if let Some(reply) = &r.last_reply {
+            println!("  Last reply: {reply}");
+        }
+        if let Some(host) = &r.remote_mta {
+            println!("  From host: {host}");
+        }
+    }
+    let message = store::StoredMessage {
+        trace_headers: b"",
+        blob_hash: &first.blob_hash,
+        header: None,
+    };
+    let content = store.open_message(message, false).await?.read_all().await?;
+    let header_end = content
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(content.len(), |i| i + 2);
+    println!();
+    print!("{}", String::from_utf8_lossy(&content[..header_end]));
     Ok(())
 }
 

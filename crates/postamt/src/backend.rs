@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use queue::{Queue, Submission};
-use smtpd::{AcceptError, BackendError, IncomingMessage, Login, RcptVerdict};
-use store::{Envelope, Recipient, Resolution, Store};
-use wire::smtp::{Mailbox, RcptPath, ReversePath};
+use queue::Queue;
+use smtpd::{AcceptError, BackendError, Login, RcptVerdict};
+use store::{Resolution, Store};
+use wire::smtp::{MailObject, Mailbox, RcptPath, ReversePath};
 
 pub struct Backend {
     pub store: Store,
@@ -98,30 +98,8 @@ impl smtpd::Backend for Backend {
         })
     }
 
-    async fn accept(&self, message: IncomingMessage) -> Result<(), AcceptError> {
-        let submission = Submission {
-            id: message.id,
-            reverse_path: message.reverse_path.to_string(),
-            recipients: message
-                .recipients
-                .into_iter()
-                .map(|r| Recipient {
-                    address: r.address,
-                    notify: r.notify,
-                    orcpt: r.orcpt,
-                })
-                .collect(),
-            envelope: Envelope {
-                body: message.body.as_str().to_string(),
-                smtputf8: message.smtputf8,
-                dsn_ret: message.dsn_return.map(|r| r.as_str().to_string()),
-                dsn_envid: message.dsn_envid,
-                submitted_by: message.authenticated,
-            },
-            content: message.content,
-            received_at: message.received_at,
-        };
-        self.queue.submit(submission).await.map_err(|e| {
+    async fn accept(&self, message: MailObject) -> Result<(), AcceptError> {
+        self.queue.submit(message).await.map_err(|e| {
             if e.is_storage_full() {
                 AcceptError::StorageFull(e.into())
             } else {

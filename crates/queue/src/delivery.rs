@@ -6,12 +6,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use store::{Attempt, QueueRecipient, Recipient, Resolution, Target};
+use store::{Attempt, QueueRecipient, ReportAction, Resolution, Target};
+use wire::smtp::{BodyType, DsnEvent, MailObject, MessageOptions, Recipient};
 
 use crate::dispatch::{Offer, POSTPONE};
 use crate::dsn::{Report, Reported};
 use crate::remote::Outcome;
-use crate::{Error, Queue, Submission};
+use crate::{Error, Queue};
 
 /// Recipients claimed per round.
 const BATCH: i64 = 256;
@@ -38,7 +39,7 @@ struct LocalDelivery {
     accounts: Vec<(store::AccountId, Vec<u8>)>,
     /// Alias targets elsewhere, queued as new recipients.
     forwards: Vec<String>,
-    report: Option<&'static str>,
+    report: Option<ReportAction>,
     facts: store::MessageFacts,
 }
 
@@ -86,7 +87,7 @@ impl Queue {
                     Ok(Ok(Handled::Remote(key, recipient))) => remote.entry(key).or_default().push(recipient),
                     Ok(Ok(Handled::Done)) => {}
                     Ok(Err(e)) => failure = Some(e),
-                    Err(e) => failure = Some(Error::Setup(format!("a delivery task failed: {e}"))),
+                    Err(e) => failure = Some(Error::Task(e)),
                 }
             }
             for (delivery, write) in queued {
@@ -157,7 +158,7 @@ impl Queue {
     /// Sends the reports owed, one per message; a message with deliveries
     /// still under way waits for them, so that recipients tried together
     /// are told of together (the lane wakes the queue run when it is done).
-    async fn send_all_reports(&self) -> Result<(), Error> {
+    pub(crate) async fn send_all_reports(&self) -> Result<(), Error> {
         for queue_id in self.store.with_reports().await? {
             if !self.is_message_in_flight(&queue_id) {
                 self.send_reports(&queue_id).await?;
@@ -190,7 +191,9 @@ impl Queue {
             self.store.fail_recipient(&recipient, &attempt).await?;
             return Ok(Handled::Done);
         }
-        let report = wants_report(&recipient, "SUCCESS").then_some("delivered");
+        let report = recipient
+            .wants_report(DsnEvent::Success)
+            .then_some(ReportAction::Delivered);
         // The facts IMAP needs are worked out once, here, for every copy.
         let facts = if accounts.is_empty() {
             store::MessageFacts::default()
@@ -262,7 +265,8 @@ impl Queue {
                 tracing::info!(%queue_id, %to, %host, %reply, "delivered");
                 // RFC 3461 §6.2.1: a host without DSN cannot report success
                 // itself, so we say where the message went.
-                let report = (!offers_dsn && wants_report(recipient, "SUCCESS")).then_some("relayed");
+                let report =
+                    (!offers_dsn && recipient.wants_report(DsnEvent::Success)).then_some(ReportAction::Relayed);
                 let attempt = Attempt {
                     reply,
                     status_code: "2.0.0".into(),
@@ -299,7 +303,9 @@ impl Queue {
             reply: reply.to_string(),
             status_code: status.to_string(),
             remote_mta: host,
-            report: wants_report(recipient, "FAILURE").then_some("failed"),
+            report: recipient
+                .wants_report(DsnEvent::Failure)
+                .then_some(ReportAction::Failed),
         }
     }
 
@@ -334,7 +340,9 @@ impl Queue {
             reply,
             status_code: "4.4.7".into(),
             remote_mta: recipient.remote_mta.clone(),
-            report: wants_report(recipient, "FAILURE").then_some("failed"),
+            report: recipient
+                .wants_report(DsnEvent::Failure)
+                .then_some(ReportAction::Failed),
         };
         self.store.fail_recipient(recipient, &attempt).await?;
         Ok(())
@@ -348,7 +356,7 @@ impl Queue {
             .iter()
             .map(|r| Reported {
                 recipient: r,
-                action: r.report.as_deref().unwrap_or("failed"),
+                action: r.report.unwrap_or(ReportAction::Failed),
                 retry_until: None,
             })
             .collect();
@@ -374,10 +382,10 @@ impl Queue {
         for (queue_id, recipients) in by_message {
             let reported: Vec<Reported> = recipients
                 .iter()
-                .filter(|r| wants_report(r, "DELAY"))
+                .filter(|r| r.wants_report(DsnEvent::Delay))
                 .map(|r| Reported {
                     recipient: r,
-                    action: "delayed",
+                    action: ReportAction::Delayed,
                     retry_until: Some(r.received_at + self.lifetime(r)),
                 })
                 .collect();
@@ -414,19 +422,23 @@ impl Queue {
             now,
         };
         let (content, eight_bit) = report.build();
-        let submission = Submission {
+        let dsn = MailObject {
             id: id.clone(),
             reverse_path: String::new(),
             recipients: vec![Recipient::new(reverse_path)],
-            envelope: store::Envelope {
-                body: if eight_bit { "8BITMIME" } else { "7BIT" }.into(),
+            options: MessageOptions {
+                body: if eight_bit {
+                    BodyType::EightBitMime
+                } else {
+                    BodyType::SevenBit
+                },
                 smtputf8: !reverse_path.is_ascii(),
-                ..store::Envelope::default()
+                ..MessageOptions::default()
             },
             content,
             received_at: now,
         };
-        self.submit(submission).await?;
+        self.submit(dsn).await?;
         tracing::info!(%queue_id, dsn = %id, to = %reverse_path, "delivery status notification queued");
         Ok(())
     }
@@ -441,10 +453,4 @@ impl Queue {
         };
         Ok(self.store.open_message(message, false).await?.read_all().await?)
     }
-}
-
-/// Whether the sender of this recipient's message is to hear of `event`;
-/// never for a message with the null reverse-path (RFC 3461 §6.2).
-fn wants_report(recipient: &QueueRecipient, event: &str) -> bool {
-    !recipient.reverse_path.is_empty() && recipient.recipient().wants(event)
 }

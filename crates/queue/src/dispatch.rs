@@ -97,6 +97,18 @@ impl Queue {
         self.dispatch.state().in_flight.contains(&recipient)
     }
 
+    /// Waits until no remote delivery is waiting or under way (each lane
+    /// wakes the queue when it finishes a message).
+    pub(crate) async fn lanes_idle(&self) {
+        loop {
+            let woken = self.wake.notified();
+            if self.dispatch.state().messages.is_empty() {
+                return;
+            }
+            woken.await;
+        }
+    }
+
     /// Hands a group to its destination's lanes, opening a lane if the
     /// destination has too few for its backlog.
     pub(crate) fn offer_remote(self: &Arc<Self>, domain: String, group: Group) -> Offer {

@@ -4,8 +4,8 @@
 //! to the reverse-path with an empty reverse-path of their own, so a DSN
 //! can never cause another (RFC 3461 §6.2, RFC 5321 §4.5.5).
 
-use store::QueueRecipient;
-use wire::smtp::encode_xtext;
+use store::{QueueRecipient, ReportAction};
+use wire::smtp::{BodyType, DsnReturn, encode_xtext};
 
 /// Above this size a failed message is returned as its header only.
 const MAX_RETURNED: usize = 1024 * 1024;
@@ -13,8 +13,7 @@ const MAX_RETURNED: usize = 1024 * 1024;
 /// One recipient in a report.
 pub(crate) struct Reported<'a> {
     pub recipient: &'a QueueRecipient,
-    /// RFC 3464 §2.3.3: failed, delayed, delivered or relayed.
-    pub action: &'a str,
+    pub action: ReportAction,
     /// Until when a delayed recipient is tried.
     pub retry_until: Option<i64>,
 }
@@ -36,12 +35,12 @@ impl Report<'_> {
         let Some(first) = self.recipients.first().map(|r| r.recipient) else {
             return (Vec::new(), false);
         };
-        let any = |action: &str| self.recipients.iter().any(|r| r.action == action);
-        let failed = any("failed");
+        let any = |action: ReportAction| self.recipients.iter().any(|r| r.action == action);
+        let failed = any(ReportAction::Failed);
         let global = first.smtputf8;
         let subject = if failed {
             "Undelivered Mail Returned to Sender"
-        } else if any("delayed") {
+        } else if any(ReportAction::Delayed) {
             "Delayed Mail (still being retried)"
         } else {
             "Successful Mail Delivery Report"
@@ -79,8 +78,8 @@ impl Report<'_> {
         // RFC 3461 §4.3: RET=HDRS returns the header only; success and
         // delay reports return it too, since the message went on.
         let full = failed
-            && first.dsn_ret.as_deref() != Some("HDRS")
-            && first.body != "BINARYMIME"
+            && first.dsn_ret != Some(DsnReturn::Headers)
+            && first.body != BodyType::BinaryMime
             && self.original.len() <= MAX_RETURNED;
         let (part_type, returned) = if full {
             (if global { "message/global" } else { "message/rfc822" }, self.original)
@@ -112,19 +111,19 @@ impl Report<'_> {
             let r = reported.recipient;
             let reply = r.last_reply.as_deref().unwrap_or("");
             let line = match reported.action {
-                "failed" => format!(
+                ReportAction::Failed => format!(
                     "Your message to <{}> could not be delivered:\r\n    {reply}\r\n",
                     r.address
                 ),
-                "delayed" => format!(
+                ReportAction::Delayed => format!(
                     "Your message to <{}> has not been delivered yet; it will be tried again.\r\n    Last attempt: {reply}\r\n",
                     r.address
                 ),
-                "relayed" => format!(
+                ReportAction::Relayed => format!(
                     "Your message to <{}> was passed on to a host that does not send delivery notifications:\r\n    {reply}\r\n",
                     r.address
                 ),
-                _ => format!("Your message to <{}> was delivered.\r\n", r.address),
+                ReportAction::Delivered => format!("Your message to <{}> was delivered.\r\n", r.address),
             };
             text.push_str(&line);
         }
@@ -164,8 +163,8 @@ impl Report<'_> {
                 text.push_str(&format!("Original-Recipient: {}; {address}\r\n", encode_xtext(kind)));
             }
             let status = r.status_code.as_deref().unwrap_or(match reported.action {
-                "failed" => "5.0.0",
-                "delayed" => "4.0.0",
+                ReportAction::Failed => "5.0.0",
+                ReportAction::Delayed => "4.0.0",
                 _ => "2.0.0",
             });
             text.push_str(&format!("Action: {}\r\nStatus: {status}\r\n", reported.action));
@@ -200,6 +199,8 @@ fn fold(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use store::RecipientStatus;
+
     use super::*;
 
     fn recipient(address: &str, reply: &str, status: &str) -> QueueRecipient {
@@ -209,18 +210,18 @@ mod tests {
             address: address.into(),
             notify: None,
             orcpt: Some("rfc822;Original@Example.test".into()),
-            status: "failed".into(),
+            status: RecipientStatus::Failed,
             attempts: 1,
             next_attempt_at: 0,
             last_reply: Some(reply.into()),
             status_code: Some(status.into()),
             remote_mta: Some("mx.example.test".into()),
-            report: Some("failed".into()),
+            report: Some(ReportAction::Failed),
             reverse_path: "sender@origin.test".into(),
             blob_hash: String::new(),
             size: 0,
             received_at: 0,
-            body: "7BIT".into(),
+            body: BodyType::SevenBit,
             smtputf8: false,
             dsn_ret: None,
             dsn_envid: Some("ENV1".into()),
@@ -239,7 +240,7 @@ mod tests {
             queue_id: "Q1",
             recipients: vec![Reported {
                 recipient: &failed,
-                action: "failed",
+                action: ReportAction::Failed,
                 retry_until: None,
             }],
             original: b"Subject: hello\r\n\r\nbody\r\n",
@@ -275,7 +276,7 @@ mod tests {
             queue_id: "Q1",
             recipients: vec![Reported {
                 recipient: &failed,
-                action: "failed",
+                action: ReportAction::Failed,
                 retry_until: None,
             }],
             original: b"Subject: x\r\n\r\nbody\r\n",
@@ -299,13 +300,13 @@ mod tests {
     fn headers_only_when_asked_and_global_types_for_utf8() {
         let mut failed = recipient("jürgen@bücher.test", "550 5.1.1 unknown", "5.1.1");
         failed.smtputf8 = true;
-        failed.dsn_ret = Some("HDRS".into());
+        failed.dsn_ret = Some(DsnReturn::Headers);
         let report = Report {
             hostname: "mx.origin.test",
             queue_id: "Q1",
             recipients: vec![Reported {
                 recipient: &failed,
-                action: "failed",
+                action: ReportAction::Failed,
                 retry_until: None,
             }],
             original: b"Subject: x\r\n\r\nsecret body\r\n",

@@ -18,8 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ring::rand::{SecureRandom, SystemRandom};
-use store::{Envelope, QueueEntry, Recipient, Store};
+use store::Store;
 use tokio::sync::Notify;
+use wire::smtp::MailObject;
 
 pub use config::{ClientTimeouts, QueueConfig, Relay, RelayTls};
 
@@ -30,7 +31,18 @@ pub enum Error {
     #[error("the system random generator failed")]
     Random,
     #[error("cannot set up delivery: {0}")]
-    Setup(String),
+    Setup(#[from] SetupError),
+    #[error("a delivery task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// Why remote delivery could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("no DNS resolver: {0}")]
+    Dns(#[from] dns::DnsError),
+    #[error("no TLS client: {0}")]
+    Tls(#[from] net::TlsError),
 }
 
 impl Error {
@@ -38,18 +50,6 @@ impl Error {
     pub fn is_storage_full(&self) -> bool {
         matches!(self, Error::Store(e) if e.is_storage_full())
     }
-}
-
-/// A message to queue, as the SMTP server hands it over.
-#[derive(Debug)]
-pub struct Submission {
-    pub id: String,
-    /// Without brackets; empty for the null reverse-path.
-    pub reverse_path: String,
-    pub recipients: Vec<Recipient>,
-    pub envelope: Envelope,
-    pub content: Vec<u8>,
-    pub received_at: i64,
 }
 
 pub struct Queue {
@@ -66,7 +66,7 @@ pub struct Queue {
 
 impl Queue {
     pub fn new(store: Store, config: QueueConfig) -> Result<Arc<Queue>, Error> {
-        let remote = remote::Remote::new(config.clone()).map_err(Error::Setup)?;
+        let remote = remote::Remote::new(config.clone())?;
         let owner = config.hostname.clone();
         let dispatch = dispatch::Dispatch::new(config.max_deliveries, config.max_per_domain);
         Ok(Arc::new(Queue {
@@ -89,19 +89,23 @@ impl Queue {
 
     /// Stores a message durably and wakes the delivery worker. When this
     /// returns `Ok`, the message survives a crash or power loss.
-    pub async fn submit(&self, submission: Submission) -> Result<(), Error> {
-        let content = self.store.put_content(submission.content).await?;
-        let entry = QueueEntry {
-            id: submission.id,
-            reverse_path: submission.reverse_path,
-            recipients: submission.recipients,
-            envelope: submission.envelope,
-            content,
-            received_at: submission.received_at,
-        };
-        self.store.enqueue(entry).await?;
+    pub async fn submit(&self, mut message: MailObject) -> Result<(), Error> {
+        // Blob first, then the rows that point at it.
+        let content = self.store.put_content(std::mem::take(&mut message.content)).await?;
+        self.store.enqueue(message.with_content(content)).await?;
         self.wake.notify_one();
         Ok(())
+    }
+
+    /// One queue run to its end: what is due is delivered or given up,
+    /// the remote deliveries it started are waited for, and the reports
+    /// they owe are queued. `run` does this in a loop without waiting for
+    /// remote deliveries; this is for tests that drive the queue a step
+    /// at a time.
+    pub async fn run_once(self: &Arc<Self>) -> Result<(), Error> {
+        self.deliver_due().await?;
+        self.lanes_idle().await;
+        self.send_all_reports().await
     }
 
     /// Delivers due recipients until the task is dropped. It sleeps until

@@ -4,9 +4,7 @@
 
 use std::future::Future;
 
-use wire::smtp::{RcptPath, ReversePath};
-
-use crate::envelope::{BodyType, DsnReturn};
+use wire::smtp::{MailObject, RcptPath, ReversePath};
 
 /// A failure behind the session (the store, the queue), kept as text for
 /// the log: the client only hears that it was temporary. Every error type
@@ -71,30 +69,6 @@ pub struct Login {
     pub password_hash: String,
 }
 
-/// An accepted recipient with its DSN requests (RFC 3461).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AcceptedRecipient {
-    pub address: String,
-    pub notify: Option<String>,
-    pub orcpt: Option<String>,
-}
-
-/// A message the client finished sending, with our Received header first.
-#[derive(Debug)]
-pub struct IncomingMessage {
-    pub id: String,
-    pub reverse_path: ReversePath,
-    pub recipients: Vec<AcceptedRecipient>,
-    pub body: BodyType,
-    pub smtputf8: bool,
-    pub dsn_return: Option<DsnReturn>,
-    pub dsn_envid: Option<String>,
-    /// The user the session authenticated as, if any.
-    pub authenticated: Option<String>,
-    pub content: Vec<u8>,
-    pub received_at: i64,
-}
-
 pub trait Backend: Send + Sync + 'static {
     /// Where mail for `recipient` goes. `may_relay` says whether this
     /// client may send to domains that are not hosted here.
@@ -114,6 +88,7 @@ pub trait Backend: Send + Sync + 'static {
     fn new_message_id(&self) -> String;
 
     /// Stores the message durably. Returning `Ok` is the promise behind the
-    /// 250 reply: the message survives a crash from then on.
-    fn accept(&self, message: IncomingMessage) -> impl Future<Output = Result<(), AcceptError>> + Send;
+    /// 250 reply: the message survives a crash from then on. Its content
+    /// starts with our Received header.
+    fn accept(&self, message: MailObject) -> impl Future<Output = Result<(), AcceptError>> + Send;
 }

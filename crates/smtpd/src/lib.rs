@@ -10,17 +10,16 @@
 
 mod backend;
 mod commands;
-mod envelope;
 mod error;
 mod fixups;
+mod params;
 mod received;
 mod server;
 mod session;
 
 use std::time::Duration;
 
-pub use backend::{AcceptError, AcceptedRecipient, Backend, BackendError, IncomingMessage, Login, RcptVerdict};
-pub use envelope::{BodyType, DsnReturn};
+pub use backend::{AcceptError, Backend, BackendError, Login, RcptVerdict};
 pub use server::{Role, Server};
 
 /// The settings a session needs; immutable once the server runs.

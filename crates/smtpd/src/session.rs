@@ -7,11 +7,11 @@ use std::sync::Arc;
 use net::Connection;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::line::{LineTooLong, find_line, strip_eol};
-use wire::smtp::{Command, CommandError, Reply, ReversePath, parse_command};
+use wire::smtp::{Command, CommandError, Recipient, Reply, ReversePath, parse_command};
 
-use crate::backend::{AcceptedRecipient, Backend};
-use crate::envelope::MailParams;
+use crate::backend::Backend;
 use crate::error::{Error, Handled};
+use crate::params::MailParams;
 use crate::server::{Role, Server};
 
 /// What the client told us in EHLO/HELO.
@@ -25,7 +25,7 @@ pub(crate) struct Helo {
 pub(crate) struct Transaction {
     pub from: ReversePath,
     pub params: MailParams,
-    pub recipients: Vec<AcceptedRecipient>,
+    pub recipients: Vec<Recipient>,
     /// The message so far, our Received header first; started by DATA or
     /// the first BDAT (so its presence between commands means BDAT is in
     /// progress, after which DATA may not follow, RFC 3030 §3).

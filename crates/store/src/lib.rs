@@ -43,6 +43,7 @@ mod migrations;
 mod point_read;
 mod private;
 mod queue;
+mod queue_values;
 mod resolve;
 mod status;
 mod uidvalidity;
@@ -65,7 +66,8 @@ pub mod flag {
 pub use mailboxes::{MailboxInfo, MailboxLimits, SEPARATOR, canonical_name};
 pub use message_reader::{MessageReader, StoredMessage};
 pub use messages::{MessageContent, MessageFacts, MessageLocation, MessageMeta, SearchContent};
-pub use queue::{Attempt, Envelope, QueueEntry, QueueRecipient, QueuedMessage, Recipient};
+pub use queue::{Attempt, QueueEntry, QueueRecipient, QueuedMessage};
+pub use queue_values::{RecipientStatus, ReportAction};
 pub use resolve::{Resolution, Target};
 pub use status::MailboxStatus;
 

@@ -4,77 +4,16 @@
 use rusqlite::params_from_iter;
 use rusqlite::types::Value;
 
+use wire::smtp::{BodyType, DsnEvent, DsnReturn, MailObject, Notify, Recipient};
+
 use crate::append::NewMessage;
 use crate::messages::json_list;
+use crate::queue_values::{RecipientStatus, ReportAction, Wire};
 use crate::{AccountId, Content, MessageFacts, Result, Store};
 
-/// A message accepted for delivery.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueEntry {
-    pub id: String,
-    /// The reverse-path without brackets; empty for `<>`.
-    pub reverse_path: String,
-    pub recipients: Vec<Recipient>,
-    pub envelope: Envelope,
-    pub content: Content,
-    pub received_at: i64,
-}
-
-/// What the client declared about the whole message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Envelope {
-    /// `7BIT`, `8BITMIME` or `BINARYMIME` (RFC 6152, RFC 3030).
-    pub body: String,
-    /// The envelope needs SMTPUTF8 (RFC 6531).
-    pub smtputf8: bool,
-    /// DSN RET: `FULL` or `HDRS` (RFC 3461 §4.3).
-    pub dsn_ret: Option<String>,
-    /// DSN ENVID, decoded (RFC 3461 §4.4).
-    pub dsn_envid: Option<String>,
-    /// The user who submitted it, when the session had authenticated.
-    pub submitted_by: Option<String>,
-}
-
-impl Default for Envelope {
-    fn default() -> Self {
-        Envelope {
-            body: "7BIT".into(),
-            smtputf8: false,
-            dsn_ret: None,
-            dsn_envid: None,
-            submitted_by: None,
-        }
-    }
-}
-
-/// One recipient as given in RCPT TO, with its DSN requests.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Recipient {
-    pub address: String,
-    /// DSN NOTIFY (RFC 3461 §4.1): `NEVER`, or a list of SUCCESS, FAILURE, DELAY.
-    pub notify: Option<String>,
-    /// DSN ORCPT (RFC 3461 §4.2): `addr-type;address`, decoded.
-    pub orcpt: Option<String>,
-}
-
-impl Recipient {
-    pub fn new(address: impl Into<String>) -> Recipient {
-        Recipient {
-            address: address.into(),
-            ..Recipient::default()
-        }
-    }
-
-    /// Whether the sender asked to hear about `event` (SUCCESS, FAILURE or
-    /// DELAY). Without NOTIFY, failures and delays are reported (RFC 3461
-    /// §4.1 leaves DELAY to the MTA; Postfix and Exim report it).
-    pub fn wants(&self, event: &str) -> bool {
-        match &self.notify {
-            None => event != "SUCCESS",
-            Some(list) => list.split(',').any(|item| item == event),
-        }
-    }
-}
+/// A message in the queue as it is written: the hand-over from the SMTP
+/// server, with its content stored.
+pub type QueueEntry = MailObject<Content>;
 
 /// One recipient of a queued message, with what delivery needs to know of
 /// the message.
@@ -83,23 +22,23 @@ pub struct QueueRecipient {
     pub id: i64,
     pub queue_id: String,
     pub address: String,
-    pub notify: Option<String>,
+    pub notify: Option<Notify>,
     pub orcpt: Option<String>,
-    pub status: String,
+    pub status: RecipientStatus,
     pub attempts: i64,
     pub next_attempt_at: i64,
     pub last_reply: Option<String>,
     pub status_code: Option<String>,
     pub remote_mta: Option<String>,
     /// The DSN action still to report for this recipient, if any.
-    pub report: Option<String>,
+    pub report: Option<ReportAction>,
     pub reverse_path: String,
     pub blob_hash: String,
     pub size: i64,
     pub received_at: i64,
-    pub body: String,
+    pub body: BodyType,
     pub smtputf8: bool,
-    pub dsn_ret: Option<String>,
+    pub dsn_ret: Option<DsnReturn>,
     pub dsn_envid: Option<String>,
 }
 
@@ -110,7 +49,7 @@ impl QueueRecipient {
             id: row.get("id")?,
             queue_id: row.get("queue_id")?,
             address: row.get("address")?,
-            notify: row.get("notify")?,
+            notify: row.get::<_, Option<Wire<Notify>>>("notify")?.map(|w| w.0),
             orcpt: row.get("orcpt")?,
             status: row.get("status")?,
             attempts: row.get("attempts")?,
@@ -123,17 +62,24 @@ impl QueueRecipient {
             blob_hash: row.get("blob_hash")?,
             size: row.get("size")?,
             received_at: row.get("received_at")?,
-            body: row.get("body")?,
+            body: row.get::<_, Wire<BodyType>>("body")?.0,
             smtputf8: row.get("smtputf8")?,
-            dsn_ret: row.get("dsn_ret")?,
+            dsn_ret: row.get::<_, Option<Wire<DsnReturn>>>("dsn_ret")?.map(|w| w.0),
             dsn_envid: row.get("dsn_envid")?,
         })
+    }
+
+    /// Whether the sender is to hear of `event` for this recipient: as
+    /// NOTIFY asks, and never for a message with the null reverse-path
+    /// (RFC 3461 §6.2: a report is never reported on).
+    pub fn wants_report(&self, event: DsnEvent) -> bool {
+        !self.reverse_path.is_empty() && self.recipient().wants(event)
     }
 
     pub fn recipient(&self) -> Recipient {
         Recipient {
             address: self.address.clone(),
-            notify: self.notify.clone(),
+            notify: self.notify,
             orcpt: self.orcpt.clone(),
         }
     }
@@ -149,7 +95,7 @@ pub struct Attempt {
     /// The host that answered, if it was not us.
     pub remote_mta: Option<String>,
     /// The DSN action to report for it, if the sender wants one.
-    pub report: Option<&'static str>,
+    pub report: Option<ReportAction>,
 }
 
 /// A message in the queue, for administration.
@@ -175,7 +121,7 @@ impl Store {
         let blobs = self.blobs().clone();
         self.batched(move |tx| {
             entry.content.keep(tx, &blobs)?;
-            let envelope = &entry.envelope;
+            let options = &entry.options;
             tx.prepare_cached(
                 "INSERT INTO queue_messages
                      (id, reverse_path, blob_hash, size, received_at, body, smtputf8, dsn_ret, dsn_envid, submitted_by)
@@ -187,11 +133,11 @@ impl Store {
                 entry.content.blob().hash,
                 entry.content.blob().size as i64,
                 entry.received_at,
-                envelope.body,
-                envelope.smtputf8,
-                envelope.dsn_ret,
-                envelope.dsn_envid,
-                envelope.submitted_by,
+                Wire(options.body),
+                options.smtputf8,
+                options.dsn_ret.map(Wire),
+                options.dsn_envid,
+                options.submitted_by,
             ])?;
             for recipient in &entry.recipients {
                 Self::add_recipient(tx, &entry.id, recipient, entry.received_at)?;
@@ -206,7 +152,13 @@ impl Store {
             "INSERT INTO queue_recipients (queue_id, address, next_attempt_at, dsn_notify, dsn_orcpt)
              VALUES ($1, $2, $3, $4, $5)",
         )?
-        .execute((queue_id, &recipient.address, due, &recipient.notify, &recipient.orcpt))?;
+        .execute((
+            queue_id,
+            &recipient.address,
+            due,
+            recipient.notify.map(Wire),
+            &recipient.orcpt,
+        ))?;
         Ok(())
     }
 
@@ -321,7 +273,7 @@ impl Store {
         recipient: &QueueRecipient,
         accounts: &[(AccountId, Vec<u8>)],
         forwards: &[String],
-        report: Option<&'static str>,
+        report: Option<ReportAction>,
         facts: &MessageFacts,
     ) -> impl std::future::Future<Output = Result<()>> + Send + use<> {
         let (recipient, accounts, forwards, facts) =
@@ -354,7 +306,7 @@ impl Store {
                 remote_mta: None,
                 report,
             };
-            Self::finish_recipient(tx, &recipient, "delivered", &attempt)?;
+            Self::finish_recipient(tx, &recipient, RecipientStatus::Delivered, &attempt)?;
             Ok(mailboxes)
         });
         let store = self.clone();
@@ -368,7 +320,7 @@ impl Store {
 
     /// Records a successful remote delivery.
     pub async fn delivered_remotely(&self, recipient: &QueueRecipient, attempt: &Attempt) -> Result<()> {
-        self.finish(recipient, "delivered", attempt).await
+        self.finish(recipient, RecipientStatus::Delivered, attempt).await
     }
 
     /// Records a failed attempt that will be retried at `next_attempt_at`.
@@ -403,11 +355,11 @@ impl Store {
     /// Records a permanent failure; the recipient waits for its DSN if one
     /// is to be reported.
     pub async fn fail_recipient(&self, recipient: &QueueRecipient, attempt: &Attempt) -> Result<()> {
-        self.finish(recipient, "failed", attempt).await
+        self.finish(recipient, RecipientStatus::Failed, attempt).await
     }
 
     /// Records a final outcome, in the next group commit.
-    async fn finish(&self, recipient: &QueueRecipient, status: &'static str, attempt: &Attempt) -> Result<()> {
+    async fn finish(&self, recipient: &QueueRecipient, status: RecipientStatus, attempt: &Attempt) -> Result<()> {
         let (recipient, attempt) = (recipient.clone(), attempt.clone());
         self.batched(move |tx| Self::finish_recipient(tx, &recipient, status, &attempt))
             .await
@@ -416,7 +368,7 @@ impl Store {
     fn finish_recipient(
         tx: &rusqlite::Connection,
         recipient: &QueueRecipient,
-        status: &str,
+        status: RecipientStatus,
         attempt: &Attempt,
     ) -> Result<()> {
         tx.prepare_cached(
@@ -546,18 +498,23 @@ impl Store {
     pub async fn bounce_now(&self, queue_id: &str, reply: &str, status_code: &str) -> Result<u64> {
         let (queue_id, reply, status_code) = (queue_id.to_string(), reply.to_string(), status_code.to_string());
         self.batched(move |tx| {
-            let bounced = tx
-                .prepare_cached(
-                    "UPDATE queue_recipients SET status = 'failed', last_reply = $1, status_code = $2,
-                         report = CASE
-                             WHEN (SELECT reverse_path FROM queue_messages WHERE id = $3) = '' THEN NULL
-                             WHEN dsn_notify IS NULL OR instr(dsn_notify, 'FAILURE') > 0 THEN 'failed'
-                         END
-                     WHERE queue_id = $3 AND status = 'pending'",
+            let pending = select_recipients(
+                tx,
+                "WHERE r.queue_id = $1 AND r.status = 'pending' ORDER BY r.id",
+                Some(queue_id.clone().into()),
+            )?;
+            for recipient in &pending {
+                let report = recipient
+                    .wants_report(DsnEvent::Failure)
+                    .then_some(ReportAction::Failed);
+                tx.prepare_cached(
+                    "UPDATE queue_recipients SET status = $1, last_reply = $2, status_code = $3, report = $4
+                     WHERE id = $5 AND status = 'pending'",
                 )?
-                .execute((reply, status_code, &queue_id))?;
+                .execute((RecipientStatus::Failed, &reply, &status_code, report, recipient.id))?;
+            }
             Self::forget_if_done(tx, &queue_id)?;
-            Ok(bounced as u64)
+            Ok(pending.len() as u64)
         })
         .await
     }

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use store::{Attempt, Envelope, Error, MessageFacts, QueueEntry, Recipient, Resolution, Store, StoredMessage, Target};
+use store::{Attempt, Error, MessageFacts, QueueEntry, ReportAction, Resolution, Store, StoredMessage, Target};
+use wire::smtp::{MessageOptions, Recipient};
 
 /// A stored message read whole through `Store::open_message`.
 async fn read_message(store: &Store, trace_headers: &[u8], blob_hash: &str) -> store::Result<Vec<u8>> {
@@ -250,7 +251,7 @@ async fn claim(store: &Store, at: i64) -> Vec<store::QueueRecipient> {
     store.claim_due(at, 10, "test", at + 600).await.unwrap()
 }
 
-fn attempt(reply: &str, report: Option<&'static str>) -> Attempt {
+fn attempt(reply: &str, report: Option<ReportAction>) -> Attempt {
     Attempt {
         reply: reply.into(),
         status_code: reply.split(' ').nth(1).unwrap_or("").into(),
@@ -276,7 +277,7 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
             Recipient::new("alice@example.test"),
             Recipient::new("nobody@example.test"),
         ],
-        envelope: Envelope::default(),
+        options: MessageOptions::default(),
         content: store::Content::file(blob.clone()),
         received_at: now,
     };
@@ -295,7 +296,7 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
         .await
         .unwrap();
     store
-        .fail_recipient(&due[1], &attempt("550 5.1.1 unknown", Some("failed")))
+        .fail_recipient(&due[1], &attempt("550 5.1.1 unknown", Some(ReportAction::Failed)))
         .await
         .unwrap();
     assert_eq!(
@@ -306,8 +307,8 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
     let unreported = store.unreported("Q1").await.unwrap();
     assert_eq!(unreported.len(), 1);
     assert_eq!(
-        (unreported[0].address.as_str(), unreported[0].report.as_deref()),
-        ("nobody@example.test", Some("failed"))
+        (unreported[0].address.as_str(), unreported[0].report),
+        ("nobody@example.test", Some(ReportAction::Failed))
     );
     assert_eq!(store.with_reports().await.unwrap(), ["Q1"]);
     store.reported("Q1", &[unreported[0].id]).await.unwrap();
@@ -373,7 +374,7 @@ async fn queue_administration() {
             id: id.into(),
             reverse_path: reverse_path.into(),
             recipients: vec![Recipient::new("far@elsewhere.test")],
-            envelope: Envelope::default(),
+            options: MessageOptions::default(),
             content: store::Content::file(blob.clone()),
             received_at: store::now(),
         };
@@ -413,7 +414,7 @@ async fn expunge_removes_and_bumps_the_modseq() {
             id: format!("Q{n}"),
             reverse_path: String::new(),
             recipients: vec![Recipient::new("alice@example.test")],
-            envelope: Envelope::default(),
+            options: MessageOptions::default(),
             content: store::Content::file(blob.clone()),
             received_at: 0,
         };
@@ -448,7 +449,7 @@ async fn garbage_collection_removes_only_unreferenced_blobs() {
         id: "Q".into(),
         reverse_path: String::new(),
         recipients: vec![Recipient::new("alice@example.test")],
-        envelope: Envelope::default(),
+        options: MessageOptions::default(),
         content: store::Content::file(kept.clone()),
         received_at: 0,
     };
@@ -533,7 +534,7 @@ async fn small_content_lives_in_the_database_large_in_blob_files() {
         id: "SMALL".into(),
         reverse_path: String::new(),
         recipients: vec![Recipient::new("alice@example.test")],
-        envelope: Envelope::default(),
+        options: MessageOptions::default(),
         content: content.clone(),
         received_at: 0,
     };
@@ -586,7 +587,7 @@ async fn inline_content_is_collected_across_chunks() {
                 id: format!("Q{n}"),
                 reverse_path: String::new(),
                 recipients: vec![Recipient::new("alice@example.test")],
-                envelope: Envelope::default(),
+                options: MessageOptions::default(),
                 content: content.clone(),
                 received_at: 0,
             };

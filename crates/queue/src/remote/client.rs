@@ -12,7 +12,7 @@ use base64::Engine;
 use net::{Connection, ReadError, ServerName, Stream, TlsConnector};
 use tokio::net::TcpStream;
 use wire::dot::DotStuffer;
-use wire::smtp::{Extensions, Response, ResponseError, encode_xtext, parse_response};
+use wire::smtp::{BodyType, DsnReturn, Extensions, Notify, Response, ResponseError, encode_xtext, parse_response};
 
 use crate::config::ClientTimeouts;
 
@@ -41,17 +41,16 @@ impl std::fmt::Display for SessionError {
 pub(crate) struct Outgoing<'a> {
     pub reverse_path: &'a str,
     pub recipients: Vec<OutgoingRecipient<'a>>,
-    /// 7BIT, 8BITMIME or BINARYMIME.
-    pub body: &'a str,
+    pub body: BodyType,
     pub smtputf8: bool,
-    pub dsn_ret: Option<&'a str>,
+    pub dsn_ret: Option<DsnReturn>,
     pub dsn_envid: Option<&'a str>,
     pub content: &'a [u8],
 }
 
 pub(crate) struct OutgoingRecipient<'a> {
     pub address: &'a str,
-    pub notify: Option<&'a str>,
+    pub notify: Option<Notify>,
     pub orcpt: Option<&'a str>,
 }
 
@@ -188,23 +187,65 @@ impl SmtpClient {
     /// Sends one message. Returns a result per recipient, in order; an
     /// error means the session broke and the message must be tried again.
     pub async fn send(&mut self, message: &Outgoing<'_>) -> Result<Vec<RecipientResult>, SessionError> {
-        if let Some(reason) = self.cannot_take(message) {
-            let (reply, status) = reason;
+        if let Some((reply, status)) = self.cannot_take(message) {
+            let unsendable = RecipientResult::Unsendable { reply, status };
+            return Ok(message.recipients.iter().map(|_| unsendable.clone()).collect());
+        }
+        let chunking = self.extensions.chunking;
+        let replies = self.send_envelope(message).await?;
+        let mail_reply = replies[0].clone();
+        if !mail_reply.is_success() {
+            self.reset().await;
             return Ok(message
                 .recipients
                 .iter()
-                .map(|_| RecipientResult::Unsendable {
-                    reply: reply.clone(),
-                    status,
-                })
+                .map(|_| RecipientResult::Refused(mail_reply.clone()))
                 .collect());
         }
+        let rcpt_replies = &replies[1..1 + message.recipients.len().min(replies.len() - 1)];
+        let mut results: Vec<RecipientResult> = rcpt_replies
+            .iter()
+            .map(|r| {
+                if r.is_success() {
+                    RecipientResult::Accepted(r.clone())
+                } else {
+                    RecipientResult::Refused(r.clone())
+                }
+            })
+            .collect();
+        if !rcpt_replies.iter().any(Response::is_success) {
+            self.reset().await;
+            return Ok(results);
+        }
+        let final_reply = if chunking {
+            self.send_chunk(message.content).await?
+        } else {
+            let data_reply = replies.get(1 + message.recipients.len()).cloned();
+            self.send_data(message.content, data_reply).await?
+        };
+        // RFC 5321 §3.3: the reply to the content decides for every
+        // recipient the server accepted.
+        for result in &mut results {
+            if matches!(result, RecipientResult::Accepted(_)) {
+                *result = if final_reply.is_success() {
+                    RecipientResult::Accepted(final_reply.clone())
+                } else {
+                    RecipientResult::Refused(final_reply.clone())
+                };
+            }
+        }
+        Ok(results)
+    }
+
+    /// MAIL FROM and a RCPT TO per recipient, with the parameters this
+    /// server understands.
+    fn envelope_commands(&self, message: &Outgoing<'_>) -> Vec<String> {
         let ext = &self.extensions;
         let mut mail = format!("MAIL FROM:<{}>", message.reverse_path);
         if ext.size.is_some() {
             mail.push_str(&format!(" SIZE={}", message.content.len()));
         }
-        if message.body != "7BIT" && (ext.eight_bit_mime || ext.binary_mime) {
+        if message.body != BodyType::SevenBit && (ext.eight_bit_mime || ext.binary_mime) {
             mail.push_str(&format!(" BODY={}", message.body));
         }
         if message.smtputf8 {
@@ -231,14 +272,20 @@ impl SmtpClient {
             }
             commands.push(rcpt);
         }
-        let chunking = ext.chunking;
-        // RFC 2920: the whole envelope, and DATA, in one write.
-        let pipelined = ext.pipelining;
-        if pipelined && !chunking {
-            commands.push("DATA".into());
-        }
+        commands
+    }
+
+    /// Sends the envelope and returns the replies: MAIL's first, then one
+    /// per RCPT, then DATA's when it was pipelined. Without PIPELINING a
+    /// refused MAIL ends it there.
+    async fn send_envelope(&mut self, message: &Outgoing<'_>) -> Result<Vec<Response>, SessionError> {
+        let mut commands = self.envelope_commands(message);
         let mut replies = Vec::new();
-        if pipelined {
+        // RFC 2920: the whole envelope, and DATA, in one write.
+        if self.extensions.pipelining {
+            if !self.extensions.chunking {
+                commands.push("DATA".into());
+            }
             for command in &commands {
                 self.queue_line(command);
             }
@@ -255,71 +302,41 @@ impl SmtpClient {
                 }
             }
         }
-        let mail_reply = replies[0].clone();
-        if !mail_reply.is_success() {
-            self.reset().await;
-            return Ok(message
-                .recipients
-                .iter()
-                .map(|_| RecipientResult::Refused(mail_reply.clone()))
-                .collect());
+        Ok(replies)
+    }
+
+    /// RFC 3030: the whole message as one last chunk; no dot-stuffing. It
+    /// goes out a piece at a time, so that the output buffer never holds a
+    /// second copy of a large message.
+    async fn send_chunk(&mut self, content: &[u8]) -> Result<Response, SessionError> {
+        self.queue_line(&format!("BDAT {} LAST", content.len()));
+        for piece in content.chunks(256 * 1024) {
+            self.conn.send(piece);
+            self.flush_block().await?;
         }
-        let rcpt_replies = &replies[1..1 + message.recipients.len().min(replies.len() - 1)];
-        let accepted = rcpt_replies.iter().filter(|r| r.is_success()).count();
-        let mut results: Vec<RecipientResult> = rcpt_replies
-            .iter()
-            .map(|r| {
-                if r.is_success() {
-                    RecipientResult::Accepted(r.clone())
-                } else {
-                    RecipientResult::Refused(r.clone())
-                }
-            })
-            .collect();
-        if accepted == 0 {
+        self.read_with(self.timeouts.data_end).await
+    }
+
+    /// DATA (unless its reply came with the pipelined envelope), then the
+    /// dot-stuffed content; the reply that decides.
+    async fn send_data(&mut self, content: &[u8], data_reply: Option<Response>) -> Result<Response, SessionError> {
+        let data_reply = match data_reply {
+            Some(reply) => reply,
+            None => self.command("DATA", self.timeouts.data_init).await?,
+        };
+        if data_reply.code != 354 {
             self.reset().await;
-            return Ok(results);
+            return Ok(data_reply);
         }
-        let final_reply = if chunking {
-            // RFC 3030: the whole message as one last chunk; no dot-stuffing.
-            // It goes out a piece at a time, so that the output buffer
-            // never holds a second copy of a large message.
-            self.queue_line(&format!("BDAT {} LAST", message.content.len()));
-            for piece in message.content.chunks(256 * 1024) {
-                self.conn.send(piece);
+        let mut stuffer = DotStuffer::with_crlf_line_ends();
+        for chunk in content.chunks(64 * 1024) {
+            stuffer.stuff(chunk, self.conn.output());
+            if self.conn.pending_output() >= 256 * 1024 {
                 self.flush_block().await?;
             }
-            self.read_with(self.timeouts.data_end).await?
-        } else {
-            let data_reply = match replies.get(1 + message.recipients.len()) {
-                Some(reply) => reply.clone(),
-                None => self.command("DATA", self.timeouts.data_init).await?,
-            };
-            if data_reply.code != 354 {
-                self.reset().await;
-                data_reply
-            } else {
-                let mut stuffer = DotStuffer::with_crlf_line_ends();
-                for chunk in message.content.chunks(64 * 1024) {
-                    stuffer.stuff(chunk, self.conn.output());
-                    if self.conn.pending_output() >= 256 * 1024 {
-                        self.flush_block().await?;
-                    }
-                }
-                stuffer.finish(self.conn.output());
-                self.read_with(self.timeouts.data_end).await?
-            }
-        };
-        for result in &mut results {
-            if matches!(result, RecipientResult::Accepted(_)) {
-                *result = if final_reply.is_success() {
-                    RecipientResult::Accepted(final_reply.clone())
-                } else {
-                    RecipientResult::Refused(final_reply.clone())
-                };
-            }
         }
-        Ok(results)
+        stuffer.finish(self.conn.output());
+        self.read_with(self.timeouts.data_end).await
     }
 
     /// Why this server cannot take the message at all, as a reply and an
@@ -342,12 +359,12 @@ impl SmtpClient {
             return Some((format!("553 5.6.7 {host} does not support SMTPUTF8"), "5.6.7"));
         }
         match message.body {
-            "BINARYMIME" if !(ext.binary_mime && ext.chunking) => Some((
+            BodyType::BinaryMime if !(ext.binary_mime && ext.chunking) => Some((
                 format!("554 5.6.3 {host} does not accept binary content (BINARYMIME)"),
                 "5.6.3",
             )),
             // RFC 6152 §3 lets the relay return what it cannot convert.
-            "8BITMIME" if !ext.eight_bit_mime => Some((
+            BodyType::EightBitMime if !ext.eight_bit_mime => Some((
                 format!("554 5.6.3 {host} does not accept 8-bit content (8BITMIME)"),
                 "5.6.3",
             )),
@@ -434,6 +451,10 @@ impl SmtpClient {
                 }
             }
             self.conn.fill().await.map_err(|e| match e {
+                // The connection's read limit and the reply's deadline are
+                // the same instant; whichever fires, the session's end is
+                // reported as such.
+                ReadError::Timeout(_) if Instant::now() >= self.deadline => self.out_of_time(),
                 ReadError::Timeout(after) => {
                     SessionError::Unusable(format!("{} sent nothing for {after:?}", self.host))
                 }

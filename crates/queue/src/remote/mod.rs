@@ -14,6 +14,7 @@ use net::TlsConnector;
 use store::QueueRecipient;
 use tokio::sync::Mutex;
 
+use crate::SetupError;
 use crate::config::{QueueConfig, RelayTls};
 pub(crate) use client::{Outgoing, OutgoingRecipient, RecipientResult, SessionError, SmtpClient};
 
@@ -51,11 +52,11 @@ pub(crate) struct Remote {
 }
 
 impl Remote {
-    pub fn new(config: QueueConfig) -> Result<Remote, String> {
-        let resolver = Resolver::new(&config.nameservers).map_err(|e| e.to_string())?;
-        let opportunistic = net::opportunistic_connector().map_err(|e| e.to_string())?;
+    pub fn new(config: QueueConfig) -> Result<Remote, SetupError> {
+        let resolver = Resolver::new(&config.nameservers)?;
+        let opportunistic = net::opportunistic_connector()?;
         let relay_tls = match &config.relay {
-            Some(relay) => Some(net::verifying_connector(relay.ca_file.as_deref()).map_err(|e| e.to_string())?),
+            Some(relay) => Some(net::verifying_connector(relay.ca_file.as_deref())?),
             None => None,
         };
         Ok(Remote {
@@ -121,13 +122,13 @@ impl Remote {
                 .iter()
                 .map(|r| OutgoingRecipient {
                     address: &r.address,
-                    notify: r.notify.as_deref(),
+                    notify: r.notify,
                     orcpt: r.orcpt.as_deref(),
                 })
                 .collect(),
-            body: &first.body,
+            body: first.body,
             smtputf8: first.smtputf8,
-            dsn_ret: first.dsn_ret.as_deref(),
+            dsn_ret: first.dsn_ret,
             dsn_envid: first.dsn_envid.as_deref(),
             content,
         };

@@ -3,10 +3,9 @@
 //! backend before the 250.
 
 use tokio::io::{AsyncRead, AsyncWrite};
-use wire::smtp::{DataOutcome, DataReader, Reply};
+use wire::smtp::{BodyType, DataOutcome, DataReader, MailObject, MessageOptions, Reply};
 
-use crate::backend::{AcceptError, Backend, IncomingMessage};
-use crate::envelope::BodyType;
+use crate::backend::{AcceptError, Backend};
 use crate::error::{Error, Handled};
 use crate::fixups::fixup_headers;
 use crate::received::Trace;
@@ -183,15 +182,17 @@ where
         let size = bytes.len();
         let recipients = transaction.recipients.len();
         let from = transaction.from.clone();
-        let message = IncomingMessage {
+        let message = MailObject {
             id: id.clone(),
-            reverse_path: transaction.from,
+            reverse_path: transaction.from.to_string(),
             recipients: transaction.recipients,
-            body: transaction.params.body,
-            smtputf8: transaction.params.smtputf8,
-            dsn_return: transaction.params.ret,
-            dsn_envid: transaction.params.envid,
-            authenticated: self.authenticated.clone(),
+            options: MessageOptions {
+                body: transaction.params.body,
+                smtputf8: transaction.params.smtputf8,
+                dsn_ret: transaction.params.ret,
+                dsn_envid: transaction.params.envid,
+                submitted_by: self.authenticated.clone(),
+            },
             content: bytes,
             received_at,
         };

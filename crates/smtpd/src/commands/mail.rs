@@ -4,8 +4,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use wire::smtp::{Param, Reply, ReversePath};
 
 use crate::backend::Backend;
-use crate::envelope::mail_params;
 use crate::error::{Error, Handled};
+use crate::params::mail_params;
 use crate::session::{Session, Transaction};
 
 impl<S, B> Session<S, B>

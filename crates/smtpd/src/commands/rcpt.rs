@@ -1,11 +1,11 @@
 //! RCPT TO, RFC 5321 §4.1.1.3: one policy decision per recipient.
 
 use tokio::io::{AsyncRead, AsyncWrite};
-use wire::smtp::{Param, RcptPath, Reply};
+use wire::smtp::{Param, RcptPath, Recipient, Reply};
 
-use crate::backend::{AcceptedRecipient, Backend, RcptVerdict};
-use crate::envelope::rcpt_params;
+use crate::backend::{Backend, RcptVerdict};
 use crate::error::{Error, Handled};
+use crate::params::rcpt_params;
 use crate::session::Session;
 
 impl<S, B> Session<S, B>
@@ -42,7 +42,7 @@ where
                 if let Some(transaction) = &mut self.transaction
                     && !transaction.recipients.iter().any(|r| r.address == address)
                 {
-                    transaction.recipients.push(AcceptedRecipient {
+                    transaction.recipients.push(Recipient {
                         address,
                         notify: params.notify,
                         orcpt: params.orcpt,

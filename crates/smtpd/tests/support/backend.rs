@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
 
-use smtpd::{AcceptError, Backend, BackendError, IncomingMessage, Login, RcptVerdict};
-use wire::smtp::{RcptPath, ReversePath};
+use smtpd::{AcceptError, Backend, BackendError, Login, RcptVerdict};
+use wire::smtp::{MailObject, RcptPath, ReversePath};
 
 /// The hosted domain.
 pub const DOMAIN: &str = "example.org";
@@ -87,24 +87,25 @@ impl Backend for TestBackend {
         format!("Q{}", self.ids.fetch_add(1, Ordering::Relaxed) + 1)
     }
 
-    async fn accept(&self, message: IncomingMessage) -> Result<(), AcceptError> {
+    async fn accept(&self, message: MailObject) -> Result<(), AcceptError> {
         if message.recipients.iter().any(|r| r.address == STORAGE_FULL) {
             return Err(AcceptError::StorageFull(failure("storage")));
         }
         if message.recipients.iter().any(|r| r.address == STORE_FAILS) {
             return Err(AcceptError::Failed(failure("storage")));
         }
-        let mut text = format!("MAIL FROM:<{}> BODY={}", message.reverse_path, message.body.as_str());
-        if message.smtputf8 {
+        let options = &message.options;
+        let mut text = format!("MAIL FROM:<{}> BODY={}", message.reverse_path, options.body);
+        if options.smtputf8 {
             text.push_str(" SMTPUTF8");
         }
-        if let Some(ret) = message.dsn_return {
-            text.push_str(&format!(" RET={}", ret.as_str()));
+        if let Some(ret) = options.dsn_ret {
+            text.push_str(&format!(" RET={ret}"));
         }
-        if let Some(envid) = &message.dsn_envid {
+        if let Some(envid) = &options.dsn_envid {
             text.push_str(&format!(" ENVID={envid}"));
         }
-        if let Some(user) = &message.authenticated {
+        if let Some(user) = &options.submitted_by {
             text.push_str(&format!(" AUTH={user}"));
         }
         text.push('\n');

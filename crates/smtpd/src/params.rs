@@ -2,43 +2,7 @@
 //! (RFC 1870), BODY (RFC 6152, RFC 3030), SMTPUTF8 (RFC 6531), AUTH (RFC
 //! 4954 §5) and the DSN parameters RET, ENVID, NOTIFY and ORCPT (RFC 3461).
 
-use wire::smtp::{Param, Reply, decode_xtext};
-
-/// The body type declared with BODY=.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum BodyType {
-    #[default]
-    SevenBit,
-    EightBitMime,
-    /// Only with BDAT (RFC 3030 §3).
-    BinaryMime,
-}
-
-impl BodyType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BodyType::SevenBit => "7BIT",
-            BodyType::EightBitMime => "8BITMIME",
-            BodyType::BinaryMime => "BINARYMIME",
-        }
-    }
-}
-
-/// DSN RET (RFC 3461 §4.3): what a bounce should include.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DsnReturn {
-    Full,
-    Headers,
-}
-
-impl DsnReturn {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DsnReturn::Full => "FULL",
-            DsnReturn::Headers => "HDRS",
-        }
-    }
-}
+use wire::smtp::{BodyType, DsnReturn, Notify, Param, Reply, decode_xtext};
 
 /// What MAIL FROM declared.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -114,20 +78,11 @@ pub(crate) fn mail_params(params: &[Param], max_size: usize, dsn: bool) -> Resul
                 parsed.size = Some(size);
             }
             ("BODY", Some(v)) => {
-                parsed.body = match v.to_ascii_uppercase().as_str() {
-                    "7BIT" => BodyType::SevenBit,
-                    "8BITMIME" => BodyType::EightBitMime,
-                    "BINARYMIME" => BodyType::BinaryMime,
-                    _ => return Err(bad("Unsupported BODY type")),
-                }
+                parsed.body = BodyType::parse(v).ok_or_else(|| bad("Unsupported BODY type"))?;
             }
             ("SMTPUTF8", None) => parsed.smtputf8 = true,
             ("RET", Some(v)) => {
-                parsed.ret = Some(match v.to_ascii_uppercase().as_str() {
-                    "FULL" => DsnReturn::Full,
-                    "HDRS" => DsnReturn::Headers,
-                    _ => return Err(bad("RET must be FULL or HDRS")),
-                })
+                parsed.ret = Some(DsnReturn::parse(v).ok_or_else(|| bad("RET must be FULL or HDRS"))?);
             }
             ("ENVID", Some(v)) => {
                 let decoded = decode_xtext(v).filter(|d| d.len() <= MAX_ENVID && is_printable_ascii(d));
@@ -146,7 +101,7 @@ pub(crate) fn mail_params(params: &[Param], max_size: usize, dsn: bool) -> Resul
 /// What RCPT TO declared.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct RcptParams {
-    pub notify: Option<String>,
+    pub notify: Option<Notify>,
     pub orcpt: Option<String>,
 }
 
@@ -158,16 +113,10 @@ pub(crate) fn rcpt_params(params: &[Param], dsn: bool) -> Result<RcptParams, Rep
         match (keyword.as_str(), value.as_deref()) {
             ("NOTIFY" | "ORCPT", _) if !dsn => return Err(unsupported(keyword)),
             ("NOTIFY", Some(v)) if parsed.notify.is_none() => {
-                let items: Vec<String> = v.split(',').map(str::to_ascii_uppercase).collect();
-                let never = items.iter().any(|i| i == "NEVER");
-                let known = items
-                    .iter()
-                    .all(|i| ["NEVER", "SUCCESS", "FAILURE", "DELAY"].contains(&i.as_str()));
                 // RFC 3461 §4.1: NEVER stands alone.
-                if !known || (never && items.len() > 1) {
-                    return Err(bad("NOTIFY must be NEVER or a list of SUCCESS, FAILURE, DELAY"));
-                }
-                parsed.notify = Some(items.join(","));
+                let notify = Notify::parse(v);
+                parsed.notify =
+                    Some(notify.ok_or_else(|| bad("NOTIFY must be NEVER or a list of SUCCESS, FAILURE, DELAY"))?);
             }
             ("ORCPT", Some(v)) if parsed.orcpt.is_none() => {
                 parsed.orcpt = Some(orcpt(v).ok_or_else(|| bad("Bad ORCPT value"))?);
@@ -245,7 +194,7 @@ mod tests {
     #[test]
     fn reads_rcpt_parameters() {
         let parsed = rcpt_params(&params("NOTIFY=success,FAILURE ORCPT=rfc822;a+2Bb@x.test"), true).unwrap();
-        assert_eq!(parsed.notify.as_deref(), Some("SUCCESS,FAILURE"));
+        assert_eq!(parsed.notify.map(|n| n.to_string()).as_deref(), Some("SUCCESS,FAILURE"));
         assert_eq!(parsed.orcpt.as_deref(), Some("rfc822;a+b@x.test"));
         // A quoted local part may hold a space (as Postfix sends it).
         let parsed = rcpt_params(&params("ORCPT=rfc822;+22john+20smith+22@x.test"), true).unwrap();

@@ -1,0 +1,504 @@
+//! The queue's delivery decisions, beside the queue: where a message goes
+//! (MX order, fallback, implicit and null MX), what a reply means for each
+//! recipient (deliver, retry later, bounce), when the sender hears of it
+//! (DSN, RFC 3461/3464), and local delivery. A real store and a real DNS
+//! server; fake SMTP hosts answer from scripts (`support`). The queue is
+//! driven one run at a time (`Queue::run_once`), so nothing waits on time.
+
+mod support;
+
+use store::RecipientStatus;
+use support::{Harness, Hosts, SENDER, Script, notify};
+use wire::smtp::{BodyType, DsnReturn, MessageOptions, Recipient};
+
+/// A zone: `domain` with one MX per fake host (preference 10, 20, ...).
+fn mx_zone(domain: &str, hosts: &Hosts) -> String {
+    let mut zone = String::new();
+    for (i, host) in hosts.hosts.iter().enumerate() {
+        zone.push_str(&format!("{domain} MX {} mx{}.{domain}\n", 10 * (i + 1), i + 1));
+        zone.push_str(&format!("mx{}.{domain} A {}\n", i + 1, host.ip));
+    }
+    zone
+}
+
+/// The status code of a recipient left waiting for its next attempt.
+async fn deferred_with(q: &Harness, id: &str, address: &str) -> String {
+    let r = q.recipient(id, address).await;
+    assert_eq!(r.status, RecipientStatus::Pending, "{r:?}");
+    r.status_code.unwrap_or_default()
+}
+
+/// One accepting host for `peer.test`, and a queue routing to it.
+async fn one_peer(configure: impl FnOnce(&mut queue::QueueConfig)) -> (Harness, Hosts) {
+    one_peer_with(Script::accepting(), configure).await
+}
+
+async fn one_peer_with(script: Script, configure: impl FnOnce(&mut queue::QueueConfig)) -> (Harness, Hosts) {
+    let hosts = Hosts::start(vec![script]).await;
+    let harness = Harness::start(&mx_zone("peer.test", &hosts), hosts.port, configure).await;
+    (harness, hosts)
+}
+
+// --- Routing: RFC 5321 §5.1, RFC 7505 ---
+
+#[tokio::test]
+async fn the_most_preferred_mx_gets_the_message() {
+    let hosts = Hosts::start(vec![Script::accepting(), Script::accepting()]).await;
+    // Listed worst first: the order comes from the preferences.
+    let zone = format!(
+        "peer.test MX 20 mx2.peer.test\npeer.test MX 10 mx1.peer.test\nmx1.peer.test A {}\nmx2.peer.test A {}\n",
+        hosts.hosts[0].ip, hosts.hosts[1].ip
+    );
+    let q = Harness::start(&zone, hosts.port, |_| {}).await;
+    let id = q.send_to(&["bob@peer.test"]).await;
+    q.run().await;
+    assert_eq!(hosts.hosts[0].delivered().len(), 1);
+    assert!(hosts.hosts[1].seen().is_empty(), "the backup MX was tried");
+    assert!(q.gone(&id).await);
+}
+
+#[tokio::test]
+async fn an_unreachable_mx_falls_back_to_the_next() {
+    let hosts = Hosts::start(vec![Script::accepting()]).await;
+    let zone = format!(
+        "peer.test MX 10 mx1.peer.test\npeer.test MX 20 mx2.peer.test\nmx1.peer.test A {}\nmx2.peer.test A {}\n",
+        Hosts::UNREACHABLE,
+        hosts.hosts[0].ip
+    );
+    let q = Harness::start(&zone, hosts.port, |_| {}).await;
+    let id = q.send_to(&["bob@peer.test"]).await;
+    q.run().await;
+    assert_eq!(hosts.hosts[0].delivered().len(), 1);
+    assert!(q.gone(&id).await);
+}
+
+#[tokio::test]
+async fn an_mx_that_refuses_the_session_falls_back_to_the_next() {
+    let refusing = Script {
+        greeting: "421 4.3.2 too busy",
+        ..Script::accepting()
+    };
+    let hosts = Hosts::start(vec![refusing, Script::accepting()]).await;
+    let q = Harness::start(&mx_zone("peer.test", &hosts), hosts.port, |_| {}).await;
+    let id = q.send_to(&["bob@peer.test"]).await;
+    q.run().await;
+    assert_eq!(hosts.hosts[1].delivered().len(), 1);
+    assert!(q.gone(&id).await);
+}
+
+#[tokio::test]
+async fn a_domain_without_mx_is_its_own_mx() {
+    let hosts = Hosts::start(vec![Script::accepting()]).await;
+    let zone = format!("peer.test A {}\n", hosts.hosts[0].ip);
+    let q = Harness::start(&zone, hosts.port, |_| {}).await;
+    let id = q.send_to(&["bob@peer.test"]).await;
+    q.run().await;
+    assert_eq!(hosts.hosts[0].delivered().len(), 1);
+    assert!(q.gone(&id).await);
+}
+
+#[tokio::test]
+async fn a_domain_without_mx_is_reached_at_its_ipv6_address() {
+    let ipv6 = std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
+    let hosts = Hosts::start_at(vec![(ipv6, Script::accepting())]).await;
+    let q = Harness::start("peer.test AAAA ::1\n", hosts.port, |_| {}).await;
+    let id = q.send_to(&["bob@peer.test"]).await;
+    q.run().await;
+    assert_eq!(hosts.hosts[0].delivered().len(), 1);
+    assert!(q.gone(&id).await);
+}
+
+#[tokio::test]
+async fn a_null_mx_bounces_without_trying() {
+    let q = Harness::start("nullmx.test MX 0 .\n", 1, |_| {}).await;
+    let id = q.send_to(&["bob@nullmx.test"]).await;
+    q.run().await;
+    assert!(q.gone(&id).await, "nothing left to try or report");
+    let report = q.report().await;
+    assert!(report.contains("Action: failed\r\nStatus: 5.1.10\r\n"), "{report}");
+}
+
+#[tokio::test]
+async fn a_domain_that_does_not_exist_bounces() {
+    let q = Harness::start("other.test A 127.0.0.1\n", 1, |_| {}).await;
+    let id = q.send_to(&["bob@missing.test"]).await;
+    q.run().await;
+    assert!(q.gone(&id).await);
+    assert!(q.report().await.contains("Status: 5.1.2\r\n"));
+}
+
+#[tokio::test]
+async fn a_failing_dns_server_means_try_later() {
+    let q = Harness::start("broken.test SERVFAIL -\n", 1, |_| {}).await;
+    let id = q.send_to(&["bob@broken.test"]).await;
+    q.run().await;
+    assert_eq!(deferred_with(&q, &id, "bob@broken.test").await, "4.4.3");
+    assert!(q.reports().await.is_empty());
+}
+
+#[tokio::test]
+async fn no_reachable_host_means_try_later() {
+    let zone = format!(
+        "peer.test MX 10 mx1.peer.test\nmx1.peer.test A {}\n",
+        Hosts::UNREACHABLE
+    );
+    let hosts = Hosts::start(vec![Script::accepting()]).await;
+    let q = Harness::start(&zone, hosts.port, |_| {}).await;
+    let id = q.send_to(&["bob@peer.test"]).await;
+    q.run().await;
+    assert_eq!(deferred_with(&q, &id, "bob@peer.test").await, "4.4.1");
+}
+
+// --- Replies: RFC 5321 §4.2.1, §4.5.4.1 ---
+
+#[tokio::test]
+async fn a_temporary_refusal_is_retried_on_a_growing_schedule() {
+    let (q, hosts) = one_peer(|_| {}).await;
+    let before = store::now();
+    let id = q.send_to(&["temp@peer.test"]).await;
+    q.run().await;
+    let r = q.recipient(&id, "temp@peer.test").await;
+    assert_eq!((r.status, r.attempts), (RecipientStatus::Pending, 1));
+    assert!(r.last_reply.as_deref().unwrap().starts_with("451 4.2.1"));
+    // The first gap is a minute (QueueConfig::retry_intervals).
+    assert!((before + 60..=store::now() + 60).contains(&r.next_attempt_at), "{r:?}");
+    // Not due yet: a second run leaves it alone.
+    q.run().await;
+    assert_eq!(hosts.hosts[0].seen().len(), 1);
+    // Made due, it is tried again, and the next gap is five minutes.
+    q.store.retry_now(Some(&id)).await.unwrap();
+    let before = store::now();
+    q.run().await;
+    let r = q.recipient(&id, "temp@peer.test").await;
+    assert_eq!(r.attempts, 2);
+    assert!(
+        (before + 300..=store::now() + 300).contains(&r.next_attempt_at),
+        "{r:?}"
+    );
+    assert!(q.reports().await.is_empty(), "no report for a retry");
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_bounces_only_that_recipient() {
+    let (q, hosts) = one_peer(|_| {}).await;
+    let id = q.send_to(&["bob@peer.test", "perm@peer.test"]).await;
+    q.run().await;
+    let seen = hosts.hosts[0].delivered();
+    assert_eq!(seen.len(), 1, "one transaction for both");
+    assert_eq!(seen[0].rcpts.len(), 2);
+    assert!(q.gone(&id).await);
+    let report = q.report().await;
+    assert!(
+        report.contains("Final-Recipient: rfc822; perm@peer.test\r\n"),
+        "{report}"
+    );
+    assert!(!report.contains("bob@peer.test"), "{report}");
+}
+
+#[tokio::test]
+async fn one_transaction_can_deliver_defer_and_bounce() {
+    let (q, hosts) = one_peer(|_| {}).await;
+    let id = q.send_to(&["bob@peer.test", "temp@peer.test", "perm@peer.test"]).await;
+    q.run().await;
+    assert_eq!(hosts.hosts[0].seen().len(), 1);
+    let message = q.queued().await.into_iter().find(|m| m.id == id).expect("still queued");
+    let states: Vec<_> = message
+        .recipients
+        .iter()
+        .map(|r| (r.address.as_str(), r.status))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("bob@peer.test", RecipientStatus::Delivered),
+            ("temp@peer.test", RecipientStatus::Pending),
+            ("perm@peer.test", RecipientStatus::Failed),
+        ]
+    );
+    // The failure is reported now; the deferred one is not a failure yet.
+    let report = q.report().await;
+    assert!(
+        report.contains("perm@peer.test") && !report.contains("temp@peer.test"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_message_fails_every_accepted_recipient() {
+    let refusing = Script {
+        data_reply: "554 5.6.0 content rejected",
+        ..Script::accepting()
+    };
+    let (q, _hosts) = one_peer_with(refusing, |_| {}).await;
+    let id = q.send_to(&["bob@peer.test", "carol@peer.test"]).await;
+    q.run().await;
+    assert!(q.gone(&id).await);
+    let report = q.report().await;
+    assert_eq!(report.matches("Status: 5.6.0\r\n").count(), 2, "{report}");
+}
+
+#[tokio::test]
+async fn a_temporary_refusal_of_the_message_is_retried() {
+    let deferring = Script {
+        data_reply: "452 4.3.1 out of space",
+        ..Script::accepting()
+    };
+    let (q, _hosts) = one_peer_with(deferring, |_| {}).await;
+    let id = q.send_to(&["bob@peer.test"]).await;
+    q.run().await;
+    assert_eq!(deferred_with(&q, &id, "bob@peer.test").await, "4.3.1");
+}
+
+#[tokio::test]
+async fn eight_bit_content_is_not_sent_to_a_host_without_8bitmime() {
+    let (q, hosts) = one_peer_with(Script::accepting().without("8BITMIME"), |_| {}).await;
+    let options = MessageOptions {
+        body: BodyType::EightBitMime,
+        ..MessageOptions::default()
+    };
+    let id = q.send(SENDER, vec![Recipient::new("bob@peer.test")], options).await;
+    q.run().await;
+    assert!(hosts.hosts[0].seen().is_empty(), "no transaction begun");
+    assert!(q.gone(&id).await);
+    assert!(q.report().await.contains("Status: 5.6.3\r\n"));
+}
+
+#[tokio::test]
+async fn a_utf8_envelope_is_not_sent_to_a_host_without_smtputf8() {
+    let (q, hosts) = one_peer_with(Script::accepting().without("SMTPUTF8"), |_| {}).await;
+    let options = MessageOptions {
+        smtputf8: true,
+        ..MessageOptions::default()
+    };
+    let id = q.send(SENDER, vec![Recipient::new("jürgen@peer.test")], options).await;
+    q.run().await;
+    // RFC 6531 §3.2: it cannot be relayed as it is.
+    assert!(hosts.hosts[0].seen().is_empty(), "no transaction begun");
+    assert!(q.gone(&id).await);
+    assert!(q.report().await.contains("Status: 5.6.7\r\n"));
+}
+
+// --- Lifetime: RFC 5321 §4.5.4.1 ---
+
+#[tokio::test]
+async fn a_message_past_its_lifetime_is_returned_to_the_sender() {
+    // Without delay warnings: a message this old that was never warned
+    // gets its warning in the same run as its failure.
+    let (q, hosts) = one_peer(|config| config.delay_warning = std::time::Duration::ZERO).await;
+    let ten_days_ago = store::now() - 10 * 86_400;
+    let id = q
+        .send_at(
+            SENDER,
+            vec![Recipient::new("bob@peer.test")],
+            MessageOptions::default(),
+            ten_days_ago,
+        )
+        .await;
+    q.run().await;
+    assert!(hosts.hosts[0].seen().is_empty(), "an expired message is not sent");
+    assert!(q.gone(&id).await);
+    let report = q.report().await;
+    assert!(report.contains("Status: 4.4.7\r\n"), "{report}");
+    assert!(report.contains("(delivery time expired)"), "{report}");
+}
+
+#[tokio::test]
+async fn an_expired_bounce_is_dropped_without_a_report() {
+    let (q, _hosts) = one_peer(|_| {}).await;
+    let ten_days_ago = store::now() - 10 * 86_400;
+    let id = q
+        .send_at(
+            "",
+            vec![Recipient::new("temp@peer.test")],
+            MessageOptions::default(),
+            ten_days_ago,
+        )
+        .await;
+    q.run().await;
+    q.assert_ended_unreported(&id).await;
+}
+
+// --- Reports: RFC 3461, RFC 3464 ---
+
+#[tokio::test]
+async fn a_bounce_is_never_bounced() {
+    let (q, _hosts) = one_peer(|_| {}).await;
+    let id = q.send_one("", Recipient::new("perm@peer.test")).await;
+    q.run().await;
+    q.assert_ended_unreported(&id).await;
+}
+
+#[tokio::test]
+async fn notify_never_means_no_failure_report() {
+    let (q, _hosts) = one_peer(|_| {}).await;
+    let id = q.send_one(SENDER, notify("perm@peer.test", "NEVER")).await;
+    q.run().await;
+    q.assert_ended_unreported(&id).await;
+}
+
+#[tokio::test]
+async fn notify_success_through_a_host_without_dsn_reports_relayed() {
+    let (q, hosts) = one_peer_with(Script::accepting().without("DSN"), |_| {}).await;
+    let id = q.send_one(SENDER, notify("bob@peer.test", "SUCCESS")).await;
+    q.run().await;
+    assert_eq!(hosts.hosts[0].delivered()[0].rcpts, ["RCPT TO:<bob@peer.test>"]);
+    assert!(q.gone(&id).await);
+    let report = q.report().await;
+    assert!(report.contains("Action: relayed\r\n"), "{report}");
+}
+
+#[tokio::test]
+async fn notify_success_through_a_host_with_dsn_is_left_to_that_host() {
+    let (q, hosts) = one_peer(|_| {}).await;
+    let recipient = Recipient {
+        orcpt: Some("rfc822;Bob+x@peer.test".into()),
+        ..notify("bob@peer.test", "SUCCESS,FAILURE")
+    };
+    let options = MessageOptions {
+        dsn_ret: Some(DsnReturn::Headers),
+        dsn_envid: Some("ENV 1".into()),
+        ..MessageOptions::default()
+    };
+    let id = q.send(SENDER, vec![recipient], options).await;
+    q.run().await;
+    let seen = &hosts.hosts[0].delivered()[0];
+    assert_eq!(seen.mail, "MAIL FROM:<sender@origin.test> RET=HDRS ENVID=ENV+201");
+    assert_eq!(
+        seen.rcpts,
+        ["RCPT TO:<bob@peer.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Bob+2Bx@peer.test"]
+    );
+    q.assert_ended_unreported(&id).await;
+}
+
+#[tokio::test]
+async fn senders_hear_of_a_delay_once_unless_they_asked_not_to() {
+    let (q, _hosts) = one_peer(|config| config.delay_warning = std::time::Duration::from_secs(3600)).await;
+    let two_hours_ago = store::now() - 7200;
+    let recipients = vec![Recipient::new("temp1@peer.test"), notify("temp2@peer.test", "FAILURE")];
+    let id = q
+        .send_at(SENDER, recipients, MessageOptions::default(), two_hours_ago)
+        .await;
+    q.run().await;
+    let report = q.report().await;
+    assert!(
+        report.contains("Subject: Delayed Mail (still being retried)\r\n"),
+        "{report}"
+    );
+    assert!(report.contains("Action: delayed\r\n"), "{report}");
+    assert!(report.contains("Will-Retry-Until: "), "{report}");
+    assert!(!report.contains("temp2@peer.test"), "NOTIFY without DELAY: {report}");
+    // Once per message, however many runs follow.
+    q.store.retry_now(Some(&id)).await.unwrap();
+    q.run().await;
+    assert_eq!(q.reports().await.len(), 1);
+}
+
+#[tokio::test]
+async fn ret_hdrs_returns_only_the_header() {
+    let (q, _hosts) = one_peer(|_| {}).await;
+    let options = MessageOptions {
+        dsn_ret: Some(DsnReturn::Headers),
+        ..MessageOptions::default()
+    };
+    q.send(SENDER, vec![Recipient::new("perm@peer.test")], options).await;
+    q.run().await;
+    let report = q.report().await;
+    assert!(report.contains("Content-Type: text/rfc822-headers\r\n"), "{report}");
+    assert!(report.contains("Subject: test\r\n"), "{report}");
+    assert!(!report.contains("the secret body"), "{report}");
+}
+
+#[tokio::test]
+async fn a_failure_report_returns_the_whole_message_by_default() {
+    let (q, _hosts) = one_peer(|_| {}).await;
+    q.send_to(&["perm@peer.test"]).await;
+    q.run().await;
+    let report = q.report().await;
+    assert!(report.contains("Content-Type: message/rfc822\r\n"), "{report}");
+    assert!(report.contains("the secret body"), "{report}");
+}
+
+#[tokio::test]
+async fn a_message_bounced_by_hand_is_reported_as_notify_asks() {
+    let (q, _hosts) = one_peer(|_| {}).await;
+    let recipients = vec![Recipient::new("temp1@peer.test"), notify("temp2@peer.test", "NEVER")];
+    let id = q.send(SENDER, recipients, MessageOptions::default()).await;
+    q.run().await;
+    let bounced = q
+        .store
+        .bounce_now(&id, "550 5.0.0 returned by the postmaster", "5.0.0")
+        .await;
+    assert_eq!(bounced.unwrap(), 2);
+    q.run().await;
+    assert!(q.gone(&id).await);
+    let report = q.report().await;
+    assert!(
+        report.contains("Final-Recipient: rfc822; temp1@peer.test\r\n"),
+        "{report}"
+    );
+    assert!(!report.contains("temp2@peer.test"), "NOTIFY=NEVER: {report}");
+}
+
+// --- Local delivery ---
+
+/// A store hosting `local.test` with the account alice.
+async fn hosting(q: &Harness) -> store::AccountId {
+    q.store.add_domain("local.test").await.unwrap();
+    q.store.add_account("alice@local.test", "x").await.unwrap()
+}
+
+async fn inbox_count(q: &Harness, account: store::AccountId) -> u32 {
+    let inbox = q.store.inbox(account).await.unwrap();
+    q.store.mailbox_status(&inbox).await.unwrap().messages as u32
+}
+
+#[tokio::test]
+async fn local_mail_goes_into_the_inbox() {
+    let (q, hosts) = one_peer(|_| {}).await;
+    let alice = hosting(&q).await;
+    let id = q.send_one(SENDER, notify("alice@local.test", "SUCCESS")).await;
+    q.run().await;
+    assert_eq!(inbox_count(&q, alice).await, 1);
+    assert!(hosts.hosts[0].seen().is_empty());
+    assert!(q.gone(&id).await);
+    assert!(q.report().await.contains("Action: delivered\r\n"));
+}
+
+#[tokio::test]
+async fn an_unknown_local_user_bounces() {
+    let (q, _hosts) = one_peer(|_| {}).await;
+    hosting(&q).await;
+    let id = q.send_to(&["nobody@local.test"]).await;
+    q.run().await;
+    assert!(q.gone(&id).await);
+    assert!(q.report().await.contains("Status: 5.1.1\r\n"));
+}
+
+#[tokio::test]
+async fn an_alias_delivers_here_and_forwards_elsewhere() {
+    let (q, hosts) = one_peer(|_| {}).await;
+    let alice = hosting(&q).await;
+    let targets = ["alice@local.test".to_string(), "bob@peer.test".to_string()];
+    q.store.add_alias("team@local.test", &targets).await.unwrap();
+    let id = q.send_to(&["team@local.test"]).await;
+    q.run().await;
+    assert_eq!(inbox_count(&q, alice).await, 1);
+    // The forward is a new recipient of the same message, due at once.
+    q.run().await;
+    assert_eq!(hosts.hosts[0].delivered()[0].rcpts, ["RCPT TO:<bob@peer.test>"]);
+    assert!(q.gone(&id).await);
+}
+
+// --- Concurrency ---
+
+#[tokio::test]
+async fn one_destination_gets_at_most_max_per_domain_sessions() {
+    let (q, hosts) = one_peer(|config| config.max_per_domain = 1).await;
+    for _ in 0..30 {
+        q.send_to(&["bob@peer.test"]).await;
+    }
+    q.run().await;
+    assert_eq!(hosts.hosts[0].delivered().len(), 30);
+    assert_eq!(hosts.hosts[0].most_sessions(), 1);
+    assert!(q.queued().await.is_empty());
+}
