@@ -199,14 +199,7 @@ impl Queue {
             store::MessageFacts::default()
         } else {
             let content = self.content(&recipient.blob_hash).await?;
-            let parsed = imf::facts(&content);
-            store::MessageFacts {
-                envelope: parsed.envelope,
-                body_structure: parsed.body_structure,
-                body: parsed.body,
-                header: content.get(..parsed.header_len).map(<[u8]>::to_vec),
-                search_fields: parsed.search_fields,
-            }
+            store::MessageFacts::of(&content)
         };
         Ok(Handled::Local(LocalDelivery {
             recipient,

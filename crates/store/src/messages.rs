@@ -16,9 +16,25 @@ pub struct MessageFacts {
     /// The content's header section, with the blank line that ends it;
     /// None when not worked out (the blob is then read instead).
     pub header: Option<Vec<u8>>,
-    /// The fields SEARCH matches most, in the mime crate's format; None
+    /// The fields SEARCH matches most, in the imf crate's format; None
     /// when not worked out (SEARCH then reads the header).
     pub search_fields: Option<String>,
+}
+
+impl MessageFacts {
+    /// Works out what is stored with a message from its content, once,
+    /// before it is stored: the one mapping from `imf`'s facts to the
+    /// store's, for local delivery and for IMAP APPEND alike.
+    pub fn of(content: &[u8]) -> MessageFacts {
+        let facts = imf::facts(content);
+        MessageFacts {
+            envelope: facts.envelope,
+            body_structure: facts.body_structure,
+            body: facts.body,
+            header: content.get(..facts.header_len).map(<[u8]>::to_vec),
+            search_fields: facts.search_fields,
+        }
+    }
 }
 
 /// One message as a mailbox view needs it.

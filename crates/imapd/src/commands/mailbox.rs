@@ -248,7 +248,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             } else {
                 message.content
             };
-            let facts = facts_of(&content);
+            let facts = MessageFacts::of(&content);
             let content = self.server.store.put_content(content).await?;
             let (validity, uid) = self
                 .server
@@ -264,18 +264,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let code = format!("APPENDUID {uidvalidity} {}", uids.join(","));
         self.tagged(tag, "OK", Some(&code), "APPEND completed");
         Ok(Flow::Continue)
-    }
-}
-
-/// The parsed facts of a message, computed once when it is stored.
-pub(crate) fn facts_of(content: &[u8]) -> MessageFacts {
-    let facts = imf::facts(content);
-    MessageFacts {
-        envelope: facts.envelope,
-        body_structure: facts.body_structure,
-        body: facts.body,
-        header: content.get(..facts.header_len).map(<[u8]>::to_vec),
-        search_fields: facts.search_fields,
     }
 }
 
