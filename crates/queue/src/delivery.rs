@@ -366,7 +366,8 @@ impl Queue {
         if self.config.delay_warning.is_zero() {
             return Ok(());
         }
-        let before = store::now() - self.config.delay_warning.as_secs() as i64;
+        let now = store::now();
+        let before = now - self.config.delay_warning.as_secs() as i64;
         let delayed = self.store.delayed(before).await?;
         let mut by_message: BTreeMap<&str, Vec<&QueueRecipient>> = BTreeMap::new();
         for recipient in &delayed {
@@ -375,7 +376,9 @@ impl Queue {
         for (queue_id, recipients) in by_message {
             let reported: Vec<Reported> = recipients
                 .iter()
-                .filter(|r| r.wants_report(DsnEvent::Delay))
+                // One whose lifetime is over gets its failure report in
+                // this run instead: "still being retried" would be untrue.
+                .filter(|r| r.wants_report(DsnEvent::Delay) && !self.is_expired(r, now))
                 .map(|r| Reported {
                     recipient: r,
                     action: ReportAction::Delayed,

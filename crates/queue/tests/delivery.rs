@@ -282,9 +282,9 @@ async fn a_utf8_envelope_is_not_sent_to_a_host_without_smtputf8() {
 
 #[tokio::test]
 async fn a_message_past_its_lifetime_is_returned_to_the_sender() {
-    // Without delay warnings: a message this old that was never warned
-    // gets its warning in the same run as its failure.
-    let (q, hosts) = one_peer(|config| config.delay_warning = std::time::Duration::ZERO).await;
+    // With delay warnings on (the default): a message this old that was
+    // never warned of a delay gets only its failure report.
+    let (q, hosts) = one_peer(|_| {}).await;
     let ten_days_ago = store::now() - 10 * 86_400;
     let id = q
         .send_at(
@@ -300,6 +300,7 @@ async fn a_message_past_its_lifetime_is_returned_to_the_sender() {
     let report = q.report().await;
     assert!(report.contains("Status: 4.4.7\r\n"), "{report}");
     assert!(report.contains("(delivery time expired)"), "{report}");
+    assert_eq!(q.reports().await.len(), 1, "no delay warning beside the failure");
 }
 
 #[tokio::test]

@@ -100,8 +100,13 @@ impl Harness {
         self.send(SENDER, recipients, MessageOptions::default()).await
     }
 
+    /// One queue run. Bounded, so that a run that never ends (a report
+    /// answering a report, say) fails the test instead of hanging it.
     pub async fn run(&self) {
-        self.queue.run_once().await.expect("queue run");
+        let run = tokio::time::timeout(std::time::Duration::from_secs(60), self.queue.run_once());
+        run.await
+            .expect("the queue run ended within a minute (a report loop?)")
+            .expect("queue run");
     }
 
     pub async fn queued(&self) -> Vec<QueuedMessage> {
