@@ -7,3 +7,11 @@
 //! what the results mean for postamt.
 
 #![forbid(unsafe_code)]
+
+mod cache;
+mod policy;
+pub mod results;
+mod verify;
+
+pub use policy::{Action, Settings, Verdict};
+pub use verify::{Client, MessageChecks, SenderChecks, Verifier};
