@@ -7,21 +7,25 @@ port chosen by the system). Its zone is a file of lines `NAME TYPE VALUE`:
 
 A name that appears nowhere is answered NXDOMAIN; a name that exists
 without records of the asked type gets an empty NOERROR answer; a line
-`NAME SERVFAIL -` makes every question about NAME fail with SERVFAIL.
+`NAME SERVFAIL -` makes every question about NAME fail with SERVFAIL;
+a line `NAME SILENT -` leaves every question about NAME unanswered (a
+server that has gone quiet).
 
 Usage: python3 dnsserver.py ZONEFILE. Prints the port, then serves until
 its standard input closes (so it ends with the test that started it)."""
 
 import sys
+import time
 
-from dnslib import QTYPE, RCODE, RR
-from dnslib.server import BaseResolver, DNSServer
+from dnslib import QTYPE, RCODE, RR, DNSRecord
+from dnslib.server import BaseResolver, DNSHandler, DNSServer
 
 
 class ZoneResolver(BaseResolver):
     def __init__(self, path):
         self.records = []
         self.failing = set()
+        self.silent = set()
         for line in open(path, encoding="utf-8"):
             line = line.strip()
             if line and not line.startswith("#"):
@@ -30,12 +34,19 @@ class ZoneResolver(BaseResolver):
                 if kind == "SERVFAIL":
                     self.failing.add(name)
                     continue
+                if kind == "SILENT":
+                    self.silent.add(name)
+                    continue
                 rr = RR.fromZone(f"{name}. 60 IN {kind} {value}")[0]
                 self.records.append((name, rr))
 
     def resolve(self, request, handler):
         reply = request.reply()
         name = str(request.q.qname).lower().rstrip(".")
+        if name in self.silent:
+            # Each request has its own (daemon) thread: holding this one
+            # holds only this answer.
+            time.sleep(3600)
         if name in self.failing:
             reply.header.rcode = RCODE.SERVFAIL
             return reply
@@ -46,6 +57,25 @@ class ZoneResolver(BaseResolver):
             if request.q.qtype in (rr.rtype, QTYPE.ANY):
                 reply.add_answer(rr)
         return reply
+
+
+class Handler(DNSHandler):
+    """Answers over UDP that do not fit 512 bytes go out truncated (TC),
+    so the client asks again over TCP (RFC 1035 §4.2.1), as with real
+    servers; dnslib would otherwise send them whole (and its own
+    truncation drops the question, which resolvers refuse)."""
+
+    def get_reply(self, data):
+        if self.protocol != "udp":
+            return super().get_reply(data)
+        request = DNSRecord.parse(data)
+        reply = self.server.resolver.resolve(request, self)
+        packed = reply.pack()
+        if len(packed) > 512:
+            short = request.reply()
+            short.header.tc = 1
+            packed = short.pack()
+        return packed
 
 
 class Quiet:
@@ -60,10 +90,10 @@ def main():
     # The system picks a free UDP port; the same TCP port may be taken by
     # someone else, so try again until both are ours.
     for _ in range(100):
-        udp = DNSServer(resolver, address="127.0.0.1", port=0, logger=Quiet())
+        udp = DNSServer(resolver, address="127.0.0.1", port=0, logger=Quiet(), handler=Handler)
         port = udp.server.server_address[1]
         try:
-            tcp = DNSServer(resolver, address="127.0.0.1", port=port, tcp=True, logger=Quiet())
+            tcp = DNSServer(resolver, address="127.0.0.1", port=port, tcp=True, logger=Quiet(), handler=Handler)
             break
         except OSError:
             udp.server.server_close()

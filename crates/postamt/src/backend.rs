@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use queue::Queue;
-use smtpd::{AcceptError, BackendError, Login, RcptVerdict};
+use smtpd::{AcceptError, BackendError, Client, Login, RcptVerdict};
 use store::{Resolution, Store};
-use wire::smtp::{MailObject, Mailbox, RcptPath, ReversePath};
+use wire::smtp::{MailObject, Mailbox, RcptPath, Reply, ReversePath};
 
 pub struct Backend {
     pub store: Store,
@@ -15,6 +15,8 @@ pub struct Backend {
     pub hostname: String,
     /// `[submission] send_as`: extra sender addresses per user.
     pub send_as: BTreeMap<String, Vec<String>>,
+    /// The inbound checks; `None` when `[auth_checks] enabled = false`.
+    pub verifier: Option<msgauth::Verifier>,
 }
 
 impl Backend {
@@ -48,6 +50,16 @@ impl Backend {
 }
 
 impl smtpd::Backend for Backend {
+    type SenderChecks = Option<msgauth::SenderChecks>;
+
+    async fn check_sender(&self, client: Client<'_>, from: &ReversePath) -> Result<Self::SenderChecks, Reply> {
+        crate::checks::check_sender(self.verifier.as_ref(), client, from).await
+    }
+
+    async fn check_message(&self, checks: Self::SenderChecks, message: &mut Vec<u8>) -> Result<(), Reply> {
+        crate::checks::check_message(self.verifier.as_ref(), checks, message).await
+    }
+
     async fn check_recipient(&self, recipient: &RcptPath, may_relay: bool) -> Result<RcptVerdict, BackendError> {
         let mailbox = match recipient {
             RcptPath::Postmaster => return self.postmaster().await,

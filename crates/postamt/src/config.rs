@@ -27,6 +27,7 @@ pub struct Config {
     pub dns: Dns,
     pub delivery: Delivery,
     pub queue: QueueSettings,
+    pub auth_checks: crate::checks::AuthChecks,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -378,6 +379,7 @@ impl Default for Config {
             dns: Dns::default(),
             delivery: Delivery::default(),
             queue: QueueSettings::default(),
+            auth_checks: crate::checks::AuthChecks::default(),
         }
     }
 }
@@ -406,6 +408,7 @@ impl Config {
         }
         config.trusted_networks()?;
         config.queue()?;
+        config.auth_checks.settings(&config.hostname)?;
         Ok(config)
     }
 

@@ -4,6 +4,7 @@
 
 mod admin;
 mod backend;
+mod checks;
 mod cli;
 mod config;
 mod serve;

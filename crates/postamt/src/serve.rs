@@ -52,6 +52,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         queue: queue.clone(),
         hostname: config.hostname.clone(),
         send_as: config.submission.send_as.clone(),
+        verifier: match config.auth_checks.settings(&config.hostname)? {
+            Some(settings) => {
+                Some(msgauth::Verifier::new(&config.dns.nameservers, settings).map_err(anyhow::Error::msg)?)
+            }
+            None => None,
+        },
     });
     let smtp_server = smtpd::Server::new(config.smtp()?, backend, Some(tls.clone()), throttle.clone());
     let pop3_server = pop3d::Server::new(config.pop3(), store.clone(), Some(tls.clone()), throttle.clone());

@@ -1,10 +1,12 @@
 //! What the SMTP server needs from the rest of the system: a verdict per
-//! recipient, the password hash behind a login, who may send as whom, and
-//! a durable home for each accepted message.
+//! recipient, the password hash behind a login, who may send as whom, the
+//! checks of mail from the internet, and a durable home for each accepted
+//! message.
 
 use std::future::Future;
+use std::net::IpAddr;
 
-use wire::smtp::{MailObject, RcptPath, ReversePath};
+use wire::smtp::{MailObject, RcptPath, Reply, ReversePath};
 
 /// A failure behind the session (the store, the queue), kept as text for
 /// the log: the client only hears that it was temporary. Every error type
@@ -69,7 +71,20 @@ pub struct Login {
     pub password_hash: String,
 }
 
+/// A client whose mail is checked: one on the MX port that may not relay
+/// (neither authenticated nor in a trusted network).
+#[derive(Debug, Clone, Copy)]
+pub struct Client<'a> {
+    pub ip: IpAddr,
+    /// The EHLO/HELO name.
+    pub helo: &'a str,
+}
+
 pub trait Backend: Send + Sync + 'static {
+    /// What [`Backend::check_sender`] found, kept with the transaction
+    /// until its message is complete.
+    type SenderChecks: Send + Sync + 'static;
+
     /// Where mail for `recipient` goes. `may_relay` says whether this
     /// client may send to domains that are not hosted here.
     fn check_recipient(
@@ -83,6 +98,24 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Whether the authenticated `user` may use `from` as reverse-path.
     fn may_send_as(&self, user: &str, from: &ReversePath) -> impl Future<Output = Result<bool, BackendError>> + Send;
+
+    /// Checks at MAIL FROM of mail from the internet (SPF, RFC 7208).
+    /// `Err` refuses MAIL FROM with that reply.
+    fn check_sender(
+        &self,
+        client: Client<'_>,
+        from: &ReversePath,
+    ) -> impl Future<Output = Result<Self::SenderChecks, Reply>> + Send;
+
+    /// Checks at the end of the data of the same mail (DKIM, DMARC, ...).
+    /// `message` is the client's message, without our Received field: the
+    /// backend may edit its header (Authentication-Results). `Err` refuses
+    /// the message with that reply.
+    fn check_message(
+        &self,
+        checks: Self::SenderChecks,
+        message: &mut Vec<u8>,
+    ) -> impl Future<Output = Result<(), Reply>> + Send;
 
     /// A fresh queue id, shown in the Received header and the 250 reply.
     fn new_message_id(&self) -> String;

@@ -49,7 +49,7 @@ pub(crate) use net::{Disconnect, Flow, Outcome};
 /// (RFC 5321 §4.5.3.2).
 const TIMEOUT: &[u8] = b"421 4.4.2 Timeout exceeded, closing connection\r\n";
 
-pub(crate) struct Session<S, B> {
+pub(crate) struct Session<S, B: Backend> {
     pub conn: Connection<S>,
     pub server: Arc<Server<B>>,
     pub peer: SocketAddr,
@@ -58,6 +58,9 @@ pub(crate) struct Session<S, B> {
     pub transaction: Option<Transaction>,
     /// The account address, once AUTH succeeded.
     pub authenticated: Option<String>,
+    /// What the backend's checks at MAIL FROM found, for mail that is
+    /// checked; set by each MAIL FROM, taken when its message is complete.
+    pub sender_checks: Option<B::SenderChecks>,
     errors: u32,
 }
 
@@ -75,6 +78,7 @@ where
             helo: None,
             transaction: None,
             authenticated: None,
+            sender_checks: None,
             errors: 0,
         }
     }
@@ -205,6 +209,17 @@ where
                 .trusted_networks
                 .iter()
                 .any(|n| n.contains(self.peer.ip()))
+    }
+
+    /// The client, if its mail is to be checked: on the MX port, and
+    /// neither authenticated nor trusted (their mail is ours to vouch for,
+    /// not to doubt).
+    pub fn checked_client(&self) -> Option<crate::backend::Client<'_>> {
+        let helo = self.helo.as_ref()?;
+        (self.role == Role::Mx && !self.may_relay()).then(|| crate::backend::Client {
+            ip: self.peer.ip().to_canonical(),
+            helo: &helo.name,
+        })
     }
 
     /// Waits for input.

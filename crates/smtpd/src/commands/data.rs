@@ -175,6 +175,15 @@ where
             trace_len,
             ..
         } = content;
+        if let Some(checks) = self.sender_checks.take() {
+            let mut message = bytes.split_off(trace_len);
+            let checked = self.server.backend.check_message(checks, &mut message).await;
+            bytes.append(&mut message);
+            if let Err(reply) = checked {
+                tracing::info!(%id, from = %transaction.from, code = reply.code, "message refused by the checks");
+                return Err(Error::Refused(reply));
+            }
+        }
         if self.authenticated.is_some() {
             let fields = fixup_headers(&bytes[trace_len..], &id, &self.server.config.hostname, received_at);
             bytes.splice(trace_len..trace_len, fields.into_bytes());

@@ -46,6 +46,18 @@ where
             let text = format!("<{from}>: Sender address rejected: not owned by user {user}");
             return Err(Error::refused(553, "5.7.1", text));
         }
+        self.sender_checks = match self.checked_client() {
+            Some(client) => Some(
+                self.server
+                    .backend
+                    .check_sender(client, &from)
+                    .await
+                    .inspect_err(|reply| {
+                        tracing::info!(%from, code = reply.code, "sender refused by the checks");
+                    })?,
+            ),
+            None => None,
+        };
         self.transaction = Some(Transaction {
             from,
             params,

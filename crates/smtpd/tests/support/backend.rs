@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
 
-use smtpd::{AcceptError, Backend, BackendError, Login, RcptVerdict};
-use wire::smtp::{MailObject, RcptPath, ReversePath};
+use smtpd::{AcceptError, Backend, BackendError, Client, Login, RcptVerdict};
+use wire::smtp::{MailObject, RcptPath, Reply, ReversePath};
 
 /// The hosted domain.
 pub const DOMAIN: &str = "example.org";
@@ -37,6 +37,18 @@ fn failure(what: &str) -> BackendError {
 }
 
 impl Backend for TestBackend {
+    /// The dialogs test the session, not the checks (which postamt's
+    /// end-to-end tests cover): nothing is checked.
+    type SenderChecks = ();
+
+    async fn check_sender(&self, _client: Client<'_>, _from: &ReversePath) -> Result<(), Reply> {
+        Ok(())
+    }
+
+    async fn check_message(&self, (): (), _message: &mut Vec<u8>) -> Result<(), Reply> {
+        Ok(())
+    }
+
     async fn check_recipient(&self, recipient: &RcptPath, may_relay: bool) -> Result<RcptVerdict, BackendError> {
         let mailbox = match recipient {
             RcptPath::Postmaster => return Ok(RcptVerdict::Accept(format!("postmaster@{DOMAIN}"))),

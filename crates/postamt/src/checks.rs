@@ -1,0 +1,105 @@
+//! The inbound checks of mail from the internet (issue 16): the
+//! `[auth_checks]` config section, and the backend's side of the SMTP
+//! server's check hooks, which hand the work to `msgauth`.
+
+use serde::Deserialize;
+use wire::smtp::{Reply, ReversePath};
+
+/// `[auth_checks]`: SPF, DKIM, DMARC and iprev of mail arriving on the
+/// MX port from clients that may not relay.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthChecks {
+    /// Check at all. Default true.
+    pub enabled: bool,
+    /// Seconds all DNS lookups for one message may take together (default
+    /// 10); what is not answered by then counts as `temperror`.
+    pub time_budget: u64,
+    /// `mark` (default) or `reject`: what an SPF `fail` at MAIL FROM does.
+    pub spf_fail: String,
+    /// `reject` (default) or `mark`: what a DMARC failure under the
+    /// domain's `p=reject` does.
+    pub dmarc_reject: String,
+}
+
+impl Default for AuthChecks {
+    fn default() -> Self {
+        AuthChecks {
+            enabled: true,
+            time_budget: 10,
+            spf_fail: "mark".into(),
+            dmarc_reject: "reject".into(),
+        }
+    }
+}
+
+impl AuthChecks {
+    /// The checks' settings, or what is wrong with the section.
+    pub fn settings(&self, hostname: &str) -> anyhow::Result<Option<msgauth::Settings>> {
+        let action = |key: &str, value: &str| match value {
+            "reject" => Ok(msgauth::Action::Reject),
+            "mark" => Ok(msgauth::Action::Mark),
+            other => anyhow::bail!("[auth_checks] {key} = {other:?} must be \"reject\" or \"mark\""),
+        };
+        if !(1..=300).contains(&self.time_budget) {
+            anyhow::bail!(
+                "[auth_checks] time_budget = {} must be 1 to 300 seconds",
+                self.time_budget
+            );
+        }
+        let mut settings = msgauth::Settings::new(hostname);
+        settings.time_budget = std::time::Duration::from_secs(self.time_budget);
+        settings.spf_fail = action("spf_fail", &self.spf_fail)?;
+        settings.dmarc_reject = action("dmarc_reject", &self.dmarc_reject)?;
+        Ok(self.enabled.then_some(settings))
+    }
+}
+
+/// SPF at MAIL FROM; `Err` when `spf_fail = "reject"` and SPF failed.
+pub async fn check_sender(
+    verifier: Option<&msgauth::Verifier>,
+    client: smtpd::Client<'_>,
+    from: &ReversePath,
+) -> Result<Option<msgauth::SenderChecks>, Reply> {
+    let Some(verifier) = verifier else {
+        return Ok(None);
+    };
+    let mail_from = match from {
+        ReversePath::Mailbox(mailbox) => mailbox.to_string(),
+        ReversePath::Null => String::new(),
+    };
+    let checks = verifier
+        .check_sender(msgauth::Client {
+            ip: client.ip,
+            helo: client.helo.to_string(),
+            mail_from,
+        })
+        .await;
+    match checks.refusal(verifier.settings()) {
+        // RFC 7372 §3.2: X.7.23, "SPF validation failed".
+        Some(text) => Err(Reply::new(550, "5.7.23", text)),
+        None => Ok(Some(checks)),
+    }
+}
+
+/// The checks at the end of the data: our verdict replaces any that
+/// arrived under our name (RFC 8601 §5) and goes on top of the header.
+pub async fn check_message(
+    verifier: Option<&msgauth::Verifier>,
+    checks: Option<msgauth::SenderChecks>,
+    message: &mut Vec<u8>,
+) -> Result<(), Reply> {
+    let (Some(verifier), Some(checks)) = (verifier, checks) else {
+        return Ok(());
+    };
+    let cleaned = msgauth::results::remove_ours(message, &verifier.settings().hostname);
+    let result = verifier.check_message(&cleaned, &checks).await;
+    let mut checked = Vec::with_capacity(result.header.len() + cleaned.len());
+    checked.extend_from_slice(result.header.as_bytes());
+    checked.extend_from_slice(&cleaned);
+    *message = checked;
+    match result.verdict {
+        msgauth::Verdict::Deliver => Ok(()),
+        msgauth::Verdict::Reject(text) => Err(Reply::new(550, "5.7.1", text)),
+    }
+}

@@ -1,0 +1,284 @@
+//! The inbound checks end to end (issue 16): a DNS server on loopback
+//! publishes SPF, DKIM and DMARC records for test domains; clients connect
+//! from different loopback addresses, so SPF passes for some and fails for
+//! others for real; messages are signed by an independent implementation
+//! (dkimpy) with a key made for the test; what arrives is read back over
+//! POP3 and its Authentication-Results field checked.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::Server;
+
+/// A TXT record value as zone text: quoted strings of at most 255 bytes
+/// (RFC 1035 §3.3.14), as long records are published.
+fn txt(value: &str) -> String {
+    value
+        .as_bytes()
+        .chunks(250)
+        .map(|chunk| format!("\"{}\"", String::from_utf8_lossy(chunk)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A fresh RSA key of `bits`: the PEM file for dkimpy, and the public key
+/// as the base64 of its DER form, for the `p=` of the DKIM record.
+fn rsa_key(dir: &Path, name: &str, bits: u32) -> (String, String) {
+    let pem = dir.join(format!("{name}.pem"));
+    let status = Command::new("openssl")
+        .args(["genrsa", "-out"])
+        .arg(&pem)
+        .arg(bits.to_string())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("run openssl");
+    assert!(status.success());
+    let public = Command::new("openssl")
+        .args(["rsa", "-pubout", "-outform", "DER", "-in"])
+        .arg(&pem)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .expect("run openssl");
+    use base64::Engine;
+    let public = base64::engine::general_purpose::STANDARD.encode(public.stdout);
+    (pem.to_string_lossy().into_owned(), public)
+}
+
+const SPF_ZONE: &str = "\
+hard.test TXT \"v=spf1 ip4:127.0.0.5 -all\"
+soft.test TXT \"v=spf1 ip4:127.0.0.5 ~all\"
+neutral.test TXT \"v=spf1 ?all\"
+";
+
+/// Shared by the scripts: send one message from an address, return the
+/// reply or the stored copy's Authentication-Results field.
+const HELPERS: &str = r#"
+import smtplib, time, mailtest
+def send(source, mail_from, message, to="bob@example.test"):
+    client = mailtest.smtp(source=source)
+    try:
+        client.sendmail(mail_from, [to], message)
+        return None
+    except smtplib.SMTPResponseException as e:
+        return (e.smtp_code, e.smtp_error)
+    except smtplib.SMTPRecipientsRefused as e:
+        return list(e.recipients.values())[0]
+    except smtplib.SMTPSenderRefused as e:
+        return (e.smtp_code, e.smtp_error)
+    finally:
+        try:
+            client.quit()
+        except Exception:
+            pass
+count = 0
+def results(message_from, source, mail_from, message):
+    global count
+    assert send(source, mail_from, message) is None
+    count += 1
+    stored = mailtest.wait_for_messages("bob@example.test", count)[-1]
+    header = stored.split(b"\r\n\r\n")[0].decode()
+    fields = [f for f in header.replace("\r\n\t", " ").split("\r\n") if f.startswith("Authentication-Results:")]
+    return fields, stored
+"#;
+
+fn message(from: &str, subject: &str) -> String {
+    format!(
+        "From: {from}\\r\\nTo: bob@example.test\\r\\nSubject: {subject}\\r\\nMessage-ID: <{subject}@x>\\r\\n\\r\\nHello.\\r\\n"
+    )
+}
+
+#[test]
+fn spf_pass_fail_softfail_and_neutral_from_real_addresses() {
+    let server = Server::start_with_zone("", SPF_ZONE);
+    server.add_example_users();
+    let mut script = String::from(HELPERS);
+    for (source, mail_from, expected) in [
+        ("127.0.0.5", "a@hard.test", "spf=pass"),
+        ("127.0.0.6", "a@hard.test", "spf=fail"),
+        ("127.0.0.6", "a@soft.test", "spf=softfail"),
+        ("127.0.0.6", "a@neutral.test", "spf=neutral"),
+        ("127.0.0.6", "a@nothing.test", "spf=none"),
+    ] {
+        let msg = message(mail_from, "spf");
+        script.push_str(&format!(
+            r#"
+fields, stored = results(None, "{source}", "{mail_from}", b"{msg}")
+assert len(fields) == 1, fields
+assert fields[0].startswith("Authentication-Results: mx.example.test;"), fields
+assert "{expected} " in fields[0] and "smtp.mailfrom={mail_from}" in fields[0], fields
+"#
+        ));
+    }
+    server.python(&script);
+}
+
+#[test]
+fn spf_fail_is_refused_at_mail_from_only_when_configured() {
+    let server = Server::start_with_zone("[auth_checks]\nspf_fail = \"reject\"\n", SPF_ZONE);
+    server.add_example_users();
+    let msg = message("a@hard.test", "x");
+    server.python(&format!(
+        r#"{HELPERS}
+reply = send("127.0.0.6", "a@hard.test", b"{msg}")
+assert reply[0] == 550 and reply[1].startswith(b"5.7.23"), reply
+assert b"hard.test" in reply[1], reply
+assert send("127.0.0.6", "a@soft.test", b"{msg}") is None
+assert send("127.0.0.5", "a@hard.test", b"{msg}") is None
+"#
+    ));
+}
+
+/// Signed mail: dkimpy's signatures verify, tampered ones fail; DMARC
+/// passes aligned, refuses under p=reject, delivers under pct=0.
+#[test]
+fn dkim_and_dmarc_with_an_independent_signer() {
+    let keys = tempfile::tempdir().unwrap();
+    let (pem, public) = rsa_key(keys.path(), "sel", 2048);
+    let (small_pem, small_public) = rsa_key(keys.path(), "small", 512);
+    let zone = format!(
+        "{SPF_ZONE}\
+signed.test TXT \"v=spf1 ip4:127.0.0.5 -all\"
+sel._domainkey.signed.test TXT {}
+small._domainkey.signed.test TXT {}
+bad._domainkey.signed.test TXT \"v=DKIM1; k=rsa; p=!!!not*base64!!!\"
+_dmarc.signed.test TXT \"v=DMARC1; p=reject\"
+pct0.test TXT \"v=spf1 ip4:127.0.0.5 -all\"
+_dmarc.pct0.test TXT \"v=DMARC1; p=reject; pct=0\"
+",
+        txt(&format!("v=DKIM1; k=rsa; p={public}")),
+        txt(&format!("v=DKIM1; k=rsa; p={small_public}")),
+    );
+    let server = Server::start_with_zone("", &zone);
+    server.add_example_users();
+    let msg = message("Someone <a@signed.test>", "signed");
+    let pct0 = message("a@pct0.test", "pct0");
+    server.python(&format!(
+        r#"{HELPERS}
+import dkim
+def sign(message, selector, pem, algorithm=b"rsa-sha256"):
+    key = open(pem, "rb").read()
+    return dkim.sign(message, selector, b"signed.test", key, include_headers=[b"from", b"to", b"subject"],
+                     signature_algorithm=algorithm) + message
+
+plain = b"{msg}"
+signed = sign(plain, b"sel", "{pem}")
+
+# From an address SPF refuses, but with a good aligned signature: DMARC passes.
+fields, stored = results(None, "127.0.0.6", "a@signed.test", signed)
+assert "dkim=pass header.d=signed.test header.s=sel " in fields[0], fields
+assert "dmarc=pass header.from=signed.test policy.dmarc=reject" in fields[0], fields
+assert "spf=fail" in fields[0], fields
+
+# Aligned SPF without a signature passes too.
+fields, _ = results(None, "127.0.0.5", "a@signed.test", plain)
+assert "dmarc=pass" in fields[0] and "spf=pass" in fields[0], fields
+
+# Tampered body, and tampered signed header: DKIM fails, DMARC fails, p=reject refuses.
+for tampered in [signed.replace(b"Hello.", b"Hullo."), signed.replace(b"Subject: signed", b"Subject: changed")]:
+    reply = send("127.0.0.6", "a@signed.test", tampered)
+    assert reply[0] == 550 and reply[1].startswith(b"5.7.1"), reply
+    assert b"DMARC" in reply[1] and b"signed.test" in reply[1], reply
+
+# SPF passes for another domain (unaligned) and nothing else: refused.
+reply = send("127.0.0.5", "a@hard.test", plain)
+assert reply[0] == 550 and reply[1].startswith(b"5.7.1"), reply
+
+# pct=0: the domain asks for its policy on no mail; delivered, marked.
+fields, _ = results(None, "127.0.0.6", "a@pct0.test", b"{pct0}")
+assert "dmarc=fail" in fields[0], fields
+
+# RFC 8301 §3.1: rsa-sha1 does not count, even with a good key.
+reply = send("127.0.0.6", "a@signed.test", sign(plain, b"sel", "{pem}", b"rsa-sha1"))
+assert reply[0] == 550, reply
+
+# RFC 8301 §3.2: a 512-bit key does not verify; a key record that is not base64 neither.
+for selector, pem in [(b"small", "{small_pem}")]:
+    reply = send("127.0.0.6", "a@signed.test", sign(plain, selector, pem))
+    assert reply[0] == 550, reply
+bad = signed.replace(b"s=sel;", b"s=bad;")
+reply = send("127.0.0.6", "a@signed.test", bad)
+assert reply[0] == 550, reply
+"#
+    ));
+}
+
+#[test]
+fn a_forged_verdict_under_our_name_is_removed_and_others_are_kept() {
+    let server = Server::start_with_zone("", SPF_ZONE);
+    server.add_example_users();
+    server.python(&format!(
+        r#"{HELPERS}
+message = (b"Authentication-Results: mx.example.test; dkim=pass header.d=bank.test; dmarc=pass\r\n"
+    b"authentication-results:\r\n\t(folded) MX.EXAMPLE.TEST; spf=pass\r\n"
+    b"Authentication-Results: other.test; dkim=pass header.d=list.test\r\n"
+    b"From: ceo@hard.test\r\nSubject: forged\r\n\r\nPay now.\r\n")
+fields, stored = results(None, "127.0.0.6", "ceo@hard.test", message)
+ours = [f for f in fields if f.lower().startswith("authentication-results: mx.example.test")]
+assert len(ours) == 1 and "spf=fail" in ours[0] and "dmarc=pass" not in ours[0], fields
+assert b"header.d=bank.test" not in stored and b"(folded)" not in stored, stored
+assert b"Authentication-Results: other.test; dkim=pass header.d=list.test\r\n" in stored
+"#
+    ));
+}
+
+#[test]
+fn submitted_and_trusted_mail_is_not_checked() {
+    let server = Server::start_with_zone("", SPF_ZONE);
+    server.add_example_users();
+    server.python(
+        r#"
+import mailtest
+client = mailtest.submit("alice@example.test")
+client.sendmail("alice@example.test", ["bob@example.test"], b"From: alice@example.test\r\nSubject: s\r\n\r\nhi\r\n")
+client.quit()
+[stored] = mailtest.wait_for_messages("bob@example.test", 1)
+assert b"Authentication-Results" not in stored, stored
+"#,
+    );
+}
+
+/// Hostile DNS: a record of 10 000 characters, eleven DNS-querying
+/// mechanisms, an include loop, a server that never answers, and a huge
+/// signature header: each gets the RFC's result within the time budget.
+#[test]
+fn hostile_dns_and_headers_get_the_rfc_result_in_bounded_time() {
+    let long = format!("v=spf1 {}-all", "ip4:192.0.2.1 ".repeat(700));
+    let eleven: String = (0..11).map(|n| format!("a:h{n}.eleven.test ")).collect();
+    let zone = format!(
+        "long.test TXT {}
+eleven.test TXT \"v=spf1 {eleven}-all\"
+loop.test TXT \"v=spf1 include:loop2.test -all\"
+loop2.test TXT \"v=spf1 include:loop.test -all\"
+quiet.test SILENT -
+",
+        txt(&long)
+    );
+    let server = Server::start_with_zone("[auth_checks]\ntime_budget = 2\n", &zone);
+    server.add_example_users();
+    let started = Instant::now();
+    let huge = "a".repeat(100_000);
+    server.python(&format!(
+        r#"{HELPERS}
+import time
+for mail_from, expected in [("a@long.test", "spf=fail"), ("a@eleven.test", "spf=permerror"),
+                            ("a@loop.test", "spf=permerror")]:
+    fields, _ = results(None, "127.0.0.6", mail_from, b"From: " + mail_from.encode() + b"\r\n\r\nx\r\n")
+    assert expected + " " in fields[0], (mail_from, fields)
+
+started = time.time()
+fields, _ = results(None, "127.0.0.6", "a@quiet.test", b"From: a@quiet.test\r\n\r\nx\r\n")
+took = time.time() - started
+assert "spf=temperror" in fields[0], fields
+assert took < 6, took
+
+huge = b"\r\n\t".join(b"{huge}"[i:i + 76] for i in range(0, 100000, 76))
+signature = b"DKIM-Signature: v=1; a=rsa-sha256; d=hard.test; s=x; h=from; bh=AAAA; b=" + huge + b"\r\n"
+fields, _ = results(None, "127.0.0.5", "a@hard.test", signature + b"From: a@hard.test\r\n\r\nx\r\n")
+assert "dkim=" in fields[0] and "dkim=pass" not in fields[0], fields
+"#
+    ));
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
