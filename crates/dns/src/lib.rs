@@ -60,19 +60,7 @@ impl Resolver {
                 reason: e.to_string(),
             })?
         } else {
-            let servers = nameservers
-                .iter()
-                .map(|address| {
-                    let mut udp = ConnectionConfig::udp();
-                    udp.port = address.port();
-                    let mut tcp = ConnectionConfig::tcp();
-                    tcp.port = address.port();
-                    let mut server = NameServerConfig::udp_and_tcp(address.ip());
-                    server.connections = vec![udp, tcp];
-                    server
-                })
-                .collect();
-            TokioResolver::builder_with_config(ResolverConfig::from_name_servers(servers), provider)
+            TokioResolver::builder_with_config(resolver_config(nameservers), provider)
         };
         let inner = builder.build().map_err(|e| DnsError::Temporary {
             name: "resolver".into(),
@@ -136,6 +124,25 @@ impl Resolver {
             _ => Ok(addresses),
         }
     }
+}
+
+/// A resolver configuration asking `nameservers`, each over UDP and then
+/// TCP on its own port; shared with the inbound checks (msgauth), so that
+/// every lookup postamt makes goes to the same servers.
+pub fn resolver_config(nameservers: &[SocketAddr]) -> ResolverConfig {
+    let servers = nameservers
+        .iter()
+        .map(|address| {
+            let mut udp = ConnectionConfig::udp();
+            udp.port = address.port();
+            let mut tcp = ConnectionConfig::tcp();
+            tcp.port = address.port();
+            let mut server = NameServerConfig::udp_and_tcp(address.ip());
+            server.connections = vec![udp, tcp];
+            server
+        })
+        .collect();
+    ResolverConfig::from_name_servers(servers)
 }
 
 /// A trailing dot keeps the resolver from trying search domains.

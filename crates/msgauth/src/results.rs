@@ -127,6 +127,9 @@ impl ResultsHeader {
             .map(|n| n.to_string());
         let reason = match (result, name) {
             ("pass", Some(name)) => Some(name.trim_end_matches('.').to_string()),
+            // mail-auth says "policy not aligned" for a name whose
+            // addresses do not include the client's.
+            (_, _) if reason == Some(&Error::NotAligned) => Some("reverse name does not resolve back".into()),
             _ => reason.map(Error::to_string),
         };
         self.method("iprev", result, reason);

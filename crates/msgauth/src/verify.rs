@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use mail_auth::common::crypto::Algorithm;
 use mail_auth::dmarc::verify::DmarcParameters;
-use mail_auth::hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
+use mail_auth::hickory_resolver::config::ResolverOpts;
 use mail_auth::hickory_resolver::system_conf::read_system_conf;
 use mail_auth::spf::verify::SpfParameters;
 use mail_auth::{
@@ -118,19 +118,7 @@ impl Verifier {
         let (config, mut options) = if nameservers.is_empty() {
             read_system_conf().map_err(|e| format!("reading /etc/resolv.conf: {e}"))?
         } else {
-            let servers = nameservers
-                .iter()
-                .map(|address| {
-                    let mut udp = ConnectionConfig::udp();
-                    udp.port = address.port();
-                    let mut tcp = ConnectionConfig::tcp();
-                    tcp.port = address.port();
-                    let mut server = NameServerConfig::udp_and_tcp(address.ip());
-                    server.connections = vec![udp, tcp];
-                    server
-                })
-                .collect();
-            (ResolverConfig::from_name_servers(servers), ResolverOpts::default())
+            (dns::resolver_config(nameservers), ResolverOpts::default())
         };
         // One query may not eat the whole budget: SPF alone may need ten
         // lookups (RFC 7208 §4.6.4).
