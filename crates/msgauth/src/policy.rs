@@ -26,6 +26,9 @@ pub struct Settings {
     pub spf_fail: Action,
     /// What a DMARC failure under `p=reject` does.
     pub dmarc_reject: Action,
+    /// Whether a DMARC failure under `p=quarantine` goes to Junk (else it
+    /// is only marked).
+    pub quarantine_to_junk: bool,
 }
 
 impl Settings {
@@ -35,6 +38,7 @@ impl Settings {
             time_budget: Duration::from_secs(10),
             spf_fail: Action::Mark,
             dmarc_reject: Action::Reject,
+            quarantine_to_junk: true,
         }
     }
 }
@@ -43,6 +47,8 @@ impl Settings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Deliver,
+    /// Deliver into the recipients' Junk mailbox.
+    Junk,
     /// Refuse with 550 5.7.1 and this text.
     Reject(String),
 }
@@ -72,11 +78,16 @@ pub(crate) fn spf_refusal(settings: &Settings, spf: &SpfOutput) -> Option<String
 /// The verdict for a DMARC failure, `pct` being the share of failing mail
 /// the domain wants its policy applied to (RFC 7489 §6.6.4).
 pub(crate) fn dmarc_verdict(settings: &Settings, dmarc: &DmarcOutput, pct: u8) -> Verdict {
-    if dmarc.policy() != Policy::Reject || settings.dmarc_reject != Action::Reject {
+    let wanted = match dmarc.policy() {
+        Policy::Reject if settings.dmarc_reject == Action::Reject => true,
+        Policy::Quarantine => settings.quarantine_to_junk,
+        _ => false,
+    };
+    if !wanted || !sampled(pct) {
         return Verdict::Deliver;
     }
-    if !sampled(pct) {
-        return Verdict::Deliver;
+    if dmarc.policy() == Policy::Quarantine {
+        return Verdict::Junk;
     }
     Verdict::Reject(format!(
         "Message refused: the DMARC policy of {} (p=reject) says mail that fails authentication must be refused",

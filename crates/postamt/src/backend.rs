@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use queue::Queue;
-use smtpd::{AcceptError, BackendError, Client, Login, RcptVerdict};
+use smtpd::{AcceptError, BackendError, Client, Filing, Login, RcptVerdict};
 use store::{Resolution, Store};
 use wire::smtp::{MailObject, Mailbox, RcptPath, Reply, ReversePath};
 
@@ -56,7 +56,7 @@ impl smtpd::Backend for Backend {
         crate::checks::check_sender(self.verifier.as_ref(), client, from).await
     }
 
-    async fn check_message(&self, checks: Self::SenderChecks, message: &mut Vec<u8>) -> Result<(), Reply> {
+    async fn check_message(&self, checks: Self::SenderChecks, message: &mut Vec<u8>) -> Result<Filing, Reply> {
         crate::checks::check_message(self.verifier.as_ref(), checks, message).await
     }
 

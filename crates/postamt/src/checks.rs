@@ -3,6 +3,7 @@
 //! server's check hooks, which hand the work to `msgauth`.
 
 use serde::Deserialize;
+use smtpd::Filing;
 use wire::smtp::{Reply, ReversePath};
 
 /// `[auth_checks]`: SPF, DKIM, DMARC and iprev of mail arriving on the
@@ -20,6 +21,9 @@ pub struct AuthChecks {
     /// `reject` (default) or `mark`: what a DMARC failure under the
     /// domain's `p=reject` does.
     pub dmarc_reject: String,
+    /// `junk` (default) or `mark`: what a DMARC failure under
+    /// `p=quarantine` does.
+    pub dmarc_quarantine: String,
 }
 
 impl Default for AuthChecks {
@@ -29,6 +33,7 @@ impl Default for AuthChecks {
             time_budget: 10,
             spf_fail: "mark".into(),
             dmarc_reject: "reject".into(),
+            dmarc_quarantine: "junk".into(),
         }
     }
 }
@@ -51,6 +56,11 @@ impl AuthChecks {
         settings.time_budget = std::time::Duration::from_secs(self.time_budget);
         settings.spf_fail = action("spf_fail", &self.spf_fail)?;
         settings.dmarc_reject = action("dmarc_reject", &self.dmarc_reject)?;
+        settings.quarantine_to_junk = match self.dmarc_quarantine.as_str() {
+            "junk" => true,
+            "mark" => false,
+            other => anyhow::bail!("[auth_checks] dmarc_quarantine = {other:?} must be \"junk\" or \"mark\""),
+        };
         Ok(self.enabled.then_some(settings))
     }
 }
@@ -88,9 +98,9 @@ pub async fn check_message(
     verifier: Option<&msgauth::Verifier>,
     checks: Option<msgauth::SenderChecks>,
     message: &mut Vec<u8>,
-) -> Result<(), Reply> {
+) -> Result<Filing, Reply> {
     let (Some(verifier), Some(checks)) = (verifier, checks) else {
-        return Ok(());
+        return Ok(Filing::Inbox);
     };
     let cleaned = msgauth::results::remove_ours(message, &verifier.settings().hostname);
     let result = verifier.check_message(&cleaned, &checks).await;
@@ -99,7 +109,8 @@ pub async fn check_message(
     checked.extend_from_slice(&cleaned);
     *message = checked;
     match result.verdict {
-        msgauth::Verdict::Deliver => Ok(()),
+        msgauth::Verdict::Deliver => Ok(Filing::Inbox),
+        msgauth::Verdict::Junk => Ok(Filing::Junk),
         msgauth::Verdict::Reject(text) => Err(Reply::new(550, "5.7.1", text)),
     }
 }

@@ -282,3 +282,47 @@ assert "dkim=" in fields[0] and "dkim=pass" not in fields[0], fields
     ));
     assert!(started.elapsed() < Duration::from_secs(60));
 }
+
+/// DMARC `p=quarantine`: delivered into the recipient's Junk mailbox
+/// (made again, with its \Junk role, if the user deleted it); `pct=0`
+/// and aligned mail go to the INBOX.
+#[test]
+fn quarantined_mail_goes_to_junk() {
+    let zone = "\
+quar.test TXT \"v=spf1 ip4:127.0.0.5 -all\"
+_dmarc.quar.test TXT \"v=DMARC1; p=quarantine\"
+quar0.test TXT \"v=spf1 ip4:127.0.0.5 -all\"
+_dmarc.quar0.test TXT \"v=DMARC1; p=quarantine; pct=0\"
+";
+    let server = Server::start_with_zone("", zone);
+    server.add_example_users();
+    let quarantined = message("a@quar.test", "quarantined");
+    let sampled_out = message("a@quar0.test", "pct0");
+    let aligned = message("a@quar.test", "aligned");
+    server.python(&format!(
+        r#"{HELPERS}
+imap = mailtest.imap("bob@example.test")
+assert imap.delete("Junk")[0] == "OK"
+assert send("127.0.0.6", "a@quar.test", b"{quarantined}") is None
+deadline = time.time() + 20
+while True:
+    typ, data = imap.select("Junk")
+    if typ == "OK" and int(data[0]) == 1:
+        break
+    assert time.time() < deadline, (typ, data)
+    time.sleep(0.05)
+typ, listing = imap.list("\"\"", "Junk")
+assert b"\\Junk" in listing[0], listing
+typ, data = imap.fetch("1", "(BODY.PEEK[HEADER])")
+header = data[0][1]
+assert b"dmarc=fail" in header and b"policy.dmarc=quarantine" in header, header
+imap.logout()
+
+assert send("127.0.0.6", "a@quar0.test", b"{sampled_out}") is None
+assert send("127.0.0.5", "a@quar.test", b"{aligned}") is None
+stored = mailtest.wait_for_messages("bob@example.test", 2)
+assert b"Subject: pct0" in stored[0] and b"dmarc=fail" in stored[0], stored[0]
+assert b"Subject: aligned" in stored[1] and b"dmarc=pass" in stored[1], stored[1]
+"#
+    ));
+}

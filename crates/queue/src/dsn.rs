@@ -225,6 +225,7 @@ mod tests {
             smtputf8: false,
             dsn_ret: None,
             dsn_envid: Some("ENV1".into()),
+            junk: false,
         }
     }
 

@@ -80,6 +80,14 @@ pub struct Client<'a> {
     pub helo: &'a str,
 }
 
+/// Where the checks at the end of the data want a message filed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filing {
+    Inbox,
+    /// The recipients' Junk mailbox (`MessageOptions::junk`).
+    Junk,
+}
+
 pub trait Backend: Send + Sync + 'static {
     /// What [`Backend::check_sender`] found, kept with the transaction
     /// until its message is complete.
@@ -115,7 +123,7 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         checks: Self::SenderChecks,
         message: &mut Vec<u8>,
-    ) -> impl Future<Output = Result<(), Reply>> + Send;
+    ) -> impl Future<Output = Result<Filing, Reply>> + Send;
 
     /// A fresh queue id, shown in the Received header and the 250 reply.
     fn new_message_id(&self) -> String;

@@ -19,7 +19,7 @@ mod session;
 
 use std::time::Duration;
 
-pub use backend::{AcceptError, Backend, BackendError, Client, Login, RcptVerdict};
+pub use backend::{AcceptError, Backend, BackendError, Client, Filing, Login, RcptVerdict};
 pub use server::{Role, Server};
 
 /// The settings a session needs; immutable once the server runs.

@@ -6,6 +6,7 @@ use rusqlite::OptionalExtension;
 use crate::flags::Flags;
 use crate::mailboxes::uidvalidity;
 use crate::messages::{CONTENT_COLUMNS, MessageContent, MessageFacts};
+use crate::uidvalidity::next_uidvalidity;
 use crate::{AccountId, Content, Error, MailboxId, Result, Store};
 
 /// A message about to get a row in a mailbox: everything the row holds
@@ -235,6 +236,46 @@ impl Store {
             .query_row([account], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
             .optional()?
             .ok_or_else(|| Error::NoInbox(account.to_string()))?;
+        Self::insert_row(tx, mailbox, (uid, modseq), message)?;
+        Ok(mailbox)
+    }
+}
+
+impl Store {
+    /// Appends a message to an account's Junk mailbox: the one with the
+    /// `\\Junk` role (RFC 6154), else the one named Junk, else a new Junk
+    /// with that role (the user may have deleted it). Returns the mailbox.
+    pub(crate) fn append_to_junk(
+        tx: &rusqlite::Connection,
+        account: AccountId,
+        message: &NewMessage,
+    ) -> Result<MailboxId> {
+        let find = |sql: &str| -> Result<Option<MailboxId>> {
+            Ok(tx
+                .prepare_cached(sql)?
+                .query_row([account], |row| row.get(0))
+                .optional()?)
+        };
+        let existing = match find(
+            "SELECT id FROM mailboxes WHERE account_id = $1 AND special_use = '\\Junk' ORDER BY id LIMIT 1",
+        )? {
+            Some(id) => Some(id),
+            None => find("SELECT id FROM mailboxes WHERE account_id = $1 AND name = 'Junk'")?,
+        };
+        let mailbox = match existing {
+            Some(id) => id,
+            None => tx
+                .prepare_cached(
+                    "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity) VALUES ($1, 'Junk', '\\Junk', $2) RETURNING id",
+                )?
+                .query_row((account, next_uidvalidity(tx, crate::now())?), |row| row.get(0))?,
+        };
+        let (uid, modseq) = tx
+            .prepare_cached(
+                "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
+                 WHERE id = $1 RETURNING uidnext - 1, highestmodseq",
+            )?
+            .query_row([mailbox], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Self::insert_row(tx, mailbox, (uid, modseq), message)?;
         Ok(mailbox)
     }

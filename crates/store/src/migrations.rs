@@ -32,6 +32,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "subscriptions",
         include_str!("../migrations/0010_subscriptions.sql"),
     ),
+    // 11 is the DKIM keys' (issue 16, outbound).
+    (12, "junk delivery", include_str!("../migrations/0012_junk.sql")),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

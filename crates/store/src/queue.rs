@@ -40,6 +40,8 @@ pub struct QueueRecipient {
     pub smtputf8: bool,
     pub dsn_ret: Option<DsnReturn>,
     pub dsn_envid: Option<String>,
+    /// Local copies go to the Junk mailbox (`MessageOptions::junk`).
+    pub junk: bool,
 }
 
 impl QueueRecipient {
@@ -66,6 +68,7 @@ impl QueueRecipient {
             smtputf8: row.get("smtputf8")?,
             dsn_ret: row.get::<_, Option<Wire<DsnReturn>>>("dsn_ret")?.map(|w| w.0),
             dsn_envid: row.get("dsn_envid")?,
+            junk: row.get("junk")?,
         })
     }
 
@@ -110,7 +113,7 @@ pub struct QueuedMessage {
 
 const RECIPIENT_COLUMNS: &str = "r.id, r.queue_id, r.address, r.dsn_notify AS notify, r.dsn_orcpt AS orcpt, r.status,
      r.attempts, r.next_attempt_at, r.last_reply, r.status_code, r.remote_mta, r.report, m.reverse_path, m.blob_hash, m.size,
-     m.received_at, m.body, m.smtputf8, m.dsn_ret, m.dsn_envid";
+     m.received_at, m.body, m.smtputf8, m.dsn_ret, m.dsn_envid, m.junk";
 
 impl Store {
     /// Records a message, its content if small (see `content`), and its
@@ -124,8 +127,8 @@ impl Store {
             let options = &entry.options;
             tx.prepare_cached(
                 "INSERT INTO queue_messages
-                     (id, reverse_path, blob_hash, size, received_at, body, smtputf8, dsn_ret, dsn_envid, submitted_by)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     (id, reverse_path, blob_hash, size, received_at, body, smtputf8, dsn_ret, dsn_envid, submitted_by, junk)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )?
             .execute(rusqlite::params![
                 entry.id,
@@ -138,6 +141,7 @@ impl Store {
                 options.dsn_ret.map(Wire),
                 options.dsn_envid,
                 options.submitted_by,
+                options.junk,
             ])?;
             for recipient in &entry.recipients {
                 Self::add_recipient(tx, &entry.id, recipient, entry.received_at)?;
@@ -260,7 +264,8 @@ impl Store {
             .await
     }
 
-    /// Completes one queue recipient locally: a copy into the INBOX of each
+    /// Completes one queue recipient locally: a copy into the INBOX (or,
+    /// for quarantined mail, the Junk mailbox) of each
     /// account in `accounts` (with its trace headers), and a new pending
     /// recipient of the same message for each address in `forwards` (alias
     /// targets elsewhere). One transaction: a crash leaves all of it or none.
@@ -290,7 +295,11 @@ impl Store {
                     flags: &crate::Flags::default(),
                     facts: &facts,
                 };
-                let mailbox = Self::append_to_inbox(tx, *account, &message)?;
+                let mailbox = if recipient.junk {
+                    Self::append_to_junk(tx, *account, &message)?
+                } else {
+                    Self::append_to_inbox(tx, *account, &message)?
+                };
                 mailboxes.push(mailbox);
             }
             for address in forwards {

@@ -5,7 +5,7 @@
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::smtp::{BodyType, DataOutcome, DataReader, MailObject, MessageOptions, Reply};
 
-use crate::backend::{AcceptError, Backend};
+use crate::backend::{AcceptError, Backend, Filing};
 use crate::error::{Error, Handled};
 use crate::fixups::fixup_headers;
 use crate::received::Trace;
@@ -175,14 +175,15 @@ where
             trace_len,
             ..
         } = content;
+        let mut filing = Filing::Inbox;
         if let Some(checks) = self.sender_checks.take() {
             let mut message = bytes.split_off(trace_len);
             let checked = self.server.backend.check_message(checks, &mut message).await;
             bytes.append(&mut message);
-            if let Err(reply) = checked {
+            filing = checked.map_err(|reply| {
                 tracing::info!(%id, from = %transaction.from, code = reply.code, "message refused by the checks");
-                return Err(Error::Refused(reply));
-            }
+                Error::Refused(reply)
+            })?;
         }
         if self.authenticated.is_some() {
             let fields = fixup_headers(&bytes[trace_len..], &id, &self.server.config.hostname, received_at);
@@ -201,6 +202,7 @@ where
                 dsn_ret: transaction.params.ret,
                 dsn_envid: transaction.params.envid,
                 submitted_by: self.authenticated.clone(),
+                junk: filing == Filing::Junk,
             },
             content: bytes,
             received_at,

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
 
-use smtpd::{AcceptError, Backend, BackendError, Client, Login, RcptVerdict};
+use smtpd::{AcceptError, Backend, BackendError, Client, Filing, Login, RcptVerdict};
 use wire::smtp::{MailObject, RcptPath, Reply, ReversePath};
 
 /// The hosted domain.
@@ -45,8 +45,8 @@ impl Backend for TestBackend {
         Ok(())
     }
 
-    async fn check_message(&self, (): (), _message: &mut Vec<u8>) -> Result<(), Reply> {
-        Ok(())
+    async fn check_message(&self, (): (), _message: &mut Vec<u8>) -> Result<Filing, Reply> {
+        Ok(Filing::Inbox)
     }
 
     async fn check_recipient(&self, recipient: &RcptPath, may_relay: bool) -> Result<RcptVerdict, BackendError> {

@@ -46,6 +46,11 @@ pub struct MessageOptions {
     pub dsn_envid: Option<String>,
     /// The user who submitted it, when the session had authenticated.
     pub submitted_by: Option<String>,
+    /// Deliver local copies into the recipients' Junk mailbox (DMARC
+    /// `p=quarantine`, RFC 7489 §6.3). Set only by the server's own
+    /// checks, never from anything the client sends: a header could be
+    /// written by the sender, this envelope field cannot.
+    pub junk: bool,
 }
 
 /// One recipient as given in RCPT TO, with its DSN requests.
