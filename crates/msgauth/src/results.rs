@@ -10,9 +10,11 @@
 use std::net::IpAddr;
 use std::ops::Range;
 
+use mail_auth::arc::ArcError;
+use mail_auth::dkim::DkimError;
 use mail_auth::dmarc::Policy;
 use mail_auth::{
-    DkimOutput, DkimResult, DmarcOutput, DmarcResult, Error, IprevOutput, IprevResult, SpfOutput, SpfResult,
+    ArcOutput, DkimOutput, DkimResult, DmarcOutput, DmarcResult, Error, IprevOutput, IprevResult, SpfOutput, SpfResult,
 };
 
 const FIELD: &[u8] = b"authentication-results";
@@ -74,14 +76,7 @@ impl ResultsHeader {
             self.dkim_left_out += 1;
             return;
         }
-        let (result, reason) = match output.result() {
-            DkimResult::Pass => ("pass", None),
-            DkimResult::Neutral(e) => ("neutral", Some(e)),
-            DkimResult::Fail(e) => ("fail", Some(e)),
-            DkimResult::PermError(e) => ("permerror", Some(e)),
-            DkimResult::TempError(e) => ("temperror", Some(e)),
-            DkimResult::None => ("none", None),
-        };
+        let (result, reason) = dkim_result(output.result());
         self.method("dkim", result, reason.map(Error::to_string));
         if let Some(signature) = output.signature() {
             self.property("header.d", &signature.d);
@@ -90,6 +85,14 @@ impl ResultsHeader {
                 self.property("header.i", &signature.i);
             }
         }
+    }
+
+    /// ARC chain validation (RFC 8617 §10.1): `smtp.remote-ip` is the
+    /// client the chain was handed over by.
+    pub fn arc(&mut self, output: &ArcOutput<'_>, ip: IpAddr) {
+        let (result, reason) = dkim_result(output.result());
+        self.method("arc", result, reason.map(Error::to_string));
+        self.property("smtp.remote-ip", &ip.to_string());
     }
 
     /// DMARC (RFC 7489 §11.2): the author domain and its policy.
@@ -148,6 +151,24 @@ impl ResultsHeader {
         }
         self.text.push_str("\r\n");
         self.text
+    }
+}
+
+/// A DKIM or ARC result as RFC 8601 §2.7.1 and RFC 8617 §10.1 spell it,
+/// with its reason. mail-auth calls a body hash mismatch `neutral`; it is
+/// a verification failure (RFC 6376 §3.9: PERMFAIL, "body hash did not
+/// verify"; RFC 8617 §5.2: a broken chain), so `fail`.
+fn dkim_result(result: &DkimResult) -> (&'static str, Option<&Error>) {
+    match result {
+        DkimResult::Pass => ("pass", None),
+        DkimResult::Neutral(
+            e @ (Error::Dkim(DkimError::FailedBodyHashMatch) | Error::Arc(ArcError::FailedBodyHashMatch)),
+        ) => ("fail", Some(e)),
+        DkimResult::Neutral(e) => ("neutral", Some(e)),
+        DkimResult::Fail(e) => ("fail", Some(e)),
+        DkimResult::PermError(e) => ("permerror", Some(e)),
+        DkimResult::TempError(e) => ("temperror", Some(e)),
+        DkimResult::None => ("none", None),
     }
 }
 
@@ -296,9 +317,7 @@ mod tests {
         let spf = SpfOutput::new("sender.test".into()).with_result(SpfResult::Fail);
         header.spf(&spf, "smtp.mailfrom", "a@sender.test");
         header.spf(&SpfOutput::new("h.test".into()), "smtp.helo", "h.test");
-        header.dkim(&DkimOutput::fail(Error::Dkim(
-            mail_auth::dkim::DkimError::FailedBodyHashMatch,
-        )));
+        header.dkim(&DkimOutput::neutral(Error::Dkim(DkimError::FailedBodyHashMatch)));
         let dmarc = DmarcOutput::new("author.test".into()).with_spf_result(DmarcResult::Pass);
         header.dmarc(&dmarc);
         let iprev = IprevOutput {

@@ -1,7 +1,7 @@
 //! The inbound checks, with postamt's DNS settings and within a time
 //! budget per message: SPF at MAIL FROM (RFC 7208), then at the end of the
-//! data DKIM (RFC 6376, RFC 8301), DMARC (RFC 7489) and iprev (RFC 8601
-//! §3), written up as one Authentication-Results field (RFC 8601).
+//! data DKIM (RFC 6376, RFC 8301), ARC (RFC 8617), DMARC (RFC 7489) and
+//! iprev (RFC 8601 §3), written up as one Authentication-Results field (RFC 8601).
 //!
 //! The algorithms are mail-auth's. Every lookup goes through one resolver
 //! built from `[dns] nameservers` (as the `dns` crate does for MX) and
@@ -18,8 +18,8 @@ use mail_auth::hickory_resolver::config::ResolverOpts;
 use mail_auth::hickory_resolver::system_conf::read_system_conf;
 use mail_auth::spf::verify::SpfParameters;
 use mail_auth::{
-    AuthenticatedMessage, DkimOutput, DkimResult, DmarcOutput, DmarcResult, Error, IprevOutput, IprevResult, MX,
-    MessageAuthenticator, Parameters, RecordSet, SpfOutput, SpfResult, Txt,
+    ArcOutput, AuthenticatedMessage, DkimOutput, DkimResult, DmarcOutput, DmarcResult, Error, IprevOutput, IprevResult,
+    MX, MessageAuthenticator, Parameters, RecordSet, SpfOutput, SpfResult, Txt,
 };
 use tokio::time::{Instant, timeout_at};
 
@@ -201,6 +201,11 @@ impl Verifier {
         for output in &dkim {
             results.dkim(output);
         }
+        let arc = match timeout_at(deadline, self.authenticator.verify_arc(self.caches.with(&parsed))).await {
+            Ok(output) => output,
+            Err(_) => ArcOutput::default().with_result(DkimResult::TempError(out_of_time())),
+        };
+        results.arc(&arc, client.ip);
         let mail_from_domain = match client.mail_from.rsplit_once('@') {
             Some((_, domain)) => domain,
             None => client.helo.as_str(),

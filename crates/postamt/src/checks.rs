@@ -6,7 +6,7 @@ use serde::Deserialize;
 use smtpd::Filing;
 use wire::smtp::{Reply, ReversePath};
 
-/// `[auth_checks]`: SPF, DKIM, DMARC and iprev of mail arriving on the
+/// `[auth_checks]`: SPF, DKIM, ARC, DMARC and iprev of mail arriving on the
 /// MX port from clients that may not relay.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]

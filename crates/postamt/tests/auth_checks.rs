@@ -190,6 +190,18 @@ assert reply[0] == 550 and reply[1].startswith(b"5.7.1"), reply
 fields, _ = results(None, "127.0.0.6", "a@pct0.test", b"{pct0}")
 assert "dmarc=fail" in fields[0], fields
 
+# ARC (RFC 8617): a chain sealed by a forwarder validates; a body changed
+# after the seal breaks it.
+forwarded = (b"Authentication-Results: forwarder.test; spf=pass smtp.mailfrom=a@hard.test\r\n"
+             b"From: a@hard.test\r\nTo: bob@example.test\r\nSubject: arc\r\n\r\nHello.\r\n")
+seal = dkim.arc_sign(forwarded, b"sel", b"signed.test", open("{pem}", "rb").read(), b"forwarder.test")
+sealed = b"".join(seal) + forwarded
+fields, stored = results(None, "127.0.0.5", "a@hard.test", sealed)
+assert "arc=pass smtp.remote-ip=127.0.0.5" in fields[0], fields
+assert b"Authentication-Results: forwarder.test; spf=pass" in stored
+fields, _ = results(None, "127.0.0.5", "a@hard.test", sealed.replace(b"Hello.", b"Hullo."))
+assert "arc=fail" in fields[0], fields
+
 # RFC 8301 §3.1: rsa-sha1 does not count, even with a good key.
 reply = send("127.0.0.6", "a@signed.test", sign(plain, b"sel", "{pem}", b"rsa-sha1"))
 assert reply[0] == 550, reply
