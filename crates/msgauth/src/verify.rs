@@ -82,8 +82,10 @@ pub struct SenderChecks {
     helo: Option<SpfOutput>,
     /// SPF for the MAIL FROM identity; `None` for `<>`.
     mail_from: Option<SpfOutput>,
-    /// The end of this message's time budget.
-    deadline: Instant,
+    /// The part of the message's time budget SPF used. The budget counts
+    /// time spent checking, not the client's time between MAIL FROM and
+    /// the end of its data (a large message may take minutes to arrive).
+    spent: Duration,
 }
 
 impl SenderChecks {
@@ -140,7 +142,8 @@ impl Verifier {
     /// SPF at MAIL FROM, for the HELO and MAIL FROM identities. Starts the
     /// message's time budget.
     pub async fn check_sender(&self, client: Client) -> SenderChecks {
-        let deadline = Instant::now() + self.settings.time_budget;
+        let started = Instant::now();
+        let deadline = started + self.settings.time_budget;
         let host = self.settings.hostname.as_str();
         let helo = if is_domain(&client.helo) {
             let params = SpfParameters::verify_ehlo(client.ip, &client.helo, host);
@@ -159,7 +162,7 @@ impl Verifier {
             client,
             helo,
             mail_from,
-            deadline,
+            spent: started.elapsed(),
         }
     }
 
@@ -174,9 +177,9 @@ impl Verifier {
     }
 
     /// DKIM, DMARC and iprev for `message` (without our Received field),
-    /// within what is left of the budget that `sender` started.
+    /// within what is left of the budget after `sender`'s SPF checks.
     pub async fn check_message(&self, message: &[u8], sender: &SenderChecks) -> MessageChecks {
-        let deadline = sender.deadline;
+        let deadline = Instant::now() + self.settings.time_budget.saturating_sub(sender.spent);
         let client = &sender.client;
         let spf = sender.spf();
         let mut results = ResultsHeader::new(&self.settings.hostname);

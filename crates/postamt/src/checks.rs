@@ -114,3 +114,47 @@ pub async fn check_message(
         msgauth::Verdict::Reject(text) => Err(Reply::new(550, "5.7.1", text)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_say_what_is_wrong() {
+        let defaults = AuthChecks::default().settings("mx.test").unwrap().unwrap();
+        assert_eq!(defaults.spf_fail, msgauth::Action::Mark);
+        assert_eq!(defaults.dmarc_reject, msgauth::Action::Reject);
+        assert!(defaults.quarantine_to_junk);
+        let off = AuthChecks {
+            enabled: false,
+            ..AuthChecks::default()
+        };
+        assert!(off.settings("mx.test").unwrap().is_none());
+        for (bad, says) in [
+            (
+                AuthChecks {
+                    spf_fail: "refuse".into(),
+                    ..AuthChecks::default()
+                },
+                "spf_fail",
+            ),
+            (
+                AuthChecks {
+                    dmarc_quarantine: "drop".into(),
+                    ..AuthChecks::default()
+                },
+                "dmarc_quarantine",
+            ),
+            (
+                AuthChecks {
+                    time_budget: 0,
+                    ..AuthChecks::default()
+                },
+                "time_budget",
+            ),
+        ] {
+            let error = bad.settings("mx.test").unwrap_err().to_string();
+            assert!(error.contains(says), "{error}");
+        }
+    }
+}

@@ -287,6 +287,19 @@ assert "spf=temperror" in fields[0], fields
 assert took < 6, took
 
 huge = b"\r\n\t".join(b"{huge}"[i:i + 76] for i in range(0, 100000, 76))
+# The budget counts time spent checking, not the client's: a client slower
+# than the budget between MAIL FROM and the end of its data still gets
+# every check done.
+client = mailtest.smtp(source="127.0.0.5")
+assert client.mail("a@hard.test")[0] == 250
+time.sleep(2.5)
+assert client.rcpt("bob@example.test")[0] == 250
+assert client.data(b"From: a@hard.test\r\nSubject: slow\r\n\r\nx\r\n")[0] == 250
+client.quit()
+count += 1
+stored = mailtest.wait_for_messages("bob@example.test", count)[-1]
+assert b"Subject: slow" in stored and b"temperror" not in stored, stored
+
 signature = b"DKIM-Signature: v=1; a=rsa-sha256; d=hard.test; s=x; h=from; bh=AAAA; b=" + huge + b"\r\n"
 fields, _ = results(None, "127.0.0.5", "a@hard.test", signature + b"From: a@hard.test\r\n\r\nx\r\n")
 assert "dkim=" in fields[0] and "dkim=pass" not in fields[0], fields
