@@ -127,6 +127,15 @@ assert reply[0] == 550 and reply[1].startswith(b"5.7.23"), reply
 assert b"hard.test" in reply[1], reply
 assert send("127.0.0.6", "a@soft.test", b"{msg}") is None
 assert send("127.0.0.5", "a@hard.test", b"{msg}") is None
+
+# MAIL FROM:<> has only the HELO identity to check (RFC 7208 §2.3, §2.4).
+for source, expected in [("127.0.0.6", 550), ("127.0.0.5", 250)]:
+    client = smtplib.SMTP("127.0.0.1", mailtest.SMTP_PORT, source_address=(source, 0))
+    client.ehlo("hard.test")
+    code, text = client.mail("")
+    client.quit()
+    assert code == expected, (source, code, text)
+    assert code == 250 or text.startswith(b"5.7.23"), text
 "#
     ));
 }
