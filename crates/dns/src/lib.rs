@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod route;
+mod txt;
 
 use std::net::{IpAddr, SocketAddr};
 

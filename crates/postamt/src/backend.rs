@@ -15,6 +15,8 @@ pub struct Backend {
     pub hostname: String,
     /// `[submission] send_as`: extra sender addresses per user.
     pub send_as: BTreeMap<String, Vec<String>>,
+    /// Signs what authenticated users submit.
+    pub signer: crate::dkim::Signer,
 }
 
 impl Backend {
@@ -98,7 +100,18 @@ impl smtpd::Backend for Backend {
         })
     }
 
-    async fn accept(&self, message: MailObject) -> Result<(), AcceptError> {
+    async fn accept(&self, mut message: MailObject) -> Result<(), AcceptError> {
+        // Submitted mail of a hosted domain is signed here, once, so every
+        // delivery attempt and every recipient gets the same signatures.
+        // Mail arriving from outside (the MX role) is never signed by us.
+        if message.options.submitted_by.is_some() {
+            let content = std::mem::take(&mut message.content);
+            message.content = self
+                .signer
+                .sign(content)
+                .await
+                .map_err(|e| AcceptError::Failed(BackendError::new(format!("cannot sign with DKIM: {e:#}"))))?;
+        }
         self.queue.submit(message).await.map_err(|e| {
             if e.is_storage_full() {
                 AcceptError::StorageFull(e.into())

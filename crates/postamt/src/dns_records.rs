@@ -1,0 +1,79 @@
+//! `postamt dns DOMAIN`: the DNS records a hosted domain needs for its
+//! mail to be delivered here and to pass SPF, DKIM and DMARC elsewhere,
+//! printed as zone-file lines or (`--check`) compared with what DNS says.
+
+use anyhow::bail;
+use msgauth::keys::Algorithm;
+use msgauth::records::{Kind, PublishedKey, Record, Verdict};
+use store::DkimState;
+
+use crate::admin::{explain, open};
+use crate::config::Config;
+
+pub async fn dns(config: &Config, domain: &str, check: bool) -> anyhow::Result<()> {
+    let store = open(config).await?;
+    let domain = store::normalize_domain(domain);
+    let keys: Vec<PublishedKey> = store
+        .dkim_keys(&domain)
+        .await
+        .map_err(explain)?
+        .into_iter()
+        .filter(|key| key.state != DkimState::Retired)
+        .filter_map(|key| {
+            Some(PublishedKey {
+                algorithm: Algorithm::from_name(&key.algorithm)?,
+                selector: key.selector,
+                public_key: key.public_key,
+            })
+        })
+        .collect();
+    let records = msgauth::records::domain_records(&domain, &config.hostname, &keys);
+    if check {
+        return check_records(config, &domain, &records).await;
+    }
+    println!("; DNS records for {domain}, to paste into its zone");
+    for record in &records {
+        println!("{}", record.zone_line());
+    }
+    let hostname = config.hostname.trim_end_matches('.');
+    println!(
+        "; The server's public addresses need PTR records naming {hostname}. (set by whoever runs the \
+         address, often the hosting provider), and {hostname} needs A/AAAA records for them."
+    );
+    if keys.is_empty() {
+        println!("; No DKIM keys yet: `postamt dkim rotate {domain}` makes them.");
+    }
+    Ok(())
+}
+
+/// Looks each record up and says whether it is right; an error if any is
+/// not.
+async fn check_records(config: &Config, domain: &str, records: &[Record]) -> anyhow::Result<()> {
+    let resolver = dns::Resolver::new(&config.dns.nameservers)?;
+    let mut wrong = 0;
+    for record in records {
+        let verdict = match record.kind {
+            Kind::Mx => match resolver.mx(&record.name).await {
+                Ok(dns::MxAnswer::Hosts(hosts)) => msgauth::records::check_mx(record, &hosts),
+                Ok(_) | Err(dns::DnsError::NoSuchDomain(_)) => msgauth::records::check_mx(record, &[]),
+                Err(e) => Verdict::Wrong(format!("{e}; check the resolver settings (`[dns] nameservers`)")),
+            },
+            _ => match resolver.txt(&record.name).await {
+                Ok(found) => msgauth::records::check_txt(record, &found),
+                Err(e) => Verdict::Wrong(format!("{e}; check the resolver settings (`[dns] nameservers`)")),
+            },
+        };
+        match verdict {
+            Verdict::Ok => println!("OK     {} ({})", record.label(), record.name),
+            Verdict::Wrong(why) => {
+                wrong += 1;
+                println!("WRONG  {} ({}): {why}", record.label(), record.name);
+            }
+        }
+    }
+    if wrong > 0 {
+        bail!("{wrong} DNS record(s) of {domain} need fixing (see above)");
+    }
+    println!("All DNS records of {domain} are as they should be");
+    Ok(())
+}
