@@ -107,6 +107,27 @@ pub fn sign_all(message: &[u8], keys: &[&DomainKey]) -> Result<Vec<u8>, SignErro
     Ok(fields)
 }
 
+/// Where the DKIM-Signature fields go: after the Received field that
+/// this server put at the top when it took the message in, so the message
+/// still starts with its newest trace field (RFC 5321 §4.4); at the very
+/// top if there is none. Verifiers find the signature anywhere in the
+/// header (RFC 6376 §5.6 only asks that it be before other signatures).
+pub fn insert_position(message: &[u8]) -> usize {
+    const RECEIVED: &[u8] = b"received:";
+    if message.len() < RECEIVED.len() || !message[..RECEIVED.len()].eq_ignore_ascii_case(RECEIVED) {
+        return 0;
+    }
+    let mut position = 0;
+    // The field's first line, then its continuation lines (RFC 5322 §2.2.3).
+    while let Some(end) = message[position..].windows(2).position(|w| w == b"\r\n") {
+        position += end + 2;
+        if !matches!(message.get(position), Some(b' ' | b'\t')) {
+            return position;
+        }
+    }
+    0
+}
+
 /// The domain of the message's author: the one mailbox of its one From
 /// field, lower-cased. None when there is no such single author (no From,
 /// two From fields, a list or group of authors, no domain): RFC 7489 §6.6.1
@@ -141,6 +162,15 @@ mod tests {
         assert_eq!(domain("From: a@b.test, c@b.test\r\n\r\n"), None);
         assert_eq!(domain("From: nobody\r\n\r\n"), None);
         assert_eq!(domain("To: a@b.test\r\n\r\n"), None);
+    }
+
+    #[test]
+    fn signatures_go_after_our_received_field() {
+        let message = b"Received: from a\r\n\tby b; date\r\nReceived: x\r\nFrom: a@b.test\r\n\r\n";
+        assert_eq!(insert_position(message), 31);
+        assert_eq!(&message[31..40], b"Received:");
+        assert_eq!(insert_position(b"From: a@b.test\r\n\r\n"), 0);
+        assert_eq!(insert_position(b"Received: never ending"), 0);
     }
 
     #[test]

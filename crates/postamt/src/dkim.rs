@@ -78,8 +78,12 @@ impl Signer {
         // message: off the async threads.
         tokio::task::spawn_blocking(move || {
             let refs: Vec<&DomainKey> = keys.keys.iter().collect();
-            let mut signed = msgauth::sign::sign_all(&content, &refs)?;
-            signed.extend_from_slice(&content);
+            let fields = msgauth::sign::sign_all(&content, &refs)?;
+            let at = msgauth::sign::insert_position(&content);
+            let mut signed = Vec::with_capacity(content.len() + fields.len());
+            signed.extend_from_slice(&content[..at]);
+            signed.extend_from_slice(&fields);
+            signed.extend_from_slice(&content[at..]);
             Ok(signed)
         })
         .await?
