@@ -56,7 +56,11 @@ pub async fn dkim(config: &Config, command: DkimCommand) -> anyhow::Result<()> {
     let store = open(config).await?;
     match command {
         DkimCommand::List { domain } => {
-            for key in store.dkim_keys(&domain).await.map_err(explain)? {
+            let keys = store.dkim_keys(&domain).await.map_err(explain)?;
+            if keys.is_empty() {
+                eprintln!("{domain} has no DKIM keys yet; `postamt dkim rotate {domain}` makes them");
+            }
+            for key in keys {
                 println!(
                     "{}\t{}\t{}\t{}",
                     key.selector,

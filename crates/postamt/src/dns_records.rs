@@ -2,6 +2,8 @@
 //! mail to be delivered here and to pass SPF, DKIM and DMARC elsewhere,
 //! printed as zone-file lines or (`--check`) compared with what DNS says.
 
+use std::time::Duration;
+
 use anyhow::bail;
 use msgauth::keys::Algorithm;
 use msgauth::records::{Kind, PublishedKey, Record, Verdict};
@@ -46,23 +48,34 @@ pub async fn dns(config: &Config, domain: &str, check: bool) -> anyhow::Result<(
     Ok(())
 }
 
+/// How long `--check` waits for DNS, for all records together: they are
+/// looked up at once, so a server that never answers costs this, not this
+/// times the number of records.
+const CHECK_BUDGET: Duration = Duration::from_secs(10);
+
 /// Looks each record up and says whether it is right; an error if any is
 /// not.
 async fn check_records(config: &Config, domain: &str, records: &[Record]) -> anyhow::Result<()> {
     let resolver = dns::Resolver::new(&config.dns.nameservers)?;
+    let mut lookups = tokio::task::JoinSet::new();
+    for (index, record) in records.iter().cloned().enumerate() {
+        let resolver = resolver.clone();
+        lookups.spawn(async move {
+            let verdict = tokio::time::timeout(CHECK_BUDGET, check_one(&resolver, &record))
+                .await
+                .unwrap_or_else(|_| {
+                    Verdict::Wrong(format!(
+                        "DNS gave no answer within {} s; check the resolver settings (`[dns] nameservers`)",
+                        CHECK_BUDGET.as_secs()
+                    ))
+                });
+            (index, verdict)
+        });
+    }
+    let mut verdicts: Vec<(usize, Verdict)> = lookups.join_all().await;
+    verdicts.sort_by_key(|(index, _)| *index);
     let mut wrong = 0;
-    for record in records {
-        let verdict = match record.kind {
-            Kind::Mx => match resolver.mx(&record.name).await {
-                Ok(dns::MxAnswer::Hosts(hosts)) => msgauth::records::check_mx(record, &hosts),
-                Ok(_) | Err(dns::DnsError::NoSuchDomain(_)) => msgauth::records::check_mx(record, &[]),
-                Err(e) => Verdict::Wrong(format!("{e}; check the resolver settings (`[dns] nameservers`)")),
-            },
-            _ => match resolver.txt(&record.name).await {
-                Ok(found) => msgauth::records::check_txt(record, &found),
-                Err(e) => Verdict::Wrong(format!("{e}; check the resolver settings (`[dns] nameservers`)")),
-            },
-        };
+    for ((_, verdict), record) in verdicts.into_iter().zip(records) {
         match verdict {
             Verdict::Ok => println!("OK     {} ({})", record.label(), record.name),
             Verdict::Wrong(why) => {
@@ -76,4 +89,20 @@ async fn check_records(config: &Config, domain: &str, records: &[Record]) -> any
     }
     println!("All DNS records of {domain} are as they should be");
     Ok(())
+}
+
+async fn check_one(resolver: &dns::Resolver, record: &Record) -> Verdict {
+    let unanswered =
+        |e: dns::DnsError| Verdict::Wrong(format!("{e}; check the resolver settings (`[dns] nameservers`)"));
+    match record.kind {
+        Kind::Mx => match resolver.mx(&record.name).await {
+            Ok(dns::MxAnswer::Hosts(hosts)) => msgauth::records::check_mx(record, &hosts),
+            Ok(_) | Err(dns::DnsError::NoSuchDomain(_)) => msgauth::records::check_mx(record, &[]),
+            Err(e) => unanswered(e),
+        },
+        _ => match resolver.txt(&record.name).await {
+            Ok(found) => msgauth::records::check_txt(record, &found),
+            Err(e) => unanswered(e),
+        },
+    }
 }

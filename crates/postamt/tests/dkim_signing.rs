@@ -175,3 +175,64 @@ db.commit()
         "{listed}"
     );
 }
+
+#[test]
+fn a_rotation_takes_effect_at_the_next_message() {
+    let peer = Peer::start(&[]);
+    let server = sender(&peer);
+    let message = r#"b"From: alice@a.test\r\nTo: someone@peer.test\r\nSubject: one\r\n\r\nbody\r\n""#;
+    submit(&server, message);
+    peer.wait_for(1);
+    // From the command line, while the server runs (and has the old keys
+    // cached).
+    server.admin(&["dkim", "rotate", "a.test"]);
+    let active: Vec<String> = server
+        .admin(&["dkim", "list", "a.test"])
+        .lines()
+        .filter(|l| l.contains("\tactive\t"))
+        .map(|l| l.split('\t').next().unwrap().to_string())
+        .collect();
+    submit(&server, message);
+    let received = peer.wait_for(2);
+    let second = String::from_utf8_lossy(&received[1]).into_owned();
+    for selector in &active {
+        assert!(
+            second.contains(&format!("s={selector};")),
+            "{selector} not used: {second}"
+        );
+    }
+    let path = server.dir.path().join("second.eml");
+    std::fs::write(&path, &received[1]).unwrap();
+    server.python(&format!(
+        r#"
+{verifier}
+results = verify(open({path:?}, "rb").read())
+assert results == [("ed25519-sha256", True), ("rsa-sha256", True)], results
+"#,
+        verifier = verifier(&server.admin(&["dns", "a.test"])),
+    ));
+}
+
+#[test]
+fn a_key_that_cannot_be_loaded_refuses_the_message_for_now() {
+    let peer = Peer::start(&[]);
+    let server = sender(&peer);
+    let db = server.dir.path().join("data/postamt.db");
+    server.python(&format!(
+        r#"
+import sqlite3, smtplib, mailtest
+db = sqlite3.connect({db:?})
+db.execute("UPDATE dkim_keys SET private_key = x'3000' WHERE algorithm = 'rsa-sha256'")
+db.commit()
+client = mailtest.submit("alice@a.test")
+try:
+    client.sendmail("alice@a.test", ["someone@peer.test"], b"From: alice@a.test\r\n\r\nbody\r\n")
+    raise SystemExit("accepted without a usable key")
+except smtplib.SMTPDataError as e:
+    assert e.smtp_code == 451, e
+"#,
+        db = db.to_string_lossy()
+    ));
+    assert!(server.log().contains("cannot sign with DKIM"), "{}", server.log());
+    assert_eq!(peer.received(), 0);
+}

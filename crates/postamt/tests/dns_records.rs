@@ -135,3 +135,36 @@ fn dns_check_says_which_records_are_missing_or_wrong() {
     assert_eq!(text.matches("OK ").count(), 2, "MX and the RSA key: {text}");
     assert!(text.contains("3 DNS record(s) of example.test need fixing"), "{text}");
 }
+
+#[test]
+fn dns_check_against_a_server_that_never_answers_ends_in_bounded_time() {
+    let server = Server::start("");
+    server.admin(&["domain", "add", "example.test"]);
+    // A UDP socket nobody reads and a TCP port that accepts (the kernel's
+    // backlog) but never answers, on the same port.
+    let (udp, tcp) = loop {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        if let Ok(tcp) = std::net::TcpListener::bind(udp.local_addr().unwrap()) {
+            break (udp, tcp);
+        }
+    };
+    let config = std::fs::read_to_string(server.config_path()).unwrap();
+    let start = config.find("nameservers = ").unwrap();
+    let end = start + config[start..].find('\n').unwrap();
+    let silent = format!("nameservers = [\"{}\"]", udp.local_addr().unwrap());
+    std::fs::write(
+        server.config_path(),
+        format!("{}{silent}{}", &config[..start], &config[end..]),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let output = server.admin_output(&["dns", "--check", "example.test"], None);
+    let elapsed = started.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    assert_eq!(stdout.matches("WRONG ").count(), 5, "{stdout}");
+    assert!(stdout.contains("[dns] nameservers"), "{stdout}");
+    // One budget (10 s) for all records, not one per record.
+    assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");
+    drop((udp, tcp));
+}
