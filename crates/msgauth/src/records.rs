@@ -68,8 +68,9 @@ pub fn dkim_txt(algorithm: Algorithm, public_key: &[u8]) -> String {
 }
 
 /// Every record `domain` needs when this server, `hostname`, receives and
-/// sends its mail, with the DKIM keys still published.
-pub fn domain_records(domain: &str, hostname: &str, keys: &[PublishedKey]) -> Vec<Record> {
+/// sends its mail, with the DKIM keys still published. With `relay` (the
+/// host mail leaves through, `[delivery] relay`), SPF allows it too.
+pub fn domain_records(domain: &str, hostname: &str, relay: Option<&str>, keys: &[PublishedKey]) -> Vec<Record> {
     let domain = domain.trim_end_matches('.');
     let hostname = hostname.trim_end_matches('.');
     let mut records = vec![
@@ -82,7 +83,7 @@ pub fn domain_records(domain: &str, hostname: &str, keys: &[PublishedKey]) -> Ve
         Record {
             kind: Kind::Spf,
             name: format!("{domain}."),
-            value: "v=spf1 mx -all".into(),
+            value: spf(relay),
         },
     ];
     records.extend(keys.iter().map(|key| Record {
@@ -99,6 +100,20 @@ pub fn domain_records(domain: &str, hostname: &str, keys: &[PublishedKey]) -> Ve
         value: format!("v=DMARC1; p=quarantine; rua=mailto:postmaster@{domain}"),
     });
     records
+}
+
+/// `v=spf1 mx -all`, with the relay's address or name (RFC 7208 §5.3,
+/// §5.6) before `-all` when mail leaves through one.
+fn spf(relay: Option<&str>) -> String {
+    let relay = match relay.map(|host| host.trim_start_matches('[').trim_end_matches(']')) {
+        None | Some("") => String::new(),
+        Some(host) => match host.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(ip)) => format!(" ip4:{ip}"),
+            Ok(std::net::IpAddr::V6(ip)) => format!(" ip6:{ip}"),
+            Err(_) => format!(" a:{}", host.trim_end_matches('.')),
+        },
+    };
+    format!("v=spf1 mx{relay} -all")
 }
 
 /// The value as zone-file character-strings, each within 255 bytes.
@@ -218,7 +233,15 @@ mod tests {
                 public_key: vec![9; 294],
             },
         ];
-        domain_records("example.org", "mail.example.org", &keys)
+        domain_records("example.org", "mail.example.org", None, &keys)
+    }
+
+    #[test]
+    fn spf_names_the_relay() {
+        let spf = |relay| domain_records("a.test", "mx.a.test", relay, &[])[1].value.clone();
+        assert_eq!(spf(Some("smtp.relay.test")), "v=spf1 mx a:smtp.relay.test -all");
+        assert_eq!(spf(Some("[192.0.2.7]")), "v=spf1 mx ip4:192.0.2.7 -all");
+        assert_eq!(spf(Some("2001:db8::1")), "v=spf1 mx ip6:2001:db8::1 -all");
     }
 
     #[test]

@@ -29,7 +29,14 @@ pub async fn dns(config: &Config, domain: &str, check: bool) -> anyhow::Result<(
             })
         })
         .collect();
-    let records = msgauth::records::domain_records(&domain, &config.hostname, &keys);
+    // `[delivery] relay` is host:port (an IPv6 address in brackets).
+    let relay = config
+        .delivery
+        .relay
+        .rsplit_once(':')
+        .map(|(host, _)| host)
+        .filter(|host| !host.is_empty());
+    let records = msgauth::records::domain_records(&domain, &config.hostname, relay, &keys);
     if check {
         return check_records(config, &domain, &records).await;
     }

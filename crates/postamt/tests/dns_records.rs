@@ -71,6 +71,17 @@ fn dns_prints_the_records_of_every_published_key() {
     assert!(listed.lines().all(|l| l.split('\t').count() == 4), "{listed}");
 }
 
+#[test]
+fn with_a_relay_spf_allows_it() {
+    let server = Server::start("[delivery]\nrelay = \"smtp.relay.test:587\"\n");
+    server.admin(&["domain", "add", "example.test"]);
+    let zone = server.admin(&["dns", "example.test"]);
+    assert!(
+        zone.contains("\nexample.test. IN TXT \"v=spf1 mx a:smtp.relay.test -all\"\n"),
+        "{zone}"
+    );
+}
+
 /// Serves `zone_lines` (as `postamt dns` prints them) from a new DNS
 /// server and runs `dns --check` against it.
 fn check_against(server: &Server, zone_lines: &str) -> (bool, String) {
