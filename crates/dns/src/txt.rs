@@ -1,5 +1,8 @@
-//! TXT lookups, for `postamt dns --check` to compare what a domain
-//! publishes (SPF, DKIM, DMARC) with what it should.
+//! TXT and PTR lookups, for `postamt dns --check` to compare what a
+//! domain publishes (SPF, DKIM, DMARC) and what the server's addresses
+//! are named with what they should be.
+
+use std::net::IpAddr;
 
 use hickory_resolver::proto::rr::{RData, RecordType};
 
@@ -32,6 +35,24 @@ impl Resolver {
                         .collect();
                     Some(String::from_utf8_lossy(&joined).into_owned())
                 }
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The names the PTR records of `address` give (lower case, without
+    /// the final dot); none found is an empty list.
+    pub async fn ptr(&self, address: IpAddr) -> Result<Vec<String>, DnsError> {
+        let lookup = match self.inner.reverse_lookup(address).await {
+            Ok(lookup) => lookup,
+            Err(e) if e.is_nx_domain() || e.is_no_records_found() => return Ok(Vec::new()),
+            Err(e) => return Err(temporary(&address.to_string(), &e)),
+        };
+        Ok(lookup
+            .answers()
+            .iter()
+            .filter_map(|record| match &record.data {
+                RData::PTR(name) => Some(name.0.to_ascii().trim_end_matches('.').to_lowercase()),
                 _ => None,
             })
             .collect())

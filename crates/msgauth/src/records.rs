@@ -182,6 +182,35 @@ pub fn check_txt(record: &Record, found: &[String]) -> Verdict {
     }
 }
 
+/// Checks the server's own name: `hostname` must have addresses, and each
+/// address a PTR record naming `hostname` back (receivers check this
+/// "iprev", RFC 8601 §3; many refuse mail from addresses without it).
+/// `addresses` are the host's addresses with the names their PTR records
+/// give.
+pub fn check_ptr(hostname: &str, addresses: &[(std::net::IpAddr, Vec<String>)]) -> Verdict {
+    let hostname = hostname.trim_end_matches('.');
+    if addresses.is_empty() {
+        return Verdict::Wrong(format!(
+            "{hostname} has no A or AAAA record; publish one for each of the server's public addresses"
+        ));
+    }
+    let wrong: Vec<String> = addresses
+        .iter()
+        .filter(|(_, names)| !names.iter().any(|name| same_name(name, hostname)))
+        .map(|(address, names)| match names.as_slice() {
+            [] => format!("{address} has no PTR record"),
+            names => format!("the PTR record of {address} names {}", names.join(", ")),
+        })
+        .collect();
+    if wrong.is_empty() {
+        return Verdict::Ok;
+    }
+    Verdict::Wrong(format!(
+        "{}; ask whoever runs the address (often the hosting provider) for a PTR record naming {hostname}.",
+        wrong.join("; ")
+    ))
+}
+
 /// Same DKIM key: the `p=` values (whitespace inside is allowed, RFC 6376
 /// §3.6.1) and the key types (absent means rsa) agree.
 fn same_key(want: &str, have: &str) -> bool {

@@ -60,34 +60,32 @@ pub async fn dns(config: &Config, domain: &str, check: bool) -> anyhow::Result<(
 /// times the number of records.
 const CHECK_BUDGET: Duration = Duration::from_secs(10);
 
-/// Looks each record up and says whether it is right; an error if any is
-/// not.
+/// Looks each record up, and the server's PTR records, and says whether
+/// each is right; an error if any is not.
 async fn check_records(config: &Config, domain: &str, records: &[Record]) -> anyhow::Result<()> {
-    let resolver = dns::Resolver::new(&config.dns.nameservers)?;
+    let resolver = dns::Resolver::dns_only(&config.dns.nameservers)?;
+    let hostname = config.hostname.trim_end_matches('.').to_string();
     let mut lookups = tokio::task::JoinSet::new();
     for (index, record) in records.iter().cloned().enumerate() {
         let resolver = resolver.clone();
         lookups.spawn(async move {
-            let verdict = tokio::time::timeout(CHECK_BUDGET, check_one(&resolver, &record))
-                .await
-                .unwrap_or_else(|_| {
-                    Verdict::Wrong(format!(
-                        "DNS gave no answer within {} s; check the resolver settings (`[dns] nameservers`)",
-                        CHECK_BUDGET.as_secs()
-                    ))
-                });
-            (index, verdict)
+            let label = format!("{} ({})", record.label(), record.name);
+            (index, label, within_budget(check_one(&resolver, &record)).await)
         });
     }
-    let mut verdicts: Vec<(usize, Verdict)> = lookups.join_all().await;
-    verdicts.sort_by_key(|(index, _)| *index);
+    let ptr = resolver.clone();
+    let label = format!("PTR of {hostname}'s addresses");
+    let last = records.len();
+    lookups.spawn(async move { (last, label, within_budget(check_ptr(&ptr, &hostname)).await) });
+    let mut verdicts = lookups.join_all().await;
+    verdicts.sort_by_key(|(index, _, _)| *index);
     let mut wrong = 0;
-    for ((_, verdict), record) in verdicts.into_iter().zip(records) {
+    for (_, label, verdict) in verdicts {
         match verdict {
-            Verdict::Ok => println!("OK     {} ({})", record.label(), record.name),
+            Verdict::Ok => println!("OK     {label}"),
             Verdict::Wrong(why) => {
                 wrong += 1;
-                println!("WRONG  {} ({}): {why}", record.label(), record.name);
+                println!("WRONG  {label}: {why}");
             }
         }
     }
@@ -98,9 +96,20 @@ async fn check_records(config: &Config, domain: &str, records: &[Record]) -> any
     Ok(())
 }
 
+async fn within_budget(check: impl Future<Output = Verdict>) -> Verdict {
+    tokio::time::timeout(CHECK_BUDGET, check).await.unwrap_or_else(|_| {
+        Verdict::Wrong(format!(
+            "DNS gave no answer within {} s; check the resolver settings (`[dns] nameservers`)",
+            CHECK_BUDGET.as_secs()
+        ))
+    })
+}
+
+fn unanswered(error: dns::DnsError) -> Verdict {
+    Verdict::Wrong(format!("{error}; check the resolver settings (`[dns] nameservers`)"))
+}
+
 async fn check_one(resolver: &dns::Resolver, record: &Record) -> Verdict {
-    let unanswered =
-        |e: dns::DnsError| Verdict::Wrong(format!("{e}; check the resolver settings (`[dns] nameservers`)"));
     match record.kind {
         Kind::Mx => match resolver.mx(&record.name).await {
             Ok(dns::MxAnswer::Hosts(hosts)) => msgauth::records::check_mx(record, &hosts),
@@ -112,4 +121,21 @@ async fn check_one(resolver: &dns::Resolver, record: &Record) -> Verdict {
             Err(e) => unanswered(e),
         },
     }
+}
+
+/// The server's addresses (from its hostname) and their PTR records.
+async fn check_ptr(resolver: &dns::Resolver, hostname: &str) -> Verdict {
+    let addresses = match resolver.addresses(hostname).await {
+        Ok(addresses) => addresses,
+        Err(dns::DnsError::NoSuchDomain(_)) => Vec::new(),
+        Err(e) => return unanswered(e),
+    };
+    let mut named = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        match resolver.ptr(address).await {
+            Ok(names) => named.push((address, names)),
+            Err(e) => return unanswered(e),
+        }
+    }
+    msgauth::records::check_ptr(hostname, &named)
 }

@@ -82,14 +82,16 @@ fn with_a_relay_spf_allows_it() {
     );
 }
 
-/// Serves `zone_lines` (as `postamt dns` prints them) from a new DNS
-/// server and runs `dns --check` against it.
-fn check_against(server: &Server, zone_lines: &str) -> (bool, String) {
-    let zone: String = zone_lines
+/// Serves `zone_lines` (as `postamt dns` prints them) and `host_lines`
+/// (dnsserver.py's form) from a new DNS server and runs `dns --check`
+/// against it.
+fn check_against(server: &Server, zone_lines: &str, host_lines: &str) -> (bool, String) {
+    let mut zone: String = zone_lines
         .lines()
         .filter(|l| !l.starts_with(';'))
         .map(|l| format!("{}\n", l.replacen(" IN ", " ", 1)))
         .collect();
+    zone.push_str(host_lines);
     let path = server.dir.path().join("published-zone");
     std::fs::write(&path, zone).unwrap();
     let dns = Helper::start("dnsserver.py", &[path.to_str().unwrap()]);
@@ -118,9 +120,14 @@ fn dns_check_says_which_records_are_missing_or_wrong() {
     let server = Server::start("");
     server.admin(&["domain", "add", "example.test"]);
     let right = server.admin(&["dns", "example.test"]);
-    let (ok, text) = check_against(&server, &right);
+    // The server's name, its address, and the address's name back (an
+    // address from TEST-NET-1: hickory answers PTR queries for 127/8 as
+    // localhost itself, RFC 6761).
+    let host = "mx.example.test A 192.0.2.25\n25.2.0.192.in-addr.arpa PTR mx.example.test.\n";
+    let (ok, text) = check_against(&server, &right, host);
     assert!(ok, "{text}");
-    assert_eq!(text.matches("OK ").count(), 5, "{text}");
+    assert_eq!(text.matches("OK ").count(), 6, "{text}");
+    assert!(text.contains("OK     PTR of mx.example.test's addresses"), "{text}");
 
     let ed25519 = selectors(&server, "active")
         .into_iter()
@@ -131,7 +138,8 @@ fn dns_check_says_which_records_are_missing_or_wrong() {
         .filter(|l| !l.starts_with(&format!("{ed25519}.")) && !l.starts_with("_dmarc."))
         .map(|l| format!("{}\n", l.replace("v=spf1 mx -all", "v=spf1 a -all")))
         .collect();
-    let (ok, text) = check_against(&server, &wrong);
+    let host = "mx.example.test A 192.0.2.25\n25.2.0.192.in-addr.arpa PTR vps-1234.provider.test.\n";
+    let (ok, text) = check_against(&server, &wrong, host);
     assert!(!ok, "{text}");
     assert!(text.contains("OK     MX"), "{text}");
     assert!(
@@ -144,7 +152,11 @@ fn dns_check_says_which_records_are_missing_or_wrong() {
     );
     assert!(text.contains("WRONG  DMARC"), "{text}");
     assert_eq!(text.matches("OK ").count(), 2, "MX and the RSA key: {text}");
-    assert!(text.contains("3 DNS record(s) of example.test need fixing"), "{text}");
+    assert!(
+        text.contains("WRONG  PTR") && text.contains("the PTR record of 192.0.2.25 names vps-1234.provider.test"),
+        "{text}"
+    );
+    assert!(text.contains("4 DNS record(s) of example.test need fixing"), "{text}");
 }
 
 #[test]
@@ -173,7 +185,7 @@ fn dns_check_against_a_server_that_never_answers_ends_in_bounded_time() {
     let elapsed = started.elapsed();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!output.status.success(), "{stdout}");
-    assert_eq!(stdout.matches("WRONG ").count(), 5, "{stdout}");
+    assert_eq!(stdout.matches("WRONG ").count(), 6, "{stdout}");
     assert!(stdout.contains("[dns] nameservers"), "{stdout}");
     // One budget (10 s) for all records, not one per record.
     assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");
