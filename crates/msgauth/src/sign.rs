@@ -128,12 +128,12 @@ pub fn insert_position(message: &[u8]) -> usize {
     0
 }
 
-/// The domain of the message's author: the one mailbox of its one From
-/// field, lower-cased. None when there is no such single author (no From,
-/// two From fields, a list or group of authors, no domain): RFC 7489 §6.6.1
-/// lets receivers reject such messages anyway, and no key of ours speaks
-/// for them.
-pub fn author_domain(message: &[u8]) -> Option<String> {
+/// The address of the message's author: the one mailbox of its one From
+/// field. None when there is no such single author (no From, two From
+/// fields, a list or group of authors, no domain): RFC 7489 §6.6.1 lets
+/// receivers reject such messages anyway, and no key of ours speaks for
+/// them.
+pub fn author(message: &[u8]) -> Option<String> {
     let parsed = mail_parser::MessageParser::new().parse_headers(message)?;
     let mut from = parsed.headers().iter().filter(|header| header.name == HeaderName::From);
     let (Some(field), None) = (from.next(), from.next()) else {
@@ -145,8 +145,15 @@ pub fn author_domain(message: &[u8]) -> Option<String> {
     let [author] = authors.as_slice() else {
         return None;
     };
-    let (_, domain) = author.address.as_deref()?.rsplit_once('@')?;
-    (!domain.is_empty()).then(|| domain.trim_end_matches('.').to_ascii_lowercase())
+    let address = author.address.as_deref()?;
+    let (local, domain) = address.rsplit_once('@')?;
+    (!local.is_empty() && !domain.is_empty()).then(|| address.trim_end_matches('.').to_string())
+}
+
+/// The author's domain (see `author`), lower-cased.
+pub fn author_domain(message: &[u8]) -> Option<String> {
+    let author = author(message)?;
+    Some(author.rsplit_once('@')?.1.to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -162,6 +169,10 @@ mod tests {
         assert_eq!(domain("From: a@b.test, c@b.test\r\n\r\n"), None);
         assert_eq!(domain("From: nobody\r\n\r\n"), None);
         assert_eq!(domain("To: a@b.test\r\n\r\n"), None);
+        assert_eq!(
+            author(b"From: \"A\" <Al@Example.org>\r\n\r\n"),
+            Some("Al@Example.org".into())
+        );
     }
 
     #[test]

@@ -64,14 +64,11 @@ impl Signer {
         }
     }
 
-    /// The message with DKIM-Signature fields in front, one per active key
-    /// of the From domain; unchanged if that domain is not hosted here or
-    /// has no keys.
-    pub async fn sign(&self, content: Vec<u8>) -> anyhow::Result<Vec<u8>> {
-        let Some(domain) = msgauth::sign::author_domain(&content) else {
-            return Ok(content);
-        };
-        let Some(keys) = self.keys(&domain).await? else {
+    /// The message with DKIM-Signature fields added, one per active key
+    /// of `domain` (its author's); unchanged if that domain is not hosted
+    /// here or has no keys.
+    pub async fn sign(&self, domain: &str, content: Vec<u8>) -> anyhow::Result<Vec<u8>> {
+        let Some(keys) = self.keys(domain).await? else {
             return Ok(content);
         };
         // Hashing the body and signing take CPU time in proportion to the

@@ -133,19 +133,42 @@ assert b"Subject: forged" in stored, stored
 assert b"DKIM-Signature" not in stored, stored
 "#,
     );
-    // And the signed case through the same server, so the two above are
-    // not unsigned for some other reason.
+    // A hosted domain, but an author alice may not send as: signing it
+    // would let her pass bob's domain's DMARC as bob.
+    server.add_user("bob@a.test");
+    submit(
+        &server,
+        r#"b"From: bob@a.test\r\nTo: someone@peer.test\r\nSubject: as bob\r\n\r\nbody\r\n""#,
+    );
+    let received = peer.wait_for(2);
+    let as_bob = String::from_utf8_lossy(&received[1]);
+    assert!(
+        as_bob.contains("Subject: as bob") && !as_bob.contains("DKIM-Signature"),
+        "{as_bob}"
+    );
+    assert!(
+        server
+            .log()
+            .contains("not signed with DKIM: the user may not send as the From address"),
+        "{}",
+        server.log()
+    );
+    // And signed cases through the same server, so the ones above are not
+    // unsigned for some other reason: her own address, and an alias that
+    // reaches her.
+    server.admin(&["alias", "add", "info@a.test", "alice@a.test"]);
     submit(
         &server,
         r#"b"From: alice@a.test\r\nTo: someone@peer.test\r\nSubject: ours\r\n\r\nbody\r\n""#,
     );
-    let received = peer.wait_for(2);
-    assert_eq!(
-        String::from_utf8_lossy(&received[1])
-            .matches("DKIM-Signature: ")
-            .count(),
-        2
+    submit(
+        &server,
+        r#"b"From: Info <INFO@a.test>\r\nTo: someone@peer.test\r\nSubject: alias\r\n\r\nbody\r\n""#,
     );
+    let received = peer.wait_for(4);
+    for signed in &received[2..] {
+        assert_eq!(String::from_utf8_lossy(signed).matches("DKIM-Signature: ").count(), 2);
+    }
 }
 
 #[test]
