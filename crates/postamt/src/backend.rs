@@ -46,7 +46,8 @@ impl Backend {
             tracing::info!(%user, from = %author, "not signed with DKIM: the user may not send as the From address");
             return Ok(None);
         }
-        Ok(Some(author.domain.to_ascii_lowercase()))
+        // d= in A-label form, the name its key records have in DNS.
+        Ok(Some(store::normalize_domain(&author.domain)))
     }
 
     /// Whether `user` may use `from`: configured in `[submission] send_as`,
