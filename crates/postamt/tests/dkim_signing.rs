@@ -31,6 +31,16 @@ client.quit()
     ));
 }
 
+/// Runs one SQL statement on the server's database (sqlite3, as an
+/// operator might).
+fn run_sql(server: &Server, statement: &str) {
+    let db = server.dir.path().join("data/postamt.db");
+    server.python(&format!(
+        "import sqlite3\ndb = sqlite3.connect({db:?})\ndb.execute({statement:?})\ndb.commit()\n",
+        db = db.to_string_lossy()
+    ));
+}
+
 /// Python: `verify(message)` runs dkimpy on every DKIM-Signature of
 /// `message`, answering key queries from the zone lines `postamt dns`
 /// printed, and returns each signature's algorithm with its result.
@@ -179,16 +189,7 @@ fn domains_hosted_before_signing_get_keys_at_start() {
     assert_eq!(listed.lines().count(), 2, "{listed}");
     // As if a.test had been added by an older postamt: no keys.
     server.kill();
-    let db = server.dir.path().join("data/postamt.db");
-    server.python(&format!(
-        r#"
-import sqlite3
-db = sqlite3.connect({db:?})
-db.execute("DELETE FROM dkim_keys")
-db.commit()
-"#,
-        db = db.to_string_lossy()
-    ));
+    run_sql(&server, "DELETE FROM dkim_keys");
     server.restart();
     let log = server.log();
     assert!(log.contains("created DKIM keys"), "{log}");
@@ -240,13 +241,13 @@ assert results == [("ed25519-sha256", True), ("rsa-sha256", True)], results
 fn a_key_that_cannot_be_loaded_refuses_the_message_for_now() {
     let peer = Peer::start(&[]);
     let server = sender(&peer);
-    let db = server.dir.path().join("data/postamt.db");
-    server.python(&format!(
+    run_sql(
+        &server,
+        "UPDATE dkim_keys SET private_key = x'3000' WHERE algorithm = 'rsa-sha256'",
+    );
+    server.python(
         r#"
-import sqlite3, smtplib, mailtest
-db = sqlite3.connect({db:?})
-db.execute("UPDATE dkim_keys SET private_key = x'3000' WHERE algorithm = 'rsa-sha256'")
-db.commit()
+import smtplib, mailtest
 client = mailtest.submit("alice@a.test")
 try:
     client.sendmail("alice@a.test", ["someone@peer.test"], b"From: alice@a.test\r\n\r\nbody\r\n")
@@ -254,8 +255,7 @@ try:
 except smtplib.SMTPDataError as e:
     assert e.smtp_code == 451, e
 "#,
-        db = db.to_string_lossy()
-    ));
+    );
     assert!(server.log().contains("cannot sign with DKIM"), "{}", server.log());
     assert_eq!(peer.received(), 0);
 }
