@@ -126,7 +126,8 @@ def stored_messages():
     return contents
 
 
-TRACE_HEADERS = (b"Return-Path:", b"Delivered-To:", b"Received:")
+# DKIM-Signature: added by postamt when it queues submitted mail.
+TRACE_HEADERS = (b"Return-Path:", b"Delivered-To:", b"Received:", b"DKIM-Signature:")
 
 
 def strip_trace(message):

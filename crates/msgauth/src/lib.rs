@@ -7,3 +7,7 @@
 //! what the results mean for postamt.
 
 #![forbid(unsafe_code)]
+
+pub mod keys;
+pub mod records;
+pub mod sign;

@@ -6,6 +6,8 @@ mod admin;
 mod backend;
 mod cli;
 mod config;
+mod dkim;
+mod dns_records;
 mod serve;
 
 use clap::Parser;

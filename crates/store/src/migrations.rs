@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "subscriptions",
         include_str!("../migrations/0010_subscriptions.sql"),
     ),
+    (11, "dkim keys", include_str!("../migrations/0011_dkim_keys.sql")),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own
