@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod route;
+mod txt;
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -53,6 +54,17 @@ impl Resolver {
     /// A resolver asking `nameservers` (UDP, then TCP); with none, the
     /// system's configuration (`/etc/resolv.conf`).
     pub fn new(nameservers: &[SocketAddr]) -> Result<Resolver, DnsError> {
+        Resolver::build(nameservers, false)
+    }
+
+    /// Like `new`, but answering only from DNS, never from `/etc/hosts`:
+    /// what the rest of the internet sees, for checking what a domain
+    /// publishes (Debian maps the machine's own name to 127.0.1.1 there).
+    pub fn dns_only(nameservers: &[SocketAddr]) -> Result<Resolver, DnsError> {
+        Resolver::build(nameservers, true)
+    }
+
+    fn build(nameservers: &[SocketAddr], dns_only: bool) -> Result<Resolver, DnsError> {
         let provider = TokioRuntimeProvider::default();
         let builder = if nameservers.is_empty() {
             TokioResolver::builder(provider).map_err(|e| DnsError::Temporary {
@@ -62,6 +74,10 @@ impl Resolver {
         } else {
             TokioResolver::builder_with_config(resolver_config(nameservers), provider)
         };
+        let mut builder = builder;
+        if dns_only {
+            builder.options_mut().use_hosts_file = hickory_resolver::config::ResolveHosts::Never;
+        }
         let inner = builder.build().map_err(|e| DnsError::Temporary {
             name: "resolver".into(),
             reason: e.to_string(),

@@ -9,8 +9,11 @@
 #![forbid(unsafe_code)]
 
 mod cache;
+pub mod keys;
 mod policy;
+pub mod records;
 pub mod results;
+pub mod sign;
 mod verify;
 
 pub use policy::{Action, Settings, Verdict};

@@ -7,22 +7,23 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::{Context, bail};
 use store::{RecipientStatus, Store};
 
-use crate::cli::{AliasCommand, DomainCommand, QueueCommand, UserCommand};
+use crate::cli::{AliasCommand, DkimCommand, DomainCommand, QueueCommand, UserCommand};
 use crate::config::Config;
 
-async fn open(config: &Config) -> anyhow::Result<Store> {
+pub(crate) async fn open(config: &Config) -> anyhow::Result<Store> {
     Store::open(&config.data_dir)
         .await
         .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))
 }
 
 /// Adds the next step to store errors a person can fix.
-fn explain(error: store::Error) -> anyhow::Error {
+pub(crate) fn explain(error: store::Error) -> anyhow::Error {
     let hint = match &error {
         store::Error::NoSuchDomain(domain) => format!("; add it first with `postamt domain add {domain}`"),
         store::Error::NoSuchAccount(_) => "; `postamt user list` shows the users".to_string(),
         store::Error::NoSuchAlias(_) => "; `postamt alias list` shows the aliases".to_string(),
         store::Error::InvalidAddress(_) => "; write it as name@example.org".to_string(),
+        store::Error::NoSuchDkimKey { domain, .. } => format!("; `postamt dkim list {domain}` shows its keys"),
         _ => String::new(),
     };
     anyhow::anyhow!("{error}{hint}")
@@ -32,8 +33,11 @@ pub async fn domain(config: &Config, command: DomainCommand) -> anyhow::Result<(
     let store = open(config).await?;
     match command {
         DomainCommand::Add { domain } => {
-            store.add_domain(&domain).await.map_err(explain)?;
-            println!("Added domain {}", store::normalize_domain(&domain));
+            let keys = crate::dkim::new_keys().await?;
+            let selectors = store.add_domain_with_dkim(&domain, keys).await.map_err(explain)?;
+            let domain = store::normalize_domain(&domain);
+            println!("Added domain {domain} with DKIM keys {}", selectors.join(" and "));
+            println!("Publish its DNS records: `postamt dns {domain}` prints them");
         }
         DomainCommand::List => {
             for domain in store.list_domains().await? {
@@ -43,6 +47,51 @@ pub async fn domain(config: &Config, command: DomainCommand) -> anyhow::Result<(
         DomainCommand::Remove { domain } => {
             store.remove_domain(&domain).await.map_err(explain)?;
             println!("Removed domain {}", store::normalize_domain(&domain));
+        }
+    }
+    Ok(())
+}
+
+pub async fn dkim(config: &Config, command: DkimCommand) -> anyhow::Result<()> {
+    let store = open(config).await?;
+    match command {
+        DkimCommand::List { domain } => {
+            let keys = store.dkim_keys(&domain).await.map_err(explain)?;
+            if keys.is_empty() {
+                eprintln!("{domain} has no DKIM keys yet; `postamt dkim rotate {domain}` makes them");
+            }
+            for key in keys {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    key.selector,
+                    key.algorithm,
+                    key.state.name(),
+                    wire::date::rfc5322(key.created_at)
+                );
+            }
+        }
+        DkimCommand::Rotate { domain } => {
+            // Checked first: making an RSA key takes a moment.
+            store.dkim_keys(&domain).await.map_err(explain)?;
+            let selectors = store
+                .rotate_dkim_keys(&domain, crate::dkim::new_keys().await?)
+                .await
+                .map_err(explain)?;
+            let domain = store::normalize_domain(&domain);
+            println!(
+                "New DKIM keys {} sign mail from {domain} from now on",
+                selectors.join(" and ")
+            );
+            println!(
+                "Publish them now (`postamt dns {domain}`); retire the old ones once mail signed with them is delivered"
+            );
+        }
+        DkimCommand::Retire { domain, selector } => {
+            store.retire_dkim_key(&domain, &selector).await.map_err(explain)?;
+            println!(
+                "Retired DKIM key {selector} of {}; its DNS record may be removed",
+                store::normalize_domain(&domain)
+            );
         }
     }
     Ok(())

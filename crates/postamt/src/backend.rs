@@ -17,6 +17,8 @@ pub struct Backend {
     pub send_as: BTreeMap<String, Vec<String>>,
     /// The inbound checks; `None` when `[auth_checks] enabled = false`.
     pub verifier: Option<msgauth::Verifier>,
+    /// Signs what authenticated users submit.
+    pub signer: crate::dkim::Signer,
 }
 
 impl Backend {
@@ -32,6 +34,34 @@ impl Backend {
             }
         }
         Ok(RcptVerdict::UnknownUser)
+    }
+
+    /// The domain whose keys sign what `user` submits: the author's (From)
+    /// domain, if `user` may send as the author, by the rule MAIL FROM
+    /// obeys. Without that check, a user of one hosted domain could have
+    /// mail "From" another hosted domain signed and pass its DMARC.
+    async fn signing_domain(&self, user: &str, content: &[u8]) -> Result<Option<String>, BackendError> {
+        let Some(author) = msgauth::sign::author(content).and_then(|a| Mailbox::parse(&a)) else {
+            return Ok(None);
+        };
+        if !self.may_send_as_mailbox(user, &author).await? {
+            tracing::info!(%user, from = %author, "not signed with DKIM: the user may not send as the From address");
+            return Ok(None);
+        }
+        // d= in A-label form, the name its key records have in DNS.
+        Ok(Some(store::normalize_domain(&author.domain)))
+    }
+
+    /// Whether `user` may use `from`: configured in `[submission] send_as`,
+    /// or an address that delivers to the user.
+    async fn may_send_as_mailbox(&self, user: &str, from: &Mailbox) -> Result<bool, BackendError> {
+        if self.configured_sender(user, from) {
+            return Ok(true);
+        }
+        let Some(account) = self.store.find_account(user).await? else {
+            return Ok(false);
+        };
+        Ok(self.store.delivers_to(&from.to_string(), account.id).await?)
     }
 
     /// Whether `[submission] send_as` lets `user` use `from`.
@@ -90,13 +120,7 @@ impl smtpd::Backend for Backend {
             // The null reverse-path claims no identity.
             return Ok(true);
         };
-        if self.configured_sender(user, from) {
-            return Ok(true);
-        }
-        let Some(account) = self.store.find_account(user).await? else {
-            return Ok(false);
-        };
-        Ok(self.store.delivers_to(&from.to_string(), account.id).await?)
+        self.may_send_as_mailbox(user, from).await
     }
 
     fn new_message_id(&self) -> String {
@@ -110,7 +134,23 @@ impl smtpd::Backend for Backend {
         })
     }
 
-    async fn accept(&self, message: MailObject) -> Result<(), AcceptError> {
+    async fn accept(&self, mut message: MailObject) -> Result<(), AcceptError> {
+        // Submitted mail of a hosted domain is signed here, once, so every
+        // delivery attempt and every recipient gets the same signatures.
+        // Mail arriving from outside (the MX role) is never signed by us.
+        if let Some(user) = &message.options.submitted_by
+            && let Some(domain) = self
+                .signing_domain(user, &message.content)
+                .await
+                .map_err(AcceptError::Failed)?
+        {
+            let content = std::mem::take(&mut message.content);
+            message.content = self
+                .signer
+                .sign(&domain, content)
+                .await
+                .map_err(|e| AcceptError::Failed(BackendError::new(format!("cannot sign with DKIM: {e:#}"))))?;
+        }
         self.queue.submit(message).await.map_err(|e| {
             if e.is_storage_full() {
                 AcceptError::StorageFull(e.into())

@@ -42,6 +42,19 @@ pub enum Command {
     /// Manage aliases: addresses that forward to other addresses.
     #[command(subcommand)]
     Alias(AliasCommand),
+    /// Manage the DKIM keys that sign mail from hosted domains.
+    #[command(subcommand)]
+    Dkim(DkimCommand),
+    /// Print the DNS records a hosted domain needs, as zone-file lines to
+    /// paste; with --check, look them up and say which are missing or wrong.
+    Dns {
+        /// The hosted domain, e.g. example.org
+        domain: String,
+        /// Look each record up through the configured resolver (`[dns]
+        /// nameservers`) instead of printing; exits non-zero if any differs.
+        #[arg(long)]
+        check: bool,
+    },
     /// Look into and act on the queue of messages still being delivered.
     #[command(subcommand)]
     Queue(QueueCommand),
@@ -85,6 +98,20 @@ pub enum DomainCommand {
     List,
     /// Stop hosting a domain (it must have no users or aliases left).
     Remove { domain: String },
+}
+
+#[derive(Subcommand)]
+pub enum DkimCommand {
+    /// List a domain's keys: selector, algorithm, state and creation date
+    /// (never the private key).
+    List { domain: String },
+    /// Make a new pair of keys (ed25519 and RSA) that signs from now on.
+    /// The previous keys stay published, so mail already sent still
+    /// verifies; publish the new records (`postamt dns DOMAIN`) at once.
+    Rotate { domain: String },
+    /// Stop using a rotated-out key: its DNS record may then go, and its
+    /// private key is deleted.
+    Retire { domain: String, selector: String },
 }
 
 #[derive(Subcommand)]
@@ -135,6 +162,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Domain(command) => crate::admin::domain(&config, command).await,
         Command::User(command) => crate::admin::user(&config, command).await,
         Command::Alias(command) => crate::admin::alias(&config, command).await,
+        Command::Dkim(command) => crate::admin::dkim(&config, command).await,
+        Command::Dns { domain, check } => crate::dns_records::dns(&config, &domain, check).await,
         Command::Queue(command) => crate::admin::queue(&config, command).await,
         Command::Gc { min_age } => crate::admin::collect_garbage(&config, min_age).await,
     }

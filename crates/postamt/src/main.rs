@@ -7,6 +7,8 @@ mod backend;
 mod checks;
 mod cli;
 mod config;
+mod dkim;
+mod dns_records;
 mod serve;
 
 use clap::Parser;

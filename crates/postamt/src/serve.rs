@@ -25,6 +25,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = Store::open(&config.data_dir)
         .await
         .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+    crate::dkim::create_missing_keys(&store).await?;
     let tls = net::load_or_create_tls(
         config.tls.cert.as_deref(),
         config.tls.key.as_deref(),
@@ -58,6 +59,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             }
             None => None,
         },
+        signer: crate::dkim::Signer::new(store.clone()),
     });
     let smtp_server = smtpd::Server::new(config.smtp()?, backend, Some(tls.clone()), throttle.clone());
     let pop3_server = pop3d::Server::new(config.pop3(), store.clone(), Some(tls.clone()), throttle.clone());

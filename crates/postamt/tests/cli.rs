@@ -116,6 +116,8 @@ fn every_command_has_help() {
         &["user", "add", "--help"],
         &["user", "passwd", "--help"],
         &["alias", "add", "--help"],
+        &["dkim", "rotate", "--help"],
+        &["dns", "--help"],
     ] {
         let output = Command::new(env!("CARGO_BIN_EXE_postamt")).args(args).output().unwrap();
         assert!(output.status.success(), "{args:?}");

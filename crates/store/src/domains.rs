@@ -15,19 +15,8 @@ pub struct Domain {
 impl Store {
     pub async fn add_domain(&self, name: &str) -> Result<()> {
         let name = normalize_domain(name);
-        if !is_valid_domain(&name) {
-            return Err(Error::InvalidAddress(name));
-        }
-        self.batched(move |tx| {
-            let inserted = tx
-                .prepare_cached("INSERT INTO domains (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")?
-                .execute((&name, crate::now()))?;
-            if inserted == 0 {
-                return Err(Error::DomainExists(name));
-            }
-            Ok(())
-        })
-        .await
+        check_domain_name(&name)?;
+        self.batched(move |tx| insert_domain(tx, &name)).await
     }
 
     pub async fn list_domains(&self) -> Result<Vec<Domain>> {
@@ -102,6 +91,26 @@ impl Store {
             )
         })
     }
+}
+
+/// An error unless `name` (normalized) is a valid domain name.
+pub(crate) fn check_domain_name(name: &str) -> Result<()> {
+    if is_valid_domain(name) {
+        Ok(())
+    } else {
+        Err(Error::InvalidAddress(name.to_string()))
+    }
+}
+
+/// Adds a domain inside a write; an error if it is already hosted.
+pub(crate) fn insert_domain(tx: &rusqlite::Connection, name: &str) -> Result<()> {
+    let inserted = tx
+        .prepare_cached("INSERT INTO domains (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")?
+        .execute((name, crate::now()))?;
+    if inserted == 0 {
+        return Err(Error::DomainExists(name.to_string()));
+    }
+    Ok(())
 }
 
 /// Letters, digits and inner hyphens in dot-separated labels (RFC 1035

@@ -19,6 +19,10 @@ pub enum Error {
         accounts: i64,
         aliases: i64,
     },
+    #[error("domain {domain} has no DKIM key {selector}")]
+    NoSuchDkimKey { domain: String, selector: String },
+    #[error("DKIM key {selector} of {domain} still signs mail; rotate first, then retire it")]
+    DkimKeyActive { domain: String, selector: String },
     #[error("user {0} does not exist")]
     NoSuchAccount(String),
     #[error("user {0} already exists")]

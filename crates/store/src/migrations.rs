@@ -32,7 +32,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "subscriptions",
         include_str!("../migrations/0010_subscriptions.sql"),
     ),
-    // 11 is the DKIM keys' (issue 16, outbound).
+    (11, "dkim keys", include_str!("../migrations/0011_dkim_keys.sql")),
     (12, "junk delivery", include_str!("../migrations/0012_junk.sql")),
 ];
 

@@ -9,7 +9,7 @@ use crate::backend::{AcceptError, Backend, Filing};
 use crate::error::{Error, Handled};
 use crate::fixups::fixup_headers;
 use crate::received::Trace;
-use crate::session::{Content, Flow, Session, Transaction};
+use crate::session::{Content, Session, Transaction};
 
 /// Buffer growth is left to the data itself beyond this, so a client
 /// cannot make us reserve memory by declaring a large SIZE.
@@ -25,7 +25,7 @@ where
             return Err(Error::Refused(refusal));
         }
         let Some(transaction) = &self.transaction else {
-            return Ok(Flow::Continue);
+            return Err(no_transaction());
         };
         if transaction.params.body == BodyType::BinaryMime {
             return Err(Error::refused(
@@ -49,7 +49,7 @@ where
             self.read_more().await?;
         };
         let Some(transaction) = self.transaction.take() else {
-            return Ok(Flow::Continue);
+            return Err(no_transaction());
         };
         match outcome {
             DataOutcome::TooBig => Err(Error::Refused(too_big())),
@@ -102,10 +102,10 @@ where
             return Ok(self.ok(Reply::new(250, "2.0.0", format!("{size} octets received"))));
         }
         let Some(mut transaction) = self.transaction.take() else {
-            return Ok(Flow::Continue);
+            return Err(no_transaction());
         };
         let Some(content) = transaction.content.take() else {
-            return Ok(Flow::Continue);
+            return Err(no_transaction());
         };
         if content.size > max {
             return Err(Error::Refused(too_big()));
@@ -113,7 +113,9 @@ where
         self.finish(transaction, content).await
     }
 
-    /// Why a message may not start now, if it may not.
+    /// Why a message may not start now, if it may not. When this says
+    /// nothing, a transaction is under way; the commands still check, and
+    /// answer with [`no_transaction`] rather than not at all.
     fn content_refusal(&self) -> Option<Reply> {
         if self.helo.is_none() {
             return Some(Reply::new(503, "5.5.1", "Send EHLO or HELO first"));
@@ -232,4 +234,11 @@ fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The answer where a transaction was expected and there is none. Not
+/// reached after `content_refusal` passed, but a command must never end
+/// without a reply.
+fn no_transaction() -> Error {
+    Error::refused(503, "5.5.1", "Need MAIL command")
 }

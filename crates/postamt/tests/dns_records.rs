@@ -1,0 +1,193 @@
+//! `postamt dkim` and `postamt dns`: the keys a domain gets, the zone
+//! lines printed for them, and `dns --check` against a real DNS server on
+//! loopback serving first the right zone, then a wrong one.
+
+mod common;
+
+use common::{Helper, Server};
+
+/// The selectors `dkim list` shows in `state`.
+fn selectors(server: &Server, state: &str) -> Vec<String> {
+    server
+        .admin(&["dkim", "list", "example.test"])
+        .lines()
+        .filter(|line| line.split('\t').nth(2) == Some(state))
+        .map(|line| line.split('\t').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn dns_prints_the_records_of_every_published_key() {
+    let server = Server::start("");
+    server.admin(&["domain", "add", "example.test"]);
+    let active = selectors(&server, "active");
+    assert_eq!(active.len(), 2, "one ed25519 and one RSA key");
+    let zone = server.admin(&["dns", "example.test"]);
+    assert!(zone.contains("\nexample.test. IN MX 10 mx.example.test.\n"), "{zone}");
+    assert!(zone.contains("\nexample.test. IN TXT \"v=spf1 mx -all\"\n"), "{zone}");
+    assert!(
+        zone.contains("\n_dmarc.example.test. IN TXT \"v=DMARC1; p=quarantine; rua=mailto:postmaster@example.test\"\n"),
+        "{zone}"
+    );
+    assert!(zone.contains("PTR") && zone.contains("mx.example.test."), "{zone}");
+    for selector in &active {
+        let line = zone
+            .lines()
+            .find(|l| l.starts_with(&format!("{selector}._domainkey.example.test. IN TXT \"v=DKIM1; k=")))
+            .unwrap_or_else(|| panic!("no record for {selector}:\n{zone}"));
+        // Character-strings of at most 255 bytes (RFC 1035 §3.3.14).
+        let strings: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+        assert!(strings.iter().all(|s| s.len() <= 255), "{line}");
+        if line.contains("k=rsa") {
+            assert!(strings.len() >= 2, "a 2048-bit key needs two strings: {line}");
+        }
+    }
+
+    // Rotation: new keys sign, the old ones stay published until retired.
+    server.admin(&["dkim", "rotate", "example.test"]);
+    let rotated = selectors(&server, "active");
+    assert_eq!(rotated.len(), 2);
+    assert!(rotated.iter().all(|s| !active.contains(s)), "{rotated:?} {active:?}");
+    assert_eq!(selectors(&server, "published"), active);
+    assert_eq!(
+        server.admin(&["dns", "example.test"]).matches("._domainkey.").count(),
+        4
+    );
+    server.admin(&["dkim", "retire", "example.test", &active[0]]);
+    let zone = server.admin(&["dns", "example.test"]);
+    assert_eq!(zone.matches("._domainkey.").count(), 3, "{zone}");
+    assert!(!zone.contains(&format!("{}._domainkey", active[0])), "{zone}");
+
+    let fail = |args: &[&str]| {
+        let output = server.admin_output(args, None);
+        assert!(!output.status.success(), "{args:?} should fail");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    assert!(fail(&["dkim", "retire", "example.test", &rotated[0]]).contains("rotate first"));
+    assert!(fail(&["dkim", "retire", "example.test", "nope"]).contains("postamt dkim list example.test"));
+    assert!(fail(&["dns", "other.test"]).contains("postamt domain add other.test"));
+    // The private keys are never printed.
+    let listed = server.admin(&["dkim", "list", "example.test"]);
+    assert!(listed.lines().all(|l| l.split('\t').count() == 4), "{listed}");
+}
+
+#[test]
+fn with_a_relay_spf_allows_it() {
+    let server = Server::start("[delivery]\nrelay = \"smtp.relay.test:587\"\n");
+    server.admin(&["domain", "add", "example.test"]);
+    let zone = server.admin(&["dns", "example.test"]);
+    assert!(
+        zone.contains("\nexample.test. IN TXT \"v=spf1 mx a:smtp.relay.test -all\"\n"),
+        "{zone}"
+    );
+}
+
+/// Serves `zone_lines` (as `postamt dns` prints them) and `host_lines`
+/// (dnsserver.py's form) from a new DNS server and runs `dns --check`
+/// against it.
+fn check_against(server: &Server, zone_lines: &str, host_lines: &str) -> (bool, String) {
+    let mut zone: String = zone_lines
+        .lines()
+        .filter(|l| !l.starts_with(';'))
+        .map(|l| format!("{}\n", l.replacen(" IN ", " ", 1)))
+        .collect();
+    zone.push_str(host_lines);
+    let path = server.dir.path().join("published-zone");
+    std::fs::write(&path, zone).unwrap();
+    let dns = Helper::start("dnsserver.py", &[path.to_str().unwrap()]);
+    // The command reads the config afresh; the running server is unaffected.
+    let config = std::fs::read_to_string(server.config_path()).unwrap();
+    let start = config.find("nameservers = ").unwrap();
+    let end = start + config[start..].find('\n').unwrap();
+    let config = format!(
+        "{}nameservers = [\"127.0.0.1:{}\"]{}",
+        &config[..start],
+        dns.port,
+        &config[end..]
+    );
+    std::fs::write(server.config_path(), config).unwrap();
+    let output = server.admin_output(&["dns", "--check", "example.test"], None);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn dns_check_says_which_records_are_missing_or_wrong() {
+    let server = Server::start("");
+    server.admin(&["domain", "add", "example.test"]);
+    let right = server.admin(&["dns", "example.test"]);
+    // The server's name, its address, and the address's name back (an
+    // address from TEST-NET-1: hickory answers PTR queries for 127/8 as
+    // localhost itself, RFC 6761).
+    let host = "mx.example.test A 192.0.2.25\n25.2.0.192.in-addr.arpa PTR mx.example.test.\n";
+    let (ok, text) = check_against(&server, &right, host);
+    assert!(ok, "{text}");
+    assert_eq!(text.matches("OK ").count(), 6, "{text}");
+    assert!(text.contains("OK     PTR of mx.example.test's addresses"), "{text}");
+
+    let ed25519 = selectors(&server, "active")
+        .into_iter()
+        .find(|s| s.ends_with('e'))
+        .unwrap();
+    let wrong: String = right
+        .lines()
+        .filter(|l| !l.starts_with(&format!("{ed25519}.")) && !l.starts_with("_dmarc."))
+        .map(|l| format!("{}\n", l.replace("v=spf1 mx -all", "v=spf1 a -all")))
+        .collect();
+    let host = "mx.example.test A 192.0.2.25\n25.2.0.192.in-addr.arpa PTR vps-1234.provider.test.\n";
+    let (ok, text) = check_against(&server, &wrong, host);
+    assert!(!ok, "{text}");
+    assert!(text.contains("OK     MX"), "{text}");
+    assert!(
+        text.contains("WRONG  SPF") && text.contains("found \"v=spf1 a -all\"") && text.contains("v=spf1 mx -all"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("WRONG  DKIM {ed25519}")) && text.contains("no such record"),
+        "{text}"
+    );
+    assert!(text.contains("WRONG  DMARC"), "{text}");
+    assert_eq!(text.matches("OK ").count(), 2, "MX and the RSA key: {text}");
+    assert!(
+        text.contains("WRONG  PTR") && text.contains("the PTR record of 192.0.2.25 names vps-1234.provider.test"),
+        "{text}"
+    );
+    assert!(text.contains("4 DNS record(s) of example.test need fixing"), "{text}");
+}
+
+#[test]
+fn dns_check_against_a_server_that_never_answers_ends_in_bounded_time() {
+    let server = Server::start("");
+    server.admin(&["domain", "add", "example.test"]);
+    // A UDP socket nobody reads and a TCP port that accepts (the kernel's
+    // backlog) but never answers, on the same port.
+    let (udp, tcp) = loop {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        if let Ok(tcp) = std::net::TcpListener::bind(udp.local_addr().unwrap()) {
+            break (udp, tcp);
+        }
+    };
+    let config = std::fs::read_to_string(server.config_path()).unwrap();
+    let start = config.find("nameservers = ").unwrap();
+    let end = start + config[start..].find('\n').unwrap();
+    let silent = format!("nameservers = [\"{}\"]", udp.local_addr().unwrap());
+    std::fs::write(
+        server.config_path(),
+        format!("{}{silent}{}", &config[..start], &config[end..]),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let output = server.admin_output(&["dns", "--check", "example.test"], None);
+    let elapsed = started.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    assert_eq!(stdout.matches("WRONG ").count(), 6, "{stdout}");
+    assert!(stdout.contains("[dns] nameservers"), "{stdout}");
+    // One budget (10 s) for all records, not one per record.
+    assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");
+    drop((udp, tcp));
+}
