@@ -145,19 +145,26 @@ impl Verifier {
         let started = Instant::now();
         let deadline = started + self.settings.time_budget;
         let host = self.settings.hostname.as_str();
-        let helo = if is_domain(&client.helo) {
-            let params = SpfParameters::verify_ehlo(client.ip, &client.helo, host);
-            Some(self.spf(params, &client.helo, deadline).await)
-        } else {
-            None
+        // The two identities are independent (RFC 7208 §2.3, §2.4): asked
+        // at once, the slower one sets the wait.
+        let helo = async {
+            if is_domain(&client.helo) {
+                let params = SpfParameters::verify_ehlo(client.ip, &client.helo, host);
+                Some(self.spf(params, &client.helo, deadline).await)
+            } else {
+                None
+            }
         };
-        let mail_from = if client.mail_from.is_empty() {
-            None
-        } else {
-            let params = SpfParameters::verify_mail_from(client.ip, &client.helo, host, &client.mail_from);
-            let domain = client.mail_from.rsplit_once('@').map_or("", |(_, d)| d);
-            Some(self.spf(params, domain, deadline).await)
+        let mail_from = async {
+            if client.mail_from.is_empty() {
+                None
+            } else {
+                let params = SpfParameters::verify_mail_from(client.ip, &client.helo, host, &client.mail_from);
+                let domain = client.mail_from.rsplit_once('@').map_or("", |(_, d)| d);
+                Some(self.spf(params, domain, deadline).await)
+            }
         };
+        let (helo, mail_from) = tokio::join!(helo, mail_from);
         SenderChecks {
             client,
             helo,
@@ -196,18 +203,34 @@ impl Verifier {
                 verdict: Verdict::Deliver,
             };
         };
-        let dkim = match timeout_at(deadline, self.authenticator.verify_dkim(self.caches.with(&parsed))).await {
-            Ok(outputs) => outputs.into_iter().map(|output| rfc8301(output, &parsed)).collect(),
-            Err(_) => vec![DkimOutput::temp_err(out_of_time())],
+        // DKIM, ARC and iprev need nothing of each other: asked at once.
+        // DMARC needs DKIM's results, so it follows.
+        let dkim = async {
+            match timeout_at(deadline, self.authenticator.verify_dkim(self.caches.with(&parsed))).await {
+                Ok(outputs) => outputs.into_iter().map(|output| rfc8301(output, &parsed)).collect(),
+                Err(_) => vec![DkimOutput::temp_err(out_of_time())],
+            }
         };
+        let arc = async {
+            match timeout_at(deadline, self.authenticator.verify_arc(self.caches.with(&parsed))).await {
+                Ok(output) => output,
+                Err(_) => ArcOutput::default().with_result(DkimResult::TempError(out_of_time())),
+            }
+        };
+        let iprev = async {
+            match timeout_at(deadline, self.authenticator.verify_iprev(self.caches.with(client.ip))).await {
+                Ok(output) => output,
+                Err(_) => IprevOutput {
+                    result: IprevResult::TempError(out_of_time()),
+                    ptr: None,
+                },
+            }
+        };
+        let (dkim, arc, iprev): (Vec<DkimOutput<'_>>, _, _) = tokio::join!(dkim, arc, iprev);
         let header_from = parsed.from().to_string();
         for output in &dkim {
             results.dkim(output);
         }
-        let arc = match timeout_at(deadline, self.authenticator.verify_arc(self.caches.with(&parsed))).await {
-            Ok(output) => output,
-            Err(_) => ArcOutput::default().with_result(DkimResult::TempError(out_of_time())),
-        };
         results.arc(&arc, client.ip);
         let mail_from_domain = match client.mail_from.rsplit_once('@') {
             Some((_, domain)) => domain,
@@ -235,13 +258,6 @@ impl Verifier {
         if !dmarc.domain().is_empty() {
             results.dmarc(&dmarc);
         }
-        let iprev = match timeout_at(deadline, self.authenticator.verify_iprev(self.caches.with(client.ip))).await {
-            Ok(output) => output,
-            Err(_) => IprevOutput {
-                result: IprevResult::TempError(out_of_time()),
-                ptr: None,
-            },
-        };
         results.iprev(&iprev, client.ip);
         let verdict = self.verdict(&dmarc, deadline).await;
         MessageChecks {
