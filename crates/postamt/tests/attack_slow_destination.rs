@@ -60,10 +60,19 @@ client.quit()
 fn a_stuck_destination_holds_up_neither_local_mail_nor_other_destinations() {
     // An ordinary server for peer.test on 127.0.0.1, and on the same port
     // of 127.0.0.3 a tarpit for slow.test that never finishes its greeting.
-    let peer = Peer::start(&[]);
-    let port = peer.helper.port;
+    // The port the system gave the peer may be taken on 127.0.0.3 by an
+    // unrelated socket: then both start again on another one.
     let pit = tempfile::tempdir().expect("temporary directory");
-    let _tarpit = tarpit(pit.path(), "dribble", "1", "127.0.0.3", port);
+    let dir = pit.path().to_str().expect("utf-8 path");
+    let (peer, _tarpit) = (0..5)
+        .find_map(|_| {
+            let peer = Peer::start(&[]);
+            let port = peer.helper.port.to_string();
+            let args = [dir, "dribble", "1", "--address", "127.0.0.3", "--port", &port];
+            Helper::try_start("tarpit.py", &args).map(|tarpit| (peer, tarpit))
+        })
+        .expect("a port free on both 127.0.0.1 and 127.0.0.3");
+    let port = peer.helper.port;
     let zone = "slow.test MX 10 mx.slow.test\nmx.slow.test A 127.0.0.3\n\
                 peer.test MX 10 mx.peer.test\nmx.peer.test A 127.0.0.1\n";
     let server = Server::start_with_zone(&format!("[delivery]\nport = {port}\n"), zone);

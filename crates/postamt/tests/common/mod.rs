@@ -329,6 +329,13 @@ pub struct Helper {
 
 impl Helper {
     pub fn start(script: &str, args: &[&str]) -> Helper {
+        Helper::try_start(script, args)
+            .unwrap_or_else(|| panic!("{script} did not start (is its Python package installed?)"))
+    }
+
+    /// As [`Helper::start`], but None when the helper did not start (for
+    /// example because the port it was given is taken).
+    pub fn try_start(script: &str, args: &[&str]) -> Option<Helper> {
         let mut child = Command::new("python3")
             .arg(clients_dir().join(script))
             .args(args)
@@ -340,11 +347,14 @@ impl Helper {
         BufReader::new(child.stdout.take().expect("stdout"))
             .read_line(&mut line)
             .expect("helper output");
-        let port = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{script} did not start (is its Python package installed?)"));
-        Helper { child, port }
+        match line.trim().parse() {
+            Ok(port) => Some(Helper { child, port }),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                None
+            }
+        }
     }
 }
 
