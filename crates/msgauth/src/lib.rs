@@ -8,11 +8,13 @@
 
 #![forbid(unsafe_code)]
 
+pub mod arc_seal;
 mod cache;
 pub mod keys;
 mod policy;
 pub mod records;
 pub mod results;
+pub mod results_read;
 pub mod sign;
 mod verify;
 

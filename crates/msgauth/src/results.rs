@@ -213,26 +213,27 @@ fn comment(text: &str) -> String {
 /// 8601 §2.5). Fields of other authserv-ids and the body are kept as they
 /// are. Linear in the header size.
 pub fn remove_ours(message: &[u8], authserv_id: &str) -> Vec<u8> {
+    let mut kept = message.to_vec();
+    strip_ours(&mut kept, authserv_id);
+    kept
+}
+
+/// `remove_ours` in place; a message without such fields (nearly every
+/// one) is not copied.
+pub fn strip_ours(message: &mut Vec<u8>, authserv_id: &str) {
     let forged: Vec<Range<usize>> = header_fields(message)
         .filter(|field| is_ours(&message[field.clone()], authserv_id))
         .collect();
-    if forged.is_empty() {
-        return message.to_vec();
+    // From the last, so the earlier ranges stay where they are.
+    for range in forged.into_iter().rev() {
+        message.drain(range);
     }
-    let mut kept = Vec::with_capacity(message.len());
-    let mut at = 0;
-    for range in forged {
-        kept.extend_from_slice(&message[at..range.start]);
-        at = range.end;
-    }
-    kept.extend_from_slice(&message[at..]);
-    kept
 }
 
 /// The byte ranges of the header fields of `message`, each with its folded
 /// continuation lines (RFC 5322 §2.2.3) and line ending; the header ends
 /// at the first empty line.
-fn header_fields(message: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+pub(crate) fn header_fields(message: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut at = 0;
     std::iter::from_fn(move || {
         let start = at;
@@ -256,7 +257,7 @@ fn header_fields(message: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
 }
 
 /// Whether `field` is an Authentication-Results field under `authserv_id`.
-fn is_ours(field: &[u8], authserv_id: &str) -> bool {
+pub(crate) fn is_ours(field: &[u8], authserv_id: &str) -> bool {
     let Some(colon) = field.iter().position(|&b| b == b':') else {
         return false;
     };

@@ -61,6 +61,13 @@ pub struct DomainKey {
 }
 
 impl DomainKey {
+    pub fn algorithm(&self) -> Algorithm {
+        match self.key.algorithm() {
+            mail_auth::common::crypto::Algorithm::Ed25519Sha256 => Algorithm::Ed25519Sha256,
+            _ => Algorithm::RsaSha256,
+        }
+    }
+
     /// The complete `DKIM-Signature:` field (folded, CRLF-terminated) for
     /// `message`, with relaxed/relaxed canonicalization (RFC 6376 §3.4.2
     /// and §3.4.4): it survives the re-folding and whitespace changes that

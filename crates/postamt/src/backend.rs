@@ -18,7 +18,7 @@ pub struct Backend {
     /// The inbound checks; `None` when `[auth_checks] enabled = false`.
     pub verifier: Option<msgauth::Verifier>,
     /// Signs what authenticated users submit.
-    pub signer: crate::dkim::Signer,
+    pub signer: Arc<crate::dkim::Signer>,
 }
 
 impl Backend {
@@ -86,8 +86,8 @@ impl smtpd::Backend for Backend {
         crate::checks::check_sender(self.verifier.as_ref(), client, from).await
     }
 
-    async fn check_message(&self, checks: Self::SenderChecks, message: &mut Vec<u8>) -> Result<Filing, Reply> {
-        crate::checks::check_message(self.verifier.as_ref(), checks, message).await
+    async fn check_message(&self, checks: Option<Self::SenderChecks>, message: &mut Vec<u8>) -> Result<Filing, Reply> {
+        crate::checks::check_message(self.verifier.as_ref(), &self.hostname, checks.flatten(), message).await
     }
 
     async fn check_recipient(&self, recipient: &RcptPath, may_relay: bool) -> Result<RcptVerdict, BackendError> {
@@ -103,6 +103,10 @@ impl smtpd::Backend for Backend {
                     .map_or_else(|| mailbox.to_string(), |(local, domain)| format!("{local}@{domain}")),
             ),
             Resolution::Local(_) | Resolution::UnknownUser => RcptVerdict::UnknownUser,
+            Resolution::BadSrs(e) => {
+                tracing::info!(recipient = %mailbox, reason = %e, "refused an SRS address");
+                RcptVerdict::UnknownUser
+            }
             Resolution::NotLocal if may_relay => RcptVerdict::Accept(mailbox.to_string()),
             Resolution::NotLocal => RcptVerdict::RelayDenied,
         })

@@ -92,22 +92,22 @@ pub async fn check_sender(
     }
 }
 
-/// The checks at the end of the data: our verdict replaces any that
-/// arrived under our name (RFC 8601 §5) and goes on top of the header.
+/// The end of the data of every message: any Authentication-Results that
+/// arrived under our name goes (RFC 8601 §5: only we may write it, and
+/// that holds for submitted mail too); checked mail then gets our verdict
+/// on top of its header.
 pub async fn check_message(
     verifier: Option<&msgauth::Verifier>,
+    hostname: &str,
     checks: Option<msgauth::SenderChecks>,
     message: &mut Vec<u8>,
 ) -> Result<Filing, Reply> {
+    msgauth::results::strip_ours(message, hostname);
     let (Some(verifier), Some(checks)) = (verifier, checks) else {
         return Ok(Filing::Inbox);
     };
-    let cleaned = msgauth::results::remove_ours(message, &verifier.settings().hostname);
-    let result = verifier.check_message(&cleaned, &checks).await;
-    let mut checked = Vec::with_capacity(result.header.len() + cleaned.len());
-    checked.extend_from_slice(result.header.as_bytes());
-    checked.extend_from_slice(&cleaned);
-    *message = checked;
+    let result = verifier.check_message(message, &checks).await;
+    message.splice(0..0, result.header.into_bytes());
     match result.verdict {
         msgauth::Verdict::Deliver => Ok(Filing::Inbox),
         msgauth::Verdict::Junk => Ok(Filing::Junk),

@@ -1,6 +1,7 @@
 //! DKIM for postamt: making keys for hosted domains (at `domain add`,
-//! `dkim rotate`, and at start for domains hosted before keys existed) and
-//! signing submitted mail once, at queueing time (RFC 6376 §5).
+//! `dkim rotate`, and at start for domains hosted before keys existed),
+//! signing submitted mail once, at queueing time (RFC 6376 §5), and
+//! sealing what aliases forward (DKIM signatures and an ARC set, RFC 8617).
 
 use anyhow::Context;
 use msgauth::keys::Algorithm;
@@ -47,11 +48,16 @@ pub async fn create_missing_keys(store: &Store) -> anyhow::Result<()> {
 /// signing, so a cache of parsed keys would save little.
 pub struct Signer {
     store: Store,
+    /// Our authserv-id: the name our checks' verdicts are under.
+    hostname: String,
 }
 
 impl Signer {
-    pub fn new(store: Store) -> Signer {
-        Signer { store }
+    pub fn new(store: Store, hostname: &str) -> Signer {
+        Signer {
+            store,
+            hostname: hostname.to_string(),
+        }
     }
 
     /// The message with DKIM-Signature fields added, one per active key
@@ -77,6 +83,32 @@ impl Signer {
         .await?
     }
 
+    /// What goes on top of a copy of `content` that an alias of `domain`
+    /// forwards: the domain's DKIM signatures, and above them its ARC set,
+    /// whose message signature covers them too.
+    async fn forward_fields(&self, domain: &str, content: &[u8]) -> anyhow::Result<Vec<u8>> {
+        let keys = self.keys(domain).await?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (content, hostname) = (content.to_vec(), self.hostname.clone());
+        let now = u64::try_from(store::now()).unwrap_or_default();
+        tokio::task::spawn_blocking(move || {
+            let refs: Vec<&DomainKey> = keys.iter().collect();
+            let dkim = msgauth::sign::sign_all(&content, &refs)?;
+            let mut signed = dkim.clone();
+            signed.extend_from_slice(&content);
+            let rsa = keys.iter().find(|key| key.algorithm() == Algorithm::RsaSha256);
+            let mut fields = match rsa {
+                Some(key) => msgauth::arc_seal::seal(&signed, key, &hostname, now)?.unwrap_or_default(),
+                None => Vec::new(),
+            };
+            fields.extend_from_slice(&dkim);
+            Ok(fields)
+        })
+        .await?
+    }
+
     /// The parsed active keys of `domain`; none if it has none.
     async fn keys(&self, domain: &str) -> anyhow::Result<Vec<DomainKey>> {
         let stored = self.store.active_dkim_keys(domain).await?;
@@ -92,5 +124,15 @@ impl Signer {
                 })
             })
             .collect()
+    }
+}
+
+impl queue::Sealer for Signer {
+    fn seal<'a>(
+        &'a self,
+        domain: &'a str,
+        content: &'a [u8],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<u8>, String>> + Send + 'a>> {
+        Box::pin(async move { self.forward_fields(domain, content).await.map_err(|e| format!("{e:#}")) })
     }
 }

@@ -47,7 +47,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // One throttle for every protocol: a password guesser is slowed down
     // the same whichever port it tries.
     let throttle = Arc::new(auth::Throttle::new(config.throttle()));
-    let queue = Queue::new(store.clone(), config.queue()?)?;
+    let signer = Arc::new(crate::dkim::Signer::new(store.clone(), &config.hostname));
+    let queue = Queue::new(store.clone(), config.queue()?, Some(signer.clone()))?;
     let backend = Arc::new(Backend {
         store: store.clone(),
         queue: queue.clone(),
@@ -59,7 +60,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             }
             None => None,
         },
-        signer: crate::dkim::Signer::new(store.clone()),
+        signer,
     });
     let smtp_server = smtpd::Server::new(config.smtp()?, backend, Some(tls.clone()), throttle.clone());
     let pop3_server = pop3d::Server::new(config.pop3(), store.clone(), Some(tls.clone()), throttle.clone());

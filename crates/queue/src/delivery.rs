@@ -11,6 +11,7 @@ use wire::smtp::{BodyType, DsnEvent, MailObject, MessageOptions, Recipient};
 
 use crate::dispatch::{Offer, POSTPONE};
 use crate::dsn::{Report, Reported};
+use crate::forward::ForwardError;
 use crate::remote::Outcome;
 use crate::{Error, Queue};
 
@@ -37,8 +38,8 @@ struct LocalDelivery {
     recipient: QueueRecipient,
     /// The accounts that get a copy, with that copy's trace fields.
     accounts: Vec<(store::AccountId, Vec<u8>)>,
-    /// Alias targets elsewhere, queued as new recipients.
-    forwards: Vec<String>,
+    /// The message that carries it on to alias targets elsewhere.
+    forward: Option<Box<store::QueueEntry>>,
     report: Option<ReportAction>,
     facts: store::MessageFacts,
 }
@@ -78,7 +79,7 @@ impl Queue {
                         let write = self.store.deliver_local(
                             &delivery.recipient,
                             &delivery.accounts,
-                            &delivery.forwards,
+                            delivery.forward.as_deref().cloned(),
                             delivery.report,
                             &delivery.facts,
                         );
@@ -142,8 +143,12 @@ impl Queue {
         };
         match self.store.resolve(local, domain).await? {
             Resolution::Local(targets) => self.prepare_local(recipient, targets).await,
-            Resolution::UnknownUser => {
-                let reply = format!("550 5.1.1 <{}>: no such user here", recipient.address);
+            resolution @ (Resolution::UnknownUser | Resolution::BadSrs(_)) => {
+                let why = match resolution {
+                    Resolution::BadSrs(e) => e.to_string(),
+                    _ => "no such user here".to_string(),
+                };
+                let reply = format!("550 5.1.1 <{}>: {why}", recipient.address);
                 let attempt = self.failure(&recipient, &reply, "5.1.1", None);
                 self.store.fail_recipient(&recipient, &attempt).await?;
                 Ok(Handled::Done)
@@ -194,17 +199,29 @@ impl Queue {
         let report = recipient
             .wants_report(DsnEvent::Success)
             .then_some(ReportAction::Delivered);
+        let content = self.content(&recipient.blob_hash).await?;
         // The facts IMAP needs are worked out once, here, for every copy.
         let facts = if accounts.is_empty() {
             store::MessageFacts::default()
         } else {
-            let content = self.content(&recipient.blob_hash).await?;
             store::MessageFacts::of(&content)
+        };
+        let forward = if forwards.is_empty() {
+            None
+        } else {
+            match self.forward_copy(&recipient, &forwards, &content).await {
+                Ok(entry) => Some(Box::new(entry)),
+                Err(ForwardError::Queue(e)) => return Err(e),
+                Err(e @ ForwardError::Seal(_)) => {
+                    self.defer_local(&recipient, &e.to_string()).await?;
+                    return Ok(Handled::Done);
+                }
+            }
         };
         Ok(Handled::Local(LocalDelivery {
             recipient,
             accounts,
-            forwards,
+            forward,
             report,
             facts,
         }))
@@ -214,25 +231,31 @@ impl Queue {
     async fn record_local(&self, delivery: &LocalDelivery, written: Result<(), store::Error>) -> Result<(), Error> {
         let recipient = &delivery.recipient;
         if let Err(e) = written {
-            tracing::error!(queue_id = %recipient.queue_id, error = %e, "local delivery failed");
-            let attempt = Attempt {
-                reply: format!("451 4.3.0 local delivery failed: {e}"),
-                status_code: "4.3.0".into(),
-                remote_mta: None,
-                report: None,
-            };
-            self.store
-                .defer_recipient(recipient, &attempt, self.next_attempt(recipient))
-                .await?;
+            self.defer_local(recipient, &e.to_string()).await?;
             return Ok(());
         }
         tracing::info!(
             queue_id = %recipient.queue_id,
             to = %recipient.address,
             mailboxes = delivery.accounts.len(),
-            forwarded = delivery.forwards.len(),
+            forwarded_as = delivery.forward.as_ref().map_or("", |f| f.id.as_str()),
             "delivered"
         );
+        Ok(())
+    }
+
+    /// Defers a local delivery that could not be made now.
+    async fn defer_local(&self, recipient: &QueueRecipient, why: &str) -> Result<(), Error> {
+        tracing::error!(queue_id = %recipient.queue_id, to = %recipient.address, error = %why, "local delivery failed");
+        let attempt = Attempt {
+            reply: format!("451 4.3.0 local delivery failed: {why}"),
+            status_code: "4.3.0".into(),
+            remote_mta: None,
+            report: None,
+        };
+        self.store
+            .defer_recipient(recipient, &attempt, self.next_attempt(recipient))
+            .await?;
         Ok(())
     }
 

@@ -12,6 +12,7 @@ mod config;
 mod delivery;
 mod dispatch;
 mod dsn;
+mod forward;
 mod remote;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use tokio::sync::Notify;
 use wire::smtp::MailObject;
 
 pub use config::{ClientTimeouts, QueueConfig, Relay, RelayTls};
+pub use forward::Sealer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -62,10 +64,12 @@ pub struct Queue {
     /// Names this node in the leases it takes on queue entries: its host
     /// name, which must differ between nodes that share a store.
     owner: String,
+    /// Seals mail that aliases forward; without one it goes on unsealed.
+    sealer: Option<Arc<dyn Sealer>>,
 }
 
 impl Queue {
-    pub fn new(store: Store, config: QueueConfig) -> Result<Arc<Queue>, Error> {
+    pub fn new(store: Store, config: QueueConfig, sealer: Option<Arc<dyn Sealer>>) -> Result<Arc<Queue>, Error> {
         let remote = remote::Remote::new(config.clone())?;
         let owner = config.hostname.clone();
         let dispatch = dispatch::Dispatch::new(config.max_deliveries, config.max_per_domain);
@@ -76,6 +80,7 @@ impl Queue {
             dispatch,
             wake: Notify::new(),
             owner,
+            sealer,
         }))
     }
 

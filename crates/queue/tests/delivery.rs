@@ -8,7 +8,7 @@
 mod support;
 
 use store::RecipientStatus;
-use support::{Harness, Hosts, SENDER, Script, notify};
+use support::{Harness, Hosts, MESSAGE, SENDER, Script, notify};
 use wire::smtp::{BodyType, DsnReturn, MessageOptions, Recipient};
 
 /// A zone: `domain` with one MX per fake host (preference 10, 20, ...).
@@ -484,10 +484,83 @@ async fn an_alias_delivers_here_and_forwards_elsewhere() {
     let id = q.send_to(&["team@local.test"]).await;
     q.run().await;
     assert_eq!(inbox_count(&q, alice).await, 1);
-    // The forward is a new recipient of the same message, due at once.
-    q.run().await;
-    assert_eq!(hosts.hosts[0].delivered()[0].rcpts, ["RCPT TO:<bob@peer.test>"]);
+    // The forward is a message of its own, due at once, from an SRS
+    // address of the alias's domain that leads back to the sender.
     assert!(q.gone(&id).await);
+    q.run().await;
+    let [forwarded] = hosts.hosts[0].delivered().try_into().expect("one forward");
+    assert_eq!(forwarded.rcpts, ["RCPT TO:<bob@peer.test>"]);
+    let srs = forwarded
+        .mail
+        .strip_prefix("MAIL FROM:<")
+        .and_then(|m| m.split('>').next())
+        .unwrap();
+    assert!(
+        srs.starts_with("SRS0=") && srs.ends_with("=origin.test=sender@local.test"),
+        "{}",
+        forwarded.mail
+    );
+    let local = srs.rsplit_once('@').unwrap().0;
+    assert_eq!(
+        q.store.resolve(local, "local.test").await.unwrap(),
+        store::Resolution::Local(vec![store::Target::Remote(SENDER.into())])
+    );
+    assert_eq!(
+        forwarded.data.as_deref(),
+        Some(MESSAGE),
+        "no sealer: the content as it came"
+    );
+    assert!(q.queued().await.is_empty());
+}
+
+#[tokio::test]
+async fn forwards_keep_null_and_hosted_senders() {
+    let (q, hosts) = one_peer(|_| {}).await;
+    hosting(&q).await;
+    q.store
+        .add_alias("team@local.test", &["bob@peer.test".to_string()])
+        .await
+        .unwrap();
+    // A bounce is forwarded as a bounce; a hosted sender's domain names
+    // us in its SPF record anyway.
+    q.send("", vec![Recipient::new("team@local.test")], MessageOptions::default())
+        .await;
+    q.send(
+        "alice@local.test",
+        vec![Recipient::new("team@local.test")],
+        MessageOptions::default(),
+    )
+    .await;
+    q.run().await;
+    q.run().await;
+    let mut senders: Vec<String> = hosts.hosts[0].delivered().into_iter().map(|seen| seen.mail).collect();
+    senders.sort();
+    assert_eq!(senders, ["MAIL FROM:<>", "MAIL FROM:<alice@local.test>"]);
+}
+
+#[tokio::test]
+async fn a_forged_srs_address_fails_and_a_real_one_reaches_the_sender() {
+    let (q, hosts) = one_peer(|_| {}).await;
+    hosting(&q).await;
+    let srs = q
+        .store
+        .srs()
+        .forward("carol@peer.test", "local.test", store::now())
+        .unwrap();
+    let forged = srs.replace("=carol@", "=mallory@");
+    q.send(
+        "",
+        vec![Recipient::new(&srs), Recipient::new(&forged)],
+        MessageOptions::default(),
+    )
+    .await;
+    q.run().await;
+    q.run().await;
+    let [bounce] = hosts.hosts[0].delivered().try_into().expect("one delivery");
+    assert_eq!(bounce.mail, "MAIL FROM:<>");
+    assert_eq!(bounce.rcpts, ["RCPT TO:<carol@peer.test>"]);
+    let failed = q.store.queued_messages().await.unwrap();
+    assert!(failed.is_empty(), "{failed:?}");
 }
 
 // --- Concurrency ---

@@ -115,13 +115,17 @@ pub trait Backend: Send + Sync + 'static {
         from: &ReversePath,
     ) -> impl Future<Output = Result<Self::SenderChecks, Reply>> + Send;
 
-    /// Checks at the end of the data of the same mail (DKIM, DMARC, ...).
-    /// `message` is the client's message, without our Received field: the
-    /// backend may edit its header (Authentication-Results). `Err` refuses
-    /// the message with that reply.
+    /// At the end of the data of every message: the checks of mail from
+    /// the internet (DKIM, DMARC, ...) when `checks` holds what
+    /// `check_sender` found; None for mail that is not checked (submitted,
+    /// or from a network that may relay). `message` is the client's
+    /// message, without our Received field: the backend may edit its
+    /// header (Authentication-Results, which must not arrive under our
+    /// name whether checked or not). `Err` refuses the message with that
+    /// reply.
     fn check_message(
         &self,
-        checks: Self::SenderChecks,
+        checks: Option<Self::SenderChecks>,
         message: &mut Vec<u8>,
     ) -> impl Future<Output = Result<Filing, Reply>> + Send;
 

@@ -46,6 +46,7 @@ mod private;
 mod queue;
 mod queue_values;
 mod resolve;
+mod srs;
 mod status;
 mod uidvalidity;
 
@@ -71,6 +72,7 @@ pub use messages::{MessageContent, MessageFacts, MessageLocation, MessageMeta, S
 pub use queue::{Attempt, QueueEntry, QueueRecipient, QueuedMessage};
 pub use queue_values::{RecipientStatus, ReportAction};
 pub use resolve::{Resolution, Target};
+pub use srs::{Srs, SrsError};
 pub use status::MailboxStatus;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -91,6 +93,9 @@ pub struct Store {
     /// The change bus: the id of every mailbox whose messages changed, for
     /// the sessions that show it (IMAP EXISTS, EXPUNGE, FETCH FLAGS).
     changes: tokio::sync::broadcast::Sender<MailboxId>,
+    /// Makes and checks the SRS addresses of forwarded mail, under the
+    /// secret kept in the store.
+    srs: Srs,
 }
 
 /// How long a writer waits for another process's write lock.
@@ -110,17 +115,19 @@ impl Store {
             private::restrict(&data_dir.join(file))?;
         }
         let migrate = db_path.clone();
-        tokio::task::spawn_blocking(move || {
+        let srs_secret = tokio::task::spawn_blocking(move || {
             let mut connection = rusqlite::Connection::open(&migrate)?;
             connection.busy_timeout(BUSY_TIMEOUT)?;
             // WAL is a property of the database file, kept once set.
             connection.pragma_update(None, "journal_mode", "WAL")?;
             connection.pragma_update(None, "synchronous", "FULL")?;
             connection.pragma_update(None, "foreign_keys", "ON")?;
-            migrations::apply(&mut connection)
+            migrations::apply(&mut connection)?;
+            srs::secret(&connection)
         })
         .await
         .map_err(|e| Error::io(data_dir, std::io::Error::other(e)))??;
+        let srs = Srs::new(&srs_secret);
         let blobs = BlobStore::at(data_dir.join("blobs"))?;
         let (changes, _) = tokio::sync::broadcast::channel(1024);
         Ok(Store {
@@ -128,6 +135,7 @@ impl Store {
             batcher: batch::Batcher::start(&db_path)?,
             blobs,
             changes,
+            srs,
         })
     }
 

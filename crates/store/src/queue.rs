@@ -122,33 +122,34 @@ impl Store {
     /// garbage collection cannot take it between the check and the commit.
     pub async fn enqueue(&self, entry: QueueEntry) -> Result<()> {
         let blobs = self.blobs().clone();
-        self.batched(move |tx| {
-            entry.content.keep(tx, &blobs)?;
-            let options = &entry.options;
-            tx.prepare_cached(
-                "INSERT INTO queue_messages
-                     (id, reverse_path, blob_hash, size, received_at, body, smtputf8, dsn_ret, dsn_envid, submitted_by, junk)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )?
-            .execute(rusqlite::params![
-                entry.id,
-                entry.reverse_path,
-                entry.content.blob().hash,
-                entry.content.blob().size as i64,
-                entry.received_at,
-                Wire(options.body),
-                options.smtputf8,
-                options.dsn_ret.map(Wire),
-                options.dsn_envid,
-                options.submitted_by,
-                options.junk,
-            ])?;
-            for recipient in &entry.recipients {
-                Self::add_recipient(tx, &entry.id, recipient, entry.received_at)?;
-            }
-            Ok(())
-        })
-        .await
+        self.batched(move |tx| Self::insert_entry(tx, &blobs, &entry)).await
+    }
+
+    fn insert_entry(tx: &rusqlite::Connection, blobs: &crate::BlobStore, entry: &QueueEntry) -> Result<()> {
+        entry.content.keep(tx, blobs)?;
+        let options = &entry.options;
+        tx.prepare_cached(
+            "INSERT INTO queue_messages
+                 (id, reverse_path, blob_hash, size, received_at, body, smtputf8, dsn_ret, dsn_envid, submitted_by, junk)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )?
+        .execute(rusqlite::params![
+            entry.id,
+            entry.reverse_path,
+            entry.content.blob().hash,
+            entry.content.blob().size as i64,
+            entry.received_at,
+            Wire(options.body),
+            options.smtputf8,
+            options.dsn_ret.map(Wire),
+            options.dsn_envid,
+            options.submitted_by,
+            options.junk,
+        ])?;
+        for recipient in &entry.recipients {
+            Self::add_recipient(tx, &entry.id, recipient, entry.received_at)?;
+        }
+        Ok(())
     }
 
     fn add_recipient(tx: &rusqlite::Connection, queue_id: &str, recipient: &Recipient, due: i64) -> Result<()> {
@@ -266,9 +267,9 @@ impl Store {
 
     /// Completes one queue recipient locally: a copy into the INBOX (or,
     /// for quarantined mail, the Junk mailbox) of each
-    /// account in `accounts` (with its trace headers), and a new pending
-    /// recipient of the same message for each address in `forwards` (alias
-    /// targets elsewhere). One transaction: a crash leaves all of it or none.
+    /// account in `accounts` (with its trace headers), and `forward`, the
+    /// message that carries it on to alias targets elsewhere (its content
+    /// stored already). One transaction: a crash leaves all of it or none.
     ///
     /// The write is queued when this is called, not when the future is
     /// first polled: deliveries asked for in order commit in that order
@@ -277,12 +278,12 @@ impl Store {
         &self,
         recipient: &QueueRecipient,
         accounts: &[(AccountId, Vec<u8>)],
-        forwards: &[String],
+        forward: Option<QueueEntry>,
         report: Option<ReportAction>,
         facts: &MessageFacts,
     ) -> impl std::future::Future<Output = Result<()>> + Send + use<> {
-        let (recipient, accounts, forwards, facts) =
-            (recipient.clone(), accounts.to_vec(), forwards.to_vec(), facts.clone());
+        let (recipient, accounts, facts) = (recipient.clone(), accounts.to_vec(), facts.clone());
+        let blobs = self.blobs().clone();
         let write = self.batched(move |tx| {
             let mut mailboxes = Vec::new();
             for (account, trace_headers) in &accounts {
@@ -302,15 +303,13 @@ impl Store {
                 };
                 mailboxes.push(mailbox);
             }
-            for address in forwards {
-                let forward = Recipient {
-                    address,
-                    ..recipient.recipient()
-                };
-                Self::add_recipient(tx, &recipient.queue_id, &forward, crate::now())?;
+            let mut reply = "250 2.0.0 delivered to mailbox".to_string();
+            if let Some(forward) = &forward {
+                Self::insert_entry(tx, &blobs, forward)?;
+                reply = format!("250 2.0.0 delivered; forwarded as {}", forward.id);
             }
             let attempt = Attempt {
-                reply: "250 2.0.0 delivered to mailbox".into(),
+                reply,
                 status_code: "2.0.0".into(),
                 remote_mta: None,
                 report,

@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 
 use crate::address::{normalize_domain, normalize_local_part, split_address};
+use crate::srs::{SrsError, is_srs};
 use crate::{AccountId, Result, Store};
 
 /// Aliases may point at aliases; chains deeper than this are a loop or a
@@ -24,6 +25,9 @@ pub enum Resolution {
     UnknownUser,
     /// Not a hosted domain: relaying.
     NotLocal,
+    /// An SRS address of a hosted domain (see `srs`) that we did not make,
+    /// or made too long ago: refused like an unknown user.
+    BadSrs(SrsError),
 }
 
 impl Resolution {
@@ -57,7 +61,11 @@ impl Store {
         let local = normalize_local_part(local_part);
         let domain = normalize_domain(domain);
         let mut targets = Vec::new();
-        match self.lookup(&local, &domain)? {
+        let step = self.lookup(&local, &domain)?;
+        if step.is_some() && is_srs(&local) {
+            return self.resolve_srs(&local).await;
+        }
+        match step {
             None => return Ok(Resolution::NotLocal),
             Some(None) => return Ok(Resolution::UnknownUser),
             Some(Some(Step::Account(id, address))) => targets.push(Target::Account { id, address }),
@@ -69,6 +77,19 @@ impl Store {
             }
         }
         Ok(Resolution::Local(targets))
+    }
+
+    /// Mail to an SRS address of ours (a bounce of forwarded mail) goes
+    /// back to the sender it names, if the address is genuine.
+    async fn resolve_srs(&self, local: &str) -> Result<Resolution> {
+        match self.srs().reverse(local, crate::now()) {
+            Ok(sender) => {
+                let mut targets = Vec::new();
+                self.expand(sender, 1, &mut HashSet::new(), &mut targets).await?;
+                Ok(Resolution::Local(targets))
+            }
+            Err(e) => Ok(Resolution::BadSrs(e)),
+        }
     }
 
     /// True if `address` delivers to `account`: its own address, a tagged

@@ -292,7 +292,7 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
 
     let trace = b"Return-Path: <sender@elsewhere.test>\r\n".to_vec();
     store
-        .deliver_local(&due[0], &[(alice, trace.clone())], &[], None, &MessageFacts::default())
+        .deliver_local(&due[0], &[(alice, trace.clone())], None, None, &MessageFacts::default())
         .await
         .unwrap();
     store
@@ -346,11 +346,17 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
         (later[0].attempts, later[0].last_reply.as_deref()),
         (1, Some("451 4.4.1 later"))
     );
+    let forward = QueueEntry {
+        id: "Q3".into(),
+        reverse_path: "SRS0=x=y=elsewhere.test=sender@example.test".into(),
+        recipients: vec![Recipient::new("friend@elsewhere.test")],
+        ..second
+    };
     store
         .deliver_local(
             &later[0],
             &[(alice, trace)],
-            &["friend@elsewhere.test".into()],
+            Some(forward),
             None,
             &MessageFacts::default(),
         )
@@ -360,9 +366,13 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
     assert_eq!(
         forwarded.len(),
         1,
-        "an alias target elsewhere becomes a recipient of its own"
+        "an alias target elsewhere is a recipient of the forwarded message"
     );
-    assert_eq!(forwarded[0].address, "friend@elsewhere.test");
+    assert_eq!(
+        (forwarded[0].queue_id.as_str(), forwarded[0].address.as_str()),
+        ("Q3", "friend@elsewhere.test")
+    );
+    assert_eq!(forwarded[0].reverse_path, "SRS0=x=y=elsewhere.test=sender@example.test");
 }
 
 #[tokio::test]
@@ -422,7 +432,7 @@ async fn expunge_removes_and_bumps_the_modseq() {
     }
     for recipient in claim(&store, store::now()).await {
         store
-            .deliver_local(&recipient, &[(alice, Vec::new())], &[], None, &MessageFacts::default())
+            .deliver_local(&recipient, &[(alice, Vec::new())], None, None, &MessageFacts::default())
             .await
             .unwrap();
     }

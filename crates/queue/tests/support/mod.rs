@@ -52,7 +52,7 @@ impl Harness {
         };
         config.timeouts.session = Duration::from_secs(30);
         configure(&mut config);
-        let queue = Queue::new(store.clone(), config).expect("queue");
+        let queue = Queue::new(store.clone(), config, None).expect("queue");
         Harness {
             store,
             queue,

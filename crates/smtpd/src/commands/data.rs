@@ -177,16 +177,17 @@ where
             trace_len,
             ..
         } = content;
-        let mut filing = Filing::Inbox;
-        if let Some(checks) = self.sender_checks.take() {
-            let mut message = bytes.split_off(trace_len);
-            let checked = self.server.backend.check_message(checks, &mut message).await;
-            bytes.append(&mut message);
-            filing = checked.map_err(|reply| {
-                tracing::info!(%id, from = %transaction.from, code = reply.code, "message refused by the checks");
-                Error::Refused(reply)
-            })?;
-        }
+        let mut message = bytes.split_off(trace_len);
+        let checked = self
+            .server
+            .backend
+            .check_message(self.sender_checks.take(), &mut message)
+            .await;
+        bytes.append(&mut message);
+        let filing = checked.map_err(|reply| {
+            tracing::info!(%id, from = %transaction.from, code = reply.code, "message refused by the checks");
+            Error::Refused(reply)
+        })?;
         if self.authenticated.is_some() {
             let fields = fixup_headers(&bytes[trace_len..], &id, &self.server.config.hostname, received_at);
             bytes.splice(trace_len..trace_len, fields.into_bytes());

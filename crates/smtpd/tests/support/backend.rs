@@ -45,7 +45,7 @@ impl Backend for TestBackend {
         Ok(())
     }
 
-    async fn check_message(&self, (): (), _message: &mut Vec<u8>) -> Result<Filing, Reply> {
+    async fn check_message(&self, _checks: Option<()>, _message: &mut Vec<u8>) -> Result<Filing, Reply> {
         Ok(Filing::Inbox)
     }
 
