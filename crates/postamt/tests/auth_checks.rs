@@ -12,40 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::Server;
-
-/// A TXT record value as zone text: quoted strings of at most 255 bytes
-/// (RFC 1035 §3.3.14), as long records are published.
-fn txt(value: &str) -> String {
-    value
-        .as_bytes()
-        .chunks(250)
-        .map(|chunk| format!("\"{}\"", String::from_utf8_lossy(chunk)))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// A fresh RSA key of `bits`: the PEM file for dkimpy, and the public key
-/// as the base64 of its DER form, for the `p=` of the DKIM record.
-fn rsa_key(dir: &Path, name: &str, bits: u32) -> (String, String) {
-    let pem = dir.join(format!("{name}.pem"));
-    let status = Command::new("openssl")
-        .args(["genrsa", "-out"])
-        .arg(&pem)
-        .arg(bits.to_string())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("run openssl");
-    assert!(status.success());
-    let public = Command::new("openssl")
-        .args(["rsa", "-pubout", "-outform", "DER", "-in"])
-        .arg(&pem)
-        .stderr(std::process::Stdio::null())
-        .output()
-        .expect("run openssl");
-    use base64::Engine;
-    let public = base64::engine::general_purpose::STANDARD.encode(public.stdout);
-    (pem.to_string_lossy().into_owned(), public)
-}
+use common::keys::{rsa_key, txt};
 
 /// A fresh Ed25519 key (RFC 8463): the private seed and the public key,
 /// each as the base64 of its 32 raw bytes, as dkimpy and the DKIM record

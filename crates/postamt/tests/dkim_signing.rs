@@ -259,3 +259,22 @@ except smtplib.SMTPDataError as e:
     assert!(server.log().contains("cannot sign with DKIM"), "{}", server.log());
     assert_eq!(peer.received(), 0);
 }
+
+/// RFC 8601 §5 holds for submitted mail too: a user cannot make us carry
+/// (or ARC-seal, when an alias forwards it) a verdict under our name.
+#[test]
+fn a_verdict_under_our_name_is_removed_from_submitted_mail_too() {
+    let peer = Peer::start(&[]);
+    let server = sender(&peer);
+    submit(
+        &server,
+        r#"b"Authentication-Results: MX.A.TEST; dkim=pass header.d=bank.test\r\nAuthentication-Results: other.test; none\r\nFrom: alice@a.test\r\nSubject: forged\r\n\r\nbody\r\n""#,
+    );
+    let [received] = peer.wait_for(1).try_into().expect("one message");
+    let received = String::from_utf8(received).unwrap();
+    assert!(!received.to_lowercase().contains("results: mx.a.test"), "{received}");
+    assert!(
+        received.contains("Authentication-Results: other.test; none\r\n"),
+        "{received}"
+    );
+}

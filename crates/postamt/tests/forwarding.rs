@@ -15,6 +15,7 @@
 mod common;
 
 use common::Server;
+use common::keys::{rsa_key, txt};
 
 /// The DKIM key records of the zone-file lines `postamt dns` printed, as
 /// the test DNS server's `NAME TXT VALUE` lines.
@@ -29,11 +30,35 @@ fn dkim_records(zone_lines: &str) -> String {
         .collect()
 }
 
+/// Python: `dnsfunc` for dkimpy, answering with the TXT records of the
+/// zone lines `postamt dns fwd.test` prints and of `zone` (test DNS lines).
+fn dnsfunc(forwarder: &Server, zone: &str) -> String {
+    let keys = forwarder.admin(&["dns", "fwd.test"]);
+    format!(
+        r#"
+import re
+TXT = {{}}
+for line in {keys:?}.splitlines():
+    m = re.match(r'(\S+) IN TXT (.*)$', line)
+    if m:
+        TXT[m.group(1).lower().rstrip(".")] = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2)))
+for line in {zone:?}.splitlines():
+    name, kind, value = line.split(None, 2)
+    if kind == "TXT":
+        TXT[name.lower()] = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', value))
+def dnsfunc(name, timeout=5):
+    name = name.decode() if isinstance(name, bytes) else name
+    return TXT.get(name.lower().rstrip("."), "").encode()
+"#
+    )
+}
+
 /// Starts F (routing dest.test and origin.test to D, whose port it learns
-/// at a restart) and D (knowing F's DKIM keys and SPF record).
-fn forwarder_and_destination() -> (Server, Server) {
+/// at a restart) and D (knowing F's DKIM keys and SPF record); both
+/// servers' zones have `shared` too.
+fn forwarder_and_destination(shared: &str) -> (Server, Server) {
     let routes = "dest.test MX 10 mx.d.test\norigin.test MX 10 mx.d.test\nmx.d.test A 127.0.0.1\n";
-    let origin = "origin.test TXT \"v=spf1 ip4:127.0.0.5 -all\"\n";
+    let origin = format!("origin.test TXT \"v=spf1 ip4:127.0.0.5 -all\"\n{shared}");
     let mut forwarder = Server::start_with_zone(
         "hostname = \"mx.fwd.test\"\n[delivery]\nport = 9\n",
         &format!("{routes}{origin}"),
@@ -57,7 +82,7 @@ fn forwarder_and_destination() -> (Server, Server) {
 
 #[test]
 fn forwarded_mail_passes_spf_dkim_and_arc_and_its_bounce_comes_back() {
-    let (forwarder, destination) = forwarder_and_destination();
+    let (forwarder, destination) = forwarder_and_destination("");
     forwarder.python(
         r#"
 import mailtest
@@ -67,7 +92,7 @@ assert client.sendmail("alice@origin.test", ["list@fwd.test"], message) == {}
 client.quit()
 "#,
     );
-    let keys = forwarder.admin(&["dns", "fwd.test"]);
+    let dnsfunc = dnsfunc(&forwarder, "");
     let srs = destination.python(&format!(
         r#"
 import re, dkim, mailtest
@@ -86,15 +111,7 @@ assert "arc=pass" in ours[0], ours
 aar = re.search(r"^ARC-Authentication-Results: i=1; mx.fwd.test;([^\r]*)", unfolded, re.M).group(1)
 assert "spf=pass smtp.mailfrom=alice@origin.test" in aar, aar
 
-# dkimpy checks the chain and the signatures with the keys `postamt dns` printed.
-TXT = {{}}
-for line in {keys:?}.splitlines():
-    m = re.match(r'(\S+) IN TXT (.*)$', line)
-    if m:
-        TXT[m.group(1).lower()] = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2)))
-def dnsfunc(name, timeout=5):
-    name = name.decode() if isinstance(name, bytes) else name
-    return TXT.get(name.lower().rstrip(".") + ".", "").encode()
+{dnsfunc}
 cv, results, reason = dkim.arc_verify(stored, dnsfunc=dnsfunc)
 assert cv == dkim.CV_Pass, (cv, results, reason)
 assert [r["instance"] for r in results] == [1], results
@@ -130,4 +147,49 @@ assert bounce.startswith(b"Return-Path: <>\r\n"), bounce[:200]
 assert b"It bounced." in bounce
 "#,
     );
+}
+
+/// A message that a mailing list (lists.test) sealed already: F validates
+/// the list's set, adds the second one with cv=pass, and both D and
+/// dkimpy validate the chain of two.
+#[test]
+fn a_sealed_message_gets_the_next_set_of_the_chain() {
+    let keys = tempfile::tempdir().unwrap();
+    let (pem, public) = rsa_key(keys.path(), "list", 2048);
+    let list_key = format!(
+        "sel._domainkey.lists.test TXT {}\n",
+        txt(&format!("v=DKIM1; k=rsa; p={public}"))
+    );
+    let (forwarder, destination) = forwarder_and_destination(&list_key);
+    forwarder.python(&format!(
+        r#"
+import dkim, mailtest
+message = (b"Authentication-Results: lists.test; spf=pass smtp.mailfrom=alice@origin.test\r\n"
+    b"From: Alice <alice@origin.test>\r\nTo: list@fwd.test\r\nSubject: via the list\r\n"
+    b"Message-ID: <2@origin.test>\r\n\r\nHello from the list.\r\n")
+fields = dkim.arc_sign(message, b"sel", b"lists.test", open({pem:?}, "rb").read(), b"lists.test",
+                       include_headers=[b"from", b"to", b"subject"])
+client = mailtest.smtp(source="127.0.0.5")
+assert client.sendmail("alice@origin.test", ["list@fwd.test"], b"".join(fields) + message) == {{}}
+client.quit()
+"#
+    ));
+    destination.python(&format!(
+        r#"
+import re, dkim, mailtest
+{dnsfunc}
+[stored] = mailtest.wait_for_messages("bob@dest.test", 1)
+unfolded = re.sub(r"\r\n[ \t]+", " ", stored.split(b"\r\n\r\n")[0].decode())
+ours = [f for f in unfolded.split("\r\n") if f.startswith("Authentication-Results: mx.d.test")]
+assert "arc=pass" in ours[0], ours
+seal = re.search(r"^ARC-Seal: i=2;[^\r]*", unfolded, re.M).group(0)
+assert "cv=pass" in seal and "d=fwd.test" in seal, seal
+aar = re.search(r"^ARC-Authentication-Results: i=2; mx.fwd.test;([^\r]*)", unfolded, re.M).group(1)
+assert "arc=pass" in aar, aar
+cv, results, reason = dkim.arc_verify(stored, dnsfunc=dnsfunc)
+assert cv == dkim.CV_Pass, (cv, results, reason)
+assert sorted(r["instance"] for r in results) == [1, 2], results
+"#,
+        dnsfunc = dnsfunc(&forwarder, &list_key),
+    ));
 }

@@ -5,6 +5,8 @@
 //! smtplib and poplib, swaks) or stand beside it as peers (aiosmtpd).
 #![allow(dead_code)]
 
+pub mod keys;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
