@@ -10,6 +10,7 @@
 
 pub mod arc_seal;
 mod cache;
+pub mod fuzz;
 pub mod keys;
 mod policy;
 pub mod records;

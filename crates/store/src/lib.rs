@@ -36,6 +36,7 @@ mod dkim;
 mod domains;
 mod error;
 mod flags;
+pub mod fuzz;
 mod keywords;
 mod mailboxes;
 mod message_reader;

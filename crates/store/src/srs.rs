@@ -91,17 +91,20 @@ impl Srs {
         if local.is_empty() || domain.is_empty() || local.starts_with('"') {
             return None;
         }
-        let local = match srs_tag(local) {
+        let hop = match srs_tag(local) {
             // Already rewritten by another forwarder: keep its address
             // and answer for that hop only (SRS1), so the bounce goes back
             // through it.
-            Some((0, rest)) => self.srs1(domain, rest),
+            Some((0, rest)) if !rest.is_empty() => Some((domain, rest)),
             // An SRS1 address names the first forwarder itself.
-            Some((_, rest)) => {
-                let (_hash, hop) = rest.split_once('=')?;
-                let (first, rest) = hop.split_once("==")?;
-                self.srs1(first, rest)
-            }
+            Some((_, rest)) => rest
+                .split_once('=')
+                .and_then(|(_hash, hop)| hop.split_once("=="))
+                .filter(|(first, rest)| !first.is_empty() && !rest.is_empty()),
+            None => None,
+        };
+        let local = match hop {
+            Some((first, rest)) => self.srs1(first, rest),
             None => {
                 let stamp = day_stamp(now);
                 let hash = self.hash(&[&stamp, domain, local]);

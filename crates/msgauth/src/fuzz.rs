@@ -1,0 +1,25 @@
+//! Entry point for the `auth_results` fuzz target in `fuzz/`, kept here so
+//! that `cargo test` replays its committed corpus on stable Rust: whatever
+//! the header bytes, removing the Authentication-Results fields under our
+//! name leaves none behind, keeps the body, and reading our verdict back
+//! never panics.
+
+const US: &str = "mx.fuzz.test";
+
+/// Checks one input; a violated property panics.
+pub fn auth_results(data: &[u8]) {
+    let kept = crate::results::remove_ours(data, US);
+    assert!(
+        crate::results_read::ours(&kept, US).is_none(),
+        "a field under our name survived the removal"
+    );
+    assert!(kept.len() <= data.len());
+    let mut in_place = data.to_vec();
+    crate::results::strip_ours(&mut in_place, US);
+    assert_eq!(in_place, kept);
+    if let Some(value) = crate::results_read::ours(data, US) {
+        for (method, result) in crate::results_read::method_results(&value) {
+            assert!(!method.contains(';') && !result.contains(';'));
+        }
+    }
+}
