@@ -3,6 +3,21 @@
 
 use std::net::SocketAddr;
 
+/// A message that has passed this many hosts is looping (RFC 5321 §6.3:
+/// count the Received fields, with a limit of at least 100), as alias
+/// forwards between two servers that point at each other would.
+pub(crate) const MAX_HOPS: usize = 100;
+
+/// The number of Received fields in the header of `message`.
+pub(crate) fn hops(message: &[u8]) -> usize {
+    const RECEIVED: &[u8] = b"received:";
+    message
+        .split(|&b| b == b'\n')
+        .take_while(|line| !matches!(line, [] | [b'\r']))
+        .filter(|line| line.len() >= RECEIVED.len() && line[..RECEIVED.len()].eq_ignore_ascii_case(RECEIVED))
+        .count()
+}
+
 pub(crate) struct Trace<'a> {
     pub helo: &'a str,
     /// `None` leaves out where the message came from (for authenticated

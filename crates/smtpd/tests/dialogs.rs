@@ -24,7 +24,7 @@ dialog_runner::dialogs! { "dialog", run;
     commands_any_case,
     data, data_8bit, data_after_refusal, data_bare_cr, data_bare_lf, data_binarymime, data_large,
     data_large_too_big, data_no_recipients, data_size_boundary, data_smuggling_variants,
-    data_storage_full, data_store_fails, data_too_big,
+    data_storage_full, data_store_fails, data_too_big, data_too_many_hops,
     dsn_bad_parameters, dsn_stranger_refused, dsn_trusted,
     ehlo, ehlo_resets_transaction, ehlo_without_name,
     envid_bad,

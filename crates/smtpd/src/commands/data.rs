@@ -178,6 +178,10 @@ where
             ..
         } = content;
         let mut message = bytes.split_off(trace_len);
+        if crate::received::hops(&message) >= crate::received::MAX_HOPS {
+            tracing::warn!(%id, from = %transaction.from, "message refused: too many Received fields (a mail loop?)");
+            return Err(Error::refused(554, "5.4.6", "Too many hops: this message is looping"));
+        }
         let checked = self
             .server
             .backend
