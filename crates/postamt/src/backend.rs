@@ -127,6 +127,17 @@ impl smtpd::Backend for Backend {
         self.may_send_as_mailbox(user, from).await
     }
 
+    async fn remember_client(&self, remembered: smtpd::Remembered) {
+        let verdict = store::ClientVerdict {
+            client: remembered.client,
+            passed: remembered.standing == smtpd::Standing::Passed,
+            until: remembered.until,
+        };
+        if let Err(e) = self.store.remember_client(verdict).await {
+            tracing::warn!(error = %e, client = %remembered.client, "could not store the client's pregreet verdict");
+        }
+    }
+
     fn new_message_id(&self) -> String {
         Queue::new_id().unwrap_or_else(|_| {
             // The system random generator failing is next to impossible;

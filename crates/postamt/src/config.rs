@@ -149,6 +149,12 @@ pub struct Smtp {
     /// Milliseconds the MX port waits before its greeting; clients that
     /// talk in that time are disconnected. 0 turns the check off.
     pub pregreet_wait_ms: u64,
+    /// Seconds a client that waited (or logged in) skips the wait.
+    pub pregreet_pass_ttl: u64,
+    /// Seconds a client that talked first is refused at once.
+    pub pregreet_fail_ttl: u64,
+    /// Client addresses remembered at most (about 100 bytes each).
+    pub pregreet_memory: usize,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -288,6 +294,9 @@ impl Default for Smtp {
             timeout: defaults.timeout.as_secs(),
             trusted_networks: Vec::new(),
             pregreet_wait_ms: defaults.pregreet_wait.as_millis() as u64,
+            pregreet_pass_ttl: defaults.pregreet_pass_ttl.as_secs(),
+            pregreet_fail_ttl: defaults.pregreet_fail_ttl.as_secs(),
+            pregreet_memory: defaults.pregreet_memory,
         }
     }
 }
@@ -497,6 +506,9 @@ impl Config {
             allow_cleartext_auth: self.auth.allow_cleartext,
             hide_client_ip: self.submission.hide_client_ip,
             pregreet_wait: Duration::from_millis(self.smtp.pregreet_wait_ms),
+            pregreet_pass_ttl: Duration::from_secs(self.smtp.pregreet_pass_ttl),
+            pregreet_fail_ttl: Duration::from_secs(self.smtp.pregreet_fail_ttl),
+            pregreet_memory: self.smtp.pregreet_memory,
         })
     }
 

@@ -62,13 +62,31 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         },
         signer,
     });
-    let smtp_server = smtpd::Server::new(config.smtp()?, backend, Some(tls.clone()), throttle.clone());
+    let smtp_config = config.smtp()?;
+    let client_memory = smtp_config.pregreet_memory;
+    let smtp_server = smtpd::Server::new(smtp_config, backend, Some(tls.clone()), throttle.clone());
+    smtp_server.recall_clients(
+        store
+            .remembered_clients(store::now(), client_memory)
+            .await?
+            .into_iter()
+            .map(|verdict| smtpd::Remembered {
+                client: verdict.client,
+                standing: if verdict.passed {
+                    smtpd::Standing::Passed
+                } else {
+                    smtpd::Standing::Failed
+                },
+                until: verdict.until,
+            }),
+    );
     let pop3_server = pop3d::Server::new(config.pop3(), store.clone(), Some(tls.clone()), throttle.clone());
     let imap_server = imapd::Server::new(config.imap(), store.clone(), Some(tls), throttle);
 
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(queue.run());
     tasks.spawn(collect_garbage(store.clone()));
+    tasks.spawn(forget_old_clients(store.clone(), client_memory));
     for (listeners, role) in [
         (smtp, Role::Mx),
         (submission, Role::Submission),
@@ -106,6 +124,17 @@ async fn bind(service: &str, addresses: &[SocketAddr]) -> anyhow::Result<Vec<Tcp
         tracing::info!("{service} listening on {}", listener.local_addr()?);
     }
     Ok(listeners)
+}
+
+/// Keeps the stored client verdicts within what the memory holds (plus
+/// what a minute of new clients adds), and without expired ones.
+async fn forget_old_clients(store: Store, client_memory: usize) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        if let Err(e) = store.forget_clients(store::now(), client_memory).await {
+            tracing::error!(error = %e, "forgetting old client verdicts failed");
+        }
+    }
 }
 
 async fn collect_garbage(store: Store) {

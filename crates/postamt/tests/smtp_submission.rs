@@ -350,7 +350,9 @@ reply = early.line()
 assert reply.startswith(b"554 5.5.1"), reply
 assert early.closed()
 
-web = mailtest.Raw(mailtest.SMTP_PORT)
+# The early talker's address is now refused at once (see pregreet.rs):
+# the web client comes from another one.
+web = mailtest.Raw(mailtest.SMTP_PORT, source="127.0.0.3")
 web.send(b"GET / HTTP/1.1\r\nHost: mx.example.test\r\n\r\n")
 assert web.line().startswith(b"554 5.7.0")
 assert web.closed()

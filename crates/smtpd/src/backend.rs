@@ -129,6 +129,13 @@ pub trait Backend: Send + Sync + 'static {
         message: &mut Vec<u8>,
     ) -> impl Future<Output = Result<Filing, Reply>> + Send;
 
+    /// Keeps a client verdict of the pregreet test beyond a restart; the
+    /// server runs it in the background and does not wait for it.
+    fn remember_client(&self, remembered: crate::Remembered) -> impl Future<Output = ()> + Send {
+        let _ = remembered;
+        async {}
+    }
+
     /// A fresh queue id, shown in the Received header and the 250 reply.
     fn new_message_id(&self) -> String;
 

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+mod client_memory;
 mod commands;
 mod error;
 mod fixups;
@@ -20,6 +21,7 @@ mod session;
 use std::time::Duration;
 
 pub use backend::{AcceptError, Backend, BackendError, Client, Filing, Login, RcptVerdict};
+pub use client_memory::{ClientMemory, Remembered, Standing, client_key};
 pub use server::{Role, Server};
 
 /// The settings a session needs; immutable once the server runs.
@@ -47,6 +49,12 @@ pub struct SmtpConfig {
     /// On the MX port, wait this long before the greeting; a client that
     /// talks in the meantime breaks RFC 5321 §4.3.1 and is disconnected.
     pub pregreet_wait: Duration,
+    /// How long a client that waited (or logged in) skips the wait.
+    pub pregreet_pass_ttl: Duration,
+    /// How long a client that talked first is refused at once.
+    pub pregreet_fail_ttl: Duration,
+    /// Client verdicts kept in memory at most (see `ClientMemory`).
+    pub pregreet_memory: usize,
 }
 
 impl Default for SmtpConfig {
@@ -62,6 +70,9 @@ impl Default for SmtpConfig {
             allow_cleartext_auth: false,
             hide_client_ip: false,
             pregreet_wait: Duration::from_millis(300),
+            pregreet_pass_ttl: Duration::from_secs(24 * 3600),
+            pregreet_fail_ttl: Duration::from_secs(3600),
+            pregreet_memory: 100_000,
         }
     }
 }

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::SmtpConfig;
 use crate::backend::Backend;
+use crate::client_memory::{ClientMemory, Remembered, Standing, client_key};
 use crate::session::Session;
 
 /// The service a listener provides.
@@ -43,18 +44,48 @@ pub struct Server<B> {
     pub(crate) backend: Arc<B>,
     pub(crate) tls: Option<TlsAcceptor>,
     pub(crate) throttle: Arc<Throttle>,
+    /// The pregreet verdicts of client addresses.
+    pub(crate) clients: ClientMemory,
     sessions: AtomicU64,
 }
 
 impl<B: Backend> Server<B> {
     pub fn new(config: SmtpConfig, backend: Arc<B>, tls: Option<TlsAcceptor>, throttle: Arc<Throttle>) -> Arc<Self> {
         Arc::new(Server {
+            clients: ClientMemory::new(config.pregreet_memory),
             config,
             backend,
             tls,
             throttle,
             sessions: AtomicU64::new(0),
         })
+    }
+
+    /// Takes back the client verdicts of an earlier run (from the store),
+    /// so known senders do not wait again after a restart.
+    pub fn recall_clients(&self, verdicts: impl IntoIterator<Item = Remembered>) {
+        let now = unix_now();
+        for verdict in verdicts {
+            self.clients.remember(verdict, now);
+        }
+    }
+
+    /// Remembers how a client did, here and (through the backend, without
+    /// waiting for it) beyond a restart.
+    pub(crate) fn remember_client(&self, client: std::net::IpAddr, standing: Standing) {
+        let ttl = match standing {
+            Standing::Passed => self.config.pregreet_pass_ttl,
+            Standing::Failed => self.config.pregreet_fail_ttl,
+        };
+        let now = unix_now();
+        let remembered = Remembered {
+            client: client_key(client),
+            standing,
+            until: now.saturating_add(ttl.as_secs() as i64),
+        };
+        self.clients.remember(remembered, now);
+        let backend = self.backend.clone();
+        tokio::spawn(async move { backend.remember_client(remembered).await });
     }
 
     /// Serves one listener until the task is dropped.
@@ -81,4 +112,11 @@ impl<B: Backend> net::Service for Server<B> {
     async fn run<S: net::SessionStream>(self: Arc<Self>, connection: Connection<S>, peer: SocketAddr, role: Role) {
         Session::new(connection, self, peer, role).run().await;
     }
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }

@@ -10,6 +10,7 @@ use wire::line::{LineTooLong, find_line, strip_eol};
 use wire::smtp::{Command, CommandError, Recipient, Reply, ReversePath, parse_command};
 
 use crate::backend::Backend;
+use crate::client_memory::Standing;
 use crate::error::{Error, Handled};
 use crate::params::MailParams;
 use crate::server::{Role, Server};
@@ -84,10 +85,8 @@ where
     }
 
     pub async fn run(mut self) {
-        let wait = self.server.config.pregreet_wait;
-        if self.role == Role::Mx && !wait.is_zero() && self.conn.talks_first(wait).await {
-            tracing::info!("client talked before the greeting, disconnecting");
-            self.reply(Reply::new(554, "5.5.1", "Protocol error: talking before the greeting"));
+        if let Some(refusal) = self.pregreet().await {
+            self.reply(refusal);
             self.conn.close().await;
             return;
         }
@@ -209,6 +208,38 @@ where
                 .trusted_networks
                 .iter()
                 .any(|n| n.contains(self.peer.ip()))
+    }
+
+    /// The pregreet test on the MX port (RFC 5321 §4.3.1: a client waits
+    /// for the greeting; spam engines often do not), for clients without a
+    /// verdict; trusted networks skip it. The refusal, if the client is
+    /// refused.
+    async fn pregreet(&mut self) -> Option<Reply> {
+        let wait = self.server.config.pregreet_wait;
+        if self.role != Role::Mx || wait.is_zero() || self.may_relay() {
+            return None;
+        }
+        let ip = self.peer.ip();
+        match self.server.clients.standing(ip, crate::server::unix_now()) {
+            Some(Standing::Passed) => None,
+            Some(Standing::Failed) => {
+                tracing::info!("client talked before the greeting recently, refused");
+                Some(Reply::new(
+                    554,
+                    "5.7.1",
+                    "Service unavailable: this address talked before the greeting",
+                ))
+            }
+            None if self.conn.talks_first(wait).await => {
+                tracing::info!("client talked before the greeting, disconnecting");
+                self.server.remember_client(ip, Standing::Failed);
+                Some(Reply::new(554, "5.5.1", "Protocol error: talking before the greeting"))
+            }
+            None => {
+                self.server.remember_client(ip, Standing::Passed);
+                None
+            }
+        }
     }
 
     /// The client, if its mail is to be checked: on the MX port, and

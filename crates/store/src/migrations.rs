@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "dkim keys", include_str!("../migrations/0011_dkim_keys.sql")),
     (12, "junk delivery", include_str!("../migrations/0012_junk.sql")),
     (13, "secrets", include_str!("../migrations/0013_secrets.sql")),
+    (
+        14,
+        "client verdicts",
+        include_str!("../migrations/0014_client_verdicts.sql"),
+    ),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

@@ -622,3 +622,44 @@ async fn inline_content_is_collected_across_chunks() {
         ));
     }
 }
+
+#[tokio::test]
+async fn client_verdicts_are_kept_bounded_and_expire() {
+    let (_dir, store) = populated().await;
+    let now = store::now();
+    for n in 0..50u8 {
+        store
+            .remember_client(store::ClientVerdict {
+                client: std::net::IpAddr::from([192, 0, 2, n]),
+                passed: n % 2 == 0,
+                // The first eleven have expired by `now`.
+                until: now + i64::from(n) - 10,
+            })
+            .await
+            .unwrap();
+    }
+    // A later verdict replaces the earlier one.
+    let last = std::net::IpAddr::from([192, 0, 2, 49]);
+    store
+        .remember_client(store::ClientVerdict {
+            client: last,
+            passed: false,
+            until: now + 1000,
+        })
+        .await
+        .unwrap();
+    let held = store.remembered_clients(now, 1000).await.unwrap();
+    assert_eq!(held.len(), 39, "expired verdicts are not recalled");
+    assert_eq!(held[0].client, last);
+    assert!(!held[0].passed);
+    assert_eq!(store.forget_clients(now, 5).await.unwrap(), 45);
+    let kept = store.remembered_clients(now, 1000).await.unwrap();
+    let kept: Vec<u8> = kept
+        .iter()
+        .map(|v| match v.client {
+            std::net::IpAddr::V4(v4) => v4.octets()[3],
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(kept, [49, 48, 47, 46, 45], "those that hold longest stay");
+}

@@ -50,6 +50,9 @@ where
             LoginOutcome::LoggedIn(account) => {
                 tracing::info!(user = %account.address, "authenticated");
                 self.authenticated = Some(account.address);
+                // One of our users: this address need not wait on port 25.
+                self.server
+                    .remember_client(self.peer.ip(), crate::client_memory::Standing::Passed);
                 Ok(self.ok(Reply::new(235, "2.7.0", "Authentication successful")))
             }
             // Logged by auth::login already.

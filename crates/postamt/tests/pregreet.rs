@@ -1,0 +1,73 @@
+//! The pregreet test with a memory (issue 17), end to end: a client that
+//! waited for the greeting once is not made to wait again; one that talked
+//! first is refused at once after that; a user who logged in passes; and
+//! all of it survives a restart, because the verdicts are in the store.
+//! The wait is 1.5 s here so that "waited" and "did not wait" are far
+//! apart on a busy machine.
+
+mod common;
+
+use common::Server;
+
+/// Python: `connect(source)` opens an SMTP connection from `source` and
+/// returns it with the seconds its greeting took; `stored(n)` waits until
+/// the store holds `n` client verdicts (they are written in the
+/// background) and returns them.
+const HELPERS: &str = r#"
+import os, sqlite3, time, mailtest
+def connect(source):
+    start = time.monotonic()
+    client = mailtest.Raw(mailtest.SMTP_PORT, source=source)
+    return client, time.monotonic() - start
+def stored(n):
+    path = os.path.join(os.environ["DATA_DIR"], "data", "postamt.db")
+    deadline = time.monotonic() + 20
+    while True:
+        db = sqlite3.connect("file:" + path + "?mode=ro", uri=True)
+        rows = sorted(db.execute("SELECT client, passed FROM client_verdicts").fetchall())
+        db.close()
+        if len(rows) >= n or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.05)
+"#;
+
+#[test]
+fn verdicts_are_remembered_across_connections_and_restarts() {
+    let mut server = Server::with_users("[smtp]\npregreet_wait_ms = 1500");
+    server.python(&format!(
+        r#"{HELPERS}
+# A new client waits; the same client then gets its greeting at once.
+client, took = connect("127.0.0.7")
+assert client.greeting.startswith(b"220") and took >= 1.4, (client.greeting, took)
+client, took = connect("127.0.0.7")
+assert client.greeting.startswith(b"220") and took < 1.0, (client.greeting, took)
+
+# A client that talks first is dropped, and refused at once next time.
+early = mailtest.Raw(mailtest.SMTP_PORT, source="127.0.0.8", greeting=False)
+early.send(b"EHLO hasty.test\r\n")
+assert early.line().startswith(b"554 5.5.1")
+client, took = connect("127.0.0.8")
+assert client.greeting.startswith(b"554 5.7.1") and took < 1.0, (client.greeting, took)
+assert client.closed()
+
+# A user who logged in (here on the submission port) is one of ours.
+mailtest.submit("alice@example.test", source="127.0.0.9").quit()
+client, took = connect("127.0.0.9")
+assert client.greeting.startswith(b"220") and took < 1.0, (client.greeting, took)
+
+assert stored(3) == [("127.0.0.7", 1), ("127.0.0.8", 0), ("127.0.0.9", 1)], stored(3)
+"#
+    ));
+    server.restart();
+    server.python(&format!(
+        r#"{HELPERS}
+client, took = connect("127.0.0.7")
+assert client.greeting.startswith(b"220") and took < 1.0, (client.greeting, took)
+client, took = connect("127.0.0.8")
+assert client.greeting.startswith(b"554 5.7.1"), client.greeting
+# Someone new still waits.
+client, took = connect("127.0.0.10")
+assert client.greeting.startswith(b"220") and took >= 1.4, (client.greeting, took)
+"#
+    ));
+}
