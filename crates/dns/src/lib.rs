@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+mod dnsbl;
 mod route;
 mod txt;
 
@@ -20,6 +21,7 @@ use hickory_resolver::net::NetError;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::{RData, RecordType};
 
+pub use dnsbl::listing_name;
 pub use route::{Route, RouteError};
 
 /// Why a lookup gave no answer.

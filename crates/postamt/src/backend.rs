@@ -19,6 +19,8 @@ pub struct Backend {
     pub verifier: Option<msgauth::Verifier>,
     /// Signs what authenticated users submit.
     pub signer: Arc<crate::dkim::Signer>,
+    /// DNS block- and allowlists, if configured.
+    pub dnsbl: Option<crate::dnsbl::Dnsbl>,
 }
 
 impl Backend {
@@ -125,6 +127,13 @@ impl smtpd::Backend for Backend {
             return Ok(true);
         };
         self.may_send_as_mailbox(user, from).await
+    }
+
+    async fn check_client(&self, ip: std::net::IpAddr) -> Result<(), Reply> {
+        match &self.dnsbl {
+            Some(dnsbl) => dnsbl.check(ip).await,
+            None => Ok(()),
+        }
     }
 
     async fn remember_client(&self, remembered: smtpd::Remembered) {

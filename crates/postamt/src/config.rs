@@ -28,6 +28,7 @@ pub struct Config {
     pub delivery: Delivery,
     pub queue: QueueSettings,
     pub auth_checks: crate::checks::AuthChecks,
+    pub dnsbl: crate::dnsbl::DnsblConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -389,6 +390,7 @@ impl Default for Config {
             delivery: Delivery::default(),
             queue: QueueSettings::default(),
             auth_checks: crate::checks::AuthChecks::default(),
+            dnsbl: crate::dnsbl::DnsblConfig::default(),
         }
     }
 }

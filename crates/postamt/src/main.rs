@@ -9,6 +9,7 @@ mod cli;
 mod config;
 mod dkim;
 mod dns_records;
+mod dnsbl;
 mod serve;
 
 use clap::Parser;

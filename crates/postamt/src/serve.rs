@@ -61,6 +61,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             None => None,
         },
         signer,
+        dnsbl: crate::dnsbl::Dnsbl::new(&config.dnsbl, &config.dns.nameservers)?,
     });
     let smtp_config = config.smtp()?;
     let client_memory = smtp_config.pregreet_memory;

@@ -129,6 +129,15 @@ pub trait Backend: Send + Sync + 'static {
         message: &mut Vec<u8>,
     ) -> impl Future<Output = Result<Filing, Reply>> + Send;
 
+    /// Screens a client of the MX port as it connects (DNS blocklists),
+    /// while the pregreet test runs; `Err` refuses it with that reply
+    /// before the greeting. Trusted and authenticated clients are not
+    /// screened.
+    fn check_client(&self, ip: std::net::IpAddr) -> impl Future<Output = Result<(), Reply>> + Send {
+        let _ = ip;
+        async { Ok(()) }
+    }
+
     /// Keeps a client verdict of the pregreet test beyond a restart; the
     /// server runs it in the background and does not wait for it.
     fn remember_client(&self, remembered: crate::Remembered) -> impl Future<Output = ()> + Send {

@@ -85,7 +85,7 @@ where
     }
 
     pub async fn run(mut self) {
-        if let Some(refusal) = self.pregreet().await {
+        if let Some(refusal) = self.screen().await {
             self.reply(refusal);
             self.conn.close().await;
             return;
@@ -210,13 +210,26 @@ where
                 .any(|n| n.contains(self.peer.ip()))
     }
 
+    /// Before the greeting on the MX port: the pregreet test and the
+    /// backend's screening (DNS lists) at the same time, so a client waits
+    /// for the slower of the two, not for both. The refusal, if any.
+    async fn screen(&mut self) -> Option<Reply> {
+        if self.role != Role::Mx || self.may_relay() {
+            return None;
+        }
+        let server = self.server.clone();
+        let ip = self.peer.ip();
+        let (pregreet, screened) = tokio::join!(self.pregreet(), server.backend.check_client(ip));
+        pregreet.or(screened.err())
+    }
+
     /// The pregreet test on the MX port (RFC 5321 §4.3.1: a client waits
     /// for the greeting; spam engines often do not), for clients without a
     /// verdict; trusted networks skip it. The refusal, if the client is
     /// refused.
     async fn pregreet(&mut self) -> Option<Reply> {
         let wait = self.server.config.pregreet_wait;
-        if self.role != Role::Mx || wait.is_zero() || self.may_relay() {
+        if wait.is_zero() {
             return None;
         }
         let ip = self.peer.ip();

@@ -1,9 +1,11 @@
-//! The pregreet test with a memory (issue 17), end to end: a client that
-//! waited for the greeting once is not made to wait again; one that talked
-//! first is refused at once after that; a user who logged in passes; and
-//! all of it survives a restart, because the verdicts are in the store.
-//! The wait is 1.5 s here so that "waited" and "did not wait" are far
-//! apart on a busy machine.
+//! The screening of clients before the greeting on port 25 (issue 17), end
+//! to end. The pregreet test with a memory: a client that waited for the
+//! greeting once is not made to wait again; one that talked first is
+//! refused at once after that; a user who logged in passes; and all of it
+//! survives a restart, because the verdicts are in the store (the wait is
+//! 1.5 s there, so that "waited" and "did not wait" are far apart on a
+//! busy machine). DNS lists: a real DNS server on loopback lists some
+//! loopback addresses, and clients connect from them.
 
 mod common;
 
@@ -70,4 +72,38 @@ client, took = connect("127.0.0.10")
 assert client.greeting.startswith(b"220") and took >= 1.4, (client.greeting, took)
 "#
     ));
+}
+
+#[test]
+fn clients_on_dns_blocklists_are_refused_unless_allowlisted() {
+    let zone = "\
+2.0.0.127.bl.test A 127.0.0.2
+3.0.0.127.bl.test A 127.0.0.2
+3.0.0.127.wl.test A 127.0.9.1
+4.0.0.127.bl.test A 127.0.0.99
+";
+    let config = "[dnsbl]\nthreshold = 3\nzones = [\n\
+        { zone = \"bl.test\", weight = 3, answers = \"127.0.0.[2..11]\" },\n\
+        { zone = \"wl.test\", weight = -3 },\n]\n";
+    let server = Server::start_with_zone(config, zone);
+    server.add_example_users();
+    server.python(&format!(
+        r#"{HELPERS}
+listed, _ = connect("127.0.0.2")
+assert listed.greeting == b"554 5.7.1 Service unavailable; client [127.0.0.2] blocked using bl.test\r\n", listed.greeting
+assert listed.closed()
+# Asked again within the hour, the verdict is the same.
+assert connect("127.0.0.2")[0].greeting.startswith(b"554 5.7.1")
+# Not listed; listed but allowlisted; listed with an answer that does not count.
+for source in ["127.0.0.1", "127.0.0.3", "127.0.0.4"]:
+    client, _ = connect(source)
+    assert client.greeting.startswith(b"220"), (source, client.greeting)
+    assert client.command(b"EHLO client.test").startswith(b"250"), source
+"#
+    ));
+    assert!(
+        server.log().contains("client refused: on DNS blocklists"),
+        "{}",
+        server.log()
+    );
 }
