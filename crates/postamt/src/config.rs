@@ -264,6 +264,14 @@ pub struct Limits {
     pub max_connections: usize,
     /// Connections served at once from one client address.
     pub max_connections_per_address: usize,
+    /// Messages an authenticated user may send per hour (0: no limit).
+    pub user_messages_per_hour: u64,
+    /// Recipients an authenticated user may send to per hour.
+    pub user_recipients_per_hour: u64,
+    /// Connections a client address may open per minute on port 25.
+    pub client_connections_per_minute: u64,
+    /// Messages a client address may send per minute on port 25.
+    pub client_messages_per_minute: u64,
 }
 
 fn on_all_interfaces(port: u16) -> Vec<SocketAddr> {
@@ -366,9 +374,14 @@ impl Default for QueueSettings {
 
 impl Default for Limits {
     fn default() -> Self {
+        let rates = smtpd::RateLimits::default();
         Limits {
             max_connections: 1000,
             max_connections_per_address: 50,
+            user_messages_per_hour: rates.user_messages_per_hour,
+            user_recipients_per_hour: rates.user_recipients_per_hour,
+            client_connections_per_minute: rates.client_connections_per_minute,
+            client_messages_per_minute: rates.client_messages_per_minute,
         }
     }
 }
@@ -511,6 +524,12 @@ impl Config {
             pregreet_pass_ttl: Duration::from_secs(self.smtp.pregreet_pass_ttl),
             pregreet_fail_ttl: Duration::from_secs(self.smtp.pregreet_fail_ttl),
             pregreet_memory: self.smtp.pregreet_memory,
+            limits: smtpd::RateLimits {
+                user_messages_per_hour: self.limits.user_messages_per_hour,
+                user_recipients_per_hour: self.limits.user_recipients_per_hour,
+                client_connections_per_minute: self.limits.client_connections_per_minute,
+                client_messages_per_minute: self.limits.client_messages_per_minute,
+            },
         })
     }
 

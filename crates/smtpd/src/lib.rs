@@ -14,6 +14,7 @@ mod commands;
 mod error;
 mod fixups;
 mod params;
+mod rate_limit;
 mod received;
 mod server;
 mod session;
@@ -55,6 +56,34 @@ pub struct SmtpConfig {
     pub pregreet_fail_ttl: Duration,
     /// Client verdicts kept in memory at most (see `ClientMemory`).
     pub pregreet_memory: usize,
+    /// Rate limits (see `rate_limit`); 0 is none.
+    pub limits: RateLimits,
+}
+
+/// How much one user or one client may do (issue 17); 0 is no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Messages an authenticated user may send per hour.
+    pub user_messages_per_hour: u64,
+    /// Recipients an authenticated user may send to per hour.
+    pub user_recipients_per_hour: u64,
+    /// Connections one client address may open per minute on port 25.
+    pub client_connections_per_minute: u64,
+    /// Messages one client address may send per minute on port 25.
+    pub client_messages_per_minute: u64,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            user_messages_per_hour: 500,
+            user_recipients_per_hour: 2000,
+            // Off on port 25 by default, as in Postfix (anvil): a busy
+            // sending host must not be slowed by a guess of ours.
+            client_connections_per_minute: 0,
+            client_messages_per_minute: 0,
+        }
+    }
 }
 
 impl Default for SmtpConfig {
@@ -73,6 +102,7 @@ impl Default for SmtpConfig {
             pregreet_pass_ttl: Duration::from_secs(24 * 3600),
             pregreet_fail_ttl: Duration::from_secs(3600),
             pregreet_memory: 100_000,
+            limits: RateLimits::default(),
         }
     }
 }

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use crate::SmtpConfig;
 use crate::backend::Backend;
 use crate::client_memory::{ClientMemory, Remembered, Standing, client_key};
+use crate::rate_limit::RateLimit;
 use crate::session::Session;
 
 /// The service a listener provides.
@@ -46,6 +47,7 @@ pub struct Server<B> {
     pub(crate) throttle: Arc<Throttle>,
     /// The pregreet verdicts of client addresses.
     pub(crate) clients: ClientMemory,
+    pub(crate) rates: Rates,
     sessions: AtomicU64,
 }
 
@@ -53,6 +55,7 @@ impl<B: Backend> Server<B> {
     pub fn new(config: SmtpConfig, backend: Arc<B>, tls: Option<TlsAcceptor>, throttle: Arc<Throttle>) -> Arc<Self> {
         Arc::new(Server {
             clients: ClientMemory::new(config.pregreet_memory),
+            rates: Rates::new(&config.limits),
             config,
             backend,
             tls,
@@ -111,6 +114,27 @@ impl<B: Backend> net::Service for Server<B> {
 
     async fn run<S: net::SessionStream>(self: Arc<Self>, connection: Connection<S>, peer: SocketAddr, role: Role) {
         Session::new(connection, self, peer, role).run().await;
+    }
+}
+
+/// The counters of the rate limits, for every session of this node.
+pub(crate) struct Rates {
+    pub user_messages: RateLimit<String>,
+    pub user_recipients: RateLimit<String>,
+    pub client_connections: RateLimit<std::net::IpAddr>,
+    pub client_messages: RateLimit<std::net::IpAddr>,
+}
+
+impl Rates {
+    fn new(limits: &crate::RateLimits) -> Rates {
+        const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+        const MINUTE: std::time::Duration = std::time::Duration::from_secs(60);
+        Rates {
+            user_messages: RateLimit::new(limits.user_messages_per_hour, HOUR),
+            user_recipients: RateLimit::new(limits.user_recipients_per_hour, HOUR),
+            client_connections: RateLimit::new(limits.client_connections_per_minute, MINUTE),
+            client_messages: RateLimit::new(limits.client_messages_per_minute, MINUTE),
+        }
     }
 }
 

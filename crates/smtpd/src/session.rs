@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use net::Connection;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -10,7 +11,7 @@ use wire::line::{LineTooLong, find_line, strip_eol};
 use wire::smtp::{Command, CommandError, Recipient, Reply, ReversePath, parse_command};
 
 use crate::backend::Backend;
-use crate::client_memory::Standing;
+use crate::client_memory::{Standing, client_key};
 use crate::error::{Error, Handled};
 use crate::params::MailParams;
 use crate::server::{Role, Server};
@@ -219,6 +220,18 @@ where
         }
         let server = self.server.clone();
         let ip = self.peer.ip();
+        if !server
+            .rates
+            .client_connections
+            .allow(&client_key(ip), 1, Instant::now())
+        {
+            tracing::info!("client over its connection rate, refused");
+            return Some(Reply::new(
+                421,
+                "4.7.0",
+                "Too many connections from your address; try again later",
+            ));
+        }
         let (pregreet, screened) = tokio::join!(self.pregreet(), server.backend.check_client(ip));
         pregreet.or(screened.err())
     }

@@ -6,6 +6,10 @@ use wire::smtp::{Param, Reply, ReversePath};
 use crate::backend::Backend;
 use crate::error::{Error, Handled};
 use crate::params::mail_params;
+use std::time::Instant;
+
+use crate::client_memory::client_key;
+use crate::server::Role;
 use crate::session::{Session, Transaction};
 
 impl<S, B> Session<S, B>
@@ -46,6 +50,7 @@ where
             let text = format!("<{from}>: Sender address rejected: not owned by user {user}");
             return Err(Error::refused(553, "5.7.1", text));
         }
+        self.within_message_rates()?;
         self.sender_checks = match self.checked_client() {
             Some(client) => Some(
                 self.server
@@ -65,5 +70,33 @@ where
             content: None,
         });
         Ok(self.ok(Reply::new(250, "2.1.0", "Ok")))
+    }
+
+    /// One more message for the user's hourly limit, or for the client
+    /// address's per minute on port 25 (trusted networks are not counted).
+    fn within_message_rates(&self) -> Result<(), Error> {
+        let now = Instant::now();
+        let rates = &self.server.rates;
+        if let Some(user) = &self.authenticated {
+            if !rates.user_messages.allow(user, 1, now) {
+                tracing::info!(%user, "user over the hourly message limit");
+                return Err(Error::refused(
+                    451,
+                    "4.7.1",
+                    "Too many messages from this user in the last hour; try again later",
+                ));
+            }
+        } else if self.role == Role::Mx
+            && !self.may_relay()
+            && !rates.client_messages.allow(&client_key(self.peer.ip()), 1, now)
+        {
+            tracing::info!("client over its message rate");
+            return Err(Error::refused(
+                451,
+                "4.7.1",
+                "Too many messages from your address; try again later",
+            ));
+        }
+        Ok(())
     }
 }

@@ -39,6 +39,20 @@ where
         };
         match self.server.backend.check_recipient(&to, self.may_relay()).await? {
             RcptVerdict::Accept(address) => {
+                if let Some(user) = &self.authenticated
+                    && !self
+                        .server
+                        .rates
+                        .user_recipients
+                        .allow(user, 1, std::time::Instant::now())
+                {
+                    tracing::info!(%user, "user over the hourly recipient limit");
+                    return Err(Error::refused(
+                        451,
+                        "4.7.1",
+                        "Too many recipients from this user in the last hour; try again later",
+                    ));
+                }
                 if let Some(transaction) = &mut self.transaction
                     && !transaction.recipients.iter().any(|r| r.address == address)
                 {
