@@ -21,6 +21,8 @@ pub struct Backend {
     pub signer: Arc<crate::dkim::Signer>,
     /// DNS block- and allowlists, if configured.
     pub dnsbl: Option<crate::dnsbl::Dnsbl>,
+    /// Greylisting's rules, if it is on.
+    pub greylist: Option<store::Greylisting>,
 }
 
 impl Backend {
@@ -132,6 +134,13 @@ impl smtpd::Backend for Backend {
     async fn check_client(&self, ip: std::net::IpAddr) -> Result<(), Reply> {
         match &self.dnsbl {
             Some(dnsbl) => dnsbl.check(ip).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn check_delivery(&self, client: Client<'_>, from: &ReversePath, recipient: &str) -> Result<(), Reply> {
+        match self.greylist {
+            Some(rules) => crate::greylist::check(&self.store, rules, client.ip, from, recipient).await,
             None => Ok(()),
         }
     }

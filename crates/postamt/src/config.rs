@@ -29,6 +29,7 @@ pub struct Config {
     pub queue: QueueSettings,
     pub auth_checks: crate::checks::AuthChecks,
     pub dnsbl: crate::dnsbl::DnsblConfig,
+    pub greylist: crate::greylist::GreylistConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -404,6 +405,7 @@ impl Default for Config {
             queue: QueueSettings::default(),
             auth_checks: crate::checks::AuthChecks::default(),
             dnsbl: crate::dnsbl::DnsblConfig::default(),
+            greylist: crate::greylist::GreylistConfig::default(),
         }
     }
 }

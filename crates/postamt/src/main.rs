@@ -10,6 +10,7 @@ mod config;
 mod dkim;
 mod dns_records;
 mod dnsbl;
+mod greylist;
 mod serve;
 
 use clap::Parser;

@@ -62,6 +62,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         },
         signer,
         dnsbl: crate::dnsbl::Dnsbl::new(&config.dnsbl, &config.dns.nameservers)?,
+        greylist: config.greylist.rules(),
     });
     let smtp_config = config.smtp()?;
     let client_memory = smtp_config.pregreet_memory;
@@ -87,7 +88,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(queue.run());
     tasks.spawn(collect_garbage(store.clone()));
-    tasks.spawn(forget_old_clients(store.clone(), client_memory));
+    tasks.spawn(forget_old_verdicts(
+        store.clone(),
+        client_memory,
+        config.greylist.rules(),
+    ));
     for (listeners, role) in [
         (smtp, Role::Mx),
         (submission, Role::Submission),
@@ -128,12 +133,18 @@ async fn bind(service: &str, addresses: &[SocketAddr]) -> anyhow::Result<Vec<Tcp
 }
 
 /// Keeps the stored client verdicts within what the memory holds (plus
-/// what a minute of new clients adds), and without expired ones.
-async fn forget_old_clients(store: Store, client_memory: usize) {
+/// what a minute of new clients adds), and forgets those and greylisting
+/// triplets that no longer count.
+async fn forget_old_verdicts(store: Store, client_memory: usize, greylist: Option<store::Greylisting>) {
     loop {
         tokio::time::sleep(Duration::from_secs(60)).await;
         if let Err(e) = store.forget_clients(store::now(), client_memory).await {
             tracing::error!(error = %e, "forgetting old client verdicts failed");
+        }
+        if let Some(rules) = greylist
+            && let Err(e) = store.forget_greylist(rules, store::now()).await
+        {
+            tracing::error!(error = %e, "forgetting old greylisting triplets failed");
         }
     }
 }

@@ -107,3 +107,35 @@ for source in ["127.0.0.1", "127.0.0.3", "127.0.0.4"]:
         server.log()
     );
 }
+
+#[test]
+fn greylisting_defers_a_new_triplet_until_it_is_retried_after_the_delay() {
+    let server = Server::with_users("[greylist]\nenabled = true\ndelay = 2\nauto_allow = 0\n");
+    server.python(
+        r#"
+import time, mailtest
+def rcpt(to, source="127.0.0.5"):
+    client = mailtest.smtp(source=source)
+    client.mail("someone@elsewhere.test")
+    reply = client.rcpt(to)
+    client.quit()
+    return reply
+code, text = rcpt("bob@example.test")
+assert code == 451 and text.startswith(b"4.7.1 <bob@example.test>: Greylisted"), (code, text)
+first = time.monotonic()
+code, _ = rcpt("bob@example.test")
+assert code == 451, "retried too early"
+# A real server retries later; then the triplet passes.
+time.sleep(max(0, first + 2.2 - time.monotonic()))
+assert rcpt("bob@example.test")[0] == 250
+assert rcpt("bob@example.test")[0] == 250, "it stays passed"
+# Another recipient, or the same from another network, starts its own wait.
+assert rcpt("alice@example.test")[0] == 451
+assert rcpt("bob@example.test", source="127.0.1.5")[0] == 451
+# Clients that may relay (trusted networks, users) are not greylisted.
+client = mailtest.submit("alice@example.test")
+client.mail("alice@example.test")
+assert client.rcpt("carol@elsewhere.test")[0] == 250
+"#,
+    );
+}

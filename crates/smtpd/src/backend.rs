@@ -138,6 +138,19 @@ pub trait Backend: Send + Sync + 'static {
         async { Ok(()) }
     }
 
+    /// A last word on one accepted recipient of mail from the internet
+    /// (greylisting), for clients whose mail is checked; `Err` refuses
+    /// this recipient with that reply.
+    fn check_delivery(
+        &self,
+        client: Client<'_>,
+        from: &ReversePath,
+        recipient: &str,
+    ) -> impl Future<Output = Result<(), Reply>> + Send {
+        let _ = (client, from, recipient);
+        async { Ok(()) }
+    }
+
     /// Keeps a client verdict of the pregreet test beyond a restart; the
     /// server runs it in the background and does not wait for it.
     fn remember_client(&self, remembered: crate::Remembered) -> impl Future<Output = ()> + Send {

@@ -38,6 +38,7 @@ mod domains;
 mod error;
 mod flags;
 pub mod fuzz;
+mod greylist;
 mod keywords;
 mod mailboxes;
 mod message_reader;
@@ -65,6 +66,7 @@ pub use dkim::{DkimKey, DkimState, NewDkimKey, SigningKey};
 pub use domains::Domain;
 pub use error::{DatabaseError, Error};
 pub use flags::{FlagChange, Flags, keyword_order};
+pub use greylist::{Greylisting, Triplet};
 /// The system flag bits of [`Flags::system`].
 pub mod flag {
     pub use crate::flags::{ANSWERED, DELETED, DRAFT, FLAGGED, SEEN};

@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "client verdicts",
         include_str!("../migrations/0014_client_verdicts.sql"),
     ),
+    (15, "greylist", include_str!("../migrations/0015_greylist.sql")),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

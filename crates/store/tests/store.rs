@@ -663,3 +663,81 @@ async fn client_verdicts_are_kept_bounded_and_expire() {
         .collect();
     assert_eq!(kept, [49, 48, 47, 46, 45], "those that hold longest stay");
 }
+
+#[tokio::test]
+async fn greylisting_passes_a_retry_after_the_delay_and_within_the_window() {
+    let (_dir, store) = populated().await;
+    let rules = store::Greylisting {
+        delay: 300,
+        retry_window: 3600,
+        keep: 86_400,
+        auto_allow: 2,
+    };
+    let triplet = |network: &str, recipient: &str| store::Triplet {
+        network: network.into(),
+        sender: "Sender@Elsewhere.test".into(),
+        recipient: recipient.into(),
+    };
+    let t0 = 1_000_000;
+    let check = |t: store::Triplet, now: i64| store.greylist(t, rules, now);
+    assert_eq!(
+        check(triplet("192.0.2.0/24", "alice@example.test"), t0).await.unwrap(),
+        Some(300)
+    );
+    // Too early: the rest of the delay.
+    assert_eq!(
+        check(triplet("192.0.2.0/24", "ALICE@example.test"), t0 + 100)
+            .await
+            .unwrap(),
+        Some(200)
+    );
+    // After the delay it passes, and stays passed.
+    assert_eq!(
+        check(triplet("192.0.2.0/24", "alice@example.test"), t0 + 300)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        check(triplet("192.0.2.0/24", "alice@example.test"), t0 + 50_000)
+            .await
+            .unwrap(),
+        None
+    );
+    // Another recipient is another triplet.
+    assert_eq!(
+        check(triplet("192.0.2.0/24", "bob@example.test"), t0 + 300)
+            .await
+            .unwrap(),
+        Some(300)
+    );
+    // A retry after the window starts over.
+    assert_eq!(
+        check(triplet("198.51.100.0/24", "alice@example.test"), t0)
+            .await
+            .unwrap(),
+        Some(300)
+    );
+    assert_eq!(
+        check(triplet("198.51.100.0/24", "alice@example.test"), t0 + 4000)
+            .await
+            .unwrap(),
+        Some(300)
+    );
+    // A second passed triplet of 192.0.2.0/24 lets the whole network pass.
+    assert_eq!(
+        check(triplet("192.0.2.0/24", "bob@example.test"), t0 + 700)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        check(triplet("192.0.2.0/24", "carol@example.test"), t0 + 800)
+            .await
+            .unwrap(),
+        None
+    );
+    // Cleanup: the passed triplets outlive the unpassed retry of the other network only while kept.
+    assert_eq!(store.forget_greylist(rules, t0 + 4000 + 3901).await.unwrap(), 1);
+    assert_eq!(store.forget_greylist(rules, t0 + 50_000 + 86_401).await.unwrap(), 3);
+}

@@ -53,6 +53,13 @@ where
                         "Too many recipients from this user in the last hour; try again later",
                     ));
                 }
+                if let (Some(client), Some(transaction)) = (self.checked_client(), &self.transaction) {
+                    let from = transaction.from.clone();
+                    if let Err(reply) = self.server.backend.check_delivery(client, &from, &address).await {
+                        tracing::info!(%from, to = %address, code = reply.code, "recipient deferred by the checks");
+                        return Err(Error::Refused(reply));
+                    }
+                }
                 if let Some(transaction) = &mut self.transaction
                     && !transaction.recipients.iter().any(|r| r.address == address)
                 {
