@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use queue::Queue;
-use smtpd::{AcceptError, BackendError, Client, Filing, Login, RcptVerdict};
+use smtpd::{AcceptError, BackendError, Client, Envelope, Filing, Login, RcptVerdict};
 use store::{Resolution, Store};
 use wire::smtp::{MailObject, Mailbox, RcptPath, Reply, ReversePath};
 
@@ -23,6 +23,8 @@ pub struct Backend {
     pub dnsbl: Option<crate::dnsbl::Dnsbl>,
     /// Greylisting's rules, if it is on.
     pub greylist: Option<store::Greylisting>,
+    /// The spam filter, if configured.
+    pub rspamd: Option<crate::rspamd::Rspamd>,
 }
 
 impl Backend {
@@ -90,8 +92,23 @@ impl smtpd::Backend for Backend {
         crate::checks::check_sender(self.verifier.as_ref(), client, from).await
     }
 
-    async fn check_message(&self, checks: Option<Self::SenderChecks>, message: &mut Vec<u8>) -> Result<Filing, Reply> {
-        crate::checks::check_message(self.verifier.as_ref(), &self.hostname, checks.flatten(), message).await
+    async fn check_message(
+        &self,
+        checks: Option<Self::SenderChecks>,
+        envelope: &Envelope<'_>,
+        message: &mut Vec<u8>,
+    ) -> Result<Filing, Reply> {
+        // `Some` (even without a verifier): mail from the internet.
+        let from_internet = checks.is_some();
+        let mut filing =
+            crate::checks::check_message(self.verifier.as_ref(), &self.hostname, checks.flatten(), message).await?;
+        if let Some(rspamd) = &self.rspamd
+            && rspamd.scans(from_internet, envelope)
+            && rspamd.scan(envelope, message).await? == Filing::Junk
+        {
+            filing = Filing::Junk;
+        }
+        Ok(filing)
     }
 
     async fn check_recipient(&self, recipient: &RcptPath, may_relay: bool) -> Result<RcptVerdict, BackendError> {

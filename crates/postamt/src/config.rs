@@ -30,6 +30,7 @@ pub struct Config {
     pub auth_checks: crate::checks::AuthChecks,
     pub dnsbl: crate::dnsbl::DnsblConfig,
     pub greylist: crate::greylist::GreylistConfig,
+    pub rspamd: crate::rspamd::RspamdConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -406,6 +407,7 @@ impl Default for Config {
             auth_checks: crate::checks::AuthChecks::default(),
             dnsbl: crate::dnsbl::DnsblConfig::default(),
             greylist: crate::greylist::GreylistConfig::default(),
+            rspamd: crate::rspamd::RspamdConfig::default(),
         }
     }
 }

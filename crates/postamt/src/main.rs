@@ -11,6 +11,8 @@ mod dkim;
 mod dns_records;
 mod dnsbl;
 mod greylist;
+mod http;
+mod rspamd;
 mod serve;
 
 use clap::Parser;

@@ -63,6 +63,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         signer,
         dnsbl: crate::dnsbl::Dnsbl::new(&config.dnsbl, &config.dns.nameservers)?,
         greylist: config.greylist.rules(),
+        rspamd: crate::rspamd::Rspamd::new(&config.rspamd)?,
     });
     let smtp_config = config.smtp()?;
     let client_memory = smtp_config.pregreet_memory;

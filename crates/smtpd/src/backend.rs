@@ -80,6 +80,19 @@ pub struct Client<'a> {
     pub helo: &'a str,
 }
 
+/// The envelope and connection of a message whose data is complete, for
+/// the checks at its end.
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope<'a> {
+    /// The queue id the message will have.
+    pub id: &'a str,
+    pub client: Client<'a>,
+    pub from: &'a ReversePath,
+    pub recipients: &'a [wire::smtp::Recipient],
+    /// The logged-in user, if any.
+    pub user: Option<&'a str>,
+}
+
 /// Where the checks at the end of the data want a message filed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Filing {
@@ -126,6 +139,7 @@ pub trait Backend: Send + Sync + 'static {
     fn check_message(
         &self,
         checks: Option<Self::SenderChecks>,
+        envelope: &Envelope<'_>,
         message: &mut Vec<u8>,
     ) -> impl Future<Output = Result<Filing, Reply>> + Send;
 

@@ -21,7 +21,7 @@ mod session;
 
 use std::time::Duration;
 
-pub use backend::{AcceptError, Backend, BackendError, Client, Filing, Login, RcptVerdict};
+pub use backend::{AcceptError, Backend, BackendError, Client, Envelope, Filing, Login, RcptVerdict};
 pub use client_memory::{ClientMemory, Remembered, Standing, client_key};
 pub use server::{Role, Server};
 

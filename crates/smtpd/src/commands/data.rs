@@ -5,7 +5,7 @@
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::smtp::{BodyType, DataOutcome, DataReader, MailObject, MessageOptions, Reply};
 
-use crate::backend::{AcceptError, Backend, Filing};
+use crate::backend::{AcceptError, Backend, Client, Envelope, Filing};
 use crate::error::{Error, Handled};
 use crate::fixups::fixup_headers;
 use crate::received::Trace;
@@ -182,10 +182,20 @@ where
             tracing::warn!(%id, from = %transaction.from, "message refused: too many Received fields (a mail loop?)");
             return Err(Error::refused(554, "5.4.6", "Too many hops: this message is looping"));
         }
+        let envelope = Envelope {
+            id: &id,
+            client: Client {
+                ip: self.peer.ip().to_canonical(),
+                helo: self.helo.as_ref().map_or("", |helo| &helo.name),
+            },
+            from: &transaction.from,
+            recipients: &transaction.recipients,
+            user: self.authenticated.as_deref(),
+        };
         let checked = self
             .server
             .backend
-            .check_message(self.sender_checks.take(), &mut message)
+            .check_message(self.sender_checks.take(), &envelope, &mut message)
             .await;
         bytes.append(&mut message);
         let filing = checked.map_err(|reply| {

@@ -45,7 +45,12 @@ impl Backend for TestBackend {
         Ok(())
     }
 
-    async fn check_message(&self, _checks: Option<()>, _message: &mut Vec<u8>) -> Result<Filing, Reply> {
+    async fn check_message(
+        &self,
+        _checks: Option<()>,
+        _envelope: &smtpd::Envelope<'_>,
+        _message: &mut Vec<u8>,
+    ) -> Result<Filing, Reply> {
         Ok(Filing::Inbox)
     }
 

@@ -1,0 +1,160 @@
+//! rspamd end to end (issue 17): Debian's rspamd, started here on loopback
+//! ports with the system's rules and the test settings in tests/rspamd/,
+//! scans what arrives on port 25. The GTUBE test string is rejected with
+//! rspamd's message; a message rspamd puts at "add header" lands in the
+//! recipient's Junk with X-Spam headers; a clean one in the INBOX; and
+//! when rspamd is stopped, mail is accepted unscanned (fail open).
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Server;
+
+/// A running rspamd, stopped when dropped.
+struct Rspamd {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+impl Rspamd {
+    fn start() -> Rspamd {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/rspamd");
+        let local = dir.path().join("local.d");
+        std::fs::create_dir_all(&local).unwrap();
+        for entry in std::fs::read_dir(repo.join("local.d")).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, local.join(path.file_name().unwrap())).unwrap();
+        }
+        std::fs::copy(repo.join("spam-subjects.map"), dir.path().join("spam-subjects.map")).unwrap();
+        let (port, controller) = (free_port(), free_port());
+        for (file, port) in [("worker-normal.inc", port), ("worker-controller.inc", controller)] {
+            let text = format!("bind_socket = \"127.0.0.1:{port}\";\ncount = 1;\n");
+            std::fs::write(local.join(file), text).unwrap();
+        }
+        for sub in ["db", "run"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        let var = |name: &str, path: &Path| format!("--var={name}={}", path.display());
+        let child = Command::new("rspamd")
+            .args(["-f", "-i", "-c", "/etc/rspamd/rspamd.conf"])
+            .arg(var("LOCAL_CONFDIR", dir.path()))
+            .arg(var("DBDIR", &dir.path().join("db")))
+            .arg(var("RUNDIR", &dir.path().join("run")))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("rspamd (Debian's package) runs");
+        let rspamd = Rspamd { child, port, _dir: dir };
+        // Ready when its normal worker answers /ping.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !rspamd.answers_ping() {
+            assert!(Instant::now() < deadline, "rspamd did not start within a minute");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        rspamd
+    }
+
+    fn answers_ping(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+        let mut answer = String::new();
+        stream.write_all(b"GET /ping HTTP/1.0\r\n\r\n").is_ok()
+            && stream.read_to_string(&mut answer).is_ok()
+            && answer.contains("pong")
+    }
+
+    /// Stops rspamd with its workers: SIGTERM to the main process, which
+    /// ends them (SIGKILL would leave them serving).
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Rspamd {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+const GTUBE: &str = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+
+#[test]
+fn rspamd_rejects_gtube_junks_spam_and_fails_open() {
+    let mut rspamd = Rspamd::start();
+    let server = Server::with_users(&format!(
+        "[rspamd]\nurl = \"http://127.0.0.1:{}\"\ntimeout = 5\n",
+        rspamd.port
+    ));
+    let script = |body: &str| {
+        format!(
+            r#"
+import smtplib, time, mailtest
+def send(subject, body):
+    client = mailtest.smtp(source="127.0.0.5")
+    message = ("From: someone@elsewhere.test\r\nTo: bob@example.test\r\nSubject: " + subject +
+               "\r\nDate: Tue, 1 Dec 2026 08:00:00 +0000\r\nMessage-ID: <" + str(time.time()) + "@elsewhere.test>\r\n\r\n" +
+               body + "\r\n").encode()
+    try:
+        client.sendmail("someone@elsewhere.test", ["bob@example.test"], message)
+        return None
+    except smtplib.SMTPDataError as e:
+        return (e.smtp_code, e.smtp_error)
+    finally:
+        client.quit()
+{body}"#
+        )
+    };
+    server.python(&script(&format!(
+        r#"
+code, text = send("hello", "{GTUBE}")
+assert code == 554 and text == b"5.7.1 Gtube pattern", (code, text)
+
+assert send("postamt spam test", "Buy now.") is None
+assert send("lunch", "See you at noon.") is None
+[clean] = mailtest.wait_for_messages("bob@example.test", 1)
+assert b"Subject: lunch" in clean and b"X-Spam" not in clean, clean[:600]
+imap = mailtest.imap("bob@example.test")
+typ, data = imap.select("Junk")
+assert typ == "OK" and int(data[0]) == 1, (typ, data)
+typ, data = imap.fetch("1", "(BODY.PEEK[HEADER])")
+header = data[0][1]
+assert b"X-Spam: Yes\r\n" in header and b'action="add header"' in header, header
+assert b"Subject: postamt spam test" in header, header
+imap.logout()
+"#
+    )));
+    // A stopped rspamd: mail goes on, unscanned, and the log says so.
+    rspamd.stop();
+    server.python(&script(
+        r#"
+assert send("while rspamd is down", "x") is None
+stored = mailtest.wait_for_messages("bob@example.test", 2)
+assert b"Subject: while rspamd is down" in stored[1] and b"X-Spam" not in stored[1], stored[1][:600]
+"#,
+    ));
+    assert!(
+        server
+            .log()
+            .contains("rspamd failed; the message is accepted unscanned"),
+        "{}",
+        server.log()
+    );
+}
