@@ -118,6 +118,15 @@ pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             store.remove_account(&address).await.map_err(explain)?;
             println!("Removed user {} and their mail", address.to_lowercase());
         }
+        UserCommand::Spam { address, filing } => {
+            let to_junk = match filing.as_str() {
+                "junk" => Some(true),
+                "inbox" => Some(false),
+                _ => None,
+            };
+            store.set_spam_to_junk(&address, to_junk).await.map_err(explain)?;
+            println!("Spam for {} goes to: {filing}", address.to_lowercase());
+        }
         UserCommand::Passwd {
             address,
             password_stdin,

@@ -136,6 +136,14 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Choose where a user's spam goes: `junk` (their Junk mailbox),
+    /// `inbox` (marked in its header only), or `default` (as `[spam] junk`
+    /// says).
+    Spam {
+        address: String,
+        #[arg(value_parser = ["junk", "inbox", "default"])]
+        filing: String,
+    },
 }
 
 #[derive(Subcommand)]

@@ -31,6 +31,24 @@ pub struct Config {
     pub dnsbl: crate::dnsbl::DnsblConfig,
     pub greylist: crate::greylist::GreylistConfig,
     pub rspamd: crate::rspamd::RspamdConfig,
+    pub spam: Spam,
+}
+
+/// `[spam]`: what happens to mail a verdict (DMARC quarantine, rspamd)
+/// marks as spam.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Spam {
+    /// Into the recipient's Junk mailbox (default); false: into the INBOX,
+    /// marked by the verdict's header fields only. `postamt user spam`
+    /// chooses per account.
+    pub junk: bool,
+}
+
+impl Default for Spam {
+    fn default() -> Self {
+        Spam { junk: true }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -408,6 +426,7 @@ impl Default for Config {
             dnsbl: crate::dnsbl::DnsblConfig::default(),
             greylist: crate::greylist::GreylistConfig::default(),
             rspamd: crate::rspamd::RspamdConfig::default(),
+            spam: Spam::default(),
         }
     }
 }
@@ -492,6 +511,7 @@ impl Config {
             max_deliveries: delivery.max_deliveries,
             max_per_domain: delivery.max_per_domain,
             max_addresses_per_attempt: delivery.max_addresses_per_attempt,
+            spam_to_junk: self.spam.junk,
             timeouts: queue::ClientTimeouts {
                 connect: seconds(delivery.connect_timeout)?,
                 greeting: seconds(delivery.greeting_timeout)?,

@@ -2,8 +2,9 @@
 //! ports with the system's rules and the test settings in tests/rspamd/,
 //! scans what arrives on port 25. The GTUBE test string is rejected with
 //! rspamd's message; a message rspamd puts at "add header" lands in the
-//! recipient's Junk with X-Spam headers; a clean one in the INBOX; and
-//! when rspamd is stopped, mail is accepted unscanned (fail open).
+//! recipient's Junk with X-Spam headers (in the INBOX, marked, for a user
+//! who chose `postamt user spam ADDRESS inbox`); a clean one in the INBOX;
+//! and when rspamd is stopped, mail is accepted unscanned (fail open).
 
 mod common;
 
@@ -141,13 +142,22 @@ assert b"Subject: postamt spam test" in header, header
 imap.logout()
 "#
     )));
+    // A user who wants spam in the INBOX gets it there, marked.
+    server.admin(&["user", "spam", "bob@example.test", "inbox"]);
+    server.python(&script(
+        r#"
+assert send("postamt spam test again", "Buy more.") is None
+stored = mailtest.wait_for_messages("bob@example.test", 2)
+assert b"Subject: postamt spam test again" in stored[1] and b"X-Spam: Yes" in stored[1], stored[1][:600]
+"#,
+    ));
     // A stopped rspamd: mail goes on, unscanned, and the log says so.
     rspamd.stop();
     server.python(&script(
         r#"
 assert send("while rspamd is down", "x") is None
-stored = mailtest.wait_for_messages("bob@example.test", 2)
-assert b"Subject: while rspamd is down" in stored[1] and b"X-Spam" not in stored[1], stored[1][:600]
+stored = mailtest.wait_for_messages("bob@example.test", 3)
+assert b"Subject: while rspamd is down" in stored[2] and b"X-Spam" not in stored[2], stored[2][:600]
 "#,
     ));
     assert!(

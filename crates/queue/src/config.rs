@@ -90,6 +90,9 @@ pub struct QueueConfig {
     /// smtp_mx_address_limit); the next attempt starts from the first.
     pub max_addresses_per_attempt: usize,
     pub timeouts: ClientTimeouts,
+    /// Where spam goes for accounts that did not choose: their Junk
+    /// mailbox (true, the default) or their INBOX.
+    pub spam_to_junk: bool,
 }
 
 impl Default for QueueConfig {
@@ -117,6 +120,7 @@ impl Default for QueueConfig {
             max_per_domain: 5,
             max_addresses_per_attempt: 5,
             timeouts: ClientTimeouts::default(),
+            spam_to_junk: true,
         }
     }
 }

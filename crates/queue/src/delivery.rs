@@ -37,7 +37,7 @@ enum Handled {
 struct LocalDelivery {
     recipient: QueueRecipient,
     /// The accounts that get a copy, with that copy's trace fields.
-    accounts: Vec<(store::AccountId, Vec<u8>)>,
+    accounts: Vec<store::LocalCopy>,
     /// The message that carries it on to alias targets elsewhere.
     forward: Option<Box<store::QueueEntry>>,
     report: Option<ReportAction>,
@@ -182,7 +182,14 @@ impl Queue {
             match target {
                 Target::Account { id, address } => {
                     let trace = format!("{return_path}Delivered-To: {address}\r\n");
-                    accounts.push((id, trace.into_bytes()));
+                    // Spam goes to Junk unless the account (or the server's
+                    // `[spam] junk`) wants it in the INBOX.
+                    let junk = recipient.junk && self.store.spam_to_junk(id)?.unwrap_or(self.config.spam_to_junk);
+                    accounts.push(store::LocalCopy {
+                        account: id,
+                        trace_headers: trace.into_bytes(),
+                        junk,
+                    });
                 }
                 Target::Remote(address) => forwards.push(address),
                 Target::Unknown(address) => {

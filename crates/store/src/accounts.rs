@@ -99,6 +99,30 @@ impl Store {
         .await
     }
 
+    /// Where an account's spam goes: `Some(true)` its Junk mailbox,
+    /// `Some(false)` its INBOX, None as the server's setting says.
+    pub async fn set_spam_to_junk(&self, address: &str, to_junk: Option<bool>) -> Result<()> {
+        let account = self.require_account(address).await?;
+        self.batched(move |tx| {
+            tx.prepare_cached("UPDATE accounts SET spam_to_junk = $1 WHERE id = $2")?
+                .execute((to_junk, account.id))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The account's own choice of where its spam goes, if it made one.
+    pub fn spam_to_junk(&self, account: AccountId) -> Result<Option<bool>> {
+        Ok(self
+            .point_reads
+            .read(|c| {
+                Ok(c.prepare_cached("SELECT spam_to_junk FROM accounts WHERE id = $1")?
+                    .query_row([account], |row| row.get::<_, Option<bool>>(0))
+                    .optional()?)
+            })?
+            .flatten())
+    }
+
     /// Removes an account with its mailboxes and messages. Their blobs go
     /// with the next garbage collection.
     pub async fn remove_account(&self, address: &str) -> Result<()> {

@@ -74,7 +74,7 @@ pub mod flag {
 pub use mailboxes::{MailboxInfo, MailboxLimits, SEPARATOR, canonical_name};
 pub use message_reader::{MessageReader, StoredMessage};
 pub use messages::{MessageContent, MessageFacts, MessageLocation, MessageMeta, SearchContent};
-pub use queue::{Attempt, QueueEntry, QueueRecipient, QueuedMessage};
+pub use queue::{Attempt, LocalCopy, QueueEntry, QueueRecipient, QueuedMessage};
 pub use queue_values::{RecipientStatus, ReportAction};
 pub use resolve::{Resolution, Target};
 pub use srs::{Srs, SrsError};

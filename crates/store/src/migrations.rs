@@ -41,6 +41,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0014_client_verdicts.sql"),
     ),
     (15, "greylist", include_str!("../migrations/0015_greylist.sql")),
+    (16, "spam filing", include_str!("../migrations/0016_spam_filing.sql")),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

@@ -88,6 +88,16 @@ impl QueueRecipient {
     }
 }
 
+/// One account's copy of a locally delivered message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalCopy {
+    pub account: AccountId,
+    /// Its trace fields (Return-Path, Delivered-To), put above the content.
+    pub trace_headers: Vec<u8>,
+    /// Into the account's Junk mailbox rather than its INBOX.
+    pub junk: bool,
+}
+
 /// The outcome of one delivery attempt for one recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
@@ -277,7 +287,7 @@ impl Store {
     pub fn deliver_local(
         &self,
         recipient: &QueueRecipient,
-        accounts: &[(AccountId, Vec<u8>)],
+        accounts: &[LocalCopy],
         forward: Option<QueueEntry>,
         report: Option<ReportAction>,
         facts: &MessageFacts,
@@ -286,20 +296,20 @@ impl Store {
         let blobs = self.blobs().clone();
         let write = self.batched(move |tx| {
             let mut mailboxes = Vec::new();
-            for (account, trace_headers) in &accounts {
+            for copy in &accounts {
                 // Delivered mail arrives without flags.
                 let message = NewMessage {
                     blob_hash: &recipient.blob_hash,
                     blob_size: recipient.size,
-                    trace_headers,
+                    trace_headers: &copy.trace_headers,
                     internal_date: recipient.received_at,
                     flags: &crate::Flags::default(),
                     facts: &facts,
                 };
-                let mailbox = if recipient.junk {
-                    Self::append_to_junk(tx, *account, &message)?
+                let mailbox = if copy.junk {
+                    Self::append_to_junk(tx, copy.account, &message)?
                 } else {
-                    Self::append_to_inbox(tx, *account, &message)?
+                    Self::append_to_inbox(tx, copy.account, &message)?
                 };
                 mailboxes.push(mailbox);
             }

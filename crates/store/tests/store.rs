@@ -292,7 +292,7 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
 
     let trace = b"Return-Path: <sender@elsewhere.test>\r\n".to_vec();
     store
-        .deliver_local(&due[0], &[(alice, trace.clone())], None, None, &MessageFacts::default())
+        .deliver_local(&due[0], &[copy(alice, &trace)], None, None, &MessageFacts::default())
         .await
         .unwrap();
     store
@@ -355,7 +355,7 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
     store
         .deliver_local(
             &later[0],
-            &[(alice, trace)],
+            &[copy(alice, &trace)],
             Some(forward),
             None,
             &MessageFacts::default(),
@@ -432,7 +432,7 @@ async fn expunge_removes_and_bumps_the_modseq() {
     }
     for recipient in claim(&store, store::now()).await {
         store
-            .deliver_local(&recipient, &[(alice, Vec::new())], None, None, &MessageFacts::default())
+            .deliver_local(&recipient, &[copy(alice, b"")], None, None, &MessageFacts::default())
             .await
             .unwrap();
     }
@@ -740,4 +740,13 @@ async fn greylisting_passes_a_retry_after_the_delay_and_within_the_window() {
     // Cleanup: the passed triplets outlive the unpassed retry of the other network only while kept.
     assert_eq!(store.forget_greylist(rules, t0 + 4000 + 3901).await.unwrap(), 1);
     assert_eq!(store.forget_greylist(rules, t0 + 50_000 + 86_401).await.unwrap(), 3);
+}
+
+/// An INBOX copy for `account` with `trace` on top.
+fn copy(account: store::AccountId, trace: &[u8]) -> store::LocalCopy {
+    store::LocalCopy {
+        account,
+        trace_headers: trace.to_vec(),
+        junk: false,
+    }
 }
