@@ -5,15 +5,15 @@
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// POSTs `body` to `http://{address}{path}` with `headers`; the body of a
-/// 200 answer, at most `limit` bytes.
+/// POSTs `body` to `http://{address}{path}` with `headers`; the status
+/// and the body of the answer, at most `limit` bytes.
 pub async fn post(
     address: &str,
     path: &str,
     headers: &[(&str, String)],
     body: &[u8],
     limit: usize,
-) -> Result<Vec<u8>, String> {
+) -> Result<(u16, Vec<u8>), String> {
     let mut stream = tokio::net::TcpStream::connect(address)
         .await
         .map_err(|e| format!("cannot connect to {address}: {e}"))?;
@@ -39,19 +39,21 @@ pub async fn post(
     parse_answer(&answer, limit)
 }
 
-/// The body of a complete `200` answer (Content-Length, chunked, or to
-/// the end of the connection).
-fn parse_answer(answer: &[u8], limit: usize) -> Result<Vec<u8>, String> {
+/// The status and body of a complete answer (Content-Length, chunked, or
+/// to the end of the connection).
+fn parse_answer(answer: &[u8], limit: usize) -> Result<(u16, Vec<u8>), String> {
     let end = answer
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .ok_or("an answer without a complete header")?;
     let head = String::from_utf8_lossy(&answer[..end]);
     let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap_or_default();
-    if status.split_whitespace().nth(1) != Some("200") {
-        return Err(format!("answered {status:?}"));
-    }
+    let status_line = lines.next().unwrap_or_default();
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| format!("answered {status_line:?}"))?;
     let header = |name: &str| {
         lines
             .clone()
@@ -71,7 +73,7 @@ fn parse_answer(answer: &[u8], limit: usize) -> Result<Vec<u8>, String> {
     if body.len() > limit {
         return Err(format!("an answer over {limit} bytes"));
     }
-    Ok(body)
+    Ok((status, body))
 }
 
 /// A chunked body (RFC 9112 §7.1) joined.
@@ -98,14 +100,15 @@ mod tests {
     #[test]
     fn reads_the_three_kinds_of_body() {
         let plain = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello, and more";
-        assert_eq!(parse_answer(plain, 100).unwrap(), b"hello");
+        assert_eq!(parse_answer(plain, 100).unwrap(), (200, b"hello".to_vec()));
         let chunked = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nhel\r\n2;x=y\r\nlo\r\n0\r\n\r\n";
-        assert_eq!(parse_answer(chunked, 100).unwrap(), b"hello");
+        assert_eq!(parse_answer(chunked, 100).unwrap().1, b"hello");
         let to_end = b"HTTP/1.0 200 OK\r\n\r\nhello";
-        assert_eq!(parse_answer(to_end, 100).unwrap(), b"hello");
-        assert!(parse_answer(b"HTTP/1.1 500 Oops\r\n\r\n", 100).is_err());
+        assert_eq!(parse_answer(to_end, 100).unwrap().1, b"hello");
+        assert_eq!(parse_answer(b"HTTP/1.1 500 Oops\r\n\r\n", 100).unwrap().0, 500);
         assert!(parse_answer(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort", 100).is_err());
         assert!(parse_answer(to_end, 3).is_err());
         assert!(parse_answer(b"HTTP/1.1 200", 100).is_err());
+        assert!(parse_answer(b"HTTP/1.1 OK\r\n\r\n", 100).is_err());
     }
 }

@@ -14,6 +14,7 @@ mod greylist;
 mod http;
 mod rspamd;
 mod serve;
+mod spam_learning;
 
 use clap::Parser;
 

@@ -34,6 +34,11 @@ pub struct RspamdConfig {
     pub fail_closed: bool,
     /// Scan mail that logged-in users send, too.
     pub scan_outgoing: bool,
+    /// The controller worker, e.g. `http://127.0.0.1:11334`: messages users
+    /// move into or out of Junk teach it (`spam_learning`). Empty is off.
+    pub controller: String,
+    /// The controller's password, if it asks for one.
+    pub password: String,
 }
 
 impl Default for RspamdConfig {
@@ -43,6 +48,8 @@ impl Default for RspamdConfig {
             timeout: 15,
             fail_closed: false,
             scan_outgoing: false,
+            controller: String::new(),
+            password: String::new(),
         }
     }
 }
@@ -79,19 +86,9 @@ impl Rspamd {
         if config.url.is_empty() {
             return Ok(None);
         }
-        let address = config
-            .url
-            .strip_prefix("http://")
-            .map(|rest| rest.trim_end_matches('/'))
-            .filter(|rest| !rest.is_empty() && !rest.contains('/'))
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "[rspamd] url = {:?} must be http://HOST:PORT, e.g. http://127.0.0.1:11333",
-                    config.url
-                )
-            })?;
+        let address = host_port("url", &config.url)?;
         Ok(Some(Rspamd {
-            address: address.to_string(),
+            address,
             timeout: Duration::from_secs(config.timeout.max(1)),
             fail_closed: config.fail_closed,
             scan_outgoing: config.scan_outgoing,
@@ -114,7 +111,10 @@ impl Rspamd {
         .await
         .map_err(|_| format!("no answer within {} s", self.timeout.as_secs()))
         .and_then(|answer| answer)
-        .and_then(|body| serde_json::from_slice::<Answer>(&body).map_err(|e| format!("unreadable answer: {e}")));
+        .and_then(|(status, body)| match status {
+            200 => serde_json::from_slice::<Answer>(&body).map_err(|e| format!("unreadable answer: {e}")),
+            _ => Err(format!("answered {status}")),
+        });
         let answer = match answer {
             Ok(answer) => answer,
             Err(reason) if self.fail_closed => {
@@ -131,6 +131,17 @@ impl Rspamd {
         remove_fields(message, &[b"x-spam:", b"x-spam-status:"]);
         apply(&answer, message)
     }
+}
+
+/// `HOST:PORT` of an `http://HOST:PORT` URL in `[rspamd] key`.
+pub fn host_port(key: &str, url: &str) -> anyhow::Result<String> {
+    url.strip_prefix("http://")
+        .map(|rest| rest.trim_end_matches('/'))
+        .filter(|rest| !rest.is_empty() && !rest.contains('/'))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            anyhow::anyhow!("[rspamd] {key} = {url:?} must be http://HOST:PORT, e.g. http://127.0.0.1:11333")
+        })
 }
 
 /// The facts rspamd's protocol takes as request headers.

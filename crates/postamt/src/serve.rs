@@ -89,6 +89,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(queue.run());
     tasks.spawn(collect_garbage(store.clone()));
+    if let Some(learner) = crate::spam_learning::Learner::new(&config.rspamd)? {
+        tasks.spawn(learner.run(store.clone()));
+    }
     tasks.spawn(forget_old_verdicts(
         store.clone(),
         client_memory,

@@ -14,10 +14,13 @@ use std::time::{Duration, Instant};
 
 use common::Server;
 
-/// A running rspamd, stopped when dropped.
+/// A running rspamd (with the redis its Bayes statistics need), stopped
+/// when dropped.
 struct Rspamd {
     child: Child,
     port: u16,
+    controller: u16,
+    redis: Child,
     _dir: tempfile::TempDir,
 }
 
@@ -39,11 +42,31 @@ impl Rspamd {
             std::fs::copy(&path, local.join(path.file_name().unwrap())).unwrap();
         }
         std::fs::copy(repo.join("spam-subjects.map"), dir.path().join("spam-subjects.map")).unwrap();
-        let (port, controller) = (free_port(), free_port());
+        let (port, controller, redis_port) = (free_port(), free_port(), free_port());
         for (file, port) in [("worker-normal.inc", port), ("worker-controller.inc", controller)] {
             let text = format!("bind_socket = \"127.0.0.1:{port}\";\ncount = 1;\n");
             std::fs::write(local.join(file), text).unwrap();
         }
+        std::fs::write(
+            local.join("redis.conf"),
+            format!("servers = \"127.0.0.1:{redis_port}\";\n"),
+        )
+        .unwrap();
+        let redis = Command::new("redis-server")
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &redis_port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server (Debian's package) runs");
         for sub in ["db", "run"] {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
@@ -57,7 +80,13 @@ impl Rspamd {
             .stderr(Stdio::null())
             .spawn()
             .expect("rspamd (Debian's package) runs");
-        let rspamd = Rspamd { child, port, _dir: dir };
+        let rspamd = Rspamd {
+            child,
+            port,
+            controller,
+            redis,
+            _dir: dir,
+        };
         // Ready when its normal worker answers /ping.
         let deadline = Instant::now() + Duration::from_secs(60);
         while !rspamd.answers_ping() {
@@ -92,6 +121,8 @@ impl Rspamd {
 impl Drop for Rspamd {
     fn drop(&mut self) {
         self.stop();
+        let _ = self.redis.kill();
+        let _ = self.redis.wait();
     }
 }
 
@@ -164,6 +195,57 @@ assert b"Subject: while rspamd is down" in stored[2] and b"X-Spam" not in stored
         server
             .log()
             .contains("rspamd failed; the message is accepted unscanned"),
+        "{}",
+        server.log()
+    );
+}
+
+#[test]
+fn a_message_moved_into_junk_teaches_rspamd_once() {
+    let rspamd = Rspamd::start();
+    let server = Server::with_users(&format!(
+        "[rspamd]\nurl = \"http://127.0.0.1:{}\"\ncontroller = \"http://127.0.0.1:{}\"\n",
+        rspamd.port, rspamd.controller
+    ));
+    server.python(&format!(
+        r#"
+import json, os, sqlite3, time, urllib.request, mailtest
+def learned():
+    with urllib.request.urlopen("http://127.0.0.1:{controller}/stat", timeout=10) as answer:
+        return json.load(answer)["learned"]
+def training():
+    db = sqlite3.connect("file:" + os.path.join(os.environ["DATA_DIR"], "data", "postamt.db") + "?mode=ro", uri=True)
+    rows = db.execute("SELECT class, state FROM spam_training").fetchall()
+    db.close()
+    return rows
+before = learned()
+client = mailtest.smtp(source="127.0.0.5")
+body = "\r\n".join("word%d cheap pills offer limited time click here now %d" % (n, n * 7) for n in range(40))
+client.sendmail("someone@elsewhere.test", ["bob@example.test"],
+                ("From: someone@elsewhere.test\r\nTo: bob@example.test\r\nSubject: an offer\r\n"
+                 "Date: Tue, 1 Dec 2026 08:00:00 +0000\r\nMessage-ID: <offer@elsewhere.test>\r\n\r\n" + body + "\r\n").encode())
+client.quit()
+mailtest.wait_for_messages("bob@example.test", 1)
+imap = mailtest.imap("bob@example.test")
+imap.select("INBOX")
+start = time.monotonic()
+assert imap.copy("1", "Junk")[0] == "OK"
+assert time.monotonic() - start < 1, "the COPY does not wait for rspamd"
+deadline = time.monotonic() + 30
+while training() != [("spam", "done")]:
+    assert time.monotonic() < deadline, ("rspamd was not taught", training())
+    time.sleep(0.1)
+assert learned() == before + 1, (before, learned())
+# The same content into Junk again teaches nothing new: it is not even
+# noted (the learning task would find nothing pending).
+assert imap.copy("1", "Junk")[0] == "OK"
+assert training() == [("spam", "done")], training()
+imap.logout()
+"#,
+        controller = rspamd.controller
+    ));
+    assert!(
+        server.log().contains("rspamd learned a message a user moved"),
         "{}",
         server.log()
     );

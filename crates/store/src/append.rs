@@ -47,6 +47,7 @@ impl Store {
                     facts: &facts,
                 };
                 let (uid, _) = Self::insert_message(tx, mailbox, &message)?;
+                Self::note_training(tx, None, mailbox, &[&blob.hash])?;
                 Ok((uidvalidity(tx, mailbox)?, uid))
             })
             .await?;
@@ -133,6 +134,7 @@ impl Store {
 
     fn copy_in(tx: &rusqlite::Connection, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<Vec<(i64, i64)>> {
         let mut pairs = Vec::new();
+        let mut contents = Vec::new();
         for &uid in uids {
             // The content's columns, then what COPY needs besides: the row's
             // id, its system flags and its search fields.
@@ -171,7 +173,10 @@ impl Store {
             };
             let (new_uid, _) = Self::insert_message(tx, to, &message)?;
             pairs.push((uid, new_uid));
+            contents.push(content.blob_hash);
         }
+        let contents: Vec<&str> = contents.iter().map(String::as_str).collect();
+        Self::note_training(tx, Some(from), to, &contents)?;
         Ok(pairs)
     }
 

@@ -49,6 +49,7 @@ mod private;
 mod queue;
 mod queue_values;
 mod resolve;
+mod spam_training;
 mod srs;
 mod status;
 mod uidvalidity;
@@ -77,6 +78,7 @@ pub use messages::{MessageContent, MessageFacts, MessageLocation, MessageMeta, S
 pub use queue::{Attempt, LocalCopy, QueueEntry, QueueRecipient, QueuedMessage};
 pub use queue_values::{RecipientStatus, ReportAction};
 pub use resolve::{Resolution, Target};
+pub use spam_training::SpamClass;
 pub use srs::{Srs, SrsError};
 pub use status::MailboxStatus;
 

@@ -42,6 +42,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (15, "greylist", include_str!("../migrations/0015_greylist.sql")),
     (16, "spam filing", include_str!("../migrations/0016_spam_filing.sql")),
+    (
+        17,
+        "spam training",
+        include_str!("../migrations/0017_spam_training.sql"),
+    ),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

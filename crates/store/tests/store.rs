@@ -750,3 +750,49 @@ fn copy(account: store::AccountId, trace: &[u8]) -> store::LocalCopy {
         junk: false,
     }
 }
+
+#[tokio::test]
+async fn moving_into_and_out_of_junk_notes_spam_and_ham_once() {
+    let (_dir, store) = populated().await;
+    let alice = store.find_account("alice@example.test").await.unwrap().unwrap().id;
+    let mailbox = |name: &'static str| {
+        let store = store.clone();
+        async move { store.mailbox(alice, name).await.unwrap().unwrap().id }
+    };
+    let (inbox, junk, trash, archive) = (
+        mailbox("INBOX").await,
+        mailbox("Junk").await,
+        mailbox("Trash").await,
+        mailbox("Archive").await,
+    );
+    let content = store
+        .put_content(b"Subject: offer\r\n\r\nbuy\r\n".to_vec())
+        .await
+        .unwrap();
+    let hash = content.blob().hash.clone();
+    let (_, uid) = store
+        .append(inbox, content, store::Flags::default(), 0, MessageFacts::default())
+        .await
+        .unwrap();
+    assert!(
+        store.pending_training(10).await.unwrap().is_empty(),
+        "into the INBOX teaches nothing"
+    );
+    let (_, moved) = store.move_messages(inbox, &[uid], junk).await.unwrap();
+    assert_eq!(
+        store.pending_training(10).await.unwrap(),
+        [(hash.clone(), store::SpamClass::Spam)]
+    );
+    store.trained(&hash, store::SpamClass::Spam).await.unwrap();
+    // Into Junk again: already taught.
+    store.copy_messages(junk, &[moved[0].1], junk).await.unwrap();
+    assert!(store.pending_training(10).await.unwrap().is_empty());
+    // Out of Junk into the Trash is no verdict; into the Archive is ham.
+    store.copy_messages(junk, &[moved[0].1], trash).await.unwrap();
+    assert!(store.pending_training(10).await.unwrap().is_empty());
+    store.copy_messages(junk, &[moved[0].1], archive).await.unwrap();
+    assert_eq!(
+        store.pending_training(10).await.unwrap(),
+        [(hash, store::SpamClass::Ham)]
+    );
+}
