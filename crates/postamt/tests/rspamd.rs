@@ -1,6 +1,7 @@
 //! rspamd end to end (issue 17): Debian's rspamd, started here on loopback
 //! ports with the system's rules and the test settings in tests/rspamd/,
-//! scans what arrives on port 25. The GTUBE test string is rejected with
+//! scans what arrives on port 25 (and, with scan_outgoing, what users
+//! submit). The GTUBE test string is rejected with
 //! rspamd's message; a message rspamd puts at "add header" lands in the
 //! recipient's Junk with X-Spam headers (in the INBOX, marked, for a user
 //! who chose `postamt user spam ADDRESS inbox`); a clean one in the INBOX;
@@ -132,7 +133,7 @@ const GTUBE: &str = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EM
 fn rspamd_rejects_gtube_junks_spam_and_fails_open() {
     let mut rspamd = Rspamd::start();
     let server = Server::with_users(&format!(
-        "[rspamd]\nurl = \"http://127.0.0.1:{}\"\ntimeout = 5\n",
+        "[rspamd]\nurl = \"http://127.0.0.1:{}\"\ntimeout = 5\nscan_outgoing = true\n",
         rspamd.port
     ));
     let script = |body: &str| {
@@ -158,6 +159,15 @@ def send(subject, body):
         r#"
 code, text = send("hello", "{GTUBE}")
 assert code == 554 and text == b"5.7.1 Gtube pattern", (code, text)
+
+# With scan_outgoing, what a logged-in user sends is scanned too.
+client = mailtest.submit("alice@example.test")
+try:
+    client.sendmail("alice@example.test", ["someone@elsewhere.test"], b"Subject: out\r\n\r\n{GTUBE}\r\n")
+    raise AssertionError("outgoing GTUBE accepted")
+except smtplib.SMTPDataError as e:
+    assert e.smtp_code == 554, e
+client.quit()
 
 assert send("postamt spam test", "Buy now.") is None
 assert send("lunch", "See you at noon.") is None
