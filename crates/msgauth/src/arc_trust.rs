@@ -44,7 +44,7 @@ use crate::results::comment_end;
 /// The longest AAR value read; a longer one gives no override.
 const MAX_AAR: usize = 16 * 1024;
 /// The most results read from one AAR; more give no override.
-const MAX_RESULTS: usize = 64;
+pub(crate) const MAX_RESULTS: usize = 64;
 
 /// Why a DMARC failure was not held against a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,7 +176,8 @@ impl MethodResult {
 
 #[derive(Debug, PartialEq)]
 enum Token {
-    Word(String),
+    /// A word, and whether any of it was a quoted string.
+    Word(String, bool),
     Eq,
     Semi,
 }
@@ -195,7 +196,7 @@ pub(crate) fn aar_results(value: &[u8]) -> Option<Vec<MethodResult>> {
     // The instance tag of an AAR, then the authserv-id (and version).
     if segments
         .peek()
-        .is_some_and(|s| matches!(s.first(), Some(Token::Word(w)) if w.eq_ignore_ascii_case("i")))
+        .is_some_and(|s| matches!(s.first(), Some(Token::Word(w, _)) if w.eq_ignore_ascii_case("i")))
     {
         segments.next();
     }
@@ -206,14 +207,25 @@ pub(crate) fn aar_results(value: &[u8]) -> Option<Vec<MethodResult>> {
 
 /// One resinfo: `method[/version]=result [reason=value] *(ptype.property=value)`.
 fn method_result(tokens: &[Token]) -> Option<MethodResult> {
-    let [Token::Word(method), Token::Eq, Token::Word(result), rest @ ..] = tokens else {
+    // Both are Keywords (RFC 8601 §2.2), never quoted strings: a value
+    // from outside cannot pose as a method or a result.
+    let [
+        Token::Word(method, false),
+        Token::Eq,
+        Token::Word(result, false),
+        rest @ ..,
+    ] = tokens
+    else {
         return None;
     };
+    if !is_keyword(method) || !is_keyword(result) {
+        return None;
+    }
     let method = method.split('/').next().unwrap_or_default().to_ascii_lowercase();
     let mut properties = Vec::new();
     let mut at = 0;
     while at < rest.len() {
-        if let [Token::Word(name), Token::Eq, Token::Word(value), ..] = &rest[at..] {
+        if let [Token::Word(name, _), Token::Eq, Token::Word(value, _), ..] = &rest[at..] {
             if name.contains('.') {
                 properties.push((name.to_ascii_lowercase(), value.clone()));
             }
@@ -228,6 +240,11 @@ fn method_result(tokens: &[Token]) -> Option<MethodResult> {
         result: result.to_ascii_lowercase(),
         properties,
     })
+}
+
+/// A method (with its version) or result as RFC 8601 §2.2 spells it.
+pub(crate) fn is_keyword(word: &str) -> bool {
+    !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_/.".contains(&b))
 }
 
 /// Words (atoms, quoted strings, and the two glued when nothing separates
@@ -247,7 +264,7 @@ fn tokens(value: &[u8]) -> Option<Vec<Token>> {
             }
             b'"' => {
                 let (text, end) = quoted(value, at)?;
-                (Some(text), end)
+                (Some((text, true)), end)
             }
             _ => {
                 let end = value[at..]
@@ -257,13 +274,19 @@ fn tokens(value: &[u8]) -> Option<Vec<Token>> {
                     // Every step consumes a byte, whatever the arms above
                     // catch: the loop is linear.
                     .max(at + 1);
-                (Some(String::from_utf8_lossy(&value[at..end]).into_owned()), end)
+                (
+                    Some((String::from_utf8_lossy(&value[at..end]).into_owned(), false)),
+                    end,
+                )
             }
         };
         let produced = word.is_some();
         match (word, tokens.last_mut()) {
-            (Some(word), Some(Token::Word(last))) if glue => last.push_str(&word),
-            (Some(word), _) => tokens.push(Token::Word(word)),
+            (Some((word, quoted)), Some(Token::Word(last, was_quoted))) if glue => {
+                last.push_str(&word);
+                *was_quoted |= quoted;
+            }
+            (Some((word, quoted)), _) => tokens.push(Token::Word(word, quoted)),
             (None, _) => {}
         }
         glue = produced;
@@ -339,6 +362,8 @@ mod tests {
             "fail"
         );
         assert!(results("lists.test; none").is_empty());
+        // A quoted string is not a method or a result.
+        assert!(results("i=1; lists.test; \"dmarc\"=pass; dmarc=\"pass\"").is_empty());
     }
 
     #[test]
