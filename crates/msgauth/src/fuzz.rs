@@ -2,7 +2,8 @@
 //! that `cargo test` replays its committed corpus on stable Rust: whatever
 //! the header bytes, removing the Authentication-Results fields under our
 //! name leaves none behind, keeps the body, and reading our verdict back
-//! never panics.
+//! never panics; nor does reading the bytes as a trusted forwarder's
+//! ARC-Authentication-Results value, which stays within its bounds.
 
 const US: &str = "mx.fuzz.test";
 
@@ -20,6 +21,12 @@ pub fn auth_results(data: &[u8]) {
     if let Some(value) = crate::results_read::ours(data, US) {
         for (method, result) in crate::results_read::method_results(&value) {
             assert!(!method.contains(';') && !result.contains(';'));
+        }
+    }
+    if let Some(results) = crate::arc_trust::aar_results(data) {
+        assert!(results.len() <= crate::arc_trust::MAX_RESULTS);
+        for result in results {
+            assert!(crate::arc_trust::is_keyword(&result.method) && crate::arc_trust::is_keyword(&result.result));
         }
     }
 }

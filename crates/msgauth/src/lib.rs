@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod arc_seal;
+mod arc_trust;
 mod cache;
 pub mod fuzz;
 pub mod keys;
@@ -19,5 +20,6 @@ pub mod results_read;
 pub mod sign;
 mod verify;
 
+pub use arc_trust::Override;
 pub use policy::{Action, Settings, Verdict};
 pub use verify::{Client, MessageChecks, SenderChecks, Verifier};

@@ -5,7 +5,9 @@ use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
 
 use mail_auth::dmarc::Policy;
-use mail_auth::{DmarcOutput, MessageAuthenticator, SpfOutput, SpfResult};
+use mail_auth::{ArcOutput, DmarcOutput, MessageAuthenticator, SpfOutput, SpfResult};
+
+use crate::arc_trust::{self, Override};
 
 /// Refuse, or accept and only say so in Authentication-Results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +31,10 @@ pub struct Settings {
     /// Whether a DMARC failure under `p=quarantine` goes to Junk (else it
     /// is only marked).
     pub quarantine_to_junk: bool,
+    /// ARC sealer domains (ARC-Seal `d=`, lower-case A-labels) whose
+    /// ARC-Authentication-Results may lift a DMARC refusal or Junk filing
+    /// (RFC 8617 §7.2; see `arc_trust`). Empty by default.
+    pub trusted_forwarders: Vec<String>,
 }
 
 impl Settings {
@@ -39,6 +45,7 @@ impl Settings {
             spf_fail: Action::Mark,
             dmarc_reject: Action::Reject,
             quarantine_to_junk: true,
+            trusted_forwarders: Vec::new(),
         }
     }
 }
@@ -93,6 +100,35 @@ pub(crate) fn dmarc_verdict(settings: &Settings, dmarc: &DmarcOutput, pct: u8) -
         "Message refused: the DMARC policy of {} (p=reject) says mail that fails authentication must be refused",
         dmarc.domain()
     ))
+}
+
+/// The verdict after a trusted forwarder's word (RFC 7489 §6.7, local
+/// policy override): a refusal or Junk filing that DMARC asked for becomes
+/// delivery to the INBOX when the newest ARC set vouches for the message.
+/// Mail DMARC would deliver anyway needs no override and gets none.
+pub(crate) fn trusted_forwarder(
+    settings: &Settings,
+    verdict: Verdict,
+    arc: &ArcOutput<'_>,
+    dmarc: &DmarcOutput,
+) -> (Verdict, Option<Override>) {
+    if verdict == Verdict::Deliver {
+        return (verdict, None);
+    }
+    match arc_trust::arc_override(&settings.trusted_forwarders, arc, dmarc) {
+        Some(lifted) => {
+            tracing::info!(
+                sealer = %lifted.sealer,
+                instance = lifted.instance,
+                from_domain = %dmarc.domain(),
+                evidence = %lifted.evidence,
+                would_have_been = ?verdict,
+                "DMARC failure overridden: the newest ARC set is sealed by a trusted forwarder that saw a pass"
+            );
+            (Verdict::Deliver, Some(lifted))
+        }
+        None => (verdict, None),
+    }
 }
 
 /// True for `pct` percent of calls.

@@ -97,6 +97,17 @@ impl ResultsHeader {
 
     /// DMARC (RFC 7489 §11.2): the author domain and its policy.
     pub fn dmarc(&mut self, output: &DmarcOutput) {
+        self.dmarc_with(output, None);
+    }
+
+    /// DMARC failed but its policy was not applied (RFC 7489 §6.7): the
+    /// result stays `fail`, and `reason` (RFC 8601 §2.2 `reasonspec`) says
+    /// why the message was delivered anyway.
+    pub fn dmarc_overridden(&mut self, output: &DmarcOutput, reason: &str) {
+        self.dmarc_with(output, Some(reason));
+    }
+
+    fn dmarc_with(&mut self, output: &DmarcOutput, overridden: Option<&str>) {
         let (result, reason) = match output.result() {
             DmarcResult::Pass => ("pass", None),
             DmarcResult::Fail(e) => ("fail", Some(e)),
@@ -105,6 +116,9 @@ impl ResultsHeader {
             DmarcResult::None => ("none", None),
         };
         self.method("dmarc", result, reason.map(|e| e.to_string()));
+        if let Some(overridden) = overridden {
+            self.text.push_str(&format!(" reason={}", pvalue(overridden)));
+        }
         self.property("header.from", output.domain());
         let policy = match output.policy() {
             Policy::Reject => "reject",
@@ -283,29 +297,34 @@ pub(crate) fn is_ours(field: &[u8], authserv_id: &str) -> bool {
 fn skip_cfws(mut value: &[u8]) -> &[u8] {
     loop {
         value = value.trim_ascii_start();
-        let Some(rest) = value.strip_prefix(b"(") else {
+        if !value.starts_with(b"(") {
             return value;
-        };
-        let mut depth = 1usize;
-        let mut escaped = false;
-        let mut end = rest.len();
-        for (i, &b) in rest.iter().enumerate() {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'(' => depth += 1,
-                b')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = i + 1;
-                        break;
-                    }
-                }
-                _ => {}
-            }
         }
-        value = &rest[end.min(rest.len())..];
+        value = &value[comment_end(value, 0)..];
     }
+}
+
+/// Where the comment starting at `start` ends (after its `)`), nested
+/// comments and quoted pairs included; the end of `value` if it never
+/// closes.
+pub(crate) fn comment_end(value: &[u8], start: usize) -> usize {
+    let mut depth = 0usize;
+    let mut escaped = false;
+    for (i, &b) in value.iter().enumerate().skip(start) {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' => escaped = true,
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    value.len()
 }
 
 #[cfg(test)]
@@ -358,6 +377,21 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("x=y (a bc)"), "{text}");
+    }
+
+    #[test]
+    fn an_overridden_dmarc_failure_stays_a_failure_and_says_why() {
+        let mut header = ResultsHeader::new("mx.example.test");
+        let dmarc = DmarcOutput::new("bank.test".into())
+            .with_spf_result(DmarcResult::Fail(Error::NotAligned))
+            .with_dkim_result(DmarcResult::Fail(Error::NotAligned));
+        header.dmarc_overridden(&dmarc, "arc override: trusted forwarder \"l\"\r\n at i=1");
+        assert_eq!(
+            header.finish(),
+            "Authentication-Results: mx.example.test;\r\n\
+\tdmarc=fail (Policy not aligned) reason=\"arc override: trusted forwarder \\\"l\\\" at i=1\" \
+header.from=bank.test policy.dmarc=none\r\n"
+        );
     }
 
     const US: &str = "mx.example.test";

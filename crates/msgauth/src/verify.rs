@@ -23,6 +23,7 @@ use mail_auth::{
 };
 use tokio::time::{Instant, timeout_at};
 
+use crate::arc_trust::Override;
 use crate::cache::Cache;
 use crate::policy::{self, Settings, Verdict};
 use crate::results::ResultsHeader;
@@ -255,27 +256,36 @@ impl Verifier {
                 .with_spf_result(DmarcResult::TempError(out_of_time()))
                 .with_dkim_result(DmarcResult::TempError(out_of_time())),
         };
-        if !dmarc.domain().is_empty() {
-            results.dmarc(&dmarc);
+        let (verdict, lifted) = self.verdict(&dmarc, &arc, deadline).await;
+        match &lifted {
+            Some(lifted) => results.dmarc_overridden(&dmarc, &lifted.reason()),
+            None if !dmarc.domain().is_empty() => results.dmarc(&dmarc),
+            None => {}
         }
         results.iprev(&iprev, client.ip);
-        let verdict = self.verdict(&dmarc, deadline).await;
         MessageChecks {
             header: results.finish(),
             verdict,
         }
     }
 
-    /// What the DMARC result means for delivery, with `pct` applied.
-    async fn verdict(&self, dmarc: &DmarcOutput, deadline: Instant) -> Verdict {
+    /// What the DMARC result means for delivery, with `pct` applied, and
+    /// a trusted forwarder's override of it, if any.
+    async fn verdict(
+        &self,
+        dmarc: &DmarcOutput,
+        arc: &ArcOutput<'_>,
+        deadline: Instant,
+    ) -> (Verdict, Option<Override>) {
         if !matches!(dmarc.result(), DmarcResult::Fail(_)) {
-            return Verdict::Deliver;
+            return (Verdict::Deliver, None);
         }
         // Out of time: the published policy as it stands, for all mail.
         let pct = timeout_at(deadline, policy::pct(&self.authenticator, dmarc.domain()))
             .await
             .unwrap_or(100);
-        policy::dmarc_verdict(&self.settings, dmarc, pct)
+        let verdict = policy::dmarc_verdict(&self.settings, dmarc, pct);
+        policy::trusted_forwarder(&self.settings, verdict, arc, dmarc)
     }
 }
 

@@ -24,6 +24,11 @@ pub struct AuthChecks {
     /// `junk` (default) or `mark`: what a DMARC failure under
     /// `p=quarantine` does.
     pub dmarc_quarantine: String,
+    /// ARC sealer domains whose word about a message is taken (RFC 8617
+    /// §7.2): a DMARC failure is not refused or filed as Junk when the
+    /// newest ARC set is sealed by one of them and says the message passed
+    /// there. Default: none.
+    pub trusted_forwarders: Vec<String>,
 }
 
 impl Default for AuthChecks {
@@ -34,6 +39,7 @@ impl Default for AuthChecks {
             spf_fail: "mark".into(),
             dmarc_reject: "reject".into(),
             dmarc_quarantine: "junk".into(),
+            trusted_forwarders: Vec::new(),
         }
     }
 }
@@ -61,8 +67,26 @@ impl AuthChecks {
             "mark" => false,
             other => anyhow::bail!("[auth_checks] dmarc_quarantine = {other:?} must be \"junk\" or \"mark\""),
         };
+        settings.trusted_forwarders = self
+            .trusted_forwarders
+            .iter()
+            .map(|name| trusted_forwarder(name))
+            .collect::<anyhow::Result<_>>()?;
         Ok(self.enabled.then_some(settings))
     }
+}
+
+/// A `trusted_forwarders` entry as ARC-Seal `d=` is compared with it: a
+/// domain in lower-case A-label form, without a final dot.
+fn trusted_forwarder(name: &str) -> anyhow::Result<String> {
+    let domain = store::normalize_domain(name.trim());
+    if !store::is_valid_domain(&domain) || domain.parse::<std::net::IpAddr>().is_ok() {
+        anyhow::bail!(
+            "[auth_checks] trusted_forwarders: {name:?} is not a domain name; list the domains \
+             that ARC-seal the forwarded mail (the d= of their ARC-Seal), e.g. \"lists.example.org\""
+        );
+    }
+    Ok(domain)
 }
 
 /// SPF at MAIL FROM; `Err` when `spf_fail = "reject"` and SPF failed.
@@ -125,6 +149,15 @@ mod tests {
         assert_eq!(defaults.spf_fail, msgauth::Action::Mark);
         assert_eq!(defaults.dmarc_reject, msgauth::Action::Reject);
         assert!(defaults.quarantine_to_junk);
+        assert!(defaults.trusted_forwarders.is_empty());
+        let listed = AuthChecks {
+            trusted_forwarders: vec!["Lists.Example.ORG.".into(), "bücher.example".into()],
+            ..AuthChecks::default()
+        };
+        assert_eq!(
+            listed.settings("mx.test").unwrap().unwrap().trusted_forwarders,
+            ["lists.example.org", "xn--bcher-kva.example"]
+        );
         let off = AuthChecks {
             enabled: false,
             ..AuthChecks::default()
@@ -151,6 +184,27 @@ mod tests {
                     ..AuthChecks::default()
                 },
                 "time_budget",
+            ),
+            (
+                AuthChecks {
+                    trusted_forwarders: vec!["lists.test".into(), "*.lists.test".into()],
+                    ..AuthChecks::default()
+                },
+                "\"*.lists.test\" is not a domain name",
+            ),
+            (
+                AuthChecks {
+                    trusted_forwarders: vec!["192.0.2.1".into()],
+                    ..AuthChecks::default()
+                },
+                "trusted_forwarders",
+            ),
+            (
+                AuthChecks {
+                    trusted_forwarders: vec!["@lists.test".into()],
+                    ..AuthChecks::default()
+                },
+                "trusted_forwarders",
             ),
         ] {
             let error = bad.settings("mx.test").unwrap_err().to_string();

@@ -115,7 +115,7 @@ pub(crate) fn insert_domain(tx: &rusqlite::Connection, name: &str) -> Result<()>
 
 /// Letters, digits and inner hyphens in dot-separated labels (RFC 1035
 /// §2.3.1; IDNs are added in their A-label form).
-fn is_valid_domain(name: &str) -> bool {
+pub fn is_valid_domain(name: &str) -> bool {
     name.len() <= 253
         && name.contains('.')
         && name.split('.').all(|label| {

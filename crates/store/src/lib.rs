@@ -64,7 +64,7 @@ pub use blobs::{BlobRef, BlobStore};
 pub use client_verdicts::ClientVerdict;
 pub use content::{Content, INLINE_LIMIT};
 pub use dkim::{DkimKey, DkimState, NewDkimKey, SigningKey};
-pub use domains::Domain;
+pub use domains::{Domain, is_valid_domain};
 pub use error::{DatabaseError, Error};
 pub use flags::{FlagChange, Flags, keyword_order};
 pub use greylist::{Greylisting, Triplet};
