@@ -2,10 +2,9 @@
 //! verdict, recorded on a message when it arrived, is what we vouch for
 //! when we forward it (the ARC-Authentication-Results of our ARC set).
 //!
-//! Property values in it came from outside (an address, a domain), so it
-//! is split only at the semicolons that separate results, never at one
-//! inside a quoted string or a comment: a sender who writes `; arc=pass`
-//! into its address cannot add a result.
+//! Property values in it came from outside (an address, a domain); the
+//! reading is arc_trust's, which takes methods and results only from
+//! keywords outside quoted strings and comments.
 
 use crate::results::{header_fields, is_ours};
 
@@ -22,65 +21,15 @@ pub fn ours(message: &[u8], authserv_id: &str) -> Option<String> {
 
 /// The result each method reached, in order: `[("spf", "pass"), ("arc",
 /// "fail"), ...]`, from a value whose first part is the authserv-id.
+/// Methods and results are keywords, never quoted strings (arc_trust's
+/// reader), so a sender who writes `; arc=pass` into an address or a
+/// comment adds no result.
 pub fn method_results(value: &str) -> Vec<(String, String)> {
-    top_level_parts(value)
+    crate::arc_trust::aar_results(value.as_bytes())
+        .unwrap_or_default()
         .into_iter()
-        .skip(1)
-        .filter_map(|part| {
-            let part = strip_comments(part);
-            let (method, rest) = part.trim().split_once('=')?;
-            let result: String = rest
-                .trim_start()
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect();
-            let method = method.trim().to_ascii_lowercase();
-            // `method/version=result` (RFC 8601 §2.2): the version is not
-            // part of the name.
-            let method = method.split('/').next().unwrap_or_default().trim().to_string();
-            (!method.is_empty() && !result.is_empty()).then(|| (method, result.to_ascii_lowercase()))
-        })
+        .map(|result| (result.method, result.result))
         .collect()
-}
-
-/// `value` split at semicolons outside quoted strings and comments.
-fn top_level_parts(value: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut start, mut depth, mut quoted, mut escaped) = (0, 0usize, false, false);
-    for (i, c) in value.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if quoted || depth > 0 => escaped = true,
-            '"' if depth == 0 => quoted = !quoted,
-            '(' if !quoted => depth += 1,
-            ')' if !quoted => depth = depth.saturating_sub(1),
-            ';' if !quoted && depth == 0 => {
-                parts.push(&value[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&value[start..]);
-    parts
-}
-
-/// A part with its leading comments taken out (`(reason) dkim=pass`).
-fn strip_comments(part: &str) -> &str {
-    let mut part = part.trim_start();
-    while let Some(rest) = part.strip_prefix('(') {
-        let mut depth = 1usize;
-        let end = rest.char_indices().find_map(|(i, c)| {
-            match c {
-                '(' => depth += 1,
-                ')' => depth -= 1,
-                _ => {}
-            }
-            (depth == 0).then_some(i + 1)
-        });
-        part = rest[end.unwrap_or(rest.len())..].trim_start();
-    }
-    part
 }
 
 #[cfg(test)]
