@@ -11,6 +11,7 @@ mod dkim;
 mod dns_records;
 mod dnsbl;
 mod greylist;
+mod header_edit;
 mod http;
 mod rspamd;
 mod serve;

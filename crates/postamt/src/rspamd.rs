@@ -17,6 +17,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use smtpd::{Envelope, Filing};
+
+use crate::header_edit;
 use wire::smtp::{Reply, ReversePath};
 
 /// The most of rspamd's answer read: a verdict is a few kilobytes.
@@ -61,6 +63,8 @@ pub struct Rspamd {
     timeout: Duration,
     fail_closed: bool,
     scan_outgoing: bool,
+    /// Scans that failed since the start, for the log.
+    failures: std::sync::atomic::AtomicU64,
 }
 
 /// rspamd's answer, as far as we use it.
@@ -74,6 +78,56 @@ struct Answer {
     #[serde(default)]
     messages: Messages,
     subject: Option<String>,
+    /// Header changes rspamd asks for (its milter_headers module).
+    #[serde(default)]
+    milter: Milter,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Milter {
+    /// Name to value: a string, `{"value": ..., "order": ...}`, or a list
+    /// of either.
+    #[serde(default)]
+    add_headers: serde_json::Map<String, serde_json::Value>,
+    /// Name to which occurrence (0 all).
+    #[serde(default)]
+    remove_headers: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Milter {
+    /// Applies the removals, then the additions (on top of the header).
+    /// Authentication-Results is never taken from rspamd: only our checks
+    /// write under our name (docs/security.md §7).
+    fn apply(&self, message: &mut Vec<u8>) {
+        for (name, index) in &self.remove_headers {
+            header_edit::remove_field(message, name, index.as_i64().unwrap_or(0));
+        }
+        let mut fields = String::new();
+        for (name, value) in &self.add_headers {
+            if name.eq_ignore_ascii_case("authentication-results") {
+                continue;
+            }
+            let values = match value {
+                serde_json::Value::Array(values) => values.iter().collect(),
+                value => vec![value],
+            };
+            for value in values {
+                let text = match value {
+                    serde_json::Value::String(text) => Some(text.as_str()),
+                    serde_json::Value::Object(object) => object.get("value").and_then(|v| v.as_str()),
+                    _ => None,
+                };
+                if let Some(field) = text.and_then(|text| header_edit::field(name, text)) {
+                    fields.push_str(&field);
+                }
+            }
+        }
+        message.splice(0..0, fields.into_bytes());
+    }
+
+    fn adds(&self, name: &str) -> bool {
+        self.add_headers.keys().any(|n| n.eq_ignore_ascii_case(name))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -92,6 +146,7 @@ impl Rspamd {
             timeout: Duration::from_secs(config.timeout.max(1)),
             fail_closed: config.fail_closed,
             scan_outgoing: config.scan_outgoing,
+            failures: Default::default(),
         }))
     }
 
@@ -117,18 +172,19 @@ impl Rspamd {
         });
         let answer = match answer {
             Ok(answer) => answer,
-            Err(reason) if self.fail_closed => {
-                tracing::warn!(id = %envelope.id, %reason, "rspamd failed; the message is refused for now (fail_closed)");
-                return Err(Reply::new(451, "4.7.1", "Spam filter unavailable; try again later"));
-            }
             Err(reason) => {
-                tracing::warn!(id = %envelope.id, %reason, "rspamd failed; the message is accepted unscanned");
+                let failures = self.failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if self.fail_closed {
+                    tracing::warn!(id = %envelope.id, %reason, failures, "rspamd failed; the message is refused for now (fail_closed)");
+                    return Err(Reply::new(451, "4.7.1", "Spam filter unavailable; try again later"));
+                }
+                tracing::warn!(id = %envelope.id, %reason, failures, "rspamd failed; the message is accepted unscanned");
                 return Ok(Filing::Inbox);
             }
         };
         tracing::info!(id = %envelope.id, action = %answer.action, score = answer.score, "rspamd");
         // Only our verdict may speak: X-Spam fields the sender wrote go.
-        remove_fields(message, &[b"x-spam:", b"x-spam-status:"]);
+        header_edit::remove_fields(message, &[b"x-spam:", b"x-spam-status:"]);
         apply(&answer, message)
     }
 }
@@ -189,63 +245,25 @@ fn apply(answer: &Answer, message: &mut Vec<u8>) -> Result<Filing, Reply> {
             if action == "rewrite subject"
                 && let Some(subject) = &answer.subject
             {
-                replace_subject(message, subject);
+                header_edit::replace_subject(message, subject);
             }
-            let fields = format!(
-                "X-Spam: Yes\r\nX-Spam-Status: Yes, score={:.2} required={:.2} action=\"{action}\"\r\n",
-                answer.score, answer.required_score
-            );
+            answer.milter.apply(message);
+            let mut fields = String::new();
+            if !answer.milter.adds("X-Spam-Status") {
+                fields.push_str(&format!(
+                    "X-Spam-Status: Yes, score={:.2} required={:.2} action=\"{action}\"\r\n",
+                    answer.score, answer.required_score
+                ));
+            }
+            if !answer.milter.adds("X-Spam") {
+                fields.insert_str(0, "X-Spam: Yes\r\n");
+            }
             message.splice(0..0, fields.into_bytes());
             Ok(Filing::Junk)
         }
-        _ => Ok(Filing::Inbox),
-    }
-}
-
-/// Replaces the first Subject field of the header (or adds one).
-fn replace_subject(message: &mut Vec<u8>, subject: &str) {
-    let subject: String = subject.chars().filter(|c| !c.is_control()).collect();
-    let field = format!("Subject: {subject}\r\n").into_bytes();
-    let mut at = 0;
-    while at < message.len() && !message[at..].starts_with(b"\r\n") && !message[at..].starts_with(b"\n") {
-        let end = next_field(message, at);
-        if message[at..end].len() >= 8 && message[at..at + 8].eq_ignore_ascii_case(b"subject:") {
-            message.splice(at..end, field);
-            return;
-        }
-        at = end;
-    }
-    message.splice(0..0, field);
-}
-
-/// Removes the header fields whose names (lower case, with the colon)
-/// are in `names`.
-fn remove_fields(message: &mut Vec<u8>, names: &[&[u8]]) {
-    let mut at = 0;
-    while at < message.len() && !message[at..].starts_with(b"\r\n") && !message[at..].starts_with(b"\n") {
-        let end = next_field(message, at);
-        let field = &message[at..end];
-        if names
-            .iter()
-            .any(|name| field.len() >= name.len() && field[..name.len()].eq_ignore_ascii_case(name))
-        {
-            message.drain(at..end);
-        } else {
-            at = end;
-        }
-    }
-}
-
-/// Where the header field starting at `at` ends, its folded lines included.
-fn next_field(message: &[u8], at: usize) -> usize {
-    let mut end = at;
-    loop {
-        end = match message[end..].iter().position(|&b| b == b'\n') {
-            Some(n) => end + n + 1,
-            None => return message.len(),
-        };
-        if !matches!(message.get(end), Some(b' ' | b'\t')) {
-            return end;
+        _ => {
+            answer.milter.apply(message);
+            Ok(Filing::Inbox)
         }
     }
 }
@@ -263,6 +281,7 @@ mod tests {
                 smtp_message: Some("Gtube pattern\r\nInjected: x".into()),
             },
             subject: Some("*** SPAM *** hello".into()),
+            milter: Milter::default(),
         }
     }
 
@@ -289,11 +308,38 @@ mod tests {
     }
 
     #[test]
+    fn the_milter_block_edits_the_header_but_never_our_verdict() {
+        let mut answer = answer("no action");
+        answer.milter = serde_json::from_str(
+            r#"{"add_headers": {"X-Spamd-Bar": {"value": "+++", "order": 0},
+                                "X-Rspamd-Server": "scanner\r\nInjected: yes",
+                                "Authentication-Results": "mx.example.test; dkim=pass",
+                                "X-Two": ["a", {"value": "b"}]},
+                "remove_headers": {"X-Old": 0}}"#,
+        )
+        .unwrap();
+        let mut message = b"X-Old: 1\r\nSubject: s\r\nX-Old: 2\r\n\r\nbody".to_vec();
+        assert_eq!(apply(&answer, &mut message), Ok(Filing::Inbox));
+        let text = String::from_utf8(message).unwrap();
+        assert!(text.contains("X-Spamd-Bar: +++\r\n"), "{text}");
+        assert!(
+            text.contains("X-Rspamd-Server: scanner\r\n\tInjected: yes\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("X-Two: a\r\nX-Two: b\r\n"), "{text}");
+        assert!(
+            !text.contains("Authentication-Results") && !text.contains("X-Old"),
+            "{text}"
+        );
+        assert!(text.ends_with("Subject: s\r\n\r\nbody"), "{text}");
+    }
+
+    #[test]
     fn forged_spam_fields_are_removed_from_the_header_only() {
         let mut message =
             b"X-Spam: No\r\nSubject: a\r\nx-spam-status: No,\r\n score=-100\r\nX-Spammy: kept\r\n\r\nX-Spam: body"
                 .to_vec();
-        remove_fields(&mut message, &[b"x-spam:", b"x-spam-status:"]);
+        header_edit::remove_fields(&mut message, &[b"x-spam:", b"x-spam-status:"]);
         assert_eq!(message, b"Subject: a\r\nX-Spammy: kept\r\n\r\nX-Spam: body");
     }
 }
