@@ -262,3 +262,26 @@ imap.logout()
         server.log()
     );
 }
+
+/// With `fail_closed`, an rspamd that cannot be reached defers mail
+/// (451) instead of letting it through unscanned.
+#[test]
+fn fail_closed_defers_mail_while_rspamd_is_unreachable() {
+    let nothing_there = free_port();
+    let server = Server::with_users(&format!(
+        "[rspamd]\nurl = \"http://127.0.0.1:{nothing_there}\"\nfail_closed = true\n"
+    ));
+    server.python(
+        r#"
+import smtplib, mailtest
+client = mailtest.smtp(source="127.0.0.5")
+try:
+    client.sendmail("someone@elsewhere.test", ["bob@example.test"], b"Subject: x\r\n\r\nx\r\n")
+    raise AssertionError("accepted unscanned")
+except smtplib.SMTPDataError as e:
+    assert e.smtp_code == 451 and e.smtp_error.startswith(b"4.7.1"), e
+client.quit()
+"#,
+    );
+    assert!(server.log().contains("failures=1"), "{}", server.log());
+}
