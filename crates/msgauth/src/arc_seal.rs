@@ -25,30 +25,26 @@ use mail_auth::dkim::Canonicalization;
 
 use crate::keys::Algorithm;
 use crate::results_read::{method_results, ours};
-use crate::sign::{DomainKey, SignError};
+use crate::sign::{DomainKey, SIGNED_HEADERS, SignError};
 
 /// RFC 8617 §4.2.1: a chain has at most 50 sets; a host that would add
 /// the 51st does not seal.
 const MAX_SETS: u32 = 50;
 
 /// The fields the message signature covers, each as often as it occurs:
-/// DKIM's list and the DKIM signatures themselves (RFC 8617 §4.1.2 asks
-/// for what DKIM would sign; ARC and Authentication-Results fields are
-/// left out, as §4.1.2 says they should be).
-const SIGNED_FIELDS: &[&str] = &[
-    "From",
-    "To",
-    "Cc",
-    "Subject",
-    "Date",
-    "Message-ID",
-    "In-Reply-To",
-    "References",
-    "MIME-Version",
-    "Content-Type",
-    "Content-Transfer-Encoding",
-    "DKIM-Signature",
-];
+/// DKIM's list (`sign::SIGNED_HEADERS`) and the DKIM signatures
+/// themselves (RFC 8617 §4.1.2 asks for what DKIM would sign; ARC and
+/// Authentication-Results fields are left out, as §4.1.2 says they
+/// should be).
+fn signed_fields() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for name in SIGNED_HEADERS.iter().copied().chain(["DKIM-Signature"]) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
 
 /// The ARC set that `key`'s domain adds to `message`, three header fields
 /// to put on top of it (CRLF-terminated); None when no set may be added:
@@ -155,7 +151,7 @@ fn instances<'x, T>(
 }
 
 /// The ARC-Message-Signature value (after the colon, CRLF-terminated):
-/// relaxed/relaxed, over SIGNED_FIELDS bottom-up as DKIM selects them
+/// relaxed/relaxed, over `signed_fields` bottom-up as DKIM selects them
 /// (RFC 6376 §5.4.2), with the body hash of the whole body.
 fn message_signature(
     parsed: &AuthenticatedMessage<'_>,
@@ -168,7 +164,7 @@ fn message_signature(
     // Each listed field as often as it occurs, the last one first.
     let mut chosen: Vec<(&[u8], &[u8])> = Vec::new();
     let mut names = Vec::new();
-    for name in SIGNED_FIELDS {
+    for name in signed_fields() {
         for &(field, value) in parsed.headers.iter().rev() {
             if field.eq_ignore_ascii_case(name.as_bytes()) {
                 chosen.push((field, value));
