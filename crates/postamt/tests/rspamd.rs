@@ -18,12 +18,18 @@ use common::Server;
 /// A running rspamd (with the redis its Bayes statistics need), stopped
 /// when dropped.
 struct Rspamd {
+    _turn: std::sync::MutexGuard<'static, ()>,
     child: Child,
     port: u16,
     controller: u16,
     redis: Child,
     _dir: tempfile::TempDir,
 }
+
+/// The tests of this file that run rspamd take turns: each picks free
+/// ports for its rspamd and redis, and two picking at once could be given
+/// the same ones.
+static ONE_RSPAMD_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -34,6 +40,7 @@ fn free_port() -> u16 {
 
 impl Rspamd {
     fn start() -> Rspamd {
+        let turn = ONE_RSPAMD_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().expect("temporary directory");
         let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/rspamd");
         let local = dir.path().join("local.d");
@@ -82,6 +89,7 @@ impl Rspamd {
             .spawn()
             .expect("rspamd (Debian's package) runs");
         let rspamd = Rspamd {
+            _turn: turn,
             child,
             port,
             controller,
