@@ -53,7 +53,9 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
 
 # --- postamt -----------------------------------------------------------
 source bench/lib/postamt.sh
-pids+=("$server")
+# The DNS server runs as a coprocess of this shell; the cleanup's `wait`
+# would wait for it for ever if it were not stopped too.
+pids+=("$server" "$bench_dns_PID")
 
 # --- Postfix -----------------------------------------------------------
 # A minimal instance: no chroot, no postscreen, no content filter, the
