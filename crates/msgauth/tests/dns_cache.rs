@@ -1,0 +1,130 @@
+//! What the checks ask DNS, counted at a real DNS server on loopback
+//! (tests/python/dnsserver.py, which logs every question): a second
+//! message from the same sender is checked from the caches, negative
+//! answers (NXDOMAIN, NOERROR without data; RFC 2308 §5) included, while
+//! a server failure (SERVFAIL) is asked again, since it says nothing about
+//! the records (a temperror, RFC 7208 §2.6.6).
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use msgauth::{Client, Settings, Verifier};
+
+/// The test DNS server, with its query log; stopped when dropped.
+struct DnsServer {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl DnsServer {
+    fn start(zone: &str) -> DnsServer {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let zone_path = dir.path().join("zone");
+        std::fs::write(&zone_path, zone).expect("write zone");
+        let log = dir.path().join("queries");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/dnsserver.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(&zone_path)
+            .arg(&log)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 with dnslib (bash .ci/run installs it)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("port");
+        let port = line.trim().parse().expect("dnsserver.py prints its port");
+        DnsServer {
+            child,
+            port,
+            log,
+            _dir: dir,
+        }
+    }
+
+    fn address(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// Every question asked so far, as `name TYPE`.
+    fn queries(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Drop for DnsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A sender whose domain publishes SPF but no DMARC record (NXDOMAIN at
+/// `_dmarc`), whose EHLO name exists without TXT records (NOERROR, no
+/// data), from an address without a PTR record (NXDOMAIN).
+const ZONE: &str = "\
+sender.test TXT \"v=spf1 ip4:192.0.2.0/24 -all\"
+relay.sender.test A 192.0.2.1
+broken.test SERVFAIL -
+";
+
+const MESSAGE: &[u8] = b"From: a@sender.test\r\nTo: b@example.test\r\nSubject: hello\r\n\
+Message-ID: <1@sender.test>\r\nDate: Tue, 1 Dec 2026 08:00:00 +0000\r\n\r\nHello.\r\n";
+
+fn client(helo: &str) -> Client {
+    Client {
+        ip: "192.0.2.1".parse().unwrap(),
+        helo: helo.into(),
+        mail_from: "a@sender.test".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_second_message_is_checked_without_asking_dns_again() {
+    let dns = DnsServer::start(ZONE);
+    let verifier = Verifier::new(&[dns.address()], Settings::new("mx.example.test")).expect("verifier");
+    let sender = verifier.check_sender(client("relay.sender.test")).await;
+    let first = verifier.check_message(MESSAGE, &sender).await;
+    assert!(first.header.contains("spf=pass"), "{}", first.header);
+    let asked = dns.queries();
+    // The missing records were asked about: the test shows what it meant.
+    for name in [
+        "relay.sender.test TXT",
+        "_dmarc.sender.test TXT",
+        "1.2.0.192.in-addr.arpa PTR",
+    ] {
+        assert!(asked.iter().any(|q| q == name), "{name} not among {asked:?}");
+    }
+
+    let sender = verifier.check_sender(client("relay.sender.test")).await;
+    let second = verifier.check_message(MESSAGE, &sender).await;
+    assert_eq!(second.header, first.header);
+    let again = &dns.queries()[asked.len()..];
+    assert!(again.is_empty(), "the second message asked DNS again: {again:?}");
+}
+
+#[tokio::test]
+async fn a_server_failure_is_asked_again() {
+    let dns = DnsServer::start(ZONE);
+    let verifier = Verifier::new(&[dns.address()], Settings::new("mx.example.test")).expect("verifier");
+    let asked_about_helo = || dns.queries().iter().filter(|q| *q == "broken.test TXT").count();
+    let sender = verifier.check_sender(client("broken.test")).await;
+    let first = verifier.check_message(MESSAGE, &sender).await;
+    assert!(first.header.contains("spf=temperror"), "{}", first.header);
+    let once = asked_about_helo();
+    assert!(once >= 1);
+    let sender = verifier.check_sender(client("broken.test")).await;
+    let second = verifier.check_message(MESSAGE, &sender).await;
+    assert!(second.header.contains("spf=temperror"), "{}", second.header);
+    assert!(asked_about_helo() > once, "the SERVFAIL was answered from a cache");
+}
