@@ -5,8 +5,9 @@
 # Sets "$server" to its process id; the caller stops it. The caller may set
 # "$max_connections", "$max_message_size", "$pregreet_wait_ms" (0 unless
 # set: the default of 300 ms is the port-25 anti-spam pause, paid once per
-# connection) and "$extra_config" (TOML tables added at the end). DNS
-# comes from a server on loopback (below).
+# connection), "$extra_config" (TOML tables added at the end) and
+# "$extra_zone" (more DNS records, in tests/python/dnsserver.py's form).
+# DNS comes from a server on loopback (below).
 
 password=bench-password
 mkdir -p "$work/postamt"
@@ -19,6 +20,7 @@ mkdir -p "$work/postamt"
 cat > "$work/zone" <<ZONE
 bench.test TXT "v=spf1 ip4:127.0.0.0/8 -all"
 _dmarc.bench.test TXT "v=DMARC1; p=none"
+${extra_zone:-}
 ZONE
 coproc bench_dns { exec python3 tests/python/dnsserver.py "$work/zone"; }
 read -r dns_port <&"${bench_dns[0]}"
