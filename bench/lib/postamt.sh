@@ -22,7 +22,8 @@ bench.test TXT "v=spf1 ip4:127.0.0.0/8 -all"
 _dmarc.bench.test TXT "v=DMARC1; p=none"
 ${extra_zone:-}
 ZONE
-coproc bench_dns { exec python3 tests/python/dnsserver.py "$work/zone"; }
+# Every question it gets is logged in "$work/dns-queries" (one line each).
+coproc bench_dns { exec python3 tests/python/dnsserver.py "$work/zone" "$work/dns-queries"; }
 read -r dns_port <&"${bench_dns[0]}"
 cat > "$work/postamt/postamt.toml" <<TOML
 hostname = "bench.example.test"
@@ -57,6 +58,9 @@ done
 "$bin/postamt" serve 2> "$work/postamt/serve.log" &
 server=$!
 for _ in $(seq 100); do grep -q "imaps listening" "$work/postamt/serve.log" && break; sleep 0.1; done
+
+# DNS questions the server has asked so far.
+dns_queries() { cat "$work/dns-queries" 2>/dev/null | wc -l; }
 
 postamt_queue_empty() { [ "$("$bin/postamt" queue list)" = "The queue is empty." ]; }
 # Waits until `$@` holds, polling every 20 ms, for at most ten minutes.

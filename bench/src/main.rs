@@ -93,6 +93,9 @@ pub struct SmtpArgs {
     pub message: Option<PathBuf>,
     #[arg(long, default_value = "bench@bench.test")]
     pub from: String,
+    /// The name given in EHLO.
+    #[arg(long, default_value = "bench.test")]
+    pub helo: String,
     /// Recipient; give several times to spread the load.
     #[arg(long = "to", default_value = "alice@example.test")]
     pub to: Vec<String>,

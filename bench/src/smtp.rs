@@ -39,7 +39,7 @@ async fn expect(client: &mut Client, code: u16) -> anyhow::Result<()> {
 async fn open(args: &SmtpArgs) -> anyhow::Result<Client> {
     let mut client = Client::connect(args.server, false).await?;
     expect(&mut client, 220).await?;
-    client.send(b"EHLO bench.test\r\n");
+    client.send(format!("EHLO {}\r\n", args.helo).as_bytes());
     expect(&mut client, 250).await?;
     Ok(client)
 }
