@@ -5,69 +5,11 @@
 //! a server failure (SERVFAIL) is asked again, since it says nothing about
 //! the records (a temperror, RFC 7208 §2.6.6).
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+#[path = "../../dns/tests/support/dns_server.rs"]
+mod dns_server;
 
+use dns_server::DnsServer;
 use msgauth::{Client, Settings, Verifier};
-
-/// The test DNS server, with its query log; stopped when dropped.
-struct DnsServer {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl DnsServer {
-    fn start(zone: &str) -> DnsServer {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let zone_path = dir.path().join("zone");
-        std::fs::write(&zone_path, zone).expect("write zone");
-        let log = dir.path().join("queries");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/dnsserver.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .arg(&zone_path)
-            .arg(&log)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 with dnslib (bash .ci/run installs it)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("port");
-        let port = line.trim().parse().expect("dnsserver.py prints its port");
-        DnsServer {
-            child,
-            port,
-            log,
-            _dir: dir,
-        }
-    }
-
-    fn address(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.port))
-    }
-
-    /// Every question asked so far, as `name TYPE`.
-    fn queries(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
-impl Drop for DnsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A sender whose domain publishes SPF but no DMARC record (NXDOMAIN at
 /// `_dmarc`), whose EHLO name exists without TXT records (NOERROR, no
@@ -92,7 +34,7 @@ fn client(helo: &str) -> Client {
 #[tokio::test]
 async fn a_second_message_is_checked_without_asking_dns_again() {
     let dns = DnsServer::start(ZONE);
-    let verifier = Verifier::new(&[dns.address()], Settings::new("mx.example.test")).expect("verifier");
+    let verifier = Verifier::new(&[dns.address], Settings::new("mx.example.test")).expect("verifier");
     let sender = verifier.check_sender(client("relay.sender.test")).await;
     let first = verifier.check_message(MESSAGE, &sender).await;
     assert!(first.header.contains("spf=pass"), "{}", first.header);
@@ -116,7 +58,7 @@ async fn a_second_message_is_checked_without_asking_dns_again() {
 #[tokio::test]
 async fn a_server_failure_is_asked_again() {
     let dns = DnsServer::start(ZONE);
-    let verifier = Verifier::new(&[dns.address()], Settings::new("mx.example.test")).expect("verifier");
+    let verifier = Verifier::new(&[dns.address], Settings::new("mx.example.test")).expect("verifier");
     let asked_about_helo = || dns.queries().iter().filter(|q| *q == "broken.test TXT").count();
     let sender = verifier.check_sender(client("broken.test")).await;
     let first = verifier.check_message(MESSAGE, &sender).await;
