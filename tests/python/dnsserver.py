@@ -9,7 +9,10 @@ A name that appears nowhere is answered NXDOMAIN; a name that exists
 without records of the asked type gets an empty NOERROR answer; a line
 `NAME SERVFAIL -` makes every question about NAME fail with SERVFAIL;
 a line `NAME SILENT -` leaves every question about NAME unanswered (a
-server that has gone quiet).
+server that has gone quiet). An SOA line makes NAME a zone apex: the
+negative answers (NXDOMAIN, empty NOERROR) for names in that zone then
+carry the SOA in their authority section, as an authoritative server's
+do (RFC 2308 §3), which is what resolvers take their negative TTL from.
 
 Usage: python3 dnsserver.py ZONEFILE [QUERYLOG]. Prints the port, then
 serves until its standard input closes (so it ends with the test that
@@ -68,7 +71,18 @@ class ZoneResolver(BaseResolver):
         for rr in matching:
             if request.q.qtype in (rr.rtype, QTYPE.ANY):
                 reply.add_answer(rr)
+        if not reply.rr:
+            soa = self.soa_of(name)
+            if soa:
+                reply.add_auth(soa)
         return reply
+
+    def soa_of(self, name):
+        """The SOA record of the zone NAME is in, if the zone has one."""
+        for owner, rr in self.records:
+            if rr.rtype == QTYPE.SOA and (name == owner or name.endswith("." + owner)):
+                return rr
+        return None
 
 
 class Handler(DNSHandler):

@@ -49,7 +49,9 @@ pub const RESOLVER_CACHE_ENTRIES: u64 = 8192;
 /// without data, RFC 2308 §5) for their SOA's negative TTL (the lesser of
 /// the SOA record's TTL and its MINIMUM field), within
 /// [`NEGATIVE_TTL_WITHOUT_SOA`] and [`NEGATIVE_TTL_MAX`], or for
-/// [`NEGATIVE_TTL_WITHOUT_SOA`] when the answer has no SOA. Failures
+/// [`NEGATIVE_TTL_WITHOUT_SOA`] when the answer has no SOA. (Left to its
+/// defaults, it keeps them for the SOA's TTL up to a day, and not at all
+/// without an SOA.) Failures
 /// (SERVFAIL, REFUSED, timeouts) are never kept: they say nothing about
 /// the records, and the checks report them as temperror (RFC 7208
 /// §2.6.6, RFC 6376 §3.9) so that the next message asks again.

@@ -55,6 +55,36 @@ async fn a_second_message_is_checked_without_asking_dns_again() {
     assert!(again.is_empty(), "the second message asked DNS again: {again:?}");
 }
 
+/// Negative answers as authoritative servers give them, with the zone's
+/// SOA (RFC 2308 §3): kept for its negative TTL (the lesser of the SOA's
+/// TTL, 60 s here, and its MINIMUM), and for the 30 s floor when that is
+/// zero.
+#[tokio::test]
+async fn negative_answers_with_an_soa_are_kept() {
+    let dns = DnsServer::start(
+        "\
+long.test SOA ns.long.test. admin.long.test. 1 3600 600 86400 3600
+long.test A 192.0.2.1
+zero.test SOA ns.zero.test. admin.zero.test. 1 3600 600 86400 0
+zero.test A 192.0.2.1
+",
+    );
+    let verifier = Verifier::new(&[dns.address], Settings::new("mx.example.test")).expect("verifier");
+    for helo in ["long.test", "zero.test"] {
+        let client = || Client {
+            ip: "192.0.2.1".parse().unwrap(),
+            helo: helo.into(),
+            mail_from: format!("a@{helo}"),
+        };
+        verifier.check_sender(client()).await;
+        let asked = dns.queries();
+        assert!(asked.contains(&format!("{helo} TXT")), "{asked:?}");
+        verifier.check_sender(client()).await;
+        let again = &dns.queries()[asked.len()..];
+        assert!(again.is_empty(), "{helo}: asked again: {again:?}");
+    }
+}
+
 #[tokio::test]
 async fn a_server_failure_is_asked_again() {
     let dns = DnsServer::start(ZONE);
