@@ -58,6 +58,13 @@ done
 "$bin/postamt" serve 2> "$work/postamt/serve.log" &
 server=$!
 for _ in $(seq 100); do grep -q "imaps listening" "$work/postamt/serve.log" && break; sleep 0.1; done
+# The ports are fixed: a bench of another checkout running at the same
+# time holds them, and the loads would then measure its server.
+if ! grep -q "imaps listening" "$work/postamt/serve.log"; then
+    echo "postamt did not start listening (ports 12525, 12995, 12993 taken by another run?):" >&2
+    tail -5 "$work/postamt/serve.log" >&2
+    exit 1
+fi
 
 # DNS questions the server has asked so far.
 dns_queries() { cat "$work/dns-queries" 2>/dev/null | wc -l; }
