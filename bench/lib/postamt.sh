@@ -5,8 +5,9 @@
 # Sets "$server" to its process id; the caller stops it. The caller may set
 # "$max_connections", "$max_message_size", "$pregreet_wait_ms" (0 unless
 # set: the default of 300 ms is the port-25 anti-spam pause, paid once per
-# connection) and "$extra_config" (TOML tables added at the end). DNS
-# comes from a server on loopback (below).
+# connection), "$extra_config" (TOML tables added at the end) and
+# "$extra_zone" (more DNS records, in tests/python/dnsserver.py's form).
+# DNS comes from a server on loopback (below).
 
 password=bench-password
 mkdir -p "$work/postamt"
@@ -19,8 +20,10 @@ mkdir -p "$work/postamt"
 cat > "$work/zone" <<ZONE
 bench.test TXT "v=spf1 ip4:127.0.0.0/8 -all"
 _dmarc.bench.test TXT "v=DMARC1; p=none"
+${extra_zone:-}
 ZONE
-coproc bench_dns { exec python3 tests/python/dnsserver.py "$work/zone"; }
+# Every question it gets is logged in "$work/dns-queries" (one line each).
+coproc bench_dns { exec python3 tests/python/dnsserver.py "$work/zone" "$work/dns-queries"; }
 read -r dns_port <&"${bench_dns[0]}"
 cat > "$work/postamt/postamt.toml" <<TOML
 hostname = "bench.example.test"
@@ -55,6 +58,16 @@ done
 "$bin/postamt" serve 2> "$work/postamt/serve.log" &
 server=$!
 for _ in $(seq 100); do grep -q "imaps listening" "$work/postamt/serve.log" && break; sleep 0.1; done
+# The ports are fixed: a bench of another checkout running at the same
+# time holds them, and the loads would then measure its server.
+if ! grep -q "imaps listening" "$work/postamt/serve.log"; then
+    echo "postamt did not start listening (ports 12525, 12995, 12993 taken by another run?):" >&2
+    tail -5 "$work/postamt/serve.log" >&2
+    exit 1
+fi
+
+# DNS questions the server has asked so far.
+dns_queries() { cat "$work/dns-queries" 2>/dev/null | wc -l; }
 
 postamt_queue_empty() { [ "$("$bin/postamt" queue list)" = "The queue is empty." ]; }
 # Waits until `$@` holds, polling every 20 ms, for at most ten minutes.

@@ -21,7 +21,7 @@ impl Samples {
     }
 
     /// The latency below which `fraction` of the operations fell.
-    fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    pub fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
         if sorted.is_empty() {
             return Duration::ZERO;
         }

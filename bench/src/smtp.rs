@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use wire::smtp::{ResponseError, parse_response};
 
 use crate::SmtpArgs;
@@ -39,18 +39,46 @@ async fn expect(client: &mut Client, code: u16) -> anyhow::Result<()> {
 async fn open(args: &SmtpArgs) -> anyhow::Result<Client> {
     let mut client = Client::connect(args.server, false).await?;
     expect(&mut client, 220).await?;
-    client.send(b"EHLO bench.test\r\n");
+    client.send(format!("EHLO {}\r\n", args.helo).as_bytes());
     expect(&mut client, 250).await?;
     Ok(client)
 }
 
+/// A message as DATA sends it (RFC 5321 §4.5.2): a dot doubled at the
+/// start of a line, the last line ended, then the lone dot.
+fn data(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + 64);
+    let mut line_start = true;
+    for &byte in message {
+        if line_start && byte == b'.' {
+            out.push(b'.');
+        }
+        out.push(byte);
+        line_start = byte == b'\n';
+    }
+    if !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b".\r\n");
+    out
+}
+
 pub async fn run(args: SmtpArgs) -> anyhow::Result<()> {
     let args = Arc::new(args);
-    let mut body = b"Subject: benchmark\r\nFrom: bench@bench.test\r\n\r\n".to_vec();
-    while body.len() < args.size {
-        body.extend_from_slice(b"The quick brown fox jumps over the lazy dog, again and again.\r\n");
-    }
-    body.extend_from_slice(b".\r\n");
+    let body = match &args.message {
+        Some(path) => {
+            let message = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            data(&message)
+        }
+        None => {
+            let mut body = b"Subject: benchmark\r\nFrom: bench@bench.test\r\n\r\n".to_vec();
+            while body.len() < args.size {
+                body.extend_from_slice(b"The quick brown fox jumps over the lazy dog, again and again.\r\n");
+            }
+            body.extend_from_slice(b".\r\n");
+            body
+        }
+    };
     let body = Arc::new(body);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -95,4 +123,15 @@ pub async fn run(args: SmtpArgs) -> anyhow::Result<()> {
     }
     print("msgs", started.elapsed(), &mut [samples]);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::data;
+
+    #[test]
+    fn dot_stuffs_and_ends_the_data() {
+        assert_eq!(data(b".a\r\nb.\r\n..c\r\n"), b"..a\r\nb.\r\n...c\r\n.\r\n");
+        assert_eq!(data(b"no end"), b"no end\r\n.\r\n");
+    }
 }

@@ -9,12 +9,19 @@ A name that appears nowhere is answered NXDOMAIN; a name that exists
 without records of the asked type gets an empty NOERROR answer; a line
 `NAME SERVFAIL -` makes every question about NAME fail with SERVFAIL;
 a line `NAME SILENT -` leaves every question about NAME unanswered (a
-server that has gone quiet).
+server that has gone quiet). An SOA line makes NAME a zone apex: the
+negative answers (NXDOMAIN, empty NOERROR) for names in that zone then
+carry the SOA in their authority section, as an authoritative server's
+do (RFC 2308 §3), which is what resolvers take their negative TTL from.
 
-Usage: python3 dnsserver.py ZONEFILE. Prints the port, then serves until
-its standard input closes (so it ends with the test that started it)."""
+Usage: python3 dnsserver.py ZONEFILE [QUERYLOG]. Prints the port, then
+serves until its standard input closes (so it ends with the test that
+started it). With QUERYLOG, every question is appended to that file as a
+line `NAME TYPE` before it is answered (so a test can count what a
+resolver asked, and what it answered from its cache)."""
 
 import sys
+import threading
 import time
 
 from dnslib import QTYPE, RCODE, RR, DNSRecord
@@ -22,7 +29,9 @@ from dnslib.server import BaseResolver, DNSHandler, DNSServer
 
 
 class ZoneResolver(BaseResolver):
-    def __init__(self, path):
+    def __init__(self, path, log_path=None):
+        self.log = open(log_path, "a", encoding="utf-8") if log_path else None
+        self.log_lock = threading.Lock()
         self.records = []
         self.failing = set()
         self.silent = set()
@@ -43,6 +52,12 @@ class ZoneResolver(BaseResolver):
     def resolve(self, request, handler):
         reply = request.reply()
         name = str(request.q.qname).lower().rstrip(".")
+        if self.log:
+            # Each request has its own thread: one line at a time, and on
+            # disk before the answer leaves.
+            with self.log_lock:
+                self.log.write(f"{name} {QTYPE[request.q.qtype]}\n")
+                self.log.flush()
         if name in self.silent:
             # Each request has its own (daemon) thread: holding this one
             # holds only this answer.
@@ -56,7 +71,18 @@ class ZoneResolver(BaseResolver):
         for rr in matching:
             if request.q.qtype in (rr.rtype, QTYPE.ANY):
                 reply.add_answer(rr)
+        if not reply.rr:
+            soa = self.soa_of(name)
+            if soa:
+                reply.add_auth(soa)
         return reply
+
+    def soa_of(self, name):
+        """The SOA record of the zone NAME is in, if the zone has one."""
+        for owner, rr in self.records:
+            if rr.rtype == QTYPE.SOA and (name == owner or name.endswith("." + owner)):
+                return rr
+        return None
 
 
 class Handler(DNSHandler):
@@ -86,7 +112,7 @@ class Quiet:
 
 
 def main():
-    resolver = ZoneResolver(sys.argv[1])
+    resolver = ZoneResolver(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
     # The system picks a free UDP port; the same TCP port may be taken by
     # someone else, so try again until both are ours.
     for _ in range(100):

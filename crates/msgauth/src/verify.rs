@@ -5,9 +5,9 @@
 //!
 //! The algorithms are mail-auth's. Every lookup goes through one resolver
 //! built from `[dns] nameservers` (as the `dns` crate does for MX) and
-//! shared caches; every step runs under the deadline of its message, and a
-//! step that runs out of time is a `temperror` (RFC 7208 §2.6.6, RFC 6376
-//! §3.9), never a stuck session.
+//! shared caches (negative answers too, see `cache`); every step runs
+//! under the deadline of its message, and a step that runs out of time is
+//! a `temperror` (RFC 7208 §2.6.6, RFC 6376 §3.9), never a stuck session.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -127,6 +127,7 @@ impl Verifier {
         // lookups (RFC 7208 §4.6.4).
         options.timeout = (settings.time_budget / 4).clamp(Duration::from_millis(200), Duration::from_secs(5));
         options.attempts = 1;
+        crate::cache::negative_caching(&mut options);
         let authenticator =
             MessageAuthenticator::new(config, options).map_err(|e| format!("setting up DNS for checks: {e}"))?;
         Ok(Verifier {
