@@ -57,15 +57,24 @@ pub enum Error {
 }
 
 /// A failure of the database, kept opaque: the servers and the queue
-/// must not depend on which database is underneath (a second backend
-/// will fail with errors of its own).
+/// must not depend on which database is underneath.
 #[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct DatabaseError(rusqlite::Error);
+pub enum DatabaseError {
+    #[error(transparent)]
+    Sqlite(rusqlite::Error),
+    #[error(transparent)]
+    Postgres(tokio_postgres::Error),
+}
 
 impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Error {
-        Error::Database(DatabaseError(error))
+        Error::Database(DatabaseError::Sqlite(error))
+    }
+}
+
+impl From<tokio_postgres::Error> for Error {
+    fn from(error: tokio_postgres::Error) -> Error {
+        Error::Database(DatabaseError::Postgres(error))
     }
 }
 
@@ -81,7 +90,7 @@ impl Error {
                     | std::io::ErrorKind::QuotaExceeded
             ),
             // SQLITE_FULL and SQLITE_READONLY.
-            Error::Database(DatabaseError(rusqlite::Error::SqliteFailure(e, _))) => {
+            Error::Database(DatabaseError::Sqlite(rusqlite::Error::SqliteFailure(e, _))) => {
                 matches!(e.code, rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::ReadOnly)
             }
             Error::Shared(error) => error.is_storage_full(),

@@ -45,6 +45,7 @@ mod message_reader;
 mod messages;
 mod migrations;
 mod point_read;
+pub mod postgres;
 mod private;
 mod queue;
 mod queue_values;

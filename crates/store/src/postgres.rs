@@ -1,0 +1,75 @@
+//! The PostgreSQL backend (issue 18), being built. So far: its schema
+//! (`migrations/postgres/`, the same tables and columns as SQLite's, held
+//! together by the `schema_parity` test) and the migrations, applied at
+//! start under an advisory lock, so two nodes starting together apply
+//! each one once. The store's methods do not use it yet: `[store] url`
+//! comes with them.
+
+use tokio_postgres::NoTls;
+
+use crate::Result;
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "initial schema",
+    include_str!("../migrations/postgres/0001_initial.sql"),
+)];
+
+/// The advisory lock every node takes while it migrates ("postamt" and a
+/// 1, as a number): PostgreSQL queues the others until it is released.
+const MIGRATION_LOCK: i64 = 0x706f_7374_616d_7401;
+
+/// Applies the migrations not applied yet to the database at `url`
+/// (`postgres://user@host/db`, or `host=/run/postgresql dbname=...`);
+/// returns the versions this call applied.
+pub async fn migrate(url: &str) -> Result<Vec<i64>> {
+    let (mut client, connection) = tokio_postgres::connect(url, NoTls).await?;
+    let connection = tokio::spawn(connection);
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    let applied = apply(&mut client).await;
+    // Closing the connection releases the lock too; this says so sooner.
+    let unlocked = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await;
+    drop(client);
+    let _ = connection.await;
+    let applied = applied?;
+    unlocked?;
+    Ok(applied)
+}
+
+async fn apply(client: &mut tokio_postgres::Client) -> Result<Vec<i64>> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version BIGINT PRIMARY KEY,
+                 description TEXT NOT NULL,
+                 applied_at BIGINT NOT NULL)",
+        )
+        .await?;
+    let mut applied = Vec::new();
+    for &(version, description, sql) in MIGRATIONS {
+        let done = client
+            .query_opt("SELECT 1 FROM schema_migrations WHERE version = $1", &[&version])
+            .await?;
+        if done.is_some() {
+            continue;
+        }
+        // Each migration and its record in one transaction: a crash
+        // leaves it applied and recorded, or neither.
+        let transaction = client.transaction().await?;
+        transaction.batch_execute(sql).await?;
+        transaction
+            .execute(
+                "INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
+                &[&version, &description, &crate::now()],
+            )
+            .await?;
+        transaction.commit().await?;
+        tracing::info!(version, description, "applied a PostgreSQL migration");
+        applied.push(version);
+    }
+    Ok(applied)
+}

@@ -1,0 +1,64 @@
+//! The PostgreSQL backend's first pieces (issue 18) against a real
+//! PostgreSQL (tests/support/postgres.rs): migrations that two nodes
+//! starting together apply once, and a schema with the same tables and
+//! columns as SQLite's, so that one set of queries can serve both.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use support::postgres::TestPostgres;
+
+#[tokio::test]
+async fn two_nodes_starting_together_apply_each_migration_once() {
+    let Some(postgres) = TestPostgres::start() else { return };
+    let url = postgres.database("together").await;
+    let (first, second) = tokio::join!(store::postgres::migrate(&url), store::postgres::migrate(&url));
+    let mut applied = first.expect("first node");
+    applied.extend(second.expect("second node"));
+    assert_eq!(applied, [1], "one node applied the migration, the other found it done");
+    assert_eq!(store::postgres::migrate(&url).await.unwrap(), Vec::<i64>::new());
+}
+
+#[tokio::test]
+async fn the_schema_matches_sqlite() {
+    let Some(postgres) = TestPostgres::start() else { return };
+    let url = postgres.database("parity").await;
+    store::postgres::migrate(&url).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let columns: BTreeSet<(String, String)> = client
+        .query(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = 'public'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+
+    let dir = tempfile::tempdir().unwrap();
+    drop(store::Store::open(dir.path()).await.unwrap());
+    let sqlite = rusqlite::Connection::open(dir.path().join("postamt.db")).unwrap();
+    let tables: Vec<String> = sqlite
+        .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut expected = BTreeSet::new();
+    for table in tables {
+        let mut info = sqlite.prepare(&format!("PRAGMA table_info({table})")).unwrap();
+        for column in info.query_map([], |row| row.get::<_, String>(1)).unwrap() {
+            expected.insert((table.clone(), column.unwrap()));
+        }
+    }
+    let missing: Vec<_> = expected.difference(&columns).collect();
+    let extra: Vec<_> = columns.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "PostgreSQL lacks {missing:?} and has more {extra:?}: a SQLite migration needs its PostgreSQL twin"
+    );
+}
