@@ -14,6 +14,10 @@ use serde::Deserialize;
 pub struct Config {
     /// Our name in greetings and trace headers; the machine's name by default.
     pub hostname: String,
+    /// This node's name among the nodes sharing a store (its queue leases
+    /// carry it); `hostname` by default. Two running processes may not
+    /// share one.
+    pub node_id: String,
     /// Database, message files and the self-signed certificate live here.
     pub data_dir: PathBuf,
     pub listen: Listen,
@@ -410,6 +414,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             hostname: machine_hostname(),
+            node_id: String::new(),
             data_dir: default_data_dir(),
             listen: Listen::default(),
             tls: Tls::default(),
@@ -496,6 +501,7 @@ impl Config {
         }
         Ok(queue::QueueConfig {
             hostname: self.hostname.clone(),
+            node_id: self.node_id().to_string(),
             nameservers: self.dns.nameservers.clone(),
             port: delivery.port,
             relay,
@@ -628,7 +634,18 @@ fn default_data_dir() -> PathBuf {
     }
 }
 
-fn machine_hostname() -> String {
+impl Config {
+    /// `node_id`, or `hostname` when it is not set.
+    pub fn node_id(&self) -> &str {
+        if self.node_id.is_empty() {
+            &self.hostname
+        } else {
+            &self.node_id
+        }
+    }
+}
+
+pub(crate) fn machine_hostname() -> String {
     let mut buffer = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname writes at most
     // that many bytes.

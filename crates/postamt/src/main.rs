@@ -13,6 +13,7 @@ mod dnsbl;
 mod greylist;
 mod header_edit;
 mod http;
+mod node;
 mod rspamd;
 mod serve;
 mod spam_learning;

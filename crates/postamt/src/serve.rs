@@ -25,6 +25,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = Store::open(&config.data_dir)
         .await
         .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+    let node = Arc::new(crate::node::Node::claim(&store, config.node_id()).await?);
     crate::dkim::create_missing_keys(&store).await?;
     let tls = net::load_or_create_tls(
         config.tls.cert.as_deref(),
@@ -87,6 +88,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let imap_server = imapd::Server::new(config.imap(), store.clone(), Some(tls), throttle);
 
     let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(node.clone().keep_alive(store.clone()));
     tasks.spawn(queue.run());
     tasks.spawn(collect_garbage(store.clone()));
     if let Some(learner) = crate::spam_learning::Learner::new(&config.rspamd)? {
@@ -124,6 +126,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let (commits, writes) = store.commit_stats();
     tracing::info!(writes, commits, "shutting down");
     tasks.shutdown().await;
+    node.release(&store).await;
     Ok(())
 }
 

@@ -70,6 +70,8 @@ impl Default for ClientTimeouts {
 pub struct QueueConfig {
     /// Our name in EHLO and DSNs, and to recognise ourselves as an MX.
     pub hostname: String,
+    /// This node's name in the leases it takes; `hostname` when empty.
+    pub node_id: String,
     /// DNS servers to ask; empty for the system's.
     pub nameservers: Vec<SocketAddr>,
     /// The port dialled on MX hosts (25, except in tests).
@@ -100,6 +102,7 @@ impl Default for QueueConfig {
         let minutes = |m: u64| Duration::from_secs(60 * m);
         QueueConfig {
             hostname: "localhost".into(),
+            node_id: String::new(),
             nameservers: Vec::new(),
             port: 25,
             relay: None,

@@ -61,8 +61,9 @@ pub struct Queue {
     /// Remote deliveries under way, by destination.
     dispatch: dispatch::Dispatch,
     wake: Notify,
-    /// Names this node in the leases it takes on queue entries: its host
-    /// name, which must differ between nodes that share a store.
+    /// Names this node in the leases it takes on queue entries: its node
+    /// id (its host name unless configured), which the store keeps from
+    /// being used by two running processes (`Store::claim_node`).
     owner: String,
     /// Seals mail that aliases forward; without one it goes on unsealed.
     sealer: Option<Arc<dyn Sealer>>,
@@ -71,7 +72,11 @@ pub struct Queue {
 impl Queue {
     pub fn new(store: Store, config: QueueConfig, sealer: Option<Arc<dyn Sealer>>) -> Result<Arc<Queue>, Error> {
         let remote = remote::Remote::new(config.clone())?;
-        let owner = config.hostname.clone();
+        let owner = if config.node_id.is_empty() {
+            config.hostname.clone()
+        } else {
+            config.node_id.clone()
+        };
         let dispatch = dispatch::Dispatch::new(config.max_deliveries, config.max_per_domain);
         Ok(Arc::new(Queue {
             store,

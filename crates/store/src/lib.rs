@@ -44,6 +44,7 @@ mod mailboxes;
 mod message_reader;
 mod messages;
 mod migrations;
+mod nodes;
 mod point_read;
 pub mod postgres;
 mod private;
@@ -76,6 +77,7 @@ pub mod flag {
 pub use mailboxes::{MailboxInfo, MailboxLimits, SEPARATOR, canonical_name};
 pub use message_reader::{MessageReader, StoredMessage};
 pub use messages::{MessageContent, MessageFacts, MessageLocation, MessageMeta, SearchContent};
+pub use nodes::NodeClaim;
 pub use queue::{Attempt, LocalCopy, QueueEntry, QueueRecipient, QueuedMessage};
 pub use queue_values::{RecipientStatus, ReportAction};
 pub use resolve::{Resolution, Target};

@@ -47,6 +47,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "spam training",
         include_str!("../migrations/0017_spam_training.sql"),
     ),
+    (18, "nodes", include_str!("../migrations/0018_nodes.sql")),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

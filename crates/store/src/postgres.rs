@@ -9,11 +9,14 @@ use tokio_postgres::NoTls;
 
 use crate::Result;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial schema",
-    include_str!("../migrations/postgres/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial schema",
+        include_str!("../migrations/postgres/0001_initial.sql"),
+    ),
+    (2, "nodes", include_str!("../migrations/postgres/0002_nodes.sql")),
+];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a
 /// 1, as a number): PostgreSQL queues the others until it is released.

@@ -16,7 +16,11 @@ async fn two_nodes_starting_together_apply_each_migration_once() {
     let (first, second) = tokio::join!(store::postgres::migrate(&url), store::postgres::migrate(&url));
     let mut applied = first.expect("first node");
     applied.extend(second.expect("second node"));
-    assert_eq!(applied, [1], "one node applied the migration, the other found it done");
+    assert_eq!(
+        applied,
+        [1, 2],
+        "one node applied the migrations, the other found them done"
+    );
     assert_eq!(store::postgres::migrate(&url).await.unwrap(), Vec::<i64>::new());
 }
 

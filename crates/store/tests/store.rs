@@ -796,3 +796,41 @@ async fn moving_into_and_out_of_junk_notes_spam_and_ham_once() {
         [(hash, store::SpamClass::Ham)]
     );
 }
+
+#[tokio::test]
+async fn a_node_id_is_held_by_one_live_process() {
+    let (_dir, store) = populated().await;
+    let now = store::now();
+    // Held by a process on another machine: refused until its claim ends.
+    assert_eq!(store.claim_node("mx1", "other:1:a", now + 30).await.unwrap(), Ok(()));
+    let held = store
+        .claim_node("mx1", "here:5:b", now + 30)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(held.instance, "other:1:a");
+    assert!(
+        store.claim_node("mx2", "here:5:b", now + 30).await.unwrap().is_ok(),
+        "another id is free"
+    );
+    assert!(
+        !store.renew_node("mx1", "here:5:b", now + 60).await.unwrap(),
+        "only the holder renews"
+    );
+    assert!(store.renew_node("mx1", "other:1:a", now - 1).await.unwrap());
+    assert_eq!(
+        store.claim_node("mx1", "here:5:b", now + 30).await.unwrap(),
+        Ok(()),
+        "an ended claim is taken"
+    );
+    // A live claim of a process that is gone from this machine is taken
+    // at once (no such pid).
+    assert_eq!(
+        store.claim_node("mx3", "here:4000000000:c", now + 30).await.unwrap(),
+        Ok(())
+    );
+    assert_eq!(store.claim_node("mx3", "here:5:d", now + 30).await.unwrap(), Ok(()));
+    // Given up at a clean stop: free for anyone.
+    store.release_node("mx3", "here:5:d").await.unwrap();
+    assert_eq!(store.claim_node("mx3", "other:1:e", now + 30).await.unwrap(), Ok(()));
+}

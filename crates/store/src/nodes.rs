@@ -1,0 +1,89 @@
+//! The nodes that serve a store (issue 18): each process claims its node
+//! id at start and renews the claim while it runs. Another live process
+//! with the same id is refused, so two nodes never take each other's
+//! queue leases for their own. A claim left by a process that died on
+//! this machine is taken over at once; one from elsewhere when it runs
+//! out.
+
+use rusqlite::OptionalExtension;
+
+use crate::{Result, Store};
+
+/// Who holds a node id, and until when its claim holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeClaim {
+    /// `host:pid:random`, see [`Store::claim_node`].
+    pub instance: String,
+    pub alive_until: i64,
+}
+
+impl NodeClaim {
+    /// True if the claim was made on `host` by a process that is gone.
+    fn orphaned_on(&self, host: &str) -> bool {
+        let mut parts = self.instance.split(':');
+        let (Some(claim_host), Some(pid)) = (parts.next(), parts.next()) else {
+            return false;
+        };
+        claim_host == host
+            && pid
+                .parse::<u32>()
+                .is_ok_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
+    }
+}
+
+impl Store {
+    /// Claims `id` for `instance` (`host:pid:random`) until `until`.
+    /// `Ok(Err(claim))`: another process holds it, alive.
+    pub async fn claim_node(&self, id: &str, instance: &str, until: i64) -> Result<std::result::Result<(), NodeClaim>> {
+        let (id, instance) = (id.to_string(), instance.to_string());
+        let host = instance.split(':').next().unwrap_or_default().to_string();
+        self.batched(move |tx| {
+            let held: Option<NodeClaim> = tx
+                .prepare_cached("SELECT instance, alive_until FROM nodes WHERE id = $1")?
+                .query_row([&id], |row| {
+                    Ok(NodeClaim {
+                        instance: row.get(0)?,
+                        alive_until: row.get(1)?,
+                    })
+                })
+                .optional()?;
+            if let Some(claim) = held
+                && claim.instance != instance
+                && claim.alive_until > crate::now()
+                && !claim.orphaned_on(&host)
+            {
+                return Ok(Err(claim));
+            }
+            tx.prepare_cached(
+                "INSERT INTO nodes (id, instance, alive_until) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET instance = excluded.instance, alive_until = excluded.alive_until",
+            )?
+            .execute((&id, &instance, until))?;
+            Ok(Ok(()))
+        })
+        .await
+    }
+
+    /// Extends this instance's claim; false if another process took it.
+    pub async fn renew_node(&self, id: &str, instance: &str, until: i64) -> Result<bool> {
+        let (id, instance) = (id.to_string(), instance.to_string());
+        self.batched(move |tx| {
+            let changed = tx
+                .prepare_cached("UPDATE nodes SET alive_until = ?3 WHERE id = ?1 AND instance = ?2")?
+                .execute((&id, &instance, until))?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    /// Gives the id up at a clean stop, so a restart need not wait.
+    pub async fn release_node(&self, id: &str, instance: &str) -> Result<()> {
+        let (id, instance) = (id.to_string(), instance.to_string());
+        self.batched(move |tx| {
+            tx.prepare_cached("DELETE FROM nodes WHERE id = $1 AND instance = $2")?
+                .execute((&id, &instance))?;
+            Ok(())
+        })
+        .await
+    }
+}
