@@ -110,6 +110,19 @@ pub fn binary_decodable(raw: &[u8], part: &[u32]) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownEncoding;
 
+/// The fields of a message's header, in order up to the blank line: each
+/// one's name (blanks before the colon dropped) and the byte range of the
+/// whole field in `message`, folded lines and line break included. For
+/// callers that edit a header in place (removing, replacing fields).
+pub fn field_spans(message: &[u8]) -> impl Iterator<Item = (&[u8], std::ops::Range<usize>)> + '_ {
+    let mut at = 0;
+    header::fields(message).map(move |field| {
+        let span = at..at + field.raw.len();
+        at = span.end;
+        (field.name, span)
+    })
+}
+
 /// SEARCH HEADER (and SUBJECT/FROM/TO/CC/BCC): whether a top-level field
 /// called `field` contains `needle` (UTF-8), case-insensitively, in its
 /// decoded value (RFC 2047 encoded words, RFC 6532 raw UTF-8). An empty

@@ -159,7 +159,10 @@ fn message_signature(
     instance: u32,
     now: u64,
 ) -> Result<String, SignError> {
-    let body = &parsed.raw_message[parsed.body_offset as usize..];
+    let body = parsed
+        .raw_message
+        .get(parsed.body_offset as usize..)
+        .unwrap_or_default();
     let body_hash = key.key.hash(Canonicalization::Relaxed.canonical_body(body, u64::MAX));
     // Each listed field as often as it occurs, the last one first.
     let mut chosen: Vec<(&[u8], &[u8])> = Vec::new();

@@ -248,26 +248,7 @@ pub fn strip_ours(message: &mut Vec<u8>, authserv_id: &str) {
 /// continuation lines (RFC 5322 §2.2.3) and line ending; the header ends
 /// at the first empty line.
 pub(crate) fn header_fields(message: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        let start = at;
-        if start >= message.len() || message[start] == b'\r' || message[start] == b'\n' {
-            return None;
-        }
-        let mut end = start;
-        loop {
-            end = match message[end..].iter().position(|&b| b == b'\n') {
-                Some(n) => end + n + 1,
-                None => message.len(),
-            };
-            // A line starting with white space continues the field.
-            if end >= message.len() || !matches!(message[end], b' ' | b'\t') {
-                break;
-            }
-        }
-        at = end;
-        Some(start..end)
-    })
+    imf::field_spans(message).map(|(_, span)| span)
 }
 
 /// Whether `field` is an Authentication-Results field under `authserv_id`.

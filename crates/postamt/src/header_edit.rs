@@ -1,75 +1,49 @@
 //! Small edits of a message's header section (RFC 5322 §2.2): finding,
 //! replacing and removing fields, with their folded lines, and writing a
 //! field whose value came from elsewhere without letting it end the field
-//! early. The body is never touched.
+//! early. The body is never touched. Fields are found by imf, as every
+//! other reader of headers here finds them.
+
+use std::ops::Range;
+
+/// The byte ranges of the header fields called `name`, in order.
+fn spans(message: &[u8], name: &str) -> Vec<Range<usize>> {
+    imf::field_spans(message)
+        .filter(|(field, _)| field.eq_ignore_ascii_case(name.as_bytes()))
+        .map(|(_, span)| span)
+        .collect()
+}
 
 /// Replaces the first Subject field of the header (or adds one).
 pub fn replace_subject(message: &mut Vec<u8>, subject: &str) {
     let subject: String = subject.chars().filter(|c| !c.is_control()).collect();
     let field = format!("Subject: {subject}\r\n").into_bytes();
-    let mut at = 0;
-    while at < message.len() && !message[at..].starts_with(b"\r\n") && !message[at..].starts_with(b"\n") {
-        let end = next_field(message, at);
-        if message[at..end].len() >= 8 && message[at..at + 8].eq_ignore_ascii_case(b"subject:") {
-            message.splice(at..end, field);
-            return;
-        }
-        at = end;
-    }
-    message.splice(0..0, field);
+    let at = spans(message, "Subject").into_iter().next().unwrap_or(0..0);
+    message.splice(at, field);
 }
 
-/// Removes the header fields whose names (lower case, with the colon)
-/// are in `names`.
-pub fn remove_fields(message: &mut Vec<u8>, names: &[&[u8]]) {
-    let mut at = 0;
-    while at < message.len() && !message[at..].starts_with(b"\r\n") && !message[at..].starts_with(b"\n") {
-        let end = next_field(message, at);
-        let field = &message[at..end];
-        if names
-            .iter()
-            .any(|name| field.len() >= name.len() && field[..name.len()].eq_ignore_ascii_case(name))
-        {
-            message.drain(at..end);
-        } else {
-            at = end;
-        }
-    }
-}
-
-/// Where the header field starting at `at` ends, its folded lines included.
-fn next_field(message: &[u8], at: usize) -> usize {
-    let mut end = at;
-    loop {
-        end = match message[end..].iter().position(|&b| b == b'\n') {
-            Some(n) => end + n + 1,
-            None => return message.len(),
-        };
-        if !matches!(message.get(end), Some(b' ' | b'\t')) {
-            return end;
-        }
+/// Removes every header field called one of `names`.
+pub fn remove_fields(message: &mut Vec<u8>, names: &[&str]) {
+    for name in names {
+        remove_field(message, name, 0);
     }
 }
 
 /// Removes the `index`-th field named `name` (1 the first; 0 every one;
 /// below 0 counting from the last), as rspamd's milter block asks.
 pub fn remove_field(message: &mut Vec<u8>, name: &str, index: i64) {
-    let prefix = format!("{}:", name.to_ascii_lowercase());
-    let mut fields = Vec::new();
-    let mut at = 0;
-    while at < message.len() && !message[at..].starts_with(b"\r\n") && !message[at..].starts_with(b"\n") {
-        let end = next_field(message, at);
-        let field = &message[at..end];
-        if field.len() >= prefix.len() && field[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes()) {
-            fields.push(at..end);
-        }
-        at = end;
-    }
-    let chosen: Vec<std::ops::Range<usize>> = match index {
+    let fields = spans(message, name);
+    let chosen: Vec<Range<usize>> = match index {
         0 => fields,
         n if n > 0 => fields.into_iter().nth(n as usize - 1).into_iter().collect(),
-        n => fields.into_iter().rev().nth((-n) as usize - 1).into_iter().collect(),
+        n => fields
+            .into_iter()
+            .rev()
+            .nth(n.unsigned_abs() as usize - 1)
+            .into_iter()
+            .collect(),
     };
+    // From the last, so the earlier ranges stay where they are.
     for range in chosen.into_iter().rev() {
         message.drain(range);
     }

@@ -89,7 +89,10 @@ fn dechunk(mut body: &[u8]) -> Result<Vec<u8>, String> {
             return Ok(joined);
         }
         joined.extend_from_slice(body.get(..size).ok_or("a chunk cut short")?);
-        body = body.get(size + 2..).ok_or("a chunk cut short")?;
+        body = size
+            .checked_add(2)
+            .and_then(|end| body.get(end..))
+            .ok_or("a chunk cut short")?;
     }
 }
 

@@ -184,7 +184,7 @@ impl Rspamd {
         };
         tracing::info!(id = %envelope.id, action = %answer.action, score = answer.score, "rspamd");
         // Only our verdict may speak: X-Spam fields the sender wrote go.
-        header_edit::remove_fields(message, &[b"x-spam:", b"x-spam-status:"]);
+        header_edit::remove_fields(message, &["X-Spam", "X-Spam-Status"]);
         apply(&answer, message)
     }
 }
@@ -339,7 +339,7 @@ mod tests {
         let mut message =
             b"X-Spam: No\r\nSubject: a\r\nx-spam-status: No,\r\n score=-100\r\nX-Spammy: kept\r\n\r\nX-Spam: body"
                 .to_vec();
-        header_edit::remove_fields(&mut message, &[b"x-spam:", b"x-spam-status:"]);
+        header_edit::remove_fields(&mut message, &["X-Spam", "X-Spam-Status"]);
         assert_eq!(message, b"Subject: a\r\nX-Spammy: kept\r\n\r\nX-Spam: body");
     }
 }
