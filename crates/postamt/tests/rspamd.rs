@@ -18,7 +18,7 @@ use common::Server;
 /// A running rspamd (with the redis its Bayes statistics need), stopped
 /// when dropped.
 struct Rspamd {
-    _turn: std::sync::MutexGuard<'static, ()>,
+    _turn: Option<std::sync::MutexGuard<'static, ()>>,
     child: Child,
     port: u16,
     controller: u16,
@@ -39,8 +39,26 @@ fn free_port() -> u16 {
 }
 
 impl Rspamd {
+    /// Starts rspamd and its redis. A start that fails (a picked port
+    /// taken meanwhile by another test, say) is tried again with new ports.
     fn start() -> Rspamd {
-        let turn = ONE_RSPAMD_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let mut turn = ONE_RSPAMD_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match Rspamd::launch(turn) {
+                Ok(rspamd) => return rspamd,
+                Err((given_back, why)) => {
+                    turn = given_back;
+                    failures.push(why);
+                }
+            }
+        }
+        panic!("rspamd did not start: {failures:#?}");
+    }
+
+    fn launch(
+        turn: std::sync::MutexGuard<'static, ()>,
+    ) -> Result<Rspamd, (std::sync::MutexGuard<'static, ()>, String)> {
         let dir = tempfile::tempdir().expect("temporary directory");
         let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/rspamd");
         let local = dir.path().join("local.d");
@@ -79,30 +97,41 @@ impl Rspamd {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
         let var = |name: &str, path: &Path| format!("--var={name}={}", path.display());
+        let log = std::fs::File::create(dir.path().join("rspamd.log")).unwrap();
         let child = Command::new("rspamd")
             .args(["-f", "-i", "-c", "/etc/rspamd/rspamd.conf"])
             .arg(var("LOCAL_CONFDIR", dir.path()))
             .arg(var("DBDIR", &dir.path().join("db")))
             .arg(var("RUNDIR", &dir.path().join("run")))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("rspamd (Debian's package) runs");
         let rspamd = Rspamd {
-            _turn: turn,
+            _turn: Some(turn),
             child,
             port,
             controller,
             redis,
             _dir: dir,
         };
-        // Ready when its normal worker answers /ping.
-        let deadline = Instant::now() + Duration::from_secs(60);
+        // Ready when its normal worker answers /ping; ended, or silent for
+        // a minute and a half, it failed.
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let mut rspamd = rspamd;
         while !rspamd.answers_ping() {
-            assert!(Instant::now() < deadline, "rspamd did not start within a minute");
+            let ended = rspamd.child.try_wait().ok().flatten().is_some();
+            if ended || Instant::now() > deadline {
+                let log = std::fs::read_to_string(rspamd._dir.path().join("rspamd.log")).unwrap_or_default();
+                let why = format!("ended: {ended}; log: {}", &log[log.len().saturating_sub(2000)..]);
+                // Dropping it stops its processes; the turn goes back for
+                // the next try.
+                let turn = rspamd._turn.take().expect("the turn is held");
+                return Err((turn, why));
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
-        rspamd
+        Ok(rspamd)
     }
 
     fn answers_ping(&self) -> bool {
