@@ -1,6 +1,6 @@
 //! Accounts: a login (`local@domain`), its password hash and its mailboxes.
 
-use rusqlite::OptionalExtension;
+use crate::sql::OptionalExtension;
 
 use crate::address::split_address;
 use crate::uidvalidity::next_uidvalidity;
@@ -80,10 +80,10 @@ impl Store {
             .scan(move |c| {
                 Ok(c.prepare_cached(
                     "SELECT a.local_part || '@' || d.name FROM accounts a JOIN domains d ON d.id = a.domain_id
-                     WHERE $1 IS NULL OR d.name = $1 ORDER BY d.name, a.local_part",
+                     WHERE CAST($1 AS TEXT) IS NULL OR d.name = $1 ORDER BY d.name, a.local_part",
                 )?
                 .query_map([domain], |row| row.get(0))?
-                .collect::<rusqlite::Result<_>>()?)
+                .collect::<crate::Result<_>>()?)
             })
             .await
     }
@@ -117,7 +117,7 @@ impl Store {
             .point_reads
             .read(|c| {
                 Ok(c.prepare_cached("SELECT spam_to_junk FROM accounts WHERE id = $1")?
-                    .query_row([account], |row| row.get::<_, Option<bool>>(0))
+                    .query_row([account], |row| row.get::<Option<bool>>(0))
                     .optional()?)
             })?
             .flatten())

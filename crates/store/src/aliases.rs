@@ -45,10 +45,10 @@ impl Store {
             .scan(move |c| {
                 Ok(c.prepare_cached(
                     "SELECT l.local_part || '@' || d.name, l.target FROM aliases l JOIN domains d ON d.id = l.domain_id
-                     WHERE $1 IS NULL OR d.name = $1 ORDER BY d.name, l.local_part, l.id",
+                     WHERE CAST($1 AS TEXT) IS NULL OR d.name = $1 ORDER BY d.name, l.local_part, l.id",
                 )?
                 .query_map([domain], |row| Ok((row.get(0)?, row.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?)
+                .collect::<crate::Result<_>>()?)
             })
             .await?;
         let mut aliases: Vec<Alias> = Vec::new();
@@ -74,7 +74,7 @@ impl Store {
                 .prepare_cached(
                     "DELETE FROM aliases WHERE local_part = $1
                        AND domain_id = (SELECT id FROM domains WHERE name = $2)
-                       AND ($3 IS NULL OR target = $3)",
+                       AND (CAST($3 AS TEXT) IS NULL OR target = $3)",
                 )?
                 .execute((&local, &domain, &target))?;
             if removed == 0 {

@@ -1,7 +1,7 @@
 //! Writing messages into mailboxes: APPEND, COPY and MOVE (RFC 6851),
 //! EXPUNGE, and the row insertion that local delivery shares with them.
 
-use rusqlite::OptionalExtension;
+use crate::sql::OptionalExtension;
 
 use crate::flags::Flags;
 use crate::mailboxes::uidvalidity;
@@ -57,7 +57,7 @@ impl Store {
 
     /// Inserts a message with the next UID and a new MODSEQ; returns the
     /// UID and the row id.
-    fn insert_message(tx: &rusqlite::Connection, mailbox: MailboxId, message: &NewMessage) -> Result<(i64, i64)> {
+    fn insert_message(tx: &crate::sql::Db, mailbox: MailboxId, message: &NewMessage) -> Result<(i64, i64)> {
         let (uid, modseq) = tx
             .prepare_cached(
                 "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
@@ -71,7 +71,7 @@ impl Store {
     /// Inserts a message row with a UID and MODSEQ already taken from its
     /// mailbox; returns the row id.
     fn insert_row(
-        tx: &rusqlite::Connection,
+        tx: &crate::sql::Db,
         mailbox: MailboxId,
         (uid, modseq): (i64, i64),
         message: &NewMessage,
@@ -91,7 +91,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
             )?
             .query_row(
-                rusqlite::params![
+                crate::sql::params![
                     mailbox,
                     uid,
                     modseq,
@@ -132,7 +132,7 @@ impl Store {
         Ok(copied)
     }
 
-    fn copy_in(tx: &rusqlite::Connection, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<Vec<(i64, i64)>> {
+    fn copy_in(tx: &crate::sql::Db, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<Vec<(i64, i64)>> {
         let mut pairs = Vec::new();
         let mut contents = Vec::new();
         for &uid in uids {
@@ -154,7 +154,7 @@ impl Store {
             let keywords = tx
                 .prepare_cached("SELECT keyword FROM message_keywords WHERE message_id = $1")?
                 .query_map([id], |row| row.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?;
+                .collect::<crate::Result<Vec<String>>>()?;
             let flags = Flags { system, keywords };
             let facts = MessageFacts {
                 envelope: content.envelope.unwrap_or_default(),
@@ -208,14 +208,17 @@ impl Store {
         Ok(())
     }
 
-    pub(crate) fn expunge_in(tx: &rusqlite::Connection, mailbox: MailboxId, uids: &[i64]) -> Result<()> {
+    pub(crate) fn expunge_in(tx: &crate::sql::Db, mailbox: MailboxId, uids: &[i64]) -> Result<()> {
         if uids.is_empty() {
             return Ok(());
         }
         let modseq = next_modseq(tx, mailbox)?;
         let mut delete = tx.prepare_cached("DELETE FROM messages WHERE mailbox_id = $1 AND uid = $2")?;
         let mut record =
-            tx.prepare_cached("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)")?;
+            tx.prepare_cached(
+            "INSERT INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)
+             ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
+        )?;
         for &uid in uids {
             if delete.execute([mailbox, uid])? > 0 {
                 record.execute([mailbox, uid, modseq])?;
@@ -227,7 +230,7 @@ impl Store {
     /// Appends a message to an account's INBOX inside a transaction;
     /// returns the mailbox, for the change bus.
     pub(crate) fn append_to_inbox(
-        tx: &rusqlite::Connection,
+        tx: &crate::sql::Db,
         account: AccountId,
         message: &NewMessage,
     ) -> Result<MailboxId> {
@@ -251,7 +254,7 @@ impl Store {
     /// `\\Junk` role (RFC 6154), else the one named Junk, else a new Junk
     /// with that role (the user may have deleted it). Returns the mailbox.
     pub(crate) fn append_to_junk(
-        tx: &rusqlite::Connection,
+        tx: &crate::sql::Db,
         account: AccountId,
         message: &NewMessage,
     ) -> Result<MailboxId> {
@@ -287,7 +290,7 @@ impl Store {
 }
 
 /// Takes the next MODSEQ of a mailbox (RFC 7162 §3.1.1: one per change).
-pub(crate) fn next_modseq(tx: &rusqlite::Connection, mailbox: MailboxId) -> Result<i64> {
+pub(crate) fn next_modseq(tx: &crate::sql::Db, mailbox: MailboxId) -> Result<i64> {
     Ok(tx
         .prepare_cached("UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq")?
         .query_row([mailbox], |row| row.get(0))?)

@@ -25,22 +25,19 @@
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Duration;
 
-use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::backend::Backend;
+use crate::sql::Db;
 use crate::{Error, Result};
 
 /// Jobs per transaction at most, so that one transaction stays short.
 const MAX_BATCH: usize = 256;
-
-/// Prepared statements the writer keeps; every write the store makes fits.
-const STATEMENT_CACHE: usize = 128;
 
 /// The WAL is checkpointed at most this often while writes go on, so the
 /// log stays short without a checkpoint (and its syncs) per commit.
@@ -52,7 +49,7 @@ type Finish = Box<dyn FnOnce(Option<&Arc<Error>>) + Send>;
 
 /// A job runs on the writer connection inside its savepoint and says how
 /// it went, and how to tell its caller.
-type Job = Box<dyn FnOnce(&Connection) -> (Outcome, Finish) + Send>;
+type Job = Box<dyn FnOnce(&Db) -> (Outcome, Finish) + Send>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
@@ -85,22 +82,27 @@ struct Stats {
 }
 
 impl Batcher {
-    /// Opens the write connection to the database at `path` and starts the
-    /// writer thread on it. The thread ends when the last handle is dropped.
-    pub(crate) fn start(path: &Path) -> Result<Batcher> {
-        let connection = open_writer(path)?;
+    /// Opens the write connection to the database and starts the writer
+    /// thread on it. The thread ends when the last handle is dropped.
+    pub(crate) fn start(backend: &Backend) -> Result<Batcher> {
+        let connection = backend.open_writer()?;
         let (jobs, queue) = mpsc::unbounded_channel();
         let stats = Arc::new(Stats::default());
+        let committed = match backend {
+            Backend::Sqlite { .. } => Some(start_checkpoints(backend)?),
+            // PostgreSQL checkpoints by itself.
+            Backend::Postgres { .. } => None,
+        };
         let writer = Writer {
             connection,
-            path: path.to_path_buf(),
+            backend: backend.clone(),
             stats: stats.clone(),
-            committed: start_checkpoints(path)?,
+            committed,
         };
         std::thread::Builder::new()
             .name("postamt-writer".into())
             .spawn(move || writer.run(queue))
-            .map_err(|e| Error::io(path, e))?;
+            .map_err(|e| backend.io_error(e))?;
         Ok(Batcher { jobs, stats })
     }
 
@@ -118,7 +120,7 @@ impl Batcher {
     pub(crate) fn write<T, F>(&self, job: F) -> impl Future<Output = Result<T>> + Send + use<T, F>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&Db) -> Result<T> + Send + 'static,
     {
         self.queue(job, false)
     }
@@ -130,7 +132,7 @@ impl Batcher {
     pub(crate) fn write_alone<T, F>(&self, job: F) -> impl Future<Output = Result<T>> + Send + use<T, F>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&Db) -> Result<T> + Send + 'static,
     {
         self.queue(job, true)
     }
@@ -138,7 +140,7 @@ impl Batcher {
     fn queue<T, F>(&self, job: F, alone: bool) -> impl Future<Output = Result<T>> + Send + use<T, F>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&Db) -> Result<T> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |connection| {
@@ -165,42 +167,27 @@ impl Batcher {
     }
 }
 
-/// Opens a connection for writing (the writer's, the checkpointer's):
-/// every commit and checkpoint synced (the durability rule), foreign keys
-/// enforced, and other processes' write locks (the CLI's) waited for.
-fn open_writer(path: &Path) -> Result<Connection> {
-    let connection = Connection::open(path)?;
-    connection.busy_timeout(crate::BUSY_TIMEOUT)?;
-    connection.pragma_update(None, "synchronous", "FULL")?;
-    connection.pragma_update(None, "foreign_keys", "ON")?;
-    // Each job runs in a savepoint, whose statement journal would spill
-    // into a temporary file, written page by page, once a batch outgrows
-    // 64 KiB; in memory it costs a copy. A batch is bounded (MAX_BATCH).
-    connection.pragma_update(None, "temp_store", "MEMORY")?;
-    // Checkpoints are the checkpoint thread's (see the module's comment).
-    connection.pragma_update(None, "wal_autocheckpoint", 0)?;
-    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    Ok(connection)
-}
-
 /// Starts the checkpoint thread on a connection of its own; it checkpoints
 /// after the commits it is told of, and ends with the writer.
-fn start_checkpoints(path: &Path) -> Result<SyncSender<()>> {
-    let connection = open_writer(path)?;
+fn start_checkpoints(backend: &Backend) -> Result<SyncSender<()>> {
+    let connection = backend.open_writer()?;
     // One pending notice is enough: it means "there were commits".
     let (committed, commits) = sync_channel(1);
     std::thread::Builder::new()
         .name("postamt-checkpoint".into())
         .spawn(move || checkpoint_after(connection, commits))
-        .map_err(|e| Error::io(path, e))?;
+        .map_err(|e| backend.io_error(e))?;
     Ok(committed)
 }
 
-fn checkpoint_after(connection: Connection, commits: Receiver<()>) {
+fn checkpoint_after(connection: Db, commits: Receiver<()>) {
     while commits.recv().is_ok() {
         // (busy, frames in the log, frames checkpointed); a busy or
         // partial checkpoint is finished by a later one.
-        if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        let checkpoint = connection
+            .prepare_cached("PRAGMA wal_checkpoint(PASSIVE)")
+            .and_then(|mut statement| statement.query_row((), |_| Ok(())));
+        if let Err(error) = checkpoint {
             tracing::warn!(%error, "checkpointing the write-ahead log failed");
         }
         std::thread::sleep(CHECKPOINT_INTERVAL);
@@ -208,11 +195,11 @@ fn checkpoint_after(connection: Connection, commits: Receiver<()>) {
 }
 
 struct Writer {
-    connection: Connection,
-    path: PathBuf,
+    connection: Db,
+    backend: Backend,
     stats: Arc<Stats>,
-    /// Tells the checkpoint thread of commits.
-    committed: SyncSender<()>,
+    /// Tells SQLite's checkpoint thread of commits.
+    committed: Option<SyncSender<()>>,
 }
 
 impl Writer {
@@ -239,7 +226,9 @@ impl Writer {
             match catch_unwind(AssertUnwindSafe(|| commit_batch(&self.connection, batch, &self.stats))) {
                 Ok(true) => {
                     // Full means a notice is pending already.
-                    let _ = self.committed.try_send(());
+                    if let Some(committed) = &self.committed {
+                        let _ = committed.try_send(());
+                    }
                 }
                 Ok(false) => {}
                 Err(_) => tracing::error!(jobs, "a batch of writes panicked"),
@@ -251,14 +240,15 @@ impl Writer {
     /// Makes sure the connection is outside any transaction before the next
     /// batch: after a panic or a failed ROLLBACK (as when the disk is full)
     /// it could be left inside one, and every later write would fail. If
-    /// rolling back does not get it out, a fresh connection replaces it
-    /// (SQLite rolls back on close).
+    /// rolling back does not get it out (or the connection to PostgreSQL
+    /// was lost), a fresh connection replaces it (a database rolls back
+    /// what a closed connection left open).
     fn leave_transaction(&mut self) {
-        if self.connection.is_autocommit() || self.connection.execute_batch("ROLLBACK").is_ok() {
+        if !self.connection.in_transaction() || self.connection.execute_batch("ROLLBACK").is_ok() {
             return;
         }
         tracing::warn!("replacing a database connection left inside a failed transaction");
-        match open_writer(&self.path) {
+        match self.backend.open_writer() {
             Ok(connection) => self.connection = connection,
             Err(error) => tracing::error!(%error, "cannot reopen the database for writing"),
         }
@@ -266,15 +256,15 @@ impl Writer {
 }
 
 /// Runs one statement through the statement cache.
-fn run(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
-    connection.prepare_cached(sql)?.execute([])?;
+fn run(connection: &Db, sql: &str) -> Result<()> {
+    connection.prepare_cached(sql)?.execute(())?;
     Ok(())
 }
 
 /// Runs and commits one batch; true if it committed.
-fn commit_batch(connection: &Connection, batch: Vec<Job>, stats: &Stats) -> bool {
+fn commit_batch(connection: &Db, batch: Vec<Job>, stats: &Stats) -> bool {
     let jobs = batch.len() as u64;
-    if let Err(error) = run(connection, "BEGIN IMMEDIATE") {
+    if let Err(error) = connection.begin() {
         // Dropping the jobs answers their callers with WriteAbandoned; say
         // why once, here.
         tracing::error!(%error, jobs = batch.len(), "cannot start a write transaction");
@@ -283,11 +273,11 @@ fn commit_batch(connection: &Connection, batch: Vec<Job>, stats: &Stats) -> bool
     let mut finishes = Vec::with_capacity(batch.len());
     for job in batch {
         if let Err(error) = run(connection, "SAVEPOINT job") {
-            return abandon(connection, finishes, error.into());
+            return abandon(connection, finishes, error);
         }
         let (outcome, finish) = job(connection);
         finishes.push(finish);
-        if outcome != Outcome::Succeeded && connection.is_autocommit() {
+        if outcome != Outcome::Succeeded && !connection.in_transaction() {
             // The failure rolled the whole transaction back (SQLite does so
             // on a full disk, among others): the jobs before it are lost.
             let code = match outcome {
@@ -306,7 +296,7 @@ fn commit_batch(connection: &Connection, batch: Vec<Job>, stats: &Stats) -> bool
             run(connection, "ROLLBACK TO job").and_then(|()| run(connection, "RELEASE job"))
         };
         if let Err(error) = ended {
-            return abandon(connection, finishes, error.into());
+            return abandon(connection, finishes, error);
         }
     }
     match run(connection, "COMMIT") {
@@ -317,13 +307,13 @@ fn commit_batch(connection: &Connection, batch: Vec<Job>, stats: &Stats) -> bool
             finishes.into_iter().for_each(|finish| finish(None));
             true
         }
-        Err(error) => abandon(connection, finishes, error.into()),
+        Err(error) => abandon(connection, finishes, error),
     }
 }
 
 /// Rolls the batch back and fails the jobs that ran; jobs not yet run are
 /// dropped, which answers them with WriteAbandoned.
-fn abandon(connection: &Connection, finishes: Vec<Finish>, error: Error) -> bool {
+fn abandon(connection: &Db, finishes: Vec<Finish>, error: Error) -> bool {
     tracing::error!(%error, "a batch of writes failed");
     let _ = run(connection, "ROLLBACK");
     let error = Arc::new(error);
@@ -333,17 +323,19 @@ fn abandon(connection: &Connection, finishes: Vec<Finish>, error: Error) -> bool
 
 #[cfg(test)]
 mod tests {
+    use std::path::{Path, PathBuf};
+
     use super::*;
 
     /// A database with a table `t (n)` and a writer on it.
     fn table_t() -> (tempfile::TempDir, PathBuf, Batcher) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        Connection::open(&path)
+        rusqlite::Connection::open(&path)
             .unwrap()
             .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER)")
             .unwrap();
-        let batcher = Batcher::start(&path).unwrap();
+        let batcher = Batcher::start(&Backend::Sqlite { path: path.clone() }).unwrap();
         (dir, path, batcher)
     }
 
@@ -358,7 +350,7 @@ mod tests {
         (release, holding)
     }
 
-    fn insert(n: i64) -> impl FnOnce(&Connection) -> Result<()> + Send + 'static {
+    fn insert(n: i64) -> impl FnOnce(&Db) -> Result<()> + Send + 'static {
         move |tx| {
             tx.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
             Ok(())
@@ -366,7 +358,7 @@ mod tests {
     }
 
     fn stored(path: &Path) -> Vec<i64> {
-        let connection = Connection::open(path).unwrap();
+        let connection = rusqlite::Connection::open(path).unwrap();
         let mut select = connection.prepare("SELECT n FROM t ORDER BY n").unwrap();
         select
             .query_map([], |row| row.get(0))
@@ -381,7 +373,7 @@ mod tests {
         let (_dir, path, batcher) = table_t();
         let panicked = batcher
             .write(|tx| {
-                tx.execute("INSERT INTO t (n) VALUES (1)", [])?;
+                tx.execute("INSERT INTO t (n) VALUES (1)", ())?;
                 panic!("a bug in a job");
                 #[allow(unreachable_code)]
                 Ok(())
@@ -390,7 +382,7 @@ mod tests {
         assert!(matches!(panicked, Err(Error::WriteAbandoned)), "{panicked:?}");
         let written = batcher
             .write(|tx| {
-                tx.execute("INSERT INTO t (n) VALUES (2)", [])?;
+                tx.execute("INSERT INTO t (n) VALUES (2)", ())?;
                 Ok(2)
             })
             .await;
@@ -453,7 +445,7 @@ mod tests {
         let before = std::fs::metadata(&path).unwrap().len();
         batcher
             .write(|tx| {
-                let mut insert = tx.prepare("INSERT INTO t (n) VALUES (?1)")?;
+                let mut insert = tx.prepare_cached("INSERT INTO t (n) VALUES (?1)")?;
                 for n in 0..10_000_i64 {
                     insert.execute([n])?;
                 }

@@ -9,7 +9,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use rusqlite::OptionalExtension;
+use crate::sql::OptionalExtension;
 use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::{BlobRef, BlobStore, Error, Result, Store};
@@ -40,10 +40,10 @@ impl Content {
     /// that the blob file is still there (garbage collection cannot take it
     /// between this check and the commit, as it deletes inside a write
     /// transaction too).
-    pub(crate) fn keep(&self, tx: &rusqlite::Connection, blobs: &BlobStore) -> Result<()> {
+    pub(crate) fn keep(&self, tx: &crate::sql::Db, blobs: &BlobStore) -> Result<()> {
         match &self.inline {
             Some(data) => {
-                tx.prepare_cached("INSERT OR IGNORE INTO inline_blobs (hash, data) VALUES ($1, $2)")?
+                tx.prepare_cached("INSERT INTO inline_blobs (hash, data) VALUES ($1, $2) ON CONFLICT DO NOTHING")?
                     .execute((&self.blob.hash, data))?;
                 Ok(())
             }
@@ -115,26 +115,28 @@ impl Store {
     /// thousand rows per transaction so that writers never wait long.
     pub(crate) async fn collect_inline_garbage(&self) -> Result<u64> {
         const CHUNK: i64 = 1000;
-        let (mut after, mut removed) = (0_i64, 0);
+        // Walked in hash order, a chunk at a time from the last hash seen.
+        let (mut after, mut removed) = (String::new(), 0);
         loop {
+            let from = after.clone();
             let chunk = self
                 .batched(move |tx| {
-                    let last: Option<i64> = tx
+                    let last: Option<String> = tx
                         .prepare_cached(
-                            "SELECT max(rowid) FROM
-                                 (SELECT rowid FROM inline_blobs WHERE rowid > $1 ORDER BY rowid LIMIT $2)",
+                            "SELECT MAX(hash) FROM
+                                 (SELECT hash FROM inline_blobs WHERE hash > $1 ORDER BY hash LIMIT $2) AS chunk",
                         )?
-                        .query_row([after, CHUNK], |row| row.get(0))?;
+                        .query_row((&from, CHUNK), |row| row.get(0))?;
                     let Some(last) = last else {
                         return Ok(None);
                     };
                     let removed = tx
                         .prepare_cached(
-                            "DELETE FROM inline_blobs WHERE rowid > $1 AND rowid <= $2
+                            "DELETE FROM inline_blobs WHERE hash > $1 AND hash <= $2
                                  AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_hash = hash)
                                  AND NOT EXISTS (SELECT 1 FROM queue_messages WHERE blob_hash = hash)",
                         )?
-                        .execute([after, last])?;
+                        .execute((&from, &last))?;
                     Ok(Some((last, removed as u64)))
                 })
                 .await?;

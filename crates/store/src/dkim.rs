@@ -5,7 +5,7 @@
 //! the operator retires them later, which also forgets the private key.
 //! The keys themselves are made by msgauth; the store only keeps them.
 
-use rusqlite::OptionalExtension;
+use crate::sql::OptionalExtension;
 
 use crate::address::normalize_domain;
 use crate::{Error, Result, Store};
@@ -115,10 +115,10 @@ impl Store {
                     algorithm: row.get(1)?,
                     public_key: row.get(2)?,
                     created_at: row.get(3)?,
-                    state: DkimState::parse(&row.get::<_, String>(4)?),
+                    state: DkimState::parse(&row.get::<String>(4)?),
                 })
             })?
-            .collect::<rusqlite::Result<_>>()?)
+            .collect::<crate::Result<_>>()?)
         })
     }
 
@@ -139,7 +139,7 @@ impl Store {
                     private_key: row.get(3)?,
                 })
             })?
-            .collect::<rusqlite::Result<_>>()?)
+            .collect::<crate::Result<_>>()?)
         })
     }
 
@@ -151,8 +151,8 @@ impl Store {
                  WHERE NOT EXISTS (SELECT 1 FROM dkim_keys k WHERE k.domain_id = d.id AND k.state = 'active')
                  ORDER BY name",
             )?
-            .query_map([], |row| row.get(0))?
-            .collect::<rusqlite::Result<_>>()?)
+            .query_map((), |row| row.get(0))?
+            .collect::<crate::Result<_>>()?)
         })
     }
 
@@ -185,7 +185,7 @@ impl Store {
 }
 
 /// Inserts `keys` as the active ones of `domain`, inside a write.
-fn add_keys(tx: &rusqlite::Connection, domain: &str, keys: Vec<NewDkimKey>) -> Result<Vec<String>> {
+fn add_keys(tx: &crate::sql::Db, domain: &str, keys: Vec<NewDkimKey>) -> Result<Vec<String>> {
     let domain_id = Store::hosted_domain_id(tx, domain)?;
     let now = crate::now();
     let mut selectors = Vec::with_capacity(keys.len());
@@ -215,7 +215,7 @@ fn add_keys(tx: &rusqlite::Connection, domain: &str, keys: Vec<NewDkimKey>) -> R
 /// `wanted`, or the first of `wanted2`, `wanted3`, ... not yet used by the
 /// domain (selectors are named by date, and rotating twice a day must give
 /// new names).
-fn free_selector(tx: &rusqlite::Connection, domain_id: i64, wanted: &str) -> Result<String> {
+fn free_selector(tx: &crate::sql::Db, domain_id: i64, wanted: &str) -> Result<String> {
     let mut taken =
         tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM dkim_keys WHERE domain_id = $1 AND selector = $2)")?;
     for n in 1.. {
@@ -224,7 +224,7 @@ fn free_selector(tx: &rusqlite::Connection, domain_id: i64, wanted: &str) -> Res
         } else {
             format!("{wanted}{n}")
         };
-        if !taken.query_row((domain_id, &candidate), |row| row.get::<_, bool>(0))? {
+        if !taken.query_row((domain_id, &candidate), |row| row.get::<bool>(0))? {
             return Ok(candidate);
         }
     }

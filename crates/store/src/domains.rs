@@ -1,6 +1,6 @@
 //! Hosted domains: mail to them is delivered here.
 
-use rusqlite::OptionalExtension;
+use crate::sql::OptionalExtension;
 
 use crate::address::normalize_domain;
 use crate::{Error, Result, Store};
@@ -29,8 +29,8 @@ impl Store {
                             (SELECT COUNT(DISTINCT local_part) FROM aliases l WHERE l.domain_id = d.id)
                      FROM domains d ORDER BY d.name",
                 )?
-                .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
-                .collect::<rusqlite::Result<_>>()?)
+                .query_map((), |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                .collect::<crate::Result<_>>()?)
             })
             .await?;
         Ok(rows
@@ -74,7 +74,7 @@ impl Store {
 
     /// The id of a hosted domain, inside a write; an error if it is not
     /// hosted here.
-    pub(crate) fn hosted_domain_id(tx: &rusqlite::Connection, name: &str) -> Result<i64> {
+    pub(crate) fn hosted_domain_id(tx: &crate::sql::Db, name: &str) -> Result<i64> {
         tx.prepare_cached("SELECT id FROM domains WHERE name = $1")?
             .query_row([normalize_domain(name)], |row| row.get(0))
             .optional()?
@@ -103,7 +103,7 @@ pub(crate) fn check_domain_name(name: &str) -> Result<()> {
 }
 
 /// Adds a domain inside a write; an error if it is already hosted.
-pub(crate) fn insert_domain(tx: &rusqlite::Connection, name: &str) -> Result<()> {
+pub(crate) fn insert_domain(tx: &crate::sql::Db, name: &str) -> Result<()> {
     let inserted = tx
         .prepare_cached("INSERT INTO domains (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")?
         .execute((name, crate::now()))?;

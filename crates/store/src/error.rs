@@ -64,11 +64,20 @@ pub enum DatabaseError {
     Sqlite(rusqlite::Error),
     #[error(transparent)]
     Postgres(tokio_postgres::Error),
+    /// A statement expected to give a row gave none.
+    #[error("the query returned no row")]
+    NoRows,
+    /// A column held something else than the store wrote there.
+    #[error("column {index}: {message}")]
+    Decode { index: usize, message: String },
 }
 
 impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Error {
-        Error::Database(DatabaseError::Sqlite(error))
+        match error {
+            rusqlite::Error::QueryReturnedNoRows => Error::Database(DatabaseError::NoRows),
+            error => Error::Database(DatabaseError::Sqlite(error)),
+        }
     }
 }
 
@@ -92,6 +101,9 @@ impl Error {
             // SQLITE_FULL and SQLITE_READONLY.
             Error::Database(DatabaseError::Sqlite(rusqlite::Error::SqliteFailure(e, _))) => {
                 matches!(e.code, rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::ReadOnly)
+            }
+            Error::Database(DatabaseError::Postgres(e)) => {
+                e.code() == Some(&tokio_postgres::error::SqlState::DISK_FULL)
             }
             Error::Shared(error) => error.is_storage_full(),
             _ => false,

@@ -143,7 +143,7 @@ impl Store {
     }
 
     fn change_flags(
-        tx: &rusqlite::Connection,
+        tx: &crate::sql::Db,
         mailbox: MailboxId,
         uids: &[i64],
         change: FlagChange,
@@ -157,7 +157,7 @@ impl Store {
                 "{META_SELECT} AND m.uid IN (SELECT value FROM json_each($2)) ORDER BY m.uid"
             ))?
             .query_map((mailbox, json_list(uids)), meta_from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::Result<Vec<_>>>()?;
         let mut changed = Vec::new();
         let mut failed = Vec::new();
         let mut modseq = None;
@@ -199,7 +199,7 @@ impl Store {
         Ok((changed, failed))
     }
 
-    pub(crate) fn write_keywords(tx: &rusqlite::Connection, message: i64, keywords: &[String]) -> Result<()> {
+    pub(crate) fn write_keywords(tx: &crate::sql::Db, message: i64, keywords: &[String]) -> Result<()> {
         tx.prepare_cached("DELETE FROM message_keywords WHERE message_id = $1")?
             .execute([message])?;
         let mut insert = tx.prepare_cached("INSERT INTO message_keywords (message_id, keyword) VALUES ($1, $2)")?;

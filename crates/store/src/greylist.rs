@@ -4,7 +4,7 @@
 //! passes, while much bulk software never retries. The decision for one
 //! triplet is one write transaction, so concurrent sessions agree.
 
-use rusqlite::OptionalExtension;
+use crate::sql::OptionalExtension;
 
 use crate::{Result, Store};
 
@@ -75,7 +75,7 @@ impl Store {
                     // its network.
                     tx.prepare_cached(
                         "INSERT INTO greylist_networks (network, passes, last_seen) VALUES ($1, 1, $2)
-                         ON CONFLICT (network) DO UPDATE SET passes = passes + 1, last_seen = excluded.last_seen",
+                         ON CONFLICT (network) DO UPDATE SET passes = greylist_networks.passes + 1, last_seen = excluded.last_seen",
                     )?
                     .execute((network, now))?;
                     true

@@ -17,7 +17,7 @@ impl Store {
                      WHERE m.mailbox_id = $1",
                 )?
                 .query_map([mailbox], |row| row.get(0))?
-                .collect::<rusqlite::Result<_>>()?)
+                .collect::<crate::Result<_>>()?)
             })
             .await?;
         keywords.sort_by(|a, b| keyword_order(a, b));

@@ -29,6 +29,7 @@ mod accounts;
 mod address;
 mod aliases;
 mod append;
+mod backend;
 mod batch;
 mod blobs;
 mod client_verdicts;
@@ -52,12 +53,15 @@ mod queue;
 mod queue_values;
 mod resolve;
 mod spam_training;
+mod sql;
 mod srs;
 mod status;
 mod uidvalidity;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use backend::Backend;
 
 pub use accounts::Account;
 pub use address::{normalize_domain, split_address};
@@ -68,6 +72,7 @@ pub use content::{Content, INLINE_LIMIT};
 pub use dkim::{DkimKey, DkimState, NewDkimKey, SigningKey};
 pub use domains::{Domain, is_valid_domain};
 pub use error::{DatabaseError, Error};
+pub use backend::redact as redact_store_url;
 pub use flags::{FlagChange, Flags, keyword_order};
 pub use greylist::{Greylisting, Triplet};
 /// The system flag bits of [`Flags::system`].
@@ -111,10 +116,61 @@ pub struct Store {
 /// How long a writer waits for another process's write lock.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Where the store is and how it is reached.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// The node's own files: the SQLite database (when `url` is None) and
+    /// the blob files.
+    pub data_dir: PathBuf,
+    /// A PostgreSQL server shared by the nodes of a cluster
+    /// (`postgres://user@host/db`, or `host=/run/postgresql dbname=...`);
+    /// None keeps everything in `data_dir`, in SQLite.
+    pub url: Option<String>,
+    /// PostgreSQL connections for reads at most (the writer has one more).
+    pub pool_size: usize,
+}
+
+impl StoreOptions {
+    /// The embedded default: SQLite in `data_dir`.
+    pub fn sqlite(data_dir: &Path) -> StoreOptions {
+        StoreOptions {
+            data_dir: data_dir.to_path_buf(),
+            url: None,
+            pool_size: DEFAULT_POOL_SIZE,
+        }
+    }
+}
+
+/// Read connections to PostgreSQL per node unless configured otherwise.
+pub const DEFAULT_POOL_SIZE: usize = 16;
+
 impl Store {
     /// Opens (creating if needed) the store in `data_dir`: `postamt.db` and
     /// `blobs/`. Pending schema migrations are applied.
     pub async fn open(data_dir: &Path) -> Result<Store> {
+        Store::open_with(&StoreOptions::sqlite(data_dir)).await
+    }
+
+    /// Opens the store `options` name, applying pending migrations: in
+    /// SQLite, or in PostgreSQL under an advisory lock (see `postgres`).
+    pub async fn open_with(options: &StoreOptions) -> Result<Store> {
+        let Some(url) = &options.url else {
+            return Store::open_sqlite(&options.data_dir).await;
+        };
+        let data_dir = &options.data_dir;
+        private::create_dir(data_dir)?;
+        private::restrict(data_dir)?;
+        postgres::migrate(url).await?;
+        let backend = Backend::Postgres {
+            url: url.clone(),
+            runtime: sql::pg::PgRuntime::start()?,
+        };
+        let batcher = batch::Batcher::start(&backend)?;
+        let srs_secret = batcher.write(|tx| srs::secret(tx)).await?;
+        Store::assemble(&backend, batcher, data_dir, &srs_secret, options.pool_size)
+    }
+
+    async fn open_sqlite(data_dir: &Path) -> Result<Store> {
         private::create_dir(data_dir)?;
         private::restrict(data_dir)?;
         let db_path = data_dir.join("postamt.db");
@@ -133,19 +189,29 @@ impl Store {
             connection.pragma_update(None, "synchronous", "FULL")?;
             connection.pragma_update(None, "foreign_keys", "ON")?;
             migrations::apply(&mut connection)?;
-            srs::secret(&connection)
+            srs::secret(&sql::Db::Sqlite(connection))
         })
         .await
         .map_err(|e| Error::io(data_dir, std::io::Error::other(e)))??;
-        let srs = Srs::new(&srs_secret);
-        let blobs = BlobStore::at(data_dir.join("blobs"))?;
+        let backend = Backend::Sqlite { path: db_path };
+        let batcher = batch::Batcher::start(&backend)?;
+        Store::assemble(&backend, batcher, data_dir, &srs_secret, DEFAULT_POOL_SIZE)
+    }
+
+    fn assemble(
+        backend: &Backend,
+        batcher: batch::Batcher,
+        data_dir: &Path,
+        srs_secret: &[u8],
+        pool_size: usize,
+    ) -> Result<Store> {
         let (changes, _) = tokio::sync::broadcast::channel(1024);
         Ok(Store {
-            point_reads: std::sync::Arc::new(point_read::PointReads::new(&db_path)),
-            batcher: batch::Batcher::start(&db_path)?,
-            blobs,
+            point_reads: std::sync::Arc::new(point_read::PointReads::new(backend, pool_size)),
+            batcher,
+            blobs: BlobStore::at(data_dir.join("blobs"))?,
             changes,
-            srs,
+            srs: Srs::new(srs_secret),
         })
     }
 
@@ -180,7 +246,7 @@ impl Store {
     fn batched<T, F>(&self, job: F) -> impl std::future::Future<Output = Result<T>> + Send + use<T, F>
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&sql::Db) -> Result<T> + Send + 'static,
     {
         self.batcher.write(job)
     }
@@ -242,13 +308,37 @@ mod tests {
         let store = Store::open(dir.path()).await.unwrap();
         let (synchronous, journal_mode) = store
             .batched(|c| {
-                let synchronous: i64 = c.query_row("PRAGMA synchronous", [], |row| row.get(0))?;
-                let journal_mode: String = c.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+                let synchronous: i64 = c.query_row("PRAGMA synchronous", (), |row| row.get(0))?;
+                let journal_mode: String = c.query_row("PRAGMA journal_mode", (), |row| row.get(0))?;
                 Ok((synchronous, journal_mode))
             })
             .await
             .unwrap();
         assert_eq!(synchronous, 2, "the writer's PRAGMA synchronous is not FULL");
         assert_eq!(journal_mode, "wal");
+    }
+
+    /// On PostgreSQL a commit is durable when it returns only with
+    /// `synchronous_commit = on`; the writer says so itself, so a database
+    /// (or server) set to `off` cannot weaken the 250 sent after a commit.
+    #[tokio::test]
+    async fn the_postgres_writer_waits_for_every_commit_to_be_flushed() {
+        let Some(url) = test_postgres::fresh_database() else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let database = url.rsplit_once("dbname=").unwrap().1.to_string();
+        let mut options = StoreOptions::sqlite(dir.path());
+        options.url = Some(url);
+        let store = Store::open_with(&options).await.unwrap();
+        store
+            .batched(move |c| c.execute_batch(&format!("ALTER DATABASE {database} SET synchronous_commit = off")))
+            .await
+            .unwrap();
+        drop(store);
+        let store = Store::open_with(&options).await.unwrap();
+        let synchronous: String = store
+            .batched(|c| c.query_row("SHOW synchronous_commit", (), |row| row.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(synchronous, "on", "the writer's synchronous_commit");
     }
 }

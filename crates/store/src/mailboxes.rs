@@ -1,7 +1,7 @@
 //! Mailboxes: their names and hierarchy (RFC 9051 §5.1), CREATE, DELETE,
 //! RENAME, subscriptions, and how far an account's mailboxes may grow.
 
-use rusqlite::OptionalExtension;
+use crate::sql::OptionalExtension;
 
 use crate::uidvalidity::next_uidvalidity;
 use crate::{AccountId, Error, MailboxId, Result, Store};
@@ -25,7 +25,7 @@ const INFO_SELECT: &str =
 
 impl MailboxInfo {
     /// Reads a row of [`INFO_SELECT`].
-    fn from_row(row: &rusqlite::Row) -> rusqlite::Result<MailboxInfo> {
+    fn from_row(row: &crate::sql::Row) -> crate::Result<MailboxInfo> {
         Ok(MailboxInfo {
             id: row.get(0)?,
             name: row.get(1)?,
@@ -111,7 +111,7 @@ impl Store {
                 Ok(
                     c.prepare_cached(&format!("{INFO_SELECT} WHERE account_id = $1 ORDER BY name"))?
                         .query_map([account], MailboxInfo::from_row)?
-                        .collect::<rusqlite::Result<_>>()?,
+                        .collect::<crate::Result<_>>()?,
                 )
             })
             .await
@@ -225,32 +225,42 @@ impl Store {
         }
         self.batched(move |tx| {
             // Names below `from` are those from "from/" up to "from0" ('0'
-            // follows '/'): TEXT compares bytewise (BINARY collation), and
-            // the range uses the (account_id, name) index. The prefix is cut
-            // by bytes, since substr() counts the characters of TEXT.
+            // follows '/'): names compare bytewise (SQLite's BINARY
+            // collation, PostgreSQL's "C"), and the range uses the
+            // (account_id, name) index.
             let (low, high) = (format!("{from}{SEPARATOR}"), format!("{from}0"));
-            // The longest name below `from` must fit under `to` too.
-            let longest: i64 = tx
+            let renamed = |name: &str| format!("{to}{}", &name[from.len()..]);
+            let moving: Vec<(i64, String)> = tx
                 .prepare_cached(
-                    "SELECT COALESCE(MAX(length(CAST(name AS BLOB))), 0) FROM mailboxes
-                     WHERE account_id = $1 AND name >= $2 AND name < $3",
+                    "SELECT id, name FROM mailboxes
+                     WHERE account_id = $1 AND (name = $2 OR (name >= $3 AND name < $4))",
                 )?
-                .query_row((account, &low, &high), |row| row.get(0))?;
-            if longest > 0 {
-                limits.check_name(longest as usize - from.len() + to.len())?;
+                .query_map((account, &from, &low, &high), |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<Result<_>>()?;
+            // The longest name below `from` must fit under `to` too.
+            if let Some(longest) = moving.iter().map(|(_, name)| renamed(name).len()).max() {
+                limits.check_name(longest)?;
             }
-            let arguments = (&to, from.len() as i64 + 1, account, &from, &low, &high);
-            tx.prepare_cached(
-                "UPDATE mailboxes SET name = $1 || CAST(substr(CAST(name AS BLOB), $2) AS TEXT)
-                 WHERE account_id = $3 AND (name = $4 OR (name >= $5 AND name < $6))",
-            )?
-            .execute(arguments)?;
-            // Subscriptions move with their mailboxes, as Dovecot moves them.
-            tx.prepare_cached(
-                "UPDATE OR REPLACE subscriptions SET name = $1 || CAST(substr(CAST(name AS BLOB), $2) AS TEXT)
-                 WHERE account_id = $3 AND (name = $4 OR (name >= $5 AND name < $6))",
-            )?
-            .execute(arguments)?;
+            let mut rename = tx.prepare_cached("UPDATE mailboxes SET name = $1 WHERE id = $2")?;
+            for (id, name) in &moving {
+                rename.execute((renamed(name), id))?;
+            }
+            // Subscriptions move with their mailboxes, as Dovecot moves
+            // them, replacing any subscription of the new name.
+            let subscribed: Vec<String> = tx
+                .prepare_cached(
+                    "SELECT name FROM subscriptions
+                     WHERE account_id = $1 AND (name = $2 OR (name >= $3 AND name < $4))",
+                )?
+                .query_map((account, &from, &low, &high), |row| row.get(0))?
+                .collect::<Result<_>>()?;
+            let mut unsubscribe = tx.prepare_cached("DELETE FROM subscriptions WHERE account_id = $1 AND name = $2")?;
+            let mut resubscribe =
+                tx.prepare_cached("UPDATE subscriptions SET name = $1 WHERE account_id = $2 AND name = $3")?;
+            for name in &subscribed {
+                unsubscribe.execute((account, renamed(name)))?;
+                resubscribe.execute((renamed(name), account, name))?;
+            }
             Ok(())
         })
         .await
@@ -299,7 +309,7 @@ impl Store {
                 Ok(
                     c.prepare_cached("SELECT name FROM subscriptions WHERE account_id = $1 ORDER BY name")?
                         .query_map([account], |row| row.get(0))?
-                        .collect::<rusqlite::Result<_>>()?,
+                        .collect::<crate::Result<_>>()?,
                 )
             })
             .await
@@ -307,14 +317,14 @@ impl Store {
 }
 
 /// How many mailboxes an account has.
-fn mailbox_count(tx: &rusqlite::Connection, account: AccountId) -> Result<i64> {
+fn mailbox_count(tx: &crate::sql::Db, account: AccountId) -> Result<i64> {
     Ok(tx
         .prepare_cached("SELECT COUNT(*) FROM mailboxes WHERE account_id = $1")?
         .query_row([account], |row| row.get(0))?)
 }
 
 /// A mailbox's UIDVALIDITY, for APPENDUID and COPYUID (RFC 4315).
-pub(crate) fn uidvalidity(tx: &rusqlite::Connection, mailbox: MailboxId) -> Result<i64> {
+pub(crate) fn uidvalidity(tx: &crate::sql::Db, mailbox: MailboxId) -> Result<i64> {
     Ok(tx
         .prepare_cached("SELECT uidvalidity FROM mailboxes WHERE id = $1")?
         .query_row([mailbox], |row| row.get(0))?)

@@ -4,7 +4,7 @@
 
 use crate::flags::Flags;
 use crate::{MailboxId, Result, Store};
-use rusqlite::OptionalExtension;
+use crate::sql::OptionalExtension;
 
 /// The facts computed from a message's content when it is stored, in IMAP
 /// syntax (see the `imf` crate).
@@ -98,7 +98,7 @@ pub(crate) const CONTENT_COLUMNS: &str =
 
 impl MessageContent {
     /// Reads the [`CONTENT_COLUMNS`] that begin a row.
-    pub(crate) fn from_row(row: &rusqlite::Row) -> rusqlite::Result<MessageContent> {
+    pub(crate) fn from_row(row: &crate::sql::Row) -> crate::Result<MessageContent> {
         Ok(MessageContent {
             uid: row.get(0)?,
             blob_hash: row.get(1)?,
@@ -129,7 +129,7 @@ impl Store {
             .scan(move |connection| {
                 let mut select = connection.prepare_cached(&format!("{META_SELECT} ORDER BY m.uid"))?;
                 let rows = select.query_map([mailbox], meta_from_row)?;
-                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+                Ok(rows.collect::<crate::Result<Vec<_>>>()?)
             })
             .await
     }
@@ -146,7 +146,7 @@ impl Store {
                      WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2)) ORDER BY uid"
                 ))?;
                 let rows = select.query_map((mailbox, uids), MessageContent::from_row)?;
-                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+                Ok(rows.collect::<crate::Result<Vec<_>>>()?)
             })
             .await
     }
@@ -185,7 +185,7 @@ impl Store {
                         search_fields: row.get(1)?,
                     })
                 })?;
-                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+                Ok(rows.collect::<crate::Result<Vec<_>>>()?)
             })
             .await
     }
@@ -193,11 +193,11 @@ impl Store {
 
 /// The columns of [`MessageMeta`], for the messages of mailbox `$1`.
 pub(crate) const META_SELECT: &str = "SELECT m.uid, m.modseq, m.flags, m.size, m.internal_date,
-            (SELECT group_concat(keyword, ' ') FROM message_keywords k WHERE k.message_id = m.id)
+            (SELECT string_agg(keyword, ' ') FROM message_keywords k WHERE k.message_id = m.id)
      FROM messages m WHERE m.mailbox_id = $1";
 
 /// Reads a row of [`META_SELECT`].
-pub(crate) fn meta_from_row(row: &rusqlite::Row) -> rusqlite::Result<MessageMeta> {
+pub(crate) fn meta_from_row(row: &crate::sql::Row) -> crate::Result<MessageMeta> {
     let keywords: Option<String> = row.get(5)?;
     let mut flags = Flags::from_names(
         &keywords

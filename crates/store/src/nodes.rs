@@ -5,7 +5,7 @@
 //! this machine is taken over at once; one from elsewhere when it runs
 //! out.
 
-use rusqlite::OptionalExtension;
+use crate::sql::OptionalExtension;
 
 use crate::{Result, Store};
 

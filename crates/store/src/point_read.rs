@@ -1,6 +1,6 @@
-//! Every read of the store, on read-only rusqlite connections of our own
-//! (the rule is at the top of `lib.rs`), without a hand-off per statement
-//! and per row as an async pool makes.
+//! Every read of the store, on connections of our own (the rule is at the
+//! top of `lib.rs`), without a hand-off per statement and per row as an
+//! async pool makes.
 //!
 //! Point reads, the lookups made for every message (recipient resolution
 //! for each RCPT and each delivery, small content by hash), are a few
@@ -8,12 +8,16 @@
 //! on the caller's thread. Scans, which walk a mailbox (IMAP FETCH and
 //! SEARCH), run on tokio's blocking pool: one hand-off there and back for
 //! the whole answer.
+//!
+//! With PostgreSQL a point read is a network round trip, waited for on the
+//! caller's thread like SQLite's few microseconds (see `sql::pg`), and the
+//! connections are bounded: at most `pool_size` at once, a read waiting
+//! for one to come back beyond that.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
-use rusqlite::{Connection, OpenFlags};
-
+use crate::backend::Backend;
+use crate::sql::Db;
 use crate::{Error, Result};
 
 /// Connections kept for reuse; more are opened while that many are busy
@@ -24,45 +28,82 @@ const MAX_IDLE: usize = 8;
 /// the blocking pool); point reads add at most one per runtime thread.
 const MAX_SCANS: usize = 8;
 
-/// Statements each connection keeps prepared.
-const STATEMENT_CACHE: usize = 16;
-
 #[derive(Debug)]
 pub(crate) struct PointReads {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    backend: Backend,
+    idle: Mutex<Pool>,
+    /// Signalled when a connection comes back.
+    returned: Condvar,
+    /// Connections open at once at most; None for SQLite, whose
+    /// connections are files, not server processes.
+    limit: Option<usize>,
     scans: tokio::sync::Semaphore,
 }
 
+#[derive(Debug, Default)]
+struct Pool {
+    idle: Vec<Db>,
+    /// Connections open, idle or in use.
+    open: usize,
+}
+
 impl PointReads {
-    pub(crate) fn new(path: &Path) -> PointReads {
+    pub(crate) fn new(backend: &Backend, pool_size: usize) -> PointReads {
+        let limit = match backend {
+            Backend::Sqlite { .. } => None,
+            Backend::Postgres { .. } => Some(pool_size.max(1)),
+        };
         PointReads {
-            path: path.to_path_buf(),
-            idle: Mutex::new(Vec::new()),
+            backend: backend.clone(),
+            idle: Mutex::new(Pool::default()),
+            returned: Condvar::new(),
+            limit,
             scans: tokio::sync::Semaphore::new(MAX_SCANS),
         }
     }
 
-    /// Runs `read` on a read-only connection of its own. Each statement is
-    /// its own read transaction: use one statement per consistent answer.
-    pub(crate) fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let connection = match idle {
-            Some(connection) => connection,
-            None => self.open()?,
-        };
+    /// Runs `read` on a connection of its own (read-only, for SQLite). Each
+    /// statement is its own read transaction: use one statement per
+    /// consistent answer.
+    pub(crate) fn read<T>(&self, read: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        let connection = self.take()?;
         let answer = read(&connection);
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.len() < MAX_IDLE {
-            idle.push(connection);
+        let mut pool = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        // A PostgreSQL connection that broke is not given out again.
+        let usable = !matches!(&connection, Db::Postgres(c) if c.is_closed());
+        if usable && pool.idle.len() < MAX_IDLE.max(self.limit.unwrap_or(0)) {
+            pool.idle.push(connection);
+        } else {
+            pool.open -= 1;
         }
+        drop(pool);
+        self.returned.notify_one();
         answer
+    }
+
+    /// An idle connection, a new one, or (at the limit) the next one given
+    /// back.
+    fn take(&self) -> Result<Db> {
+        let mut pool = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(connection) = pool.idle.pop() {
+                return Ok(connection);
+            }
+            if self.limit.is_none_or(|limit| pool.open < limit) {
+                pool.open += 1;
+                drop(pool);
+                return self.backend.open_reader().inspect_err(|_| {
+                    self.idle.lock().unwrap_or_else(|e| e.into_inner()).open -= 1;
+                });
+            }
+            pool = self.returned.wait(pool).unwrap_or_else(|e| e.into_inner());
+        }
     }
 
     /// Runs `read`, which walks many rows, on the blocking pool.
     pub(crate) async fn scan<T>(
         self: &Arc<Self>,
-        read: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+        read: impl FnOnce(&Db) -> Result<T> + Send + 'static,
     ) -> Result<T>
     where
         T: Send + 'static,
@@ -77,13 +118,5 @@ impl PointReads {
             // The runtime is shutting down.
             Err(_) => Err(Error::ReadAbandoned),
         }
-    }
-
-    fn open(&self) -> Result<Connection> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let connection = Connection::open_with_flags(&self.path, flags)?;
-        connection.busy_timeout(crate::BUSY_TIMEOUT)?;
-        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        Ok(connection)
     }
 }

@@ -1,9 +1,8 @@
-//! The PostgreSQL backend (issue 18), being built. So far: its schema
-//! (`migrations/postgres/`, the same tables and columns as SQLite's, held
-//! together by the `schema_parity` test) and the migrations, applied at
-//! start under an advisory lock, so two nodes starting together apply
-//! each one once. The store's methods do not use it yet: `[store] url`
-//! comes with them.
+//! The PostgreSQL backend's schema: `migrations/postgres/`, the same tables
+//! and columns as SQLite's (held together by the `the_schema_matches_sqlite`
+//! test), applied at start under an advisory lock, so that two nodes
+//! starting together apply each migration once. The store's methods reach
+//! PostgreSQL through the `sql` seam.
 
 use tokio_postgres::NoTls;
 
@@ -16,6 +15,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0001_initial.sql"),
     ),
     (2, "nodes", include_str!("../migrations/postgres/0002_nodes.sql")),
+    (
+        3,
+        "bytewise text",
+        include_str!("../migrations/postgres/0003_bytewise_text.sql"),
+    ),
+    (
+        4,
+        "uidvalidity counter start",
+        include_str!("../migrations/postgres/0004_uidvalidity_start.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a

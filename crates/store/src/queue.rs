@@ -1,8 +1,7 @@
 //! The queue's rows: every accepted message until each of its recipients is
 //! delivered or has failed for good and every DSN owed for it is queued.
 
-use rusqlite::params_from_iter;
-use rusqlite::types::Value;
+use crate::sql::OwnedValue;
 
 use wire::smtp::{BodyType, DsnEvent, DsnReturn, MailObject, Notify, Recipient};
 
@@ -46,12 +45,12 @@ pub struct QueueRecipient {
 
 impl QueueRecipient {
     /// Reads a row of [`RECIPIENT_COLUMNS`].
-    fn from_row(row: &rusqlite::Row) -> rusqlite::Result<QueueRecipient> {
+    fn from_row(row: &crate::sql::Row) -> crate::Result<QueueRecipient> {
         Ok(QueueRecipient {
             id: row.get("id")?,
             queue_id: row.get("queue_id")?,
             address: row.get("address")?,
-            notify: row.get::<_, Option<Wire<Notify>>>("notify")?.map(|w| w.0),
+            notify: row.get::<Option<Wire<Notify>>>("notify")?.map(|w| w.0),
             orcpt: row.get("orcpt")?,
             status: row.get("status")?,
             attempts: row.get("attempts")?,
@@ -64,9 +63,9 @@ impl QueueRecipient {
             blob_hash: row.get("blob_hash")?,
             size: row.get("size")?,
             received_at: row.get("received_at")?,
-            body: row.get::<_, Wire<BodyType>>("body")?.0,
+            body: row.get::<Wire<BodyType>>("body")?.0,
             smtputf8: row.get("smtputf8")?,
-            dsn_ret: row.get::<_, Option<Wire<DsnReturn>>>("dsn_ret")?.map(|w| w.0),
+            dsn_ret: row.get::<Option<Wire<DsnReturn>>>("dsn_ret")?.map(|w| w.0),
             dsn_envid: row.get("dsn_envid")?,
             junk: row.get("junk")?,
         })
@@ -135,7 +134,7 @@ impl Store {
         self.batched(move |tx| Self::insert_entry(tx, &blobs, &entry)).await
     }
 
-    fn insert_entry(tx: &rusqlite::Connection, blobs: &crate::BlobStore, entry: &QueueEntry) -> Result<()> {
+    fn insert_entry(tx: &crate::sql::Db, blobs: &crate::BlobStore, entry: &QueueEntry) -> Result<()> {
         entry.content.keep(tx, blobs)?;
         let options = &entry.options;
         tx.prepare_cached(
@@ -143,15 +142,15 @@ impl Store {
                  (id, reverse_path, blob_hash, size, received_at, body, smtputf8, dsn_ret, dsn_envid, submitted_by, junk)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )?
-        .execute(rusqlite::params![
+        .execute(crate::sql::params![
             entry.id,
             entry.reverse_path,
             entry.content.blob().hash,
             entry.content.blob().size as i64,
             entry.received_at,
-            Wire(options.body),
+            options.body.to_string(),
             options.smtputf8,
-            options.dsn_ret.map(Wire),
+            options.dsn_ret.map(|ret| ret.to_string()),
             options.dsn_envid,
             options.submitted_by,
             options.junk,
@@ -162,7 +161,7 @@ impl Store {
         Ok(())
     }
 
-    fn add_recipient(tx: &rusqlite::Connection, queue_id: &str, recipient: &Recipient, due: i64) -> Result<()> {
+    fn add_recipient(tx: &crate::sql::Db, queue_id: &str, recipient: &Recipient, due: i64) -> Result<()> {
         tx.prepare_cached(
             "INSERT INTO queue_recipients (queue_id, address, next_attempt_at, dsn_notify, dsn_orcpt)
              VALUES ($1, $2, $3, $4, $5)",
@@ -171,7 +170,7 @@ impl Store {
             queue_id,
             &recipient.address,
             due,
-            recipient.notify.map(Wire),
+            recipient.notify.map(|notify| notify.to_string()),
             &recipient.orcpt,
         ))?;
         Ok(())
@@ -195,14 +194,14 @@ impl Store {
                      RETURNING id",
                 )?
                 .query_map((&owner, lease_until, now, limit), |row| row.get(0))?
-                .collect::<rusqlite::Result<Vec<i64>>>()?;
+                .collect::<crate::Result<Vec<i64>>>()?;
             if leased.is_empty() {
                 return Ok(Vec::new());
             }
             select_recipients(
                 tx,
                 "WHERE r.id IN (SELECT value FROM json_each($1)) ORDER BY r.next_attempt_at, r.id",
-                Some(json_list(&leased).into()),
+                Some(OwnedValue::Text(json_list(&leased))),
             )
         })
         .await
@@ -238,7 +237,7 @@ impl Store {
                      RETURNING id",
                 )?
                 .query_map((lease_until, ids, owner), |row| row.get(0))?
-                .collect::<rusqlite::Result<Vec<i64>>>()?;
+                .collect::<crate::Result<Vec<i64>>>()?;
             Ok(held)
         })
         .await
@@ -250,7 +249,7 @@ impl Store {
         let (ids, owner) = (json_list(ids), owner.to_string());
         self.batched(move |tx| {
             tx.prepare_cached(
-                "UPDATE queue_recipients SET next_attempt_at = MAX(next_attempt_at, $1),
+                "UPDATE queue_recipients SET next_attempt_at = CASE WHEN next_attempt_at > $1 THEN next_attempt_at ELSE $1 END,
                      lease_owner = NULL, lease_until = NULL
                  WHERE id IN (SELECT value FROM json_each($2)) AND lease_owner = $3 AND status = 'pending'",
             )?
@@ -384,7 +383,7 @@ impl Store {
     }
 
     fn finish_recipient(
-        tx: &rusqlite::Connection,
+        tx: &crate::sql::Db,
         recipient: &QueueRecipient,
         status: RecipientStatus,
         attempt: &Attempt,
@@ -407,7 +406,7 @@ impl Store {
 
     /// A message leaves the queue once no recipient is pending and no DSN
     /// is owed for any of them.
-    fn forget_if_done(tx: &rusqlite::Connection, queue_id: &str) -> Result<()> {
+    fn forget_if_done(tx: &crate::sql::Db, queue_id: &str) -> Result<()> {
         tx.prepare_cached(
             "DELETE FROM queue_messages WHERE id = $1 AND NOT EXISTS (
                  SELECT 1 FROM queue_recipients WHERE queue_id = $1 AND (status = 'pending' OR report IS NOT NULL))",
@@ -426,7 +425,7 @@ impl Store {
     }
 
     /// [`select_recipients`] on a reader.
-    async fn recipients(&self, filter: &'static str, parameter: Option<Value>) -> Result<Vec<QueueRecipient>> {
+    async fn recipients(&self, filter: &'static str, parameter: Option<OwnedValue>) -> Result<Vec<QueueRecipient>> {
         self.point_reads
             .scan(move |connection| select_recipients(connection, filter, parameter))
             .await
@@ -471,7 +470,7 @@ impl Store {
         self.point_reads
             .scan(|c| {
                 Ok(c.prepare_cached("SELECT COUNT(*) FROM queue_messages")?
-                    .query_row([], |row| row.get(0))?)
+                    .query_row((), |row| row.get(0))?)
             })
             .await
     }
@@ -502,7 +501,7 @@ impl Store {
             let done = tx
                 .prepare_cached(
                     "UPDATE queue_recipients SET next_attempt_at = $1
-                     WHERE status = 'pending' AND ($2 IS NULL OR queue_id = $2)",
+                     WHERE status = 'pending' AND (CAST($2 AS TEXT) IS NULL OR queue_id = $2)",
                 )?
                 .execute((crate::now(), queue_id))?;
             Ok(done as u64)
@@ -544,8 +543,8 @@ impl Store {
                 Ok(c.prepare_cached(
                     "SELECT DISTINCT queue_id FROM queue_recipients WHERE report IS NOT NULL ORDER BY 1",
                 )?
-                .query_map([], |row| row.get(0))?
-                .collect::<rusqlite::Result<_>>()?)
+                .query_map((), |row| row.get(0))?
+                .collect::<crate::Result<_>>()?)
             })
             .await
     }
@@ -576,13 +575,13 @@ impl Store {
 /// Queue recipients with their messages: those `filter` (a WHERE and ORDER
 /// BY clause, with at most one parameter) selects.
 fn select_recipients(
-    connection: &rusqlite::Connection,
+    connection: &crate::sql::Db,
     filter: &str,
-    parameter: Option<Value>,
+    parameter: Option<OwnedValue>,
 ) -> Result<Vec<QueueRecipient>> {
     let mut select = connection.prepare_cached(&format!(
         "SELECT {RECIPIENT_COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id {filter}"
     ))?;
-    let rows = select.query_map(params_from_iter(parameter), QueueRecipient::from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    let rows = select.query_map(parameter, QueueRecipient::from_row)?;
+    Ok(rows.collect::<crate::Result<Vec<_>>>()?)
 }

@@ -3,7 +3,7 @@
 //! sent with. Each is written to and read from its column here and
 //! nowhere else; the text stored is the one earlier versions stored.
 
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use crate::sql::{Cell, Column, Param, Value, parse_text};
 
 /// Where a queue recipient stands (`queue_recipients.status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,59 +79,48 @@ impl std::fmt::Display for ReportAction {
     }
 }
 
-impl ToSql for RecipientStatus {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(self.as_str().into())
+impl Value for RecipientStatus {
+    fn param(&self) -> Param<'_> {
+        Param::Text(self.as_str())
     }
 }
 
-impl FromSql for RecipientStatus {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        parse_text(value, RecipientStatus::parse)
+impl Column for RecipientStatus {
+    fn read(cell: Cell<'_>) -> Result<Self, String> {
+        parse_text(cell, RecipientStatus::parse)
     }
 }
 
-impl ToSql for ReportAction {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(self.as_str().into())
+impl Value for ReportAction {
+    fn param(&self) -> Param<'_> {
+        Param::Text(self.as_str())
     }
 }
 
-impl FromSql for ReportAction {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        parse_text(value, ReportAction::parse)
+impl Column for ReportAction {
+    fn read(cell: Cell<'_>) -> Result<Self, String> {
+        parse_text(cell, ReportAction::parse)
     }
 }
 
 /// A column of `wire::smtp` values (BODY, RET, NOTIFY), read with the
-/// parser that reads them from clients.
+/// parser that reads them from clients and written as they are sent.
 pub(crate) struct Wire<T>(pub T);
 
-impl FromSql for Wire<wire::smtp::BodyType> {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        parse_text(value, wire::smtp::BodyType::parse).map(Wire)
+impl Column for Wire<wire::smtp::BodyType> {
+    fn read(cell: Cell<'_>) -> Result<Self, String> {
+        parse_text(cell, wire::smtp::BodyType::parse).map(Wire)
     }
 }
 
-impl FromSql for Wire<wire::smtp::DsnReturn> {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        parse_text(value, wire::smtp::DsnReturn::parse).map(Wire)
+impl Column for Wire<wire::smtp::DsnReturn> {
+    fn read(cell: Cell<'_>) -> Result<Self, String> {
+        parse_text(cell, wire::smtp::DsnReturn::parse).map(Wire)
     }
 }
 
-impl FromSql for Wire<wire::smtp::Notify> {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        parse_text(value, wire::smtp::Notify::parse).map(Wire)
+impl Column for Wire<wire::smtp::Notify> {
+    fn read(cell: Cell<'_>) -> Result<Self, String> {
+        parse_text(cell, wire::smtp::Notify::parse).map(Wire)
     }
-}
-
-impl<T: std::fmt::Display> ToSql for Wire<T> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(self.0.to_string().into())
-    }
-}
-
-fn parse_text<T>(value: ValueRef<'_>, parse: fn(&str) -> Option<T>) -> FromSqlResult<T> {
-    let text = value.as_str()?;
-    parse(text).ok_or_else(|| FromSqlError::Other(format!("unknown value {text:?}").into()))
 }

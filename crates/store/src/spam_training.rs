@@ -4,7 +4,7 @@
 //! so IMAP never waits for the filter; the server teaches the filter from
 //! this list in the background (`pending_training`, `trained`).
 
-use rusqlite::OptionalExtension;
+use crate::sql::OptionalExtension;
 
 use crate::{MailboxId, Result, Store};
 
@@ -25,10 +25,10 @@ impl SpamClass {
 }
 
 /// The special use of a mailbox, if it has one.
-fn special_use(tx: &rusqlite::Connection, mailbox: MailboxId) -> Result<Option<String>> {
+fn special_use(tx: &crate::sql::Db, mailbox: MailboxId) -> Result<Option<String>> {
     Ok(tx
         .prepare_cached("SELECT special_use FROM mailboxes WHERE id = $1")?
-        .query_row([mailbox], |row| row.get::<_, Option<String>>(0))
+        .query_row([mailbox], |row| row.get::<Option<String>>(0))
         .optional()?
         .flatten())
 }
@@ -38,7 +38,7 @@ impl Store {
     /// to `to` teaches about their content, if anything. A content already
     /// noted with the same class is not noted again.
     pub(crate) fn note_training(
-        tx: &rusqlite::Connection,
+        tx: &crate::sql::Db,
         from: Option<MailboxId>,
         to: MailboxId,
         blob_hashes: &[&str],
@@ -80,7 +80,7 @@ impl Store {
                     "SELECT blob_hash, class FROM spam_training WHERE state = 'pending' ORDER BY updated_at LIMIT $1",
                 )?;
                 let rows = select.query_map([limit as i64], |row| Ok((row.get(0)?, row.get(1)?)))?;
-                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+                Ok(rows.collect::<crate::Result<Vec<_>>>()?)
             })
             .await?;
         Ok(rows

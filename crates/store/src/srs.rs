@@ -18,7 +18,7 @@ use std::path::Path;
 
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
-use rusqlite::OptionalExtension;
+use crate::sql::OptionalExtension;
 
 use crate::{Error, Result, Store};
 
@@ -184,12 +184,12 @@ impl Srs {
 }
 
 /// The SRS secret of the store, made (32 random bytes) the first time.
-/// `INSERT OR IGNORE` and a second read: of two processes (or nodes)
+/// An insert that ignores a conflict, and a second read: of two processes (or nodes)
 /// opening a new store at once, both end with the one secret stored.
-pub(crate) fn secret(connection: &rusqlite::Connection) -> Result<Vec<u8>> {
+pub(crate) fn secret(connection: &crate::sql::Db) -> Result<Vec<u8>> {
     let read = || -> Result<Option<Vec<u8>>> {
         Ok(connection
-            .query_row("SELECT value FROM secrets WHERE name = 'srs'", [], |row| row.get(0))
+            .query_row("SELECT value FROM secrets WHERE name = 'srs'", (), |row| row.get(0))
             .optional()?)
     };
     if let Some(secret) = read()? {
@@ -203,7 +203,7 @@ pub(crate) fn secret(connection: &rusqlite::Connection) -> Result<Vec<u8>> {
         )
     })?;
     connection.execute(
-        "INSERT OR IGNORE INTO secrets (name, value, created_at) VALUES ('srs', $1, $2)",
+        "INSERT INTO secrets (name, value, created_at) VALUES ('srs', $1, $2) ON CONFLICT DO NOTHING",
         (&secret[..], crate::now()),
     )?;
     read()?.ok_or_else(|| {

@@ -1,7 +1,7 @@
 //! STATUS counts (RFC 9051 §6.3.11) and \Recent: which session shows a
 //! message as recent first (RFC 3501 §2.3.2).
 
-use rusqlite::OptionalExtension;
+use crate::sql::OptionalExtension;
 
 use crate::{MailboxId, MailboxInfo, Result, Store};
 
@@ -26,8 +26,9 @@ impl Store {
             .point_reads
             .scan(move |c| {
                 Ok(c.prepare_cached(
-                    "SELECT COUNT(*), COALESCE(SUM((flags & 1) = 0), 0), COALESCE(SUM((flags & 8) <> 0), 0),
-                            COALESCE(SUM(size), 0)
+                    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN flags & 1 = 0 THEN 1 ELSE 0 END), 0),
+                            COALESCE(SUM(CASE WHEN flags & 8 <> 0 THEN 1 ELSE 0 END), 0),
+                            CAST(COALESCE(SUM(size), 0) AS BIGINT)
                      FROM messages WHERE mailbox_id = $1",
                 )?
                 .query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))?)

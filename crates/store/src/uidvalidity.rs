@@ -3,7 +3,7 @@
 //! same name that was deleted, even in the same second, after a restart,
 //! or with the clock set back (issue 13, defect 2; docs/design.md).
 
-use rusqlite::OptionalExtension;
+use crate::sql::OptionalExtension;
 
 use crate::{Error, Result};
 
@@ -18,10 +18,10 @@ use crate::{Error, Result};
 /// counter reaches that, no mailbox can be made any more, and the caller
 /// gets `MailboxLimit` (NO [LIMIT]) rather than a value that a client would
 /// see wrapped or refuse.
-pub(crate) fn next_uidvalidity(tx: &rusqlite::Connection, now: i64) -> Result<i64> {
+pub(crate) fn next_uidvalidity(tx: &crate::sql::Db, now: i64) -> Result<i64> {
     tx.prepare_cached(
-        "UPDATE uidvalidity_counter SET last = MAX(last + 1, $1)
-         WHERE id = 1 AND MAX(last + 1, $1) <= $2 RETURNING last",
+        "UPDATE uidvalidity_counter SET last = CASE WHEN last + 1 > $1 THEN last + 1 ELSE $1 END
+         WHERE id = 1 AND CASE WHEN last + 1 > $1 THEN last + 1 ELSE $1 END <= $2 RETURNING last",
     )?
     .query_row([now, i64::from(u32::MAX)], |row| row.get(0))
     .optional()?
@@ -34,13 +34,13 @@ mod tests {
 
     #[test]
     fn values_only_grow_whatever_the_clock_says() {
-        let db = rusqlite::Connection::open_in_memory().unwrap();
+        let db = crate::sql::Db::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
         db.execute_batch(include_str!("../migrations/0001_initial.sql"))
             .unwrap();
         db.execute_batch(include_str!("../migrations/0009_uidvalidity.sql"))
             .unwrap();
         let start: i64 = db
-            .query_row("SELECT last FROM uidvalidity_counter", [], |row| row.get(0))
+            .query_row("SELECT last FROM uidvalidity_counter", (), |row| row.get(0))
             .unwrap();
         assert!(start >= 1_700_000_000, "starts at the current time: {start}");
         let future = start + 1000;
@@ -56,7 +56,7 @@ mod tests {
 
     #[test]
     fn values_never_exceed_u32_max() {
-        let db = rusqlite::Connection::open_in_memory().unwrap();
+        let db = crate::sql::Db::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
         db.execute_batch(include_str!("../migrations/0001_initial.sql"))
             .unwrap();
         db.execute_batch(include_str!("../migrations/0009_uidvalidity.sql"))
@@ -70,17 +70,17 @@ mod tests {
         // Refused, the counter stays where it was.
         assert!(matches!(next_uidvalidity(&db, 0), Err(Error::MailboxLimit(_))));
         let last: i64 = db
-            .query_row("SELECT last FROM uidvalidity_counter", [], |row| row.get(0))
+            .query_row("SELECT last FROM uidvalidity_counter", (), |row| row.get(0))
             .unwrap();
         assert_eq!(last, max);
         // A clock beyond 2106 does not push it over either.
-        db.execute("UPDATE uidvalidity_counter SET last = 5", []).unwrap();
+        db.execute("UPDATE uidvalidity_counter SET last = 5", ()).unwrap();
         assert!(matches!(next_uidvalidity(&db, max + 1), Err(Error::MailboxLimit(_))));
     }
 
     #[test]
     fn the_counter_starts_above_every_uidvalidity_in_use() {
-        let db = rusqlite::Connection::open_in_memory().unwrap();
+        let db = crate::sql::Db::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
         db.execute_batch(include_str!("../migrations/0001_initial.sql"))
             .unwrap();
         // A mailbox made while the clock was a year ahead.

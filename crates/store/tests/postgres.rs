@@ -1,24 +1,19 @@
-//! The PostgreSQL backend's first pieces (issue 18) against a real
-//! PostgreSQL (tests/support/postgres.rs): migrations that two nodes
-//! starting together apply once, and a schema with the same tables and
-//! columns as SQLite's, so that one set of queries can serve both.
-
-mod support;
+//! What only the PostgreSQL backend has, against a real PostgreSQL (the
+//! `test-postgres` crate): migrations that two nodes starting together
+//! apply once, and a schema with the same tables and columns as SQLite's,
+//! so that one set of queries serves both.
 
 use std::collections::BTreeSet;
 
-use support::postgres::TestPostgres;
-
 #[tokio::test]
 async fn two_nodes_starting_together_apply_each_migration_once() {
-    let Some(postgres) = TestPostgres::start() else { return };
-    let url = postgres.database("together").await;
+    let Some(url) = test_postgres::fresh_database() else { return };
     let (first, second) = tokio::join!(store::postgres::migrate(&url), store::postgres::migrate(&url));
     let mut applied = first.expect("first node");
     applied.extend(second.expect("second node"));
     assert_eq!(
         applied,
-        [1, 2],
+        [1, 2, 3, 4],
         "one node applied the migrations, the other found them done"
     );
     assert_eq!(store::postgres::migrate(&url).await.unwrap(), Vec::<i64>::new());
@@ -26,8 +21,7 @@ async fn two_nodes_starting_together_apply_each_migration_once() {
 
 #[tokio::test]
 async fn the_schema_matches_sqlite() {
-    let Some(postgres) = TestPostgres::start() else { return };
-    let url = postgres.database("parity").await;
+    let Some(url) = test_postgres::fresh_database() else { return };
     store::postgres::migrate(&url).await.unwrap();
     let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(connection);

@@ -1,6 +1,11 @@
-//! The store against a real SQLite database in a temporary directory.
+//! The store against each of its backends: a real SQLite database in a
+//! temporary directory, and a real PostgreSQL (see `support`).
+
+mod support;
 
 use std::time::Duration;
+
+use support::{Backend, Place};
 
 use store::{Attempt, Error, MessageFacts, QueueEntry, ReportAction, Resolution, Store, StoredMessage, Target};
 use wire::smtp::{MessageOptions, Recipient};
@@ -15,15 +20,13 @@ async fn read_message(store: &Store, trace_headers: &[u8], blob_hash: &str) -> s
     store.open_message(message, false).await?.read_all().await
 }
 
-async fn store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
-    (dir, store)
+async fn store(backend: Backend) -> (Place, Store) {
+    backend.store().await
 }
 
 /// A store with example.test and the users alice and bob.
-async fn populated() -> (tempfile::TempDir, Store) {
-    let (dir, store) = store().await;
+async fn populated(backend: Backend) -> (Place, Store) {
+    let (dir, store) = store(backend).await;
     store.add_domain("example.test").await.unwrap();
     store.add_account("alice@example.test", "hash-a").await.unwrap();
     store.add_account("bob@example.test", "hash-b").await.unwrap();
@@ -42,19 +45,17 @@ fn account(store_id: i64, address: &str) -> Target {
     }
 }
 
-#[tokio::test]
-async fn opening_twice_applies_migrations_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = Store::open(dir.path()).await.unwrap();
+async fn opening_twice_applies_migrations_once(backend: Backend) {
+    let place = backend.place();
+    let first = place.open().await;
     first.add_domain("example.test").await.unwrap();
     drop(first);
-    let second = Store::open(dir.path()).await.unwrap();
+    let second = place.open().await;
     assert_eq!(second.list_domains().await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn domains_are_normalized_unique_and_removable_only_when_empty() {
-    let (_dir, store) = store().await;
+async fn domains_are_normalized_unique_and_removable_only_when_empty(backend: Backend) {
+    let (_dir, store) = store(backend).await;
     store.add_domain("Example.TEST.").await.unwrap();
     assert!(matches!(
         store.add_domain("example.test").await,
@@ -78,9 +79,8 @@ async fn domains_are_normalized_unique_and_removable_only_when_empty() {
     ));
 }
 
-#[tokio::test]
-async fn new_accounts_get_the_special_use_mailboxes() {
-    let (_dir, store) = populated().await;
+async fn new_accounts_get_the_special_use_mailboxes(backend: Backend) {
+    let (_dir, store) = populated(backend).await;
     let alice = store.find_account("Alice@Example.Test").await.unwrap().unwrap();
     assert_eq!(alice.address, "alice@example.test");
     let mailboxes = store.mailboxes(alice.id).await.unwrap();
@@ -114,9 +114,8 @@ async fn new_accounts_get_the_special_use_mailboxes() {
     ));
 }
 
-#[tokio::test]
-async fn resolution_follows_accounts_tags_aliases_and_catch_alls() {
-    let (_dir, store) = populated().await;
+async fn resolution_follows_accounts_tags_aliases_and_catch_alls(backend: Backend) {
+    let (_dir, store) = populated(backend).await;
     let alice = store.find_account("alice@example.test").await.unwrap().unwrap().id;
     let bob = store.find_account("bob@example.test").await.unwrap().unwrap().id;
     let alice_target = account(alice, "alice@example.test");
@@ -197,9 +196,8 @@ async fn resolution_follows_accounts_tags_aliases_and_catch_alls() {
     );
 }
 
-#[tokio::test]
-async fn domain_aliases_keep_the_local_part() {
-    let (_dir, store) = populated().await;
+async fn domain_aliases_keep_the_local_part(backend: Backend) {
+    let (_dir, store) = populated(backend).await;
     store.add_domain("old.test").await.unwrap();
     store.add_alias("@old.test", &["@example.test".into()]).await.unwrap();
     let bob = store.find_account("bob@example.test").await.unwrap().unwrap().id;
@@ -209,9 +207,8 @@ async fn domain_aliases_keep_the_local_part() {
     );
 }
 
-#[tokio::test]
-async fn alias_administration() {
-    let (_dir, store) = populated().await;
+async fn alias_administration(backend: Backend) {
+    let (_dir, store) = populated(backend).await;
     store
         .add_alias(
             "info@example.test",
@@ -260,9 +257,8 @@ fn attempt(reply: &str, report: Option<ReportAction>) -> Attempt {
     }
 }
 
-#[tokio::test]
-async fn the_queue_delivers_reports_and_forgets_finished_messages() {
-    let (_dir, store) = populated().await;
+async fn the_queue_delivers_reports_and_forgets_finished_messages(backend: Backend) {
+    let (_dir, store) = populated(backend).await;
     let alice = store.find_account("alice@example.test").await.unwrap().unwrap().id;
     let blob = store
         .blobs()
@@ -375,9 +371,8 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages() {
     assert_eq!(forwarded[0].reverse_path, "SRS0=x=y=elsewhere.test=sender@example.test");
 }
 
-#[tokio::test]
-async fn queue_administration() {
-    let (_dir, store) = populated().await;
+async fn queue_administration(backend: Backend) {
+    let (_dir, store) = populated(backend).await;
     let blob = store.blobs().put(b"x\r\n".to_vec()).await.unwrap();
     for (id, reverse_path) in [("Q1", "sender@elsewhere.test"), ("Q2", "")] {
         let entry = QueueEntry {
@@ -414,9 +409,8 @@ async fn queue_administration() {
     assert_eq!(store.queue_len().await.unwrap(), 0);
 }
 
-#[tokio::test]
-async fn expunge_removes_and_bumps_the_modseq() {
-    let (_dir, store) = populated().await;
+async fn expunge_removes_and_bumps_the_modseq(backend: Backend) {
+    let (_dir, store) = populated(backend).await;
     let alice = store.find_account("alice@example.test").await.unwrap().unwrap().id;
     let blob = store.blobs().put(b"x\r\n".to_vec()).await.unwrap();
     for n in 0..3 {
@@ -450,9 +444,8 @@ async fn expunge_removes_and_bumps_the_modseq() {
     assert_eq!(uids, [2]);
 }
 
-#[tokio::test]
-async fn garbage_collection_removes_only_unreferenced_blobs() {
-    let (_dir, store) = populated().await;
+async fn garbage_collection_removes_only_unreferenced_blobs(backend: Backend) {
+    let (_dir, store) = populated(backend).await;
     let kept = store.blobs().put(b"kept".to_vec()).await.unwrap();
     let orphan = store.blobs().put(b"orphan".to_vec()).await.unwrap();
     let entry = QueueEntry {
@@ -481,9 +474,8 @@ async fn garbage_collection_removes_only_unreferenced_blobs() {
     assert!(matches!(store.enqueue(gone).await, Err(Error::MissingBlob(_))));
 }
 
-#[tokio::test]
-async fn users_may_send_as_the_addresses_that_reach_them() {
-    let (_dir, store) = populated().await;
+async fn users_may_send_as_the_addresses_that_reach_them(backend: Backend) {
+    let (_dir, store) = populated(backend).await;
     let alice = store.find_account("alice@example.test").await.unwrap().unwrap().id;
     store
         .add_alias(
@@ -509,9 +501,8 @@ async fn users_may_send_as_the_addresses_that_reach_them() {
     }
 }
 
-#[tokio::test]
-async fn internationalized_domains_match_in_either_form() {
-    let (_dir, store) = store().await;
+async fn internationalized_domains_match_in_either_form(backend: Backend) {
+    let (_dir, store) = store(backend).await;
     store.add_domain("bücher.test").await.unwrap();
     assert_eq!(store.list_domains().await.unwrap()[0].name, "xn--bcher-kva.test");
     store.add_account("jürgen@bücher.test", "h").await.unwrap();
@@ -525,13 +516,12 @@ async fn internationalized_domains_match_in_either_form() {
     ));
 }
 
-#[tokio::test]
-async fn small_content_lives_in_the_database_large_in_blob_files() {
-    let (dir, store) = populated().await;
+async fn small_content_lives_in_the_database_large_in_blob_files(backend: Backend) {
+    let (dir, store) = populated(backend).await;
     // Content files, in the fan-out directories (which all exist from the
     // start).
     let blob_files = || {
-        std::fs::read_dir(dir.path().join("blobs"))
+        std::fs::read_dir(dir.dir.path().join("blobs"))
             .unwrap()
             .flatten()
             .filter(|e| e.file_name().len() == 2)
@@ -580,11 +570,10 @@ async fn small_content_lives_in_the_database_large_in_blob_files() {
     ));
 }
 
-#[tokio::test]
-async fn inline_content_is_collected_across_chunks() {
+async fn inline_content_is_collected_across_chunks(backend: Backend) {
     // Collection goes a thousand rows per transaction; 2 100 rows take
     // three, and the one still referenced stays.
-    let (_dir, store) = populated().await;
+    let (_dir, store) = populated(backend).await;
     let mut writes = tokio::task::JoinSet::new();
     for n in 0..2100 {
         let store = store.clone();
@@ -623,9 +612,8 @@ async fn inline_content_is_collected_across_chunks() {
     }
 }
 
-#[tokio::test]
-async fn client_verdicts_are_kept_bounded_and_expire() {
-    let (_dir, store) = populated().await;
+async fn client_verdicts_are_kept_bounded_and_expire(backend: Backend) {
+    let (_dir, store) = populated(backend).await;
     let now = store::now();
     for n in 0..50u8 {
         store
@@ -664,9 +652,8 @@ async fn client_verdicts_are_kept_bounded_and_expire() {
     assert_eq!(kept, [49, 48, 47, 46, 45], "those that hold longest stay");
 }
 
-#[tokio::test]
-async fn greylisting_passes_a_retry_after_the_delay_and_within_the_window() {
-    let (_dir, store) = populated().await;
+async fn greylisting_passes_a_retry_after_the_delay_and_within_the_window(backend: Backend) {
+    let (_dir, store) = populated(backend).await;
     let rules = store::Greylisting {
         delay: 300,
         retry_window: 3600,
@@ -751,9 +738,8 @@ fn copy(account: store::AccountId, trace: &[u8]) -> store::LocalCopy {
     }
 }
 
-#[tokio::test]
-async fn moving_into_and_out_of_junk_notes_spam_and_ham_once() {
-    let (_dir, store) = populated().await;
+async fn moving_into_and_out_of_junk_notes_spam_and_ham_once(backend: Backend) {
+    let (_dir, store) = populated(backend).await;
     let alice = store.find_account("alice@example.test").await.unwrap().unwrap().id;
     let mailbox = |name: &'static str| {
         let store = store.clone();
@@ -797,9 +783,8 @@ async fn moving_into_and_out_of_junk_notes_spam_and_ham_once() {
     );
 }
 
-#[tokio::test]
-async fn a_node_id_is_held_by_one_live_process() {
-    let (_dir, store) = populated().await;
+async fn a_node_id_is_held_by_one_live_process(backend: Backend) {
+    let (_dir, store) = populated(backend).await;
     let now = store::now();
     // Held by a process on another machine: refused until its claim ends.
     assert_eq!(store.claim_node("mx1", "other:1:a", now + 30).await.unwrap(), Ok(()));
@@ -834,3 +819,24 @@ async fn a_node_id_is_held_by_one_live_process() {
     store.release_node("mx3", "here:5:d").await.unwrap();
     assert_eq!(store.claim_node("mx3", "other:1:e", now + 30).await.unwrap(), Ok(()));
 }
+
+on_both_backends!(
+    opening_twice_applies_migrations_once,
+    domains_are_normalized_unique_and_removable_only_when_empty,
+    new_accounts_get_the_special_use_mailboxes,
+    resolution_follows_accounts_tags_aliases_and_catch_alls,
+    domain_aliases_keep_the_local_part,
+    alias_administration,
+    the_queue_delivers_reports_and_forgets_finished_messages,
+    queue_administration,
+    expunge_removes_and_bumps_the_modseq,
+    garbage_collection_removes_only_unreferenced_blobs,
+    users_may_send_as_the_addresses_that_reach_them,
+    internationalized_domains_match_in_either_form,
+    small_content_lives_in_the_database_large_in_blob_files,
+    inline_content_is_collected_across_chunks,
+    client_verdicts_are_kept_bounded_and_expire,
+    greylisting_passes_a_retry_after_the_delay_and_within_the_window,
+    moving_into_and_out_of_junk_notes_spam_and_ham_once,
+    a_node_id_is_held_by_one_live_process,
+);

@@ -1,0 +1,165 @@
+//! A throwaway PostgreSQL for the tests: Debian's server binaries
+//! (`apt-get install postgresql`), one cluster per test process, made in a
+//! temporary directory and reached by its Unix socket only (no TCP port
+//! to collide on), and a fresh database for each test that asks. Run as
+//! root, as CI does, the server runs as the `postgres` user (initdb
+//! refuses root).
+//!
+//! A test process has no end hook for statics, so a watchdog process
+//! (started with the server) stops the server and deletes its directory
+//! once the test process is gone, however it ended.
+//!
+//! Without the binaries the PostgreSQL tests are skipped with a message,
+//! unless `POSTAMT_REQUIRE_POSTGRES` is set (.ci/run sets it), when they
+//! fail instead: in CI they must always run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The running test server.
+pub struct TestPostgres {
+    bin: PathBuf,
+    dir: PathBuf,
+}
+
+/// The server of this test process, started on first use; None (with the
+/// reason printed) when there is no PostgreSQL to run and none is required.
+pub fn server() -> Option<&'static TestPostgres> {
+    static SERVER: OnceLock<Option<TestPostgres>> = OnceLock::new();
+    SERVER.get_or_init(TestPostgres::start).as_ref()
+}
+
+/// A connection string for a database of its own on this process's
+/// server, or None as [`server`] says.
+pub fn fresh_database() -> Option<String> {
+    Some(server()?.database())
+}
+
+/// The newest installed server's binaries.
+fn binaries() -> Option<PathBuf> {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|entry| Some(entry.ok()?.path().join("bin")))
+        .filter(|bin| bin.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions.pop()
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.trim_ascii() == b"0")
+}
+
+/// `program` as the user that may run PostgreSQL.
+fn command(program: &Path) -> Command {
+    if is_root() {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+impl TestPostgres {
+    fn start() -> Option<TestPostgres> {
+        let Some(bin) = binaries() else {
+            let why = "no PostgreSQL server in /usr/lib/postgresql (apt-get install postgresql)";
+            assert!(std::env::var_os("POSTAMT_REQUIRE_POSTGRES").is_none(), "{why}");
+            eprintln!("skipping the PostgreSQL tests: {why}");
+            return None;
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("postamt-pg-")
+            .tempdir()
+            .expect("temporary directory")
+            .keep();
+        if is_root() {
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .status()
+                .expect("chown");
+            assert!(status.success());
+        }
+        let data = dir.join("data");
+        let status = command(&bin.join("initdb"))
+            .args([
+                "--auth=trust",
+                "--username=postamt",
+                "--encoding=UTF8",
+                "--no-instructions",
+                "-D",
+            ])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .status()
+            .expect("initdb runs");
+        assert!(status.success(), "initdb failed");
+        // Many tests at once, each with a few nodes and pools.
+        let options = format!("-k {} -c listen_addresses= -c fsync=on -c max_connections=400", dir.display());
+        let status = command(&bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(dir.join("server.log"))
+            .args(["-w", "-t", "60", "-o", &options, "start"])
+            .stdout(Stdio::null())
+            .status()
+            .expect("pg_ctl runs");
+        assert!(status.success(), "PostgreSQL did not start: see {}", dir.join("server.log").display());
+        let server = TestPostgres { bin, dir };
+        server.watch(std::process::id());
+        Some(server)
+    }
+
+    /// Starts the process that stops the server once `pid` is gone.
+    fn watch(&self, pid: u32) {
+        let pg_ctl = self.bin.join("pg_ctl");
+        let stop = if is_root() {
+            format!("runuser -u postgres -- {} -D {}/data -m immediate stop", pg_ctl.display(), self.dir.display())
+        } else {
+            format!("{} -D {}/data -m immediate stop", pg_ctl.display(), self.dir.display())
+        };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf {}",
+            self.dir.display()
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the server's watchdog");
+    }
+
+    /// A connection string for a new, empty database.
+    pub fn database(&self) -> String {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!("test{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        let status = command(&self.bin.join("createdb"))
+            .arg("-h")
+            .arg(&self.dir)
+            .args(["-U", "postamt", &name])
+            .status()
+            .expect("createdb runs");
+        assert!(status.success(), "createdb {name} failed");
+        self.url(&name)
+    }
+
+    /// The connection string of database `name`.
+    pub fn url(&self, name: &str) -> String {
+        format!("host={} user=postamt dbname={name}", self.dir.display())
+    }
+
+    /// The server's log, for a test's failure message.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+}
