@@ -162,9 +162,23 @@ where
 
 /// One test per dialog file, calling `$run` with the file's name (without
 /// the extension), and one test that every `*.$extension` file in the
-/// crate's `tests/dialogs/` is listed.
+/// crate's `tests/dialogs/` is listed. With `postgres: $on_postgres`, each
+/// dialog is also a test in the module `postgres` that calls that function
+/// (of the calling module), to replay it on a store in PostgreSQL.
 #[macro_export]
 macro_rules! dialogs {
+    ($extension:literal, $run:path, postgres: $on_postgres:ident; $($name:ident),* $(,)?) => {
+        $crate::dialogs! { $extension, $run; $($name),* }
+
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$on_postgres(stringify!($name)).await;
+                }
+            )*
+        }
+    };
     ($extension:literal, $run:path; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test]

@@ -1,6 +1,7 @@
 //! IMAP dialogs: every file in `tests/dialogs/` is one scenario, replayed
-//! against real sessions over in-memory streams and a real store in a
-//! temporary directory, by the runner in `crates/dialog-runner`. The
+//! against real sessions over in-memory streams and a real store, by the
+//! runner in `crates/dialog-runner`: each once on SQLite in a temporary
+//! directory and once on PostgreSQL (the tests in `postgres::`). The
 //! format (see `tests/dialogs/README`):
 //!
 //! - `# text`: a comment; each file starts with one saying why it exists.
@@ -29,7 +30,7 @@ use std::time::Duration;
 use auth::{Throttle, ThrottleConfig};
 use dialog_runner::Client;
 use imapd::{ImapConfig, Server};
-use store::Store;
+use store::{Store, StoreOptions};
 
 /// The password of alice@example.test in every dialog.
 const PASSWORD: &str = "secret";
@@ -63,6 +64,18 @@ async fn ok(client: &mut Client, tag: &str, command: &str) {
 }
 
 async fn run(name: &str) {
+    run_on(name, None).await;
+}
+
+/// The dialog on a store in PostgreSQL (a database of its own on the test
+/// process's server); skipped as `test_postgres` says when there is none.
+async fn run_on_postgres(name: &str) {
+    if let Some(url) = test_postgres::fresh_database() {
+        run_on(name, Some(url)).await;
+    }
+}
+
+async fn run_on(name: &str, url: Option<String>) {
     let script = dialog_runner::script(env!("CARGO_MANIFEST_DIR"), name, "imap");
 
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -78,7 +91,12 @@ async fn run(name: &str) {
             other => panic!("{name}: unknown option {other:?}"),
         }
     }
-    let store = Store::open(dir.path()).await.expect("open store");
+    let store = Store::open_with(&StoreOptions {
+        url,
+        ..StoreOptions::sqlite(dir.path())
+    })
+    .await
+    .expect("open store");
     store.add_domain("example.test").await.expect("add domain");
     store
         .add_account("alice@example.test", password_hash())
@@ -131,7 +149,7 @@ async fn open(server: Arc<Server>, context: String) -> Client {
 }
 
 // One line per command or topic, in file name order.
-dialog_runner::dialogs! { "imap", run;
+dialog_runner::dialogs! { "imap", run, postgres: run_on_postgres;
     append, append_multi, append_selected,
     authenticate, authenticate_errors, authenticate_initial,
     close_readonly,

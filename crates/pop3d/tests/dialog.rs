@@ -1,6 +1,7 @@
 //! POP3 dialogs: every file in `tests/dialogs/` is one scenario, replayed
-//! against a real session over an in-memory stream and a real store in a
-//! temporary directory, by the runner in `crates/dialog-runner`. The
+//! against a real session over an in-memory stream and a real store, by
+//! the runner in `crates/dialog-runner`: each once on SQLite in a
+//! temporary directory and once on PostgreSQL (`postgres::`). The
 //! format (see `tests/dialogs/README`):
 //!
 //! - `# text`: a comment; each file starts with one saying why it exists.
@@ -27,7 +28,7 @@ use std::time::Duration;
 use auth::{Throttle, ThrottleConfig};
 use dialog_runner::Client;
 use pop3d::{Pop3Config, Server};
-use store::{Flags, MessageFacts, Store};
+use store::{Flags, MessageFacts, Store, StoreOptions};
 
 /// The password of alice@example.test in every dialog.
 const PASSWORD: &str = "secret";
@@ -47,6 +48,18 @@ fn password_hash() -> &'static str {
 }
 
 async fn run(name: &str) {
+    run_on(name, None).await;
+}
+
+/// The dialog on a store in PostgreSQL (a database of its own on the test
+/// process's server); skipped as `test_postgres` says when there is none.
+async fn run_on_postgres(name: &str) {
+    if let Some(url) = test_postgres::fresh_database() {
+        run_on(name, Some(url)).await;
+    }
+}
+
+async fn run_on(name: &str, url: Option<String>) {
     let script = dialog_runner::script(env!("CARGO_MANIFEST_DIR"), name, "pop");
 
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -64,7 +77,12 @@ async fn run(name: &str) {
             other => panic!("{name}: unknown option {other:?}"),
         }
     }
-    let store = Store::open(dir.path()).await.expect("open store");
+    let store = Store::open_with(&StoreOptions {
+        url,
+        ..StoreOptions::sqlite(dir.path())
+    })
+    .await
+    .expect("open store");
     store.add_domain("example.test").await.expect("add domain");
     let account = store
         .add_account("alice@example.test", password_hash())
@@ -98,7 +116,7 @@ async fn open(server: Arc<Server>, context: String) -> Client {
 }
 
 // One line per command or topic, in file name order.
-dialog_runner::dialogs! { "pop", run;
+dialog_runner::dialogs! { "pop", run, postgres: run_on_postgres;
     apop_absent,
     argument_errors,
     auth_errors, auth_list, auth_plain, auth_plain_continuation, auth_response_too_long,
