@@ -11,9 +11,9 @@ use crate::cli::{AliasCommand, DkimCommand, DomainCommand, QueueCommand, UserCom
 use crate::config::Config;
 
 pub(crate) async fn open(config: &Config) -> anyhow::Result<Store> {
-    Store::open(&config.data_dir)
+    Store::open_with(&config.store_options())
         .await
-        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))
+        .with_context(|| format!("cannot open the store at {}", config.store_location()))
 }
 
 /// Adds the next step to store errors a person can fix.

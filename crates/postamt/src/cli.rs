@@ -25,6 +25,17 @@ pub struct Cli {
     #[arg(long, global = true, env = "POSTAMT_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// The PostgreSQL store the nodes of a cluster share; overrides `[store]
+    /// url` in the config (see docs/cluster.md).
+    #[arg(
+        long,
+        global = true,
+        env = "POSTAMT_STORE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub store_url: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -164,7 +175,10 @@ pub enum AliasCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::load(cli.config.as_deref(), cli.data_dir)?;
+    let mut config = Config::load(cli.config.as_deref(), cli.data_dir)?;
+    if let Some(url) = cli.store_url {
+        config.store.url = Some(url);
+    }
     match cli.command {
         Command::Serve => crate::serve::serve(config).await,
         Command::Domain(command) => crate::admin::domain(&config, command).await,

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use net::ConnectionLimit;
 use queue::Queue;
 use smtpd::Role;
@@ -22,9 +21,7 @@ const GARBAGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     init_logging();
-    let store = Store::open(&config.data_dir)
-        .await
-        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+    let store = crate::admin::open(&config).await?;
     let node = Arc::new(crate::node::Node::claim(&store, config.node_id()).await?);
     crate::dkim::create_missing_keys(&store).await?;
     let tls = net::load_or_create_tls(

@@ -214,8 +214,7 @@ impl Store {
         }
         let modseq = next_modseq(tx, mailbox)?;
         let mut delete = tx.prepare_cached("DELETE FROM messages WHERE mailbox_id = $1 AND uid = $2")?;
-        let mut record =
-            tx.prepare_cached(
+        let mut record = tx.prepare_cached(
             "INSERT INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)
              ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
         )?;
@@ -229,11 +228,7 @@ impl Store {
 
     /// Appends a message to an account's INBOX inside a transaction;
     /// returns the mailbox, for the change bus.
-    pub(crate) fn append_to_inbox(
-        tx: &crate::sql::Db,
-        account: AccountId,
-        message: &NewMessage,
-    ) -> Result<MailboxId> {
+    pub(crate) fn append_to_inbox(tx: &crate::sql::Db, account: AccountId, message: &NewMessage) -> Result<MailboxId> {
         // Finding the INBOX and taking its next UID is one statement: local
         // delivery is the hottest write there is.
         let (mailbox, uid, modseq) = tx
@@ -253,11 +248,7 @@ impl Store {
     /// Appends a message to an account's Junk mailbox: the one with the
     /// `\\Junk` role (RFC 6154), else the one named Junk, else a new Junk
     /// with that role (the user may have deleted it). Returns the mailbox.
-    pub(crate) fn append_to_junk(
-        tx: &crate::sql::Db,
-        account: AccountId,
-        message: &NewMessage,
-    ) -> Result<MailboxId> {
+    pub(crate) fn append_to_junk(tx: &crate::sql::Db, account: AccountId, message: &NewMessage) -> Result<MailboxId> {
         let find = |sql: &str| -> Result<Option<MailboxId>> {
             Ok(tx
                 .prepare_cached(sql)?

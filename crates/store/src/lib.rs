@@ -66,13 +66,13 @@ use backend::Backend;
 pub use accounts::Account;
 pub use address::{normalize_domain, split_address};
 pub use aliases::Alias;
+pub use backend::redact as redact_store_url;
 pub use blobs::{BlobRef, BlobStore};
 pub use client_verdicts::ClientVerdict;
 pub use content::{Content, INLINE_LIMIT};
 pub use dkim::{DkimKey, DkimState, NewDkimKey, SigningKey};
 pub use domains::{Domain, is_valid_domain};
 pub use error::{DatabaseError, Error};
-pub use backend::redact as redact_store_url;
 pub use flags::{FlagChange, Flags, keyword_order};
 pub use greylist::{Greylisting, Triplet};
 /// The system flag bits of [`Flags::system`].
@@ -323,7 +323,9 @@ mod tests {
     /// (or server) set to `off` cannot weaken the 250 sent after a commit.
     #[tokio::test]
     async fn the_postgres_writer_waits_for_every_commit_to_be_flushed() {
-        let Some(url) = test_postgres::fresh_database() else { return };
+        let Some(url) = test_postgres::fresh_database() else {
+            return;
+        };
         let dir = tempfile::tempdir().unwrap();
         let database = url.rsplit_once("dbname=").unwrap().1.to_string();
         let mut options = StoreOptions::sqlite(dir.path());

@@ -3,8 +3,8 @@
 //! for FETCH and SEARCH.
 
 use crate::flags::Flags;
-use crate::{MailboxId, Result, Store};
 use crate::sql::OptionalExtension;
+use crate::{MailboxId, Result, Store};
 
 /// The facts computed from a message's content when it is stored, in IMAP
 /// syntax (see the `imf` crate).

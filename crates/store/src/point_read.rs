@@ -101,10 +101,7 @@ impl PointReads {
     }
 
     /// Runs `read`, which walks many rows, on the blocking pool.
-    pub(crate) async fn scan<T>(
-        self: &Arc<Self>,
-        read: impl FnOnce(&Db) -> Result<T> + Send + 'static,
-    ) -> Result<T>
+    pub(crate) async fn scan<T>(self: &Arc<Self>, read: impl FnOnce(&Db) -> Result<T> + Send + 'static) -> Result<T>
     where
         T: Send + 'static,
     {

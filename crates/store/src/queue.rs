@@ -183,16 +183,31 @@ impl Store {
         let owner = owner.to_string();
         self.batched(move |tx| {
             // Two statements however many are due: lease them, then read
-            // what was leased.
+            // what was leased. The conditions are checked again on the rows
+            // updated: with several nodes on PostgreSQL, a row another node
+            // leased after the inner SELECT read it is seen afresh there and
+            // left alone. Rows another node is leasing right now (locked,
+            // not committed yet) are skipped rather than waited for, so the
+            // nodes take different work instead of queueing on each other.
+            let claim = if tx.is_postgres() {
+                "UPDATE queue_recipients SET lease_owner = $1, lease_until = $2
+                 WHERE id IN (SELECT id FROM queue_recipients
+                              WHERE status = 'pending' AND next_attempt_at <= $3
+                                AND (lease_until IS NULL OR lease_until <= $3)
+                              ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
+                   AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $3)
+                 RETURNING id"
+            } else {
+                "UPDATE queue_recipients SET lease_owner = $1, lease_until = $2
+                 WHERE id IN (SELECT id FROM queue_recipients
+                              WHERE status = 'pending' AND next_attempt_at <= $3
+                                AND (lease_until IS NULL OR lease_until <= $3)
+                              ORDER BY next_attempt_at, id LIMIT $4)
+                   AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $3)
+                 RETURNING id"
+            };
             let leased = tx
-                .prepare_cached(
-                    "UPDATE queue_recipients SET lease_owner = $1, lease_until = $2
-                     WHERE id IN (SELECT id FROM queue_recipients
-                                  WHERE status = 'pending' AND next_attempt_at <= $3
-                                    AND (lease_until IS NULL OR lease_until <= $3)
-                                  ORDER BY next_attempt_at, id LIMIT $4)
-                     RETURNING id",
-                )?
+                .prepare_cached(claim)?
                 .query_map((&owner, lease_until, now, limit), |row| row.get(0))?
                 .collect::<crate::Result<Vec<i64>>>()?;
             if leased.is_empty() {

@@ -16,9 +16,9 @@
 
 use std::path::Path;
 
+use crate::sql::OptionalExtension;
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
-use crate::sql::OptionalExtension;
 
 use crate::{Error, Result, Store};
 

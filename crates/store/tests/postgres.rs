@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 
 #[tokio::test]
 async fn two_nodes_starting_together_apply_each_migration_once() {
-    let Some(url) = test_postgres::fresh_database() else { return };
+    let Some(url) = test_postgres::fresh_database() else {
+        return;
+    };
     let (first, second) = tokio::join!(store::postgres::migrate(&url), store::postgres::migrate(&url));
     let mut applied = first.expect("first node");
     applied.extend(second.expect("second node"));
@@ -21,7 +23,9 @@ async fn two_nodes_starting_together_apply_each_migration_once() {
 
 #[tokio::test]
 async fn the_schema_matches_sqlite() {
-    let Some(url) = test_postgres::fresh_database() else { return };
+    let Some(url) = test_postgres::fresh_database() else {
+        return;
+    };
     store::postgres::migrate(&url).await.unwrap();
     let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(connection);

@@ -102,7 +102,10 @@ impl TestPostgres {
             .expect("initdb runs");
         assert!(status.success(), "initdb failed");
         // Many tests at once, each with a few nodes and pools.
-        let options = format!("-k {} -c listen_addresses= -c fsync=on -c max_connections=400", dir.display());
+        let options = format!(
+            "-k {} -c listen_addresses= -c fsync=on -c max_connections=400",
+            dir.display()
+        );
         let status = command(&bin.join("pg_ctl"))
             .arg("-D")
             .arg(&data)
@@ -112,7 +115,11 @@ impl TestPostgres {
             .stdout(Stdio::null())
             .status()
             .expect("pg_ctl runs");
-        assert!(status.success(), "PostgreSQL did not start: see {}", dir.join("server.log").display());
+        assert!(
+            status.success(),
+            "PostgreSQL did not start: see {}",
+            dir.join("server.log").display()
+        );
         let server = TestPostgres { bin, dir };
         server.watch(std::process::id());
         Some(server)
@@ -122,7 +129,11 @@ impl TestPostgres {
     fn watch(&self, pid: u32) {
         let pg_ctl = self.bin.join("pg_ctl");
         let stop = if is_root() {
-            format!("runuser -u postgres -- {} -D {}/data -m immediate stop", pg_ctl.display(), self.dir.display())
+            format!(
+                "runuser -u postgres -- {} -D {}/data -m immediate stop",
+                pg_ctl.display(),
+                self.dir.display()
+            )
         } else {
             format!("{} -D {}/data -m immediate stop", pg_ctl.display(), self.dir.display())
         };

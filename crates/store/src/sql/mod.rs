@@ -29,6 +29,12 @@ pub(crate) enum Db {
 }
 
 impl Db {
+    /// True for PostgreSQL, for the rare statement that differs by more
+    /// than `pg::translate` rewrites.
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
+    }
+
     /// Prepares `sql` once per connection and reuses it after.
     pub(crate) fn prepare_cached(&self, sql: &str) -> Result<Statement<'_>> {
         Ok(match self {
@@ -43,7 +49,12 @@ impl Db {
     }
 
     /// The first row's answer from `read` (see [`Statement::query_row`]).
-    pub(crate) fn query_row<T>(&self, sql: &str, params: impl Params, read: impl FnOnce(&Row) -> Result<T>) -> Result<T> {
+    pub(crate) fn query_row<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        read: impl FnOnce(&Row) -> Result<T>,
+    ) -> Result<T> {
         self.prepare_cached(sql)?.query_row(params, read)
     }
 

@@ -247,11 +247,17 @@ pub(super) fn sqlite_cell(value: ValueRef<'_>) -> Cell<'_> {
 }
 
 pub(super) fn postgres_cell(row: &tokio_postgres::Row, index: usize) -> Result<Cell<'_>> {
-    let column = row.columns().get(index).ok_or_else(|| decode(index, "no such column".into()))?;
+    let column = row
+        .columns()
+        .get(index)
+        .ok_or_else(|| decode(index, "no such column".into()))?;
     let ty = column.type_().clone();
     let read = |error: tokio_postgres::Error| Error::from(error);
     Ok(match ty {
-        Type::INT8 => row.try_get::<_, Option<i64>>(index).map_err(read)?.map_or(Cell::Null, Cell::Int),
+        Type::INT8 => row
+            .try_get::<_, Option<i64>>(index)
+            .map_err(read)?
+            .map_or(Cell::Null, Cell::Int),
         Type::INT4 => row
             .try_get::<_, Option<i32>>(index)
             .map_err(read)?
@@ -264,7 +270,10 @@ pub(super) fn postgres_cell(row: &tokio_postgres::Row, index: usize) -> Result<C
             .try_get::<_, Option<bool>>(index)
             .map_err(read)?
             .map_or(Cell::Null, |b| Cell::Int(b.into())),
-        Type::FLOAT8 => row.try_get::<_, Option<f64>>(index).map_err(read)?.map_or(Cell::Null, Cell::Real),
+        Type::FLOAT8 => row
+            .try_get::<_, Option<f64>>(index)
+            .map_err(read)?
+            .map_or(Cell::Null, Cell::Real),
         Type::BYTEA => row
             .try_get::<_, Option<&[u8]>>(index)
             .map_err(read)?
@@ -273,7 +282,12 @@ pub(super) fn postgres_cell(row: &tokio_postgres::Row, index: usize) -> Result<C
             .try_get::<_, Option<&str>>(index)
             .map_err(read)?
             .map_or(Cell::Null, Cell::Text),
-        other => return Err(decode(index, format!("a column of type {other}, which the store does not read"))),
+        other => {
+            return Err(decode(
+                index,
+                format!("a column of type {other}, which the store does not read"),
+            ));
+        }
     })
 }
 
