@@ -25,9 +25,9 @@ impl Server {
     pub fn new(config: Pop3Config, store: Store, tls: Option<TlsAcceptor>, throttle: Arc<Throttle>) -> Arc<Self> {
         Arc::new(Server {
             config,
+            locks: MaildropLocks::new(store.clone()),
             store,
             tls,
-            locks: MaildropLocks::default(),
             throttle,
             sessions: AtomicU64::new(0),
         })

@@ -42,6 +42,7 @@ pub mod fuzz;
 mod greylist;
 mod keywords;
 mod mailboxes;
+mod maildrop_locks;
 mod message_reader;
 mod messages;
 mod migrations;
@@ -80,6 +81,7 @@ pub mod flag {
     pub use crate::flags::{ANSWERED, DELETED, DRAFT, FLAGGED, SEEN};
 }
 pub use mailboxes::{MailboxInfo, MailboxLimits, SEPARATOR, canonical_name};
+pub use maildrop_locks::MaildropToken;
 pub use message_reader::{MessageReader, StoredMessage};
 pub use messages::{MessageContent, MessageFacts, MessageLocation, MessageMeta, SearchContent};
 pub use nodes::NodeClaim;
@@ -111,6 +113,9 @@ pub struct Store {
     /// Makes and checks the SRS addresses of forwarded mail, under the
     /// secret kept in the store.
     srs: Srs,
+    /// This process among the store's users: the instance of its node
+    /// claim once it made one (see `nodes`), a name of its own before.
+    instance: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 /// How long a writer waits for another process's write lock.
@@ -212,7 +217,13 @@ impl Store {
             blobs: BlobStore::at(data_dir.join("blobs"))?,
             changes,
             srs: Srs::new(srs_secret),
+            instance: std::sync::Arc::new(std::sync::Mutex::new(unclaimed_instance())),
         })
+    }
+
+    /// This process's instance name (see `nodes`).
+    pub(crate) fn instance(&self) -> String {
+        self.instance.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn blobs(&self) -> &BlobStore {
@@ -283,6 +294,14 @@ impl Store {
         }
         Ok(removed)
     }
+}
+
+/// The instance name of a store handle before its node claim: unique in
+/// this process and across processes, and never a live node's.
+fn unclaimed_instance() -> String {
+    static OPENED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("unclaimed:{}:{n}", std::process::id())
 }
 
 /// Seconds since the Unix epoch.

@@ -35,33 +35,39 @@ impl Store {
     /// Claims `id` for `instance` (`host:pid:random`) until `until`.
     /// `Ok(Err(claim))`: another process holds it, alive.
     pub async fn claim_node(&self, id: &str, instance: &str, until: i64) -> Result<std::result::Result<(), NodeClaim>> {
-        let (id, instance) = (id.to_string(), instance.to_string());
+        let (id, instance, instance_name) = (id.to_string(), instance.to_string(), instance.to_string());
         let host = instance.split(':').next().unwrap_or_default().to_string();
-        self.batched(move |tx| {
-            let held: Option<NodeClaim> = tx
-                .prepare_cached("SELECT instance, alive_until FROM nodes WHERE id = $1")?
-                .query_row([&id], |row| {
-                    Ok(NodeClaim {
-                        instance: row.get(0)?,
-                        alive_until: row.get(1)?,
+        let claimed = self
+            .batched(move |tx| {
+                let held: Option<NodeClaim> = tx
+                    .prepare_cached("SELECT instance, alive_until FROM nodes WHERE id = $1")?
+                    .query_row([&id], |row| {
+                        Ok(NodeClaim {
+                            instance: row.get(0)?,
+                            alive_until: row.get(1)?,
+                        })
                     })
-                })
-                .optional()?;
-            if let Some(claim) = held
-                && claim.instance != instance
-                && claim.alive_until > crate::now()
-                && !claim.orphaned_on(&host)
-            {
-                return Ok(Err(claim));
-            }
-            tx.prepare_cached(
-                "INSERT INTO nodes (id, instance, alive_until) VALUES ($1, $2, $3)
+                    .optional()?;
+                if let Some(claim) = held
+                    && claim.instance != instance
+                    && claim.alive_until > crate::now()
+                    && !claim.orphaned_on(&host)
+                {
+                    return Ok(Err(claim));
+                }
+                tx.prepare_cached(
+                    "INSERT INTO nodes (id, instance, alive_until) VALUES ($1, $2, $3)
                  ON CONFLICT (id) DO UPDATE SET instance = excluded.instance, alive_until = excluded.alive_until",
-            )?
-            .execute((&id, &instance, until))?;
-            Ok(Ok(()))
-        })
-        .await
+                )?
+                .execute((&id, &instance, until))?;
+                Ok(Ok(()))
+            })
+            .await?;
+        if claimed.is_ok() {
+            // Locks this process takes from now on carry its claim.
+            *self.instance.lock().unwrap_or_else(|e| e.into_inner()) = instance_name;
+        }
+        Ok(claimed)
     }
 
     /// Extends this instance's claim; false if another process took it.

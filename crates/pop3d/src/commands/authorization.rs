@@ -120,7 +120,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 return Err(Error::coded("AUTH", "Authentication failed"));
             }
         };
-        let Some(lock) = self.server.locks.try_lock(account.id) else {
+        let locked = self.server.locks.try_lock(account.id).await;
+        let Some(lock) = locked.map_err(Error::store("Cannot lock the mailbox, try again later"))? else {
             return Err(Error::coded("IN-USE", "Mailbox is locked by another POP3 session"));
         };
         let loaded = async {
