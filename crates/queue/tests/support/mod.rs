@@ -1,7 +1,9 @@
 //! What the queue's delivery tests stand on: a real store in a temporary
-//! directory, a real DNS server on loopback serving a zone the test
-//! writes (tests/python/dnsserver.py, as the dns crate's tests use it),
-//! and fake SMTP hosts that answer from a script.
+//! directory (or, with `POSTAMT_TEST_STORE=postgres`, in a database of its
+//! own on a throwaway PostgreSQL: .ci/run runs the suite both ways), a
+//! real DNS server on loopback serving a zone the test writes
+//! (tests/python/dnsserver.py, as the dns crate's tests use it), and fake
+//! SMTP hosts that answer from a script.
 
 #![allow(dead_code)]
 
@@ -40,7 +42,11 @@ impl Harness {
     /// changes the rest of its settings.
     pub async fn start(zone: &str, port: u16, configure: impl FnOnce(&mut QueueConfig)) -> Harness {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let store = Store::open(dir.path()).await.expect("store");
+        let mut options = store::StoreOptions::sqlite(dir.path());
+        if std::env::var("POSTAMT_TEST_STORE").as_deref() == Ok("postgres") {
+            options.url = Some(test_postgres::fresh_database().expect("POSTAMT_TEST_STORE=postgres needs PostgreSQL"));
+        }
+        let store = Store::open_with(&options).await.expect("store");
         // The senders' domain cannot be resolved for now, so the reports
         // queued for them stay in the queue, where `reports` reads them.
         let dns = DnsServer::start(&format!("{zone}origin.test SERVFAIL -\n"));
