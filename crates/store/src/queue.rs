@@ -189,21 +189,38 @@ impl Store {
             // left alone. Rows another node is leasing right now (locked,
             // not committed yet) are skipped rather than waited for, so the
             // nodes take different work instead of queueing on each other.
+            // A lease counts until it runs out or, sooner, until the node
+            // that took it is known dead: its node claim (see `nodes`) ran
+            // out, so a crashed node's deliveries are taken over within
+            // the claim's 30 s, not the lease's half hour. A process
+            // without a node claim (the tests of the queue alone) has no
+            // row there, and its leases count until they run out.
+            // On PostgreSQL the choice is a CTE, run once: as an `IN`
+            // subquery the planner may run it again for each row updated,
+            // and each run, seeing the rows just leased as taken, picks the
+            // next ones (LIMIT 1 leased two rows). `?N`: the parameters
+            // come out of order there.
             let claim = if tx.is_postgres() {
-                "UPDATE queue_recipients SET lease_owner = $1, lease_until = $2
-                 WHERE id IN (SELECT id FROM queue_recipients
-                              WHERE status = 'pending' AND next_attempt_at <= $3
-                                AND (lease_until IS NULL OR lease_until <= $3)
-                              ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
-                   AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $3)
-                 RETURNING id"
+                "WITH chosen AS (
+                     SELECT id FROM queue_recipients
+                     WHERE status = 'pending' AND next_attempt_at <= ?3
+                       AND (lease_until IS NULL OR lease_until <= ?3
+                            OR EXISTS (SELECT 1 FROM nodes n WHERE n.id = lease_owner AND n.alive_until <= ?3))
+                     ORDER BY next_attempt_at, id LIMIT ?4 FOR UPDATE SKIP LOCKED)
+                 UPDATE queue_recipients r SET lease_owner = ?1, lease_until = ?2
+                 FROM chosen WHERE r.id = chosen.id
+                 RETURNING r.id"
             } else {
                 "UPDATE queue_recipients SET lease_owner = $1, lease_until = $2
                  WHERE id IN (SELECT id FROM queue_recipients
                               WHERE status = 'pending' AND next_attempt_at <= $3
-                                AND (lease_until IS NULL OR lease_until <= $3)
+                                AND (lease_until IS NULL OR lease_until <= $3
+                                     OR EXISTS (SELECT 1 FROM nodes n
+                                                WHERE n.id = lease_owner AND n.alive_until <= $3))
                               ORDER BY next_attempt_at, id LIMIT $4)
-                   AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $3)
+                   AND status = 'pending'
+                   AND (lease_until IS NULL OR lease_until <= $3
+                        OR EXISTS (SELECT 1 FROM nodes n WHERE n.id = lease_owner AND n.alive_until <= $3))
                  RETURNING id"
             };
             let leased = tx
@@ -274,15 +291,21 @@ impl Store {
         .await
     }
 
-    /// When the next pending recipient that nobody holds falls due, if any.
-    /// Recipients under a lease are being delivered, so they are not due.
+    /// When the next pending recipient falls due, if any. A recipient under
+    /// a lease is being delivered: due when its lease runs out (another
+    /// node's delivery may fail without a word), or now if the node that
+    /// holds it is dead (see `claim_due`).
     pub async fn next_attempt_at(&self) -> Result<Option<i64>> {
         let now = crate::now();
         self.point_reads
             .scan(move |c| {
                 Ok(c.prepare_cached(
-                    "SELECT MIN(next_attempt_at) FROM queue_recipients
-                     WHERE status = 'pending' AND (lease_until IS NULL OR lease_until <= $1)",
+                    "SELECT MIN(CASE
+                         WHEN lease_until IS NULL OR lease_until <= $1 THEN next_attempt_at
+                         WHEN EXISTS (SELECT 1 FROM nodes n WHERE n.id = lease_owner AND n.alive_until <= $1)
+                             THEN next_attempt_at
+                         ELSE lease_until END)
+                     FROM queue_recipients WHERE status = 'pending'",
                 )?
                 .query_row([now], |row| row.get(0))?)
             })

@@ -371,6 +371,52 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages(backend: Backe
     assert_eq!(forwarded[0].reverse_path, "SRS0=x=y=elsewhere.test=sender@example.test");
 }
 
+/// A lease counts while the node that took it lives (its node claim is
+/// renewed): another node leaves it alone until it runs out. Once the
+/// holder's claim has run out (it crashed), another node takes the work at
+/// once. A holder without a node claim keeps its lease to the end.
+async fn leases_of_a_dead_node_are_taken_over(backend: Backend) {
+    let (_dir, store) = populated(backend).await;
+    let blob = store.blobs().put(b"x\r\n".to_vec()).await.unwrap();
+    let now = store::now();
+    for id in ["Q1", "Q2"] {
+        let entry = QueueEntry {
+            id: id.into(),
+            reverse_path: "sender@elsewhere.test".into(),
+            recipients: vec![Recipient::new("far@elsewhere.test")],
+            options: MessageOptions::default(),
+            content: store::Content::file(blob.clone()),
+            received_at: now,
+        };
+        store.enqueue(entry).await.unwrap();
+    }
+    store.claim_node("a", "host-a:1:x", now + 30).await.unwrap().unwrap();
+    store.claim_node("b", "host-b:1:y", now + 30).await.unwrap().unwrap();
+    let lease_end = now + 1800;
+    let first = store.claim_due(now, 1, "a", lease_end).await.unwrap();
+    assert_eq!(first.len(), 1, "{first:#?}");
+    assert_eq!(store.claim_due(now, 1, "solo", lease_end).await.unwrap().len(), 1);
+    assert!(
+        store.claim_due(now, 10, "b", lease_end).await.unwrap().is_empty(),
+        "a lives"
+    );
+    assert_eq!(
+        store.next_attempt_at().await.unwrap(),
+        Some(lease_end),
+        "due when the leases end"
+    );
+
+    // a stops renewing its claim.
+    assert!(store.renew_node("a", "host-a:1:x", now - 1).await.unwrap());
+    assert!(
+        store.next_attempt_at().await.unwrap().is_some_and(|at| at <= now),
+        "due now"
+    );
+    let taken = store.claim_due(now, 10, "b", lease_end).await.unwrap();
+    assert_eq!(taken.len(), 1, "b takes over a's recipient, not solo's: {taken:?}");
+    assert_eq!(taken[0].queue_id, "Q1");
+}
+
 async fn queue_administration(backend: Backend) {
     let (_dir, store) = populated(backend).await;
     let blob = store.blobs().put(b"x\r\n".to_vec()).await.unwrap();
@@ -829,6 +875,7 @@ on_both_backends!(
     alias_administration,
     the_queue_delivers_reports_and_forgets_finished_messages,
     queue_administration,
+    leases_of_a_dead_node_are_taken_over,
     expunge_removes_and_bumps_the_modseq,
     garbage_collection_removes_only_unreferenced_blobs,
     users_may_send_as_the_addresses_that_reach_them,
