@@ -4,11 +4,12 @@ message it accepts as a file in a directory, and can be told to answer
 with temporary failures first.
 
 Usage: python3 smtppeer.py DIRECTORY [--defer N] [--reject ADDRESS]...
-                           [--no-smtputf8]
+                           [--no-smtputf8] [--port PORT]
 Prints its port, then serves until its standard input closes. Each
 accepted message is DIRECTORY/N.eml; DIRECTORY/N.env holds the envelope
 (MAIL FROM, then one RCPT TO per line) and DIRECTORY/N.conn the number of
-the connection it came over."""
+the connection it came over. With --port it serves on that port (one a
+test kept unanswered until now), else on one the system has free."""
 
 import argparse
 import os
@@ -58,15 +59,19 @@ def main():
     parser.add_argument("--defer", type=int, default=0)
     parser.add_argument("--reject", action="append", default=[])
     parser.add_argument("--no-smtputf8", action="store_true")
+    parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     peer = Peer(args.directory, args.defer, args.reject)
     # aiosmtpd checks its own start by connecting, so it needs the port up
     # front: take one the system has free, and another if it was taken
     # before aiosmtpd could bind it.
     for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        if args.port:
+            port = args.port
+        else:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
         controller = Controller(
             peer,
             hostname="127.0.0.1",
@@ -79,6 +84,8 @@ def main():
             controller.start()
             break
         except (OSError, RuntimeError):
+            if args.port:
+                raise SystemExit("port %d is taken" % args.port)
             continue
     else:
         raise SystemExit("no free port")

@@ -244,7 +244,7 @@ impl Writer {
     /// was lost), a fresh connection replaces it (a database rolls back
     /// what a closed connection left open).
     fn leave_transaction(&mut self) {
-        if !self.connection.in_transaction() || self.connection.execute_batch("ROLLBACK").is_ok() {
+        if !self.connection.in_transaction() || self.connection.rollback().is_ok() {
             return;
         }
         tracing::warn!("replacing a database connection left inside a failed transaction");
@@ -299,7 +299,7 @@ fn commit_batch(connection: &Db, batch: Vec<Job>, stats: &Stats) -> bool {
             return abandon(connection, finishes, error);
         }
     }
-    match run(connection, "COMMIT") {
+    match connection.commit() {
         Ok(()) => {
             // Counted before the callers hear of it, so they see it counted.
             stats.commits.fetch_add(1, Ordering::Relaxed);
@@ -315,7 +315,7 @@ fn commit_batch(connection: &Db, batch: Vec<Job>, stats: &Stats) -> bool {
 /// dropped, which answers them with WriteAbandoned.
 fn abandon(connection: &Db, finishes: Vec<Finish>, error: Error) -> bool {
     tracing::error!(%error, "a batch of writes failed");
-    let _ = run(connection, "ROLLBACK");
+    let _ = connection.rollback();
     let error = Arc::new(error);
     finishes.into_iter().for_each(|finish| finish(Some(&error)));
     false

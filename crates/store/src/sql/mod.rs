@@ -59,6 +59,7 @@ impl Db {
     }
 
     /// Runs statements without parameters, separated by semicolons.
+    #[allow(dead_code, reason = "for the tests, and for statements to come")]
     pub(crate) fn execute_batch(&self, sql: &str) -> Result<()> {
         match self {
             Db::Sqlite(connection) => Ok(connection.execute_batch(sql)?),
@@ -67,11 +68,27 @@ impl Db {
     }
 
     /// True while a transaction is open. SQLite ends one by itself on some
-    /// failures (a full disk); PostgreSQL only when the connection is lost.
+    /// failures (a full disk); PostgreSQL when the connection is lost.
     pub(crate) fn in_transaction(&self) -> bool {
         match self {
             Db::Sqlite(connection) => !connection.is_autocommit(),
-            Db::Postgres(connection) => !connection.is_closed(),
+            Db::Postgres(connection) => connection.in_transaction(),
+        }
+    }
+
+    /// Commits the open transaction.
+    pub(crate) fn commit(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(_) => self.execute("COMMIT", ()).map(drop),
+            Db::Postgres(connection) => connection.end("COMMIT"),
+        }
+    }
+
+    /// Rolls the open transaction back.
+    pub(crate) fn rollback(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(_) => self.execute("ROLLBACK", ()).map(drop),
+            Db::Postgres(connection) => connection.end("ROLLBACK"),
         }
     }
 
@@ -80,7 +97,7 @@ impl Db {
     pub(crate) fn begin(&self) -> Result<()> {
         match self {
             Db::Sqlite(_) => self.execute("BEGIN IMMEDIATE", ()).map(drop),
-            Db::Postgres(_) => self.execute("BEGIN", ()).map(drop),
+            Db::Postgres(connection) => connection.begin(),
         }
     }
 }

@@ -63,6 +63,7 @@ impl PgRuntime {
         let client = block_on(connecting).map_err(|_| Error::ReadAbandoned)??;
         let connection = PgConn {
             client,
+            in_transaction: std::cell::Cell::new(false),
             statements: RefCell::new(HashMap::new()),
         };
         if !settings.is_empty() {
@@ -75,6 +76,8 @@ impl PgRuntime {
 /// One PostgreSQL connection with its prepared statements.
 pub(crate) struct PgConn {
     client: tokio_postgres::Client,
+    /// Between [`PgConn::begin`] and [`PgConn::end`].
+    in_transaction: std::cell::Cell<bool>,
     /// By the SQL as the store wrote it (before `translate`).
     statements: RefCell<HashMap<String, tokio_postgres::Statement>>,
 }
@@ -124,6 +127,27 @@ impl PgConn {
 
     pub(crate) fn is_closed(&self) -> bool {
         self.client.is_closed()
+    }
+
+    /// Opens a transaction (`BEGIN`).
+    pub(crate) fn begin(&self) -> Result<()> {
+        self.batch_execute("BEGIN")?;
+        self.in_transaction.set(true);
+        Ok(())
+    }
+
+    /// Ends the transaction with `COMMIT` or `ROLLBACK`. A failed COMMIT
+    /// ends it too (PostgreSQL rolls back), as does a lost connection.
+    pub(crate) fn end(&self, statement: &str) -> Result<()> {
+        let ended = self.batch_execute(statement);
+        if ended.is_ok() || statement == "COMMIT" || self.is_closed() {
+            self.in_transaction.set(false);
+        }
+        ended
+    }
+
+    pub(crate) fn in_transaction(&self) -> bool {
+        self.in_transaction.get() && !self.is_closed()
     }
 }
 
