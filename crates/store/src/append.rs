@@ -5,7 +5,7 @@ use crate::sql::OptionalExtension;
 
 use crate::flags::Flags;
 use crate::mailboxes::uidvalidity;
-use crate::messages::{CONTENT_COLUMNS, MessageContent, MessageFacts};
+use crate::messages::{CONTENT_COLUMNS, MessageContent, MessageFacts, json_list};
 use crate::uidvalidity::next_uidvalidity;
 use crate::{AccountId, Content, Error, MailboxId, Result, Store};
 
@@ -213,16 +213,22 @@ impl Store {
             return Ok(());
         }
         let modseq = next_modseq(tx, mailbox)?;
-        let mut delete = tx.prepare_cached("DELETE FROM messages WHERE mailbox_id = $1 AND uid = $2")?;
-        let mut record = tx.prepare_cached(
-            "INSERT INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)
+        // Two statements however many: a statement per message is a round
+        // trip each on PostgreSQL (8192 of them took 1.6 s of CPU).
+        let deleted: Vec<i64> = tx
+            .prepare_cached(
+                "DELETE FROM messages WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2))
+                 RETURNING uid",
+            )?
+            .query_map((mailbox, json_list(uids)), |row| row.get(0))?
+            .collect::<Result<_>>()?;
+        // `WHERE true`: SQLite would read ON CONFLICT as a join's ON.
+        tx.prepare_cached(
+            "INSERT INTO expunged (mailbox_id, uid, modseq)
+             SELECT CAST($1 AS BIGINT), value, CAST($2 AS BIGINT) FROM json_each($3) WHERE true
              ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
-        )?;
-        for &uid in uids {
-            if delete.execute([mailbox, uid])? > 0 {
-                record.execute([mailbox, uid, modseq])?;
-            }
-        }
+        )?
+        .execute((mailbox, modseq, json_list(&deleted)))?;
         Ok(())
     }
 

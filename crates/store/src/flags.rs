@@ -161,6 +161,10 @@ impl Store {
         let mut changed = Vec::new();
         let mut failed = Vec::new();
         let mut modseq = None;
+        // Messages whose keywords stay as they were, by their new system
+        // flags: one UPDATE for each set of flags, not one per message (a
+        // round trip each on PostgreSQL).
+        let mut by_system: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
         for message in current {
             if unchanged_since.is_some_and(|limit| message.modseq > limit) {
                 failed.push(message.uid);
@@ -182,12 +186,14 @@ impl Store {
                     value
                 }
             };
-            let id: i64 = tx
-                .prepare_cached(
-                    "UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4 RETURNING id",
-                )?
-                .query_row((new.system, next, mailbox, message.uid), |row| row.get(0))?;
-            if new.keywords != message.flags.keywords {
+            if new.keywords == message.flags.keywords {
+                by_system.entry(new.system).or_default().push(message.uid);
+            } else {
+                let id: i64 = tx
+                    .prepare_cached(
+                        "UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4 RETURNING id",
+                    )?
+                    .query_row((new.system, next, mailbox, message.uid), |row| row.get(0))?;
                 Self::write_keywords(tx, id, &new.keywords)?;
             }
             changed.push(MessageMeta {
@@ -195,6 +201,15 @@ impl Store {
                 modseq: next,
                 ..message
             });
+        }
+        if let Some(next) = modseq {
+            let mut update = tx.prepare_cached(
+                "UPDATE messages SET flags = $1, modseq = $2
+                 WHERE mailbox_id = $3 AND uid IN (SELECT value FROM json_each($4))",
+            )?;
+            for (system, uids) in by_system {
+                update.execute((system, next, mailbox, json_list(&uids)))?;
+            }
         }
         Ok((changed, failed))
     }

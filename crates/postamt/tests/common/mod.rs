@@ -3,6 +3,11 @@
 //! a real DNS server of its own on loopback (so no test asks the
 //! internet), and helpers that drive it with real clients (Python's
 //! smtplib and poplib, swaks) or stand beside it as peers (aiosmtpd).
+//!
+//! With `POSTAMT_TEST_STORE=postgres` every server gets a store of its own
+//! in a fresh database on a throwaway PostgreSQL (the `test-postgres`
+//! crate) instead of SQLite in its data directory: .ci/run runs the
+//! crash torture and the hostile-client tests that way too.
 #![allow(dead_code)]
 
 pub mod keys;
@@ -57,8 +62,9 @@ impl Server {
             "{hostname}{data_dir}{extra}\n\
              [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = [\"127.0.0.1:0\"]\nsubmissions = [\"127.0.0.1:0\"]\n\
              pop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\nimap = [\"127.0.0.1:0\"]\nimaps = [\"127.0.0.1:0\"]\n\
-             [dns]\nnameservers = [\"127.0.0.1:{}\"]\n",
-            dns.port
+             [dns]\nnameservers = [\"127.0.0.1:{}\"]\n{}",
+            dns.port,
+            postgres_store(extra)
         );
         std::fs::write(dir.path().join("postamt.toml"), config).expect("write config");
         let mut server = Server {
@@ -442,6 +448,22 @@ fn read_in_background(mut pipe: impl std::io::Read + Send + 'static) -> std::thr
 
 pub fn clients_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/python")
+}
+
+/// The `[store]` table of a server's config: a fresh PostgreSQL database
+/// when `POSTAMT_TEST_STORE=postgres` (and the test did not choose a store
+/// itself), else nothing (SQLite).
+fn postgres_store(extra: &str) -> String {
+    if std::env::var("POSTAMT_TEST_STORE").as_deref() != Ok("postgres") || extra.contains("[store]") {
+        return String::new();
+    }
+    let url = test_postgres::fresh_database().expect("POSTAMT_TEST_STORE=postgres needs PostgreSQL");
+    format!("[store]\nurl = \"{url}\"\n")
+}
+
+/// Whether this run's servers keep their store in PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("POSTAMT_TEST_STORE").as_deref() == Ok("postgres")
 }
 
 /// "... smtp listening on 127.0.0.1:40001" → ("smtp", address).
