@@ -48,6 +48,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0017_spam_training.sql"),
     ),
     (18, "nodes", include_str!("../migrations/0018_nodes.sql")),
+    (
+        19,
+        "content chunks",
+        include_str!("../migrations/0019_content_chunks.sql"),
+    ),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

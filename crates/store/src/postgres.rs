@@ -25,6 +25,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "uidvalidity counter start",
         include_str!("../migrations/postgres/0004_uidvalidity_start.sql"),
     ),
+    (
+        5,
+        "content chunks",
+        include_str!("../migrations/postgres/0005_content_chunks.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a
