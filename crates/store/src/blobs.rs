@@ -1,7 +1,8 @@
 //! Immutable message content, one file per distinct content, named by its
-//! SHA-256 (`blobs/ab/abcdef...`). A blob is made durable by writing a
-//! temporary file, fsyncing it, renaming it into place and fsyncing the
-//! directory; only then may a transaction reference it.
+//! SHA-256 (`blobs/ab/abcdef...`): the content store of a store on SQLite
+//! (`content_store`). A blob is made durable by writing a temporary file,
+//! fsyncing it, renaming it into place and fsyncing the directory; only
+//! then may a transaction reference it.
 
 use std::fs::{self, File};
 use std::io::{self, Write};

@@ -126,8 +126,8 @@ pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Where the store is and how it is reached.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// The node's own files: the SQLite database (when `url` is None) and
-    /// the blob files.
+    /// The node's own files: the SQLite database and the blob files (when
+    /// `url` is None; with PostgreSQL all content is there).
     pub data_dir: PathBuf,
     /// A PostgreSQL server shared by the nodes of a cluster
     /// (`postgres://user@host/db`, or `host=/run/postgresql dbname=...`);
