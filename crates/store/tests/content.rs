@@ -243,4 +243,33 @@ async fn a_reference_waits_for_collection_and_finds_the_content_gone() {
     assert!(!store.is_queued("LATE").await.unwrap());
 }
 
+/// Chunks gone while a message is read (only collection takes them, of
+/// content no row refers to) make the read fail: a reader never passes
+/// off a shortened message as whole.
+#[tokio::test]
+async fn chunks_gone_mid_read_fail_the_read() {
+    if !Backend::Postgres.available() {
+        return;
+    }
+    let (place, store) = populated(Backend::Postgres).await;
+    let content = store.put_content(pattern(3 << 20)).await.unwrap();
+    let hash = content.blob().hash.clone();
+    let mut reader = store.open_message(stored(&hash), false).await.unwrap();
+    let mut first = vec![0; 1 << 20];
+    reader.read_exact(&mut first).await.unwrap();
+    let client = place.postgres().await.unwrap();
+    client
+        .execute("DELETE FROM chunked_content WHERE hash = $1", &[&hash])
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let read = reader.read_to_end(&mut rest).await;
+    assert_eq!(
+        read.map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::UnexpectedEof),
+        "{} bytes more",
+        rest.len()
+    );
+}
+
 on_both_backends!(a_50_mib_message_goes_in_and_out_byte_identical);
