@@ -33,10 +33,10 @@ impl Store {
         internal_date: i64,
         facts: MessageFacts,
     ) -> Result<(i64, i64)> {
-        let blobs = self.blobs().clone();
+        let store = self.content.clone();
         let (uidvalidity, uid) = self
             .batched(move |tx| {
-                content.keep(tx, &blobs)?;
+                content.keep(tx, &*store)?;
                 let blob = content.blob();
                 let message = NewMessage {
                     blob_hash: &blob.hash,

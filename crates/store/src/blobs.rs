@@ -1,7 +1,8 @@
 //! Immutable message content, one file per distinct content, named by its
-//! SHA-256 (`blobs/ab/abcdef...`). A blob is made durable by writing a
-//! temporary file, fsyncing it, renaming it into place and fsyncing the
-//! directory; only then may a transaction reference it.
+//! SHA-256 (`blobs/ab/abcdef...`): the content store of a store on SQLite
+//! (`content_store`). A blob is made durable by writing a temporary file,
+//! fsyncing it, renaming it into place and fsyncing the directory; only
+//! then may a transaction reference it.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -10,6 +11,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, ReadBuf};
+
+use crate::content_store::{Boxed, ContentRead, ContentReader, ContentStore};
+use crate::sql::Db;
 use crate::{Error, Result};
 
 /// A stored blob: its content hash (hex SHA-256) and size in bytes.
@@ -20,7 +28,7 @@ pub struct BlobRef {
 }
 
 #[derive(Debug, Clone)]
-pub struct BlobStore {
+pub(crate) struct BlobStore {
     inner: Arc<Inner>,
 }
 
@@ -33,7 +41,7 @@ struct Inner {
 }
 
 impl BlobStore {
-    pub fn at(dir: PathBuf) -> Result<BlobStore> {
+    pub(crate) fn at(dir: PathBuf) -> Result<BlobStore> {
         let tmp = dir.join("tmp");
         crate::private::create_dir(&tmp)?;
         crate::private::restrict(&dir)?;
@@ -61,7 +69,7 @@ impl BlobStore {
     /// Stores `data` durably and returns its reference. Content that is
     /// already stored is not written again; its modification time is
     /// refreshed so garbage collection treats it as new.
-    pub async fn put(&self, data: Vec<u8>) -> Result<BlobRef> {
+    pub(crate) async fn put(&self, data: Vec<u8>) -> Result<BlobRef> {
         let store = self.clone();
         tokio::task::spawn_blocking(move || store.put_blocking(&data))
             .await
@@ -108,7 +116,7 @@ impl BlobStore {
     }
 
     /// Opens a blob for reading.
-    pub async fn open(&self, hash: &str) -> Result<tokio::fs::File> {
+    async fn open_file(&self, hash: &str) -> Result<tokio::fs::File> {
         let path = self.path(hash)?;
         tokio::fs::File::open(&path).await.map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => Error::MissingBlob(hash.to_string()),
@@ -116,44 +124,22 @@ impl BlobStore {
         })
     }
 
-    /// Reads a whole blob, appending it to `into`. One blocking task does
-    /// the open and all the reads: tokio's file handle would hand each
-    /// read to the blocking pool separately, which costs more than the
-    /// read itself for typical message sizes.
-    pub async fn read_into(&self, hash: &str, mut into: Vec<u8>) -> Result<Vec<u8>> {
+    /// Removes the blob `hash` if its file was last modified at least
+    /// `min_age` ago (a `put` since the listing made it new again).
+    fn remove_if_old(&self, hash: &str, min_age: Duration) -> Result<bool> {
         let path = self.path(hash)?;
-        let hash = hash.to_string();
-        tokio::task::spawn_blocking(move || {
-            let read = File::open(&path).and_then(|mut file| io::Read::read_to_end(&mut file, &mut into));
-            match read {
-                Ok(_) => Ok(into),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::MissingBlob(hash)),
-                Err(e) => Err(Error::io(&path, e)),
-            }
-        })
-        .await
-        .map_err(|e| Error::io(&self.inner.dir, io::Error::other(e)))?
-    }
-
-    /// True if the blob file exists.
-    pub fn exists(&self, hash: &str) -> bool {
-        self.path(hash).is_ok_and(|p| p.exists())
-    }
-
-    pub(crate) fn remove(&self, hash: &str) -> Result<()> {
-        let path = self.path(hash)?;
-        match fs::remove_file(&path) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::io(&path, e)),
-            _ => Ok(()),
+        let cutoff = SystemTime::now() - min_age;
+        let old = fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .is_ok_and(|modified| modified <= cutoff);
+        if !old {
+            return Ok(false);
         }
-    }
-
-    /// Hashes of the blobs last modified more than `min_age` ago.
-    pub(crate) async fn older_than(&self, min_age: Duration) -> Result<Vec<String>> {
-        let dir = self.inner.dir.clone();
-        tokio::task::spawn_blocking(move || list_older_than(&dir, min_age))
-            .await
-            .map_err(|e| Error::io(&self.inner.dir, io::Error::other(e)))?
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(&path, e)),
+            Ok(()) => Ok(true),
+        }
     }
 
     /// The path of a blob. Hashes come from our own rows, but are checked
@@ -163,6 +149,86 @@ impl BlobStore {
             return Err(Error::MissingBlob(hash.to_string()));
         }
         Ok(self.inner.dir.join(&hash[..2]).join(hash))
+    }
+}
+
+/// Blob files: the content store of a store on SQLite. Its transactions
+/// have one writer at a time (SQLite's write lock, across processes too),
+/// so a check or removal inside one is not interleaved with another's.
+impl ContentStore for BlobStore {
+    fn put(&self, data: Vec<u8>) -> Boxed<'static, Result<BlobRef>> {
+        let store = self.clone();
+        Box::pin(async move { store.put(data).await })
+    }
+
+    fn open(&self, hash: &str) -> Boxed<'static, Result<(ContentReader, u64)>> {
+        let (store, hash) = (self.clone(), hash.to_string());
+        Box::pin(async move {
+            let file = store.open_file(&hash).await?;
+            let len = file.metadata().await.map_err(|e| Error::io(Path::new(&hash), e))?.len();
+            Ok((Box::new(BlobFile { file, hash }) as ContentReader, len))
+        })
+    }
+
+    /// The file is there; garbage collection removes files only inside a
+    /// write transaction, which cannot run beside `tx`.
+    fn exists(&self, _tx: &Db, hash: &str) -> Result<bool> {
+        Ok(self.path(hash).is_ok_and(|p| p.exists()))
+    }
+
+    /// `tx` holds SQLite's write lock: no transaction can add a reference
+    /// before it ends, so the check and the removal are one step.
+    fn remove(
+        &self,
+        tx: &Db,
+        hash: &str,
+        min_age: Duration,
+        unreferenced: &dyn Fn(&Db) -> Result<bool>,
+    ) -> Result<bool> {
+        if !unreferenced(tx)? {
+            return Ok(false);
+        }
+        self.remove_if_old(hash, min_age)
+    }
+
+    fn older_than(&self, min_age: Duration) -> Boxed<'static, Result<Vec<String>>> {
+        let dir = self.inner.dir.clone();
+        Box::pin(async move {
+            let listing = dir.clone();
+            tokio::task::spawn_blocking(move || list_older_than(&listing, min_age))
+                .await
+                .map_err(|e| Error::io(&dir, io::Error::other(e)))?
+        })
+    }
+}
+
+/// A blob file opened for reading.
+struct BlobFile {
+    file: tokio::fs::File,
+    hash: String,
+}
+
+impl AsyncRead for BlobFile {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().file).poll_read(cx, buf)
+    }
+}
+
+impl ContentRead for BlobFile {
+    /// One blocking task does all the reads: tokio's file handle would
+    /// hand each read to the blocking pool separately, which costs more
+    /// than the read itself for typical message sizes.
+    fn read_rest(self: Box<Self>, mut into: Vec<u8>) -> Boxed<'static, Result<Vec<u8>>> {
+        let BlobFile { file, hash } = *self;
+        Box::pin(async move {
+            let mut file = file.into_std().await;
+            tokio::task::spawn_blocking(move || match io::Read::read_to_end(&mut file, &mut into) {
+                Ok(_) => Ok(into),
+                Err(e) => Err(Error::io(Path::new(&hash), e)),
+            })
+            .await
+            .map_err(|e| Error::io(Path::new("blobs"), io::Error::other(e)))?
+        })
     }
 }
 
@@ -224,7 +290,7 @@ mod tests {
         );
         let mut content = String::new();
         blobs
-            .open(&a.hash)
+            .open_file(&a.hash)
             .await
             .unwrap()
             .read_to_string(&mut content)
@@ -239,7 +305,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let blobs = BlobStore::at(dir.path().to_path_buf()).unwrap();
         assert!(matches!(
-            blobs.open("../../etc/passwd").await,
+            blobs.open_file("../../etc/passwd").await,
             Err(Error::MissingBlob(_))
         ));
     }

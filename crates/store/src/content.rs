@@ -1,25 +1,23 @@
 //! Message content, stored where it is cheapest to make durable: small
 //! messages (up to [`INLINE_LIMIT`]) as rows of `inline_blobs`, written in
 //! the same group commit as the queue entry or mailbox row that refers to
-//! them, so they cost no file, no fsync and no directory fsync of their
-//! own; larger ones as blob files (`blobs`), fsynced before that commit.
+//! them, so they cost no file, no fsync and no transaction of their own;
+//! larger ones in the store's content store (`content_store`: blob files
+//! with SQLite, chunks in PostgreSQL), made durable before that commit.
 //! Both are content-addressed by SHA-256, and readers find either by hash.
 
 use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
+use crate::content_store::{ContentReader, ContentStore};
 use crate::sql::OptionalExtension;
-use tokio::io::{AsyncRead, ReadBuf};
-
-use crate::{BlobRef, BlobStore, Error, Result, Store};
+use crate::{BlobRef, Error, Result, Store};
 
 /// Content up to this size is kept in the database.
 pub const INLINE_LIMIT: usize = 64 * 1024;
 
 /// Content about to be stored, for [`Store::enqueue`] and
 /// [`Store::append`]: either still in memory, to be written with the row
-/// that refers to it, or already a durable blob file.
+/// that refers to it, or already durable in the content store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Content {
     blob: BlobRef,
@@ -27,54 +25,35 @@ pub struct Content {
 }
 
 impl Content {
-    /// Content already stored as a blob file.
-    pub fn file(blob: BlobRef) -> Content {
-        Content { blob, inline: None }
-    }
-
     pub fn blob(&self) -> &BlobRef {
         &self.blob
     }
 
     /// Makes the content durable within `tx`: an inline row, or a check
-    /// that the blob file is still there (garbage collection cannot take it
-    /// between this check and the commit, as it deletes inside a write
-    /// transaction too).
-    pub(crate) fn keep(&self, tx: &crate::sql::Db, blobs: &BlobStore) -> Result<()> {
+    /// that the content store still has it, which also keeps garbage
+    /// collection from taking it before `tx` commits (see
+    /// [`ContentStore::exists`]).
+    pub(crate) fn keep(&self, tx: &crate::sql::Db, store: &dyn ContentStore) -> Result<()> {
         match &self.inline {
             Some(data) => {
                 tx.prepare_cached("INSERT INTO inline_blobs (hash, data) VALUES ($1, $2) ON CONFLICT DO NOTHING")?
                     .execute((&self.blob.hash, data))?;
                 Ok(())
             }
-            None if blobs.exists(&self.blob.hash) => Ok(()),
+            None if store.exists(tx, &self.blob.hash)? => Ok(()),
             None => Err(Error::MissingBlob(self.blob.hash.clone())),
-        }
-    }
-}
-
-/// A stored message's content, to be read as a stream.
-pub(crate) enum ContentReader {
-    Inline(io::Cursor<Vec<u8>>),
-    File(tokio::fs::File),
-}
-
-impl AsyncRead for ContentReader {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ContentReader::Inline(cursor) => Pin::new(cursor).poll_read(cx, buf),
-            ContentReader::File(file) => Pin::new(file).poll_read(cx, buf),
         }
     }
 }
 
 impl Store {
     /// Prepares `data` for storing: small content stays in memory until
-    /// the write that refers to it; large content is written to a blob
-    /// file and fsynced now.
+    /// the write that refers to it; large content is made durable in the
+    /// content store now.
     pub async fn put_content(&self, data: Vec<u8>) -> Result<Content> {
         if data.len() > INLINE_LIMIT {
-            return Ok(Content::file(self.blobs().put(data).await?));
+            let blob = self.content.put(data).await?;
+            return Ok(Content { blob, inline: None });
         }
         let blob = BlobRef {
             hash: crate::blobs::sha256_hex(&data),
@@ -91,23 +70,17 @@ impl Store {
     pub(crate) async fn open_content(&self, hash: &str) -> Result<(ContentReader, u64)> {
         if let Some(data) = self.inline_content(hash).await? {
             let len = data.len() as u64;
-            return Ok((ContentReader::Inline(io::Cursor::new(data)), len));
+            return Ok((Box::new(io::Cursor::new(data)), len));
         }
-        let file = self.blobs().open(hash).await?;
-        let len = file
-            .metadata()
-            .await
-            .map_err(|e| Error::io(std::path::Path::new(hash), e))?
-            .len();
-        Ok((ContentReader::File(file), len))
+        self.content.open(hash).await
     }
 
     async fn inline_content(&self, hash: &str) -> Result<Option<Vec<u8>>> {
         self.point_reads.read(|connection| {
-            Ok(connection
+            connection
                 .prepare_cached("SELECT data FROM inline_blobs WHERE hash = $1")?
                 .query_row([hash], |row| row.get(0))
-                .optional()?)
+                .optional()
         })
     }
 

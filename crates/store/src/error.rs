@@ -35,7 +35,7 @@ pub enum Error {
     InvalidAddress(String),
     #[error("user {0} has no INBOX")]
     NoInbox(String),
-    #[error("blob {0} is missing from the blob store")]
+    #[error("content {0} is missing from the content store")]
     MissingBlob(String),
     #[error("mailbox {0} does not exist")]
     NoSuchMailbox(String),

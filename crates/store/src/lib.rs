@@ -1,13 +1,17 @@
 //! The store is postamt's single source of truth: domains, accounts,
-//! aliases, mailboxes, messages and the queue, in SQLite (WAL), with
-//! message content immutable and content-addressed: small messages as rows
-//! beside the rest, larger ones as blob files (`content`).
+//! aliases, mailboxes, messages and the queue, in SQLite (WAL) or
+//! PostgreSQL, with message content immutable and content-addressed: small
+//! messages as rows beside the rest, larger ones in the content store
+//! (`content`, `content_store`): blob files with SQLite, chunks in
+//! PostgreSQL.
 //!
-//! Durability rule: a blob file is written and fsynced before the metadata
-//! transaction that references it commits, small content is written in
-//! that same transaction, and every commit is synced (`synchronous =
-//! FULL`), so a committed row never points at missing content, even after
-//! power loss. Frequent writes share commits (`batch`, group commit).
+//! Durability rule: large content is made durable (a blob file written
+//! and fsynced, or its chunks committed in a transaction of their own)
+//! before the metadata transaction that references it commits, small
+//! content is written in that same transaction, and every commit is
+//! synced (`synchronous = FULL`, `synchronous_commit = on`), so a
+//! committed row never points at missing content, even after power loss.
+//! Frequent writes share commits (`batch`, group commit).
 //!
 //! Read/write rule, for every method of the store:
 //! - A write goes to the one writer: `self.batched(|tx| ..)` (group
@@ -32,8 +36,10 @@ mod append;
 mod backend;
 mod batch;
 mod blobs;
+mod chunks;
 mod client_verdicts;
 mod content;
+mod content_store;
 mod dkim;
 mod domains;
 mod error;
@@ -68,7 +74,7 @@ pub use accounts::Account;
 pub use address::{normalize_domain, split_address};
 pub use aliases::Alias;
 pub use backend::redact as redact_store_url;
-pub use blobs::{BlobRef, BlobStore};
+pub use blobs::BlobRef;
 pub use client_verdicts::ClientVerdict;
 pub use content::{Content, INLINE_LIMIT};
 pub use dkim::{DkimKey, DkimState, NewDkimKey, SigningKey};
@@ -106,7 +112,8 @@ pub struct Store {
     /// failing with SQLITE_BUSY; other processes (the CLI) wait on the
     /// busy timeout.
     batcher: batch::Batcher,
-    blobs: BlobStore,
+    /// Where content larger than [`INLINE_LIMIT`] lives, by backend.
+    content: std::sync::Arc<dyn content_store::ContentStore>,
     /// The change bus: the id of every mailbox whose messages changed, for
     /// the sessions that show it (IMAP EXISTS, EXPUNGE, FETCH FLAGS).
     changes: tokio::sync::broadcast::Sender<MailboxId>,
@@ -124,8 +131,8 @@ pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Where the store is and how it is reached.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// The node's own files: the SQLite database (when `url` is None) and
-    /// the blob files.
+    /// The node's own files: the SQLite database and the blob files (when
+    /// `url` is None; with PostgreSQL all content is there).
     pub data_dir: PathBuf,
     /// A PostgreSQL server shared by the nodes of a cluster
     /// (`postgres://user@host/db`, or `host=/run/postgresql dbname=...`);
@@ -171,7 +178,7 @@ impl Store {
             runtime: sql::pg::PgRuntime::start()?,
         };
         let batcher = batch::Batcher::start(&backend)?;
-        let srs_secret = batcher.write(|tx| srs::secret(tx)).await?;
+        let srs_secret = batcher.write(srs::secret).await?;
         Store::assemble(&backend, batcher, data_dir, &srs_secret, options.pool_size)
     }
 
@@ -211,10 +218,15 @@ impl Store {
         pool_size: usize,
     ) -> Result<Store> {
         let (changes, _) = tokio::sync::broadcast::channel(1024);
+        let point_reads = std::sync::Arc::new(point_read::PointReads::new(backend, pool_size));
+        let content: std::sync::Arc<dyn content_store::ContentStore> = match backend {
+            Backend::Sqlite { .. } => std::sync::Arc::new(blobs::BlobStore::at(data_dir.join("blobs"))?),
+            Backend::Postgres { .. } => std::sync::Arc::new(chunks::ChunkStore::new(point_reads.clone())),
+        };
         Ok(Store {
-            point_reads: std::sync::Arc::new(point_read::PointReads::new(backend, pool_size)),
+            point_reads,
             batcher,
-            blobs: BlobStore::at(data_dir.join("blobs"))?,
+            content,
             changes,
             srs: Srs::new(srs_secret),
             instance: std::sync::Arc::new(std::sync::Mutex::new(unclaimed_instance())),
@@ -224,10 +236,6 @@ impl Store {
     /// This process's instance name (see `nodes`).
     pub(crate) fn instance(&self) -> String {
         self.instance.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    pub fn blobs(&self) -> &BlobStore {
-        &self.blobs
     }
 
     /// Listens to the change bus. A receiver that falls behind gets
@@ -264,30 +272,31 @@ impl Store {
 
     /// Removes content no row references any more: inline rows at once
     /// (content is only ever inserted together with its first reference),
-    /// and blob files older than `min_age`, each checked and removed inside
-    /// a write transaction, so a blob being stored concurrently is never
-    /// lost.
+    /// and stored content older than `min_age`, each checked and removed
+    /// inside a write transaction, so content being stored concurrently
+    /// is never lost (how each content store makes sure of it:
+    /// [`content_store::ContentStore::remove`]).
     pub async fn collect_garbage(&self, min_age: Duration) -> Result<usize> {
         let mut removed = self.collect_inline_garbage().await? as usize;
-        let candidates = self.blobs.older_than(min_age).await?;
+        let candidates = self.content.older_than(min_age).await?;
         for hash in candidates {
-            let blobs = self.blobs.clone();
+            let content = self.content.clone();
             // Alone in its transaction: in a shared batch it could see a
             // reference already deleted by a job that then rolls back, with
-            // the file gone for good.
+            // the content gone for good.
             let gone = self
                 .batcher
                 .write_alone(move |tx| {
-                    let referenced: bool = tx
-                        .prepare_cached(
-                            "SELECT EXISTS (SELECT 1 FROM messages WHERE blob_hash = $1)
-                                 OR EXISTS (SELECT 1 FROM queue_messages WHERE blob_hash = $1)",
-                        )?
-                        .query_row([&hash], |row| row.get(0))?;
-                    if !referenced {
-                        blobs.remove(&hash)?;
-                    }
-                    Ok(!referenced)
+                    let unreferenced = |tx: &sql::Db| -> Result<bool> {
+                        let referenced: bool = tx
+                            .prepare_cached(
+                                "SELECT EXISTS (SELECT 1 FROM messages WHERE blob_hash = $1)
+                                     OR EXISTS (SELECT 1 FROM queue_messages WHERE blob_hash = $1)",
+                            )?
+                            .query_row([&hash], |row| row.get(0))?;
+                        Ok(!referenced)
+                    };
+                    content.remove(tx, &hash, min_age, &unreferenced)
                 })
                 .await?;
             removed += usize::from(gone);

@@ -4,14 +4,13 @@
 //! parts are joined in this one place.
 
 use std::io;
-use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, ReadBuf};
 
-use crate::content::ContentReader;
-use crate::{Error, Result, Store};
+use crate::content_store::ContentReader;
+use crate::{Result, Store};
 
 /// Where a stored message's bytes are.
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +31,6 @@ pub struct MessageReader {
     prefix: io::Cursor<Vec<u8>>,
     content: Option<ContentReader>,
     len: u64,
-    hash: String,
 }
 
 impl MessageReader {
@@ -45,28 +43,15 @@ impl MessageReader {
         self.len == 0
     }
 
-    /// Reads the whole message (from a reader not read from yet). A blob
-    /// file is read in one blocking task: tokio's file handle would hand
-    /// each read to the blocking pool separately, which costs more than
-    /// the read itself for typical message sizes.
+    /// Reads the whole message (from a reader not read from yet), the
+    /// content in one go (see [`ContentRead::read_rest`]).
     pub async fn read_all(self) -> Result<Vec<u8>> {
         let mut out = self.prefix.into_inner();
         match self.content {
             None => Ok(out),
-            Some(ContentReader::Inline(data)) => {
-                out.extend_from_slice(data.get_ref());
-                Ok(out)
-            }
-            Some(ContentReader::File(file)) => {
+            Some(content) => {
                 out.reserve(usize::try_from(self.len).unwrap_or(0).saturating_sub(out.len()));
-                let mut file = file.into_std().await;
-                let hash = self.hash;
-                tokio::task::spawn_blocking(move || match io::Read::read_to_end(&mut file, &mut out) {
-                    Ok(_) => Ok(out),
-                    Err(e) => Err(Error::io(Path::new(&hash), e)),
-                })
-                .await
-                .map_err(|e| Error::io(Path::new("blobs"), io::Error::other(e)))?
+                content.read_rest(out).await
             }
         }
     }
@@ -91,7 +76,6 @@ impl Store {
     /// which is then not opened at all.
     pub async fn open_message(&self, message: StoredMessage<'_>, header_only: bool) -> Result<MessageReader> {
         let mut prefix = message.trace_headers.to_vec();
-        let hash = message.blob_hash.to_string();
         if header_only && let Some(header) = message.header {
             prefix.extend_from_slice(header);
             let len = prefix.len() as u64;
@@ -99,7 +83,6 @@ impl Store {
                 prefix: io::Cursor::new(prefix),
                 content: None,
                 len,
-                hash,
             });
         }
         let (content, content_len) = self.open_content(message.blob_hash).await?;
@@ -107,7 +90,6 @@ impl Store {
             len: prefix.len() as u64 + content_len,
             prefix: io::Cursor::new(prefix),
             content: Some(content),
-            hash,
         })
     }
 }

@@ -53,6 +53,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "maildrop locks",
         include_str!("../migrations/0019_maildrop_locks.sql"),
     ),
+    (
+        20,
+        "content chunks",
+        include_str!("../migrations/0020_content_chunks.sql"),
+    ),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

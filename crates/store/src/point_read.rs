@@ -116,4 +116,35 @@ impl PointReads {
             Err(_) => Err(Error::ReadAbandoned),
         }
     }
+
+    /// Runs `write` in a transaction of its own on a pool connection, on
+    /// the blocking pool, committed (durably: `synchronous_commit = on`)
+    /// before the answer: for content put into PostgreSQL (`chunks`),
+    /// which must be committed before the metadata that refers to it and,
+    /// being large, must not hold the writer meanwhile. PostgreSQL only:
+    /// SQLite's read connections are read-only.
+    pub(crate) async fn write_apart<T>(
+        self: &Arc<Self>,
+        write: impl FnOnce(&Db) -> Result<T> + Send + 'static,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+    {
+        self.scan(move |db| {
+            db.begin()?;
+            match write(db) {
+                Ok(answer) => {
+                    db.execute_batch("COMMIT")?;
+                    Ok(answer)
+                }
+                Err(error) => {
+                    // A connection that cannot roll back is broken, and is
+                    // not given out again (see `read`).
+                    let _ = db.execute_batch("ROLLBACK");
+                    Err(error)
+                }
+            }
+        })
+        .await
+    }
 }

@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "maildrop locks",
         include_str!("../migrations/postgres/0005_maildrop_locks.sql"),
     ),
+    (
+        6,
+        "content chunks",
+        include_str!("../migrations/postgres/0006_content_chunks.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a

@@ -126,16 +126,20 @@ const RECIPIENT_COLUMNS: &str = "r.id, r.queue_id, r.address, r.dsn_notify AS no
 
 impl Store {
     /// Records a message, its content if small (see `content`), and its
-    /// recipients, in the next group commit. A blob file must be stored
+    /// recipients, in the next group commit. Large content must be stored
     /// already; it is checked inside the transaction, so a concurrent
     /// garbage collection cannot take it between the check and the commit.
     pub async fn enqueue(&self, entry: QueueEntry) -> Result<()> {
-        let blobs = self.blobs().clone();
-        self.batched(move |tx| Self::insert_entry(tx, &blobs, &entry)).await
+        let store = self.content.clone();
+        self.batched(move |tx| Self::insert_entry(tx, &*store, &entry)).await
     }
 
-    fn insert_entry(tx: &crate::sql::Db, blobs: &crate::BlobStore, entry: &QueueEntry) -> Result<()> {
-        entry.content.keep(tx, blobs)?;
+    fn insert_entry(
+        tx: &crate::sql::Db,
+        store: &dyn crate::content_store::ContentStore,
+        entry: &QueueEntry,
+    ) -> Result<()> {
+        entry.content.keep(tx, store)?;
         let options = &entry.options;
         tx.prepare_cached(
             "INSERT INTO queue_messages
@@ -330,7 +334,7 @@ impl Store {
         facts: &MessageFacts,
     ) -> impl std::future::Future<Output = Result<()>> + Send + use<> {
         let (recipient, accounts, facts) = (recipient.clone(), accounts.to_vec(), facts.clone());
-        let blobs = self.blobs().clone();
+        let store = self.content.clone();
         let write = self.batched(move |tx| {
             let mut mailboxes = Vec::new();
             for copy in &accounts {
@@ -352,7 +356,7 @@ impl Store {
             }
             let mut reply = "250 2.0.0 delivered to mailbox".to_string();
             if let Some(forward) = &forward {
-                Self::insert_entry(tx, &blobs, forward)?;
+                Self::insert_entry(tx, &*store, forward)?;
                 reply = format!("250 2.0.0 delivered; forwarded as {}", forward.id);
             }
             let attempt = Attempt {

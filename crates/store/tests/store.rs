@@ -260,9 +260,8 @@ fn attempt(reply: &str, report: Option<ReportAction>) -> Attempt {
 async fn the_queue_delivers_reports_and_forgets_finished_messages(backend: Backend) {
     let (_dir, store) = populated(backend).await;
     let alice = store.find_account("alice@example.test").await.unwrap().unwrap().id;
-    let blob = store
-        .blobs()
-        .put(b"Subject: hi\r\n\r\nbody\r\n".to_vec())
+    let content = store
+        .put_content(b"Subject: hi\r\n\r\nbody\r\n".to_vec())
         .await
         .unwrap();
     let now = store::now();
@@ -274,7 +273,7 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages(backend: Backe
             Recipient::new("nobody@example.test"),
         ],
         options: MessageOptions::default(),
-        content: store::Content::file(blob.clone()),
+        content: content.clone(),
         received_at: now,
     };
     store.enqueue(entry.clone()).await.unwrap();
@@ -319,7 +318,7 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages(backend: Backe
     let messages = store.message_list(inbox.id).await.unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].uid, 1);
-    assert_eq!(messages[0].size, (blob.size as usize + trace.len()) as i64);
+    assert_eq!(messages[0].size, (content.blob().size as usize + trace.len()) as i64);
     assert_eq!(messages[0].internal_date, now);
 
     // A deferred recipient is not due again until its time.
@@ -377,7 +376,7 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages(backend: Backe
 /// once. A holder without a node claim keeps its lease to the end.
 async fn leases_of_a_dead_node_are_taken_over(backend: Backend) {
     let (_dir, store) = populated(backend).await;
-    let blob = store.blobs().put(b"x\r\n".to_vec()).await.unwrap();
+    let content = store.put_content(b"x\r\n".to_vec()).await.unwrap();
     let now = store::now();
     for id in ["Q1", "Q2"] {
         let entry = QueueEntry {
@@ -385,7 +384,7 @@ async fn leases_of_a_dead_node_are_taken_over(backend: Backend) {
             reverse_path: "sender@elsewhere.test".into(),
             recipients: vec![Recipient::new("far@elsewhere.test")],
             options: MessageOptions::default(),
-            content: store::Content::file(blob.clone()),
+            content: content.clone(),
             received_at: now,
         };
         store.enqueue(entry).await.unwrap();
@@ -419,14 +418,14 @@ async fn leases_of_a_dead_node_are_taken_over(backend: Backend) {
 
 async fn queue_administration(backend: Backend) {
     let (_dir, store) = populated(backend).await;
-    let blob = store.blobs().put(b"x\r\n".to_vec()).await.unwrap();
+    let content = store.put_content(b"x\r\n".to_vec()).await.unwrap();
     for (id, reverse_path) in [("Q1", "sender@elsewhere.test"), ("Q2", "")] {
         let entry = QueueEntry {
             id: id.into(),
             reverse_path: reverse_path.into(),
             recipients: vec![Recipient::new("far@elsewhere.test")],
             options: MessageOptions::default(),
-            content: store::Content::file(blob.clone()),
+            content: content.clone(),
             received_at: store::now(),
         };
         store.enqueue(entry.clone()).await.unwrap();
@@ -458,14 +457,14 @@ async fn queue_administration(backend: Backend) {
 async fn expunge_removes_and_bumps_the_modseq(backend: Backend) {
     let (_dir, store) = populated(backend).await;
     let alice = store.find_account("alice@example.test").await.unwrap().unwrap().id;
-    let blob = store.blobs().put(b"x\r\n".to_vec()).await.unwrap();
+    let content = store.put_content(b"x\r\n".to_vec()).await.unwrap();
     for n in 0..3 {
         let entry = QueueEntry {
             id: format!("Q{n}"),
             reverse_path: String::new(),
             recipients: vec![Recipient::new("alice@example.test")],
             options: MessageOptions::default(),
-            content: store::Content::file(blob.clone()),
+            content: content.clone(),
             received_at: 0,
         };
         store.enqueue(entry.clone()).await.unwrap();
@@ -490,34 +489,50 @@ async fn expunge_removes_and_bumps_the_modseq(backend: Backend) {
     assert_eq!(uids, [2]);
 }
 
-async fn garbage_collection_removes_only_unreferenced_blobs(backend: Backend) {
-    let (_dir, store) = populated(backend).await;
-    let kept = store.blobs().put(b"kept".to_vec()).await.unwrap();
-    let orphan = store.blobs().put(b"orphan".to_vec()).await.unwrap();
+/// Content too large to be inline, different for each `fill`.
+fn large(fill: u8) -> Vec<u8> {
+    vec![fill; store::INLINE_LIMIT + 1]
+}
+
+async fn garbage_collection_removes_only_unreferenced_content(backend: Backend) {
+    let (place, store) = populated(backend).await;
+    let kept = store.put_content(large(b'k')).await.unwrap();
+    let orphan = store.put_content(large(b'o')).await.unwrap();
     let entry = QueueEntry {
         id: "Q".into(),
         reverse_path: String::new(),
         recipients: vec![Recipient::new("alice@example.test")],
         options: MessageOptions::default(),
-        content: store::Content::file(kept.clone()),
+        content: kept.clone(),
         received_at: 0,
     };
     store.enqueue(entry.clone()).await.unwrap();
     assert_eq!(
         store.collect_garbage(Duration::from_secs(3600)).await.unwrap(),
         0,
-        "young blobs stay"
+        "young content stays"
     );
     assert_eq!(store.collect_garbage(Duration::ZERO).await.unwrap(), 1);
-    assert!(store.blobs().exists(&kept.hash));
-    assert!(!store.blobs().exists(&orphan.hash));
-    // A blob that vanished cannot be enqueued.
+    assert_eq!(read_message(&store, b"", &kept.blob().hash).await.unwrap(), large(b'k'));
+    assert!(matches!(
+        read_message(&store, b"", &orphan.blob().hash).await,
+        Err(Error::MissingBlob(_))
+    ));
+    assert_eq!(place.large_contents().await, 1, "what is left where it is stored");
+    // Content that vanished cannot be enqueued.
     let gone = QueueEntry {
         id: "Q2".into(),
-        content: store::Content::file(orphan),
+        content: orphan.clone(),
         ..entry
     };
-    assert!(matches!(store.enqueue(gone).await, Err(Error::MissingBlob(_))));
+    assert!(matches!(store.enqueue(gone.clone()).await, Err(Error::MissingBlob(_))));
+    // Put again, it is stored afresh.
+    assert_eq!(store.put_content(large(b'o')).await.unwrap(), orphan);
+    store.enqueue(gone).await.unwrap();
+    assert_eq!(
+        read_message(&store, b"", &orphan.blob().hash).await.unwrap(),
+        large(b'o')
+    );
 }
 
 async fn users_may_send_as_the_addresses_that_reach_them(backend: Backend) {
@@ -562,18 +577,8 @@ async fn internationalized_domains_match_in_either_form(backend: Backend) {
     ));
 }
 
-async fn small_content_lives_in_the_database_large_in_blob_files(backend: Backend) {
-    let (dir, store) = populated(backend).await;
-    // Content files, in the fan-out directories (which all exist from the
-    // start).
-    let blob_files = || {
-        std::fs::read_dir(dir.dir.path().join("blobs"))
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_name().len() == 2)
-            .map(|fan_out| std::fs::read_dir(fan_out.path()).unwrap().count())
-            .sum::<usize>()
-    };
+async fn small_content_lives_in_the_database(backend: Backend) {
+    let (place, store) = populated(backend).await;
     let small = b"Subject: small\r\n\r\nhello\r\n".to_vec();
     let content = store.put_content(small.clone()).await.unwrap();
     let entry = QueueEntry {
@@ -585,7 +590,8 @@ async fn small_content_lives_in_the_database_large_in_blob_files(backend: Backen
         received_at: 0,
     };
     store.enqueue(entry.clone()).await.unwrap();
-    assert_eq!(blob_files(), 0, "no file for small content");
+    assert_eq!(place.blob_files(), 0, "no file for small content");
+    assert_eq!(place.large_contents().await, 0, "nothing in the content store");
     let hash = content.blob().hash.clone();
     let traced = [&b"trace:"[..], &small].concat();
     assert_eq!(read_message(&store, b"trace:", &hash).await.unwrap(), traced);
@@ -602,11 +608,6 @@ async fn small_content_lives_in_the_database_large_in_blob_files(backend: Backen
         .unwrap();
     assert_eq!((streamed, len), (traced.clone(), traced.len() as u64));
 
-    let large = vec![b'x'; store::INLINE_LIMIT + 1];
-    let content = store.put_content(large.clone()).await.unwrap();
-    assert_eq!(blob_files(), 1, "a file for large content");
-    assert_eq!(read_message(&store, b"", &content.blob().hash).await.unwrap(), large);
-
     // Once nothing refers to it, small content is collected at once.
     assert!(store.delete_queued("SMALL").await.unwrap());
     store.collect_garbage(Duration::from_secs(3600)).await.unwrap();
@@ -614,6 +615,28 @@ async fn small_content_lives_in_the_database_large_in_blob_files(backend: Backen
         read_message(&store, b"", &hash).await,
         Err(Error::MissingBlob(_))
     ));
+}
+
+/// Large content lives in blob files beside SQLite, and in PostgreSQL
+/// itself (shared by the nodes of a cluster) with PostgreSQL.
+async fn large_content_lives_where_the_backend_keeps_it(backend: Backend) {
+    let (place, store) = populated(backend).await;
+    let content = store.put_content(large(b'x')).await.unwrap();
+    assert_eq!(
+        read_message(&store, b"", &content.blob().hash).await.unwrap(),
+        large(b'x')
+    );
+    assert_eq!(place.large_contents().await, 1);
+    match backend {
+        Backend::Sqlite => {
+            assert_eq!(place.blob_files(), 1, "a file for large content");
+            assert_eq!(place.count("SELECT COUNT(*) FROM content_chunks").await, 0);
+        }
+        Backend::Postgres => {
+            assert_eq!(place.blob_files(), 0, "no file on this node's disk");
+            assert_eq!(place.count("SELECT COUNT(*) FROM content_chunks").await, 1);
+        }
+    }
 }
 
 async fn inline_content_is_collected_across_chunks(backend: Backend) {
@@ -877,10 +900,11 @@ on_both_backends!(
     queue_administration,
     leases_of_a_dead_node_are_taken_over,
     expunge_removes_and_bumps_the_modseq,
-    garbage_collection_removes_only_unreferenced_blobs,
+    garbage_collection_removes_only_unreferenced_content,
     users_may_send_as_the_addresses_that_reach_them,
     internationalized_domains_match_in_either_form,
-    small_content_lives_in_the_database_large_in_blob_files,
+    small_content_lives_in_the_database,
+    large_content_lives_where_the_backend_keeps_it,
     inline_content_is_collected_across_chunks,
     client_verdicts_are_kept_bounded_and_expire,
     greylisting_passes_a_retry_after_the_delay_and_within_the_window,

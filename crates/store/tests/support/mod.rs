@@ -24,6 +24,50 @@ impl Place {
     pub async fn open(&self) -> Store {
         Store::open_with(&self.options).await.expect("open the store")
     }
+
+    /// A connection of the test's own to the store's PostgreSQL database,
+    /// if it has one.
+    pub async fn postgres(&self) -> Option<tokio_postgres::Client> {
+        let url = self.options.url.as_ref()?;
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connect to the store's PostgreSQL");
+        tokio::spawn(connection);
+        Some(client)
+    }
+
+    /// The one integer `sql` answers, read from the store's database
+    /// directly (whichever engine it is).
+    pub async fn count(&self, sql: &str) -> i64 {
+        match self.postgres().await {
+            Some(client) => client.query_one(sql, &[]).await.expect(sql).get(0),
+            None => rusqlite::Connection::open(self.dir.path().join("postamt.db"))
+                .expect("open the SQLite database")
+                .query_row(sql, [], |row| row.get(0))
+                .expect(sql),
+        }
+    }
+
+    /// Blob files in this node's data directory, in the fan-out
+    /// directories.
+    pub fn blob_files(&self) -> usize {
+        let Ok(fan_outs) = std::fs::read_dir(self.dir.path().join("blobs")) else {
+            return 0;
+        };
+        fan_outs
+            .flatten()
+            .filter(|e| e.file_name().len() == 2)
+            .map(|fan_out| std::fs::read_dir(fan_out.path()).unwrap().count())
+            .sum()
+    }
+
+    /// Contents held by the backend's content store (not inline).
+    pub async fn large_contents(&self) -> i64 {
+        match self.options.url {
+            Some(_) => self.count("SELECT COUNT(*) FROM chunked_content").await,
+            None => self.blob_files() as i64,
+        }
+    }
 }
 
 impl Backend {
