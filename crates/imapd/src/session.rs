@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use net::{Connection, ReadError};
-use store::{Account, MailboxId};
+use store::Account;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast;
 use wire::imap::{Command, CommandBody, Frame, Framer, Limits, ParseError, Refusal, parse_command};
@@ -39,8 +39,10 @@ pub(crate) struct Session<S> {
     pub utf8: bool,
     /// UIDs saved by SEARCH RETURN (SAVE) (RFC 5182), for `$`.
     pub saved: Vec<i64>,
-    /// The change bus, once logged in.
-    pub changes: Option<broadcast::Receiver<MailboxId>>,
+    /// The change bus, once logged in. `Lagged` from it (this session fell
+    /// behind, or another node's changes were lost) makes the session read
+    /// its mailbox afresh.
+    pub changes: Option<store::Changes>,
     /// This session's place in its account's session count.
     pub user_slot: Option<crate::server::UserSlot>,
     errors: u32,

@@ -36,6 +36,8 @@ mod append;
 mod backend;
 mod batch;
 mod blobs;
+mod bus;
+mod changes;
 mod chunks;
 mod client_verdicts;
 mod content;
@@ -75,6 +77,7 @@ pub use address::{normalize_domain, split_address};
 pub use aliases::Alias;
 pub use backend::redact as redact_store_url;
 pub use blobs::BlobRef;
+pub use changes::Changes;
 pub use client_verdicts::ClientVerdict;
 pub use content::{Content, INLINE_LIMIT};
 pub use dkim::{DkimKey, DkimState, NewDkimKey, SigningKey};
@@ -116,7 +119,9 @@ pub struct Store {
     content: std::sync::Arc<dyn content_store::ContentStore>,
     /// The change bus: the id of every mailbox whose messages changed, for
     /// the sessions that show it (IMAP EXISTS, EXPUNGE, FETCH FLAGS).
-    changes: tokio::sync::broadcast::Sender<MailboxId>,
+    changes: tokio::sync::broadcast::Sender<changes::Change>,
+    /// On PostgreSQL, the bus's way to the other nodes (see `bus`).
+    bus: Option<bus::Publisher>,
     /// Makes and checks the SRS addresses of forwarded mail, under the
     /// secret kept in the store.
     srs: Srs,
@@ -179,7 +184,16 @@ impl Store {
         };
         let batcher = batch::Batcher::start(&backend)?;
         let srs_secret = batcher.write(srs::secret).await?;
-        Store::assemble(&backend, batcher, data_dir, &srs_secret, options.pool_size)
+        let changes = Store::change_bus();
+        let Backend::Postgres { runtime, .. } = &backend else {
+            unreachable!("made as PostgreSQL above")
+        };
+        let bus = bus::start(url, runtime, changes.clone()).await?;
+        Store::assemble(&backend, batcher, data_dir, &srs_secret, options.pool_size).map(|store| Store {
+            bus: Some(bus),
+            changes,
+            ..store
+        })
     }
 
     async fn open_sqlite(data_dir: &Path) -> Result<Store> {
@@ -210,6 +224,8 @@ impl Store {
         Store::assemble(&backend, batcher, data_dir, &srs_secret, DEFAULT_POOL_SIZE)
     }
 
+    /// A store with a change bus of this process only (`bus` adds the
+    /// other nodes on PostgreSQL).
     fn assemble(
         backend: &Backend,
         batcher: batch::Batcher,
@@ -217,7 +233,6 @@ impl Store {
         srs_secret: &[u8],
         pool_size: usize,
     ) -> Result<Store> {
-        let (changes, _) = tokio::sync::broadcast::channel(1024);
         let point_reads = std::sync::Arc::new(point_read::PointReads::new(backend, pool_size));
         let content: std::sync::Arc<dyn content_store::ContentStore> = match backend {
             Backend::Sqlite { .. } => std::sync::Arc::new(blobs::BlobStore::at(data_dir.join("blobs"))?),
@@ -227,7 +242,8 @@ impl Store {
             point_reads,
             batcher,
             content,
-            changes,
+            changes: Store::change_bus(),
+            bus: None,
             srs: Srs::new(srs_secret),
             instance: std::sync::Arc::new(std::sync::Mutex::new(unclaimed_instance())),
         })
@@ -238,17 +254,29 @@ impl Store {
         self.instance.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Listens to the change bus. A receiver that falls behind gets
-    /// `Lagged` and should look at its mailbox afresh.
-    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<MailboxId> {
-        self.changes.subscribe()
+    /// The local change bus: a listener more than this many changes behind
+    /// gets `Lagged` and looks at its mailbox afresh.
+    fn change_bus() -> tokio::sync::broadcast::Sender<changes::Change> {
+        tokio::sync::broadcast::channel(1024).0
     }
 
-    /// Tells the sessions showing `mailbox` that it changed. Only changes
-    /// made by this process are announced; with several nodes the bus will
-    /// cross them (PostgreSQL LISTEN/NOTIFY).
+    /// Listens to the change bus: the changes of this store and, on
+    /// PostgreSQL, those of the other nodes on its database. A listener
+    /// that gets `Lagged` (it fell behind, or other nodes' changes were
+    /// lost with the connection that hears them) should look at its
+    /// mailbox afresh.
+    pub fn changes(&self) -> Changes {
+        Changes::new(self.changes.subscribe())
+    }
+
+    /// Tells the sessions showing `mailbox` that it changed: those of this
+    /// process at once, those of other nodes by the next NOTIFY (`bus`).
+    /// Called once the change committed.
     pub(crate) fn announce(&self, mailbox: MailboxId) {
-        let _ = self.changes.send(mailbox);
+        let _ = self.changes.send(changes::Change::Mailbox(mailbox));
+        if let Some(bus) = &self.bus {
+            bus.publish(mailbox);
+        }
     }
 
     /// Group commit so far: (commits, writes they carried).

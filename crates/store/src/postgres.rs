@@ -6,6 +6,8 @@
 
 use tokio_postgres::NoTls;
 
+pub use crate::bus::{APPLICATION_NAME as BUS_APPLICATION_NAME, CHANNEL as BUS_CHANNEL};
+
 use crate::Result;
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[

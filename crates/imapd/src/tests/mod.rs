@@ -10,6 +10,7 @@ mod flags;
 mod idle;
 mod keywords;
 mod mailboxes;
+mod nodes;
 mod order;
 mod search;
 mod seen;
@@ -21,7 +22,7 @@ use std::time::Duration;
 
 use auth::{Throttle, ThrottleConfig};
 use net::{Connection, Stream};
-use store::{Account, Store};
+use store::{Account, Store, StoreOptions};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
 
 use crate::ImapConfig;
@@ -42,12 +43,34 @@ impl Harness {
     pub async fn with_config(config: ImapConfig) -> Harness {
         let dir = tempfile::tempdir().expect("temporary directory");
         let store = Store::open(dir.path()).await.expect("open store");
-        store.add_domain("example.test").await.expect("add domain");
-        // Never checked: sessions start logged in.
-        store
-            .add_account("alice@example.test", "no login")
-            .await
-            .expect("add account");
+        add_alice(&store).await;
+        Harness::serving(config, store, dir).await
+    }
+
+    /// Two servers, as two nodes of a cluster, each with its own store on
+    /// one fresh PostgreSQL database; None (the reason printed) without
+    /// PostgreSQL.
+    pub async fn two_nodes() -> Option<(Harness, Harness)> {
+        let url = test_postgres::fresh_database()?;
+        let mut nodes = Vec::new();
+        for _ in 0..2 {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let options = StoreOptions {
+                url: Some(url.clone()),
+                ..StoreOptions::sqlite(dir.path())
+            };
+            let store = Store::open_with(&options).await.expect("open store");
+            if nodes.is_empty() {
+                add_alice(&store).await;
+            }
+            nodes.push(Harness::serving(ImapConfig::default(), store, dir).await);
+        }
+        let second = nodes.pop()?;
+        Some((nodes.pop()?, second))
+    }
+
+    /// A server on `store`, whose files are in `dir`, for alice.
+    async fn serving(config: ImapConfig, store: Store, dir: tempfile::TempDir) -> Harness {
         let account = store
             .find_account("alice@example.test")
             .await
@@ -176,6 +199,16 @@ impl Client {
         assert!(line.starts_with("+ "), "IDLE: {line}");
         tag
     }
+}
+
+/// The domain example.test with alice in it.
+async fn add_alice(store: &Store) {
+    store.add_domain("example.test").await.expect("add domain");
+    // Never checked: sessions start logged in.
+    store
+        .add_account("alice@example.test", "no login")
+        .await
+        .expect("add account");
 }
 
 /// The index of the first line that starts with `start`; panics if none.

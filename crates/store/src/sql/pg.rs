@@ -47,6 +47,12 @@ impl PgRuntime {
         })
     }
 
+    /// Runs `task` on this runtime (it must never block: the connections'
+    /// I/O shares the one thread).
+    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        self.handle.spawn(task);
+    }
+
     /// Opens a connection to `url`, every statement of which runs with
     /// `settings` (a `SET ...;` list, may be empty).
     pub(crate) fn connect(&self, url: &str, settings: &str) -> Result<PgConn> {
