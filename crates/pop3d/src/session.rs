@@ -18,7 +18,7 @@ pub(crate) enum State {
     Authorization {
         user: Option<String>,
     },
-    Transaction(Maildrop),
+    Transaction(Box<Maildrop>),
 }
 
 /// The maildrop as it was at login (RFC 1939 §4: numbers stay fixed for

@@ -59,12 +59,12 @@ impl Store {
             return Ok(None);
         };
         let row: Option<(AccountId, String)> = self.point_reads.read(|c| {
-            Ok(c.prepare_cached(
+            c.prepare_cached(
                 "SELECT a.id, a.password_hash FROM accounts a JOIN domains d ON d.id = a.domain_id
                  WHERE d.name = $1 AND a.local_part = $2",
             )?
             .query_row((&domain, &local), |row| Ok((row.get(0)?, row.get(1)?)))
-            .optional()?)
+            .optional()
         })?;
         Ok(row.map(|(id, password_hash)| Account {
             id,
@@ -78,12 +78,12 @@ impl Store {
         let domain = domain.map(crate::normalize_domain);
         self.point_reads
             .scan(move |c| {
-                Ok(c.prepare_cached(
+                c.prepare_cached(
                     "SELECT a.local_part || '@' || d.name FROM accounts a JOIN domains d ON d.id = a.domain_id
                      WHERE CAST($1 AS TEXT) IS NULL OR d.name = $1 ORDER BY d.name, a.local_part",
                 )?
                 .query_map([domain], |row| row.get(0))?
-                .collect::<crate::Result<_>>()?)
+                .collect::<crate::Result<_>>()
             })
             .await
     }
@@ -116,9 +116,9 @@ impl Store {
         Ok(self
             .point_reads
             .read(|c| {
-                Ok(c.prepare_cached("SELECT spam_to_junk FROM accounts WHERE id = $1")?
+                c.prepare_cached("SELECT spam_to_junk FROM accounts WHERE id = $1")?
                     .query_row([account], |row| row.get::<Option<bool>>(0))
-                    .optional()?)
+                    .optional()
             })?
             .flatten())
     }

@@ -43,12 +43,12 @@ impl Store {
         let rows: Vec<(String, String)> = self
             .point_reads
             .scan(move |c| {
-                Ok(c.prepare_cached(
+                c.prepare_cached(
                     "SELECT l.local_part || '@' || d.name, l.target FROM aliases l JOIN domains d ON d.id = l.domain_id
                      WHERE CAST($1 AS TEXT) IS NULL OR d.name = $1 ORDER BY d.name, l.local_part, l.id",
                 )?
                 .query_map([domain], |row| Ok((row.get(0)?, row.get(1)?)))?
-                .collect::<crate::Result<_>>()?)
+                .collect::<crate::Result<_>>()
             })
             .await?;
         let mut aliases: Vec<Alias> = Vec::new();

@@ -256,10 +256,9 @@ impl Store {
     /// with that role (the user may have deleted it). Returns the mailbox.
     pub(crate) fn append_to_junk(tx: &crate::sql::Db, account: AccountId, message: &NewMessage) -> Result<MailboxId> {
         let find = |sql: &str| -> Result<Option<MailboxId>> {
-            Ok(tx
-                .prepare_cached(sql)?
+            tx.prepare_cached(sql)?
                 .query_row([account], |row| row.get(0))
-                .optional()?)
+                .optional()
         };
         let existing = match find(
             "SELECT id FROM mailboxes WHERE account_id = $1 AND special_use = '\\Junk' ORDER BY id LIMIT 1",
@@ -288,7 +287,6 @@ impl Store {
 
 /// Takes the next MODSEQ of a mailbox (RFC 7162 §3.1.1: one per change).
 pub(crate) fn next_modseq(tx: &crate::sql::Db, mailbox: MailboxId) -> Result<i64> {
-    Ok(tx
-        .prepare_cached("UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq")?
-        .query_row([mailbox], |row| row.get(0))?)
+    tx.prepare_cached("UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq")?
+        .query_row([mailbox], |row| row.get(0))
 }

@@ -38,7 +38,7 @@ impl Store {
                     "SELECT client, passed, until FROM client_verdicts WHERE until > $1 ORDER BY until DESC LIMIT $2",
                 )?;
                 let rows = select.query_map((now, limit as i64), |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
-                Ok(rows.collect::<crate::Result<Vec<_>>>()?)
+                rows.collect::<crate::Result<Vec<_>>>()
             })
             .await?;
         Ok(rows

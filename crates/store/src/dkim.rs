@@ -104,7 +104,7 @@ impl Store {
         let domain = normalize_domain(domain);
         self.point_reads.read(move |c| {
             Store::hosted_domain_id(c, &domain)?;
-            Ok(c.prepare_cached(
+            c.prepare_cached(
                 "SELECT k.selector, k.algorithm, k.public_key, k.created_at, k.state
                  FROM dkim_keys k JOIN domains d ON d.id = k.domain_id
                  WHERE d.name = $1 ORDER BY k.id",
@@ -118,7 +118,7 @@ impl Store {
                     state: DkimState::parse(&row.get::<String>(4)?),
                 })
             })?
-            .collect::<crate::Result<_>>()?)
+            .collect::<crate::Result<_>>()
         })
     }
 
@@ -126,7 +126,7 @@ impl Store {
     pub async fn active_dkim_keys(&self, domain: &str) -> Result<Vec<SigningKey>> {
         let domain = normalize_domain(domain);
         self.point_reads.read(move |c| {
-            Ok(c.prepare_cached(
+            c.prepare_cached(
                 "SELECT k.id, k.selector, k.algorithm, k.private_key
                  FROM dkim_keys k JOIN domains d ON d.id = k.domain_id
                  WHERE d.name = $1 AND k.state = 'active' ORDER BY k.algorithm",
@@ -139,20 +139,20 @@ impl Store {
                     private_key: row.get(3)?,
                 })
             })?
-            .collect::<crate::Result<_>>()?)
+            .collect::<crate::Result<_>>()
         })
     }
 
     /// Hosted domains with no active key (hosted before keys existed).
     pub async fn domains_without_dkim(&self) -> Result<Vec<String>> {
         self.point_reads.read(|c| {
-            Ok(c.prepare_cached(
+            c.prepare_cached(
                 "SELECT name FROM domains d
                  WHERE NOT EXISTS (SELECT 1 FROM dkim_keys k WHERE k.domain_id = d.id AND k.state = 'active')
                  ORDER BY name",
             )?
             .query_map((), |row| row.get(0))?
-            .collect::<crate::Result<_>>()?)
+            .collect::<crate::Result<_>>()
         })
     }
 

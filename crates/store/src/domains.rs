@@ -23,14 +23,14 @@ impl Store {
         let rows: Vec<(String, i64, i64)> = self
             .point_reads
             .scan(|c| {
-                Ok(c.prepare_cached(
+                c.prepare_cached(
                     "SELECT d.name,
                             (SELECT COUNT(*) FROM accounts a WHERE a.domain_id = d.id),
                             (SELECT COUNT(DISTINCT local_part) FROM aliases l WHERE l.domain_id = d.id)
                      FROM domains d ORDER BY d.name",
                 )?
                 .query_map((), |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
-                .collect::<crate::Result<_>>()?)
+                .collect::<crate::Result<_>>()
             })
             .await?;
         Ok(rows
@@ -85,10 +85,8 @@ impl Store {
     pub async fn is_local_domain(&self, domain: &str) -> Result<bool> {
         let domain = normalize_domain(domain);
         self.point_reads.read(|c| {
-            Ok(
-                c.prepare_cached("SELECT EXISTS (SELECT 1 FROM domains WHERE name = $1)")?
-                    .query_row([domain], |row| row.get(0))?,
-            )
+            c.prepare_cached("SELECT EXISTS (SELECT 1 FROM domains WHERE name = $1)")?
+                .query_row([domain], |row| row.get(0))
         })
     }
 }

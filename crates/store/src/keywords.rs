@@ -12,12 +12,12 @@ impl Store {
         let mut keywords: Vec<String> = self
             .point_reads
             .scan(move |c| {
-                Ok(c.prepare_cached(
+                c.prepare_cached(
                     "SELECT DISTINCT k.keyword FROM message_keywords k JOIN messages m ON m.id = k.message_id
                      WHERE m.mailbox_id = $1",
                 )?
                 .query_map([mailbox], |row| row.get(0))?
-                .collect::<crate::Result<_>>()?)
+                .collect::<crate::Result<_>>()
             })
             .await?;
         keywords.sort_by(|a, b| keyword_order(a, b));

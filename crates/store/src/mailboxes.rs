@@ -95,11 +95,9 @@ impl Store {
     pub async fn inbox(&self, account: AccountId) -> Result<MailboxInfo> {
         self.point_reads
             .read(|c| {
-                Ok(
-                    c.prepare_cached(&format!("{INFO_SELECT} WHERE account_id = $1 AND name = 'INBOX'"))?
-                        .query_row([account], MailboxInfo::from_row)
-                        .optional()?,
-                )
+                c.prepare_cached(&format!("{INFO_SELECT} WHERE account_id = $1 AND name = 'INBOX'"))?
+                    .query_row([account], MailboxInfo::from_row)
+                    .optional()
             })?
             .ok_or_else(|| Error::NoInbox(account.to_string()))
     }
@@ -108,11 +106,9 @@ impl Store {
     pub async fn mailboxes(&self, account: AccountId) -> Result<Vec<MailboxInfo>> {
         self.point_reads
             .scan(move |c| {
-                Ok(
-                    c.prepare_cached(&format!("{INFO_SELECT} WHERE account_id = $1 ORDER BY name"))?
-                        .query_map([account], MailboxInfo::from_row)?
-                        .collect::<crate::Result<_>>()?,
-                )
+                c.prepare_cached(&format!("{INFO_SELECT} WHERE account_id = $1 ORDER BY name"))?
+                    .query_map([account], MailboxInfo::from_row)?
+                    .collect::<crate::Result<_>>()
             })
             .await
     }
@@ -120,9 +116,9 @@ impl Store {
     /// A mailbox's current state by id.
     pub async fn mailbox_info(&self, mailbox: MailboxId) -> Result<Option<MailboxInfo>> {
         self.point_reads.read(|c| {
-            Ok(c.prepare_cached(&format!("{INFO_SELECT} WHERE id = $1"))?
+            c.prepare_cached(&format!("{INFO_SELECT} WHERE id = $1"))?
                 .query_row([mailbox], MailboxInfo::from_row)
-                .optional()?)
+                .optional()
         })
     }
 
@@ -130,11 +126,9 @@ impl Store {
     pub async fn mailbox(&self, account: AccountId, name: &str) -> Result<Option<MailboxInfo>> {
         let name = canonical_name(name);
         self.point_reads.read(|c| {
-            Ok(
-                c.prepare_cached(&format!("{INFO_SELECT} WHERE account_id = $1 AND name = $2"))?
-                    .query_row((account, name), MailboxInfo::from_row)
-                    .optional()?,
-            )
+            c.prepare_cached(&format!("{INFO_SELECT} WHERE account_id = $1 AND name = $2"))?
+                .query_row((account, name), MailboxInfo::from_row)
+                .optional()
         })
     }
 
@@ -306,11 +300,9 @@ impl Store {
     pub async fn subscriptions(&self, account: AccountId) -> Result<Vec<String>> {
         self.point_reads
             .scan(move |c| {
-                Ok(
-                    c.prepare_cached("SELECT name FROM subscriptions WHERE account_id = $1 ORDER BY name")?
-                        .query_map([account], |row| row.get(0))?
-                        .collect::<crate::Result<_>>()?,
-                )
+                c.prepare_cached("SELECT name FROM subscriptions WHERE account_id = $1 ORDER BY name")?
+                    .query_map([account], |row| row.get(0))?
+                    .collect::<crate::Result<_>>()
             })
             .await
     }
@@ -318,14 +310,12 @@ impl Store {
 
 /// How many mailboxes an account has.
 fn mailbox_count(tx: &crate::sql::Db, account: AccountId) -> Result<i64> {
-    Ok(tx
-        .prepare_cached("SELECT COUNT(*) FROM mailboxes WHERE account_id = $1")?
-        .query_row([account], |row| row.get(0))?)
+    tx.prepare_cached("SELECT COUNT(*) FROM mailboxes WHERE account_id = $1")?
+        .query_row([account], |row| row.get(0))
 }
 
 /// A mailbox's UIDVALIDITY, for APPENDUID and COPYUID (RFC 4315).
 pub(crate) fn uidvalidity(tx: &crate::sql::Db, mailbox: MailboxId) -> Result<i64> {
-    Ok(tx
-        .prepare_cached("SELECT uidvalidity FROM mailboxes WHERE id = $1")?
-        .query_row([mailbox], |row| row.get(0))?)
+    tx.prepare_cached("SELECT uidvalidity FROM mailboxes WHERE id = $1")?
+        .query_row([mailbox], |row| row.get(0))
 }

@@ -129,7 +129,7 @@ impl Store {
             .scan(move |connection| {
                 let mut select = connection.prepare_cached(&format!("{META_SELECT} ORDER BY m.uid"))?;
                 let rows = select.query_map([mailbox], meta_from_row)?;
-                Ok(rows.collect::<crate::Result<Vec<_>>>()?)
+                rows.collect::<crate::Result<Vec<_>>>()
             })
             .await
     }
@@ -146,7 +146,7 @@ impl Store {
                      WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2)) ORDER BY uid"
                 ))?;
                 let rows = select.query_map((mailbox, uids), MessageContent::from_row)?;
-                Ok(rows.collect::<crate::Result<Vec<_>>>()?)
+                rows.collect::<crate::Result<Vec<_>>>()
             })
             .await
     }
@@ -156,7 +156,7 @@ impl Store {
     /// the wide row's parsed facts. None once the message is expunged.
     pub fn locate_message(&self, mailbox: MailboxId, uid: i64) -> Result<Option<MessageLocation>> {
         self.point_reads.read(|connection| {
-            Ok(connection
+            connection
                 .prepare_cached("SELECT trace_headers, blob_hash FROM messages WHERE mailbox_id = $1 AND uid = $2")?
                 .query_row((mailbox, uid), |row| {
                     Ok(MessageLocation {
@@ -164,7 +164,7 @@ impl Store {
                         blob_hash: row.get(1)?,
                     })
                 })
-                .optional()?)
+                .optional()
         })
     }
 
@@ -185,7 +185,7 @@ impl Store {
                         search_fields: row.get(1)?,
                     })
                 })?;
-                Ok(rows.collect::<crate::Result<Vec<_>>>()?)
+                rows.collect::<crate::Result<Vec<_>>>()
             })
             .await
     }

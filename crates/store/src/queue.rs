@@ -303,7 +303,7 @@ impl Store {
         let now = crate::now();
         self.point_reads
             .scan(move |c| {
-                Ok(c.prepare_cached(
+                c.prepare_cached(
                     "SELECT MIN(CASE
                          WHEN lease_until IS NULL OR lease_until <= $1 THEN next_attempt_at
                          WHEN EXISTS (SELECT 1 FROM nodes n WHERE n.id = lease_owner AND n.alive_until <= $1)
@@ -311,7 +311,7 @@ impl Store {
                          ELSE lease_until END)
                      FROM queue_recipients WHERE status = 'pending'",
                 )?
-                .query_row([now], |row| row.get(0))?)
+                .query_row([now], |row| row.get(0))
             })
             .await
     }
@@ -511,8 +511,8 @@ impl Store {
     pub async fn queue_len(&self) -> Result<i64> {
         self.point_reads
             .scan(|c| {
-                Ok(c.prepare_cached("SELECT COUNT(*) FROM queue_messages")?
-                    .query_row((), |row| row.get(0))?)
+                c.prepare_cached("SELECT COUNT(*) FROM queue_messages")?
+                    .query_row((), |row| row.get(0))
             })
             .await
     }
@@ -582,11 +582,9 @@ impl Store {
     pub async fn with_reports(&self) -> Result<Vec<String>> {
         self.point_reads
             .scan(|c| {
-                Ok(c.prepare_cached(
-                    "SELECT DISTINCT queue_id FROM queue_recipients WHERE report IS NOT NULL ORDER BY 1",
-                )?
-                .query_map((), |row| row.get(0))?
-                .collect::<crate::Result<_>>()?)
+                c.prepare_cached("SELECT DISTINCT queue_id FROM queue_recipients WHERE report IS NOT NULL ORDER BY 1")?
+                    .query_map((), |row| row.get(0))?
+                    .collect::<crate::Result<_>>()
             })
             .await
     }
@@ -606,10 +604,8 @@ impl Store {
     /// True if the queue holds a message with this id.
     pub async fn is_queued(&self, queue_id: &str) -> Result<bool> {
         self.point_reads.read(|c| {
-            Ok(
-                c.prepare_cached("SELECT EXISTS (SELECT 1 FROM queue_messages WHERE id = $1)")?
-                    .query_row([queue_id], |row| row.get(0))?,
-            )
+            c.prepare_cached("SELECT EXISTS (SELECT 1 FROM queue_messages WHERE id = $1)")?
+                .query_row([queue_id], |row| row.get(0))
         })
     }
 }
@@ -625,5 +621,5 @@ fn select_recipients(
         "SELECT {RECIPIENT_COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id {filter}"
     ))?;
     let rows = select.query_map(parameter, QueueRecipient::from_row)?;
-    Ok(rows.collect::<crate::Result<Vec<_>>>()?)
+    rows.collect::<crate::Result<Vec<_>>>()
 }

@@ -160,7 +160,7 @@ impl Store {
                  ORDER BY 1, 3",
             )?;
             let rows = select.query_map((domain, local, base), |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
-            Ok(rows.collect::<crate::Result<Vec<_>>>()?)
+            rows.collect::<crate::Result<Vec<_>>>()
         })?;
         if candidates.is_empty() {
             return Ok(None);

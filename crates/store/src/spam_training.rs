@@ -80,7 +80,7 @@ impl Store {
                     "SELECT blob_hash, class FROM spam_training WHERE state = 'pending' ORDER BY updated_at LIMIT $1",
                 )?;
                 let rows = select.query_map([limit as i64], |row| Ok((row.get(0)?, row.get(1)?)))?;
-                Ok(rows.collect::<crate::Result<Vec<_>>>()?)
+                rows.collect::<crate::Result<Vec<_>>>()
             })
             .await?;
         Ok(rows

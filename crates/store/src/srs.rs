@@ -188,9 +188,9 @@ impl Srs {
 /// opening a new store at once, both end with the one secret stored.
 pub(crate) fn secret(connection: &crate::sql::Db) -> Result<Vec<u8>> {
     let read = || -> Result<Option<Vec<u8>>> {
-        Ok(connection
+        connection
             .query_row("SELECT value FROM secrets WHERE name = 'srs'", (), |row| row.get(0))
-            .optional()?)
+            .optional()
     };
     if let Some(secret) = read()? {
         return Ok(secret);

@@ -25,13 +25,13 @@ impl Store {
         let (messages, unseen, deleted, size) = self
             .point_reads
             .scan(move |c| {
-                Ok(c.prepare_cached(
+                c.prepare_cached(
                     "SELECT COUNT(*), COALESCE(SUM(CASE WHEN flags & 1 = 0 THEN 1 ELSE 0 END), 0),
                             COALESCE(SUM(CASE WHEN flags & 8 <> 0 THEN 1 ELSE 0 END), 0),
                             CAST(COALESCE(SUM(size), 0) AS BIGINT)
                      FROM messages WHERE mailbox_id = $1",
                 )?
-                .query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))?)
+                .query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
             })
             .await?;
         let fresh = self.mailbox_info(mailbox.id).await?.unwrap_or_else(|| mailbox.clone());
@@ -72,9 +72,9 @@ impl Store {
     /// claiming them (RFC 3501 §6.3.2).
     pub async fn unclaimed_from(&self, mailbox: MailboxId) -> Result<i64> {
         let from: Option<i64> = self.point_reads.read(|c| {
-            Ok(c.prepare_cached("SELECT recent_uid FROM mailboxes WHERE id = $1")?
+            c.prepare_cached("SELECT recent_uid FROM mailboxes WHERE id = $1")?
                 .query_row([mailbox], |row| row.get(0))
-                .optional()?)
+                .optional()
         })?;
         Ok(from.unwrap_or(i64::MAX))
     }
@@ -83,11 +83,11 @@ impl Store {
     pub async fn unclaimed_recent(&self, mailbox: MailboxId) -> Result<i64> {
         self.point_reads
             .scan(move |c| {
-                Ok(c.prepare_cached(
+                c.prepare_cached(
                     "SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
                      WHERE m.mailbox_id = $1 AND m.uid >= b.recent_uid",
                 )?
-                .query_row([mailbox], |row| row.get(0))?)
+                .query_row([mailbox], |row| row.get(0))
             })
             .await
     }

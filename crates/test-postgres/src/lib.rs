@@ -125,7 +125,10 @@ impl TestPostgres {
         Some(server)
     }
 
-    /// Starts the process that stops the server once `pid` is gone.
+    /// Starts the process that stops the server once `pid` is gone. It is
+    /// never waited for: it must outlive this process, whose end it waits
+    /// for, and init takes it over then.
+    #[allow(clippy::zombie_processes)]
     fn watch(&self, pid: u32) {
         let pg_ctl = self.bin.join("pg_ctl");
         let stop = if is_root() {

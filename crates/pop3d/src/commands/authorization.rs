@@ -134,12 +134,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             .map_err(Error::store("Cannot open the mailbox, try again later"))?;
         tracing::info!(user = %account.address, messages = messages.len(), "logged in");
         let count = messages.len();
-        *state = State::Transaction(Maildrop {
+        *state = State::Transaction(Box::new(Maildrop {
             mailbox,
             deleted: vec![false; count],
             messages,
             _lock: lock,
-        });
+        }));
         self.conn.set_timeout(self.server.config.timeout);
         Ok(self.ok(&format!("Logged in, {count} messages")))
     }
