@@ -167,6 +167,11 @@ impl TestPostgres {
         self.url(&name)
     }
 
+    /// The path of one of the server's programs (`psql`, ...).
+    pub fn binary(&self, name: &str) -> PathBuf {
+        self.bin.join(name)
+    }
+
     /// The connection string of database `name`.
     pub fn url(&self, name: &str) -> String {
         format!("host={} user=postamt dbname={name}", self.dir.display())

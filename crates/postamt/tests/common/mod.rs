@@ -33,6 +33,8 @@ pub struct Server {
     pub imaps: SocketAddr,
     log: Arc<Mutex<String>>,
     pub dns: Helper,
+    /// The PostgreSQL store's connection string, when the server has one.
+    pub store_url: Option<String>,
 }
 
 impl Server {
@@ -58,13 +60,16 @@ impl Server {
         } else {
             "data_dir = \"data\"\n"
         };
+        let store_url = postgres_store(extra);
         let config = format!(
             "{hostname}{data_dir}{extra}\n\
              [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = [\"127.0.0.1:0\"]\nsubmissions = [\"127.0.0.1:0\"]\n\
              pop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\nimap = [\"127.0.0.1:0\"]\nimaps = [\"127.0.0.1:0\"]\n\
              [dns]\nnameservers = [\"127.0.0.1:{}\"]\n{}",
             dns.port,
-            postgres_store(extra)
+            store_url
+                .as_ref()
+                .map_or(String::new(), |url| format!("[store]\nurl = \"{url}\"\n"))
         );
         std::fs::write(dir.path().join("postamt.toml"), config).expect("write config");
         let mut server = Server {
@@ -79,6 +84,7 @@ impl Server {
             imaps: "0.0.0.0:0".parse().unwrap(),
             log: Arc::new(Mutex::new(String::new())),
             dns,
+            store_url,
         };
         server.launch();
         server
@@ -201,6 +207,22 @@ impl Server {
         }
         drop(input);
         child.wait_with_output().expect("wait for postamt")
+    }
+
+    /// Runs SQL on the server's PostgreSQL store with psql; its rows, one
+    /// per line, columns separated by `|`.
+    pub fn psql(&self, sql: &str) -> String {
+        let url = self.store_url.as_ref().expect("a server on PostgreSQL");
+        let output = Command::new(test_postgres::server().expect("PostgreSQL").binary("psql"))
+            .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
+            .output()
+            .expect("psql runs");
+        assert!(
+            output.status.success(),
+            "psql: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
     pub fn add_user(&self, address: &str) {
@@ -450,15 +472,14 @@ pub fn clients_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/python")
 }
 
-/// The `[store]` table of a server's config: a fresh PostgreSQL database
-/// when `POSTAMT_TEST_STORE=postgres` (and the test did not choose a store
-/// itself), else nothing (SQLite).
-fn postgres_store(extra: &str) -> String {
-    if std::env::var("POSTAMT_TEST_STORE").as_deref() != Ok("postgres") || extra.contains("[store]") {
-        return String::new();
+/// A fresh PostgreSQL database for a server's store when
+/// `POSTAMT_TEST_STORE=postgres` (and the test did not choose a store
+/// itself), else None (SQLite in the data directory).
+fn postgres_store(extra: &str) -> Option<String> {
+    if !on_postgres() || extra.contains("[store]") {
+        return None;
     }
-    let url = test_postgres::fresh_database().expect("POSTAMT_TEST_STORE=postgres needs PostgreSQL");
-    format!("[store]\nurl = \"{url}\"\n")
+    Some(test_postgres::fresh_database().expect("POSTAMT_TEST_STORE=postgres needs PostgreSQL"))
 }
 
 /// Whether this run's servers keep their store in PostgreSQL.
