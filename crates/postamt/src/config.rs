@@ -705,6 +705,23 @@ pub(crate) fn machine_hostname() -> String {
 mod tests {
     use super::*;
 
+    /// The README's configuration block is a config file that loads, key
+    /// for key: a key renamed or removed in the code fails here, not in
+    /// the hands of someone who pasted it.
+    #[test]
+    fn the_readme_configuration_parses() {
+        let readme = include_str!("../../../README.md");
+        let section = readme.split("## Configuration").nth(1).expect("a Configuration section");
+        let block = section
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("a toml block");
+        let config: Config = toml::from_str(block).unwrap_or_else(|e| panic!("README's config: {e}"));
+        assert_eq!(config.hostname, "mail.example.org");
+        assert_eq!(config.store.pool_size, 16);
+    }
+
     #[test]
     fn every_key_has_a_default() {
         let config: Config = toml::from_str("").unwrap();
