@@ -219,10 +219,7 @@ impl Store {
             "SELECT {columns} FROM {name} WHERE ({key}) > ({}) ORDER BY {key} LIMIT {PAGE}",
             placeholders(table.key.len())
         );
-        let insert = format!(
-            "INSERT INTO {name} ({columns}) VALUES ({})",
-            placeholders(table.columns.len())
-        );
+        let insert = format!("INSERT INTO {name} ({columns}) VALUES ");
         let width = table.columns.len();
         let mut after: Option<Vec<Owned>> = None;
         let mut copied = 0;
@@ -250,15 +247,28 @@ impl Store {
                 .map(|row| fit(row, kinds, table))
                 .collect::<Result<Vec<_>>>()?;
             copied += rows.len() as u64;
-            let insert = insert.clone();
+            // The page in one statement: a round trip per page, not per
+            // row, to PostgreSQL. At most PAGE times a table's columns
+            // parameters, well under SQLite's 32 766 and PostgreSQL's
+            // 65 535.
+            let insert = format!(
+                "{insert}{}",
+                (0..rows.len())
+                    .map(|row| format!(
+                        "({})",
+                        (1..=width)
+                            .map(|at| format!("${}", row * width + at))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             target
                 .batcher
                 .write_alone(move |tx| {
-                    let mut statement = tx.prepare_cached(&insert)?;
-                    for row in &rows {
-                        statement.execute(row)?;
-                    }
-                    Ok(())
+                    let values: Vec<&Owned> = rows.iter().flatten().collect();
+                    tx.execute(&insert, &values).map(drop)
                 })
                 .await
                 .map_err(|error| in_table(&table.name, error))?;
