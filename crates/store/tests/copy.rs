@@ -290,7 +290,8 @@ async fn content_damaged_in_the_source_is_named() {
 }
 
 /// A chunk row lost in a PostgreSQL target after the copy: verifying
-/// again names the content.
+/// again names the content; a value changed names its row and column; a
+/// row lost names its table's counts.
 #[tokio::test]
 async fn content_lost_in_the_target_is_named() {
     if !Backend::Postgres.available() {
@@ -313,7 +314,23 @@ async fn content_lost_in_the_target_is_named() {
     let error = source.verify_copy(&target).await.unwrap_err();
     assert!(matches!(error, Error::CopyMismatch(_)), "{error}");
     assert!(error.to_string().contains(&hash), "{error}");
-    // And a row lost from a table is named with both counts.
+    // A value changed in a row is named with the row's key and column.
+    let row = client
+        .query_one(
+            "UPDATE messages SET flags = flags + 64 WHERE id = (SELECT MIN(id) FROM messages) RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let id: i64 = row.get(0);
+    let error = source.verify_copy(&target).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("table messages, row with key ({id}): flags is ")),
+        "{error}"
+    );
+    // A row lost from a table is named with both counts.
     client
         .execute("DELETE FROM message_keywords WHERE keyword = '$Work'", &[])
         .await
