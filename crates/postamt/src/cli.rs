@@ -90,7 +90,7 @@ pub enum StoreCommand {
         long_about = "Copy a whole store into a new, empty one, SQLite to PostgreSQL or back, then verify the copy.\n\n\
             Everything comes along: domains, users, aliases, DKIM keys, mailboxes with their UIDVALIDITY, \
             messages with their UIDs, flags and MODSEQs, the queue, greylisting and the SRS secret. Then \
-            every table's rows are counted on both sides and every message's content is read back from \
+            every table's rows are compared on both sides, counts and values, and every message's content is read back from \
             the target and checked against its SHA-256; a difference is an error that names the first one.\n\n\
             The source must be stopped: stop every `postamt serve` that uses it first (a running node is \
             refused). The target must be new and empty; it is created if needed, and a target that holds \
