@@ -244,7 +244,8 @@ async fn refuse_filled(target: &Store, tables: &[(Table, Vec<Kind>)]) -> Result<
         }
         let rows = count(target, &table.name).await?;
         if rows > 0 {
-            found.push(format!("{}: {rows} rows", table.name));
+            let plural = if rows == 1 { "" } else { "s" };
+            found.push(format!("{}: {rows} row{plural}", table.name));
         }
     }
     if found.is_empty() {

@@ -255,7 +255,7 @@ async fn a_target_with_rows_is_refused(first: Backend) {
     target.add_domain("already.test").await.unwrap();
     let error = source.copy_to(&target).await.unwrap_err();
     assert!(matches!(error, Error::CopyRefused(_)), "{error}");
-    assert!(error.to_string().contains("domains: 1 rows"), "{error}");
+    assert!(error.to_string().contains("domains: 1 row"), "{error}");
     assert!(
         store_is_bare(&target).await,
         "nothing was copied into the refused target"
