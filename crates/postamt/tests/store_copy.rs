@@ -139,3 +139,30 @@ fn a_round_trip_through_postgres_answers_imap_the_same() {
     let again = Server::start(&format!("data_dir = \"{}\"\n[store]\nurl = \"\"\n", back_dir.display()));
     assert_eq!(capture(&again), original, "served from SQLite again");
 }
+
+/// A source that is not there is an error that says so, and is not made:
+/// neither a data directory without a database nor an empty PostgreSQL
+/// database becomes an empty store to copy.
+#[test]
+fn a_missing_source_is_named_and_not_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let target = format!("sqlite:{}", dir.path().join("target").display());
+    let output = store_copy(&format!("sqlite:{}", missing.display()), &target);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("there is no store at sqlite:"), "{stderr}");
+    assert!(!missing.exists(), "the missing source was made");
+    let Some(url) = test_postgres::fresh_database() else {
+        return;
+    };
+    let output = store_copy(&url, &target);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("the database has no postamt tables"), "{stderr}");
+    let again = store_copy(&url, &target);
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("no postamt tables"),
+        "the empty database was made a store"
+    );
+}
