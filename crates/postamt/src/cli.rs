@@ -77,6 +77,38 @@ pub enum Command {
         #[arg(long, default_value_t = 3600)]
         min_age: u64,
     },
+    /// Work on a store as a whole: move it to another backend.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Subcommand)]
+pub enum StoreCommand {
+    /// Copy a whole store into a new, empty one (SQLite to PostgreSQL or
+    /// back), then verify the copy. The source must be stopped.
+    #[command(
+        long_about = "Copy a whole store into a new, empty one, SQLite to PostgreSQL or back, then verify the copy.\n\n\
+            Everything comes along: domains, users, aliases, DKIM keys, mailboxes with their UIDVALIDITY, \
+            messages with their UIDs, flags and MODSEQs, the queue, greylisting and the SRS secret. Then \
+            every table's rows are compared on both sides, counts and values, and every message's content is read back from \
+            the target and checked against its SHA-256; a difference is an error that names the first one.\n\n\
+            The source must be stopped: stop every `postamt serve` that uses it first (a running node is \
+            refused). The target must be new and empty; it is created if needed, and a target that holds \
+            any row is refused. After a failed copy, delete the target (the directory, or the database) \
+            and run the copy again. Then point `[store] url` (or `data_dir`) at the target.\n\n\
+            A LOCATION is `sqlite:DIR`, a data directory (DIR/postamt.db and the message files in \
+            DIR/blobs), or a PostgreSQL connection string: `postgres://user@host/database` or \
+            `host=/run/postgresql dbname=postamt`.\n\n\
+            Example: postamt store copy --from sqlite:/var/lib/postamt --to postgres://postamt@db.example.org/postamt"
+    )]
+    Copy {
+        /// The store to copy, stopped: sqlite:DIR or a PostgreSQL connection string.
+        #[arg(long, value_name = "LOCATION")]
+        from: String,
+        /// The new, empty store to copy into: sqlite:DIR or a PostgreSQL connection string.
+        #[arg(long, value_name = "LOCATION")]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -188,5 +220,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dns { domain, check } => crate::dns_records::dns(&config, &domain, check).await,
         Command::Queue(command) => crate::admin::queue(&config, command).await,
         Command::Gc { min_age } => crate::admin::collect_garbage(&config, min_age).await,
+        // Names both stores itself: the config's store is neither.
+        Command::Store(StoreCommand::Copy { from, to }) => crate::store_copy::copy(&from, &to).await,
     }
 }

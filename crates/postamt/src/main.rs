@@ -17,6 +17,7 @@ mod node;
 mod rspamd;
 mod serve;
 mod spam_learning;
+mod store_copy;
 
 use clap::Parser;
 

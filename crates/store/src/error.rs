@@ -54,6 +54,17 @@ pub enum Error {
     WriteAbandoned,
     #[error("the read was abandoned: the server is shutting down")]
     ReadAbandoned,
+    /// `store copy` will not start: the target is not empty, or the two
+    /// stores' schemas differ (see `copy`).
+    #[error("{0}")]
+    CopyRefused(String),
+    /// `store copy`'s verification found the target different from the
+    /// source: the first difference, named.
+    #[error("{0}")]
+    CopyMismatch(String),
+    /// A step of `store copy` failed: which, and why.
+    #[error("{step}: {source}")]
+    CopyFailed { step: String, source: Box<Error> },
 }
 
 /// A failure of the database, kept opaque: the servers and the queue

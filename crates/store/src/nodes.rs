@@ -92,4 +92,31 @@ impl Store {
         })
         .await
     }
+
+    /// The claims of processes that may be running on this store: those
+    /// that hold for now, but for those left on `host` (this machine) by
+    /// processes that are gone. A store to be copied must have none.
+    pub async fn live_node_claims(&self, host: &str) -> Result<Vec<(String, NodeClaim)>> {
+        let host = host.to_string();
+        let claims: Vec<(String, NodeClaim)> = self
+            .point_reads
+            .scan(|db| {
+                db.prepare_cached("SELECT id, instance, alive_until FROM nodes WHERE alive_until > $1 ORDER BY id")?
+                    .query_map([crate::now()], |row| {
+                        Ok((
+                            row.get(0)?,
+                            NodeClaim {
+                                instance: row.get(1)?,
+                                alive_until: row.get(2)?,
+                            },
+                        ))
+                    })?
+                    .collect()
+            })
+            .await?;
+        Ok(claims
+            .into_iter()
+            .filter(|(_, claim)| !claim.orphaned_on(&host))
+            .collect())
+    }
 }

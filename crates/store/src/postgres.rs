@@ -64,6 +64,19 @@ pub async fn migrate(url: &str) -> Result<Vec<i64>> {
     Ok(applied)
 }
 
+/// True if the database at `url` holds a store (its migrations table):
+/// `store copy` must not make an empty store of a source named wrongly.
+pub async fn holds_store(url: &str) -> Result<bool> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+    let connection = tokio::spawn(connection);
+    let found = client
+        .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
+        .await;
+    drop(client);
+    let _ = connection.await;
+    Ok(found?.get(0))
+}
+
 async fn apply(client: &mut tokio_postgres::Client) -> Result<Vec<i64>> {
     client
         .batch_execute(
