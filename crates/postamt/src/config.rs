@@ -711,7 +711,10 @@ mod tests {
     #[test]
     fn the_readme_configuration_parses() {
         let readme = include_str!("../../../README.md");
-        let section = readme.split("## Configuration").nth(1).expect("a Configuration section");
+        let section = readme
+            .split("## Configuration")
+            .nth(1)
+            .expect("a Configuration section");
         let block = section
             .split("```toml\n")
             .nth(1)
