@@ -28,7 +28,7 @@ cleanup() {
     for pid in "${pids[@]}" ${bench_dns_PID:-}; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     [ -n "${pgbin:-}" ] && as_postgres "$pgbin/pg_ctl" -D "$work/pg/data" -m fast stop > /dev/null 2>&1 || true
-    rm -rf "$work"
+    [ -n "${BENCH_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 

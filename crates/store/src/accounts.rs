@@ -93,7 +93,7 @@ impl Store {
         let password_hash = password_hash.to_string();
         self.batched(move |tx| {
             tx.prepare_cached("UPDATE accounts SET password_hash = $1 WHERE id = $2")?
-                .execute((password_hash, account.id))?;
+                .execute((&password_hash, account.id))?;
             Ok(())
         })
         .await

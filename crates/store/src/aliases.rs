@@ -18,7 +18,7 @@ impl Store {
         let targets = targets.to_vec();
         self.batched(move |tx| {
             let domain_id = Self::hosted_domain_id(tx, &domain)?;
-            for target in targets {
+            for target in &targets {
                 let target = normalize_target(&target)?;
                 let inserted = tx
                     .prepare_cached(
@@ -78,7 +78,7 @@ impl Store {
                 )?
                 .execute((&local, &domain, &target))?;
             if removed == 0 {
-                let shown = match target {
+                let shown = match &target {
                     Some(t) => format!("{local}@{domain} -> {t}"),
                     None => format!("{local}@{domain}"),
                 };

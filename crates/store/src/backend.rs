@@ -22,6 +22,12 @@ const SQLITE_READER_STATEMENTS: usize = 16;
 /// lock longer than a write would wait for SQLite's.
 const POSTGRES_SETTINGS: &str = "SET synchronous_commit = on; SET lock_timeout = '30s'; SET TIME ZONE 'UTC'";
 
+/// The writer's wait for a row lock another node holds, at most: then its
+/// job runs again in the next batch (see `batch`), instead of two nodes'
+/// batches waiting for each other until PostgreSQL's deadlock check (a
+/// second) cancels one.
+const POSTGRES_WRITER_SETTINGS: &str = "SET synchronous_commit = on; SET lock_timeout = '100ms'; SET TIME ZONE 'UTC'";
+
 #[derive(Debug, Clone)]
 pub(crate) enum Backend {
     Sqlite { path: PathBuf },
@@ -50,7 +56,7 @@ impl Backend {
                 connection.set_prepared_statement_cache_capacity(SQLITE_WRITER_STATEMENTS);
                 Ok(Db::Sqlite(connection))
             }
-            Backend::Postgres { url, runtime } => Ok(Db::Postgres(runtime.connect(url, POSTGRES_SETTINGS)?)),
+            Backend::Postgres { url, runtime } => Ok(Db::Postgres(runtime.connect(url, POSTGRES_WRITER_SETTINGS)?)),
         }
     }
 

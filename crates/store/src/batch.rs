@@ -18,11 +18,22 @@
 //! most every [`CHECKPOINT_INTERVAL`], without blocking the writer
 //! (PASSIVE: it copies what no reader still needs).
 //!
-//! Jobs are plain functions run on that thread against a rusqlite
-//! connection: every statement is a function call, where an async driver
+//! Jobs are plain functions run on that thread against a connection
+//! (`sql::Db`): every statement is a function call, where an async driver
 //! would hand each one to a worker thread and back (those hand-offs were
 //! the largest cost of local delivery; see bench/RESULTS.md).
+//!
+//! With several nodes on PostgreSQL, two writers can each hold a row the
+//! other's batch needs next (two INBOXes, taken in opposite orders): a
+//! deadlock, which PostgreSQL breaks only after a second. So the writer's
+//! connection waits at most `LOCK_WAIT` for a row lock; a job that meets
+//! another node's lock (or is chosen as a deadlock's victim) is rolled
+//! back to its savepoint and runs again at the head of the next batch,
+//! after this one has committed and let go of its own locks. That is why
+//! jobs are `FnMut`: they may run more than once, each time from the
+//! start, in a fresh savepoint.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -48,8 +59,19 @@ const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
 type Finish = Box<dyn FnOnce(Option<&Arc<Error>>) + Send>;
 
 /// A job runs on the writer connection inside its savepoint and says how
-/// it went, and how to tell its caller.
-type Job = Box<dyn FnOnce(&Db) -> (Outcome, Finish) + Send>;
+/// it went, and how to tell its caller; or that it met another node's lock
+/// and must run again in the next batch.
+type Job = Box<dyn FnMut(&Db) -> Ran + Send>;
+
+enum Ran {
+    Done(Outcome, Finish),
+    Again,
+}
+
+/// Times a job that meets other nodes' locks runs at most; then it fails
+/// with the lock's error (a temporary failure for its caller). With a wait
+/// of `backend::LOCK_WAIT` each, about ten seconds.
+const MAX_TRIES: u32 = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
@@ -120,7 +142,7 @@ impl Batcher {
     pub(crate) fn write<T, F>(&self, job: F) -> impl Future<Output = Result<T>> + Send + use<T, F>
     where
         T: Send + 'static,
-        F: FnOnce(&Db) -> Result<T> + Send + 'static,
+        F: FnMut(&Db) -> Result<T> + Send + 'static,
     {
         self.queue(job, false)
     }
@@ -132,7 +154,7 @@ impl Batcher {
     pub(crate) fn write_alone<T, F>(&self, job: F) -> impl Future<Output = Result<T>> + Send + use<T, F>
     where
         T: Send + 'static,
-        F: FnOnce(&Db) -> Result<T> + Send + 'static,
+        F: FnMut(&Db) -> Result<T> + Send + 'static,
     {
         self.queue(job, true)
     }
@@ -140,11 +162,22 @@ impl Batcher {
     fn queue<T, F>(&self, job: F, alone: bool) -> impl Future<Output = Result<T>> + Send + use<T, F>
     where
         T: Send + 'static,
-        F: FnOnce(&Db) -> Result<T> + Send + 'static,
+        F: FnMut(&Db) -> Result<T> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
+        let mut answer = Some(answer);
+        let mut job = job;
+        let mut tries = 0;
         let job: Job = Box::new(move |connection| {
             let result = job(connection);
+            tries += 1;
+            if let Err(error) = &result
+                && error.is_lock_conflict()
+                && tries < MAX_TRIES
+            {
+                return Ran::Again;
+            }
+            let answer = answer.take();
             let outcome = match &result {
                 Ok(_) => Outcome::Succeeded,
                 Err(error) if error.is_storage_full() => Outcome::FailedStorageFull,
@@ -155,9 +188,11 @@ impl Batcher {
                     (Ok(_), Some(error)) => Err(Error::Shared(error.clone())),
                     (result, _) => result,
                 };
-                let _ = answer.send(result);
+                if let Some(answer) = answer {
+                    let _ = answer.send(result);
+                }
             });
-            (outcome, finish)
+            Ran::Done(outcome, finish)
         });
         let sent = self.jobs.send(Queued { job, alone });
         async move {
@@ -204,33 +239,47 @@ struct Writer {
 
 impl Writer {
     fn run(mut self, mut queue: mpsc::UnboundedReceiver<Queued>) {
+        // Jobs to run again (they met another node's lock) come first.
+        let mut again: VecDeque<Queued> = VecDeque::new();
         let mut next = None;
-        while let Some(first) = next.take().or_else(|| queue.blocking_recv()) {
+        loop {
+            let first = match again.pop_front().or_else(|| next.take()) {
+                Some(first) => first,
+                None => match queue.blocking_recv() {
+                    Some(first) => first,
+                    None => break,
+                },
+            };
+            let alone = first.alone;
             let mut batch = Vec::with_capacity(MAX_BATCH);
-            batch.push(first.job);
-            while !first.alone && batch.len() < MAX_BATCH {
-                match queue.try_recv() {
-                    // It starts the next batch, with nothing beside it.
-                    Ok(queued) if queued.alone => {
-                        next = Some(queued);
-                        break;
-                    }
-                    Ok(queued) => batch.push(queued.job),
-                    Err(_) => break,
+            batch.push(first);
+            while !alone && batch.len() < MAX_BATCH {
+                let queued = match again.pop_front() {
+                    Some(queued) => queued,
+                    None => match queue.try_recv() {
+                        Ok(queued) => queued,
+                        Err(_) => break,
+                    },
+                };
+                // It starts the next batch, with nothing beside it.
+                if queued.alone {
+                    next = Some(queued);
+                    break;
                 }
+                batch.push(queued);
             }
             let jobs = batch.len() as u64;
             // Should a job panic, its batch is lost (the transaction rolls
             // back below, the dropped jobs answer WriteAbandoned) but the
             // writer lives on for the next one.
             match catch_unwind(AssertUnwindSafe(|| commit_batch(&self.connection, batch, &self.stats))) {
-                Ok(true) => {
+                Ok((committed, to_run_again)) => {
                     // Full means a notice is pending already.
-                    if let Some(committed) = &self.committed {
-                        let _ = committed.try_send(());
+                    if committed && let Some(notice) = &self.committed {
+                        let _ = notice.try_send(());
                     }
+                    again.extend(to_run_again);
                 }
-                Ok(false) => {}
                 Err(_) => tracing::error!(jobs, "a batch of writes panicked"),
             }
             self.leave_transaction();
@@ -261,21 +310,32 @@ fn run(connection: &Db, sql: &str) -> Result<()> {
     Ok(())
 }
 
-/// Runs and commits one batch; true if it committed.
-fn commit_batch(connection: &Db, batch: Vec<Job>, stats: &Stats) -> bool {
-    let jobs = batch.len() as u64;
+/// Runs and commits one batch; true if it committed, and the jobs to run
+/// again in the next batch.
+fn commit_batch(connection: &Db, batch: Vec<Queued>, stats: &Stats) -> (bool, Vec<Queued>) {
+    let mut again = Vec::new();
     if let Err(error) = connection.begin() {
         // Dropping the jobs answers their callers with WriteAbandoned; say
         // why once, here.
         tracing::error!(%error, jobs = batch.len(), "cannot start a write transaction");
-        return false;
+        return (false, again);
     }
     let mut finishes = Vec::with_capacity(batch.len());
-    for job in batch {
+    for mut queued in batch {
         if let Err(error) = run(connection, "SAVEPOINT job") {
-            return abandon(connection, finishes, error);
+            return (abandon(connection, finishes, error), again);
         }
-        let (outcome, finish) = job(connection);
+        let (outcome, finish) = match (queued.job)(connection) {
+            Ran::Done(outcome, finish) => (outcome, finish),
+            Ran::Again => {
+                let undone = run(connection, "ROLLBACK TO job").and_then(|()| run(connection, "RELEASE job"));
+                again.push(queued);
+                if let Err(error) = undone {
+                    return (abandon(connection, finishes, error), again);
+                }
+                continue;
+            }
+        };
         finishes.push(finish);
         if outcome != Outcome::Succeeded && !connection.in_transaction() {
             // The failure rolled the whole transaction back (SQLite does so
@@ -288,7 +348,7 @@ fn commit_batch(connection: &Db, batch: Vec<Job>, stats: &Stats) -> bool {
                 rusqlite::ffi::Error::new(code),
                 Some("a write in the same batch failed and took the batch with it".into()),
             );
-            return abandon(connection, finishes, error.into());
+            return (abandon(connection, finishes, error.into()), again);
         }
         let ended = if outcome == Outcome::Succeeded {
             run(connection, "RELEASE job")
@@ -296,18 +356,18 @@ fn commit_batch(connection: &Db, batch: Vec<Job>, stats: &Stats) -> bool {
             run(connection, "ROLLBACK TO job").and_then(|()| run(connection, "RELEASE job"))
         };
         if let Err(error) = ended {
-            return abandon(connection, finishes, error);
+            return (abandon(connection, finishes, error), again);
         }
     }
     match connection.commit() {
         Ok(()) => {
             // Counted before the callers hear of it, so they see it counted.
             stats.commits.fetch_add(1, Ordering::Relaxed);
-            stats.jobs.fetch_add(jobs, Ordering::Relaxed);
+            stats.jobs.fetch_add(finishes.len() as u64, Ordering::Relaxed);
             finishes.into_iter().for_each(|finish| finish(None));
-            true
+            (true, again)
         }
-        Err(error) => abandon(connection, finishes, error),
+        Err(error) => (abandon(connection, finishes, error), again),
     }
 }
 
@@ -350,7 +410,7 @@ mod tests {
         (release, holding)
     }
 
-    fn insert(n: i64) -> impl FnOnce(&Db) -> Result<()> + Send + 'static {
+    fn insert(n: i64) -> impl FnMut(&Db) -> Result<()> + Send + 'static {
         move |tx| {
             tx.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
             Ok(())

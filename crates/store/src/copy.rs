@@ -76,7 +76,7 @@ impl Store {
         target
             .batcher
             .write_alone(move |tx| {
-                for name in replaced {
+                for name in replaced.iter().copied() {
                     tx.execute(&format!("DELETE FROM {}", quote(name)), ())?;
                 }
                 Ok(())

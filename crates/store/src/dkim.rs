@@ -87,7 +87,7 @@ impl Store {
         crate::domains::check_domain_name(&name)?;
         self.batched(move |tx| {
             crate::domains::insert_domain(tx, &name)?;
-            add_keys(tx, &name, keys)
+            add_keys(tx, &name, &keys)
         })
         .await
     }
@@ -96,7 +96,7 @@ impl Store {
     /// algorithms become `published`. Returns the selectors given.
     pub async fn rotate_dkim_keys(&self, domain: &str, keys: Vec<NewDkimKey>) -> Result<Vec<String>> {
         let domain = normalize_domain(domain);
-        self.batched(move |tx| add_keys(tx, &domain, keys)).await
+        self.batched(move |tx| add_keys(tx, &domain, &keys)).await
     }
 
     /// The domain's keys, oldest first, without private keys.
@@ -168,8 +168,14 @@ impl Store {
                 .query_row((domain_id, &selector), |row| row.get(0))
                 .optional()?;
             match state.as_deref() {
-                None => Err(Error::NoSuchDkimKey { domain, selector }),
-                Some("active") => Err(Error::DkimKeyActive { domain, selector }),
+                None => Err(Error::NoSuchDkimKey {
+                    domain: domain.clone(),
+                    selector: selector.clone(),
+                }),
+                Some("active") => Err(Error::DkimKeyActive {
+                    domain: domain.clone(),
+                    selector: selector.clone(),
+                }),
                 Some(_) => {
                     tx.prepare_cached(
                         "UPDATE dkim_keys SET state = 'retired', private_key = x''
@@ -185,7 +191,7 @@ impl Store {
 }
 
 /// Inserts `keys` as the active ones of `domain`, inside a write.
-fn add_keys(tx: &crate::sql::Db, domain: &str, keys: Vec<NewDkimKey>) -> Result<Vec<String>> {
+fn add_keys(tx: &crate::sql::Db, domain: &str, keys: &[NewDkimKey]) -> Result<Vec<String>> {
     let domain_id = Store::hosted_domain_id(tx, domain)?;
     let now = crate::now();
     let mut selectors = Vec::with_capacity(keys.len());

@@ -57,9 +57,9 @@ impl Store {
                 .query_row([&name], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
                 .optional()?;
             match counts {
-                None => Err(Error::NoSuchDomain(name)),
+                None => Err(Error::NoSuchDomain(name.clone())),
                 Some((_, accounts, aliases)) if accounts > 0 || aliases > 0 => Err(Error::DomainInUse {
-                    domain: name,
+                    domain: name.clone(),
                     accounts,
                     aliases,
                 }),

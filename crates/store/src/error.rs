@@ -121,6 +121,25 @@ impl Error {
         }
     }
 
+    /// True when a write met another writer's lock, here another node's
+    /// on PostgreSQL: it waited `LOCK_WAIT` in vain, or was chosen to
+    /// break a deadlock, or its serializable snapshot went stale. Run
+    /// again once the other has committed, it succeeds.
+    pub(crate) fn is_lock_conflict(&self) -> bool {
+        use tokio_postgres::error::SqlState;
+        match self {
+            Error::Database(DatabaseError::Postgres(e)) => matches!(
+                e.code(),
+                Some(
+                    &SqlState::LOCK_NOT_AVAILABLE
+                        | &SqlState::T_R_DEADLOCK_DETECTED
+                        | &SqlState::T_R_SERIALIZATION_FAILURE
+                )
+            ),
+            _ => false,
+        }
+    }
+
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Error {
         Error::Io {
             path: path.display().to_string(),

@@ -293,13 +293,15 @@ impl Store {
     /// Runs `job` as part of the next group commit (see `batch`): it shares
     /// a transaction, and its fsync, with the writes queued beside it. It
     /// is queued when called; the future returns once it is durable. Every
-    /// write of the store goes this way. Jobs run on the writer thread, so
+    /// write of the store goes this way. A job may run more than once (on
+    /// PostgreSQL, when it met another node's lock; see `batch`), each time
+    /// from a clean slate, so it must not consume what it captured. Jobs run on the writer thread, so
     /// they do no more than their SQL (and, for garbage collection, the
     /// removal of a blob file).
     fn batched<T, F>(&self, job: F) -> impl std::future::Future<Output = Result<T>> + Send + use<T, F>
     where
         T: Send + 'static,
-        F: FnOnce(&sql::Db) -> Result<T> + Send + 'static,
+        F: FnMut(&sql::Db) -> Result<T> + Send + 'static,
     {
         self.batcher.write(job)
     }

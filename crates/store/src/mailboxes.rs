@@ -161,7 +161,7 @@ impl Store {
                     .is_some();
                 if exists {
                     if i == levels.len() - 1 {
-                        return Err(Error::MailboxExists(created));
+                        return Err(Error::MailboxExists(created.clone()));
                     }
                     continue;
                 }
@@ -188,7 +188,7 @@ impl Store {
                 .prepare_cached("DELETE FROM mailboxes WHERE account_id = $1 AND name = $2")?
                 .execute((account, &name))?;
             if deleted == 0 {
-                return Err(Error::NoSuchMailbox(name));
+                return Err(Error::NoSuchMailbox(name.clone()));
             }
             Ok(())
         })
@@ -283,7 +283,7 @@ impl Store {
                 .optional()?
                 .is_some();
             if !exists {
-                return Err(Error::NoSuchMailbox(name));
+                return Err(Error::NoSuchMailbox(name.clone()));
             }
             tx.prepare_cached("INSERT INTO subscriptions (account_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING")?
                 .execute((account, &name))?;

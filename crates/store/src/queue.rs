@@ -253,7 +253,7 @@ impl Store {
                 .prepare_cached(
                     "UPDATE queue_recipients SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
                 )?
-                .execute([owner])?;
+                .execute([&owner])?;
             Ok(released as u64)
         })
         .await
@@ -272,7 +272,7 @@ impl Store {
                      WHERE id IN (SELECT value FROM json_each($2)) AND lease_owner = $3 AND status = 'pending'
                      RETURNING id",
                 )?
-                .query_map((lease_until, ids, owner), |row| row.get(0))?
+                .query_map((lease_until, &ids, &owner), |row| row.get(0))?
                 .collect::<crate::Result<Vec<i64>>>()?;
             Ok(held)
         })
@@ -289,7 +289,7 @@ impl Store {
                      lease_owner = NULL, lease_until = NULL
                  WHERE id IN (SELECT value FROM json_each($2)) AND lease_owner = $3 AND status = 'pending'",
             )?
-            .execute((at, ids, owner))?;
+            .execute((at, &ids, &owner))?;
             Ok(())
         })
         .await
@@ -477,7 +477,7 @@ impl Store {
     pub async fn reported(&self, queue_id: &str, recipient_ids: &[i64]) -> Result<()> {
         let (queue_id, recipient_ids) = (queue_id.to_string(), recipient_ids.to_vec());
         self.batched(move |tx| {
-            for id in recipient_ids {
+            for &id in &recipient_ids {
                 tx.prepare_cached("UPDATE queue_recipients SET report = NULL WHERE id = $1")?
                     .execute([id])?;
             }
@@ -501,7 +501,7 @@ impl Store {
         let queue_id = queue_id.to_string();
         self.batched(move |tx| {
             tx.prepare_cached("UPDATE queue_messages SET delay_warned = 1 WHERE id = $1")?
-                .execute([queue_id])?;
+                .execute([&queue_id])?;
             Ok(())
         })
         .await
@@ -545,7 +545,7 @@ impl Store {
                     "UPDATE queue_recipients SET next_attempt_at = $1
                      WHERE status = 'pending' AND (CAST($2 AS TEXT) IS NULL OR queue_id = $2)",
                 )?
-                .execute((crate::now(), queue_id))?;
+                .execute((crate::now(), &queue_id))?;
             Ok(done as u64)
         })
         .await
@@ -595,7 +595,7 @@ impl Store {
         self.batched(move |tx| {
             let deleted = tx
                 .prepare_cached("DELETE FROM queue_messages WHERE id = $1")?
-                .execute([queue_id])?;
+                .execute([&queue_id])?;
             Ok(deleted > 0)
         })
         .await

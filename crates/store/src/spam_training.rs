@@ -104,7 +104,7 @@ impl Store {
             tx.prepare_cached(
                 "UPDATE spam_training SET state = 'done', updated_at = ?3 WHERE blob_hash = ?1 AND class = ?2",
             )?
-            .execute((blob_hash, class.name(), crate::now()))?;
+            .execute((&blob_hash, class.name(), crate::now()))?;
             Ok(())
         })
         .await

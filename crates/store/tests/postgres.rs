@@ -64,3 +64,43 @@ async fn the_schema_matches_sqlite() {
         "PostgreSQL lacks {missing:?} and has more {extra:?}: a SQLite migration needs its PostgreSQL twin"
     );
 }
+
+/// A write that meets another node's row lock does not wait for it to the
+/// end (nor for PostgreSQL's deadlock check): it gives up after the
+/// writer's short lock wait and runs again in the next batch, until the
+/// other transaction has committed. Here the other node is a connection
+/// of the test's own, holding alice's row for 600 ms: many times the wait.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_that_meets_another_nodes_lock_runs_again_until_it_is_free() {
+    let Some(url) = test_postgres::fresh_database() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = store::StoreOptions::sqlite(dir.path());
+    options.url = Some(url.clone());
+    let store = store::Store::open_with(&options).await.unwrap();
+    store.add_domain("example.test").await.unwrap();
+    store.add_account("alice@example.test", "old").await.unwrap();
+
+    let (mut client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let other = client.transaction().await.unwrap();
+    other
+        .execute("SELECT 1 FROM accounts WHERE local_part = 'alice' FOR UPDATE", &[])
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let write = tokio::spawn({
+        let store = store.clone();
+        async move { store.set_password("alice@example.test", "new").await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    other.commit().await.unwrap();
+    write
+        .await
+        .unwrap()
+        .expect("the write ran again once the lock was free");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(600));
+    let account = store.find_account("alice@example.test").await.unwrap().unwrap();
+    assert_eq!(account.password_hash, "new");
+}
