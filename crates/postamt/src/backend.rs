@@ -148,6 +148,21 @@ impl smtpd::Backend for Backend {
         self.may_send_as_mailbox(user, from).await
     }
 
+    async fn count_shared_rate(&self, key: &str, n: u64, limit: u64, window: std::time::Duration) -> Option<bool> {
+        if !self.store.is_shared() {
+            return None;
+        }
+        let window = window.as_secs() as i64;
+        match self.store.count_within_rate(key, n, limit, window, store::now()).await {
+            Ok(allowed) => Some(allowed),
+            Err(e) => {
+                // This node's own count still holds the client back.
+                tracing::warn!(error = %e, key, "cannot count a rate in the store; counting on this node");
+                None
+            }
+        }
+    }
+
     async fn check_client(&self, ip: std::net::IpAddr) -> Result<(), Reply> {
         match &self.dnsbl {
             Some(dnsbl) => dnsbl.check(ip).await,

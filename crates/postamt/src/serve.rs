@@ -137,8 +137,8 @@ async fn bind(service: &str, addresses: &[SocketAddr]) -> anyhow::Result<Vec<Tcp
 }
 
 /// Keeps the stored client verdicts within what the memory holds (plus
-/// what a minute of new clients adds), and forgets those and greylisting
-/// triplets that no longer count.
+/// what a minute of new clients adds), and forgets those, greylisting
+/// triplets and rate counts that no longer count.
 async fn forget_old_verdicts(store: Store, client_memory: usize, greylist: Option<store::Greylisting>) {
     loop {
         tokio::time::sleep(Duration::from_secs(60)).await;
@@ -149,6 +149,13 @@ async fn forget_old_verdicts(store: Store, client_memory: usize, greylist: Optio
             && let Err(e) = store.forget_greylist(rules, store::now()).await
         {
             tracing::error!(error = %e, "forgetting old greylisting triplets failed");
+        }
+        // Rates counted for the cluster (the longest window is an hour;
+        // its previous window still counts for one more).
+        if store.is_shared()
+            && let Err(e) = store.forget_rate_counts(store::now() - 2 * 3600).await
+        {
+            tracing::error!(error = %e, "forgetting old rate counts failed");
         }
     }
 }

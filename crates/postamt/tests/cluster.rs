@@ -240,3 +240,34 @@ for node in (A, B):
         "A delivered nothing?\n{log}"
     );
 }
+
+/// A user's hourly message limit holds for the cluster, not per node: two
+/// messages through A and one through B use up a limit of three, and the
+/// fourth is refused on either node (451 4.7.1, to be tried later).
+#[test]
+fn a_users_rate_limit_holds_across_the_nodes() {
+    let Some((a, b)) = cluster("", "[limits]\nuser_messages_per_hour = 3\n") else {
+        return;
+    };
+    python_on_both(
+        &a,
+        &b,
+        r#"
+import smtplib, mailtest
+def send(node):
+    mailtest.SUBMISSION_PORT = node["submission"]
+    client = mailtest.submit("alice@example.test")
+    try:
+        client.sendmail("alice@example.test", ["bob@example.test"], b"Subject: counted\r\n\r\nx\r\n")
+        return 250
+    except smtplib.SMTPSenderRefused as e:
+        assert e.smtp_error.startswith(b"4.7.1"), e
+        return e.smtp_code
+    finally:
+        client.quit()
+assert [send(A), send(A), send(B)] == [250, 250, 250]
+assert send(B) == 451, "B let a fourth message through"
+assert send(A) == 451, "A let a fourth message through"
+"#,
+    );
+}

@@ -143,6 +143,22 @@ pub trait Backend: Send + Sync + 'static {
         message: &mut Vec<u8>,
     ) -> impl Future<Output = Result<Filing, Reply>> + Send;
 
+    /// Counts `n` events toward a rate limit (see `rate_limit`) for the
+    /// whole cluster, when this node shares its store with others:
+    /// `Some(true)` if they fit within `limit` per `window`, `Some(false)`
+    /// (nothing counted) if not. None counts on this node, in memory.
+    /// `key` names the limit and the user or address.
+    fn count_shared_rate(
+        &self,
+        key: &str,
+        n: u64,
+        limit: u64,
+        window: std::time::Duration,
+    ) -> impl Future<Output = Option<bool>> + Send {
+        let _ = (key, n, limit, window);
+        async { None }
+    }
+
     /// Screens a client of the MX port as it connects (DNS blocklists),
     /// while the pregreet test runs; `Err` refuses it with that reply
     /// before the greeting. Trusted and authenticated clients are not

@@ -1,4 +1,6 @@
-//! Rate limits shared by all sessions of this node (issue 17): what one
+//! Rate limits shared by all sessions of this node (issue 17), or of the
+//! cluster when the backend counts them in a shared store (issue 18,
+//! `Backend::count_shared_rate`; `Session::rate_allows` asks it first): what one
 //! authenticated user may send per hour (messages, recipients), so that a
 //! stolen password sends a few hundred messages, not a million; and what
 //! one client address may do per minute on port 25 (connections,
@@ -41,6 +43,15 @@ impl<K: Hash + Eq + Clone> RateLimit<K> {
             window,
             counts: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Events per window at most; 0 is no limit.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    pub fn window(&self) -> Duration {
+        self.window
     }
 
     /// Counts `n` events for `key` at `now` if that keeps it within the

@@ -14,6 +14,7 @@ use crate::backend::Backend;
 use crate::client_memory::{Standing, client_key};
 use crate::error::{Error, Handled};
 use crate::params::MailParams;
+use crate::rate_limit::RateLimit;
 use crate::server::{Role, Server};
 
 /// What the client told us in EHLO/HELO.
@@ -71,6 +72,28 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
     B: Backend,
 {
+    /// Counts `n` events of the limit `rate` (named `name`) for `key`:
+    /// for the whole cluster when the backend can (a shared store), else
+    /// on this node. False, and nothing counted, when over the limit.
+    pub(crate) async fn rate_allows<K>(&self, rate: &RateLimit<K>, name: &str, key: &K, n: u64) -> bool
+    where
+        K: std::hash::Hash + Eq + Clone + std::fmt::Display,
+    {
+        if rate.limit() == 0 {
+            return true;
+        }
+        let shared = format!("{name}:{key}");
+        match self
+            .server
+            .backend
+            .count_shared_rate(&shared, n, rate.limit(), rate.window())
+            .await
+        {
+            Some(allowed) => allowed,
+            None => rate.allow(key, n, Instant::now()),
+        }
+    }
+
     pub fn new(conn: Connection<S>, server: Arc<Server<B>>, peer: SocketAddr, role: Role) -> Self {
         Session {
             conn,
@@ -220,10 +243,14 @@ where
         }
         let server = self.server.clone();
         let ip = self.peer.ip();
-        if !server
-            .rates
-            .client_connections
-            .allow(&client_key(ip), 1, Instant::now())
+        if !self
+            .rate_allows(
+                &server.rates.client_connections,
+                "client_connections",
+                &client_key(ip),
+                1,
+            )
+            .await
         {
             tracing::info!("client over its connection rate, refused");
             return Some(Reply::new(

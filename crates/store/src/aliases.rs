@@ -19,7 +19,7 @@ impl Store {
         self.batched(move |tx| {
             let domain_id = Self::hosted_domain_id(tx, &domain)?;
             for target in &targets {
-                let target = normalize_target(&target)?;
+                let target = normalize_target(target)?;
                 let inserted = tx
                     .prepare_cached(
                         "INSERT INTO aliases (domain_id, local_part, target) VALUES ($1, $2, $3)

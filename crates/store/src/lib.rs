@@ -64,6 +64,7 @@ pub mod postgres;
 mod private;
 mod queue;
 mod queue_values;
+mod rate_counters;
 mod resolve;
 mod spam_training;
 mod sql;
@@ -253,6 +254,12 @@ impl Store {
             srs: Srs::new(srs_secret),
             instance: std::sync::Arc::new(std::sync::Mutex::new(unclaimed_instance())),
         })
+    }
+
+    /// True when the store may be shared by several nodes (PostgreSQL):
+    /// what each node would count for itself is better counted here.
+    pub fn is_shared(&self) -> bool {
+        self.bus.is_some()
     }
 
     /// This process's instance name (see `nodes`).

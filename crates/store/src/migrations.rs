@@ -58,6 +58,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "content chunks",
         include_str!("../migrations/0020_content_chunks.sql"),
     ),
+    (
+        21,
+        "rate counters",
+        include_str!("../migrations/0021_rate_counters.sql"),
+    ),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

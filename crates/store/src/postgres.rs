@@ -37,6 +37,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "content chunks",
         include_str!("../migrations/postgres/0006_content_chunks.sql"),
     ),
+    (
+        7,
+        "rate counters",
+        include_str!("../migrations/postgres/0007_rate_counters.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a

@@ -416,6 +416,39 @@ async fn leases_of_a_dead_node_are_taken_over(backend: Backend) {
     assert_eq!(taken[0].queue_id, "Q1");
 }
 
+/// A rate counted in the store holds for every handle on it (every node):
+/// two handles share one limit, a refusal counts nothing, and the previous
+/// window weighs by how much of it still overlaps the last `window`.
+async fn rates_counted_in_the_store_hold_across_nodes(backend: Backend) {
+    let place = backend.place();
+    let (a, b) = (place.open().await, place.open().await);
+    let start = 1_800_000_000 - 1_800_000_000 % 60;
+    let key = "user_messages:alice@example.test";
+    assert!(a.count_within_rate(key, 2, 3, 60, start).await.unwrap());
+    assert!(b.count_within_rate(key, 1, 3, 60, start + 1).await.unwrap());
+    assert!(
+        !b.count_within_rate(key, 1, 3, 60, start + 2).await.unwrap(),
+        "over the limit on b"
+    );
+    assert!(
+        !a.count_within_rate(key, 1, 3, 60, start + 3).await.unwrap(),
+        "and on a"
+    );
+    assert!(
+        a.count_within_rate("user_messages:bob@example.test", 1, 3, 60, start)
+            .await
+            .unwrap()
+    );
+    // A third into the next window, two thirds of the previous 3 still count.
+    assert!(!a.count_within_rate(key, 2, 3, 60, start + 80).await.unwrap());
+    assert!(a.count_within_rate(key, 1, 3, 60, start + 80).await.unwrap());
+    assert_eq!(
+        a.forget_rate_counts(start + 60).await.unwrap(),
+        2,
+        "the first window's rows"
+    );
+}
+
 async fn queue_administration(backend: Backend) {
     let (_dir, store) = populated(backend).await;
     let content = store.put_content(b"x\r\n".to_vec()).await.unwrap();
@@ -899,6 +932,7 @@ on_both_backends!(
     the_queue_delivers_reports_and_forgets_finished_messages,
     queue_administration,
     leases_of_a_dead_node_are_taken_over,
+    rates_counted_in_the_store_hold_across_nodes,
     expunge_removes_and_bumps_the_modseq,
     garbage_collection_removes_only_unreferenced_content,
     users_may_send_as_the_addresses_that_reach_them,

@@ -6,7 +6,6 @@ use wire::smtp::{Param, Reply, ReversePath};
 use crate::backend::Backend;
 use crate::error::{Error, Handled};
 use crate::params::mail_params;
-use std::time::Instant;
 
 use crate::client_memory::client_key;
 use crate::server::Role;
@@ -50,7 +49,7 @@ where
             let text = format!("<{from}>: Sender address rejected: not owned by user {user}");
             return Err(Error::refused(553, "5.7.1", text));
         }
-        self.within_message_rates()?;
+        self.within_message_rates().await?;
         self.sender_checks = match self.checked_client() {
             Some(client) => Some(
                 self.server
@@ -74,11 +73,10 @@ where
 
     /// One more message for the user's hourly limit, or for the client
     /// address's per minute on port 25 (trusted networks are not counted).
-    fn within_message_rates(&self) -> Result<(), Error> {
-        let now = Instant::now();
+    async fn within_message_rates(&self) -> Result<(), Error> {
         let rates = &self.server.rates;
         if let Some(user) = &self.authenticated {
-            if !rates.user_messages.allow(user, 1, now) {
+            if !self.rate_allows(&rates.user_messages, "user_messages", user, 1).await {
                 tracing::info!(%user, "user over the hourly message limit");
                 return Err(Error::refused(
                     451,
@@ -88,7 +86,14 @@ where
             }
         } else if self.role == Role::Mx
             && !self.may_relay()
-            && !rates.client_messages.allow(&client_key(self.peer.ip()), 1, now)
+            && !self
+                .rate_allows(
+                    &rates.client_messages,
+                    "client_messages",
+                    &client_key(self.peer.ip()),
+                    1,
+                )
+                .await
         {
             tracing::info!("client over its message rate");
             return Err(Error::refused(

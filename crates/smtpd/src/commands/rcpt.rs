@@ -41,10 +41,8 @@ where
             RcptVerdict::Accept(address) => {
                 if let Some(user) = &self.authenticated
                     && !self
-                        .server
-                        .rates
-                        .user_recipients
-                        .allow(user, 1, std::time::Instant::now())
+                        .rate_allows(&self.server.rates.user_recipients, "user_recipients", user, 1)
+                        .await
                 {
                     tracing::info!(%user, "user over the hourly recipient limit");
                     return Err(Error::refused(
