@@ -39,12 +39,11 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
-use tokio_postgres::tls::NoTlsStream;
-use tokio_postgres::{AsyncMessage, Client, NoTls, Socket};
+use tokio_postgres::{AsyncMessage, Client};
 
 use crate::changes::Change;
 use crate::sql::pg::PgRuntime;
-use crate::{Error, MailboxId, Result};
+use crate::{DatabaseError, Error, MailboxId, Result};
 
 /// The NOTIFY channel of the change bus.
 pub const CHANNEL: &str = "postamt_changes";
@@ -68,7 +67,7 @@ const LONGEST_RETRY: Duration = Duration::from_secs(5);
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
-type Connection = tokio_postgres::Connection<Socket, NoTlsStream>;
+type Connection = crate::sql::pg_tls::PgConnection;
 
 /// Sends this store's changes to the other nodes; cheap to clone.
 #[derive(Debug, Clone)]
@@ -134,6 +133,8 @@ fn instance_id() -> Result<String> {
 /// How the bus connection ended.
 enum Lost {
     Failed(tokio_postgres::Error),
+    /// The connection could not be opened (its URL, or its TLS).
+    Unopened(crate::Error),
     Closed,
     /// The keepalive query went unanswered.
     Silent,
@@ -143,6 +144,7 @@ impl std::fmt::Display for Lost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Lost::Failed(error) => write!(f, "{error}"),
+            Lost::Unopened(error) => write!(f, "{error}"),
             Lost::Closed => f.write_str("the server closed the connection"),
             Lost::Silent => write!(f, "no answer to a keepalive query within {KEEPALIVE_TIMEOUT:?}"),
         }
@@ -152,6 +154,15 @@ impl std::fmt::Display for Lost {
 impl From<tokio_postgres::Error> for Lost {
     fn from(error: tokio_postgres::Error) -> Lost {
         Lost::Failed(error)
+    }
+}
+
+impl From<crate::Error> for Lost {
+    fn from(error: crate::Error) -> Lost {
+        match error {
+            crate::Error::Database(DatabaseError::Postgres(error)) => Lost::Failed(error),
+            error => Lost::Unopened(error),
+        }
     }
 }
 
@@ -189,7 +200,7 @@ impl Bus {
 
     /// Opens the connection and LISTENs on it.
     async fn connect(&self) -> Result<(Client, Connection), Lost> {
-        let (client, mut connection) = tokio_postgres::connect(&self.url, NoTls).await?;
+        let (client, mut connection) = crate::sql::pg_tls::connect(&self.url).await?;
         let setup =
             format!("SET application_name = '{APPLICATION_NAME}'; SET synchronous_commit = off; LISTEN {CHANNEL}");
         self.drive(&mut connection, client.batch_execute(&setup)).await?;

@@ -75,6 +75,9 @@ pub enum DatabaseError {
     Sqlite(rusqlite::Error),
     #[error(transparent)]
     Postgres(tokio_postgres::Error),
+    /// The store's URL (or the TLS it asks for) cannot be used.
+    #[error("{0}")]
+    Config(String),
     /// A statement expected to give a row gave none.
     #[error("the query returned no row")]
     NoRows,

@@ -4,8 +4,6 @@
 //! starting together apply each migration once. The store's methods reach
 //! PostgreSQL through the `sql` seam.
 
-use tokio_postgres::NoTls;
-
 pub use crate::bus::{APPLICATION_NAME as BUS_APPLICATION_NAME, CHANNEL as BUS_CHANNEL};
 
 use crate::Result;
@@ -52,7 +50,7 @@ const MIGRATION_LOCK: i64 = 0x706f_7374_616d_7401;
 /// (`postgres://user@host/db`, or `host=/run/postgresql dbname=...`);
 /// returns the versions this call applied.
 pub async fn migrate(url: &str) -> Result<Vec<i64>> {
-    let (mut client, connection) = tokio_postgres::connect(url, NoTls).await?;
+    let (mut client, connection) = crate::sql::pg_tls::connect(url).await?;
     let connection = tokio::spawn(connection);
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
@@ -72,7 +70,7 @@ pub async fn migrate(url: &str) -> Result<Vec<i64>> {
 /// True if the database at `url` holds a store (its migrations table):
 /// `store copy` must not make an empty store of a source named wrongly.
 pub async fn holds_store(url: &str) -> Result<bool> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+    let (client, connection) = crate::sql::pg_tls::connect(url).await?;
     let connection = tokio::spawn(connection);
     let found = client
         .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])

@@ -104,3 +104,49 @@ async fn a_write_that_meets_another_nodes_lock_runs_again_until_it_is_free() {
     let account = store.find_account("alice@example.test").await.unwrap().unwrap();
     assert_eq!(account.password_hash, "new");
 }
+
+/// Over TCP the store's connections use TLS when the URL asks, and verify
+/// the server's certificate: against the CA named by `sslrootcert` they
+/// connect (the server sees TLS on each), without it (the system's CAs
+/// do not know the test CA) the store does not open.
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_over_tls_verify_the_server() {
+    let Some(server) = test_postgres::server() else { return };
+    let url = server.database();
+    let name = url.rsplit_once("dbname=").unwrap().1.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = store::StoreOptions::sqlite(dir.path());
+    options.url = Some(server.tls_url(&name));
+    let store = store::Store::open_with(&options)
+        .await
+        .expect("a store over verified TLS");
+    store.add_domain("example.test").await.unwrap();
+    assert_eq!(store.list_domains().await.unwrap().len(), 1);
+
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let (encrypted, plain): (i64, i64) = {
+        let row = client
+            .query_one(
+                "SELECT count(*) FILTER (WHERE s.ssl), count(*) FILTER (WHERE NOT s.ssl)
+                 FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+                 WHERE a.datname = $1 AND a.pid <> pg_backend_pid()",
+                &[&name],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert!(
+        encrypted >= 2,
+        "the writer and the change bus at least: {encrypted} over TLS"
+    );
+    assert_eq!(plain, 0, "a connection of the store without TLS");
+
+    let unverified = server
+        .tls_url(&name)
+        .replace(&format!("sslrootcert={}", server.ca_file().display()), "");
+    options.url = Some(unverified);
+    let refused = store::Store::open_with(&options).await.map(drop).unwrap_err();
+    assert!(refused.to_string().to_lowercase().contains("certificate"), "{refused}");
+}

@@ -1,7 +1,9 @@
 //! A throwaway PostgreSQL for the tests: Debian's server binaries
 //! (`apt-get install postgresql`), one cluster per test process, made in a
-//! temporary directory and reached by its Unix socket only (no TCP port
-//! to collide on), and a fresh database for each test that asks. Run as
+//! temporary directory and reached by its Unix socket, and a fresh
+//! database for each test that asks. It also listens on loopback with
+//! TLS, under a certificate from a CA made for it (`tls_url`), for the
+//! tests of the store's TLS; the port is one the system had free. Run as
 //! root, as CI does, the server runs as the `postgres` user (initdb
 //! refuses root).
 //!
@@ -22,6 +24,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub struct TestPostgres {
     bin: PathBuf,
     dir: PathBuf,
+    port: u16,
 }
 
 /// The server of this test process, started on first use; None (with the
@@ -101,10 +104,16 @@ impl TestPostgres {
             .status()
             .expect("initdb runs");
         assert!(status.success(), "initdb failed");
+        make_certificates(&dir);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
         // Many tests at once, each with a few nodes and pools.
         let options = format!(
-            "-k {} -c listen_addresses= -c fsync=on -c max_connections=400",
-            dir.display()
+            "-k {dir} -p {port} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=400 \
+             -c ssl=on -c ssl_cert_file={dir}/server.pem -c ssl_key_file={dir}/server.key",
+            dir = dir.display()
         );
         let status = command(&bin.join("pg_ctl"))
             .arg("-D")
@@ -120,7 +129,7 @@ impl TestPostgres {
             "PostgreSQL did not start: see {}",
             dir.join("server.log").display()
         );
-        let server = TestPostgres { bin, dir };
+        let server = TestPostgres { bin, dir, port };
         server.watch(std::process::id());
         Some(server)
     }
@@ -160,7 +169,7 @@ impl TestPostgres {
         let status = command(&self.bin.join("createdb"))
             .arg("-h")
             .arg(&self.dir)
-            .args(["-U", "postamt", &name])
+            .args(["-p", &self.port.to_string(), "-U", "postamt", &name])
             .status()
             .expect("createdb runs");
         assert!(status.success(), "createdb {name} failed");
@@ -174,11 +183,88 @@ impl TestPostgres {
 
     /// The connection string of database `name`.
     pub fn url(&self, name: &str) -> String {
-        format!("host={} user=postamt dbname={name}", self.dir.display())
+        format!(
+            "host={} port={} user=postamt dbname={name}",
+            self.dir.display(),
+            self.port
+        )
+    }
+
+    /// The connection string of database `name` over TCP and TLS,
+    /// verified against the server's CA (`sslrootcert`).
+    pub fn tls_url(&self, name: &str) -> String {
+        format!(
+            "host=localhost port={} user=postamt dbname={name} sslmode=require sslrootcert={}",
+            self.port,
+            self.ca_file().display()
+        )
+    }
+
+    /// The CA file that signed the server's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join("ca.pem")
     }
 
     /// The server's log, for a test's failure message.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+}
+
+/// A CA, and a certificate it signed for localhost and 127.0.0.1, in
+/// `dir` (ca.pem; server.pem and server.key, readable by the server only).
+fn make_certificates(dir: &Path) {
+    let openssl = |args: &[&str]| {
+        let status = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl runs");
+        assert!(status.success(), "openssl {args:?} failed");
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    let ca = [
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=postamt test CA",
+    ];
+    openssl(&[&["req", "-x509"][..], &ec, &ca].concat());
+    let request = ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"];
+    openssl(&[&["req"][..], &ec, &request].concat());
+    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").expect("write san.ext");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.join("server.key"), std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    if is_root() {
+        let status = Command::new("chown")
+            .arg("postgres:postgres")
+            .arg(dir.join("server.key"))
+            .arg(dir.join("server.pem"))
+            .status()
+            .expect("chown");
+        assert!(status.success());
     }
 }

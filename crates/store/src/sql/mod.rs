@@ -16,6 +16,7 @@
 //! trip per statement, waited for on the calling thread (`pg::block_on`).
 
 pub(crate) mod pg;
+pub(crate) mod pg_tls;
 mod values;
 
 use crate::{DatabaseError, Error, Result};

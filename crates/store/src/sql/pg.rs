@@ -58,13 +58,13 @@ impl PgRuntime {
     pub(crate) fn connect(&self, url: &str, settings: &str) -> Result<PgConn> {
         let url = url.to_string();
         let connecting = self.handle.spawn(async move {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+            let (client, connection) = super::pg_tls::connect(&url).await?;
             tokio::spawn(async move {
                 if let Err(error) = connection.await {
                     tracing::warn!(%error, "a PostgreSQL connection ended");
                 }
             });
-            Ok::<_, tokio_postgres::Error>(client)
+            Ok::<_, Error>(client)
         });
         let client = block_on(connecting).map_err(|_| Error::ReadAbandoned)??;
         let connection = PgConn {
