@@ -110,6 +110,7 @@ pub(crate) async fn start(url: &str, runtime: &PgRuntime, local: broadcast::Send
     match listening.await {
         Ok(Ok(())) => Ok(Publisher { ids }),
         Ok(Err(Lost::Failed(error))) => Err(error.into()),
+        Ok(Err(Lost::Unopened(error))) => Err(error),
         Ok(Err(Lost::Closed | Lost::Silent)) | Err(_) => Err(Error::io(
             std::path::Path::new(CHANNEL),
             std::io::Error::other("the change bus connection closed while it was being opened"),

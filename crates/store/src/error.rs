@@ -73,7 +73,10 @@ pub enum Error {
 pub enum DatabaseError {
     #[error(transparent)]
     Sqlite(rusqlite::Error),
-    #[error(transparent)]
+    /// With its causes: tokio-postgres says "error performing TLS
+    /// handshake" and keeps why (an unknown issuer, a wrong name) in its
+    /// source.
+    #[error("{}", with_causes(.0))]
     Postgres(tokio_postgres::Error),
     /// The store's URL (or the TLS it asks for) cannot be used.
     #[error("{0}")]
@@ -149,4 +152,19 @@ impl Error {
             source,
         }
     }
+}
+
+/// `error` and each error it came from, joined by ": ".
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        let more = error.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = error.source();
+    }
+    text
 }

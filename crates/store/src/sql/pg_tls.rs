@@ -23,8 +23,6 @@ use tokio_postgres::{Client, Config, Socket};
 
 use crate::{DatabaseError, Error, Result};
 
-/// A connection's stream: plain (Unix socket, loopback) or TLS.
-pub(crate) type PgStream = tokio_postgres::tls::MaybeTlsStream<Socket, TlsStream<Socket>>;
 /// A connection's I/O half, to be driven by a task.
 pub(crate) type PgConnection = tokio_postgres::Connection<Socket, TlsStream<Socket>>;
 
@@ -113,11 +111,12 @@ where
     type TlsConnect = ConnectTls;
     type Error = io::Error;
 
+    /// Asked for every host, a Unix socket's too (named ""), where TLS is
+    /// never tried: a name that is not one fails only if it is.
     fn make_tls_connect(&mut self, domain: &str) -> io::Result<ConnectTls> {
-        let name = net::server_name(domain).map_err(io::Error::other)?;
         Ok(ConnectTls {
             connector: self.connector.clone(),
-            name,
+            name: net::server_name(domain).map_err(|e| e.to_string()),
         })
     }
 }
@@ -125,7 +124,7 @@ where
 /// The TLS handshake of one connection, checking the server's name.
 pub(crate) struct ConnectTls {
     connector: tokio_rustls::TlsConnector,
-    name: rustls_pki_types::ServerName<'static>,
+    name: std::result::Result<rustls_pki_types::ServerName<'static>, String>,
 }
 
 impl<S> TlsConnect<S> for ConnectTls
@@ -137,7 +136,10 @@ where
     type Future = Pin<Box<dyn Future<Output = io::Result<TlsStream<S>>> + Send>>;
 
     fn connect(self, stream: S) -> Self::Future {
-        Box::pin(async move { Ok(TlsStream(self.connector.connect(self.name, stream).await?)) })
+        Box::pin(async move {
+            let name = self.name.map_err(io::Error::other)?;
+            Ok(TlsStream(self.connector.connect(name, stream).await?))
+        })
     }
 }
 
