@@ -20,7 +20,7 @@ pub struct Config {
     pub node_id: String,
     /// Database, message files and the self-signed certificate live here.
     pub data_dir: PathBuf,
-    pub store: StoreSettings,
+    pub store: crate::store_settings::StoreSettings,
     pub listen: Listen,
     pub tls: Tls,
     pub auth: Auth,
@@ -37,30 +37,6 @@ pub struct Config {
     pub greylist: crate::greylist::GreylistConfig,
     pub rspamd: crate::rspamd::RspamdConfig,
     pub spam: Spam,
-}
-
-/// `[store]`: where the store's database is. Without a `url`, SQLite in
-/// `data_dir`; with one, a PostgreSQL server that several nodes share (see
-/// docs/cluster.md).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct StoreSettings {
-    /// `postgres://user:password@host/database` or
-    /// `host=/run/postgresql dbname=postamt`; `POSTAMT_STORE_URL` or
-    /// `--store-url` override it.
-    pub url: Option<String>,
-    /// PostgreSQL connections for reads at most, per node (the writer has
-    /// one more).
-    pub pool_size: usize,
-}
-
-impl Default for StoreSettings {
-    fn default() -> Self {
-        StoreSettings {
-            url: None,
-            pool_size: store::DEFAULT_POOL_SIZE,
-        }
-    }
 }
 
 /// `[spam]`: what happens to mail a verdict (DMARC quarantine, rspamd)
@@ -441,7 +417,7 @@ impl Default for Config {
             hostname: machine_hostname(),
             node_id: String::new(),
             data_dir: default_data_dir(),
-            store: StoreSettings::default(),
+            store: crate::store_settings::StoreSettings::default(),
             listen: Listen::default(),
             tls: Tls::default(),
             auth: Auth::default(),
@@ -661,24 +637,6 @@ fn default_data_dir() -> PathBuf {
 }
 
 impl Config {
-    /// How the store is opened, from `data_dir` and `[store]`.
-    pub fn store_options(&self) -> store::StoreOptions {
-        store::StoreOptions {
-            data_dir: self.data_dir.clone(),
-            url: self.store.url.clone().filter(|url| !url.is_empty()),
-            pool_size: self.store.pool_size,
-        }
-    }
-
-    /// Where the store is, for messages: the data directory, or the
-    /// PostgreSQL URL without its password.
-    pub fn store_location(&self) -> String {
-        match &self.store_options().url {
-            Some(url) => store::redact_store_url(url),
-            None => self.data_dir.display().to_string(),
-        }
-    }
-
     /// `node_id`, or `hostname` when it is not set.
     pub fn node_id(&self) -> &str {
         if self.node_id.is_empty() {

@@ -18,6 +18,7 @@ mod rspamd;
 mod serve;
 mod spam_learning;
 mod store_copy;
+mod store_settings;
 
 use clap::Parser;
 
