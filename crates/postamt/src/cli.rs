@@ -10,11 +10,15 @@ use crate::config::Config;
 #[command(
     name = "postamt",
     version,
-    about = "A complete mail server in one binary: SMTP, a durable queue, mailboxes and POP3.",
-    long_about = "A complete mail server in one binary: SMTP, a durable queue, mailboxes and POP3.\n\n\
-        Start the server with `postamt serve`; manage domains, users and aliases with the other \
-        commands, which work while the server runs. Every command reads the same config file \
-        (--config) and data directory (--data-dir)."
+    about = "A complete mail server in one binary: SMTP and submission, a durable queue, \
+        mailboxes served over IMAP and POP3.",
+    long_about = "A complete mail server in one binary: SMTP (port 25) and submission (587, 465), \
+        a durable queue that delivers locally and to other servers, and mailboxes served over \
+        IMAP (143, 993) and POP3 (110, 995).\n\n\
+        Start the server with `postamt serve`; manage domains, users, aliases, DKIM keys and the \
+        queue with the other commands, which work while the server runs. Every command reads the \
+        same config file (--config) and data directory (--data-dir), or the PostgreSQL store \
+        several nodes share (--store-url)."
 )]
 pub struct Cli {
     /// The config file (TOML). Without one, every setting has its default.
@@ -42,7 +46,7 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run the mail server (SMTP, submission, POP3, delivery) until stopped with Ctrl-C or SIGTERM.
+    /// Run the mail server (SMTP, submission, IMAP, POP3, delivery) until stopped with Ctrl-C or SIGTERM.
     Serve,
     /// Manage the domains whose mail is delivered here.
     #[command(subcommand)]

@@ -33,13 +33,24 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
     // Bind everything before serving anything, so a taken port stops the
     // start-up with a clear message instead of a half-running server.
-    let smtp = bind("smtp", &config.listen.smtp).await?;
-    let submission = bind("submission", &config.listen.submission).await?;
-    let submissions = bind("submissions", &config.listen.submissions).await?;
-    let pop3 = bind("pop3", &config.listen.pop3).await?;
-    let pop3s = bind("pop3s", &config.listen.pop3s).await?;
-    let imap = bind("imap", &config.listen.imap).await?;
-    let imaps = bind("imaps", &config.listen.imaps).await?;
+    let mut unbound = Vec::new();
+    let listen = &config.listen;
+    let smtp = bind("smtp", &listen.smtp, &mut unbound).await;
+    let submission = bind("submission", &listen.submission, &mut unbound).await;
+    let submissions = bind("submissions", &listen.submissions, &mut unbound).await;
+    let pop3 = bind("pop3", &listen.pop3, &mut unbound).await;
+    let pop3s = bind("pop3s", &listen.pop3s, &mut unbound).await;
+    let imap = bind("imap", &listen.imap, &mut unbound).await;
+    let imaps = bind("imaps", &listen.imaps, &mut unbound).await;
+    if !unbound.is_empty() {
+        // Every address that failed, not only the first: one start shows
+        // all there is to fix.
+        for error in &unbound {
+            tracing::error!("{error}");
+        }
+        let lines: Vec<String> = unbound.iter().map(ToString::to_string).collect();
+        anyhow::bail!("{}", lines.join("\n"));
+    }
 
     let limit = ConnectionLimit::new(config.limits.max_connections, config.limits.max_connections_per_address);
     // One throttle for every protocol: a password guesser is slowed down
@@ -127,13 +138,23 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn bind(service: &str, addresses: &[SocketAddr]) -> anyhow::Result<Vec<TcpListener>> {
-    let listeners = net::bind(service, addresses).await?;
+/// Listens on each of a service's addresses; an address that cannot be
+/// had is added to `unbound` and left out.
+async fn bind(service: &str, addresses: &[SocketAddr], unbound: &mut Vec<net::BindError>) -> Vec<TcpListener> {
+    let mut listeners = Vec::new();
+    for address in addresses {
+        match net::bind(service, std::slice::from_ref(address)).await {
+            Ok(bound) => listeners.extend(bound),
+            Err(error) => unbound.push(error),
+        }
+    }
     for listener in &listeners {
         // Tests and scripts read this line to learn ports chosen by the system.
-        tracing::info!("{service} listening on {}", listener.local_addr()?);
+        if let Ok(address) = listener.local_addr() {
+            tracing::info!("{service} listening on {address}");
+        }
     }
-    Ok(listeners)
+    listeners
 }
 
 /// Keeps the stored client verdicts within what the memory holds (plus

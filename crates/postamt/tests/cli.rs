@@ -6,15 +6,19 @@ use std::process::Command;
 
 use common::Server;
 
+/// Every taken address is named, on standard error, not only the first:
+/// one failed start shows all there is to fix.
 #[test]
 fn a_port_in_use_stops_start_up_with_a_clear_message() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = taken.local_addr().unwrap();
+    let also_taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let imap = also_taken.local_addr().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("postamt.toml");
     std::fs::write(
         &config,
-        format!("data_dir = \"data\"\n[listen]\nsmtp = []\npop3 = [\"{address}\"]\npop3s = []\nsubmission = []\nsubmissions = []\nimap = []\nimaps = []\n"),
+        format!("data_dir = \"data\"\n[listen]\nsmtp = []\npop3 = [\"{address}\"]\npop3s = []\nsubmission = []\nsubmissions = []\nimap = [\"{imap}\"]\nimaps = [\"127.0.0.1:0\"]\n"),
     )
     .unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_postamt"))
@@ -27,6 +31,10 @@ fn a_port_in_use_stops_start_up_with_a_clear_message() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(&format!("cannot listen for pop3 on {address}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("cannot listen for imap on {imap}")),
         "{stderr}"
     );
     assert!(stderr.contains("[listen]"), "{stderr}");
@@ -122,5 +130,13 @@ fn every_command_has_help() {
         let output = Command::new(env!("CARGO_BIN_EXE_postamt")).args(args).output().unwrap();
         assert!(output.status.success(), "{args:?}");
         assert!(String::from_utf8_lossy(&output.stdout).contains("Usage:"), "{args:?}");
+    }
+    // What the server serves, IMAP included, is said where a newcomer looks.
+    for args in [&["--help"][..], &["-h"], &["serve", "--help"]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_postamt")).args(args).output().unwrap();
+        let help = String::from_utf8_lossy(&output.stdout);
+        for service in ["SMTP", "submission", "IMAP", "POP3"] {
+            assert!(help.contains(service), "{args:?} does not mention {service}:\n{help}");
+        }
     }
 }

@@ -48,6 +48,13 @@ for user in ["alice@example.test", "bob@example.test"]:
     assert mailtest.strip_trace(stored) == message, "content changed in transit"
 "#,
     );
+    // The refusal is in the log, once, with its address and reason.
+    let log = server.log();
+    let refusals: Vec<&str> = log.lines().filter(|line| line.contains("recipient refused")).collect();
+    assert!(
+        refusals.len() == 1 && refusals[0].contains("nobody@example.test") && refusals[0].contains("no such user"),
+        "{log}"
+    );
 }
 
 #[test]

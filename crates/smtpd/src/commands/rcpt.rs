@@ -69,11 +69,16 @@ where
                 }
                 Ok(self.ok(Reply::new(250, "2.1.5", "Ok")))
             }
-            RcptVerdict::UnknownUser => Err(Error::refused(
-                550,
-                "5.1.1",
-                format!("<{shown}>: Recipient address rejected: User unknown"),
-            )),
+            RcptVerdict::UnknownUser => {
+                // Logged, as relay denials are: "why did my mail bounce"
+                // starts in the log.
+                tracing::info!(to = %shown, "recipient refused: no such user");
+                Err(Error::refused(
+                    550,
+                    "5.1.1",
+                    format!("<{shown}>: Recipient address rejected: User unknown"),
+                ))
+            }
             RcptVerdict::RelayDenied => {
                 tracing::info!(to = %shown, "relay denied");
                 Err(Error::refused(554, "5.7.1", format!("<{shown}>: Relay access denied")))
