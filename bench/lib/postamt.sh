@@ -47,14 +47,6 @@ max_connections_per_address = ${max_connections:-200}
 ${extra_config:-}
 TOML
 export POSTAMT_CONFIG="$work/postamt/postamt.toml"
-"$bin/postamt" domain add example.test > /dev/null
-users=()
-to=()
-for n in $(seq 0 9); do
-    users+=("bench$n@example.test")
-    to+=(--to "bench$n@example.test")
-    echo "$password" | "$bin/postamt" user add "bench$n@example.test" --password-stdin > /dev/null
-done
 "$bin/postamt" serve 2> "$work/postamt/serve.log" &
 server=$!
 for _ in $(seq 100); do grep -q "imaps listening" "$work/postamt/serve.log" && break; sleep 0.1; done
@@ -65,6 +57,14 @@ if ! grep -q "imaps listening" "$work/postamt/serve.log"; then
     tail -5 "$work/postamt/serve.log" >&2
     exit 1
 fi
+"$bin/postamt" domain add example.test > /dev/null
+users=()
+to=()
+for n in $(seq 0 9); do
+    users+=("bench$n@example.test")
+    to+=(--to "bench$n@example.test")
+    echo "$password" | "$bin/postamt" user add "bench$n@example.test" --password-stdin > /dev/null
+done
 
 # DNS questions the server has asked so far.
 dns_queries() { cat "$work/dns-queries" 2>/dev/null | wc -l; }

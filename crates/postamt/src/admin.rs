@@ -10,7 +10,31 @@ use store::{RecipientStatus, Store};
 use crate::cli::{AliasCommand, DkimCommand, DomainCommand, QueueCommand, UserCommand};
 use crate::config::Config;
 
+/// Opens the store the server uses. Only `serve` makes a new one: an
+/// administration command pointed at the wrong place says so, instead of
+/// making an empty store there and answering as if all were well.
 pub(crate) async fn open(config: &Config) -> anyhow::Result<Store> {
+    let options = config.store_options();
+    let exists = match &options.url {
+        None => options.data_dir.join("postamt.db").exists(),
+        Some(url) => store::postgres::holds_store(url)
+            .await
+            .with_context(|| format!("cannot reach the store at {}", config.store_location()))?,
+    };
+    if !exists {
+        bail!(
+            "there is no store at {}: `postamt serve` makes it when it first starts. If the server \
+             keeps it elsewhere, name its config with --config (or POSTAMT_CONFIG), or the data \
+             directory with --data-dir (or POSTAMT_DATA_DIR)",
+            config.store_location()
+        );
+    }
+    open_or_create(config).await
+}
+
+/// Opens the store, making it (and applying migrations) if need be: what
+/// `serve` does.
+pub(crate) async fn open_or_create(config: &Config) -> anyhow::Result<Store> {
     Store::open_with(&config.store_options())
         .await
         .with_context(|| format!("cannot open the store at {}", config.store_location()))

@@ -21,7 +21,7 @@ const GARBAGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     init_logging();
-    let store = crate::admin::open(&config).await?;
+    let store = crate::admin::open_or_create(&config).await?;
     let node = Arc::new(crate::node::Node::claim(&store, config.node_id()).await?);
     crate::dkim::create_missing_keys(&store).await?;
     let tls = net::load_or_create_tls(

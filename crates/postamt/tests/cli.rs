@@ -114,6 +114,36 @@ client.quit()
     );
 }
 
+/// An administration command pointed at a place with no store says so and
+/// how to point it at the right one; it makes no empty store there.
+#[test]
+fn administration_without_a_store_says_where_it_looked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nothing-here");
+    for args in [
+        &["queue", "list"][..],
+        &["domain", "add", "example.test"],
+        &["user", "list"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_postamt"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .env_remove("POSTAMT_CONFIG")
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?} succeeded without a store");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("there is no store at {}", data.display()))
+                && stderr.contains("postamt serve")
+                && stderr.contains("--data-dir"),
+            "{stderr}"
+        );
+        assert!(!data.join("postamt.db").exists(), "{args:?} made a store");
+    }
+}
+
 #[test]
 fn every_command_has_help() {
     for args in [
