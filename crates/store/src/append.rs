@@ -133,28 +133,41 @@ impl Store {
     }
 
     fn copy_in(tx: &crate::sql::Db, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<Vec<(i64, i64)>> {
-        let mut pairs = Vec::new();
-        let mut contents = Vec::new();
-        for &uid in uids {
-            // The content's columns, then what COPY needs besides: the row's
-            // id, its system flags and its search fields.
-            let row: Option<(MessageContent, i64, i64, Option<String>)> = tx
-                .prepare_cached(&format!(
-                    "SELECT {CONTENT_COLUMNS}, id, flags,
-                            (SELECT fields FROM message_search WHERE message_id = messages.id)
-                     FROM messages WHERE mailbox_id = $1 AND uid = $2"
-                ))?
-                .query_row([from, uid], |row| {
-                    Ok((MessageContent::from_row(row)?, row.get(9)?, row.get(10)?, row.get(11)?))
-                })
-                .optional()?;
-            let Some((content, id, system, search_fields)) = row else {
-                continue;
-            };
-            let keywords = tx
-                .prepare_cached("SELECT keyword FROM message_keywords WHERE message_id = $1")?
-                .query_map([id], |row| row.get(0))?
-                .collect::<crate::Result<Vec<String>>>()?;
+        // One read for all the messages (the content's columns, then their
+        // system flags, search fields and keywords) and one UID range and
+        // MODSEQ for the copies: statements per message are round trips on
+        // PostgreSQL (8192 copies took half a minute under load).
+        let rows: Vec<(i64, MessageContent, i64, Option<String>, Option<String>)> = tx
+            .prepare_cached(&format!(
+                "SELECT {CONTENT_COLUMNS}, uid, flags,
+                        (SELECT fields FROM message_search WHERE message_id = messages.id),
+                        (SELECT string_agg(keyword, ' ') FROM message_keywords WHERE message_id = messages.id)
+                 FROM messages WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2)) ORDER BY uid"
+            ))?
+            .query_map((from, json_list(uids)), |row| {
+                Ok((
+                    row.get(9)?,
+                    MessageContent::from_row(row)?,
+                    row.get(10)?,
+                    row.get(11)?,
+                    row.get(12)?,
+                ))
+            })?
+            .collect::<Result<_>>()?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let count = rows.len() as i64;
+        let (first_uid, modseq): (i64, i64) = tx
+            .prepare_cached(
+                "UPDATE mailboxes SET uidnext = uidnext + $1, highestmodseq = highestmodseq + 1
+                 WHERE id = $2 RETURNING uidnext - $1, highestmodseq",
+            )?
+            .query_row((count, to), |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let mut pairs = Vec::with_capacity(rows.len());
+        let mut contents = Vec::with_capacity(rows.len());
+        for (new_uid, (uid, content, system, search_fields, keywords)) in (first_uid..).zip(rows) {
+            let keywords = keywords.map_or_else(Vec::new, |k| k.split(' ').map(str::to_string).collect());
             let flags = Flags { system, keywords };
             let facts = MessageFacts {
                 envelope: content.envelope.unwrap_or_default(),
@@ -171,7 +184,7 @@ impl Store {
                 flags: &flags,
                 facts: &facts,
             };
-            let (new_uid, _) = Self::insert_message(tx, to, &message)?;
+            Self::insert_row(tx, to, (new_uid, modseq), &message)?;
             pairs.push((uid, new_uid));
             contents.push(content.blob_hash);
         }
