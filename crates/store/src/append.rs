@@ -133,11 +133,14 @@ impl Store {
     }
 
     fn copy_in(tx: &crate::sql::Db, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<Vec<(i64, i64)>> {
+        /// A message to copy: its UID, content, system flags, search
+        /// fields and keywords (space-separated).
+        type CopiedRow = (i64, MessageContent, i64, Option<String>, Option<String>);
         // One read for all the messages (the content's columns, then their
         // system flags, search fields and keywords) and one UID range and
         // MODSEQ for the copies: statements per message are round trips on
         // PostgreSQL (8192 copies took half a minute under load).
-        let rows: Vec<(i64, MessageContent, i64, Option<String>, Option<String>)> = tx
+        let rows: Vec<CopiedRow> = tx
             .prepare_cached(&format!(
                 "SELECT {CONTENT_COLUMNS}, uid, flags,
                         (SELECT fields FROM message_search WHERE message_id = messages.id),
