@@ -12,7 +12,8 @@
 # with its default settings (fsync and synchronous_commit on) on a Unix
 # socket in a temporary directory. postamt runs with its defaults but the
 # pregreet wait (pregreet_wait_ms = 0, as in bench/run-postamt.sh: the
-# bench's one client address would otherwise wait 300 ms per session).
+# bench's one client address would otherwise wait 300 ms per session);
+# `pregreet_wait_ms=300 bash bench/cluster.sh` runs with that default too.
 # Prints, per setup: the accept rate, the accept-and-deliver rate (all
 # messages in their mailboxes), each node's peak memory and its
 # connections to PostgreSQL.
@@ -76,7 +77,7 @@ pop3s = []
 imap = []
 imaps = []
 [smtp]
-pregreet_wait_ms = 0
+pregreet_wait_ms = ${pregreet_wait_ms:-0}
 [dns]
 nameservers = ["127.0.0.1:$dns_port"]
 [limits]

@@ -133,28 +133,22 @@ impl Store {
     }
 
     fn copy_in(tx: &crate::sql::Db, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<Vec<(i64, i64)>> {
-        /// A message to copy: its UID, content, system flags, search
-        /// fields and keywords (space-separated).
-        type CopiedRow = (i64, MessageContent, i64, Option<String>, Option<String>);
+        /// A message to copy: its content (UID first), system flags,
+        /// search fields and keywords (space-separated).
+        type CopiedRow = (MessageContent, i64, Option<String>, Option<String>);
         // One read for all the messages (the content's columns, then their
         // system flags, search fields and keywords) and one UID range and
         // MODSEQ for the copies: statements per message are round trips on
         // PostgreSQL (8192 copies took half a minute under load).
         let rows: Vec<CopiedRow> = tx
             .prepare_cached(&format!(
-                "SELECT {CONTENT_COLUMNS}, uid, flags,
+                "SELECT {CONTENT_COLUMNS}, flags,
                         (SELECT fields FROM message_search WHERE message_id = messages.id),
                         (SELECT string_agg(keyword, ' ') FROM message_keywords WHERE message_id = messages.id)
                  FROM messages WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2)) ORDER BY uid"
             ))?
             .query_map((from, json_list(uids)), |row| {
-                Ok((
-                    row.get(9)?,
-                    MessageContent::from_row(row)?,
-                    row.get(10)?,
-                    row.get(11)?,
-                    row.get(12)?,
-                ))
+                Ok((MessageContent::from_row(row)?, row.get(9)?, row.get(10)?, row.get(11)?))
             })?
             .collect::<Result<_>>()?;
         if rows.is_empty() {
@@ -169,7 +163,7 @@ impl Store {
             .query_row((count, to), |row| Ok((row.get(0)?, row.get(1)?)))?;
         let mut pairs = Vec::with_capacity(rows.len());
         let mut contents = Vec::with_capacity(rows.len());
-        for (new_uid, (uid, content, system, search_fields, keywords)) in (first_uid..).zip(rows) {
+        for (new_uid, (content, system, search_fields, keywords)) in (first_uid..).zip(rows) {
             let keywords = keywords.map_or_else(Vec::new, |k| k.split(' ').map(str::to_string).collect());
             let flags = Flags { system, keywords };
             let facts = MessageFacts {
@@ -188,7 +182,7 @@ impl Store {
                 facts: &facts,
             };
             Self::insert_row(tx, to, (new_uid, modseq), &message)?;
-            pairs.push((uid, new_uid));
+            pairs.push((content.uid, new_uid));
             contents.push(content.blob_hash);
         }
         let contents: Vec<&str> = contents.iter().map(String::as_str).collect();

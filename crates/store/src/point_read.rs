@@ -134,13 +134,13 @@ impl PointReads {
             db.begin()?;
             match write(db) {
                 Ok(answer) => {
-                    db.execute_batch("COMMIT")?;
+                    db.commit()?;
                     Ok(answer)
                 }
                 Err(error) => {
                     // A connection that cannot roll back is broken, and is
                     // not given out again (see `read`).
-                    let _ = db.execute_batch("ROLLBACK");
+                    let _ = db.rollback();
                     Err(error)
                 }
             }

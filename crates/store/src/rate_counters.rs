@@ -21,21 +21,20 @@ impl Store {
         let start = now - now.rem_euclid(window);
         self.batched(move |tx| {
             // The row exists, and is ours until the commit (on PostgreSQL
-            // the UPDATE locks it; SQLite has one writer).
-            tx.prepare_cached(
-                "INSERT INTO rate_counters (key, window_start, count) VALUES ($1, $2, 0)
-                 ON CONFLICT (key, window_start) DO UPDATE SET count = rate_counters.count
-                 RETURNING count",
-            )?
-            .query_row((&key, start), |row| row.get::<i64>(0))?;
+            // the upsert locks it; SQLite has one writer): its count is
+            // the one to decide on.
+            let current: i64 = tx
+                .prepare_cached(
+                    "INSERT INTO rate_counters (key, window_start, count) VALUES ($1, $2, 0)
+                     ON CONFLICT (key, window_start) DO UPDATE SET count = rate_counters.count
+                     RETURNING count",
+                )?
+                .query_row((&key, start), |row| row.get(0))?;
             let previous: i64 = tx
                 .prepare_cached(
                     "SELECT COALESCE(MAX(count), 0) FROM rate_counters WHERE key = $1 AND window_start = $2",
                 )?
                 .query_row((&key, start - window), |row| row.get(0))?;
-            let current: i64 = tx
-                .prepare_cached("SELECT count FROM rate_counters WHERE key = $1 AND window_start = $2")?
-                .query_row((&key, start), |row| row.get(0))?;
             let overlap = 1.0 - (now - start) as f64 / window as f64;
             let estimate = current as f64 + previous as f64 * overlap.max(0.0);
             if estimate + n as f64 > limit as f64 {

@@ -60,7 +60,7 @@ impl Db {
     }
 
     /// Runs statements without parameters, separated by semicolons.
-    #[allow(dead_code, reason = "for the tests, and for statements to come")]
+    #[cfg(test)]
     pub(crate) fn execute_batch(&self, sql: &str) -> Result<()> {
         match self {
             Db::Sqlite(connection) => Ok(connection.execute_batch(sql)?),
