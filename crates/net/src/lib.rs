@@ -1,7 +1,8 @@
 //! Networking shared by every postamt server and the SMTP client:
 //! listeners with clear bind errors and connection limits (in total and per
 //! client address), TLS as a server (a configured certificate or a
-//! self-signed one made on first start) and as a client, and
+//! self-signed one made on first start, swappable while serving) and as a
+//! client, and
 //! [`Connection`], the buffered stream with read/write timeouts and
 //! in-place STARTTLS, and what every server's sessions share: the accept
 //! loop ([`serve`]) and the end of the command loop.
@@ -25,6 +26,6 @@ pub use rustls_pki_types::ServerName;
 pub use service::{Opening, Service, SessionStream, serve, session};
 pub use session::{Disconnect, Flow, Outcome};
 pub use stream::Stream;
-pub use tls::{TlsError, load_or_create_tls};
+pub use tls::{ACME_TLS_ALPN, ServerTls, TlsError, load_or_create_tls};
 pub use tls_client::{opportunistic_connector, server_name, verifying_connector};
 pub use tokio_rustls::{TlsAcceptor, TlsConnector};

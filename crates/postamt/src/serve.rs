@@ -24,12 +24,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = crate::admin::open_or_create(&config).await?;
     let node = Arc::new(crate::node::Node::claim(&store, config.node_id()).await?);
     crate::dkim::create_missing_keys(&store).await?;
-    let tls = net::load_or_create_tls(
+    let server_tls = net::ServerTls::load_or_create(
         config.tls.cert.as_deref(),
         config.tls.key.as_deref(),
         &config.data_dir,
         &config.hostname,
     )?;
+    let tls = server_tls.acceptor();
 
     // Bind everything before serving anything, so a taken port stops the
     // start-up with a clear message instead of a half-running server.
