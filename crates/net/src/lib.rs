@@ -19,8 +19,7 @@ mod tls;
 mod tls_client;
 
 pub use connection::{Connection, ReadError};
-use listener::accept_loop;
-pub use listener::{BindError, ConnectionLimit, ConnectionPermit, bind};
+pub use listener::{BindError, ConnectionLimit, ConnectionPermit, accept_loop, bind};
 pub use network::{Network, NetworkError};
 pub use rustls_pki_types::ServerName;
 pub use service::{Opening, Service, SessionStream, serve, session};

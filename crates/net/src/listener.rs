@@ -106,12 +106,8 @@ impl Drop for ConnectionPermit {
 /// Accepts connections forever, each in its own task. A connection over the
 /// limit gets `busy_reply` and is closed at once, so a flood cannot make the
 /// server hold unbounded state.
-pub(crate) async fn accept_loop<F, Fut>(
-    listener: TcpListener,
-    limit: ConnectionLimit,
-    busy_reply: &'static [u8],
-    handler: F,
-) where
+pub async fn accept_loop<F, Fut>(listener: TcpListener, limit: ConnectionLimit, busy_reply: &'static [u8], handler: F)
+where
     F: Fn(tokio::net::TcpStream, SocketAddr) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {

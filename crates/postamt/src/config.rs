@@ -123,6 +123,10 @@ pub struct Listen {
     pub pop3s: Vec<SocketAddr>,
     pub imap: Vec<SocketAddr>,
     pub imaps: Vec<SocketAddr>,
+    /// The web listener (plain HTTP and HTTPS): health, metrics, client
+    /// autoconfiguration, MTA-STS policies, ACME validations.
+    pub http: Vec<SocketAddr>,
+    pub https: Vec<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -313,6 +317,9 @@ impl Default for Listen {
             pop3s: on_all_interfaces(995),
             imap: on_all_interfaces(143),
             imaps: on_all_interfaces(993),
+            // Off until configured: what it serves is chosen per site.
+            http: Vec::new(),
+            https: Vec::new(),
         }
     }
 }

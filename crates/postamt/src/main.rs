@@ -19,6 +19,7 @@ mod serve;
 mod spam_learning;
 mod store_copy;
 mod store_settings;
+mod web;
 
 use clap::Parser;
 

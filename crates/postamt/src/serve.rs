@@ -43,6 +43,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let pop3s = bind("pop3s", &listen.pop3s, &mut unbound).await;
     let imap = bind("imap", &listen.imap, &mut unbound).await;
     let imaps = bind("imaps", &listen.imaps, &mut unbound).await;
+    let http = bind("http", &listen.http, &mut unbound).await;
+    let https = bind("https", &listen.https, &mut unbound).await;
     if !unbound.is_empty() {
         // Every address that failed, not only the first: one start shows
         // all there is to fix.
@@ -128,6 +130,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     for listener in imaps {
         tasks.spawn(imap_server.clone().serve(listener, limit.clone(), true));
+    }
+    let web = Arc::new(crate::web::Web { tls: server_tls });
+    for (listeners, secure) in [(http, false), (https, true)] {
+        for listener in listeners {
+            tasks.spawn(crate::web::serve(web.clone(), listener, limit.clone(), secure));
+        }
     }
     tracing::info!(hostname = %config.hostname, data_dir = %config.data_dir.display(), "postamt is running");
 

@@ -31,6 +31,8 @@ pub struct Server {
     pub pop3s: SocketAddr,
     pub imap: SocketAddr,
     pub imaps: SocketAddr,
+    pub http: SocketAddr,
+    pub https: SocketAddr,
     log: Arc<Mutex<String>>,
     pub dns: Helper,
     /// The PostgreSQL store's connection string, when the server has one.
@@ -65,6 +67,7 @@ impl Server {
             "{hostname}{data_dir}{extra}\n\
              [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = [\"127.0.0.1:0\"]\nsubmissions = [\"127.0.0.1:0\"]\n\
              pop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\nimap = [\"127.0.0.1:0\"]\nimaps = [\"127.0.0.1:0\"]\n\
+             http = [\"127.0.0.1:0\"]\nhttps = [\"127.0.0.1:0\"]\n\
              [dns]\nnameservers = [\"127.0.0.1:{}\"]\n{}",
             dns.port,
             store_url
@@ -82,6 +85,8 @@ impl Server {
             pop3s: "0.0.0.0:0".parse().unwrap(),
             imap: "0.0.0.0:0".parse().unwrap(),
             imaps: "0.0.0.0:0".parse().unwrap(),
+            http: "0.0.0.0:0".parse().unwrap(),
+            https: "0.0.0.0:0".parse().unwrap(),
             log: Arc::new(Mutex::new(String::new())),
             dns,
             store_url,
@@ -139,7 +144,7 @@ impl Server {
         });
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut found = 0;
-        while found < 7 {
+        while found < 9 {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let (service, address) = found_rx
                 .recv_timeout(remaining)
@@ -152,6 +157,8 @@ impl Server {
                 "pop3s" => self.pop3s = address,
                 "imap" => self.imap = address,
                 "imaps" => self.imaps = address,
+                "http" => self.http = address,
+                "https" => self.https = address,
                 _ => continue,
             }
             found += 1;
@@ -262,6 +269,8 @@ impl Server {
             .env("POP3S_PORT", self.pop3s.port().to_string())
             .env("IMAP_PORT", self.imap.port().to_string())
             .env("IMAPS_PORT", self.imaps.port().to_string())
+            .env("HTTP_PORT", self.http.port().to_string())
+            .env("HTTPS_PORT", self.https.port().to_string())
             .env("PASSWORD", PASSWORD)
             .env("DATA_DIR", self.dir.path())
             .stdout(Stdio::piped())
