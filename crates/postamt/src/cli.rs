@@ -86,14 +86,16 @@ pub enum Command {
     Store(StoreCommand),
     /// Copy the store into DIR while the server runs: a consistent
     /// snapshot of the database and the message files, verified.
-    #[command(long_about = "Copy the store into DIR while the server runs, then verify the copy.\n\n\
+    #[command(
+        long_about = "Copy the store into DIR while the server runs, then verify the copy.\n\n\
         The database is copied as one consistent snapshot (SQLite's VACUUM INTO) while the server goes on \
         writing; then the message files it refers to are copied, each checked against its SHA-256. The copy \
         is then checked on its own: the database's integrity, the rows of every table (printed), and every \
         message's content read back and hashed. DIR is itself a data directory: `postamt serve --data-dir DIR` \
         runs from it, and `postamt restore DIR` puts it in place. DIR must not hold a store already.\n\n\
         A store on PostgreSQL keeps everything, message contents too, in the database: back it up with \
-        pg_dump (this command says how and exits non-zero). See docs/backup.md.")]
+        pg_dump (this command says how and exits non-zero). See docs/backup.md."
+    )]
     Backup {
         /// A new or empty directory for the copy.
         dir: PathBuf,

@@ -68,17 +68,18 @@ async fn write_mailbox(
 ) -> anyhow::Result<Vec<Written>> {
     let mut list = store.message_list(mailbox.id).await?;
     list.sort_by_key(|m| m.uid);
-    let keywords: BTreeSet<String> = list
-        .iter()
-        .flat_map(|m| m.flags.keywords.iter().cloned())
-        .filter(|k| !k.eq_ignore_ascii_case("$Forwarded"))
-        .collect();
+    let keywords: BTreeSet<String> = list.iter().flat_map(|m| m.flags.keywords.iter().cloned()).collect();
     let mut maildir_writer = None;
     let mut mbox_writer = None;
     match format {
         Format::Maildir => {
             let keywords = keywords.into_iter().collect();
-            maildir_writer = Some(maildir::Writer::create(dir, &mailbox.name, keywords, mailbox.uidvalidity)?);
+            maildir_writer = Some(maildir::Writer::create(
+                dir,
+                &mailbox.name,
+                keywords,
+                mailbox.uidvalidity,
+            )?);
         }
         Format::Mbox => mbox_writer = Some(mbox::Writer::create(dir, &mailbox.name)?),
     }
@@ -101,7 +102,11 @@ async fn write_mailbox(
                 (_, Some(writer)) => writer.add(&message)?,
                 _ => unreachable!("one writer is made above"),
             }
-            written.push((sha256_hex(&message.content), message.flags.names(), message.internal_date));
+            written.push((
+                sha256_hex(&message.content),
+                message.flags.names(),
+                message.internal_date,
+            ));
         }
     }
     if let Some(writer) = maildir_writer {
@@ -147,11 +152,18 @@ fn verify(format: Format, dir: &Path, written: &BTreeMap<String, Vec<Written>>) 
             bail!("mailbox {name} is not found in what was written");
         };
         if back.len() != messages.len() {
-            bail!("mailbox {name}: {} messages written, {} read back", messages.len(), back.len());
+            bail!(
+                "mailbox {name}: {} messages written, {} read back",
+                messages.len(),
+                back.len()
+            );
         }
         for (i, (ours, theirs)) in messages.iter().zip(back).enumerate() {
             if ours != theirs {
-                bail!("mailbox {name}, message {}: written as {ours:?}, read back as {theirs:?}", i + 1);
+                bail!(
+                    "mailbox {name}, message {}: written as {ours:?}, read back as {theirs:?}",
+                    i + 1
+                );
             }
             verified += 1;
         }

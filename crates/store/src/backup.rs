@@ -261,9 +261,8 @@ fn verify(dir: &Path, files: u64, snapshots: u32) -> Result<BackupSummary> {
     }
     for hash in file_contents(&database)? {
         let path = blob_path(&dir.join("blobs"), &hash).map_err(|e| Error::io(dir, e))?;
-        let (actual, len) = hash_file(&path).map_err(|e| {
-            Error::CopyMismatch(format!("content {hash} cannot be read from {}: {e}", path.display()))
-        })?;
+        let (actual, len) = hash_file(&path)
+            .map_err(|e| Error::CopyMismatch(format!("content {hash} cannot be read from {}: {e}", path.display())))?;
         check_hash(&hash, &actual)?;
         summary.contents += 1;
         summary.content_bytes += len;

@@ -95,9 +95,7 @@ pub async fn import(config: &Config, args: ImapArgs) -> anyhow::Result<()> {
             .with_context(|| format!("while copying {}", String::from_utf8_lossy(raw)))?;
     }
     let _ = client.command("LOGOUT").await;
-    importer
-        .finish(&format!("{} at {}:{port}", args.user, args.host))
-        .await
+    importer.finish(&format!("{} at {}:{port}", args.user, args.host)).await
 }
 
 fn is_loopback(host: &str) -> bool {

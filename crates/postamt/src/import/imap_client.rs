@@ -141,7 +141,10 @@ impl Client {
         let first_line = self.read_line().await?;
         let mut line = first_line.clone();
         loop {
-            let body = line.strip_suffix(b"\r\n").or_else(|| line.strip_suffix(b"\n")).unwrap_or(&line);
+            let body = line
+                .strip_suffix(b"\r\n")
+                .or_else(|| line.strip_suffix(b"\n"))
+                .unwrap_or(&line);
             let (text, literal) = match literal_size(body) {
                 Some((at, size)) => (&body[..at], Some(size)),
                 None => (body, None),
@@ -194,7 +197,11 @@ fn literal_size(line: &[u8]) -> Option<(usize, usize)> {
     let open = inner.iter().rposition(|&b| b == b'{')?;
     let digits = inner[open + 1..].strip_suffix(b"+").unwrap_or(&inner[open + 1..]);
     let size = std::str::from_utf8(digits).ok()?.parse().ok()?;
-    let start = if open > 0 && line[open - 1] == b'~' { open - 1 } else { open };
+    let start = if open > 0 && line[open - 1] == b'~' {
+        open - 1
+    } else {
+        open
+    };
     Some((start, size))
 }
 
@@ -275,7 +282,10 @@ mod tests {
     #[test]
     fn fetch_tokens() {
         let mut tokens = Vec::new();
-        tokenize(br#"* 1 FETCH (UID 7 FLAGS (\Seen $Label1) INTERNALDATE "01-Dec-2026 14:01:59 +0000" BODY[] "#, &mut tokens);
+        tokenize(
+            br#"* 1 FETCH (UID 7 FLAGS (\Seen $Label1) INTERNALDATE "01-Dec-2026 14:01:59 +0000" BODY[] "#,
+            &mut tokens,
+        );
         assert_eq!(tokens[0], Token::Atom("*".into()));
         assert!(tokens.contains(&Token::Atom("\\Seen".into())));
         assert!(tokens.contains(&Token::String(b"01-Dec-2026 14:01:59 +0000".to_vec())));

@@ -5,7 +5,8 @@
 //! `UNIQUE:2,FLAGS` (Dovecot's are `time.id.host,S=size,W=vsize:2,FLAGS`):
 //! the letters D F P R S T are the draft, flagged, passed (forwarded),
 //! replied, seen and trashed (deleted) flags of the Maildir
-//! specification; `a` to `z` are keywords, numbered in the folder's
+//! specification (P is read as $Forwarded; Dovecot ignores it and keeps
+//! $Forwarded as a keyword, as the export does); `a` to `z` are keywords, numbered in the folder's
 //! `dovecot-keywords` file (lines `0 $Label1`). Messages in `new/` are
 //! recent (and usually have no flags yet, though Dovecot may set flags on
 //! a file it leaves in `new/`). The internal date is the file's mtime,
@@ -209,7 +210,10 @@ impl Writer {
             crate::export::private_dir(&dir.join(sub))?;
         }
         if keywords.len() > 26 {
-            bail!("mailbox {name:?} uses {} keywords; a Maildir folder holds at most 26", keywords.len());
+            bail!(
+                "mailbox {name:?} uses {} keywords; a Maildir folder holds at most 26",
+                keywords.len()
+            );
         }
         let listed: String = keywords.iter().enumerate().map(|(i, k)| format!("{i} {k}\n")).collect();
         if !listed.is_empty() {
@@ -224,15 +228,14 @@ impl Writer {
 
     /// Writes one message into `cur/` with its flags and date.
     pub(crate) fn add(&mut self, uid: i64, message: &Message) -> anyhow::Result<()> {
+        // $Forwarded goes as a keyword, as Dovecot keeps it: it does not
+        // read P (measured with Dovecot 2.3, crates/postamt/tests/import_export.rs).
         let mut letters: Vec<char> = LETTERS
             .iter()
-            .filter(|(_, flag)| message.flags.names().iter().any(|n| n.eq_ignore_ascii_case(flag)))
+            .filter(|(letter, flag)| *letter != 'P' && message.flags.names().iter().any(|n| n == flag))
             .map(|(l, _)| *l)
             .collect();
         for keyword in &message.flags.keywords {
-            if keyword.eq_ignore_ascii_case("$Forwarded") {
-                continue;
-            }
             if let Some(i) = self.keywords.iter().position(|k| k == keyword) {
                 letters.push((b'a' + i as u8) as char);
             }
@@ -274,6 +277,9 @@ mod tests {
     #[test]
     fn keywords_by_index() {
         let keywords = parse_keywords("0 $Label1\n2 Work\n");
-        assert_eq!((keywords[0].as_str(), keywords[1].as_str(), keywords[2].as_str()), ("$Label1", "", "Work"));
+        assert_eq!(
+            (keywords[0].as_str(), keywords[1].as_str(), keywords[2].as_str()),
+            ("$Label1", "", "Work")
+        );
     }
 }

@@ -108,7 +108,10 @@ fn scan(path: &Path, name: String) -> anyhow::Result<Folder> {
             };
             current = Some((offset + read, date));
         } else if current.is_none() && !line.iter().all(u8::is_ascii_whitespace) {
-            bail!("{} does not start with a From line: it is not an mbox file", path.display());
+            bail!(
+                "{} does not start with a From line: it is not an mbox file",
+                path.display()
+            );
         }
         offset += read;
     }
@@ -131,7 +134,11 @@ fn from_line_date(line: &[u8]) -> Option<i64> {
     let mut time = tokens[at].split(':').map(|n| n.parse::<i64>().ok());
     let (h, m, s) = (time.next()??, time.next()??, time.next()??);
     let rest = &tokens[at + 1..];
-    let year: i64 = rest.iter().find(|t| t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()))?.parse().ok()?;
+    let year: i64 = rest
+        .iter()
+        .find(|t| t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()))?
+        .parse()
+        .ok()?;
     let zone = rest
         .iter()
         .find(|t| t.len() == 5 && (t.starts_with('+') || t.starts_with('-')))
@@ -168,7 +175,7 @@ impl Folder {
     /// Reads message `index`; its size instead when over `max` bytes.
     pub(crate) fn load(&self, index: usize, max: usize) -> anyhow::Result<Result<Message, u64>> {
         let (start, end, internal_date) = self.messages[index];
-        if end - start > max as u64 + 2 {
+        if end - start > (max as u64).saturating_add(2) {
             return Ok(Err(end - start));
         }
         let mut file = File::open(&self.path)?;
@@ -230,12 +237,7 @@ fn take_state_fields(message: &[u8]) -> (Vec<u8>, Vec<String>) {
                     .filter(|(l, _)| value.contains(*l))
                     .map(|(_, f)| f.to_string()),
             ),
-            "x-keywords" => names.extend(
-                value
-                    .split([' ', ','])
-                    .filter(|k| !k.is_empty())
-                    .map(str::to_string),
-            ),
+            "x-keywords" => names.extend(value.split([' ', ',']).filter(|k| !k.is_empty()).map(str::to_string)),
             _ => {}
         }
         if !dropping {

@@ -223,7 +223,12 @@ impl Importer {
                     let Some(stored) = contents.iter().find(|c| c.uid == *uid) else {
                         bail!("{name} UID {uid}: the message just stored is gone (expunged meanwhile?)");
                     };
-                    let data = self.store.open_message(stored.stored(), false).await?.read_all().await?;
+                    let data = self
+                        .store
+                        .open_message(stored.stored(), false)
+                        .await?
+                        .read_all()
+                        .await?;
                     let actual = sha256_hex(&data);
                     if actual != *hash {
                         bail!("{name} UID {uid}: stored with SHA-256 {actual}, read with {hash}");
