@@ -140,6 +140,7 @@ fn backup(source: &Path, dir: &Path) -> Result<BackupSummary> {
             tracing::info!(%hash, snapshot, "a blob went between snapshot and copy; taking a new snapshot");
             continue;
         }
+        forget_processes(&partial)?;
         File::open(&partial)
             .and_then(|f| f.sync_all())
             .map_err(|e| Error::io(&partial, e))?;
@@ -154,6 +155,20 @@ fn backup(source: &Path, dir: &Path) -> Result<BackupSummary> {
              running with a very short minimum age?"
         ))),
     })
+}
+
+/// Takes out of the copy what belongs to the processes that served the
+/// source, not to its data (as `store copy` leaves them behind): node
+/// claims, which would keep a server started on the copy from running
+/// while the source's runs, and POP3 maildrop locks. The copy is left
+/// in rollback-journal mode, one file, until a server opens it (WAL).
+fn forget_processes(database: &Path) -> Result<()> {
+    let db = Db::Sqlite(rusqlite::Connection::open(database)?);
+    db.query_row("PRAGMA journal_mode = DELETE", (), |row| row.get::<String>(0))?;
+    db.execute("PRAGMA synchronous = FULL", ())?;
+    db.execute("DELETE FROM nodes", ())?;
+    db.execute("DELETE FROM maildrop_locks", ())?;
+    Ok(())
 }
 
 /// The contents a snapshot refers to that are files, not inline rows.
