@@ -16,6 +16,9 @@ pub type Seen = (Vec<String>, i64, String);
 /// Every mailbox (as IMAP names it, modified UTF-7) with its messages.
 pub type Answers = BTreeMap<String, Vec<Seen>>;
 
+/// One FETCH answer: UID, flags, internal date, content hash.
+type Fetched = (i64, Vec<String>, i64, String);
+
 /// What `server` answers over IMAP for `user`'s every mailbox.
 pub fn imap_answers(server: &Server, user: &str) -> Answers {
     let script = format!(
@@ -43,8 +46,7 @@ for line in lines:
     );
     let mut answers: BTreeMap<String, Vec<(i64, Seen)>> = BTreeMap::new();
     for line in server.python(&script).lines() {
-        let (name, message): (String, Option<(i64, Vec<String>, i64, String)>) =
-            serde_json::from_str(line).expect("a line of JSON");
+        let (name, message): (String, Option<Fetched>) = serde_json::from_str(line).expect("a line of JSON");
         let messages = answers.entry(name).or_default();
         if let Some((uid, flags, date, hash)) = message {
             messages.push((uid, (flags, date, hash)));
