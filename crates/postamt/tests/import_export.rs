@@ -306,12 +306,59 @@ fn a_whole_account_comes_over_imap_from_another_server() {
     );
     assert_eq!(imap_answers(&new, "bob@example.test"), alice);
 
-    // Run again, it copies nothing twice.
-    let again = new.admin_output(&insecure, Some(&format!("{}\n", common::PASSWORD)));
+    // Run again (over STARTTLS this time), it copies nothing twice.
+    let plain_port = old.imap.port().to_string();
+    let starttls: Vec<&str> = insecure
+        .iter()
+        .map(|a| if *a == port { plain_port.as_str() } else { *a })
+        .chain(["--tls", "starttls"])
+        .collect();
+    let again = new.admin_output(&starttls, Some(&format!("{}\n", common::PASSWORD)));
     let out = String::from_utf8_lossy(&again.stdout);
     assert!(
         out.contains("Imported 0 messages") && out.contains("9 already there"),
         "{out}"
     );
     assert_eq!(imap_answers(&new, "bob@example.test"), alice);
+}
+
+#[test]
+fn imports_keep_to_the_limits_imap_append_keeps_to() {
+    let server = Server::with_users("[imap]\nmax_keywords = 1\n[smtp]\nmax_message_size = 100000\n");
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), MBOX).unwrap();
+    let refused = server.admin_output(
+        &[
+            "import",
+            "mbox",
+            file.path().to_str().unwrap(),
+            "--user",
+            "alice@example.test",
+        ],
+        None,
+    );
+    assert!(!refused.status.success());
+    let error = String::from_utf8_lossy(&refused.stderr);
+    assert!(error.contains("max_keywords"), "{error}");
+
+    // A message over the size limit is named, the others come in.
+    let large = format!(
+        "From a@example.org Tue Dec  1 10:00:00 2026\nSubject: large\n\n{}\n\
+         From b@example.org Tue Dec  1 11:00:00 2026\nSubject: small\n\nsmall\n\n",
+        "x".repeat(120_000)
+    );
+    std::fs::write(file.path(), large).unwrap();
+    let partial = server.admin_output(
+        &[
+            "import",
+            "mbox",
+            file.path().to_str().unwrap(),
+            "--user",
+            "bob@example.test",
+        ],
+        None,
+    );
+    assert!(!partial.status.success());
+    assert!(String::from_utf8_lossy(&partial.stdout).contains("Imported 1 messages"));
+    assert!(String::from_utf8_lossy(&partial.stderr).contains("max_message_size"));
 }

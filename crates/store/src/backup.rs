@@ -75,13 +75,6 @@ impl Store {
     }
 }
 
-/// Checks a data directory that a backup wrote (or any stopped one),
-/// without opening it as a store: nothing in it is changed.
-pub async fn verify_backup(dir: &Path) -> Result<BackupSummary> {
-    let dir = dir.to_path_buf();
-    blocking(move || verify(&dir, 0, 0)).await
-}
-
 /// Puts the backup in `from` in place as the store in `to` (`postamt
 /// restore`): checked first, then copied as a backup of it is (the same
 /// code), and the copy checked again. `to` must not hold a store.

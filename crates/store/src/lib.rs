@@ -82,7 +82,7 @@ pub use accounts::Account;
 pub use address::{normalize_domain, split_address};
 pub use aliases::Alias;
 pub use backend::redact as redact_store_url;
-pub use backup::{BackupSummary, restore_backup, verify_backup};
+pub use backup::{BackupSummary, restore_backup};
 pub use blobs::BlobRef;
 pub use changes::Changes;
 pub use client_verdicts::ClientVerdict;

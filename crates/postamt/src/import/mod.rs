@@ -107,6 +107,8 @@ struct Target {
     present: HashSet<(String, i64)>,
     /// UID, content hash, flags and date of each message stored now.
     stored: Vec<(i64, String, Flags, i64)>,
+    /// The keywords its messages carry, lower-cased.
+    keywords: HashSet<String>,
 }
 
 /// Stores messages into one account and checks them (see the module's
@@ -116,6 +118,9 @@ pub(crate) struct Importer {
     account: store::AccountId,
     limits: MailboxLimits,
     max_size: usize,
+    /// IMAP's keyword limits (`[imap] max_keywords`, `max_keyword_length`),
+    /// which APPEND enforces too.
+    max_keywords: (usize, usize),
     mailboxes: BTreeMap<String, Target>,
     pub imported: u64,
     pub already_there: u64,
@@ -136,6 +141,7 @@ impl Importer {
                 max_mailboxes: config.imap.max_mailboxes,
             },
             max_size: config.smtp.max_message_size,
+            max_keywords: (config.imap.max_keywords, config.imap.max_keyword_length),
             mailboxes: BTreeMap::new(),
             imported: 0,
             already_there: 0,
@@ -163,15 +169,21 @@ impl Importer {
             };
             let mut present = HashSet::new();
             let uids: Vec<i64> = self.store.message_list(info.id).await?.iter().map(|m| m.uid).collect();
-            for message in self.store.message_contents(info.id, &uids).await? {
-                if message.trace_headers.is_empty() {
-                    present.insert((message.blob_hash, message.internal_date));
+            // A chunk at a time: each answer holds a message's envelope
+            // and structure too.
+            for chunk in uids.chunks(1000) {
+                for message in self.store.message_contents(info.id, chunk).await? {
+                    if message.trace_headers.is_empty() {
+                        present.insert((message.blob_hash, message.internal_date));
+                    }
                 }
             }
+            let keywords = self.store.mailbox_keywords(info.id).await?;
             let target = Target {
                 id: info.id,
                 present,
                 stored: Vec::new(),
+                keywords: keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
             };
             self.mailboxes.insert(name.clone(), target);
         }
@@ -192,6 +204,21 @@ impl Importer {
         if !target.present.insert(key) {
             self.already_there += 1;
             return Ok(());
+        }
+        let (max_keywords, max_length) = self.max_keywords;
+        let target = self
+            .mailboxes
+            .get_mut(&store::canonical_name(name))
+            .expect("made above");
+        for keyword in &message.flags.keywords {
+            if keyword.len() > max_length {
+                bail!("a message for {name} has the keyword {keyword:?}, longer than [imap] max_keyword_length");
+            }
+            if target.keywords.insert(keyword.to_ascii_lowercase()) && target.keywords.len() > max_keywords {
+                bail!(
+                    "mailbox {name} would have more than {max_keywords} keywords ([imap] max_keywords) with {keyword:?}"
+                );
+            }
         }
         let facts = MessageFacts::of(&content);
         let content = store.put_content(content).await?;
