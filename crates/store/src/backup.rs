@@ -107,7 +107,7 @@ fn backup(source: &Path, dir: &Path) -> Result<BackupSummary> {
     crate::private::create_dir(&blobs.join("tmp"))?;
     crate::private::restrict(dir)?;
     let partial = dir.join("postamt.db.partial");
-    let mut files = 0;
+    let (mut files, mut missing) = (0, String::new());
     for snapshot in 1..=ATTEMPTS {
         remove_if_there(&partial)?;
         // VACUUM INTO wants a new or empty file; made here, it is private.
@@ -131,6 +131,7 @@ fn backup(source: &Path, dir: &Path) -> Result<BackupSummary> {
         }
         if let Some(hash) = vanished {
             tracing::info!(%hash, snapshot, "a blob went between snapshot and copy; taking a new snapshot");
+            missing = hash;
             continue;
         }
         forget_processes(&partial)?;
@@ -144,8 +145,10 @@ fn backup(source: &Path, dir: &Path) -> Result<BackupSummary> {
     Err(Error::CopyFailed {
         step: "backup".into(),
         source: Box::new(Error::CopyMismatch(format!(
-            "blobs kept vanishing between snapshot and copy in {ATTEMPTS} snapshots; is garbage collection \
-             running with a very short minimum age?"
+            "blobs kept vanishing between snapshot and copy in {ATTEMPTS} snapshots, last {missing}, which \
+             is not in {}: the store refers to content it lacks (it is damaged), or garbage collection runs with a \
+             very short minimum age",
+            source_blobs.display()
         ))),
     })
 }
@@ -313,4 +316,55 @@ fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io(dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Content, Flags, MessageFacts};
+
+    /// A store with one message too large to be kept inline; its hash.
+    async fn store_with_blob(dir: &Path) -> (Store, String) {
+        let store = Store::open(dir).await.unwrap();
+        store.add_domain("example.test").await.unwrap();
+        let account = store.add_account("a@example.test", "x").await.unwrap();
+        let inbox = store.inbox(account).await.unwrap();
+        let data = vec![b'x'; crate::INLINE_LIMIT + 1];
+        let content: Content = store.put_content(data).await.unwrap();
+        let hash = content.blob().hash.clone();
+        store
+            .append(inbox.id, content, Flags::default(), 0, MessageFacts::default())
+            .await
+            .unwrap();
+        (store, hash)
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_backup_copies_and_checks_the_blobs_its_snapshot_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, hash) = store_with_blob(&dir.path().join("data")).await;
+        let summary = store.backup_to(&dir.path().join("backup")).await.unwrap();
+        assert_eq!((summary.files, summary.snapshots), (1, 1));
+        assert!(
+            summary
+                .tables
+                .iter()
+                .any(|(table, rows)| table == "messages" && *rows == 1)
+        );
+        assert!(blob_path(&dir.path().join("backup/blobs"), &hash).unwrap().is_file());
+    }
+
+    /// A blob the snapshot names but the source no longer has: snapshots
+    /// are taken again, and when it stays missing the backup fails
+    /// instead of writing a copy that lacks it.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_blob_missing_from_the_source_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let (store, hash) = store_with_blob(&data).await;
+        fs::remove_file(blob_path(&data.join("blobs"), &hash).unwrap()).unwrap();
+        let error = store.backup_to(&dir.path().join("backup")).await.unwrap_err();
+        assert!(error.to_string().contains("vanishing"), "{error}");
+        assert!(!dir.path().join("backup/postamt.db").exists());
+    }
 }
