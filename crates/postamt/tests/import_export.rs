@@ -6,6 +6,15 @@
 //! user, must give the same answers as the first; and `import imap` from
 //! a second postamt instance copies a whole account the same, and a
 //! second run copies nothing twice.
+//!
+//! Dovecot writes the Maildir here, in each run, instead of a tree kept in
+//! the repository: the layout is then the one Dovecot really writes
+//! (`.Folder` names in modified UTF-7, `dovecot-keywords`,
+//! `dovecot-uidlist`, flags on files it leaves in `new/`, `$Forwarded` as
+//! a keyword), and Dovecot itself says what the mail is (`doveadm fetch`),
+//! so the comparison does not rest on our reading of its format. It costs
+//! the dovecot-core package (.ci/run), and no server: doveadm works on the
+//! files directly.
 
 mod common;
 

@@ -222,10 +222,12 @@ async fn fetch_batch(client: &mut Client, importer: &mut Importer, name: &str, u
         let Some(uid) = number(&items, "UID") else {
             continue;
         };
-        let content = match items.iter().find(|(k, _)| k.eq_ignore_ascii_case("BODY[]")) {
-            Some((_, [Token::String(content)])) => content.clone(),
-            _ => bail!("the server sent UID {uid} of {name} without its content"),
+        // A FETCH without the content is a flag update the server may
+        // send unasked (RFC 9051 §7.5.2); the count below misses nothing.
+        let Some((_, [Token::String(content)])) = items.iter().find(|(k, _)| k.eq_ignore_ascii_case("BODY[]")) else {
+            continue;
         };
+        let content = content.clone();
         let flags: Vec<String> = items
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("FLAGS"))

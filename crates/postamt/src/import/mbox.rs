@@ -92,19 +92,15 @@ fn scan(path: &Path, name: String) -> anyhow::Result<Folder> {
     loop {
         line.clear();
         let read = reader.read_until(b'\n', &mut line)? as u64;
-        if read == 0 || line.starts_with(b"From ") {
+        // A `From ` line without a date is body text an mboxo writer
+        // left unquoted, not the start of a message.
+        let date = line.starts_with(b"From ").then(|| from_line_date(&line)).flatten();
+        if read == 0 || date.is_some() {
             if let Some((start, date)) = current.take() {
                 messages.push((start, offset, date));
             }
-            if read == 0 {
+            let Some(date) = date else {
                 break;
-            }
-            let Some(date) = from_line_date(&line) else {
-                bail!(
-                    "{}: byte {offset}: a From line without a date: {:?}",
-                    path.display(),
-                    String::from_utf8_lossy(&line)
-                );
             };
             current = Some((offset + read, date));
         } else if current.is_none() && !line.iter().all(u8::is_ascii_whitespace) {
@@ -358,6 +354,22 @@ mod tests {
         assert_eq!(asctime(date), "Tue Dec  1 14:01:59 2026");
         let zoned = from_line_date(b"From x Tue Dec  1 14:01:59 +0100 2026\n").unwrap();
         assert_eq!(zoned, date - 3600);
+    }
+
+    #[test]
+    fn a_from_line_without_a_date_is_body_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inbox");
+        std::fs::write(
+            &path,
+            "From a@example.org Tue Dec  1 14:01:59 2026\nSubject: a\n\nFrom me, unquoted\n\n\
+             From b@example.org Tue Dec  1 15:01:59 2026\nSubject: b\n\nb\n\n",
+        )
+        .unwrap();
+        let folder = scan(&path, "INBOX".into()).unwrap();
+        assert_eq!(folder.messages.len(), 2);
+        let first = folder.load(0, 1000).unwrap().unwrap();
+        assert_eq!(first.content, b"Subject: a\n\nFrom me, unquoted\n");
     }
 
     #[test]
