@@ -9,9 +9,11 @@
 //! Folder names: a special-use attribute (RFC 6154: \Sent, \Drafts,
 //! \Trash, \Junk, \Archive) names our folder of that role; otherwise the
 //! name, decoded from modified UTF-7 (RFC 3501 §5.1.3) with the server's
-//! hierarchy delimiter made ours, goes through `our_name`. Mailboxes with
-//! \All or \Flagged (virtual views like Gmail's "All Mail") are skipped:
-//! their messages are in the real folders already.
+//! hierarchy delimiter made ours and the personal namespace prefix
+//! (RFC 2342: Cyrus's and Courier's `INBOX.`) taken off, goes through
+//! `our_name`. Mailboxes with \All or \Flagged (virtual views like
+//! Gmail's "All Mail") are skipped: their messages are in the real
+//! folders already.
 //!
 //! The server's certificate is verified against the system's CAs (and
 //! `--ca-file`); `--insecure` accepts any, for a test or a server whose
@@ -86,7 +88,8 @@ pub async fn import(config: &Config, args: ImapArgs) -> anyhow::Result<()> {
     let max_literal = importer.max_size() + 1024;
     let mut client = Client::connect(&args.host, port, args.tls, &connector, max_literal).await?;
     client.login(&args.user, &password).await?;
-    let mailboxes = list(&mut client).await?;
+    let prefix = personal_prefix(&mut client).await;
+    let mailboxes = list(&mut client, &prefix).await?;
     for (raw, ours) in &mailboxes {
         let name = under(args.mailbox.as_deref(), ours);
         importer.ensure(&name).await?;
@@ -120,8 +123,46 @@ fn read_password(args: &ImapArgs) -> anyhow::Result<String> {
     ))?)
 }
 
+/// The prefix of the user's own mailboxes (RFC 2342, NAMESPACE): Cyrus
+/// and Courier put them under `INBOX.` (`INBOX.Sent`), which is no part
+/// of their names here. Empty when the server has none or no NAMESPACE.
+async fn personal_prefix(client: &mut Client) -> String {
+    let Ok(responses) = client.command("NAMESPACE").await else {
+        return String::new();
+    };
+    responses
+        .iter()
+        .find_map(|tokens| match tokens.as_slice() {
+            [
+                _,
+                Token::Atom(verb),
+                Token::Open,
+                Token::Open,
+                Token::String(prefix),
+                ..,
+            ] if verb.eq_ignore_ascii_case("NAMESPACE") => Some(String::from_utf8_lossy(prefix).into_owned()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// The name here of a mailbox the server calls `decoded` (modified UTF-7
+/// decoded already), levels split at its `delimiter`, its personal
+/// namespace `prefix` taken off.
+fn name_here(decoded: &str, delimiter: Option<u8>, prefix: &str) -> String {
+    let inner = match decoded.strip_prefix(prefix) {
+        Some(rest) if !prefix.is_empty() && !rest.is_empty() => rest,
+        _ => decoded,
+    };
+    let levels: Vec<&str> = match delimiter {
+        Some(d) => inner.split(d as char).collect(),
+        None => vec![inner],
+    };
+    our_name(&levels.join("/"))
+}
+
 /// The selectable mailboxes: the name as the server spells it, and ours.
-async fn list(client: &mut Client) -> anyhow::Result<Vec<(Vec<u8>, String)>> {
+async fn list(client: &mut Client, prefix: &str) -> anyhow::Result<Vec<(Vec<u8>, String)>> {
     let mut mailboxes = Vec::new();
     for tokens in client.command("LIST \"\" \"*\"").await? {
         let [_, Token::Atom(verb), Token::Open, rest @ ..] = tokens.as_slice() else {
@@ -166,11 +207,7 @@ async fn list(client: &mut Client) -> anyhow::Result<Vec<(Vec<u8>, String)>> {
         .map(|(_, ours)| ours.to_string());
         let text = String::from_utf8_lossy(&raw).into_owned();
         let decoded = wire::imap::utf7::decode(&text).unwrap_or(text);
-        let levels: Vec<&str> = match delimiter {
-            Some(d) => decoded.split(d as char).collect(),
-            None => vec![&decoded],
-        };
-        let ours = role.unwrap_or_else(|| our_name(&levels.join("/")));
+        let ours = role.unwrap_or_else(|| name_here(&decoded, delimiter, prefix));
         mailboxes.push((raw, ours));
     }
     Ok(mailboxes)
@@ -342,6 +379,15 @@ mod tests {
         let utc = internal_date("01-Dec-2026 14:01:59 +0000").unwrap();
         assert_eq!(wire::date::rfc5322(utc), "Tue, 1 Dec 2026 14:01:59 +0000");
         assert_eq!(internal_date(" 1-Dec-2026 15:01:59 +0100"), Some(utc));
+    }
+
+    #[test]
+    fn names_lose_the_personal_namespace() {
+        assert_eq!(name_here("INBOX.Sent", Some(b'.'), "INBOX."), "Sent");
+        assert_eq!(name_here("INBOX.Lists.rust", Some(b'.'), "INBOX."), "Lists/rust");
+        assert_eq!(name_here("INBOX", Some(b'.'), "INBOX."), "INBOX");
+        assert_eq!(name_here("Lists/rust", Some(b'/'), ""), "Lists/rust");
+        assert_eq!(name_here("Sent Items", Some(b'/'), ""), "Sent");
     }
 
     #[test]
