@@ -27,7 +27,7 @@ pub enum Tls {
     Implicit,
     /// STARTTLS after the greeting (port 143).
     Starttls,
-    /// None: only for a server on the same machine or a test.
+    /// Plain text: only to a server on the same machine (or a test).
     None,
 }
 
