@@ -84,6 +84,80 @@ pub enum Command {
     /// Work on a store as a whole: move it to another backend.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Copy the store into DIR while the server runs: a consistent
+    /// snapshot of the database and the message files, verified.
+    #[command(
+        long_about = "Copy the store into DIR while the server runs, then verify the copy.\n\n\
+        The database is copied as one consistent snapshot (SQLite's VACUUM INTO) while the server goes on \
+        writing; then the message files it refers to are copied, each checked against its SHA-256. The copy \
+        is then checked on its own: the database's integrity, the rows of every table (printed), and every \
+        message's content read back and hashed. DIR is itself a data directory: `postamt serve --data-dir DIR` \
+        runs from it, and `postamt restore DIR` puts it in place. DIR must not hold a store already.\n\n\
+        A store on PostgreSQL keeps everything, message contents too, in the database: back it up with \
+        pg_dump (this command says how and exits non-zero). See docs/backup.md."
+    )]
+    Backup {
+        /// A new or empty directory for the copy.
+        dir: PathBuf,
+    },
+    /// Put a backup made by `postamt backup` in place as the data
+    /// directory (which must not hold a store yet), verified.
+    Restore {
+        /// The backup: a directory `postamt backup` wrote.
+        dir: PathBuf,
+    },
+    /// Move a user's mail in from a Maildir, an mbox, or another IMAP
+    /// server, with flags, keywords, dates and folders.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Write a user's mailboxes out as a Maildir++ tree (Dovecot's layout)
+    /// or as mbox files, with flags, keywords and dates, verified.
+    Export {
+        /// maildir or mbox.
+        #[arg(value_enum)]
+        format: crate::export::Format,
+        /// A new or empty directory.
+        dir: PathBuf,
+        /// Whose mail, e.g. alice@example.org
+        #[arg(long, value_name = "ADDRESS")]
+        user: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Import a Maildir++ tree (Dovecot's layout: cur/ new/ tmp/ for the
+    /// INBOX, .Folder/ for the others, dovecot-keywords for keywords).
+    /// Messages already there (same content and date) are skipped, so it
+    /// may be run again.
+    Maildir {
+        /// The Maildir's top directory (the one with cur/).
+        path: PathBuf,
+        /// The user whose mailboxes receive it, e.g. alice@example.org
+        #[arg(long, value_name = "ADDRESS")]
+        user: String,
+        /// Put it all under this mailbox (the source's INBOX becomes
+        /// NAME, its folders NAME/Folder) instead of the user's own.
+        #[arg(long, value_name = "NAME")]
+        mailbox: Option<String>,
+    },
+    /// Import an mbox file (into INBOX, or --mailbox), or a directory of
+    /// them (each file a mailbox; children in FILE.sbd/). Flags come from
+    /// Status, X-Status and X-Keywords, dates from the From lines.
+    Mbox {
+        /// An mbox file, or a directory of them.
+        path: PathBuf,
+        /// The user whose mailboxes receive it, e.g. alice@example.org
+        #[arg(long, value_name = "ADDRESS")]
+        user: String,
+        /// The mailbox for a single file (default INBOX), or the parent
+        /// of a directory's mailboxes.
+        #[arg(long, value_name = "NAME")]
+        mailbox: Option<String>,
+    },
+    /// Copy a whole account from another IMAP server: every mailbox, with
+    /// flags and dates. Run again, it copies only what is new.
+    Imap(crate::import::imap::ImapArgs),
 }
 
 #[derive(Subcommand)]
@@ -226,5 +300,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gc { min_age } => crate::admin::collect_garbage(&config, min_age).await,
         // Names both stores itself: the config's store is neither.
         Command::Store(StoreCommand::Copy { from, to }) => crate::store_copy::copy(&from, &to).await,
+        Command::Backup { dir } => crate::backup::backup(&config, &dir).await,
+        Command::Restore { dir } => crate::backup::restore(&config, &dir).await,
+        Command::Import(command) => crate::import::run(&config, command).await,
+        Command::Export { format, dir, user } => crate::export::export(&config, format, &dir, &user).await,
     }
 }

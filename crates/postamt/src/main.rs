@@ -4,15 +4,18 @@
 
 mod admin;
 mod backend;
+mod backup;
 mod checks;
 mod cli;
 mod config;
 mod dkim;
 mod dns_records;
 mod dnsbl;
+mod export;
 mod greylist;
 mod header_edit;
 mod http;
+mod import;
 mod node;
 mod rspamd;
 mod serve;

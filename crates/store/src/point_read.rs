@@ -62,6 +62,12 @@ impl PointReads {
         }
     }
 
+    /// Where the connections go (for `backup`, which reads the SQLite
+    /// file itself).
+    pub(crate) fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
     /// Runs `read` on a connection of its own (read-only, for SQLite). Each
     /// statement is its own read transaction: use one statement per
     /// consistent answer.

@@ -10,6 +10,7 @@
 //! crash torture and the hostile-client tests that way too.
 #![allow(dead_code)]
 
+pub mod answers;
 pub mod keys;
 
 use std::io::{BufRead, BufReader, Write};
