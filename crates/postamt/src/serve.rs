@@ -30,6 +30,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         &config.data_dir,
         &config.hostname,
     )?;
+    if let Some(acme) = &config.tls.acme {
+        // Until ACME gives one, the self-signed certificate is served.
+        crate::acme::serve_stored(acme, &store, &server_tls).await?;
+    }
     let tls = server_tls.acceptor();
 
     // Bind everything before serving anything, so a taken port stops the
@@ -130,6 +134,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     for listener in imaps {
         tasks.spawn(imap_server.clone().serve(listener, limit.clone(), true));
+    }
+    if let Some(acme) = &config.tls.acme {
+        tasks
+            .spawn(crate::acme::Renewal::new(acme, &config, store.clone(), server_tls.clone(), node.instance())?.run());
     }
     let web = Arc::new(crate::web::Web { tls: server_tls });
     for (listeners, secure) in [(http, false), (https, true)] {

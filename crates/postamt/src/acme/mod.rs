@@ -1,0 +1,97 @@
+//! Certificates by ACME (RFC 8555): `[tls] acme = { directory, email }`
+//! gets a certificate for the hostname (and the `mta-sts.` and
+//! `autoconfig.` names of hosted domains, see `names`) from a CA such as
+//! Let's Encrypt, proving control of each name with TLS-ALPN-01 (RFC 8737)
+//! on the HTTPS listener, and renews it at two thirds of its lifetime.
+//!
+//! The account and the certificate live in the store (per directory URL),
+//! so a restart serves the certificate it has and nodes sharing a
+//! PostgreSQL store share one certificate: one node orders at a time (a
+//! lease in the store), every node polls the store and serves what is
+//! there. A new certificate is swapped in through [`net::ServerTls`]:
+//! new handshakes get it, established sessions keep theirs.
+
+mod command;
+mod names;
+mod order;
+mod renewal;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use command::{TlsCommand, tls};
+pub use renewal::{Renewal, serve_stored};
+
+/// `[tls] acme`: where certificates come from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcmeConfig {
+    /// The CA's ACME directory URL, e.g. Let's Encrypt's
+    /// `https://acme-v02.api.letsencrypt.org/directory` (staging:
+    /// `https://acme-staging-v02.api.letsencrypt.org/directory`).
+    pub directory: String,
+    /// A contact address given to the CA with the account (optional).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// PEM file of the CA certificate(s) the directory's HTTPS is checked
+    /// against instead of the system's (a private or test ACME server).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Which `mta-sts.DOMAIN` and `autoconfig.DOMAIN` names of hosted
+    /// domains the certificate includes besides the hostname: `resolving`
+    /// (those whose addresses in DNS are the hostname's), `all` or `none`.
+    #[serde(default = "default_domain_names")]
+    pub domain_names: DomainNames,
+    /// How often the store is looked at for a certificate that is due, was
+    /// marked due (`postamt tls renew`) or was stored by another node; also
+    /// the first wait after a failed order (doubling up to an hour).
+    #[serde(default = "default_poll_seconds")]
+    pub poll_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DomainNames {
+    Resolving,
+    All,
+    None,
+}
+
+fn default_domain_names() -> DomainNames {
+    DomainNames::Resolving
+}
+
+fn default_poll_seconds() -> u64 {
+    60
+}
+
+impl AcmeConfig {
+    /// Takes `ca_file` relative to the config file's directory.
+    pub fn relative_to(mut self, base: &Path) -> AcmeConfig {
+        self.ca_file = self.ca_file.map(|path| base.join(path));
+        self
+    }
+}
+
+/// Refuses what cannot work together: certificates from ACME and from
+/// files at once.
+pub fn check(tls: &crate::config::Tls) -> anyhow::Result<()> {
+    let Some(acme) = &tls.acme else {
+        return Ok(());
+    };
+    if tls.cert.is_some() || tls.key.is_some() {
+        anyhow::bail!(
+            "[tls] acme and [tls] cert/key both name where the certificate comes from: \
+             keep `acme` to have postamt get certificates itself, or `cert` and `key` to \
+             serve files another tool (certbot) renews"
+        );
+    }
+    if !acme.directory.starts_with("https://") {
+        anyhow::bail!("[tls] acme directory = {:?} must be an https:// URL", acme.directory);
+    }
+    if acme.poll_seconds == 0 {
+        anyhow::bail!("[tls] acme poll_seconds must be at least 1");
+    }
+    Ok(())
+}
