@@ -32,7 +32,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     )?;
     if let Some(acme) = &config.tls.acme {
         // Until ACME gives one, the self-signed certificate is served.
-        crate::acme::serve_stored(acme, &store, &server_tls).await?;
+        crate::acme::serve_stored(acme, &config.hostname, &store, &server_tls).await?;
     }
     let tls = server_tls.acceptor();
 

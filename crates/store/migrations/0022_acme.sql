@@ -3,6 +3,9 @@
 -- that the nodes of a cluster share one certificate and one account.
 -- Everything is per directory URL: a staging and a production account are
 -- different accounts, and their certificates are different certificates.
+-- Certificates (and the lease to order one) are also per hostname: nodes
+-- of a cluster with names of their own (mx1, mx2) each have theirs, nodes
+-- sharing a name share one.
 --
 -- `acme_accounts.credentials` is the ACME client's serialized account (its
 -- id and private key); `acme_certificates` holds the chain and private key
@@ -16,16 +19,20 @@ CREATE TABLE acme_accounts (
 );
 
 CREATE TABLE acme_certificates (
-    directory   TEXT PRIMARY KEY,
+    directory   TEXT NOT NULL,
+    hostname    TEXT NOT NULL,
     names       TEXT NOT NULL,
     chain_pem   TEXT NOT NULL,
     key_pem     TEXT NOT NULL,
     not_after   INTEGER NOT NULL,
-    renew_at    INTEGER NOT NULL
+    renew_at    INTEGER NOT NULL,
+    PRIMARY KEY (directory, hostname)
 );
 
 CREATE TABLE acme_orders (
-    directory  TEXT PRIMARY KEY,
+    directory  TEXT NOT NULL,
+    hostname   TEXT NOT NULL,
     holder     TEXT NOT NULL,
-    until      INTEGER NOT NULL
+    until      INTEGER NOT NULL,
+    PRIMARY KEY (directory, hostname)
 );

@@ -1,10 +1,10 @@
 //! What ACME (RFC 8555) leaves in the store, per directory URL: the
-//! account (its serialized credentials, private key included), the
-//! certificate served (chain, private key, expiry, when to renew), and the
-//! lease of the one process that orders at a time.
+//! account (its serialized credentials, private key included) and, per
+//! hostname, the certificate served (chain, private key, expiry, when to
+//! renew) and the lease of the one process that orders it.
 //!
-//! Nodes sharing a PostgreSQL store share all of it: one orders (it holds
-//! the lease), the others read the certificate it stored. A lease is taken
+//! Nodes sharing a PostgreSQL store and a hostname share all of it: one
+//! orders (it holds the lease), the others read the certificate it stored. A lease is taken
 //! when there is none, when it is this process's own, or when it ran out
 //! (its holder died or hangs): it is a time bound, not a lock held by a
 //! connection.
@@ -63,14 +63,15 @@ impl Store {
         .await
     }
 
-    /// The certificate last issued by `directory`, if any.
-    pub async fn acme_certificate(&self, directory: &str) -> Result<Option<AcmeCertificate>> {
-        let directory = directory.to_string();
+    /// The certificate `directory` last issued for `hostname`, if any.
+    pub async fn acme_certificate(&self, directory: &str, hostname: &str) -> Result<Option<AcmeCertificate>> {
+        let (directory, hostname) = (directory.to_string(), hostname.to_string());
         self.point_reads.read(move |c| {
             c.prepare_cached(
-                "SELECT names, chain_pem, key_pem, not_after, renew_at FROM acme_certificates WHERE directory = $1",
+                "SELECT names, chain_pem, key_pem, not_after, renew_at FROM acme_certificates
+                 WHERE directory = $1 AND hostname = $2",
             )?
-            .query_row([&directory], |row| {
+            .query_row([&directory, &hostname], |row| {
                 let names: String = row.get(0)?;
                 Ok(AcmeCertificate {
                     names: names.split_whitespace().map(str::to_string).collect(),
@@ -84,19 +85,25 @@ impl Store {
         })
     }
 
-    /// Keeps `certificate` as the one `directory` issued last.
-    pub async fn save_acme_certificate(&self, directory: &str, certificate: &AcmeCertificate) -> Result<()> {
-        let directory = directory.to_string();
+    /// Keeps `certificate` as the one `directory` issued last for `hostname`.
+    pub async fn save_acme_certificate(
+        &self,
+        directory: &str,
+        hostname: &str,
+        certificate: &AcmeCertificate,
+    ) -> Result<()> {
+        let (directory, hostname) = (directory.to_string(), hostname.to_string());
         let certificate = certificate.clone();
         self.batched(move |tx| {
             tx.prepare_cached(
-                "INSERT INTO acme_certificates (directory, names, chain_pem, key_pem, not_after, renew_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (directory) DO UPDATE SET names = excluded.names, chain_pem = excluded.chain_pem,
+                "INSERT INTO acme_certificates (directory, hostname, names, chain_pem, key_pem, not_after, renew_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (directory, hostname) DO UPDATE SET names = excluded.names, chain_pem = excluded.chain_pem,
                      key_pem = excluded.key_pem, not_after = excluded.not_after, renew_at = excluded.renew_at",
             )?
             .execute((
                 &directory,
+                &hostname,
                 &certificate.names.join(" "),
                 &certificate.chain_pem,
                 &certificate.key_pem,
@@ -108,32 +115,40 @@ impl Store {
         .await
     }
 
-    /// Makes the certificate of `directory` due for renewal now; false if
-    /// there is none.
-    pub async fn mark_acme_renewal_due(&self, directory: &str) -> Result<bool> {
-        let directory = directory.to_string();
+    /// Makes the certificate of `directory` for `hostname` due for renewal
+    /// now; false if there is none.
+    pub async fn mark_acme_renewal_due(&self, directory: &str, hostname: &str) -> Result<bool> {
+        let (directory, hostname) = (directory.to_string(), hostname.to_string());
         self.batched(move |tx| {
             Ok(tx
-                .prepare_cached("UPDATE acme_certificates SET renew_at = 0 WHERE directory = $1")?
-                .execute([&directory])?
+                .prepare_cached("UPDATE acme_certificates SET renew_at = 0 WHERE directory = $1 AND hostname = $2")?
+                .execute([&directory, &hostname])?
                 == 1)
         })
         .await
     }
 
-    /// Takes the lease to order from `directory` for `holder` until
-    /// `until` (Unix seconds); false while another holder's lease runs.
-    pub async fn take_acme_lease(&self, directory: &str, holder: &str, until: i64, now: i64) -> Result<bool> {
-        let (directory, holder) = (directory.to_string(), holder.to_string());
+    /// Takes the lease to order `hostname`'s certificate from `directory`
+    /// for `holder` until `until` (Unix seconds); false while another
+    /// holder's lease runs.
+    pub async fn take_acme_lease(
+        &self,
+        directory: &str,
+        hostname: &str,
+        holder: &str,
+        until: i64,
+        now: i64,
+    ) -> Result<bool> {
+        let (directory, hostname, holder) = (directory.to_string(), hostname.to_string(), holder.to_string());
         self.batched(move |tx| {
             Ok(tx
                 .prepare_cached(
-                    "INSERT INTO acme_orders (directory, holder, until) VALUES ($1, $2, $3)
-                     ON CONFLICT (directory) DO UPDATE SET holder = excluded.holder, until = excluded.until
-                     WHERE acme_orders.holder = excluded.holder OR acme_orders.until <= $4
+                    "INSERT INTO acme_orders (directory, hostname, holder, until) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (directory, hostname) DO UPDATE SET holder = excluded.holder, until = excluded.until
+                     WHERE acme_orders.holder = excluded.holder OR acme_orders.until <= $5
                      RETURNING directory",
                 )?
-                .query_map((&directory, &holder, until, now), |row| row.get::<String>(0))?
+                .query_map((&directory, &hostname, &holder, until, now), |row| row.get::<String>(0))?
                 .count()
                 > 0)
         })
@@ -141,11 +156,11 @@ impl Store {
     }
 
     /// Gives the lease back (a no-op if another holder has it now).
-    pub async fn release_acme_lease(&self, directory: &str, holder: &str) -> Result<()> {
-        let (directory, holder) = (directory.to_string(), holder.to_string());
+    pub async fn release_acme_lease(&self, directory: &str, hostname: &str, holder: &str) -> Result<()> {
+        let (directory, hostname, holder) = (directory.to_string(), hostname.to_string(), holder.to_string());
         self.batched(move |tx| {
-            tx.prepare_cached("DELETE FROM acme_orders WHERE directory = $1 AND holder = $2")?
-                .execute((&directory, &holder))?;
+            tx.prepare_cached("DELETE FROM acme_orders WHERE directory = $1 AND hostname = $2 AND holder = $3")?
+                .execute((&directory, &hostname, &holder))?;
             Ok(())
         })
         .await

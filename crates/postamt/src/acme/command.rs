@@ -27,7 +27,7 @@ pub async fn tls(config: &Config, command: TlsCommand) -> anyhow::Result<()> {
         );
     };
     let store = crate::admin::open(config).await?;
-    let stored = store.acme_certificate(&acme.directory).await?;
+    let stored = store.acme_certificate(&acme.directory, &config.hostname).await?;
     match command {
         TlsCommand::Status => {
             println!("directory:    {}", acme.directory);
@@ -46,7 +46,7 @@ pub async fn tls(config: &Config, command: TlsCommand) -> anyhow::Result<()> {
             }
         }
         TlsCommand::Renew => {
-            if !store.mark_acme_renewal_due(&acme.directory).await? {
+            if !store.mark_acme_renewal_due(&acme.directory, &config.hostname).await? {
                 anyhow::bail!(
                     "no certificate from {} yet: the server orders the first one when it runs",
                     acme.directory

@@ -4,11 +4,11 @@
 //! Let's Encrypt, proving control of each name with TLS-ALPN-01 (RFC 8737)
 //! on the HTTPS listener, and renews it at two thirds of its lifetime.
 //!
-//! The account and the certificate live in the store (per directory URL),
-//! so a restart serves the certificate it has and nodes sharing a
-//! PostgreSQL store share one certificate: one node orders at a time (a
-//! lease in the store), every node polls the store and serves what is
-//! there. A new certificate is swapped in through [`net::ServerTls`]:
+//! The account (per directory URL) and the certificate (per directory
+//! and hostname) live in the store, so a restart serves the certificate
+//! it has and nodes sharing a PostgreSQL store and a hostname share one
+//! certificate: one node orders at a time (a lease in the store), every
+//! node polls the store and serves what is there. A new certificate is swapped in through [`net::ServerTls`]:
 //! new handshakes get it, established sessions keep theirs.
 
 mod command;
@@ -94,4 +94,59 @@ pub fn check(tls: &crate::config::Tls) -> anyhow::Result<()> {
         anyhow::bail!("[tls] acme poll_seconds must be at least 1");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    fn checked(toml: &str) -> anyhow::Result<Config> {
+        let config: Config = toml::from_str(toml)?;
+        super::check(&config.tls)?;
+        Ok(config)
+    }
+
+    /// The README shows `[tls.acme]` commented out (its example serves
+    /// files); uncommented, it is a working configuration.
+    #[test]
+    fn the_readme_acme_keys_parse() {
+        let readme = include_str!("../../../../README.md");
+        let block: String = readme
+            .lines()
+            .skip_while(|line| *line != "# [tls.acme]")
+            .take_while(|line| line.starts_with("# "))
+            .map(|line| format!("{}\n", line.trim_start_matches("# ")))
+            .collect();
+        let config = checked(&block).unwrap_or_else(|e| panic!("README's [tls.acme]: {e:#}\n{block}"));
+        let acme = config.tls.acme.expect("[tls.acme]");
+        assert_eq!(acme.directory, "https://acme-v02.api.letsencrypt.org/directory");
+        assert_eq!(acme.email.as_deref(), Some("postmaster@example.org"));
+        assert_eq!(acme.domain_names, super::DomainNames::Resolving);
+        assert_eq!(acme.poll_seconds, 60);
+        assert!(acme.ca_file.is_some());
+    }
+
+    #[test]
+    fn defaults_and_the_inline_form() {
+        let config = checked("[tls]\nacme = { directory = \"https://acme.example/dir\" }\n").unwrap();
+        let acme = config.tls.acme.unwrap();
+        assert_eq!((acme.email, acme.ca_file), (None, None));
+        assert_eq!(acme.domain_names, super::DomainNames::Resolving);
+        assert_eq!(acme.poll_seconds, 60);
+    }
+
+    #[test]
+    fn acme_and_certificate_files_are_refused_together() {
+        let error =
+            checked("[tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\nacme = { directory = \"https://acme.example/dir\" }\n")
+                .unwrap_err()
+                .to_string();
+        assert!(error.contains("[tls] acme and [tls] cert/key"), "{error}");
+        let error = checked("[tls]\nacme = { directory = \"http://acme.example/dir\" }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("https://"), "{error}");
+        assert!(checked("[tls]\nacme = { directory = \"https://a.example/\", names = \"all\" }\n").is_err());
+        assert!(checked("[tls]\nacme = { directory = \"https://a.example/\", domain_names = \"some\" }\n").is_err());
+    }
 }

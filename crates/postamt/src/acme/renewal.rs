@@ -32,8 +32,13 @@ pub struct Renewal {
 }
 
 /// Serves the stored certificate if there is one still valid; true if so.
-pub async fn serve_stored(config: &AcmeConfig, store: &Store, tls: &net::ServerTls) -> anyhow::Result<bool> {
-    match store.acme_certificate(&config.directory).await? {
+pub async fn serve_stored(
+    config: &AcmeConfig,
+    hostname: &str,
+    store: &Store,
+    tls: &net::ServerTls,
+) -> anyhow::Result<bool> {
+    match store.acme_certificate(&config.directory, hostname).await? {
         Some(stored) if stored.not_after > store::now() => {
             install(tls, &stored)?;
             tracing::info!(names = ?stored.names, not_after = stored.not_after, "serving the stored ACME certificate");
@@ -115,7 +120,11 @@ impl Renewal {
     }
 
     async fn stored(&self) -> Option<AcmeCertificate> {
-        match self.store.acme_certificate(&self.config.directory).await {
+        match self
+            .store
+            .acme_certificate(&self.config.directory, &self.hostname)
+            .await
+        {
             Ok(stored) => stored,
             Err(e) => {
                 tracing::error!(error = %e, "reading the ACME certificate from the store failed");
@@ -139,18 +148,23 @@ impl Renewal {
         let directory = &self.config.directory;
         if !self
             .store
-            .take_acme_lease(directory, &self.holder, now + LEASE, now)
+            .take_acme_lease(directory, &self.hostname, &self.holder, now + LEASE, now)
             .await?
         {
             return Ok(None); // another node orders; its certificate comes through the store
         }
         tracing::info!(?names, %directory, "ordering a certificate by ACME");
         let ordered = super::order::order(&self.config, &self.store, &self.tls, &names).await;
-        let released = self.store.release_acme_lease(directory, &self.holder).await;
+        let released = self
+            .store
+            .release_acme_lease(directory, &self.hostname, &self.holder)
+            .await;
         let certificate = ordered?;
         released?;
         install(&self.tls, &certificate)?;
-        self.store.save_acme_certificate(directory, &certificate).await?;
+        self.store
+            .save_acme_certificate(directory, &self.hostname, &certificate)
+            .await?;
         tracing::info!(
             names = ?certificate.names,
             not_after = certificate.not_after,
