@@ -135,11 +135,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     for listener in imaps {
         tasks.spawn(imap_server.clone().serve(listener, limit.clone(), true));
     }
+    let acme_http01 = crate::acme::Http01Answers::default();
     if let Some(acme) = &config.tls.acme {
-        tasks
-            .spawn(crate::acme::Renewal::new(acme, &config, store.clone(), server_tls.clone(), node.instance())?.run());
+        let answers = (server_tls.clone(), acme_http01.clone());
+        tasks.spawn(crate::acme::Renewal::new(acme, &config, store.clone(), answers, node.instance())?.run());
     }
-    let web = Arc::new(crate::web::Web { tls: server_tls });
+    let web = Arc::new(crate::web::Web {
+        tls: server_tls,
+        acme_http01,
+    });
     for (listeners, secure) in [(http, false), (https, true)] {
         for listener in listeners {
             tasks.spawn(crate::web::serve(web.clone(), listener, limit.clone(), secure));

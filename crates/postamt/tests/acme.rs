@@ -58,12 +58,13 @@ impl Pebble {
         }
     }
 
-    /// Runs it, validating TLS-ALPN-01 on `tls_port` and asking `dns` for
-    /// addresses.
-    fn run(&mut self, tls_port: u16, dns: u16) {
+    /// Runs it, validating on the server's HTTPS (TLS-ALPN-01) or HTTP
+    /// (HTTP-01) port and asking its DNS server for addresses.
+    fn run(&mut self, server: &Server) {
+        let (tls_port, http_port, dns) = (server.https.port(), server.http.port(), server.dns.port);
         let config = format!(
             r#"{{"pebble": {{"listenAddress": "127.0.0.1:{}", "managementListenAddress": "{}",
-                "certificate": "{2}/cert.pem", "privateKey": "{2}/key.pem", "httpPort": 1, "tlsPort": {tls_port},
+                "certificate": "{2}/cert.pem", "privateKey": "{2}/key.pem", "httpPort": {http_port}, "tlsPort": {tls_port},
                 "ocspResponderURL": "", "externalAccountBindingRequired": false}}}}"#,
             self.listen,
             self.management,
@@ -229,7 +230,7 @@ fn read_line(reader: &mut impl BufRead) -> String {
 }
 
 #[test]
-fn certificates_are_obtained_served_renewed_and_kept() {
+fn certificates_are_obtained_by_tls_alpn_01_served_renewed_and_kept() {
     // postamt first, since pebble must know its HTTPS port: its first
     // order fails until pebble runs, and is tried again a second later.
     let mut pebble = Pebble::new();
@@ -241,7 +242,7 @@ fn certificates_are_obtained_served_renewed_and_kept() {
         ),
         ZONE,
     );
-    pebble.run(server.https.port(), server.dns.port);
+    pebble.run(&server);
     let root = pebble.root();
     let imaps = |server: &Server| server.imaps.port();
     let pebble_log = pebble.dir.path().join("pebble.log");
@@ -314,4 +315,28 @@ fn certificates_are_obtained_served_renewed_and_kept() {
     assert_eq!(after.serial, renewed.serial, "the stored certificate is served");
     assert_eq!(server.log().matches("ordering a certificate by ACME").count(), orders);
     assert!(!server.log().contains("PRIVATE KEY"), "no private key in the log");
+}
+
+#[test]
+fn certificates_are_obtained_by_http_01() {
+    let mut pebble = Pebble::new();
+    let server = Server::start_with_zone(
+        &format!(
+            "[tls.acme]\ndirectory = \"{}\"\nca_file = \"{}\"\nchallenge = \"http-01\"\npoll_seconds = 1\n",
+            pebble.directory,
+            pebble.ca_file().display()
+        ),
+        ZONE,
+    );
+    pebble.run(&server);
+    let root = pebble.root();
+    let seen = wait_logged(
+        "a certificate validated over HTTP",
+        || {
+            let seen = openssl_sees(server.imaps.port(), &root);
+            seen.verified.then_some(seen)
+        },
+        || server.log(),
+    );
+    assert!(seen.names.contains("DNS:mx.example.test"), "{}", seen.names);
 }

@@ -2,7 +2,8 @@
 //! gets a certificate for the hostname (and the `mta-sts.` and
 //! `autoconfig.` names of hosted domains, see `names`) from a CA such as
 //! Let's Encrypt, proving control of each name with TLS-ALPN-01 (RFC 8737)
-//! on the HTTPS listener, and renews it at two thirds of its lifetime.
+//! on the HTTPS listener or HTTP-01 (RFC 8555 §8.3) on the HTTP listener,
+//! and renews it at two thirds of its lifetime.
 //!
 //! The account (per directory URL) and the certificate (per directory
 //! and hostname) live in the store, so a restart serves the certificate
@@ -12,6 +13,7 @@
 //! new handshakes get it, established sessions keep theirs.
 
 mod command;
+mod http01;
 mod names;
 mod order;
 mod renewal;
@@ -21,6 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use command::{TlsCommand, tls};
+pub use http01::Http01Answers;
 pub use renewal::{Renewal, serve_stored};
 
 /// `[tls] acme`: where certificates come from.
@@ -43,6 +46,10 @@ pub struct AcmeConfig {
     /// (those whose addresses in DNS are the hostname's), `all` or `none`.
     #[serde(default = "default_domain_names")]
     pub domain_names: DomainNames,
+    /// How the CA validates: `tls-alpn-01` (on `[listen] https`, port
+    /// 443) or `http-01` (on `[listen] http`, port 80).
+    #[serde(default = "default_challenge")]
+    pub challenge: Challenge,
     /// How often the store is looked at for a certificate that is due, was
     /// marked due (`postamt tls renew`) or was stored by another node; also
     /// the first wait after a failed order (doubling up to an hour).
@@ -56,6 +63,18 @@ pub enum DomainNames {
     Resolving,
     All,
     None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Challenge {
+    #[serde(rename = "tls-alpn-01")]
+    TlsAlpn01,
+    #[serde(rename = "http-01")]
+    Http01,
+}
+
+fn default_challenge() -> Challenge {
+    Challenge::TlsAlpn01
 }
 
 fn default_domain_names() -> DomainNames {
@@ -124,6 +143,7 @@ mod tests {
         assert_eq!(acme.domain_names, super::DomainNames::Resolving);
         assert_eq!(acme.poll_seconds, 60);
         assert!(acme.ca_file.is_some());
+        assert_eq!(acme.challenge, super::Challenge::TlsAlpn01);
     }
 
     #[test]
@@ -133,6 +153,9 @@ mod tests {
         assert_eq!((acme.email, acme.ca_file), (None, None));
         assert_eq!(acme.domain_names, super::DomainNames::Resolving);
         assert_eq!(acme.poll_seconds, 60);
+        assert_eq!(acme.challenge, super::Challenge::TlsAlpn01);
+        let config = checked("[tls.acme]\ndirectory = \"https://a.example/\"\nchallenge = \"http-01\"\n").unwrap();
+        assert_eq!(config.tls.acme.unwrap().challenge, super::Challenge::Http01);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! One ACME order (RFC 8555 §7.4): the account (made once, then read from
-//! the store), an order for the names, a TLS-ALPN-01 answer per pending
-//! authorization (RFC 8737 §3) served by the HTTPS listener through
-//! [`net::ServerTls::set_challenge`], then the CSR and the certificate.
+//! the store), an order for the names, an answer per pending
+//! authorization: TLS-ALPN-01 (RFC 8737 §3) served by the HTTPS listener
+//! through [`net::ServerTls::set_challenge`], or HTTP-01 (RFC 8555 §8.3)
+//! by the HTTP listener through [`Http01Answers`]; then the CSR and the
+//! certificate.
 
 use std::time::Duration;
 
@@ -13,7 +15,7 @@ use instant_acme::{
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use store::{AcmeCertificate, Store};
 
-use super::AcmeConfig;
+use super::{AcmeConfig, Challenge, Http01Answers};
 
 /// How long the CA may take to validate, and then to issue.
 const VALIDATION: Duration = Duration::from_secs(120);
@@ -23,7 +25,7 @@ const VALIDATION: Duration = Duration::from_secs(120);
 pub async fn order(
     config: &AcmeConfig,
     store: &Store,
-    tls: &net::ServerTls,
+    (tls, http01): (&net::ServerTls, &Http01Answers),
     names: &[String],
 ) -> anyhow::Result<AcmeCertificate> {
     let account = account(config, store).await?;
@@ -34,7 +36,9 @@ pub async fn order(
         .context("the CA refused the order")?;
     let mut answers = Answers {
         tls: tls.clone(),
+        http01: http01.clone(),
         names: Vec::new(),
+        tokens: Vec::new(),
     };
     let mut authorizations = order.authorizations();
     while let Some(authorization) = authorizations.next().await {
@@ -45,13 +49,23 @@ pub async fn order(
             AuthorizationStatus::Valid => continue,
             status => anyhow::bail!("an authorization is {status:?}"),
         }
+        let kind = match config.challenge {
+            Challenge::TlsAlpn01 => ChallengeType::TlsAlpn01,
+            Challenge::Http01 => ChallengeType::Http01,
+        };
         let mut challenge = authorization
-            .challenge(ChallengeType::TlsAlpn01)
-            .context("the CA offers no TLS-ALPN-01 challenge")?;
-        let name = challenge.identifier().to_string();
-        let (chain, key) = challenge_certificate(&name, challenge.key_authorization().digest().as_ref())?;
-        tls.set_challenge(&name, chain, key)?;
-        answers.names.push(name);
+            .challenge(kind.clone())
+            .with_context(|| format!("the CA offers no {kind:?} challenge"))?;
+        let key_authorization = challenge.key_authorization();
+        if kind == ChallengeType::Http01 {
+            http01.set(&challenge.token, key_authorization.as_str());
+            answers.tokens.push(challenge.token.clone());
+        } else {
+            let name = challenge.identifier().to_string();
+            let (chain, key) = challenge_certificate(&name, key_authorization.digest().as_ref())?;
+            tls.set_challenge(&name, chain, key)?;
+            answers.names.push(name);
+        }
         challenge
             .set_ready()
             .await
@@ -152,13 +166,18 @@ async fn failures(order: &mut instant_acme::Order) -> String {
 /// ends.
 struct Answers {
     tls: net::ServerTls,
+    http01: Http01Answers,
     names: Vec<String>,
+    tokens: Vec<String>,
 }
 
 impl Drop for Answers {
     fn drop(&mut self) {
         for name in &self.names {
             self.tls.remove_challenge(name);
+        }
+        for token in &self.tokens {
+            self.http01.remove(token);
         }
     }
 }

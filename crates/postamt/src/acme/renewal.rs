@@ -25,6 +25,7 @@ pub struct Renewal {
     config: AcmeConfig,
     store: Store,
     tls: net::ServerTls,
+    http01: super::Http01Answers,
     hostname: String,
     resolver: dns::Resolver,
     /// This process among those sharing the store (the lease's holder).
@@ -53,13 +54,14 @@ impl Renewal {
         config: &AcmeConfig,
         server: &crate::config::Config,
         store: Store,
-        tls: net::ServerTls,
+        (tls, http01): (net::ServerTls, super::Http01Answers),
         holder: &str,
     ) -> anyhow::Result<Renewal> {
         Ok(Renewal {
             config: config.clone(),
             store,
             tls,
+            http01,
             hostname: server.hostname.clone(),
             resolver: dns::Resolver::new(&server.dns.nameservers).map_err(anyhow::Error::msg)?,
             holder: holder.to_string(),
@@ -154,7 +156,7 @@ impl Renewal {
             return Ok(None); // another node orders; its certificate comes through the store
         }
         tracing::info!(?names, %directory, "ordering a certificate by ACME");
-        let ordered = super::order::order(&self.config, &self.store, &self.tls, &names).await;
+        let ordered = super::order::order(&self.config, &self.store, (&self.tls, &self.http01), &names).await;
         let released = self
             .store
             .release_acme_lease(directory, &self.hostname, &self.holder)
