@@ -340,3 +340,51 @@ fn certificates_are_obtained_by_http_01() {
     );
     assert!(seen.names.contains("DNS:mx.example.test"), "{}", seen.names);
 }
+
+/// Two nodes with one hostname on one PostgreSQL store share the
+/// certificate: pebble validates on node A only, so only A's orders
+/// succeed, and B serves what A stored (B's own attempts fail and back
+/// off; while A holds the lease, B does not order at all).
+#[test]
+fn nodes_sharing_a_store_and_a_hostname_serve_one_certificate() {
+    let Some(url) = test_postgres::fresh_database() else {
+        return;
+    };
+    let mut pebble = Pebble::new();
+    let node = |id: &str| {
+        Server::start_with_zone(
+            &format!(
+                "node_id = \"{id}\"\n[tls.acme]\ndirectory = \"{}\"\nca_file = \"{}\"\npoll_seconds = 1\n\
+                 [store]\nurl = \"{url}\"\n",
+                pebble.directory,
+                pebble.ca_file().display()
+            ),
+            ZONE,
+        )
+    };
+    let (a, b) = (node("a"), node("b"));
+    pebble.run(&a);
+    let root = pebble.root();
+    let on_a = wait_logged(
+        "node A's certificate",
+        || {
+            let seen = openssl_sees(a.imaps.port(), &root);
+            seen.verified.then_some(seen)
+        },
+        || a.log(),
+    );
+    let on_b = wait_logged(
+        "node B serving the same certificate",
+        || {
+            let seen = openssl_sees(b.imaps.port(), &root);
+            (seen.verified && seen.serial == on_a.serial).then_some(seen)
+        },
+        || b.log(),
+    );
+    assert_eq!(on_b.serial, on_a.serial);
+    assert!(
+        b.log().contains("serving the ACME certificate found in the store"),
+        "{}",
+        b.log()
+    );
+}
