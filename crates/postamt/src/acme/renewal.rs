@@ -99,14 +99,15 @@ impl Renewal {
                     }
                     Ok(None) => {
                         failures = 0;
-                        if !said_current && let Some(stored) = &stored {
+                        // (Not when another node holds the lease to renew it.)
+                        if !said_current && let Some(stored) = stored.as_ref().filter(|c| c.renew_at > store::now()) {
                             tracing::info!(renew_at = stored.renew_at, "the ACME certificate is current");
                             said_current = true;
                         }
                     }
                     Err(e) => {
                         failures += 1;
-                        let wait = (poll << failures.min(20)).min(MAX_BACKOFF);
+                        let wait = (poll << (failures - 1).min(20)).min(MAX_BACKOFF);
                         next_attempt = store::now() + wait;
                         tracing::error!(
                             directory = %self.config.directory,
