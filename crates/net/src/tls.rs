@@ -153,10 +153,18 @@ impl ServerTls {
         chain: Vec<CertificateDer<'static>>,
         key: PrivateKeyDer<'static>,
     ) -> Result<(), TlsError> {
+        // Not `with_single_cert`: it parses the certificate as a path
+        // validator would and refuses the critical acmeIdentifier
+        // extension (RFC 8737 §3) it does not know; the validating CA,
+        // not rustls, reads this certificate.
+        let signing_key = provider()
+            .key_provider
+            .load_private_key(key)
+            .map_err(|e| TlsError::Config(e.to_string()))?;
+        let certified = CertifiedKey::new(chain, signing_key);
         let mut config = base_config()?
             .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .map_err(|e| TlsError::Config(e.to_string()))?;
+            .with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(certified)));
         config.alpn_protocols = vec![ACME_TLS_ALPN.to_vec()];
         write(&self.resolver.challenges).insert(name.to_ascii_lowercase(), Arc::new(config));
         Ok(())

@@ -70,6 +70,9 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// The certificate obtained by ACME (`[tls] acme`): its status, or a renewal now.
+    #[command(subcommand)]
+    Tls(crate::acme::TlsCommand),
     /// Look into and act on the queue of messages still being delivered.
     #[command(subcommand)]
     Queue(QueueCommand),
@@ -297,6 +300,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dkim(command) => crate::admin::dkim(&config, command).await,
         Command::Dns { domain, check } => crate::dns_records::dns(&config, &domain, check).await,
         Command::Queue(command) => crate::admin::queue(&config, command).await,
+        Command::Tls(command) => crate::acme::tls(&config, command).await,
         Command::Gc { min_age } => crate::admin::collect_garbage(&config, min_age).await,
         // Names both stores itself: the config's store is neither.
         Command::Store(StoreCommand::Copy { from, to }) => crate::store_copy::copy(&from, &to).await,

@@ -135,6 +135,8 @@ pub struct Tls {
     /// PEM certificate chain; without cert and key a self-signed pair is made.
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
+    /// Certificates by ACME instead of files (see crate::acme, docs/acme.md).
+    pub acme: Option<crate::acme::AcmeConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -460,6 +462,7 @@ impl Config {
                 config.data_dir = base.join(&config.data_dir);
                 config.tls.cert = config.tls.cert.map(|p| base.join(p));
                 config.tls.key = config.tls.key.map(|p| base.join(p));
+                config.tls.acme = config.tls.acme.map(|acme| acme.relative_to(base));
                 config.delivery.relay_ca_file = config.delivery.relay_ca_file.map(|p| base.join(p));
                 config
             }
@@ -468,6 +471,7 @@ impl Config {
             config.data_dir = dir;
         }
         config.trusted_networks()?;
+        crate::acme::check(&config.tls)?;
         config.queue()?;
         config.auth_checks.settings(&config.hostname)?;
         Ok(config)

@@ -2,6 +2,7 @@
 //! of store, queue and servers into one running mail system. It is the only
 //! crate that knows all the others.
 
+mod acme;
 mod admin;
 mod backend;
 mod backup;

@@ -22,6 +22,11 @@ pub struct Node {
 }
 
 impl Node {
+    /// This process among all that use the store (`host:pid:random`).
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
     pub async fn claim(store: &Store, id: &str) -> anyhow::Result<Node> {
         let random = queue::Queue::new_id()?;
         let instance = format!("{}:{}:{random}", crate::config::machine_hostname(), std::process::id());

@@ -30,6 +30,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         &config.data_dir,
         &config.hostname,
     )?;
+    if let Some(acme) = &config.tls.acme {
+        // Until ACME gives one, the self-signed certificate is served.
+        crate::acme::serve_stored(acme, &config.hostname, &store, &server_tls).await?;
+    }
     let tls = server_tls.acceptor();
 
     // Bind everything before serving anything, so a taken port stops the
@@ -131,7 +135,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     for listener in imaps {
         tasks.spawn(imap_server.clone().serve(listener, limit.clone(), true));
     }
-    let web = Arc::new(crate::web::Web { tls: server_tls });
+    let acme_http01 = crate::acme::Http01Answers::default();
+    if let Some(acme) = &config.tls.acme {
+        let answers = (server_tls.clone(), acme_http01.clone());
+        tasks.spawn(crate::acme::Renewal::new(acme, &config, store.clone(), answers, node.instance())?.run());
+    }
+    let web = Arc::new(crate::web::Web {
+        tls: server_tls,
+        acme_http01,
+    });
     for (listeners, secure) in [(http, false), (https, true)] {
         for listener in listeners {
             tasks.spawn(crate::web::serve(web.clone(), listener, limit.clone(), secure));

@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod acme;
 mod address;
 mod aliases;
 mod append;
@@ -79,6 +80,7 @@ use std::time::Duration;
 use backend::Backend;
 
 pub use accounts::Account;
+pub use acme::AcmeCertificate;
 pub use address::{normalize_domain, split_address};
 pub use aliases::Alias;
 pub use backend::redact as redact_store_url;

@@ -63,6 +63,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "rate counters",
         include_str!("../migrations/0021_rate_counters.sql"),
     ),
+    (22, "acme", include_str!("../migrations/0022_acme.sql")),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

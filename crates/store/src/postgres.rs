@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "rate counters",
         include_str!("../migrations/postgres/0007_rate_counters.sql"),
     ),
+    (8, "acme", include_str!("../migrations/postgres/0008_acme.sql")),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a

@@ -25,6 +25,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// What the web listener serves from.
 pub struct Web {
     pub tls: net::ServerTls,
+    /// ACME HTTP-01 answers, served on plain HTTP (see crate::acme).
+    pub acme_http01: crate::acme::Http01Answers,
 }
 
 /// An answer: status, content type and body.
@@ -113,7 +115,10 @@ async fn linger<S: AsyncRead + Unpin>(stream: &mut S) {
     .await;
 }
 
-fn route(_web: &Web, request: &Request) -> Response {
+fn route(web: &Web, request: &Request) -> Response {
+    if let Some(answer) = web.acme_http01.answer(&request.path) {
+        return Response::text(200, &answer);
+    }
     match (request.method.as_str(), request.path.as_str()) {
         ("GET" | "HEAD", "/health") => Response::text(200, "ok\n"),
         ("GET" | "HEAD", _) => Response::text(404, "not found\n"),
