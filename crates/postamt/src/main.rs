@@ -6,6 +6,7 @@ mod admin;
 mod backend;
 mod checks;
 mod cli;
+mod client_records;
 mod config;
 mod dkim;
 mod dns_records;

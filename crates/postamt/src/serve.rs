@@ -131,7 +131,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     for listener in imaps {
         tasks.spawn(imap_server.clone().serve(listener, limit.clone(), true));
     }
-    let web = Arc::new(crate::web::Web { tls: server_tls });
+    let web = Arc::new(crate::web::Web::new(&config, server_tls, store.clone()));
     for (listeners, secure) in [(http, false), (https, true)] {
         for listener in listeners {
             tasks.spawn(crate::web::serve(web.clone(), listener, limit.clone(), secure));

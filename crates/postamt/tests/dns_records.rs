@@ -30,6 +30,21 @@ fn dns_prints_the_records_of_every_published_key() {
         "{zone}"
     );
     assert!(zone.contains("PTR") && zone.contains("mx.example.test."), "{zone}");
+    // MTA-STS and the client records (RFC 6186): every listener of the
+    // test server is on, implicit TLS preferred.
+    for line in [
+        "\n_mta-sts.example.test. IN TXT \"v=STSv1; id=",
+        "\nmta-sts.example.test. IN CNAME mx.example.test.\n",
+        "\nautoconfig.example.test. IN CNAME mx.example.test.\n",
+        "\n_submissions._tcp.example.test. IN SRV 0 1 465 mx.example.test.\n",
+        "\n_submission._tcp.example.test. IN SRV 10 1 587 mx.example.test.\n",
+        "\n_imaps._tcp.example.test. IN SRV 0 1 993 mx.example.test.\n",
+        "\n_imap._tcp.example.test. IN SRV 10 1 143 mx.example.test.\n",
+        "\n_pop3s._tcp.example.test. IN SRV 0 1 995 mx.example.test.\n",
+        "\n_pop3._tcp.example.test. IN SRV 10 1 110 mx.example.test.\n",
+    ] {
+        assert!(zone.contains(line), "{line:?} missing:\n{zone}");
+    }
     for selector in &active {
         let line = zone
             .lines()
@@ -126,8 +141,9 @@ fn dns_check_says_which_records_are_missing_or_wrong() {
     let host = "mx.example.test A 192.0.2.25\n25.2.0.192.in-addr.arpa PTR mx.example.test.\n";
     let (ok, text) = check_against(&server, &right, host);
     assert!(ok, "{text}");
-    assert_eq!(text.matches("OK ").count(), 6, "{text}");
+    assert_eq!(text.matches("OK ").count(), 7, "{text}");
     assert!(text.contains("OK     PTR of mx.example.test's addresses"), "{text}");
+    assert!(text.contains("OK     MTA-STS (_mta-sts.example.test.)"), "{text}");
 
     let ed25519 = selectors(&server, "active")
         .into_iter()
@@ -136,7 +152,11 @@ fn dns_check_says_which_records_are_missing_or_wrong() {
     let wrong: String = right
         .lines()
         .filter(|l| !l.starts_with(&format!("{ed25519}.")) && !l.starts_with("_dmarc."))
-        .map(|l| format!("{}\n", l.replace("v=spf1 mx -all", "v=spf1 a -all")))
+        .map(|l| {
+            let l = l.replace("v=spf1 mx -all", "v=spf1 a -all");
+            // A policy id from before the policy changed.
+            format!("{}\n", l.replace("v=STSv1; id=", "v=STSv1; id=0"))
+        })
         .collect();
     let host = "mx.example.test A 192.0.2.25\n25.2.0.192.in-addr.arpa PTR vps-1234.provider.test.\n";
     let (ok, text) = check_against(&server, &wrong, host);
@@ -156,7 +176,11 @@ fn dns_check_says_which_records_are_missing_or_wrong() {
         text.contains("WRONG  PTR") && text.contains("the PTR record of 192.0.2.25 names vps-1234.provider.test"),
         "{text}"
     );
-    assert!(text.contains("4 DNS record(s) of example.test need fixing"), "{text}");
+    assert!(
+        text.contains("WRONG  MTA-STS") && text.contains("its id is not the current policy's"),
+        "{text}"
+    );
+    assert!(text.contains("5 DNS record(s) of example.test need fixing"), "{text}");
 }
 
 #[test]
@@ -185,7 +209,7 @@ fn dns_check_against_a_server_that_never_answers_ends_in_bounded_time() {
     let elapsed = started.elapsed();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!output.status.success(), "{stdout}");
-    assert_eq!(stdout.matches("WRONG ").count(), 6, "{stdout}");
+    assert_eq!(stdout.matches("WRONG ").count(), 7, "{stdout}");
     assert!(stdout.contains("[dns] nameservers"), "{stdout}");
     // One budget (10 s) for all records, not one per record.
     assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");
