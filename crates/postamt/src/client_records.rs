@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::web::mta_sts;
 use crate::web::settings::ClientSettings;
 
-/// One record, as printed in a zone file.
+/// One record, as printed in a zone file, and what `--check` accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientRecord {
     /// Fully qualified, with its final dot.
@@ -15,33 +15,96 @@ pub struct ClientRecord {
     /// `TXT`, `CNAME` or `SRV`.
     pub kind: &'static str,
     pub value: String,
+    expect: Expect,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Expect {
+    /// The `_mta-sts` record with the current policy's id.
+    MtaSts,
+    /// An alias of the hostname, or addresses among the hostname's.
+    Alias(String),
+    /// A record with this port and target; None: no such service (no
+    /// record, or only RFC 6186 §4's "." target).
+    Srv(Option<(u16, String)>),
 }
 
 impl ClientRecord {
     pub fn zone_line(&self) -> String {
         format!("{} IN {} {}", self.name, self.kind, self.value)
     }
+
+    /// What the record is for, for `--check`'s lines.
+    pub fn label(&self) -> String {
+        let name = self.name.trim_end_matches('.');
+        match self.expect {
+            Expect::MtaSts => format!("MTA-STS ({})", self.name),
+            _ => format!("{} {name}", self.kind),
+        }
+    }
+
+    /// Whether DNS holds this record (or an equivalent one); why not.
+    pub async fn check(&self, resolver: &dns::Resolver, config: &Config) -> Result<(), String> {
+        let name = self.name.trim_end_matches('.');
+        let fix = format!("publish `{}`", self.zone_line());
+        match &self.expect {
+            Expect::MtaSts => check_mta_sts(resolver, config, name).await,
+            Expect::Alias(host) => {
+                if resolver.cname(name).await.map_err(|e| e.to_string())?.as_deref() == Some(host.as_str()) {
+                    return Ok(());
+                }
+                // A/AAAA records of its own do as well, if they are the host's.
+                let own = resolver.addresses(name).await.unwrap_or_default();
+                let host_addresses = resolver.addresses(host).await.unwrap_or_default();
+                if !own.is_empty() && own.iter().all(|a| host_addresses.contains(a)) {
+                    return Ok(());
+                }
+                Err(format!("neither an alias of {host} nor its addresses; {fix}"))
+            }
+            Expect::Srv(want) => {
+                let found = resolver.srv(name).await.map_err(|e| e.to_string())?;
+                match want {
+                    None if found.iter().all(|srv| srv.target == ".") => Ok(()),
+                    None => Err(format!("the service is off here, but DNS offers it; {fix}")),
+                    Some((port, target)) if found.iter().any(|s| s.port == *port && s.target == *target) => Ok(()),
+                    Some(_) if found.is_empty() => Err(format!("no such record; {fix}")),
+                    Some(_) => Err(format!(
+                        "found {}; {fix}",
+                        found
+                            .iter()
+                            .map(|s| format!("{} {} {} {}", s.priority, s.weight, s.port, s.target))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                }
+            }
+        }
+    }
 }
 
 /// The records for `domain` (normalised).
 pub fn client_records(config: &Config, domain: &str) -> Vec<ClientRecord> {
-    let hostname = format!("{}.", config.hostname.trim_end_matches('.'));
+    let host = config.hostname.trim_end_matches('.').to_ascii_lowercase();
+    let hostname = format!("{host}.");
     let policy = mta_sts::policy(&config.mta_sts, &config.hostname);
     let mut records = vec![
         ClientRecord {
             name: format!("_mta-sts.{domain}."),
             kind: "TXT",
             value: format!("\"{}\"", mta_sts_txt(&policy)),
+            expect: Expect::MtaSts,
         },
         ClientRecord {
             name: format!("mta-sts.{domain}."),
             kind: "CNAME",
             value: hostname.clone(),
+            expect: Expect::Alias(host.clone()),
         },
         ClientRecord {
             name: format!("autoconfig.{domain}."),
             kind: "CNAME",
             value: hostname,
+            expect: Expect::Alias(host),
         },
     ];
     let clients = ClientSettings::from_config(config);
@@ -69,6 +132,7 @@ pub fn client_records(config: &Config, domain: &str) -> Vec<ClientRecord> {
             name: format!("{service}._tcp.{domain}."),
             kind: "SRV",
             value,
+            expect: Expect::Srv(offered.map(|s| (s.port, clients.host.to_ascii_lowercase()))),
         });
     }
     records
@@ -79,13 +143,11 @@ pub fn mta_sts_txt(policy: &str) -> String {
     format!("v=STSv1; id={}", mta_sts::policy_id(policy))
 }
 
-/// `--check` of the MTA-STS TXT record: an error text unless DNS holds
-/// the record with the current policy's id. (The CNAME and SRV records
-/// are printed; the resolver has no lookups for them yet.)
-pub async fn check_mta_sts(resolver: &dns::Resolver, config: &Config, domain: &str) -> Result<(), String> {
+/// `--check` of the MTA-STS TXT record at `name`: an error text unless
+/// DNS holds the record with the current policy's id.
+async fn check_mta_sts(resolver: &dns::Resolver, config: &Config, name: &str) -> Result<(), String> {
     let want = mta_sts_txt(&mta_sts::policy(&config.mta_sts, &config.hostname));
-    let name = format!("_mta-sts.{domain}");
-    let found = resolver.txt(&name).await.map_err(|e| e.to_string())?;
+    let found = resolver.txt(name).await.map_err(|e| e.to_string())?;
     let fix = format!("publish `{name}. IN TXT \"{want}\"`");
     let candidates: Vec<&String> = found
         .iter()

@@ -81,18 +81,23 @@ async fn check_records(config: &Config, domain: &str, records: &[Record]) -> any
     let label = format!("PTR of {hostname}'s addresses");
     let last = records.len();
     lookups.spawn(async move { (last, label, within_budget(check_ptr(&ptr, &hostname)).await) });
-    let sts = resolver.clone();
-    let (sts_config, sts_domain) = (config.clone(), domain.to_string());
-    lookups.spawn(async move {
-        let verdict = within_budget(async {
-            match crate::client_records::check_mta_sts(&sts, &sts_config, &sts_domain).await {
-                Ok(()) => Verdict::Ok,
-                Err(why) => Verdict::Wrong(why),
-            }
-        })
-        .await;
-        (last + 1, format!("MTA-STS (_mta-sts.{sts_domain}.)"), verdict)
-    });
+    // The records for the web listener's names and for mail clients.
+    for (offset, record) in crate::client_records::client_records(config, domain)
+        .into_iter()
+        .enumerate()
+    {
+        let (resolver, config) = (resolver.clone(), config.clone());
+        lookups.spawn(async move {
+            let verdict = within_budget(async {
+                match record.check(&resolver, &config).await {
+                    Ok(()) => Verdict::Ok,
+                    Err(why) => Verdict::Wrong(why),
+                }
+            })
+            .await;
+            (last + 1 + offset, record.label(), verdict)
+        });
+    }
     let mut verdicts = lookups.join_all().await;
     verdicts.sort_by_key(|(index, _, _)| *index);
     let mut wrong = 0;
