@@ -79,6 +79,33 @@ fn same_secret(given: &[u8], expected: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    fn request(authorization: Option<&str>) -> Request {
+        Request {
+            method: "GET".into(),
+            path: "/metrics".into(),
+            query: String::new(),
+            headers: authorization
+                .map(|value| ("authorization".to_string(), value.to_string()))
+                .into_iter()
+                .collect(),
+            body: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn without_a_token_only_loopback_peers_may_read() {
+        let loopback: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:40000".parse().unwrap();
+        let outside: SocketAddr = "192.0.2.7:40000".parse().unwrap();
+        assert!(refusal("", &request(None), loopback).is_none());
+        assert!(refusal("", &request(None), mapped).is_none());
+        let refused = refusal("", &request(Some("Bearer x")), outside).expect("refused");
+        assert_eq!(refused.status, 403);
+        // With a token, the peer's address does not matter; the token does.
+        assert!(refusal("t0k", &request(Some("Bearer t0k")), outside).is_none());
+        assert_eq!(refusal("t0k", &request(None), loopback).map(|r| r.status), Some(401));
+    }
+
     #[test]
     fn secrets_compare_whole() {
         assert!(same_secret(b"token", b"token"));

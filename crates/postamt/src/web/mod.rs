@@ -73,6 +73,8 @@ pub struct Response {
     pub content_type: &'static str,
     pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
+    /// Send the head only (a HEAD request).
+    pub head_only: bool,
 }
 
 impl Response {
@@ -86,6 +88,7 @@ impl Response {
             content_type,
             headers: Vec::new(),
             body,
+            head_only: false,
         }
     }
 
@@ -131,7 +134,15 @@ async fn connection(web: Arc<Web>, stream: tokio::net::TcpStream, peer: SocketAd
 /// Reads one request, answers it, closes.
 async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(web: &Web, mut stream: S, peer: SocketAddr) {
     let (response, host) = match tokio::time::timeout(TIMEOUT, request::read(&mut stream)).await {
-        Ok(Ok(request)) => (route(web, &request, peer).await, request.host()),
+        Ok(Ok(request)) => {
+            let mut response = route(web, &request, peer).await;
+            if request.method == "HEAD" {
+                // RFC 9110 §9.3.2: the head a GET would get, without the
+                // content (Content-Length still says its size).
+                response.head_only = true;
+            }
+            (response, request.host())
+        }
         Ok(Err(status)) => (Response::text(status, "bad request\n"), String::new()),
         Err(_) => return,
     };
@@ -149,7 +160,9 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(web: &Web, mut stream: S, p
     head.push_str("\r\n");
     let _ = tokio::time::timeout(TIMEOUT, async {
         stream.write_all(head.as_bytes()).await?;
-        stream.write_all(&response.body).await?;
+        if !response.head_only {
+            stream.write_all(&response.body).await?;
+        }
         stream.shutdown().await
     })
     .await;
