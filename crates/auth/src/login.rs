@@ -31,13 +31,15 @@ pub enum LoginOutcome<A, E> {
 /// throttle, checks the password (off the executor, one per core at a
 /// time: [`verify_login_limited`]) and records the result. `lookup`
 /// finds the account; `stored` gives its canonical address and password
-/// hash. Logs each refusal, under the caller's span.
+/// hash. Logs each refusal, under the caller's span, and counts it under
+/// `protocol` ("smtp", "pop3" or "imap") in the login failure metric.
 ///
 /// The attempt is reserved before the password is checked, so parallel
 /// guesses cannot all pass a check made before any of them failed; it is
 /// counted against the account itself, however its name was written, or
 /// against the name as given when there is no such account.
 pub async fn login<A, E, L>(
+    protocol: &'static str,
     throttle: &Arc<Throttle>,
     peer: IpAddr,
     name: &str,
@@ -67,6 +69,7 @@ where
         Ok(attempt) => attempt,
         Err(LockedOut(remaining)) => {
             tracing::info!(?remaining, user = %name, "authentication refused: locked out");
+            metrics::LOGIN_FAILURES.inc(protocol);
             return LoginOutcome::LockedOut(remaining);
         }
     };
@@ -78,6 +81,7 @@ where
         }
         None => {
             tracing::info!(user = %name, "authentication failed");
+            metrics::LOGIN_FAILURES.inc(protocol);
             LoginOutcome::Failed {
                 delay: attempt.failed(),
             }
@@ -113,7 +117,7 @@ mod tests {
             }))
         };
         let peer = IpAddr::from([192, 0, 2, 1]);
-        login(throttle, peer, name, password.into(), lookup, |a: &Account| {
+        login("imap", throttle, peer, name, password.into(), lookup, |a: &Account| {
             (a.address.as_str(), a.hash.as_str())
         })
         .await
@@ -155,7 +159,7 @@ mod tests {
         for _ in 0..3 {
             let lookup = async { Err::<Option<Account>, _>("down") };
             let peer = IpAddr::from([192, 0, 2, 1]);
-            let outcome = login(&throttle, peer, "alice", "x".into(), lookup, |a: &Account| {
+            let outcome = login("imap", &throttle, peer, "alice", "x".into(), lookup, |a: &Account| {
                 (a.address.as_str(), a.hash.as_str())
             })
             .await;

@@ -11,6 +11,7 @@
 
 mod dnsbl;
 mod route;
+mod srv;
 mod txt;
 
 use std::net::{IpAddr, SocketAddr};
@@ -23,6 +24,7 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 
 pub use dnsbl::listing_name;
 pub use route::{Route, RouteError};
+pub use srv::Srv;
 
 /// Why a lookup gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -86,6 +86,7 @@ impl net::Service for Server {
         let id = self.sessions.fetch_add(1, Ordering::Relaxed);
         net::Opening {
             span: tracing::info_span!("imap", session = id, %peer),
+            service: if implicit_tls { "imaps" } else { "imap" },
             tls: self.tls.clone(),
             implicit_tls,
             timeout: self.config.login_timeout,

@@ -53,6 +53,9 @@ pub struct Connection<S> {
     quick_acked: bool,
     /// How many times TCP_QUICKACK was set, for tests to count.
     quick_acks: u64,
+    /// The listener's name, for counting STARTTLS handshakes (see
+    /// [`crate::Opening::service`]); empty for client connections.
+    service: &'static str,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
@@ -68,7 +71,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             quick_ack: None,
             quick_acked: false,
             quick_acks: 0,
+            service: "",
         }
+    }
+
+    /// Names the listener this server-side connection came from.
+    pub fn set_service(&mut self, service: &'static str) {
+        self.service = service;
     }
 
     /// Changes the idle timeout, e.g. once a user has logged in.
@@ -299,10 +308,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         let Stream::Plain(plain) = std::mem::replace(&mut self.stream, Stream::Gone) else {
             return Err(io::Error::other("TLS is already active"));
         };
-        let tls = tokio::time::timeout(self.timeout, acceptor.accept(plain))
+        let accepted = tokio::time::timeout(self.timeout, acceptor.accept(plain))
             .await
-            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
-        self.stream = Stream::Tls(Box::new(tls.into()));
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))
+            .and_then(|accepted| accepted);
+        if !self.service.is_empty() {
+            match &accepted {
+                Ok(_) => metrics::TLS_HANDSHAKES.inc(self.service),
+                Err(_) => metrics::TLS_HANDSHAKE_FAILURES.inc(self.service),
+            }
+        }
+        self.stream = Stream::Tls(Box::new(accepted?.into()));
         Ok(())
     }
 

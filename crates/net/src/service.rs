@@ -23,6 +23,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static> SessionStream fo
 pub struct Opening {
     /// The session's log span (protocol, session number, peer).
     pub span: tracing::Span,
+    /// The listener's name as `[listen]` spells it ("smtp", "imaps", ...):
+    /// the label its connections and TLS handshakes are counted under.
+    pub service: &'static str,
     pub tls: Option<TlsAcceptor>,
     /// Whether the connection begins with the TLS handshake.
     pub implicit_tls: bool,
@@ -64,19 +67,27 @@ pub async fn serve<T: Service>(service: Arc<T>, listener: TcpListener, limit: Co
 pub async fn session<T: Service, S: SessionStream>(service: Arc<T>, stream: S, peer: SocketAddr, port: T::Port) {
     let Opening {
         span,
+        service: label,
         tls,
         implicit_tls,
         timeout,
     } = service.opening(peer, port);
+    metrics::CONNECTIONS.inc(label);
+    let handshake = tls.is_some() && implicit_tls;
     async move {
         tracing::debug!("connected");
-        let connection = match Connection::open(stream, tls.as_ref(), implicit_tls, timeout).await {
+        let mut connection = match Connection::open(stream, tls.as_ref(), implicit_tls, timeout).await {
             Ok(connection) => connection,
             Err(e) => {
+                metrics::TLS_HANDSHAKE_FAILURES.inc(label);
                 tracing::info!(error = %e, "TLS handshake failed");
                 return;
             }
         };
+        if handshake {
+            metrics::TLS_HANDSHAKES.inc(label);
+        }
+        connection.set_service(label);
         service.run(connection, peer, port).await;
         tracing::debug!("disconnected");
     }

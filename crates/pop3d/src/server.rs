@@ -49,6 +49,7 @@ impl net::Service for Server {
         let id = self.sessions.fetch_add(1, Ordering::Relaxed);
         net::Opening {
             span: tracing::info_span!("pop3", session = id, %peer),
+            service: if implicit_tls { "pop3s" } else { "pop3" },
             tls: self.tls.clone(),
             implicit_tls,
             timeout: self.config.login_timeout,

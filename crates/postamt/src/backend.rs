@@ -100,11 +100,18 @@ impl smtpd::Backend for Backend {
     ) -> Result<Filing, Reply> {
         // `Some` (even without a verifier): mail from the internet.
         let from_internet = checks.is_some();
+        // Counted here, not in smtpd: only this knows which check refused.
         let mut filing =
-            crate::checks::check_message(self.verifier.as_ref(), &self.hostname, checks.flatten(), message).await?;
+            crate::checks::check_message(self.verifier.as_ref(), &self.hostname, checks.flatten(), message)
+                .await
+                .inspect_err(|_| metrics::SMTP_REFUSED.inc("auth_checks"))?;
         if let Some(rspamd) = &self.rspamd
             && rspamd.scans(from_internet, envelope)
-            && rspamd.scan(envelope, message).await? == Filing::Junk
+            && rspamd
+                .scan(envelope, message)
+                .await
+                .inspect_err(|_| metrics::SMTP_REFUSED.inc("spam"))?
+                == Filing::Junk
         {
             filing = Filing::Junk;
         }

@@ -37,6 +37,8 @@ pub struct Config {
     pub greylist: crate::greylist::GreylistConfig,
     pub rspamd: crate::rspamd::RspamdConfig,
     pub spam: Spam,
+    pub http: crate::web::settings::HttpSettings,
+    pub mta_sts: crate::web::settings::MtaStsSettings,
 }
 
 /// `[spam]`: what happens to mail a verdict (DMARC quarantine, rspamd)
@@ -443,6 +445,8 @@ impl Default for Config {
             greylist: crate::greylist::GreylistConfig::default(),
             rspamd: crate::rspamd::RspamdConfig::default(),
             spam: Spam::default(),
+            http: Default::default(),
+            mta_sts: Default::default(),
         }
     }
 }

@@ -44,6 +44,10 @@ pub async fn dns(config: &Config, domain: &str, check: bool) -> anyhow::Result<(
     for record in &records {
         println!("{}", record.zone_line());
     }
+    println!("; MTA-STS (RFC 8461) and mail client autoconfiguration (RFC 6186)");
+    for record in crate::client_records::client_records(config, &domain) {
+        println!("{}", record.zone_line());
+    }
     let hostname = config.hostname.trim_end_matches('.');
     println!(
         "; The server's public addresses need PTR records naming {hostname}. (set by whoever runs the \
@@ -77,6 +81,23 @@ async fn check_records(config: &Config, domain: &str, records: &[Record]) -> any
     let label = format!("PTR of {hostname}'s addresses");
     let last = records.len();
     lookups.spawn(async move { (last, label, within_budget(check_ptr(&ptr, &hostname)).await) });
+    // The records for the web listener's names and for mail clients.
+    for (offset, record) in crate::client_records::client_records(config, domain)
+        .into_iter()
+        .enumerate()
+    {
+        let (resolver, config) = (resolver.clone(), config.clone());
+        lookups.spawn(async move {
+            let verdict = within_budget(async {
+                match record.check(&resolver, &config).await {
+                    Ok(()) => Verdict::Ok,
+                    Err(why) => Verdict::Wrong(why),
+                }
+            })
+            .await;
+            (last + 1 + offset, record.label(), verdict)
+        });
+    }
     let mut verdicts = lookups.join_all().await;
     verdicts.sort_by_key(|(index, _, _)| *index);
     let mut wrong = 0;

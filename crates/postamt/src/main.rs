@@ -8,6 +8,7 @@ mod backend;
 mod backup;
 mod checks;
 mod cli;
+mod client_records;
 mod config;
 mod dkim;
 mod dns_records;

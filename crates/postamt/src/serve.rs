@@ -140,10 +140,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         let answers = (server_tls.clone(), acme_http01.clone());
         tasks.spawn(crate::acme::Renewal::new(acme, &config, store.clone(), answers, node.instance())?.run());
     }
-    let web = Arc::new(crate::web::Web {
-        tls: server_tls,
-        acme_http01,
-    });
+    let web = Arc::new(crate::web::Web::new(&config, server_tls, store.clone(), acme_http01));
     for (listeners, secure) in [(http, false), (https, true)] {
         for listener in listeners {
             tasks.spawn(crate::web::serve(web.clone(), listener, limit.clone(), secure));

@@ -30,6 +30,21 @@ fn dns_prints_the_records_of_every_published_key() {
         "{zone}"
     );
     assert!(zone.contains("PTR") && zone.contains("mx.example.test."), "{zone}");
+    // MTA-STS and the client records (RFC 6186): every listener of the
+    // test server is on, implicit TLS preferred.
+    for line in [
+        "\n_mta-sts.example.test. IN TXT \"v=STSv1; id=",
+        "\nmta-sts.example.test. IN CNAME mx.example.test.\n",
+        "\nautoconfig.example.test. IN CNAME mx.example.test.\n",
+        "\n_submissions._tcp.example.test. IN SRV 0 1 465 mx.example.test.\n",
+        "\n_submission._tcp.example.test. IN SRV 10 1 587 mx.example.test.\n",
+        "\n_imaps._tcp.example.test. IN SRV 0 1 993 mx.example.test.\n",
+        "\n_imap._tcp.example.test. IN SRV 10 1 143 mx.example.test.\n",
+        "\n_pop3s._tcp.example.test. IN SRV 0 1 995 mx.example.test.\n",
+        "\n_pop3._tcp.example.test. IN SRV 10 1 110 mx.example.test.\n",
+    ] {
+        assert!(zone.contains(line), "{line:?} missing:\n{zone}");
+    }
     for selector in &active {
         let line = zone
             .lines()
@@ -126,8 +141,12 @@ fn dns_check_says_which_records_are_missing_or_wrong() {
     let host = "mx.example.test A 192.0.2.25\n25.2.0.192.in-addr.arpa PTR mx.example.test.\n";
     let (ok, text) = check_against(&server, &right, host);
     assert!(ok, "{text}");
-    assert_eq!(text.matches("OK ").count(), 6, "{text}");
+    // MX, SPF, 2 DKIM, DMARC, PTR, MTA-STS, 2 CNAME, 6 SRV.
+    assert_eq!(text.matches("OK ").count(), 15, "{text}");
+    assert!(text.contains("OK     SRV _imaps._tcp.example.test"), "{text}");
+    assert!(text.contains("OK     CNAME autoconfig.example.test"), "{text}");
     assert!(text.contains("OK     PTR of mx.example.test's addresses"), "{text}");
+    assert!(text.contains("OK     MTA-STS (_mta-sts.example.test.)"), "{text}");
 
     let ed25519 = selectors(&server, "active")
         .into_iter()
@@ -135,8 +154,14 @@ fn dns_check_says_which_records_are_missing_or_wrong() {
         .unwrap();
     let wrong: String = right
         .lines()
-        .filter(|l| !l.starts_with(&format!("{ed25519}.")) && !l.starts_with("_dmarc."))
-        .map(|l| format!("{}\n", l.replace("v=spf1 mx -all", "v=spf1 a -all")))
+        .filter(|l| {
+            !l.starts_with(&format!("{ed25519}.")) && !l.starts_with("_dmarc.") && !l.starts_with("autoconfig.")
+        })
+        .map(|l| {
+            let l = l.replace("v=spf1 mx -all", "v=spf1 a -all").replace(" 993 ", " 994 ");
+            // A policy id from before the policy changed.
+            format!("{}\n", l.replace("v=STSv1; id=", "v=STSv1; id=0"))
+        })
         .collect();
     let host = "mx.example.test A 192.0.2.25\n25.2.0.192.in-addr.arpa PTR vps-1234.provider.test.\n";
     let (ok, text) = check_against(&server, &wrong, host);
@@ -151,12 +176,25 @@ fn dns_check_says_which_records_are_missing_or_wrong() {
         "{text}"
     );
     assert!(text.contains("WRONG  DMARC"), "{text}");
-    assert_eq!(text.matches("OK ").count(), 2, "MX and the RSA key: {text}");
+    assert_eq!(
+        text.matches("OK ").count(),
+        8,
+        "MX, the RSA key, one CNAME and five SRV: {text}"
+    );
+    assert!(
+        text.contains("WRONG  SRV _imaps._tcp.example.test") && text.contains("found 0 1 994 mx.example.test"),
+        "{text}"
+    );
+    assert!(text.contains("WRONG  CNAME autoconfig.example.test"), "{text}");
     assert!(
         text.contains("WRONG  PTR") && text.contains("the PTR record of 192.0.2.25 names vps-1234.provider.test"),
         "{text}"
     );
-    assert!(text.contains("4 DNS record(s) of example.test need fixing"), "{text}");
+    assert!(
+        text.contains("WRONG  MTA-STS") && text.contains("its id is not the current policy's"),
+        "{text}"
+    );
+    assert!(text.contains("7 DNS record(s) of example.test need fixing"), "{text}");
 }
 
 #[test]
@@ -185,7 +223,7 @@ fn dns_check_against_a_server_that_never_answers_ends_in_bounded_time() {
     let elapsed = started.elapsed();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!output.status.success(), "{stdout}");
-    assert_eq!(stdout.matches("WRONG ").count(), 6, "{stdout}");
+    assert_eq!(stdout.matches("WRONG ").count(), 15, "{stdout}");
     assert!(stdout.contains("[dns] nameservers"), "{stdout}");
     // One budget (10 s) for all records, not one per record.
     assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");

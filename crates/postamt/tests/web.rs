@@ -39,6 +39,13 @@ def ask(raw):
     print(answer.split(b"\r\n")[0].decode())
 ask(b"GET /nothing-here HTTP/1.1\r\nHost: x\r\n\r\n")
 ask(b"POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+# HEAD: the head a GET gets, with its length, and nothing after it.
+s = socket.create_connection(("127.0.0.1", int(os.environ["HTTP_PORT"])), timeout=10)
+s.sendall(b"HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n")
+answer = b""
+while chunk := s.recv(4096):
+    answer += chunk
+print(answer.split(b"\r\n")[0].decode(), answer.endswith(b"Content-Length: 3\r\nConnection: close\r\n\r\n"))
 ask(b"this is not http\r\n\r\n")
 # A head longer than the limit is cut off, not buffered.
 ask(b"GET / HTTP/1.1\r\n" + b"X-Filler: " + b"a" * 40000 + b"\r\n\r\n")
@@ -46,6 +53,6 @@ ask(b"GET / HTTP/1.1\r\n" + b"X-Filler: " + b"a" * 40000 + b"\r\n\r\n")
     );
     assert_eq!(
         out,
-        "HTTP/1.1 404 Not Found\nHTTP/1.1 405 Method Not Allowed\nHTTP/1.1 400 Bad Request\nHTTP/1.1 431 Request Header Fields Too Large\n"
+        "HTTP/1.1 404 Not Found\nHTTP/1.1 405 Method Not Allowed\nHTTP/1.1 200 OK True\nHTTP/1.1 400 Bad Request\nHTTP/1.1 431 Request Header Fields Too Large\n"
     );
 }

@@ -138,7 +138,7 @@ impl Queue {
         }
         let Some((local, domain)) = recipient.address.rsplit_once('@') else {
             let attempt = self.failure(&recipient, "550 5.1.3 bad recipient address syntax", "5.1.3", None);
-            self.store.fail_recipient(&recipient, &attempt).await?;
+            self.fail_recipient(&recipient, &attempt).await?;
             return Ok(Handled::Done);
         };
         match self.store.resolve(local, domain).await? {
@@ -150,7 +150,7 @@ impl Queue {
                 };
                 let reply = format!("550 5.1.1 <{}>: {why}", recipient.address);
                 let attempt = self.failure(&recipient, &reply, "5.1.1", None);
-                self.store.fail_recipient(&recipient, &attempt).await?;
+                self.fail_recipient(&recipient, &attempt).await?;
                 Ok(Handled::Done)
             }
             Resolution::NotLocal => {
@@ -200,7 +200,7 @@ impl Queue {
         if accounts.is_empty() && forwards.is_empty() {
             let reply = format!("550 5.1.1 <{}>: alias leads to no existing user", recipient.address);
             let attempt = self.failure(&recipient, &reply, "5.1.1", None);
-            self.store.fail_recipient(&recipient, &attempt).await?;
+            self.fail_recipient(&recipient, &attempt).await?;
             return Ok(Handled::Done);
         }
         let report = recipient
@@ -248,12 +248,14 @@ impl Queue {
             forwarded_as = delivery.forward.as_ref().map_or("", |f| f.id.as_str()),
             "delivered"
         );
+        metrics::DELIVERIES.inc("local");
         Ok(())
     }
 
     /// Defers a local delivery that could not be made now.
     async fn defer_local(&self, recipient: &QueueRecipient, why: &str) -> Result<(), Error> {
         tracing::error!(queue_id = %recipient.queue_id, to = %recipient.address, error = %why, "local delivery failed");
+        metrics::DELIVERIES.inc("deferred");
         let attempt = Attempt {
             reply: format!("451 4.3.0 local delivery failed: {why}"),
             status_code: "4.3.0".into(),
@@ -286,6 +288,7 @@ impl Queue {
                 offers_dsn,
             } => {
                 tracing::info!(%queue_id, %to, %host, %reply, "delivered");
+                metrics::DELIVERIES.inc("remote");
                 // RFC 3461 §6.2.1: a host without DSN cannot report success
                 // itself, so we say where the message went.
                 let report =
@@ -300,6 +303,7 @@ impl Queue {
             }
             Outcome::Deferred { reply, status, host } => {
                 tracing::info!(%queue_id, %to, %reply, "deferred");
+                metrics::DELIVERIES.inc("deferred");
                 let attempt = Attempt {
                     reply,
                     status_code: status,
@@ -313,7 +317,7 @@ impl Queue {
             Outcome::Failed { reply, status, host } => {
                 tracing::info!(%queue_id, %to, %reply, "failed");
                 let attempt = self.failure(recipient, &reply, &status, host);
-                self.store.fail_recipient(recipient, &attempt).await?;
+                self.fail_recipient(recipient, &attempt).await?;
             }
         }
         Ok(())
@@ -330,6 +334,13 @@ impl Queue {
                 .wants_report(DsnEvent::Failure)
                 .then_some(ReportAction::Failed),
         }
+    }
+
+    /// Records a permanent failure (bounce or expiry) and counts it.
+    async fn fail_recipient(&self, recipient: &QueueRecipient, attempt: &Attempt) -> Result<(), Error> {
+        self.store.fail_recipient(recipient, attempt).await?;
+        metrics::DELIVERIES.inc("failed");
+        Ok(())
     }
 
     fn next_attempt(&self, recipient: &QueueRecipient) -> i64 {
@@ -367,7 +378,7 @@ impl Queue {
                 .wants_report(DsnEvent::Failure)
                 .then_some(ReportAction::Failed),
         };
-        self.store.fail_recipient(recipient, &attempt).await?;
+        self.fail_recipient(recipient, &attempt).await?;
         Ok(())
     }
 

@@ -69,6 +69,8 @@ pub(crate) fn mail_params(params: &[Param], max_size: usize, dsn: bool) -> Resul
             ("SIZE", Some(v)) => {
                 let size = v.parse::<u64>().map_err(|_| bad("Bad SIZE value"))?;
                 if size > max_size as u64 {
+                    // RFC 1870 §6.2: refused at MAIL, before any data.
+                    metrics::SMTP_REFUSED.inc("size");
                     return Err(Reply::new(
                         552,
                         "5.3.4",

@@ -106,6 +106,7 @@ impl<B: Backend> net::Service for Server<B> {
         let id = self.sessions.fetch_add(1, Ordering::Relaxed);
         net::Opening {
             span: tracing::info_span!("smtp", service = role.name(), session = id, %peer),
+            service: role.name(),
             tls: self.tls.clone(),
             implicit_tls: role == Role::Submissions,
             timeout: self.config.timeout,

@@ -83,7 +83,7 @@ where
             return true;
         }
         let shared = format!("{name}:{key}");
-        match self
+        let allowed = match self
             .server
             .backend
             .count_shared_rate(&shared, n, rate.limit(), rate.window())
@@ -91,7 +91,12 @@ where
         {
             Some(allowed) => allowed,
             None => rate.allow(key, n, Instant::now()),
+        };
+        if !allowed {
+            // Every caller refuses when over a rate: counted once, here.
+            metrics::SMTP_REFUSED.inc("rate_limit");
         }
+        allowed
     }
 
     pub fn new(conn: Connection<S>, server: Arc<Server<B>>, peer: SocketAddr, role: Role) -> Self {
@@ -260,7 +265,17 @@ where
             ));
         }
         let (pregreet, screened) = tokio::join!(self.pregreet(), server.backend.check_client(ip));
-        pregreet.or(screened.err())
+        match (pregreet, screened) {
+            (Some(refusal), _) => {
+                metrics::SMTP_REFUSED.inc("other");
+                Some(refusal)
+            }
+            (None, Err(refusal)) => {
+                metrics::SMTP_REFUSED.inc("blocklisted");
+                Some(refusal)
+            }
+            (None, Ok(())) => None,
+        }
     }
 
     /// The pregreet test on the MX port (RFC 5321 §4.3.1: a client waits

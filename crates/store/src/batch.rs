@@ -314,6 +314,7 @@ fn run(connection: &Db, sql: &str) -> Result<()> {
 /// again in the next batch.
 fn commit_batch(connection: &Db, batch: Vec<Queued>, stats: &Stats) -> (bool, Vec<Queued>) {
     let mut again = Vec::new();
+    let started = std::time::Instant::now();
     if let Err(error) = connection.begin() {
         // Dropping the jobs answers their callers with WriteAbandoned; say
         // why once, here.
@@ -362,6 +363,7 @@ fn commit_batch(connection: &Db, batch: Vec<Queued>, stats: &Stats) -> (bool, Ve
     match connection.commit() {
         Ok(()) => {
             // Counted before the callers hear of it, so they see it counted.
+            metrics::STORE_COMMIT.observe(started.elapsed());
             stats.commits.fetch_add(1, Ordering::Relaxed);
             stats.jobs.fetch_add(finishes.len() as u64, Ordering::Relaxed);
             finishes.into_iter().for_each(|finish| finish(None));

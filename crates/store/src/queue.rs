@@ -517,6 +517,17 @@ impl Store {
             .await
     }
 
+    /// How many messages the queue holds and when the oldest of them was
+    /// received (None when empty): one aggregate, for `/metrics`.
+    pub async fn queue_summary(&self) -> Result<(i64, Option<i64>)> {
+        self.point_reads
+            .scan(|c| {
+                c.prepare_cached("SELECT COUNT(*), MIN(received_at) FROM queue_messages")?
+                    .query_row((), |row| Ok((row.get(0)?, row.get(1)?)))
+            })
+            .await
+    }
+
     /// The messages in the queue, oldest first, with all their recipients.
     pub async fn queued_messages(&self) -> Result<Vec<QueuedMessage>> {
         let rows = self.recipients("ORDER BY m.received_at, m.id, r.id", None).await?;

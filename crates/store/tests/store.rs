@@ -276,7 +276,10 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages(backend: Backe
         content: content.clone(),
         received_at: now,
     };
+    assert_eq!(store.queue_summary().await.unwrap(), (0, None));
     store.enqueue(entry.clone()).await.unwrap();
+    // What /metrics shows: the count and the oldest message's time.
+    assert_eq!(store.queue_summary().await.unwrap(), (1, Some(now)));
     let due = claim(&store, now).await;
     assert_eq!(due.len(), 2);
     assert!(

@@ -92,9 +92,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// Checks a password through the shared throttle and logs in.
     async fn verify(&mut self, tag: &str, user: &str, password: String) -> Reply {
         let lookup = self.server.store.find_account(user);
-        let login = auth::login(&self.server.throttle, self.peer.ip(), user, password, lookup, |a| {
-            (a.address.as_str(), a.password_hash.as_str())
-        });
+        let login = auth::login(
+            "imap",
+            &self.server.throttle,
+            self.peer.ip(),
+            user,
+            password,
+            lookup,
+            |a| (a.address.as_str(), a.password_hash.as_str()),
+        );
         let account = match login.await {
             auth::LoginOutcome::LoggedIn(account) => account,
             auth::LoginOutcome::Unavailable(_) => {

@@ -102,7 +102,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     async fn login(&mut self, state: &mut State, address: &str, password: String) -> Handled {
         let lookup = self.server.store.find_account(address);
         let peer = self.peer.ip();
-        let login = auth::login(&self.server.throttle, peer, address, password, lookup, |a| {
+        let login = auth::login("pop3", &self.server.throttle, peer, address, password, lookup, |a| {
             (a.address.as_str(), a.password_hash.as_str())
         });
         let account = match login.await {

@@ -7,7 +7,12 @@
 //! what is served here is small and rare, so keep-alive would only hold
 //! memory for idle clients.
 
+mod autoconfig;
+mod metrics_page;
+pub mod mta_sts;
 mod request;
+pub mod settings;
+mod xml;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,22 +32,76 @@ pub struct Web {
     pub tls: net::ServerTls,
     /// ACME HTTP-01 answers, served on plain HTTP (see crate::acme).
     pub acme_http01: crate::acme::Http01Answers,
+    pub store: store::Store,
+    pub hostname: String,
+    pub http: settings::HttpSettings,
+    pub clients: settings::ClientSettings,
+    pub mta_sts: settings::MtaStsSettings,
 }
 
-/// An answer: status, content type and body.
+impl Web {
+    pub fn new(
+        config: &crate::config::Config,
+        tls: net::ServerTls,
+        store: store::Store,
+        acme_http01: crate::acme::Http01Answers,
+    ) -> Web {
+        Web {
+            tls,
+            acme_http01,
+            store,
+            hostname: config.hostname.trim_end_matches('.').to_ascii_lowercase(),
+            http: config.http.clone(),
+            clients: settings::ClientSettings::from_config(config),
+            mta_sts: config.mta_sts.clone(),
+        }
+    }
+
+    /// The hosted domain `domain` (normalised), or None when it is not
+    /// hosted here or the store cannot say (logged).
+    async fn hosted(&self, domain: &str) -> Option<String> {
+        let domain = store::normalize_domain(domain);
+        if !store::is_valid_domain(&domain) {
+            return None;
+        }
+        match self.store.is_local_domain(&domain).await {
+            Ok(true) => Some(domain),
+            Ok(false) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot look up a hosted domain");
+                None
+            }
+        }
+    }
+}
+
+/// An answer: status, content type, extra header fields and body.
 pub struct Response {
     pub status: u16,
     pub content_type: &'static str,
+    pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
+    /// Send the head only (a HEAD request).
+    pub head_only: bool,
 }
 
 impl Response {
     pub fn text(status: u16, body: &str) -> Response {
+        Response::new(status, "text/plain; charset=utf-8", body.as_bytes().to_vec())
+    }
+
+    pub fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Response {
         Response {
             status,
-            content_type: "text/plain; charset=utf-8",
-            body: body.as_bytes().to_vec(),
+            content_type,
+            headers: Vec::new(),
+            body,
+            head_only: false,
         }
+    }
+
+    pub fn not_found() -> Response {
+        Response::text(404, "not found\n")
     }
 }
 
@@ -59,37 +118,59 @@ pub async fn serve(web: Arc<Web>, listener: TcpListener, limit: ConnectionLimit,
 
 async fn connection(web: Arc<Web>, stream: tokio::net::TcpStream, peer: SocketAddr, secure: bool) {
     if !secure {
+        metrics::CONNECTIONS.inc("http");
         return exchange(&web, stream, peer).await;
     }
+    metrics::CONNECTIONS.inc("https");
     match tokio::time::timeout(TIMEOUT, web.tls.accept(stream)).await {
-        Ok(Ok(Some(tls))) => exchange(&web, tls, peer).await,
+        Ok(Ok(Some(tls))) => {
+            metrics::TLS_HANDSHAKES.inc("https");
+            exchange(&web, tls, peer).await
+        }
         Ok(Ok(None)) => tracing::info!(%peer, "answered an ACME TLS-ALPN-01 validation"),
-        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "HTTPS handshake failed"),
-        Err(_) => tracing::debug!(%peer, "HTTPS handshake timed out"),
+        Ok(Err(e)) => {
+            metrics::TLS_HANDSHAKE_FAILURES.inc("https");
+            tracing::debug!(%peer, error = %e, "HTTPS handshake failed")
+        }
+        Err(_) => {
+            metrics::TLS_HANDSHAKE_FAILURES.inc("https");
+            tracing::debug!(%peer, "HTTPS handshake timed out")
+        }
     }
 }
 
 /// Reads one request, answers it, closes.
 async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(web: &Web, mut stream: S, peer: SocketAddr) {
     let (response, host) = match tokio::time::timeout(TIMEOUT, request::read(&mut stream)).await {
-        Ok(Ok(request)) => (
-            route(web, &request),
-            request.header("host").unwrap_or_default().to_string(),
-        ),
+        Ok(Ok(request)) => {
+            let mut response = route(web, &request, peer).await;
+            if request.method == "HEAD" {
+                // RFC 9110 §9.3.2: the head a GET would get, without the
+                // content (Content-Length still says its size).
+                response.head_only = true;
+            }
+            (response, request.host())
+        }
         Ok(Err(status)) => (Response::text(status, "bad request\n"), String::new()),
         Err(_) => return,
     };
     tracing::debug!(%peer, %host, status = response.status, "web request");
-    let head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
         response.status,
         reason(response.status),
         response.content_type,
         response.body.len()
     );
+    for (name, value) in &response.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
     let _ = tokio::time::timeout(TIMEOUT, async {
         stream.write_all(head.as_bytes()).await?;
-        stream.write_all(&response.body).await?;
+        if !response.head_only {
+            stream.write_all(&response.body).await?;
+        }
         stream.shutdown().await
     })
     .await;
@@ -115,13 +196,24 @@ async fn linger<S: AsyncRead + Unpin>(stream: &mut S) {
     .await;
 }
 
-fn route(web: &Web, request: &Request) -> Response {
+/// Which page answers: by path, and for MTA-STS by host (RFC 8461 §3.3
+/// names the policy host `mta-sts.DOMAIN`).
+async fn route(web: &Web, request: &Request, peer: SocketAddr) -> Response {
     if let Some(answer) = web.acme_http01.answer(&request.path) {
         return Response::text(200, &answer);
     }
     match (request.method.as_str(), request.path.as_str()) {
         ("GET" | "HEAD", "/health") => Response::text(200, "ok\n"),
-        ("GET" | "HEAD", _) => Response::text(404, "not found\n"),
+        ("GET" | "HEAD", "/metrics") => metrics_page::answer(web, request, peer).await,
+        ("GET" | "HEAD", mta_sts::PATH) => mta_sts::answer(web, request).await,
+        ("GET" | "HEAD", autoconfig::THUNDERBIRD_PATH | autoconfig::THUNDERBIRD_HOST_PATH) => {
+            autoconfig::thunderbird(web, request).await
+        }
+        ("GET" | "HEAD", autoconfig::APPLE_PATH) => autoconfig::apple(web, request).await,
+        ("POST", autoconfig::AUTODISCOVER_PATH | autoconfig::AUTODISCOVER_PATH_CAPITALISED) => {
+            autoconfig::autodiscover(web, request).await
+        }
+        ("GET" | "HEAD", _) => Response::not_found(),
         _ => Response::text(405, "method not allowed\n"),
     }
 }
@@ -130,6 +222,10 @@ fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        411 => "Length Required",
+        413 => "Content Too Large",
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",

@@ -43,9 +43,15 @@ where
             _ => return Err(Error::refused(504, "5.5.4", "Unrecognized authentication type")),
         };
         let lookup = self.server.backend.login(&name);
-        let login = auth::login(&self.server.throttle, self.peer.ip(), &name, password, lookup, |a| {
-            (a.address.as_str(), a.password_hash.as_str())
-        });
+        let login = auth::login(
+            "smtp",
+            &self.server.throttle,
+            self.peer.ip(),
+            &name,
+            password,
+            lookup,
+            |a| (a.address.as_str(), a.password_hash.as_str()),
+        );
         match login.await {
             LoginOutcome::LoggedIn(account) => {
                 tracing::info!(user = %account.address, "authenticated");

@@ -53,11 +53,14 @@ where
         };
         match outcome {
             DataOutcome::TooBig => Err(Error::Refused(too_big())),
-            DataOutcome::BareLineEnd => Err(Error::refused(
-                554,
-                "5.6.0",
-                "Message contains a bare CR or LF; lines must end with CRLF (RFC 5321 §2.3.8)",
-            )),
+            DataOutcome::BareLineEnd => {
+                metrics::SMTP_REFUSED.inc("other");
+                Err(Error::refused(
+                    554,
+                    "5.6.0",
+                    "Message contains a bare CR or LF; lines must end with CRLF (RFC 5321 §2.3.8)",
+                ))
+            }
             DataOutcome::Complete => self.finish(transaction, content).await,
         }
     }
@@ -180,6 +183,7 @@ where
         let mut message = bytes.split_off(trace_len);
         if crate::received::hops(&message) >= crate::received::MAX_HOPS {
             tracing::warn!(%id, from = %transaction.from, "message refused: too many Received fields (a mail loop?)");
+            metrics::SMTP_REFUSED.inc("other");
             return Err(Error::refused(554, "5.4.6", "Too many hops: this message is looping"));
         }
         let envelope = Envelope {
@@ -227,6 +231,7 @@ where
         match self.server.backend.accept(message).await {
             Ok(()) => {
                 tracing::info!(%id, %from, recipients, size, "message accepted");
+                metrics::SMTP_ACCEPTED.inc("");
                 Ok(self.ok(Reply::new(250, "2.0.0", format!("Ok: queued as {id}"))))
             }
             Err(AcceptError::StorageFull(error)) => Err(Error::Backend {
@@ -241,7 +246,10 @@ where
     }
 }
 
+/// The refusal of a message over the size limit (counted here, as every
+/// caller sends it).
 fn too_big() -> Reply {
+    metrics::SMTP_REFUSED.inc("size");
     Reply::new(552, "5.3.4", "Message size exceeds fixed maximum message size")
 }
 

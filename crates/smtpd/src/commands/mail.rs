@@ -57,6 +57,7 @@ where
                     .check_sender(client, &from)
                     .await
                     .inspect_err(|reply| {
+                        metrics::SMTP_REFUSED.inc("auth_checks");
                         tracing::info!(%from, code = reply.code, "sender refused by the checks");
                     })?,
             ),

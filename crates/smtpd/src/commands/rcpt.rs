@@ -55,6 +55,7 @@ where
                     let from = transaction.from.clone();
                     if let Err(reply) = self.server.backend.check_delivery(client, &from, &address).await {
                         tracing::info!(%from, to = %address, code = reply.code, "recipient deferred by the checks");
+                        metrics::SMTP_REFUSED.inc("greylisted");
                         return Err(Error::Refused(reply));
                     }
                 }
@@ -73,6 +74,7 @@ where
                 // Logged, as relay denials are: "why did my mail bounce"
                 // starts in the log.
                 tracing::info!(to = %shown, "recipient refused: no such user");
+                metrics::SMTP_REFUSED.inc("unknown_recipient");
                 Err(Error::refused(
                     550,
                     "5.1.1",
@@ -81,6 +83,7 @@ where
             }
             RcptVerdict::RelayDenied => {
                 tracing::info!(to = %shown, "relay denied");
+                metrics::SMTP_REFUSED.inc("relay_denied");
                 Err(Error::refused(554, "5.7.1", format!("<{shown}>: Relay access denied")))
             }
         }
