@@ -13,12 +13,15 @@ mod dnsbl;
 mod greylist;
 mod header_edit;
 mod http;
+mod manpages;
 mod node;
 mod rspamd;
 mod serve;
+mod setup;
 mod spam_learning;
 mod store_copy;
 mod store_settings;
+mod unix_account;
 
 use clap::Parser;
 
