@@ -275,15 +275,19 @@ fn random_password() -> anyhow::Result<String> {
 }
 
 fn print_next_steps(config: &Path, domain: &str, hostname: &str) {
-    let config = config.display();
+    // Every command reads the system-wide config by itself.
+    let postamt = if config == Path::new(SYSTEM_CONFIG) {
+        "postamt".to_string()
+    } else {
+        format!("postamt --config {}", config.display())
+    };
     println!(
         "\nNext steps:\n\
          1. Publish the records above in the zone of {domain}, and give {hostname} A/AAAA records.\n\
          2. Ask whoever runs this machine's addresses (the hosting provider) for PTR records naming {hostname}.\n\
          3. Open TCP ports 25, 587, 465, 143, 993, 110 and 995 in the firewall.\n\
-         4. Start the server: `systemctl restart postamt` (it reads {config}),\n   \
-            or `postamt --config {config} serve` where there is no systemd.\n\
-         5. Once DNS has the records: `postamt --config {config} dns {domain} --check`.\n\
+         4. Start the server: `systemctl restart postamt`, or `{postamt} serve` where there is no systemd.\n\
+         5. Once DNS has the records: `{postamt} dns {domain} --check`.\n\
          6. Log in with a mail client as postmaster@{domain} ({hostname}, IMAP 993, submission 465 or 587)."
     );
 }

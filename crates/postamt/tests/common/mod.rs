@@ -90,6 +90,31 @@ impl Server {
         server
     }
 
+    /// Starts a server from the config file already in `dir` (as `postamt
+    /// setup` wrote it, listeners and all), with a DNS server of its own
+    /// that knows no names.
+    pub fn start_from(dir: tempfile::TempDir) -> Server {
+        std::fs::write(dir.path().join("zone"), "").expect("write zone");
+        let dns = Helper::start("dnsserver.py", &[dir.path().join("zone").to_string_lossy().as_ref()]);
+        let unset: SocketAddr = "0.0.0.0:0".parse().unwrap();
+        let mut server = Server {
+            dir,
+            child: None,
+            smtp: unset,
+            submission: unset,
+            submissions: unset,
+            pop3: unset,
+            pop3s: unset,
+            imap: unset,
+            imaps: unset,
+            log: Arc::new(Mutex::new(String::new())),
+            dns,
+            store_url: None,
+        };
+        server.launch();
+        server
+    }
+
     /// A server with example.test, users alice and bob, and
     /// postmaster@example.test as an alias of alice.
     pub fn with_users(extra: &str) -> Server {
