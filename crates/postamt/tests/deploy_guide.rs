@@ -2,7 +2,7 @@
 //! (issue 19, item 8). This holds the guide to it:
 //!
 //! - Every command line in a ```sh block of the guide must be run by a
-//!   line of a script in contrib/ marked `# guide:` (contrib/test-package.sh
+//!   line of a script in contrib/ that ends in `# guide:` (contrib/test-package.sh
 //!   installs the package and follows the guide), or be listed in
 //!   `NOT_RUN_HERE` with the reason and what runs in its place.
 //! - Every marked line runs a command the guide shows (no stale marks).
@@ -79,8 +79,8 @@ fn guide_commands() -> Vec<String> {
     commands
 }
 
-/// The code of every line marked `# guide:` in contrib/*.sh, with the file
-/// and line number it is on.
+/// The code of every line of contrib/*.sh that ends in `# guide:`, with
+/// the file and line number it is on.
 fn marked_lines() -> Vec<(String, String)> {
     let mut lines = Vec::new();
     let mut scripts: Vec<PathBuf> = std::fs::read_dir(repository().join("contrib"))
@@ -92,7 +92,7 @@ fn marked_lines() -> Vec<(String, String)> {
     for script in scripts {
         let text = std::fs::read_to_string(&script).unwrap();
         for (number, line) in text.lines().enumerate() {
-            if let Some((code, _)) = line.split_once("# guide:") {
+            if let Some(code) = line.trim_end().strip_suffix("# guide:") {
                 let place = format!("{}:{}", script.file_name().unwrap().to_string_lossy(), number + 1);
                 lines.push((place, code.trim().to_string()));
             }
