@@ -47,10 +47,16 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// First run on a new machine: write the config file with this
-    /// machine's public name, host DOMAIN with DKIM keys, create the
-    /// postmaster account (its password is printed once), and print the
-    /// DNS records and the next steps. Safe to run again.
+    /// First run on a new machine: the config, the domain, its postmaster
+    /// and the DNS records to publish.
+    ///
+    /// Writes the config file (as root, /etc/postamt/postamt.toml) with this
+    /// machine's public name and the standard listeners, hosts DOMAIN with
+    /// DKIM keys, creates the account postmaster@DOMAIN (its password is
+    /// printed once) with abuse@DOMAIN as its alias, and prints the DNS
+    /// records and the next steps. Safe to run again: an existing config
+    /// is replaced only with --force, which keeps the domain, its keys and
+    /// the postmaster.
     Setup(crate::setup::SetupArgs),
     /// Run the mail server (SMTP, submission, IMAP, POP3, delivery) until stopped with Ctrl-C or SIGTERM.
     Serve,
