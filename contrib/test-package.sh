@@ -42,7 +42,7 @@ if dpkg-query -W -f '${Status}' postamt 2>/dev/null | grep -q installed; then
 fi
 
 step "building the package"
-deb=$(bash contrib/build-deb.sh | tail -n 1)
+deb=$(bash contrib/build-deb.sh --fast | tail -n 1)
 [ -f "$deb" ] || fail "contrib/build-deb.sh made no package"
 
 step "installing $deb"
