@@ -21,7 +21,8 @@ use crate::config::Config;
         several nodes share (--store-url)."
 )]
 pub struct Cli {
-    /// The config file (TOML). Without one, every setting has its default.
+    /// The config file (TOML). Default: /etc/postamt/postamt.toml where it
+    /// exists (the Debian package's); without one, every setting has its default.
     #[arg(long, global = true, env = "POSTAMT_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -46,6 +47,17 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
+    /// First run on a new machine: the config, the domain, its postmaster
+    /// and the DNS records to publish.
+    ///
+    /// Writes the config file (as root, /etc/postamt/postamt.toml) with this
+    /// machine's public name and the standard listeners, hosts DOMAIN with
+    /// DKIM keys, creates the account postmaster@DOMAIN (its password is
+    /// printed once) with abuse@DOMAIN as its alias, and prints the DNS
+    /// records and the next steps. Safe to run again: an existing config
+    /// is replaced only with --force, which keeps the domain, its keys and
+    /// the postmaster.
+    Setup(crate::setup::SetupArgs),
     /// Run the mail server (SMTP, submission, IMAP, POP3, delivery) until stopped with Ctrl-C or SIGTERM.
     Serve,
     /// Manage the domains whose mail is delivered here.
@@ -125,6 +137,9 @@ pub enum Command {
         #[arg(long, value_name = "ADDRESS")]
         user: String,
     },
+    /// Write the manual pages (postamt.1, postamt-serve.1, ...) into DIR.
+    #[command(hide = true)]
+    Manpages { dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -288,11 +303,19 @@ pub enum AliasCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let mut config = Config::load(cli.config.as_deref(), cli.data_dir)?;
+    // These two read no config: setup writes it.
+    let command = match cli.command {
+        Command::Setup(args) => return crate::setup::setup(cli.config, cli.data_dir, cli.store_url, args).await,
+        Command::Manpages { dir } => return crate::manpages::write(&dir),
+        command => command,
+    };
+    let config_file = cli.config.or_else(crate::setup::installed_config);
+    let mut config = Config::load(config_file.as_deref(), cli.data_dir)?;
     if let Some(url) = cli.store_url {
         config.store.url = Some(url);
     }
-    match cli.command {
+    match command {
+        Command::Setup(_) | Command::Manpages { .. } => unreachable!("handled above"),
         Command::Serve => crate::serve::serve(config).await,
         Command::Domain(command) => crate::admin::domain(&config, command).await,
         Command::User(command) => crate::admin::user(&config, command).await,

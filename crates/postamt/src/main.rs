@@ -18,12 +18,15 @@ mod greylist;
 mod header_edit;
 mod http;
 mod import;
+mod manpages;
 mod node;
 mod rspamd;
 mod serve;
+mod setup;
 mod spam_learning;
 mod store_copy;
 mod store_settings;
+mod unix_account;
 mod web;
 
 use clap::Parser;

@@ -96,6 +96,33 @@ impl Server {
         server
     }
 
+    /// Starts a server from the config file already in `dir` (as `postamt
+    /// setup` wrote it, listeners and all), with a DNS server of its own
+    /// that knows no names.
+    pub fn start_from(dir: tempfile::TempDir) -> Server {
+        std::fs::write(dir.path().join("zone"), "").expect("write zone");
+        let dns = Helper::start("dnsserver.py", &[dir.path().join("zone").to_string_lossy().as_ref()]);
+        let unset: SocketAddr = "0.0.0.0:0".parse().unwrap();
+        let mut server = Server {
+            dir,
+            child: None,
+            smtp: unset,
+            submission: unset,
+            submissions: unset,
+            pop3: unset,
+            pop3s: unset,
+            imap: unset,
+            imaps: unset,
+            http: unset,
+            https: unset,
+            log: Arc::new(Mutex::new(String::new())),
+            dns,
+            store_url: None,
+        };
+        server.launch();
+        server
+    }
+
     /// A server with example.test, users alice and bob, and
     /// postmaster@example.test as an alias of alice.
     pub fn with_users(extra: &str) -> Server {
@@ -136,20 +163,27 @@ impl Server {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some((service, address)) = parse_listening(&line) {
-                    let _ = found_tx.send((service, address));
+                    let _ = found_tx.send(Some((service, address)));
+                } else if line.contains("postamt is running") {
+                    let _ = found_tx.send(None);
                 }
                 let mut log = log.lock().unwrap();
                 log.push_str(&line);
                 log.push('\n');
             }
         });
+        // Every listener is named before the server says it runs; a
+        // config without some services (as `postamt setup` writes) leaves
+        // their addresses unset.
         let deadline = Instant::now() + Duration::from_secs(30);
-        let mut found = 0;
-        while found < 9 {
+        loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let (service, address) = found_rx
+            let Some((service, address)) = found_rx
                 .recv_timeout(remaining)
-                .unwrap_or_else(|_| panic!("server did not start; log:\n{}", self.log()));
+                .unwrap_or_else(|_| panic!("server did not start; log:\n{}", self.log()))
+            else {
+                break;
+            };
             match service.as_str() {
                 "smtp" => self.smtp = address,
                 "submission" => self.submission = address,
@@ -160,9 +194,8 @@ impl Server {
                 "imaps" => self.imaps = address,
                 "http" => self.http = address,
                 "https" => self.https = address,
-                _ => continue,
+                _ => {}
             }
-            found += 1;
         }
     }
 
