@@ -150,6 +150,13 @@ except imaplib.IMAP4.error:
     pass
 PY
 
+step "the web listener on ports 80 and 443, as setup wrote it"
+curl -s http://localhost/health >"$work/health" # guide:
+[ "$(cat "$work/health")" = ok ] || fail "/health on port 80 did not answer ok"
+curl -s http://localhost/metrics >"$work/metrics" # guide:
+grep -q '^postamt_smtp_messages_accepted_total' "$work/metrics" || fail "/metrics on port 80 has no message counter"
+curl -sk https://localhost/health | grep -qx ok || fail "/health on port 443 did not answer ok"
+
 step "users and aliases, as the guide adds them"
 echo "another password" | postamt user add alice@example.org --password-stdin # guide:
 postamt alias add info@example.org alice@example.org # guide:
@@ -179,6 +186,12 @@ postamt queue retry "$id" # guide:
 postamt queue delete "$id" # guide:
 postamt queue list >"$work/queue"
 grep -q 'The queue is empty.' "$work/queue" || fail "queue delete left the message"
+
+step "a backup while the server runs"
+backup_dir="$work/backup"
+postamt backup "$backup_dir" >"$work/backup.out" # guide:
+[ "$(stat -c '%a' "$backup_dir")" = 700 ] || fail "the backup directory is not 0700"
+grep -qi 'verified' "$work/backup.out" || { cat "$work/backup.out" >&2; fail "the backup did not say it verified the copy"; }
 
 step "the fail2ban filter on the server's log"
 if command -v fail2ban-regex >/dev/null; then
@@ -210,6 +223,15 @@ done
 kill -0 "$server" 2>/dev/null && fail "the server did not stop within 30 seconds of SIGTERM"
 wait "$server" || fail "the server exited with status $? after SIGTERM"
 server=""
+
+step "ACME configured as the guide says (no CA is reached here: nothing runs)"
+cat >>/etc/postamt/postamt.toml <<'TOML'
+[tls.acme]
+directory = "https://acme-staging-v02.api.letsencrypt.org/directory"
+email = "postmaster@example.org"
+TOML
+postamt tls status >"$work/tls" # guide:
+grep -q 'none yet' "$work/tls" || { cat "$work/tls" >&2; fail "tls status does not say no certificate yet"; }
 
 step "purging the package"
 dpkg --purge postamt # guide:

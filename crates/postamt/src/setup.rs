@@ -186,7 +186,11 @@ fn config_text(domain: &str, hostname: &str, data_dir: &Path, store_url: Option<
          imap = {}\n\
          imaps = {}\n\
          pop3 = {}\n\
-         pop3s = {}\n",
+         pop3s = {}\n\
+         # Client autoconfiguration, MTA-STS policies, ACME validations; /metrics\n\
+         # answers only this machine (see the README's web listener section).\n\
+         http = {}\n\
+         https = {}\n",
         data_dir.display().to_string(),
         listen(25),
         listen(587),
@@ -195,6 +199,8 @@ fn config_text(domain: &str, hostname: &str, data_dir: &Path, store_url: Option<
         listen(993),
         listen(110),
         listen(995),
+        listen(80),
+        listen(443),
     )
 }
 

@@ -27,6 +27,10 @@ const NOT_RUN_HERE: &[(&str, &str)] = &[
     ),
     ("systemctl status postamt", "systemd is not PID 1 in CI (as above)"),
     (
+        "systemctl restart postamt",
+        "systemd is not PID 1 in CI (as above); tests/acme.rs restarts a server with [tls.acme] against pebble",
+    ),
+    (
         "postamt dns example.org --check",
         "needs the domain's public DNS: tests/dns_records.rs runs `dns --check` against a DNS server of its own",
     ),

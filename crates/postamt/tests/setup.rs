@@ -47,12 +47,12 @@ fn printed_password(output: &str) -> String {
 fn listen_on_loopback(dir: &Path) {
     let path = dir.join("postamt.toml");
     let mut config = std::fs::read_to_string(&path).unwrap();
-    for port in [25, 587, 465, 143, 993, 110, 995] {
+    for port in [25, 587, 465, 143, 993, 110, 995, 80, 443] {
         for any in ["[::]", "0.0.0.0"] {
             config = config.replace(&format!("\"{any}:{port}\""), "\"127.0.0.1:0\"");
         }
     }
-    assert_eq!(config.matches("127.0.0.1:0").count(), 7, "{config}");
+    assert_eq!(config.matches("127.0.0.1:0").count(), 9, "{config}");
     std::fs::write(path, config).unwrap();
 }
 
