@@ -124,14 +124,15 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// Polls `check` until it gives an answer, for at most 30 seconds.
+/// Polls `check` until it gives an answer, for at most 60 seconds (a CA
+/// validating under a loaded CI machine takes its time).
 fn wait_for<T>(what: &str, check: impl FnMut() -> Option<T>) -> T {
     wait_logged(what, check, String::new)
 }
 
 /// [`wait_for`], showing `log()` if it times out.
 fn wait_logged<T>(what: &str, mut check: impl FnMut() -> Option<T>, log: impl Fn() -> String) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(answer) = check() {
             return answer;
