@@ -44,7 +44,7 @@ pub struct Connection<S> {
     timeout: Duration,
     /// When the command now being received began to arrive (see
     /// [`Connection::fill_command`]).
-    command_started: Option<Instant>,
+    pub(crate) command_started: Option<Instant>,
     /// Asks the TCP socket below, when there is one, to acknowledge a part
     /// of a command at once (see [`Connection::acknowledge_now`]).
     quick_ack: Option<fn(&Stream<S>)>,
@@ -53,6 +53,9 @@ pub struct Connection<S> {
     quick_acked: bool,
     /// How many times TCP_QUICKACK was set, for tests to count.
     quick_acks: u64,
+    /// The server's stop, and what the protocol says to a client it
+    /// closes for it (see [`Connection::read_command`]).
+    pub(crate) stop: Option<(crate::Shutdown, &'static [u8])>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
@@ -68,6 +71,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             quick_ack: None,
             quick_acked: false,
             quick_acks: 0,
+            stop: None,
         }
     }
 

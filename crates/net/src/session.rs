@@ -32,6 +32,61 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
+    /// Waits for the next command, as [`Self::read_more`], except when
+    /// nothing of one has arrived yet and the server stops: then the
+    /// client hears the stop farewell (given with [`Self::stop_on`]) and
+    /// the session ends. Between commands is the one place where a
+    /// session loses nothing by ending; a command under way, an SMTP
+    /// message in its data included, is read to its end and answered.
+    pub async fn read_command(&mut self, farewell: &[u8]) -> Result<(), Disconnect> {
+        let Some((mut shutdown, _)) = self.stop.clone() else {
+            return self.read_more(farewell).await;
+        };
+        if !self.buffered().is_empty() || self.command_started.is_some() {
+            return self.read_more(farewell).await;
+        }
+        // The read below is cancelled by the stop: it is safe to cancel
+        // only with nothing left to write (see `fill`).
+        if let Err(e) = self.flush().await {
+            return Err(self.read_failed(ReadError::Io(e), farewell).await);
+        }
+        let read = tokio::select! {
+            read = self.fill() => Some(read),
+            () = shutdown.requested() => None,
+        };
+        match read {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(e)) => Err(self.read_failed(e, farewell).await),
+            None => Err(self.end_for_stop().await),
+        }
+    }
+
+    /// Makes [`Self::read_command`] end the session when `shutdown` fires,
+    /// after sending `farewell` (SMTP's 421 of RFC 5321 §3.8, IMAP's
+    /// `* BYE`, POP3's `-ERR`).
+    pub fn stop_on(&mut self, shutdown: crate::Shutdown, farewell: &'static [u8]) {
+        self.stop = Some((shutdown, farewell));
+    }
+
+    /// The server's stop, for a session that waits for something else
+    /// than a command as well (IMAP IDLE); one that never fires if the
+    /// connection has none.
+    pub fn shutdown(&self) -> crate::Shutdown {
+        self.stop
+            .as_ref()
+            .map_or_else(crate::Shutdown::never, |(shutdown, _)| shutdown.clone())
+    }
+
+    /// Says the stop farewell and closes: the session ends.
+    pub async fn end_for_stop(&mut self) -> Disconnect {
+        tracing::debug!("closing for the server's stop");
+        if let Some(farewell) = self.stop.as_ref().map(|(_, farewell)| *farewell) {
+            self.send(farewell);
+        }
+        self.close().await;
+        Disconnect
+    }
+
     /// Drops the rest of a line too long for the codec, so the session can
     /// refuse it and read the next command; a failed read ends the session.
     pub async fn skip_long_line(&mut self, farewell: &[u8]) -> Result<(), Disconnect> {

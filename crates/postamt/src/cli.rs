@@ -211,12 +211,17 @@ pub enum AliasCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let mut config = Config::load(cli.config.as_deref(), cli.data_dir)?;
-    if let Some(url) = cli.store_url {
-        config.store.url = Some(url);
-    }
+    // The same file and overrides again, for `serve`'s reload on SIGHUP.
+    let load = move || {
+        let mut config = Config::load(cli.config.as_deref(), cli.data_dir.clone())?;
+        if let Some(url) = &cli.store_url {
+            config.store.url = Some(url.clone());
+        }
+        Ok(config)
+    };
+    let config = load()?;
     match cli.command {
-        Command::Serve => crate::serve::serve(config).await,
+        Command::Serve => crate::serve::serve(config, Box::new(load)).await,
         Command::Domain(command) => crate::admin::domain(&config, command).await,
         Command::User(command) => crate::admin::user(&config, command).await,
         Command::Alias(command) => crate::admin::alias(&config, command).await,

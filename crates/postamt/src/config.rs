@@ -21,6 +21,7 @@ pub struct Config {
     /// Database, message files and the self-signed certificate live here.
     pub data_dir: PathBuf,
     pub store: crate::store_settings::StoreSettings,
+    pub server: crate::server_settings::ServerSettings,
     pub listen: Listen,
     pub tls: Tls,
     pub auth: Auth,
@@ -434,6 +435,7 @@ impl Default for Config {
             greylist: crate::greylist::GreylistConfig::default(),
             rspamd: crate::rspamd::RspamdConfig::default(),
             spam: Spam::default(),
+            server: crate::server_settings::ServerSettings::default(),
         }
     }
 }

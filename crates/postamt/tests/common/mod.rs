@@ -61,8 +61,16 @@ impl Server {
             "data_dir = \"data\"\n"
         };
         let store_url = postgres_store(extra);
+        // CI runs the tests as root, where `postamt serve` refuses to run
+        // without a `[server] user` to become; these servers stay root
+        // (tests/privileges.rs tests the switch itself).
+        let server = if extra.contains("[server]") {
+            ""
+        } else {
+            "[server]\nallow_root = true\n"
+        };
         let config = format!(
-            "{hostname}{data_dir}{extra}\n\
+            "{hostname}{data_dir}{extra}\n{server}\
              [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = [\"127.0.0.1:0\"]\nsubmissions = [\"127.0.0.1:0\"]\n\
              pop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\nimap = [\"127.0.0.1:0\"]\nimaps = [\"127.0.0.1:0\"]\n\
              [dns]\nnameservers = [\"127.0.0.1:{}\"]\n{}",
@@ -171,6 +179,42 @@ impl Server {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+    }
+
+    /// Sends the server a signal by name (`TERM`, `HUP`, ...).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args(["-s", name, &self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -s {name} failed");
+    }
+
+    /// Waits up to `limit` for the server to exit by itself; its status.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        let child = self.child.as_mut().expect("running");
+        loop {
+            if let Some(status) = child.try_wait().expect("wait for postamt") {
+                self.child = None;
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not exit within {limit:?}; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits up to 20 s for a line of the log containing `needle`.
+    pub fn wait_for_log(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.log().contains(needle) {
+            assert!(Instant::now() < deadline, "no {needle:?} in the log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
