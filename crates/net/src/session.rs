@@ -155,6 +155,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_stop_ends_a_wait_for_a_command_but_not_a_command_under_way() {
+        use tokio::io::AsyncWriteExt;
+        let (stopper, shutdown) = crate::Stopper::new();
+        let (idle_client, server) = tokio::io::duplex(1024);
+        let mut idle = Connection::new(Stream::Plain(server), Duration::from_secs(5));
+        idle.stop_on(shutdown.clone(), b"421 stopping\r\n");
+        let (mut busy_client, server) = tokio::io::duplex(1024);
+        let mut busy = Connection::new(Stream::Plain(server), Duration::from_secs(5));
+        busy.stop_on(shutdown, b"421 stopping\r\n");
+        busy_client.write_all(b"NOOP, half").await.unwrap();
+        busy.fill_command().await.unwrap();
+
+        stopper.stop();
+        assert_eq!(idle.read_command(b"421 timeout\r\n").await, Err(Disconnect));
+        assert_eq!(heard(idle_client).await, b"421 stopping\r\n");
+        busy_client.write_all(b" and the rest\r\n").await.unwrap();
+        while !busy.buffered().ends_with(b"\r\n") {
+            assert_eq!(busy.read_command(b"421 timeout\r\n").await, Ok(()));
+        }
+        assert_eq!(busy.buffered(), b"NOOP, half and the rest\r\n");
+        // Once answered, its next wait ends it.
+        busy.consume(busy.buffered().len());
+        assert_eq!(busy.read_command(b"421 timeout\r\n").await, Err(Disconnect));
+        drop((idle, busy));
+        tokio::time::timeout(Duration::from_secs(5), stopper.drained())
+            .await
+            .expect("every session let go");
+    }
+
+    #[tokio::test]
     async fn a_client_that_hung_up_is_told_nothing() {
         let (client, server) = tokio::io::duplex(1024);
         let mut conn = Connection::new(Stream::Plain(server), Duration::from_secs(5));

@@ -683,6 +683,7 @@ mod tests {
         let config: Config = toml::from_str(block).unwrap_or_else(|e| panic!("README's config: {e}"));
         assert_eq!(config.hostname, "mail.example.org");
         assert_eq!(config.store.pool_size, 16);
+        assert_eq!(config.server.user.as_deref(), Some("postamt"));
     }
 
     #[test]

@@ -39,24 +39,7 @@ pub fn drop_root(settings: &ServerSettings, data_dir: &Path) -> anyhow::Result<(
              to run as root anyway"
         );
     };
-    let user = User::from_name(name)
-        .with_context(|| format!("cannot look up the [server] user {name:?}"))?
-        .with_context(|| {
-            format!(
-                "the [server] user {name:?} does not exist: create it (`useradd --system --home-dir {} {name}`) \
-                 or name another",
-                data_dir.display()
-            )
-        })?;
-    let gid = match settings.group.as_deref() {
-        None => user.gid,
-        Some(group) => {
-            Group::from_name(group)
-                .with_context(|| format!("cannot look up the [server] group {group:?}"))?
-                .with_context(|| format!("the [server] group {group:?} does not exist"))?
-                .gid
-        }
-    };
+    let (user, gid) = look_up(name, settings.group.as_deref(), data_dir)?;
     prepare_data_dir(data_dir, &user, gid)?;
     become_user(&user, gid)?;
     tracing::info!(
@@ -66,6 +49,29 @@ pub fn drop_root(settings: &ServerSettings, data_dir: &Path) -> anyhow::Result<(
         "running as {name}"
     );
     Ok(())
+}
+
+/// The `[server]` user and the group it runs with.
+fn look_up(name: &str, group: Option<&str>, data_dir: &Path) -> anyhow::Result<(User, Gid)> {
+    let user = User::from_name(name)
+        .with_context(|| format!("cannot look up the [server] user {name:?}"))?
+        .with_context(|| {
+            format!(
+                "the [server] user {name:?} does not exist: create it (`useradd --system --home-dir {} {name}`) \
+                 or name another",
+                data_dir.display()
+            )
+        })?;
+    let gid = match group {
+        None => user.gid,
+        Some(group) => {
+            Group::from_name(group)
+                .with_context(|| format!("cannot look up the [server] group {group:?}"))?
+                .with_context(|| format!("the [server] group {group:?} does not exist"))?
+                .gid
+        }
+    };
+    Ok((user, gid))
 }
 
 /// Makes the data directory the user's if it is new; refuses one that

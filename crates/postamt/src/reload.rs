@@ -1,10 +1,10 @@
 //! SIGHUP: read the config file and the certificate files again and apply
 //! what can change while serving: the SMTP, IMAP and POP3 settings (their
 //! limits and timeouts) for every session that starts from then on, the
-//! stop timeout, and the certificate for every new handshake. What is
-//! built once at start (listeners, the store, the user, the queue, the
-//! throttle and rate counters, the checks of incoming mail) is named in the
-//! log with "restart to apply". A config file that no longer loads is
+//! SMTP rate limits at once, the stop timeout, and the certificate for
+//! every new handshake. What is built once at start (listeners, the store,
+//! the user, the queue, the login throttle, the connection limits, the
+//! checks of incoming mail) is named in the log with "restart to apply". A config file that no longer loads is
 //! logged and changes nothing; nor does a broken certificate, which keeps
 //! the one in use.
 
@@ -97,7 +97,8 @@ fn needs_restart(old: &Config, new: &Config) -> Vec<String> {
         spam,
         submission.send_as,
         smtp.pregreet_memory,
-        limits,
+        limits.max_connections,
+        limits.max_connections_per_address,
         auth.failure_delay_ms,
         auth.max_failures,
         auth.max_network_failures,
@@ -119,7 +120,10 @@ mod tests {
              [listen]\nsmtp = [\"127.0.0.1:2525\"]\n[limits]\nmax_connections = 5\n",
         )
         .unwrap();
-        assert_eq!(needs_restart(&old, &new), ["hostname", "listen", "limits"]);
+        assert_eq!(
+            needs_restart(&old, &new),
+            ["hostname", "listen", "limits.max_connections"]
+        );
         assert!(needs_restart(&old, &old.clone()).is_empty());
     }
 }

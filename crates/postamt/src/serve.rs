@@ -64,15 +64,18 @@ pub async fn serve(config: Config, load_config: LoadConfig) -> anyhow::Result<()
     ));
     tracing::info!(hostname = %config.hostname, data_dir = %config.data_dir.display(), "postamt is running");
 
+    // The queue's leases carry the id it started with, whatever a reload
+    // read since (a new id needs a restart).
+    let node_id = config.node_id().to_string();
     let mut reloader = crate::reload::Reloader::new(config, load_config, servers, server_tls);
     while signals.next().await == crate::signals::Asked::Reload {
         reloader.reload();
     }
-    let config = reloader.config();
     let (commits, writes) = store.commit_stats();
     tracing::info!(writes, commits, "shutting down");
-    stop(stopper, tasks, &mut signals, config.server.stop_timeout()).await;
-    if let Err(e) = store.release_leases(config.node_id()).await {
+    let stop_timeout = reloader.config().server.stop_timeout();
+    stop(stopper, tasks, &mut signals, stop_timeout).await;
+    if let Err(e) = store.release_leases(&node_id).await {
         tracing::error!(error = %e, "could not release this node's queue leases");
     }
     keep_alive.abort();

@@ -3,8 +3,10 @@
 //! gets its 250 and the message is delivered after a restart), tells idle
 //! IMAP clients (waiting for a command or in IDLE) `* BYE` and POP3
 //! clients `-ERR`, and exits 0; a second SIGTERM exits at once. SIGHUP
-//! reads the config again: a new limit holds for sessions that start
-//! after it, a broken file leaves the server running as it was.
+//! reads the config again: a new message size limit holds for sessions
+//! that start after it, a new rate limit at once, a changed hostname is
+//! named as needing a restart, and a broken file leaves the server
+//! running as it was.
 
 mod common;
 
@@ -165,7 +167,8 @@ fn sighup_applies_a_new_limit_and_survives_a_broken_file() {
     let config = std::fs::read_to_string(server.config_path()).unwrap();
     let changed = config
         .replace("max_message_size = 50000", "max_message_size = 1000")
-        .replace("hostname = \"mx.example.test\"", "hostname = \"other.example.test\"");
+        .replace("hostname = \"mx.example.test\"", "hostname = \"other.example.test\"")
+        + "[limits]\nclient_connections_per_minute = 3\n";
     std::fs::write(server.config_path(), &changed).unwrap();
     server.signal("HUP");
     server.wait_for_log("configuration reloaded");
@@ -179,7 +182,19 @@ fn sighup_applies_a_new_limit_and_survives_a_broken_file() {
             && log.contains("restart to apply"),
         "{log}"
     );
-    assert!(!log.contains("setting=\"smtp"), "{log}");
+    assert!(
+        !log.contains("setting=\"smtp") && !log.contains("setting=\"limits"),
+        "{log}"
+    );
+    // The rate limits change at once, for every session.
+    server.python(
+        r#"
+import mailtest
+for n in range(3):
+    assert mailtest.Raw(mailtest.SMTP_PORT, source="127.0.0.7").greeting.startswith(b"220"), n
+assert mailtest.Raw(mailtest.SMTP_PORT, source="127.0.0.7").greeting.startswith(b"421 4.7.0")
+"#,
+    );
 
     std::fs::write(server.config_path(), changed.replace("[smtp]", "[smtp")).unwrap();
     server.signal("HUP");

@@ -146,6 +146,13 @@ impl Rates {
             client_messages: RateLimit::new(limits.client_messages_per_minute, MINUTE),
         }
     }
+
+    fn set_limits(&self, limits: &crate::RateLimits) {
+        self.user_messages.set_limit(limits.user_messages_per_hour);
+        self.user_recipients.set_limit(limits.user_recipients_per_hour);
+        self.client_connections.set_limit(limits.client_connections_per_minute);
+        self.client_messages.set_limit(limits.client_messages_per_minute);
+    }
 }
 
 /// Seconds since the Unix epoch.
@@ -163,7 +170,10 @@ impl<B> Server<B> {
 
     /// Replaces the settings for the sessions that start from now on (a
     /// reload); sessions under way keep theirs.
+    /// The rate limits change for every session at once (their counts
+    /// stay); the pregreet memory keeps the size it started with.
     pub fn set_config(&self, config: SmtpConfig) {
+        self.rates.set_limits(&config.limits);
         self.config.set(config);
     }
 }
