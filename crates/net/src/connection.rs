@@ -138,7 +138,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     pub async fn fill(&mut self) -> Result<usize, ReadError> {
         let replying = !self.output.is_empty();
         self.flush().await?;
-        if replying {
+        self.read_input(replying).await
+    }
+
+    /// The read of [`Self::fill`], once the output is flushed; `replied`
+    /// says whether a reply just went out (for the ACK below). Safe to
+    /// cancel.
+    pub(crate) async fn read_input(&mut self, replied: bool) -> Result<usize, ReadError> {
+        if replied {
             // A reply may put the socket back into delayed ACKs
             // (interactive mode): the next wait without one sets it again.
             self.quick_acked = false;

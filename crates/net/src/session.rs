@@ -46,12 +46,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             return self.read_more(farewell).await;
         }
         // The read below is cancelled by the stop: it is safe to cancel
-        // only with nothing left to write (see `fill`).
+        // only with nothing left to write (see `fill`), so the reply goes
+        // out first, as `fill` would send it.
+        let replied = self.pending_output() > 0;
         if let Err(e) = self.flush().await {
             return Err(self.read_failed(ReadError::Io(e), farewell).await);
         }
         let read = tokio::select! {
-            read = self.fill() => Some(read),
+            read = self.read_input(replied) => Some(read),
             () = shutdown.requested() => None,
         };
         match read {

@@ -47,6 +47,10 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Run the mail server (SMTP, submission, IMAP, POP3, delivery) until stopped with Ctrl-C or SIGTERM.
+    ///
+    /// Started as root, it binds its ports, then runs as the `[server] user` of the config.
+    /// SIGHUP reloads the config file and the certificate; SIGTERM lets messages being
+    /// received finish (up to `[server] stop_timeout`), and a second SIGTERM stops at once.
     Serve,
     /// Manage the domains whose mail is delivered here.
     #[command(subcommand)]

@@ -127,7 +127,10 @@ where
                     self.conn.consume(used);
                     self.handle(command).await
                 }
-                // Between commands: where a stop ends the session.
+                // Between commands: where a stop ends the session, unless
+                // a BDAT series has begun: its message is finished first,
+                // as one in DATA is (RFC 3030 §2: chunks until LAST).
+                Err(CommandError::Incomplete) if self.in_bdat() => self.read_more().await.map(|()| Flow::Continue),
                 Err(CommandError::Incomplete) => self.conn.read_command(TIMEOUT).await.map(|()| Flow::Continue),
                 Err(CommandError::LineTooLong) => self.discard_long_line().await,
                 Err(CommandError::Unrecognized { consumed }) => {
@@ -303,6 +306,11 @@ where
             ip: self.peer.ip().to_canonical(),
             helo: &helo.name,
         })
+    }
+
+    /// Whether BDAT chunks of a message have come and its LAST has not.
+    fn in_bdat(&self) -> bool {
+        self.transaction.as_ref().is_some_and(|t| t.content.is_some())
     }
 
     /// Waits for input.

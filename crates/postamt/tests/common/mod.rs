@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// What the server logs once it serves.
+const RUNNING: &str = "postamt is running";
+
 pub struct Server {
     pub dir: tempfile::TempDir,
     child: Option<Child>,
@@ -119,6 +122,7 @@ impl Server {
     }
 
     fn launch(&mut self) {
+        let runs_before = self.log().matches(RUNNING).count();
         let mut child = Command::new(env!("CARGO_BIN_EXE_postamt"))
             .arg("--config")
             .arg(self.config_path())
@@ -163,6 +167,13 @@ impl Server {
                 _ => continue,
             }
             found += 1;
+        }
+        // The ports are bound before the store opens (and before the
+        // switch to the [server] user): a connection made now would wait
+        // for the rest of the start, which timing tests would count.
+        while self.log().matches(RUNNING).count() == runs_before {
+            assert!(Instant::now() < deadline, "server did not start; log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
