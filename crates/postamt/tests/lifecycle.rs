@@ -7,13 +7,14 @@
 //! reads the config again: a new message size limit holds for sessions
 //! that start after it, a new rate limit at once, a changed hostname is
 //! named as needing a restart, and a broken file leaves the server
-//! running as it was.
+//! running as it was. A stop releases the queue leases of deliveries under
+//! way, so the next start takes them up at once.
 
 mod common;
 
 use std::time::Duration;
 
-use common::Server;
+use common::{Helper, Server};
 
 /// Python lines that wait (up to 10 s) until the SMTP port refuses
 /// connections: the listener is closed.
@@ -137,6 +138,63 @@ import mailtest
 assert b"The first chunk,\r\nand the last.\r\n" in message, message
 "#,
     );
+}
+
+/// Recipients whose delivery some node holds a lease on, read from the
+/// stopped or running server's SQLite store.
+fn leased(server: &Server) -> String {
+    server.python(
+        r#"
+import os, sqlite3
+path = os.path.join(os.environ["DATA_DIR"], "data", "postamt.db")
+db = sqlite3.connect("file:" + path + "?mode=ro", uri=True)
+print(db.execute("SELECT COUNT(*) FROM queue_recipients WHERE lease_owner IS NOT NULL").fetchone()[0])
+"#,
+    )
+}
+
+#[test]
+fn a_stop_releases_the_leases_of_deliveries_under_way() {
+    if common::on_postgres() {
+        return;
+    }
+    // A destination that never finishes its greeting: the delivery to it
+    // is under way, its recipient leased, when the stop comes.
+    let pit = tempfile::tempdir().unwrap();
+    let dir = pit.path().to_str().unwrap();
+    let tarpit = Helper::start(
+        "tarpit.py",
+        &[dir, "dribble", "1", "--address", "127.0.0.1", "--port", "0"],
+    );
+    let zone = "slow.test MX 10 mx.slow.test\nmx.slow.test A 127.0.0.1\n";
+    let mut server = Server::start_with_zone(&format!("[delivery]\nport = {}\n", tarpit.port), zone);
+    server.add_example_users();
+    server.python(
+        r#"
+import mailtest
+client = mailtest.submit("alice@example.test")
+assert client.sendmail("alice@example.test", ["someone@slow.test"], b"Subject: out\r\n\r\nhello\r\n") == {}
+client.quit()
+"#,
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(pit.path().join("open")).map_or(true, |n| n.trim() != "1") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no delivery reached the tarpit\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(leased(&server), "1\n");
+    server.signal("TERM");
+    assert_eq!(
+        server.wait_for_exit(Duration::from_secs(20)).code(),
+        Some(0),
+        "{}",
+        server.log()
+    );
+    assert_eq!(leased(&server), "0\n", "{}", server.log());
 }
 
 #[test]
