@@ -14,7 +14,9 @@ use crate::ImapConfig;
 use crate::session::Session;
 
 pub struct Server {
-    pub(crate) config: ImapConfig,
+    /// Replaced by a reload; each session takes the current one at its
+    /// start (see `net::Live`).
+    pub(crate) config: net::Live<ImapConfig>,
     pub(crate) store: Store,
     pub(crate) tls: Option<TlsAcceptor>,
     pub(crate) throttle: Arc<Throttle>,
@@ -47,7 +49,7 @@ impl Server {
     pub fn new(config: ImapConfig, store: Store, tls: Option<TlsAcceptor>, throttle: Arc<Throttle>) -> Arc<Self> {
         Arc::new(Server {
             heavy: tokio::sync::Semaphore::new(config.heavy_tasks.max(1)),
-            config,
+            config: net::Live::new(config),
             store,
             tls,
             throttle,
@@ -60,7 +62,7 @@ impl Server {
     pub(crate) fn user_slot(&self, account: AccountId) -> Option<UserSlot> {
         let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
         let count = users.entry(account).or_insert(0);
-        if *count >= self.config.max_sessions_per_user {
+        if *count >= self.config.get().max_sessions_per_user {
             return None;
         }
         *count += 1;
@@ -71,8 +73,14 @@ impl Server {
     }
 
     /// Serves one listener; `implicit_tls` for the imaps port.
-    pub async fn serve(self: Arc<Self>, listener: TcpListener, limit: ConnectionLimit, implicit_tls: bool) {
-        net::serve(self, listener, limit, implicit_tls).await;
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        limit: ConnectionLimit,
+        implicit_tls: bool,
+        shutdown: net::Shutdown,
+    ) {
+        net::serve(self, listener, limit, implicit_tls, shutdown).await;
     }
 }
 
@@ -81,6 +89,8 @@ impl net::Service for Server {
     type Port = bool;
 
     const BUSY_REPLY: &'static [u8] = b"* BYE Too many connections, try again later\r\n";
+    /// RFC 9051 §7.1.5: BYE, then the server closes the connection.
+    const STOP_REPLY: &'static [u8] = b"* BYE Server shutting down\r\n";
 
     fn opening(&self, peer: SocketAddr, implicit_tls: bool) -> net::Opening {
         let id = self.sessions.fetch_add(1, Ordering::Relaxed);
@@ -89,11 +99,24 @@ impl net::Service for Server {
             service: if implicit_tls { "imaps" } else { "imap" },
             tls: self.tls.clone(),
             implicit_tls,
-            timeout: self.config.login_timeout,
+            timeout: self.config.get().login_timeout,
         }
     }
 
     async fn run<S: net::SessionStream>(self: Arc<Self>, connection: Connection<S>, peer: SocketAddr, _: bool) {
         Session::new(connection, self, peer).run().await;
+    }
+}
+
+impl Server {
+    /// The settings sessions starting now get.
+    pub fn config(&self) -> std::sync::Arc<ImapConfig> {
+        self.config.get()
+    }
+
+    /// Replaces the settings for the sessions that start from now on (a
+    /// reload); sessions under way keep theirs.
+    pub fn set_config(&self, config: ImapConfig) {
+        self.config.set(config);
     }
 }

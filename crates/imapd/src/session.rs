@@ -31,6 +31,9 @@ const AUTOLOGOUT: &[u8] = b"* BYE Autologout; idle for too long\r\n";
 pub(crate) struct Session<S> {
     pub conn: Connection<S>,
     pub server: Arc<Server>,
+    /// The server's settings when this session began: a reload changes
+    /// later sessions, not this one (see `net::Live`).
+    pub config: Arc<crate::ImapConfig>,
     pub peer: SocketAddr,
     pub state: State,
     /// ENABLE IMAP4rev2 or UTF8=ACCEPT: UTF-8 mailbox names and rev2
@@ -52,6 +55,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     pub fn new(conn: Connection<S>, server: Arc<Server>, peer: SocketAddr) -> Self {
         Session {
             conn,
+            config: server.config.get(),
             server,
             peer,
             state: State::NotAuthenticated,
@@ -79,7 +83,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     if continuation {
                         self.conn.send(b"+ Ready for literal data\r\n");
                     }
-                    self.read_more().await.map(|()| Flow::Continue)
+                    // Between commands: where a stop ends the session.
+                    self.conn.read_command(AUTOLOGOUT).await.map(|()| Flow::Continue)
                 }
                 Frame::Complete { len } => {
                     let parsed = parse_command(&self.conn.buffered()[..len], limits);
@@ -335,7 +340,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     pub fn auth_allowed(&self) -> bool {
-        self.conn.is_tls() || self.server.config.allow_cleartext_auth
+        self.conn.is_tls() || self.config.allow_cleartext_auth
     }
 
     /// `* text`
@@ -372,7 +377,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// What one command may hold now: before login only a small one
     /// (issue 12, attack 2), after it as configured.
     fn limits(&self) -> Limits {
-        let config = &self.server.config;
+        let config = &self.config;
         let defaults = Limits::default();
         if matches!(self.state, State::NotAuthenticated) {
             let small = config.max_command_before_login;
@@ -418,7 +423,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     fn counted_bad(&mut self, tag: &str, code: Option<&str>, text: &str) -> Flow {
         self.tagged(tag, "BAD", code, text);
         self.errors += 1;
-        if self.errors >= self.server.config.max_errors {
+        if self.errors >= self.config.max_errors {
             self.untagged("BYE Too many errors");
             return Flow::Close;
         }

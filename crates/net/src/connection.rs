@@ -44,7 +44,7 @@ pub struct Connection<S> {
     timeout: Duration,
     /// When the command now being received began to arrive (see
     /// [`Connection::fill_command`]).
-    command_started: Option<Instant>,
+    pub(crate) command_started: Option<Instant>,
     /// Asks the TCP socket below, when there is one, to acknowledge a part
     /// of a command at once (see [`Connection::acknowledge_now`]).
     quick_ack: Option<fn(&Stream<S>)>,
@@ -56,6 +56,9 @@ pub struct Connection<S> {
     /// The listener's name, for counting STARTTLS handshakes (see
     /// [`crate::Opening::service`]); empty for client connections.
     service: &'static str,
+    /// The server's stop, and what the protocol says to a client it
+    /// closes for it (see [`Connection::read_command`]).
+    pub(crate) stop: Option<(crate::Shutdown, &'static [u8])>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
@@ -72,6 +75,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             quick_acked: false,
             quick_acks: 0,
             service: "",
+            stop: None,
         }
     }
 
@@ -143,7 +147,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     pub async fn fill(&mut self) -> Result<usize, ReadError> {
         let replying = !self.output.is_empty();
         self.flush().await?;
-        if replying {
+        self.read_input(replying).await
+    }
+
+    /// The read of [`Self::fill`], once the output is flushed; `replied`
+    /// says whether a reply just went out (for the ACK below). Safe to
+    /// cancel.
+    pub(crate) async fn read_input(&mut self, replied: bool) -> Result<usize, ReadError> {
+        if replied {
             // A reply may put the socket back into delayed ACKs
             // (interactive mode): the next wait without one sets it again.
             self.quick_acked = false;

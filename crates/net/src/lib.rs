@@ -11,19 +11,23 @@
 
 mod connection;
 mod listener;
+mod live;
 mod network;
 mod service;
 mod session;
+mod shutdown;
 mod stream;
 mod tls;
 mod tls_client;
 
 pub use connection::{Connection, ReadError};
 pub use listener::{BindError, ConnectionLimit, ConnectionPermit, accept_loop, bind};
+pub use live::Live;
 pub use network::{Network, NetworkError};
 pub use rustls_pki_types::ServerName;
 pub use service::{Opening, Service, SessionStream, serve, session};
 pub use session::{Disconnect, Flow, Outcome};
+pub use shutdown::{Shutdown, Stopper};
 pub use stream::Stream;
 pub use tls::{ACME_TLS_ALPN, ServerTls, TlsError, load_or_create_tls};
 pub use tls_client::{opportunistic_connector, server_name, verifying_connector};

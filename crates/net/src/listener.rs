@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::Shutdown;
+
 /// A listener that could not be opened, described so that the
 /// administrator knows which setting to change.
 #[derive(Debug, thiserror::Error)]
@@ -103,17 +105,28 @@ impl Drop for ConnectionPermit {
     }
 }
 
-/// Accepts connections forever, each in its own task. A connection over the
-/// limit gets `busy_reply` and is closed at once, so a flood cannot make the
-/// server hold unbounded state.
-pub async fn accept_loop<F, Fut>(listener: TcpListener, limit: ConnectionLimit, busy_reply: &'static [u8], handler: F)
-where
-    F: Fn(tokio::net::TcpStream, SocketAddr) -> Fut,
+/// Accepts connections, each in its own task, until `shutdown` fires: then
+/// the listener is dropped, so new connections are refused at once, and
+/// each session gets a clone of `shutdown` to end at its next command. A
+/// connection over the limit gets `busy_reply` and is closed at once, so a
+/// flood cannot make the server hold unbounded state.
+pub async fn accept_loop<F, Fut>(
+    listener: TcpListener,
+    limit: ConnectionLimit,
+    busy_reply: &'static [u8],
+    mut shutdown: Shutdown,
+    handler: F,
+) where
+    F: Fn(tokio::net::TcpStream, SocketAddr, Shutdown) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     use tokio::io::AsyncWriteExt;
     loop {
-        let (mut stream, peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = shutdown.requested() => return,
+        };
+        let (mut stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors and the like: wait, then go on.
@@ -125,7 +138,7 @@ where
         let _ = stream.set_nodelay(true);
         match limit.try_acquire(peer.ip()) {
             Some(permit) => {
-                let session = handler(stream, peer);
+                let session = handler(stream, peer, shutdown.clone());
                 tokio::spawn(async move {
                     session.await;
                     drop(permit);

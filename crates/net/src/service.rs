@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
-use crate::{Connection, ConnectionLimit, accept_loop};
+use crate::{Connection, ConnectionLimit, Shutdown, accept_loop};
 
 /// A stream a session runs over: TCP, or an in-memory pipe in tests.
 pub trait SessionStream: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static {}
@@ -43,6 +43,10 @@ pub trait Service: Send + Sync + 'static {
     /// Sent to a connection over the limit, which is then closed.
     const BUSY_REPLY: &'static [u8];
 
+    /// Sent to a client waiting between commands when the server stops
+    /// (see [`Connection::read_command`]).
+    const STOP_REPLY: &'static [u8];
+
     /// How to open a connection from `peer` on a `port` listener.
     fn opening(&self, peer: SocketAddr, port: Self::Port) -> Opening;
 
@@ -55,16 +59,39 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl Future<Output = ()> + Send;
 }
 
-/// Serves one listener forever, a session per connection.
-pub async fn serve<T: Service>(service: Arc<T>, listener: TcpListener, limit: ConnectionLimit, port: T::Port) {
-    accept_loop(listener, limit, T::BUSY_REPLY, move |stream, peer| {
-        session(service.clone(), stream, peer, port)
-    })
+/// Serves one listener, a session per connection, until `shutdown`
+/// fires; each session then ends at its next wait for a command.
+pub async fn serve<T: Service>(
+    service: Arc<T>,
+    listener: TcpListener,
+    limit: ConnectionLimit,
+    port: T::Port,
+    shutdown: Shutdown,
+) {
+    accept_loop(
+        listener,
+        limit,
+        T::BUSY_REPLY,
+        shutdown,
+        move |stream, peer, shutdown| stoppable_session(service.clone(), stream, peer, port, Some(shutdown)),
+    )
     .await;
 }
 
 /// Runs one session over any stream; tests use this with in-memory pipes.
 pub async fn session<T: Service, S: SessionStream>(service: Arc<T>, stream: S, peer: SocketAddr, port: T::Port) {
+    stoppable_session(service, stream, peer, port, None).await;
+}
+
+/// Runs one session, which ends at its next wait for a command once
+/// `shutdown` (if any) fires.
+async fn stoppable_session<T: Service, S: SessionStream>(
+    service: Arc<T>,
+    stream: S,
+    peer: SocketAddr,
+    port: T::Port,
+    shutdown: Option<Shutdown>,
+) {
     let Opening {
         span,
         service: label,
@@ -88,6 +115,9 @@ pub async fn session<T: Service, S: SessionStream>(service: Arc<T>, stream: S, p
             metrics::TLS_HANDSHAKES.inc(label);
         }
         connection.set_service(label);
+        if let Some(shutdown) = shutdown {
+            connection.stop_on(shutdown, T::STOP_REPLY);
+        }
         service.run(connection, peer, port).await;
         tracing::debug!("disconnected");
     }

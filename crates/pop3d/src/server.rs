@@ -13,7 +13,9 @@ use crate::session::Session;
 use crate::{MaildropLocks, Pop3Config};
 
 pub struct Server {
-    pub(crate) config: Pop3Config,
+    /// Replaced by a reload; each session takes the current one at its
+    /// start (see `net::Live`).
+    pub(crate) config: net::Live<Pop3Config>,
     pub(crate) store: Store,
     pub(crate) tls: Option<TlsAcceptor>,
     pub(crate) locks: MaildropLocks,
@@ -24,7 +26,7 @@ pub struct Server {
 impl Server {
     pub fn new(config: Pop3Config, store: Store, tls: Option<TlsAcceptor>, throttle: Arc<Throttle>) -> Arc<Self> {
         Arc::new(Server {
-            config,
+            config: net::Live::new(config),
             locks: MaildropLocks::new(store.clone()),
             store,
             tls,
@@ -34,8 +36,14 @@ impl Server {
     }
 
     /// Serves one listener; `implicit_tls` for the pop3s port (RFC 8314 §3.3).
-    pub async fn serve(self: Arc<Self>, listener: TcpListener, limit: ConnectionLimit, implicit_tls: bool) {
-        net::serve(self, listener, limit, implicit_tls).await;
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        limit: ConnectionLimit,
+        implicit_tls: bool,
+        shutdown: net::Shutdown,
+    ) {
+        net::serve(self, listener, limit, implicit_tls, shutdown).await;
     }
 }
 
@@ -44,6 +52,8 @@ impl net::Service for Server {
     type Port = bool;
 
     const BUSY_REPLY: &'static [u8] = b"-ERR [SYS/TEMP] Too many connections\r\n";
+    /// RFC 2449 §8.1.2: SYS/TEMP, a passing problem; try again later.
+    const STOP_REPLY: &'static [u8] = b"-ERR [SYS/TEMP] Server shutting down\r\n";
 
     fn opening(&self, peer: SocketAddr, implicit_tls: bool) -> net::Opening {
         let id = self.sessions.fetch_add(1, Ordering::Relaxed);
@@ -52,11 +62,24 @@ impl net::Service for Server {
             service: if implicit_tls { "pop3s" } else { "pop3" },
             tls: self.tls.clone(),
             implicit_tls,
-            timeout: self.config.login_timeout,
+            timeout: self.config.get().login_timeout,
         }
     }
 
     async fn run<S: net::SessionStream>(self: Arc<Self>, connection: Connection<S>, peer: SocketAddr, _: bool) {
         Session::new(connection, self, peer).run().await;
+    }
+}
+
+impl Server {
+    /// The settings sessions starting now get.
+    pub fn config(&self) -> std::sync::Arc<Pop3Config> {
+        self.config.get()
+    }
+
+    /// Replaces the settings for the sessions that start from now on (a
+    /// reload); sessions under way keep theirs.
+    pub fn set_config(&self, config: Pop3Config) {
+        self.config.set(config);
     }
 }

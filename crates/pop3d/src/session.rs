@@ -64,6 +64,9 @@ const AUTOLOGOUT: &[u8] = b"-ERR Autologout; idle for too long\r\n";
 pub(crate) struct Session<S> {
     pub conn: Connection<S>,
     pub server: Arc<Server>,
+    /// The server's settings when this session began: a reload changes
+    /// later sessions, not this one (see `net::Live`).
+    pub config: Arc<crate::Pop3Config>,
     pub peer: SocketAddr,
     errors: u32,
 }
@@ -72,6 +75,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     pub fn new(conn: Connection<S>, server: Arc<Server>, peer: SocketAddr) -> Self {
         Session {
             conn,
+            config: server.config.get(),
             server,
             peer,
             errors: 0,
@@ -82,12 +86,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         self.ok("postamt POP3 server ready");
         let mut state = State::Authorization { user: None };
         loop {
-            let outcome = match parse_command(self.conn.buffered(), self.server.config.max_line_length) {
+            let outcome = match parse_command(self.conn.buffered(), self.config.max_line_length) {
                 Ok((command, used)) => {
                     self.conn.consume(used);
                     self.handle(&mut state, command).await
                 }
-                Err(CommandError::Incomplete) => self.read_more().await.map(|()| Flow::Continue),
+                // Between commands: where a stop ends the session.
+                Err(CommandError::Incomplete) => self.conn.read_command(AUTOLOGOUT).await.map(|()| Flow::Continue),
                 Err(CommandError::LineTooLong) => self.discard_long_line().await,
                 Err(CommandError::Invalid { consumed, reason }) => {
                     self.conn.consume(consumed);
@@ -161,7 +166,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     pub fn error(&mut self, code: Option<&str>, text: &str) -> Flow {
         status_line(self.conn.output(), false, code, text);
         self.errors += 1;
-        if self.errors >= self.server.config.max_errors {
+        if self.errors >= self.config.max_errors {
             tracing::info!(errors = self.errors, "too many errors, disconnecting");
             status_line(self.conn.output(), false, None, "Too many errors, closing connection");
             return Flow::Close;

@@ -59,6 +59,10 @@ pub enum Command {
     /// the postmaster.
     Setup(crate::setup::SetupArgs),
     /// Run the mail server (SMTP, submission, IMAP, POP3, delivery) until stopped with Ctrl-C or SIGTERM.
+    ///
+    /// Started as root, it binds its ports, then runs as the `[server] user` of the config.
+    /// SIGHUP reloads the config file and the certificate; SIGTERM lets messages being
+    /// received finish (up to `[server] stop_timeout`), and a second SIGTERM stops at once.
     Serve,
     /// Manage the domains whose mail is delivered here.
     #[command(subcommand)]
@@ -310,13 +314,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         command => command,
     };
     let config_file = cli.config.or_else(crate::setup::installed_config);
-    let mut config = Config::load(config_file.as_deref(), cli.data_dir)?;
-    if let Some(url) = cli.store_url {
-        config.store.url = Some(url);
-    }
+    // The same file and overrides again, for `serve`'s reload on SIGHUP.
+    let load = move || {
+        let mut config = Config::load(config_file.as_deref(), cli.data_dir.clone())?;
+        if let Some(url) = &cli.store_url {
+            config.store.url = Some(url.clone());
+        }
+        Ok(config)
+    };
+    let config = load()?;
     match command {
         Command::Setup(_) | Command::Manpages { .. } => unreachable!("handled above"),
-        Command::Serve => crate::serve::serve(config).await,
+        Command::Serve => crate::serve::serve(config, Box::new(load)).await,
         Command::Domain(command) => crate::admin::domain(&config, command).await,
         Command::User(command) => crate::admin::user(&config, command).await,
         Command::Alias(command) => crate::admin::alias(&config, command).await,

@@ -21,6 +21,7 @@ pub struct Config {
     /// Database, message files and the self-signed certificate live here.
     pub data_dir: PathBuf,
     pub store: crate::store_settings::StoreSettings,
+    pub server: crate::server_settings::ServerSettings,
     pub listen: Listen,
     pub tls: Tls,
     pub auth: Auth,
@@ -447,6 +448,7 @@ impl Default for Config {
             spam: Spam::default(),
             http: Default::default(),
             mta_sts: Default::default(),
+            server: crate::server_settings::ServerSettings::default(),
         }
     }
 }
@@ -696,6 +698,7 @@ mod tests {
         let config: Config = toml::from_str(block).unwrap_or_else(|e| panic!("README's config: {e}"));
         assert_eq!(config.hostname, "mail.example.org");
         assert_eq!(config.store.pool_size, 16);
+        assert_eq!(config.server.user.as_deref(), Some("postamt"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! `postamt serve`: open the store, bind every listener (failing early and
-//! clearly), then run the servers and the queue until told to stop.
+//! `postamt serve`: bind every listener (failing early and clearly), become
+//! the configured user, open the store, then run the servers and the queue,
+//! reloading on SIGHUP, until told to stop (SIGTERM, Ctrl-C).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,8 +20,20 @@ use crate::config::Config;
 const GARBAGE_MIN_AGE: Duration = Duration::from_secs(3600);
 const GARBAGE_INTERVAL: Duration = Duration::from_secs(3600);
 
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+/// Reads the config file again, as at start (same file, same overrides),
+/// for a reload.
+pub type LoadConfig = Box<dyn Fn() -> anyhow::Result<Config> + Send + Sync>;
+
+/// The order matters: listeners first, while still root (ports below
+/// 1024); then the switch to the `[server] user`; only then the store, the
+/// certificate and anything else in the data directory, so every file
+/// made there is that user's.
+pub async fn serve(config: Config, load_config: LoadConfig) -> anyhow::Result<()> {
     init_logging();
+    // Before anything a test or a service manager could signal after.
+    let mut signals = crate::signals::Signals::new()?;
+    let mut listeners = bind_listeners(&config.listen).await?;
+    crate::privileges::drop_root(&config.server, &config.data_dir)?;
     let store = crate::admin::open_or_create(&config).await?;
     let node = Arc::new(crate::node::Node::claim(&store, config.node_id()).await?);
     crate::dkim::create_missing_keys(&store).await?;
@@ -34,21 +47,122 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         // Until ACME gives one, the self-signed certificate is served.
         crate::acme::serve_stored(acme, &config.hostname, &store, &server_tls).await?;
     }
-    let tls = server_tls.acceptor();
+    let (servers, queue) = start_servers(&config, &store, &server_tls).await?;
 
-    // Bind everything before serving anything, so a taken port stops the
-    // start-up with a clear message instead of a half-running server.
+    let (stopper, shutdown) = net::Stopper::new();
+    let limit = ConnectionLimit::new(config.limits.max_connections, config.limits.max_connections_per_address);
+    let mut tasks = tokio::task::JoinSet::new();
+    let web_listeners = (
+        std::mem::take(&mut listeners.http),
+        std::mem::take(&mut listeners.https),
+    );
+    servers.serve(listeners, &limit, &shutdown, &mut tasks);
+    let acme_http01 = crate::acme::Http01Answers::default();
+    if let Some(acme) = &config.tls.acme {
+        let answers = (server_tls.clone(), acme_http01.clone());
+        tasks.spawn(crate::acme::Renewal::new(acme, &config, store.clone(), answers, node.instance())?.run());
+    }
+    let web = Arc::new(crate::web::Web::new(
+        &config,
+        server_tls.clone(),
+        store.clone(),
+        acme_http01,
+    ));
+    crate::web::serve_all(web, web_listeners, &limit, &shutdown, &mut tasks);
+    drop(shutdown);
+    // The claim is renewed until the very end of a stop, which may wait.
+    let keep_alive = tokio::spawn(node.clone().keep_alive(store.clone()));
+    tasks.spawn(queue.run());
+    tasks.spawn(collect_garbage(store.clone()));
+    if let Some(learner) = crate::spam_learning::Learner::new(&config.rspamd)? {
+        tasks.spawn(learner.run(store.clone()));
+    }
+    tasks.spawn(forget_old_verdicts(
+        store.clone(),
+        config.smtp.pregreet_memory,
+        config.greylist.rules(),
+    ));
+    tracing::info!(hostname = %config.hostname, data_dir = %config.data_dir.display(), "postamt is running");
+
+    // The queue's leases carry the id it started with, whatever a reload
+    // read since (a new id needs a restart).
+    let node_id = config.node_id().to_string();
+    let mut reloader = crate::reload::Reloader::new(config, load_config, servers, server_tls);
+    while signals.next().await == crate::signals::Asked::Reload {
+        reloader.reload();
+    }
+    let (commits, writes) = store.commit_stats();
+    tracing::info!(writes, commits, "shutting down");
+    let stop_timeout = reloader.config().server.stop_timeout();
+    stop(stopper, tasks, &mut signals, stop_timeout).await;
+    if let Err(e) = store.release_leases(&node_id).await {
+        tracing::error!(error = %e, "could not release this node's queue leases");
+    }
+    keep_alive.abort();
+    node.release(&store).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// A stop (SIGTERM, Ctrl-C): listeners close at once and idle sessions
+/// are told goodbye (`net::Stopper`); the queue stops starting
+/// deliveries; sessions in the middle of a command, an SMTP message's
+/// data above all, finish it, for at most `timeout`. A second signal
+/// ends the process at once, with status 1.
+async fn stop(
+    stopper: net::Stopper,
+    mut tasks: tokio::task::JoinSet<()>,
+    signals: &mut crate::signals::Signals,
+    timeout: Duration,
+) {
+    stopper.stop();
+    tasks.shutdown().await;
+    tokio::select! {
+        drained = tokio::time::timeout(timeout, stopper.drained()) => {
+            if drained.is_err() {
+                tracing::warn!(sessions = stopper.running(), ?timeout, "sessions still running after [server] stop_timeout; stopping anyway");
+            }
+        }
+        _ = second_stop(signals) => {
+            tracing::error!(sessions = stopper.running(), "asked again to stop: exiting at once");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// The next SIGTERM or Ctrl-C; a SIGHUP while stopping does nothing.
+async fn second_stop(signals: &mut crate::signals::Signals) {
+    while signals.next().await != crate::signals::Asked::Stop {}
+}
+
+/// Every listener of every service, bound before anything else happens.
+struct Listeners {
+    smtp: Vec<TcpListener>,
+    submission: Vec<TcpListener>,
+    submissions: Vec<TcpListener>,
+    pop3: Vec<TcpListener>,
+    pop3s: Vec<TcpListener>,
+    imap: Vec<TcpListener>,
+    imaps: Vec<TcpListener>,
+    http: Vec<TcpListener>,
+    https: Vec<TcpListener>,
+}
+
+/// Binds everything before serving anything, so a taken port stops the
+/// start-up with a clear message instead of a half-running server.
+async fn bind_listeners(listen: &crate::config::Listen) -> anyhow::Result<Listeners> {
     let mut unbound = Vec::new();
-    let listen = &config.listen;
-    let smtp = bind("smtp", &listen.smtp, &mut unbound).await;
-    let submission = bind("submission", &listen.submission, &mut unbound).await;
-    let submissions = bind("submissions", &listen.submissions, &mut unbound).await;
-    let pop3 = bind("pop3", &listen.pop3, &mut unbound).await;
-    let pop3s = bind("pop3s", &listen.pop3s, &mut unbound).await;
-    let imap = bind("imap", &listen.imap, &mut unbound).await;
-    let imaps = bind("imaps", &listen.imaps, &mut unbound).await;
-    let http = bind("http", &listen.http, &mut unbound).await;
-    let https = bind("https", &listen.https, &mut unbound).await;
+    let listeners = Listeners {
+        smtp: bind("smtp", &listen.smtp, &mut unbound).await,
+        submission: bind("submission", &listen.submission, &mut unbound).await,
+        submissions: bind("submissions", &listen.submissions, &mut unbound).await,
+        pop3: bind("pop3", &listen.pop3, &mut unbound).await,
+        pop3s: bind("pop3s", &listen.pop3s, &mut unbound).await,
+        imap: bind("imap", &listen.imap, &mut unbound).await,
+        imaps: bind("imaps", &listen.imaps, &mut unbound).await,
+        http: bind("http", &listen.http, &mut unbound).await,
+        https: bind("https", &listen.https, &mut unbound).await,
+    };
     if !unbound.is_empty() {
         // Every address that failed, not only the first: one start shows
         // all there is to fix.
@@ -58,8 +172,63 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         let lines: Vec<String> = unbound.iter().map(ToString::to_string).collect();
         anyhow::bail!("{}", lines.join("\n"));
     }
+    Ok(listeners)
+}
 
-    let limit = ConnectionLimit::new(config.limits.max_connections, config.limits.max_connections_per_address);
+/// The three protocol servers, whose settings a reload replaces.
+pub(crate) struct Servers {
+    pub smtp: Arc<smtpd::Server<Backend>>,
+    pub pop3: Arc<pop3d::Server>,
+    pub imap: Arc<imapd::Server>,
+}
+
+impl Servers {
+    /// A task per listener, each stopping with `shutdown`.
+    fn serve(
+        &self,
+        listeners: Listeners,
+        limit: &ConnectionLimit,
+        shutdown: &net::Shutdown,
+        tasks: &mut tokio::task::JoinSet<()>,
+    ) {
+        let smtp = [
+            (listeners.smtp, Role::Mx),
+            (listeners.submission, Role::Submission),
+            (listeners.submissions, Role::Submissions),
+        ];
+        for (bound, role) in smtp {
+            for listener in bound {
+                tasks.spawn(self.smtp.clone().serve(listener, limit.clone(), role, shutdown.clone()));
+            }
+        }
+        for (bound, implicit_tls) in [(listeners.pop3, false), (listeners.pop3s, true)] {
+            for listener in bound {
+                tasks.spawn(
+                    self.pop3
+                        .clone()
+                        .serve(listener, limit.clone(), implicit_tls, shutdown.clone()),
+                );
+            }
+        }
+        for (bound, implicit_tls) in [(listeners.imap, false), (listeners.imaps, true)] {
+            for listener in bound {
+                tasks.spawn(
+                    self.imap
+                        .clone()
+                        .serve(listener, limit.clone(), implicit_tls, shutdown.clone()),
+                );
+            }
+        }
+    }
+}
+
+/// The backend, the queue and the three servers, from the config.
+async fn start_servers(
+    config: &Config,
+    store: &Store,
+    server_tls: &net::ServerTls,
+) -> anyhow::Result<(Servers, Arc<Queue>)> {
+    let tls = server_tls.acceptor();
     // One throttle for every protocol: a password guesser is slowed down
     // the same whichever port it tries.
     let throttle = Arc::new(auth::Throttle::new(config.throttle()));
@@ -83,8 +252,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     });
     let smtp_config = config.smtp()?;
     let client_memory = smtp_config.pregreet_memory;
-    let smtp_server = smtpd::Server::new(smtp_config, backend, Some(tls.clone()), throttle.clone());
-    smtp_server.recall_clients(
+    let smtp = smtpd::Server::new(smtp_config, backend, Some(tls.clone()), throttle.clone());
+    smtp.recall_clients(
         store
             .remembered_clients(store::now(), client_memory)
             .await?
@@ -99,61 +268,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                 until: verdict.until,
             }),
     );
-    let pop3_server = pop3d::Server::new(config.pop3(), store.clone(), Some(tls.clone()), throttle.clone());
-    let imap_server = imapd::Server::new(config.imap(), store.clone(), Some(tls), throttle);
-
-    let mut tasks = tokio::task::JoinSet::new();
-    tasks.spawn(node.clone().keep_alive(store.clone()));
-    tasks.spawn(queue.run());
-    tasks.spawn(collect_garbage(store.clone()));
-    if let Some(learner) = crate::spam_learning::Learner::new(&config.rspamd)? {
-        tasks.spawn(learner.run(store.clone()));
-    }
-    tasks.spawn(forget_old_verdicts(
-        store.clone(),
-        client_memory,
-        config.greylist.rules(),
-    ));
-    for (listeners, role) in [
-        (smtp, Role::Mx),
-        (submission, Role::Submission),
-        (submissions, Role::Submissions),
-    ] {
-        for listener in listeners {
-            tasks.spawn(smtp_server.clone().serve(listener, limit.clone(), role));
-        }
-    }
-    for listener in pop3 {
-        tasks.spawn(pop3_server.clone().serve(listener, limit.clone(), false));
-    }
-    for listener in pop3s {
-        tasks.spawn(pop3_server.clone().serve(listener, limit.clone(), true));
-    }
-    for listener in imap {
-        tasks.spawn(imap_server.clone().serve(listener, limit.clone(), false));
-    }
-    for listener in imaps {
-        tasks.spawn(imap_server.clone().serve(listener, limit.clone(), true));
-    }
-    let acme_http01 = crate::acme::Http01Answers::default();
-    if let Some(acme) = &config.tls.acme {
-        let answers = (server_tls.clone(), acme_http01.clone());
-        tasks.spawn(crate::acme::Renewal::new(acme, &config, store.clone(), answers, node.instance())?.run());
-    }
-    let web = Arc::new(crate::web::Web::new(&config, server_tls, store.clone(), acme_http01));
-    for (listeners, secure) in [(http, false), (https, true)] {
-        for listener in listeners {
-            tasks.spawn(crate::web::serve(web.clone(), listener, limit.clone(), secure));
-        }
-    }
-    tracing::info!(hostname = %config.hostname, data_dir = %config.data_dir.display(), "postamt is running");
-
-    shutdown_signal().await?;
-    let (commits, writes) = store.commit_stats();
-    tracing::info!(writes, commits, "shutting down");
-    tasks.shutdown().await;
-    node.release(&store).await;
-    Ok(())
+    let pop3 = pop3d::Server::new(config.pop3(), store.clone(), Some(tls.clone()), throttle.clone());
+    let imap = imapd::Server::new(config.imap(), store.clone(), Some(tls), throttle);
+    Ok((Servers { smtp, pop3, imap }, queue))
 }
 
 /// Listens on each of a service's addresses; an address that cannot be
@@ -208,15 +325,6 @@ async fn collect_garbage(store: Store) {
         }
         tokio::time::sleep(GARBAGE_INTERVAL).await;
     }
-}
-
-async fn shutdown_signal() -> anyhow::Result<()> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result?,
-        _ = terminate.recv() => {}
-    }
-    Ok(())
 }
 
 fn init_logging() {

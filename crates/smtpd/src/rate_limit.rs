@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Keys counted at most per limit; beyond that the stalest are dropped
@@ -23,7 +24,8 @@ const MAX_KEYS: usize = 100_000;
 
 /// One limit: at most `limit` events per `window` per key; 0 is no limit.
 pub struct RateLimit<K> {
-    limit: u64,
+    /// Changed by a reload (SIGHUP); the counts stay.
+    limit: AtomicU64,
     window: Duration,
     counts: Mutex<HashMap<K, Counter>>,
 }
@@ -39,7 +41,7 @@ struct Counter {
 impl<K: Hash + Eq + Clone> RateLimit<K> {
     pub fn new(limit: u64, window: Duration) -> RateLimit<K> {
         RateLimit {
-            limit,
+            limit: AtomicU64::new(limit),
             window,
             counts: Mutex::new(HashMap::new()),
         }
@@ -47,7 +49,13 @@ impl<K: Hash + Eq + Clone> RateLimit<K> {
 
     /// Events per window at most; 0 is no limit.
     pub fn limit(&self) -> u64 {
-        self.limit
+        self.limit.load(Ordering::Relaxed)
+    }
+
+    /// A new limit for the events counted from now on; what was counted
+    /// still counts.
+    pub fn set_limit(&self, limit: u64) {
+        self.limit.store(limit, Ordering::Relaxed);
     }
 
     pub fn window(&self) -> Duration {
@@ -57,7 +65,8 @@ impl<K: Hash + Eq + Clone> RateLimit<K> {
     /// Counts `n` events for `key` at `now` if that keeps it within the
     /// limit; false (and nothing counted) if it would not.
     pub fn allow(&self, key: &K, n: u64, now: Instant) -> bool {
-        if self.limit == 0 {
+        let limit = self.limit();
+        if limit == 0 {
             return true;
         }
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
@@ -83,7 +92,7 @@ impl<K: Hash + Eq + Clone> RateLimit<K> {
         }
         let overlap = 1.0 - now.saturating_duration_since(counter.since).as_secs_f64() / self.window.as_secs_f64();
         let estimate = counter.current as f64 + counter.previous as f64 * overlap.max(0.0);
-        if estimate + n as f64 > self.limit as f64 {
+        if estimate + n as f64 > limit as f64 {
             return false;
         }
         counter.current += n;

@@ -41,7 +41,9 @@ impl Role {
 
 /// The SMTP service: settings, backend, TLS and the shared login throttle.
 pub struct Server<B> {
-    pub(crate) config: SmtpConfig,
+    /// Replaced by a reload; each session takes the current one at its
+    /// start (see `net::Live`).
+    pub(crate) config: net::Live<SmtpConfig>,
     pub(crate) backend: Arc<B>,
     pub(crate) tls: Option<TlsAcceptor>,
     pub(crate) throttle: Arc<Throttle>,
@@ -56,7 +58,7 @@ impl<B: Backend> Server<B> {
         Arc::new(Server {
             clients: ClientMemory::new(config.pregreet_memory),
             rates: Rates::new(&config.limits),
-            config,
+            config: net::Live::new(config),
             backend,
             tls,
             throttle,
@@ -77,8 +79,8 @@ impl<B: Backend> Server<B> {
     /// waiting for it) beyond a restart.
     pub(crate) fn remember_client(&self, client: std::net::IpAddr, standing: Standing) {
         let ttl = match standing {
-            Standing::Passed => self.config.pregreet_pass_ttl,
-            Standing::Failed => self.config.pregreet_fail_ttl,
+            Standing::Passed => self.config.get().pregreet_pass_ttl,
+            Standing::Failed => self.config.get().pregreet_fail_ttl,
         };
         let now = unix_now();
         let remembered = Remembered {
@@ -91,9 +93,15 @@ impl<B: Backend> Server<B> {
         tokio::spawn(async move { backend.remember_client(remembered).await });
     }
 
-    /// Serves one listener until the task is dropped.
-    pub async fn serve(self: Arc<Self>, listener: TcpListener, limit: ConnectionLimit, role: Role) {
-        net::serve(self, listener, limit, role).await;
+    /// Serves one listener until `shutdown` fires.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        limit: ConnectionLimit,
+        role: Role,
+        shutdown: net::Shutdown,
+    ) {
+        net::serve(self, listener, limit, role, shutdown).await;
     }
 }
 
@@ -101,6 +109,8 @@ impl<B: Backend> net::Service for Server<B> {
     type Port = Role;
 
     const BUSY_REPLY: &'static [u8] = b"421 4.3.2 Too many connections, try again later\r\n";
+    /// RFC 5321 §3.8: a server that must stop answers 421 and closes.
+    const STOP_REPLY: &'static [u8] = b"421 4.3.2 Service shutting down\r\n";
 
     fn opening(&self, peer: SocketAddr, role: Role) -> net::Opening {
         let id = self.sessions.fetch_add(1, Ordering::Relaxed);
@@ -109,7 +119,7 @@ impl<B: Backend> net::Service for Server<B> {
             service: role.name(),
             tls: self.tls.clone(),
             implicit_tls: role == Role::Submissions,
-            timeout: self.config.timeout,
+            timeout: self.config.get().timeout,
         }
     }
 
@@ -137,6 +147,13 @@ impl Rates {
             client_messages: RateLimit::new(limits.client_messages_per_minute, MINUTE),
         }
     }
+
+    fn set_limits(&self, limits: &crate::RateLimits) {
+        self.user_messages.set_limit(limits.user_messages_per_hour);
+        self.user_recipients.set_limit(limits.user_recipients_per_hour);
+        self.client_connections.set_limit(limits.client_connections_per_minute);
+        self.client_messages.set_limit(limits.client_messages_per_minute);
+    }
 }
 
 /// Seconds since the Unix epoch.
@@ -144,4 +161,20 @@ pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+impl<B> Server<B> {
+    /// The settings sessions starting now get.
+    pub fn config(&self) -> std::sync::Arc<SmtpConfig> {
+        self.config.get()
+    }
+
+    /// Replaces the settings for the sessions that start from now on (a
+    /// reload); sessions under way keep theirs.
+    /// The rate limits change for every session at once (their counts
+    /// stay); the pregreet memory keeps the size it started with.
+    pub fn set_config(&self, config: SmtpConfig) {
+        self.rates.set_limits(&config.limits);
+        self.config.set(config);
+    }
 }

@@ -55,6 +55,9 @@ const TIMEOUT: &[u8] = b"421 4.4.2 Timeout exceeded, closing connection\r\n";
 pub(crate) struct Session<S, B: Backend> {
     pub conn: Connection<S>,
     pub server: Arc<Server<B>>,
+    /// The server's settings when this session began: a reload changes
+    /// later sessions, not this one (see `net::Live`).
+    pub config: Arc<crate::SmtpConfig>,
     pub peer: SocketAddr,
     pub role: Role,
     pub helo: Option<Helo>,
@@ -102,6 +105,7 @@ where
     pub fn new(conn: Connection<S>, server: Arc<Server<B>>, peer: SocketAddr, role: Role) -> Self {
         Session {
             conn,
+            config: server.config.get(),
             server,
             peer,
             role,
@@ -119,16 +123,20 @@ where
             self.conn.close().await;
             return;
         }
-        let greeting = format!("{} ESMTP postamt", self.server.config.hostname);
+        let greeting = format!("{} ESMTP postamt", self.config.hostname);
         self.reply(Reply::plain(220, vec![greeting]));
         loop {
-            let max_line = self.server.config.max_line_length;
+            let max_line = self.config.max_line_length;
             let outcome = match parse_command(self.conn.buffered(), max_line) {
                 Ok((command, used)) => {
                     self.conn.consume(used);
                     self.handle(command).await
                 }
-                Err(CommandError::Incomplete) => self.read_more().await.map(|()| Flow::Continue),
+                // Between commands: where a stop ends the session, unless
+                // a BDAT series has begun: its message is finished first,
+                // as one in DATA is (RFC 3030 §2: chunks until LAST).
+                Err(CommandError::Incomplete) if self.in_bdat() => self.read_more().await.map(|()| Flow::Continue),
+                Err(CommandError::Incomplete) => self.conn.read_command(TIMEOUT).await.map(|()| Flow::Continue),
                 Err(CommandError::LineTooLong) => self.discard_long_line().await,
                 Err(CommandError::Unrecognized { consumed }) => {
                     self.conn.consume(consumed);
@@ -219,7 +227,7 @@ where
     pub fn error(&mut self, reply: Reply) -> Flow {
         self.reply(reply);
         self.errors += 1;
-        if self.errors >= self.server.config.max_errors {
+        if self.errors >= self.config.max_errors {
             tracing::info!(errors = self.errors, "too many errors, disconnecting");
             self.reply(Reply::new(421, "4.7.0", "Too many errors, closing connection"));
             return Flow::Close;
@@ -230,13 +238,7 @@ where
     /// True if this client may send mail to domains not hosted here:
     /// authenticated, or from a trusted network.
     pub fn may_relay(&self) -> bool {
-        self.authenticated.is_some()
-            || self
-                .server
-                .config
-                .trusted_networks
-                .iter()
-                .any(|n| n.contains(self.peer.ip()))
+        self.authenticated.is_some() || self.config.trusted_networks.iter().any(|n| n.contains(self.peer.ip()))
     }
 
     /// Before the greeting on the MX port: the pregreet test and the
@@ -283,7 +285,7 @@ where
     /// verdict; trusted networks skip it. The refusal, if the client is
     /// refused.
     async fn pregreet(&mut self) -> Option<Reply> {
-        let wait = self.server.config.pregreet_wait;
+        let wait = self.config.pregreet_wait;
         if wait.is_zero() {
             return None;
         }
@@ -321,6 +323,11 @@ where
         })
     }
 
+    /// Whether BDAT chunks of a message have come and its LAST has not.
+    fn in_bdat(&self) -> bool {
+        self.transaction.as_ref().is_some_and(|t| t.content.is_some())
+    }
+
     /// Waits for input.
     pub async fn read_more(&mut self) -> Result<(), Disconnect> {
         self.conn.read_more(TIMEOUT).await
@@ -330,7 +337,7 @@ where
     /// `None` if it was too long (and has been skipped).
     pub async fn read_line(&mut self) -> Result<Option<String>, Disconnect> {
         loop {
-            match find_line(self.conn.buffered(), self.server.config.max_line_length) {
+            match find_line(self.conn.buffered(), self.config.max_line_length) {
                 Ok(Some(n)) => {
                     let line = String::from_utf8_lossy(strip_eol(&self.conn.buffered()[..n])).into_owned();
                     self.conn.consume(n);

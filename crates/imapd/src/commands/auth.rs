@@ -129,7 +129,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         tracing::info!(user = %account.address, "logged in");
         self.changes = Some(self.server.store.changes());
         self.state = State::Authenticated { account };
-        self.conn.set_timeout(self.server.config.timeout);
+        self.conn.set_timeout(self.config.timeout);
         let capabilities = self.capabilities();
         self.tagged(tag, "OK", Some(&format!("CAPABILITY {capabilities}")), "Logged in");
         Ok(Flow::Continue)

@@ -84,7 +84,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         items: &[FetchItem],
     ) -> Reply {
         let indexes = view.select(set, uid, &self.saved);
-        let Some(mut items) = distinct_items(items, self.server.config.max_fetch_items) else {
+        let Some(mut items) = distinct_items(items, self.config.max_fetch_items) else {
             return Err(CommandError::bad("Too many distinct FETCH items"));
         };
         // RFC 9051 §6.4.9: UID FETCH answers always carry the UID.

@@ -11,6 +11,8 @@ use crate::view::View;
 enum Event {
     Input(Result<usize, net::ReadError>),
     Change(Result<store::MailboxId, broadcast::error::RecvError>),
+    /// The server stops: an idle client is told BYE (RFC 9051 §7.1.5).
+    Stop,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
@@ -24,8 +26,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         // last: changes reported meanwhile are not the client's doing and
         // must not keep a session alive for ever (issue 12). RFC 2177 asks
         // clients to send DONE and IDLE again within 29 minutes.
-        let timeout = self.server.config.timeout;
+        let timeout = self.config.timeout;
         let deadline = tokio::time::Instant::now() + timeout;
+        let mut shutdown = self.conn.shutdown();
         loop {
             // A line from the client ends IDLE; only DONE may be sent.
             if let Ok(Some(n)) = find_line(self.conn.buffered(), 1024) {
@@ -49,8 +52,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                         Some(changes) => tokio::select! {
                             read = conn.fill() => Event::Input(read),
                             change = changes.recv() => Event::Change(change),
+                            () = shutdown.requested() => Event::Stop,
                         },
-                        None => Event::Input(conn.fill().await),
+                        None => tokio::select! {
+                            read = conn.fill() => Event::Input(read),
+                            () = shutdown.requested() => Event::Stop,
+                        },
                     }
                 };
                 tokio::time::timeout_at(deadline, wait)
@@ -60,6 +67,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             match event {
                 Event::Input(Ok(_)) => {}
                 Event::Input(Err(e)) => return Err(self.read_failed(e).await.into()),
+                Event::Stop => return Err(self.conn.end_for_stop().await.into()),
                 Event::Change(change) => {
                     let Some(view) = view.as_deref_mut() else {
                         continue;

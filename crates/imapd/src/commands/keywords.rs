@@ -20,7 +20,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         mailbox: MailboxId,
         adding: impl Iterator<Item = &'a String> + Clone,
     ) -> Result<(), CommandError> {
-        let config = &self.server.config;
+        let config = &self.config;
         let (max_keywords, max_length) = (config.max_keywords, config.max_keyword_length);
         // Most commands bring none: no read of the mailbox for them.
         if adding.clone().next().is_none() {

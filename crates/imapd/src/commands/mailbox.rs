@@ -55,8 +55,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// How far the account's mailboxes may grow (issue 13, defect 9).
     fn mailbox_limits(&self) -> store::MailboxLimits {
         store::MailboxLimits {
-            max_name: self.server.config.max_mailbox_name,
-            max_mailboxes: self.server.config.max_mailboxes,
+            max_name: self.config.max_mailbox_name,
+            max_mailboxes: self.config.max_mailboxes,
         }
     }
 
@@ -110,8 +110,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     fn list_patterns(&self, reference: &[u8], patterns: &[Vec<u8>]) -> Result<Vec<ListPattern>, CommandError> {
         let reference = client_mailbox(reference, self.utf8).unwrap_or_default();
         let mut limits = PatternLimits {
-            max_len: self.server.config.max_list_pattern,
-            max_wildcards: self.server.config.max_list_wildcards,
+            max_len: self.config.max_list_pattern,
+            max_wildcards: self.config.max_list_wildcards,
         };
         let mut compiled = Vec::new();
         for pattern in patterns.iter().filter_map(|p| client_mailbox(p, self.utf8)) {

@@ -32,7 +32,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let Some(mailbox) = self.server.store.mailbox(account.id, &name).await? else {
             return Err(CommandError::nonexistent());
         };
-        let config = &self.server.config;
+        let config = &self.config;
         let view = View::open(&self.server.store, mailbox, read_only, !self.rev2, config.max_keywords).await?;
         // Drop what the bus said about the old mailbox.
         if let Some(changes) = &mut self.changes {

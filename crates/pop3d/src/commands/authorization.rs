@@ -13,7 +13,7 @@ const CLEARTEXT_REFUSED: &str = "Cleartext authentication is disabled; use STLS 
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     pub(crate) fn auth_allowed(&self) -> bool {
-        self.conn.is_tls() || self.server.config.allow_cleartext_auth
+        self.conn.is_tls() || self.config.allow_cleartext_auth
     }
 
     /// Refuses a password over a connection without TLS, unless allowed.
@@ -80,7 +80,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// Reads one SASL response line, within the command line limit.
     async fn read_sasl_line(&mut self) -> Result<String, Disconnect> {
         loop {
-            match find_line(self.conn.buffered(), self.server.config.max_line_length) {
+            match find_line(self.conn.buffered(), self.config.max_line_length) {
                 Ok(Some(n)) => {
                     let line = String::from_utf8_lossy(strip_eol(&self.conn.buffered()[..n])).into_owned();
                     self.conn.consume(n);
@@ -140,7 +140,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             messages,
             _lock: lock,
         }));
-        self.conn.set_timeout(self.server.config.timeout);
+        self.conn.set_timeout(self.config.timeout);
         Ok(self.ok(&format!("Logged in, {count} messages")))
     }
 

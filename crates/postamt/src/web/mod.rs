@@ -106,14 +106,43 @@ impl Response {
 }
 
 /// Serves one listener until the server stops.
-pub async fn serve(web: Arc<Web>, listener: TcpListener, limit: ConnectionLimit, secure: bool) {
+pub async fn serve(
+    web: Arc<Web>,
+    listener: TcpListener,
+    limit: ConnectionLimit,
+    secure: bool,
+    shutdown: net::Shutdown,
+) {
     net::accept_loop(
         listener,
         limit,
         b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
-        move |stream, peer| connection(web.clone(), stream, peer, secure),
+        shutdown,
+        move |stream, peer, shutdown| {
+            let web = web.clone();
+            async move {
+                connection(web, stream, peer, secure).await;
+                // A stop waits for the request under way (bounded by TIMEOUT).
+                drop(shutdown);
+            }
+        },
     )
     .await;
+}
+
+/// Serves the plain and the TLS listeners until the server stops.
+pub fn serve_all(
+    web: Arc<Web>,
+    (http, https): (Vec<TcpListener>, Vec<TcpListener>),
+    limit: &ConnectionLimit,
+    shutdown: &net::Shutdown,
+    tasks: &mut tokio::task::JoinSet<()>,
+) {
+    for (listeners, secure) in [(http, false), (https, true)] {
+        for listener in listeners {
+            tasks.spawn(serve(web.clone(), listener, limit.clone(), secure, shutdown.clone()));
+        }
+    }
 }
 
 async fn connection(web: Arc<Web>, stream: tokio::net::TcpStream, peer: SocketAddr, secure: bool) {

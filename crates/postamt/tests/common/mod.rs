@@ -22,6 +22,9 @@ use std::time::{Duration, Instant};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// What the server logs once it serves.
+const RUNNING: &str = "postamt is running";
+
 pub struct Server {
     pub dir: tempfile::TempDir,
     child: Option<Child>,
@@ -64,8 +67,16 @@ impl Server {
             "data_dir = \"data\"\n"
         };
         let store_url = postgres_store(extra);
+        // CI runs the tests as root, where `postamt serve` refuses to run
+        // without a `[server] user` to become; these servers stay root
+        // (tests/privileges.rs tests the switch itself).
+        let server = if extra.contains("[server]") {
+            ""
+        } else {
+            "[server]\nallow_root = true\n"
+        };
         let config = format!(
-            "{hostname}{data_dir}{extra}\n\
+            "{hostname}{data_dir}{extra}\n{server}\
              [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = [\"127.0.0.1:0\"]\nsubmissions = [\"127.0.0.1:0\"]\n\
              pop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\nimap = [\"127.0.0.1:0\"]\nimaps = [\"127.0.0.1:0\"]\n\
              http = [\"127.0.0.1:0\"]\nhttps = [\"127.0.0.1:0\"]\n\
@@ -164,7 +175,7 @@ impl Server {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some((service, address)) = parse_listening(&line) {
                     let _ = found_tx.send(Some((service, address)));
-                } else if line.contains("postamt is running") {
+                } else if line.contains(RUNNING) {
                     let _ = found_tx.send(None);
                 }
                 let mut log = log.lock().unwrap();
@@ -174,7 +185,10 @@ impl Server {
         });
         // Every listener is named before the server says it runs; a
         // config without some services (as `postamt setup` writes) leaves
-        // their addresses unset.
+        // their addresses unset. The wait is for that line, not for the
+        // ports: they are bound before the store opens (and before the
+        // switch to the [server] user), and a connection made then would
+        // wait for the rest of the start, which timing tests would count.
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -212,6 +226,42 @@ impl Server {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+    }
+
+    /// Sends the server a signal by name (`TERM`, `HUP`, ...).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args(["-s", name, &self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -s {name} failed");
+    }
+
+    /// Waits up to `limit` for the server to exit by itself; its status.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        let child = self.child.as_mut().expect("running");
+        loop {
+            if let Some(status) = child.try_wait().expect("wait for postamt") {
+                self.child = None;
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not exit within {limit:?}; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits up to 20 s for a line of the log containing `needle`.
+    pub fn wait_for_log(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.log().contains(needle) {
+            assert!(Instant::now() < deadline, "no {needle:?} in the log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 

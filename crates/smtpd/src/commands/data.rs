@@ -39,7 +39,7 @@ where
         }
         let mut content = self.begin_content();
         self.reply(Reply::plain(354, vec!["End data with <CR><LF>.<CR><LF>".into()]));
-        let mut reader = DataReader::new(self.server.config.max_message_size);
+        let mut reader = DataReader::new(self.config.max_message_size);
         let outcome = loop {
             let (used, outcome) = reader.feed(self.conn.buffered(), &mut content.bytes);
             self.conn.consume(used);
@@ -76,7 +76,7 @@ where
                 transaction.content = Some(content);
             }
         }
-        let max = self.server.config.max_message_size as u64;
+        let max = self.config.max_message_size as u64;
         let mut remaining = size;
         while remaining > 0 {
             if self.conn.buffered().is_empty() {
@@ -143,11 +143,11 @@ where
                 size: 0,
             };
         };
-        let hide_client = self.authenticated.is_some() && self.server.config.hide_client_ip;
+        let hide_client = self.authenticated.is_some() && self.config.hide_client_ip;
         let header = Trace {
             helo: &helo.name,
             peer: (!hide_client).then_some(self.peer),
-            hostname: &self.server.config.hostname,
+            hostname: &self.config.hostname,
             extended: helo.extended,
             tls: self.conn.tls_parameters(),
             authenticated: self.authenticated.is_some(),
@@ -207,7 +207,7 @@ where
             Error::Refused(reply)
         })?;
         if self.authenticated.is_some() {
-            let fields = fixup_headers(&bytes[trace_len..], &id, &self.server.config.hostname, received_at);
+            let fields = fixup_headers(&bytes[trace_len..], &id, &self.config.hostname, received_at);
             bytes.splice(trace_len..trace_len, fields.into_bytes());
         }
         let size = bytes.len();

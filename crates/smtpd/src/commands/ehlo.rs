@@ -14,12 +14,12 @@ where
     /// Both reset any transaction (RFC 5321 §4.1.4).
     pub(crate) fn ehlo(&mut self, name: String, extended: bool) -> Flow {
         self.transaction = None;
-        let hostname = self.server.config.hostname.clone();
+        let hostname = self.config.hostname.clone();
         let reply = if extended {
             let mut lines = vec![
                 hostname,
                 "PIPELINING".to_string(),
-                format!("SIZE {}", self.server.config.max_message_size),
+                format!("SIZE {}", self.config.max_message_size),
                 "8BITMIME".to_string(),
                 "SMTPUTF8".to_string(),
                 "ENHANCEDSTATUSCODES".to_string(),
@@ -63,6 +63,6 @@ where
     /// only where the configuration allows it (RFC 8314 §3), and only
     /// until the client has authenticated.
     pub(crate) fn auth_offered(&self) -> bool {
-        self.authenticated.is_none() && (self.conn.is_tls() || self.server.config.allow_cleartext_auth)
+        self.authenticated.is_none() && (self.conn.is_tls() || self.config.allow_cleartext_auth)
     }
 }

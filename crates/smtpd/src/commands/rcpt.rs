@@ -20,7 +20,7 @@ where
         if transaction.content.is_some() {
             return Err(Error::refused(503, "5.5.1", "RCPT is not allowed after BDAT"));
         }
-        if transaction.recipients.len() >= self.server.config.max_recipients {
+        if transaction.recipients.len() >= self.config.max_recipients {
             // RFC 5321 §4.5.3.1.10: the client sends the rest in another transaction.
             return Ok(self.ok(Reply::new(452, "4.5.3", "Too many recipients")));
         }
