@@ -28,6 +28,8 @@ read -r dns_port <&"${bench_dns[0]}"
 cat > "$work/postamt/postamt.toml" <<TOML
 hostname = "bench.example.test"
 data_dir = "data"
+[server]
+allow_root = true  # the bench runs as whoever starts it, root in CI
 [listen]
 smtp = ["127.0.0.1:12525"]
 submission = []
