@@ -168,6 +168,17 @@ fn refuse_to_overwrite(path: &Path, force: bool) -> anyhow::Result<()> {
 fn config_text(domain: &str, hostname: &str, data_dir: &Path, store_url: Option<&str>) -> String {
     let listen = |port: u16| format!("[\"{}\"]", any_address(port));
     let store = store_url.map_or(String::new(), |url| format!("\n[store]\nurl = {url:?}\n"));
+    // Started by hand as root, the server becomes the package's user after
+    // binding its ports (under systemd it starts as that user already);
+    // without that user, a root start is refused until one is named.
+    let server = if crate::unix_account::user_ids(SERVICE_ACCOUNT).is_some() {
+        format!("\n[server]\nuser = {SERVICE_ACCOUNT:?}\n")
+    } else {
+        "\n# Started as root, the server becomes this user after binding its ports:\n\
+         # [server]\n\
+         # user = \"postamt\"\n"
+            .to_string()
+    };
     format!(
         "# Written by `postamt setup {domain}`. Every key not named here has its default:\n\
          # see the README's Configuration section. After a change: `systemctl reload postamt`\n\
@@ -190,7 +201,8 @@ fn config_text(domain: &str, hostname: &str, data_dir: &Path, store_url: Option<
          # Client autoconfiguration, MTA-STS policies, ACME validations; /metrics\n\
          # answers only this machine (see the README's web listener section).\n\
          http = {}\n\
-         https = {}\n",
+         https = {}\n\
+         {server}",
         data_dir.display().to_string(),
         listen(25),
         listen(587),
