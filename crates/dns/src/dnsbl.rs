@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use hickory_resolver::proto::rr::{RData, RecordType};
 
-use crate::{DnsError, Resolver, fully_qualified, temporary};
+use crate::{DnsError, Resolver};
 
 /// The name under which `zone` lists `address` (RFC 5782 §2.1 and §2.4).
 pub fn listing_name(address: IpAddr, zone: &str) -> String {
@@ -33,15 +33,11 @@ impl Resolver {
     /// (NXDOMAIN or no A record).
     pub async fn dnsbl(&self, address: IpAddr, zone: &str) -> Result<Vec<Ipv4Addr>, DnsError> {
         let name = listing_name(address, zone);
-        let lookup = match self.inner.lookup(fully_qualified(&name).as_str(), RecordType::A).await {
-            Ok(lookup) => lookup,
-            Err(e) if e.is_nx_domain() || e.is_no_records_found() => return Ok(Vec::new()),
-            Err(e) => return Err(temporary(&name, &e)),
-        };
-        Ok(lookup
-            .answers()
-            .iter()
-            .filter_map(|record| match &record.data {
+        Ok(self
+            .records(&name, RecordType::A)
+            .await?
+            .into_iter()
+            .filter_map(|data| match data {
                 RData::A(a) => Some(a.0),
                 _ => None,
             })

@@ -174,6 +174,22 @@ fn fully_qualified(name: &str) -> String {
     }
 }
 
+impl Resolver {
+    /// The records of `kind` at `name`, as their data; a name that does
+    /// not exist, or has none of that kind, gives none (not an error).
+    async fn records(
+        &self,
+        name: &str,
+        kind: hickory_resolver::proto::rr::RecordType,
+    ) -> Result<Vec<hickory_resolver::proto::rr::RData>, DnsError> {
+        match self.inner.lookup(fully_qualified(name).as_str(), kind).await {
+            Ok(lookup) => Ok(lookup.answers().iter().map(|record| record.data.clone()).collect()),
+            Err(e) if e.is_nx_domain() || e.is_no_records_found() => Ok(Vec::new()),
+            Err(e) => Err(temporary(name, &e)),
+        }
+    }
+}
+
 fn temporary(name: &str, error: &NetError) -> DnsError {
     DnsError::Temporary {
         name: name.to_string(),

@@ -4,7 +4,7 @@
 
 use hickory_resolver::proto::rr::{RData, RecordType};
 
-use crate::{DnsError, Resolver, fully_qualified, temporary};
+use crate::{DnsError, Resolver};
 
 /// One SRV record (RFC 2782): priority, weight, port and target (lower
 /// case, without the final dot; "." stays "." : RFC 6186 §4's "not
@@ -21,15 +21,11 @@ impl Resolver {
     /// The SRV records at `name`; none found, or no such name, is an
     /// empty list.
     pub async fn srv(&self, name: &str) -> Result<Vec<Srv>, DnsError> {
-        let lookup = match self.inner.lookup(fully_qualified(name).as_str(), RecordType::SRV).await {
-            Ok(lookup) => lookup,
-            Err(e) if e.is_nx_domain() || e.is_no_records_found() => return Ok(Vec::new()),
-            Err(e) => return Err(temporary(name, &e)),
-        };
-        Ok(lookup
-            .answers()
-            .iter()
-            .filter_map(|record| match &record.data {
+        Ok(self
+            .records(name, RecordType::SRV)
+            .await?
+            .into_iter()
+            .filter_map(|data| match data {
                 RData::SRV(srv) => {
                     let target = srv.target.to_ascii().to_lowercase();
                     Some(Srv {
@@ -51,18 +47,13 @@ impl Resolver {
     /// The name `name` is an alias of (lower case, without the final
     /// dot), if it is one.
     pub async fn cname(&self, name: &str) -> Result<Option<String>, DnsError> {
-        let lookup = match self
-            .inner
-            .lookup(fully_qualified(name).as_str(), RecordType::CNAME)
-            .await
-        {
-            Ok(lookup) => lookup,
-            Err(e) if e.is_nx_domain() || e.is_no_records_found() => return Ok(None),
-            Err(e) => return Err(temporary(name, &e)),
-        };
-        Ok(lookup.answers().iter().find_map(|record| match &record.data {
-            RData::CNAME(target) => Some(target.0.to_ascii().trim_end_matches('.').to_lowercase()),
-            _ => None,
-        }))
+        Ok(self
+            .records(name, RecordType::CNAME)
+            .await?
+            .into_iter()
+            .find_map(|data| match data {
+                RData::CNAME(target) => Some(target.0.to_ascii().trim_end_matches('.').to_lowercase()),
+                _ => None,
+            }))
     }
 }

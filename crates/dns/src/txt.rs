@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use hickory_resolver::proto::rr::{RData, RecordType};
 
-use crate::{DnsError, Resolver, fully_qualified, temporary};
+use crate::{DnsError, Resolver, temporary};
 
 /// Longest TXT text kept per record: more is cut. A DKIM record with a
 /// 4096-bit key is about 800 bytes; a hostile server can send 64 KiB.
@@ -17,15 +17,11 @@ impl Resolver {
     /// §3.3, RFC 6376 §3.6.2.2), non-UTF-8 bytes replaced. None found, or
     /// no such name, is an empty list.
     pub async fn txt(&self, name: &str) -> Result<Vec<String>, DnsError> {
-        let lookup = match self.inner.lookup(fully_qualified(name).as_str(), RecordType::TXT).await {
-            Ok(lookup) => lookup,
-            Err(e) if e.is_nx_domain() || e.is_no_records_found() => return Ok(Vec::new()),
-            Err(e) => return Err(temporary(name, &e)),
-        };
-        Ok(lookup
-            .answers()
-            .iter()
-            .filter_map(|record| match &record.data {
+        Ok(self
+            .records(name, RecordType::TXT)
+            .await?
+            .into_iter()
+            .filter_map(|data| match data {
                 RData::TXT(txt) => {
                     let joined: Vec<u8> = txt
                         .txt_data

@@ -65,7 +65,7 @@ impl std::fmt::Debug for ServerTls {
 /// (one certificate names every host this server answers for).
 #[derive(Debug)]
 struct Resolver {
-    current: RwLock<Arc<CertifiedKey>>,
+    current: crate::Live<CertifiedKey>,
     /// TLS-ALPN-01 answers by the lowercase name they validate, each a
     /// complete configuration that negotiates `acme-tls/1`.
     challenges: RwLock<HashMap<String, Arc<ServerConfig>>>,
@@ -73,7 +73,7 @@ struct Resolver {
 
 impl ResolvesServerCert for Resolver {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(read(&self.current).clone())
+        Some(self.current.get())
     }
 }
 
@@ -100,7 +100,7 @@ impl ServerTls {
         };
         let current = load_files(&files.0, &files.1)?;
         let resolver = Arc::new(Resolver {
-            current: RwLock::new(Arc::new(current)),
+            current: crate::Live::new(current),
             challenges: RwLock::new(HashMap::new()),
         });
         let config = base_config()?
@@ -127,22 +127,20 @@ impl ServerTls {
     /// Reads the certificate files again (after an outside renewal). On an
     /// error the certificate in use stays.
     pub fn reload(&self) -> Result<(), TlsError> {
-        let certified = load_files(&self.files.0, &self.files.1)?;
-        *write(&self.resolver.current) = Arc::new(certified);
+        self.resolver.current.set(load_files(&self.files.0, &self.files.1)?);
         Ok(())
     }
 
     /// Serves `chain` with `key` from the next handshake on (a certificate
     /// just issued by ACME). Refused if the key does not match.
     pub fn replace(&self, chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Result<(), TlsError> {
-        let certified = certified_key(chain, key)?;
-        *write(&self.resolver.current) = Arc::new(certified);
+        self.resolver.current.set(certified_key(chain, key)?);
         Ok(())
     }
 
     /// The end-entity certificate being served now (DER).
     pub fn current_certificate(&self) -> CertificateDer<'static> {
-        read(&self.resolver.current).cert[0].clone()
+        self.resolver.current.get().cert[0].clone()
     }
 
     /// Answers TLS-ALPN-01 for `name` with `chain` and `key` (RFC 8737 §3)
@@ -295,8 +293,8 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<(), TlsError> {
         })
 }
 
-/// A lock poisoned by a panic elsewhere still holds a whole certificate:
-/// values are only ever replaced, never left half-written.
+/// A lock poisoned by a panic elsewhere still holds a whole map of
+/// challenges: entries are only ever inserted or removed whole.
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
