@@ -137,8 +137,12 @@ known, unknown = [], []
 for n in range(25):
     known.append(refusal_time(b"alice@example.test"))
     unknown.append(refusal_time(b"nobody%d@example.test" % n))
-a, b = statistics.median(known), statistics.median(unknown)
-assert abs(a - b) <= 0.2 * max(a, b), (a, b)
+# Load on the machine only ever adds time, so the fastest refusal of each
+# kind is its cost. Without the stand-in verification an unknown user is
+# refused in well under a tenth of a password check's time; half is a bound
+# that catches that and that a busy CI machine does not cross.
+a, b = min(known), min(unknown)
+assert min(a, b) >= 0.5 * max(a, b), (a, b, statistics.median(known), statistics.median(unknown))
 "#,
     );
 }
