@@ -24,13 +24,12 @@ if [ "$(id -u)" != 0 ]; then
     echo "bench/compare.sh runs Postfix and Dovecot instances and must run as root" >&2
     exit 1
 fi
-if ! command -v smtp-source > /dev/null || ! command -v dovecot > /dev/null; then
+if ! command -v smtp-source > /dev/null; then
     apt-get update -qq # a fresh machine's package lists may name versions gone from the mirror
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix dovecot-imapd dovecot-pop3d > /dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix > /dev/null
 fi
-id vmail > /dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin vmail
-vmail_uid=$(id -u vmail)
-vmail_gid=$(id -g vmail)
+source bench/lib/dovecot.sh
+dovecot_prepare
 
 cargo build --release --quiet -p postamt -p postamt-bench
 bin=$PWD/target/release
@@ -40,16 +39,13 @@ saved_alternates=$(postconf -h alternate_config_directories)
 pids=()
 cleanup() {
     postfix -c "$work/postfix" stop > /dev/null 2>&1 || true
-    [ -f "$work/dovecot/dovecot.conf" ] && doveadm -c "$work/dovecot/dovecot.conf" stop 2> /dev/null || true
+    dovecot_stop
     for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
     wait 2> /dev/null || true
     postconf -e "alternate_config_directories = $saved_alternates"
     rm -rf "$work"
 }
 trap cleanup EXIT
-
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
-    -keyout "$work/key.pem" -out "$work/cert.pem" 2> /dev/null
 
 # --- postamt -----------------------------------------------------------
 source bench/lib/postamt.sh
@@ -119,50 +115,7 @@ script -qec "postfix -c $work/postfix start" /dev/null > "$work/postfix-start.lo
 }
 
 # --- Dovecot -----------------------------------------------------------
-mkdir -p "$work/dovecot"
-for user in "${users[@]}"; do
-    echo "$user:$(doveadm pw -s ARGON2ID -p "$password")"
-done > "$work/dovecot/users"
-cat > "$work/dovecot/dovecot.conf" <<CONF
-base_dir = $work/dovecot/run
-state_dir = $work/dovecot/state
-log_path = $work/dovecot.log
-protocols = imap pop3
-listen = 127.0.0.1
-ssl = required
-ssl_cert = <$work/cert.pem
-ssl_key = <$work/key.pem
-auth_mechanisms = plain
-first_valid_uid = $vmail_uid
-passdb {
-  driver = passwd-file
-  args = $work/dovecot/users
-}
-userdb {
-  driver = static
-  args = uid=$vmail_uid gid=$vmail_gid home=$work/maildirs/%d/%n
-}
-mail_location = maildir:~
-service imap-login {
-  inet_listener imap {
-    port = 0
-  }
-  inet_listener imaps {
-    port = 22993
-    ssl = yes
-  }
-}
-service pop3-login {
-  inet_listener pop3 {
-    port = 0
-  }
-  inet_listener pop3s {
-    port = 22995
-    ssl = yes
-  }
-}
-CONF
-dovecot -c "$work/dovecot/dovecot.conf"
+dovecot_start
 
 wait_for_port() {
     for _ in $(seq 100); do

@@ -48,6 +48,45 @@ impl Client {
         }
     }
 
+    /// Reads an IMAP answer up to the line tagged `tag`, taking literals
+    /// whole; `untagged` sees every other line (CRLF removed, literals
+    /// skipped) where it lies in the buffer, so a 100 000-line FETCH costs
+    /// the client no allocation per line.
+    pub async fn imap_answer(&mut self, tag: &str, mut untagged: impl FnMut(&[u8])) -> anyhow::Result<Answer> {
+        let mut octets = 0;
+        loop {
+            let Some(end) = self.conn.buffered().iter().position(|&b| b == b'\n') else {
+                if self.conn.fill().await.is_err() {
+                    bail!("the server closed the connection");
+                }
+                continue;
+            };
+            octets += end + 1;
+            let line = wire::line::strip_eol(&self.conn.buffered()[..=end]);
+            if line.starts_with(tag.as_bytes()) && line.get(tag.len()) == Some(&b' ') {
+                let tagged = line[tag.len() + 1..].to_vec();
+                self.conn.consume(end + 1);
+                return Ok(Answer { tagged, octets });
+            }
+            untagged(line);
+            let literal = literal_size(line);
+            self.conn.consume(end + 1);
+            if let Some(size) = literal {
+                self.octets(size).await?;
+                octets += size;
+            }
+        }
+    }
+
+    /// [`Self::imap_answer`], which must be OK.
+    pub async fn imap_ok(&mut self, tag: &str) -> anyhow::Result<Answer> {
+        let answer = self.imap_answer(tag, |_| {}).await?;
+        if !answer.ok() {
+            bail!("{}", answer.text());
+        }
+        Ok(answer)
+    }
+
     /// Exactly `n` octets (a literal).
     pub async fn octets(&mut self, n: usize) -> anyhow::Result<()> {
         let mut left = n;
@@ -61,4 +100,32 @@ impl Client {
         }
         Ok(())
     }
+}
+
+/// An IMAP answer: its tagged line (after the tag) and how many octets
+/// came in all.
+pub struct Answer {
+    pub tagged: Vec<u8>,
+    pub octets: usize,
+}
+
+impl Answer {
+    pub fn ok(&self) -> bool {
+        self.tagged.starts_with(b"OK")
+    }
+
+    /// The tagged line, for a message.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.tagged).into_owned()
+    }
+}
+
+/// `{n}` (or `{n+}`, `~{n}`) at the end of a line announces n octets of
+/// literal.
+fn literal_size(line: &[u8]) -> Option<usize> {
+    let inner = line.strip_suffix(b"}")?;
+    let open = inner.iter().rposition(|&b| b == b'{')?;
+    let digits = &inner[open + 1..];
+    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }

@@ -53,15 +53,8 @@ pub async fn run(args: HoldArgs) -> anyhow::Result<()> {
 
 /// Sends a tagged command and reads to its OK.
 async fn command(client: &mut Client, line: &str) -> anyhow::Result<()> {
-    let tag = line.split(' ').next().unwrap_or_default().as_bytes().to_vec();
+    let tag = line.split(' ').next().unwrap_or_default();
     client.send(format!("{line}\r\n").as_bytes());
-    loop {
-        let answer = client.line().await?;
-        if answer.starts_with(&tag) && answer.get(tag.len()) == Some(&b' ') {
-            if !answer[tag.len() + 1..].starts_with(b"OK") {
-                bail!("{}", String::from_utf8_lossy(&answer));
-            }
-            return Ok(());
-        }
-    }
+    client.imap_ok(tag).await?;
+    Ok(())
 }

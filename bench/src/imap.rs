@@ -5,33 +5,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
-
 use crate::MailboxArgs;
 use crate::client::Client;
 use crate::report::{Phase, Samples, print};
-
-/// Reads up to the tagged response, taking literals whole; returns it.
-async fn tagged(client: &mut Client, tag: &str) -> anyhow::Result<Vec<u8>> {
-    loop {
-        let line = client.line().await?;
-        if line.starts_with(tag.as_bytes()) && line.get(tag.len()) == Some(&b' ') {
-            if !line[tag.len() + 1..].starts_with(b"OK") {
-                bail!("{}", String::from_utf8_lossy(&line));
-            }
-            return Ok(line);
-        }
-        // `{n}` at the end of a line announces n octets of literal.
-        if line.ends_with(b"}")
-            && let Some(open) = line.iter().rposition(|&b| b == b'{')
-            && let Ok(size) = std::str::from_utf8(&line[open + 1..line.len() - 1])
-                .unwrap_or("")
-                .parse::<usize>()
-        {
-            client.octets(size).await?;
-        }
-    }
-}
 
 struct Session {
     client: Client,
@@ -44,7 +20,7 @@ impl Session {
         let tag = format!("b{}", self.count);
         let begun = Instant::now();
         self.client.send(format!("{tag} {command}\r\n").as_bytes());
-        tagged(&mut self.client, &tag).await?;
+        self.client.imap_ok(&tag).await?;
         Ok(begun.elapsed())
     }
 }
@@ -101,7 +77,7 @@ pub async fn run(args: MailboxArgs) -> anyhow::Result<()> {
                 session
                     .client
                     .send(format!("{tag} APPEND Archive {{{}+}}\r\n{message}\r\n", message.len()).as_bytes());
-                tagged(&mut session.client, &tag).await?;
+                session.client.imap_ok(&tag).await?;
                 latencies[7].push(begun.elapsed());
             }
             mix.end().await;

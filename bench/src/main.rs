@@ -12,6 +12,7 @@ mod pop3;
 mod report;
 mod sign;
 mod smtp;
+mod steps;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +41,9 @@ enum Command {
     /// Log in many IMAP sessions and hold them idle until standard input
     /// closes (to measure the server's memory meanwhile).
     Hold(HoldArgs),
+    /// Time single IMAP commands one by one in one session (e.g. on a
+    /// large mailbox); prints the fastest, median and slowest run of each.
+    Steps(StepsArgs),
     /// Sign messages with postamt's own DKIM signing code (ed25519 and
     /// RSA-2048, as submission signs); prints µs per message. Needs no
     /// server.
@@ -54,6 +58,26 @@ pub struct SignArgs {
     /// Message size in bytes; give several times for several sizes.
     #[arg(long, default_values_t = [4096, 102400])]
     pub size: Vec<usize>,
+}
+
+#[derive(Args)]
+pub struct StepsArgs {
+    /// The server's IMAP address; implicit TLS with --tls (993).
+    #[arg(long)]
+    pub server: SocketAddr,
+    #[arg(long)]
+    pub tls: bool,
+    #[arg(long)]
+    pub user: String,
+    #[arg(long)]
+    pub password: String,
+    /// Runs of each `time:` step.
+    #[arg(long, default_value_t = 5)]
+    pub repeat: usize,
+    /// A step, `KIND:COMMAND` with KIND one of time, once, run, mark (see
+    /// bench/README.md); give several, they run in order.
+    #[arg(long, required = true)]
+    pub step: Vec<String>,
 }
 
 #[derive(Args)]
@@ -142,6 +166,7 @@ fn main() -> anyhow::Result<()> {
             Command::Pop3(args) => pop3::run(args).await,
             Command::Imap(args) => imap::run(args).await,
             Command::Hold(args) => hold::run(args).await,
+            Command::Steps(args) => steps::run(args).await,
             Command::Sign(_) => unreachable!("handled before the runtime starts"),
         }
     })
