@@ -178,3 +178,58 @@ async fn too_much_to_tell_ends_notify() {
     other.try_append("Archive", "").await;
     assert_eq!(watcher.ok("NOOP").await, Vec::<String>::new(), "NOTIFY is off");
 }
+
+/// Changes missed while a slow client held the session up (the bus said
+/// `Lagged`) are made good: the STATUS of a watched mailbox whose notice
+/// was lost among a thousand others comes once the client reads again.
+#[tokio::test]
+async fn changes_missed_behind_a_slow_client_are_told_after() {
+    use tokio::io::AsyncReadExt;
+    let harness = Harness::new().await;
+    let store = harness.server.store.clone();
+    let archive = store.mailbox(harness.account.id, "Archive").await.unwrap().unwrap().id;
+    let trash = store.mailbox(harness.account.id, "Trash").await.unwrap().unwrap().id;
+    let append = |mailbox| {
+        let store = store.clone();
+        async move {
+            let content = store.put_content(b"Subject: x\r\n\r\nx\r\n".to_vec()).await.unwrap();
+            store
+                .append(
+                    mailbox,
+                    content,
+                    store::Flags::default(),
+                    0,
+                    store::MessageFacts::default(),
+                )
+                .await
+                .unwrap();
+        }
+    };
+    let mut watcher = harness.session_through(16).await;
+    watcher
+        .ok("NOTIFY SET (mailboxes Archive (MessageNew MessageExpunge))")
+        .await;
+    append(archive).await;
+    // The first byte of its STATUS: the session now waits for the client
+    // to read the rest, and hears nothing meanwhile.
+    let mut first = [0u8; 1];
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        watcher.stream.get_mut().read_exact(&mut first),
+    )
+    .await
+    .expect("a notification within 10 s")
+    .unwrap();
+    assert_eq!(&first, b"*");
+    // A second message in Archive, then more notices than the bus keeps.
+    append(archive).await;
+    let mut others = tokio::task::JoinSet::new();
+    for _ in 0..1100 {
+        others.spawn(append(trash));
+    }
+    others.join_all().await;
+    let rest = watcher.line().await;
+    assert!(rest.starts_with(" STATUS \"Archive\" (MESSAGES 1 "), "{rest}");
+    let status = watcher.line().await;
+    assert!(status.starts_with("* STATUS \"Archive\" (MESSAGES 2 "), "{status}");
+}
