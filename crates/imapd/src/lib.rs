@@ -12,6 +12,7 @@ mod error;
 mod format;
 mod heavy;
 mod listing;
+mod notifier;
 mod pattern;
 mod ranges;
 mod server;
@@ -19,6 +20,7 @@ mod session;
 #[cfg(test)]
 mod tests;
 mod view;
+mod waiting;
 
 use std::time::Duration;
 
@@ -76,6 +78,16 @@ pub struct ImapConfig {
     pub max_keywords: usize,
     /// The longest keyword in bytes; a longer one gets NO [LIMIT].
     pub max_keyword_length: usize,
+    /// Mailboxes one NOTIFY may watch for message events (RFC 5465): each
+    /// is a STATUS to read and remember. More at NOTIFY SET get
+    /// NO [LIMIT]; more later (mailboxes created meanwhile) end NOTIFY with
+    /// NOTIFICATIONOVERFLOW.
+    pub max_notify_mailboxes: usize,
+    /// Bytes of notifications sent at once (after missed changes, every
+    /// watched mailbox's STATUS; a slow client makes the bus lag) before
+    /// the server gives up and sends NOTIFICATIONOVERFLOW (RFC 5465 §5.8)
+    /// instead, ending NOTIFY: the client looks afresh.
+    pub max_notify_output: usize,
 }
 
 impl Default for ImapConfig {
@@ -98,6 +110,8 @@ impl Default for ImapConfig {
             max_mailboxes: 1000,
             max_keywords: 256,
             max_keyword_length: 128,
+            max_notify_mailboxes: 2000,
+            max_notify_output: 1024 * 1024,
         }
     }
 }

@@ -46,6 +46,8 @@ pub(crate) struct Session<S> {
     /// behind, or another node's changes were lost) makes the session read
     /// its mailbox afresh.
     pub changes: Option<store::Changes>,
+    /// What NOTIFY (RFC 5465) watches, when set.
+    pub notify: Option<crate::notifier::Notifier>,
     /// This session's place in its account's session count.
     pub user_slot: Option<crate::server::UserSlot>,
     errors: u32,
@@ -63,6 +65,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             utf8: false,
             saved: Vec::new(),
             changes: None,
+            notify: None,
             user_slot: None,
             errors: 0,
         }
@@ -83,8 +86,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     if continuation {
                         self.conn.send(b"+ Ready for literal data\r\n");
                     }
-                    // Between commands: where a stop ends the session.
-                    self.conn.read_command(AUTOLOGOUT).await.map(|()| Flow::Continue)
+                    // Between commands: where a stop ends the session, and
+                    // where NOTIFY's notifications go out (RFC 5465 §3).
+                    if self.notify.is_some() {
+                        self.wait_notifying().await.map(|()| Flow::Continue)
+                    } else {
+                        self.conn.read_command(AUTOLOGOUT).await.map(|()| Flow::Continue)
+                    }
                 }
                 Frame::Complete { len } => {
                     let parsed = parse_command(&self.conn.buffered()[..len], limits);
@@ -263,6 +271,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 self.append(tag, account, view.as_deref_mut(), &mailbox, messages).await
             }
             CommandBody::Idle => self.idle(tag, view).await,
+            CommandBody::Notify(notify) => self.notify_command(tag, account, view, notify).await,
             _ => Err(not_valid_here()),
         }
     }
@@ -335,6 +344,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "STATUS=SIZE",
             "MULTIAPPEND",
             "UTF8=ACCEPT",
+            "NOTIFY",
         ]);
         capabilities.join(" ")
     }

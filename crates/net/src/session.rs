@@ -63,6 +63,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
+    /// Whether nothing of a next command has arrived (none buffered, none
+    /// discarded): the session is between commands, where IMAP NOTIFY may
+    /// send notifications while it waits (RFC 5465 §3).
+    pub fn between_commands(&self) -> bool {
+        self.buffered().is_empty() && self.command_started.is_none()
+    }
+
     /// Makes [`Self::read_command`] end the session when `shutdown` fires,
     /// after sending `farewell` (SMTP's 421 of RFC 5321 §3.8, IMAP's
     /// `* BYE`, POP3's `-ERR`).

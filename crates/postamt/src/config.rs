@@ -604,6 +604,9 @@ impl Config {
             max_mailboxes: self.imap.max_mailboxes,
             max_keywords: self.imap.max_keywords,
             max_keyword_length: self.imap.max_keyword_length,
+            // NOTIFY's limits (RFC 5465) are not configurable yet: their
+            // defaults fit every account within `max_mailboxes`.
+            ..imapd::ImapConfig::default()
         }
     }
 

@@ -6,7 +6,10 @@
 //! the store's PostgreSQL runtime (`sql::pg`): it LISTENs, hands what it
 //! hears to the local bus, and sends this store's own changes as NOTIFY.
 //! - A notice is `<instance>:<id>,<id>,...`, the mailbox ids of one or more
-//!   changes and the random id of the store that made them. The sending
+//!   changes and the random id of the store that made them; an id written
+//!   `a<id>` is an account whose mailbox list or subscriptions changed
+//!   (`Change::Account`, for NOTIFY). A store of an older version reads a
+//!   notice with one as unreadable, and so looks at everything afresh. The sending
 //!   connection hears its own notices too (PostgreSQL delivers to every
 //!   listener, the sender included); the instance id is how it knows them
 //!   and leaves them out, as the local bus had them already.
@@ -43,7 +46,7 @@ use tokio_postgres::{AsyncMessage, Client};
 
 use crate::changes::Change;
 use crate::sql::pg::PgRuntime;
-use crate::{DatabaseError, Error, MailboxId, Result};
+use crate::{DatabaseError, Error, Result};
 
 /// The NOTIFY channel of the change bus.
 pub const CHANNEL: &str = "postamt_changes";
@@ -72,14 +75,14 @@ type Connection = crate::sql::pg_tls::PgConnection;
 /// Sends this store's changes to the other nodes; cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct Publisher {
-    ids: mpsc::UnboundedSender<MailboxId>,
+    ids: mpsc::UnboundedSender<Change>,
 }
 
 impl Publisher {
-    /// Queues `mailbox` for the next NOTIFY; never waits.
-    pub(crate) fn publish(&self, mailbox: MailboxId) {
+    /// Queues `change` for the next NOTIFY; never waits.
+    pub(crate) fn publish(&self, change: Change) {
         // Gone only when the runtime stopped, with the store.
-        let _ = self.ids.send(mailbox);
+        let _ = self.ids.send(change);
     }
 }
 
@@ -173,9 +176,9 @@ struct Bus {
     instance: String,
     local: broadcast::Sender<Change>,
     /// This store's changes, from `announce`.
-    outgoing: mpsc::UnboundedReceiver<MailboxId>,
+    outgoing: mpsc::UnboundedReceiver<Change>,
     /// Changes taken from `outgoing` and not yet sent.
-    pending: BTreeSet<MailboxId>,
+    pending: BTreeSet<Change>,
 }
 
 impl Bus {
@@ -322,9 +325,9 @@ impl Bus {
         }
         match parse(notification.payload()) {
             Some((instance, _)) if instance == self.instance => {}
-            Some((_, mailboxes)) => {
-                for mailbox in mailboxes {
-                    let _ = self.local.send(Change::Mailbox(mailbox));
+            Some((_, changes)) => {
+                for change in changes {
+                    let _ = self.local.send(change);
                 }
             }
             None => {
@@ -342,8 +345,13 @@ impl Bus {
     fn notify_sql(&self) -> String {
         let mut statements = Vec::new();
         let mut payload = String::new();
-        for mailbox in &self.pending {
-            let id = mailbox.to_string();
+        for change in &self.pending {
+            let id = match change {
+                Change::Mailbox(mailbox) => mailbox.to_string(),
+                Change::Account(account) => format!("a{account}"),
+                // Only heard, never announced.
+                Change::Everything => continue,
+            };
             if !payload.is_empty() && payload.len() + 1 + id.len() > PAYLOAD_LIMIT {
                 statements.push(format!("NOTIFY {CHANNEL}, '{payload}'"));
                 payload.clear();
@@ -360,10 +368,16 @@ impl Bus {
     }
 }
 
-/// A notice's sender and mailbox ids; None if it is not one of ours.
-fn parse(payload: &str) -> Option<(&str, Vec<MailboxId>)> {
+/// A notice's sender and changes; None if it is not one of ours.
+fn parse(payload: &str) -> Option<(&str, Vec<Change>)> {
     let (instance, ids) = payload.split_once(':')?;
-    let ids = ids.split(',').map(|id| id.parse().ok()).collect::<Option<Vec<_>>>()?;
+    let ids = ids
+        .split(',')
+        .map(|id| match id.strip_prefix('a') {
+            Some(account) => account.parse().ok().map(Change::Account),
+            None => id.parse().ok().map(Change::Mailbox),
+        })
+        .collect::<Option<Vec<_>>>()?;
     Some((instance, ids))
 }
 
@@ -371,7 +385,9 @@ fn parse(payload: &str) -> Option<(&str, Vec<MailboxId>)> {
 mod tests {
     use super::*;
 
-    fn bus(pending: impl IntoIterator<Item = MailboxId>) -> Bus {
+    use crate::MailboxId;
+
+    fn bus(pending: impl IntoIterator<Item = Change>) -> Bus {
         let (_, outgoing) = mpsc::unbounded_channel();
         Bus {
             url: String::new(),
@@ -385,8 +401,20 @@ mod tests {
     #[test]
     fn a_few_changes_go_in_one_notice() {
         assert_eq!(
-            bus([7, 3, 7, 12]).notify_sql(),
+            bus([7, 3, 7, 12].map(Change::Mailbox)).notify_sql(),
             "NOTIFY postamt_changes, '00ff00ff00ff00ff:3,7,12'"
+        );
+    }
+
+    /// Account changes (NOTIFY's mailbox list events) travel beside
+    /// mailbox changes and are read back as what they were.
+    #[test]
+    fn account_changes_go_in_notices_too() {
+        let sql = bus([Change::Mailbox(3), Change::Account(5), Change::Account(5)]).notify_sql();
+        assert_eq!(sql, "NOTIFY postamt_changes, '00ff00ff00ff00ff:3,a5'");
+        assert_eq!(
+            parse("00ff00ff00ff00ff:3,a5"),
+            Some(("00ff00ff00ff00ff", vec![Change::Mailbox(3), Change::Account(5)]))
         );
     }
 
@@ -395,7 +423,7 @@ mod tests {
     #[test]
     fn many_changes_are_split_under_the_payload_limit() {
         let ids: Vec<MailboxId> = (1_000_000_000..1_000_002_000).collect();
-        let sql = bus(ids.clone()).notify_sql();
+        let sql = bus(ids.iter().copied().map(Change::Mailbox)).notify_sql();
         let mut heard = Vec::new();
         let statements: Vec<&str> = sql.split("; ").collect();
         assert!(statements.len() > 1, "{} bytes in one notice", sql.len());
@@ -409,12 +437,16 @@ mod tests {
             assert_eq!(instance, "00ff00ff00ff00ff");
             heard.extend(mailboxes);
         }
-        assert_eq!(heard, ids);
+        assert_eq!(heard, ids.into_iter().map(Change::Mailbox).collect::<Vec<_>>());
     }
 
     #[test]
     fn notices_not_ours_are_not_read() {
-        assert_eq!(parse("ab:1,2"), Some(("ab", vec![1, 2])));
+        assert_eq!(
+            parse("ab:1,2"),
+            Some(("ab", vec![Change::Mailbox(1), Change::Mailbox(2)]))
+        );
+        assert_eq!(parse("ab:1,ax"), None);
         assert_eq!(parse("ab:1,x"), None);
         assert_eq!(parse("hello"), None);
     }

@@ -86,7 +86,7 @@ pub use aliases::Alias;
 pub use backend::redact as redact_store_url;
 pub use backup::{BackupSummary, restore_backup};
 pub use blobs::BlobRef;
-pub use changes::Changes;
+pub use changes::{Changes, Event as ChangeEvent};
 pub use client_verdicts::ClientVerdict;
 pub use content::{Content, INLINE_LIMIT};
 pub use copy::CopySummary;
@@ -290,9 +290,20 @@ impl Store {
     /// process at once, those of other nodes by the next NOTIFY (`bus`).
     /// Called once the change committed.
     pub(crate) fn announce(&self, mailbox: MailboxId) {
-        let _ = self.changes.send(changes::Change::Mailbox(mailbox));
+        self.publish(changes::Change::Mailbox(mailbox));
+    }
+
+    /// Tells the sessions following `account`'s mailbox list (NOTIFY,
+    /// RFC 5465 §5.6, §5.7) that mailboxes were created, deleted or
+    /// renamed, or subscriptions changed; as [`Store::announce`].
+    pub(crate) fn announce_account(&self, account: AccountId) {
+        self.publish(changes::Change::Account(account));
+    }
+
+    fn publish(&self, change: changes::Change) {
+        let _ = self.changes.send(change);
         if let Some(bus) = &self.bus {
-            bus.publish(mailbox);
+            bus.publish(change);
         }
     }
 

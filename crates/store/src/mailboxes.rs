@@ -174,6 +174,7 @@ impl Store {
             Ok(())
         })
         .await?;
+        self.announce_account(account);
         self.mailbox(account, &name).await?.ok_or(Error::NoSuchMailbox(name))
     }
 
@@ -192,7 +193,9 @@ impl Store {
             }
             Ok(())
         })
-        .await
+        .await?;
+        self.announce_account(account);
+        Ok(())
     }
 
     /// Renames a mailbox with everything below it. Renaming INBOX moves its
@@ -257,7 +260,9 @@ impl Store {
             }
             Ok(())
         })
-        .await
+        .await?;
+        self.announce_account(account);
+        Ok(())
     }
 
     /// SUBSCRIBE (of an existing mailbox; RFC 9051 §6.3.7 lets the server
@@ -292,7 +297,9 @@ impl Store {
                 .query_row([account], |row| row.get(0))?;
             limits.check_count(count, "subscriptions")
         })
-        .await
+        .await?;
+        self.announce_account(account);
+        Ok(())
     }
 
     /// The names an account subscribed to, whether the mailboxes exist or

@@ -97,6 +97,41 @@ async fn changes_on_one_node_reach_the_other_within_a_second() {
     assert!(b.message_list(inbox).await.unwrap().is_empty());
 }
 
+/// NOTIFY's mailbox list events (RFC 5465 §5.6, §5.7) cross nodes too:
+/// a CREATE, RENAME, DELETE and SUBSCRIBE on node A are each heard on node
+/// B as a change of the account, which mailbox listeners (IDLE's `recv`)
+/// pass over.
+#[tokio::test]
+async fn mailbox_list_changes_reach_the_other_node_as_account_changes() {
+    let Some(nodes) = two_nodes().await else {
+        return;
+    };
+    let (a, b) = (&nodes.a, &nodes.b);
+    let alice = b.find_account("alice@example.test").await.unwrap().unwrap().id;
+    let mut heard = b.changes();
+    let mut mailbox_listener = b.changes();
+    let limits = store::MailboxLimits {
+        max_name: 100,
+        max_mailboxes: 100,
+    };
+    a.create_mailbox(alice, "Lists", limits).await.unwrap();
+    a.rename_mailbox(alice, "Lists", "Lists2", limits).await.unwrap();
+    a.set_subscribed(alice, "Lists2", true, limits).await.unwrap();
+    a.delete_mailbox(alice, "Lists2").await.unwrap();
+    for what in ["create", "rename", "subscribe", "delete"] {
+        let event = tokio::time::timeout(ONE_SECOND, heard.recv_event())
+            .await
+            .unwrap_or_else(|_| panic!("the {what} was not heard within a second"));
+        assert_eq!(event, Ok(store::ChangeEvent::Account(alice)), "the {what}");
+    }
+    append(a, nodes.inbox).await;
+    assert_eq!(
+        next(&mut mailbox_listener, ONE_SECOND).await,
+        Ok(nodes.inbox),
+        "mailbox listeners hear only the append"
+    );
+}
+
 /// A node's bus connection hears the node's own NOTIFY too; the store
 /// leaves those out, having told its listeners at once. PostgreSQL hands
 /// each listener the notices in commit order, so once A hears B's later

@@ -99,6 +99,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         self.ok(tag, "FETCH completed")
     }
 
+    /// FETCH answers for new messages, unasked: the items NOTIFY's
+    /// MessageNew named (RFC 5465 §5.2), checked not to set \Seen.
+    pub(crate) async fn fetch_notified(
+        &mut self,
+        view: &mut View,
+        indexes: &[usize],
+        items: &[FetchItem],
+    ) -> Result<(), CommandError> {
+        let Some(items) = distinct_items(items, self.config.max_fetch_items) else {
+            return Ok(());
+        };
+        let needs = Needs::of(&items, view.read_only);
+        for batch in indexes.chunks(CONTENT_BATCH) {
+            self.fetch_batch(view, batch, &items, &needs).await?;
+        }
+        Ok(())
+    }
+
     /// Answers for the messages at `batch` in the view: their content
     /// loaded in one query, \Seen set in one write.
     async fn fetch_batch(

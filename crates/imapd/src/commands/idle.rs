@@ -7,13 +7,7 @@ use wire::line::{find_line, strip_eol};
 use crate::error::{CommandError, Reply};
 use crate::session::{Disconnect, Session};
 use crate::view::View;
-
-enum Event {
-    Input(Result<usize, net::ReadError>),
-    Change(Result<store::MailboxId, broadcast::error::RecvError>),
-    /// The server stops: an idle client is told BYE (RFC 9051 §7.1.5).
-    Stop,
-}
+use crate::waiting::Wake;
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// IDLE, with `view` the selected mailbox whose changes it reports.
@@ -26,9 +20,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         // last: changes reported meanwhile are not the client's doing and
         // must not keep a session alive for ever (issue 12). RFC 2177 asks
         // clients to send DONE and IDLE again within 29 minutes.
-        let timeout = self.config.timeout;
-        let deadline = tokio::time::Instant::now() + timeout;
-        let mut shutdown = self.conn.shutdown();
+        let deadline = tokio::time::Instant::now() + self.config.timeout;
         loop {
             // A line from the client ends IDLE; only DONE may be sent.
             if let Ok(Some(n)) = find_line(self.conn.buffered(), 1024) {
@@ -45,30 +37,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             // Nothing may be left to write when the read below can be
             // cancelled by a change (see Connection::fill).
             self.conn.flush().await.map_err(|_| Disconnect)?;
-            let event = {
-                let conn = &mut self.conn;
-                let wait = async {
-                    match &mut self.changes {
-                        Some(changes) => tokio::select! {
-                            read = conn.fill() => Event::Input(read),
-                            change = changes.recv() => Event::Change(change),
-                            () = shutdown.requested() => Event::Stop,
-                        },
-                        None => tokio::select! {
-                            read = conn.fill() => Event::Input(read),
-                            () = shutdown.requested() => Event::Stop,
-                        },
-                    }
-                };
-                tokio::time::timeout_at(deadline, wait)
-                    .await
-                    .unwrap_or(Event::Input(Err(net::ReadError::Timeout(timeout))))
-            };
-            match event {
-                Event::Input(Ok(_)) => {}
-                Event::Input(Err(e)) => return Err(self.read_failed(e).await.into()),
-                Event::Stop => return Err(self.conn.end_for_stop().await.into()),
-                Event::Change(change) => {
+            match self.wake(deadline, view.is_some()).await {
+                Wake::Input(Ok(_)) => {}
+                Wake::Input(Err(e)) => return Err(self.read_failed(e).await.into()),
+                Wake::Stop => return Err(self.conn.end_for_stop().await.into()),
+                // NOTIFY's events are reported in IDLE too, expunges of
+                // the selected mailbox included (IDLE allows them).
+                Wake::Notify(event) => self.notified(event, view.as_deref_mut(), true).await?,
+                Wake::Change(change) => {
                     let Some(view) = view.as_deref_mut() else {
                         continue;
                     };

@@ -11,6 +11,7 @@ mod idle;
 mod keywords;
 mod mailboxes;
 mod nodes;
+mod notify;
 mod order;
 mod search;
 mod seen;
@@ -87,7 +88,13 @@ impl Harness {
 
     /// A session logged in as alice, running on a task of its own.
     pub async fn session(&self) -> Client {
-        let (client, ours) = tokio::io::duplex(1 << 20);
+        self.session_through(1 << 20).await
+    }
+
+    /// A session whose connection holds at most `capacity` bytes on their
+    /// way to the client: one that does not read holds the session up.
+    pub async fn session_through(&self, capacity: usize) -> Client {
+        let (client, ours) = tokio::io::duplex(capacity);
         let conn = Connection::new(Stream::Plain(ours), Duration::from_secs(60));
         let peer = "127.0.0.1:1".parse().expect("address");
         let mut session = Session::new(conn, self.server.clone(), peer);

@@ -82,3 +82,31 @@ async fn a_flag_change_on_one_node_shows_at_a_command_on_the_other() {
         );
     }
 }
+
+/// NOTIFY across nodes (RFC 5465): a silent session on node B hears of
+/// new mail in a mailbox it has not selected as STATUS, and of a mailbox
+/// created and subscribed on node A as LIST, each within a second.
+#[tokio::test]
+async fn notify_on_one_node_hears_mail_and_mailbox_changes_on_the_other() {
+    let Some((a, b)) = Harness::two_nodes().await else {
+        return;
+    };
+    let mut writer = a.session().await;
+    let mut watcher = b.session().await;
+    watcher
+        .ok("NOTIFY SET (personal (MessageNew MessageExpunge MailboxName SubscriptionChange))")
+        .await;
+    writer.try_append("Archive", "").await;
+    let status = within_a_second(&mut watcher).await;
+    assert!(
+        status.starts_with("* STATUS \"Archive\" (MESSAGES 1 UIDNEXT 2 "),
+        "{status}"
+    );
+    writer.ok("CREATE Lists").await;
+    assert_eq!(within_a_second(&mut watcher).await, "* LIST () \"/\" \"Lists\"\r\n");
+    writer.ok("SUBSCRIBE Lists").await;
+    assert_eq!(
+        within_a_second(&mut watcher).await,
+        "* LIST (\\Subscribed) \"/\" \"Lists\"\r\n"
+    );
+}

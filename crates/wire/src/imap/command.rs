@@ -149,6 +149,8 @@ pub enum CommandBody {
         mailbox: Vec<u8>,
     },
     Id(Option<Vec<(String, Option<String>)>>),
+    /// NOTIFY (RFC 5465).
+    Notify(super::notify::Notify),
 }
 
 /// Parses the first command in `buf`, literals included.
@@ -245,6 +247,7 @@ fn body(c: &mut Cursor<'_>, name: &str, uid: bool) -> Step<CommandBody> {
         "STARTTLS" => CommandBody::StartTls,
         "NAMESPACE" => CommandBody::Namespace,
         "IDLE" => CommandBody::Idle,
+        "NOTIFY" => CommandBody::Notify(super::notify::notify(c)?),
         "CLOSE" => CommandBody::Close,
         "UNSELECT" => CommandBody::Unselect,
         "CHECK" => CommandBody::Noop,
