@@ -71,6 +71,99 @@ pub fn sort_keys(header: &[u8]) -> SortKeys {
     }
 }
 
+/// Marks the stored form; another form later gets another.
+const STORED_VERSION: &str = "k1";
+
+impl SortKeys {
+    /// The keys as one string for the store: the version, then every
+    /// field in declaration order, each string written `length:text` so
+    /// that no character of a subject can break the form.
+    pub fn to_stored(&self) -> String {
+        let mut out = String::from(STORED_VERSION);
+        let text = |out: &mut String, s: &str| {
+            out.push_str(&s.len().to_string());
+            out.push(':');
+            out.push_str(s);
+        };
+        out.push_str(&self.sent.map(|s| s.to_string()).unwrap_or_default());
+        out.push(';');
+        out.push(if self.reply_or_forward { '1' } else { '0' });
+        for field in [
+            &self.subject,
+            &self.from,
+            &self.to,
+            &self.cc,
+            &self.display_from,
+            &self.display_to,
+        ] {
+            text(&mut out, field);
+        }
+        match &self.message_id {
+            Some(id) => {
+                out.push('+');
+                text(&mut out, id);
+            }
+            None => out.push('-'),
+        }
+        for reference in &self.references {
+            text(&mut out, reference);
+        }
+        out
+    }
+
+    /// Reads [`SortKeys::to_stored`]; None for another form or a damaged
+    /// string (the caller then works the keys out from the header).
+    pub fn from_stored(stored: &str) -> Option<SortKeys> {
+        let rest = stored.strip_prefix(STORED_VERSION)?;
+        let (sent, rest) = rest.split_once(';')?;
+        let sent = if sent.is_empty() {
+            None
+        } else {
+            Some(sent.parse().ok()?)
+        };
+        let (reply, rest) = (rest.get(..1)?, rest.get(1..)?);
+        let mut read = Reader(rest);
+        let mut keys = SortKeys {
+            sent,
+            reply_or_forward: reply == "1",
+            subject: read.text()?,
+            from: read.text()?,
+            to: read.text()?,
+            cc: read.text()?,
+            display_from: read.text()?,
+            display_to: read.text()?,
+            ..SortKeys::default()
+        };
+        if read.marker()? == '+' {
+            keys.message_id = Some(read.text()?);
+        }
+        while !read.0.is_empty() {
+            keys.references.push(read.text()?);
+        }
+        Some(keys)
+    }
+}
+
+/// A cursor over the stored form.
+struct Reader<'a>(&'a str);
+
+impl Reader<'_> {
+    /// `length:text`
+    fn text(&mut self) -> Option<String> {
+        let (len, after) = self.0.split_once(':')?;
+        let len: usize = len.parse().ok()?;
+        let value = after.get(..len)?.to_string();
+        self.0 = after.get(len..)?;
+        Some(value)
+    }
+
+    fn marker(&mut self) -> Option<char> {
+        let c = self.0.chars().next()?;
+        self.0 = &self.0[c.len_utf8()..];
+        Some(c)
+    }
+}
+
 /// i;ascii-casemap folding (RFC 4790 §9.2).
 pub fn fold(text: &str) -> String {
     text.to_ascii_uppercase()
@@ -169,6 +262,22 @@ mod tests {
         // References without a valid id fall back to In-Reply-To.
         let keys = sort_keys(b"References: <nothing>\r\nIn-Reply-To: <p@x.test>\r\n\r\n");
         assert_eq!(keys.references, ["<p@x.test>"]);
+    }
+
+    #[test]
+    fn stored_form_round_trips() {
+        let keys = sort_keys(
+            "Subject: a;b:1:\u{1}\r\nFrom: x <y@z>\r\nDate: 1 Jan 1970 00:00:00 -0100\r\n\
+             Message-ID: <m@x>\r\nReferences: <a@x> <b:2@x>\r\n\r\n"
+                .as_bytes(),
+        );
+        assert_eq!(keys.sent, Some(3600));
+        let stored = keys.to_stored();
+        assert_eq!(SortKeys::from_stored(&stored), Some(keys));
+        let empty = SortKeys::default();
+        assert_eq!(SortKeys::from_stored(&empty.to_stored()), Some(empty));
+        assert_eq!(SortKeys::from_stored("k0;0"), None);
+        assert_eq!(SortKeys::from_stored(&stored[..stored.len() - 2]), None);
     }
 
     #[test]
