@@ -55,7 +55,7 @@ impl PartialRange {
             (len + low, len + high + 1)
         };
         let (start, end) = (start.clamp(0, len), end.clamp(0, len));
-        (start < end).then(|| start as usize..end as usize)
+        (start < end).then_some(start as usize..end as usize)
     }
 }
 
