@@ -18,6 +18,7 @@ mod server;
 mod session;
 #[cfg(test)]
 mod tests;
+mod thread;
 mod view;
 
 use std::time::Duration;

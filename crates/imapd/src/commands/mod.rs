@@ -8,7 +8,11 @@ mod keywords;
 mod mailbox;
 mod search;
 mod select;
+mod sort;
+mod sort_keys;
 mod store;
+mod thread;
 
 pub(crate) use mailbox::ListCommand;
+pub(crate) use sort::SortCommand;
 pub(crate) use store::FlagStore;
