@@ -353,16 +353,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "SPECIAL-USE",
             "ESEARCH",
             "SEARCHRES",
+            "BINARY",
+            "STATUS=SIZE",
+            "MULTIAPPEND",
+            "UTF8=ACCEPT",
             "SORT",
             "SORT=DISPLAY",
             "THREAD=ORDEREDSUBJECT",
             "THREAD=REFERENCES",
             "ESORT",
             "PARTIAL",
-            "BINARY",
-            "STATUS=SIZE",
-            "MULTIAPPEND",
-            "UTF8=ACCEPT",
         ]);
         capabilities.join(" ")
     }

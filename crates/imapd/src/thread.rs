@@ -296,13 +296,13 @@ impl Arena {
             if subject.is_empty() {
                 continue;
             }
-            match table.get(subject) {
-                Some(&old)
-                    if !((dummy(self, c) && !dummy(self, old))
-                        || (self.is_reply(messages, old) && !self.is_reply(messages, c))) => {}
-                _ => {
-                    table.insert(subject, c);
-                }
+            // Replaces the one there: a dummy replaces a message, a
+            // message that is no reply one that is.
+            let replaces = |old: usize| {
+                (dummy(self, c) && !dummy(self, old)) || (self.is_reply(messages, old) && !self.is_reply(messages, c))
+            };
+            if table.get(subject).is_none_or(|&old| replaces(old)) {
+                table.insert(subject, c);
             }
         }
         // (5C) Every other root of that subject joins the table's.
