@@ -21,8 +21,8 @@ pub struct SortKeys {
     pub subject: String,
     /// Whether the subject marked a reply or forward (REFERENCES step 5).
     pub reply_or_forward: bool,
-    /// The addr-mailbox (local part) of the first From/To/Cc address,
-    /// folded; empty without one (RFC 5256 §3, SORT FROM/TO/CC).
+    /// The addr-mailbox (local part, or a group's name) of the first
+    /// From/To/Cc address, folded; empty without one (RFC 5256 §3).
     pub from: String,
     pub to: String,
     pub cc: String,
@@ -40,13 +40,10 @@ pub struct SortKeys {
 /// Works out the keys from a header section.
 pub fn sort_keys(header: &[u8]) -> SortKeys {
     let value = |name: &str| header::first(header, name).map(|f| f.value());
-    let first_address = |name: &str| {
-        value(name).and_then(|v| {
-            address::parse_list(&v)
-                .into_iter()
-                .find(|a| a.host.is_some() && a.mailbox.is_some())
-        })
-    };
+    // The first entry of the field's ENVELOPE address list: for a group,
+    // its start marker, whose addr-mailbox is the group's name (RFC 9051
+    // §7.5.2), as Dovecot sorts it too.
+    let first_address = |name: &str| value(name).and_then(|v| address::parse_list(&v).into_iter().next());
     let base = subject::base_subject(&value("Subject").unwrap_or_default());
     let from = first_address("From");
     let to = first_address("To");
@@ -177,11 +174,16 @@ fn local_part(address: Option<&Address>) -> String {
 }
 
 /// RFC 5957 §3: the display name with its encoded words decoded when it
-/// is there and not empty, else the address written `local@domain`.
+/// is there and not empty, else the address written `local@domain`; a
+/// group's name for a group.
 fn display(address: Option<&Address>) -> String {
     let Some(address) = address else {
         return String::new();
     };
+    // A group shows as its name.
+    if address.host.is_none() {
+        return crate::decode::rfc2047(address.mailbox.as_deref().unwrap_or_default());
+    }
     if let Some(name) = &address.name {
         let decoded = crate::decode::rfc2047(name);
         let trimmed = decoded.trim();
@@ -242,9 +244,9 @@ mod tests {
         assert!(keys.reply_or_forward);
         assert_eq!(keys.from, "JW");
         assert_eq!(keys.display_from, "JüRGEN WEBER");
-        // A group's first member counts as the first address.
-        assert_eq!(keys.to, "A");
-        assert_eq!(keys.display_to, "A@B.TEST");
+        // A group comes first: its name counts, as in ENVELOPE.
+        assert_eq!(keys.to, "GROUP");
+        assert_eq!(keys.display_to, "GROUP");
         assert_eq!(keys.cc, "CARL.CC");
         assert_eq!(keys.message_id.as_deref(), Some("<id1@x.test>"));
         assert_eq!(keys.references, ["<a@x.test>", "<b@x.test>", "<c@x.test>"]);
