@@ -19,6 +19,7 @@ mod server;
 mod session;
 #[cfg(test)]
 mod tests;
+mod thread;
 mod view;
 mod waiting;
 

@@ -11,7 +11,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast;
 use wire::imap::{Command, CommandBody, Frame, Framer, Limits, ParseError, Refusal, parse_command};
 
-use crate::commands::{FlagStore, ListCommand};
+use crate::commands::{FlagStore, ListCommand, SortCommand};
 use crate::error::{CommandError, Reply};
 use crate::server::Server;
 use crate::view::View;
@@ -299,6 +299,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 self.store(tag, view, &set, change, &flags).await
             }
             CommandBody::Search { uid, returns, key, .. } => self.search(tag, view, uid, returns, &key).await,
+            CommandBody::Sort {
+                uid,
+                returns,
+                criteria,
+                charset,
+                key,
+            } => {
+                let command = SortCommand {
+                    uid,
+                    returns,
+                    criteria: &criteria,
+                    charset: &charset,
+                    key: &key,
+                };
+                self.sort(tag, view, command).await
+            }
+            CommandBody::Thread {
+                uid,
+                algorithm,
+                charset,
+                key,
+            } => self.thread(tag, view, uid, algorithm, &charset, &key).await,
             CommandBody::Copy { uid, set, mailbox } => {
                 let indexes = view.select(&set, uid, &self.saved);
                 self.copy(tag, account, view, &indexes, &mailbox, false).await
@@ -345,6 +367,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "MULTIAPPEND",
             "UTF8=ACCEPT",
             "NOTIFY",
+            "SORT",
+            "SORT=DISPLAY",
+            "THREAD=ORDEREDSUBJECT",
+            "THREAD=REFERENCES",
+            "ESORT",
+            "PARTIAL",
         ]);
         capabilities.join(" ")
     }

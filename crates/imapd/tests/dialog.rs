@@ -171,6 +171,8 @@ dialog_runner::dialogs! { "imap", run, postgres: run_on_postgres;
     not_authenticated,
     rename_inbox,
     search,
+    sort, sort_esort_partial, sort_two_sessions, sort_base_subjects,
+    thread,
     searchres_empty,
     searchres_min_max,
     select_examine,

@@ -13,7 +13,79 @@ const MONTHS: [&[u8; 3]; 12] = [
 /// field's own time zone (RFC 9051 §6.4.4 says to disregard time and zone).
 /// The time of day is not needed and not checked.
 pub(crate) fn parse(value: &[u8]) -> Option<Date> {
+    date_part(&mut Lexer::new(value))
+}
+
+/// The whole date-time as Unix seconds (UTC), for SORT DATE and THREAD's
+/// sent date (RFC 5256 §2.2: the Date field converted to UTC). The
+/// seconds are optional; an unknown zone counts as UTC, as RFC 5322
+/// §4.3 asks of the military zones.
+pub(crate) fn parse_time(value: &[u8]) -> Option<i64> {
     let mut lx = Lexer::new(value);
+    let date = date_part(&mut lx)?;
+    lx.skip_cfws();
+    let hour = two(lx.run(|b| b.is_ascii_digit())?)?;
+    lx.skip_cfws();
+    if !lx.eat(b':') {
+        return None;
+    }
+    lx.skip_cfws();
+    let minute = two(lx.run(|b| b.is_ascii_digit())?)?;
+    lx.skip_cfws();
+    let mut second = 0;
+    if lx.eat(b':') {
+        lx.skip_cfws();
+        second = two(lx.run(|b| b.is_ascii_digit())?)?;
+        lx.skip_cfws();
+    }
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let offset = zone(&mut lx);
+    let days = wire::date::days_from_civil(i64::from(date.year), i64::from(date.month), i64::from(date.day));
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
+}
+
+/// A time field of one or two digits.
+fn two(digits: &[u8]) -> Option<i64> {
+    if digits.len() > 2 {
+        return None;
+    }
+    number(digits).map(i64::from)
+}
+
+/// The zone's offset from UTC in seconds: `+hhmm`/`-hhmm`, or the names
+/// RFC 5322 §4.3 lists; anything else (military letters included) is 0.
+fn zone(lx: &mut Lexer<'_>) -> i64 {
+    let sign = match lx.peek() {
+        Some(b'+') => 1,
+        Some(b'-') => -1,
+        _ => {
+            let name = lx
+                .run(|b| b.is_ascii_alphabetic())
+                .unwrap_or_default()
+                .to_ascii_uppercase();
+            let hours = match name.as_slice() {
+                b"EDT" => -4,
+                b"EST" | b"CDT" => -5,
+                b"CST" | b"MDT" => -6,
+                b"MST" | b"PDT" => -7,
+                b"PST" => -8,
+                _ => 0,
+            };
+            return hours * 3600;
+        }
+    };
+    lx.pos += 1;
+    let Some(digits) = lx.run(|b| b.is_ascii_digit()).filter(|d| d.len() == 4) else {
+        return 0;
+    };
+    let value = number(digits).map_or(0, i64::from);
+    sign * ((value / 100) * 3600 + (value % 100) * 60)
+}
+
+/// `[day-of-week ","] day month year`, leaving `lx` after the year.
+fn date_part(lx: &mut Lexer<'_>) -> Option<Date> {
     lx.skip_cfws();
     // The day name is optional; anything alphabetic before a comma is one.
     let start = lx.pos;
@@ -89,5 +161,20 @@ mod tests {
         assert_eq!(parse(b"30 Feb 2025 00:00:00 +0000"), None);
         assert_eq!(parse(b"1 Foo 2025"), None);
         assert_eq!(parse(b"1 Jan 99999999999"), None);
+    }
+
+    #[test]
+    fn date_times_in_utc() {
+        // 2025-03-03 09:15:00 UTC
+        let t = 1_740_993_300;
+        assert_eq!(parse_time(b"Mon, 3 Mar 2025 09:15:00 +0000"), Some(t));
+        assert_eq!(parse_time(b"Mon, 3 Mar 2025 10:15:00 +0100"), Some(t));
+        assert_eq!(parse_time(b"Mon, 3 Mar 2025 04:15 EST"), Some(t));
+        assert_eq!(parse_time(b"Sun, 2 Mar 2025 23:15:00 -1000"), Some(t));
+        assert_eq!(parse_time(b"3 Mar 25 09:15:00 GMT"), Some(t));
+        assert_eq!(parse_time(b"3 Mar 2025 09 : 15 : 00 (c) Z"), Some(t));
+        assert_eq!(parse_time(b"Mon, 3 Mar 2025"), None);
+        assert_eq!(parse_time(b"Mon, 3 Mar 2025 25:00:00 +0000"), None);
+        assert_eq!(parse_time(b"garbage"), None);
     }
 }

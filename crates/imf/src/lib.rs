@@ -2,7 +2,8 @@
 //! needs, computed from its bytes:
 //! ENVELOPE, BODY and BODYSTRUCTURE (RFC 9051 §7.5.2), the content of
 //! BODY[section] and BINARY[part] (RFC 9051 §6.4.5, RFC 3516), and the
-//! text and date matching of SEARCH (RFC 9051 §6.4.4).
+//! text and date matching of SEARCH (RFC 9051 §6.4.4), and the sort and
+//! thread keys of SORT and THREAD (RFC 5256).
 //!
 //! The MIME tree is this crate's own (`tree`), because what IMAP clients
 //! expect is byte ranges, sizes and line counts exactly as Dovecot reports
@@ -30,8 +31,13 @@ mod imap;
 mod lexer;
 mod search;
 mod section;
+mod sort_keys;
 mod structure;
+mod subject;
 mod tree;
+
+pub use sort_keys::{SortKeys, fold, sort_keys};
+pub use subject::{BaseSubject, base_subject};
 
 /// Computed once at delivery and stored; all strings are in IMAP syntax,
 /// ready to be written after "ENVELOPE ", "BODYSTRUCTURE ", "BODY ".
@@ -219,6 +225,7 @@ mod tests {
             let _ = binary(raw, &[1]);
             let _ = text_contains(raw, b"x");
             let _ = sent_date(raw);
+            let _ = sort_keys(raw);
         }
     }
 }

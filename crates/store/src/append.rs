@@ -111,6 +111,10 @@ impl Store {
             tx.prepare_cached("INSERT INTO message_search (message_id, fields) VALUES ($1, $2)")?
                 .execute((id, fields))?;
         }
+        if let Some(keys) = &facts.sort_keys {
+            tx.prepare_cached("INSERT INTO message_sort_keys (message_id, keys) VALUES ($1, $2)")?
+                .execute((id, keys))?;
+        }
         // A new row has no keywords yet; most messages arrive without any.
         if !flags.keywords.is_empty() {
             Self::write_keywords(tx, id, &flags.keywords)?;
@@ -134,8 +138,8 @@ impl Store {
 
     fn copy_in(tx: &crate::sql::Db, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<Vec<(i64, i64)>> {
         /// A message to copy: its content (UID first), system flags,
-        /// search fields and keywords (space-separated).
-        type CopiedRow = (MessageContent, i64, Option<String>, Option<String>);
+        /// search fields, keywords (space-separated) and sort keys.
+        type CopiedRow = (MessageContent, i64, Option<String>, Option<String>, Option<String>);
         // One read for all the messages (the content's columns, then their
         // system flags, search fields and keywords) and one UID range and
         // MODSEQ for the copies: statements per message are round trips on
@@ -144,11 +148,18 @@ impl Store {
             .prepare_cached(&format!(
                 "SELECT {CONTENT_COLUMNS}, flags,
                         (SELECT fields FROM message_search WHERE message_id = messages.id),
-                        (SELECT string_agg(keyword, ' ') FROM message_keywords WHERE message_id = messages.id)
+                        (SELECT string_agg(keyword, ' ') FROM message_keywords WHERE message_id = messages.id),
+                        (SELECT keys FROM message_sort_keys WHERE message_id = messages.id)
                  FROM messages WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2)) ORDER BY uid"
             ))?
             .query_map((from, json_list(uids)), |row| {
-                Ok((MessageContent::from_row(row)?, row.get(9)?, row.get(10)?, row.get(11)?))
+                Ok((
+                    MessageContent::from_row(row)?,
+                    row.get(9)?,
+                    row.get(10)?,
+                    row.get(11)?,
+                    row.get(12)?,
+                ))
             })?
             .collect::<Result<_>>()?;
         if rows.is_empty() {
@@ -163,7 +174,7 @@ impl Store {
             .query_row((count, to), |row| Ok((row.get(0)?, row.get(1)?)))?;
         let mut pairs = Vec::with_capacity(rows.len());
         let mut contents = Vec::with_capacity(rows.len());
-        for (new_uid, (content, system, search_fields, keywords)) in (first_uid..).zip(rows) {
+        for (new_uid, (content, system, search_fields, keywords, sort_keys)) in (first_uid..).zip(rows) {
             let keywords = keywords.map_or_else(Vec::new, |k| k.split(' ').map(str::to_string).collect());
             let flags = Flags { system, keywords };
             let facts = MessageFacts {
@@ -172,6 +183,7 @@ impl Store {
                 body: content.body.unwrap_or_default(),
                 header: content.header,
                 search_fields,
+                sort_keys,
             };
             let message = NewMessage {
                 blob_hash: &content.blob_hash,

@@ -19,6 +19,9 @@ pub struct MessageFacts {
     /// The fields SEARCH matches most, in the imf crate's format; None
     /// when not worked out (SEARCH then reads the header).
     pub search_fields: Option<String>,
+    /// The SORT and THREAD keys (`imf::SortKeys::to_stored`); None when
+    /// not worked out (SORT then reads the header).
+    pub sort_keys: Option<String>,
 }
 
 impl MessageFacts {
@@ -33,6 +36,7 @@ impl MessageFacts {
             body: facts.body,
             header: content.get(..facts.header_len).map(<[u8]>::to_vec),
             search_fields: facts.search_fields,
+            sort_keys: Some(imf::sort_keys(content.get(..facts.header_len).unwrap_or(content)).to_stored()),
         }
     }
 }
@@ -121,6 +125,14 @@ pub struct SearchContent {
     pub search_fields: Option<String>,
 }
 
+/// The stored sort keys of a message (see [`MessageFacts`]), None for
+/// messages stored before they were kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSortKeys {
+    pub uid: i64,
+    pub keys: Option<String>,
+}
+
 impl Store {
     /// Every message of a mailbox with its flags, in UID order: the one
     /// listing, for IMAP's mailbox views and POP3's maildrop alike.
@@ -183,6 +195,29 @@ impl Store {
                     Ok(SearchContent {
                         uid: row.get(0)?,
                         search_fields: row.get(1)?,
+                    })
+                })?;
+                rows.collect::<crate::Result<Vec<_>>>()
+            })
+            .await
+    }
+}
+
+impl Store {
+    /// The stored sort keys of every message of a mailbox, in UID order:
+    /// one query over the (mailbox_id, uid) index and the narrow key rows,
+    /// for SORT and THREAD.
+    pub async fn sort_keys(&self, mailbox: MailboxId) -> Result<Vec<StoredSortKeys>> {
+        self.point_reads
+            .scan(move |connection| {
+                let mut select = connection.prepare_cached(
+                    "SELECT m.uid, k.keys FROM messages m LEFT JOIN message_sort_keys k ON k.message_id = m.id
+                     WHERE m.mailbox_id = $1 ORDER BY m.uid",
+                )?;
+                let rows = select.query_map([mailbox], |row| {
+                    Ok(StoredSortKeys {
+                        uid: row.get(0)?,
+                        keys: row.get(1)?,
                     })
                 })?;
                 rows.collect::<crate::Result<Vec<_>>>()

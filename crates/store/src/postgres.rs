@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0007_rate_counters.sql"),
     ),
     (8, "acme", include_str!("../migrations/postgres/0008_acme.sql")),
+    (
+        14,
+        "sort keys",
+        include_str!("../migrations/postgres/0014_sort_keys.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a

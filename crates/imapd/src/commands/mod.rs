@@ -9,7 +9,11 @@ mod mailbox;
 mod notify;
 mod search;
 mod select;
+mod sort;
+mod sort_keys;
 mod store;
+mod thread;
 
 pub(crate) use mailbox::ListCommand;
+pub(crate) use sort::SortCommand;
 pub(crate) use store::FlagStore;

@@ -1,6 +1,7 @@
 //! SEARCH and UID SEARCH (RFC 9051 §6.4.4) with ESEARCH answers and
-//! RETURN options (RFC 4731) and SAVE (RFC 5182). Text criteria look into
-//! the decoded message (the `imf` crate); the rest into the view.
+//! RETURN options (RFC 4731), SAVE (RFC 5182) and PARTIAL (RFC 9394).
+//! Text criteria look into the decoded message (the `imf` crate); the rest
+//! into the view. SORT and THREAD select their messages here too.
 
 use std::collections::HashMap;
 
@@ -172,8 +173,9 @@ fn matches(key: &SearchKey, c: &Candidate<'_>, saved: &[i64]) -> bool {
     }
 }
 
-/// `1:3,7` from ascending numbers.
-fn compress(numbers: &[i64]) -> String {
+/// `1:3,7` from numbers: runs that go up by one become ranges, the order
+/// is kept (a SORT's ALL is in sort order, RFC 5267 §3.2).
+pub(crate) fn compress(numbers: &[i64]) -> String {
     let mut parts = Vec::new();
     let mut i = 0;
     while i < numbers.len() {
@@ -228,8 +230,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         self.ok(tag, "SEARCH completed")
     }
 
-    /// The messages of the view that match `key`: (sequence number, UID).
-    async fn matching(&self, view: &View, key: &SearchKey) -> Result<Vec<(i64, i64)>, CommandError> {
+    /// The messages of the view that match `key`: (sequence number, UID),
+    /// in mailbox order.
+    pub(crate) async fn matching(&self, view: &View, key: &SearchKey) -> Result<Vec<(i64, i64)>, CommandError> {
         let messages = &view.messages;
         let needs = needs(key);
         let largest_uid = messages.last().map_or(0, |m| m.uid as u32);
@@ -301,29 +304,45 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 }
 
 /// The UIDs SAVE keeps for `$`, ascending as the view is (for
-/// `in_saved`). RFC 5182 §2.1: combined with MIN and/or MAX but neither
-/// ALL nor COUNT, only those messages are saved; otherwise every match.
-fn saved_result(found: &[(i64, i64)], returns: &[SearchReturn]) -> Vec<i64> {
+/// `in_saved`), from the matches in the order the command returns them
+/// (mailbox order for SEARCH, sort order for SORT). RFC 5182 §2.1: with
+/// MIN and/or MAX but neither ALL nor COUNT, only those messages are
+/// saved; RFC 9394 §3.2 likewise has PARTIAL save only its page.
+/// Otherwise every match.
+pub(crate) fn saved_result(found: &[(i64, i64)], returns: &[SearchReturn]) -> Vec<i64> {
     let has = |r: SearchReturn| returns.contains(&r);
-    let mut uids: Vec<i64> = found.iter().map(|(_, u)| *u).collect();
-    uids.sort_unstable();
-    if (has(SearchReturn::Min) || has(SearchReturn::Max)) && !has(SearchReturn::All) && !has(SearchReturn::Count) {
-        let (first, last) = (uids.first().copied(), uids.last().copied());
+    let partial = returns.iter().find_map(|r| match r {
+        SearchReturn::Partial(range) => Some(*range),
+        _ => None,
+    });
+    let uids: Vec<i64> = found.iter().map(|(_, u)| *u).collect();
+    let mut kept = if (has(SearchReturn::Min) || has(SearchReturn::Max) || partial.is_some())
+        && !has(SearchReturn::All)
+        && !has(SearchReturn::Count)
+    {
         let mut kept: Vec<i64> = [
-            first.filter(|_| has(SearchReturn::Min)),
-            last.filter(|_| has(SearchReturn::Max)),
+            uids.first().copied().filter(|_| has(SearchReturn::Min)),
+            uids.last().copied().filter(|_| has(SearchReturn::Max)),
         ]
         .into_iter()
         .flatten()
         .collect();
-        kept.dedup();
-        return kept;
-    }
-    uids
+        if let Some(range) = partial.and_then(|p| p.slice(uids.len())) {
+            kept.extend_from_slice(&uids[range]);
+        }
+        kept
+    } else {
+        uids
+    };
+    kept.sort_unstable();
+    kept.dedup();
+    kept
 }
 
-/// `ESEARCH (TAG "t") ...` (RFC 4731 §3.1) with what `returns` asks for.
-fn esearch_line(tag: &str, uid: bool, returns: &[SearchReturn], numbers: &[i64]) -> String {
+/// `ESEARCH (TAG "t") ...` (RFC 4731 §3.1) with what `returns` asks
+/// for, of `numbers` in the order the command returns them: MIN and MAX
+/// are the first and last of that order (RFC 5267 §3.2 for SORT).
+pub(crate) fn esearch_line(tag: &str, uid: bool, returns: &[SearchReturn], numbers: &[i64]) -> String {
     // RFC 4731 §3.1: an empty RETURN list means ALL.
     let wanted: Vec<SearchReturn> = if returns.is_empty() {
         vec![SearchReturn::All]
@@ -340,6 +359,13 @@ fn esearch_line(tag: &str, uid: bool, returns: &[SearchReturn], numbers: &[i64])
             SearchReturn::Max if !numbers.is_empty() => line.push_str(&format!(" MAX {}", numbers[numbers.len() - 1])),
             SearchReturn::All if !numbers.is_empty() => line.push_str(&format!(" ALL {}", compress(numbers))),
             SearchReturn::Count => line.push_str(&format!(" COUNT {}", numbers.len())),
+            // RFC 9394 §3.1: the range as asked, and the page or NIL.
+            SearchReturn::Partial(range) => {
+                let page = range
+                    .slice(numbers.len())
+                    .map_or_else(|| "NIL".to_string(), |slice| compress(&numbers[slice]));
+                line.push_str(&format!(" PARTIAL ({range} {page})"));
+            }
             _ => {}
         }
     }
@@ -354,5 +380,6 @@ mod tests {
     fn compresses_runs() {
         assert_eq!(compress(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
         assert_eq!(compress(&[]), "");
+        assert_eq!(compress(&[5, 3, 4, 2, 1]), "5,3:4,2,1");
     }
 }

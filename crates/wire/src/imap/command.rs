@@ -124,6 +124,21 @@ pub enum CommandBody {
         charset: Option<String>,
         key: SearchKey,
     },
+    /// SORT and UID SORT (RFC 5256, RFC 5267 ESORT).
+    Sort {
+        uid: bool,
+        returns: Option<Vec<SearchReturn>>,
+        criteria: Vec<super::SortCriterion>,
+        charset: String,
+        key: SearchKey,
+    },
+    /// THREAD and UID THREAD (RFC 5256).
+    Thread {
+        uid: bool,
+        algorithm: super::ThreadAlgorithm,
+        charset: String,
+        key: SearchKey,
+    },
     Fetch {
         uid: bool,
         set: SequenceSet,
@@ -218,7 +233,7 @@ fn command(c: &mut Cursor<'_>) -> Step<Command> {
         name = c.keyword()?;
         if !matches!(
             name.as_str(),
-            "FETCH" | "STORE" | "COPY" | "MOVE" | "SEARCH" | "EXPUNGE"
+            "FETCH" | "STORE" | "COPY" | "MOVE" | "SEARCH" | "EXPUNGE" | "SORT" | "THREAD"
         ) {
             return bad(format!("UID {name} is not a command"));
         }
@@ -367,6 +382,8 @@ fn body(c: &mut Cursor<'_>, name: &str, uid: bool) -> Step<CommandBody> {
                 key: search_keys(c)?,
             }
         }
+        "SORT" => super::sort::sort(c, uid)?,
+        "THREAD" => super::sort::thread(c, uid)?,
         "FETCH" => {
             c.space()?;
             let set = sequence_set(c)?;

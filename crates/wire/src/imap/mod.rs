@@ -10,6 +10,7 @@ mod notify;
 mod parser;
 mod search;
 mod sequence;
+mod sort;
 pub mod utf7;
 
 pub use command::{AppendMessage, Command, CommandBody, ListReturn, StatusItem, StoreMode, parse_command};
@@ -19,6 +20,7 @@ pub use notify::{EventGroup, MailboxFilter, Notify, NotifyEvent};
 pub use parser::{Limits, ParseError};
 pub use search::{Date, SearchKey, SearchReturn};
 pub use sequence::{SeqNumber, SequenceSet};
+pub use sort::{PartialRange, SortCriterion, SortKey, ThreadAlgorithm};
 
 /// Writes `text` as an IMAP string: quoted when it can be, else a literal.
 pub fn string(out: &mut Vec<u8>, text: &[u8]) {

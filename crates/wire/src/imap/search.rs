@@ -1,5 +1,6 @@
 //! SEARCH keys (RFC 9051 §6.4.4, RFC 3501 §6.4.4 for rev1 keys, RFC 7162
-//! MODSEQ) and ESEARCH return options (RFC 4731, RFC 5182 SAVE).
+//! MODSEQ) and ESEARCH return options (RFC 4731, RFC 5182 SAVE, RFC 9394
+//! PARTIAL).
 
 use super::parser::{Cursor, Step, bad};
 use super::sequence::{SequenceSet, sequence_set};
@@ -64,6 +65,8 @@ pub enum SearchReturn {
     All,
     Count,
     Save,
+    /// RFC 9394: a page of the result.
+    Partial(super::sort::PartialRange),
 }
 
 const MONTHS: [&str; 12] = [
@@ -210,14 +213,20 @@ fn search_key(c: &mut Cursor<'_>) -> Step<SearchKey> {
 
 /// `RETURN (MIN MAX ...)` after SEARCH.
 pub(crate) fn search_return(c: &mut Cursor<'_>) -> Step<Vec<SearchReturn>> {
-    c.list(|c| {
+    let returns = c.list(|c| {
         Ok(match c.keyword()?.as_str() {
             "MIN" => SearchReturn::Min,
             "MAX" => SearchReturn::Max,
             "ALL" => SearchReturn::All,
             "COUNT" => SearchReturn::Count,
             "SAVE" => SearchReturn::Save,
+            "PARTIAL" => {
+                c.space()?;
+                SearchReturn::Partial(super::sort::partial_range(c)?)
+            }
             other => return bad(format!("unknown RETURN option {other}")),
         })
-    })
+    })?;
+    super::sort::check_returns(&returns)?;
+    Ok(returns)
 }

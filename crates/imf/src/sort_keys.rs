@@ -1,0 +1,291 @@
+//! What SORT (RFC 5256 §3, RFC 5957) and THREAD (RFC 5256 §3) need of one
+//! message, worked out from its header once so that ordering a mailbox
+//! compares prepared values only.
+//!
+//! Strings that SORT compares are folded for the i;ascii-casemap
+//! collation (RFC 4790 §9.2: ASCII letters to upper case, every other
+//! octet as it is), so that comparing them octet by octet is comparing
+//! them in that collation.
+
+use crate::address::{self, Address};
+use crate::header;
+use crate::subject;
+
+/// The sort and thread keys of one message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SortKeys {
+    /// The Date field in Unix seconds (UTC); None when missing or not
+    /// parseable, and the caller uses INTERNALDATE (RFC 5256 §2.2).
+    pub sent: Option<i64>,
+    /// The base subject (RFC 5256 §2.1), folded.
+    pub subject: String,
+    /// Whether the subject marked a reply or forward (REFERENCES step 5).
+    pub reply_or_forward: bool,
+    /// The addr-mailbox (local part, or a group's name) of the first
+    /// From/To/Cc address, folded; empty without one (RFC 5256 §3).
+    pub from: String,
+    pub to: String,
+    pub cc: String,
+    /// The display value of the first From/To address (RFC 5957 §3),
+    /// folded.
+    pub display_from: String,
+    pub display_to: String,
+    /// The Message-ID, when valid.
+    pub message_id: Option<String>,
+    /// The message's parents for REFERENCES step 1: the valid ids of
+    /// References, else the first valid one of In-Reply-To; oldest first.
+    pub references: Vec<String>,
+}
+
+/// Works out the keys from a header section.
+pub fn sort_keys(header: &[u8]) -> SortKeys {
+    let value = |name: &str| header::first(header, name).map(|f| f.value());
+    // The first entry of the field's ENVELOPE address list: for a group,
+    // its start marker, whose addr-mailbox is the group's name (RFC 9051
+    // §7.5.2), as Dovecot sorts it too.
+    let first_address = |name: &str| value(name).and_then(|v| address::parse_list(&v).into_iter().next());
+    let base = subject::base_subject(&value("Subject").unwrap_or_default());
+    let from = first_address("From");
+    let to = first_address("To");
+    let mut references = value("References").map(|v| message_ids(&v)).unwrap_or_default();
+    if references.is_empty() {
+        references = value("In-Reply-To")
+            .and_then(|v| message_ids(&v).into_iter().next())
+            .into_iter()
+            .collect();
+    }
+    SortKeys {
+        sent: value("Date").and_then(|v| crate::date::parse_time(&v)),
+        subject: fold(&base.text),
+        reply_or_forward: base.reply_or_forward,
+        from: fold(&local_part(from.as_ref())),
+        to: fold(&local_part(to.as_ref())),
+        cc: fold(&local_part(first_address("Cc").as_ref())),
+        display_from: fold(&display(from.as_ref())),
+        display_to: fold(&display(to.as_ref())),
+        message_id: value("Message-ID").and_then(|v| message_ids(&v).into_iter().next()),
+        references,
+    }
+}
+
+/// Marks the stored form; another form later gets another.
+const STORED_VERSION: &str = "k1";
+
+impl SortKeys {
+    /// The keys as one string for the store: the version, then every
+    /// field in declaration order, each string written `length:text` so
+    /// that no character of a subject can break the form.
+    pub fn to_stored(&self) -> String {
+        let mut out = String::from(STORED_VERSION);
+        let text = |out: &mut String, s: &str| {
+            out.push_str(&s.len().to_string());
+            out.push(':');
+            out.push_str(s);
+        };
+        out.push_str(&self.sent.map(|s| s.to_string()).unwrap_or_default());
+        out.push(';');
+        out.push(if self.reply_or_forward { '1' } else { '0' });
+        for field in [
+            &self.subject,
+            &self.from,
+            &self.to,
+            &self.cc,
+            &self.display_from,
+            &self.display_to,
+        ] {
+            text(&mut out, field);
+        }
+        match &self.message_id {
+            Some(id) => {
+                out.push('+');
+                text(&mut out, id);
+            }
+            None => out.push('-'),
+        }
+        for reference in &self.references {
+            text(&mut out, reference);
+        }
+        out
+    }
+
+    /// Reads [`SortKeys::to_stored`]; None for another form or a damaged
+    /// string (the caller then works the keys out from the header).
+    pub fn from_stored(stored: &str) -> Option<SortKeys> {
+        let rest = stored.strip_prefix(STORED_VERSION)?;
+        let (sent, rest) = rest.split_once(';')?;
+        let sent = if sent.is_empty() {
+            None
+        } else {
+            Some(sent.parse().ok()?)
+        };
+        let (reply, rest) = (rest.get(..1)?, rest.get(1..)?);
+        let mut read = Reader(rest);
+        let mut keys = SortKeys {
+            sent,
+            reply_or_forward: reply == "1",
+            subject: read.text()?,
+            from: read.text()?,
+            to: read.text()?,
+            cc: read.text()?,
+            display_from: read.text()?,
+            display_to: read.text()?,
+            ..SortKeys::default()
+        };
+        if read.marker()? == '+' {
+            keys.message_id = Some(read.text()?);
+        }
+        while !read.0.is_empty() {
+            keys.references.push(read.text()?);
+        }
+        Some(keys)
+    }
+}
+
+/// A cursor over the stored form.
+struct Reader<'a>(&'a str);
+
+impl Reader<'_> {
+    /// `length:text`
+    fn text(&mut self) -> Option<String> {
+        let (len, after) = self.0.split_once(':')?;
+        let len: usize = len.parse().ok()?;
+        let value = after.get(..len)?.to_string();
+        self.0 = after.get(len..)?;
+        Some(value)
+    }
+
+    fn marker(&mut self) -> Option<char> {
+        let c = self.0.chars().next()?;
+        self.0 = &self.0[c.len_utf8()..];
+        Some(c)
+    }
+}
+
+/// i;ascii-casemap folding (RFC 4790 §9.2).
+pub fn fold(text: &str) -> String {
+    text.to_ascii_uppercase()
+}
+
+fn local_part(address: Option<&Address>) -> String {
+    address
+        .and_then(|a| a.mailbox.as_deref())
+        .map(|m| String::from_utf8_lossy(m).into_owned())
+        .unwrap_or_default()
+}
+
+/// RFC 5957 §3: the display name with its encoded words decoded when it
+/// is there and not empty, else the address written `local@domain`; a
+/// group's name for a group.
+fn display(address: Option<&Address>) -> String {
+    let Some(address) = address else {
+        return String::new();
+    };
+    // A group shows as its name.
+    if address.host.is_none() {
+        return crate::decode::rfc2047(address.mailbox.as_deref().unwrap_or_default());
+    }
+    if let Some(name) = &address.name {
+        let decoded = crate::decode::rfc2047(name);
+        let trimmed = decoded.trim();
+        if !trimmed.is_empty() {
+            return trimmed.to_string();
+        }
+    }
+    let part = |p: &Option<Vec<u8>>| String::from_utf8_lossy(p.as_deref().unwrap_or_default()).into_owned();
+    format!("{}@{}", part(&address.mailbox), part(&address.host))
+}
+
+/// The `<id-left@id-right>` message ids of a field, in order, without
+/// their CFWS; text between them that is no id (phrases that old
+/// In-Reply-To fields carry, comments) is skipped. An id needs an `@`
+/// and no blank or bracket inside.
+fn message_ids(value: &[u8]) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut rest = value;
+    while let Some(open) = rest.iter().position(|&b| b == b'<') {
+        rest = &rest[open + 1..];
+        let Some(close) = rest.iter().position(|&b| b == b'>' || b == b'<') else {
+            break;
+        };
+        if rest[close] == b'<' {
+            continue;
+        }
+        let inner = &rest[..close];
+        rest = &rest[close + 1..];
+        let valid = inner.contains(&b'@')
+            && inner.first() != Some(&b'@')
+            && inner.last() != Some(&b'@')
+            && !inner.iter().any(|b| b.is_ascii_whitespace());
+        if valid {
+            ids.push(format!("<{}>", String::from_utf8_lossy(inner)));
+        }
+    }
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_of_a_header() {
+        let keys = sort_keys(
+            b"From: \"=?UTF-8?Q?J=C3=BCrgen?= Weber\" <jw@x.test>\r\n\
+              To: group: a@b.test;, \"\" <Zed@y.test>\r\n\
+              Cc: (c) Carl.Cc@z.test\r\n\
+              Subject: Re: [list] Hello\r\n\
+              Date: Mon, 3 Mar 2025 10:15:00 +0100\r\n\
+              Message-ID: <id1@x.test>\r\n\
+              In-Reply-To: <ignored@x.test>\r\n\
+              References: <a@x.test>\r\n <b@x.test> <not an id> <c@x.test>\r\n\r\n",
+        );
+        assert_eq!(keys.sent, Some(1_740_993_300));
+        assert_eq!(keys.subject, "HELLO");
+        assert!(keys.reply_or_forward);
+        assert_eq!(keys.from, "JW");
+        assert_eq!(keys.display_from, "JüRGEN WEBER");
+        // A group comes first: its name counts, as in ENVELOPE.
+        assert_eq!(keys.to, "GROUP");
+        assert_eq!(keys.display_to, "GROUP");
+        assert_eq!(keys.cc, "CARL.CC");
+        assert_eq!(keys.message_id.as_deref(), Some("<id1@x.test>"));
+        assert_eq!(keys.references, ["<a@x.test>", "<b@x.test>", "<c@x.test>"]);
+    }
+
+    #[test]
+    fn missing_fields_and_in_reply_to() {
+        let keys = sort_keys(b"In-Reply-To: Your message of <p@x.test> (and <q@x.test>)\r\n\r\n");
+        assert_eq!(keys.sent, None);
+        assert_eq!(keys.subject, "");
+        assert_eq!(keys.from, "");
+        assert_eq!(keys.display_from, "");
+        assert_eq!(keys.message_id, None);
+        assert_eq!(keys.references, ["<p@x.test>"]);
+        // References without a valid id fall back to In-Reply-To.
+        let keys = sort_keys(b"References: <nothing>\r\nIn-Reply-To: <p@x.test>\r\n\r\n");
+        assert_eq!(keys.references, ["<p@x.test>"]);
+    }
+
+    #[test]
+    fn stored_form_round_trips() {
+        let keys = sort_keys(
+            "Subject: a;b:1:\u{1}\r\nFrom: x <y@z>\r\nDate: 1 Jan 1970 00:00:00 -0100\r\n\
+             Message-ID: <m@x>\r\nReferences: <a@x> <b:2@x>\r\n\r\n"
+                .as_bytes(),
+        );
+        assert_eq!(keys.sent, Some(3600));
+        let stored = keys.to_stored();
+        assert_eq!(SortKeys::from_stored(&stored), Some(keys));
+        let empty = SortKeys::default();
+        assert_eq!(SortKeys::from_stored(&empty.to_stored()), Some(empty));
+        assert_eq!(SortKeys::from_stored("k0;0"), None);
+        assert_eq!(SortKeys::from_stored(&stored[..stored.len() - 2]), None);
+    }
+
+    #[test]
+    fn display_falls_back_to_the_address() {
+        let keys = sort_keys(b"From: =?UTF-8?Q?_?= <bob@x.test>\r\nTo: Ann <ann@y.test>\r\n\r\n");
+        assert_eq!(keys.display_from, "BOB@X.TEST");
+        assert_eq!(keys.display_to, "ANN");
+    }
+}

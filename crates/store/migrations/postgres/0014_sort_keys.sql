@@ -1,0 +1,6 @@
+-- The keys SORT and THREAD order by (SQLite's migration 0028).
+
+CREATE TABLE message_sort_keys (
+    message_id  BIGINT PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    keys        TEXT COLLATE "C" NOT NULL
+);

@@ -1,0 +1,71 @@
+//! The sort keys kept with each message for SORT and THREAD: written at
+//! APPEND, carried by COPY and MOVE, read in one query, on both backends.
+
+mod support;
+
+use store::{Flags, MessageFacts, Store};
+use support::Backend;
+
+async fn append(store: &Store, mailbox: i64, data: &[u8]) -> i64 {
+    let facts = MessageFacts::of(data);
+    let content = store.put_content(data.to_vec()).await.unwrap();
+    store
+        .append(mailbox, content, Flags::default(), 1_700_000_000, facts)
+        .await
+        .unwrap()
+        .1
+}
+
+fn keys(stored: &Option<String>) -> imf::SortKeys {
+    imf::SortKeys::from_stored(stored.as_deref().expect("sort keys stored")).expect("sort keys readable")
+}
+
+async fn sort_keys_are_stored_copied_and_moved(backend: Backend) {
+    let (_place, store) = backend.store().await;
+    store.add_domain("example.test").await.unwrap();
+    let alice = store.add_account("alice@example.test", "h").await.unwrap();
+    let inbox = store.inbox(alice).await.unwrap().id;
+    let other = store
+        .create_mailbox(
+            alice,
+            "Other",
+            store::MailboxLimits {
+                max_name: 200,
+                max_mailboxes: 100,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    append(
+        &store,
+        inbox,
+        b"Subject: Re: [list] Hello\r\nFrom: Ann <ann@x.test>\r\n\r\nbody\r\n",
+    )
+    .await;
+    append(&store, inbox, b"Subject: second\r\nMessage-ID: <2@x.test>\r\n\r\n").await;
+    // A message stored without keys (as by an older version) has no row.
+    let content = store.put_content(b"Subject: old\r\n\r\n".to_vec()).await.unwrap();
+    store
+        .append(inbox, content, Flags::default(), 0, MessageFacts::default())
+        .await
+        .unwrap();
+
+    let stored = store.sort_keys(inbox).await.unwrap();
+    assert_eq!(stored.iter().map(|s| s.uid).collect::<Vec<_>>(), [1, 2, 3]);
+    let first = keys(&stored[0].keys);
+    assert_eq!((first.subject.as_str(), first.reply_or_forward), ("HELLO", true));
+    assert_eq!(first.display_from, "ANN");
+    assert_eq!(keys(&stored[1].keys).message_id.as_deref(), Some("<2@x.test>"));
+    assert_eq!(stored[2].keys, None);
+
+    store.copy_messages(inbox, &[1], other).await.unwrap();
+    store.move_messages(inbox, &[2], other).await.unwrap();
+    let copied = store.sort_keys(other).await.unwrap();
+    assert_eq!(copied.len(), 2);
+    assert_eq!(copied[0].keys, stored[0].keys);
+    assert_eq!(copied[1].keys, stored[1].keys);
+    assert_eq!(store.sort_keys(inbox).await.unwrap().len(), 2);
+}
+
+on_both_backends!(sort_keys_are_stored_copied_and_moved);
