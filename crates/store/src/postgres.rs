@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0007_rate_counters.sql"),
     ),
     (8, "acme", include_str!("../migrations/postgres/0008_acme.sql")),
+    (
+        12,
+        "expunged by modseq",
+        include_str!("../migrations/postgres/0012_expunged_modseq.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a
