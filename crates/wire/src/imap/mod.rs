@@ -7,6 +7,7 @@ mod command;
 mod fetch;
 mod framer;
 mod parser;
+mod qresync;
 mod search;
 mod sequence;
 pub mod utf7;
@@ -15,6 +16,7 @@ pub use command::{AppendMessage, Command, CommandBody, ListReturn, StatusItem, S
 pub use fetch::{FetchItem, Section, SectionText};
 pub use framer::{Frame, Framer, Refusal};
 pub use parser::{Limits, ParseError};
+pub use qresync::{FetchModifiers, Qresync, SelectParams};
 pub use search::{Date, SearchKey, SearchReturn};
 pub use sequence::{SeqNumber, SequenceSet};
 
