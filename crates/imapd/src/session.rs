@@ -357,6 +357,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "STATUS=SIZE",
             "MULTIAPPEND",
             "UTF8=ACCEPT",
+            "CONDSTORE",
+            "QRESYNC",
         ]);
         capabilities.join(" ")
     }
