@@ -46,6 +46,26 @@ pub(crate) fn in_saved(saved: &[i64], uid: i64) -> bool {
     saved.binary_search(&uid).is_ok()
 }
 
+/// `1:3,7` from numbers: runs that go up by one become ranges, the order
+/// is kept (a SORT's ALL is in sort order, RFC 5267 §3.2).
+pub(crate) fn compress(numbers: &[i64]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < numbers.len() {
+        let start = numbers[i];
+        while i + 1 < numbers.len() && numbers[i + 1] == numbers[i] + 1 {
+            i += 1;
+        }
+        parts.push(if numbers[i] == start {
+            start.to_string()
+        } else {
+            format!("{start}:{}", numbers[i])
+        });
+        i += 1;
+    }
+    parts.join(",")
+}
+
 #[cfg(test)]
 mod tests {
     use wire::imap::SeqNumber::{Largest, Value};
@@ -68,5 +88,12 @@ mod tests {
         assert!(!Ranges::of(&SequenceSet::Saved, 12).contains(1));
         assert!(Ranges::of(&SequenceSet::Ranges(vec![(Value(u32::MAX), Value(1))]), 0).contains(u32::MAX));
         assert!(in_saved(&[2, 4, 8], 4) && !in_saved(&[2, 4, 8], 5));
+    }
+
+    #[test]
+    fn compresses_runs() {
+        assert_eq!(compress(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
+        assert_eq!(compress(&[]), "");
+        assert_eq!(compress(&[5, 3, 4, 2, 1]), "5,3:4,2,1");
     }
 }

@@ -14,12 +14,18 @@ use wire::imap::{Command, CommandBody, Frame, Framer, Limits, ParseError, Refusa
 use crate::commands::{FlagStore, ListCommand, SortCommand};
 use crate::error::{CommandError, Reply};
 use crate::server::Server;
-use crate::view::View;
+use crate::view::{Extensions, View};
 
 pub(crate) enum State {
     NotAuthenticated,
-    Authenticated { account: Account },
-    Selected { account: Account, view: View },
+    Authenticated {
+        account: Account,
+    },
+    /// The view boxed: it is most of the state's size.
+    Selected {
+        account: Account,
+        view: Box<View>,
+    },
 }
 
 pub(crate) use net::{Disconnect, Flow, Outcome};
@@ -42,6 +48,8 @@ pub(crate) struct Session<S> {
     pub utf8: bool,
     /// UIDs saved by SEARCH RETURN (SAVE) (RFC 5182), for `$`.
     pub saved: Vec<i64>,
+    /// CONDSTORE and QRESYNC, once enabled (RFC 7162 §3.1, §3.2.3).
+    pub ext: Extensions,
     /// The change bus, once logged in. `Lagged` from it (this session fell
     /// behind, or another node's changes were lost) makes the session read
     /// its mailbox afresh.
@@ -64,6 +72,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             rev2: false,
             utf8: false,
             saved: Vec::new(),
+            ext: Extensions::default(),
             changes: None,
             notify: None,
             user_slot: None,
@@ -177,8 +186,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             State::NotAuthenticated => self.not_authenticated(tag, body).await,
             State::Authenticated { account } => {
                 let result = match body {
-                    CommandBody::Select { mailbox, .. } => return self.select(tag, &mailbox, false, account).await,
-                    CommandBody::Examine { mailbox, .. } => return self.select(tag, &mailbox, true, account).await,
+                    CommandBody::Select { mailbox, params } => {
+                        return self.select(tag, &mailbox, (false, params), account, None).await;
+                    }
+                    CommandBody::Examine { mailbox, params } => {
+                        return self.select(tag, &mailbox, (true, params), account, None).await;
+                    }
                     body => self.authenticated(tag, body, &account, None).await,
                 };
                 self.state = State::Authenticated { account };
@@ -187,8 +200,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             State::Selected { account, mut view } => {
                 let result = match body {
                     // RFC 9051 §6.3.2: SELECT first closes the mailbox.
-                    CommandBody::Select { mailbox, .. } => return self.select(tag, &mailbox, false, account).await,
-                    CommandBody::Examine { mailbox, .. } => return self.select(tag, &mailbox, true, account).await,
+                    CommandBody::Select { mailbox, params } => {
+                        return self.select(tag, &mailbox, (false, params), account, Some(view)).await;
+                    }
+                    CommandBody::Examine { mailbox, params } => {
+                        return self.select(tag, &mailbox, (true, params), account, Some(view)).await;
+                    }
                     CommandBody::Close => return self.close(tag, true, account, view).await,
                     CommandBody::Unselect => return self.close(tag, false, account, view).await,
                     body => self.selected(tag, body, &account, &mut view).await,
@@ -229,7 +246,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 }
                 self.ok(tag, "NOOP completed")
             }
-            CommandBody::Enable(capabilities) => self.enable(tag, &capabilities),
+            CommandBody::Enable(capabilities) => self.enable(tag, &capabilities, view.as_deref()),
             CommandBody::Namespace => {
                 self.untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
                 self.ok(tag, "NAMESPACE completed")
@@ -281,7 +298,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     async fn selected(&mut self, tag: &str, body: CommandBody, account: &Account, view: &mut View) -> Reply {
         match body {
             CommandBody::Expunge { uids } => self.expunge(tag, view, uids).await,
-            CommandBody::Fetch { uid, set, items, .. } => self.fetch(tag, view, uid, &set, &items).await,
+            CommandBody::Fetch {
+                uid,
+                set,
+                items,
+                modifiers,
+            } => self.fetch(tag, view, (uid, &set), &items, modifiers).await,
             CommandBody::Store {
                 uid,
                 set,
@@ -366,6 +388,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "STATUS=SIZE",
             "MULTIAPPEND",
             "UTF8=ACCEPT",
+            "CONDSTORE",
+            "QRESYNC",
             "NOTIFY",
             "SORT",
             "SORT=DISPLAY",
@@ -483,7 +507,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
         if changed {
             let mut out = Vec::new();
-            if let Err(e) = view.sync(&self.server.store, &mut out, expunges).await {
+            if let Err(e) = view.sync(&self.server.store, &mut out, expunges, self.ext).await {
                 tracing::error!(error = %e, "could not refresh the mailbox");
             }
             self.conn.send(&out);

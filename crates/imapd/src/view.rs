@@ -4,13 +4,23 @@
 //! responses (RFC 9051 §7.4.1, §7.5.1), with the FLAGS and RECENT counts
 //! those need before them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashSet};
 
 use store::{Flags, MailboxInfo, MessageMeta, Store, keyword_order};
 use wire::imap::SequenceSet;
 
 use crate::format::flag_list;
-use crate::ranges::{Ranges, in_saved};
+use crate::ranges::{Ranges, compress, in_saved};
+
+/// The RFC 7162 extensions the session has enabled, which change how
+/// changes are reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Extensions {
+    /// MODSEQ in every untagged FETCH (RFC 7162 §3.1).
+    pub condstore: bool,
+    /// VANISHED instead of EXPUNGE, UIDs in every FETCH (RFC 7162 §3.2).
+    pub qresync: bool,
+}
 
 pub(crate) struct View {
     pub mailbox: MailboxInfo,
@@ -34,6 +44,13 @@ pub(crate) struct View {
     /// (delivery, APPEND, COPY, STORE, EXPUNGE), so while the mailbox is
     /// still there, nothing is left to show and `sync` need not read it.
     shown: (i64, i64),
+    /// UIDs found expunged whose EXPUNGE (or VANISHED) is not sent yet
+    /// (RFC 9051 §7.5.1): their messages stay in `messages`, so that the
+    /// sequence numbers the client knows keep their meaning.
+    gone: BTreeSet<i64>,
+    /// The MODSEQ up to which the client has been told every change:
+    /// `shown`'s, or below it while expunges wait in `gone`.
+    told: i64,
 }
 
 impl View {
@@ -49,6 +66,8 @@ impl View {
         let messages = store.message_list(mailbox.id).await?;
         let mut view = View {
             shown: (mailbox.highestmodseq, mailbox.uidnext),
+            gone: BTreeSet::new(),
+            told: mailbox.highestmodseq,
             mailbox,
             read_only,
             messages,
@@ -173,54 +192,74 @@ impl View {
     /// Brings the view up to date, writing what changed to `out`.
     /// `expunges` says whether EXPUNGE may be sent now: never during FETCH,
     /// STORE or SEARCH (RFC 9051 §7.5.1), so sequence numbers the client
-    /// is using keep their meaning.
-    pub async fn sync(&mut self, store: &Store, out: &mut Vec<u8>, expunges: bool) -> Result<(), store::Error> {
-        // The mailbox's state is read before its messages: a change in
-        // between then shows in the list and costs at most one more reload
-        // later, never a missed change.
+    /// is using keep their meaning; those found meanwhile wait in `gone`.
+    ///
+    /// Only what changed after the MODSEQ the view is at is read (RFC
+    /// 7162's two questions: which messages changed, which UIDs were
+    /// expunged), so a change costs each session O(changes), not a read
+    /// of the whole mailbox (issue 20, point 5).
+    pub async fn sync(
+        &mut self,
+        store: &Store,
+        out: &mut Vec<u8>,
+        expunges: bool,
+        ext: Extensions,
+    ) -> Result<(), store::Error> {
+        // The mailbox's state is read before what changed: a change in
+        // between shows in the reads and is read again next time (which
+        // changes nothing), never missed.
         let info = store.mailbox_info(self.mailbox.id).await?;
-        if info
-            .as_ref()
-            .is_some_and(|info| (info.highestmodseq, info.uidnext) == self.shown)
-        {
-            return Ok(());
+        let current = info.as_ref().map(|info| (info.highestmodseq, info.uidnext));
+        let mut changed = Vec::new();
+        if current != Some(self.shown) {
+            let (expunged, fresh) = match &info {
+                Some(_) => (
+                    store.expunged_since(self.mailbox.id, self.shown.0).await?,
+                    store.messages_changed_since(self.mailbox.id, self.shown.0).await?,
+                ),
+                // Deleted: every message is gone.
+                None => (self.messages.iter().map(|m| m.uid).collect(), Vec::new()),
+            };
+            // Only the messages the client sees: one added and expunged
+            // since the last look was never shown.
+            let seen: Vec<i64> = expunged
+                .into_iter()
+                .filter(|uid| self.index_of(*uid).is_some())
+                .collect();
+            if self.gone.is_empty() && !seen.is_empty() {
+                self.told = self.shown.0;
+            }
+            self.gone.extend(seen);
+            changed = fresh;
+            changed.retain(|m| !self.gone.contains(&m.uid));
         }
-        let fresh = store.message_list(self.mailbox.id).await?;
-        let by_uid: HashMap<i64, &MessageMeta> = fresh.iter().map(|m| (m.uid, m)).collect();
         // Keywords first: the FETCH responses and the new messages below
-        // may use them. Of the messages shown, only those whose EXPUNGE
-        // is held back keep the flags the client knows.
-        self.announce(fresh.iter().map(|m| &m.flags), |m| !by_uid.contains_key(&m.uid), out);
+        // may use them. Of the messages shown, the changed ones no longer
+        // have the flags the client knows.
+        let fresh: HashSet<i64> = changed.iter().map(|m| m.uid).collect();
+        self.announce(changed.iter().map(|m| &m.flags), |m| !fresh.contains(&m.uid), out);
         let recent_before = self.recent.len();
-        // Expunges held back for now leave the view behind the mailbox.
-        let behind = !expunges && self.messages.iter().any(|m| !by_uid.contains_key(&m.uid));
-        if expunges {
-            // From the last, so that each number is still the one the
-            // client knows; then all removed in one pass, not one shift of
-            // the rest per message.
-            for index in (0..self.messages.len()).rev() {
-                if !by_uid.contains_key(&self.messages[index].uid) {
-                    out.extend_from_slice(format!("* {} EXPUNGE\r\n", index + 1).as_bytes());
-                }
-            }
-            self.messages.retain(|m| by_uid.contains_key(&m.uid));
-            // The client counts recent ones among what it holds: an
-            // expunged one no longer is (RFC 3501 §7.3.2).
-            self.recent.retain(|uid| by_uid.contains_key(uid));
-        }
-        for index in 0..self.messages.len() {
-            let uid = self.messages[index].uid;
-            if let Some(current) = by_uid.get(&uid)
-                && current.flags != self.messages[index].flags
-            {
-                self.messages[index] = (*current).clone();
-                let flags = flag_list(&self.flag_names(current));
-                out.extend_from_slice(format!("* {} FETCH (UID {uid} FLAGS {flags})\r\n", index + 1).as_bytes());
-            }
+        if expunges && !self.gone.is_empty() {
+            self.report_gone(out, ext);
         }
         let last = self.messages.last().map_or(0, |m| m.uid);
         let before = self.messages.len();
-        self.messages.extend(fresh.into_iter().filter(|m| m.uid > last));
+        for message in changed {
+            if message.uid > last {
+                self.messages.push(message);
+                continue;
+            }
+            let Some(index) = self.index_of(message.uid) else {
+                continue;
+            };
+            if message.flags != self.messages[index].flags {
+                self.messages[index] = message;
+                let line = self.flags_line(index, true, ext);
+                out.extend_from_slice(line.as_bytes());
+            } else {
+                self.messages[index].modseq = message.modseq;
+            }
+        }
         let grew = self.messages.len() != before;
         if grew {
             out.extend_from_slice(format!("* {} EXISTS\r\n", self.messages.len()).as_bytes());
@@ -232,12 +271,69 @@ impl View {
             out.extend_from_slice(format!("* {} RECENT\r\n", self.recent.len()).as_bytes());
         }
         if let Some(info) = info {
-            if !behind {
-                self.shown = (info.highestmodseq, info.uidnext);
-            }
+            self.shown = (info.highestmodseq, info.uidnext);
             self.mailbox = info;
         }
+        if self.gone.is_empty() {
+            self.told = self.shown.0;
+        }
         Ok(())
+    }
+
+    /// Tells the client of the messages expunged meanwhile and drops them:
+    /// one VANISHED once QRESYNC is enabled (RFC 7162 §3.2.10.2), else an
+    /// EXPUNGE each, from the last, so that each number is still the one
+    /// the client knows; then all removed in one pass, not one shift of
+    /// the rest per message.
+    fn report_gone(&mut self, out: &mut Vec<u8>, ext: Extensions) {
+        let gone = std::mem::take(&mut self.gone);
+        if ext.qresync {
+            let uids: Vec<i64> = gone.iter().copied().collect();
+            out.extend_from_slice(format!("* VANISHED {}\r\n", compress(&uids)).as_bytes());
+        } else {
+            for index in (0..self.messages.len()).rev() {
+                if gone.contains(&self.messages[index].uid) {
+                    out.extend_from_slice(format!("* {} EXPUNGE\r\n", index + 1).as_bytes());
+                }
+            }
+        }
+        self.messages.retain(|m| !gone.contains(&m.uid));
+        // The client counts recent ones among what it holds: an expunged
+        // one no longer is (RFC 3501 §7.3.2).
+        self.recent.retain(|uid| !gone.contains(uid));
+    }
+
+    /// The index of the message with this UID, by binary search (the
+    /// view is in UID order).
+    pub fn index_of(&self, uid: i64) -> Option<usize> {
+        self.messages.binary_search_by_key(&uid, |m| m.uid).ok()
+    }
+
+    /// `* n FETCH (UID u FLAGS (...) MODSEQ (m))` for the message at
+    /// `index`: the UID when asked for (always for unsolicited ones, which
+    /// QRESYNC requires, RFC 7162 §3.2.4), the MODSEQ once CONDSTORE is
+    /// enabled (RFC 7162 §3.1).
+    pub fn flags_line(&self, index: usize, uid: bool, ext: Extensions) -> String {
+        let message = &self.messages[index];
+        let uid = if uid || ext.qresync {
+            format!("UID {} ", message.uid)
+        } else {
+            String::new()
+        };
+        let modseq = if ext.condstore {
+            format!(" MODSEQ ({})", message.modseq)
+        } else {
+            String::new()
+        };
+        let flags = flag_list(&self.flag_names(message));
+        format!("* {} FETCH ({uid}FLAGS {flags}{modseq})\r\n", index + 1)
+    }
+
+    /// The HIGHESTMODSEQ the client may be told: everything up to it has
+    /// been shown to it. Held below the view's own while expunges wait to
+    /// be reported (RFC 7162 §3.1.2.1, §6).
+    pub fn highest_modseq(&self) -> i64 {
+        self.told
     }
 
     /// Takes in the messages a flag change of this session's own produced.
@@ -259,6 +355,9 @@ impl View {
         self.announce(changed.iter().map(|m| &m.flags), |_| true, out);
         if modseq == self.shown.0 + 1 {
             self.shown.0 = modseq;
+            if self.gone.is_empty() {
+                self.told = modseq;
+            }
         }
     }
 }

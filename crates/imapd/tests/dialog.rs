@@ -98,10 +98,14 @@ async fn run_on(name: &str, url: Option<String>) {
     .await
     .expect("open store");
     store.add_domain("example.test").await.expect("add domain");
-    store
+    let alice = store
         .add_account("alice@example.test", password_hash())
         .await
         .expect("add account");
+    // `{UIDVALIDITY}` in a script is INBOX's (it depends on the clock),
+    // for commands that must name it (QRESYNC, RFC 7162 §3.2.5).
+    let inbox = store.inbox(alice).await.expect("INBOX");
+    let script = script.replace("{UIDVALIDITY}", &inbox.uidvalidity.to_string());
     // No delay after a failed login: the dialogs test answers, not timing.
     let throttle = Arc::new(Throttle::new(ThrottleConfig {
         failure_delay: Duration::ZERO,
@@ -153,6 +157,7 @@ dialog_runner::dialogs! { "imap", run, postgres: run_on_postgres;
     append, append_multi, append_selected,
     authenticate, authenticate_errors, authenticate_initial,
     close_readonly,
+    condstore_fetch, condstore_search, condstore_select, condstore_store,
     copy_move,
     create_delete_rename,
     expunge_close,
@@ -169,6 +174,7 @@ dialog_runner::dialogs! { "imap", run, postgres: run_on_postgres;
     move_many,
     no_cleartext,
     not_authenticated,
+    qresync_expunge,
     rename_inbox,
     search,
     sort, sort_esort_partial, sort_two_sessions, sort_base_subjects,
@@ -184,6 +190,7 @@ dialog_runner::dialogs! { "imap", run, postgres: run_on_postgres;
     too_many_errors,
     two_sessions_append, two_sessions_copy, two_sessions_examine, two_sessions_expunge,
     two_sessions_idle, two_sessions_keyword_announce, two_sessions_store,
+    two_sessions_condstore, two_sessions_qresync,
     uid_commands,
     utf7_invalid,
     utf8_names,

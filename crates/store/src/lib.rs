@@ -60,6 +60,7 @@ mod maildrop_locks;
 mod message_reader;
 mod messages;
 mod migrations;
+mod modseq;
 mod nodes;
 mod point_read;
 pub mod postgres;

@@ -64,6 +64,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0021_rate_counters.sql"),
     ),
     (22, "acme", include_str!("../migrations/0022_acme.sql")),
+    (
+        26,
+        "expunged by modseq",
+        include_str!("../migrations/0026_expunged_modseq.sql"),
+    ),
     (28, "sort keys", include_str!("../migrations/0028_sort_keys.sql")),
 ];
 

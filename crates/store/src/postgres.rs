@@ -42,6 +42,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (8, "acme", include_str!("../migrations/postgres/0008_acme.sql")),
     (
+        12,
+        "expunged by modseq",
+        include_str!("../migrations/postgres/0012_expunged_modseq.sql"),
+    ),
+    (
         14,
         "sort keys",
         include_str!("../migrations/postgres/0014_sort_keys.sql"),

@@ -5,6 +5,7 @@ use wire::line::{LineTooLong, find_line, strip_eol};
 
 use crate::error::{CommandError, Reply};
 use crate::session::{Disconnect, Flow, Session, State};
+use crate::view::View;
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     pub(crate) async fn starttls(&mut self, tag: &str) -> Reply {
@@ -135,8 +136,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         Ok(Flow::Continue)
     }
 
-    /// ENABLE (RFC 5161): IMAP4rev2 and UTF8=ACCEPT (RFC 6855).
-    pub(crate) fn enable(&mut self, tag: &str, capabilities: &[String]) -> Reply {
+    /// ENABLE (RFC 5161): IMAP4rev2, UTF8=ACCEPT (RFC 6855), CONDSTORE
+    /// and QRESYNC, which implies CONDSTORE (RFC 7162 §3.2.3).
+    pub(crate) fn enable(&mut self, tag: &str, capabilities: &[String], view: Option<&View>) -> Reply {
         let mut enabled = Vec::new();
         for capability in capabilities {
             match capability.as_str() {
@@ -148,6 +150,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 "UTF8=ACCEPT" => {
                     self.utf8 = true;
                     enabled.push("UTF8=ACCEPT");
+                }
+                "CONDSTORE" => {
+                    self.enable_condstore(view);
+                    enabled.push("CONDSTORE");
+                }
+                "QRESYNC" => {
+                    self.enable_condstore(view);
+                    self.ext.qresync = true;
+                    enabled.push("QRESYNC");
                 }
                 _ => {}
             }

@@ -49,6 +49,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             // RFC 6851 §4.3: COPYUID untagged, then the EXPUNGEs.
             self.untagged(&format!("OK [{code}] Moved"));
             self.report_changes(view, true, true).await?;
+            // As for EXPUNGE (RFC 7162 §3.2.7): the new HIGHESTMODSEQ.
+            if self.ext.qresync && !pairs.is_empty() {
+                let code = format!("HIGHESTMODSEQ {}", view.highest_modseq());
+                self.tagged(tag, "OK", Some(&code), "MOVE completed");
+                return Ok(Flow::Continue);
+            }
             self.ok(tag, "MOVE completed")
         } else {
             self.report_changes(view, true, false).await?;

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use store::{MessageContent, MessageMeta, flag};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
-use wire::imap::{FetchItem, Section, SectionText, SequenceSet};
+use wire::imap::{FetchItem, FetchModifiers, Section, SectionText, SequenceSet};
 
 use crate::error::{CommandError, Reply};
 use crate::format::{date_time, flag_list, section_name};
@@ -79,17 +79,48 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         &mut self,
         tag: &str,
         view: &mut View,
-        uid: bool,
-        set: &SequenceSet,
+        (uid, set): (bool, &SequenceSet),
         items: &[FetchItem],
+        modifiers: FetchModifiers,
     ) -> Reply {
-        let indexes = view.select(set, uid, &self.saved);
+        // RFC 7162 §3.2.6: VANISHED only in UID FETCH, with CHANGEDSINCE,
+        // once QRESYNC is enabled (§3.2.3).
+        if modifiers.vanished {
+            if !uid {
+                return Err(CommandError::bad("VANISHED is only allowed in UID FETCH"));
+            }
+            if modifiers.changed_since.is_none() {
+                return Err(CommandError::bad("VANISHED needs CHANGEDSINCE"));
+            }
+            if !self.ext.qresync {
+                return Err(CommandError::bad("VANISHED needs ENABLE QRESYNC first"));
+            }
+        }
+        let mut indexes = view.select(set, uid, &self.saved);
         let Some(mut items) = distinct_items(items, self.config.max_fetch_items) else {
             return Err(CommandError::bad("Too many distinct FETCH items"));
         };
         // RFC 9051 §6.4.9: UID FETCH answers always carry the UID.
         if uid && !items.contains(&FetchItem::Uid) {
             items.insert(0, FetchItem::Uid);
+        }
+        // RFC 7162 §3.1: MODSEQ and CHANGEDSINCE enable CONDSTORE, which
+        // puts MODSEQ beside FLAGS from then on; CHANGEDSINCE implies it
+        // (§3.1.4.1) and keeps only the messages changed after it.
+        if modifiers.changed_since.is_some() || items.contains(&FetchItem::ModSeq) {
+            self.enable_condstore(Some(view));
+        }
+        let wants_modseq =
+            modifiers.changed_since.is_some() || (self.ext.condstore && items.contains(&FetchItem::Flags));
+        if wants_modseq && !items.contains(&FetchItem::ModSeq) {
+            items.push(FetchItem::ModSeq);
+        }
+        if let Some(since) = modifiers.changed_since {
+            let since = i64::try_from(since).unwrap_or(i64::MAX);
+            indexes.retain(|&index| view.messages[index].modseq > since);
+            if modifiers.vanished {
+                self.vanished_earlier(view, Some(set), since).await?;
+            }
         }
         let needs = Needs::of(&items, view.read_only);
         for batch in indexes.chunks(CONTENT_BATCH) {
@@ -168,9 +199,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 .as_ref()
                 .filter(|_| needs.facts)
                 .map(|content| facts(content, &raw));
-            // RFC 9051 §6.4.5: a FETCH that sets \Seen says so.
-            let extra = (seen.contains(&meta.uid) && !items.contains(&FetchItem::Flags))
-                .then(|| Part::Bytes(format!("FLAGS {}", flag_list(&flag_names)).into_bytes()));
+            // RFC 9051 §6.4.5: a FETCH that sets \Seen says so, with the
+            // new MODSEQ once CONDSTORE is on (RFC 7162 §3.1).
+            let extra = (seen.contains(&meta.uid) && !items.contains(&FetchItem::Flags)).then(|| {
+                let mut flags = format!("FLAGS {}", flag_list(&flag_names));
+                if self.ext.condstore && !items.contains(&FetchItem::ModSeq) {
+                    flags.push_str(&format!(" MODSEQ ({})", meta.modseq));
+                }
+                Part::Bytes(flags.into_bytes())
+            });
             let answer = items
                 .iter()
                 .map(|item| part(item, &meta, &flag_names, facts.as_ref(), &raw))

@@ -55,7 +55,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     };
                     if ours {
                         let mut out = Vec::new();
-                        if let Err(e) = view.sync(&self.server.store, &mut out, true).await {
+                        if let Err(e) = view.sync(&self.server.store, &mut out, true, self.ext).await {
                             tracing::error!(error = %e, "could not refresh the mailbox");
                         }
                         self.conn.send(&out);

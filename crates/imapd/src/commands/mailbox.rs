@@ -202,6 +202,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let Some(mailbox) = self.server.store.mailbox(account.id, &name).await? else {
             return Err(CommandError::nonexistent());
         };
+        if items.contains(&StatusItem::HighestModSeq) {
+            // RFC 7162 §3.1: a CONDSTORE enabling command.
+            self.enable_condstore(selected.as_deref());
+        }
         let mut status = self.server.store.mailbox_status(&mailbox).await?;
         if items.contains(&StatusItem::Recent) {
             status.recent = self.server.store.unclaimed_recent(mailbox.id).await.unwrap_or(0);

@@ -9,9 +9,10 @@ use store::{MailboxId, MessageContent, MessageMeta, flag};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{Date, SearchKey, SearchReturn, SequenceSet};
 
+use crate::commands::condstore::{answer_modseq, uses_modseq};
 use crate::commands::fetch::CONTENT_BATCH;
 use crate::error::{CommandError, Reply};
-use crate::ranges::{Ranges, in_saved};
+use crate::ranges::{Ranges, compress, in_saved};
 use crate::session::Session;
 use crate::view::View;
 
@@ -173,26 +174,6 @@ fn matches(key: &SearchKey, c: &Candidate<'_>, saved: &[i64]) -> bool {
     }
 }
 
-/// `1:3,7` from numbers: runs that go up by one become ranges, the order
-/// is kept (a SORT's ALL is in sort order, RFC 5267 §3.2).
-pub(crate) fn compress(numbers: &[i64]) -> String {
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < numbers.len() {
-        let start = numbers[i];
-        while i + 1 < numbers.len() && numbers[i + 1] == numbers[i] + 1 {
-            i += 1;
-        }
-        parts.push(if numbers[i] == start {
-            start.to_string()
-        } else {
-            format!("{start}:{}", numbers[i])
-        });
-        i += 1;
-    }
-    parts.join(",")
-}
-
 /// What a batch of messages brings to a search: stored fields, and the
 /// content of those that have none, each by UID.
 #[derive(Default)]
@@ -210,6 +191,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         returns: Option<Vec<SearchReturn>>,
         key: &SearchKey,
     ) -> Reply {
+        let by_modseq = uses_modseq(key);
+        if by_modseq {
+            // RFC 7162 §3.1: a CONDSTORE enabling command.
+            self.enable_condstore(Some(view));
+        }
         let found = self.matching(view, key).await?;
         let esearch = returns.is_some() || self.rev2;
         let returns = returns.unwrap_or_default();
@@ -217,14 +203,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             self.saved = saved_result(&found, &returns);
         }
         let numbers: Vec<i64> = found.iter().map(|(n, u)| if uid { *u } else { *n }).collect();
+        // RFC 7162 §3.1.6, §3.1.10: with the MODSEQ key, the highest
+        // MODSEQ of what is returned.
+        let modseq = by_modseq
+            .then(|| {
+                let modseqs: Vec<i64> = found
+                    .iter()
+                    .map(|(n, _)| view.messages[*n as usize - 1].modseq)
+                    .collect();
+                answer_modseq(&modseqs, &returns)
+            })
+            .flatten();
         // RFC 5182 §2.1: SAVE alone asks for no ESEARCH answer, only the
         // saved result.
         let save_only = !returns.is_empty() && returns.iter().all(|r| *r == SearchReturn::Save);
         if !esearch {
             let list: Vec<String> = numbers.iter().map(i64::to_string).collect();
-            self.untagged(format!("SEARCH {}", list.join(" ")).trim_end());
+            let mut line = format!("SEARCH {}", list.join(" "));
+            if let Some(modseq) = modseq {
+                line.push_str(&format!(" (MODSEQ {modseq})"));
+            }
+            self.untagged(line.trim_end());
         } else if !save_only {
-            self.untagged(&esearch_line(tag, uid, &returns, &numbers));
+            let mut line = esearch_line(tag, uid, &returns, &numbers);
+            if let Some(modseq) = modseq {
+                line.push_str(&format!(" MODSEQ {modseq}"));
+            }
+            self.untagged(&line);
         }
         self.report_changes(view, false, false).await?;
         self.ok(tag, "SEARCH completed")
@@ -370,16 +375,4 @@ pub(crate) fn esearch_line(tag: &str, uid: bool, returns: &[SearchReturn], numbe
         }
     }
     line
-}
-
-#[cfg(test)]
-mod tests {
-    use super::compress;
-
-    #[test]
-    fn compresses_runs() {
-        assert_eq!(compress(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
-        assert_eq!(compress(&[]), "");
-        assert_eq!(compress(&[5, 3, 4, 2, 1]), "5,3:4,2,1");
-    }
 }

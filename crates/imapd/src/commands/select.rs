@@ -3,7 +3,7 @@
 
 use store::{Account, flag};
 use tokio::io::{AsyncRead, AsyncWrite};
-use wire::imap::SequenceSet;
+use wire::imap::{SelectParams, SequenceSet};
 
 use crate::error::{CommandError, Reply};
 use crate::format::client_mailbox;
@@ -11,13 +11,53 @@ use crate::session::{Flow, Session, State};
 use crate::view::View;
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
-    /// Selects the mailbox named `raw`; the session is left authenticated
-    /// if that fails, the old mailbox closed either way (RFC 9051 §6.3.2).
-    pub(crate) async fn select(&mut self, tag: &str, raw: &[u8], read_only: bool, account: Account) -> Reply {
+    /// Selects the mailbox named `raw` (read-only for EXAMINE), closing
+    /// `previous`; the session is left authenticated if that fails, the
+    /// old mailbox closed either way (RFC 9051 §6.3.2), and told so with
+    /// `[CLOSED]` (RFC 7162 §3.2.11). QRESYNC without ENABLE QRESYNC is BAD
+    /// (§3.2.5), and a BAD command changes nothing.
+    pub(crate) async fn select(
+        &mut self,
+        tag: &str,
+        raw: &[u8],
+        (read_only, params): (bool, SelectParams),
+        account: Account,
+        previous: Option<Box<View>>,
+    ) -> Reply {
+        if params.qresync.is_some() && !self.ext.qresync {
+            self.state = match previous {
+                Some(view) => State::Selected { account, view },
+                None => State::Authenticated { account },
+            };
+            return Err(CommandError::bad("QRESYNC needs ENABLE QRESYNC first"));
+        }
+        if previous.is_some() {
+            self.untagged("OK [CLOSED] Previous mailbox closed");
+        }
+        if params.condstore || params.qresync.is_some() {
+            self.enable_condstore(None);
+        }
         match self.open_view(raw, read_only, &account).await {
             Ok(view) => {
-                self.announce_selected(tag, &view);
-                self.state = State::Selected { account, view };
+                self.announce_selected(&view);
+                // After the mailbox's state, before the tagged OK
+                // (RFC 7162 §3.2.5.1).
+                if let Some(qresync) = &params.qresync
+                    && let Err(e) = self.resynchronise(&view, qresync).await
+                {
+                    self.state = State::Authenticated { account };
+                    return Err(e);
+                }
+                let (code, text) = if view.read_only {
+                    ("READ-ONLY", "EXAMINE completed")
+                } else {
+                    ("READ-WRITE", "SELECT completed")
+                };
+                self.tagged(tag, "OK", Some(code), text);
+                self.state = State::Selected {
+                    account,
+                    view: Box::new(view),
+                };
                 Ok(Flow::Continue)
             }
             Err(e) => {
@@ -41,8 +81,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         Ok(view)
     }
 
-    /// The answer to SELECT and EXAMINE (RFC 9051 §7.1, §7.3).
-    fn announce_selected(&mut self, tag: &str, view: &View) {
+    /// The untagged answers to SELECT and EXAMINE (RFC 9051 §7.1, §7.3).
+    fn announce_selected(&mut self, view: &View) {
         let first_unseen = view.messages.iter().position(|m| !m.flags.has(flag::SEEN));
         self.untagged(&format!("{} EXISTS", view.messages.len()));
         if !self.rev2 {
@@ -58,17 +98,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         self.conn.send(&flags);
         self.untagged(&format!("OK [UIDVALIDITY {}] UIDs valid", view.mailbox.uidvalidity));
         self.untagged(&format!("OK [UIDNEXT {}] Predicted next UID", view.mailbox.uidnext));
-        let (code, text) = if view.read_only {
-            ("READ-ONLY", "EXAMINE completed")
-        } else {
-            ("READ-WRITE", "SELECT completed")
-        };
-        self.tagged(tag, "OK", Some(code), text);
+        // RFC 7162 §3.1.2.1: once CONDSTORE is enabled. Every mailbox keeps
+        // MODSEQs, so NOMODSEQ is never the answer.
+        if self.ext.condstore {
+            self.untagged(&format!("OK [HIGHESTMODSEQ {}] Highest", view.highest_modseq()));
+        }
     }
 
     /// CLOSE expunges silently first (RFC 9051 §6.4.1); UNSELECT does not.
     /// The mailbox stays selected if the expunge fails.
-    pub(crate) async fn close(&mut self, tag: &str, expunge: bool, account: Account, view: View) -> Reply {
+    pub(crate) async fn close(&mut self, tag: &str, expunge: bool, account: Account, view: Box<View>) -> Reply {
         if expunge
             && !view.read_only
             && let Err(e) = self.expunge_deleted(&view, None).await
@@ -99,14 +138,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 .map(|i| view.messages[i].uid)
                 .collect()
         });
-        self.expunge_deleted(view, allowed.as_deref()).await?;
+        let expunged = self.expunge_deleted(view, allowed.as_deref()).await?;
         self.report_changes(view, true, true).await?;
+        // RFC 7162 §3.2.7, §3.2.9: the new HIGHESTMODSEQ once QRESYNC is on.
+        if expunged > 0 && self.ext.qresync {
+            let code = format!("HIGHESTMODSEQ {}", view.highest_modseq());
+            self.tagged(tag, "OK", Some(&code), "EXPUNGE completed");
+            return Ok(Flow::Continue);
+        }
         self.ok(tag, "EXPUNGE completed")
     }
 
     /// Expunges the messages of the view's mailbox marked \Deleted now
-    /// (whoever marked them), of those `allowed` if given (ascending).
-    async fn expunge_deleted(&self, view: &View, allowed: Option<&[i64]>) -> Result<(), store::Error> {
+    /// (whoever marked them), of those `allowed` if given (ascending);
+    /// returns how many.
+    async fn expunge_deleted(&self, view: &View, allowed: Option<&[i64]>) -> Result<usize, store::Error> {
         let messages = self.server.store.message_list(view.mailbox.id).await?;
         let deleted: Vec<i64> = messages
             .iter()
@@ -114,6 +160,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             .filter(|m| allowed.is_none_or(|a| a.binary_search(&m.uid).is_ok()))
             .map(|m| m.uid)
             .collect();
-        self.server.store.expunge(view.mailbox.id, &deleted).await
+        self.server.store.expunge(view.mailbox.id, &deleted).await?;
+        Ok(deleted.len())
     }
 }

@@ -7,7 +7,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{SequenceSet, StoreMode};
 
 use crate::error::{CommandError, Reply};
-use crate::format::flag_list;
+use crate::ranges::compress;
 use crate::session::{Flow, Session};
 use crate::view::View;
 
@@ -48,51 +48,60 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if change != FlagChange::Remove {
             self.check_keywords(mailbox, flags.keywords.iter()).await?;
         }
-        let since = command.unchanged_since.map(|s| s as i64);
+        if command.unchanged_since.is_some() {
+            // RFC 7162 §3.1: a CONDSTORE enabling command.
+            self.enable_condstore(Some(view));
+        }
+        let since = command.unchanged_since.map(|s| i64::try_from(s).unwrap_or(i64::MAX));
         let (changed, failed) = self
             .server
             .store
             .store_flags(mailbox, &uids, change, &flags, since)
             .await?;
+        let changed_uids: HashSet<i64> = changed.iter().map(|m| m.uid).collect();
         let mut out = Vec::new();
         view.absorb_own_change(changed, &mut out);
-        if !command.silent {
-            // A set: UNCHANGEDSINCE 0 fails every message (issue 12: no
-            // O(n·m) lookups).
-            let failed: HashSet<i64> = failed.iter().copied().collect();
-            for &index in &indexes {
-                let message = &view.messages[index];
-                if failed.contains(&message.uid) {
-                    continue;
-                }
-                let uid_part = if command.uid {
+        // A set: UNCHANGEDSINCE 0 fails every message (issue 12: no
+        // O(n·m) lookups).
+        let failed_uids: HashSet<i64> = failed.iter().copied().collect();
+        for &index in &indexes {
+            let message = &view.messages[index];
+            if failed_uids.contains(&message.uid) {
+                continue;
+            }
+            if !command.silent {
+                out.extend_from_slice(view.flags_line(index, command.uid, self.ext).as_bytes());
+            } else if self.ext.condstore && changed_uids.contains(&message.uid) {
+                // RFC 7162 §3.1.3: even .SILENT tells a CONDSTORE client
+                // the new MODSEQ of what it changed.
+                let uid_part = if command.uid || self.ext.qresync {
                     format!("UID {} ", message.uid)
                 } else {
                     String::new()
                 };
-                out.extend_from_slice(
-                    format!(
-                        "* {} FETCH ({uid_part}FLAGS {})\r\n",
-                        index + 1,
-                        flag_list(&view.flag_names(message))
-                    )
-                    .as_bytes(),
-                );
+                let line = format!("* {} FETCH ({uid_part}MODSEQ ({}))\r\n", index + 1, message.modseq);
+                out.extend_from_slice(line.as_bytes());
             }
         }
         self.conn.send(&out);
         self.report_changes(view, false, false).await?;
         if failed.is_empty() {
-            self.ok(tag, "STORE completed")
-        } else {
-            let list: Vec<String> = failed.iter().map(i64::to_string).collect();
-            self.tagged(
-                tag,
-                "OK",
-                Some(&format!("MODIFIED {}", list.join(","))),
-                "Some messages changed meanwhile",
-            );
-            Ok(Flow::Continue)
+            return self.ok(tag, "STORE completed");
         }
+        // RFC 7162 §3.1.3: the UIDs for UID STORE, the message numbers for
+        // STORE, of the messages that failed the UNCHANGEDSINCE test.
+        let mut numbers: Vec<i64> = if command.uid {
+            failed
+        } else {
+            failed
+                .iter()
+                .filter_map(|&uid| view.index_of(uid))
+                .map(|index| index as i64 + 1)
+                .collect()
+        };
+        numbers.sort_unstable();
+        let code = format!("MODIFIED {}", compress(&numbers));
+        self.tagged(tag, "OK", Some(&code), "Conditional STORE failed for some messages");
+        Ok(Flow::Continue)
     }
 }

@@ -4,6 +4,7 @@
 
 use super::fetch::{FetchItem, fetch_items};
 use super::parser::{Cursor, Limits, ParseError, Step, Stop, bad};
+use super::qresync::{FetchModifiers, SelectParams, fetch_modifiers, select_params};
 use super::search::{SearchKey, SearchReturn, date, search_keys, search_return};
 use super::sequence::{SequenceSet, sequence_set};
 
@@ -71,11 +72,11 @@ pub enum CommandBody {
     Enable(Vec<String>),
     Select {
         mailbox: Vec<u8>,
-        condstore: bool,
+        params: SelectParams,
     },
     Examine {
         mailbox: Vec<u8>,
-        condstore: bool,
+        params: SelectParams,
     },
     Create {
         mailbox: Vec<u8>,
@@ -143,7 +144,7 @@ pub enum CommandBody {
         uid: bool,
         set: SequenceSet,
         items: Vec<FetchItem>,
-        changed_since: Option<u64>,
+        modifiers: FetchModifiers,
     },
     Store {
         uid: bool,
@@ -313,19 +314,15 @@ fn body(c: &mut Cursor<'_>, name: &str, uid: bool) -> Step<CommandBody> {
         }
         "SELECT" | "EXAMINE" => {
             let mailbox = mailbox(c)?;
-            let mut condstore = false;
-            if c.maybe_space()? {
-                for parameter in c.list(|c| c.keyword())? {
-                    match parameter.as_str() {
-                        "CONDSTORE" => condstore = true,
-                        other => return bad(format!("unknown SELECT parameter {other}")),
-                    }
-                }
-            }
-            if name == "SELECT" {
-                CommandBody::Select { mailbox, condstore }
+            let params = if c.maybe_space()? {
+                select_params(c)?
             } else {
-                CommandBody::Examine { mailbox, condstore }
+                SelectParams::default()
+            };
+            if name == "SELECT" {
+                CommandBody::Select { mailbox, params }
+            } else {
+                CommandBody::Examine { mailbox, params }
             }
         }
         "CREATE" => CommandBody::Create { mailbox: mailbox(c)? },
@@ -389,24 +386,17 @@ fn body(c: &mut Cursor<'_>, name: &str, uid: bool) -> Step<CommandBody> {
             let set = sequence_set(c)?;
             c.space()?;
             let items = fetch_items(c)?;
-            let mut changed_since = None;
-            if c.maybe_space()? {
-                // RFC 7162 §3.1.4: (CHANGEDSINCE modseq)
-                c.open()?;
-                if c.keyword()? != "CHANGEDSINCE" {
-                    return bad("unknown FETCH modifier");
-                }
-                c.space()?;
-                changed_since = Some(c.number64()?);
-                if !c.close()? {
-                    return bad("expected )");
-                }
-            }
+            // RFC 7162 §3.1.4.1, §3.2.6: (CHANGEDSINCE modseq [VANISHED])
+            let modifiers = if c.maybe_space()? {
+                fetch_modifiers(c)?
+            } else {
+                FetchModifiers::default()
+            };
             CommandBody::Fetch {
                 uid,
                 set,
                 items,
-                changed_since,
+                modifiers,
             }
         }
         "STORE" => store(c, uid)?,
@@ -947,7 +937,7 @@ mod tests {
             parse("a SELECT ~foo\r\n"),
             CommandBody::Select {
                 mailbox: b"~foo".to_vec(),
-                condstore: false
+                params: SelectParams::default()
             }
         );
         let CommandBody::List {

@@ -195,7 +195,7 @@ fn search_key(c: &mut Cursor<'_>) -> Step<SearchKey> {
         }
         "MODSEQ" => {
             c.space()?;
-            SearchKey::ModSeq(c.number64()?)
+            SearchKey::ModSeq(super::qresync::search_modseq(c)?)
         }
         "NOT" => {
             c.space()?;
