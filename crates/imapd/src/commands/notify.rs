@@ -181,7 +181,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 Wake::Notify(event) => {
                     let mut state = std::mem::replace(&mut self.state, State::NotAuthenticated);
                     let view = match &mut state {
-                        State::Selected { view, .. } => Some(view),
+                        State::Selected { view, .. } => Some(&mut **view),
                         _ => None,
                     };
                     let sent = self.notified(event, view, false).await;
@@ -282,7 +282,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             return Ok(());
         };
         let last = view.messages.last().map_or(0, |m| m.uid);
-        view.sync(&self.server.store, out, idle || !interest.delayed).await?;
+        view.sync(&self.server.store, out, idle || !interest.delayed, self.ext).await?;
         if !interest.fetch.is_empty() {
             let new: Vec<usize> = (0..view.messages.len())
                 .filter(|&index| view.messages[index].uid > last)
@@ -306,7 +306,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             return Ok(());
         };
         let status = store.mailbox_status(&info).await?;
-        let line = status_line(&status, &STATUS_ITEMS);
+        // With CONDSTORE on, HIGHESTMODSEQ too (RFC 5465 §5.2, RFC 7162).
+        let line = if self.ext.condstore {
+            status_line(&status, &[&STATUS_ITEMS[..], &[StatusItem::HighestModSeq]].concat())
+        } else {
+            status_line(&status, &STATUS_ITEMS)
+        };
         if notifier.status_changed(mailbox, status) {
             out.extend_from_slice(b"* STATUS ");
             mailbox_name(out, &info.name, self.utf8);
