@@ -263,6 +263,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 self.append(tag, account, view.as_deref_mut(), &mailbox, messages).await
             }
             CommandBody::Idle => self.idle(tag, view).await,
+            CommandBody::GetQuota { root } => self.get_quota(tag, account, &root).await,
+            CommandBody::GetQuotaRoot { mailbox } => self.get_quota_root(tag, account, &mailbox).await,
+            CommandBody::SetQuota { .. } => self.set_quota(),
             _ => Err(not_valid_here()),
         }
     }
@@ -335,6 +338,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "STATUS=SIZE",
             "MULTIAPPEND",
             "UTF8=ACCEPT",
+            "QUOTA",
+            "QUOTA=RES-STORAGE",
+            "QUOTA=RES-MESSAGE",
         ]);
         capabilities.join(" ")
     }

@@ -7,6 +7,7 @@ mod command;
 mod fetch;
 mod framer;
 mod parser;
+mod quota;
 mod search;
 mod sequence;
 pub mod utf7;
