@@ -74,6 +74,8 @@ impl From<store::Error> for CommandError {
             store::Error::MailboxExists(_) => CommandError::no("ALREADYEXISTS", "Mailbox already exists"),
             store::Error::InvalidMailboxName(reason) => CommandError::no("CANNOT", reason),
             store::Error::NoSuchMailbox(_) => CommandError::nonexistent(),
+            // RFC 9208 §5: nothing of the command was done.
+            store::Error::OverQuota { reason, .. } => CommandError::no("OVERQUOTA", reason),
             error => CommandError::Server(error),
         }
     }

@@ -289,6 +289,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
             CommandBody::Idle => self.idle(tag, view).await,
             CommandBody::Notify(notify) => self.notify_command(tag, account, view, notify).await,
+            CommandBody::GetQuota { root } => self.get_quota(tag, account, &root).await,
+            CommandBody::GetQuotaRoot { mailbox } => self.get_quota_root(tag, account, &mailbox).await,
+            CommandBody::SetQuota { .. } => self.set_quota(),
             _ => Err(not_valid_here()),
         }
     }
@@ -397,6 +400,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "THREAD=REFERENCES",
             "ESORT",
             "PARTIAL",
+            "QUOTA",
+            "QUOTA=RES-STORAGE",
+            "QUOTA=RES-MESSAGE",
         ]);
         capabilities.join(" ")
     }

@@ -84,10 +84,12 @@ async fn run_on(name: &str, url: Option<String>) {
         ..ImapConfig::default()
     };
     let mut empty = false;
+    let mut quota = None;
     for option in script.lines().filter_map(|l| l.strip_prefix("option: ")) {
         match option.trim() {
             "no-cleartext" => config.allow_cleartext_auth = false,
             "empty" => empty = true,
+            other if other.starts_with("quota ") => quota = Some(quota_option(name, other)),
             other => panic!("{name}: unknown option {other:?}"),
         }
     }
@@ -134,6 +136,17 @@ async fn run_on(name: &str, url: Option<String>) {
         }
         ok(&mut setup, "s3", "LOGOUT").await;
     }
+    if let Some((storage, messages)) = quota {
+        // The warning would be a message of its own in INBOX.
+        store.set_quota_policy(store::QuotaPolicy {
+            warn_percent: 0,
+            ..store::QuotaPolicy::default()
+        });
+        store
+            .set_quota("alice@example.test", Some(storage), Some(messages))
+            .await
+            .expect("set the quota");
+    }
     let server = if cleartext {
         server
     } else {
@@ -144,6 +157,20 @@ async fn run_on(name: &str, url: Option<String>) {
         open(server.clone(), context)
     })
     .await;
+}
+
+/// `quota STORAGE MESSAGES`: alice's limits, in octets and messages.
+fn quota_option(name: &str, option: &str) -> (store::Limit, store::Limit) {
+    let limits: Vec<u64> = option
+        .split_whitespace()
+        .skip(1)
+        .map(|n| {
+            n.parse()
+                .unwrap_or_else(|_| panic!("{name}: {option:?} needs two numbers"))
+        })
+        .collect();
+    assert_eq!(limits.len(), 2, "{name}: {option:?} needs two numbers");
+    (store::Limit::At(limits[0]), store::Limit::At(limits[1]))
 }
 
 async fn open(server: Arc<Server>, context: String) -> Client {
@@ -173,6 +200,7 @@ dialog_runner::dialogs! { "imap", run, postgres: run_on_postgres;
     misc,
     move_many,
     no_cleartext,
+    quota_getquota, quota_none, quota_overquota, quota_setquota, quota_status,
     not_authenticated,
     qresync_expunge,
     rename_inbox,

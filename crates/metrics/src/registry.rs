@@ -51,7 +51,7 @@ pub static SMTP_ACCEPTED: Counter<1> = Counter::new(
 
 /// Refusals at SMTP, of a recipient (RCPT) or of a message (MAIL, DATA),
 /// permanent or temporary, by the policy that refused.
-pub static SMTP_REFUSED: Counter<9> = Counter::new(
+pub static SMTP_REFUSED: Counter<10> = Counter::new(
     "postamt_smtp_refusals_total",
     "Recipients or messages refused over SMTP, by reason.",
     "reason",
@@ -64,6 +64,7 @@ pub static SMTP_REFUSED: Counter<9> = Counter::new(
         "auth_checks",
         "greylisted",
         "blocklisted",
+        "quota",
         "other",
     ],
 );

@@ -35,9 +35,12 @@ pub(crate) async fn open(config: &Config) -> anyhow::Result<Store> {
 /// Opens the store, making it (and applying migrations) if need be: what
 /// `serve` does.
 pub(crate) async fn open_or_create(config: &Config) -> anyhow::Result<Store> {
-    Store::open_with(&config.store_options())
+    let store = Store::open_with(&config.store_options())
         .await
-        .with_context(|| format!("cannot open the store at {}", config.store_location()))
+        .with_context(|| format!("cannot open the store at {}", config.store_location()))?;
+    // Every write that adds messages checks the quota (`[quota]`).
+    store.set_quota_policy(config.quota.policy()?);
+    Ok(store)
 }
 
 /// Adds the next step to store errors a person can fix.
@@ -151,6 +154,11 @@ pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             store.set_spam_to_junk(&address, to_junk).await.map_err(explain)?;
             println!("Spam for {} goes to: {filing}", address.to_lowercase());
         }
+        UserCommand::Quota {
+            address,
+            storage,
+            messages,
+        } => crate::quota_settings::user_quota(&store, &address, storage, messages).await?,
         UserCommand::Passwd {
             address,
             password_stdin,

@@ -140,6 +140,10 @@ impl smtpd::Backend for Backend {
         })
     }
 
+    async fn check_quota(&self, recipient: &str, size: u64) -> Result<(), Reply> {
+        crate::quota_settings::check_quota(&self.store, recipient, size).await
+    }
+
     async fn login(&self, name: &str) -> Result<Option<Login>, BackendError> {
         Ok(self.store.find_account(name).await?.map(|account| Login {
             address: account.address,

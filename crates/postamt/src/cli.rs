@@ -287,6 +287,20 @@ pub enum UserCommand {
         #[arg(value_parser = ["junk", "inbox", "default"])]
         filing: String,
     },
+    /// Show a user's quota usage and limits (IMAP QUOTA, RFC 9208), or
+    /// set the limits: a size such as 2G, 500M or a number of octets, a
+    /// number of messages, `none` for no limit, or `default` for the
+    /// `[quota]` setting. Over a limit, mail to the user waits in the
+    /// queue (452 4.2.2) and IMAP APPEND/COPY are refused.
+    Quota {
+        address: String,
+        /// Octets: 2G, 500M, 100K, a number, none or default.
+        #[arg(long, value_name = "SIZE|none|default")]
+        storage: Option<String>,
+        /// Messages: a number, none or default.
+        #[arg(long, value_name = "N|none|default")]
+        messages: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -40,6 +40,7 @@ pub struct Config {
     pub spam: Spam,
     pub http: crate::web::settings::HttpSettings,
     pub mta_sts: crate::web::settings::MtaStsSettings,
+    pub quota: crate::quota_settings::QuotaSettings,
 }
 
 /// `[spam]`: what happens to mail a verdict (DMARC quarantine, rspamd)
@@ -448,6 +449,7 @@ impl Default for Config {
             spam: Spam::default(),
             http: Default::default(),
             mta_sts: Default::default(),
+            quota: Default::default(),
             server: crate::server_settings::ServerSettings::default(),
         }
     }
@@ -480,6 +482,7 @@ impl Config {
         crate::acme::check(&config.tls)?;
         config.queue()?;
         config.auth_checks.settings(&config.hostname)?;
+        config.quota.policy()?;
         Ok(config)
     }
 

@@ -21,6 +21,7 @@ mod import;
 mod manpages;
 mod node;
 mod privileges;
+mod quota_settings;
 mod reload;
 mod rspamd;
 mod serve;

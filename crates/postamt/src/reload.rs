@@ -99,6 +99,7 @@ fn needs_restart(old: &Config, new: &Config) -> Vec<String> {
         greylist,
         rspamd,
         spam,
+        quota,
         submission.send_as,
         smtp.pregreet_memory,
         limits.max_connections,

@@ -73,6 +73,7 @@ fn acknowledged_mail_survives_random_sigkills() {
     let mut acknowledged = BTreeSet::new();
     let mut next = 0u64;
     let mut interrupted_blob_writes = 0;
+    let mut churn_rounds = 0;
     for round in 0..rounds {
         let mut sender = Command::new("python3")
             .arg(common::clients_dir().join("torture_sender.py"))
@@ -80,6 +81,16 @@ fn acknowledged_mail_survives_random_sigkills() {
             .env("PYTHONPATH", common::clients_dir())
             .env("SMTP_PORT", server.smtp.port().to_string())
             .env("MAX_MESSAGE_SIZE", MAX_MESSAGE_SIZE.to_string())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3");
+        // Beside the deliveries, COPY, MOVE and EXPUNGE in alice's other
+        // mailboxes, for the kill to interrupt too (quota usage).
+        let churn = Command::new("python3")
+            .arg(common::clients_dir().join("quota_churn.py"))
+            .env("PYTHONPATH", common::clients_dir())
+            .env("IMAPS_PORT", server.imaps.port().to_string())
+            .env("PASSWORD", common::PASSWORD)
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3");
@@ -149,13 +160,21 @@ fn acknowledged_mail_survives_random_sigkills() {
         }
         next = printed.acknowledged.iter().max().map_or(next, |m| m + 1) + 1000;
         acknowledged.extend(printed.acknowledged);
-        // The store must open cleanly after every kill.
+        let churned = churn.wait_with_output().expect("churn");
+        churn_rounds += String::from_utf8_lossy(&churned.stdout)
+            .trim()
+            .parse::<u64>()
+            .unwrap_or(0);
+        // The store must open cleanly after every kill, with every
+        // mailbox's usage still the exact COUNT and SUM of its messages.
         server.restart();
+        check_usage(&server, round);
     }
     eprintln!(
         "{rounds} kills, {} messages acknowledged, {interrupted_blob_writes} kills during a blob write",
         acknowledged.len()
     );
+    assert!(churn_rounds > 0, "COPY, MOVE and EXPUNGE never completed a round");
     // Half the kills aim at a blob write; most must hit one, or the
     // write, fsync, rename, fsync path was never under SIGKILL.
     assert!(
@@ -304,4 +323,65 @@ fn check_postgres_content(server: &Server) {
          EXCEPT (SELECT hash FROM chunked_content UNION SELECT hash FROM inline_blobs)",
     );
     assert!(missing.trim().is_empty(), "rows refer to missing content: {missing}");
+}
+
+/// Quota usage after a kill: every mailbox's `message_count` and
+/// `message_bytes` equal the COUNT and SUM(size) of its messages (they
+/// change in the transactions that insert and delete them), and `postamt
+/// user quota` shows their sum.
+fn check_usage(server: &Server, round: usize) {
+    const WRONG: &str = "SELECT COUNT(*) FROM mailboxes b
+         WHERE b.message_count <> (SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = b.id)
+            OR b.message_bytes <> (SELECT COALESCE(SUM(m.size), 0) FROM messages m WHERE m.mailbox_id = b.id)";
+    const ALICE: &str = "SELECT CAST(COALESCE(SUM(m.size), 0) AS BIGINT) || ' ' || COUNT(*)
+         FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id JOIN accounts a ON a.id = b.account_id
+         WHERE a.local_part = 'alice'";
+    let query = |sql: &str| -> String {
+        if common::on_postgres() {
+            return server.psql(sql).trim().to_string();
+        }
+        server
+            .python(&format!(
+                r#"
+import os, sqlite3
+db = sqlite3.connect("file:" + os.path.join(os.environ["DATA_DIR"], "data", "postamt.db") + "?mode=ro", uri=True)
+print(db.execute("""{sql}""").fetchone()[0])
+"#
+            ))
+            .trim()
+            .to_string()
+    };
+    assert_eq!(
+        query(WRONG),
+        "0",
+        "round {round}: mailboxes whose usage differs from their messages"
+    );
+    // The queue goes on delivering after the restart: the command's answer
+    // counts when alice's messages did not change around it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let before = query(ALICE);
+        let shown = server.admin(&["user", "quota", "alice@example.test"]);
+        if query(ALICE) != before {
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: alice's mail never stood still"
+            );
+            continue;
+        }
+        let number = |prefix: &str| {
+            shown
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(prefix))
+                .and_then(|rest| rest.split_whitespace().next())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(
+            format!("{} {}", number("storage:"), number("messages:")),
+            before,
+            "round {round}: `postamt user quota` differs from alice's messages:\n{shown}"
+        );
+        return;
+    }
 }

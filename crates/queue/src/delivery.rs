@@ -237,9 +237,36 @@ impl Queue {
     /// Logs a local delivery, or defers it if it could not be written.
     async fn record_local(&self, delivery: &LocalDelivery, written: Result<(), store::Error>) -> Result<(), Error> {
         let recipient = &delivery.recipient;
-        if let Err(e) = written {
-            self.defer_local(recipient, &e.to_string()).await?;
-            return Ok(());
+        match written {
+            Ok(()) => {}
+            // Over quota (RFC 3463 X.2.2, mailbox full), as Dovecot's LMTP
+            // answers Postfix: temporary, so the queue retries until its
+            // lifetime ends and then bounces; permanent at once for a
+            // message larger than the whole quota, which can never fit.
+            Err(store::Error::OverQuota { permanent, reason }) => {
+                tracing::info!(queue_id = %recipient.queue_id, to = %recipient.address, %reason, "over quota");
+                let (code, status) = if permanent { ("552", "5.2.2") } else { ("452", "4.2.2") };
+                let reply = format!("{code} {status} <{}>: {reason}", recipient.address);
+                if permanent {
+                    let attempt = self.failure(recipient, &reply, status, None);
+                    self.fail_recipient(recipient, &attempt).await?;
+                } else {
+                    metrics::DELIVERIES.inc("deferred");
+                    let attempt = Attempt {
+                        reply,
+                        status_code: status.into(),
+                        remote_mta: None,
+                        report: None,
+                    };
+                    let at = self.next_attempt(recipient);
+                    self.store.defer_recipient(recipient, &attempt, at).await?;
+                }
+                return Ok(());
+            }
+            Err(e) => {
+                self.defer_local(recipient, &e.to_string()).await?;
+                return Ok(());
+            }
         }
         tracing::info!(
             queue_id = %recipient.queue_id,

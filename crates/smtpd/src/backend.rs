@@ -181,6 +181,16 @@ pub trait Backend: Send + Sync + 'static {
         async { Ok(()) }
     }
 
+    /// Whether the accepted `recipient` has room for a message of `size`
+    /// octets (0: not known yet, so only whether it is full already).
+    /// `Err` refuses this recipient with that reply: for quotas (RFC
+    /// 9208), 452 4.2.2 while the mailbox is full, 552 5.2.2 for a message
+    /// larger than the whole quota (RFC 3463 X.2.2).
+    fn check_quota(&self, recipient: &str, size: u64) -> impl Future<Output = Result<(), Reply>> + Send {
+        let _ = (recipient, size);
+        async { Ok(()) }
+    }
+
     /// Keeps a client verdict of the pregreet test beyond a restart; the
     /// server runs it in the background and does not wait for it.
     fn remember_client(&self, remembered: crate::Remembered) -> impl Future<Output = ()> + Send {

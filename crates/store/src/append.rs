@@ -6,6 +6,7 @@ use crate::sql::OptionalExtension;
 use crate::flags::Flags;
 use crate::mailboxes::uidvalidity;
 use crate::messages::{CONTENT_COLUMNS, MessageContent, MessageFacts, json_list};
+use crate::quota::Added;
 use crate::uidvalidity::next_uidvalidity;
 use crate::{AccountId, Content, Error, MailboxId, Result, Store};
 
@@ -23,8 +24,20 @@ pub(crate) struct NewMessage<'a> {
     pub facts: &'a MessageFacts,
 }
 
+impl NewMessage<'_> {
+    /// The row's size: the trace fields and the content.
+    pub(crate) fn size(&self) -> i64 {
+        self.blob_size + self.trace_headers.len() as i64
+    }
+}
+
+/// A message for [`Store::append_many`]: its content, flags, INTERNALDATE
+/// and facts, as [`Store::append`] takes them.
+pub type Appended = (Content, Flags, i64, MessageFacts);
+
 impl Store {
-    /// Stores a message in a mailbox (APPEND), with its content if small.
+    /// Stores a message in a mailbox (APPEND), with its content if small;
+    /// refused with [`Error::OverQuota`] over the account's quota.
     pub async fn append(
         &self,
         mailbox: MailboxId,
@@ -33,26 +46,47 @@ impl Store {
         internal_date: i64,
         facts: MessageFacts,
     ) -> Result<(i64, i64)> {
+        let (uidvalidity, uids) = self
+            .append_many(mailbox, vec![(content, flags, internal_date, facts)])
+            .await?;
+        Ok((uidvalidity, uids[0]))
+    }
+
+    /// Stores messages in a mailbox in one transaction (MULTIAPPEND, RFC
+    /// 3502 §6.3.11: all or none); returns the UIDVALIDITY and their UIDs.
+    /// Over the account's quota none is stored.
+    pub async fn append_many(&self, mailbox: MailboxId, messages: Vec<Appended>) -> Result<(i64, Vec<i64>)> {
         let store = self.content.clone();
-        let (uidvalidity, uid) = self
+        let policy = self.quota_policy();
+        let (uidvalidity, uids, warned) = self
             .batched(move |tx| {
-                content.keep(tx, &*store)?;
-                let blob = content.blob();
-                let message = NewMessage {
-                    blob_hash: &blob.hash,
-                    blob_size: blob.size as i64,
-                    trace_headers: b"",
-                    internal_date,
-                    flags: &flags,
-                    facts: &facts,
-                };
-                let (uid, _) = Self::insert_message(tx, mailbox, &message)?;
-                Self::note_training(tx, None, mailbox, &[&blob.hash])?;
-                Ok((uidvalidity(tx, mailbox)?, uid))
+                let mut uids = Vec::with_capacity(messages.len());
+                let mut added = Added::default();
+                for (content, flags, internal_date, facts) in &messages {
+                    content.keep(tx, &*store)?;
+                    let blob = content.blob();
+                    let message = NewMessage {
+                        blob_hash: &blob.hash,
+                        blob_size: blob.size as i64,
+                        trace_headers: b"",
+                        internal_date: *internal_date,
+                        flags,
+                        facts,
+                    };
+                    let (uid, _) = Self::insert_message(tx, mailbox, &message)?;
+                    Self::note_training(tx, None, mailbox, &[&blob.hash])?;
+                    added.add(message.size());
+                    uids.push(uid);
+                }
+                let warned = Self::settle_mailbox_quota(tx, mailbox, added, policy)?;
+                Ok((uidvalidity(tx, mailbox)?, uids, warned))
             })
             .await?;
         self.announce(mailbox);
-        Ok((uidvalidity, uid))
+        if let Some(inbox) = warned.filter(|&inbox| inbox != mailbox) {
+            self.announce(inbox);
+        }
+        Ok((uidvalidity, uids))
     }
 
     /// Inserts a message with the next UID and a new MODSEQ; returns the
@@ -60,16 +94,18 @@ impl Store {
     fn insert_message(tx: &crate::sql::Db, mailbox: MailboxId, message: &NewMessage) -> Result<(i64, i64)> {
         let (uid, modseq) = tx
             .prepare_cached(
-                "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
-                 WHERE id = $1 RETURNING uidnext - 1, highestmodseq",
+                "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1,
+                     message_count = message_count + 1, message_bytes = message_bytes + $1
+                 WHERE id = $2 RETURNING uidnext - 1, highestmodseq",
             )?
-            .query_row([mailbox], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            .query_row((message.size(), mailbox), |row| Ok((row.get(0)?, row.get(1)?)))?;
         let id = Self::insert_row(tx, mailbox, (uid, modseq), message)?;
         Ok((uid, id))
     }
 
     /// Inserts a message row with a UID and MODSEQ already taken from its
-    /// mailbox; returns the row id.
+    /// mailbox, whose `message_count` and `message_bytes` the caller
+    /// raised in that same statement (see `quota`); returns the row id.
     fn insert_row(
         tx: &crate::sql::Db,
         mailbox: MailboxId,
@@ -78,7 +114,7 @@ impl Store {
     ) -> Result<i64> {
         let NewMessage {
             blob_hash,
-            blob_size,
+            blob_size: _,
             trace_headers,
             internal_date,
             flags,
@@ -97,7 +133,7 @@ impl Store {
                     modseq,
                     blob_hash,
                     trace_headers,
-                    *blob_size + trace_headers.len() as i64,
+                    message.size(),
                     internal_date,
                     flags.system,
                     facts.envelope,
@@ -126,17 +162,24 @@ impl Store {
     /// pairs and the target's UIDVALIDITY, for COPYUID (RFC 4315).
     pub async fn copy_messages(&self, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<(i64, Vec<(i64, i64)>)> {
         let uids = uids.to_vec();
-        let copied = self
+        let policy = self.quota_policy();
+        let (uidvalidity, pairs, warned) = self
             .batched(move |tx| {
-                let pairs = Self::copy_in(tx, from, &uids, to)?;
-                Ok((uidvalidity(tx, to)?, pairs))
+                let (pairs, added) = Self::copy_in(tx, from, &uids, to)?;
+                let warned = Self::settle_mailbox_quota(tx, to, added, policy)?;
+                Ok((uidvalidity(tx, to)?, pairs, warned))
             })
             .await?;
         self.announce(to);
-        Ok(copied)
+        if let Some(inbox) = warned.filter(|&inbox| inbox != to) {
+            self.announce(inbox);
+        }
+        Ok((uidvalidity, pairs))
     }
 
-    fn copy_in(tx: &crate::sql::Db, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<Vec<(i64, i64)>> {
+    /// Copies messages into `to`; returns the UID pairs and what the
+    /// copies add to the account.
+    fn copy_in(tx: &crate::sql::Db, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<(Vec<(i64, i64)>, Added)> {
         /// A message to copy: its content (UID first), system flags,
         /// search fields, keywords (space-separated) and sort keys.
         type CopiedRow = (MessageContent, i64, Option<String>, Option<String>, Option<String>);
@@ -163,15 +206,20 @@ impl Store {
             })?
             .collect::<Result<_>>()?;
         if rows.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Added::default()));
         }
         let count = rows.len() as i64;
+        let mut added = Added::default();
+        for (content, ..) in &rows {
+            added.add(content.size);
+        }
         let (first_uid, modseq): (i64, i64) = tx
             .prepare_cached(
-                "UPDATE mailboxes SET uidnext = uidnext + $1, highestmodseq = highestmodseq + 1
-                 WHERE id = $2 RETURNING uidnext - $1, highestmodseq",
+                "UPDATE mailboxes SET uidnext = uidnext + $1, highestmodseq = highestmodseq + 1,
+                     message_count = message_count + $1, message_bytes = message_bytes + $2
+                 WHERE id = $3 RETURNING uidnext - $1, highestmodseq",
             )?
-            .query_row((count, to), |row| Ok((row.get(0)?, row.get(1)?)))?;
+            .query_row((count, added.bytes, to), |row| Ok((row.get(0)?, row.get(1)?)))?;
         let mut pairs = Vec::with_capacity(rows.len());
         let mut contents = Vec::with_capacity(rows.len());
         for (new_uid, (content, system, search_fields, keywords, sort_keys)) in (first_uid..).zip(rows) {
@@ -199,7 +247,7 @@ impl Store {
         }
         let contents: Vec<&str> = contents.iter().map(String::as_str).collect();
         Self::note_training(tx, Some(from), to, &contents)?;
-        Ok(pairs)
+        Ok((pairs, added))
     }
 
     /// Moves messages (RFC 6851): copy and expunge in one transaction.
@@ -207,7 +255,9 @@ impl Store {
         let uids = uids.to_vec();
         let moved = self
             .batched(move |tx| {
-                let pairs = Self::copy_in(tx, from, &uids, to)?;
+                // Within the account: usage does not change, and MOVE is
+                // never refused for quota (RFC 9208 §5: only what adds).
+                let (pairs, _) = Self::copy_in(tx, from, &uids, to)?;
                 let moved: Vec<i64> = pairs.iter().map(|(old, _)| *old).collect();
                 Self::expunge_in(tx, from, &moved)?;
                 Ok((uidvalidity(tx, to)?, pairs))
@@ -225,25 +275,45 @@ impl Store {
             return Ok(());
         }
         let uids = uids.to_vec();
-        self.batched(move |tx| Self::expunge_in(tx, mailbox, &uids)).await?;
+        let policy = self.quota_policy();
+        self.batched(move |tx| {
+            let removed = Self::expunge_in(tx, mailbox, &uids)?;
+            // Usage fell: the warning may come again at the next crossing.
+            Self::settle_mailbox_quota(tx, mailbox, removed, policy)
+        })
+        .await?;
         self.announce(mailbox);
         Ok(())
     }
 
-    pub(crate) fn expunge_in(tx: &crate::sql::Db, mailbox: MailboxId, uids: &[i64]) -> Result<()> {
+    /// Deletes messages from a mailbox; returns what that removed from
+    /// the account (negative).
+    pub(crate) fn expunge_in(tx: &crate::sql::Db, mailbox: MailboxId, uids: &[i64]) -> Result<Added> {
         if uids.is_empty() {
-            return Ok(());
+            return Ok(Added::default());
         }
         let modseq = next_modseq(tx, mailbox)?;
         // Two statements however many: a statement per message is a round
         // trip each on PostgreSQL (8192 of them took 1.6 s of CPU).
-        let deleted: Vec<i64> = tx
+        let (deleted, sizes): (Vec<i64>, Vec<i64>) = tx
             .prepare_cached(
                 "DELETE FROM messages WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2))
-                 RETURNING uid",
+                 RETURNING uid, size",
             )?
-            .query_map((mailbox, json_list(uids)), |row| row.get(0))?
-            .collect::<Result<_>>()?;
+            .query_map((mailbox, json_list(uids)), |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<Result<Vec<(i64, i64)>>>()?
+            .into_iter()
+            .unzip();
+        let removed = Added {
+            bytes: -sizes.iter().sum::<i64>(),
+            messages: -(sizes.len() as i64),
+            largest: 0,
+        };
+        tx.prepare_cached(
+            "UPDATE mailboxes SET message_count = message_count + $1, message_bytes = message_bytes + $2
+             WHERE id = $3",
+        )?
+        .execute((removed.messages, removed.bytes, mailbox))?;
         // `WHERE true`: SQLite would read ON CONFLICT as a join's ON.
         tx.prepare_cached(
             "INSERT INTO expunged (mailbox_id, uid, modseq)
@@ -251,7 +321,7 @@ impl Store {
              ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
         )?
         .execute((mailbox, modseq, json_list(&deleted)))?;
-        Ok(())
+        Ok(removed)
     }
 
     /// Appends a message to an account's INBOX inside a transaction;
@@ -261,10 +331,13 @@ impl Store {
         // delivery is the hottest write there is.
         let (mailbox, uid, modseq) = tx
             .prepare_cached(
-                "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
-                 WHERE account_id = $1 AND name = 'INBOX' RETURNING id, uidnext - 1, highestmodseq",
+                "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1,
+                     message_count = message_count + 1, message_bytes = message_bytes + $1
+                 WHERE account_id = $2 AND name = 'INBOX' RETURNING id, uidnext - 1, highestmodseq",
             )?
-            .query_row([account], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .query_row((message.size(), account), |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
             .optional()?
             .ok_or_else(|| Error::NoInbox(account.to_string()))?;
         Self::insert_row(tx, mailbox, (uid, modseq), message)?;
@@ -298,10 +371,11 @@ impl Store {
         };
         let (uid, modseq) = tx
             .prepare_cached(
-                "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
-                 WHERE id = $1 RETURNING uidnext - 1, highestmodseq",
+                "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1,
+                     message_count = message_count + 1, message_bytes = message_bytes + $1
+                 WHERE id = $2 RETURNING uidnext - 1, highestmodseq",
             )?
-            .query_row([mailbox], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            .query_row((message.size(), mailbox), |row| Ok((row.get(0)?, row.get(1)?)))?;
         Self::insert_row(tx, mailbox, (uid, modseq), message)?;
         Ok(mailbox)
     }

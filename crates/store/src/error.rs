@@ -46,6 +46,10 @@ pub enum Error {
     /// Over `MailboxLimits`: the name too long, or too many mailboxes.
     #[error("{0}")]
     MailboxLimit(String),
+    /// Over an account's quota (RFC 9208); `permanent` when the message
+    /// is larger than the whole STORAGE limit, so it can never fit.
+    #[error("{reason}")]
+    OverQuota { permanent: bool, reason: String },
     /// The commit of a batch of writes failed (see `batch`); every write in
     /// it gets the same error.
     #[error("{0}")]

@@ -67,6 +67,8 @@ pub mod postgres;
 mod private;
 mod queue;
 mod queue_values;
+mod quota;
+mod quota_warning;
 mod rate_counters;
 mod resolve;
 mod spam_training;
@@ -84,6 +86,7 @@ pub use accounts::Account;
 pub use acme::AcmeCertificate;
 pub use address::{normalize_domain, split_address};
 pub use aliases::Alias;
+pub use append::Appended;
 pub use backend::redact as redact_store_url;
 pub use backup::{BackupSummary, restore_backup};
 pub use blobs::BlobRef;
@@ -108,6 +111,7 @@ pub use messages::{MessageContent, MessageFacts, MessageLocation, MessageMeta, S
 pub use nodes::NodeClaim;
 pub use queue::{Attempt, LocalCopy, QueueEntry, QueueRecipient, QueuedMessage};
 pub use queue_values::{RecipientStatus, ReportAction};
+pub use quota::{Limit, QuotaLimits, QuotaPolicy, QuotaUsage};
 pub use resolve::{Resolution, Target};
 pub use spam_training::SpamClass;
 pub use srs::{Srs, SrsError};
@@ -140,6 +144,8 @@ pub struct Store {
     /// This process among the store's users: the instance of its node
     /// claim once it made one (see `nodes`), a name of its own before.
     instance: std::sync::Arc<std::sync::Mutex<String>>,
+    /// The server's quota settings (see `quota`), shared by the clones.
+    quota: std::sync::Arc<std::sync::RwLock<quota::QuotaPolicy>>,
 }
 
 /// How long a writer waits for another process's write lock.
@@ -258,6 +264,7 @@ impl Store {
             bus: None,
             srs: Srs::new(srs_secret),
             instance: std::sync::Arc::new(std::sync::Mutex::new(unclaimed_instance())),
+            quota: std::sync::Arc::default(),
         })
     }
 

@@ -184,13 +184,17 @@ impl Store {
         if name == "INBOX" {
             return Err(Error::InvalidMailboxName("INBOX cannot be deleted".into()));
         }
+        let policy = self.quota_policy();
         self.batched(move |tx| {
+            // The mailbox's messages go with it (ON DELETE CASCADE), and
+            // its usage with its row (see `quota`).
             let deleted = tx
                 .prepare_cached("DELETE FROM mailboxes WHERE account_id = $1 AND name = $2")?
                 .execute((account, &name))?;
             if deleted == 0 {
                 return Err(Error::NoSuchMailbox(name.clone()));
             }
+            Self::settle_quota(tx, account, crate::quota::Added::default(), policy)?;
             Ok(())
         })
         .await?;

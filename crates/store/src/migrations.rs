@@ -64,6 +64,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0021_rate_counters.sql"),
     ),
     (22, "acme", include_str!("../migrations/0022_acme.sql")),
+    (23, "quota", include_str!("../migrations/0023_quota.sql")),
     (
         26,
         "expunged by modseq",

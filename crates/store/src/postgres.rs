@@ -41,6 +41,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0007_rate_counters.sql"),
     ),
     (8, "acme", include_str!("../migrations/postgres/0008_acme.sql")),
+    (9, "quota", include_str!("../migrations/postgres/0009_quota.sql")),
     (
         12,
         "expunged by modseq",

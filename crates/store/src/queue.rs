@@ -335,6 +335,7 @@ impl Store {
     ) -> impl std::future::Future<Output = Result<()>> + Send + use<> {
         let (recipient, accounts, facts) = (recipient.clone(), accounts.to_vec(), facts.clone());
         let store = self.content.clone();
+        let policy = self.quota_policy();
         let write = self.batched(move |tx| {
             let mut mailboxes = Vec::new();
             for copy in &accounts {
@@ -353,6 +354,11 @@ impl Store {
                     Self::append_to_inbox(tx, copy.account, &message)?
                 };
                 mailboxes.push(mailbox);
+                // Over quota, the whole recipient waits (or fails) and no
+                // copy stays: the savepoint takes back all of them.
+                let mut added = crate::quota::Added::default();
+                added.add(message.size());
+                mailboxes.extend(Self::settle_quota(tx, copy.account, added, policy)?);
             }
             let mut reply = "250 2.0.0 delivered to mailbox".to_string();
             if let Some(forward) = &forward {

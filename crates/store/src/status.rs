@@ -12,6 +12,8 @@ pub struct MailboxStatus {
     pub unseen: i64,
     pub deleted: i64,
     pub size: i64,
+    /// Octets of the messages flagged \\Deleted (RFC 9208 §4.3).
+    pub deleted_storage: i64,
     pub uidnext: i64,
     pub uidvalidity: i64,
     pub highestmodseq: i64,
@@ -22,16 +24,19 @@ pub struct MailboxStatus {
 impl Store {
     pub async fn mailbox_status(&self, mailbox: &MailboxInfo) -> Result<MailboxStatus> {
         let id = mailbox.id;
-        let (messages, unseen, deleted, size) = self
+        let (messages, unseen, deleted, size, deleted_storage) = self
             .point_reads
             .scan(move |c| {
                 c.prepare_cached(
                     "SELECT COUNT(*), COALESCE(SUM(CASE WHEN flags & 1 = 0 THEN 1 ELSE 0 END), 0),
                             COALESCE(SUM(CASE WHEN flags & 8 <> 0 THEN 1 ELSE 0 END), 0),
-                            CAST(COALESCE(SUM(size), 0) AS BIGINT)
+                            CAST(COALESCE(SUM(size), 0) AS BIGINT),
+                            CAST(COALESCE(SUM(CASE WHEN flags & 8 <> 0 THEN size ELSE 0 END), 0) AS BIGINT)
                      FROM messages WHERE mailbox_id = $1",
                 )?
-                .query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
+                .query_row([id], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+                })
             })
             .await?;
         let fresh = self.mailbox_info(mailbox.id).await?.unwrap_or_else(|| mailbox.clone());
@@ -40,6 +45,7 @@ impl Store {
             unseen,
             deleted,
             size,
+            deleted_storage,
             uidnext: fresh.uidnext,
             uidvalidity: fresh.uidvalidity,
             highestmodseq: fresh.highestmodseq,

@@ -236,8 +236,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         // All the messages' keywords at once, before any is stored.
         let keywords = keywords_of(messages.iter().flat_map(|m| &m.flags));
         self.check_keywords(mailbox.id, keywords.iter()).await?;
-        let mut uids = Vec::new();
-        let mut uidvalidity = mailbox.uidvalidity;
+        // Stored together, in one transaction: all or none (RFC 3502 §6.3.11),
+        // which a quota refusal needs (RFC 9208 §5).
+        let mut batch = Vec::with_capacity(messages.len());
         for message in messages {
             if message.content.is_empty() {
                 return Err(CommandError::refused("Empty messages are not stored"));
@@ -254,14 +255,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             };
             let facts = MessageFacts::of(&content);
             let content = self.server.store.put_content(content).await?;
-            let (validity, uid) = self
-                .server
-                .store
-                .append(mailbox.id, content, flags, date, facts)
-                .await?;
-            uidvalidity = validity;
-            uids.push(uid.to_string());
+            batch.push((content, flags, date, facts));
         }
+        let (uidvalidity, uids) = self.server.store.append_many(mailbox.id, batch).await?;
+        let uids: Vec<String> = uids.iter().map(i64::to_string).collect();
         if let Some(view) = selected {
             self.report_changes(view, true, false).await?;
         }
@@ -284,6 +281,9 @@ pub(crate) fn status_line(status: &store::MailboxStatus, items: &[StatusItem]) -
             StatusItem::Size => format!("SIZE {}", status.size),
             StatusItem::Recent => format!("RECENT {}", status.recent),
             StatusItem::HighestModSeq => format!("HIGHESTMODSEQ {}", status.highestmodseq),
+            // RFC 9208 §4.3: in units of 1024 octets, never more than
+            // EXPUNGE would free.
+            StatusItem::DeletedStorage => format!("DELETED-STORAGE {}", status.deleted_storage / 1024),
         })
         .collect::<Vec<_>>()
         .join(" ")

@@ -8,6 +8,7 @@ mod idle;
 mod keywords;
 mod mailbox;
 mod notify;
+mod quota;
 mod search;
 mod select;
 mod sort;

@@ -211,6 +211,7 @@ where
             bytes.splice(trace_len..trace_len, fields.into_bytes());
         }
         let size = bytes.len();
+        self.check_quotas(&transaction, size as u64).await?;
         let recipients = transaction.recipients.len();
         let from = transaction.from.clone();
         let message = MailObject {
@@ -242,6 +243,38 @@ where
                 reply: Reply::new(451, "4.3.0", "Temporary failure storing the message, try again later"),
                 error,
             }),
+        }
+    }
+}
+
+impl<S, B> Session<S, B>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+    B: Backend,
+{
+    /// At the end of the data, with the size known: a message that none
+    /// of its recipients has room for is refused with the first one's
+    /// reply (552 5.2.2 when larger than a whole quota). With some room,
+    /// it is accepted: SMTP has one reply for all recipients, and the
+    /// queue refuses the others' copies (bounced as 5.2.2, or retried as
+    /// 4.2.2 until the queue lifetime ends), nothing partial stored.
+    async fn check_quotas(&self, transaction: &Transaction, size: u64) -> Result<(), Error> {
+        let mut refusal = None;
+        for recipient in &transaction.recipients {
+            match self.server.backend.check_quota(&recipient.address, size).await {
+                Ok(()) => return Ok(()),
+                Err(reply) => {
+                    refusal.get_or_insert(reply);
+                }
+            }
+        }
+        match refusal {
+            Some(reply) => {
+                tracing::info!(from = %transaction.from, code = reply.code, "message refused: over quota");
+                metrics::SMTP_REFUSED.inc("quota");
+                Err(Error::Refused(reply))
+            }
+            None => Ok(()),
         }
     }
 }

@@ -59,6 +59,14 @@ where
                         return Err(Error::Refused(reply));
                     }
                 }
+                // SIZE= (RFC 1870) tells a message too large for the
+                // quota before its data is sent.
+                let size = self.transaction.as_ref().and_then(|t| t.params.size).unwrap_or(0);
+                if let Err(reply) = self.server.backend.check_quota(&address, size).await {
+                    tracing::info!(to = %address, code = reply.code, "recipient refused: over quota");
+                    metrics::SMTP_REFUSED.inc("quota");
+                    return Err(Error::Refused(reply));
+                }
                 if let Some(transaction) = &mut self.transaction
                     && !transaction.recipients.iter().any(|r| r.address == address)
                 {

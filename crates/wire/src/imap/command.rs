@@ -5,6 +5,7 @@
 use super::fetch::{FetchItem, fetch_items};
 use super::parser::{Cursor, Limits, ParseError, Step, Stop, bad};
 use super::qresync::{FetchModifiers, SelectParams, fetch_modifiers, select_params};
+use super::quota::quota_command;
 use super::search::{SearchKey, SearchReturn, date, search_keys, search_return};
 use super::sequence::{SequenceSet, sequence_set};
 
@@ -33,6 +34,8 @@ pub enum StatusItem {
     Size,
     Recent,
     HighestModSeq,
+    /// RFC 9208 §4.3.
+    DeletedStorage,
 }
 
 /// LIST-EXTENDED return options (RFC 5258, RFC 6154, RFC 5819).
@@ -167,6 +170,19 @@ pub enum CommandBody {
     Id(Option<Vec<(String, Option<String>)>>),
     /// NOTIFY (RFC 5465).
     Notify(super::notify::Notify),
+    /// RFC 9208 §4.1.1.
+    GetQuota {
+        root: Vec<u8>,
+    },
+    /// RFC 9208 §4.1.2.
+    GetQuotaRoot {
+        mailbox: Vec<u8>,
+    },
+    /// RFC 9208 §4.1.3: resource names (upper-cased) and limits.
+    SetQuota {
+        root: Vec<u8>,
+        limits: Vec<(String, u64)>,
+    },
 }
 
 /// Parses the first command in `buf`, literals included.
@@ -352,6 +368,7 @@ fn body(c: &mut Cursor<'_>, name: &str, uid: bool) -> Step<CommandBody> {
             }
         }
         "APPEND" => append(c)?,
+        "GETQUOTA" | "GETQUOTAROOT" | "SETQUOTA" => quota_command(c, name)?,
         "SEARCH" => {
             let mut returns = None;
             let mut charset = None;
@@ -530,6 +547,7 @@ fn status_items(c: &mut Cursor<'_>) -> Step<Vec<StatusItem>> {
             "SIZE" => StatusItem::Size,
             "RECENT" => StatusItem::Recent,
             "HIGHESTMODSEQ" => StatusItem::HighestModSeq,
+            "DELETED-STORAGE" => StatusItem::DeletedStorage,
             other => return bad(format!("unknown STATUS item {other}")),
         })
     })

@@ -9,6 +9,7 @@ mod framer;
 mod notify;
 mod parser;
 mod qresync;
+mod quota;
 mod search;
 mod sequence;
 mod sort;
