@@ -163,6 +163,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 self.untagged("ID (\"name\" \"postamt\")");
                 return self.ok(tag, "ID completed");
             }
+            CommandBody::Compress(mechanism) => return self.compress(tag, &mechanism).await,
             body => body,
         };
         match std::mem::replace(&mut self.state, State::NotAuthenticated) {
@@ -335,6 +336,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "STATUS=SIZE",
             "MULTIAPPEND",
             "UTF8=ACCEPT",
+            "COMPRESS=DEFLATE",
         ]);
         capabilities.join(" ")
     }
@@ -408,6 +410,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 // (RFC 7888 §4): the session cannot go on.
                 self.tagged(tag, "BAD", Some("TOOBIG"), "Literal too large");
                 self.untagged("BYE Literal too large");
+                Ok(Flow::Close)
+            }
+            // Compressed, the rest would have to be inflated to find its
+            // end: a few KiB of a compression bomb cost gigabytes of work.
+            Refusal::Line if self.conn.is_compressed() => {
+                self.tagged(tag, "BAD", Some("TOOBIG"), "Command too long");
+                self.untagged("BYE Command too long");
                 Ok(Flow::Close)
             }
             // The rest of the line is dropped as it comes.

@@ -149,6 +149,8 @@ pub enum CommandBody {
         mailbox: Vec<u8>,
     },
     Id(Option<Vec<(String, Option<String>)>>),
+    /// COMPRESS (RFC 4978): the mechanism's name, upper-cased.
+    Compress(String),
 }
 
 /// Parses the first command in `buf`, literals included.
@@ -399,6 +401,10 @@ fn body(c: &mut Cursor<'_>, name: &str, uid: bool) -> Step<CommandBody> {
             } else {
                 CommandBody::Move { uid, set, mailbox }
             }
+        }
+        "COMPRESS" => {
+            c.space()?;
+            CommandBody::Compress(c.keyword()?)
         }
         "ID" => {
             c.space()?;
