@@ -184,6 +184,12 @@ impl Store {
             return Err(Error::InvalidMailboxName("INBOX cannot be deleted".into()));
         }
         self.batched(move |tx| {
+            // Its METADATA entries (RFC 5464) go with it.
+            tx.prepare_cached(
+                "DELETE FROM imap_metadata WHERE account_id = $1
+                 AND mailbox_id = (SELECT id FROM mailboxes WHERE account_id = $1 AND name = $2)",
+            )?
+            .execute((account, &name))?;
             let deleted = tx
                 .prepare_cached("DELETE FROM mailboxes WHERE account_id = $1 AND name = $2")?
                 .execute((account, &name))?;

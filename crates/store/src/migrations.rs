@@ -64,6 +64,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0021_rate_counters.sql"),
     ),
     (22, "acme", include_str!("../migrations/0022_acme.sql")),
+    (
+        25,
+        "imap_metadata",
+        include_str!("../migrations/0025_imap_metadata.sql"),
+    ),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

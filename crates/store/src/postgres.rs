@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0007_rate_counters.sql"),
     ),
     (8, "acme", include_str!("../migrations/postgres/0008_acme.sql")),
+    (
+        11,
+        "imap_metadata",
+        include_str!("../migrations/postgres/0011_imap_metadata.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a
