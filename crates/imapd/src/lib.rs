@@ -76,6 +76,15 @@ pub struct ImapConfig {
     pub max_keywords: usize,
     /// The longest keyword in bytes; a longer one gets NO [LIMIT].
     pub max_keyword_length: usize,
+    /// The largest METADATA value in bytes (RFC 5464 §4.3: NO [METADATA
+    /// MAXSIZE n]); §4.1 asks for at least 1024.
+    pub max_metadata_value: usize,
+    /// METADATA entries of one account, server and mailboxes together
+    /// (NO [METADATA TOOMANY]); §4.1 asks for at least 10 per mailbox.
+    pub max_metadata_entries: usize,
+    /// Bytes of one account's METADATA names and values together (NO
+    /// [LIMIT]).
+    pub max_metadata_total: usize,
 }
 
 impl Default for ImapConfig {
@@ -98,6 +107,9 @@ impl Default for ImapConfig {
             max_mailboxes: 1000,
             max_keywords: 256,
             max_keyword_length: 128,
+            max_metadata_value: 64 * 1024,
+            max_metadata_entries: 1000,
+            max_metadata_total: 1024 * 1024,
         }
     }
 }

@@ -11,7 +11,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast;
 use wire::imap::{Command, CommandBody, Frame, Framer, Limits, ParseError, Refusal, parse_command};
 
-use crate::commands::{FlagStore, ListCommand};
+use crate::commands::{FlagStore, ListCommand, MetadataQuery};
 use crate::error::{CommandError, Reply};
 use crate::server::Server;
 use crate::view::View;
@@ -264,6 +264,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 self.append(tag, account, view.as_deref_mut(), &mailbox, messages).await
             }
             CommandBody::Idle => self.idle(tag, view).await,
+            CommandBody::GetMetadata {
+                mailbox,
+                max_size,
+                depth,
+                entries,
+            } => {
+                let query = MetadataQuery {
+                    max_size,
+                    depth,
+                    entries,
+                };
+                self.getmetadata(tag, account, &mailbox, query).await
+            }
+            CommandBody::SetMetadata { mailbox, entries } => self.setmetadata(tag, account, &mailbox, entries).await,
             _ => Err(not_valid_here()),
         }
     }
@@ -337,6 +351,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "MULTIAPPEND",
             "UTF8=ACCEPT",
             "COMPRESS=DEFLATE",
+            "METADATA",
+            "METADATA-SERVER",
         ]);
         capabilities.join(" ")
     }

@@ -604,6 +604,8 @@ impl Config {
             max_mailboxes: self.imap.max_mailboxes,
             max_keywords: self.imap.max_keywords,
             max_keyword_length: self.imap.max_keyword_length,
+            // METADATA's limits (RFC 5464) are not configurable yet.
+            ..imapd::ImapConfig::default()
         }
     }
 

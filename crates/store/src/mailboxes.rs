@@ -218,6 +218,17 @@ impl Store {
             let target = self.create_mailbox(account, &to, limits).await?;
             let uids: Vec<i64> = self.message_list(source.id).await?.iter().map(|m| m.uid).collect();
             self.move_messages(source.id, &uids, target.id).await?;
+            // RFC 5464 §4.1: INBOX's METADATA entries are copied to the
+            // new mailbox, and INBOX keeps them.
+            self.batched(move |tx| {
+                tx.prepare_cached(
+                    "INSERT INTO imap_metadata (account_id, mailbox_id, name, value)
+                     SELECT account_id, $1, name, value FROM imap_metadata WHERE account_id = $2 AND mailbox_id = $3",
+                )?
+                .execute((target.id, account, source.id))?;
+                Ok(())
+            })
+            .await?;
             return Ok(());
         }
         if to.starts_with(&format!("{from}{SEPARATOR}")) {

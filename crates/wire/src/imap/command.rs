@@ -151,6 +151,19 @@ pub enum CommandBody {
     Id(Option<Vec<(String, Option<String>)>>),
     /// COMPRESS (RFC 4978): the mechanism's name, upper-cased.
     Compress(String),
+    /// GETMETADATA (RFC 5464 §4.2); "" is the server. Entry names are
+    /// checked and lower-cased (see `metadata.rs`).
+    GetMetadata {
+        mailbox: Vec<u8>,
+        max_size: Option<u64>,
+        depth: super::MetadataDepth,
+        entries: Vec<String>,
+    },
+    /// SETMETADATA (RFC 5464 §4.3): None removes the entry.
+    SetMetadata {
+        mailbox: Vec<u8>,
+        entries: Vec<(String, Option<Vec<u8>>)>,
+    },
 }
 
 /// Parses the first command in `buf`, literals included.
@@ -402,6 +415,8 @@ fn body(c: &mut Cursor<'_>, name: &str, uid: bool) -> Step<CommandBody> {
                 CommandBody::Move { uid, set, mailbox }
             }
         }
+        "GETMETADATA" => super::metadata::getmetadata(c)?,
+        "SETMETADATA" => super::metadata::setmetadata(c)?,
         "COMPRESS" => {
             c.space()?;
             CommandBody::Compress(c.keyword()?)

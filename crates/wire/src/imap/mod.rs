@@ -6,6 +6,7 @@
 mod command;
 mod fetch;
 mod framer;
+mod metadata;
 mod parser;
 mod search;
 mod sequence;
@@ -14,6 +15,7 @@ pub mod utf7;
 pub use command::{AppendMessage, Command, CommandBody, ListReturn, StatusItem, StoreMode, parse_command};
 pub use fetch::{FetchItem, Section, SectionText};
 pub use framer::{Frame, Framer, Refusal};
+pub use metadata::MetadataDepth;
 pub use parser::{Limits, ParseError};
 pub use search::{Date, SearchKey, SearchReturn};
 pub use sequence::{SeqNumber, SequenceSet};
