@@ -89,6 +89,15 @@ pub struct ImapConfig {
     /// the server gives up and sends NOTIFICATIONOVERFLOW (RFC 5465 §5.8)
     /// instead, ending NOTIFY: the client looks afresh.
     pub max_notify_output: usize,
+    /// The largest METADATA value in bytes (RFC 5464 §4.3: NO [METADATA
+    /// MAXSIZE n]); §4.1 asks for at least 1024.
+    pub max_metadata_value: usize,
+    /// METADATA entries of one account, server and mailboxes together
+    /// (NO [METADATA TOOMANY]); §4.1 asks for at least 10 per mailbox.
+    pub max_metadata_entries: usize,
+    /// Bytes of one account's METADATA names and values together (NO
+    /// [LIMIT]).
+    pub max_metadata_total: usize,
 }
 
 impl Default for ImapConfig {
@@ -113,6 +122,9 @@ impl Default for ImapConfig {
             max_keyword_length: 128,
             max_notify_mailboxes: 2000,
             max_notify_output: 1024 * 1024,
+            max_metadata_value: 64 * 1024,
+            max_metadata_entries: 1000,
+            max_metadata_total: 1024 * 1024,
         }
     }
 }

@@ -11,7 +11,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast;
 use wire::imap::{Command, CommandBody, Frame, Framer, Limits, ParseError, Refusal, parse_command};
 
-use crate::commands::{FlagStore, ListCommand, SortCommand};
+use crate::commands::{FlagStore, ListCommand, MetadataQuery, SortCommand};
 use crate::error::{CommandError, Reply};
 use crate::server::Server;
 use crate::view::{Extensions, View};
@@ -180,6 +180,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 self.untagged("ID (\"name\" \"postamt\")");
                 return self.ok(tag, "ID completed");
             }
+            CommandBody::Compress(mechanism) => return self.compress(tag, &mechanism).await,
             body => body,
         };
         match std::mem::replace(&mut self.state, State::NotAuthenticated) {
@@ -292,6 +293,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             CommandBody::GetQuota { root } => self.get_quota(tag, account, &root).await,
             CommandBody::GetQuotaRoot { mailbox } => self.get_quota_root(tag, account, &mailbox).await,
             CommandBody::SetQuota { .. } => self.set_quota(),
+            CommandBody::GetMetadata {
+                mailbox,
+                max_size,
+                depth,
+                entries,
+            } => {
+                let query = MetadataQuery {
+                    max_size,
+                    depth,
+                    entries,
+                };
+                self.getmetadata(tag, account, &mailbox, query).await
+            }
+            CommandBody::SetMetadata { mailbox, entries } => self.setmetadata(tag, account, &mailbox, entries).await,
             _ => Err(not_valid_here()),
         }
     }
@@ -403,6 +418,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "QUOTA",
             "QUOTA=RES-STORAGE",
             "QUOTA=RES-MESSAGE",
+            "COMPRESS=DEFLATE",
+            "METADATA",
+            "METADATA-SERVER",
         ]);
         capabilities.join(" ")
     }
@@ -476,6 +494,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 // (RFC 7888 §4): the session cannot go on.
                 self.tagged(tag, "BAD", Some("TOOBIG"), "Literal too large");
                 self.untagged("BYE Literal too large");
+                Ok(Flow::Close)
+            }
+            // Compressed, the rest would have to be inflated to find its
+            // end: a few KiB of a compression bomb cost gigabytes of work.
+            Refusal::Line if self.conn.is_compressed() => {
+                self.tagged(tag, "BAD", Some("TOOBIG"), "Command too long");
+                self.untagged("BYE Command too long");
                 Ok(Flow::Close)
             }
             // The rest of the line is dropped as it comes.

@@ -196,6 +196,7 @@ dialog_runner::dialogs! { "imap", run, postgres: run_on_postgres;
     literal_before_login,
     login, login_literal, login_literal_plus,
     logout_selected,
+    metadata_get, metadata_rename_delete, metadata_set,
     long_line_before_login,
     misc,
     move_many,

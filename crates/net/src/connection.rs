@@ -10,6 +10,7 @@ use rustls_pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
+use crate::deflate::{self, Deflate};
 use crate::stream::Stream;
 
 /// The first read of a connection takes up to this much; an idle
@@ -59,6 +60,9 @@ pub struct Connection<S> {
     /// The server's stop, and what the protocol says to a client it
     /// closes for it (see [`Connection::read_command`]).
     pub(crate) stop: Option<(crate::Shutdown, &'static [u8])>,
+    /// DEFLATE both ways once the protocol turned it on (IMAP COMPRESS,
+    /// RFC 4978); boxed, so a connection without it pays one pointer.
+    deflate: Option<Box<Deflate>>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
@@ -76,6 +80,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             quick_acks: 0,
             service: "",
             stop: None,
+            deflate: None,
         }
     }
 
@@ -166,12 +171,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             self.input.drain(..self.start);
             self.start = 0;
         }
-        self.input.reserve(self.read_size);
         let offered = self.read_size;
-        let mut limited = (&mut self.stream).take(offered as u64);
-        let read = limited.read_buf(&mut self.input);
-        match tokio::time::timeout(self.timeout, read).await {
-            Err(_) => Err(ReadError::Timeout(self.timeout)),
+        let timeout = self.timeout;
+        let read = async {
+            if self.deflate.is_some() {
+                return self.read_compressed(offered).await;
+            }
+            self.input.reserve(offered);
+            let mut limited = (&mut self.stream).take(offered as u64);
+            limited.read_buf(&mut self.input).await
+        };
+        match tokio::time::timeout(timeout, read).await {
+            Err(_) => Err(ReadError::Timeout(timeout)),
             Ok(Err(e)) => Err(ReadError::Io(e)),
             Ok(Ok(0)) => Err(ReadError::Closed),
             Ok(Ok(n)) => {
@@ -183,6 +194,51 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 Ok(n)
             }
         }
+    }
+
+    /// The read of [`Self::read_input`] on a compressed connection: inflates
+    /// what was already received, and reads more compressed input only when
+    /// that gives nothing, adding at most `offered` bytes to the input (the
+    /// same bound as a plain read, so the codecs' limits hold for what a
+    /// compression bomb would inflate to). Safe to cancel: the only wait
+    /// is the socket read into spare capacity, and inflating happens
+    /// after it, with no wait between.
+    async fn read_compressed(&mut self, offered: usize) -> io::Result<usize> {
+        let Some(deflate) = self.deflate.as_mut() else {
+            return Ok(0);
+        };
+        loop {
+            let added = deflate.inflate(&mut self.input, offered)?;
+            if added > 0 {
+                return Ok(added);
+            }
+            deflate.raw.reserve(deflate::RAW_READ);
+            let mut limited = (&mut self.stream).take(deflate::RAW_READ as u64);
+            if limited.read_buf(&mut deflate.raw).await? == 0 {
+                return Ok(0);
+            }
+        }
+    }
+
+    /// Turns on DEFLATE in both directions (RFC 4978), after the reply
+    /// that agreed to it was queued: that reply goes out uncompressed,
+    /// everything after it compressed; input already received after the
+    /// command is compressed already (RFC 4978 §3).
+    pub async fn start_compression(&mut self) -> io::Result<()> {
+        if self.deflate.is_some() {
+            return Err(io::Error::other("compression is already active"));
+        }
+        self.flush().await?;
+        let pending = self.buffered().to_vec();
+        self.input.clear();
+        self.start = 0;
+        self.deflate = Some(Box::new(Deflate::new(&pending)));
+        Ok(())
+    }
+
+    /// Whether DEFLATE is on (see [`Self::start_compression`]).
+    pub fn is_compressed(&self) -> bool {
+        self.deflate.is_some()
     }
 
     /// Drops input through the end of the current line (an over-long line
@@ -275,9 +331,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         if self.output.is_empty() {
             return Ok(());
         }
+        let compressed;
+        let bytes = if self.deflate.is_some() {
+            // Each batch with a sync flush, so the peer has all of it at
+            // once (RFC 4978 §4); the buffer goes when the batch is out.
+            let mut out = Vec::new();
+            deflate::deflate_batch(&self.output, &mut out)?;
+            compressed = out;
+            &compressed
+        } else {
+            &self.output
+        };
+        let stream = &mut self.stream;
         let write = async {
-            self.stream.write_all(&self.output).await?;
-            self.stream.flush().await
+            stream.write_all(bytes).await?;
+            stream.flush().await
         };
         match tokio::time::timeout(self.timeout, write).await {
             Ok(result) => {

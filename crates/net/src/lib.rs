@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod connection;
+mod deflate;
 mod listener;
 mod live;
 mod network;

@@ -266,6 +266,12 @@ pub struct Imap {
     pub max_keywords: usize,
     /// The longest keyword, in bytes (default 128); longer: NO [LIMIT].
     pub max_keyword_length: usize,
+    /// The largest METADATA value in bytes (RFC 5464; default 64 KiB).
+    pub max_metadata_value: usize,
+    /// METADATA entries of one account (default 1000).
+    pub max_metadata_entries: usize,
+    /// Bytes of one account's METADATA entries together (default 1 MiB).
+    pub max_metadata_total: usize,
 }
 
 impl Default for Imap {
@@ -288,6 +294,9 @@ impl Default for Imap {
             max_mailboxes: defaults.max_mailboxes,
             max_keywords: defaults.max_keywords,
             max_keyword_length: defaults.max_keyword_length,
+            max_metadata_value: defaults.max_metadata_value,
+            max_metadata_entries: defaults.max_metadata_entries,
+            max_metadata_total: defaults.max_metadata_total,
         }
     }
 }
@@ -607,6 +616,9 @@ impl Config {
             max_mailboxes: self.imap.max_mailboxes,
             max_keywords: self.imap.max_keywords,
             max_keyword_length: self.imap.max_keyword_length,
+            max_metadata_value: self.imap.max_metadata_value,
+            max_metadata_entries: self.imap.max_metadata_entries,
+            max_metadata_total: self.imap.max_metadata_total,
             // NOTIFY's limits (RFC 5465) are not configurable yet: their
             // defaults fit every account within `max_mailboxes`.
             ..imapd::ImapConfig::default()

@@ -59,6 +59,7 @@ mod mailboxes;
 mod maildrop_locks;
 mod message_reader;
 mod messages;
+mod metadata;
 mod migrations;
 mod modseq;
 mod nodes;
@@ -100,6 +101,7 @@ pub use domains::{Domain, is_valid_domain};
 pub use error::{DatabaseError, Error};
 pub use flags::{FlagChange, Flags, keyword_order};
 pub use greylist::{Greylisting, Triplet};
+pub use metadata::{MetadataDepth, MetadataLimits, MetadataRefusal};
 /// The system flag bits of [`Flags::system`].
 pub mod flag {
     pub use crate::flags::{ANSWERED, DELETED, DRAFT, FLAGGED, SEEN};

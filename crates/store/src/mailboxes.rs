@@ -188,6 +188,12 @@ impl Store {
         self.batched(move |tx| {
             // The mailbox's messages go with it (ON DELETE CASCADE), and
             // its usage with its row (see `quota`).
+            // Its METADATA entries (RFC 5464) go with it.
+            tx.prepare_cached(
+                "DELETE FROM imap_metadata WHERE account_id = $1
+                 AND mailbox_id = (SELECT id FROM mailboxes WHERE account_id = $1 AND name = $2)",
+            )?
+            .execute((account, &name))?;
             let deleted = tx
                 .prepare_cached("DELETE FROM mailboxes WHERE account_id = $1 AND name = $2")?
                 .execute((account, &name))?;
@@ -219,6 +225,17 @@ impl Store {
             let target = self.create_mailbox(account, &to, limits).await?;
             let uids: Vec<i64> = self.message_list(source.id).await?.iter().map(|m| m.uid).collect();
             self.move_messages(source.id, &uids, target.id).await?;
+            // RFC 5464 §4.1: INBOX's METADATA entries are copied to the
+            // new mailbox, and INBOX keeps them.
+            self.batched(move |tx| {
+                tx.prepare_cached(
+                    "INSERT INTO imap_metadata (account_id, mailbox_id, name, value)
+                     SELECT account_id, $1, name, value FROM imap_metadata WHERE account_id = $2 AND mailbox_id = $3",
+                )?
+                .execute((target.id, account, source.id))?;
+                Ok(())
+            })
+            .await?;
             return Ok(());
         }
         if to.starts_with(&format!("{from}{SEPARATOR}")) {

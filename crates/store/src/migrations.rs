@@ -66,6 +66,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (22, "acme", include_str!("../migrations/0022_acme.sql")),
     (23, "quota", include_str!("../migrations/0023_quota.sql")),
     (
+        25,
+        "imap_metadata",
+        include_str!("../migrations/0025_imap_metadata.sql"),
+    ),
+    (
         26,
         "expunged by modseq",
         include_str!("../migrations/0026_expunged_modseq.sql"),

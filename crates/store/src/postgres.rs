@@ -43,6 +43,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "acme", include_str!("../migrations/postgres/0008_acme.sql")),
     (9, "quota", include_str!("../migrations/postgres/0009_quota.sql")),
     (
+        11,
+        "imap_metadata",
+        include_str!("../migrations/postgres/0011_imap_metadata.sql"),
+    ),
+    (
         12,
         "expunged by modseq",
         include_str!("../migrations/postgres/0012_expunged_modseq.sql"),

@@ -15,6 +15,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if self.conn.is_tls() {
             return Err(CommandError::bad("TLS is already active"));
         }
+        if self.conn.is_compressed() {
+            // RFC 4978 §3: TLS goes below COMPRESS, never above it.
+            return Err(CommandError::bad("STARTTLS must come before COMPRESS"));
+        }
         if !self.conn.buffered().is_empty() {
             // Cleartext commands pipelined behind STARTTLS must never run
             // as if they came over TLS.

@@ -1,12 +1,14 @@
 //! IMAP commands, grouped by what they act on.
 
 mod auth;
+mod compress;
 mod condstore;
 mod copy;
 mod fetch;
 mod idle;
 mod keywords;
 mod mailbox;
+mod metadata;
 mod notify;
 mod quota;
 mod search;
@@ -17,5 +19,6 @@ mod store;
 mod thread;
 
 pub(crate) use mailbox::ListCommand;
+pub(crate) use metadata::MetadataQuery;
 pub(crate) use sort::SortCommand;
 pub(crate) use store::FlagStore;

@@ -10,6 +10,7 @@ mod flags;
 mod idle;
 mod keywords;
 mod mailboxes;
+mod metadata;
 mod nodes;
 mod notify;
 mod order;

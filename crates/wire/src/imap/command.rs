@@ -183,6 +183,21 @@ pub enum CommandBody {
         root: Vec<u8>,
         limits: Vec<(String, u64)>,
     },
+    /// COMPRESS (RFC 4978): the mechanism's name, upper-cased.
+    Compress(String),
+    /// GETMETADATA (RFC 5464 §4.2); "" is the server. Entry names are
+    /// checked and lower-cased (see `metadata.rs`).
+    GetMetadata {
+        mailbox: Vec<u8>,
+        max_size: Option<u64>,
+        depth: super::MetadataDepth,
+        entries: Vec<String>,
+    },
+    /// SETMETADATA (RFC 5464 §4.3): None removes the entry.
+    SetMetadata {
+        mailbox: Vec<u8>,
+        entries: Vec<(String, Option<Vec<u8>>)>,
+    },
 }
 
 /// Parses the first command in `buf`, literals included.
@@ -426,6 +441,12 @@ fn body(c: &mut Cursor<'_>, name: &str, uid: bool) -> Step<CommandBody> {
             } else {
                 CommandBody::Move { uid, set, mailbox }
             }
+        }
+        "GETMETADATA" => super::metadata::getmetadata(c)?,
+        "SETMETADATA" => super::metadata::setmetadata(c)?,
+        "COMPRESS" => {
+            c.space()?;
+            CommandBody::Compress(c.keyword()?)
         }
         "ID" => {
             c.space()?;

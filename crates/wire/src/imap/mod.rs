@@ -6,6 +6,7 @@
 mod command;
 mod fetch;
 mod framer;
+mod metadata;
 mod notify;
 mod parser;
 mod qresync;
@@ -18,6 +19,7 @@ pub mod utf7;
 pub use command::{AppendMessage, Command, CommandBody, ListReturn, StatusItem, StoreMode, parse_command};
 pub use fetch::{FetchItem, Section, SectionText};
 pub use framer::{Frame, Framer, Refusal};
+pub use metadata::MetadataDepth;
 pub use notify::{EventGroup, MailboxFilter, Notify, NotifyEvent};
 pub use parser::{Limits, ParseError};
 pub use qresync::{FetchModifiers, Qresync, SelectParams};
