@@ -61,6 +61,7 @@ mod message_reader;
 mod messages;
 mod migrations;
 mod nodes;
+mod object_ids;
 mod point_read;
 pub mod postgres;
 mod private;

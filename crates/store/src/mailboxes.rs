@@ -17,11 +17,13 @@ pub struct MailboxInfo {
     pub uidnext: i64,
     pub highestmodseq: i64,
     pub subscribed: bool,
+    /// MAILBOXID (RFC 8474 §4): random, kept across RENAME.
+    pub object_id: String,
 }
 
 /// The columns of [`MailboxInfo`], in the order its fields are declared.
 const INFO_SELECT: &str =
-    "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailbox_info";
+    "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed, object_id FROM mailbox_info";
 
 impl MailboxInfo {
     /// Reads a row of [`INFO_SELECT`].
@@ -34,6 +36,7 @@ impl MailboxInfo {
             uidnext: row.get(4)?,
             highestmodseq: row.get(5)?,
             subscribed: row.get(6)?,
+            object_id: row.get::<Option<String>>(7)?.unwrap_or_default(),
         })
     }
 }
@@ -165,8 +168,15 @@ impl Store {
                     }
                     continue;
                 }
-                tx.prepare_cached("INSERT INTO mailboxes (account_id, name, uidvalidity) VALUES ($1, $2, $3)")?
-                    .execute((account, &path, next_uidvalidity(tx, crate::now())?))?;
+                tx.prepare_cached(
+                    "INSERT INTO mailboxes (account_id, name, uidvalidity, object_id) VALUES ($1, $2, $3, $4)",
+                )?
+                .execute((
+                    account,
+                    &path,
+                    next_uidvalidity(tx, crate::now())?,
+                    crate::object_ids::new_id('M')?,
+                ))?;
             }
             // Counted after the inserts, parents included; over the limit,
             // the error rolls them back.

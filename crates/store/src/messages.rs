@@ -19,6 +19,12 @@ pub struct MessageFacts {
     /// The fields SEARCH matches most, in the imf crate's format; None
     /// when not worked out (SEARCH then reads the header).
     pub search_fields: Option<String>,
+    /// PREVIEW (RFC 8970), empty when the message has no text to show.
+    pub preview: String,
+    /// Its Message-ID and those of the messages it answers, for THREADID
+    /// (see `object_ids`).
+    pub message_id: Option<String>,
+    pub parents: Vec<String>,
 }
 
 impl MessageFacts {
@@ -33,6 +39,9 @@ impl MessageFacts {
             body: facts.body,
             header: content.get(..facts.header_len).map(<[u8]>::to_vec),
             search_fields: facts.search_fields,
+            preview: facts.preview,
+            message_id: facts.message_id,
+            parents: facts.parents,
         }
     }
 }
@@ -60,6 +69,14 @@ pub struct MessageContent {
     pub body: Option<String>,
     /// The blob's header section, when stored (see [`MessageFacts`]).
     pub header: Option<Vec<u8>>,
+    /// OBJECTID (RFC 8474): EMAILID and THREADID; None only for rows a
+    /// migration has not reached.
+    pub email_id: Option<String>,
+    pub thread_id: Option<String>,
+    /// SAVEDATE (RFC 8514), Unix seconds.
+    pub save_date: Option<i64>,
+    /// PREVIEW (RFC 8970); None for messages stored before it was kept.
+    pub preview: Option<String>,
 }
 
 impl MessageContent {
@@ -93,8 +110,11 @@ impl MessageLocation {
 }
 
 /// The columns of [`MessageContent`], in the order its fields are declared.
-pub(crate) const CONTENT_COLUMNS: &str =
-    "uid, blob_hash, trace_headers, size, internal_date, envelope, body_structure, body, header";
+pub(crate) const CONTENT_COLUMNS: &str = "uid, blob_hash, trace_headers, size, internal_date, envelope, body_structure,
+     body, header, email_id, thread_id, save_date, preview";
+
+/// How many columns [`CONTENT_COLUMNS`] are.
+pub(crate) const CONTENT_WIDTH: usize = 13;
 
 impl MessageContent {
     /// Reads the [`CONTENT_COLUMNS`] that begin a row.
@@ -109,6 +129,10 @@ impl MessageContent {
             body_structure: row.get(6)?,
             body: row.get(7)?,
             header: row.get(8)?,
+            email_id: row.get(9)?,
+            thread_id: row.get(10)?,
+            save_date: row.get(11)?,
+            preview: row.get(12)?,
         })
     }
 }

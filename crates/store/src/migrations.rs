@@ -64,6 +64,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0021_rate_counters.sql"),
     ),
     (22, "acme", include_str!("../migrations/0022_acme.sql")),
+    (24, "object ids", include_str!("../migrations/0024_object_ids.sql")),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

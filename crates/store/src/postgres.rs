@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0007_rate_counters.sql"),
     ),
     (8, "acme", include_str!("../migrations/postgres/0008_acme.sql")),
+    (
+        10,
+        "object ids",
+        include_str!("../migrations/postgres/0010_object_ids.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a
