@@ -16,6 +16,9 @@ use crate::error::{CommandError, Reply};
 use crate::server::Server;
 use crate::view::View;
 
+// One per session, moved rarely (at SELECT and CLOSE): the selected
+// state's size costs nothing worth a box on every access to the view.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum State {
     NotAuthenticated,
     Authenticated { account: Account },
@@ -335,6 +338,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "STATUS=SIZE",
             "MULTIAPPEND",
             "UTF8=ACCEPT",
+            "OBJECTID",
+            "SAVEDATE",
+            "PREVIEW",
         ]);
         capabilities.join(" ")
     }

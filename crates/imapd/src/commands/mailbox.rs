@@ -150,8 +150,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     pub(crate) async fn create(&mut self, tag: &str, account: &Account, raw: &[u8]) -> Reply {
         let name = self.name(raw)?;
         let limits = self.mailbox_limits();
-        self.server.store.create_mailbox(account.id, &name, limits).await?;
-        self.ok(tag, "CREATE completed")
+        let created = self.server.store.create_mailbox(account.id, &name, limits).await?;
+        // RFC 8474 §4.1: the new mailbox's MAILBOXID.
+        let code = format!("MAILBOXID ({})", created.object_id);
+        self.tagged(tag, "OK", Some(&code), "CREATE completed");
+        Ok(Flow::Continue)
     }
 
     pub(crate) async fn delete(&mut self, tag: &str, account: &Account, selected: Option<&View>, raw: &[u8]) -> Reply {
@@ -280,6 +283,7 @@ pub(crate) fn status_line(status: &store::MailboxStatus, items: &[StatusItem]) -
             StatusItem::Size => format!("SIZE {}", status.size),
             StatusItem::Recent => format!("RECENT {}", status.recent),
             StatusItem::HighestModSeq => format!("HIGHESTMODSEQ {}", status.highestmodseq),
+            StatusItem::MailboxId => format!("MAILBOXID ({})", status.object_id),
         })
         .collect::<Vec<_>>()
         .join(" ")

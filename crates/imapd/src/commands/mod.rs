@@ -6,6 +6,7 @@ mod fetch;
 mod idle;
 mod keywords;
 mod mailbox;
+mod objects;
 mod search;
 mod select;
 mod store;

@@ -11,6 +11,7 @@ mod idle;
 mod keywords;
 mod mailboxes;
 mod nodes;
+mod objects;
 mod order;
 mod search;
 mod seen;

@@ -32,6 +32,8 @@ pub enum StatusItem {
     Size,
     Recent,
     HighestModSeq,
+    /// RFC 8474 §4.
+    MailboxId,
 }
 
 /// LIST-EXTENDED return options (RFC 5258, RFC 6154, RFC 5819).
@@ -520,6 +522,7 @@ fn status_items(c: &mut Cursor<'_>) -> Step<Vec<StatusItem>> {
             "SIZE" => StatusItem::Size,
             "RECENT" => StatusItem::Recent,
             "HIGHESTMODSEQ" => StatusItem::HighestModSeq,
+            "MAILBOXID" => StatusItem::MailboxId,
             other => return bad(format!("unknown STATUS item {other}")),
         })
     })

@@ -50,6 +50,15 @@ pub enum FetchItem {
     BinarySize {
         part: Vec<u32>,
     },
+    /// OBJECTID (RFC 8474 §5).
+    EmailId,
+    ThreadId,
+    /// RFC 8514 §4.
+    SaveDate,
+    /// RFC 8970 §3; `lazy`: PREVIEW (LAZY).
+    Preview {
+        lazy: bool,
+    },
 }
 
 /// Reads the FETCH item argument: a macro, one item or a list.
@@ -122,6 +131,7 @@ fn fetch_item(c: &mut Cursor<'_>) -> Step<FetchItem> {
             }
         }
         ("BINARY.SIZE", true) => FetchItem::BinarySize { part: binary_part(c)? },
+        (word, false) if let Some(item) = super::objects::fetch_item(word, c) => item?,
         _ => return bad(format!("unknown FETCH item {word}")),
     })
 }

@@ -6,6 +6,7 @@
 mod command;
 mod fetch;
 mod framer;
+mod objects;
 mod parser;
 mod search;
 mod sequence;
