@@ -74,6 +74,10 @@ impl From<store::Error> for CommandError {
             store::Error::MailboxExists(_) => CommandError::no("ALREADYEXISTS", "Mailbox already exists"),
             store::Error::InvalidMailboxName(reason) => CommandError::no("CANNOT", reason),
             store::Error::NoSuchMailbox(_) => CommandError::nonexistent(),
+            // RFC 6154 §3: the special use cannot be given to this mailbox.
+            store::Error::SpecialUseTaken(role) => {
+                CommandError::no("USEATTR", format!("Another mailbox is {role} already"))
+            }
             error => CommandError::Server(error),
         }
     }

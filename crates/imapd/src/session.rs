@@ -254,7 +254,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 };
                 self.list(tag, account, command).await
             }
-            CommandBody::Create { mailbox } => self.create(tag, account, &mailbox).await,
+            CommandBody::Create { mailbox, uses } => self.create(tag, account, &mailbox, &uses).await,
             CommandBody::Delete { mailbox } => self.delete(tag, account, view.as_deref(), &mailbox).await,
             CommandBody::Rename { from, to } => self.rename(tag, account, &from, &to).await,
             CommandBody::Subscribe { mailbox } => self.subscribe(tag, account, &mailbox, true).await,
@@ -341,6 +341,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "OBJECTID",
             "SAVEDATE",
             "PREVIEW",
+            "CREATE-SPECIAL-USE",
         ]);
         capabilities.join(" ")
     }

@@ -46,6 +46,10 @@ pub enum Error {
     /// Over `MailboxLimits`: the name too long, or too many mailboxes.
     #[error("{0}")]
     MailboxLimit(String),
+    /// CREATE with a special use (RFC 6154 §3) another mailbox of the
+    /// account has already.
+    #[error("another mailbox is {0} already")]
+    SpecialUseTaken(String),
     /// The commit of a batch of writes failed (see `batch`); every write in
     /// it gets the same error.
     #[error("{0}")]

@@ -147,10 +147,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
     }
 
-    pub(crate) async fn create(&mut self, tag: &str, account: &Account, raw: &[u8]) -> Reply {
+    pub(crate) async fn create(&mut self, tag: &str, account: &Account, raw: &[u8], uses: &[String]) -> Reply {
         let name = self.name(raw)?;
+        let role = super::special_use::role_of(uses)?;
         let limits = self.mailbox_limits();
-        let created = self.server.store.create_mailbox(account.id, &name, limits).await?;
+        let created = self
+            .server
+            .store
+            .create_mailbox_for(account.id, &name, role, limits)
+            .await?;
         // RFC 8474 §4.1: the new mailbox's MAILBOXID.
         let code = format!("MAILBOXID ({})", created.object_id);
         self.tagged(tag, "OK", Some(&code), "CREATE completed");

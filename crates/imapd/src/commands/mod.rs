@@ -9,6 +9,7 @@ mod mailbox;
 mod objects;
 mod search;
 mod select;
+mod special_use;
 mod store;
 
 pub(crate) use mailbox::ListCommand;

@@ -81,6 +81,8 @@ pub enum CommandBody {
     },
     Create {
         mailbox: Vec<u8>,
+        /// CREATE-SPECIAL-USE (RFC 6154 §3): `(USE (\Drafts))`.
+        uses: Vec<String>,
     },
     Delete {
         mailbox: Vec<u8>,
@@ -312,7 +314,10 @@ fn body(c: &mut Cursor<'_>, name: &str, uid: bool) -> Step<CommandBody> {
                 CommandBody::Examine { mailbox, condstore }
             }
         }
-        "CREATE" => CommandBody::Create { mailbox: mailbox(c)? },
+        "CREATE" => CommandBody::Create {
+            mailbox: mailbox(c)?,
+            uses: super::create::create_params(c)?,
+        },
         "DELETE" => CommandBody::Delete { mailbox: mailbox(c)? },
         "SUBSCRIBE" => CommandBody::Subscribe { mailbox: mailbox(c)? },
         "UNSUBSCRIBE" => CommandBody::Unsubscribe { mailbox: mailbox(c)? },

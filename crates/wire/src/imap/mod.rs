@@ -4,6 +4,7 @@
 //! Responses are built by the server from the helpers here.
 
 mod command;
+mod create;
 mod fetch;
 mod framer;
 mod objects;
