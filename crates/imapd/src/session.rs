@@ -343,6 +343,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "PREVIEW",
             "CREATE-SPECIAL-USE",
         ]);
+        // RFC 7889 §2: the largest message APPEND takes, the literal limit.
+        let append_limit = format!("APPENDLIMIT={}", self.config.max_literal);
+        capabilities.push(&append_limit);
         capabilities.join(" ")
     }
 

@@ -143,7 +143,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if let Ok(status) = self.server.store.mailbox_status(mailbox).await {
             out.extend_from_slice(b"* STATUS ");
             mailbox_name(out, &mailbox.name, self.utf8);
-            out.extend_from_slice(format!(" ({})\r\n", status_line(&status, items)).as_bytes());
+            out.extend_from_slice(
+                format!(" ({})\r\n", status_line(&status, items, self.config.max_literal)).as_bytes(),
+            );
         }
     }
 
@@ -216,7 +218,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
         let mut out = b"* STATUS ".to_vec();
         mailbox_name(&mut out, &mailbox.name, self.utf8);
-        out.extend_from_slice(format!(" ({})\r\n", status_line(&status, items)).as_bytes());
+        out.extend_from_slice(format!(" ({})\r\n", status_line(&status, items, self.config.max_literal)).as_bytes());
         self.conn.send(&out);
         if let Some(view) = selected {
             self.report_changes(view, true, false).await?;
@@ -276,7 +278,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 }
 
 /// `MESSAGES 3 UNSEEN 1 ...` for the items asked.
-pub(crate) fn status_line(status: &store::MailboxStatus, items: &[StatusItem]) -> String {
+pub(crate) fn status_line(status: &store::MailboxStatus, items: &[StatusItem], append_limit: u64) -> String {
     items
         .iter()
         .map(|item| match item {
@@ -289,6 +291,8 @@ pub(crate) fn status_line(status: &store::MailboxStatus, items: &[StatusItem]) -
             StatusItem::Recent => format!("RECENT {}", status.recent),
             StatusItem::HighestModSeq => format!("HIGHESTMODSEQ {}", status.highestmodseq),
             StatusItem::MailboxId => format!("MAILBOXID ({})", status.object_id),
+            // RFC 7889 §3: the same for every mailbox, the literal limit.
+            StatusItem::AppendLimit => format!("APPENDLIMIT {append_limit}"),
         })
         .collect::<Vec<_>>()
         .join(" ")

@@ -34,6 +34,8 @@ pub enum StatusItem {
     HighestModSeq,
     /// RFC 8474 §4.
     MailboxId,
+    /// RFC 7889 §3.
+    AppendLimit,
 }
 
 /// LIST-EXTENDED return options (RFC 5258, RFC 6154, RFC 5819).
@@ -528,6 +530,7 @@ fn status_items(c: &mut Cursor<'_>) -> Step<Vec<StatusItem>> {
             "RECENT" => StatusItem::Recent,
             "HIGHESTMODSEQ" => StatusItem::HighestModSeq,
             "MAILBOXID" => StatusItem::MailboxId,
+            "APPENDLIMIT" => StatusItem::AppendLimit,
             other => return bad(format!("unknown STATUS item {other}")),
         })
     })
