@@ -40,24 +40,39 @@ impl Store {
         let store = self.content.clone();
         let (uidvalidity, uid) = self
             .batched(move |tx| {
-                content.keep(tx, &*store)?;
-                let blob = content.blob();
-                let message = NewMessage {
-                    blob_hash: &blob.hash,
-                    blob_size: blob.size as i64,
-                    trace_headers: b"",
-                    internal_date,
-                    flags: &flags,
-                    facts: &facts,
-                    ids: None,
-                };
-                let (uid, _) = Self::insert_message(tx, mailbox, &message)?;
-                Self::note_training(tx, None, mailbox, &[&blob.hash])?;
-                Ok((uidvalidity(tx, mailbox)?, uid))
+                let stored = Self::append_in(tx, &*store, mailbox, &content, &flags, internal_date, &facts)?;
+                Ok((uidvalidity(tx, mailbox)?, stored))
             })
             .await?;
         self.announce(mailbox);
         Ok((uidvalidity, uid))
+    }
+
+    /// APPEND's write, inside a transaction: the content kept (if small)
+    /// and a new message in `mailbox`; returns its UID.
+    pub(crate) fn append_in(
+        tx: &crate::sql::Db,
+        store: &dyn crate::content_store::ContentStore,
+        mailbox: MailboxId,
+        content: &Content,
+        flags: &Flags,
+        internal_date: i64,
+        facts: &MessageFacts,
+    ) -> Result<i64> {
+        content.keep(tx, store)?;
+        let blob = content.blob();
+        let message = NewMessage {
+            blob_hash: &blob.hash,
+            blob_size: blob.size as i64,
+            trace_headers: b"",
+            internal_date,
+            flags,
+            facts,
+            ids: None,
+        };
+        let (uid, _) = Self::insert_message(tx, mailbox, &message)?;
+        Self::note_training(tx, None, mailbox, &[&blob.hash])?;
+        Ok(uid)
     }
 
     /// Inserts a message with the next UID and a new MODSEQ; returns the

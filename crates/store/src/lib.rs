@@ -65,6 +65,7 @@ mod object_ids;
 mod point_read;
 pub mod postgres;
 mod private;
+mod replace;
 mod queue;
 mod queue_values;
 mod rate_counters;
