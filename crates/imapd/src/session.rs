@@ -297,6 +297,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 let indexes = view.select(&set, uid, &self.saved);
                 self.copy(tag, account, view, &indexes, &mailbox, false).await
             }
+            CommandBody::Replace {
+                uid,
+                number,
+                mailbox,
+                message,
+            } => self.replace(tag, account, view, uid, number, &mailbox, message).await,
             CommandBody::Move { uid, set, mailbox } => {
                 let indexes = view.select(&set, uid, &self.saved);
                 self.copy(tag, account, view, &indexes, &mailbox, true).await
@@ -342,6 +348,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "SAVEDATE",
             "PREVIEW",
             "CREATE-SPECIAL-USE",
+            "REPLACE",
         ]);
         // RFC 7889 §2: the largest message APPEND takes, the literal limit.
         let append_limit = format!("APPENDLIMIT={}", self.config.max_literal);

@@ -172,6 +172,7 @@ dialog_runner::dialogs! { "imap", run, postgres: run_on_postgres;
     objectid,
     preview,
     rename_inbox,
+    replace,
     savedate,
     search,
     searchres_empty,

@@ -36,7 +36,15 @@ async fn replacing_appends_and_expunges_at_once(backend: Backend) {
     let raw = b"Subject: draft 2\r\n\r\nv2\r\n";
     let content = store.put_content(raw.to_vec()).await.unwrap();
     let (validity, new) = store
-        .replace_message(drafts.id, old, drafts.id, content, Flags::default(), 0, MessageFacts::of(raw))
+        .replace_message(
+            drafts.id,
+            old,
+            drafts.id,
+            content,
+            Flags::default(),
+            0,
+            MessageFacts::of(raw),
+        )
         .await
         .unwrap()
         .expect("replaced");
@@ -45,7 +53,15 @@ async fn replacing_appends_and_expunges_at_once(backend: Backend) {
     // Into another mailbox; an old message already gone changes nothing.
     let content = store.put_content(raw.to_vec()).await.unwrap();
     let moved = store
-        .replace_message(drafts.id, new, sent.id, content, Flags::default(), 0, MessageFacts::of(raw))
+        .replace_message(
+            drafts.id,
+            new,
+            sent.id,
+            content,
+            Flags::default(),
+            0,
+            MessageFacts::of(raw),
+        )
         .await
         .unwrap();
     assert!(moved.is_some());
@@ -53,7 +69,15 @@ async fn replacing_appends_and_expunges_at_once(backend: Backend) {
     assert_eq!(uids(&store, sent.id).await.len(), 1);
     let content = store.put_content(raw.to_vec()).await.unwrap();
     let gone = store
-        .replace_message(drafts.id, new, sent.id, content, Flags::default(), 0, MessageFacts::of(raw))
+        .replace_message(
+            drafts.id,
+            new,
+            sent.id,
+            content,
+            Flags::default(),
+            0,
+            MessageFacts::of(raw),
+        )
         .await
         .unwrap();
     assert_eq!(gone, None);

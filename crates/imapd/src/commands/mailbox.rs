@@ -245,21 +245,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let mut uids = Vec::new();
         let mut uidvalidity = mailbox.uidvalidity;
         for message in messages {
-            if message.content.is_empty() {
-                return Err(CommandError::refused("Empty messages are not stored"));
-            }
-            let flags = Flags::from_names(&message.flags);
-            let date = message.date.unwrap_or_else(store::now);
-            // RFC 3516 §4.4: a literal8 may bring binary parts, which
-            // BODY[] could not answer (no NUL in a literal, RFC 9051 §4.3);
-            // they are kept base64-encoded, as Dovecot does.
-            let content = if message.binary {
-                imf::encode_binary_parts(&message.content).unwrap_or(message.content)
-            } else {
-                message.content
-            };
-            let facts = MessageFacts::of(&content);
-            let content = self.server.store.put_content(content).await?;
+            let (content, flags, date, facts) = self.prepare_message(message).await?;
             let (validity, uid) = self
                 .server
                 .store
@@ -274,6 +260,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let code = format!("APPENDUID {uidvalidity} {}", uids.join(","));
         self.tagged(tag, "OK", Some(&code), "APPEND completed");
         Ok(Flow::Continue)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
+    /// A message of APPEND (or REPLACE, RFC 8508) made ready to store: its
+    /// content kept (large content in the content store), flags, date and
+    /// facts. An empty message is refused.
+    pub(crate) async fn prepare_message(
+        &self,
+        message: AppendMessage,
+    ) -> Result<(store::Content, Flags, i64, MessageFacts), CommandError> {
+        if message.content.is_empty() {
+            return Err(CommandError::refused("Empty messages are not stored"));
+        }
+        let flags = Flags::from_names(&message.flags);
+        let date = message.date.unwrap_or_else(store::now);
+        // RFC 3516 §4.4: a literal8 may bring binary parts, which
+        // BODY[] could not answer (no NUL in a literal, RFC 9051 §4.3);
+        // they are kept base64-encoded, as Dovecot does.
+        let content = if message.binary {
+            imf::encode_binary_parts(&message.content).unwrap_or(message.content)
+        } else {
+            message.content
+        };
+        let facts = MessageFacts::of(&content);
+        let content = self.server.store.put_content(content).await?;
+        Ok((content, flags, date, facts))
     }
 }
 

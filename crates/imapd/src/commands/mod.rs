@@ -7,6 +7,7 @@ mod idle;
 mod keywords;
 mod mailbox;
 mod objects;
+mod replace;
 mod search;
 mod select;
 mod special_use;

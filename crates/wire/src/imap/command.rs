@@ -81,6 +81,14 @@ pub enum CommandBody {
         mailbox: Vec<u8>,
         condstore: bool,
     },
+    /// REPLACE and UID REPLACE (RFC 8508): `number` is a sequence number,
+    /// or a UID with `uid`.
+    Replace {
+        uid: bool,
+        number: u32,
+        mailbox: Vec<u8>,
+        message: AppendMessage,
+    },
     Create {
         mailbox: Vec<u8>,
         /// CREATE-SPECIAL-USE (RFC 6154 §3): `(USE (\Drafts))`.
@@ -222,7 +230,7 @@ fn command(c: &mut Cursor<'_>) -> Step<Command> {
         name = c.keyword()?;
         if !matches!(
             name.as_str(),
-            "FETCH" | "STORE" | "COPY" | "MOVE" | "SEARCH" | "EXPUNGE"
+            "FETCH" | "STORE" | "COPY" | "MOVE" | "SEARCH" | "EXPUNGE" | "REPLACE"
         ) {
             return bad(format!("UID {name} is not a command"));
         }
@@ -316,6 +324,7 @@ fn body(c: &mut Cursor<'_>, name: &str, uid: bool) -> Step<CommandBody> {
                 CommandBody::Examine { mailbox, condstore }
             }
         }
+        "REPLACE" => super::append::replace(c, uid)?,
         "CREATE" => CommandBody::Create {
             mailbox: mailbox(c)?,
             uses: super::create::create_params(c)?,
@@ -546,7 +555,7 @@ fn flag(c: &mut Cursor<'_>) -> Step<String> {
     Ok(if system { format!("\\{name}") } else { name.to_string() })
 }
 
-fn flag_list(c: &mut Cursor<'_>) -> Step<Vec<String>> {
+pub(crate) fn flag_list(c: &mut Cursor<'_>) -> Step<Vec<String>> {
     c.list(flag)
 }
 
@@ -555,27 +564,7 @@ fn append(c: &mut Cursor<'_>) -> Step<CommandBody> {
     let mailbox = mailbox(c)?;
     let mut messages = Vec::new();
     while c.maybe_space()? {
-        let mut flags = Vec::new();
-        let mut date = None;
-        if c.peek() == Some(b'(') {
-            flags = flag_list(c)?;
-            c.space()?;
-        }
-        if c.peek() == Some(b'"') {
-            date = Some(date_time(c)?);
-            c.space()?;
-        }
-        let binary = c.peek() == Some(b'~');
-        if !matches!(c.peek(), Some(b'{' | b'~')) {
-            return bad("APPEND needs the message as a literal");
-        }
-        let content = c.literal()?;
-        messages.push(AppendMessage {
-            flags,
-            date,
-            content,
-            binary,
-        });
+        messages.push(super::append::append_message(c)?);
     }
     if messages.is_empty() {
         return bad("APPEND needs a message");
@@ -584,7 +573,7 @@ fn append(c: &mut Cursor<'_>) -> Step<CommandBody> {
 }
 
 /// date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE
-fn date_time(c: &mut Cursor<'_>) -> Step<i64> {
+pub(crate) fn date_time(c: &mut Cursor<'_>) -> Step<i64> {
     let text = String::from_utf8(c.string()?).unwrap_or_default();
     let parsed = (|| {
         let (day_part, rest) = text.trim_start().split_once(' ')?;

@@ -3,6 +3,7 @@
 //! make the server hold; modified UTF-7 mailbox names for rev1 clients.
 //! Responses are built by the server from the helpers here.
 
+mod append;
 mod command;
 mod create;
 mod fetch;
