@@ -349,6 +349,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "PREVIEW",
             "CREATE-SPECIAL-USE",
             "REPLACE",
+            "CATENATE",
         ]);
         // RFC 7889 §2: the largest message APPEND takes, the literal limit.
         let append_limit = format!("APPENDLIMIT={}", self.config.max_literal);

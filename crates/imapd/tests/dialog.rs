@@ -152,6 +152,7 @@ async fn open(server: Arc<Server>, context: String) -> Client {
 dialog_runner::dialogs! { "imap", run, postgres: run_on_postgres;
     append, append_multi, append_selected,
     authenticate, authenticate_errors, authenticate_initial,
+    catenate,
     close_readonly,
     copy_move,
     create_special_use,

@@ -232,13 +232,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         account: &Account,
         selected: Option<&mut View>,
         raw: &[u8],
-        messages: Vec<AppendMessage>,
+        mut messages: Vec<AppendMessage>,
     ) -> Reply {
         let name = self.name(raw)?;
         let Some(mailbox) = self.server.store.mailbox(account.id, &name).await? else {
             // RFC 9051 §6.3.12: TRYCREATE tells the client to CREATE first.
             return Err(CommandError::try_create());
         };
+        if !self
+            .catenate_all(tag, account, selected.as_deref(), &mut messages)
+            .await?
+        {
+            return Ok(Flow::Continue);
+        }
         // All the messages' keywords at once, before any is stored.
         let keywords = keywords_of(messages.iter().flat_map(|m| &m.flags));
         self.check_keywords(mailbox.id, keywords.iter()).await?;

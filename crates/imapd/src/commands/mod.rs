@@ -1,6 +1,7 @@
 //! IMAP commands, grouped by what they act on.
 
 mod auth;
+mod catenate;
 mod copy;
 mod fetch;
 mod idle;

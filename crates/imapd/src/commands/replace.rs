@@ -46,6 +46,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         };
         self.check_keywords(target.id, keywords_of(message.flags.iter()).iter())
             .await?;
+        let mut messages = [message];
+        if !self.catenate_all(tag, account, Some(view), &mut messages).await? {
+            return Ok(crate::session::Flow::Continue);
+        }
+        let [message] = messages;
         let (content, flags, date, facts) = self.prepare_message(message).await?;
         let replaced = self
             .server

@@ -1,7 +1,7 @@
 //! The message argument of APPEND (RFC 9051 §6.3.12, `append-message`),
 //! shared with REPLACE (RFC 8508 §3), and REPLACE itself.
 
-use super::command::{AppendMessage, CommandBody, date_time, flag_list};
+use super::command::{AppendMessage, CatenatePart, CommandBody, date_time, flag_list};
 use super::parser::{Cursor, Step, bad};
 
 /// `[flag-list SP] [date-time SP] literal` (a `~{n}` literal8 for BINARY,
@@ -17,6 +17,20 @@ pub(crate) fn append_message(c: &mut Cursor<'_>) -> Step<AppendMessage> {
         date = Some(date_time(c)?);
         c.space()?;
     }
+    if matches!(c.peek(), Some(b'C' | b'c')) {
+        let word = c.keyword()?;
+        if word != "CATENATE" {
+            return bad(format!("APPEND needs a literal or CATENATE, not {word}"));
+        }
+        c.space()?;
+        return Ok(AppendMessage {
+            flags,
+            date,
+            content: Vec::new(),
+            binary: false,
+            catenate: catenate_parts(c)?,
+        });
+    }
     let binary = c.peek() == Some(b'~');
     if !matches!(c.peek(), Some(b'{' | b'~')) {
         return bad("APPEND needs the message as a literal");
@@ -27,7 +41,31 @@ pub(crate) fn append_message(c: &mut Cursor<'_>) -> Step<AppendMessage> {
         date,
         content,
         binary,
+        catenate: Vec::new(),
     })
+}
+
+/// `"(" cat-part *(SP cat-part) ")"`, cat-part = "TEXT" SP literal /
+/// "URL" SP astring (RFC 4469 §5).
+fn catenate_parts(c: &mut Cursor<'_>) -> Step<Vec<CatenatePart>> {
+    let parts = c.list(|c| {
+        let kind = c.keyword()?;
+        c.space()?;
+        match kind.as_str() {
+            "TEXT" => {
+                if !matches!(c.peek(), Some(b'{' | b'~')) {
+                    return bad("CATENATE TEXT needs a literal");
+                }
+                Ok(CatenatePart::Text(c.literal()?))
+            }
+            "URL" => Ok(CatenatePart::Url(String::from_utf8_lossy(&c.astring()?).into_owned())),
+            other => bad(format!("unknown CATENATE part {other}")),
+        }
+    })?;
+    if parts.is_empty() {
+        return bad("CATENATE needs at least one part");
+    }
+    Ok(parts)
 }
 
 /// `REPLACE SP seq-number SP mailbox SP append-message` (RFC 8508 §6);
@@ -52,7 +90,7 @@ pub(crate) fn replace(c: &mut Cursor<'_>, uid: bool) -> Step<CommandBody> {
 
 #[cfg(test)]
 mod tests {
-    use crate::imap::{CommandBody, Limits, parse_command};
+    use crate::imap::{CatenatePart, CommandBody, Limits, parse_command};
 
     fn parse(line: &[u8]) -> Result<CommandBody, crate::imap::ParseError> {
         parse_command(line, Limits::default()).map(|(command, _)| command.body)
@@ -81,6 +119,36 @@ mod tests {
         };
         assert!(uid);
         assert_eq!(number, 2000);
+    }
+
+    #[test]
+    fn catenate_with_multiappend() {
+        // RFC 4469 §5's first example, shortened, then a plain message.
+        let line = b"A003 APPEND Drafts (\\Seen \\Draft $MDNSent) CATENATE \
+            (URL \"/Drafts;UIDVALIDITY=385759045/;UID=20/;section=HEADER\" TEXT {4+}\r\nbody \
+            URL \"/Drafts;UIDVALIDITY=385759045/;UID=30\") {1+}\r\nx\r\n";
+        let CommandBody::Append { messages, .. } = parse(line).unwrap() else {
+            panic!("not an APPEND")
+        };
+        assert_eq!(messages.len(), 2);
+        assert_eq!(
+            messages[0].catenate,
+            [
+                CatenatePart::Url("/Drafts;UIDVALIDITY=385759045/;UID=20/;section=HEADER".into()),
+                CatenatePart::Text(b"body".to_vec()),
+                CatenatePart::Url("/Drafts;UIDVALIDITY=385759045/;UID=30".into()),
+            ]
+        );
+        assert!(messages[0].content.is_empty());
+        assert_eq!(messages[1].content, b"x");
+        for line in [
+            &b"a APPEND Drafts CATENATE ()\r\n"[..],
+            b"a APPEND Drafts CATENATE (TEXT \"x\")\r\n",
+            b"a APPEND Drafts CATENATE (FOO \"x\")\r\n",
+            b"a APPEND Drafts CONCATENATE (URL \"/a/;UID=1\")\r\n",
+        ] {
+            assert!(parse(line).is_err(), "{}", String::from_utf8_lossy(line));
+        }
     }
 
     #[test]

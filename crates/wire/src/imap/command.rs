@@ -56,6 +56,19 @@ pub struct AppendMessage {
     pub content: Vec<u8>,
     /// Sent as `~{n}` (RFC 3516): may hold any octet.
     pub binary: bool,
+    /// CATENATE (RFC 4469 §5): the parts the message is made of, in
+    /// order; `content` is empty then.
+    pub catenate: Vec<CatenatePart>,
+}
+
+/// One part of a CATENATE (RFC 4469 §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatenatePart {
+    /// `TEXT literal`: the bytes as sent.
+    Text(Vec<u8>),
+    /// `URL astring`: message data of this account (see
+    /// [`super::imap_url`]), as the client wrote it.
+    Url(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

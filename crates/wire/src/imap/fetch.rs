@@ -136,6 +136,15 @@ fn fetch_item(c: &mut Cursor<'_>) -> Step<FetchItem> {
     })
 }
 
+/// A section as an IMAP URL's `;SECTION=` names it (RFC 5092 §3: the
+/// FETCH section text without brackets, `1.2.MIME`); None if it is not one.
+pub fn url_section(text: &str) -> Option<Section> {
+    let bracketed = format!("[{text}]\r\n");
+    let mut c = Cursor::new(bracketed.as_bytes(), super::parser::Limits::default());
+    let section = section(&mut c).ok()?;
+    (c.pos == bracketed.len() - 2).then_some(section)
+}
+
 /// `[` section-spec `]`
 fn section(c: &mut Cursor<'_>) -> Step<Section> {
     c.expect(b'[', "[")?;
@@ -210,4 +219,30 @@ fn partial(c: &mut Cursor<'_>) -> Step<Option<(u32, u32)>> {
     }
     c.expect(b'>', ">")?;
     Ok(Some((start, count)))
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn url_sections() {
+        assert_eq!(
+            url_section(""),
+            Some(Section {
+                part: vec![],
+                text: None
+            })
+        );
+        assert_eq!(
+            url_section("1.2.MIME"),
+            Some(Section {
+                part: vec![1, 2],
+                text: Some(SectionText::Mime)
+            })
+        );
+        assert_eq!(url_section("HEADER").unwrap().text, Some(SectionText::Header));
+        assert_eq!(url_section("1.X"), None);
+        assert_eq!(url_section("1] junk"), None);
+    }
 }

@@ -8,14 +8,17 @@ mod command;
 mod create;
 mod fetch;
 mod framer;
+pub mod imap_url;
 mod objects;
 mod parser;
 mod search;
 mod sequence;
 pub mod utf7;
 
-pub use command::{AppendMessage, Command, CommandBody, ListReturn, StatusItem, StoreMode, parse_command};
-pub use fetch::{FetchItem, Section, SectionText};
+pub use command::{
+    AppendMessage, CatenatePart, Command, CommandBody, ListReturn, StatusItem, StoreMode, parse_command,
+};
+pub use fetch::{FetchItem, Section, SectionText, url_section};
 pub use framer::{Frame, Framer, Refusal};
 pub use parser::{Limits, ParseError};
 pub use search::{Date, SearchKey, SearchReturn};
