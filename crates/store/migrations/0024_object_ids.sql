@@ -5,7 +5,7 @@
 -- `messages.email_id` is the EMAILID ('E...', random when the content is
 -- first stored, carried by COPY and MOVE), `thread_id` the THREADID
 -- ('T...', taken from the message it answers, see `object_ids.rs`),
--- `message_id` its own Message-ID (without brackets) that later replies
+-- `header_message_id` its own Message-ID (without brackets) that later replies
 -- are matched on, `save_date` when it was put in its mailbox (Unix
 -- seconds), `preview` its PREVIEW text.
 --
@@ -20,7 +20,7 @@ UPDATE mailboxes SET object_id = 'M' || lower(hex(randomblob(12)));
 
 ALTER TABLE messages ADD COLUMN email_id TEXT;
 ALTER TABLE messages ADD COLUMN thread_id TEXT;
-ALTER TABLE messages ADD COLUMN message_id TEXT;
+ALTER TABLE messages ADD COLUMN header_message_id TEXT;
 ALTER TABLE messages ADD COLUMN save_date INTEGER;
 ALTER TABLE messages ADD COLUMN preview TEXT;
 
@@ -34,7 +34,7 @@ UPDATE messages SET email_id = (
 UPDATE messages SET thread_id = 'T' || substr(email_id, 2);
 
 -- Replies find the thread of the message they answer by its Message-ID.
-CREATE INDEX messages_message_id ON messages (message_id) WHERE message_id IS NOT NULL;
+CREATE INDEX messages_header_message_id ON messages (header_message_id) WHERE header_message_id IS NOT NULL;
 
 DROP VIEW mailbox_info;
 CREATE VIEW mailbox_info AS

@@ -116,7 +116,7 @@ impl Store {
             .prepare_cached(
                 "INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, trace_headers, size, internal_date, flags,
                                        envelope, body_structure, body, header,
-                                       email_id, thread_id, message_id, save_date, preview)
+                                       email_id, thread_id, header_message_id, save_date, preview)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
             )?
             .query_row(
@@ -179,7 +179,7 @@ impl Store {
                 "SELECT {CONTENT_COLUMNS}, flags,
                         (SELECT fields FROM message_search WHERE message_id = messages.id),
                         (SELECT string_agg(keyword, ' ') FROM message_keywords WHERE message_id = messages.id),
-                        message_id
+                        header_message_id
                  FROM messages WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2)) ORDER BY uid"
             ))?
             .query_map((from, json_list(uids)), |row| {

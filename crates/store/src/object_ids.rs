@@ -51,7 +51,7 @@ pub(crate) fn thread_for(tx: &crate::sql::Db, mailbox: MailboxId, facts: &Messag
     let sql = format!(
         "SELECT m.thread_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
          WHERE b.account_id = (SELECT account_id FROM mailboxes WHERE id = $1)
-           AND m.message_id IN ({}) AND m.thread_id IS NOT NULL
+           AND m.header_message_id IN ({}) AND m.thread_id IS NOT NULL
          ORDER BY m.id LIMIT 1",
         placeholders.join(", ")
     );

@@ -6,7 +6,7 @@ UPDATE mailboxes SET object_id = 'M' || substr(md5(random()::text || clock_times
 
 ALTER TABLE messages ADD COLUMN email_id TEXT COLLATE "C";
 ALTER TABLE messages ADD COLUMN thread_id TEXT COLLATE "C";
-ALTER TABLE messages ADD COLUMN message_id TEXT COLLATE "C";
+ALTER TABLE messages ADD COLUMN header_message_id TEXT COLLATE "C";
 ALTER TABLE messages ADD COLUMN save_date BIGINT;
 ALTER TABLE messages ADD COLUMN preview TEXT COLLATE "C";
 
@@ -20,7 +20,7 @@ UPDATE messages SET email_id = (
     ORDER BY orig.id LIMIT 1);
 UPDATE messages SET thread_id = 'T' || substr(email_id, 2);
 
-CREATE INDEX messages_message_id ON messages (message_id) WHERE message_id IS NOT NULL;
+CREATE INDEX messages_header_message_id ON messages (header_message_id) WHERE header_message_id IS NOT NULL;
 
 DROP VIEW mailbox_info;
 CREATE VIEW mailbox_info AS
