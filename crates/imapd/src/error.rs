@@ -76,6 +76,10 @@ impl From<store::Error> for CommandError {
             store::Error::NoSuchMailbox(_) => CommandError::nonexistent(),
             // RFC 9208 §5: nothing of the command was done.
             store::Error::OverQuota { reason, .. } => CommandError::no("OVERQUOTA", reason),
+            // RFC 6154 §3: the special use cannot be given to this mailbox.
+            store::Error::SpecialUseTaken(role) => {
+                CommandError::no("USEATTR", format!("Another mailbox is {role} already"))
+            }
             error => CommandError::Server(error),
         }
     }

@@ -288,6 +288,7 @@ mod tests {
                         uidnext: 1,
                         highestmodseq: 1,
                         subscribed: subscriptions.contains(&name),
+                        object_id: String::new(),
                     }
                 })
                 .collect(),

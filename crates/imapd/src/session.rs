@@ -16,6 +16,9 @@ use crate::error::{CommandError, Reply};
 use crate::server::Server;
 use crate::view::{Extensions, View};
 
+// One per session, moved rarely (at SELECT and CLOSE): the selected
+// state's size costs nothing worth a box on every access to the view.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum State {
     NotAuthenticated,
     Authenticated {
@@ -277,7 +280,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 };
                 self.list(tag, account, command).await
             }
-            CommandBody::Create { mailbox } => self.create(tag, account, &mailbox).await,
+            CommandBody::Create { mailbox, uses } => self.create(tag, account, &mailbox, &uses).await,
             CommandBody::Delete { mailbox } => self.delete(tag, account, view.as_deref(), &mailbox).await,
             CommandBody::Rename { from, to } => self.rename(tag, account, &from, &to).await,
             CommandBody::Subscribe { mailbox } => self.subscribe(tag, account, &mailbox, true).await,
@@ -365,6 +368,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 let indexes = view.select(&set, uid, &self.saved);
                 self.copy(tag, account, view, &indexes, &mailbox, false).await
             }
+            CommandBody::Replace {
+                uid,
+                number,
+                mailbox,
+                message,
+            } => self.replace(tag, account, view, uid, number, &mailbox, message).await,
             CommandBody::Move { uid, set, mailbox } => {
                 let indexes = view.select(&set, uid, &self.saved);
                 self.copy(tag, account, view, &indexes, &mailbox, true).await
@@ -421,7 +430,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "COMPRESS=DEFLATE",
             "METADATA",
             "METADATA-SERVER",
+            "OBJECTID",
+            "SAVEDATE",
+            "PREVIEW",
+            "CREATE-SPECIAL-USE",
+            "REPLACE",
+            "CATENATE",
         ]);
+        // RFC 7889 §2: the largest message APPEND takes, the literal limit.
+        let append_limit = format!("APPENDLIMIT={}", self.config.max_literal);
+        capabilities.push(&append_limit);
         capabilities.join(" ")
     }
 

@@ -29,6 +29,8 @@ pub mod fuzz;
 mod header;
 mod imap;
 mod lexer;
+mod message_ids;
+mod preview;
 mod search;
 mod section;
 mod sort_keys;
@@ -55,6 +57,14 @@ pub struct Facts {
     /// From, To, Cc, Bcc and Subject as SEARCH matches them, for
     /// [`stored_field_contains`]; None if they cannot be stored.
     pub search_fields: Option<String>,
+    /// PREVIEW (RFC 8970): at most 256 characters of the message's text,
+    /// empty when it has none.
+    pub preview: String,
+    /// The Message-ID, without angle brackets, for THREADID.
+    pub message_id: Option<String>,
+    /// The Message-IDs of the messages this one answers (In-Reply-To, then
+    /// References from the nearest back), a bounded number.
+    pub parents: Vec<String>,
 }
 
 /// Computes the stored facts of a message.
@@ -66,13 +76,23 @@ pub fn facts(raw: &[u8]) -> Facts {
     structure::write(&mut body_structure, raw, &root, true);
     let mut body = Vec::new();
     structure::write(&mut body, raw, &root, false);
+    let (message_id, parents) = message_ids::message_ids(raw.get(root.header.clone()).unwrap_or_default());
     Facts {
+        preview: preview::preview(raw),
+        message_id,
+        parents,
         envelope: utf8(envelope),
         body_structure: utf8(body_structure),
         body: utf8(body),
         header_len: root.header.end,
         search_fields: search::stored_fields(raw.get(root.header.clone()).unwrap_or_default()),
     }
+}
+
+/// PREVIEW (RFC 8970) of a message, as [`Facts::preview`]: for messages
+/// stored before previews were kept.
+pub fn preview(raw: &[u8]) -> String {
+    preview::preview(raw)
 }
 
 /// Every string written is valid UTF-8 (`imap` makes it so); this only

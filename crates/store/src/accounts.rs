@@ -41,11 +41,12 @@ impl Store {
                 .optional()?
                 .ok_or_else(|| Error::AccountExists(format!("{local}@{domain}")))?;
             let mut insert = tx.prepare_cached(
-                "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity, object_id) VALUES ($1, $2, $3, $4, $5)",
             )?;
             let mut subscribe = tx.prepare_cached("INSERT INTO subscriptions (account_id, name) VALUES ($1, $2)")?;
             for (name, special_use) in DEFAULT_MAILBOXES {
-                insert.execute((id, name, special_use, next_uidvalidity(tx, now)?))?;
+                let object_id = crate::object_ids::new_id('M')?;
+                insert.execute((id, name, special_use, next_uidvalidity(tx, now)?, object_id))?;
                 subscribe.execute((id, name))?;
             }
             Ok(id)

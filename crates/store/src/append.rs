@@ -5,7 +5,8 @@ use crate::sql::OptionalExtension;
 
 use crate::flags::Flags;
 use crate::mailboxes::uidvalidity;
-use crate::messages::{CONTENT_COLUMNS, MessageContent, MessageFacts, json_list};
+use crate::messages::{CONTENT_COLUMNS, CONTENT_WIDTH, MessageContent, MessageFacts, json_list};
+use crate::object_ids;
 use crate::quota::Added;
 use crate::uidvalidity::next_uidvalidity;
 use crate::{AccountId, Content, Error, MailboxId, Result, Store};
@@ -22,6 +23,9 @@ pub(crate) struct NewMessage<'a> {
     pub internal_date: i64,
     pub flags: &'a Flags,
     pub facts: &'a MessageFacts,
+    /// The EMAILID and THREADID of the message this is a copy of (COPY,
+    /// MOVE); None for new content, which gets new ones.
+    pub ids: Option<(&'a str, &'a str)>,
 }
 
 impl NewMessage<'_> {
@@ -63,20 +67,16 @@ impl Store {
                 let mut uids = Vec::with_capacity(messages.len());
                 let mut added = Added::default();
                 for (content, flags, internal_date, facts) in &messages {
-                    content.keep(tx, &*store)?;
-                    let blob = content.blob();
-                    let message = NewMessage {
-                        blob_hash: &blob.hash,
-                        blob_size: blob.size as i64,
-                        trace_headers: b"",
-                        internal_date: *internal_date,
+                    uids.push(Self::append_in(
+                        tx,
+                        &*store,
+                        mailbox,
+                        content,
                         flags,
+                        *internal_date,
                         facts,
-                    };
-                    let (uid, _) = Self::insert_message(tx, mailbox, &message)?;
-                    Self::note_training(tx, None, mailbox, &[&blob.hash])?;
-                    added.add(message.size());
-                    uids.push(uid);
+                    )?);
+                    added.add(content.blob().size as i64);
                 }
                 let warned = Self::settle_mailbox_quota(tx, mailbox, added, policy)?;
                 Ok((uidvalidity(tx, mailbox)?, uids, warned))
@@ -87,6 +87,33 @@ impl Store {
             self.announce(inbox);
         }
         Ok((uidvalidity, uids))
+    }
+
+    /// APPEND's write, inside a transaction: the content kept (if small)
+    /// and a new message in `mailbox`; returns its UID.
+    pub(crate) fn append_in(
+        tx: &crate::sql::Db,
+        store: &dyn crate::content_store::ContentStore,
+        mailbox: MailboxId,
+        content: &Content,
+        flags: &Flags,
+        internal_date: i64,
+        facts: &MessageFacts,
+    ) -> Result<i64> {
+        content.keep(tx, store)?;
+        let blob = content.blob();
+        let message = NewMessage {
+            blob_hash: &blob.hash,
+            blob_size: blob.size as i64,
+            trace_headers: b"",
+            internal_date,
+            flags,
+            facts,
+            ids: None,
+        };
+        let (uid, _) = Self::insert_message(tx, mailbox, &message)?;
+        Self::note_training(tx, None, mailbox, &[&blob.hash])?;
+        Ok(uid)
     }
 
     /// Inserts a message with the next UID and a new MODSEQ; returns the
@@ -119,12 +146,21 @@ impl Store {
             internal_date,
             flags,
             facts,
+            ids,
         } = message;
+        let (email_id, thread_id) = match ids {
+            Some((email, thread)) => (email.to_string(), thread.to_string()),
+            None => (object_ids::new_id('E')?, object_ids::thread_for(tx, mailbox, facts)?),
+        };
+        // RFC 8514: the save date is when the message was put into this
+        // mailbox, by delivery, APPEND, COPY or MOVE alike.
+        let save_date = crate::now();
         let id: i64 = tx
             .prepare_cached(
                 "INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, trace_headers, size, internal_date, flags,
-                                       envelope, body_structure, body, header)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                                       envelope, body_structure, body, header,
+                                       email_id, thread_id, header_message_id, save_date, preview)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
             )?
             .query_row(
                 crate::sql::params![
@@ -140,6 +176,11 @@ impl Store {
                     facts.body_structure,
                     facts.body,
                     facts.header,
+                    email_id,
+                    thread_id,
+                    facts.message_id,
+                    save_date,
+                    facts.preview,
                 ],
                 |row| row.get(0),
             )?;
@@ -181,8 +222,16 @@ impl Store {
     /// copies add to the account.
     fn copy_in(tx: &crate::sql::Db, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<(Vec<(i64, i64)>, Added)> {
         /// A message to copy: its content (UID first), system flags,
-        /// search fields, keywords (space-separated) and sort keys.
-        type CopiedRow = (MessageContent, i64, Option<String>, Option<String>, Option<String>);
+        /// search fields, keywords (space-separated), sort keys and
+        /// Message-ID.
+        type CopiedRow = (
+            MessageContent,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
         // One read for all the messages (the content's columns, then their
         // system flags, search fields and keywords) and one UID range and
         // MODSEQ for the copies: statements per message are round trips on
@@ -192,16 +241,18 @@ impl Store {
                 "SELECT {CONTENT_COLUMNS}, flags,
                         (SELECT fields FROM message_search WHERE message_id = messages.id),
                         (SELECT string_agg(keyword, ' ') FROM message_keywords WHERE message_id = messages.id),
-                        (SELECT keys FROM message_sort_keys WHERE message_id = messages.id)
+                        (SELECT keys FROM message_sort_keys WHERE message_id = messages.id),
+                        header_message_id
                  FROM messages WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2)) ORDER BY uid"
             ))?
             .query_map((from, json_list(uids)), |row| {
                 Ok((
                     MessageContent::from_row(row)?,
-                    row.get(9)?,
-                    row.get(10)?,
-                    row.get(11)?,
-                    row.get(12)?,
+                    row.get(CONTENT_WIDTH)?,
+                    row.get(CONTENT_WIDTH + 1)?,
+                    row.get(CONTENT_WIDTH + 2)?,
+                    row.get(CONTENT_WIDTH + 3)?,
+                    row.get(CONTENT_WIDTH + 4)?,
                 ))
             })?
             .collect::<Result<_>>()?;
@@ -222,7 +273,7 @@ impl Store {
             .query_row((count, added.bytes, to), |row| Ok((row.get(0)?, row.get(1)?)))?;
         let mut pairs = Vec::with_capacity(rows.len());
         let mut contents = Vec::with_capacity(rows.len());
-        for (new_uid, (content, system, search_fields, keywords, sort_keys)) in (first_uid..).zip(rows) {
+        for (new_uid, (content, system, search_fields, keywords, sort_keys, message_id)) in (first_uid..).zip(rows) {
             let keywords = keywords.map_or_else(Vec::new, |k| k.split(' ').map(str::to_string).collect());
             let flags = Flags { system, keywords };
             let facts = MessageFacts {
@@ -232,7 +283,13 @@ impl Store {
                 header: content.header,
                 search_fields,
                 sort_keys,
+                preview: content.preview.unwrap_or_default(),
+                message_id,
+                parents: Vec::new(),
             };
+            // A copy is the same content in the same thread (RFC 8474
+            // §5.1, §5.2); rows a migration left without ids get new ones.
+            let ids = content.email_id.as_deref().zip(content.thread_id.as_deref());
             let message = NewMessage {
                 blob_hash: &content.blob_hash,
                 blob_size: content.size - content.trace_headers.len() as i64,
@@ -240,6 +297,7 @@ impl Store {
                 internal_date: content.internal_date,
                 flags: &flags,
                 facts: &facts,
+                ids,
             };
             Self::insert_row(tx, to, (new_uid, modseq), &message)?;
             pairs.push((content.uid, new_uid));
@@ -365,9 +423,13 @@ impl Store {
             Some(id) => id,
             None => tx
                 .prepare_cached(
-                    "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity) VALUES ($1, 'Junk', '\\Junk', $2) RETURNING id",
+                    "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity, object_id)
+                     VALUES ($1, 'Junk', '\\Junk', $2, $3) RETURNING id",
                 )?
-                .query_row((account, next_uidvalidity(tx, crate::now())?), |row| row.get(0))?,
+                .query_row(
+                    (account, next_uidvalidity(tx, crate::now())?, object_ids::new_id('M')?),
+                    |row| row.get(0),
+                )?,
         };
         let (uid, modseq) = tx
             .prepare_cached(

@@ -50,6 +50,10 @@ pub enum Error {
     /// is larger than the whole STORAGE limit, so it can never fit.
     #[error("{reason}")]
     OverQuota { permanent: bool, reason: String },
+    /// CREATE with a special use (RFC 6154 §3) another mailbox of the
+    /// account has already.
+    #[error("another mailbox is {0} already")]
+    SpecialUseTaken(String),
     /// The commit of a batch of writes failed (see `batch`); every write in
     /// it gets the same error.
     #[error("{0}")]

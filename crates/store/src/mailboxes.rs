@@ -17,11 +17,13 @@ pub struct MailboxInfo {
     pub uidnext: i64,
     pub highestmodseq: i64,
     pub subscribed: bool,
+    /// MAILBOXID (RFC 8474 §4): random, kept across RENAME.
+    pub object_id: String,
 }
 
 /// The columns of [`MailboxInfo`], in the order its fields are declared.
 const INFO_SELECT: &str =
-    "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed FROM mailbox_info";
+    "SELECT id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed, object_id FROM mailbox_info";
 
 impl MailboxInfo {
     /// Reads a row of [`INFO_SELECT`].
@@ -34,6 +36,7 @@ impl MailboxInfo {
             uidnext: row.get(4)?,
             highestmodseq: row.get(5)?,
             subscribed: row.get(6)?,
+            object_id: row.get::<Option<String>>(7)?.unwrap_or_default(),
         })
     }
 }
@@ -135,6 +138,21 @@ impl Store {
     /// Creates a mailbox and any missing parents (RFC 9051 §6.3.4), within
     /// `limits`.
     pub async fn create_mailbox(&self, account: AccountId, name: &str, limits: MailboxLimits) -> Result<MailboxInfo> {
+        self.create_mailbox_for(account, name, None, limits).await
+    }
+
+    /// Creates a mailbox as [`Store::create_mailbox`] does, with the
+    /// special use `role` if given (RFC 6154 §3, CREATE-SPECIAL-USE): one
+    /// a mailbox of the account has already is refused
+    /// ([`Error::SpecialUseTaken`]), and nothing is created then.
+    pub async fn create_mailbox_for(
+        &self,
+        account: AccountId,
+        name: &str,
+        role: Option<&str>,
+        limits: MailboxLimits,
+    ) -> Result<MailboxInfo> {
+        let role = role.map(str::to_string);
         let name = canonical_name(name.trim_end_matches(SEPARATOR));
         limits.check_name(name.len())?;
         let valid = !name.is_empty()
@@ -145,6 +163,16 @@ impl Store {
         }
         let created = name.clone();
         self.batched(move |tx| {
+            if let Some(role) = &role {
+                let taken = tx
+                    .prepare_cached("SELECT 1 FROM mailboxes WHERE account_id = $1 AND special_use = $2")?
+                    .query_row((account, role), |_| Ok(()))
+                    .optional()?
+                    .is_some();
+                if taken {
+                    return Err(Error::SpecialUseTaken(role.clone()));
+                }
+            }
             let mut path = String::new();
             let levels: Vec<&str> = created.split(SEPARATOR).collect();
             for (i, level) in levels.iter().enumerate() {
@@ -165,8 +193,19 @@ impl Store {
                     }
                     continue;
                 }
-                tx.prepare_cached("INSERT INTO mailboxes (account_id, name, uidvalidity) VALUES ($1, $2, $3)")?
-                    .execute((account, &path, next_uidvalidity(tx, crate::now())?))?;
+                // The role is the named mailbox's, not its new parents'.
+                let use_here = role.as_deref().filter(|_| i == levels.len() - 1);
+                tx.prepare_cached(
+                    "INSERT INTO mailboxes (account_id, name, uidvalidity, object_id, special_use)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )?
+                .execute((
+                    account,
+                    &path,
+                    next_uidvalidity(tx, crate::now())?,
+                    crate::object_ids::new_id('M')?,
+                    use_here,
+                ))?;
             }
             // Counted after the inserts, parents included; over the limit,
             // the error rolls them back.

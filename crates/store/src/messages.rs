@@ -22,6 +22,12 @@ pub struct MessageFacts {
     /// The SORT and THREAD keys (`imf::SortKeys::to_stored`); None when
     /// not worked out (SORT then reads the header).
     pub sort_keys: Option<String>,
+    /// PREVIEW (RFC 8970), empty when the message has no text to show.
+    pub preview: String,
+    /// Its Message-ID and those of the messages it answers, for THREADID
+    /// (see `object_ids`).
+    pub message_id: Option<String>,
+    pub parents: Vec<String>,
 }
 
 impl MessageFacts {
@@ -37,6 +43,9 @@ impl MessageFacts {
             header: content.get(..facts.header_len).map(<[u8]>::to_vec),
             search_fields: facts.search_fields,
             sort_keys: Some(imf::sort_keys(content.get(..facts.header_len).unwrap_or(content)).to_stored()),
+            preview: facts.preview,
+            message_id: facts.message_id,
+            parents: facts.parents,
         }
     }
 }
@@ -64,6 +73,14 @@ pub struct MessageContent {
     pub body: Option<String>,
     /// The blob's header section, when stored (see [`MessageFacts`]).
     pub header: Option<Vec<u8>>,
+    /// OBJECTID (RFC 8474): EMAILID and THREADID; None only for rows a
+    /// migration has not reached.
+    pub email_id: Option<String>,
+    pub thread_id: Option<String>,
+    /// SAVEDATE (RFC 8514), Unix seconds.
+    pub save_date: Option<i64>,
+    /// PREVIEW (RFC 8970); None for messages stored before it was kept.
+    pub preview: Option<String>,
 }
 
 impl MessageContent {
@@ -97,8 +114,11 @@ impl MessageLocation {
 }
 
 /// The columns of [`MessageContent`], in the order its fields are declared.
-pub(crate) const CONTENT_COLUMNS: &str =
-    "uid, blob_hash, trace_headers, size, internal_date, envelope, body_structure, body, header";
+pub(crate) const CONTENT_COLUMNS: &str = "uid, blob_hash, trace_headers, size, internal_date, envelope, body_structure,
+     body, header, email_id, thread_id, save_date, preview";
+
+/// How many columns [`CONTENT_COLUMNS`] are.
+pub(crate) const CONTENT_WIDTH: usize = 13;
 
 impl MessageContent {
     /// Reads the [`CONTENT_COLUMNS`] that begin a row.
@@ -113,6 +133,10 @@ impl MessageContent {
             body_structure: row.get(6)?,
             body: row.get(7)?,
             header: row.get(8)?,
+            email_id: row.get(9)?,
+            thread_id: row.get(10)?,
+            save_date: row.get(11)?,
+            preview: row.get(12)?,
         })
     }
 }

@@ -65,6 +65,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (22, "acme", include_str!("../migrations/0022_acme.sql")),
     (23, "quota", include_str!("../migrations/0023_quota.sql")),
+    (24, "object ids", include_str!("../migrations/0024_object_ids.sql")),
     (
         25,
         "imap_metadata",
@@ -75,7 +76,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "expunged by modseq",
         include_str!("../migrations/0026_expunged_modseq.sql"),
     ),
-    (28, "sort keys", include_str!("../migrations/0028_sort_keys.sql")),
+    (27, "sort keys", include_str!("../migrations/0027_sort_keys.sql")),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own
@@ -106,4 +107,69 @@ pub(crate) fn apply(connection: &mut Connection) -> Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 24 fills what rows stored before it lack: a MAILBOXID
+    /// each, one EMAILID for the copies of one content in one account (as
+    /// COPY would have given them) but not across accounts, a THREADID, and
+    /// the internal date as save date.
+    #[test]
+    fn object_ids_are_filled_for_existing_rows() {
+        let connection = Connection::open_in_memory().unwrap();
+        for &(version, _, sql) in MIGRATIONS.iter().filter(|(version, _, _)| *version < 24) {
+            connection
+                .execute_batch(sql)
+                .unwrap_or_else(|e| panic!("migration {version}: {e}"));
+        }
+        connection
+            .execute_batch(
+                "INSERT INTO domains (id, name, created_at) VALUES (1, 'example.test', 0);
+                 INSERT INTO accounts (id, domain_id, local_part, password_hash, created_at)
+                     VALUES (1, 1, 'alice', 'h', 0), (2, 1, 'bob', 'h', 0);
+                 INSERT INTO mailboxes (id, account_id, name, uidvalidity) VALUES
+                     (1, 1, 'INBOX', 1), (2, 1, 'Archive', 2), (3, 2, 'INBOX', 3);
+                 INSERT INTO messages (id, mailbox_id, uid, modseq, blob_hash, trace_headers, size, internal_date)
+                     VALUES (1, 1, 1, 1, 'aaa', x'', 3, 1000),
+                            (2, 2, 1, 1, 'aaa', x'', 3, 2000),
+                            (3, 1, 2, 1, 'bbb', x'', 3, 3000),
+                            (4, 3, 1, 1, 'aaa', x'', 3, 4000);",
+            )
+            .unwrap();
+        connection
+            .execute_batch(include_str!("../migrations/0024_object_ids.sql"))
+            .unwrap();
+        let mailbox_ids: Vec<String> = connection
+            .prepare("SELECT object_id FROM mailbox_info ORDER BY id")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(mailbox_ids.len(), 3);
+        assert!(mailbox_ids.iter().all(|id| id.len() == 25 && id.starts_with('M')));
+        assert!(mailbox_ids[0] != mailbox_ids[1] && mailbox_ids[1] != mailbox_ids[2]);
+        let rows: Vec<(String, String, i64)> = connection
+            .prepare("SELECT email_id, thread_id, save_date FROM messages ORDER BY id")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows[0].0, rows[1].0, "a copy in the same account shares the EMAILID");
+        assert_ne!(rows[0].0, rows[2].0, "other content has its own");
+        assert_ne!(rows[0].0, rows[3].0, "another account's copy has its own");
+        assert!(
+            rows.iter()
+                .all(|(email, thread, _)| email.starts_with('E') && thread.starts_with('T'))
+        );
+        assert_eq!(
+            rows.iter().map(|row| row.2).collect::<Vec<_>>(),
+            [1000, 2000, 3000, 4000],
+            "the internal date stands in for the save date"
+        );
+    }
 }

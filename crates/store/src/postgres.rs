@@ -43,6 +43,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "acme", include_str!("../migrations/postgres/0008_acme.sql")),
     (9, "quota", include_str!("../migrations/postgres/0009_quota.sql")),
     (
+        10,
+        "object ids",
+        include_str!("../migrations/postgres/0010_object_ids.sql"),
+    ),
+    (
         11,
         "imap_metadata",
         include_str!("../migrations/postgres/0011_imap_metadata.sql"),
@@ -53,9 +58,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0012_expunged_modseq.sql"),
     ),
     (
-        14,
+        13,
         "sort keys",
-        include_str!("../migrations/postgres/0014_sort_keys.sql"),
+        include_str!("../migrations/postgres/0013_sort_keys.sql"),
     ),
 ];
 

@@ -347,6 +347,7 @@ impl Store {
                     internal_date: recipient.received_at,
                     flags: &crate::Flags::default(),
                     facts: &facts,
+                    ids: None,
                 };
                 let mailbox = if copy.junk {
                     Self::append_to_junk(tx, copy.account, &message)?

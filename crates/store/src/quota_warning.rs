@@ -43,6 +43,7 @@ pub(crate) fn settle(
         internal_date: crate::now(),
         flags: &crate::Flags::default(),
         facts: &facts,
+        ids: None,
     };
     Store::append_to_inbox(tx, account, &message).map(Some)
 }

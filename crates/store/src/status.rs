@@ -19,6 +19,8 @@ pub struct MailboxStatus {
     pub highestmodseq: i64,
     /// Messages not yet shown as \Recent to any session (filled on request).
     pub recent: i64,
+    /// MAILBOXID (RFC 8474 §4).
+    pub object_id: String,
 }
 
 impl Store {
@@ -50,6 +52,7 @@ impl Store {
             uidvalidity: fresh.uidvalidity,
             highestmodseq: fresh.highestmodseq,
             recent: 0,
+            object_id: fresh.object_id,
         })
     }
 

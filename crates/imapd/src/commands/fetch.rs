@@ -8,6 +8,7 @@ use store::{MessageContent, MessageMeta, flag};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use wire::imap::{FetchItem, FetchModifiers, Section, SectionText, SequenceSet};
 
+use crate::commands::objects;
 use crate::error::{CommandError, Reply};
 use crate::format::{date_time, flag_list, section_name};
 use crate::session::{Disconnect, Session};
@@ -183,8 +184,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 && content
                     .as_ref()
                     .is_some_and(|c| c.envelope.as_deref().is_none_or(str::is_empty));
-            let raw = match (&content, needs.raw || facts_missing) {
-                (Some(content), true) => self.raw(content, needs.header_only && !facts_missing).await?,
+            // Stored before previews were kept: worked out from the message.
+            let preview_missing = needs.preview && content.as_ref().is_some_and(|c| c.preview.is_none());
+            let raw = match (&content, needs.raw || facts_missing || preview_missing) {
+                (Some(content), true) => {
+                    let header_only = needs.header_only && !facts_missing && !preview_missing;
+                    self.raw(content, header_only).await?
+                }
                 _ => Vec::new(),
             };
             // Checked before the answer begins, so that it can be a NO.
@@ -210,7 +216,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             });
             let answer = items
                 .iter()
-                .map(|item| part(item, &meta, &flag_names, facts.as_ref(), &raw))
+                .map(|item| match item {
+                    item if objects::is_object_item(item) => {
+                        Part::Bytes(objects::fetch_answer(item, content.as_ref(), &raw))
+                    }
+                    item => part(item, &meta, &flag_names, facts.as_ref(), &raw),
+                })
                 .chain(extra);
             self.write_answer(index, answer, messages, content.as_ref()).await?;
             if self.conn.pending_output() > 256 * 1024 {
@@ -280,6 +291,10 @@ struct Needs {
     facts: bool,
     /// A non-PEEK body item sets \Seen (RFC 9051 §6.4.5).
     sets_seen: bool,
+    /// EMAILID, THREADID, SAVEDATE or PREVIEW: kept in the stored row.
+    objects: bool,
+    /// PREVIEW without LAZY: worked out if not stored.
+    preview: bool,
 }
 
 impl Needs {
@@ -318,12 +333,14 @@ impl Needs {
                     FetchItem::Rfc822 | FetchItem::Rfc822Text => true,
                     _ => false,
                 }),
+            objects: items.iter().any(objects::is_object_item),
+            preview: items.contains(&FetchItem::Preview { lazy: false }),
         }
     }
 
     /// Whether the stored content (facts, header, blob name) is loaded.
     fn content(&self) -> bool {
-        self.raw || self.streams || self.facts
+        self.raw || self.streams || self.facts || self.objects
     }
 }
 
@@ -507,6 +524,10 @@ fn part(
             });
             let size = imf::binary(raw, part).ok().flatten().map_or(0, |d| d.len());
             bytes(format!("BINARY.SIZE[{name}] {size}"))
+        }
+        // Answered by `objects::fetch_answer` before this is called.
+        FetchItem::EmailId | FetchItem::ThreadId | FetchItem::SaveDate | FetchItem::Preview { .. } => {
+            Part::Bytes(Vec::new())
         }
     }
 }

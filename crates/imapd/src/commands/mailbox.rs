@@ -143,15 +143,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if let Ok(status) = self.server.store.mailbox_status(mailbox).await {
             out.extend_from_slice(b"* STATUS ");
             mailbox_name(out, &mailbox.name, self.utf8);
-            out.extend_from_slice(format!(" ({})\r\n", status_line(&status, items)).as_bytes());
+            out.extend_from_slice(
+                format!(" ({})\r\n", status_line(&status, items, self.config.max_literal)).as_bytes(),
+            );
         }
     }
 
-    pub(crate) async fn create(&mut self, tag: &str, account: &Account, raw: &[u8]) -> Reply {
+    pub(crate) async fn create(&mut self, tag: &str, account: &Account, raw: &[u8], uses: &[String]) -> Reply {
         let name = self.name(raw)?;
+        let role = super::special_use::role_of(uses)?;
         let limits = self.mailbox_limits();
-        self.server.store.create_mailbox(account.id, &name, limits).await?;
-        self.ok(tag, "CREATE completed")
+        let created = self
+            .server
+            .store
+            .create_mailbox_for(account.id, &name, role, limits)
+            .await?;
+        // RFC 8474 §4.1: the new mailbox's MAILBOXID.
+        let code = format!("MAILBOXID ({})", created.object_id);
+        self.tagged(tag, "OK", Some(&code), "CREATE completed");
+        Ok(Flow::Continue)
     }
 
     pub(crate) async fn delete(&mut self, tag: &str, account: &Account, selected: Option<&View>, raw: &[u8]) -> Reply {
@@ -212,7 +222,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
         let mut out = b"* STATUS ".to_vec();
         mailbox_name(&mut out, &mailbox.name, self.utf8);
-        out.extend_from_slice(format!(" ({})\r\n", status_line(&status, items)).as_bytes());
+        out.extend_from_slice(format!(" ({})\r\n", status_line(&status, items, self.config.max_literal)).as_bytes());
         self.conn.send(&out);
         if let Some(view) = selected {
             self.report_changes(view, true, false).await?;
@@ -226,13 +236,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         account: &Account,
         selected: Option<&mut View>,
         raw: &[u8],
-        messages: Vec<AppendMessage>,
+        mut messages: Vec<AppendMessage>,
     ) -> Reply {
         let name = self.name(raw)?;
         let Some(mailbox) = self.server.store.mailbox(account.id, &name).await? else {
             // RFC 9051 §6.3.12: TRYCREATE tells the client to CREATE first.
             return Err(CommandError::try_create());
         };
+        if !self
+            .catenate_all(tag, account, selected.as_deref(), &mut messages)
+            .await?
+        {
+            return Ok(Flow::Continue);
+        }
         // All the messages' keywords at once, before any is stored.
         let keywords = keywords_of(messages.iter().flat_map(|m| &m.flags));
         self.check_keywords(mailbox.id, keywords.iter()).await?;
@@ -240,22 +256,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         // which a quota refusal needs (RFC 9208 §5).
         let mut batch = Vec::with_capacity(messages.len());
         for message in messages {
-            if message.content.is_empty() {
-                return Err(CommandError::refused("Empty messages are not stored"));
-            }
-            let flags = Flags::from_names(&message.flags);
-            let date = message.date.unwrap_or_else(store::now);
-            // RFC 3516 §4.4: a literal8 may bring binary parts, which
-            // BODY[] could not answer (no NUL in a literal, RFC 9051 §4.3);
-            // they are kept base64-encoded, as Dovecot does.
-            let content = if message.binary {
-                imf::encode_binary_parts(&message.content).unwrap_or(message.content)
-            } else {
-                message.content
-            };
-            let facts = MessageFacts::of(&content);
-            let content = self.server.store.put_content(content).await?;
-            batch.push((content, flags, date, facts));
+            batch.push(self.prepare_message(message).await?);
         }
         let (uidvalidity, uids) = self.server.store.append_many(mailbox.id, batch).await?;
         let uids: Vec<String> = uids.iter().map(i64::to_string).collect();
@@ -268,8 +269,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 }
 
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
+    /// A message of APPEND (or REPLACE, RFC 8508) made ready to store: its
+    /// content kept (large content in the content store), flags, date and
+    /// facts. An empty message is refused.
+    pub(crate) async fn prepare_message(
+        &self,
+        message: AppendMessage,
+    ) -> Result<(store::Content, Flags, i64, MessageFacts), CommandError> {
+        if message.content.is_empty() {
+            return Err(CommandError::refused("Empty messages are not stored"));
+        }
+        let flags = Flags::from_names(&message.flags);
+        let date = message.date.unwrap_or_else(store::now);
+        // RFC 3516 §4.4: a literal8 may bring binary parts, which
+        // BODY[] could not answer (no NUL in a literal, RFC 9051 §4.3);
+        // they are kept base64-encoded, as Dovecot does.
+        let content = if message.binary {
+            imf::encode_binary_parts(&message.content).unwrap_or(message.content)
+        } else {
+            message.content
+        };
+        let facts = MessageFacts::of(&content);
+        let content = self.server.store.put_content(content).await?;
+        Ok((content, flags, date, facts))
+    }
+}
+
 /// `MESSAGES 3 UNSEEN 1 ...` for the items asked.
-pub(crate) fn status_line(status: &store::MailboxStatus, items: &[StatusItem]) -> String {
+pub(crate) fn status_line(status: &store::MailboxStatus, items: &[StatusItem], append_limit: u64) -> String {
     items
         .iter()
         .map(|item| match item {
@@ -284,6 +312,9 @@ pub(crate) fn status_line(status: &store::MailboxStatus, items: &[StatusItem]) -
             // RFC 9208 §4.3: in units of 1024 octets, never more than
             // EXPUNGE would free.
             StatusItem::DeletedStorage => format!("DELETED-STORAGE {}", status.deleted_storage / 1024),
+            StatusItem::MailboxId => format!("MAILBOXID ({})", status.object_id),
+            // RFC 7889 §3: the same for every mailbox, the literal limit.
+            StatusItem::AppendLimit => format!("APPENDLIMIT {append_limit}"),
         })
         .collect::<Vec<_>>()
         .join(" ")

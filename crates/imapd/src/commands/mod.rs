@@ -1,6 +1,7 @@
 //! IMAP commands, grouped by what they act on.
 
 mod auth;
+mod catenate;
 mod compress;
 mod condstore;
 mod copy;
@@ -10,11 +11,14 @@ mod keywords;
 mod mailbox;
 mod metadata;
 mod notify;
+mod objects;
 mod quota;
+mod replace;
 mod search;
 mod select;
 mod sort;
 mod sort_keys;
+mod special_use;
 mod store;
 mod thread;
 

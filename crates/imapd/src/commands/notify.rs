@@ -309,9 +309,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let status = store.mailbox_status(&info).await?;
         // With CONDSTORE on, HIGHESTMODSEQ too (RFC 5465 §5.2, RFC 7162).
         let line = if self.ext.condstore {
-            status_line(&status, &[&STATUS_ITEMS[..], &[StatusItem::HighestModSeq]].concat())
+            status_line(
+                &status,
+                &[&STATUS_ITEMS[..], &[StatusItem::HighestModSeq]].concat(),
+                self.config.max_literal,
+            )
         } else {
-            status_line(&status, &STATUS_ITEMS)
+            status_line(&status, &STATUS_ITEMS, self.config.max_literal)
         };
         if notifier.status_changed(mailbox, status) {
             out.extend_from_slice(b"* STATUS ");

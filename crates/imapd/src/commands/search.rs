@@ -11,6 +11,7 @@ use wire::imap::{Date, SearchKey, SearchReturn, SequenceSet};
 
 use crate::commands::condstore::{answer_modseq, uses_modseq};
 use crate::commands::fetch::CONTENT_BATCH;
+use crate::commands::objects;
 use crate::error::{CommandError, Reply};
 use crate::ranges::{Ranges, compress, in_saved};
 use crate::session::Session;
@@ -50,6 +51,8 @@ fn needs(key: &SearchKey) -> Needs {
             Needs::Header
         }
         SearchKey::Body(_) | SearchKey::Text(_) => Needs::Everything,
+        // Kept in the stored row, which comes with the header.
+        key if objects::needs_row(key) => Needs::Header,
         SearchKey::Not(inner) => needs(inner),
         SearchKey::Or(a, b) => needs(a).max(needs(b)),
         SearchKey::And(keys) => keys.iter().map(needs).max().unwrap_or(Needs::Nothing),
@@ -75,6 +78,8 @@ struct Candidate<'a> {
     /// The stored fields (see `imf::stored_field_contains`), when they
     /// answer for this message.
     fields: Option<&'a str>,
+    /// The stored row, when the search loaded it.
+    content: Option<&'a MessageContent>,
     /// \Recent in this session.
     recent: bool,
     /// The key's sets, resolved once for all messages.
@@ -168,6 +173,14 @@ fn matches(key: &SearchKey, c: &Candidate<'_>, saved: &[i64]) -> bool {
             _ => in_set(c, set, c.number),
         },
         SearchKey::ModSeq(m) => c.meta.modseq as u64 >= *m,
+        key @ (SearchKey::EmailId(_)
+        | SearchKey::ThreadId(_)
+        | SearchKey::SavedBefore(_)
+        | SearchKey::SavedOn(_)
+        | SearchKey::SavedSince(_)
+        | SearchKey::SaveDateSupported) => {
+            objects::matches(key, c.content, c.meta.internal_date, date_of).unwrap_or(false)
+        }
         SearchKey::Not(inner) => !matches(inner, c, saved),
         SearchKey::Or(a, b) => matches(a, c, saved) || matches(b, c, saved),
         SearchKey::And(keys) => keys.iter().all(|k| matches(k, c, saved)),
@@ -274,6 +287,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 number: index as u32 + 1,
                 raw: raw.as_deref(),
                 fields: fields.as_deref(),
+                content: content.as_ref(),
                 recent: view.recent.contains(&meta.uid),
                 sets: &sets,
             };

@@ -97,6 +97,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         view.write_flags(&mut flags);
         self.conn.send(&flags);
         self.untagged(&format!("OK [UIDVALIDITY {}] UIDs valid", view.mailbox.uidvalidity));
+        // RFC 8474 §4.2.
+        self.untagged(&format!("OK [MAILBOXID ({})] Ok", view.mailbox.object_id));
         self.untagged(&format!("OK [UIDNEXT {}] Predicted next UID", view.mailbox.uidnext));
         // RFC 7162 §3.1.2.1: once CONDSTORE is enabled. Every mailbox keeps
         // MODSEQs, so NOMODSEQ is never the answer.

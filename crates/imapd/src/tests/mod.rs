@@ -3,6 +3,7 @@
 //! as a test needs, each already logged in (login has tests of its own;
 //! these are about what sessions see of each other's changes).
 
+mod appendlimit;
 mod copy;
 mod errors;
 mod fetch;
@@ -13,6 +14,7 @@ mod mailboxes;
 mod metadata;
 mod nodes;
 mod notify;
+mod objects;
 mod order;
 mod search;
 mod seen;

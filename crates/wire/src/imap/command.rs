@@ -36,6 +36,10 @@ pub enum StatusItem {
     HighestModSeq,
     /// RFC 9208 §4.3.
     DeletedStorage,
+    /// RFC 8474 §4.
+    MailboxId,
+    /// RFC 7889 §3.
+    AppendLimit,
 }
 
 /// LIST-EXTENDED return options (RFC 5258, RFC 6154, RFC 5819).
@@ -56,6 +60,19 @@ pub struct AppendMessage {
     pub content: Vec<u8>,
     /// Sent as `~{n}` (RFC 3516): may hold any octet.
     pub binary: bool,
+    /// CATENATE (RFC 4469 §5): the parts the message is made of, in
+    /// order; `content` is empty then.
+    pub catenate: Vec<CatenatePart>,
+}
+
+/// One part of a CATENATE (RFC 4469 §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatenatePart {
+    /// `TEXT literal`: the bytes as sent.
+    Text(Vec<u8>),
+    /// `URL astring`: message data of this account (see
+    /// [`super::imap_url`]), as the client wrote it.
+    Url(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,8 +98,18 @@ pub enum CommandBody {
         mailbox: Vec<u8>,
         params: SelectParams,
     },
+    /// REPLACE and UID REPLACE (RFC 8508): `number` is a sequence number,
+    /// or a UID with `uid`.
+    Replace {
+        uid: bool,
+        number: u32,
+        mailbox: Vec<u8>,
+        message: AppendMessage,
+    },
     Create {
         mailbox: Vec<u8>,
+        /// CREATE-SPECIAL-USE (RFC 6154 §3): `(USE (\Drafts))`.
+        uses: Vec<String>,
     },
     Delete {
         mailbox: Vec<u8>,
@@ -265,7 +292,7 @@ fn command(c: &mut Cursor<'_>) -> Step<Command> {
         name = c.keyword()?;
         if !matches!(
             name.as_str(),
-            "FETCH" | "STORE" | "COPY" | "MOVE" | "SEARCH" | "EXPUNGE" | "SORT" | "THREAD"
+            "FETCH" | "STORE" | "COPY" | "MOVE" | "SEARCH" | "EXPUNGE" | "SORT" | "THREAD" | "REPLACE"
         ) {
             return bad(format!("UID {name} is not a command"));
         }
@@ -356,7 +383,11 @@ fn body(c: &mut Cursor<'_>, name: &str, uid: bool) -> Step<CommandBody> {
                 CommandBody::Examine { mailbox, params }
             }
         }
-        "CREATE" => CommandBody::Create { mailbox: mailbox(c)? },
+        "REPLACE" => super::append::replace(c, uid)?,
+        "CREATE" => CommandBody::Create {
+            mailbox: mailbox(c)?,
+            uses: super::create::create_params(c)?,
+        },
         "DELETE" => CommandBody::Delete { mailbox: mailbox(c)? },
         "SUBSCRIBE" => CommandBody::Subscribe { mailbox: mailbox(c)? },
         "UNSUBSCRIBE" => CommandBody::Unsubscribe { mailbox: mailbox(c)? },
@@ -569,6 +600,8 @@ fn status_items(c: &mut Cursor<'_>) -> Step<Vec<StatusItem>> {
             "RECENT" => StatusItem::Recent,
             "HIGHESTMODSEQ" => StatusItem::HighestModSeq,
             "DELETED-STORAGE" => StatusItem::DeletedStorage,
+            "MAILBOXID" => StatusItem::MailboxId,
+            "APPENDLIMIT" => StatusItem::AppendLimit,
             other => return bad(format!("unknown STATUS item {other}")),
         })
     })
@@ -584,7 +617,7 @@ fn flag(c: &mut Cursor<'_>) -> Step<String> {
     Ok(if system { format!("\\{name}") } else { name.to_string() })
 }
 
-fn flag_list(c: &mut Cursor<'_>) -> Step<Vec<String>> {
+pub(crate) fn flag_list(c: &mut Cursor<'_>) -> Step<Vec<String>> {
     c.list(flag)
 }
 
@@ -593,27 +626,7 @@ fn append(c: &mut Cursor<'_>) -> Step<CommandBody> {
     let mailbox = mailbox(c)?;
     let mut messages = Vec::new();
     while c.maybe_space()? {
-        let mut flags = Vec::new();
-        let mut date = None;
-        if c.peek() == Some(b'(') {
-            flags = flag_list(c)?;
-            c.space()?;
-        }
-        if c.peek() == Some(b'"') {
-            date = Some(date_time(c)?);
-            c.space()?;
-        }
-        let binary = c.peek() == Some(b'~');
-        if !matches!(c.peek(), Some(b'{' | b'~')) {
-            return bad("APPEND needs the message as a literal");
-        }
-        let content = c.literal()?;
-        messages.push(AppendMessage {
-            flags,
-            date,
-            content,
-            binary,
-        });
+        messages.push(super::append::append_message(c)?);
     }
     if messages.is_empty() {
         return bad("APPEND needs a message");
@@ -622,7 +635,7 @@ fn append(c: &mut Cursor<'_>) -> Step<CommandBody> {
 }
 
 /// date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE
-fn date_time(c: &mut Cursor<'_>) -> Step<i64> {
+pub(crate) fn date_time(c: &mut Cursor<'_>) -> Step<i64> {
     let text = String::from_utf8(c.string()?).unwrap_or_default();
     let parsed = (|| {
         let (day_part, rest) = text.trim_start().split_once(' ')?;

@@ -50,6 +50,15 @@ pub enum FetchItem {
     BinarySize {
         part: Vec<u32>,
     },
+    /// OBJECTID (RFC 8474 §5).
+    EmailId,
+    ThreadId,
+    /// RFC 8514 §4.
+    SaveDate,
+    /// RFC 8970 §3; `lazy`: PREVIEW (LAZY).
+    Preview {
+        lazy: bool,
+    },
 }
 
 /// Reads the FETCH item argument: a macro, one item or a list.
@@ -122,8 +131,18 @@ fn fetch_item(c: &mut Cursor<'_>) -> Step<FetchItem> {
             }
         }
         ("BINARY.SIZE", true) => FetchItem::BinarySize { part: binary_part(c)? },
+        (word, false) if let Some(item) = super::objects::fetch_item(word, c) => item?,
         _ => return bad(format!("unknown FETCH item {word}")),
     })
+}
+
+/// A section as an IMAP URL's `;SECTION=` names it (RFC 5092 §3: the
+/// FETCH section text without brackets, `1.2.MIME`); None if it is not one.
+pub fn url_section(text: &str) -> Option<Section> {
+    let bracketed = format!("[{text}]\r\n");
+    let mut c = Cursor::new(bracketed.as_bytes(), super::parser::Limits::default());
+    let section = section(&mut c).ok()?;
+    (c.pos == bracketed.len() - 2).then_some(section)
 }
 
 /// `[` section-spec `]`
@@ -200,4 +219,30 @@ fn partial(c: &mut Cursor<'_>) -> Step<Option<(u32, u32)>> {
     }
     c.expect(b'>', ">")?;
     Ok(Some((start, count)))
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn url_sections() {
+        assert_eq!(
+            url_section(""),
+            Some(Section {
+                part: vec![],
+                text: None
+            })
+        );
+        assert_eq!(
+            url_section("1.2.MIME"),
+            Some(Section {
+                part: vec![1, 2],
+                text: Some(SectionText::Mime)
+            })
+        );
+        assert_eq!(url_section("HEADER").unwrap().text, Some(SectionText::Header));
+        assert_eq!(url_section("1.X"), None);
+        assert_eq!(url_section("1] junk"), None);
+    }
 }

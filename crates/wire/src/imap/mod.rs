@@ -3,11 +3,15 @@
 //! make the server hold; modified UTF-7 mailbox names for rev1 clients.
 //! Responses are built by the server from the helpers here.
 
+mod append;
 mod command;
+mod create;
 mod fetch;
 mod framer;
+pub mod imap_url;
 mod metadata;
 mod notify;
+mod objects;
 mod parser;
 mod qresync;
 mod quota;
@@ -16,8 +20,10 @@ mod sequence;
 mod sort;
 pub mod utf7;
 
-pub use command::{AppendMessage, Command, CommandBody, ListReturn, StatusItem, StoreMode, parse_command};
-pub use fetch::{FetchItem, Section, SectionText};
+pub use command::{
+    AppendMessage, CatenatePart, Command, CommandBody, ListReturn, StatusItem, StoreMode, parse_command,
+};
+pub use fetch::{FetchItem, Section, SectionText, url_section};
 pub use framer::{Frame, Framer, Refusal};
 pub use metadata::MetadataDepth;
 pub use notify::{EventGroup, MailboxFilter, Notify, NotifyEvent};

@@ -118,6 +118,11 @@ impl<'a> Cursor<'a> {
         self.buf.get(self.pos).copied()
     }
 
+    /// The byte `ahead` bytes after the next one, if it has arrived.
+    pub fn peek_at(&self, ahead: usize) -> Option<u8> {
+        self.buf.get(self.pos + ahead).copied()
+    }
+
     fn need(&self, n: usize) -> Step<()> {
         if self.pos + n <= self.buf.len() {
             Ok(())

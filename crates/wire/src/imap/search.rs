@@ -51,6 +51,14 @@ pub enum SearchKey {
     Uid(SequenceSet),
     Sequence(SequenceSet),
     ModSeq(u64),
+    /// OBJECTID (RFC 8474 §6).
+    EmailId(String),
+    ThreadId(String),
+    /// SAVEDATE (RFC 8514 §5).
+    SavedBefore(Date),
+    SavedOn(Date),
+    SavedSince(Date),
+    SaveDateSupported,
     Not(Box<SearchKey>),
     Or(Box<SearchKey>, Box<SearchKey>),
     /// Keys in parentheses, or the top-level list: all must hold.
@@ -207,7 +215,10 @@ fn search_key(c: &mut Cursor<'_>) -> Step<SearchKey> {
             c.space()?;
             SearchKey::Or(Box::new(left), Box::new(search_key(c)?))
         }
-        other => return bad(format!("unknown search key {other}")),
+        other => match super::objects::search_key(other, c) {
+            Some(key) => key?,
+            None => return bad(format!("unknown search key {other}")),
+        },
     })
 }
 

@@ -1,0 +1,87 @@
+//! The message identifiers that place a message in a thread: its own
+//! Message-ID and those of the messages it answers (In-Reply-To and
+//! References, RFC 5322 §3.6.4), for THREADID (RFC 8474 §5.2).
+
+use crate::header;
+
+/// How many of the References a message is matched on: the last ones, its
+/// nearest ancestors. A long References field (some lists carry hundreds)
+/// costs no more than this.
+pub(crate) const MAX_PARENTS: usize = 20;
+
+/// The longest identifier kept; longer ones are not matched on.
+const MAX_ID: usize = 250;
+
+/// The message's own identifier, and those of its parents (In-Reply-To
+/// first, then References from the nearest ancestor back), each without
+/// its angle brackets and blanks, none repeated.
+pub(crate) fn message_ids(header: &[u8]) -> (Option<String>, Vec<String>) {
+    let own = header::first(header, "Message-ID").and_then(|field| ids(&field.value()).into_iter().next());
+    let mut parents = Vec::new();
+    if let Some(field) = header::first(header, "In-Reply-To") {
+        parents.extend(ids(&field.value()));
+    }
+    if let Some(field) = header::first(header, "References") {
+        parents.extend(ids(&field.value()).into_iter().rev());
+    }
+    let mut kept: Vec<String> = Vec::new();
+    for id in parents {
+        if Some(&id) != own.as_ref() && !kept.contains(&id) && kept.len() < MAX_PARENTS {
+            kept.push(id);
+        }
+    }
+    (own, kept)
+}
+
+/// The `<...>` identifiers in a field's value, blanks removed inside
+/// (obsolete syntax folds them, RFC 5322 §4.5.4).
+fn ids(value: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    while let Some(open) = rest.iter().position(|&b| b == b'<') {
+        let Some(close) = rest[open..].iter().position(|&b| b == b'>') else {
+            break;
+        };
+        let id: Vec<u8> = rest[open + 1..open + close]
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        if !id.is_empty() && id.len() <= MAX_ID {
+            out.push(String::from_utf8_lossy(&id).into_owned());
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_and_parents() {
+        let header = b"Message-ID: <c@x.test>\r\nIn-Reply-To: <b@x.test>\r\n\
+            References: <a@x.test>\r\n <b@x.test>\r\n\r\n";
+        let (own, parents) = message_ids(header);
+        assert_eq!(own.as_deref(), Some("c@x.test"));
+        assert_eq!(parents, ["b@x.test", "a@x.test"]);
+    }
+
+    #[test]
+    fn none_and_garbage() {
+        assert_eq!(message_ids(b"Subject: x\r\n\r\n"), (None, Vec::new()));
+        let (own, parents) = message_ids(b"Message-ID: no brackets\r\nReferences: <> <open\r\n\r\n");
+        assert_eq!(own, None);
+        assert!(parents.is_empty());
+    }
+
+    #[test]
+    fn many_references_are_bounded() {
+        let refs: String = (0..500).map(|i| format!("<{i}@x.test> ")).collect();
+        let header = format!("References: {refs}\r\n\r\n");
+        let (_, parents) = message_ids(header.as_bytes());
+        assert_eq!(parents.len(), MAX_PARENTS);
+        assert_eq!(parents[0], "499@x.test");
+    }
+}
