@@ -183,6 +183,7 @@ async fn open(server: Arc<Server>, context: String) -> Client {
 dialog_runner::dialogs! { "imap", run, postgres: run_on_postgres;
     append, append_multi, append_selected,
     authenticate, authenticate_errors, authenticate_initial,
+    capabilities,
     catenate,
     close_readonly,
     condstore_fetch, condstore_search, condstore_select, condstore_store,
