@@ -41,7 +41,8 @@ struct LocalDelivery {
     /// The message that carries it on to alias targets elsewhere.
     forward: Option<Box<store::QueueEntry>>,
     report: Option<ReportAction>,
-    facts: store::MessageFacts,
+    /// Boxed: far larger than the rest, and moved between tasks.
+    facts: Box<store::MessageFacts>,
 }
 
 impl Queue {
@@ -230,7 +231,7 @@ impl Queue {
             accounts,
             forward,
             report,
-            facts,
+            facts: Box::new(facts),
         }))
     }
 
