@@ -33,24 +33,34 @@ pub(crate) fn message_ids(header: &[u8]) -> (Option<String>, Vec<String>) {
     (own, kept)
 }
 
-/// The `<...>` identifiers in a field's value, blanks removed inside
-/// (obsolete syntax folds them, RFC 5322 §4.5.4).
-fn ids(value: &[u8]) -> Vec<String> {
+/// The `<id-left@id-right>` identifiers of a field's value, in order,
+/// without their angle brackets. Blanks inside are dropped (obsolete
+/// syntax folds them, RFC 5322 §4.5.4); text between them that is no id
+/// (the phrases old In-Reply-To fields carry, comments) is skipped. An id
+/// needs an `@` with something on each side. SORT and THREAD (RFC 5256)
+/// and THREADID (RFC 8474) read ids alike through this.
+pub(crate) fn ids(value: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = value;
     while let Some(open) = rest.iter().position(|&b| b == b'<') {
-        let Some(close) = rest[open..].iter().position(|&b| b == b'>') else {
+        rest = &rest[open + 1..];
+        let Some(close) = rest.iter().position(|&b| b == b'>' || b == b'<') else {
             break;
         };
-        let id: Vec<u8> = rest[open + 1..open + close]
+        if rest[close] == b'<' {
+            continue;
+        }
+        let id: Vec<u8> = rest[..close]
             .iter()
             .copied()
             .filter(|b| !b.is_ascii_whitespace())
             .collect();
-        if !id.is_empty() && id.len() <= MAX_ID {
+        rest = &rest[close + 1..];
+        let valid =
+            id.len() <= MAX_ID && id.first().is_some_and(|&b| b != b'@') && id.last().is_some_and(|&b| b != b'@');
+        if valid && id.contains(&b'@') {
             out.push(String::from_utf8_lossy(&id).into_owned());
         }
-        rest = &rest[open + close + 1..];
     }
     out
 }
@@ -74,6 +84,7 @@ mod tests {
         let (own, parents) = message_ids(b"Message-ID: no brackets\r\nReferences: <> <open\r\n\r\n");
         assert_eq!(own, None);
         assert!(parents.is_empty());
+        assert_eq!(ids(b"<a@b> (comment) <no id> <@x> <y@> <<c @d>"), ["a@b", "c@d"]);
     }
 
     #[test]

@@ -195,32 +195,12 @@ fn display(address: Option<&Address>) -> String {
     format!("{}@{}", part(&address.mailbox), part(&address.host))
 }
 
-/// The `<id-left@id-right>` message ids of a field, in order, without
-/// their CFWS; text between them that is no id (phrases that old
-/// In-Reply-To fields carry, comments) is skipped. An id needs an `@`
-/// and no blank or bracket inside.
+/// The message ids of a field, in order, in their `<...>` form.
 fn message_ids(value: &[u8]) -> Vec<String> {
-    let mut ids = Vec::new();
-    let mut rest = value;
-    while let Some(open) = rest.iter().position(|&b| b == b'<') {
-        rest = &rest[open + 1..];
-        let Some(close) = rest.iter().position(|&b| b == b'>' || b == b'<') else {
-            break;
-        };
-        if rest[close] == b'<' {
-            continue;
-        }
-        let inner = &rest[..close];
-        rest = &rest[close + 1..];
-        let valid = inner.contains(&b'@')
-            && inner.first() != Some(&b'@')
-            && inner.last() != Some(&b'@')
-            && !inner.iter().any(|b| b.is_ascii_whitespace());
-        if valid {
-            ids.push(format!("<{}>", String::from_utf8_lossy(inner)));
-        }
-    }
-    ids
+    crate::message_ids::ids(value)
+        .into_iter()
+        .map(|id| format!("<{id}>"))
+        .collect()
 }
 
 #[cfg(test)]
