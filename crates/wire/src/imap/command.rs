@@ -739,16 +739,21 @@ fn store(c: &mut Cursor<'_>, uid: bool) -> Step<CommandBody> {
     })
 }
 
+/// For the parser's tests: a whole command's body; panics unless
+/// `input` parses and is used up.
+#[cfg(test)]
+pub(crate) fn test_parse(input: &str) -> CommandBody {
+    let (command, used) = parse_command(input.as_bytes(), Limits::default()).unwrap();
+    assert_eq!(used, input.len(), "{input:?}");
+    command.body
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::imap::{SectionText, SeqNumber};
 
-    fn parse(input: &str) -> CommandBody {
-        let (command, used) = parse_command(input.as_bytes(), Limits::default()).unwrap();
-        assert_eq!(used, input.len(), "{input:?}");
-        command.body
-    }
+    use super::test_parse as parse;
 
     fn error(input: &str) -> ParseError {
         parse_command(input.as_bytes(), Limits::default()).unwrap_err()

@@ -179,11 +179,7 @@ mod tests {
 
     use super::*;
 
-    fn parse(input: &str) -> CommandBody {
-        let (command, used) = parse_command(input.as_bytes(), Limits::default()).unwrap();
-        assert_eq!(used, input.len(), "{input:?}");
-        command.body
-    }
+    use crate::imap::command::test_parse as parse;
 
     fn fails(input: &str) -> bool {
         parse_command(input.as_bytes(), Limits::default()).is_err()
