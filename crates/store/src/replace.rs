@@ -3,6 +3,7 @@
 //! neither.
 
 use crate::mailboxes::uidvalidity;
+use crate::quota::Added;
 use crate::sql::OptionalExtension;
 use crate::{Content, Flags, MailboxId, MessageFacts, Result, Store};
 
@@ -24,27 +25,39 @@ impl Store {
         facts: MessageFacts,
     ) -> Result<Option<(i64, i64)>> {
         let store = self.content.clone();
+        let policy = self.quota_policy();
         let replaced = self
             .batched(move |tx| {
-                let exists = tx
-                    .prepare_cached("SELECT 1 FROM messages WHERE mailbox_id = $1 AND uid = $2")?
-                    .query_row((from, old_uid), |_| Ok(()))
-                    .optional()?
-                    .is_some();
-                if !exists {
+                let old_size: Option<i64> = tx
+                    .prepare_cached("SELECT size FROM messages WHERE mailbox_id = $1 AND uid = $2")?
+                    .query_row((from, old_uid), |row| row.get(0))
+                    .optional()?;
+                let Some(old_size) = old_size else {
                     return Ok(None);
-                }
+                };
                 let uid = Self::append_in(tx, &*store, to, &content, &flags, internal_date, &facts)?;
                 Self::expunge_in(tx, from, &[old_uid])?;
-                Ok(Some((uidvalidity(tx, to)?, uid)))
+                // One message in, one out, within the account: refused over
+                // the quota only if it grew (RFC 9208 §5).
+                let new_size = content.blob().size as i64;
+                let added = Added {
+                    bytes: new_size - old_size,
+                    messages: 0,
+                    largest: new_size,
+                };
+                let warned = Self::settle_mailbox_quota(tx, to, added, policy)?;
+                Ok(Some((uidvalidity(tx, to)?, uid, warned)))
             })
             .await?;
-        if replaced.is_some() {
-            self.announce(from);
-            if to != from {
-                self.announce(to);
+        let Some((uidvalidity, uid, warned)) = replaced else {
+            return Ok(None);
+        };
+        self.announce(from);
+        for other in [Some(to), warned] {
+            if let Some(mailbox) = other.filter(|&m| m != from) {
+                self.announce(mailbox);
             }
         }
-        Ok(replaced)
+        Ok(Some((uidvalidity, uid)))
     }
 }

@@ -5,7 +5,7 @@ mod support;
 
 use support::Backend;
 
-use store::{Flags, MessageFacts, Store};
+use store::{Error, Flags, Limit, MessageFacts, QuotaPolicy, Store};
 
 async fn put(store: &Store, mailbox: i64, raw: &[u8]) -> i64 {
     let content = store.put_content(raw.to_vec()).await.unwrap();
@@ -84,4 +84,53 @@ async fn replacing_appends_and_expunges_at_once(backend: Backend) {
     assert_eq!(uids(&store, sent.id).await.len(), 1, "nothing appended");
 }
 
-on_both_backends!(replacing_appends_and_expunges_at_once);
+/// REPLACE of `old` in `mailbox` by a message of `size` octets.
+async fn replace_with(store: &Store, mailbox: i64, old: i64, size: usize) -> store::Result<Option<(i64, i64)>> {
+    let raw = [b"Subject: draft\r\n\r\n".as_slice(), &vec![b'x'; size]].concat();
+    let content = store.put_content(raw.clone()).await.unwrap();
+    let facts = MessageFacts::of(&raw);
+    store
+        .replace_message(mailbox, old, mailbox, content, Flags::default(), 0, facts)
+        .await
+}
+
+/// A replacement counts what it adds beyond the message it replaces
+/// (RFC 9208 §5): one that grows past the quota is refused with nothing
+/// changed, one that shrinks always goes through.
+async fn a_replacement_that_grows_past_the_quota_is_refused(backend: Backend) {
+    let (_place, store) = backend.store().await;
+    store.add_domain("example.test").await.unwrap();
+    let alice = store.add_account("alice@example.test", "h").await.unwrap();
+    let drafts = store.mailbox(alice, "Drafts").await.unwrap().unwrap();
+    store.set_quota_policy(QuotaPolicy {
+        warn_percent: 0,
+        ..QuotaPolicy::default()
+    });
+    let first = replace_with(&store, drafts.id, 0, 0).await.unwrap();
+    assert_eq!(first, None, "nothing to replace");
+    let old = put(
+        &store,
+        drafts.id,
+        &[b"Subject: draft\r\n\r\n".as_slice(), &[b'x'; 3000]].concat(),
+    )
+    .await;
+    store
+        .set_quota("alice@example.test", Some(Limit::At(4000)), None)
+        .await
+        .unwrap();
+    match replace_with(&store, drafts.id, old, 5000).await {
+        Err(Error::OverQuota { .. }) => {}
+        other => panic!("not refused for quota: {other:?}"),
+    }
+    assert_eq!(uids(&store, drafts.id).await, [old], "nothing changed");
+    let (_, smaller) = replace_with(&store, drafts.id, old, 100)
+        .await
+        .unwrap()
+        .expect("replaced");
+    assert_eq!(uids(&store, drafts.id).await, [smaller]);
+}
+
+on_both_backends!(
+    replacing_appends_and_expunges_at_once,
+    a_replacement_that_grows_past_the_quota_is_refused
+);
