@@ -17,6 +17,12 @@ pub(crate) enum CommandError {
     },
     /// `BAD text`: not valid here, or not understood.
     Bad(Cow<'static, str>),
+    /// `BAD [code] text`: not valid, with the reason a client can act on
+    /// (RFC 9586 §3.2: UIDREQUIRED).
+    BadCode {
+        code: &'static str,
+        text: Cow<'static, str>,
+    },
     /// A failure of ours (RFC 9051 §7.1: SERVERBUG).
     Server(store::Error),
     /// The connection is gone (or the client timed out, told so with BYE
@@ -45,6 +51,14 @@ impl CommandError {
 
     pub fn bad(text: impl Into<Cow<'static, str>>) -> CommandError {
         CommandError::Bad(text.into())
+    }
+
+    /// BAD with a response code.
+    pub fn bad_with(code: &'static str, text: impl Into<Cow<'static, str>>) -> CommandError {
+        CommandError::BadCode {
+            code,
+            text: text.into(),
+        }
     }
 
     /// NO [READ-ONLY] for changes to a mailbox opened with EXAMINE.

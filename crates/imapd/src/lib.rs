@@ -20,6 +20,7 @@ mod session;
 #[cfg(test)]
 mod tests;
 mod thread;
+mod uidonly;
 mod view;
 mod waiting;
 

@@ -152,6 +152,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             Ok(flow) => Ok(flow),
             Err(CommandError::No { code, text }) => self.no(tag, code, &text),
             Err(CommandError::Bad(text)) => Ok(self.error(tag, &text)),
+            Err(CommandError::BadCode { code, text }) => Ok(self.counted_bad(tag, Some(code), &text)),
             Err(CommandError::Server(error)) => {
                 tracing::error!(%error, "command failed");
                 self.no(tag, Some("SERVERBUG"), "Internal error, try again later")
@@ -184,6 +185,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 return self.ok(tag, "ID completed");
             }
             CommandBody::Compress(mechanism) => return self.compress(tag, &mechanism).await,
+            // RFC 9586 §3: refused whatever the state, the selection kept.
+            body if self.ext.uidonly && crate::uidonly::needs_uids(&body) => {
+                return Err(crate::uidonly::uid_required());
+            }
             body => body,
         };
         match std::mem::replace(&mut self.state, State::NotAuthenticated) {

@@ -11,6 +11,7 @@ use wire::imap::SequenceSet;
 
 use crate::format::flag_list;
 use crate::ranges::{Ranges, compress, in_saved};
+use crate::uidonly::fetch_prefix;
 
 /// The RFC 7162 extensions the session has enabled, which change how
 /// changes are reported.
@@ -20,6 +21,9 @@ pub(crate) struct Extensions {
     pub condstore: bool,
     /// VANISHED instead of EXPUNGE, UIDs in every FETCH (RFC 7162 §3.2).
     pub qresync: bool,
+    /// UIDONLY (RFC 9586): UIDFETCH instead of FETCH, VANISHED instead of
+    /// EXPUNGE, and no command that uses message numbers.
+    pub uidonly: bool,
 }
 
 pub(crate) struct View {
@@ -281,13 +285,14 @@ impl View {
     }
 
     /// Tells the client of the messages expunged meanwhile and drops them:
-    /// one VANISHED once QRESYNC is enabled (RFC 7162 §3.2.10.2), else an
+    /// one VANISHED once QRESYNC or UIDONLY is enabled (RFC 7162 §3.2.10.2,
+    /// RFC 9586 §3.4), else an
     /// EXPUNGE each, from the last, so that each number is still the one
     /// the client knows; then all removed in one pass, not one shift of
     /// the rest per message.
     fn report_gone(&mut self, out: &mut Vec<u8>, ext: Extensions) {
         let gone = std::mem::take(&mut self.gone);
-        if ext.qresync {
+        if ext.qresync || ext.uidonly {
             let uids: Vec<i64> = gone.iter().copied().collect();
             out.extend_from_slice(format!("* VANISHED {}\r\n", compress(&uids)).as_bytes());
         } else {
@@ -312,10 +317,11 @@ impl View {
     /// `* n FETCH (UID u FLAGS (...) MODSEQ (m))` for the message at
     /// `index`: the UID when asked for (always for unsolicited ones, which
     /// QRESYNC requires, RFC 7162 §3.2.4), the MODSEQ once CONDSTORE is
-    /// enabled (RFC 7162 §3.1).
+    /// enabled (RFC 7162 §3.1). Once UIDONLY is on, `* u UIDFETCH (...)`,
+    /// whose UID is in front (RFC 9586 §3.3).
     pub fn flags_line(&self, index: usize, uid: bool, ext: Extensions) -> String {
         let message = &self.messages[index];
-        let uid = if uid || ext.qresync {
+        let uid = if (uid || ext.qresync) && !ext.uidonly {
             format!("UID {} ", message.uid)
         } else {
             String::new()
@@ -326,7 +332,8 @@ impl View {
             String::new()
         };
         let flags = flag_list(&self.flag_names(message));
-        format!("* {} FETCH ({uid}FLAGS {flags}{modseq})\r\n", index + 1)
+        let prefix = fetch_prefix(index + 1, message.uid, ext);
+        format!("{prefix}{uid}FLAGS {flags}{modseq})\r\n")
     }
 
     /// The HIGHESTMODSEQ the client may be told: everything up to it has

@@ -228,6 +228,7 @@ dialog_runner::dialogs! { "imap", run, postgres: run_on_postgres;
     two_sessions_idle, two_sessions_keyword_announce, two_sessions_store,
     two_sessions_condstore, two_sessions_qresync,
     uid_commands,
+    uidonly_rfc_examples, uidonly_refusals, uidonly_two_sessions, uidonly_qresync,
     utf7_invalid,
     utf8_names,
 }

@@ -141,7 +141,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     /// ENABLE (RFC 5161): IMAP4rev2, UTF8=ACCEPT (RFC 6855), CONDSTORE
-    /// and QRESYNC, which implies CONDSTORE (RFC 7162 §3.2.3).
+    /// and QRESYNC, which implies CONDSTORE (RFC 7162 §3.2.3), and UIDONLY
+    /// (RFC 9586).
     pub(crate) fn enable(&mut self, tag: &str, capabilities: &[String], view: Option<&View>) -> Reply {
         let mut enabled = Vec::new();
         for capability in capabilities {
@@ -163,6 +164,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     self.enable_condstore(view);
                     self.ext.qresync = true;
                     enabled.push("QRESYNC");
+                }
+                // RFC 9586 §3.1.
+                "UIDONLY" => {
+                    self.ext.uidonly = true;
+                    enabled.push("UIDONLY");
                 }
                 _ => {}
             }

@@ -12,6 +12,7 @@ use crate::commands::objects;
 use crate::error::{CommandError, Reply};
 use crate::format::{date_time, flag_list, section_name};
 use crate::session::{Disconnect, Session};
+use crate::uidonly;
 use crate::view::View;
 
 /// How many messages' stored content one query loads (FETCH, SEARCH).
@@ -116,6 +117,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if wants_modseq && !items.contains(&FetchItem::ModSeq) {
             items.push(FetchItem::ModSeq);
         }
+        if self.ext.uidonly {
+            uidonly::drop_uid_item(&mut items);
+        }
         if let Some(since) = modifiers.changed_since {
             let since = i64::try_from(since).unwrap_or(i64::MAX);
             indexes.retain(|&index| view.messages[index].modseq > since);
@@ -139,9 +143,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         indexes: &[usize],
         items: &[FetchItem],
     ) -> Result<(), CommandError> {
-        let Some(items) = distinct_items(items, self.config.max_fetch_items) else {
+        let Some(mut items) = distinct_items(items, self.config.max_fetch_items) else {
             return Ok(());
         };
+        if self.ext.uidonly {
+            uidonly::drop_uid_item(&mut items);
+        }
         let needs = Needs::of(&items, view.read_only);
         for batch in indexes.chunks(CONTENT_BATCH) {
             self.fetch_batch(view, batch, &items, &needs).await?;
@@ -223,7 +230,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     item => part(item, &meta, &flag_names, facts.as_ref(), &raw),
                 })
                 .chain(extra);
-            self.write_answer(index, answer, messages, content.as_ref()).await?;
+            let prefix = uidonly::fetch_prefix(index + 1, meta.uid, self.ext);
+            self.write_answer(&prefix, answer, messages, content.as_ref()).await?;
             if self.conn.pending_output() > 256 * 1024 {
                 self.conn.flush().await.map_err(|_| Disconnect)?;
             }
@@ -345,12 +353,13 @@ impl Needs {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
-    /// Writes one `* n FETCH (...)` answer, each part as it is made.
-    /// Streamed messages are opened before the answer begins, so that a
-    /// missing blob is a NO, not a broken response.
+    /// Writes one `* n FETCH (...)` answer (`prefix` up to its open
+    /// parenthesis), each part as it is made. Streamed messages are opened
+    /// before the answer begins, so that a missing blob is a NO, not a
+    /// broken response.
     async fn write_answer(
         &mut self,
-        index: usize,
+        prefix: &str,
         parts: impl Iterator<Item = Part>,
         messages: usize,
         content: Option<&MessageContent>,
@@ -361,9 +370,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             files.push(self.server.store.open_message(content.stored(), false).await?);
         }
         let mut files = files.into_iter();
-        self.conn
-            .output()
-            .extend_from_slice(format!("* {} FETCH (", index + 1).as_bytes());
+        self.conn.output().extend_from_slice(prefix.as_bytes());
         for (i, part) in parts.enumerate() {
             if i > 0 {
                 self.conn.output().push(b' ');

@@ -88,7 +88,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if !self.rev2 {
             // IMAP4rev1 only (RFC 3501 §7.3.2).
             self.untagged(&format!("{} RECENT", view.recent.len()));
-            if let Some(index) = first_unseen {
+            // A message number: not told once UIDONLY is on (RFC 9586 §3).
+            if let Some(index) = first_unseen.filter(|_| !self.ext.uidonly) {
                 self.untagged(&format!("OK [UNSEEN {}] First unseen", index + 1));
             }
         }

@@ -9,6 +9,7 @@ use wire::imap::{SequenceSet, StoreMode};
 use crate::error::{CommandError, Reply};
 use crate::ranges::compress;
 use crate::session::{Flow, Session};
+use crate::uidonly::fetch_prefix;
 use crate::view::View;
 
 /// How a STORE changes flags, and how it answers.
@@ -74,12 +75,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             } else if self.ext.condstore && changed_uids.contains(&message.uid) {
                 // RFC 7162 §3.1.3: even .SILENT tells a CONDSTORE client
                 // the new MODSEQ of what it changed.
-                let uid_part = if command.uid || self.ext.qresync {
+                let uid_part = if (command.uid || self.ext.qresync) && !self.ext.uidonly {
                     format!("UID {} ", message.uid)
                 } else {
                     String::new()
                 };
-                let line = format!("* {} FETCH ({uid_part}MODSEQ ({}))\r\n", index + 1, message.modseq);
+                let prefix = fetch_prefix(index + 1, message.uid, self.ext);
+                let line = format!("{prefix}{uid_part}MODSEQ ({}))\r\n", message.modseq);
                 out.extend_from_slice(line.as_bytes());
             }
         }
