@@ -441,6 +441,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "CREATE-SPECIAL-USE",
             "REPLACE",
             "CATENATE",
+            "UIDONLY",
         ]);
         // RFC 7889 §2: the largest message APPEND takes, the literal limit.
         let append_limit = format!("APPENDLIMIT={}", self.config.max_literal);
