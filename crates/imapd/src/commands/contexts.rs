@@ -278,7 +278,7 @@ mod tests {
         let item = context
             .add(vec![keyed(7, 5), keyed(8, 25), keyed(9, 26), keyed(10, 99)], |u| u)
             .unwrap();
-        assert_eq!(item, "ADDTO (1 7 3 8:9 6 10)");
+        assert_eq!(item, "ADDTO (1 7 4 8:9 7 10)");
         apply(&mut client, &item);
         assert_eq!(client, order(&context));
         assert_eq!(client, [7, 1, 2, 8, 9, 3, 10]);
