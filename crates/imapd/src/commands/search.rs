@@ -289,7 +289,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 Loaded::default()
             } else {
                 let uids: Vec<i64> = chunk.iter().map(|&i| messages[i].uid).collect();
-                self.load(view.mailbox.id, &uids, needs).await?
+                // Neighbours in the view: the range scan reads no message
+                // that is not asked for, whatever the gaps between UIDs.
+                let neighbours = chunk.len() == chunk[chunk.len() - 1] - chunk[0] + 1;
+                self.load(view.mailbox.id, &uids, needs, neighbours).await?
             };
             for &index in chunk {
                 let meta = &messages[index];
@@ -321,15 +324,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     /// What a search needs of the messages `uids` (ascending), in as few
-    /// queries as it can.
-    async fn load(&self, mailbox: MailboxId, uids: &[i64], needs: Needs) -> Result<Loaded, CommandError> {
+    /// queries as it can. `neighbours`: no other message of the view lies
+    /// between them.
+    async fn load(
+        &self,
+        mailbox: MailboxId,
+        uids: &[i64],
+        needs: Needs,
+        neighbours: bool,
+    ) -> Result<Loaded, CommandError> {
         let mut loaded = Loaded::default();
         let mut unstored: Vec<i64> = uids.to_vec();
         // The range scan reads every message between the first and last:
         // worth it only where they are most of it (a context's few changed
         // messages are not, RFC 5267 §4.3).
         if let (Needs::StoredFields, Some(first), Some(last)) = (needs, uids.first(), uids.last())
-            && (last - first) as usize <= 2 * uids.len()
+            && (neighbours || (last - first) as usize <= 2 * uids.len())
         {
             let found = self.server.store.search_contents(mailbox, *first, *last).await?;
             loaded.fields = found
