@@ -297,6 +297,38 @@ mod tests {
         assert_eq!(context.remove(&gone, |u| u), None);
     }
 
+    /// Many rounds of additions and removals, sizes repeating so that
+    /// ties go to the UID: a client applying every item in order always
+    /// holds the server's list.
+    #[test]
+    fn a_client_applying_the_items_keeps_the_same_order() {
+        let mut context = by_size(&[]);
+        let mut client: Vec<i64> = Vec::new();
+        let mut seed: u64 = 7;
+        let mut next = move |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let mut uid = 0;
+        for _ in 0..200 {
+            let added: Vec<Keyed> = (0..next(4))
+                .map(|_| {
+                    uid += 1;
+                    keyed(uid, next(10) as i64)
+                })
+                .collect();
+            if let Some(item) = context.add(added, |u| u) {
+                apply(&mut client, &item);
+            }
+            let gone: HashSet<i64> = context.members.iter().copied().filter(|_| next(5) == 0).collect();
+            if let Some(item) = context.remove(&gone, |u| u) {
+                apply(&mut client, &item);
+            }
+            assert_eq!(client, order(&context));
+        }
+        assert!(!client.is_empty());
+    }
+
     #[test]
     fn search_results_use_position_zero_and_mailbox_order() {
         let mut context = Context {
