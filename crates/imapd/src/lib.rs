@@ -99,6 +99,11 @@ pub struct ImapConfig {
     /// Bytes of one account's METADATA names and values together (NO
     /// [LIMIT]).
     pub max_metadata_total: usize,
+    /// Updating contexts (SEARCH or SORT with RETURN (UPDATE), RFC 5267
+    /// §4.3) one session may keep: each holds its result (SORT's with the
+    /// sort keys) and searches again what changes. Past this many, UPDATE
+    /// is answered NO [NOUPDATE] (§4.3.1: at least one must be offered).
+    pub max_update_contexts: usize,
 }
 
 impl Default for ImapConfig {
@@ -126,6 +131,8 @@ impl Default for ImapConfig {
             max_metadata_value: 64 * 1024,
             max_metadata_entries: 1000,
             max_metadata_total: 1024 * 1024,
+            // Dovecot's limit too.
+            max_update_contexts: 10,
         }
     }
 }

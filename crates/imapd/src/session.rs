@@ -61,6 +61,8 @@ pub(crate) struct Session<S> {
     pub notify: Option<crate::notifier::Notifier>,
     /// This session's place in its account's session count.
     pub user_slot: Option<crate::server::UserSlot>,
+    /// SEARCH and SORT results kept up to date (RFC 5267 §4.3).
+    pub contexts: crate::commands::Contexts,
     errors: u32,
 }
 
@@ -79,6 +81,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             changes: None,
             notify: None,
             user_slot: None,
+            contexts: Default::default(),
             errors: 0,
         }
     }
@@ -369,6 +372,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 charset,
                 key,
             } => self.thread(tag, view, uid, algorithm, &charset, &key).await,
+            CommandBody::CancelUpdate(tags) => self.cancel_update(tag, &tags),
             CommandBody::Copy { uid, set, mailbox } => {
                 let indexes = view.select(&set, uid, &self.saved);
                 self.copy(tag, account, view, &indexes, &mailbox, false).await
@@ -429,6 +433,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             "THREAD=REFERENCES",
             "ESORT",
             "PARTIAL",
+            "CONTEXT=SEARCH",
+            "CONTEXT=SORT",
             "QUOTA",
             "QUOTA=RES-STORAGE",
             "QUOTA=RES-MESSAGE",
@@ -550,7 +556,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// Reports what others changed in the selected mailbox, if anything
     /// was announced (or `always`). `expunges`: see [`View::sync`].
     pub async fn report_changes(&mut self, view: &mut View, expunges: bool, always: bool) -> Result<(), Disconnect> {
-        let mut changed = always;
+        // Updating contexts look for changes of this session's own too.
+        let mut changed = always || !self.contexts.is_empty();
         if let Some(changes) = &mut self.changes {
             loop {
                 match changes.try_recv() {
@@ -562,9 +569,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
         if changed {
             let mut out = Vec::new();
-            if let Err(e) = view.sync(&self.server.store, &mut out, expunges, self.ext).await {
-                tracing::error!(error = %e, "could not refresh the mailbox");
-            }
+            self.refresh(view, &mut out, expunges).await?;
             self.conn.send(&out);
         }
         Ok(())

@@ -367,6 +367,13 @@ impl View {
             }
         }
     }
+
+    /// The UIDs found expunged whose EXPUNGE the client has not had yet
+    /// (they still have their sequence numbers): updating contexts (RFC
+    /// 5267 §4.3.4) must take them out of results before it comes.
+    pub fn unreported_expunges(&self) -> impl Iterator<Item = i64> + '_ {
+        self.gone.iter().copied()
+    }
 }
 
 /// Adds the keywords these flags use to the defined ones; true if any was

@@ -214,6 +214,7 @@ dialog_runner::dialogs! { "imap", run, postgres: run_on_postgres;
     savedate,
     search,
     sort, sort_esort_partial, sort_two_sessions, sort_base_subjects,
+    context_rfc_examples, context_two_sessions, context_limits, context_idle,
     thread,
     searchres_empty,
     searchres_min_max,

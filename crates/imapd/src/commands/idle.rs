@@ -55,9 +55,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     };
                     if ours {
                         let mut out = Vec::new();
-                        if let Err(e) = view.sync(&self.server.store, &mut out, true, self.ext).await {
-                            tracing::error!(error = %e, "could not refresh the mailbox");
-                        }
+                        self.refresh(view, &mut out, true).await?;
                         self.conn.send(&out);
                         self.conn.flush().await.map_err(|_| Disconnect)?;
                     }

@@ -4,6 +4,8 @@ mod auth;
 mod catenate;
 mod compress;
 mod condstore;
+mod context;
+mod contexts;
 mod copy;
 mod fetch;
 mod idle;
@@ -22,6 +24,7 @@ mod special_use;
 mod store;
 mod thread;
 
+pub(crate) use contexts::Contexts;
 pub(crate) use mailbox::ListCommand;
 pub(crate) use metadata::MetadataQuery;
 pub(crate) use sort::SortCommand;

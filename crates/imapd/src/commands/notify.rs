@@ -282,8 +282,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             return Ok(());
         };
         let last = view.messages.last().map_or(0, |m| m.uid);
-        view.sync(&self.server.store, out, idle || !interest.delayed, self.ext)
-            .await?;
+        self.sync_view(view, out, idle || !interest.delayed).await?;
         if !interest.fetch.is_empty() {
             let new: Vec<usize> = (0..view.messages.len())
                 .filter(|&index| view.messages[index].uid > last)

@@ -10,6 +10,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{Date, SearchKey, SearchReturn, SequenceSet};
 
 use crate::commands::condstore::{answer_modseq, uses_modseq};
+use crate::commands::context::wants_update;
 use crate::commands::fetch::CONTENT_BATCH;
 use crate::commands::objects;
 use crate::error::{CommandError, Reply};
@@ -204,12 +205,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         returns: Option<Vec<SearchReturn>>,
         key: &SearchKey,
     ) -> Reply {
+        self.check_update_tag(tag, returns.as_deref())?;
         let by_modseq = uses_modseq(key);
         if by_modseq {
             // RFC 7162 §3.1: a CONDSTORE enabling command.
             self.enable_condstore(Some(view));
         }
         let found = self.matching(view, key).await?;
+        if wants_update(returns.as_deref()) {
+            self.keep_context(tag, view, (uid, key), &found, None);
+        }
         let esearch = returns.is_some() || self.rev2;
         let returns = returns.unwrap_or_default();
         if returns.contains(&SearchReturn::Save) {
@@ -251,6 +256,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// The messages of the view that match `key`: (sequence number, UID),
     /// in mailbox order.
     pub(crate) async fn matching(&self, view: &View, key: &SearchKey) -> Result<Vec<(i64, i64)>, CommandError> {
+        let all: Vec<usize> = (0..view.messages.len()).collect();
+        self.matching_in(view, key, &all).await
+    }
+
+    /// Those of the messages at `indexes` (ascending) that match `key`:
+    /// (sequence number, UID), in mailbox order. An updating context
+    /// (RFC 5267 §4.3) looks only at the messages that changed.
+    pub(crate) async fn matching_in(
+        &self,
+        view: &View,
+        key: &SearchKey,
+        indexes: &[usize],
+    ) -> Result<Vec<(i64, i64)>, CommandError> {
         let messages = &view.messages;
         let needs = needs(key);
         let largest_uid = messages.last().map_or(0, |m| m.uid as u32);
@@ -264,46 +282,66 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         } else {
             CONTENT_BATCH
         };
-        let mut loaded = Loaded::default();
-        for (index, meta) in messages.iter().enumerate() {
-            // What the search reads comes a batch at a time: one or two
-            // queries, bounded memory.
-            if needs != Needs::Nothing && index % batch == 0 {
-                let end = (index + batch).min(messages.len());
-                loaded = self.load(view.mailbox.id, &messages[index..end], needs).await?;
-            }
-            let fields = loaded.fields.remove(&meta.uid);
-            let content = loaded.contents.remove(&meta.uid);
-            // Expunged by another session meanwhile: not a match.
-            if needs != Needs::Nothing && fields.is_none() && content.is_none() {
-                continue;
-            }
-            let raw = match &content {
-                Some(content) => Some(self.raw(content, needs <= Needs::Header).await?),
-                None => None,
+        // What the search reads comes a batch at a time: one or two
+        // queries, bounded memory.
+        for chunk in indexes.chunks(batch) {
+            let mut loaded = if needs == Needs::Nothing {
+                Loaded::default()
+            } else {
+                let uids: Vec<i64> = chunk.iter().map(|&i| messages[i].uid).collect();
+                // Neighbours in the view: the range scan reads no message
+                // that is not asked for, whatever the gaps between UIDs.
+                let neighbours = chunk.len() == chunk[chunk.len() - 1] - chunk[0] + 1;
+                self.load(view.mailbox.id, &uids, needs, neighbours).await?
             };
-            let candidate = Candidate {
-                meta,
-                number: index as u32 + 1,
-                raw: raw.as_deref(),
-                fields: fields.as_deref(),
-                content: content.as_ref(),
-                recent: view.recent.contains(&meta.uid),
-                sets: &sets,
-            };
-            if matches(key, &candidate, &self.saved) {
-                found.push((index as i64 + 1, meta.uid));
+            for &index in chunk {
+                let meta = &messages[index];
+                let fields = loaded.fields.remove(&meta.uid);
+                let content = loaded.contents.remove(&meta.uid);
+                // Expunged by another session meanwhile: not a match.
+                if needs != Needs::Nothing && fields.is_none() && content.is_none() {
+                    continue;
+                }
+                let raw = match &content {
+                    Some(content) => Some(self.raw(content, needs <= Needs::Header).await?),
+                    None => None,
+                };
+                let candidate = Candidate {
+                    meta,
+                    number: index as u32 + 1,
+                    raw: raw.as_deref(),
+                    fields: fields.as_deref(),
+                    content: content.as_ref(),
+                    recent: view.recent.contains(&meta.uid),
+                    sets: &sets,
+                };
+                if matches(key, &candidate, &self.saved) {
+                    found.push((index as i64 + 1, meta.uid));
+                }
             }
         }
         Ok(found)
     }
 
-    /// What a search needs of `messages`, in as few queries as it can.
-    async fn load(&self, mailbox: MailboxId, messages: &[MessageMeta], needs: Needs) -> Result<Loaded, CommandError> {
+    /// What a search needs of the messages `uids` (ascending), in as few
+    /// queries as it can. `neighbours`: no other message of the view lies
+    /// between them.
+    async fn load(
+        &self,
+        mailbox: MailboxId,
+        uids: &[i64],
+        needs: Needs,
+        neighbours: bool,
+    ) -> Result<Loaded, CommandError> {
         let mut loaded = Loaded::default();
-        let mut unstored: Vec<i64> = messages.iter().map(|m| m.uid).collect();
-        if let (Needs::StoredFields, Some(first), Some(last)) = (needs, messages.first(), messages.last()) {
-            let found = self.server.store.search_contents(mailbox, first.uid, last.uid).await?;
+        let mut unstored: Vec<i64> = uids.to_vec();
+        // The range scan reads every message between the first and last:
+        // worth it only where they are most of it (a context's few changed
+        // messages are not, RFC 5267 §4.3).
+        if let (Needs::StoredFields, Some(first), Some(last)) = (needs, uids.first(), uids.last())
+            && (neighbours || (last - first) as usize <= 2 * uids.len())
+        {
+            let found = self.server.store.search_contents(mailbox, *first, *last).await?;
             loaded.fields = found
                 .into_iter()
                 // Fields an older version stored answer where they cannot
@@ -362,8 +400,10 @@ pub(crate) fn saved_result(found: &[(i64, i64)], returns: &[SearchReturn]) -> Ve
 /// for, of `numbers` in the order the command returns them: MIN and MAX
 /// are the first and last of that order (RFC 5267 §3.2 for SORT).
 pub(crate) fn esearch_line(tag: &str, uid: bool, returns: &[SearchReturn], numbers: &[i64]) -> String {
-    // RFC 4731 §3.1: an empty RETURN list means ALL.
-    let wanted: Vec<SearchReturn> = if returns.is_empty() {
+    // RFC 4731 §3.1: an empty RETURN list means ALL; so does one with
+    // only CONTEXT, a hint that asks for nothing (RFC 5267 §4.2, as
+    // Dovecot has it). UPDATE alone asks for no results now (§4.3).
+    let wanted: Vec<SearchReturn> = if returns.iter().all(|r| *r == SearchReturn::Context) {
         vec![SearchReturn::All]
     } else {
         returns.to_vec()

@@ -34,6 +34,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if previous.is_some() {
             self.untagged("OK [CLOSED] Previous mailbox closed");
         }
+        // RFC 5267 §4.3: updates end with the mailbox's selection.
+        self.contexts.clear();
         if params.condstore || params.qresync.is_some() {
             self.enable_condstore(None);
         }
@@ -119,6 +121,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             return Err(e.into());
         }
         self.state = State::Authenticated { account };
+        self.contexts.clear();
         self.ok(
             tag,
             if expunge {

@@ -9,6 +9,7 @@ use std::cmp::Ordering;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{SearchKey, SearchReturn, SortCriterion, SortKey};
 
+use crate::commands::context::wants_update;
 use crate::commands::search::{esearch_line, saved_result};
 use crate::commands::sort_keys::Keyed;
 use crate::error::{CommandError, Reply};
@@ -37,17 +38,23 @@ pub(crate) struct SortCommand<'a> {
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     pub(crate) async fn sort(&mut self, tag: &str, view: &mut View, command: SortCommand<'_>) -> Reply {
         check_charset(command.charset)?;
+        self.check_update_tag(tag, command.returns.as_deref())?;
         let found = self.matching(view, command.key).await?;
         let keyed = self.keyed(view, &found).await?;
         let criteria = command.criteria.to_vec();
-        let sorted: Vec<(i64, i64)> = self
+        let keyed: Vec<Keyed> = self
             .heavy(move |_| {
                 let mut keyed = keyed;
                 keyed.sort_by(|a, b| compare(a, b, &criteria));
-                keyed.into_iter().map(|k| (k.number, k.uid)).collect()
+                keyed
             })
             .await?;
+        let sorted: Vec<(i64, i64)> = keyed.iter().map(|k| (k.number, k.uid)).collect();
         let uid = command.uid;
+        if wants_update(command.returns.as_deref()) {
+            let sorted = Some((command.criteria.to_vec(), keyed));
+            self.keep_context(tag, view, (uid, command.key), &found, sorted);
+        }
         let numbers: Vec<i64> = sorted.iter().map(|(n, u)| if uid { *u } else { *n }).collect();
         match command.returns {
             // RFC 5256 §4: `* SORT 2 84 882`, in sort order.

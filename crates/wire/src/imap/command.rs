@@ -225,6 +225,8 @@ pub enum CommandBody {
         mailbox: Vec<u8>,
         entries: Vec<(String, Option<Vec<u8>>)>,
     },
+    /// CANCELUPDATE (RFC 5267 §4.3.5): the tags whose updates end.
+    CancelUpdate(Vec<String>),
 }
 
 /// Parses the first command in `buf`, literals included.
@@ -324,6 +326,7 @@ fn body(c: &mut Cursor<'_>, name: &str, uid: bool) -> Step<CommandBody> {
         "NOTIFY" => CommandBody::Notify(super::notify::notify(c)?),
         "CLOSE" => CommandBody::Close,
         "UNSELECT" => CommandBody::Unselect,
+        "CANCELUPDATE" => super::context::cancel_update(c)?,
         "CHECK" => CommandBody::Noop,
         "EXPUNGE" if uid => {
             c.space()?;

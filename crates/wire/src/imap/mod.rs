@@ -5,6 +5,7 @@
 
 mod append;
 mod command;
+mod context;
 mod create;
 mod fetch;
 mod framer;

@@ -75,6 +75,11 @@ pub enum SearchReturn {
     Save,
     /// RFC 9394: a page of the result.
     Partial(super::sort::PartialRange),
+    /// RFC 5267 §4.2: a hint that the client will search again; nothing
+    /// to answer.
+    Context,
+    /// RFC 5267 §4.3: keep the result and report its changes.
+    Update,
 }
 
 const MONTHS: [&str; 12] = [
@@ -231,6 +236,8 @@ pub(crate) fn search_return(c: &mut Cursor<'_>) -> Step<Vec<SearchReturn>> {
             "ALL" => SearchReturn::All,
             "COUNT" => SearchReturn::Count,
             "SAVE" => SearchReturn::Save,
+            "CONTEXT" => SearchReturn::Context,
+            "UPDATE" => SearchReturn::Update,
             "PARTIAL" => {
                 c.space()?;
                 SearchReturn::Partial(super::sort::partial_range(c)?)

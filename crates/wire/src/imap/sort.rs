@@ -161,7 +161,8 @@ fn sort_criterion(c: &mut Cursor<'_>) -> Step<SortCriterion> {
     Ok(SortCriterion { reverse, key })
 }
 
-/// RFC 9394 §3: at most one of ALL and PARTIAL in a RETURN list.
+/// RFC 9394 §3: at most one of ALL and PARTIAL in a RETURN list; UPDATE
+/// once (RFC 5267 §4.3, as Dovecot checks it).
 pub(crate) fn check_returns(returns: &[SearchReturn]) -> Step<()> {
     let paging = returns
         .iter()
@@ -169,6 +170,9 @@ pub(crate) fn check_returns(returns: &[SearchReturn]) -> Step<()> {
         .count();
     if paging > 1 {
         return bad("RETURN takes at most one of ALL and PARTIAL");
+    }
+    if returns.iter().filter(|r| **r == SearchReturn::Update).count() > 1 {
+        return bad("RETURN takes UPDATE once");
     }
     Ok(())
 }
