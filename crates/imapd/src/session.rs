@@ -555,11 +555,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
         }
         if changed {
-            let mut out = Vec::new();
-            if let Err(e) = view.sync(&self.server.store, &mut out, expunges, self.ext).await {
-                tracing::error!(error = %e, "could not refresh the mailbox");
-            }
-            self.conn.send(&out);
+            // With NOTIFY's MessageNew FETCH items for new messages.
+            self.report_selected(view, expunges).await?;
         }
         Ok(())
     }

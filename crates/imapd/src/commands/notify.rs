@@ -281,17 +281,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let Some(interest) = &notifier.selected else {
             return Ok(());
         };
-        let last = view.messages.last().map_or(0, |m| m.uid);
-        view.sync(&self.server.store, out, idle || !interest.delayed, self.ext)
-            .await?;
-        if !interest.fetch.is_empty() {
-            let new: Vec<usize> = (0..view.messages.len())
-                .filter(|&index| view.messages[index].uid > last)
-                .collect();
-            self.conn.send(&std::mem::take(out));
-            self.fetch_notified(view, &new, &interest.fetch).await?;
-        }
-        Ok(())
+        // What is told before comes before.
+        self.conn.send(&std::mem::take(out));
+        self.sync_selected(view, idle || !interest.delayed, &interest.fetch)
+            .await
     }
 
     /// `* STATUS` of a watched mailbox, if it differs from the last sent.
