@@ -95,6 +95,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// Checks the event groups (RFC 5465 §5, §6) and turns them into what
     /// the notifier follows.
     fn interests(&self, groups: Vec<EventGroup>) -> Result<Interests, CommandError> {
+        // Every change of the mailbox list matches each mailbox against
+        // every group and name: their number is bounded.
+        let filters: usize = groups
+            .iter()
+            .map(|group| match &group.filter {
+                MailboxFilter::Subtree(names) | MailboxFilter::Mailboxes(names) => 1 + names.len(),
+                _ => 1,
+            })
+            .sum();
+        if filters > self.config.max_notify_filters {
+            return Err(CommandError::bad(format!(
+                "NOTIFY may name at most {} event groups and mailboxes",
+                self.config.max_notify_filters
+            )));
+        }
         let mut selected = None;
         let mut others = Vec::new();
         for group in groups {
