@@ -12,6 +12,7 @@ mod error;
 mod format;
 mod heavy;
 mod listing;
+mod metadata_watch;
 mod notifier;
 mod pattern;
 mod ranges;

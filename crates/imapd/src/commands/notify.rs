@@ -10,7 +10,11 @@
 //!   messages get the FETCH items MessageNew asked for (§5.2).
 //! - Other mailboxes are told as STATUS (§5.2-§5.4), mailbox list changes
 //!   as LIST (§5.4 MailboxName, with OLDNAME for a rename), subscription
-//!   changes as LIST with or without \Subscribed (§5.5).
+//!   changes as LIST with or without \Subscribed (§5.5), METADATA entries
+//!   set, changed or removed as the unsolicited METADATA response of RFC
+//!   5464 §4.4.2, names without values (§5.6 MailboxMetadataChange for the
+//!   mailboxes a group names, §5.7 ServerMetadataChange for the server's,
+//!   `""`).
 //! - Changes missed (the bus said `Lagged`) are made good by comparing: the
 //!   mailbox list is read again, and every watched mailbox's STATUS that
 //!   differs from the last one sent is sent again.
@@ -31,13 +35,12 @@ use crate::view::View;
 use crate::waiting::Wake;
 
 /// The events this server takes (RFC 5465 §3.1: BADEVENT lists them).
-/// MailboxMetadataChange and ServerMetadataChange are taken and, until
-/// METADATA (RFC 5464) tells the bus of its changes, never occur.
 const BADEVENT: &str = "BADEVENT (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange \
                         MailboxMetadataChange ServerMetadataChange)";
 
-/// What NOTIFY SET asks: for the selected mailbox, and for the others.
-type Interests = (Option<SelectedInterest>, Vec<(Filter, Interest)>);
+/// What NOTIFY SET asks: for the selected mailbox, for the others, and
+/// whether for the server's METADATA (ServerMetadataChange).
+type Interests = (Option<SelectedInterest>, Vec<(Filter, Interest)>, bool);
 
 /// The STATUS items of a notification for a mailbox not selected.
 const STATUS_ITEMS: [StatusItem; 4] = [
@@ -64,10 +67,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
             Notify::Set { status, groups } => (status, groups),
         };
-        let (selected, others) = self.interests(groups)?;
+        let (selected, others, server_metadata) = self.interests(groups)?;
         // Listening before the list is read: nothing is missed between.
         let changes = self.server.store.changes();
-        let mut notifier = Notifier::new(changes, account.id, selected, others);
+        let mut notifier = Notifier::new(changes, account.id, selected, others, server_metadata);
         notifier.refresh(&self.server.store).await?;
         let limit = self.config.max_notify_mailboxes;
         if notifier.watched_count() > limit {
@@ -112,6 +115,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
         let mut selected = None;
         let mut others = Vec::new();
+        let mut server_metadata = false;
         for group in groups {
             let mut interest = Interest::default();
             let (mut new, mut expunge, mut fetch) = (false, false, Vec::new());
@@ -125,7 +129,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     NotifyEvent::FlagChange => interest.flags = true,
                     NotifyEvent::MailboxName => interest.names = true,
                     NotifyEvent::SubscriptionChange => interest.subscriptions = true,
-                    NotifyEvent::MailboxMetadataChange | NotifyEvent::ServerMetadataChange => {}
+                    NotifyEvent::MailboxMetadataChange => interest.metadata = true,
+                    NotifyEvent::ServerMetadataChange => server_metadata = true,
                     NotifyEvent::AnnotationChange | NotifyEvent::Other(_) => {
                         return Err(CommandError::no(BADEVENT, "Event not supported"));
                     }
@@ -163,7 +168,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             };
             others.push((filter, interest));
         }
-        Ok((selected, others))
+        Ok((selected, others, server_metadata))
     }
 
     fn names(&self, raw: &[Vec<u8>]) -> Result<Vec<String>, CommandError> {
@@ -333,10 +338,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         Ok(())
     }
 
-    /// LIST responses for mailbox list changes (RFC 5465 §5.4, §5.5).
+    /// LIST responses for mailbox list changes (RFC 5465 §5.4, §5.5), and
+    /// METADATA responses for entries changed (§5.6, §5.7).
     fn list_notices(&self, changes: &[ListChange], out: &mut Vec<u8>) {
         for change in changes {
             let (attributes, name, old) = match change {
+                ListChange::Metadata(mailbox, entries) => {
+                    metadata_notice(mailbox, entries, self.utf8, out);
+                    continue;
+                }
                 ListChange::Created(name) => ("", name, None),
                 ListChange::Deleted(name) => ("\\NonExistent", name, None),
                 ListChange::Renamed { from, to } => ("", to, Some(from)),
@@ -353,6 +363,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             out.extend_from_slice(b"\r\n");
         }
     }
+}
+
+/// `* METADATA mailbox entry...`: RFC 5464 §4.4.2's unsolicited form,
+/// names only; the client asks GETMETADATA for the values (RFC 5465 §5.6).
+fn metadata_notice(mailbox: &str, entries: &[String], utf8: bool, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"* METADATA ");
+    mailbox_name(out, mailbox, utf8);
+    for entry in entries {
+        // An astring (RFC 5464 §5): an atom when it can be one. Names
+        // are printable ASCII (the parser checks) but may hold specials.
+        out.push(b' ');
+        if entry.bytes().any(|b| b"(){\"\\]".contains(&b)) {
+            wire::imap::string(out, entry.as_bytes());
+        } else {
+            out.extend_from_slice(entry.as_bytes());
+        }
+    }
+    out.extend_from_slice(b"\r\n");
 }
 
 /// MessageNew's FETCH items (RFC 5465 §5.2): only for the selected mailbox,
