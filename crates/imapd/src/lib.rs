@@ -12,6 +12,7 @@ mod error;
 mod format;
 mod heavy;
 mod listing;
+mod metadata_watch;
 mod notifier;
 mod pattern;
 mod ranges;
@@ -90,6 +91,11 @@ pub struct ImapConfig {
     /// the server gives up and sends NOTIFICATIONOVERFLOW (RFC 5465 §5.8)
     /// instead, ending NOTIFY: the client looks afresh.
     pub max_notify_output: usize,
+    /// Event groups and the mailbox names in their filters, together, in
+    /// one NOTIFY SET (RFC 5465 §6): each change of the mailbox list
+    /// matches every mailbox against them. More get BAD. Clients name a
+    /// few.
+    pub max_notify_filters: usize,
     /// The largest METADATA value in bytes (RFC 5464 §4.3: NO [METADATA
     /// MAXSIZE n]); §4.1 asks for at least 1024.
     pub max_metadata_value: usize,
@@ -128,6 +134,7 @@ impl Default for ImapConfig {
             max_keyword_length: 128,
             max_notify_mailboxes: 2000,
             max_notify_output: 1024 * 1024,
+            max_notify_filters: 1000,
             max_metadata_value: 64 * 1024,
             max_metadata_entries: 1000,
             max_metadata_total: 1024 * 1024,

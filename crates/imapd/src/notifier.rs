@@ -2,7 +2,9 @@
 //! told the client: the account's mailboxes and subscriptions as last seen
 //! (so a change of the list is found by comparing, whatever caused it and
 //! however many notices it took), and the mailboxes watched for message
-//! events by id, each with the STATUS last sent for it.
+//! events by id, each with the STATUS last sent for it; and, if metadata
+//! events are asked, the account's METADATA entries as last seen
+//! (`metadata_watch`).
 //!
 //! Cost: a notice names one mailbox; whether it is watched is one hash
 //! lookup, and only a watched one is read (its STATUS), so a session
@@ -15,6 +17,8 @@ use std::collections::{BTreeSet, HashMap};
 use store::{AccountId, Changes, MailboxId, MailboxStatus, SEPARATOR, Store};
 use wire::imap::FetchItem;
 
+use crate::metadata_watch::MetadataWatch;
+
 /// The events asked for a group of mailboxes (RFC 5465 §5).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Interest {
@@ -23,6 +27,8 @@ pub(crate) struct Interest {
     pub flags: bool,
     pub names: bool,
     pub subscriptions: bool,
+    /// MailboxMetadataChange (§5.6).
+    pub metadata: bool,
 }
 
 /// The events asked for the selected mailbox (SELECTED or
@@ -57,8 +63,14 @@ struct Watch {
 pub(crate) enum ListChange {
     Created(String),
     Deleted(String),
-    Renamed { from: String, to: String },
+    Renamed {
+        from: String,
+        to: String,
+    },
     Subscribed(String, bool),
+    /// METADATA entries of a mailbox ("" for the server's) set, changed
+    /// or removed (RFC 5465 §5.6, §5.7): their names.
+    Metadata(String, Vec<String>),
 }
 
 pub(crate) struct Notifier {
@@ -75,6 +87,11 @@ pub(crate) struct Notifier {
     mailboxes: HashMap<MailboxId, String>,
     subscriptions: BTreeSet<String>,
     watched: HashMap<MailboxId, Watch>,
+    /// ServerMetadataChange (§5.7), named in any group: the server's
+    /// entries belong to no mailbox a filter could name.
+    server_metadata: bool,
+    /// The entries as last seen, if any metadata event is asked.
+    metadata: Option<MetadataWatch>,
 }
 
 impl Notifier {
@@ -83,8 +100,13 @@ impl Notifier {
         account: AccountId,
         selected: Option<SelectedInterest>,
         groups: Vec<(Filter, Interest)>,
+        server_metadata: bool,
     ) -> Notifier {
+        let metadata =
+            (server_metadata || groups.iter().any(|(_, interest)| interest.metadata)).then(MetadataWatch::default);
         Notifier {
+            server_metadata,
+            metadata,
             changes,
             account,
             selected,
@@ -166,7 +188,37 @@ impl Notifier {
             }
         }
         self.watched = watched;
+        self.metadata_changes(store, first, &mut changes).await?;
         Ok(changes)
+    }
+
+    /// The METADATA entries changed since the last look, for the mailboxes
+    /// (and the server) whose metadata events were asked. A mailbox gone
+    /// is told by MailboxName, not by its entries going with it.
+    async fn metadata_changes(
+        &mut self,
+        store: &Store,
+        first: bool,
+        changes: &mut Vec<ListChange>,
+    ) -> Result<(), store::Error> {
+        let Some(watch) = &mut self.metadata else {
+            return Ok(());
+        };
+        for (mailbox, names) in watch.look(store, self.account, first).await? {
+            match mailbox {
+                None if self.server_metadata => changes.push(ListChange::Metadata(String::new(), names)),
+                None => {}
+                Some(id) => {
+                    let Some(name) = self.mailboxes.get(&id) else {
+                        continue;
+                    };
+                    if self.interest(name, &[&self.subscriptions]).metadata {
+                        changes.push(ListChange::Metadata(name.clone(), names));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The account whose mailboxes this follows.
@@ -243,12 +295,14 @@ mod tests {
         flags: false,
         names: false,
         subscriptions: false,
+        metadata: false,
     };
     const NAMES: Interest = Interest {
         messages: false,
         flags: false,
         names: true,
         subscriptions: false,
+        metadata: false,
     };
 
     /// RFC 5465 §6's filters; a mailbox gets the events of the first group

@@ -568,9 +568,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
         }
         if changed {
-            let mut out = Vec::new();
-            self.refresh(view, &mut out, expunges).await?;
-            self.conn.send(&out);
+            // With NOTIFY's MessageNew FETCH items for new messages.
+            self.report_selected(view, expunges).await?;
         }
         Ok(())
     }

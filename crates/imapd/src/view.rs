@@ -374,6 +374,17 @@ impl View {
     pub fn unreported_expunges(&self) -> impl Iterator<Item = i64> + '_ {
         self.gone.iter().copied()
     }
+
+    /// The UID of the last message shown, 0 if none: after a `sync`, the
+    /// messages above it are the ones new to the client.
+    pub fn last_uid(&self) -> i64 {
+        self.messages.last().map_or(0, |m| m.uid)
+    }
+
+    /// The indexes of the messages shown whose UID is above `uid`.
+    pub fn indexes_above(&self, uid: i64) -> Vec<usize> {
+        (self.messages.partition_point(|m| m.uid <= uid)..self.messages.len()).collect()
+    }
 }
 
 /// Adds the keywords these flags use to the defined ones; true if any was

@@ -272,6 +272,16 @@ pub struct Imap {
     pub max_metadata_entries: usize,
     /// Bytes of one account's METADATA entries together (default 1 MiB).
     pub max_metadata_total: usize,
+    /// Mailboxes one NOTIFY may watch for message events (RFC 5465;
+    /// default 2000): more at NOTIFY SET get NO [LIMIT], more later end
+    /// NOTIFY with NOTIFICATIONOVERFLOW.
+    pub max_notify_mailboxes: usize,
+    /// Bytes of notifications sent at once before NOTIFY gives up with
+    /// NOTIFICATIONOVERFLOW (RFC 5465 §5.8; default 1 MiB).
+    pub max_notify_output: usize,
+    /// Event groups and mailbox names in one NOTIFY SET together
+    /// (default 1000); more get BAD.
+    pub max_notify_filters: usize,
 }
 
 impl Default for Imap {
@@ -297,6 +307,9 @@ impl Default for Imap {
             max_metadata_value: defaults.max_metadata_value,
             max_metadata_entries: defaults.max_metadata_entries,
             max_metadata_total: defaults.max_metadata_total,
+            max_notify_mailboxes: defaults.max_notify_mailboxes,
+            max_notify_output: defaults.max_notify_output,
+            max_notify_filters: defaults.max_notify_filters,
         }
     }
 }
@@ -619,9 +632,9 @@ impl Config {
             max_metadata_value: self.imap.max_metadata_value,
             max_metadata_entries: self.imap.max_metadata_entries,
             max_metadata_total: self.imap.max_metadata_total,
-            // NOTIFY's limits (RFC 5465) are not configurable yet: their
-            // defaults fit every account within `max_mailboxes`.
-            ..imapd::ImapConfig::default()
+            max_notify_mailboxes: self.imap.max_notify_mailboxes,
+            max_notify_output: self.imap.max_notify_output,
+            max_notify_filters: self.imap.max_notify_filters,
         }
     }
 
@@ -775,6 +788,37 @@ mod tests {
         assert_eq!((imap.max_command_before_login, imap.max_literals), (8192, 1000));
         let config: Config = toml::from_str("[imap]\nmax_command = 5000\nmax_literals = 3\n").unwrap();
         assert_eq!((config.imap().max_command, config.imap().max_literals), (5000, 3));
+    }
+
+    /// NOTIFY's limits (RFC 5465) reach the IMAP server from `[imap]`.
+    #[test]
+    fn imap_notify_limits_are_read() {
+        let defaults = imapd::ImapConfig::default();
+        let imap = toml::from_str::<Config>("").unwrap().imap();
+        assert_eq!(
+            (
+                imap.max_notify_mailboxes,
+                imap.max_notify_output,
+                imap.max_notify_filters
+            ),
+            (
+                defaults.max_notify_mailboxes,
+                defaults.max_notify_output,
+                defaults.max_notify_filters
+            )
+        );
+        let config: Config =
+            toml::from_str("[imap]\nmax_notify_mailboxes = 7\nmax_notify_output = 4096\nmax_notify_filters = 9\n")
+                .unwrap();
+        let imap = config.imap();
+        assert_eq!(
+            (
+                imap.max_notify_mailboxes,
+                imap.max_notify_output,
+                imap.max_notify_filters
+            ),
+            (7, 4096, 9)
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The change bus as its listeners see it: the id of each mailbox whose
 //! messages changed, the id of each account whose mailbox list or
-//! subscriptions changed (for NOTIFY's MailboxName and SubscriptionChange,
-//! RFC 5465 §5.6, §5.7), or, when changes may have been missed, word to
+//! subscriptions or METADATA entries changed (for NOTIFY's MailboxName,
+//! SubscriptionChange, MailboxMetadataChange and ServerMetadataChange,
+//! RFC 5465 §5.4-§5.7), or, when changes may have been missed, word to
 //! look at everything afresh.
 //!
 //! A listener that falls behind the bus gets tokio's
@@ -23,7 +24,7 @@ pub(crate) enum Change {
     /// The messages of this mailbox changed.
     Mailbox(MailboxId),
     /// This account's mailboxes were created, deleted or renamed, or its
-    /// subscriptions changed.
+    /// subscriptions or METADATA entries changed.
     Account(AccountId),
     /// Changes may have been missed: any mailbox may have changed.
     Everything,
@@ -34,7 +35,8 @@ pub(crate) enum Change {
 pub enum Event {
     /// The messages of this mailbox changed.
     Mailbox(MailboxId),
-    /// This account's mailbox list or subscriptions changed.
+    /// This account's mailbox list, subscriptions or METADATA entries
+    /// changed.
     Account(AccountId),
 }
 

@@ -306,8 +306,9 @@ impl Store {
     }
 
     /// Tells the sessions following `account`'s mailbox list (NOTIFY,
-    /// RFC 5465 §5.6, §5.7) that mailboxes were created, deleted or
-    /// renamed, or subscriptions changed; as [`Store::announce`].
+    /// RFC 5465 §5.4-§5.7) that mailboxes were created, deleted or
+    /// renamed, or subscriptions or METADATA entries changed; as
+    /// [`Store::announce`].
     pub(crate) fn announce_account(&self, account: AccountId) {
         self.publish(changes::Change::Account(account));
     }

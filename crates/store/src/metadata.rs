@@ -4,6 +4,12 @@
 //! below an entry (DEPTH, RFC 5464 §4.2.2), and holds each account within
 //! the limits it is given, deciding on the limits before it writes, so a
 //! refused SETMETADATA changes nothing (RFC 5464 §4.3: all or none).
+//!
+//! A change is announced on the change bus as a change of its account
+//! (`Store::announce_account`, as for the mailbox list): NOTIFY's
+//! MailboxMetadataChange and ServerMetadataChange (RFC 5465 §5.6, §5.7)
+//! find what changed by comparing [`Store::account_metadata`] with what
+//! they saw before, as they do for the mailbox list.
 
 use crate::sql::OptionalExtension;
 use crate::{AccountId, MailboxId, Result, Store};
@@ -94,10 +100,41 @@ impl Store {
             .await
     }
 
+    /// Every entry of the account: (None for the server's, or the mailbox),
+    /// name, value. At most the account's limits (`MetadataLimits`).
+    pub async fn account_metadata(&self, account: AccountId) -> Result<Vec<(Option<MailboxId>, String, Vec<u8>)>> {
+        self.point_reads
+            .scan(move |c| {
+                c.prepare_cached("SELECT mailbox_id, name, value FROM imap_metadata WHERE account_id = $1")?
+                    .query_map([account], |row| {
+                        let mailbox: MailboxId = row.get(0)?;
+                        Ok(((mailbox != SERVER).then_some(mailbox), row.get(1)?, row.get(2)?))
+                    })?
+                    .collect()
+            })
+            .await
+    }
+
     /// Sets (Some) or removes (None) entries of `mailbox` (None: the
     /// server's) all at once, or none of them if the account would be
-    /// over `limits` after (the inner `Err`).
+    /// over `limits` after (the inner `Err`). A change is announced once
+    /// committed, for NOTIFY's metadata events (RFC 5465 §5.6, §5.7).
     pub async fn set_metadata(
+        &self,
+        account: AccountId,
+        mailbox: Option<MailboxId>,
+        entries: Vec<(String, Option<Vec<u8>>)>,
+        limits: MetadataLimits,
+    ) -> Result<std::result::Result<(), MetadataRefusal>> {
+        let outcome = self.write_metadata(account, mailbox, entries, limits).await?;
+        if outcome.is_ok() {
+            self.announce_account(account);
+        }
+        Ok(outcome)
+    }
+
+    /// [`Store::set_metadata`]'s write.
+    async fn write_metadata(
         &self,
         account: AccountId,
         mailbox: Option<MailboxId>,

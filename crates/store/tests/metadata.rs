@@ -4,7 +4,7 @@
 
 mod support;
 
-use store::{MailboxLimits, MetadataDepth, MetadataLimits, MetadataRefusal, Store};
+use store::{ChangeEvent, MailboxLimits, MetadataDepth, MetadataLimits, MetadataRefusal, Store};
 use support::{Backend, Place};
 
 const MAILBOXES: MailboxLimits = MailboxLimits {
@@ -171,7 +171,44 @@ async fn entries_follow_rename_and_go_with_delete(backend: Backend) {
     store.set_metadata(account, None, five, LIMITS).await.unwrap().unwrap();
 }
 
+/// A change of entries is announced as a change of the account (NOTIFY's
+/// metadata events, RFC 5465 §5.6-§5.7, compare then), a refused one is
+/// not; `account_metadata` reads every entry, the server's as None.
+async fn changes_are_announced_and_read_whole(backend: Backend) {
+    let (_place, store, account) = alice(backend).await;
+    let inbox = store.mailbox(account, "INBOX").await.unwrap().unwrap().id;
+    let mut changes = store.changes();
+    store
+        .set_metadata(account, None, vec![set("/private/motd", "hi")], LIMITS)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(changes.try_recv_event().unwrap(), ChangeEvent::Account(account));
+    store
+        .set_metadata(account, Some(inbox), vec![set("/shared/comment", "c")], LIMITS)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(changes.try_recv_event().unwrap(), ChangeEvent::Account(account));
+    let refused = store
+        .set_metadata(account, None, vec![set("/private/big", &"x".repeat(101))], LIMITS)
+        .await
+        .unwrap();
+    assert!(refused.is_err());
+    assert!(changes.try_recv_event().is_err(), "a refused change is no change");
+    let mut all = store.account_metadata(account).await.unwrap();
+    all.sort();
+    assert_eq!(
+        all,
+        [
+            (None, "/private/motd".to_string(), b"hi".to_vec()),
+            (Some(inbox), "/shared/comment".to_string(), b"c".to_vec()),
+        ]
+    );
+}
+
 on_both_backends!(
+    changes_are_announced_and_read_whole,
     entries_are_read_at_each_depth_and_removed,
     limits_refuse_the_whole_change,
     entries_follow_rename_and_go_with_delete,

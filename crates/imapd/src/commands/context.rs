@@ -17,7 +17,7 @@ use wire::imap::{SearchKey, SearchReturn, SeqNumber, SequenceSet, SortCriterion}
 use crate::commands::contexts::{Context, Order};
 use crate::commands::sort_keys::Keyed;
 use crate::error::{CommandError, Reply};
-use crate::session::{Disconnect, Session};
+use crate::session::Session;
 use crate::view::View;
 
 /// Whether a RETURN list asks for updates.
@@ -80,24 +80,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             )));
         }
         self.ok(tag, "CANCELUPDATE completed")
-    }
-
-    /// [`Self::sync_view`] where a failure to read is only logged: the
-    /// client hears of the changes at the next chance.
-    pub(crate) async fn refresh(
-        &mut self,
-        view: &mut View,
-        out: &mut Vec<u8>,
-        expunges: bool,
-    ) -> Result<(), Disconnect> {
-        match self.sync_view(view, out, expunges).await {
-            Err(CommandError::Disconnect) => Err(Disconnect),
-            Err(CommandError::Server(e)) => {
-                tracing::error!(error = %e, "could not refresh the mailbox");
-                Ok(())
-            }
-            _ => Ok(()),
-        }
     }
 
     /// Brings the view up to date (`View::sync`, into `out`) and the

@@ -54,9 +54,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                         Err(broadcast::error::RecvError::Closed) => false,
                     };
                     if ours {
-                        let mut out = Vec::new();
-                        self.refresh(view, &mut out, true).await?;
-                        self.conn.send(&out);
+                        // NOTIFY's listener may hear of it second: the
+                        // MessageNew FETCH goes with this EXISTS.
+                        self.report_selected(view, true).await?;
                         self.conn.flush().await.map_err(|_| Disconnect)?;
                     }
                 }

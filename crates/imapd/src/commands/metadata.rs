@@ -4,7 +4,9 @@
 //! /private ones are (§3.3 makes private ones optional, so NOPRIVATE
 //! never applies). Server entries may be set as well (§3.3 lets a server
 //! refuse that), except /shared/admin, which is read-only (§3.2.1.1) and
-//! not provided. No unsolicited METADATA responses (§4.4, optional).
+//! not provided. Unsolicited METADATA responses (§4.4.2) go only to
+//! sessions whose NOTIFY asks for metadata events (RFC 5465 §5.6, §5.7;
+//! `commands/notify.rs`).
 
 use store::{Account, MailboxId, MetadataLimits, MetadataRefusal};
 use tokio::io::{AsyncRead, AsyncWrite};

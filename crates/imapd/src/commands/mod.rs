@@ -13,6 +13,7 @@ mod keywords;
 mod mailbox;
 mod metadata;
 mod notify;
+mod notify_new;
 mod objects;
 mod quota;
 mod replace;

@@ -10,7 +10,11 @@
 //!   messages get the FETCH items MessageNew asked for (§5.2).
 //! - Other mailboxes are told as STATUS (§5.2-§5.4), mailbox list changes
 //!   as LIST (§5.4 MailboxName, with OLDNAME for a rename), subscription
-//!   changes as LIST with or without \Subscribed (§5.5).
+//!   changes as LIST with or without \Subscribed (§5.5), METADATA entries
+//!   set, changed or removed as the unsolicited METADATA response of RFC
+//!   5464 §4.4.2, names without values (§5.6 MailboxMetadataChange for the
+//!   mailboxes a group names, §5.7 ServerMetadataChange for the server's,
+//!   `""`).
 //! - Changes missed (the bus said `Lagged`) are made good by comparing: the
 //!   mailbox list is read again, and every watched mailbox's STATUS that
 //!   differs from the last one sent is sent again.
@@ -31,13 +35,12 @@ use crate::view::View;
 use crate::waiting::Wake;
 
 /// The events this server takes (RFC 5465 §3.1: BADEVENT lists them).
-/// MailboxMetadataChange and ServerMetadataChange are taken and, until
-/// METADATA (RFC 5464) tells the bus of its changes, never occur.
 const BADEVENT: &str = "BADEVENT (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange \
                         MailboxMetadataChange ServerMetadataChange)";
 
-/// What NOTIFY SET asks: for the selected mailbox, and for the others.
-type Interests = (Option<SelectedInterest>, Vec<(Filter, Interest)>);
+/// What NOTIFY SET asks: for the selected mailbox, for the others, and
+/// whether for the server's METADATA (ServerMetadataChange).
+type Interests = (Option<SelectedInterest>, Vec<(Filter, Interest)>, bool);
 
 /// The STATUS items of a notification for a mailbox not selected.
 const STATUS_ITEMS: [StatusItem; 4] = [
@@ -64,10 +67,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
             Notify::Set { status, groups } => (status, groups),
         };
-        let (selected, others) = self.interests(groups)?;
+        let (selected, others, server_metadata) = self.interests(groups)?;
         // Listening before the list is read: nothing is missed between.
         let changes = self.server.store.changes();
-        let mut notifier = Notifier::new(changes, account.id, selected, others);
+        let mut notifier = Notifier::new(changes, account.id, selected, others, server_metadata);
         notifier.refresh(&self.server.store).await?;
         let limit = self.config.max_notify_mailboxes;
         if notifier.watched_count() > limit {
@@ -95,8 +98,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// Checks the event groups (RFC 5465 §5, §6) and turns them into what
     /// the notifier follows.
     fn interests(&self, groups: Vec<EventGroup>) -> Result<Interests, CommandError> {
+        // Every change of the mailbox list matches each mailbox against
+        // every group and name: their number is bounded.
+        let filters: usize = groups
+            .iter()
+            .map(|group| match &group.filter {
+                MailboxFilter::Subtree(names) | MailboxFilter::Mailboxes(names) => 1 + names.len(),
+                _ => 1,
+            })
+            .sum();
+        if filters > self.config.max_notify_filters {
+            return Err(CommandError::bad(format!(
+                "NOTIFY may name at most {} event groups and mailboxes",
+                self.config.max_notify_filters
+            )));
+        }
         let mut selected = None;
         let mut others = Vec::new();
+        let mut server_metadata = false;
         for group in groups {
             let mut interest = Interest::default();
             let (mut new, mut expunge, mut fetch) = (false, false, Vec::new());
@@ -110,7 +129,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     NotifyEvent::FlagChange => interest.flags = true,
                     NotifyEvent::MailboxName => interest.names = true,
                     NotifyEvent::SubscriptionChange => interest.subscriptions = true,
-                    NotifyEvent::MailboxMetadataChange | NotifyEvent::ServerMetadataChange => {}
+                    NotifyEvent::MailboxMetadataChange => interest.metadata = true,
+                    NotifyEvent::ServerMetadataChange => server_metadata = true,
                     NotifyEvent::AnnotationChange | NotifyEvent::Other(_) => {
                         return Err(CommandError::no(BADEVENT, "Event not supported"));
                     }
@@ -148,7 +168,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             };
             others.push((filter, interest));
         }
-        Ok((selected, others))
+        Ok((selected, others, server_metadata))
     }
 
     fn names(&self, raw: &[Vec<u8>]) -> Result<Vec<String>, CommandError> {
@@ -281,16 +301,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let Some(interest) = &notifier.selected else {
             return Ok(());
         };
-        let last = view.messages.last().map_or(0, |m| m.uid);
-        self.sync_view(view, out, idle || !interest.delayed).await?;
-        if !interest.fetch.is_empty() {
-            let new: Vec<usize> = (0..view.messages.len())
-                .filter(|&index| view.messages[index].uid > last)
-                .collect();
-            self.conn.send(&std::mem::take(out));
-            self.fetch_notified(view, &new, &interest.fetch).await?;
-        }
-        Ok(())
+        // What is told before comes before.
+        self.conn.send(&std::mem::take(out));
+        self.sync_selected(view, idle || !interest.delayed, &interest.fetch)
+            .await
     }
 
     /// `* STATUS` of a watched mailbox, if it differs from the last sent.
@@ -324,10 +338,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         Ok(())
     }
 
-    /// LIST responses for mailbox list changes (RFC 5465 §5.4, §5.5).
+    /// LIST responses for mailbox list changes (RFC 5465 §5.4, §5.5), and
+    /// METADATA responses for entries changed (§5.6, §5.7).
     fn list_notices(&self, changes: &[ListChange], out: &mut Vec<u8>) {
         for change in changes {
             let (attributes, name, old) = match change {
+                ListChange::Metadata(mailbox, entries) => {
+                    metadata_notice(mailbox, entries, self.utf8, out);
+                    continue;
+                }
                 ListChange::Created(name) => ("", name, None),
                 ListChange::Deleted(name) => ("\\NonExistent", name, None),
                 ListChange::Renamed { from, to } => ("", to, Some(from)),
@@ -344,6 +363,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             out.extend_from_slice(b"\r\n");
         }
     }
+}
+
+/// `* METADATA mailbox entry...`: RFC 5464 §4.4.2's unsolicited form,
+/// names only; the client asks GETMETADATA for the values (RFC 5465 §5.6).
+fn metadata_notice(mailbox: &str, entries: &[String], utf8: bool, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"* METADATA ");
+    mailbox_name(out, mailbox, utf8);
+    for entry in entries {
+        // An astring (RFC 5464 §5): an atom when it can be one. Names
+        // are printable ASCII (the parser checks) but may hold specials.
+        out.push(b' ');
+        if entry.bytes().any(|b| b"(){\"\\]".contains(&b)) {
+            wire::imap::string(out, entry.as_bytes());
+        } else {
+            out.extend_from_slice(entry.as_bytes());
+        }
+    }
+    out.extend_from_slice(b"\r\n");
 }
 
 /// MessageNew's FETCH items (RFC 5465 §5.2): only for the selected mailbox,

@@ -179,6 +179,29 @@ async fn too_much_to_tell_ends_notify() {
     assert_eq!(watcher.ok("NOOP").await, Vec::<String>::new(), "NOTIFY is off");
 }
 
+/// More event groups and mailbox names in one NOTIFY SET than
+/// `max_notify_filters` get BAD; as many are taken.
+#[tokio::test]
+async fn too_many_filters_are_bad() {
+    let harness = Harness::with_config(ImapConfig {
+        max_notify_filters: 3,
+        ..ImapConfig::default()
+    })
+    .await;
+    let mut watcher = harness.session().await;
+    watcher
+        .ok("NOTIFY SET (mailboxes (INBOX Archive) (MessageNew MessageExpunge))")
+        .await;
+    let refused = watcher
+        .bad("NOTIFY SET (mailboxes (INBOX Archive) (MessageNew MessageExpunge)) (personal (MailboxName))")
+        .await;
+    assert!(refused.contains(" BAD NOTIFY may name at most 3 "), "{refused}");
+    watcher.bad("NOTIFY SET (subtree (a b c) (MailboxName))").await;
+    watcher
+        .ok("NOTIFY SET (inboxes (MailboxName)) (personal (MailboxName)) (subscribed (MailboxName))")
+        .await;
+}
+
 /// Changes missed while a slow client held the session up (the bus said
 /// `Lagged`) are made good: the STATUS of a watched mailbox whose notice
 /// was lost among a thousand others comes once the client reads again.
