@@ -74,16 +74,19 @@ impl MimeFields {
     /// a body part of a multipart, which is MIME by definition; a message
     /// header is MIME when it has MIME-Version (RFC 2045 §4) or, leniently,
     /// a Content-Type. Content-* fields of a non-MIME header mean nothing.
+    ///
+    /// One pass over the header: whether it is MIME is known only at its
+    /// end (MIME-Version may come last), so the fields are read anyway and
+    /// dropped then if it is not.
     pub fn parse(header: &[u8], mime_part: bool) -> MimeFields {
         let mut out = MimeFields::default();
-        let is_mime = mime_part
-            || header::first(header, "MIME-Version").is_some()
-            || header::first(header, "Content-Type").is_some();
-        if !is_mime {
-            return out;
-        }
+        let mut is_mime = mime_part;
         let mut seen_type = false;
         for field in header::fields(header) {
+            if field.is("MIME-Version") {
+                is_mime = true;
+                continue;
+            }
             let Some(name) = field
                 .name
                 .get(..8)
@@ -95,6 +98,7 @@ impl MimeFields {
             let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
             if is("Type") && !seen_type {
                 seen_type = true;
+                is_mime = true;
                 out.content_type = content_type(&field.value());
             } else if is("Transfer-Encoding") && out.encoding.is_none() {
                 out.encoding = encoding(&field.value());
@@ -114,7 +118,7 @@ impl MimeFields {
                 out.location = Some(field.value_unfolded_tight());
             }
         }
-        out
+        if is_mime { out } else { MimeFields::default() }
     }
 }
 

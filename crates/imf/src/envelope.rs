@@ -6,27 +6,22 @@
 //! Of repeated fields (which RFC 5322 §3.6 forbids) the first counts, the
 //! same field SEARCH SENTON and BODYSTRUCTURE use.
 
-use crate::address::{self, Address};
-use crate::header;
+use crate::address::Address;
 use crate::imap;
+use crate::message_header::MessageHeader;
 
 /// Writes the parenthesised ENVELOPE of the message whose header is `header`.
-pub(crate) fn write(out: &mut Vec<u8>, header: &[u8]) {
-    let value = |name: &str| header::first(header, name).map(|f| f.value());
-    let addresses = |name: &str| {
-        value(name)
-            .map(|v| address::parse_list(&v))
-            .filter(|list| !list.is_empty())
-    };
+pub(crate) fn write(out: &mut Vec<u8>, header: &MessageHeader<'_>) {
+    let addresses = |name: &str| header.addresses(name).filter(|list| !list.is_empty());
     let from = addresses("From");
     // RFC 9051 §7.5.2: sender and reply-to default to from.
-    let sender = addresses("Sender").or_else(|| from.clone());
-    let reply_to = addresses("Reply-To").or_else(|| from.clone());
+    let sender = addresses("Sender").or(from);
+    let reply_to = addresses("Reply-To").or(from);
 
     out.push(b'(');
-    imap::nstring(out, value("Date").as_deref());
+    imap::nstring(out, header.text("Date"));
     out.push(b' ');
-    imap::human(out, value("Subject").as_deref());
+    imap::human(out, header.text("Subject"));
     for list in [
         from,
         sender,
@@ -36,12 +31,12 @@ pub(crate) fn write(out: &mut Vec<u8>, header: &[u8]) {
         addresses("Bcc"),
     ] {
         out.push(b' ');
-        write_addresses(out, list.as_deref());
+        write_addresses(out, list);
     }
     out.push(b' ');
-    imap::nstring(out, value("In-Reply-To").as_deref());
+    imap::nstring(out, header.text("In-Reply-To"));
     out.push(b' ');
-    imap::nstring(out, value("Message-ID").as_deref());
+    imap::nstring(out, header.text("Message-ID"));
     out.push(b')');
 }
 
@@ -71,7 +66,7 @@ mod tests {
 
     fn envelope(header: &str) -> String {
         let mut out = Vec::new();
-        write(&mut out, header.as_bytes());
+        write(&mut out, &MessageHeader::parse(header.as_bytes()));
         String::from_utf8(out).unwrap()
     }
 

@@ -131,11 +131,6 @@ impl<'a> Iterator for Fields<'a> {
     }
 }
 
-/// The first field called `name`.
-pub(crate) fn first<'a>(header: &'a [u8], name: &str) -> Option<Field<'a>> {
-    fields(header).find(|f| f.is(name))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,7 @@ pub mod fuzz;
 mod header;
 mod imap;
 mod lexer;
+mod message_header;
 mod message_ids;
 mod preview;
 mod search;
@@ -40,6 +41,8 @@ mod tree;
 
 pub use sort_keys::{SortKeys, fold, sort_keys};
 pub use subject::{BaseSubject, base_subject};
+
+use message_header::MessageHeader;
 
 /// Computed once at delivery and stored; all strings are in IMAP syntax,
 /// ready to be written after "ENVELOPE ", "BODYSTRUCTURE ", "BODY ".
@@ -65,27 +68,33 @@ pub struct Facts {
     /// The Message-IDs of the messages this one answers (In-Reply-To, then
     /// References from the nearest back), a bounded number.
     pub parents: Vec<String>,
+    /// The SORT and THREAD keys, as [`sort_keys`] of the header gives them.
+    pub sort_keys: SortKeys,
 }
 
-/// Computes the stored facts of a message.
+/// Computes the stored facts of a message: one parse of its MIME tree,
+/// one read of its top-level header fields (`message_header`) that every
+/// fact made of them shares.
 pub fn facts(raw: &[u8]) -> Facts {
     let root = tree::parse(raw);
+    let header = MessageHeader::parse(raw.get(root.header.clone()).unwrap_or_default());
     let mut envelope = Vec::new();
-    envelope::write(&mut envelope, raw.get(root.header.clone()).unwrap_or_default());
+    envelope::write(&mut envelope, &header);
     let mut body_structure = Vec::new();
     structure::write(&mut body_structure, raw, &root, true);
     let mut body = Vec::new();
     structure::write(&mut body, raw, &root, false);
-    let (message_id, parents) = message_ids::message_ids(raw.get(root.header.clone()).unwrap_or_default());
+    let (message_id, parents) = message_ids::message_ids(&header);
     Facts {
-        preview: preview::preview(raw),
+        preview: preview::of_tree(raw, &root),
         message_id,
         parents,
         envelope: utf8(envelope),
         body_structure: utf8(body_structure),
         body: utf8(body),
         header_len: root.header.end,
-        search_fields: search::stored_fields(raw.get(root.header.clone()).unwrap_or_default()),
+        search_fields: search::stored_fields(&header),
+        sort_keys: sort_keys::of(&header),
     }
 }
 
@@ -225,6 +234,17 @@ mod tests {
                 day: 3
             })
         );
+    }
+
+    #[test]
+    fn facts_carry_the_sort_keys_of_the_header() {
+        let raw = b"From: A <a@x.test>\r\nTo: g: b@y.test;\r\nSubject: Re: Hi\r\n\
+            Message-ID: <m@x.test>\r\nReferences: <p@x.test>\r\nContent-Type: text/plain\r\n\r\nSubject: no\r\n";
+        let facts = facts(raw);
+        assert_eq!(facts.sort_keys, sort_keys(&raw[..facts.header_len]));
+        assert_eq!(facts.sort_keys.subject, "HI");
+        assert_eq!(facts.sort_keys.to, "G");
+        assert_eq!(facts.message_id.as_deref(), Some("m@x.test"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! Message-ID and those of the messages it answers (In-Reply-To and
 //! References, RFC 5322 §3.6.4), for THREADID (RFC 8474 §5.2).
 
-use crate::header;
+use crate::message_header::MessageHeader;
 
 /// How many of the References a message is matched on: the last ones, its
 /// nearest ancestors. A long References field (some lists carry hundreds)
@@ -15,14 +15,16 @@ const MAX_ID: usize = 250;
 /// The message's own identifier, and those of its parents (In-Reply-To
 /// first, then References from the nearest ancestor back), each without
 /// its angle brackets and blanks, none repeated.
-pub(crate) fn message_ids(header: &[u8]) -> (Option<String>, Vec<String>) {
-    let own = header::first(header, "Message-ID").and_then(|field| ids(&field.value()).into_iter().next());
+pub(crate) fn message_ids(header: &MessageHeader<'_>) -> (Option<String>, Vec<String>) {
+    let own = header
+        .text("Message-ID")
+        .and_then(|value| ids(value).into_iter().next());
     let mut parents = Vec::new();
-    if let Some(field) = header::first(header, "In-Reply-To") {
-        parents.extend(ids(&field.value()));
+    if let Some(value) = header.text("In-Reply-To") {
+        parents.extend(ids(value));
     }
-    if let Some(field) = header::first(header, "References") {
-        parents.extend(ids(&field.value()).into_iter().rev());
+    if let Some(value) = header.text("References") {
+        parents.extend(ids(value).into_iter().rev());
     }
     let mut kept: Vec<String> = Vec::new();
     for id in parents {
@@ -68,6 +70,10 @@ pub(crate) fn ids(value: &[u8]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn message_ids(header: &[u8]) -> (Option<String>, Vec<String>) {
+        super::message_ids(&MessageHeader::parse(header))
+    }
 
     #[test]
     fn own_and_parents() {

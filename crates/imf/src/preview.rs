@@ -17,10 +17,14 @@ pub(crate) const MAX_CHARS: usize = 256;
 
 /// The preview of a message; empty when it has no displayable text.
 pub(crate) fn preview(raw: &[u8]) -> String {
-    let root = tree::parse(raw);
-    let text = match find(&root, "plain") {
+    of_tree(raw, &tree::parse(raw))
+}
+
+/// [`preview`] of a message whose MIME tree is parsed already.
+pub(crate) fn of_tree(raw: &[u8], root: &Part) -> String {
+    let text = match find(root, "plain") {
         Some(part) => decoded(raw, part),
-        None => match find(&root, "html") {
+        None => match find(root, "html") {
             Some(part) => strip_html(&decoded(raw, part)),
             None => String::new(),
         },

@@ -17,6 +17,7 @@
 use crate::address;
 use crate::decode;
 use crate::header;
+use crate::message_header::MessageHeader;
 use crate::tree::{self, Kind, Part};
 
 /// Folds case for comparison.
@@ -89,15 +90,17 @@ pub(crate) fn is_usable(stored: &str) -> bool {
 
 /// The stored fields of a message (see [`STORED_FIELDS`]); None when a
 /// value holds one of the separators (then SEARCH reads the header).
-pub(crate) fn stored_fields(raw: &[u8]) -> Option<String> {
+pub(crate) fn stored_fields(header: &MessageHeader<'_>) -> Option<String> {
     let mut stored = String::from(VERSION);
     for (index, name) in STORED_FIELDS.iter().enumerate() {
         if index > 0 {
             stored.push(SECTION);
         }
-        let values: Vec<String> = header::fields(raw)
+        let values: Vec<String> = header
+            .searched
+            .iter()
             .filter(|f| f.is(name))
-            .flat_map(|f| searchable(&f))
+            .flat_map(|f| searchable(f))
             .collect();
         if values.is_empty() {
             continue;
@@ -190,6 +193,10 @@ fn body_text(raw: &[u8], part: &Part) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stored_fields(header: &[u8]) -> Option<String> {
+        super::stored_fields(&MessageHeader::parse(header))
+    }
 
     const MESSAGE: &[u8] = b"Subject: =?ISO-8859-1?Q?Caf=E9?= au lait\r\nX-Fruit: kumquat\r\n\
         Content-Type: multipart/mixed; boundary=b\r\n\r\npreamble words\r\n\

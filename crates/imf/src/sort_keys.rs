@@ -7,8 +7,8 @@
 //! octet as it is), so that comparing them octet by octet is comparing
 //! them in that collation.
 
-use crate::address::{self, Address};
-use crate::header;
+use crate::address::Address;
+use crate::message_header::MessageHeader;
 use crate::subject;
 
 /// The sort and thread keys of one message.
@@ -39,31 +39,37 @@ pub struct SortKeys {
 
 /// Works out the keys from a header section.
 pub fn sort_keys(header: &[u8]) -> SortKeys {
-    let value = |name: &str| header::first(header, name).map(|f| f.value());
+    of(&MessageHeader::parse(header))
+}
+
+/// Works out the keys from a header already read (see `message_header`).
+pub(crate) fn of(header: &MessageHeader<'_>) -> SortKeys {
     // The first entry of the field's ENVELOPE address list: for a group,
     // its start marker, whose addr-mailbox is the group's name (RFC 9051
     // §7.5.2), as Dovecot sorts it too.
-    let first_address = |name: &str| value(name).and_then(|v| address::parse_list(&v).into_iter().next());
-    let base = subject::base_subject(&value("Subject").unwrap_or_default());
-    let from = first_address("From");
-    let to = first_address("To");
-    let mut references = value("References").map(|v| message_ids(&v)).unwrap_or_default();
+    let base = subject::base_subject(header.text("Subject").unwrap_or_default());
+    let from = header.first_address("From");
+    let to = header.first_address("To");
+    let mut references = header.text("References").map(message_ids).unwrap_or_default();
     if references.is_empty() {
-        references = value("In-Reply-To")
-            .and_then(|v| message_ids(&v).into_iter().next())
+        references = header
+            .text("In-Reply-To")
+            .and_then(|v| message_ids(v).into_iter().next())
             .into_iter()
             .collect();
     }
     SortKeys {
-        sent: value("Date").and_then(|v| crate::date::parse_time(&v)),
+        sent: header.text("Date").and_then(crate::date::parse_time),
         subject: fold(&base.text),
         reply_or_forward: base.reply_or_forward,
-        from: fold(&local_part(from.as_ref())),
-        to: fold(&local_part(to.as_ref())),
-        cc: fold(&local_part(first_address("Cc").as_ref())),
-        display_from: fold(&display(from.as_ref())),
-        display_to: fold(&display(to.as_ref())),
-        message_id: value("Message-ID").and_then(|v| message_ids(&v).into_iter().next()),
+        from: fold(&local_part(from)),
+        to: fold(&local_part(to)),
+        cc: fold(&local_part(header.first_address("Cc"))),
+        display_from: fold(&display(from)),
+        display_to: fold(&display(to)),
+        message_id: header
+            .text("Message-ID")
+            .and_then(|v| message_ids(v).into_iter().next()),
         references,
     }
 }

@@ -11,6 +11,7 @@
 use crate::content_fields::{ContentType, MimeFields};
 use crate::envelope;
 use crate::imap;
+use crate::message_header::MessageHeader;
 use crate::tree::{Kind, Part};
 
 /// Writes the structure of `part`; `extended` selects BODYSTRUCTURE.
@@ -77,7 +78,10 @@ fn single(out: &mut Vec<u8>, raw: &[u8], part: &Part, extended: bool) {
         out.extend_from_slice(format!(" {}", part.lines).as_bytes());
     } else if let Kind::Message(child) = &part.kind {
         out.push(b' ');
-        envelope::write(out, raw.get(child.header.clone()).unwrap_or_default());
+        envelope::write(
+            out,
+            &MessageHeader::parse(raw.get(child.header.clone()).unwrap_or_default()),
+        );
         out.push(b' ');
         write(out, raw, child, extended);
         out.extend_from_slice(format!(" {}", part.lines).as_bytes());

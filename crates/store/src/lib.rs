@@ -67,6 +67,8 @@ mod object_ids;
 mod point_read;
 pub mod postgres;
 mod private;
+#[cfg(test)]
+mod query_plans;
 mod queue;
 mod queue_values;
 mod quota;

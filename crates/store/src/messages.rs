@@ -42,7 +42,7 @@ impl MessageFacts {
             body: facts.body,
             header: content.get(..facts.header_len).map(<[u8]>::to_vec),
             search_fields: facts.search_fields,
-            sort_keys: Some(imf::sort_keys(content.get(..facts.header_len).unwrap_or(content)).to_stored()),
+            sort_keys: Some(facts.sort_keys.to_stored()),
             preview: facts.preview,
             message_id: facts.message_id,
             parents: facts.parents,

@@ -47,10 +47,23 @@ pub(crate) fn thread_for(tx: &crate::sql::Db, mailbox: MailboxId, facts: &Messag
     }
     // One statement for all of them (at most imf's bound on parents and
     // the message's own), its placeholders after the mailbox's `$1`.
+    //
+    // The messages come first and are found by their Message-ID index;
+    // their mailboxes are then checked against the account. Written as an
+    // inner JOIN, SQLite's planner (without statistics) took the other
+    // order once a message named five ids or more: the account's
+    // mailboxes, then every message of each through `messages_modseq`,
+    // reading each row for its Message-ID; a walk over the whole mailbox
+    // for every message stored, which made importing a big INBOX
+    // quadratic. SQLite keeps the left table of a CROSS JOIN as the outer
+    // loop ("The SQLite Query Optimizer Overview", §"Manual Control Of
+    // Query Plans Using CROSS JOIN"); for PostgreSQL it is the inner join
+    // it was. `query_plans` holds the plan to this.
     let placeholders: Vec<String> = (2..ids.len() + 2).map(|n| format!("${n}")).collect();
     let sql = format!(
-        "SELECT m.thread_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
-         WHERE b.account_id = (SELECT account_id FROM mailboxes WHERE id = $1)
+        "SELECT m.thread_id FROM messages m CROSS JOIN mailboxes b
+         WHERE b.id = m.mailbox_id
+           AND b.account_id = (SELECT account_id FROM mailboxes WHERE id = $1)
            AND m.header_message_id IN ({}) AND m.thread_id IS NOT NULL
          ORDER BY m.id LIMIT 1",
         placeholders.join(", ")

@@ -39,7 +39,11 @@ impl Db {
     /// Prepares `sql` once per connection and reuses it after.
     pub(crate) fn prepare_cached(&self, sql: &str) -> Result<Statement<'_>> {
         Ok(match self {
-            Db::Sqlite(connection) => Statement::Sqlite(connection.prepare_cached(sql)?),
+            Db::Sqlite(connection) => {
+                #[cfg(test)]
+                crate::query_plans::note(connection, sql);
+                Statement::Sqlite(connection.prepare_cached(sql)?)
+            }
             Db::Postgres(connection) => Statement::Postgres(connection, connection.prepare(sql)?),
         })
     }
