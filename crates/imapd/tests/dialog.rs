@@ -193,7 +193,7 @@ dialog_runner::dialogs! { "imap", run, postgres: run_on_postgres;
     expunge_close,
     fetch_attributes, fetch_body, fetch_errors, fetch_partial,
     idle, idle_authenticated,
-    notify_rfc_example, notify_mailbox_events, notify_metadata, notify_new_fetch, notify_selected_delayed,
+    notify_rfc_example, notify_mailbox_events, notify_metadata, notify_new_fetch, notify_new_condstore, notify_selected_delayed,
     keywords_flag_list,
     list_patterns, list_special_use_status,
     literal_before_login,

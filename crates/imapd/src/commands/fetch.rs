@@ -146,6 +146,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let Some(mut items) = distinct_items(items, self.config.max_fetch_items) else {
             return Ok(());
         };
+        // RFC 7162 §3.1: with CONDSTORE on, FLAGS come with MODSEQ, in
+        // these answers as in FETCH's.
+        if self.ext.condstore && items.contains(&FetchItem::Flags) && !items.contains(&FetchItem::ModSeq) {
+            items.push(FetchItem::ModSeq);
+        }
         if self.ext.uidonly {
             uidonly::drop_uid_item(&mut items);
         }
