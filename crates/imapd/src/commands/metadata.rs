@@ -58,7 +58,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 out.push(b' ');
             }
             any = true;
-            out.extend_from_slice(entry.as_bytes());
+            // An astring (RFC 5464 §4.4): a name may hold specials.
+            wire::imap::astring(&mut out, entry.as_bytes());
             out.push(b' ');
             wire::imap::string(&mut out, value);
         }

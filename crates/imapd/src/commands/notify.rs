@@ -371,14 +371,10 @@ fn metadata_notice(mailbox: &str, entries: &[String], utf8: bool, out: &mut Vec<
     out.extend_from_slice(b"* METADATA ");
     mailbox_name(out, mailbox, utf8);
     for entry in entries {
-        // An astring (RFC 5464 §5): an atom when it can be one. Names
-        // are printable ASCII (the parser checks) but may hold specials.
+        // An astring (RFC 5464 §5): names are printable ASCII (the
+        // parser checks) but may hold specials.
         out.push(b' ');
-        if entry.bytes().any(|b| b"(){\"\\]".contains(&b)) {
-            wire::imap::string(out, entry.as_bytes());
-        } else {
-            out.extend_from_slice(entry.as_bytes());
-        }
+        wire::imap::astring(out, entry.as_bytes());
     }
     out.extend_from_slice(b"\r\n");
 }

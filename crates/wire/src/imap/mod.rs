@@ -63,9 +63,34 @@ pub fn nstring(out: &mut Vec<u8>, text: Option<&[u8]>) {
     }
 }
 
+/// Writes an astring (RFC 9051 §9): bare when every byte is an
+/// ASTRING-CHAR, else as [`string`] writes it.
+pub fn astring(out: &mut Vec<u8>, text: &[u8]) {
+    if !text.is_empty() && text.iter().all(|&b| parser::is_astring_char(b)) {
+        out.extend_from_slice(text);
+    } else {
+        string(out, text);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn astrings_are_bare_only_when_they_can_be() {
+        let written = |text: &[u8]| {
+            let mut out = Vec::new();
+            astring(&mut out, text);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(written(b"/private/comment"), "/private/comment");
+        assert_eq!(written(b"a]b"), "a]b");
+        assert_eq!(written(b"/private/a(b"), "\"/private/a(b\"");
+        assert_eq!(written(b"/shared/x y"), "\"/shared/x y\"");
+        assert_eq!(written(b"/private/%*\""), "\"/private/%*\\\"\"");
+        assert_eq!(written(b""), "\"\"");
+    }
 
     fn written(text: Option<&[u8]>) -> Vec<u8> {
         let mut out = Vec::new();

@@ -96,7 +96,7 @@ fn is_atom_char(b: u8) -> bool {
 }
 
 /// ASTRING-CHAR: atom characters and ']'.
-fn is_astring_char(b: u8) -> bool {
+pub(crate) fn is_astring_char(b: u8) -> bool {
     is_atom_char(b) || b == b']'
 }
 
