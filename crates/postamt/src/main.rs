@@ -17,6 +17,7 @@ mod export;
 mod greylist;
 mod header_edit;
 mod http;
+mod imap_settings;
 mod import;
 mod manpages;
 mod node;
