@@ -15,6 +15,7 @@ mod listing;
 mod notifier;
 mod pattern;
 mod ranges;
+mod recent;
 mod server;
 mod session;
 #[cfg(test)]

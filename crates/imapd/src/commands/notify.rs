@@ -281,13 +281,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let Some(interest) = &notifier.selected else {
             return Ok(());
         };
-        let last = view.messages.last().map_or(0, |m| m.uid);
+        let last = view.last_uid();
         view.sync(&self.server.store, out, idle || !interest.delayed, self.ext)
             .await?;
         if !interest.fetch.is_empty() {
-            let new: Vec<usize> = (0..view.messages.len())
-                .filter(|&index| view.messages[index].uid > last)
-                .collect();
+            let new: Vec<usize> = (0..view.len()).filter(|&index| view.uid(index) > last).collect();
             self.conn.send(&std::mem::take(out));
             self.fetch_notified(view, &new, &interest.fetch).await?;
         }
