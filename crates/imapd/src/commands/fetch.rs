@@ -17,6 +17,10 @@ use crate::view::View;
 /// How many messages' stored content one query loads (FETCH, SEARCH).
 pub(crate) const CONTENT_BATCH: usize = 256;
 
+/// How many messages' flags, sizes and dates one query loads, when FETCH
+/// needs nothing else of them.
+const META_BATCH: usize = 4096;
+
 /// Whether an item is a non-PEEK body item, which sets \Seen (RFC 9051
 /// §6.4.5).
 fn sets_seen(items: &[FetchItem]) -> bool {
@@ -137,7 +141,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
         }
         let needs = Needs::of(&items, view.read_only);
-        for batch in indexes.chunks(CONTENT_BATCH) {
+        for batch in indexes.chunks(needs.batch()) {
             self.fetch_batch(view, batch, &items, &needs).await?;
         }
         self.report_changes(view, false, false).await?;
@@ -395,6 +399,13 @@ impl Needs {
                 }),
             preview: items.contains(&FetchItem::Preview { lazy: false }),
         }
+    }
+
+    /// How many messages one batch answers: fewer when each brings its
+    /// stored content, many when only flags, sizes and dates are read
+    /// (`FETCH 1:* (UID FLAGS)` of a large mailbox in few queries).
+    fn batch(&self) -> usize {
+        if self.content() { CONTENT_BATCH } else { META_BATCH }
     }
 
     /// Whether the stored content (facts, header, blob name) is loaded.
