@@ -16,6 +16,7 @@ mod metadata_watch;
 mod notifier;
 mod pattern;
 mod ranges;
+mod recent;
 mod server;
 mod session;
 #[cfg(test)]

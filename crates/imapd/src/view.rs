@@ -1,16 +1,24 @@
-//! The selected mailbox as this session shows it: messages by sequence
-//! number with the flags the client was last told, and the bringing up to
-//! date that turns other sessions' changes into EXISTS, EXPUNGE and FETCH
-//! responses (RFC 9051 §7.4.1, §7.5.1), with the FLAGS and RECENT counts
-//! those need before them.
+//! The selected mailbox as this session shows it: the UIDs of its
+//! messages by sequence number, and the bringing up to date that turns
+//! other sessions' changes into EXISTS, EXPUNGE and FETCH responses
+//! (RFC 9051 §7.4.1, §7.5.1), with the FLAGS and RECENT counts those
+//! need before them.
+//!
+//! Only the UIDs are kept, 4 bytes a message: flags, sizes, dates and
+//! MODSEQs are read from the store when a command needs them, so that a
+//! session's memory does not grow with the mailbox beyond that (issue 20,
+//! point 5). What a FETCH or STORE answer shows is then the message as
+//! stored at that moment; the change the view reads later is not shown
+//! again (`ahead`).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use store::{Flags, MailboxInfo, MessageMeta, Store, keyword_order};
 use wire::imap::SequenceSet;
 
 use crate::format::flag_list;
 use crate::ranges::{Ranges, compress, in_saved};
+use crate::recent::Recent;
 use crate::uidonly::fetch_prefix;
 
 /// The RFC 7162 extensions the session has enabled, which change how
@@ -29,11 +37,14 @@ pub(crate) struct Extensions {
 pub(crate) struct View {
     pub mailbox: MailboxInfo,
     pub read_only: bool,
-    pub messages: Vec<MessageMeta>,
+    /// The UIDs of the messages the client knows, ascending: index + 1 is
+    /// the sequence number (RFC 9051 §2.3.1.2). IMAP UIDs are 32-bit
+    /// (§2.3.1.1).
+    uids: Vec<u32>,
     /// The UIDs this session shows as \Recent (IMAP4rev1 only): the ones it
     /// claimed, being the first read-write session to see them; read-only,
     /// the ones no session had claimed.
-    pub recent: BTreeSet<i64>,
+    pub recent: Recent,
     /// Answer as for IMAP4rev1: \Recent in flags, RECENT counts.
     pub rev1: bool,
     /// The keywords the client was told of in FLAGS, in [`keyword_order`]
@@ -49,12 +60,18 @@ pub(crate) struct View {
     /// still there, nothing is left to show and `sync` need not read it.
     shown: (i64, i64),
     /// UIDs found expunged whose EXPUNGE (or VANISHED) is not sent yet
-    /// (RFC 9051 §7.5.1): their messages stay in `messages`, so that the
-    /// sequence numbers the client knows keep their meaning.
+    /// (RFC 9051 §7.5.1): they stay in `uids`, so that the sequence
+    /// numbers the client knows keep their meaning.
     gone: BTreeSet<i64>,
     /// The MODSEQ up to which the client has been told every change:
     /// `shown`'s, or below it while expunges wait in `gone`.
     told: i64,
+    /// Messages whose flags the client was shown as they were at a MODSEQ
+    /// above `shown.0` (a FETCH or STORE answer read them from the store):
+    /// UID to that MODSEQ. `sync` does not show that change again; the
+    /// entries go once `shown` passes them, so there are at most as many
+    /// as changes meanwhile.
+    ahead: BTreeMap<i64, i64>,
 }
 
 impl View {
@@ -67,20 +84,24 @@ impl View {
     ) -> Result<View, store::Error> {
         // `mailbox` was read before its messages, so they show at least
         // what it says.
-        let messages = store.message_list(mailbox.id).await?;
+        let mut uids = store.message_uids(mailbox.id).await?;
+        // Read row by row, the vector grew by doubling: give back the rest.
+        uids.shrink_to_fit();
+        // The keywords in use: at least those of the messages read.
+        let keywords = store.mailbox_keywords(mailbox.id).await?;
         let mut view = View {
             shown: (mailbox.highestmodseq, mailbox.uidnext),
             gone: BTreeSet::new(),
             told: mailbox.highestmodseq,
+            ahead: BTreeMap::new(),
             mailbox,
             read_only,
-            messages,
-            recent: BTreeSet::new(),
+            uids,
+            recent: Recent::default(),
             rev1,
-            keywords: Vec::new(),
+            keywords,
             max_keywords,
         };
-        define(&mut view.keywords, view.messages.iter().map(|m| &m.flags));
         view.find_recent(store).await?;
         Ok(view)
     }
@@ -90,18 +111,16 @@ impl View {
     /// read-only (EXAMINE) one shows them too but leaves them for the next
     /// SELECT (RFC 3501 §6.3.2, as Dovecot does).
     async fn find_recent(&mut self, store: &Store) -> Result<(), store::Error> {
-        let until = self.messages.last().map_or(0, |m| m.uid + 1);
+        let until = self.last_uid() + 1;
         let (from, until) = if self.read_only {
             (store.unclaimed_from(self.mailbox.id).await?, until)
         } else {
             store.claim_recent(self.mailbox.id, until).await?
         };
-        self.recent.extend(
-            self.messages
-                .iter()
-                .map(|m| m.uid)
-                .filter(|uid| (from..until).contains(uid)),
-        );
+        // Those of the view in a range, counted by binary search.
+        let uids = &self.uids;
+        let below = |uid: i64| uids.partition_point(|&u| i64::from(u) < uid);
+        self.recent.add(from, until, |from, until| below(until) - below(from));
         Ok(())
     }
 
@@ -130,27 +149,38 @@ impl View {
     /// Keywords set and taken off again (by any session) would make the
     /// list grow past the mailbox's bound in a long session: past it, the
     /// defined ones become those in use, which a FLAGS response may do (it
-    /// replaces the list, RFC 9051 §7.3.5): these flags' and those of the
-    /// view's messages the client still sees as they are (`still_shown`).
-    fn announce<'a>(
-        &mut self,
-        flags: impl Iterator<Item = &'a Flags> + Clone,
-        still_shown: impl Fn(&MessageMeta) -> bool,
-        out: &mut Vec<u8>,
-    ) {
-        if !define(&mut self.keywords, flags.clone()) {
-            return;
+    /// replaces the list, RFC 9051 §7.3.5): these flags' and those the
+    /// mailbox's messages carry now (the client is shown a message's
+    /// change after this, so none it still sees goes missing).
+    async fn announce(&mut self, store: &Store, flags: &[&Flags], out: &mut Vec<u8>) -> Result<(), store::Error> {
+        if !define(&mut self.keywords, flags.iter().copied()) {
+            return Ok(());
         }
         if self.keywords.len() > self.max_keywords {
-            let mut in_use = Vec::new();
-            define(&mut in_use, flags);
-            define(
-                &mut in_use,
-                self.messages.iter().filter(|m| still_shown(m)).map(|m| &m.flags),
-            );
+            let mut in_use = store.mailbox_keywords(self.mailbox.id).await?;
+            define(&mut in_use, flags.iter().copied());
             self.keywords = in_use;
         }
         self.write_flags(out);
+        Ok(())
+    }
+
+    /// Readies the client for being shown these messages' flags, as just
+    /// read from the store: FLAGS first if they use a keyword it was not
+    /// told of, and the change noted as shown (`ahead`) where the view has
+    /// not read it yet.
+    pub async fn showing(
+        &mut self,
+        store: &Store,
+        messages: &[MessageMeta],
+        out: &mut Vec<u8>,
+    ) -> Result<(), store::Error> {
+        let flags: Vec<&Flags> = messages.iter().map(|m| &m.flags).collect();
+        self.announce(store, &flags, out).await?;
+        for message in messages.iter().filter(|m| m.modseq > self.shown.0) {
+            self.ahead.insert(message.uid, message.modseq);
+        }
+        Ok(())
     }
 
     /// The flags to show for a message: its own, plus \Recent for rev1.
@@ -167,27 +197,27 @@ impl View {
     pub fn select(&self, set: &SequenceSet, uid: bool, saved: &[i64]) -> Vec<usize> {
         if let SequenceSet::Saved = set {
             return self
-                .messages
+                .uids
                 .iter()
                 .enumerate()
-                .filter(|(_, m)| in_saved(saved, m.uid))
+                .filter(|(_, uid)| in_saved(saved, i64::from(**uid)))
                 .map(|(i, _)| i)
                 .collect();
         }
         if uid {
             // `*` is the largest UID in use; since reversed ranges count,
             // `559:*` includes it even above 559 (RFC 9051 §6.4.8).
-            let largest = self.messages.last().map_or(0, |m| m.uid as u32);
+            let largest = self.uids.last().copied().unwrap_or(0);
             let ranges = Ranges::of(set, largest);
-            self.messages
+            self.uids
                 .iter()
                 .enumerate()
-                .filter(|(_, m)| ranges.contains(m.uid as u32))
+                .filter(|(_, uid)| ranges.contains(**uid))
                 .map(|(i, _)| i)
                 .collect()
         } else {
-            let ranges = Ranges::of(set, self.messages.len() as u32);
-            (0..self.messages.len())
+            let ranges = Ranges::of(set, self.uids.len() as u32);
+            (0..self.uids.len())
                 .filter(|i| ranges.contains(*i as u32 + 1))
                 .collect()
         }
@@ -222,7 +252,7 @@ impl View {
                     store.messages_changed_since(self.mailbox.id, self.shown.0).await?,
                 ),
                 // Deleted: every message is gone.
-                None => (self.messages.iter().map(|m| m.uid).collect(), Vec::new()),
+                None => (self.uids.iter().map(|&uid| i64::from(uid)).collect(), Vec::new()),
             };
             // Only the messages the client sees: one added and expunged
             // since the last look was never shown.
@@ -238,35 +268,32 @@ impl View {
             changed.retain(|m| !self.gone.contains(&m.uid));
         }
         // Keywords first: the FETCH responses and the new messages below
-        // may use them. Of the messages shown, the changed ones no longer
-        // have the flags the client knows.
-        let fresh: HashSet<i64> = changed.iter().map(|m| m.uid).collect();
-        self.announce(changed.iter().map(|m| &m.flags), |m| !fresh.contains(&m.uid), out);
+        // may use them.
+        let flags: Vec<&Flags> = changed.iter().map(|m| &m.flags).collect();
+        self.announce(store, &flags, out).await?;
         let recent_before = self.recent.len();
         if expunges && !self.gone.is_empty() {
             self.report_gone(out, ext);
         }
-        let last = self.messages.last().map_or(0, |m| m.uid);
-        let before = self.messages.len();
+        let last = self.last_uid();
+        let before = self.uids.len();
         for message in changed {
             if message.uid > last {
-                self.messages.push(message);
+                self.uids.push(u32::try_from(message.uid).unwrap_or(u32::MAX));
                 continue;
             }
-            let Some(index) = self.index_of(message.uid) else {
+            // Shown as it is now by an answer already.
+            if self.ahead.get(&message.uid) == Some(&message.modseq) {
                 continue;
-            };
-            if message.flags != self.messages[index].flags {
-                self.messages[index] = message;
-                let line = self.flags_line(index, true, ext);
+            }
+            if let Some(index) = self.index_of(message.uid) {
+                let line = self.flags_line(index, &message, true, ext);
                 out.extend_from_slice(line.as_bytes());
-            } else {
-                self.messages[index].modseq = message.modseq;
             }
         }
-        let grew = self.messages.len() != before;
+        let grew = self.uids.len() != before;
         if grew {
-            out.extend_from_slice(format!("* {} EXISTS\r\n", self.messages.len()).as_bytes());
+            out.extend_from_slice(format!("* {} EXISTS\r\n", self.uids.len()).as_bytes());
             self.find_recent(store).await?;
         }
         // After EXISTS, so that it is never above the count the client
@@ -281,6 +308,7 @@ impl View {
         if self.gone.is_empty() {
             self.told = self.shown.0;
         }
+        self.forget_shown();
         Ok(())
     }
 
@@ -296,31 +324,51 @@ impl View {
             let uids: Vec<i64> = gone.iter().copied().collect();
             out.extend_from_slice(format!("* VANISHED {}\r\n", compress(&uids)).as_bytes());
         } else {
-            for index in (0..self.messages.len()).rev() {
-                if gone.contains(&self.messages[index].uid) {
+            for index in (0..self.uids.len()).rev() {
+                if gone.contains(&i64::from(self.uids[index])) {
                     out.extend_from_slice(format!("* {} EXPUNGE\r\n", index + 1).as_bytes());
                 }
             }
         }
-        self.messages.retain(|m| !gone.contains(&m.uid));
+        self.uids.retain(|uid| !gone.contains(&i64::from(*uid)));
+        for uid in &gone {
+            self.ahead.remove(uid);
+        }
         // The client counts recent ones among what it holds: an expunged
         // one no longer is (RFC 3501 §7.3.2).
-        self.recent.retain(|uid| !gone.contains(uid));
+        for &uid in &gone {
+            self.recent.remove(uid);
+        }
     }
 
     /// The index of the message with this UID, by binary search (the
     /// view is in UID order).
     pub fn index_of(&self, uid: i64) -> Option<usize> {
-        self.messages.binary_search_by_key(&uid, |m| m.uid).ok()
+        let uid = u32::try_from(uid).ok()?;
+        self.uids.binary_search(&uid).ok()
     }
 
-    /// `* n FETCH (UID u FLAGS (...) MODSEQ (m))` for the message at
+    /// How many messages the client knows: the highest sequence number.
+    pub fn len(&self) -> usize {
+        self.uids.len()
+    }
+
+    /// The UID of the message at `index` (sequence number - 1).
+    pub fn uid(&self, index: usize) -> i64 {
+        i64::from(self.uids[index])
+    }
+
+    /// The largest UID the view holds, 0 when empty.
+    pub fn last_uid(&self) -> i64 {
+        self.uids.last().map_or(0, |&uid| i64::from(uid))
+    }
+
+    /// `* n FETCH (UID u FLAGS (...) MODSEQ (m))` for `message`, at
     /// `index`: the UID when asked for (always for unsolicited ones, which
     /// QRESYNC requires, RFC 7162 §3.2.4), the MODSEQ once CONDSTORE is
     /// enabled (RFC 7162 §3.1). Once UIDONLY is on, `* u UIDFETCH (...)`,
     /// whose UID is in front (RFC 9586 §3.3).
-    pub fn flags_line(&self, index: usize, uid: bool, ext: Extensions) -> String {
-        let message = &self.messages[index];
+    pub fn flags_line(&self, index: usize, message: &MessageMeta, uid: bool, ext: Extensions) -> String {
         let uid = if (uid || ext.qresync) && !ext.uidonly {
             format!("UID {} ", message.uid)
         } else {
@@ -343,29 +391,51 @@ impl View {
         self.told
     }
 
-    /// Takes in the messages a flag change of this session's own produced.
-    /// If that change took the MODSEQ right after the one the view is at,
-    /// the view is current without reading the mailbox again; otherwise
-    /// another change came in between, and the next sync reads it.
-    /// The change may carry keywords another session set meanwhile: those
-    /// are announced to `out` first.
-    pub fn absorb_own_change(&mut self, changed: Vec<MessageMeta>, out: &mut Vec<u8>) {
+    /// Takes in the messages a flag change of this session's own produced,
+    /// which the client is about to be shown. If that change took the
+    /// MODSEQ right after the one the view is at, the view is current
+    /// without reading the mailbox again; otherwise another change came in
+    /// between, and the next sync reads it (but does not show these
+    /// again). The change may carry keywords another session set
+    /// meanwhile: those are announced to `out` first.
+    pub async fn absorb_own_change(
+        &mut self,
+        store: &Store,
+        changed: &[MessageMeta],
+        out: &mut Vec<u8>,
+    ) -> Result<(), store::Error> {
         let Some(modseq) = changed.first().map(|m| m.modseq) else {
-            return;
+            return Ok(());
         };
-        for new in &changed {
-            if let Ok(index) = self.messages.binary_search_by_key(&new.uid, |m| m.uid) {
-                self.messages[index] = new.clone();
-            }
-        }
-        // The messages now hold what the client is about to be shown.
-        self.announce(changed.iter().map(|m| &m.flags), |_| true, out);
+        self.showing(store, changed, out).await?;
         if modseq == self.shown.0 + 1 {
             self.shown.0 = modseq;
             if self.gone.is_empty() {
                 self.told = modseq;
             }
+            self.forget_shown();
         }
+        Ok(())
+    }
+
+    /// Drops the `ahead` entries `shown` has reached: the view has read
+    /// those changes, and later reads begin above them.
+    fn forget_shown(&mut self) {
+        let shown = self.shown.0;
+        self.ahead.retain(|_, modseq| *modseq > shown);
+    }
+
+    /// The heap the view holds, in bytes: its UIDs, the sets of recent
+    /// and expunged ones, and the defined keywords (issue 20 point 5: a
+    /// few bytes a message). The sets count their elements only, a lower
+    /// bound for a B-tree's nodes.
+    #[cfg(test)]
+    pub fn heap_bytes(&self) -> usize {
+        let uids = self.uids.capacity() * size_of::<u32>();
+        let sets =
+            self.recent.heap_bytes() + self.gone.len() * size_of::<i64>() + self.ahead.len() * 2 * size_of::<i64>();
+        let keywords: usize = self.keywords.iter().map(|k| k.capacity() + size_of::<String>()).sum();
+        uids + sets + keywords
     }
 
     /// The UIDs found expunged whose EXPUNGE the client has not had yet
@@ -375,23 +445,23 @@ impl View {
         self.gone.iter().copied()
     }
 
-    /// The UID of the last message shown, 0 if none: after a `sync`, the
-    /// messages above it are the ones new to the client.
-    pub fn last_uid(&self) -> i64 {
-        self.messages.last().map_or(0, |m| m.uid)
+    /// How many of the messages shown have a UID below `uid`.
+    pub fn count_below(&self, uid: i64) -> usize {
+        self.uids.partition_point(|&shown| i64::from(shown) < uid)
     }
 
-    /// The indexes of the messages shown whose UID is above `uid`.
+    /// The indexes of the messages shown whose UID is above `uid`: after
+    /// a `sync`, those above the `last_uid` before it are new to the
+    /// client.
     pub fn indexes_above(&self, uid: i64) -> Vec<usize> {
-        (self.messages.partition_point(|m| m.uid <= uid)..self.messages.len()).collect()
+        (self.uids.partition_point(|&shown| i64::from(shown) <= uid)..self.uids.len()).collect()
     }
 }
 
 /// Adds the keywords these flags use to the defined ones; true if any was
 /// new, and so FLAGS must be sent again before they are used.
-/// Runs on every SELECT and every full reload for every keyword of every
-/// message, so it compares in place: no lower-case copy per keyword, and
-/// a clone only of the few that are new.
+/// Compares in place: no lower-case copy per keyword, and a clone only of
+/// the few that are new.
 fn define<'a>(keywords: &mut Vec<String>, flags: impl Iterator<Item = &'a Flags>) -> bool {
     let mut new = false;
     for keyword in flags.flat_map(|f| &f.keywords) {

@@ -81,6 +81,7 @@ mod sql;
 mod srs;
 mod status;
 mod uidvalidity;
+mod view_reads;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -122,6 +123,7 @@ pub use resolve::{Resolution, Target};
 pub use spam_training::SpamClass;
 pub use srs::{Srs, SrsError};
 pub use status::MailboxStatus;
+pub use view_reads::Marked;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub type AccountId = i64;

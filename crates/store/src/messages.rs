@@ -150,11 +150,14 @@ pub struct SearchContent {
 }
 
 /// The stored sort keys of a message (see [`MessageFacts`]), None for
-/// messages stored before they were kept.
+/// messages stored before they were kept; with its size and internal
+/// date, SORT's SIZE and ARRIVAL (RFC 5256 §3), from the same row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSortKeys {
     pub uid: i64,
     pub keys: Option<String>,
+    pub size: i64,
+    pub internal_date: i64,
 }
 
 impl Store {
@@ -235,13 +238,16 @@ impl Store {
         self.point_reads
             .scan(move |connection| {
                 let mut select = connection.prepare_cached(
-                    "SELECT m.uid, k.keys FROM messages m LEFT JOIN message_sort_keys k ON k.message_id = m.id
+                    "SELECT m.uid, k.keys, m.size, m.internal_date
+                     FROM messages m LEFT JOIN message_sort_keys k ON k.message_id = m.id
                      WHERE m.mailbox_id = $1 ORDER BY m.uid",
                 )?;
                 let rows = select.query_map([mailbox], |row| {
                     Ok(StoredSortKeys {
                         uid: row.get(0)?,
                         keys: row.get(1)?,
+                        size: row.get(2)?,
+                        internal_date: row.get(3)?,
                     })
                 })?;
                 rows.collect::<crate::Result<Vec<_>>>()

@@ -77,6 +77,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0026_expunged_modseq.sql"),
     ),
     (27, "sort keys", include_str!("../migrations/0027_sort_keys.sql")),
+    (28, "flag indexes", include_str!("../migrations/0028_flag_indexes.sql")),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

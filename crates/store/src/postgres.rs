@@ -62,6 +62,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sort keys",
         include_str!("../migrations/postgres/0013_sort_keys.sql"),
     ),
+    (
+        14,
+        "flag indexes",
+        include_str!("../migrations/postgres/0014_flag_indexes.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a

@@ -66,18 +66,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     ///
     /// The sequence match data (§3.2.5.2) only helps a server that has
     /// forgotten some expunges; postamt keeps them all and answers exactly.
-    pub(crate) async fn resynchronise(&mut self, view: &View, qresync: &Qresync) -> Result<(), CommandError> {
+    pub(crate) async fn resynchronise(&mut self, view: &mut View, qresync: &Qresync) -> Result<(), CommandError> {
         if i64::from(qresync.uidvalidity) != view.mailbox.uidvalidity {
             return Ok(());
         }
         let since = i64::try_from(qresync.modseq).unwrap_or(i64::MAX);
         self.vanished_earlier(view, qresync.known_uids.as_ref(), since).await?;
-        let largest = view.messages.last().map_or(0, |m| m.uid as u32);
+        let largest = u32::try_from(view.last_uid()).unwrap_or(0);
         let known = qresync.known_uids.as_ref().map(|set| Ranges::of(set, largest));
+        // What changed since, by the MODSEQ index: as many rows as changes.
+        let mut changed = self.server.store.messages_changed_since(view.mailbox.id, since).await?;
+        changed.retain(|m| view.index_of(m.uid).is_some() && known.as_ref().is_none_or(|r| r.contains(m.uid as u32)));
         let mut out = Vec::new();
-        for (index, message) in view.messages.iter().enumerate() {
-            if message.modseq > since && known.as_ref().is_none_or(|r| r.contains(message.uid as u32)) {
-                out.extend_from_slice(view.flags_line(index, true, self.ext).as_bytes());
+        view.showing(&self.server.store, &changed, &mut out).await?;
+        for message in &changed {
+            if let Some(index) = view.index_of(message.uid) {
+                out.extend_from_slice(view.flags_line(index, message, true, self.ext).as_bytes());
             }
         }
         self.conn.send(&out);

@@ -97,7 +97,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let (mailbox, since) = (view.mailbox.id, self.contexts.modseq);
         // What the view will take out: what waits to be reported, and
         // what was expunged since; both only if the view shows it.
-        let last = view.messages.last().map_or(0, |m| m.uid);
+        let last = view.last_uid();
         let known: HashSet<i64> = store.expunged_since(mailbox, since).await?.into_iter().collect();
         let mut removed: BTreeSet<i64> = view
             .unreported_expunges()
@@ -113,8 +113,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         removed.retain(|&uid| view.index_of(uid).is_none());
         // The numbers the client still knows: the messages before it now,
         // and those taken out before it.
-        let before_sync =
-            |uid: i64| view.messages.partition_point(|m| m.uid < uid) as i64 + removed.range(..uid).count() as i64 + 1;
+        let before_sync = |uid: i64| view.count_below(uid) as i64 + removed.range(..uid).count() as i64 + 1;
         let gone: HashSet<i64> = removed.iter().copied().collect();
         for context in &mut self.contexts.list {
             let uid = context.uid;
@@ -166,12 +165,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 leaving.extend(
                     indexes
                         .iter()
-                        .map(|&i| view.messages[i].uid)
+                        .map(|&i| view.uid(i))
                         .filter(|uid| context.members.contains(uid) && !matched.contains(uid)),
                 );
                 let joining: Vec<(i64, i64)> = indexes
                     .iter()
-                    .map(|&i| (i as i64 + 1, view.messages[i].uid))
+                    .map(|&i| (i as i64 + 1, view.uid(i)))
                     .filter(|(_, uid)| matched.contains(uid) && !context.members.contains(uid))
                     .collect();
                 let keyed = match context.order {
@@ -219,18 +218,14 @@ fn unkeyed(uid: i64) -> Keyed {
 /// Messages that arrive later are judged by the rest of the key.
 fn freeze(key: &SearchKey, view: &View, saved: &[i64]) -> SearchKey {
     let uids = |set: &SequenceSet, uid: bool| {
-        let uids: Vec<i64> = view
-            .select(set, uid, saved)
-            .into_iter()
-            .map(|i| view.messages[i].uid)
-            .collect();
+        let uids: Vec<i64> = view.select(set, uid, saved).into_iter().map(|i| view.uid(i)).collect();
         SearchKey::Uid(uid_set(&uids))
     };
     match key {
         SearchKey::Sequence(set) => uids(set, false),
         SearchKey::Uid(set @ SequenceSet::Saved) => uids(set, true),
         SearchKey::Uid(SequenceSet::Ranges(ranges)) => {
-            let largest = view.messages.last().map_or(0, |m| m.uid as u32);
+            let largest = u32::try_from(view.last_uid()).unwrap_or(u32::MAX);
             let fixed = |n: SeqNumber| SeqNumber::Value(n.resolve(largest));
             SearchKey::Uid(SequenceSet::Ranges(
                 ranges.iter().map(|&(a, b)| (fixed(a), fixed(b))).collect(),

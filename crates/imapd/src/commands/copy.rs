@@ -10,6 +10,9 @@ use crate::format::client_mailbox;
 use crate::session::{Flow, Session};
 use crate::view::View;
 
+/// Messages whose flags one query reads for COPY's keyword check.
+const KEYWORD_BATCH: usize = 4096;
+
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// COPY or MOVE of the messages at `indexes` in the view to the
     /// mailbox named `raw`.
@@ -25,9 +28,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if move_ && view.read_only {
             return Err(CommandError::read_only());
         }
-        let uids: Vec<i64> = indexes.iter().map(|&i| view.messages[i].uid).collect();
-        // The keywords the copies bring into the target mailbox.
-        let keywords = keywords_of(indexes.iter().flat_map(|&i| &view.messages[i].flags.keywords));
+        let uids: Vec<i64> = indexes.iter().map(|&i| view.uid(i)).collect();
         let name = client_mailbox(raw, self.utf8).unwrap_or_default();
         let Some(target) = self.server.store.mailbox(account.id, &name).await? else {
             return Err(CommandError::try_create());
@@ -35,8 +36,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if uids.is_empty() {
             return self.ok(tag, "Nothing to do");
         }
-        self.check_keywords(target.id, keywords.iter()).await?;
         let source = view.mailbox.id;
+        // The keywords the copies bring into the target mailbox, read a
+        // batch at a time (the view keeps no flags).
+        let mut keywords = Vec::new();
+        for batch in uids.chunks(KEYWORD_BATCH) {
+            let metas = self.server.store.message_metas(source, batch).await?;
+            keywords.extend(keywords_of(metas.iter().flat_map(|m| &m.flags.keywords)));
+            keywords = keywords_of(keywords.iter());
+        }
+        self.check_keywords(target.id, keywords.iter()).await?;
         let (uidvalidity, pairs) = if move_ {
             self.server.store.move_messages(source, &uids, target.id).await?
         } else {

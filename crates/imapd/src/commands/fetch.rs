@@ -18,6 +18,20 @@ use crate::view::View;
 /// How many messages' stored content one query loads (FETCH, SEARCH).
 pub(crate) const CONTENT_BATCH: usize = 256;
 
+/// How many messages' flags, sizes and dates one query loads, when FETCH
+/// needs nothing else of them.
+const META_BATCH: usize = 4096;
+
+/// Whether an item is a non-PEEK body item, which sets \Seen (RFC 9051
+/// §6.4.5).
+fn sets_seen(items: &[FetchItem]) -> bool {
+    items.iter().any(|item| match item {
+        FetchItem::BodySection { peek, .. } | FetchItem::Binary { peek, .. } => !peek,
+        FetchItem::Rfc822 | FetchItem::Rfc822Text => true,
+        _ => false,
+    })
+}
+
 /// One item of a FETCH answer, made just before it is written, so that
 /// an answer never holds more than one item's data (issue 12, attack 4).
 enum Part {
@@ -122,13 +136,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
         if let Some(since) = modifiers.changed_since {
             let since = i64::try_from(since).unwrap_or(i64::MAX);
-            indexes.retain(|&index| view.messages[index].modseq > since);
+            // By the store's MODSEQ index: as many rows as changes.
+            let changed = self.server.store.messages_changed_since(view.mailbox.id, since).await?;
+            let changed: HashSet<i64> = changed.into_iter().map(|m| m.uid).collect();
+            indexes.retain(|&index| changed.contains(&view.uid(index)));
             if modifiers.vanished {
                 self.vanished_earlier(view, Some(set), since).await?;
             }
         }
         let needs = Needs::of(&items, view.read_only);
-        for batch in indexes.chunks(CONTENT_BATCH) {
+        for batch in indexes.chunks(needs.batch()) {
             self.fetch_batch(view, batch, &items, &needs).await?;
         }
         self.report_changes(view, false, false).await?;
@@ -170,20 +187,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         items: &[FetchItem],
         needs: &Needs,
     ) -> Result<(), CommandError> {
+        let uids: Vec<i64> = batch.iter().map(|&index| view.uid(index)).collect();
         let mut contents = HashMap::new();
         if needs.content() {
-            let uids: Vec<i64> = batch.iter().map(|&index| view.messages[index].uid).collect();
             let found = self.server.store.message_contents(view.mailbox.id, &uids).await?;
             contents.extend(found.into_iter().map(|content| (content.uid, content)));
         }
+        let mut metas = self.batch_metas(view, &uids, items, needs).await?;
         let seen = if needs.sets_seen {
-            self.mark_seen(view, batch, &contents, items).await?
+            self.mark_seen(view, batch, &contents, &mut metas, items).await?
         } else {
             HashSet::new()
         };
         let messages = items.iter().filter(|item| is_whole_message(item)).count();
-        for &index in batch {
-            let meta = view.messages[index].clone();
+        for (&index, &uid) in batch.iter().zip(&uids) {
+            let meta = match metas.remove(&uid) {
+                Some(meta) => meta,
+                // Expunged by another session: nothing left to show.
+                None if needs.meta => continue,
+                // Only the UID is answered: the view has it.
+                None => MessageMeta {
+                    uid,
+                    modseq: 0,
+                    flags: store::Flags::default(),
+                    size: 0,
+                    internal_date: 0,
+                },
+            };
             let content = match contents.remove(&meta.uid) {
                 Some(content) => Some(content),
                 // Expunged by another session: nothing left to show.
@@ -244,9 +274,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         Ok(())
     }
 
+    /// The flags, sizes, dates and MODSEQs of the messages `uids`, as
+    /// stored now (the view keeps none), if the items need them; FLAGS
+    /// first when they are shown and use a keyword the client was not told
+    /// of.
+    async fn batch_metas(
+        &mut self,
+        view: &mut View,
+        uids: &[i64],
+        items: &[FetchItem],
+        needs: &Needs,
+    ) -> Result<HashMap<i64, MessageMeta>, CommandError> {
+        if !needs.meta {
+            return Ok(HashMap::new());
+        }
+        let found = self.server.store.message_metas(view.mailbox.id, uids).await?;
+        if items.contains(&FetchItem::Flags) {
+            let mut announce = Vec::new();
+            view.showing(&self.server.store, &found, &mut announce).await?;
+            self.conn.send(&announce);
+        }
+        Ok(found.into_iter().map(|meta| (meta.uid, meta)).collect())
+    }
+
     /// Sets \Seen on the messages of `batch` that lack it and will be
     /// answered, in one store call (one group-commit job, not one per
-    /// message); returns the UIDs it changed. A BINARY item that cannot be
+    /// message); returns the UIDs it changed, whose `metas` it updates. A BINARY item that cannot be
     /// decoded ends the FETCH with NO at its message (RFC 3516 §4.3): that
     /// message is marked (as it always was: it was marked before the
     /// check), those after it are not answered, so not marked either.
@@ -255,6 +308,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         view: &mut View,
         batch: &[usize],
         contents: &HashMap<i64, MessageContent>,
+        metas: &mut HashMap<i64, MessageMeta>,
         items: &[FetchItem],
     ) -> Result<HashSet<i64>, CommandError> {
         let binary = items
@@ -262,7 +316,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             .any(|item| matches!(item, FetchItem::Binary { .. } | FetchItem::BinarySize { .. }));
         let mut unseen = Vec::new();
         for &index in batch {
-            let meta = &view.messages[index];
+            let Some(meta) = metas.get(&view.uid(index)) else {
+                continue;
+            };
             let Some(content) = contents.get(&meta.uid) else {
                 continue;
             };
@@ -279,8 +335,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let changed = self.server.store.add_seen(view.mailbox.id, &unseen).await?;
         let marked = changed.iter().map(|meta| meta.uid).collect();
         let mut announce = Vec::new();
-        view.absorb_own_change(changed, &mut announce);
+        view.absorb_own_change(&self.server.store, &changed, &mut announce)
+            .await?;
         self.conn.send(&announce);
+        metas.extend(changed.into_iter().map(|meta| (meta.uid, meta)));
         Ok(marked)
     }
 
@@ -306,6 +364,9 @@ struct Needs {
     sets_seen: bool,
     /// EMAILID, THREADID, SAVEDATE or PREVIEW: kept in the stored row.
     objects: bool,
+    /// FLAGS, INTERNALDATE, RFC822.SIZE or MODSEQ, or \Seen to set: read
+    /// from the store (`Store::message_metas`).
+    meta: bool,
     /// PREVIEW without LAZY: worked out if not stored.
     preview: bool,
 }
@@ -340,15 +401,24 @@ impl Needs {
             facts: items
                 .iter()
                 .any(|i| matches!(i, FetchItem::Envelope | FetchItem::BodyStructure | FetchItem::Body)),
-            sets_seen: !read_only
-                && items.iter().any(|item| match item {
-                    FetchItem::BodySection { peek, .. } | FetchItem::Binary { peek, .. } => !peek,
-                    FetchItem::Rfc822 | FetchItem::Rfc822Text => true,
-                    _ => false,
-                }),
+            sets_seen: !read_only && sets_seen(items),
             objects: items.iter().any(objects::is_object_item),
+            meta: !read_only && sets_seen(items)
+                || items.iter().any(|item| {
+                    matches!(
+                        item,
+                        FetchItem::Flags | FetchItem::InternalDate | FetchItem::Rfc822Size | FetchItem::ModSeq
+                    )
+                }),
             preview: items.contains(&FetchItem::Preview { lazy: false }),
         }
+    }
+
+    /// How many messages one batch answers: fewer when each brings its
+    /// stored content, many when only flags, sizes and dates are read
+    /// (`FETCH 1:* (UID FLAGS)` of a large mailbox in few queries).
+    fn batch(&self) -> usize {
+        if self.content() { CONTENT_BATCH } else { META_BATCH }
     }
 
     /// Whether the stored content (facts, header, blob name) is loaded.

@@ -18,6 +18,7 @@ mod objects;
 mod quota;
 mod replace;
 mod search;
+mod search_flags;
 mod select;
 mod sort;
 mod sort_keys;

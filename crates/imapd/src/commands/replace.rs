@@ -31,11 +31,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             return Err(CommandError::read_only());
         }
         let old = if uid {
-            view.messages.iter().find(|m| m.uid == i64::from(number))
+            view.index_of(i64::from(number))
         } else {
-            view.messages.get(number as usize - 1)
+            (number as usize).checked_sub(1).filter(|&index| index < view.len())
         };
-        let Some(old_uid) = old.map(|m| m.uid) else {
+        let Some(old_uid) = old.map(|index| view.uid(index)) else {
             return Err(CommandError::refused("No such message"));
         };
         let name = client_mailbox(raw, self.utf8).ok_or_else(|| CommandError::bad("Invalid mailbox name"))?;

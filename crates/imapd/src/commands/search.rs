@@ -1,7 +1,9 @@
 //! SEARCH and UID SEARCH (RFC 9051 §6.4.4) with ESEARCH answers and
 //! RETURN options (RFC 4731), SAVE (RFC 5182) and PARTIAL (RFC 9394).
 //! Text criteria look into the decoded message (the `imf` crate); the rest
-//! into the view. SORT and THREAD select their messages here too.
+//! into the view and the flags, sizes and dates read from the store a
+//! batch at a time (`search_flags`). SORT and THREAD select their
+//! messages here too.
 
 use std::collections::HashMap;
 
@@ -13,6 +15,7 @@ use crate::commands::condstore::{answer_modseq, uses_modseq};
 use crate::commands::context::wants_update;
 use crate::commands::fetch::CONTENT_BATCH;
 use crate::commands::objects;
+use crate::commands::search_flags::{bare_meta, reads_meta};
 use crate::error::{CommandError, Reply};
 use crate::ranges::{Ranges, compress, in_saved};
 use crate::session::Session;
@@ -21,7 +24,8 @@ use crate::view::View;
 /// How much of each message a search must read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Needs {
-    /// Flags, sizes, dates and numbers are in the view.
+    /// Flags, sizes, dates and numbers: the view and the narrow reads of
+    /// `search_flags`.
     Nothing,
     /// FROM, TO, CC, BCC, SUBJECT: the fields stored with each message.
     StoredFields,
@@ -223,15 +227,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let numbers: Vec<i64> = found.iter().map(|(n, u)| if uid { *u } else { *n }).collect();
         // RFC 7162 §3.1.6, §3.1.10: with the MODSEQ key, the highest
         // MODSEQ of what is returned.
-        let modseq = by_modseq
-            .then(|| {
-                let modseqs: Vec<i64> = found
-                    .iter()
-                    .map(|(n, _)| view.messages[*n as usize - 1].modseq)
-                    .collect();
-                answer_modseq(&modseqs, &returns)
-            })
-            .flatten();
+        let modseq = if by_modseq {
+            // Read again for the matches: the view keeps no MODSEQs.
+            let uids: Vec<i64> = found.iter().map(|(_, uid)| *uid).collect();
+            let metas = self.server.store.message_metas(view.mailbox.id, &uids).await?;
+            let modseqs: Vec<i64> = metas.iter().map(|m| m.modseq).collect();
+            answer_modseq(&modseqs, &returns)
+        } else {
+            None
+        };
         // RFC 5182 §2.1: SAVE alone asks for no ESEARCH answer, only the
         // saved result.
         let save_only = !returns.is_empty() && returns.iter().all(|r| *r == SearchReturn::Save);
@@ -256,7 +260,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// The messages of the view that match `key`: (sequence number, UID),
     /// in mailbox order.
     pub(crate) async fn matching(&self, view: &View, key: &SearchKey) -> Result<Vec<(i64, i64)>, CommandError> {
-        let all: Vec<usize> = (0..view.messages.len()).collect();
+        if let Some(found) = self.matching_marked(view, key).await? {
+            return Ok(found);
+        }
+        let all: Vec<usize> = (0..view.len()).collect();
         self.matching_in(view, key, &all).await
     }
 
@@ -269,11 +276,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         key: &SearchKey,
         indexes: &[usize],
     ) -> Result<Vec<(i64, i64)>, CommandError> {
-        let messages = &view.messages;
         let needs = needs(key);
-        let largest_uid = messages.last().map_or(0, |m| m.uid as u32);
+        let reads_meta = reads_meta(key);
+        let largest_uid = u32::try_from(view.last_uid()).unwrap_or(0);
         let mut sets = Sets::new();
-        resolve_sets(key, largest_uid, messages.len() as u32, &mut sets);
+        resolve_sets(key, largest_uid, view.len() as u32, &mut sets);
         let mut found = Vec::new();
         // Stored fields are small: many per query. Contents (header, facts)
         // are not: fewer.
@@ -285,17 +292,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         // What the search reads comes a batch at a time: one or two
         // queries, bounded memory.
         for chunk in indexes.chunks(batch) {
+            let uids: Vec<i64> = chunk.iter().map(|&index| view.uid(index)).collect();
+            // Neighbours in the view: a range scan reads no message that is
+            // not asked for, whatever the gaps between UIDs.
+            let neighbours = chunk.len() == chunk[chunk.len() - 1] - chunk[0] + 1;
             let mut loaded = if needs == Needs::Nothing {
                 Loaded::default()
             } else {
-                let uids: Vec<i64> = chunk.iter().map(|&i| messages[i].uid).collect();
-                // Neighbours in the view: the range scan reads no message
-                // that is not asked for, whatever the gaps between UIDs.
-                let neighbours = chunk.len() == chunk[chunk.len() - 1] - chunk[0] + 1;
                 self.load(view.mailbox.id, &uids, needs, neighbours).await?
             };
-            for &index in chunk {
-                let meta = &messages[index];
+            let mut metas = HashMap::new();
+            if reads_meta {
+                let store = &self.server.store;
+                let read = if neighbours {
+                    store
+                        .message_metas_between(view.mailbox.id, uids[0], uids[uids.len() - 1])
+                        .await?
+                } else {
+                    store.message_metas(view.mailbox.id, &uids).await?
+                };
+                metas = read.into_iter().map(|meta| (meta.uid, meta)).collect();
+            }
+            for (&index, &uid) in chunk.iter().zip(&uids) {
+                let meta = match metas.remove(&uid) {
+                    Some(meta) => meta,
+                    // Expunged by another session meanwhile: not a match.
+                    None if reads_meta => continue,
+                    None => bare_meta(uid),
+                };
+                let meta = &meta;
                 let fields = loaded.fields.remove(&meta.uid);
                 let content = loaded.contents.remove(&meta.uid);
                 // Expunged by another session meanwhile: not a match.

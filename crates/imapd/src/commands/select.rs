@@ -1,7 +1,7 @@
 //! SELECT and EXAMINE, CLOSE and UNSELECT, EXPUNGE and UID EXPUNGE
 //! (RFC 9051 §6.3.2, §6.4).
 
-use store::{Account, flag};
+use store::{Account, Marked};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{SelectParams, SequenceSet};
 
@@ -40,12 +40,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             self.enable_condstore(None);
         }
         match self.open_view(raw, read_only, &account).await {
-            Ok(view) => {
-                self.announce_selected(&view);
+            Ok(mut view) => {
+                if let Err(e) = self.announce_selected(&view).await {
+                    self.state = State::Authenticated { account };
+                    return Err(e.into());
+                }
                 // After the mailbox's state, before the tagged OK
                 // (RFC 7162 §3.2.5.1).
                 if let Some(qresync) = &params.qresync
-                    && let Err(e) = self.resynchronise(&view, qresync).await
+                    && let Err(e) = self.resynchronise(&mut view, qresync).await
                 {
                     self.state = State::Authenticated { account };
                     return Err(e);
@@ -84,11 +87,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     /// The untagged answers to SELECT and EXAMINE (RFC 9051 §7.1, §7.3).
-    fn announce_selected(&mut self, view: &View) {
-        let first_unseen = view.messages.iter().position(|m| !m.flags.has(flag::SEEN));
-        self.untagged(&format!("{} EXISTS", view.messages.len()));
+    async fn announce_selected(&mut self, view: &View) -> Result<(), store::Error> {
+        self.untagged(&format!("{} EXISTS", view.len()));
         if !self.rev2 {
-            // IMAP4rev1 only (RFC 3501 §7.3.2).
+            // IMAP4rev1 only (RFC 3501 §7.3.2). The first unseen by the
+            // store's index of unseen messages, not a walk of all; one
+            // that arrived after the view was read is not the client's.
+            let first = self.server.store.first_marked(view.mailbox.id, Marked::Unseen).await?;
+            let first_unseen = first.and_then(|uid| view.index_of(uid));
             self.untagged(&format!("{} RECENT", view.recent.len()));
             // A message number: not told once UIDONLY is on (RFC 9586 §3).
             if let Some(index) = first_unseen.filter(|_| !self.ext.uidonly) {
@@ -108,6 +114,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if self.ext.condstore {
             self.untagged(&format!("OK [HIGHESTMODSEQ {}] Highest", view.highest_modseq()));
         }
+        Ok(())
     }
 
     /// CLOSE expunges silently first (RFC 9051 §6.4.1); UNSELECT does not.
@@ -141,7 +148,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let allowed: Option<Vec<i64>> = uids.map(|set| {
             view.select(&set, true, &self.saved)
                 .into_iter()
-                .map(|i| view.messages[i].uid)
+                .map(|i| view.uid(i))
                 .collect()
         });
         let expunged = self.expunge_deleted(view, allowed.as_deref()).await?;
@@ -157,15 +164,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     /// Expunges the messages of the view's mailbox marked \Deleted now
     /// (whoever marked them), of those `allowed` if given (ascending);
-    /// returns how many.
+    /// returns how many. They are read from the store's index of deleted
+    /// messages: as many rows as there are such messages.
     async fn expunge_deleted(&self, view: &View, allowed: Option<&[i64]>) -> Result<usize, store::Error> {
-        let messages = self.server.store.message_list(view.mailbox.id).await?;
-        let deleted: Vec<i64> = messages
-            .iter()
-            .filter(|m| m.flags.has(flag::DELETED))
-            .filter(|m| allowed.is_none_or(|a| a.binary_search(&m.uid).is_ok()))
-            .map(|m| m.uid)
-            .collect();
+        let mut deleted = self.server.store.marked_uids(view.mailbox.id, Marked::Deleted).await?;
+        deleted.retain(|uid| allowed.is_none_or(|a| a.binary_search(uid).is_ok()));
         self.server.store.expunge(view.mailbox.id, &deleted).await?;
         Ok(deleted.len())
     }

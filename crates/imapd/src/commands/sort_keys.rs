@@ -48,13 +48,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let pending: Vec<Pending> = found
             .iter()
             .map(|&(number, uid)| {
-                let meta = &view.messages[number as usize - 1];
+                let (size, internal_date, stored) = stored_keys(&mut stored, uid);
                 Pending {
                     number,
                     uid,
-                    size: meta.size,
-                    internal_date: meta.internal_date,
-                    stored: stored_keys(&mut stored, uid),
+                    size,
+                    internal_date,
+                    stored,
                 }
             })
             .collect();
@@ -113,8 +113,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 }
 
-/// The stored keys of `uid` in a UID-ordered listing.
-fn stored_keys(stored: &mut [StoredSortKeys], uid: i64) -> Option<String> {
-    let at = stored.binary_search_by_key(&uid, |s| s.uid).ok()?;
-    stored[at].keys.take()
+/// The size, internal date and stored keys of `uid` in a UID-ordered
+/// listing; zeros and no keys for one expunged meanwhile.
+fn stored_keys(stored: &mut [StoredSortKeys], uid: i64) -> (i64, i64, Option<String>) {
+    match stored.binary_search_by_key(&uid, |s| s.uid) {
+        Ok(at) => (stored[at].size, stored[at].internal_date, stored[at].keys.take()),
+        Err(_) => (0, 0, None),
+    }
 }

@@ -1,8 +1,8 @@
 //! STORE and UID STORE (RFC 9051 §6.4.6), with UNCHANGEDSINCE (RFC 7162).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use store::{FlagChange, Flags};
+use store::{FlagChange, Flags, MessageMeta};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{SequenceSet, StoreMode};
 
@@ -36,7 +36,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             return Err(CommandError::read_only());
         }
         let indexes = view.select(set, command.uid, &self.saved);
-        let mut uids: Vec<i64> = indexes.iter().map(|&i| view.messages[i].uid).collect();
+        let mut uids: Vec<i64> = indexes.iter().map(|&i| view.uid(i)).collect();
         uids.sort_unstable();
         let mailbox = view.mailbox.id;
         let change = match command.mode {
@@ -59,20 +59,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             .store
             .store_flags(mailbox, &uids, change, &flags, since)
             .await?;
-        let changed_uids: HashSet<i64> = changed.iter().map(|m| m.uid).collect();
         let mut out = Vec::new();
-        view.absorb_own_change(changed, &mut out);
+        view.absorb_own_change(&self.server.store, &changed, &mut out).await?;
         // A set: UNCHANGEDSINCE 0 fails every message (issue 12: no
         // O(n·m) lookups).
         let failed_uids: HashSet<i64> = failed.iter().copied().collect();
+        // The flags to answer with: the changed messages' new ones; the
+        // others' (already so) as stored, unless the answer is silent.
+        let mut shown: HashMap<i64, MessageMeta> = changed.into_iter().map(|m| (m.uid, m)).collect();
+        if !command.silent {
+            let unchanged: Vec<i64> = uids
+                .iter()
+                .copied()
+                .filter(|uid| !shown.contains_key(uid) && !failed_uids.contains(uid))
+                .collect();
+            let metas = self.server.store.message_metas(mailbox, &unchanged).await?;
+            view.showing(&self.server.store, &metas, &mut out).await?;
+            shown.extend(metas.into_iter().map(|m| (m.uid, m)));
+        }
         for &index in &indexes {
-            let message = &view.messages[index];
-            if failed_uids.contains(&message.uid) {
+            // Failed, or expunged by another session meanwhile.
+            let Some(message) = shown.get(&view.uid(index)) else {
                 continue;
-            }
+            };
             if !command.silent {
-                out.extend_from_slice(view.flags_line(index, command.uid, self.ext).as_bytes());
-            } else if self.ext.condstore && changed_uids.contains(&message.uid) {
+                out.extend_from_slice(view.flags_line(index, message, command.uid, self.ext).as_bytes());
+            } else if self.ext.condstore {
                 // RFC 7162 §3.1.3: even .SILENT tells a CONDSTORE client
                 // the new MODSEQ of what it changed.
                 let uid_part = if (command.uid || self.ext.qresync) && !self.ext.uidonly {

@@ -20,6 +20,7 @@ mod search;
 mod seen;
 mod select;
 mod sessions;
+mod view_memory;
 
 use std::sync::Arc;
 use std::time::Duration;

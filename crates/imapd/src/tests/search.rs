@@ -94,3 +94,43 @@ async fn saved_results_serve_dollar() {
     let lines = client.ok("FETCH $ UID").await;
     assert_eq!(lines, ["* 1 FETCH (UID 1)\r\n", "* 3 FETCH (UID 3)\r\n"]);
 }
+
+/// SEARCH UNSEEN and DELETED answer from the store's indexes of such
+/// messages, and other flag keys from flags read from the store: either
+/// way another session's changes count at once, a message the session
+/// has not been told of (no EXISTS yet) is not numbered, and one expunged
+/// meanwhile (no EXPUNGE yet) does not match.
+#[tokio::test]
+async fn flag_keys_see_the_store_and_only_the_views_messages() {
+    let harness = Harness::new().await;
+    let mut client = three(&harness).await;
+    let mut other = harness.session().await;
+    other.ok("SELECT INBOX").await;
+    other.ok("STORE 1 -FLAGS.SILENT (\\Seen)").await;
+    other.ok("STORE 2 +FLAGS.SILENT (\\Deleted)").await;
+    other.append("").await;
+    // The new message is told of after the first answer (EXISTS).
+    let lines = client.ok("SEARCH UNSEEN").await;
+    assert_eq!(lines[0], "* SEARCH 1 2 3\r\n");
+    assert!(lines.contains(&"* 4 EXISTS\r\n".to_string()), "{lines:?}");
+    for (key, expected) in [
+        ("DELETED", "* SEARCH 2\r\n"),
+        ("UNDELETED", "* SEARCH 1 3 4\r\n"),
+        ("UNSEEN UNFLAGGED", "* SEARCH 1 2 4\r\n"),
+    ] {
+        let lines = client.ok(&format!("SEARCH {key}")).await;
+        assert_eq!(lines[0], expected, "SEARCH {key}: {lines:?}");
+    }
+    // The second goes; the client is not told yet.
+    other.ok("EXPUNGE").await;
+    let lines = client.ok("FETCH 2 (UID FLAGS)").await;
+    assert!(lines.is_empty(), "nothing left to show of UID 2: {lines:?}");
+    for (key, expected) in [("UNSEEN", "* SEARCH 1 3 4\r\n"), ("ALL", "* SEARCH 1 2 3 4\r\n")] {
+        let lines = client.ok(&format!("SEARCH {key}")).await;
+        assert_eq!(lines[0], expected, "SEARCH {key}: {lines:?}");
+    }
+    let lines = client.ok("NOOP").await;
+    assert!(lines.contains(&"* 2 EXPUNGE\r\n".to_string()), "{lines:?}");
+    let lines = client.ok("SEARCH UNSEEN").await;
+    assert_eq!(lines[0], "* SEARCH 1 2 3\r\n");
+}
