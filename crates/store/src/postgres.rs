@@ -67,6 +67,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "flag indexes",
         include_str!("../migrations/postgres/0014_flag_indexes.sql"),
     ),
+    (
+        15,
+        "meta index",
+        include_str!("../migrations/postgres/0015_meta_index.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a
