@@ -12,7 +12,7 @@
 //! change, not 1000. A change of the account's mailbox list costs two
 //! reads (the mailboxes, the subscriptions).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use store::{AccountId, Changes, MailboxId, MailboxStatus, SEPARATOR, Store};
 use wire::imap::FetchItem;
@@ -127,6 +127,14 @@ impl Notifier {
     /// updates the watched set. The first call only takes the list in.
     pub async fn refresh(&mut self, store: &Store) -> Result<Vec<ListChange>, store::Error> {
         let first = self.mailboxes.is_empty();
+        // The entries are read before the list: a mailbox deleted in
+        // between is then missing from the list, and its entries going
+        // with it are not told. Read after, they showed as removed from a
+        // mailbox the list still had.
+        let metadata = match &mut self.metadata {
+            Some(watch) => Some(watch.look(store, self.account, first).await?),
+            None => None,
+        };
         let list = store.mailboxes(self.account).await?;
         let subscriptions: BTreeSet<String> = store.subscriptions(self.account).await?.into_iter().collect();
         let mailboxes: HashMap<MailboxId, String> = list.into_iter().map(|m| (m.id, m.name)).collect();
@@ -188,23 +196,17 @@ impl Notifier {
             }
         }
         self.watched = watched;
-        self.metadata_changes(store, first, &mut changes).await?;
+        if let Some(metadata) = metadata {
+            self.metadata_changes(metadata, &mut changes);
+        }
         Ok(changes)
     }
 
     /// The METADATA entries changed since the last look, for the mailboxes
     /// (and the server) whose metadata events were asked. A mailbox gone
     /// is told by MailboxName, not by its entries going with it.
-    async fn metadata_changes(
-        &mut self,
-        store: &Store,
-        first: bool,
-        changes: &mut Vec<ListChange>,
-    ) -> Result<(), store::Error> {
-        let Some(watch) = &mut self.metadata else {
-            return Ok(());
-        };
-        for (mailbox, names) in watch.look(store, self.account, first).await? {
+    fn metadata_changes(&self, metadata: BTreeMap<Option<MailboxId>, Vec<String>>, changes: &mut Vec<ListChange>) {
+        for (mailbox, names) in metadata {
             match mailbox {
                 None if self.server_metadata => changes.push(ListChange::Metadata(String::new(), names)),
                 None => {}
@@ -218,7 +220,6 @@ impl Notifier {
                 }
             }
         }
-        Ok(())
     }
 
     /// The account whose mailboxes this follows.
