@@ -126,14 +126,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if modifiers.changed_since.is_some() || items.contains(&FetchItem::ModSeq) {
             self.enable_condstore(Some(view));
         }
-        let wants_modseq =
-            modifiers.changed_since.is_some() || (self.ext.condstore && items.contains(&FetchItem::Flags));
-        if wants_modseq && !items.contains(&FetchItem::ModSeq) {
+        if modifiers.changed_since.is_some() && !items.contains(&FetchItem::ModSeq) {
             items.push(FetchItem::ModSeq);
         }
-        if self.ext.uidonly {
-            uidonly::drop_uid_item(&mut items);
-        }
+        self.answer_form(&mut items);
         if let Some(since) = modifiers.changed_since {
             let since = i64::try_from(since).unwrap_or(i64::MAX);
             // By the store's MODSEQ index: as many rows as changes.
@@ -163,19 +159,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let Some(mut items) = distinct_items(items, self.config.max_fetch_items) else {
             return Ok(());
         };
-        // RFC 7162 §3.1: with CONDSTORE on, FLAGS come with MODSEQ, in
-        // these answers as in FETCH's.
-        if self.ext.condstore && items.contains(&FetchItem::Flags) && !items.contains(&FetchItem::ModSeq) {
-            items.push(FetchItem::ModSeq);
-        }
-        if self.ext.uidonly {
-            uidonly::drop_uid_item(&mut items);
-        }
+        self.answer_form(&mut items);
         let needs = Needs::of(&items, view.read_only);
         for batch in indexes.chunks(CONTENT_BATCH) {
             self.fetch_batch(view, batch, &items, &needs).await?;
         }
         Ok(())
+    }
+
+    /// The items as the session's extensions answer them, for FETCH and
+    /// NOTIFY's MessageNew alike: with CONDSTORE on, FLAGS come with
+    /// MODSEQ (RFC 7162 §3.1); with UIDONLY, the UID stands in front of
+    /// the answer instead of among its items (RFC 9586 §3.3).
+    fn answer_form(&self, items: &mut Vec<FetchItem>) {
+        if self.ext.condstore && items.contains(&FetchItem::Flags) && !items.contains(&FetchItem::ModSeq) {
+            items.push(FetchItem::ModSeq);
+        }
+        if self.ext.uidonly {
+            uidonly::drop_uid_item(items);
+        }
     }
 
     /// Answers for the messages at `batch` in the view: their content
