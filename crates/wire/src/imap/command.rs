@@ -751,6 +751,12 @@ pub(crate) fn test_parse(input: &str) -> CommandBody {
     command.body
 }
 
+/// For the parser's tests: whether `input` is refused.
+#[cfg(test)]
+pub(crate) fn test_fails(input: &str) -> bool {
+    parse_command(input.as_bytes(), Limits::default()).is_err()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

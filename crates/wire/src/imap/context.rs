@@ -24,12 +24,8 @@ pub(crate) fn cancel_update(c: &mut Cursor<'_>) -> Step<super::CommandBody> {
 
 #[cfg(test)]
 mod tests {
-    use crate::imap::command::test_parse as parse;
-    use crate::imap::{CommandBody, Limits, SearchReturn, parse_command};
-
-    fn fails(input: &str) -> bool {
-        parse_command(input.as_bytes(), Limits::default()).is_err()
-    }
+    use crate::imap::command::{test_fails as fails, test_parse as parse};
+    use crate::imap::{CommandBody, SearchReturn};
 
     #[test]
     fn cancelupdate_takes_quoted_tags() {

@@ -179,15 +179,11 @@ pub(crate) fn check_returns(returns: &[SearchReturn]) -> Step<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::imap::{CommandBody, Limits, SearchKey, SearchReturn, SequenceSet, parse_command};
+    use crate::imap::{CommandBody, SearchKey, SearchReturn, SequenceSet};
 
     use super::*;
 
-    use crate::imap::command::test_parse as parse;
-
-    fn fails(input: &str) -> bool {
-        parse_command(input.as_bytes(), Limits::default()).is_err()
-    }
+    use crate::imap::command::{test_fails as fails, test_parse as parse};
 
     #[test]
     fn sort_with_criteria_charset_and_keys() {
