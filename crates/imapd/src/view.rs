@@ -186,10 +186,16 @@ impl View {
     /// The flags to show for a message: its own, plus \Recent for rev1.
     pub fn flag_names(&self, message: &MessageMeta) -> Vec<String> {
         let mut names = message.flags.names();
-        if self.rev1 && self.recent.contains(&message.uid) {
+        if self.shows_recent(message.uid) {
             names.push("\\Recent".to_string());
         }
         names
+    }
+
+    /// Whether FLAGS of the message `uid` name \Recent: only to IMAP4rev1
+    /// clients (RFC 9051 removed it).
+    pub fn shows_recent(&self, uid: i64) -> bool {
+        self.rev1 && self.recent.contains(&uid)
     }
 
     /// The indexes of the messages a set names: UIDs or sequence numbers.

@@ -58,12 +58,18 @@ impl Flags {
 
     /// The flag names, system flags first.
     pub fn names(&self) -> Vec<String> {
+        self.system_names()
+            .map(str::to_string)
+            .chain(self.keywords.iter().cloned())
+            .collect()
+    }
+
+    /// The names of the system flags set, in the order `names` gives them.
+    pub fn system_names(&self) -> impl Iterator<Item = &'static str> + '_ {
         SYSTEM
             .iter()
             .filter(|(bit, _)| self.system & bit != 0)
-            .map(|(_, name)| name.to_string())
-            .chain(self.keywords.iter().cloned())
-            .collect()
+            .map(|(_, name)| *name)
     }
 
     pub fn has(&self, bit: i64) -> bool {

@@ -8,7 +8,7 @@ use store::{MessageContent, MessageMeta, flag};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use wire::imap::{FetchItem, FetchModifiers, Section, SectionText, SequenceSet};
 
-use crate::commands::objects;
+use crate::commands::{fetch_meta, objects};
 use crate::error::{CommandError, Reply};
 use crate::format::{date_time, flag_list, section_name};
 use crate::session::{Disconnect, Session};
@@ -189,6 +189,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         items: &[FetchItem],
         needs: &Needs,
     ) -> Result<(), CommandError> {
+        if fetch_meta::only_row_items(items) {
+            return self.fetch_rows(view, batch, items).await;
+        }
         let uids: Vec<i64> = batch.iter().map(|&index| view.uid(index)).collect();
         let mut contents = HashMap::new();
         if needs.content() {

@@ -8,6 +8,7 @@ mod context;
 mod contexts;
 mod copy;
 mod fetch;
+mod fetch_meta;
 mod idle;
 mod keywords;
 mod mailbox;
