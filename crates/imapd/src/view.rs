@@ -283,13 +283,21 @@ impl View {
         }
         let last = self.last_uid();
         let before = self.uids.len();
+        // A change committed between the read of the mailbox's state and
+        // the read of what changed is shown now and read again next time:
+        // noted as shown (`ahead`), so that it is not told twice.
+        let reached = info.as_ref().map_or(i64::MAX, |info| info.highestmodseq);
         for message in changed {
+            // Shown as it is now by an answer already.
+            let shown = self.ahead.get(&message.uid) == Some(&message.modseq);
+            if message.modseq > reached {
+                self.ahead.insert(message.uid, message.modseq);
+            }
             if message.uid > last {
                 self.uids.push(u32::try_from(message.uid).unwrap_or(u32::MAX));
                 continue;
             }
-            // Shown as it is now by an answer already.
-            if self.ahead.get(&message.uid) == Some(&message.modseq) {
+            if shown {
                 continue;
             }
             if let Some(index) = self.index_of(message.uid) {
