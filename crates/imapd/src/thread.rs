@@ -7,7 +7,12 @@
 //! thousands of ids) must not overflow the stack of the thread running it.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+
+// The maps of Message-IDs and subjects: foldhash, several times faster
+// than SipHash on 100 000 ids, seeded at random per map, so a sender who
+// picks colliding ids cannot know what collides.
+use foldhash::HashMap;
+use foldhash::HashMapExt as _;
 
 /// What threading needs of one message.
 #[derive(Debug, Clone, Default)]
@@ -121,7 +126,9 @@ impl Arena {
 
     /// (1) Links messages by Message-ID and References / In-Reply-To.
     fn link(&mut self, messages: &[ThreadMessage]) {
-        let mut ids: HashMap<&str, usize> = HashMap::new();
+        // Sized for every message and about as many ids only referred to.
+        let mut ids: HashMap<&str, usize> = HashMap::with_capacity(2 * messages.len());
+        self.containers.reserve(2 * messages.len());
         for (i, message) in messages.iter().enumerate() {
             // (1A) A missing or repeated Message-ID gets a unique one: a
             // container of its own that no reference can name.
@@ -355,6 +362,7 @@ impl Threads {
             Text(&'static str),
         }
         let mut out = String::new();
+        let mut digits = itoa::Buffer::new();
         let mut stack: Vec<Step> = Vec::new();
         for &root in &self.roots {
             stack.push(Step::Text(")"));
@@ -370,7 +378,7 @@ impl Threads {
                 };
                 let container = &self.containers[c];
                 if let Some(m) = container.message {
-                    out.push_str(&messages[m].number.to_string());
+                    out.push_str(digits.format(messages[m].number));
                     if !container.children.is_empty() {
                         out.push(' ');
                     }

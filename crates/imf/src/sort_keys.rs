@@ -117,6 +117,14 @@ impl SortKeys {
     /// Reads [`SortKeys::to_stored`]; None for another form or a damaged
     /// string (the caller then works the keys out from the header).
     pub fn from_stored(stored: &str) -> Option<SortKeys> {
+        SortKeys::from_stored_only(stored, KeyFields::ALL)
+    }
+
+    /// As [`SortKeys::from_stored`], reading only the `fields` asked for
+    /// (the others stay empty): a SORT by DATE of a large mailbox then
+    /// copies no strings at all. `sent` and `reply_or_forward` are always
+    /// read; they cost nothing.
+    pub fn from_stored_only(stored: &str, fields: KeyFields) -> Option<SortKeys> {
         let rest = stored.strip_prefix(STORED_VERSION)?;
         let (sent, rest) = rest.split_once(';')?;
         let sent = if sent.is_empty() {
@@ -126,38 +134,84 @@ impl SortKeys {
         };
         let (reply, rest) = (rest.get(..1)?, rest.get(1..)?);
         let mut read = Reader(rest);
+        let wanted = [
+            fields.subject,
+            fields.from,
+            fields.to,
+            fields.cc,
+            fields.display_from,
+            fields.display_to,
+        ];
+        // Read as far as the last field wanted, and no further.
+        let reach = match fields.threading {
+            true => wanted.len(),
+            false => wanted.iter().rposition(|&w| w).map_or(0, |last| last + 1),
+        };
+        let mut texts: [String; 6] = Default::default();
+        for (text, &wanted) in texts.iter_mut().zip(&wanted).take(reach) {
+            *text = read.text(wanted)?;
+        }
+        let [subject, from, to, cc, display_from, display_to] = texts;
         let mut keys = SortKeys {
             sent,
             reply_or_forward: reply == "1",
-            subject: read.text()?,
-            from: read.text()?,
-            to: read.text()?,
-            cc: read.text()?,
-            display_from: read.text()?,
-            display_to: read.text()?,
+            subject,
+            from,
+            to,
+            cc,
+            display_from,
+            display_to,
             ..SortKeys::default()
         };
+        if !fields.threading {
+            return Some(keys);
+        }
         if read.marker()? == '+' {
-            keys.message_id = Some(read.text()?);
+            keys.message_id = Some(read.text(true)?);
         }
         while !read.0.is_empty() {
-            keys.references.push(read.text()?);
+            keys.references.push(read.text(true)?);
         }
         Some(keys)
     }
+}
+
+/// Which keys a reader of the stored form needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyFields {
+    pub subject: bool,
+    pub from: bool,
+    pub to: bool,
+    pub cc: bool,
+    pub display_from: bool,
+    pub display_to: bool,
+    /// `message_id` and `references`.
+    pub threading: bool,
+}
+
+impl KeyFields {
+    pub const ALL: KeyFields = KeyFields {
+        subject: true,
+        from: true,
+        to: true,
+        cc: true,
+        display_from: true,
+        display_to: true,
+        threading: true,
+    };
 }
 
 /// A cursor over the stored form.
 struct Reader<'a>(&'a str);
 
 impl Reader<'_> {
-    /// `length:text`
-    fn text(&mut self) -> Option<String> {
+    /// `length:text`, copied when `wanted`, else passed over (empty).
+    fn text(&mut self, wanted: bool) -> Option<String> {
         let (len, after) = self.0.split_once(':')?;
         let len: usize = len.parse().ok()?;
-        let value = after.get(..len)?.to_string();
+        let value = after.get(..len)?;
         self.0 = after.get(len..)?;
-        Some(value)
+        Some(if wanted { value.to_string() } else { String::new() })
     }
 
     fn marker(&mut self) -> Option<char> {
@@ -266,6 +320,24 @@ mod tests {
         assert_eq!(SortKeys::from_stored(&empty.to_stored()), Some(empty));
         assert_eq!(SortKeys::from_stored("k0;0"), None);
         assert_eq!(SortKeys::from_stored(&stored[..stored.len() - 2]), None);
+        // Only what is asked for is read; the rest stays empty.
+        let subject_only = KeyFields {
+            subject: true,
+            ..KeyFields::default()
+        };
+        let read = SortKeys::from_stored_only(&stored, subject_only).unwrap();
+        assert_eq!((read.sent, read.subject.as_str()), (Some(3600), "A;B:1:\u{1}"));
+        assert_eq!(
+            (read.from.as_str(), read.message_id, read.references.len()),
+            ("", None, 0)
+        );
+        let threading = KeyFields {
+            threading: true,
+            ..KeyFields::default()
+        };
+        let read = SortKeys::from_stored_only(&stored, threading).unwrap();
+        assert_eq!((read.subject.as_str(), read.message_id.as_deref()), ("", Some("<m@x>")));
+        assert_eq!(read.references, ["<a@x>", "<b:2@x>"]);
     }
 
     #[test]

@@ -114,7 +114,7 @@ pub mod flag {
 pub use mailboxes::{MailboxInfo, MailboxLimits, SEPARATOR, canonical_name};
 pub use maildrop_locks::MaildropToken;
 pub use message_reader::{MessageReader, StoredMessage};
-pub use messages::{MessageContent, MessageFacts, MessageLocation, MessageMeta, SearchContent, StoredSortKeys};
+pub use messages::{MessageContent, MessageFacts, MessageLocation, MessageMeta, SearchContent, SortKeyRow};
 pub use nodes::NodeClaim;
 pub use queue::{Attempt, LocalCopy, QueueEntry, QueueRecipient, QueuedMessage};
 pub use queue_values::{RecipientStatus, ReportAction};

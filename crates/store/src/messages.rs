@@ -149,13 +149,14 @@ pub struct SearchContent {
     pub search_fields: Option<String>,
 }
 
-/// The stored sort keys of a message (see [`MessageFacts`]), None for
-/// messages stored before they were kept; with its size and internal
-/// date, SORT's SIZE and ARRIVAL (RFC 5256 §3), from the same row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredSortKeys {
+/// One message's row for SORT and THREAD: its stored keys
+/// (`imf::SortKeys::to_stored`, None for a message stored without them),
+/// borrowed from the row as it is read, with the size and internal date
+/// that SIZE and ARRIVAL sort by (RFC 5256 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKeyRow<'a> {
     pub uid: i64,
-    pub keys: Option<String>,
+    pub keys: Option<&'a str>,
     pub size: i64,
     pub internal_date: i64,
 }
@@ -231,24 +232,31 @@ impl Store {
 }
 
 impl Store {
-    /// The stored sort keys of every message of a mailbox, in UID order:
-    /// one query over the (mailbox_id, uid) index and the narrow key rows,
-    /// for SORT and THREAD.
-    pub async fn sort_keys(&self, mailbox: MailboxId) -> Result<Vec<StoredSortKeys>> {
+    /// The sort keys of a mailbox's messages with UIDs from `first` to
+    /// `last`, in UID order, each row handed to `take` as it is read (on
+    /// the blocking pool), so that a SORT of a large mailbox keeps only
+    /// what its criteria compare: one range scan of the (mailbox_id, uid)
+    /// index joined to the narrow key rows.
+    pub async fn read_sort_keys<T: Send + 'static>(
+        &self,
+        mailbox: MailboxId,
+        (first, last): (i64, i64),
+        take: impl Fn(SortKeyRow<'_>) -> T + Send + 'static,
+    ) -> Result<Vec<T>> {
         self.point_reads
             .scan(move |connection| {
                 let mut select = connection.prepare_cached(
                     "SELECT m.uid, k.keys, m.size, m.internal_date
                      FROM messages m LEFT JOIN message_sort_keys k ON k.message_id = m.id
-                     WHERE m.mailbox_id = $1 ORDER BY m.uid",
+                     WHERE m.mailbox_id = $1 AND m.uid BETWEEN $2 AND $3 ORDER BY m.uid",
                 )?;
-                let rows = select.query_map([mailbox], |row| {
-                    Ok(StoredSortKeys {
+                let rows = select.query_map([mailbox, first, last], |row| {
+                    Ok(take(SortKeyRow {
                         uid: row.get(0)?,
-                        keys: row.get(1)?,
+                        keys: row.text(1)?,
                         size: row.get(2)?,
                         internal_date: row.get(3)?,
-                    })
+                    }))
                 })?;
                 rows.collect::<crate::Result<Vec<_>>>()
             })

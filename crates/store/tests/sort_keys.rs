@@ -16,6 +16,14 @@ async fn append(store: &Store, mailbox: i64, data: &[u8]) -> i64 {
         .1
 }
 
+/// Every message's UID and stored keys, in UID order.
+async fn stored_keys(store: &Store, mailbox: i64) -> Vec<(i64, Option<String>)> {
+    store
+        .read_sort_keys(mailbox, (1, i64::MAX), |row| (row.uid, row.keys.map(str::to_string)))
+        .await
+        .unwrap()
+}
+
 fn keys(stored: &Option<String>) -> imf::SortKeys {
     imf::SortKeys::from_stored(stored.as_deref().expect("sort keys stored")).expect("sort keys readable")
 }
@@ -51,21 +59,21 @@ async fn sort_keys_are_stored_copied_and_moved(backend: Backend) {
         .await
         .unwrap();
 
-    let stored = store.sort_keys(inbox).await.unwrap();
-    assert_eq!(stored.iter().map(|s| s.uid).collect::<Vec<_>>(), [1, 2, 3]);
-    let first = keys(&stored[0].keys);
+    let stored = stored_keys(&store, inbox).await;
+    assert_eq!(stored.iter().map(|s| s.0).collect::<Vec<_>>(), [1, 2, 3]);
+    let first = keys(&stored[0].1);
     assert_eq!((first.subject.as_str(), first.reply_or_forward), ("HELLO", true));
     assert_eq!(first.display_from, "ANN");
-    assert_eq!(keys(&stored[1].keys).message_id.as_deref(), Some("<2@x.test>"));
-    assert_eq!(stored[2].keys, None);
+    assert_eq!(keys(&stored[1].1).message_id.as_deref(), Some("<2@x.test>"));
+    assert_eq!(stored[2].1, None);
 
     store.copy_messages(inbox, &[1], other).await.unwrap();
     store.move_messages(inbox, &[2], other).await.unwrap();
-    let copied = store.sort_keys(other).await.unwrap();
+    let copied = stored_keys(&store, other).await;
     assert_eq!(copied.len(), 2);
-    assert_eq!(copied[0].keys, stored[0].keys);
-    assert_eq!(copied[1].keys, stored[1].keys);
-    assert_eq!(store.sort_keys(inbox).await.unwrap().len(), 2);
+    assert_eq!(copied[0].1, stored[0].1);
+    assert_eq!(copied[1].1, stored[1].1);
+    assert_eq!(stored_keys(&store, inbox).await.len(), 2);
 }
 
 on_both_backends!(sort_keys_are_stored_copied_and_moved);

@@ -15,6 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{SearchKey, SearchReturn, SeqNumber, SequenceSet, SortCriterion};
 
 use crate::commands::contexts::{Context, Order};
+use crate::commands::sort::key_fields;
 use crate::commands::sort_keys::Keyed;
 use crate::error::{CommandError, Reply};
 use crate::session::Session;
@@ -173,8 +174,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     .map(|&i| (i as i64 + 1, view.uid(i)))
                     .filter(|(_, uid)| matched.contains(uid) && !context.members.contains(uid))
                     .collect();
-                let keyed = match context.order {
-                    Order::Sorted { .. } if !joining.is_empty() => self.keyed(view, &joining).await?,
+                let keyed = match &context.order {
+                    Order::Sorted { criteria, .. } if !joining.is_empty() => {
+                        self.keyed(view, &joining, key_fields(criteria)).await?
+                    }
                     _ => joining.iter().map(|&(_, uid)| unkeyed(uid)).collect(),
                 };
                 let by_uid = context.uid;
@@ -208,7 +211,7 @@ fn unkeyed(uid: i64) -> Keyed {
         uid,
         size: 0,
         internal_date: 0,
-        keys: imf::SortKeys::default(),
+        keys: Box::default(),
     }
 }
 

@@ -220,7 +220,7 @@ mod tests {
             uid,
             size,
             internal_date: 0,
-            keys: imf::SortKeys::default(),
+            keys: Box::default(),
         }
     }
 

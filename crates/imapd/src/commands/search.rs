@@ -263,6 +263,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if let Some(found) = self.matching_marked(view, key).await? {
             return Ok(found);
         }
+        // What SORT and THREAD of a whole mailbox ask: the view has it.
+        if *key == SearchKey::All {
+            return Ok((0..view.len())
+                .map(|index| (index as i64 + 1, view.uid(index)))
+                .collect());
+        }
         let all: Vec<usize> = (0..view.len()).collect();
         self.matching_in(view, key, &all).await
     }

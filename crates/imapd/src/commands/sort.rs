@@ -5,8 +5,8 @@
 //! ordering runs on the blocking pool.
 
 use std::cmp::Ordering;
-use std::fmt::Write as _;
 
+use imf::KeyFields;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{SearchKey, SearchReturn, SortCriterion, SortKey};
 
@@ -41,16 +41,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         check_charset(command.charset)?;
         self.check_update_tag(tag, command.returns.as_deref())?;
         let found = self.matching(view, command.key).await?;
-        let keyed = self.keyed(view, &found).await?;
+        let keyed = self.keyed(view, &found, key_fields(command.criteria)).await?;
         let criteria = command.criteria.to_vec();
-        // Sorting indexes, not the keyed messages: a Keyed is a few hundred
-        // bytes, and moving 100 000 of them about in a merge sort cost more
-        // than the comparisons. The order is total (ties end at the
-        // sequence number), so an unstable sort gives the same answer.
         let (keyed, order) = self
             .heavy(move |_| {
-                let mut order: Vec<usize> = (0..keyed.len()).collect();
-                order.sort_unstable_by(|&a, &b| compare(&keyed[a], &keyed[b], &criteria));
+                let order = sort_order(&keyed, &criteria);
                 (keyed, order)
             })
             .await?;
@@ -67,9 +62,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             // RFC 5256 §4: `* SORT 2 84 882`, in sort order.
             None => {
                 let mut line = String::from("SORT");
-                for number in &numbers {
-                    // Writing into a String cannot fail.
-                    let _ = write!(line, " {number}");
+                let mut digits = itoa::Buffer::new();
+                for &number in &numbers {
+                    line.push(' ');
+                    line.push_str(digits.format(number));
                 }
                 self.untagged(&line);
             }
@@ -86,6 +82,66 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         self.report_changes(view, false, false).await?;
         self.ok(tag, "SORT completed")
     }
+}
+
+/// The keys that `criteria` compare.
+pub(crate) fn key_fields(criteria: &[SortCriterion]) -> KeyFields {
+    let mut fields = KeyFields::default();
+    for criterion in criteria {
+        match criterion.key {
+            SortKey::Subject => fields.subject = true,
+            SortKey::From => fields.from = true,
+            SortKey::To => fields.to = true,
+            SortKey::Cc => fields.cc = true,
+            SortKey::DisplayFrom => fields.display_from = true,
+            SortKey::DisplayTo => fields.display_to = true,
+            SortKey::Arrival | SortKey::Date | SortKey::Size => {}
+        }
+    }
+    fields
+}
+
+/// The positions of `keyed` in the order of `criteria`. Positions are
+/// sorted, not the messages (a Keyed is a few hundred bytes), each beside
+/// its first key made one number ([`leading`]), so that most comparisons
+/// read two neighbouring entries instead of two messages scattered over
+/// memory: on 100 000 messages, the cache misses of the latter were a
+/// third of a SORT's time. The order is total (ties end at the sequence
+/// number), so an unstable sort gives the same answer as a stable one.
+pub(crate) fn sort_order(keyed: &[Keyed], criteria: &[SortCriterion]) -> Vec<usize> {
+    let first = criteria.first();
+    let mut entries: Vec<(u64, usize)> = keyed.iter().map(|k| leading(k, first)).zip(0..).collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| compare(&keyed[a.1], &keyed[b.1], criteria)));
+    entries.into_iter().map(|(_, at)| at).collect()
+}
+
+/// A number whose order agrees with `criterion`'s wherever the two
+/// differ: the value itself for numbers, the first eight octets for
+/// strings (equal ones leave the decision to [`compare`]).
+fn leading(k: &Keyed, criterion: Option<&SortCriterion>) -> u64 {
+    let Some(criterion) = criterion else {
+        return 0;
+    };
+    // i64's order as u64's: the sign bit flipped.
+    let number = |n: i64| (n as u64) ^ (1 << 63);
+    let prefix = |s: &str| {
+        let mut octets = [0u8; 8];
+        let n = s.len().min(8);
+        octets[..n].copy_from_slice(&s.as_bytes()[..n]);
+        u64::from_be_bytes(octets)
+    };
+    let value = match criterion.key {
+        SortKey::Arrival => number(k.internal_date),
+        SortKey::Date => number(k.sent()),
+        SortKey::Size => number(k.size),
+        SortKey::Cc => prefix(&k.keys.cc),
+        SortKey::From => prefix(&k.keys.from),
+        SortKey::Subject => prefix(&k.keys.subject),
+        SortKey::To => prefix(&k.keys.to),
+        SortKey::DisplayFrom => prefix(&k.keys.display_from),
+        SortKey::DisplayTo => prefix(&k.keys.display_to),
+    };
+    if criterion.reverse { !value } else { value }
 }
 
 /// The order of two messages under `criteria`; ties broken by sequence
@@ -121,7 +177,7 @@ mod tests {
             uid: number * 10,
             size,
             internal_date,
-            keys: imf::sort_keys(header.as_bytes()),
+            keys: Box::new(imf::sort_keys(header.as_bytes())),
         }
     }
 
@@ -190,6 +246,41 @@ mod tests {
         );
         // REVERSE applies to its key only, not to the final tie-break.
         assert_eq!(sorted(&messages, &[(true, SortKey::Subject)]), [1, 2, 3]);
+    }
+
+    #[test]
+    fn sort_order_agrees_with_compare() {
+        // Subjects that share their first eight octets, equal dates and
+        // sizes: the leading numbers tie, and `compare` decides.
+        let subjects = ["LONGSUBJECT A", "LONGSUBJECT B", "LONGSUB", "", "Z", "LONGSUBJECT A"];
+        let messages: Vec<Keyed> = (0..60)
+            .map(|n: i64| {
+                let mut k = keyed(n + 1, "", (n * 7) % 5, (n * 13) % 4);
+                k.keys.subject = subjects[(n * 5 % 6) as usize].to_string();
+                k.keys.sent = (n % 3 != 0).then_some(-((n * 11) % 6));
+                k
+            })
+            .collect();
+        let keys = [SortKey::Subject, SortKey::Date, SortKey::Size, SortKey::Arrival];
+        for first in keys {
+            for second in keys {
+                for reverse in [(false, false), (true, false), (false, true), (true, true)] {
+                    let criteria = [
+                        SortCriterion {
+                            reverse: reverse.0,
+                            key: first,
+                        },
+                        SortCriterion {
+                            reverse: reverse.1,
+                            key: second,
+                        },
+                    ];
+                    let mut expected: Vec<usize> = (0..messages.len()).collect();
+                    expected.sort_by(|&a, &b| compare(&messages[a], &messages[b], &criteria));
+                    assert_eq!(sort_order(&messages, &criteria), expected, "{criteria:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! (`search.rs`), their keys from the store (`sort_keys.rs`), threaded by
 //! ORDEREDSUBJECT or REFERENCES (`crate::thread`) on the blocking pool.
 
+use imf::KeyFields;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{SearchKey, ThreadAlgorithm};
 
@@ -23,7 +24,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     ) -> Reply {
         check_charset(charset)?;
         let found = self.matching(view, key).await?;
-        let keyed = self.keyed(view, &found).await?;
+        // ORDEREDSUBJECT compares subjects and dates; REFERENCES also
+        // follows the message ids (RFC 5256 §3).
+        let fields = KeyFields {
+            subject: true,
+            threading: algorithm == ThreadAlgorithm::References,
+            ..KeyFields::default()
+        };
+        let keyed = self.keyed(view, &found, fields).await?;
         let line = self
             .heavy(move |_| {
                 let messages: Vec<ThreadMessage> = keyed

@@ -199,6 +199,23 @@ impl ColumnIndex for &str {
 }
 
 impl Row<'_> {
+    /// Column `index` as text borrowed from the row (None for NULL), for
+    /// reads that take what they need of a long value without copying it.
+    pub(crate) fn text(&self, index: usize) -> Result<Option<&str>> {
+        let cell = match self {
+            Row::Sqlite(row) => values::sqlite_cell(row.get_ref(index)?),
+            Row::Postgres(row) => values::postgres_cell(row, index)?,
+        };
+        match cell {
+            values::Cell::Null => Ok(None),
+            values::Cell::Text(text) => Ok(Some(text)),
+            other => Err(Error::Database(DatabaseError::Decode {
+                index,
+                message: format!("text expected, found {other:?}"),
+            })),
+        }
+    }
+
     /// Column `index` (from 0, or by name) as a `T`.
     pub(crate) fn get<T: Column>(&self, index: impl ColumnIndex) -> Result<T> {
         let index = index.position(self)?;
