@@ -1,30 +1,37 @@
 //! SIGHUP: read the config file and the certificate files again and apply
 //! what can change while serving: the SMTP, IMAP and POP3 settings (their
 //! limits and timeouts) for every session that starts from then on, the
-//! SMTP rate limits at once, the stop timeout, and the certificate for
-//! every new handshake. What is built once at start (listeners, the store,
+//! SMTP rate limits at once, the stop timeout, the certificate for every
+//! new handshake, and the web listener's `[http]` (the metrics token, what
+//! mail clients are told) and `[mta_sts]` (the policy served) for every
+//! request from then on. What is built once at start (listeners, the store,
 //! the user, the queue, the login throttle, the connection limits, the
 //! checks of incoming mail) is named in the log with "restart to apply". A config file that no longer loads is
 //! logged and changes nothing; nor does a broken certificate, which keeps
 //! the one in use.
 
+use std::sync::Arc;
+
 use crate::config::Config;
 use crate::serve::{LoadConfig, Servers};
+use crate::web::Web;
 
 pub struct Reloader {
     config: Config,
     load: LoadConfig,
     servers: Servers,
     tls: net::ServerTls,
+    web: Arc<Web>,
 }
 
 impl Reloader {
-    pub fn new(config: Config, load: LoadConfig, servers: Servers, tls: net::ServerTls) -> Reloader {
+    pub fn new(config: Config, load: LoadConfig, servers: Servers, tls: net::ServerTls, web: Arc<Web>) -> Reloader {
         Reloader {
             config,
             load,
             servers,
             tls,
+            web,
         }
     }
 
@@ -51,6 +58,7 @@ impl Reloader {
                 self.servers.smtp.set_config(smtp);
                 self.servers.imap.set_config(config.imap());
                 self.servers.pop3.set_config(config.pop3());
+                self.web.reload(&config);
                 config
             }
             Err(e) => {

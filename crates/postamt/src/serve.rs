@@ -68,7 +68,7 @@ pub async fn serve(config: Config, load_config: LoadConfig) -> anyhow::Result<()
         store.clone(),
         acme_http01,
     ));
-    crate::web::serve_all(web, web_listeners, &limit, &shutdown, &mut tasks);
+    crate::web::serve_all(web.clone(), web_listeners, &limit, &shutdown, &mut tasks);
     drop(shutdown);
     // The claim is renewed until the very end of a stop, which may wait.
     let keep_alive = tokio::spawn(node.clone().keep_alive(store.clone()));
@@ -87,7 +87,7 @@ pub async fn serve(config: Config, load_config: LoadConfig) -> anyhow::Result<()
     // The queue's leases carry the id it started with, whatever a reload
     // read since (a new id needs a restart).
     let node_id = config.node_id().to_string();
-    let mut reloader = crate::reload::Reloader::new(config, load_config, servers, server_tls);
+    let mut reloader = crate::reload::Reloader::new(config, load_config, servers, server_tls, web);
     while signals.next().await == crate::signals::Asked::Reload {
         reloader.reload();
     }

@@ -318,8 +318,10 @@ fn certificates_are_obtained_by_tls_alpn_01_served_renewed_and_kept() {
     assert!(!server.log().contains("PRIVATE KEY"), "no private key in the log");
 }
 
+/// Over HTTP-01, with a hosted domain whose `mta-sts.` and `autoconfig.`
+/// names both resolve here: the certificate served names all three.
 #[test]
-fn certificates_are_obtained_by_http_01() {
+fn certificates_are_obtained_by_http_01_for_every_resolving_name() {
     let mut pebble = Pebble::new();
     let server = Server::start_with_zone(
         &format!(
@@ -327,19 +329,26 @@ fn certificates_are_obtained_by_http_01() {
             pebble.directory,
             pebble.ca_file().display()
         ),
-        ZONE,
+        &format!("{ZONE}autoconfig.example.test A 127.0.0.1\n"),
     );
+    server.add_example_users();
     pebble.run(&server);
     let root = pebble.root();
     let seen = wait_logged(
-        "a certificate validated over HTTP",
+        "a certificate validated over HTTP for the domain's names",
         || {
             let seen = openssl_sees(server.imaps.port(), &root);
-            seen.verified.then_some(seen)
+            (seen.verified && seen.names.contains("DNS:autoconfig.example.test")).then_some(seen)
         },
         || server.log(),
     );
-    assert!(seen.names.contains("DNS:mx.example.test"), "{}", seen.names);
+    for name in ["mx.example.test", "mta-sts.example.test", "autoconfig.example.test"] {
+        assert!(
+            seen.names.contains(&format!("DNS:{name}")),
+            "{name} not in {}",
+            seen.names
+        );
+    }
 }
 
 /// Two nodes with one hostname on one PostgreSQL store share the

@@ -1,5 +1,6 @@
 //! The data directory holds password hashes and mail: only postamt's own
-//! user may read any of it, whatever the umask it was started with.
+//! user may read any of it, whatever the umask it was started with; a
+//! start narrows what an older version or a copy left wider, and says so.
 
 mod common;
 
@@ -52,4 +53,33 @@ mailtest.wait_for_messages("alice@example.test", 1)
         blobs >= 2 && checked >= 6,
         "a blob file was among the {checked} checked"
     );
+}
+
+/// A data directory made by an older version, or copied in with `cp -r`
+/// under umask 022: the start narrows it and says so, once per path.
+#[test]
+fn a_data_directory_with_wide_modes_is_narrowed_with_a_warning() {
+    let mut server = Server::with_users("");
+    server.kill();
+    let data = server.dir.path().join("data");
+    let mut wide = vec![(data.clone(), 0o755)];
+    if !common::on_postgres() {
+        // (With PostgreSQL, the database and the message content are there.)
+        wide.extend([(data.join("blobs"), 0o755), (data.join("postamt.db"), 0o644)]);
+    }
+    for (path, mode) in &wide {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(*mode)).unwrap();
+    }
+    // Returns once the server says it runs: after the store opened.
+    server.restart();
+    let log = server.log();
+    for (path, wide_mode) in &wide {
+        let expected = if path.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode(path), expected, "{}", path.display());
+        let warning = format!(
+            "others could read this; making it private path={} mode=\"{wide_mode:o}\"",
+            path.display()
+        );
+        assert_eq!(log.matches(&warning).count(), 1, "{warning:?} once in:\n{log}");
+    }
 }

@@ -6,8 +6,9 @@
 //! clients `-ERR`, and exits 0; a second SIGTERM exits at once. SIGHUP
 //! reads the config again: a new message size limit holds for sessions
 //! that start after it, a new rate limit at once, a changed hostname is
-//! named as needing a restart, and a broken file leaves the server
-//! running as it was. A stop releases the queue leases of deliveries under
+//! named as needing a restart, a new MTA-STS mode and metrics token hold
+//! for the next web request, and a broken file leaves the server running
+//! as it was. A stop releases the queue leases of deliveries under
 //! way, so the next start takes them up at once.
 
 mod common;
@@ -310,4 +311,52 @@ assert mailtest.Raw(mailtest.SMTP_PORT, source="127.0.0.7").greeting.startswith(
     server.signal("HUP");
     server.wait_for_log("the running configuration stays");
     assert_eq!(size_and_verdict(&server, 500), "SIZE 1000\naccepted\n");
+}
+
+#[test]
+fn sighup_changes_the_mta_sts_policy_and_the_metrics_token() {
+    let server = Server::with_users("[http]\nmetrics_token = \"\"\n[mta_sts]\nmode = \"testing\"\n");
+    // Python: what the web listener answers now, and a wait (up to 20 s)
+    // until it answers otherwise.
+    let web = r#"
+import http.client, os, ssl, time
+def answers():
+    policy = http.client.HTTPSConnection("127.0.0.1", int(os.environ["HTTPS_PORT"]), timeout=10,
+                                         context=ssl._create_unverified_context())
+    policy.request("GET", "/.well-known/mta-sts.txt", headers={"Host": "mta-sts.example.test"})
+    mode = [l for l in policy.getresponse().read().decode().split("\r\n") if l.startswith("mode:")]
+    metrics = http.client.HTTPConnection("127.0.0.1", int(os.environ["HTTP_PORT"]), timeout=10)
+    metrics.request("GET", "/metrics", headers={"Authorization": "Bearer new-token"})
+    return mode, metrics.getresponse().status
+def changed(before):
+    deadline = time.time() + 20
+    while (now := answers()) == before:
+        assert time.time() < deadline, "still " + repr(now)
+        time.sleep(0.05)
+    return now
+"#;
+    assert_eq!(
+        server.python(&format!("{web}print(answers())")),
+        "(['mode: testing'], 200)\n"
+    );
+    let config = std::fs::read_to_string(server.config_path()).unwrap();
+    let changed = config
+        .replace("metrics_token = \"\"", "metrics_token = \"new-token\"")
+        .replace("mode = \"testing\"", "mode = \"enforce\"");
+    std::fs::write(server.config_path(), changed).unwrap();
+    server.signal("HUP");
+    // Loopback without the token is refused once one is set; with it, the
+    // metrics answer.
+    let out = server.python(&format!(
+        r#"{web}
+print(changed((['mode: testing'], 200)))
+metrics = http.client.HTTPConnection("127.0.0.1", int(os.environ["HTTP_PORT"]), timeout=10)
+metrics.request("GET", "/metrics")
+print(metrics.getresponse().status)
+"#
+    ));
+    assert_eq!(out, "(['mode: enforce'], 200)\n401\n");
+    server.wait_for_log("configuration reloaded");
+    let log = server.log();
+    assert!(!log.contains("restart to apply"), "{log}");
 }

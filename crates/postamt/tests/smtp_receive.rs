@@ -384,3 +384,50 @@ assert smtp.command(b"NOOP").startswith(b"250"), "the session goes on"
     // 100 recipients kept, 10 000 short replies queued: well under 8 MiB.
     assert!(grown < 8 * 1024, "the server grew by {grown} KiB");
 }
+
+#[test]
+fn size_and_recipient_count_refusals_are_logged_once_without_content() {
+    let server = Server::with_users("[smtp]\nmax_message_size = 1000\nmax_recipients = 2\n");
+    server.python(
+        r#"
+import mailtest
+body = b"Subject: x\r\n\r\n" + b"CONTENT-NOT-FOR-THE-LOG " * 100 + b"\r\n"
+smtp = mailtest.Raw(mailtest.SMTP_PORT)
+smtp.send(b"EHLO client.test\r\n"); smtp.reply()
+# MAIL with SIZE= over the limit (RFC 1870 §6.2).
+assert smtp.command(b"MAIL FROM:<a@elsewhere.test> SIZE=5000").startswith(b"552 5.3.4")
+# A third recipient over max_recipients, and an unknown one.
+assert smtp.command(b"MAIL FROM:<a@elsewhere.test>").startswith(b"250")
+assert smtp.command(b"RCPT TO:<alice@example.test>").startswith(b"250")
+assert smtp.command(b"RCPT TO:<nobody@example.test>").startswith(b"550 5.1.1")
+assert smtp.command(b"RCPT TO:<bob@example.test>").startswith(b"250")
+assert smtp.command(b"RCPT TO:<carol@example.test>").startswith(b"452 4.5.3")
+assert smtp.command(b"RCPT TO:<dave@example.test>").startswith(b"452 4.5.3")
+# DATA over the size limit.
+assert smtp.command(b"DATA").startswith(b"354")
+smtp.send(body + b".\r\n")
+assert smtp.line().startswith(b"552 5.3.4")
+# BDAT over the size limit.
+assert smtp.command(b"MAIL FROM:<a@elsewhere.test>").startswith(b"250")
+assert smtp.command(b"RCPT TO:<alice@example.test>").startswith(b"250")
+smtp.send(b"BDAT %d LAST\r\n" % len(body) + body)
+assert smtp.line().startswith(b"552 5.3.4")
+assert smtp.command(b"QUIT").startswith(b"221")
+"#,
+    );
+    server.wait_for_log("BDAT");
+    let log = server.log();
+    let count = |needle: &str| log.lines().filter(|line| line.contains(needle)).count();
+    let refused = |command: &str| format!("command refused command=\"{command}\" code=552 status=\"5.3.4\"");
+    // One line per refusal, naming the command, code and reason.
+    assert_eq!(count(&refused("MAIL")), 1, "{log}");
+    assert_eq!(count(&refused("DATA")), 1, "{log}");
+    assert_eq!(count(&refused("BDAT")), 1, "{log}");
+    assert_eq!(count("Message size exceeds fixed maximum message size"), 3, "{log}");
+    // The first recipient over the limit only: a client may send thousands.
+    assert_eq!(count("recipient refused: too many recipients"), 1, "{log}");
+    // The unknown recipient keeps its own line and gets no second one.
+    assert_eq!(count("nobody@example.test"), 1, "{log}");
+    assert_eq!(count("command refused"), 3, "{log}");
+    assert!(!log.contains("CONTENT-NOT-FOR-THE-LOG"), "{log}");
+}

@@ -1,7 +1,9 @@
 //! Why an SMTP command failed. Handlers return [`Error`] with `?`; the
 //! session sends the reply in one place (`Session::handle`): a refusal is
-//! counted against the client's error limit, a failure behind the session
-//! is logged and is not the client's fault.
+//! counted against the client's error limit and logged there once with
+//! its reason (unless it was logged where it was decided, with more
+//! detail: [`Error::Logged`]); a failure behind the session is logged and
+//! is not the client's fault.
 
 use net::Disconnect;
 use wire::smtp::Reply;
@@ -12,8 +14,12 @@ use crate::backend::BackendError;
 #[derive(Debug)]
 pub(crate) enum Error {
     /// The client asked for something it may not have, or asked wrongly
-    /// (5xx, or 503 for a bad sequence): the reply, counted.
+    /// (5xx, or 503 for a bad sequence): the reply, counted and logged.
     Refused(Reply),
+    /// A refusal whose reason is already in the log, written where it was
+    /// decided with what the reply does not say (the rule, the user): the
+    /// reply, counted, not logged again.
+    Logged(Reply),
     /// The backend failed: logged, then the reply (a 4xx, RFC 5321
     /// §4.2.5: the client tries again later).
     Backend { reply: Reply, error: BackendError },

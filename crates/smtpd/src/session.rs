@@ -33,6 +33,9 @@ pub(crate) struct Transaction {
     /// the first BDAT (so its presence between commands means BDAT is in
     /// progress, after which DATA may not follow, RFC 3030 §3).
     pub content: Option<Content>,
+    /// Whether a recipient over `max_recipients` was refused (452) and
+    /// logged: only the first is, as a client may send thousands.
+    pub over_limit: bool,
 }
 
 /// A message being received.
@@ -161,9 +164,22 @@ where
     /// Runs one command and answers a failed one: the one place where
     /// errors become replies.
     async fn handle(&mut self, command: Command) -> Outcome {
+        let verb = command.verb();
         match self.dispatch(command).await {
             Ok(flow) => Ok(flow),
-            Err(Error::Refused(reply)) => Ok(self.error(reply)),
+            Err(Error::Refused(reply)) => {
+                // The issue asks for every refusal in the log, once, with
+                // its reason: the reply's text, never the message's.
+                tracing::info!(
+                    command = verb,
+                    code = reply.code,
+                    status = reply.status.unwrap_or(""),
+                    reason = %reply.lines.join(" "),
+                    "command refused"
+                );
+                Ok(self.error(reply))
+            }
+            Err(Error::Logged(reply)) => Ok(self.error(reply)),
             Err(Error::Backend { reply, error }) => {
                 tracing::error!(%error, code = reply.code, "the backend failed");
                 Ok(self.ok(reply))

@@ -88,7 +88,7 @@ pub async fn order(
         chain_pem,
         key_pem,
         not_after: facts.not_after,
-        renew_at: facts.not_before + (facts.not_after - facts.not_before) * 2 / 3,
+        renew_at: super::renewal::renew_at(facts.not_before, facts.not_after),
     })
 }
 

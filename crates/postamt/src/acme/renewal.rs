@@ -140,12 +140,8 @@ impl Renewal {
     /// wanted name, under the lease; the new chain if one was installed.
     async fn renew_if_needed(&self, stored: Option<&AcmeCertificate>) -> anyhow::Result<Option<String>> {
         let now = store::now();
-        let due = stored.is_none_or(|c| c.renew_at <= now);
         let names = super::names::wanted(&self.store, &self.hostname, self.config.domain_names, &self.resolver).await?;
-        // A name that vanished from DNS stays until the next renewal: a
-        // lookup that failed once must not cost an order.
-        let lacking = stored.is_some_and(|c| names.iter().any(|name| !c.names.contains(name)));
-        if !due && !lacking {
+        if !must_order(stored, &names, now) {
             return Ok(None);
         }
         let directory = &self.config.directory;
@@ -175,6 +171,26 @@ impl Renewal {
             "a new ACME certificate is served"
         );
         Ok(Some(certificate.chain_pem))
+    }
+}
+
+/// When a certificate valid from `not_before` to `not_after` is due for
+/// renewal: two thirds into its lifetime, which for Let's Encrypt's 90
+/// days leaves 30 for failed orders to be retried (a CA outage, a DNS
+/// mistake) before it expires.
+pub fn renew_at(not_before: i64, not_after: i64) -> i64 {
+    not_before + (not_after - not_before) * 2 / 3
+}
+
+/// Whether a certificate must be ordered at `now`: none is stored, the
+/// stored one is due (its `renew_at`, which `postamt tls renew` sets to
+/// 0), or it lacks a name now `wanted`. A name that vanished from DNS
+/// stays until the next renewal: a lookup that failed once must not cost
+/// an order.
+fn must_order(stored: Option<&AcmeCertificate>, wanted: &[String], now: i64) -> bool {
+    match stored {
+        None => true,
+        Some(stored) => stored.renew_at <= now || wanted.iter().any(|name| !stored.names.contains(name)),
     }
 }
 
@@ -214,4 +230,53 @@ pub fn facts(chain_pem: &str) -> anyhow::Result<Facts> {
         // As openssl prints it: hex digits, no separators.
         serial: certificate.raw_serial().iter().map(|b| format!("{b:02X}")).collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A certificate for `names`, valid from `not_before` to `not_after`,
+    /// with its renewal time as an order sets it.
+    fn certificate(names: &[&str], not_before: i64, not_after: i64) -> AcmeCertificate {
+        AcmeCertificate {
+            names: names.iter().map(ToString::to_string).collect(),
+            chain_pem: String::new(),
+            key_pem: String::new(),
+            not_after,
+            renew_at: renew_at(not_before, not_after),
+        }
+    }
+
+    #[test]
+    fn renewal_is_due_two_thirds_into_the_lifetime() {
+        let day = 86_400;
+        let (start, end) = (1_700_000_000, 1_700_000_000 + 90 * day);
+        assert_eq!(renew_at(start, end), start + 60 * day);
+        // Not a whole number of seconds: rounded towards the start.
+        assert_eq!(renew_at(0, 100), 66);
+        let wanted = ["mx.example.org".to_string()];
+        let stored = certificate(&["mx.example.org"], start, end);
+        for now in [start, start + 30 * day, start + 60 * day - 1] {
+            assert!(!must_order(Some(&stored), &wanted, now), "{now}");
+        }
+        for now in [start + 60 * day, start + 60 * day + 1, end, end + day] {
+            assert!(must_order(Some(&stored), &wanted, now), "{now}");
+        }
+    }
+
+    #[test]
+    fn a_missing_certificate_or_a_new_name_is_ordered_at_once() {
+        let (start, end) = (1_700_000_000, 1_700_000_000 + 90 * 86_400);
+        let now = start + 1;
+        let hostname = vec!["mx.example.org".to_string()];
+        assert!(must_order(None, &hostname, now));
+        let stored = certificate(&["mx.example.org", "mta-sts.example.org"], start, end);
+        assert!(!must_order(Some(&stored), &hostname, now), "a name gone from DNS stays");
+        let more = [hostname.clone(), vec!["autoconfig.example.org".to_string()]].concat();
+        assert!(must_order(Some(&stored), &more, now));
+        // `postamt tls renew` marks it due.
+        let forced = AcmeCertificate { renew_at: 0, ..stored };
+        assert!(must_order(Some(&forced), &hostname, now));
+    }
 }

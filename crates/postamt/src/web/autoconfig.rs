@@ -48,8 +48,9 @@ pub async fn thunderbird(web: &Web, request: &Request) -> Response {
          <emailProvider id=\"{domain}\">\n    <domain>{domain}</domain>\n    \
          <displayName>{domain}</displayName>\n    <displayShortName>{domain}</displayShortName>\n"
     );
-    let host = escape(&web.clients.host);
-    for service in &web.clients.services {
+    let settings = web.settings();
+    let host = escape(&settings.clients.host);
+    for service in &settings.clients.services {
         let element = if service.protocol == "smtp" {
             "outgoingServer"
         } else {
@@ -81,8 +82,9 @@ pub async fn autodiscover(web: &Web, request: &Request) -> Response {
         return Response::not_found();
     }
     let mut protocols = String::new();
-    let incoming = web.clients.first("imap").or_else(|| web.clients.first("pop3"));
-    for service in incoming.into_iter().chain(web.clients.first("smtp")) {
+    let clients = &web.settings().clients;
+    let incoming = clients.first("imap").or_else(|| clients.first("pop3"));
+    for service in incoming.into_iter().chain(clients.first("smtp")) {
         // Encryption (which overrides SSL) tells implicit TLS from STARTTLS.
         let encryption = if service.implicit_tls { "SSL" } else { "TLS" };
         protocols.push_str(&format!(
@@ -91,7 +93,7 @@ pub async fn autodiscover(web: &Web, request: &Request) -> Response {
              <SSL>on</SSL>\n        <Encryption>{encryption}</Encryption>\n        <AuthRequired>on</AuthRequired>\n      \
              </Protocol>\n",
             service.protocol.to_ascii_uppercase(),
-            escape(&web.clients.host),
+            escape(&clients.host),
             service.port,
             escape(&address),
         ));
@@ -130,14 +132,15 @@ pub async fn apple(web: &Web, request: &Request) -> Response {
     if web.hosted(&domain).await.is_none() {
         return Response::not_found();
     }
-    let incoming = web.clients.first("imap").or_else(|| web.clients.first("pop3"));
-    let (Some(incoming), Some(outgoing)) = (incoming, web.clients.first("smtp")) else {
+    let clients = &web.settings().clients;
+    let incoming = clients.first("imap").or_else(|| clients.first("pop3"));
+    let (Some(incoming), Some(outgoing)) = (incoming, clients.first("smtp")) else {
         return Response::text(404, "no IMAP, POP3 or submission listener is on\n");
     };
     let mut response = Response::new(
         200,
         "application/x-apple-aspen-config",
-        profile(&web.clients.host, &address, incoming, outgoing).into_bytes(),
+        profile(&clients.host, &address, incoming, outgoing).into_bytes(),
     );
     response.headers.push((
         "Content-Disposition",

@@ -12,7 +12,7 @@ use super::request::Request;
 use super::{Response, Web};
 
 pub async fn answer(web: &Web, request: &Request, peer: SocketAddr) -> Response {
-    if let Some(refusal) = refusal(&web.http.metrics_token, request, peer) {
+    if let Some(refusal) = refusal(&web.settings().http.metrics_token, request, peer) {
         return refusal;
     }
     let mut out = String::with_capacity(8 * 1024);

@@ -33,6 +33,18 @@ pub struct Web {
     /// ACME HTTP-01 answers, served on plain HTTP (see crate::acme).
     pub acme_http01: crate::acme::Http01Answers,
     pub store: store::Store,
+    /// `[http]` and `[mta_sts]`, which a reload replaces (SIGHUP); a
+    /// request uses the value it took when it was routed.
+    settings: net::Live<WebSettings>,
+    /// The listeners and the name of the start, which change only with a
+    /// restart: what clients are told follows what is served.
+    listen: crate::config::Listen,
+    hostname: String,
+}
+
+/// The part of the config the pages answer from.
+pub struct WebSettings {
+    /// `hostname`, without a final dot, in lower case.
     pub hostname: String,
     pub http: settings::HttpSettings,
     pub clients: settings::ClientSettings,
@@ -46,17 +58,29 @@ impl Web {
         store: store::Store,
         acme_http01: crate::acme::Http01Answers,
     ) -> Web {
+        let hostname = config.hostname.clone();
+        let listen = config.listen.clone();
         Web {
             tls,
             acme_http01,
             store,
-            hostname: config.hostname.trim_end_matches('.').to_ascii_lowercase(),
-            http: config.http.clone(),
-            clients: settings::ClientSettings::from_config(config),
-            mta_sts: config.mta_sts.clone(),
+            settings: net::Live::new(web_settings(config, &listen, &hostname)),
+            listen,
+            hostname,
         }
     }
 
+    /// The settings now.
+    pub fn settings(&self) -> Arc<WebSettings> {
+        self.settings.get()
+    }
+
+    /// Takes `[http]` and `[mta_sts]` from a config read again, for every
+    /// request from now on (the listeners and the name stay those of the
+    /// start).
+    pub fn reload(&self, config: &crate::config::Config) {
+        self.settings.set(web_settings(config, &self.listen, &self.hostname));
+    }
     /// The hosted domain `domain` (normalised), or None when it is not
     /// hosted here or the store cannot say (logged).
     async fn hosted(&self, domain: &str) -> Option<String> {
@@ -72,6 +96,15 @@ impl Web {
                 None
             }
         }
+    }
+}
+
+fn web_settings(config: &crate::config::Config, listen: &crate::config::Listen, hostname: &str) -> WebSettings {
+    WebSettings {
+        hostname: hostname.trim_end_matches('.').to_ascii_lowercase(),
+        http: config.http.clone(),
+        clients: settings::ClientSettings::new(&config.http, listen, hostname),
+        mta_sts: config.mta_sts.clone(),
     }
 }
 

@@ -46,7 +46,12 @@ pub async fn answer(web: &Web, request: &Request) -> Response {
     if web.hosted(domain).await.is_none() {
         return Response::not_found();
     }
-    Response::new(200, "text/plain", policy(&web.mta_sts, &web.hostname).into_bytes())
+    let settings = web.settings();
+    Response::new(
+        200,
+        "text/plain",
+        policy(&settings.mta_sts, &settings.hostname).into_bytes(),
+    )
 }
 
 #[cfg(test)]

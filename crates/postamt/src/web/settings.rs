@@ -105,8 +105,11 @@ pub struct ClientSettings {
 
 impl ClientSettings {
     pub fn from_config(config: &Config) -> ClientSettings {
-        let http = &config.http;
-        let listen = &config.listen;
+        ClientSettings::new(&config.http, &config.listen, &config.hostname)
+    }
+
+    /// From `[http]`, the listeners that are on and the server's name.
+    pub fn new(http: &HttpSettings, listen: &crate::config::Listen, hostname: &str) -> ClientSettings {
         let candidates = [
             ("imap", !listen.imaps.is_empty(), http.imaps_port, true),
             ("imap", !listen.imap.is_empty(), http.imap_port, false),
@@ -116,7 +119,7 @@ impl ClientSettings {
             ("smtp", !listen.submission.is_empty(), http.submission_port, false),
         ];
         let host = if http.client_host.is_empty() {
-            config.hostname.trim_end_matches('.').to_string()
+            hostname.trim_end_matches('.').to_string()
         } else {
             http.client_host.trim_end_matches('.').to_string()
         };

@@ -63,15 +63,20 @@ where
             }
             // Logged by auth::login already.
             LoginOutcome::Unavailable(_) => Ok(self.ok(Reply::new(454, "4.7.0", "Temporary authentication failure"))),
-            LoginOutcome::LockedOut(_) => Err(Error::refused(
+            // Both logged by auth::login already.
+            LoginOutcome::LockedOut(_) => Err(Error::Logged(Reply::new(
                 454,
                 "4.7.0",
                 "Too many failed authentication attempts, try again later",
-            )),
+            ))),
             LoginOutcome::Failed { delay } => {
                 self.conn.flush().await.map_err(|_| Disconnect)?;
                 tokio::time::sleep(delay).await;
-                Err(Error::refused(535, "5.7.8", "Authentication credentials invalid"))
+                Err(Error::Logged(Reply::new(
+                    535,
+                    "5.7.8",
+                    "Authentication credentials invalid",
+                )))
             }
         }
     }

@@ -184,7 +184,11 @@ where
         if crate::received::hops(&message) >= crate::received::MAX_HOPS {
             tracing::warn!(%id, from = %transaction.from, "message refused: too many Received fields (a mail loop?)");
             metrics::SMTP_REFUSED.inc("other");
-            return Err(Error::refused(554, "5.4.6", "Too many hops: this message is looping"));
+            return Err(Error::Logged(Reply::new(
+                554,
+                "5.4.6",
+                "Too many hops: this message is looping",
+            )));
         }
         let envelope = Envelope {
             id: &id,
@@ -204,7 +208,7 @@ where
         bytes.append(&mut message);
         let filing = checked.map_err(|reply| {
             tracing::info!(%id, from = %transaction.from, code = reply.code, "message refused by the checks");
-            Error::Refused(reply)
+            Error::Logged(reply)
         })?;
         if self.authenticated.is_some() {
             let fields = fixup_headers(&bytes[trace_len..], &id, &self.config.hostname, received_at);
@@ -272,7 +276,7 @@ where
             Some(reply) => {
                 tracing::info!(from = %transaction.from, code = reply.code, "message refused: over quota");
                 metrics::SMTP_REFUSED.inc("quota");
-                Err(Error::Refused(reply))
+                Err(Error::Logged(reply))
             }
             None => Ok(()),
         }

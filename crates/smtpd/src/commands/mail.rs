@@ -47,20 +47,15 @@ where
         {
             tracing::info!(%user, %from, "sender address refused");
             let text = format!("<{from}>: Sender address rejected: not owned by user {user}");
-            return Err(Error::refused(553, "5.7.1", text));
+            return Err(Error::Logged(Reply::new(553, "5.7.1", text)));
         }
         self.within_message_rates().await?;
         self.sender_checks = match self.checked_client() {
-            Some(client) => Some(
-                self.server
-                    .backend
-                    .check_sender(client, &from)
-                    .await
-                    .inspect_err(|reply| {
-                        metrics::SMTP_REFUSED.inc("auth_checks");
-                        tracing::info!(%from, code = reply.code, "sender refused by the checks");
-                    })?,
-            ),
+            Some(client) => Some(self.server.backend.check_sender(client, &from).await.map_err(|reply| {
+                metrics::SMTP_REFUSED.inc("auth_checks");
+                tracing::info!(%from, code = reply.code, "sender refused by the checks");
+                Error::Logged(reply)
+            })?),
             None => None,
         };
         self.transaction = Some(Transaction {
@@ -68,6 +63,7 @@ where
             params,
             recipients: Vec::new(),
             content: None,
+            over_limit: false,
         });
         Ok(self.ok(Reply::new(250, "2.1.0", "Ok")))
     }
@@ -79,11 +75,11 @@ where
         if let Some(user) = &self.authenticated {
             if !self.rate_allows(&rates.user_messages, "user_messages", user, 1).await {
                 tracing::info!(%user, "user over the hourly message limit");
-                return Err(Error::refused(
+                return Err(Error::Logged(Reply::new(
                     451,
                     "4.7.1",
                     "Too many messages from this user in the last hour; try again later",
-                ));
+                )));
             }
         } else if self.role == Role::Mx
             && !self.may_relay()
@@ -97,11 +93,11 @@ where
                 .await
         {
             tracing::info!("client over its message rate");
-            return Err(Error::refused(
+            return Err(Error::Logged(Reply::new(
                 451,
                 "4.7.1",
                 "Too many messages from your address; try again later",
-            ));
+            )));
         }
         Ok(())
     }

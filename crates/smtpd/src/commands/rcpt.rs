@@ -14,14 +14,24 @@ where
     B: Backend,
 {
     pub(crate) async fn rcpt(&mut self, to: RcptPath, params: Vec<Param>) -> Handled {
-        let Some(transaction) = &self.transaction else {
+        let Some(transaction) = &mut self.transaction else {
             return Err(Error::refused(503, "5.5.1", "Need MAIL before RCPT"));
         };
         if transaction.content.is_some() {
             return Err(Error::refused(503, "5.5.1", "RCPT is not allowed after BDAT"));
         }
         if transaction.recipients.len() >= self.config.max_recipients {
-            // RFC 5321 §4.5.3.1.10: the client sends the rest in another transaction.
+            // RFC 5321 §4.5.3.1.10: the client sends the rest in another
+            // transaction, so this is not counted as an error; logged here
+            // as it does not pass through the refusals' log, once per
+            // transaction.
+            if !transaction.over_limit {
+                tracing::info!(
+                    max = self.config.max_recipients,
+                    "recipient refused: too many recipients"
+                );
+                transaction.over_limit = true;
+            }
             return Ok(self.ok(Reply::new(452, "4.5.3", "Too many recipients")));
         }
         let smtputf8 = transaction.params.smtputf8;
@@ -45,18 +55,18 @@ where
                         .await
                 {
                     tracing::info!(%user, "user over the hourly recipient limit");
-                    return Err(Error::refused(
+                    return Err(Error::Logged(Reply::new(
                         451,
                         "4.7.1",
                         "Too many recipients from this user in the last hour; try again later",
-                    ));
+                    )));
                 }
                 if let (Some(client), Some(transaction)) = (self.checked_client(), &self.transaction) {
                     let from = transaction.from.clone();
                     if let Err(reply) = self.server.backend.check_delivery(client, &from, &address).await {
                         tracing::info!(%from, to = %address, code = reply.code, "recipient deferred by the checks");
                         metrics::SMTP_REFUSED.inc("greylisted");
-                        return Err(Error::Refused(reply));
+                        return Err(Error::Logged(reply));
                     }
                 }
                 // SIZE= (RFC 1870) tells a message too large for the
@@ -65,7 +75,7 @@ where
                 if let Err(reply) = self.server.backend.check_quota(&address, size).await {
                     tracing::info!(to = %address, code = reply.code, "recipient refused: over quota");
                     metrics::SMTP_REFUSED.inc("quota");
-                    return Err(Error::Refused(reply));
+                    return Err(Error::Logged(reply));
                 }
                 if let Some(transaction) = &mut self.transaction
                     && !transaction.recipients.iter().any(|r| r.address == address)
@@ -83,16 +93,20 @@ where
                 // starts in the log.
                 tracing::info!(to = %shown, "recipient refused: no such user");
                 metrics::SMTP_REFUSED.inc("unknown_recipient");
-                Err(Error::refused(
+                Err(Error::Logged(Reply::new(
                     550,
                     "5.1.1",
                     format!("<{shown}>: Recipient address rejected: User unknown"),
-                ))
+                )))
             }
             RcptVerdict::RelayDenied => {
                 tracing::info!(to = %shown, "relay denied");
                 metrics::SMTP_REFUSED.inc("relay_denied");
-                Err(Error::refused(554, "5.7.1", format!("<{shown}>: Relay access denied")))
+                Err(Error::Logged(Reply::new(
+                    554,
+                    "5.7.1",
+                    format!("<{shown}>: Relay access denied"),
+                )))
             }
         }
     }

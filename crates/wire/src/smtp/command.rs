@@ -36,6 +36,28 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The command's name, as a log names it.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Command::Ehlo(_) => "EHLO",
+            Command::Helo(_) => "HELO",
+            Command::Mail { .. } => "MAIL",
+            Command::Rcpt { .. } => "RCPT",
+            Command::Data => "DATA",
+            Command::Rset => "RSET",
+            Command::Noop => "NOOP",
+            Command::Quit => "QUIT",
+            Command::Vrfy(_) => "VRFY",
+            Command::Expn(_) => "EXPN",
+            Command::Help(_) => "HELP",
+            Command::StartTls => "STARTTLS",
+            Command::Auth { .. } => "AUTH",
+            Command::Bdat { .. } => "BDAT",
+        }
+    }
+}
+
 /// An ESMTP parameter of MAIL or RCPT (RFC 5321 §4.1.2 esmtp-param); the
 /// keyword is upper-cased, the value kept as sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
