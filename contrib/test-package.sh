@@ -204,6 +204,15 @@ if command -v fail2ban-regex >/dev/null; then
     # (on a [::] listener the log says ::ffff:127.0.0.1).
     grep -q '^Failregex: 1 total' "$work/fail2ban" && grep -qE '^\|\s+127\.0\.0\.1\s' "$work/fail2ban" ||
         { cat "$work/fail2ban" >&2; fail "the fail2ban filter did not match the one failed login"; }
+    # The same log as the jail reads it from the journal: fail2ban's systemd
+    # backend hands the filter "HOST postamt[PID]: " and the server's line,
+    # its timestamp included, with the journal's time apart (the leading
+    # time here, which fail2ban-regex cuts off likewise).
+    sed "s/^/2026-12-01T14:21:35.931914 $(hostname) postamt[$server]: /" "$log" >"$work/journal.log"
+    fail2ban-regex -o ip "$work/journal.log" /etc/fail2ban/filter.d/postamt.conf >"$work/fail2ban-journal" ||
+        fail "fail2ban-regex on the journal's shape: $(cat "$work/fail2ban-journal")"
+    [ "$(cat "$work/fail2ban-journal")" = 127.0.0.1 ] ||
+        { cat "$work/fail2ban-journal" >&2; fail "the fail2ban filter did not match the failed login in the journal's shape"; }
 else
     fail "fail2ban-regex is not installed (.ci/run installs fail2ban)"
 fi
