@@ -5,9 +5,9 @@
 # would (user postamt, only CAP_NET_BIND_SERVICE, umask 077), send one
 # message to port 25, read it back over IMAPS and POP3S, look at the
 # queue, test the fail2ban filter on the server's own log, stop it with
-# SIGTERM and purge the package. Needs root and the ports 25, 110, 143,
-# 465, 587, 993 and 995 free. Leaves the machine as it found it, so it
-# can run again; any failed step stops it with a message.
+# SIGTERM and purge the package. Needs root and the ports 25, 80, 110,
+# 143, 443, 465, 587, 993 and 995 free. Leaves the machine as it found
+# it, so it can run again; any failed step stops it with a message.
 #
 # The commands marked `# guide:` are the ones docs/deploy.md shows;
 # crates/postamt/tests/deploy_guide.rs checks that every command in the
