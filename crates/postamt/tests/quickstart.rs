@@ -149,7 +149,10 @@ fn the_readme_quickstart_runs_and_reads_its_mail_back() {
         .arg(&script)
         .current_dir(dir.path())
         .env("PATH", path)
+        // As in a reader's shell: the server's default log level (the
+        // wait loop greps an info line) and no config named outside.
         .env_remove("POSTAMT_CONFIG")
+        .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&stdout).unwrap())
         .stderr(std::fs::File::create(&stderr).unwrap())
