@@ -5,9 +5,9 @@
 # would (user postamt, only CAP_NET_BIND_SERVICE, umask 077), send one
 # message to port 25, read it back over IMAPS and POP3S, look at the
 # queue, test the fail2ban filter on the server's own log, stop it with
-# SIGTERM and purge the package. Needs root and the ports 25, 110, 143,
-# 465, 587, 993 and 995 free. Leaves the machine as it found it, so it
-# can run again; any failed step stops it with a message.
+# SIGTERM and purge the package. Needs root and the ports 25, 80, 110,
+# 143, 443, 465, 587, 993 and 995 free. Leaves the machine as it found
+# it, so it can run again; any failed step stops it with a message.
 #
 # The commands marked `# guide:` are the ones docs/deploy.md shows;
 # crates/postamt/tests/deploy_guide.rs checks that every command in the
@@ -28,6 +28,7 @@ work=$(mktemp -d)
 server=""
 cleanup() {
     rm -f /etc/fail2ban/filter.d/postamt.conf /etc/fail2ban/jail.d/postamt.local
+    rm -rf /var/lib/postamt.old
     if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
         kill -KILL "$server" 2>/dev/null || true
     fi
@@ -62,6 +63,10 @@ unit=/lib/systemd/system/postamt.service
 for page in postamt postamt-serve postamt-setup postamt-user-add postamt-queue-list postamt-dns; do
     zcat "/usr/share/man/man1/$page.1.gz" | grep -q '^\.TH' || fail "no manual page $page(1)"
 done
+man postamt >"$work/man" || fail "man postamt failed" # guide:
+grep -qE '^\s+postamt\s+- ' "$work/man" || fail "man postamt shows no manual page for postamt"
+man postamt-setup >"$work/man" || fail "man postamt-setup failed" # guide:
+grep -qE '^\s+postamt-setup\s+- ' "$work/man" || fail "man postamt-setup shows no manual page for setup"
 [ -f /usr/share/doc/postamt/deploy.md ] || fail "no /usr/share/doc/postamt/deploy.md"
 [ -x /usr/bin/postamt ] || fail "no /usr/bin/postamt"
 
@@ -96,21 +101,37 @@ printf '\n[delivery]\nrelay = "127.0.0.1:9"\nrelay_tls = "none"\n' >>/etc/postam
 step "starting the unit's ExecStart as user postamt with CAP_NET_BIND_SERVICE only"
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 [ -n "$exec_start" ] || fail "no ExecStart in $unit"
-log="$work/server.log"
-# What the unit's User=, Group=, AmbientCapabilities=,
-# CapabilityBoundingSet=, NoNewPrivileges= and UMask= do.
-# shellcheck disable=SC2086
-(umask 077 && exec setpriv --reuid=postamt --regid=postamt --init-groups \
-    --inh-caps=-all,+net_bind_service --ambient-caps=-all,+net_bind_service \
-    --bounding-set=-all,+net_bind_service --no-new-privs $exec_start) >"$log" 2>&1 &
-server=$!
-for _ in $(seq 300); do
-    grep -q 'postamt is running' "$log" && break
-    kill -0 "$server" 2>/dev/null || fail "the server exited at start"
-    sleep 0.1
-done
-grep -q 'postamt is running' "$log" || fail "the server did not start within 30 seconds"
-[ "$(stat -c '%U' "/proc/$server")" = postamt ] || fail "the server does not run as postamt"
+# start_server LOG: runs the unit's ExecStart as the unit would, logging to
+# LOG, and waits until it serves.
+start_server() {
+    log=$1
+    # What the unit's User=, Group=, AmbientCapabilities=,
+    # CapabilityBoundingSet=, NoNewPrivileges= and UMask= do.
+    # shellcheck disable=SC2086
+    (umask 077 && exec setpriv --reuid=postamt --regid=postamt --init-groups \
+        --inh-caps=-all,+net_bind_service --ambient-caps=-all,+net_bind_service \
+        --bounding-set=-all,+net_bind_service --no-new-privs $exec_start) >"$log" 2>&1 &
+    server=$!
+    for _ in $(seq 300); do
+        grep -q 'postamt is running' "$log" && break
+        kill -0 "$server" 2>/dev/null || fail "the server exited at start"
+        sleep 0.1
+    done
+    grep -q 'postamt is running' "$log" || fail "the server did not start within 30 seconds"
+    [ "$(stat -c '%U' "/proc/$server")" = postamt ] || fail "the server does not run as postamt"
+}
+# stop_server: SIGTERM, as `systemctl stop` sends; it must exit 0 in time.
+stop_server() {
+    kill -TERM "$server"
+    for _ in $(seq 300); do
+        kill -0 "$server" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$server" 2>/dev/null && fail "the server did not stop within 30 seconds of SIGTERM"
+    wait "$server" || fail "the server exited with status $? after SIGTERM"
+    server=""
+}
+start_server "$work/server.log"
 
 step "one message to port 25, read back over IMAPS and POP3S"
 subject="package test $$ $RANDOM"
@@ -204,6 +225,15 @@ if command -v fail2ban-regex >/dev/null; then
     # (on a [::] listener the log says ::ffff:127.0.0.1).
     grep -q '^Failregex: 1 total' "$work/fail2ban" && grep -qE '^\|\s+127\.0\.0\.1\s' "$work/fail2ban" ||
         { cat "$work/fail2ban" >&2; fail "the fail2ban filter did not match the one failed login"; }
+    # The same log as the jail reads it from the journal: fail2ban's systemd
+    # backend hands the filter "HOST postamt[PID]: " and the server's line,
+    # its timestamp included, with the journal's time apart (the leading
+    # time here, which fail2ban-regex cuts off likewise).
+    sed "s/^/2026-12-01T14:21:35.931914 $(hostname) postamt[$server]: /" "$log" >"$work/journal.log"
+    fail2ban-regex -o ip "$work/journal.log" /etc/fail2ban/filter.d/postamt.conf >"$work/fail2ban-journal" ||
+        fail "fail2ban-regex on the journal's shape: $(cat "$work/fail2ban-journal")"
+    [ "$(cat "$work/fail2ban-journal")" = 127.0.0.1 ] ||
+        { cat "$work/fail2ban-journal" >&2; fail "the fail2ban filter did not match the failed login in the journal's shape"; }
 else
     fail "fail2ban-regex is not installed (.ci/run installs fail2ban)"
 fi
@@ -215,14 +245,30 @@ grep -q '^hostname = "mail.example.org"' /etc/postamt/postamt.toml || fail "the 
     fail "after the upgrade the config is $(stat -c '%a %U %G' /etc/postamt/postamt.toml)"
 
 step "stopping with SIGTERM"
-kill -TERM "$server"
-for _ in $(seq 300); do
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.1
-done
-kill -0 "$server" 2>/dev/null && fail "the server did not stop within 30 seconds of SIGTERM"
-wait "$server" || fail "the server exited with status $? after SIGTERM"
-server=""
+stop_server
+
+step "restoring the backup into a new data directory, as the guide says"
+mv /var/lib/postamt /var/lib/postamt.old # guide:
+postamt restore "$backup_dir" >"$work/restore.out" || fail "restore: $(cat "$work/restore.out")" # guide:
+grep -qi 'verified' "$work/restore.out" || { cat "$work/restore.out" >&2; fail "the restore did not say it verified the copy"; }
+chown -R postamt:postamt /var/lib/postamt # guide:
+[ "$(stat -c '%a %U %G' /var/lib/postamt)" = "700 postamt postamt" ] ||
+    fail "the restored /var/lib/postamt is $(stat -c '%a %U %G' /var/lib/postamt)"
+start_server "$work/restored.log"
+# The message of the first step is there again, for its user.
+POSTAMT_PASSWORD="$password" SUBJECT="$subject" python3 - <<'PY' || fail "the restored store lacks the message"
+import imaplib, os, ssl
+context = ssl.create_default_context()
+context.check_hostname = False
+context.verify_mode = ssl.CERT_NONE
+imap = imaplib.IMAP4_SSL("127.0.0.1", 993, ssl_context=context)
+imap.login("postmaster@example.org", os.environ["POSTAMT_PASSWORD"])
+imap.select("INBOX")
+assert imap.search(None, "SUBJECT", '"%s"' % os.environ["SUBJECT"])[1][0].split(), "not in the INBOX"
+imap.logout()
+PY
+stop_server
+rm -rf /var/lib/postamt.old
 
 step "ACME configured as the guide says (no CA is reached here: nothing runs)"
 cat >>/etc/postamt/postamt.toml <<'TOML'
@@ -232,6 +278,13 @@ email = "postmaster@example.org"
 TOML
 postamt tls status >"$work/tls" # guide:
 grep -q 'none yet' "$work/tls" || { cat "$work/tls" >&2; fail "tls status does not say no certificate yet"; }
+
+step "removing the package keeps the config, the mail and the user"
+dpkg --remove postamt # guide:
+[ ! -e /usr/bin/postamt ] || fail "dpkg --remove left /usr/bin/postamt"
+[ -f /etc/postamt/postamt.toml ] || fail "dpkg --remove deleted the config"
+[ -f /var/lib/postamt/postamt.db ] || fail "dpkg --remove deleted the store"
+getent passwd postamt >/dev/null || fail "dpkg --remove deleted the user postamt"
 
 step "purging the package"
 dpkg --purge postamt # guide:

@@ -308,7 +308,8 @@ fn print_next_steps(config: &Path, domain: &str, hostname: &str) {
         "\nNext steps:\n\
          1. Publish the records above in the zone of {domain}, and give {hostname} A/AAAA records.\n\
          2. Ask whoever runs this machine's addresses (the hosting provider) for PTR records naming {hostname}.\n\
-         3. Open TCP ports 25, 587, 465, 143, 993, 110 and 995 in the firewall.\n\
+         3. Open TCP ports 25, 587, 465, 143, 993, 110, 995, 80 and 443 in the firewall \
+            (80 and 443: ACME certificate checks and client autoconfiguration).\n\
          4. Start the server: `systemctl restart postamt`, or `{postamt} serve` where there is no systemd.\n\
          5. Once DNS has the records: `{postamt} dns {domain} --check`.\n\
          6. Log in with a mail client as postmaster@{domain} ({hostname}, IMAP 993, submission 465 or 587)."

@@ -1,10 +1,13 @@
 //! docs/deploy.md promises that every command in it is one a test runs
 //! (issue 19, item 8). This holds the guide to it:
 //!
-//! - Every command line in a ```sh block of the guide must be run by a
-//!   line of a script in contrib/ that ends in `# guide:` (contrib/test-package.sh
-//!   installs the package and follows the guide), or be listed in
-//!   `NOT_RUN_HERE` with the reason and what runs in its place.
+//! - Every command line in a ```sh block of the guide, and every inline
+//!   code span in its prose and tables that starts with the name of a
+//!   program (`PROGRAMS`, like `systemctl reload postamt`), must be run by
+//!   a line of a script in contrib/ that ends in `# guide:`
+//!   (contrib/test-package.sh installs the package and follows the guide),
+//!   or be listed in `NOT_RUN_HERE` with the reason and what runs in its
+//!   place.
 //! - Every marked line runs a command the guide shows (no stale marks).
 //! - Every ```toml block of the guide is a config that loads.
 //!
@@ -26,6 +29,35 @@ const NOT_RUN_HERE: &[(&str, &str)] = &[
          (user postamt, CAP_NET_BIND_SERVICE only) and `systemd-analyze verify` checks the unit",
     ),
     ("systemctl status postamt", "systemd is not PID 1 in CI (as above)"),
+    (
+        "systemctl stop postamt",
+        "systemd is not PID 1 in CI: contrib/test-package.sh sends the server SIGTERM, as the unit's stop does, \
+         and tests/lifecycle.rs tests the graceful stop",
+    ),
+    (
+        "systemctl reload postamt",
+        "systemd is not PID 1 in CI: the unit's ExecReload sends SIGHUP, which \
+         tests/lifecycle.rs sighup_applies_a_new_limit_and_survives_a_broken_file sends",
+    ),
+    (
+        "journalctl -u postamt",
+        "systemd is not PID 1 in CI, so there is no journal: contrib/test-package.sh reads the server's \
+         standard error, which is what the unit sends to the journal",
+    ),
+    (
+        "fail2ban-regex systemd-journal postamt",
+        "there is no journal in CI (as above): tests/fail2ban.rs and contrib/test-package.sh run \
+         fail2ban-regex with the filter on a real server's failed logins in the shape the journal gives them",
+    ),
+    (
+        "apt-get install -f",
+        "needs Debian's mirrors: .ci/run installs adduser, the package's dependency, before contrib/test-package.sh",
+    ),
+    (
+        "postamt import imap|maildir|mbox",
+        "the guide only points to docs/backup.md for it: tests/import_export.rs imports Dovecot's Maildir \
+         and mbox and a whole account over IMAP",
+    ),
     (
         "systemctl restart postamt",
         "systemd is not PID 1 in CI (as above); tests/acme.rs restarts a server with [tls.acme] against pebble",
@@ -61,11 +93,59 @@ fn blocks(text: &str, language: &str) -> Vec<String> {
         .collect()
 }
 
-/// The command lines of the guide's sh blocks (comments and blank lines
-/// left out, continued lines joined).
+/// The programs whose name at the start of an inline code span makes the
+/// span a command the guide tells its reader to run (add any program the
+/// guide comes to name).
+const PROGRAMS: &[&str] = &[
+    "postamt",
+    "systemctl",
+    "journalctl",
+    "dpkg",
+    "apt-get",
+    "fail2ban-regex",
+    "fail2ban-client",
+    "man",
+    "curl",
+    "cp",
+    "mv",
+    "chown",
+];
+
+/// The commands the guide shows: its sh blocks' lines and its inline
+/// commands.
 fn guide_commands() -> Vec<String> {
+    let text = guide();
+    let mut commands = block_commands(&text);
+    for command in inline_commands(&text) {
+        if !commands.contains(&command) {
+            commands.push(command);
+        }
+    }
+    commands
+}
+
+/// The inline code spans outside fenced blocks that start with one of
+/// `PROGRAMS`, with a span broken over lines joined by a space.
+fn inline_commands(text: &str) -> Vec<String> {
+    let prose: String = text.split("```").step_by(2).collect::<Vec<_>>().join("\n");
+    prose
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|span| span.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|span| {
+            span.split(' ')
+                .next()
+                .is_some_and(|program| PROGRAMS.contains(&program))
+        })
+        .collect()
+}
+
+/// The command lines of the sh blocks in `text` (comments and blank lines
+/// left out, continued lines joined).
+fn block_commands(text: &str) -> Vec<String> {
     let mut commands = Vec::new();
-    for block in blocks(&guide(), "sh") {
+    for block in blocks(text, "sh") {
         let mut pending = String::new();
         for line in block.lines() {
             let line = line.trim();
@@ -196,4 +276,12 @@ fn placeholders_match_shell_expansions_only() {
     assert!(!runs("postamt queue show 1234", "postamt queue show QUEUE-ID"));
     assert!(!runs("postamt queue list", "postamt queue show QUEUE-ID"));
     assert!(!runs("postamt dns example.org", "postamt dns example.org --check"));
+}
+
+#[test]
+fn inline_commands_are_code_spans_that_start_with_a_program() {
+    let text = "Run `systemctl reload\npostamt` after `[tls] cert` changes; see `man postamt`.\n\
+                ```sh\npostamt queue list\n```\nThe `queue list` output, `postamt_VERSION_amd64.deb`.\n";
+    assert_eq!(inline_commands(text), ["systemctl reload postamt", "man postamt"]);
+    assert_eq!(block_commands(text), ["postamt queue list"]);
 }

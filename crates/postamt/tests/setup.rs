@@ -174,3 +174,48 @@ fn without_config_a_user_is_told_to_name_one() {
         "{stderr}"
     );
 }
+
+/// The ports of the listeners in a config's `[listen]` table.
+fn listened_ports(config: &str) -> Vec<u16> {
+    let table = config.split("[listen]").nth(1).expect("a [listen] table");
+    let table = table.split("\n[").next().unwrap_or_default();
+    let mut ports: Vec<u16> = table
+        .split('"')
+        .filter_map(|address| address.rsplit_once(':')?.1.parse().ok())
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
+}
+
+/// Every port setup's config listens on is one the next steps say to
+/// open, and one the systemd unit's capability comment names (80 and 443
+/// for ACME and autoconfiguration as much as the mail ports).
+#[test]
+fn the_next_steps_open_every_port_setup_listens_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = stdout(&setup(dir.path(), &[]));
+    let ports = listened_ports(&std::fs::read_to_string(dir.path().join("postamt.toml")).unwrap());
+    assert_eq!(ports, [25, 80, 110, 143, 443, 465, 587, 993, 995], "setup's listeners");
+    let unit = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contrib/postamt.service"))
+        .expect("contrib/postamt.service");
+    for (what, text) in [
+        ("setup's next steps", output.as_str()),
+        ("contrib/postamt.service", unit.as_str()),
+    ] {
+        let line = text
+            .lines()
+            .find(|line| line.to_lowercase().contains("ports 25"))
+            .unwrap_or_else(|| panic!("{what} list no ports:\n{text}"));
+        let named: Vec<&str> = line
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|word| !word.is_empty())
+            .collect();
+        for port in &ports {
+            assert!(
+                named.contains(&port.to_string().as_str()),
+                "{what} leave out port {port}: {line}"
+            );
+        }
+    }
+}
