@@ -111,6 +111,12 @@ pub struct ImapConfig {
     /// sort keys) and searches again what changes. Past this many, UPDATE
     /// is answered NO [NOUPDATE] (§4.3.1: at least one must be offered).
     pub max_update_contexts: usize,
+    /// Messages all of a session's updating contexts may hold together
+    /// beyond its first (which RFC 5267 §4.3.1 has a server offer, and
+    /// which the mailbox bounds): a SORT context keeps a few hundred bytes
+    /// of keys per message, so ten of them over a big mailbox would be
+    /// the session's largest cost. Past it, UPDATE is NO [NOUPDATE].
+    pub max_update_context_messages: usize,
 }
 
 impl Default for ImapConfig {
@@ -141,6 +147,7 @@ impl Default for ImapConfig {
             max_metadata_total: 1024 * 1024,
             // Dovecot's limit too.
             max_update_contexts: 10,
+            max_update_context_messages: 100_000,
         }
     }
 }

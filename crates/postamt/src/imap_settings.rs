@@ -80,6 +80,9 @@ pub struct Imap {
     /// (RFC 5267 §4: RETURN (UPDATE); default 10); past it the command
     /// is answered with NOUPDATE.
     pub max_update_contexts: usize,
+    /// Messages a session's updating contexts beyond its first may hold
+    /// together (default 100 000); past it, NOUPDATE.
+    pub max_update_context_messages: usize,
 }
 
 impl Default for Imap {
@@ -109,6 +112,7 @@ impl Default for Imap {
             max_notify_output: defaults.max_notify_output,
             max_notify_filters: defaults.max_notify_filters,
             max_update_contexts: defaults.max_update_contexts,
+            max_update_context_messages: defaults.max_update_context_messages,
         }
     }
 }
@@ -143,6 +147,7 @@ impl Config {
             max_notify_output: self.imap.max_notify_output,
             max_notify_filters: self.imap.max_notify_filters,
             max_update_contexts: self.imap.max_update_contexts,
+            max_update_context_messages: self.imap.max_update_context_messages,
         }
     }
 }

@@ -53,6 +53,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             self.untagged(&format!("NO [NOUPDATE \"{tag}\"] Too many contexts"));
             return;
         }
+        let held: usize = self.contexts.list.iter().map(|c| c.members.len()).sum();
+        if !self.contexts.list.is_empty() && held + found.len() > self.config.max_update_context_messages {
+            self.untagged(&format!("NO [NOUPDATE \"{tag}\"] Too many messages in contexts"));
+            return;
+        }
         let order = match sorted {
             None => Order::Mailbox,
             Some((criteria, mut keyed)) => {

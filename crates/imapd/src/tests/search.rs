@@ -134,3 +134,31 @@ async fn flag_keys_see_the_store_and_only_the_views_messages() {
     let lines = client.ok("SEARCH UNSEEN").await;
     assert_eq!(lines[0], "* SEARCH 1 2 3\r\n");
 }
+
+/// Updating contexts beyond the first hold at most
+/// `max_update_context_messages` messages together; past that, UPDATE is
+/// NO [NOUPDATE] and the command is still answered (RFC 5267 §4.3.1).
+#[tokio::test]
+async fn update_contexts_beyond_the_first_are_bounded_in_messages() {
+    let harness = Harness::with_config(crate::ImapConfig {
+        max_update_context_messages: 4,
+        ..crate::ImapConfig::default()
+    })
+    .await;
+    let mut client = three(&harness).await;
+    // The first is kept whatever its size.
+    let first = client.ok("SEARCH RETURN (UPDATE) ALL").await.join("");
+    assert!(!first.contains("NOUPDATE"), "{first}");
+    let tag = first.split('"').nth(1).expect("the ESEARCH names its tag").to_string();
+    let second = client.ok("SEARCH RETURN (UPDATE COUNT) 1").await.join("");
+    assert!(!second.contains("NOUPDATE"), "{second}");
+    let third = client.ok("SEARCH RETURN (UPDATE COUNT) 1").await.join("");
+    assert!(
+        third.contains("NO [NOUPDATE ") && third.contains("Too many messages in contexts"),
+        "{third}"
+    );
+    assert!(third.contains("COUNT 1"), "{third}");
+    client.ok(&format!("CANCELUPDATE \"{tag}\"")).await;
+    let fourth = client.ok("SEARCH RETURN (UPDATE COUNT) 1").await.join("");
+    assert!(!fourth.contains("NOUPDATE"), "{fourth}");
+}
