@@ -19,8 +19,17 @@ impl Store {
     pub async fn messages_changed_since(&self, mailbox: MailboxId, modseq: i64) -> Result<Vec<MessageMeta>> {
         self.point_reads
             .scan(move |connection| {
+                // Named for SQLite: without statistics it rates the wider
+                // `messages_meta` (migration 29), which gives UID order for
+                // free, as good, and walked every message of the mailbox
+                // on each session's catching up (10 ms at 100 000).
+                let table = match connection.is_postgres() {
+                    true => "messages m",
+                    false => "messages m INDEXED BY messages_modseq",
+                };
+                let select_meta = META_SELECT.replacen("messages m", table, 1);
                 let mut select =
-                    connection.prepare_cached(&format!("{META_SELECT} AND m.modseq > $2 ORDER BY m.uid"))?;
+                    connection.prepare_cached(&format!("{select_meta} AND m.modseq > $2 ORDER BY m.uid"))?;
                 let rows = select.query_map([mailbox, modseq], meta_from_row)?;
                 rows.collect::<crate::Result<Vec<_>>>()
             })

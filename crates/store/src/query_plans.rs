@@ -181,4 +181,41 @@ mod tests {
             scans.join("\n\n")
         );
     }
+
+    /// What a session reads to catch up after a change (RFC 7162's two
+    /// questions) reads the changes, not the mailbox: each selected
+    /// session of a big mailbox runs them on every change.
+    #[tokio::test]
+    async fn catching_up_walks_no_mailbox() {
+        let dir = tempfile::tempdir().unwrap();
+        watch(dir.path());
+        let store = Store::open(dir.path()).await.unwrap();
+        store.add_domain("example.test").await.unwrap();
+        let alice = store.add_account("alice@example.test", "h").await.unwrap();
+        let inbox = store.inbox(alice).await.unwrap().id;
+        let (raw, flags) = message(1);
+        let facts = MessageFacts::of(&raw);
+        let content = store.put_content(raw).await.unwrap();
+        store.append(inbox, content, flags, 1_000_000, facts).await.unwrap();
+        store.messages_changed_since(inbox, 0).await.unwrap();
+        store.expunged_since(inbox, 0).await.unwrap();
+
+        let statements: Vec<String> = noted(dir.path())
+            .into_iter()
+            .filter(|sql| sql.contains("modseq >"))
+            .collect();
+        assert_eq!(statements.len(), 2, "{statements:#?}");
+        let plans = store
+            .batched(move |tx| {
+                statements
+                    .iter()
+                    .map(|sql| plan(tx, sql))
+                    .collect::<crate::Result<Vec<_>>>()
+            })
+            .await
+            .unwrap();
+        for plan in plans {
+            assert!(!plan.iter().any(|line| walks(line)), "{plan:#?}");
+        }
+    }
 }

@@ -134,8 +134,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             let since = i64::try_from(since).unwrap_or(i64::MAX);
             // By the store's MODSEQ index: as many rows as changes.
             let changed = self.server.store.messages_changed_since(view.mailbox.id, since).await?;
-            let changed: HashSet<i64> = changed.into_iter().map(|m| m.uid).collect();
-            indexes.retain(|&index| changed.contains(&view.uid(index)));
+            // In UID order, as the view is: a binary search per message.
+            let changed: Vec<i64> = changed.into_iter().map(|m| m.uid).collect();
+            indexes.retain(|&index| changed.binary_search(&view.uid(index)).is_ok());
             if modifiers.vanished {
                 self.vanished_earlier(view, Some(set), since).await?;
             }
