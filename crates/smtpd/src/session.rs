@@ -168,8 +168,8 @@ where
         match self.dispatch(command).await {
             Ok(flow) => Ok(flow),
             Err(Error::Refused(reply)) => {
-                // The issue asks for every refusal in the log, once, with
-                // its reason: the reply's text, never the message's.
+                // Every refusal is logged once, with its reason: the
+                // reply's text, never the message's.
                 tracing::info!(
                     command = verb,
                     code = reply.code,
