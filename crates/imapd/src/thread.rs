@@ -24,8 +24,27 @@ pub(crate) struct ThreadMessage {
     /// The base subject, folded (`imf::SortKeys::subject`).
     pub subject: String,
     pub reply_or_forward: bool,
-    pub message_id: Option<String>,
-    pub references: Vec<String>,
+    /// The Message-ID and References ids, each as its number from one
+    /// [`Ids`] for all the messages threaded together.
+    pub message_id: Option<u32>,
+    pub references: Box<[u32]>,
+}
+
+/// Message ids numbered in the order first met, so that threading
+/// compares and looks up numbers: each id's text is hashed once per
+/// occurrence as the keys are read, and kept once.
+#[derive(Default)]
+pub(crate) struct Ids(HashMap<Box<str>, u32>);
+
+impl Ids {
+    pub(crate) fn number(&mut self, id: &str) -> u32 {
+        if let Some(&n) = self.0.get(id) {
+            return n;
+        }
+        let n = u32::try_from(self.0.len()).unwrap_or(u32::MAX);
+        self.0.insert(id.into(), n);
+        n
+    }
 }
 
 /// A node: a message, or a dummy standing for a message that is not
@@ -110,6 +129,15 @@ pub(crate) fn references(messages: &[ThreadMessage]) -> Threads {
     }
 }
 
+/// The entry of id number `id` in `ids`, grown to hold it.
+fn slot(ids: &mut Vec<Option<usize>>, id: u32) -> &mut Option<usize> {
+    let at = id as usize;
+    if ids.len() <= at {
+        ids.resize(at + 1, None);
+    }
+    &mut ids[at]
+}
+
 #[derive(Default)]
 struct Arena {
     containers: Vec<Container>,
@@ -126,22 +154,23 @@ impl Arena {
 
     /// (1) Links messages by Message-ID and References / In-Reply-To.
     fn link(&mut self, messages: &[ThreadMessage]) {
-        // Sized for every message and about as many ids only referred to.
-        let mut ids: HashMap<&str, usize> = HashMap::with_capacity(2 * messages.len());
+        // The container of each id number, by the number.
+        let mut ids: Vec<Option<usize>> = Vec::with_capacity(2 * messages.len());
         self.containers.reserve(2 * messages.len());
         for (i, message) in messages.iter().enumerate() {
             // (1A) A missing or repeated Message-ID gets a unique one: a
             // container of its own that no reference can name.
-            let own = match message.message_id.as_deref() {
-                Some(id) => match ids.get(id) {
-                    Some(&c) if self.containers[c].message.is_none() => {
+            let own = match message.message_id {
+                Some(id) => match slot(&mut ids, id) {
+                    Some(c) if self.containers[*c].message.is_none() => {
+                        let c = *c;
                         self.containers[c].message = Some(i);
                         c
                     }
                     Some(_) => self.new_container(Some(i)),
                     None => {
                         let c = self.new_container(Some(i));
-                        ids.insert(id, c);
+                        *slot(&mut ids, id) = Some(c);
                         c
                     }
                 },
@@ -150,12 +179,12 @@ impl Arena {
             // (1B) Each reference the parent of the next, unless that one
             // has a parent already or a loop would result.
             let mut previous: Option<usize> = None;
-            for reference in &message.references {
-                let c = match ids.get(reference.as_str()) {
-                    Some(&c) => c,
+            for &reference in &message.references {
+                let c = match *slot(&mut ids, reference) {
+                    Some(c) => c,
                     None => {
                         let c = self.new_container(None);
-                        ids.insert(reference, c);
+                        *slot(&mut ids, reference) = Some(c);
                         c
                     }
                 };
@@ -411,9 +440,14 @@ mod tests {
             sent,
             subject: imf::fold(&base.text),
             reply_or_forward: base.reply_or_forward,
-            message_id: Some(format!("<{number}@x>")),
-            references: references.iter().map(|r| format!("<{r}@x>")).collect(),
+            message_id: Some(id(number)),
+            references: references.iter().map(|&r| id(r)).collect(),
         }
+    }
+
+    /// The id number of `<n@x>`: the tests number ids by their message.
+    fn id(n: i64) -> u32 {
+        u32::try_from(n).unwrap()
     }
 
     fn refs(messages: &[ThreadMessage]) -> String {
@@ -488,8 +522,8 @@ mod tests {
             message(3, 3, "c", &[1]),
         ];
         // 2 repeats 1's id: it gets one of its own, 3 still replies to 1.
-        messages[1].message_id = messages[0].message_id.clone();
-        messages[0].message_id = Some("<1@x>".into());
+        messages[1].message_id = messages[0].message_id;
+        messages[0].message_id = Some(id(1));
         assert_eq!(refs(&messages), "(1 3)(2)");
         messages[0].message_id = None;
         assert_eq!(refs(&messages), "(1)(2 3)");

@@ -39,7 +39,7 @@ mod structure;
 mod subject;
 mod tree;
 
-pub use sort_keys::{KeyFields, SortKeys, fold, sort_keys};
+pub use sort_keys::{KeyFields, SortKeys, StoredThreadKeys, fold, sort_keys};
 pub use subject::{BaseSubject, base_subject};
 
 use message_header::MessageHeader;

@@ -176,6 +176,53 @@ impl SortKeys {
     }
 }
 
+/// What THREAD needs of a stored form (see [`SortKeys::to_stored`]),
+/// borrowed from it: threading a large mailbox then copies a message id
+/// only where its caller keeps one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredThreadKeys<'a> {
+    pub sent: Option<i64>,
+    pub reply_or_forward: bool,
+    pub subject: &'a str,
+    pub message_id: Option<&'a str>,
+    pub references: Vec<&'a str>,
+}
+
+impl<'a> StoredThreadKeys<'a> {
+    /// None for another form or a damaged string.
+    pub fn read(stored: &'a str) -> Option<StoredThreadKeys<'a>> {
+        let rest = stored.strip_prefix(STORED_VERSION)?;
+        let (sent, rest) = rest.split_once(';')?;
+        let sent = if sent.is_empty() {
+            None
+        } else {
+            Some(sent.parse().ok()?)
+        };
+        let (reply, rest) = (rest.get(..1)?, rest.get(1..)?);
+        let mut read = Reader(rest);
+        let subject = read.slice()?;
+        // From, To, Cc and their display forms.
+        for _ in 0..5 {
+            read.slice()?;
+        }
+        let message_id = match read.marker()? {
+            '+' => Some(read.slice()?),
+            _ => None,
+        };
+        let mut references = Vec::new();
+        while !read.0.is_empty() {
+            references.push(read.slice()?);
+        }
+        Some(StoredThreadKeys {
+            sent,
+            reply_or_forward: reply == "1",
+            subject,
+            message_id,
+            references,
+        })
+    }
+}
+
 /// Which keys a reader of the stored form needs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct KeyFields {
@@ -204,13 +251,19 @@ impl KeyFields {
 /// A cursor over the stored form.
 struct Reader<'a>(&'a str);
 
-impl Reader<'_> {
-    /// `length:text`, copied when `wanted`, else passed over (empty).
-    fn text(&mut self, wanted: bool) -> Option<String> {
+impl<'a> Reader<'a> {
+    /// `length:text`
+    fn slice(&mut self) -> Option<&'a str> {
         let (len, after) = self.0.split_once(':')?;
         let len: usize = len.parse().ok()?;
         let value = after.get(..len)?;
         self.0 = after.get(len..)?;
+        Some(value)
+    }
+
+    /// `length:text`, copied when `wanted`, else passed over (empty).
+    fn text(&mut self, wanted: bool) -> Option<String> {
+        let value = self.slice()?;
         Some(if wanted { value.to_string() } else { String::new() })
     }
 
@@ -315,7 +368,7 @@ mod tests {
         );
         assert_eq!(keys.sent, Some(3600));
         let stored = keys.to_stored();
-        assert_eq!(SortKeys::from_stored(&stored), Some(keys));
+        assert_eq!(SortKeys::from_stored(&stored), Some(keys.clone()));
         let empty = SortKeys::default();
         assert_eq!(SortKeys::from_stored(&empty.to_stored()), Some(empty));
         assert_eq!(SortKeys::from_stored("k0;0"), None);
@@ -338,6 +391,11 @@ mod tests {
         let read = SortKeys::from_stored_only(&stored, threading).unwrap();
         assert_eq!((read.subject.as_str(), read.message_id.as_deref()), ("", Some("<m@x>")));
         assert_eq!(read.references, ["<a@x>", "<b:2@x>"]);
+        let borrowed = StoredThreadKeys::read(&stored).unwrap();
+        assert_eq!((borrowed.sent, borrowed.subject), (keys.sent, keys.subject.as_str()));
+        assert_eq!(borrowed.message_id, keys.message_id.as_deref());
+        assert_eq!(borrowed.references, keys.references);
+        assert_eq!(StoredThreadKeys::read(&stored[..stored.len() - 2]), None);
     }
 
     #[test]

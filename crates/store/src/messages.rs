@@ -241,7 +241,7 @@ impl Store {
         &self,
         mailbox: MailboxId,
         (first, last): (i64, i64),
-        take: impl Fn(SortKeyRow<'_>) -> T + Send + 'static,
+        mut take: impl FnMut(SortKeyRow<'_>) -> T + Send + 'static,
     ) -> Result<Vec<T>> {
         self.point_reads
             .scan(move |connection| {

@@ -1,16 +1,29 @@
 //! THREAD and UID THREAD (RFC 5256 §4): the messages SEARCH would find
-//! (`search.rs`), their keys from the store (`sort_keys.rs`), threaded by
-//! ORDEREDSUBJECT or REFERENCES (`crate::thread`) on the blocking pool.
+//! (`search.rs`), their keys from the store, threaded by ORDEREDSUBJECT
+//! or REFERENCES (`crate::thread`) on the blocking pool.
+//!
+//! The keys are read as the store hands over each row (on the blocking
+//! pool), and the message ids in them numbered there ([`Ids`]): threading
+//! 100 000 messages then copies each distinct id once, instead of every
+//! id of every References field.
 
-use imf::KeyFields;
+use std::sync::{Arc, Mutex};
+
+use imf::{KeyFields, SortKeys, StoredThreadKeys};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{SearchKey, ThreadAlgorithm};
 
 use crate::commands::sort::check_charset;
-use crate::error::Reply;
+use crate::error::{CommandError, Reply};
 use crate::session::Session;
-use crate::thread::{self, ThreadMessage};
+use crate::thread::{self, Ids, ThreadMessage};
 use crate::view::View;
+
+/// One message's row as read: its keys, if stored and readable.
+struct ThreadRow {
+    uid: i64,
+    message: Option<ThreadMessage>,
+}
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     pub(crate) async fn thread(
@@ -24,27 +37,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     ) -> Reply {
         check_charset(charset)?;
         let found = self.matching(view, key).await?;
-        // ORDEREDSUBJECT compares subjects and dates; REFERENCES also
-        // follows the message ids (RFC 5256 §3).
-        let fields = KeyFields {
-            subject: true,
-            threading: algorithm == ThreadAlgorithm::References,
-            ..KeyFields::default()
-        };
-        let keyed = self.keyed(view, &found, fields).await?;
+        let messages = self.thread_messages(view, &found, uid).await?;
         let line = self
             .heavy(move |_| {
-                let messages: Vec<ThreadMessage> = keyed
-                    .into_iter()
-                    .map(|k| ThreadMessage {
-                        number: if uid { k.uid } else { k.number },
-                        sent: k.sent(),
-                        subject: k.keys.subject,
-                        reply_or_forward: k.keys.reply_or_forward,
-                        message_id: k.keys.message_id,
-                        references: k.keys.references,
-                    })
-                    .collect();
                 let threads = match algorithm {
                     ThreadAlgorithm::OrderedSubject => thread::ordered_subject(&messages),
                     ThreadAlgorithm::References => thread::references(&messages),
@@ -60,5 +55,89 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
         self.report_changes(view, false, false).await?;
         self.ok(tag, "THREAD completed")
+    }
+
+    /// What threading needs of the `found` messages ((sequence number,
+    /// UID), mailbox order), in that order, each numbered by its UID when
+    /// `uid`. Messages stored without keys (by an older version) have them
+    /// worked out from their headers (`Session::keyed`).
+    async fn thread_messages(
+        &mut self,
+        view: &View,
+        found: &[(i64, i64)],
+        uid: bool,
+    ) -> Result<Vec<ThreadMessage>, CommandError> {
+        let (Some(&(_, first)), Some(&(_, last))) = (found.first(), found.last()) else {
+            return Ok(Vec::new());
+        };
+        let ids = Arc::new(Mutex::new(Ids::default()));
+        let reading = ids.clone();
+        let rows = self
+            .server
+            .store
+            .read_sort_keys(view.mailbox.id, (first, last), move |row| {
+                let keys = row.keys.and_then(StoredThreadKeys::read);
+                let mut ids = reading.lock().unwrap_or_else(|e| e.into_inner());
+                ThreadRow {
+                    uid: row.uid,
+                    message: keys.map(|keys| ThreadMessage {
+                        number: 0,
+                        sent: keys.sent.unwrap_or(row.internal_date),
+                        subject: keys.subject.to_string(),
+                        reply_or_forward: keys.reply_or_forward,
+                        message_id: keys.message_id.map(|id| ids.number(id)),
+                        references: keys.references.iter().map(|id| ids.number(id)).collect(),
+                    }),
+                }
+            })
+            .await?;
+        // Both in UID order: walked side by side.
+        let mut rows = rows.into_iter().peekable();
+        let mut messages = Vec::with_capacity(found.len());
+        let mut unkeyed = Vec::new();
+        for &(number, message_uid) in found {
+            while rows.next_if(|row| row.uid < message_uid).is_some() {}
+            let row = rows.next_if(|row| row.uid == message_uid);
+            // Expunged meanwhile: no keys; it threads as a message
+            // without any of those fields.
+            let message = match row.and_then(|row| row.message) {
+                Some(message) => message,
+                None => {
+                    unkeyed.push((messages.len(), (number, message_uid)));
+                    ThreadMessage::default()
+                }
+            };
+            messages.push(ThreadMessage {
+                number: if uid { message_uid } else { number },
+                ..message
+            });
+        }
+        if !unkeyed.is_empty() {
+            let wanted: Vec<(i64, i64)> = unkeyed.iter().map(|&(_, found)| found).collect();
+            let fields = KeyFields {
+                subject: true,
+                threading: true,
+                ..KeyFields::default()
+            };
+            let keyed = self.keyed(view, &wanted, fields).await?;
+            let mut ids = ids.lock().unwrap_or_else(|e| e.into_inner());
+            for ((at, _), keyed) in unkeyed.into_iter().zip(keyed) {
+                let sent = keyed.sent();
+                let SortKeys {
+                    subject,
+                    reply_or_forward,
+                    message_id,
+                    references,
+                    ..
+                } = *keyed.keys;
+                let message = &mut messages[at];
+                message.sent = sent;
+                message.subject = subject;
+                message.reply_or_forward = reply_or_forward;
+                message.message_id = message_id.map(|id| ids.number(&id));
+                message.references = references.iter().map(|id| ids.number(id)).collect();
+            }
+        }
+        Ok(messages)
     }
 }

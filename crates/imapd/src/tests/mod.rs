@@ -20,6 +20,7 @@ mod search;
 mod seen;
 mod select;
 mod sessions;
+mod sort_thread;
 mod view_memory;
 
 use std::sync::Arc;
