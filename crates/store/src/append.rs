@@ -155,12 +155,20 @@ impl Store {
         // RFC 8514: the save date is when the message was put into this
         // mailbox, by delivery, APPEND, COPY or MOVE alike.
         let save_date = crate::now();
+        // SORT's date (migration 30): the Date field, else INTERNALDATE;
+        // unknown (NULL) with the sort keys.
+        let sent = facts
+            .sort_keys
+            .as_deref()
+            .and_then(|keys| imf::SortKeys::from_stored_only(keys, imf::KeyFields::default()))
+            .map(|keys| keys.sent.unwrap_or(*internal_date));
         let id: i64 = tx
             .prepare_cached(
                 "INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, trace_headers, size, internal_date, flags,
                                        envelope, body_structure, body, header,
-                                       email_id, thread_id, header_message_id, save_date, preview)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
+                                       email_id, thread_id, header_message_id, save_date, preview, sent)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                 RETURNING id",
             )?
             .query_row(
                 crate::sql::params![
@@ -181,6 +189,7 @@ impl Store {
                     facts.message_id,
                     save_date,
                     facts.preview,
+                    sent,
                 ],
                 |row| row.get(0),
             )?;

@@ -150,15 +150,17 @@ pub struct SearchContent {
 }
 
 /// One message's row for SORT and THREAD: its stored keys
-/// (`imf::SortKeys::to_stored`, None for a message stored without them),
-/// borrowed from the row as it is read, with the size and internal date
-/// that SIZE and ARRIVAL sort by (RFC 5256 §3).
+/// (`imf::SortKeys::to_stored`, None for a message stored without them or
+/// when not asked for), borrowed from the row as it is read, with the
+/// size, internal date and sent date that SIZE, ARRIVAL and DATE sort by
+/// (RFC 5256 §3; `sent` is None for a message stored without keys).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SortKeyRow<'a> {
     pub uid: i64,
     pub keys: Option<&'a str>,
     pub size: i64,
     pub internal_date: i64,
+    pub sent: Option<i64>,
 }
 
 impl Store {
@@ -235,27 +237,37 @@ impl Store {
     /// The sort keys of a mailbox's messages with UIDs from `first` to
     /// `last`, in UID order, each row handed to `take` as it is read (on
     /// the blocking pool), so that a SORT of a large mailbox keeps only
-    /// what its criteria compare: one range scan of the (mailbox_id, uid)
-    /// index joined to the narrow key rows.
+    /// what its criteria compare. Without `keys`, one range scan of the
+    /// narrow index (migration 30 put the sent date there); with them,
+    /// joined to the key rows.
     pub async fn read_sort_keys<T: Send + 'static>(
         &self,
         mailbox: MailboxId,
         (first, last): (i64, i64),
+        keys: bool,
         mut take: impl FnMut(SortKeyRow<'_>) -> T + Send + 'static,
     ) -> Result<Vec<T>> {
         self.point_reads
             .scan(move |connection| {
-                let mut select = connection.prepare_cached(
-                    "SELECT m.uid, k.keys, m.size, m.internal_date
-                     FROM messages m LEFT JOIN message_sort_keys k ON k.message_id = m.id
-                     WHERE m.mailbox_id = $1 AND m.uid BETWEEN $2 AND $3 ORDER BY m.uid",
-                )?;
+                let sql = match keys {
+                    true => {
+                        "SELECT m.uid, k.keys, m.size, m.internal_date, m.sent
+                         FROM messages m LEFT JOIN message_sort_keys k ON k.message_id = m.id
+                         WHERE m.mailbox_id = $1 AND m.uid BETWEEN $2 AND $3 ORDER BY m.uid"
+                    }
+                    false => {
+                        "SELECT uid, CAST(NULL AS TEXT), size, internal_date, sent
+                         FROM messages WHERE mailbox_id = $1 AND uid BETWEEN $2 AND $3 ORDER BY uid"
+                    }
+                };
+                let mut select = connection.prepare_cached(sql)?;
                 let rows = select.query_map([mailbox, first, last], |row| {
                     Ok(take(SortKeyRow {
                         uid: row.get(0)?,
                         keys: row.text(1)?,
                         size: row.get(2)?,
                         internal_date: row.get(3)?,
+                        sent: row.get(4)?,
                     }))
                 })?;
                 rows.collect::<crate::Result<Vec<_>>>()

@@ -72,6 +72,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "meta index",
         include_str!("../migrations/postgres/0015_meta_index.sql"),
     ),
+    (
+        16,
+        "sent date",
+        include_str!("../migrations/postgres/0016_sent_date.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a

@@ -211,13 +211,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
 /// A SEARCH result's message: its keys are never looked at.
 fn unkeyed(uid: i64) -> Keyed {
-    Keyed {
-        number: uid,
-        uid,
-        size: 0,
-        internal_date: 0,
-        keys: Box::default(),
-    }
+    Keyed::bare(uid, uid)
 }
 
 /// The key with what only meant something when the command ran made

@@ -216,11 +216,8 @@ mod tests {
 
     fn keyed(uid: i64, size: i64) -> Keyed {
         Keyed {
-            number: uid,
-            uid,
             size,
-            internal_date: 0,
-            keys: Box::default(),
+            ..Keyed::bare(uid, uid)
         }
     }
 

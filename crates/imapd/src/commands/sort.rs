@@ -132,14 +132,14 @@ fn leading(k: &Keyed, criterion: Option<&SortCriterion>) -> u64 {
     };
     let value = match criterion.key {
         SortKey::Arrival => number(k.internal_date),
-        SortKey::Date => number(k.sent()),
+        SortKey::Date => number(k.sent),
         SortKey::Size => number(k.size),
-        SortKey::Cc => prefix(&k.keys.cc),
-        SortKey::From => prefix(&k.keys.from),
-        SortKey::Subject => prefix(&k.keys.subject),
-        SortKey::To => prefix(&k.keys.to),
-        SortKey::DisplayFrom => prefix(&k.keys.display_from),
-        SortKey::DisplayTo => prefix(&k.keys.display_to),
+        SortKey::Cc => prefix(&k.keys().cc),
+        SortKey::From => prefix(&k.keys().from),
+        SortKey::Subject => prefix(&k.keys().subject),
+        SortKey::To => prefix(&k.keys().to),
+        SortKey::DisplayFrom => prefix(&k.keys().display_from),
+        SortKey::DisplayTo => prefix(&k.keys().display_to),
     };
     if criterion.reverse { !value } else { value }
 }
@@ -150,14 +150,14 @@ pub(crate) fn compare(a: &Keyed, b: &Keyed, criteria: &[SortCriterion]) -> Order
     for criterion in criteria {
         let order = match criterion.key {
             SortKey::Arrival => a.internal_date.cmp(&b.internal_date),
-            SortKey::Cc => a.keys.cc.cmp(&b.keys.cc),
-            SortKey::Date => a.sent().cmp(&b.sent()),
-            SortKey::From => a.keys.from.cmp(&b.keys.from),
+            SortKey::Cc => a.keys().cc.cmp(&b.keys().cc),
+            SortKey::Date => a.sent.cmp(&b.sent),
+            SortKey::From => a.keys().from.cmp(&b.keys().from),
             SortKey::Size => a.size.cmp(&b.size),
-            SortKey::Subject => a.keys.subject.cmp(&b.keys.subject),
-            SortKey::To => a.keys.to.cmp(&b.keys.to),
-            SortKey::DisplayFrom => a.keys.display_from.cmp(&b.keys.display_from),
-            SortKey::DisplayTo => a.keys.display_to.cmp(&b.keys.display_to),
+            SortKey::Subject => a.keys().subject.cmp(&b.keys().subject),
+            SortKey::To => a.keys().to.cmp(&b.keys().to),
+            SortKey::DisplayFrom => a.keys().display_from.cmp(&b.keys().display_from),
+            SortKey::DisplayTo => a.keys().display_to.cmp(&b.keys().display_to),
         };
         let order = if criterion.reverse { order.reverse() } else { order };
         if order != Ordering::Equal {
@@ -172,12 +172,14 @@ mod tests {
     use super::*;
 
     fn keyed(number: i64, header: &str, size: i64, internal_date: i64) -> Keyed {
+        let keys = imf::sort_keys(header.as_bytes());
         Keyed {
             number,
             uid: number * 10,
             size,
             internal_date,
-            keys: Box::new(imf::sort_keys(header.as_bytes())),
+            sent: keys.sent.unwrap_or(internal_date),
+            keys: Some(Box::new(keys)),
         }
     }
 
@@ -256,8 +258,12 @@ mod tests {
         let messages: Vec<Keyed> = (0..60)
             .map(|n: i64| {
                 let mut k = keyed(n + 1, "", (n * 7) % 5, (n * 13) % 4);
-                k.keys.subject = subjects[(n * 5 % 6) as usize].to_string();
-                k.keys.sent = (n % 3 != 0).then_some(-((n * 11) % 6));
+                if let Some(keys) = k.keys.as_mut() {
+                    keys.subject = subjects[(n * 5 % 6) as usize].to_string();
+                }
+                if n % 3 != 0 {
+                    k.sent = -((n * 11) % 6);
+                }
                 k
             })
             .collect();

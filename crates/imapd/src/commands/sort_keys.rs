@@ -1,10 +1,11 @@
 //! The sort and thread keys of the messages a SORT or THREAD selected:
-//! read in one query from what the store keeps per message
-//! (`message_sort_keys`), and only for messages stored without them (by an
-//! older version) worked out from their stored header a batch at a time.
-//! Reading the keys is CPU work that grows with the mailbox: it runs on
-//! the blocking pool, as the store hands over each row, and copies only
-//! the keys the command compares.
+//! read in one query from what the store keeps per message (the sent date
+//! in the row's index, the rest in `message_sort_keys`), and only for
+//! messages stored without them (by an older version) worked out from
+//! their stored header a batch at a time. Reading the keys is CPU work
+//! that grows with the mailbox: it runs on the blocking pool, as the
+//! store hands over each row, and copies only the keys the command
+//! compares; a SORT by DATE, ARRIVAL or SIZE reads no keys at all.
 
 use imf::{KeyFields, SortKeys};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -21,32 +22,58 @@ pub(crate) struct Keyed {
     pub uid: i64,
     pub size: i64,
     pub internal_date: i64,
-    /// Boxed: a SORT moves 100 000 of these about, and the keys are most
-    /// of a Keyed's size (its moves and fresh pages were a quarter of a
-    /// SORT by DATE).
-    pub keys: Box<SortKeys>,
+    /// RFC 5256 §2.2: the Date field in UTC, else INTERNALDATE.
+    pub sent: i64,
+    /// The keys the command compares, boxed (a SORT moves 100 000 of
+    /// these about); None when it compares none of them.
+    pub keys: Option<Box<SortKeys>>,
 }
 
+/// What a Keyed without keys compares as: every key empty.
+static NO_KEYS: SortKeys = SortKeys {
+    sent: None,
+    subject: String::new(),
+    reply_or_forward: false,
+    from: String::new(),
+    to: String::new(),
+    cc: String::new(),
+    display_from: String::new(),
+    display_to: String::new(),
+    message_id: None,
+    references: Vec::new(),
+};
+
 impl Keyed {
-    /// RFC 5256 §2.2: the Date field in UTC, else INTERNALDATE.
-    pub fn sent(&self) -> i64 {
-        self.keys.sent.unwrap_or(self.internal_date)
+    pub fn keys(&self) -> &SortKeys {
+        self.keys.as_deref().unwrap_or(&NO_KEYS)
+    }
+
+    /// A message with neither keys nor size nor dates (one expunged
+    /// meanwhile, or a member of a SEARCH context).
+    pub fn bare(number: i64, uid: i64) -> Keyed {
+        Keyed {
+            number,
+            uid,
+            size: 0,
+            internal_date: 0,
+            sent: 0,
+            keys: None,
+        }
     }
 }
 
-/// A message's row as read: its keys, if stored and readable.
+/// A message's row as read: its date and keys, if stored and readable.
 struct Stored {
     uid: i64,
     size: i64,
     internal_date: i64,
+    sent: Option<i64>,
     keys: Option<Box<SortKeys>>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// The keys of the `found` messages ((sequence number, UID), mailbox
     /// order), in the same order; of their keys, the `fields` asked for.
-    /// The stored keys are read as the rows come, on the blocking pool, so
-    /// that only those fields are ever copied.
     pub(crate) async fn keyed(
         &mut self,
         view: &View,
@@ -56,13 +83,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let (Some(&(_, first)), Some(&(_, last))) = (found.first(), found.last()) else {
             return Ok(Vec::new());
         };
+        let strings = fields != KeyFields::default();
         let stored = self
             .server
             .store
-            .read_sort_keys(view.mailbox.id, (first, last), move |row| Stored {
+            .read_sort_keys(view.mailbox.id, (first, last), strings, move |row| Stored {
                 uid: row.uid,
                 size: row.size,
                 internal_date: row.internal_date,
+                sent: row.sent,
                 keys: row
                     .keys
                     .and_then(|keys| SortKeys::from_stored_only(keys, fields))
@@ -74,21 +103,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let mut keyed = Vec::with_capacity(found.len());
         for &(number, uid) in found {
             while stored.next_if(|row| row.uid < uid).is_some() {}
-            // Expunged meanwhile: zeros, and no keys.
-            let row = stored.next_if(|row| row.uid == uid);
-            let (size, internal_date, keys) = row.map_or((0, 0, None), |r| (r.size, r.internal_date, r.keys));
-            let known = keys.is_some();
-            let keys = keys.unwrap_or_default();
-            keyed.push((
-                Keyed {
-                    number,
-                    uid,
-                    size,
-                    internal_date,
-                    keys,
-                },
-                known,
-            ));
+            // Expunged meanwhile: no keys, and zeros.
+            let Some(row) = stored.next_if(|row| row.uid == uid) else {
+                keyed.push((Keyed::bare(number, uid), false));
+                continue;
+            };
+            // The date is in the row when the keys were stored.
+            let known = row.sent.is_some() && (!strings || row.keys.is_some());
+            let message = Keyed {
+                number,
+                uid,
+                size: row.size,
+                internal_date: row.internal_date,
+                sent: row.sent.unwrap_or(row.internal_date),
+                keys: row.keys,
+            };
+            keyed.push((message, known));
         }
         self.key_from_headers(view, &mut keyed).await?;
         Ok(keyed.into_iter().map(|(k, _)| k).collect())
@@ -117,7 +147,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             // message without any of those fields.
             for (uid, keys) in keys {
                 if let Some(&i) = batch.iter().find(|&&i| keyed[i].0.uid == uid) {
-                    *keyed[i].0.keys = keys;
+                    let message = &mut keyed[i].0;
+                    message.sent = keys.sent.unwrap_or(message.internal_date);
+                    message.keys = Some(Box::new(keys));
                 }
             }
         }

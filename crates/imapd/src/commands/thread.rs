@@ -75,7 +75,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let rows = self
             .server
             .store
-            .read_sort_keys(view.mailbox.id, (first, last), move |row| {
+            .read_sort_keys(view.mailbox.id, (first, last), true, move |row| {
                 let keys = row.keys.and_then(StoredThreadKeys::read);
                 let mut ids = reading.lock().unwrap_or_else(|e| e.into_inner());
                 ThreadRow {
@@ -122,14 +122,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             let keyed = self.keyed(view, &wanted, fields).await?;
             let mut ids = ids.lock().unwrap_or_else(|e| e.into_inner());
             for ((at, _), keyed) in unkeyed.into_iter().zip(keyed) {
-                let sent = keyed.sent();
+                let sent = keyed.sent;
                 let SortKeys {
                     subject,
                     reply_or_forward,
                     message_id,
                     references,
                     ..
-                } = *keyed.keys;
+                } = keyed.keys.map(|keys| *keys).unwrap_or_default();
                 let message = &mut messages[at];
                 message.sent = sent;
                 message.subject = subject;
