@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+mod by_uid;
 mod commands;
 mod error;
 mod format;

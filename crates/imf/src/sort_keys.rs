@@ -125,15 +125,7 @@ impl SortKeys {
     /// copies no strings at all. `sent` and `reply_or_forward` are always
     /// read; they cost nothing.
     pub fn from_stored_only(stored: &str, fields: KeyFields) -> Option<SortKeys> {
-        let rest = stored.strip_prefix(STORED_VERSION)?;
-        let (sent, rest) = rest.split_once(';')?;
-        let sent = if sent.is_empty() {
-            None
-        } else {
-            Some(sent.parse().ok()?)
-        };
-        let (reply, rest) = (rest.get(..1)?, rest.get(1..)?);
-        let mut read = Reader(rest);
+        let (sent, reply_or_forward, mut read) = Reader::open(stored)?;
         let wanted = [
             fields.subject,
             fields.from,
@@ -154,7 +146,7 @@ impl SortKeys {
         let [subject, from, to, cc, display_from, display_to] = texts;
         let mut keys = SortKeys {
             sent,
-            reply_or_forward: reply == "1",
+            reply_or_forward,
             subject,
             from,
             to,
@@ -163,14 +155,10 @@ impl SortKeys {
             display_to,
             ..SortKeys::default()
         };
-        if !fields.threading {
-            return Some(keys);
-        }
-        if read.marker()? == '+' {
-            keys.message_id = Some(read.text(true)?);
-        }
-        while !read.0.is_empty() {
-            keys.references.push(read.text(true)?);
+        if fields.threading {
+            let (message_id, references) = read.threading()?;
+            keys.message_id = message_id.map(str::to_string);
+            keys.references = references.into_iter().map(str::to_string).collect();
         }
         Some(keys)
     }
@@ -191,31 +179,16 @@ pub struct StoredThreadKeys<'a> {
 impl<'a> StoredThreadKeys<'a> {
     /// None for another form or a damaged string.
     pub fn read(stored: &'a str) -> Option<StoredThreadKeys<'a>> {
-        let rest = stored.strip_prefix(STORED_VERSION)?;
-        let (sent, rest) = rest.split_once(';')?;
-        let sent = if sent.is_empty() {
-            None
-        } else {
-            Some(sent.parse().ok()?)
-        };
-        let (reply, rest) = (rest.get(..1)?, rest.get(1..)?);
-        let mut read = Reader(rest);
+        let (sent, reply_or_forward, mut read) = Reader::open(stored)?;
         let subject = read.slice()?;
         // From, To, Cc and their display forms.
         for _ in 0..5 {
             read.slice()?;
         }
-        let message_id = match read.marker()? {
-            '+' => Some(read.slice()?),
-            _ => None,
-        };
-        let mut references = Vec::new();
-        while !read.0.is_empty() {
-            references.push(read.slice()?);
-        }
+        let (message_id, references) = read.threading()?;
         Some(StoredThreadKeys {
             sent,
-            reply_or_forward: reply == "1",
+            reply_or_forward,
             subject,
             message_id,
             references,
@@ -252,6 +225,33 @@ impl KeyFields {
 struct Reader<'a>(&'a str);
 
 impl<'a> Reader<'a> {
+    /// The stored form's version, sent date and reply mark, and a reader
+    /// at its first string; None for another form.
+    fn open(stored: &'a str) -> Option<(Option<i64>, bool, Reader<'a>)> {
+        let rest = stored.strip_prefix(STORED_VERSION)?;
+        let (sent, rest) = rest.split_once(';')?;
+        let sent = if sent.is_empty() {
+            None
+        } else {
+            Some(sent.parse().ok()?)
+        };
+        let (reply, rest) = (rest.get(..1)?, rest.get(1..)?);
+        Some((sent, reply == "1", Reader(rest)))
+    }
+
+    /// The Message-ID and the references, the form's last fields.
+    fn threading(&mut self) -> Option<(Option<&'a str>, Vec<&'a str>)> {
+        let message_id = match self.marker()? {
+            '+' => Some(self.slice()?),
+            _ => None,
+        };
+        let mut references = Vec::new();
+        while !self.0.is_empty() {
+            references.push(self.slice()?);
+        }
+        Some((message_id, references))
+    }
+
     /// `length:text`
     fn slice(&mut self) -> Option<&'a str> {
         let (len, after) = self.0.split_once(':')?;

@@ -60,6 +60,20 @@ pub struct MessageMeta {
     pub internal_date: i64,
 }
 
+impl MessageMeta {
+    /// A message known by its UID alone: what a command answers of one
+    /// whose row it need not (or can no longer) read.
+    pub fn bare(uid: i64) -> MessageMeta {
+        MessageMeta {
+            uid,
+            modseq: 0,
+            flags: Flags::default(),
+            size: 0,
+            internal_date: 0,
+        }
+    }
+}
+
 /// Everything FETCH may need of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageContent {

@@ -212,13 +212,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 // Expunged by another session: nothing left to show.
                 None if needs.meta => continue,
                 // Only the UID is answered: the view has it.
-                None => MessageMeta {
-                    uid,
-                    modseq: 0,
-                    flags: store::Flags::default(),
-                    size: 0,
-                    internal_date: 0,
-                },
+                None => MessageMeta::bare(uid),
             };
             let content = match contents.remove(&meta.uid) {
                 Some(content) => Some(content),

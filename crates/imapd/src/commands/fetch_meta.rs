@@ -11,6 +11,7 @@ use store::MessageMeta;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::FetchItem;
 
+use crate::by_uid;
 use crate::error::CommandError;
 use crate::format::date_time;
 use crate::session::{Disconnect, Session};
@@ -45,7 +46,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         // alone is the view's to answer, even for a message another
         // session expunged.
         let metas = if items.iter().all(|item| *item == FetchItem::Uid) {
-            batch.iter().map(|&index| uid_only(view.uid(index))).collect()
+            batch.iter().map(|&index| MessageMeta::bare(view.uid(index))).collect()
         } else if last - first + 1 == batch.len() {
             let (low, high) = (view.uid(first), view.uid(last));
             self.server.store.message_metas_between(mailbox, low, high).await?
@@ -58,33 +59,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             view.showing(&self.server.store, &metas, &mut announce).await?;
             self.conn.send(&announce);
         }
-        // Both are in UID order: walked side by side.
-        let mut metas = metas.iter().peekable();
-        for &index in batch {
-            let uid = view.uid(index);
-            while metas.next_if(|meta| meta.uid < uid).is_some() {}
+        // Paired before the loop, which awaits (flushes) as it writes.
+        let messages = batch.iter().map(|&index| (index, view.uid(index)));
+        let paired: Vec<(usize, Option<&MessageMeta>)> = by_uid::beside(messages, &metas, |meta| meta.uid).collect();
+        for (index, meta) in paired {
             // Expunged by another session: nothing left to show.
-            let Some(meta) = metas.next_if(|meta| meta.uid == uid) else {
+            let Some(meta) = meta else {
                 continue;
             };
-            let recent = view.shows_recent(uid);
+            let recent = view.shows_recent(meta.uid);
             write_row_answer(self.conn.output(), index + 1, meta, items, recent, self.ext.uidonly);
             if self.conn.pending_output() > 256 * 1024 {
                 self.conn.flush().await.map_err(|_| Disconnect)?;
             }
         }
         Ok(())
-    }
-}
-
-/// A message's row as far as a FETCH of UID alone needs it.
-fn uid_only(uid: i64) -> MessageMeta {
-    MessageMeta {
-        uid,
-        modseq: 0,
-        flags: store::Flags::default(),
-        size: 0,
-        internal_date: 0,
     }
 }
 

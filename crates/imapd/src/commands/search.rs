@@ -15,7 +15,7 @@ use crate::commands::condstore::{answer_modseq, uses_modseq};
 use crate::commands::context::wants_update;
 use crate::commands::fetch::CONTENT_BATCH;
 use crate::commands::objects;
-use crate::commands::search_flags::{bare_meta, reads_meta};
+use crate::commands::search_flags::reads_meta;
 use crate::error::{CommandError, Reply};
 use crate::ranges::{Ranges, compress, in_saved};
 use crate::session::Session;
@@ -324,7 +324,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     Some(meta) => meta,
                     // Expunged by another session meanwhile: not a match.
                     None if reads_meta => continue,
-                    None => bare_meta(uid),
+                    None => MessageMeta::bare(uid),
                 };
                 let meta = &meta;
                 let fields = loaded.fields.remove(&meta.uid);

@@ -4,7 +4,7 @@
 //! answered from the store's partial indexes (a read of the matching
 //! messages, not of every one: `Store::marked_uids`).
 
-use store::{Marked, MessageMeta};
+use store::Marked;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::SearchKey;
 
@@ -36,18 +36,6 @@ pub(crate) fn reads_meta(key: &SearchKey) -> bool {
         SearchKey::Or(a, b) => reads_meta(a) || reads_meta(b),
         SearchKey::And(keys) => keys.iter().any(reads_meta),
         _ => true,
-    }
-}
-
-/// The message as a search sees it when the key reads nothing stored of
-/// it but its UID.
-pub(crate) fn bare_meta(uid: i64) -> MessageMeta {
-    MessageMeta {
-        uid,
-        modseq: 0,
-        flags: store::Flags::default(),
-        size: 0,
-        internal_date: 0,
     }
 }
 

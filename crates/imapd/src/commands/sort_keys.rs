@@ -10,6 +10,7 @@
 use imf::{KeyFields, SortKeys};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::by_uid;
 use crate::commands::fetch::CONTENT_BATCH;
 use crate::error::CommandError;
 use crate::session::Session;
@@ -98,13 +99,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     .map(Box::new),
             })
             .await?;
-        // Both in UID order: walked side by side.
-        let mut stored = stored.into_iter().peekable();
         let mut keyed = Vec::with_capacity(found.len());
-        for &(number, uid) in found {
-            while stored.next_if(|row| row.uid < uid).is_some() {}
+        let messages = found.iter().map(|&(number, uid)| ((number, uid), uid));
+        for ((number, uid), row) in by_uid::beside(messages, stored, |row| row.uid) {
             // Expunged meanwhile: no keys, and zeros.
-            let Some(row) = stored.next_if(|row| row.uid == uid) else {
+            let Some(row) = row else {
                 keyed.push((Keyed::bare(number, uid), false));
                 continue;
             };

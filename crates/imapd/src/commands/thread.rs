@@ -13,6 +13,7 @@ use imf::{KeyFields, SortKeys, StoredThreadKeys};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wire::imap::{SearchKey, ThreadAlgorithm};
 
+use crate::by_uid;
 use crate::commands::sort::check_charset;
 use crate::error::{CommandError, Reply};
 use crate::session::Session;
@@ -91,15 +92,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 }
             })
             .await?;
-        // Both in UID order: walked side by side.
-        let mut rows = rows.into_iter().peekable();
         let mut messages = Vec::with_capacity(found.len());
         let mut unkeyed = Vec::new();
-        for &(number, message_uid) in found {
-            while rows.next_if(|row| row.uid < message_uid).is_some() {}
-            let row = rows.next_if(|row| row.uid == message_uid);
-            // Expunged meanwhile: no keys; it threads as a message
-            // without any of those fields.
+        let wanted = found.iter().map(|&(number, uid)| ((number, uid), uid));
+        for ((number, message_uid), row) in by_uid::beside(wanted, rows, |row| row.uid) {
+            // Expunged meanwhile, or stored without keys: worked out
+            // below (one expunged threads as a message without any of
+            // those fields).
             let message = match row.and_then(|row| row.message) {
                 Some(message) => message,
                 None => {
