@@ -3,28 +3,30 @@
 //! would only push the mail back to plain text; the handshake signatures
 //! are still checked. Toward a configured relay that gets our password,
 //! the certificate is verified against the system's CAs (and an optional
-//! extra CA file).
+//! extra CA file). A destination that publishes a policy gets its own
+//! check: MTA-STS in `pkix.rs`, DANE in `dane.rs`.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use tokio_rustls::TlsConnector;
 
 use crate::TlsError;
+use crate::verify::HandshakeSignatures;
 
 /// Debian's bundle of the system's trusted CAs (package ca-certificates).
 const SYSTEM_CAS: &str = "/etc/ssl/certs/ca-certificates.crt";
 
-fn provider() -> Arc<CryptoProvider> {
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn builder() -> Result<rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier>, TlsError> {
+pub(crate) fn builder() -> Result<rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier>, TlsError> {
     ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| TlsError::Config(e.to_string()))
@@ -34,7 +36,7 @@ fn builder() -> Result<rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier
 pub fn opportunistic_connector() -> Result<TlsConnector, TlsError> {
     let config = builder()?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyCertificate { provider: provider() }))
+        .with_custom_certificate_verifier(Arc::new(AnyCertificate(HandshakeSignatures(provider()))))
         .with_no_client_auth();
     Ok(TlsConnector::from(Arc::new(config)))
 }
@@ -42,6 +44,14 @@ pub fn opportunistic_connector() -> Result<TlsConnector, TlsError> {
 /// A connector that verifies the server's certificate against the system
 /// CAs and, if given, the CAs in `extra_ca_file`.
 pub fn verifying_connector(extra_ca_file: Option<&Path>) -> Result<TlsConnector, TlsError> {
+    let config = builder()?
+        .with_root_certificates(roots(extra_ca_file)?)
+        .with_no_client_auth();
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
+/// The system's CAs and, if given, those in `extra_ca_file`.
+pub(crate) fn roots(extra_ca_file: Option<&Path>) -> Result<RootCertStore, TlsError> {
     let mut roots = RootCertStore::empty();
     let system = Path::new(SYSTEM_CAS);
     for path in [Some(system).filter(|p| p.exists()), extra_ca_file]
@@ -58,8 +68,7 @@ pub fn verifying_connector(extra_ca_file: Option<&Path>) -> Result<TlsConnector,
             let _ = roots.add(certificate);
         }
     }
-    let config = builder()?.with_root_certificates(roots).with_no_client_auth();
-    Ok(TlsConnector::from(Arc::new(config)))
+    Ok(roots)
 }
 
 /// The name to present in SNI and, when verifying, to check: a DNS name,
@@ -69,9 +78,7 @@ pub fn server_name(host: &str) -> Result<ServerName<'static>, TlsError> {
 }
 
 #[derive(Debug)]
-struct AnyCertificate {
-    provider: Arc<CryptoProvider>,
-}
+struct AnyCertificate(HandshakeSignatures);
 
 impl ServerCertVerifier for AnyCertificate {
     fn verify_server_cert(
@@ -91,7 +98,7 @@ impl ServerCertVerifier for AnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        self.0.tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -100,10 +107,10 @@ impl ServerCertVerifier for AnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        self.0.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.0.schemes()
     }
 }
