@@ -15,7 +15,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::client::{verify_server_cert_signed_by_trust_anchor, verify_server_name};
 use rustls::server::ParsedCertificate;
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
-use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls_pki_types::{CertificateDer, Der, ServerName, TrustAnchor, UnixTime};
 use tokio_rustls::TlsConnector;
 
 use crate::TlsError;
@@ -32,6 +32,10 @@ pub const DANE_EE: u8 = 3;
 /// sends, and each one looked at costs four digests.
 pub const MAX_TRUST_ANCHOR_CANDIDATES: usize = 8;
 
+/// DANE-TA(2) records with a bare public key tried as trust anchors;
+/// each costs a trust anchor per issuer named in the chain.
+pub const MAX_BARE_KEYS: usize = 8;
+
 /// One TLSA record (RFC 6698 §2.1): certificate usage, selector, matching
 /// type and the certificate association data.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -47,8 +51,8 @@ impl TlsaRecord {
     /// or DANE-EE(3) (RFC 7672 §3.1.3 makes PKIX-TA(0) and PKIX-EE(1)
     /// unusable), selector Cert(0) or SPKI(1), matching type Full(0),
     /// SHA2-256(1) or SHA2-512(2) (RFC 6698 §2.1.2-2.1.3), and data of the
-    /// length its matching type produces (RFC 7671 §5.1: a digest of the
-    /// wrong length matches nothing; an empty Full value neither).
+    /// length its matching type produces (a digest of another length can
+    /// match nothing, an empty Full(0) value neither).
     pub fn is_usable(&self) -> bool {
         let length_ok = match self.matching {
             0 => !self.data.is_empty(),
@@ -71,11 +75,11 @@ pub fn usable(records: &[TlsaRecord]) -> bool {
 /// A connector that authenticates the server by `records` (RFC 7672 §3).
 ///
 /// `names` are the reference identifiers a DANE-TA(2) chain's end entity
-/// must match (RFC 7672 §3.2.3): for delivery by MX, the TLSA base domain
+/// must match (RFC 7672 §3.2.2-3.2.3): for delivery by MX, the TLSA base domain
 /// (the MX host name after CNAME expansion) and the MX host name as the
 /// MX record gave it; never the recipient's domain, which DNSSEC did not
-/// tie to the server. The name given to `connect` (the SNI, which RFC
-/// 7672 §8.1 sets to the TLSA base domain) is accepted too. Wildcards in
+/// tie to the server. The name given to `connect` (the SNI, for which
+/// RFC 7672 has the client send the TLSA base domain) is accepted too. Wildcards in
 /// the certificate match one left-most label (RFC 6125 §6.4.3, as webpki
 /// does). DANE-EE(3) checks no name.
 ///
@@ -177,34 +181,92 @@ impl DaneVerifier {
                 if !by_usage(DANE_TA).any(|r| selected.matches(r)) {
                     continue;
                 }
-                match self.chain_to(candidate, end_entity, intermediates, server_name, now) {
+                let mut roots = RootCertStore::empty();
+                if roots.add(candidate.clone().into_owned()).is_err() {
+                    continue;
+                }
+                match self.chain_to(&roots, end_entity, intermediates, server_name, now) {
                     Ok(()) => return Ok(()),
                     Err(e) => failure = failure.or(Some(e)),
                 }
             }
         }
+        let anchors = self.bare_key_anchors(end_entity, intermediates);
+        if !anchors.is_empty() {
+            match self.chain_to(
+                &anchors.into_iter().collect(),
+                end_entity,
+                intermediates,
+                server_name,
+                now,
+            ) {
+                Ok(()) => return Ok(()),
+                // No certificate the server sent was issued by the key.
+                Err(VerifyFailure::NotTrusted(_)) => {}
+                Err(e) => failure = failure.or(Some(e)),
+            }
+        }
         Err(failure.unwrap_or(VerifyFailure::NoMatch))
     }
 
-    /// Validates the end entity with `anchor` as the only root: the
+    /// The trust anchors of the DANE-TA(2) SPKI(1) Full(0) records: a
+    /// bare public key, which the server need not send a certificate for
+    /// (RFC 7671 §5.2.2, RFC 7672 §3.1.2). Path building looks anchors up
+    /// by name, so each key stands in for every issuer named in the chain
+    /// (the signature check then tells which, if any, it issued).
+    fn bare_key_anchors(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+    ) -> Vec<TrustAnchor<'static>> {
+        let keys: Vec<&[u8]> = self
+            .records
+            .iter()
+            .filter(|r| r.usage == DANE_TA && r.selector == 1 && r.matching == 0)
+            .filter_map(|r| sequence_contents(&r.data))
+            .take(MAX_BARE_KEYS)
+            .collect();
+        if keys.is_empty() {
+            return Vec::new();
+        }
+        let mut issuers: Vec<&[u8]> = Vec::new();
+        let parsed: Vec<_> = std::iter::once(end_entity)
+            .chain(intermediates.iter().take(MAX_TRUST_ANCHOR_CANDIDATES))
+            .filter_map(|c| webpki::EndEntityCert::try_from(c).ok())
+            .collect();
+        for certificate in &parsed {
+            if !issuers.contains(&certificate.issuer()) {
+                issuers.push(certificate.issuer());
+            }
+        }
+        let mut anchors = Vec::new();
+        for issuer in issuers {
+            for key in &keys {
+                anchors.push(TrustAnchor {
+                    subject: Der::from(issuer.to_vec()),
+                    subject_public_key_info: Der::from(key.to_vec()),
+                    name_constraints: None,
+                });
+            }
+        }
+        anchors
+    }
+
+    /// Validates the end entity with `roots` as the only roots: the
     /// signatures along the chain, the validity dates (of the end entity
     /// and any intermediate) and a name (RFC 7672 §3.1.2, §3.2.3).
     fn chain_to(
         &self,
-        anchor: &CertificateDer<'_>,
+        roots: &RootCertStore,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
         now: UnixTime,
     ) -> Result<(), VerifyFailure> {
         let names = || self.reference_identifiers(server_name);
-        let mut roots = RootCertStore::empty();
-        roots
-            .add(anchor.clone().into_owned())
-            .map_err(|e| VerifyFailure::classify(&e, names))?;
         let parsed = ParsedCertificate::try_from(end_entity).map_err(|e| VerifyFailure::classify(&e, names))?;
         let algorithms = self.signatures.0.signature_verification_algorithms.all;
-        verify_server_cert_signed_by_trust_anchor(&parsed, &roots, intermediates, now, algorithms)
+        verify_server_cert_signed_by_trust_anchor(&parsed, roots, intermediates, now, algorithms)
             .map_err(|e| VerifyFailure::classify(&e, names))?;
         let named = std::iter::once(server_name)
             .chain(&self.names)
@@ -261,5 +323,50 @@ impl ServerCertVerifier for DaneVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.signatures.schemes()
+    }
+}
+
+/// The contents of the DER SEQUENCE that is all of `der` (a
+/// SubjectPublicKeyInfo, which a trust anchor holds without its tag and
+/// length), or `None` if `der` is something else.
+fn sequence_contents(der: &[u8]) -> Option<&[u8]> {
+    let (&tag, rest) = der.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    if tag != 0x30 {
+        return None;
+    }
+    // X.690 §8.1.3: a short length, or the count of length bytes to follow
+    // (three are plenty for anything a DNS message can carry).
+    let (length, contents) = match first {
+        0..=0x7f => (usize::from(first), rest),
+        0x81..=0x83 => {
+            let (bytes, contents) = rest.split_at_checked(usize::from(first & 0x7f))?;
+            (bytes.iter().fold(0, |n, b| n << 8 | usize::from(*b)), contents)
+        }
+        _ => return None,
+    };
+    (length == contents.len()).then_some(contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sequence_contents;
+
+    #[test]
+    fn sequence_contents_takes_exactly_one_sequence() {
+        assert_eq!(sequence_contents(&[0x30, 2, 5, 6]), Some(&[5, 6][..]));
+        assert_eq!(sequence_contents(&[0x30, 0]), Some(&[][..]));
+        let long: Vec<u8> = [0x30, 0x82, 0x01, 0x00].into_iter().chain([7; 256]).collect();
+        assert_eq!(sequence_contents(&long), Some(&[7; 256][..]));
+        assert_eq!(sequence_contents(&[0x30, 0x81, 2, 5, 6]), Some(&[5, 6][..]));
+        // Wrong tag, short, trailing bytes, truncated or oversized lengths.
+        assert_eq!(sequence_contents(&[0x31, 2, 5, 6]), None);
+        assert_eq!(sequence_contents(&[0x30, 3, 5, 6]), None);
+        assert_eq!(sequence_contents(&[0x30, 1, 5, 6]), None);
+        assert_eq!(sequence_contents(&[0x30, 0x82, 0x01]), None);
+        assert_eq!(sequence_contents(&[0x30, 0x84, 0, 0, 0, 2, 5, 6]), None);
+        assert_eq!(sequence_contents(&[0x30, 0x80]), None);
+        assert_eq!(sequence_contents(&[0x30]), None);
+        assert_eq!(sequence_contents(&[]), None);
     }
 }

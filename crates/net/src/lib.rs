@@ -27,7 +27,7 @@ mod tls_client;
 mod verify;
 
 pub use connection::{Connection, ReadError};
-pub use dane::{DANE_EE, DANE_TA, MAX_TRUST_ANCHOR_CANDIDATES, TlsaRecord, dane_connector, usable};
+pub use dane::{DANE_EE, DANE_TA, MAX_BARE_KEYS, MAX_TRUST_ANCHOR_CANDIDATES, TlsaRecord, dane_connector, usable};
 pub use listener::{BindError, ConnectionLimit, ConnectionPermit, accept_loop, bind};
 pub use live::Live;
 pub use network::{Network, NetworkError};

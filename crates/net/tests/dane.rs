@@ -7,6 +7,7 @@
 mod support;
 
 use net::{TlsaRecord, VerifyFailure, dane_connector, usable};
+use rcgen::PublicKeyData;
 use ring::digest;
 use rustls::server::ParsedCertificate;
 use rustls_pki_types::CertificateDer;
@@ -184,7 +185,7 @@ async fn dane_ta_must_be_sent_and_must_have_issued_the_chain() {
     let leaf = ca.leaf(&[MX], Validity::Current);
     let records = [tlsa(2, 0, 1, &ca.cert)];
     // RFC 7672 §3.1.2: the server sends its trust anchor; without it,
-    // nothing matches.
+    // a record for its certificate (not its bare key) matches nothing.
     let failure = refused(dane(&records, &[MX], vec![leaf.cert.clone()], &leaf).await);
     assert_eq!(failure, VerifyFailure::NoMatch);
     // The leaf itself is no trust anchor.
@@ -208,6 +209,61 @@ async fn dane_ta_must_be_sent_and_must_have_issued_the_chain() {
     let failure = refused(dane(&records, &[MX], chain, &stranger).await);
     assert!(matches!(failure, VerifyFailure::NotTrusted(_)), "{failure:?}");
     assert_eq!(failure.tlsrpt_result_type(), "certificate-not-trusted");
+}
+
+#[tokio::test]
+async fn a_bare_key_is_a_trust_anchor_the_server_need_not_send() {
+    // DANE-TA(2) SPKI(1) Full(0): the anchor is the key itself.
+    let root = Ca::root("Test Root");
+    let intermediate = root.intermediate("Test Intermediate");
+    let leaf = intermediate.leaf(&[MX], Validity::Current);
+    let root_key = [record(2, 1, 0, &spki(&root.cert))];
+    dane(
+        &root_key,
+        &[MX],
+        vec![leaf.cert.clone(), intermediate.cert.clone()],
+        &leaf,
+    )
+    .await
+    .unwrap();
+    let issuer_key = [record(2, 1, 0, &spki(&intermediate.cert))];
+    dane(&issuer_key, &[MX], vec![leaf.cert.clone()], &leaf).await.unwrap();
+
+    // A key that issued nothing here matches nothing.
+    let other = Ca::root("Other CA");
+    let other_key = [record(2, 1, 0, &spki(&other.cert))];
+    let failure = refused(dane(&other_key, &[MX], vec![leaf.cert.clone()], &leaf).await);
+    assert_eq!(failure, VerifyFailure::NoMatch);
+
+    // Name and dates still count.
+    let expired = intermediate.leaf(&[MX], Validity::Expired);
+    let failure = refused(dane(&issuer_key, &[MX], vec![expired.cert.clone()], &expired).await);
+    assert_eq!(failure, VerifyFailure::Expired);
+    let elsewhere = intermediate.leaf(&["mail.elsewhere.example"], Validity::Current);
+    let failure = refused(dane(&issuer_key, &[MX], vec![elsewhere.cert.clone()], &elsewhere).await);
+    assert!(matches!(failure, VerifyFailure::HostMismatch(_)), "{failure:?}");
+
+    // What is not a SubjectPublicKeyInfo is no key.
+    let garbage = [record(2, 1, 0, b"not a key")];
+    let failure = refused(dane(&garbage, &[MX], vec![leaf.cert.clone()], &leaf).await);
+    assert_eq!(failure, VerifyFailure::NoMatch);
+}
+
+#[tokio::test]
+async fn only_so_many_bare_keys_are_tried() {
+    let ca = Ca::root("Test TA");
+    let leaf = ca.leaf(&[MX], Validity::Current);
+    let chain = vec![leaf.cert.clone()];
+    let filler =
+        |n: usize| (0..n).map(|_| record(2, 1, 0, &rcgen::KeyPair::generate().unwrap().subject_public_key_info()));
+    let mut records: Vec<TlsaRecord> = filler(net::MAX_BARE_KEYS - 1).collect();
+    records.push(record(2, 1, 0, &spki(&ca.cert)));
+    dane(&records, &[MX], chain.clone(), &leaf).await.unwrap();
+
+    let mut records: Vec<TlsaRecord> = filler(net::MAX_BARE_KEYS).collect();
+    records.push(record(2, 1, 0, &spki(&ca.cert)));
+    let failure = refused(dane(&records, &[MX], chain, &leaf).await);
+    assert_eq!(failure, VerifyFailure::NoMatch);
 }
 
 #[tokio::test]
