@@ -4,6 +4,9 @@
 //! (the domain does not exist, it accepts no mail) or temporary (the
 //! resolver failed), because the queue retries only the latter.
 //!
+//! `SecureResolver` makes the lookups DANE needs (MX, addresses, TLSA)
+//! with DNSSEC validation, each answer secure, insecure or bogus.
+//!
 //! The nameservers are configurable, so tests run a real DNS server on
 //! loopback; by default the system's resolver configuration is used.
 

@@ -23,6 +23,7 @@ use hickory_resolver::net::{DnsError as HickoryDnsError, NetError};
 use hickory_resolver::proto::dnssec::{Proof, TrustAnchors};
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
+use hickory_resolver::proto::serialize::txt::ParseError;
 use hickory_resolver::proto::serialize::txt::trust_anchor::{Entry, Parser};
 
 use crate::{DnsError, MxAnswer, fully_qualified, mx_answer, resolver_config};
@@ -186,8 +187,9 @@ impl SecureResolver {
     /// resolver that strips RRSIGs, or does not ask with the DO bit,
     /// makes every signed answer bogus; the caller should then leave
     /// DANE off (with a warning) rather than defer all mail. Err says
-    /// why it does not work; a `DnsError::Temporary` inside means the
-    /// nameservers did not answer at all, and asking later may help.
+    /// why it does not work: `NotValidating` if the answers do not
+    /// validate, `Unreachable` if the nameservers did not answer at all
+    /// (asking later may help).
     pub async fn probe(&self) -> Result<(), ProbeError> {
         let zone = self.anchor_zones.first().map(String::as_str).unwrap_or(".");
         match self.lookup(zone, RecordType::SOA).await {
@@ -312,7 +314,12 @@ impl SecureResolver {
                     .filter(|r| r.record_type() != RecordType::RRSIG)
                     .cloned()
                     .collect();
-                Ok(with_status(&records, Found::Records(records.clone())))
+                if records.is_empty() {
+                    // hickory turns an empty answer into NoRecordsFound;
+                    // one without records or a denial proves nothing.
+                    return Ok(Security::Bogus(format!("an empty answer for {name} {kind}")));
+                }
+                Ok(status_of(&records).map(|()| Found::Records(records)))
             }
             Err(NetError::Dns(HickoryDnsError::DnssecBogus)) => {
                 Ok(Security::Bogus(format!("DNSSEC validation of {name} {kind} failed")))
@@ -323,7 +330,7 @@ impl SecureResolver {
             }),
             Err(NetError::Dns(HickoryDnsError::NoRecordsFound(none))) => {
                 let authorities = none.authorities.as_deref().unwrap_or_default();
-                Ok(with_status(authorities, negative(none.response_code)))
+                Ok(status_of(authorities).map(|()| negative(none.response_code)))
             }
             Err(error) => Err(DnsError::Temporary {
                 name: name.to_string(),
@@ -352,12 +359,14 @@ fn negative(code: ResponseCode) -> Found {
     }
 }
 
-/// The status of `found` given the records that prove it (the answer's,
-/// or for a denial the authority section's NSEC and SOA): secure only
-/// if every one is (RRSIGs carry no proof of their own), bogus if any
-/// is bogus or indeterminate (RFC 4035 §4.3: the resolver could not
-/// tell, which for DANE is as bad as a failure).
-fn with_status(records: &[Record], found: Found) -> Security<Found> {
+/// The status of an answer given the records that prove it (the
+/// answer's, or for a denial the authority section's NSEC and SOA):
+/// secure only if every one is (RRSIGs carry no proof of their own),
+/// bogus if any is bogus or indeterminate (RFC 4035 §4.3: the resolver
+/// could not tell, which for DANE is as bad as a failure). A denial
+/// without records in its authority section is insecure: hickory lets
+/// one through only after proving that no DS leads to its zone.
+fn status_of(records: &[Record]) -> Security<()> {
     let mut all_secure = !records.is_empty();
     for record in records.iter().filter(|r| r.record_type() != RecordType::RRSIG) {
         match record.proof {
@@ -369,9 +378,9 @@ fn with_status(records: &[Record], found: Found) -> Security<Found> {
         }
     }
     if all_secure {
-        Security::Secure(found)
+        Security::Secure(())
     } else {
-        Security::Insecure(found)
+        Security::Insecure(())
     }
 }
 
@@ -404,7 +413,14 @@ fn read_trust_anchor(path: &Path) -> Result<(TrustAnchors, Vec<String>), SetupEr
         reason,
     };
     let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
-    let entries = Parser::new(text.as_str()).parse().map_err(|e| failed(e.to_string()))?;
+    let entries = Parser::new(text.as_str()).parse().map_err(|e| match e {
+        ParseError::UnsupportedRecordType(RecordType::DS) => failed(
+            "DS records are not supported as trust anchors; give the zone's DNSKEY records \
+             (for the root, e.g. Debian's /usr/share/dns/root.key)"
+                .into(),
+        ),
+        other => failed(other.to_string()),
+    })?;
     let mut zones: Vec<String> = Vec::new();
     for entry in &entries {
         let Entry::DNSKEY(record) = entry else {
@@ -420,4 +436,32 @@ fn read_trust_anchor(path: &Path) -> Result<(TrustAnchors, Vec<String>), SetupEr
     }
     let anchors = TrustAnchors::from_str(&text).map_err(|e| failed(e.to_string()))?;
     Ok((anchors, zones))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The root zone's key-signing keys as Debian's dns-root-data ships
+    /// them (/usr/share/dns/root.key): the form an operator points
+    /// `trust_anchor` at.
+    const ROOT_KEY: &str = "\
+. IN DNSKEY 257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3+/4RgWOq7HrxRixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kvArMtNROxVQuCaSnIDdD5LKyWbRd2n9WGe2R8PzgCmr3EgVLrjyBxWezF0jLHwVN8efS3rCj/EWgvIWgb9tarpVUDK/b58Da+sqqls3eNbuv7pr+eoZG+SrDK6nWeL3c6H5Apxz7LjVc1uTIdsIXxuOLYA4/ilBmSVIzuDWfdRUfhHdY6+cn8HFRm+2hM8AnXGXws9555KrUB5qihylGa8subX2Nn6UwNR1AkUTV74bU= ; keytag 20326
+. IN DNSKEY 257 3 8 AwEAAa96jeuknZlaeSrvyAJj6ZHv28hhOKkx3rLGXVaC6rXTsDc449/cidltpkyGwCJNnOAlFNKF2jBosZBU5eeHspaQWOmOElZsjICMQMC3aeHbGiShvZsx4wMYSjH8e7Vrhbu6irwCzVBApESjbUdpWWmEnhathWu1jo+siFUiRAAxm9qyJNg/wOZqqzL/dL/q8PkcRU5oUKEpUge71M3ej2/7CPqpdVwuMoTvoB+ZOT4YeGyxMvHmbrxlFzGOHOijtzN+u1TQNatX2XBuzZNQ1K+s2CXkPIZo7s6JgZyvaBevYtxPvYLw4z9mR7K2vaF18UYH9Z9GNUUeayffKC73PYc= ; keytag 38696
+";
+
+    #[test]
+    fn reads_the_root_keys_in_zone_file_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("root.key");
+        std::fs::write(&path, ROOT_KEY).unwrap();
+        let (anchors, zones) = read_trust_anchor(&path).unwrap();
+        assert_eq!(zones, ["."]);
+        // The same two keys hickory has built in.
+        assert_eq!(anchors.len(), 2);
+        let builtin = TrustAnchors::default();
+        for i in 0..2 {
+            assert!(builtin.contains(anchors.get(i).unwrap()));
+        }
+    }
 }

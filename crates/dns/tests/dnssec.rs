@@ -37,7 +37,9 @@ fn zones() -> Vec<ZoneSpec> {
                  notlsa A 127.0.0.2\n\
                  _25._tcp.nodata TXT \"not a TLSA\"\n\
                  alias CNAME mx\n\
-                 outside CNAME mx.insecure.test.\n"
+                 outside CNAME mx.insecure.test.\n\
+                 _25._tcp.tlsalias CNAME _25._tcp.mx\n\
+                 _25._tcp.tlsout CNAME _25._tcp.mx.insecure.test.\n"
             ),
         ),
         ZoneSpec::new(
@@ -120,6 +122,9 @@ async fn a_signed_zone_answers_securely() {
         records,
         [tlsa(2, 0, 2, &format!("{DIGEST}{DIGEST}")), tlsa(3, 1, 1, DIGEST)]
     );
+    // Again, from hickory's cache.
+    let again = resolver.tlsa("mx.dane.test", 25).await.unwrap();
+    assert!(again.is_secure(), "{again:?}");
     // The anchor zone itself: no MX (the implicit MX), and a null MX.
     assert_eq!(
         resolver.mx("nomx.test").await.unwrap(),
@@ -140,6 +145,11 @@ async fn missing_tlsa_is_a_secure_denial() {
     let server = SignedDns::start(&zones());
     let resolver = resolver(&server);
     // NXDOMAIN at _25._tcp of a host that exists (NSEC proves it).
+    assert_eq!(
+        resolver.tlsa("notlsa.dane.test", 25).await.unwrap(),
+        Security::Secure(vec![])
+    );
+    // Again, from hickory's cache: the status is kept with the answer.
     assert_eq!(
         resolver.tlsa("notlsa.dane.test", 25).await.unwrap(),
         Security::Secure(vec![])
@@ -200,8 +210,10 @@ async fn bogus_zones_are_bogus() {
         assert!(is_bogus(&found), "{zone} MX: {found:?}");
         let found = resolver.addresses(&mx).await.unwrap();
         assert!(is_bogus(&found), "{mx} addresses: {found:?}");
-        let found = resolver.tlsa(&mx, 25).await.unwrap();
-        assert!(is_bogus(&found), "{mx} TLSA: {found:?}");
+        for _ in 0..2 {
+            let found = resolver.tlsa(&mx, 25).await.unwrap();
+            assert!(is_bogus(&found), "{mx} TLSA: {found:?}");
+        }
         // Denials in a bogus zone are bogus too.
         let found = resolver.tlsa(&format!("none.{zone}"), 25).await.unwrap();
         assert!(is_bogus(&found), "none.{zone} TLSA: {found:?}");
@@ -257,6 +269,16 @@ async fn cname_expansion_gives_the_tlsa_base_domains() {
     assert_eq!(
         tlsa_base_domains("mx.dane.test", &resolver.addresses("mx.dane.test").await.unwrap()),
         ["mx.dane.test"]
+    );
+    // A CNAME at the TLSA name itself (RFC 7671 §7) is followed; the
+    // answer is as secure as its weakest link.
+    let Security::Secure(records) = resolver.tlsa("tlsalias.dane.test", 25).await.unwrap() else {
+        panic!("TLSA through a signed CNAME not secure");
+    };
+    assert_eq!(records.len(), 2);
+    assert_eq!(
+        resolver.tlsa("tlsout.dane.test", 25).await.unwrap(),
+        Security::Insecure(vec![tlsa(3, 1, 1, DIGEST)])
     );
 }
 
@@ -337,6 +359,15 @@ async fn a_bad_trust_anchor_file_is_refused() {
     let empty = dir.path().join("empty.key");
     std::fs::write(&empty, "; nothing here\n").unwrap();
     assert!(SecureResolver::new(&[], Some(&empty)).is_err());
+    // DS records are refused with a reason (hickory trusts keys only).
+    let ds = dir.path().join("root.ds");
+    std::fs::write(
+        &ds,
+        ". IN DS 20326 8 2 e06d44b80b8f1d39a95c0b0d7c65d08458e880409bbc683457104237c7f8ec8d\n",
+    )
+    .unwrap();
+    let refused = SecureResolver::new(&[], Some(&ds)).err().expect("DS refused");
+    assert!(refused.to_string().contains("DNSKEY"), "{refused}");
     let garbage = dir.path().join("garbage.key");
     std::fs::write(&garbage, "test. IN DNSKEY not a key\n").unwrap();
     assert!(SecureResolver::new(&[], Some(&garbage)).is_err());
