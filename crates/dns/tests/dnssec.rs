@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use dns::{DnsError, HostAddresses, MAX_TLSA, MxAnswer, ProbeError, SecureResolver, Security, Tlsa, tlsa_base_domains};
 use dns_server::DnsServer;
-use signed_zones::{SignedDns, Signing, ZoneSpec};
+use signed_zones::{SignedDns, Signing, ZoneSpec, spki_sha256_hex};
 
 const DIGEST: &str = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20";
 
@@ -51,6 +51,17 @@ fn zones() -> Vec<ZoneSpec> {
                  _25._tcp.mx TLSA 3 1 1 {DIGEST}\n"
             ),
         ),
+        ZoneSpec::new(
+            "nsec3.test",
+            Signing::SignedNsec3,
+            &format!(
+                "@ MX 10 mx.nsec3.test.\n\
+                 mx A 127.0.0.7\n\
+                 _25._tcp.mx TLSA 3 1 1 {DIGEST}\n\
+                 notlsa A 127.0.0.8\n"
+            ),
+        ),
+        ZoneSpec::new("insecure.nsec3.test", Signing::Unsigned, "mx A 127.0.0.9\n"),
         ZoneSpec::new(
             "bogus.test",
             Signing::WrongDs,
@@ -125,6 +136,13 @@ async fn a_signed_zone_answers_securely() {
     // Again, from hickory's cache.
     let again = resolver.tlsa("mx.dane.test", 25).await.unwrap();
     assert!(again.is_secure(), "{again:?}");
+    // The ordinary resolver reads the same server (the end-to-end tests
+    // point both at it).
+    let plain = dns::Resolver::new(&[server.address]).unwrap();
+    assert_eq!(
+        plain.route("dane.test", "me.test").await.unwrap().hosts,
+        ["mx.dane.test"]
+    );
     // The anchor zone itself: no MX (the implicit MX), and a null MX.
     assert_eq!(
         resolver.mx("nomx.test").await.unwrap(),
@@ -371,4 +389,70 @@ async fn a_bad_trust_anchor_file_is_refused() {
     let garbage = dir.path().join("garbage.key");
     std::fs::write(&garbage, "test. IN DNSKEY not a key\n").unwrap();
     assert!(SecureResolver::new(&[], Some(&garbage)).is_err());
+}
+
+#[tokio::test]
+async fn nsec3_denials_are_understood() {
+    let server = SignedDns::start(&zones());
+    let resolver = resolver(&server);
+    assert_eq!(
+        resolver.tlsa("mx.nsec3.test", 25).await.unwrap(),
+        Security::Secure(vec![tlsa(3, 1, 1, DIGEST)])
+    );
+    // NXDOMAIN and NODATA proven by NSEC3 (RFC 5155 §8.4-8.5).
+    assert_eq!(
+        resolver.tlsa("notlsa.nsec3.test", 25).await.unwrap(),
+        Security::Secure(vec![])
+    );
+    assert_eq!(
+        resolver.tlsa("nowhere.nsec3.test", 25).await.unwrap(),
+        Security::Secure(vec![])
+    );
+    assert_eq!(
+        resolver.mx("mx.nsec3.test").await.unwrap(),
+        Security::Secure(MxAnswer::NoMx)
+    );
+    // An unsigned child whose missing DS an NSEC3 record proves (RFC 5155
+    // §8.6).
+    let found = resolver.addresses("mx.insecure.nsec3.test").await.unwrap();
+    assert_eq!(
+        found,
+        Security::Insecure(HostAddresses {
+            addresses: vec!["127.0.0.9".parse().unwrap()],
+            canonical: "mx.insecure.nsec3.test".into(),
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_tlsa_record_for_a_certificate() {
+    // What the end-to-end DANE tests do: a certificate, its `3 1 1`
+    // record in a signed zone, and the same 32 bytes back, secure.
+    let dir = tempfile::tempdir().unwrap();
+    let (key, cert) = (dir.path().join("key.pem"), dir.path().join("cert.pem"));
+    let output = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ])
+        .args(["-subj", "/CN=mx.test", "-days", "1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let digest = spki_sha256_hex(&cert);
+    assert_eq!(digest.len(), 64, "{digest}");
+    let records = format!("mx A 127.0.0.1\n_25._tcp.mx TLSA 3 1 1 {digest}\n");
+    let server = SignedDns::start(&[ZoneSpec::new("test", Signing::Signed, &records)]);
+    assert_eq!(
+        resolver(&server).tlsa("mx.test", 25).await.unwrap(),
+        Security::Secure(vec![tlsa(3, 1, 1, &digest)])
+    );
 }

@@ -21,8 +21,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// How a zone is signed and delegated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signing {
-    /// Signed, with the DS of its key in the parent: secure.
+    /// Signed, with the DS of its key in the parent: secure. Denials are
+    /// NSEC records (RFC 4035 §2.3).
     Signed,
+    /// The same with NSEC3 denials (RFC 5155; no extra iterations and no
+    /// salt, as RFC 9276 §3.1 asks).
+    SignedNsec3,
     /// Not signed, and no DS in the parent (the parent's NSEC proves
     /// there is none): insecure.
     Unsigned,
@@ -107,7 +111,7 @@ impl SignedDns {
                 std::fs::copy(zone_dir.join(format!("{key}.key")), &trust_anchor_path).expect("trust anchor written");
             }
             if zone.signing != Signing::Stripped {
-                sign(&zone_dir, &file, &key, zone.signing == Signing::Expired);
+                sign(&zone_dir, &file, &key, zone.signing);
             }
         }
         let (child, address) = serve(dir.path(), zones);
@@ -178,18 +182,21 @@ fn generate_key(dir: &Path, zone: &str) -> String {
     String::from_utf8(output.stdout).expect("key name").trim().to_string()
 }
 
-/// Signs `file` into `file.signed` with NSEC (RFC 4035 §2.3). The
-/// signatures start an hour ago (clocks differ) and end in 30 days, or
-/// for `expired` ended yesterday.
-fn sign(dir: &Path, file: &Path, key: &str, expired: bool) {
+/// Signs `file` into `file.signed`. The signatures start an hour ago
+/// (clocks differ) and end in 30 days, or for `Expired` ended yesterday.
+fn sign(dir: &Path, file: &Path, key: &str, signing: Signing) {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs();
     let day = 86_400;
-    let (inception, expiration) = if expired {
+    let (inception, expiration) = if signing == Signing::Expired {
         (now - 30 * day, now - day)
     } else {
         (now - 3600, now + 30 * day)
     };
-    let output = Command::new("ldns-signzone")
+    let mut command = Command::new("ldns-signzone");
+    if signing == Signing::SignedNsec3 {
+        command.args(["-n", "-t", "0"]);
+    }
+    let output = command
         .arg("-i")
         .arg(inception.to_string())
         .arg("-e")
@@ -293,6 +300,42 @@ fn serves_soa(port: u16, zone: &str) -> bool {
         .output()
         .map(|output| output.status.success() && !output.stdout.is_empty())
         .unwrap_or(false)
+}
+
+/// The association data of a `3 1 1` TLSA record (DANE-EE, the public
+/// key, SHA-256; RFC 7671 §5.1, RFC 7672 §3.1.1) for the certificate in
+/// the PEM file `cert`, in hex, as openssl computes it.
+pub fn spki_sha256_hex(cert: &Path) -> String {
+    let public_key = run("openssl", &["x509", "-in", path_str(cert), "-pubkey", "-noout"], &[]);
+    let der = run("openssl", &["pkey", "-pubin", "-outform", "DER"], &public_key);
+    let digest = run("openssl", &["dgst", "-sha256", "-r"], &der);
+    let text = String::from_utf8(digest).expect("openssl dgst output");
+    text.split_whitespace().next().expect("digest").to_string()
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+/// `program args` with `input` on its standard input; its output.
+fn run(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("input written");
+    let output = child.wait_with_output().expect("output");
+    assert!(output.status.success(), "{program} {args:?}: {output:?}");
+    output.stdout
 }
 
 fn read(path: &Path) -> String {
