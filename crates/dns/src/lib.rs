@@ -4,6 +4,9 @@
 //! (the domain does not exist, it accepts no mail) or temporary (the
 //! resolver failed), because the queue retries only the latter.
 //!
+//! `SecureResolver` makes the lookups DANE needs (MX, addresses, TLSA)
+//! with DNSSEC validation, each answer secure, insecure or bogus.
+//!
 //! The nameservers are configurable, so tests run a real DNS server on
 //! loopback; by default the system's resolver configuration is used.
 
@@ -11,6 +14,7 @@
 
 mod dnsbl;
 mod route;
+mod secure;
 mod srv;
 mod txt;
 
@@ -24,6 +28,10 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 
 pub use dnsbl::listing_name;
 pub use route::{Route, RouteError};
+pub use secure::{
+    DEFAULT_TIME_LIMIT, HostAddresses, MAX_TLSA, MAX_TLSA_DATA, ProbeError, SecureResolver, Security, SetupError, Tlsa,
+    tlsa_base_domains,
+};
 pub use srv::Srv;
 
 /// Why a lookup gave no answer.
@@ -98,28 +106,7 @@ impl Resolver {
             Err(e) if e.is_no_records_found() => return Ok(MxAnswer::NoMx),
             Err(e) => return Err(temporary(domain, &e)),
         };
-        let hosts: Vec<(u16, String)> = lookup
-            .answers()
-            .iter()
-            .filter_map(|record| match &record.data {
-                RData::MX(mx) => Some((
-                    mx.preference,
-                    mx.exchange.to_ascii().trim_end_matches('.').to_lowercase(),
-                )),
-                _ => None,
-            })
-            .collect();
-        // RFC 7505 §3: a single MX with an empty exchange (".").
-        if let [(_, host)] = hosts.as_slice()
-            && host.is_empty()
-        {
-            return Ok(MxAnswer::Null);
-        }
-        Ok(if hosts.is_empty() {
-            MxAnswer::NoMx
-        } else {
-            MxAnswer::Hosts(hosts)
-        })
+        Ok(mx_answer(lookup.answers().iter().map(|record| &record.data)))
     }
 
     /// The IPv6 and IPv4 addresses of `host`, IPv6 first.
@@ -143,6 +130,31 @@ impl Resolver {
             Some(error) if addresses.is_empty() => Err(error),
             _ => Ok(addresses),
         }
+    }
+}
+
+/// The MX answer made of the records of an MX lookup (other types, such
+/// as the CNAMEs on the way, are skipped).
+fn mx_answer<'a>(records: impl Iterator<Item = &'a RData>) -> MxAnswer {
+    let hosts: Vec<(u16, String)> = records
+        .filter_map(|data| match data {
+            RData::MX(mx) => Some((
+                mx.preference,
+                mx.exchange.to_ascii().trim_end_matches('.').to_lowercase(),
+            )),
+            _ => None,
+        })
+        .collect();
+    // RFC 7505 §3: a single MX with an empty exchange (".").
+    if let [(_, host)] = hosts.as_slice()
+        && host.is_empty()
+    {
+        return MxAnswer::Null;
+    }
+    if hosts.is_empty() {
+        MxAnswer::NoMx
+    } else {
+        MxAnswer::Hosts(hosts)
     }
 }
 
