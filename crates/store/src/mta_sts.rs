@@ -67,9 +67,8 @@ impl Store {
     /// returns how many.
     pub async fn delete_expired_mta_sts_policies(&self, now: i64) -> Result<usize> {
         self.batched(move |tx| {
-            Ok(tx
-                .prepare_cached("DELETE FROM mta_sts_policies WHERE expires_at < $1")?
-                .execute([now])?)
+            tx.prepare_cached("DELETE FROM mta_sts_policies WHERE expires_at < $1")?
+                .execute([now])
         })
         .await
     }
