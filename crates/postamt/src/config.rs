@@ -628,6 +628,25 @@ mod tests {
     }
 
     #[test]
+    fn mta_sts_keys_reach_the_queue() {
+        let defaults = toml::from_str::<Config>("").unwrap().queue().unwrap();
+        assert!(defaults.mta_sts, "MTA-STS is on unless turned off");
+        assert_eq!((defaults.ca_file, defaults.mta_sts_port), (None, 443));
+        let config: Config = toml::from_str(
+            "[queue]
+mta_sts = false
+ca_file = \"/etc/ca.pem\"
+mta_sts_port = 8443
+",
+        )
+        .unwrap();
+        let queue = config.queue().unwrap();
+        assert!(!queue.mta_sts);
+        assert_eq!(queue.ca_file.as_deref(), Some(Path::new("/etc/ca.pem")));
+        assert_eq!(queue.mta_sts_port, 8443);
+    }
+
+    #[test]
     fn auth_keys_reach_the_throttle() {
         let defaults = auth::ThrottleConfig::default();
         let throttle = toml::from_str::<Config>("").unwrap().throttle();
