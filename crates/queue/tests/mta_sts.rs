@@ -413,3 +413,92 @@ async fn a_failed_fetch_is_remembered_and_means_no_policy() {
     assert_eq!(broken.requests(), 1, "not asked again at once");
     assert_eq!(store.mta_sts_policy(DOMAIN).await.unwrap(), None);
 }
+
+/// tests/python/smtppeer.py with STARTTLS and a certificate for `name`;
+/// stops when dropped.
+struct TlsPeer {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl TlsPeer {
+    fn start(pki: &Pki, name: &str) -> TlsPeer {
+        let (cert, key) = pki.issue(name, false);
+        let dir = tempfile::tempdir().unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/python/smtppeer.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(dir.path())
+            .arg("--tls")
+            .args([&cert, &key])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 with aiosmtpd");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("peer did not start: {line:?}"));
+        TlsPeer { child, port, dir }
+    }
+
+    fn received(&self) -> usize {
+        std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            })
+            .count()
+    }
+}
+
+impl Drop for TlsPeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One MX host serves a domain without a policy and one with an enforced
+/// policy. Its certificate is for another name, so only the first may
+/// use it; the session kept idle after the first message (opportunistic
+/// TLS, any certificate) must not carry the second.
+#[tokio::test]
+async fn an_opportunistic_session_is_not_reused_for_an_enforced_domain() {
+    let pki = Pki::new();
+    let peer = TlsPeer::start(&pki, "wrong.test");
+    let https = PolicyServer::start(
+        &pki.issue("mta-sts.enforced.test", false),
+        b"version: STSv1\nmode: enforce\nmx: mx.shared.test\nmax_age: 600\n",
+        &[],
+    );
+    let zone = "plain.test MX 10 mx.shared.test\nenforced.test MX 10 mx.shared.test\n\
+                mx.shared.test A 127.0.0.1\nmta-sts.enforced.test A 127.0.0.1\n\
+                _mta-sts.enforced.test TXT \"v=STSv1; id=1\"\n";
+    let ca_file = pki.ca_file();
+    let harness = support::Harness::start(zone, peer.port, |config| {
+        config.ca_file = Some(ca_file);
+        config.mta_sts_port = https.port;
+    })
+    .await;
+    let plain = harness.send_to(&["a@plain.test"]).await;
+    harness.run().await;
+    assert!(harness.gone(&plain).await, "delivered without a policy");
+    assert_eq!(peer.received(), 1);
+    let enforced = harness.send_to(&["b@enforced.test"]).await;
+    harness.run().await;
+    let recipient = harness.recipient(&enforced, "b@enforced.test").await;
+    let reply = recipient.last_reply.unwrap_or_default();
+    assert!(
+        reply.starts_with("451 4.7.5") && reply.contains("certificate valid for mx.shared.test"),
+        "{reply}"
+    );
+    assert_eq!(peer.received(), 1, "the idle opportunistic session was not used");
+}

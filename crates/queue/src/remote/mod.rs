@@ -286,7 +286,9 @@ impl Remote {
         let relay_tls = relay.and(self.relay_tls.as_ref());
         let mut client = match (relay, relay_tls) {
             (Some(relay), Some(tls)) if relay.tls == RelayTls::Implicit => {
-                SmtpClient::connect_tls(address, host, tls, self.config.timeouts).await?
+                let mut client = SmtpClient::connect_tls(address, host, tls, self.config.timeouts).await?;
+                client.verified = true;
+                client
             }
             _ => SmtpClient::connect(address, host, self.config.timeouts).await?,
         };
@@ -311,6 +313,10 @@ impl Remote {
             }
             _ => {}
         }
+        if client.is_tls() && client.policy == TlsPolicy::None {
+            // A relay's TLS: "none" is kept for sessions without TLS.
+            client.policy = TlsPolicy::Opportunistic;
+        }
         if let Some((user, password)) = relay.and_then(|r| r.credentials.as_ref()) {
             if !client.is_tls() && relay.is_some_and(|r| r.tls != RelayTls::None) {
                 return Err(SessionError::Unusable(format!(
@@ -323,7 +329,8 @@ impl Remote {
     }
 
     /// Ends the sessions idle for longer than `IDLE`, in the background:
-    /// a server slow to answer QUIT holds up nobody.
+    /// a server slow to answer QUIT holds up nobody. Also lets the
+    /// MTA-STS cache drop what expired (hourly).
     pub async fn close_idle(&self) {
         let mut closing = Vec::new();
         self.idle.lock().await.retain(|_, sessions| {
@@ -334,6 +341,9 @@ impl Remote {
         });
         for client in closing {
             tokio::spawn(client.quit());
+        }
+        if let Some(sts) = &self.sts {
+            sts.tidy().await;
         }
     }
 }

@@ -22,6 +22,8 @@ const FAILURE_MEMORY: Duration = Duration::from_secs(300);
 /// Domains remembered in memory (policies, and failures), at most: past
 /// it the memory starts over, the store still has every policy.
 const MAX_REMEMBERED: usize = 10_000;
+/// How often expired policies are dropped from memory and the store.
+const TIDY_EVERY: Duration = Duration::from_secs(3600);
 
 /// What `Policies::discover` found for a domain.
 #[derive(Debug, Clone, Default)]
@@ -47,6 +49,8 @@ pub struct Policies {
     store: Store,
     memory: Mutex<HashMap<String, Cached>>,
     failures: Mutex<HashMap<String, Instant>>,
+    /// When `tidy` last did its work.
+    tidied: Mutex<Instant>,
 }
 
 impl Policies {
@@ -57,6 +61,28 @@ impl Policies {
             store,
             memory: Mutex::new(HashMap::new()),
             failures: Mutex::new(HashMap::new()),
+            tidied: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Drops expired policies (memory and store) and old failures, at
+    /// most once an hour however often it is called: an expired policy is
+    /// never used (§5.1), so keeping it only costs room.
+    pub async fn tidy(&self) {
+        {
+            let mut tidied = lock(&self.tidied);
+            if tidied.elapsed() < TIDY_EVERY {
+                return;
+            }
+            *tidied = Instant::now();
+        }
+        let now = store::now();
+        lock(&self.memory).retain(|_, cached| cached.expires_at > now);
+        lock(&self.failures).retain(|_, at| at.elapsed() < FAILURE_MEMORY);
+        match self.store.delete_expired_mta_sts_policies(now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(n, "forgot expired MTA-STS policies"),
+            Err(e) => tracing::warn!(error = %e, "could not forget expired MTA-STS policies"),
         }
     }
 
