@@ -276,3 +276,65 @@ async fn read_some<S: tokio::io::AsyncRead + Unpin>(
     into.extend_from_slice(&chunk[..n]);
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(response: &[u8]) -> Result<Vec<u8>, String> {
+        let mut stream = response;
+        read_response(&mut stream).await
+    }
+
+    #[tokio::test]
+    async fn the_body_ends_at_its_length_or_at_the_close() {
+        let with_length = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nbodyand more";
+        assert_eq!(body_of(with_length).await.unwrap(), b"body");
+        let to_close = b"HTTP/1.1 200 OK\r\ncontent-type: TEXT/PLAIN;charset=utf-8\r\n\r\nall of it";
+        assert_eq!(body_of(to_close).await.unwrap(), b"all of it");
+        let short = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nbody";
+        assert_eq!(body_of(short).await.unwrap_err(), "the body ended after 4 of 10 bytes");
+    }
+
+    #[tokio::test]
+    async fn answers_out_of_bounds_are_refused() {
+        let chunked =
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n";
+        assert!(body_of(chunked).await.unwrap_err().starts_with("Transfer-Encoding"));
+        let announced = format!(
+            "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+            MAX_BODY + 1
+        );
+        assert!(body_of(announced.as_bytes()).await.unwrap_err().contains("longer than"));
+        let mut unannounced = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n".to_vec();
+        unannounced.extend(std::iter::repeat_n(b'x', MAX_BODY + 1));
+        assert!(body_of(&unannounced).await.unwrap_err().contains("longer than"));
+        let mut long_head = b"HTTP/1.0 200 OK\r\nX-Filler: ".to_vec();
+        long_head.extend(std::iter::repeat_n(b'x', MAX_HEAD + 1));
+        assert!(
+            body_of(&long_head)
+                .await
+                .unwrap_err()
+                .contains("response head is longer")
+        );
+        assert!(
+            body_of(b"HTTP/1.0 200 OK\r\n\r\npolicy")
+                .await
+                .unwrap_err()
+                .contains("not text/plain")
+        );
+        assert!(
+            body_of(b"SSH-2.0-OpenSSH\r\n\r\n")
+                .await
+                .unwrap_err()
+                .starts_with("not an HTTP response")
+        );
+        let redirect = b"HTTP/1.1 302 Found\r\nLocation: https://elsewhere/\r\n\r\n";
+        assert!(
+            body_of(redirect)
+                .await
+                .unwrap_err()
+                .contains("redirects are not followed")
+        );
+    }
+}
