@@ -502,3 +502,19 @@ async fn an_opportunistic_session_is_not_reused_for_an_enforced_domain() {
     );
     assert_eq!(peer.received(), 1, "the idle opportunistic session was not used");
 }
+
+/// An internationalized domain's policy is looked up and fetched under its
+/// A-labels, the names DNS and its certificate carry.
+#[tokio::test]
+async fn an_internationalized_domain_is_looked_up_by_its_a_labels() {
+    let pki = Pki::new();
+    let server = PolicyServer::start(&pki.issue("mta-sts.xn--bcher-kva.test", false), POLICY.as_bytes(), &[]);
+    let dns =
+        DnsServer::start("mta-sts.xn--bcher-kva.test A 127.0.0.1\n_mta-sts.xn--bcher-kva.test TXT \"v=STSv1; id=1\"\n");
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path()).await;
+    let found = policies(&dns, &pki, &server, &store).discover("Bücher.test").await;
+    assert!(found.failure.is_none(), "{:?}", found.failure);
+    assert_eq!(found.policy.map(|p| p.mode), Some(Mode::Enforce));
+    assert!(store.mta_sts_policy("xn--bcher-kva.test").await.unwrap().is_some());
+}

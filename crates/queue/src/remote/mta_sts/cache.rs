@@ -88,7 +88,13 @@ impl Policies {
 
     /// The policy that applies to mail for `domain` now.
     pub async fn discover(&self, domain: &str) -> Discovery {
-        let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+        // The policy host's name and the certificate's are A-labels (RFC
+        // 8461 §3.3 fetches from `mta-sts.` and the domain as DNS knows it).
+        let domain = store::normalize_domain(domain);
+        if domain.starts_with('[') {
+            // An address literal has no DNS name to publish a policy under.
+            return Discovery::default();
+        }
         let now = store::now();
         let cached = self.cached(&domain, now).await;
         let keep = |cached: Option<Cached>, failure| Discovery {
