@@ -4,16 +4,18 @@ message it accepts as a file in a directory, and can be told to answer
 with temporary failures first.
 
 Usage: python3 smtppeer.py DIRECTORY [--defer N] [--reject ADDRESS]...
-                           [--no-smtputf8] [--port PORT]
+                           [--no-smtputf8] [--port PORT] [--tls CERT KEY]
 Prints its port, then serves until its standard input closes. Each
 accepted message is DIRECTORY/N.eml; DIRECTORY/N.env holds the envelope
 (MAIL FROM, then one RCPT TO per line) and DIRECTORY/N.conn the number of
 the connection it came over. With --port it serves on that port (one a
-test kept unanswered until now), else on one the system has free."""
+test kept unanswered until now), else on one the system has free. With
+--tls it offers STARTTLS with that certificate chain and key (PEM files)."""
 
 import argparse
 import os
 import socket
+import ssl
 import sys
 
 from aiosmtpd.controller import Controller
@@ -60,7 +62,13 @@ def main():
     parser.add_argument("--reject", action="append", default=[])
     parser.add_argument("--no-smtputf8", action="store_true")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = parser.parse_args()
+    tls = {}
+    if args.tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*args.tls)
+        tls = {"tls_context": context}
     peer = Peer(args.directory, args.defer, args.reject)
     # aiosmtpd checks its own start by connecting, so it needs the port up
     # front: take one the system has free, and another if it was taken
@@ -79,6 +87,7 @@ def main():
             server_hostname="peer.test",
             decode_data=False,
             enable_SMTPUTF8=not args.no_smtputf8,
+            **tls,
         )
         try:
             controller.start()

@@ -114,6 +114,16 @@ pub struct QueueSettings {
     pub bounce_lifetime: u64,
     /// Seconds after which the sender is told the message is delayed; 0: never.
     pub delay_warning: u64,
+    /// Look up and obey recipient domains' MTA-STS policies (RFC 8461):
+    /// enforce mode delivers only to the MX hosts a policy names, over TLS
+    /// with a verified certificate. A relay bypasses them.
+    pub mta_sts: bool,
+    /// Extra CA certificates (PEM) trusted beside the system's, for MX
+    /// hosts whose certificate must verify and for MTA-STS policy hosts.
+    pub ca_file: Option<PathBuf>,
+    /// The port MTA-STS policies are fetched from. For tests only: RFC
+    /// 8461 §3.3 says 443, which tests on loopback cannot bind.
+    pub mta_sts_port: u16,
 }
 
 /// Addresses per service; an empty list turns the service off.
@@ -328,6 +338,9 @@ impl Default for QueueSettings {
             lifetime: defaults.lifetime.as_secs(),
             bounce_lifetime: defaults.bounce_lifetime.as_secs(),
             delay_warning: defaults.delay_warning.as_secs(),
+            mta_sts: defaults.mta_sts,
+            ca_file: None,
+            mta_sts_port: defaults.mta_sts_port,
         }
     }
 }
@@ -394,6 +407,7 @@ impl Config {
                 config.tls.key = config.tls.key.map(|p| base.join(p));
                 config.tls.acme = config.tls.acme.map(|acme| acme.relative_to(base));
                 config.delivery.relay_ca_file = config.delivery.relay_ca_file.map(|p| base.join(p));
+                config.queue.ca_file = config.queue.ca_file.map(|p| base.join(p));
                 config
             }
         };
@@ -462,6 +476,9 @@ impl Config {
             max_per_domain: delivery.max_per_domain,
             max_addresses_per_attempt: delivery.max_addresses_per_attempt,
             spam_to_junk: self.spam.junk,
+            mta_sts: self.queue.mta_sts,
+            ca_file: self.queue.ca_file.clone(),
+            mta_sts_port: self.queue.mta_sts_port,
             timeouts: queue::ClientTimeouts {
                 connect: seconds(delivery.connect_timeout)?,
                 greeting: seconds(delivery.greeting_timeout)?,
@@ -608,6 +625,25 @@ mod tests {
         assert_eq!(config.listen.pop3s, on_all_interfaces(995));
         assert!(!config.auth.allow_cleartext);
         assert!(!config.hostname.is_empty());
+    }
+
+    #[test]
+    fn mta_sts_keys_reach_the_queue() {
+        let defaults = toml::from_str::<Config>("").unwrap().queue().unwrap();
+        assert!(defaults.mta_sts, "MTA-STS is on unless turned off");
+        assert_eq!((defaults.ca_file, defaults.mta_sts_port), (None, 443));
+        let config: Config = toml::from_str(
+            "[queue]
+mta_sts = false
+ca_file = \"/etc/ca.pem\"
+mta_sts_port = 8443
+",
+        )
+        .unwrap();
+        let queue = config.queue().unwrap();
+        assert!(!queue.mta_sts);
+        assert_eq!(queue.ca_file.as_deref(), Some(Path::new("/etc/ca.pem")));
+        assert_eq!(queue.mta_sts_port, 8443);
     }
 
     #[test]

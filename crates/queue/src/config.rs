@@ -95,6 +95,15 @@ pub struct QueueConfig {
     /// Where spam goes for accounts that did not choose: their Junk
     /// mailbox (true, the default) or their INBOX.
     pub spam_to_junk: bool,
+    /// Whether recipient domains' MTA-STS policies (RFC 8461) are looked
+    /// up and enforced; a relay bypasses them either way.
+    pub mta_sts: bool,
+    /// Extra CA certificates (PEM) trusted beside the system's, for the
+    /// certificates of MX hosts under a policy and of MTA-STS policy hosts.
+    pub ca_file: Option<PathBuf>,
+    /// The port MTA-STS policies are fetched from: 443 (RFC 8461 §3.3).
+    /// For tests only, which cannot bind 443.
+    pub mta_sts_port: u16,
 }
 
 impl Default for QueueConfig {
@@ -124,6 +133,9 @@ impl Default for QueueConfig {
             max_addresses_per_attempt: 5,
             timeouts: ClientTimeouts::default(),
             spam_to_junk: true,
+            mta_sts: true,
+            ca_file: None,
+            mta_sts_port: 443,
         }
     }
 }

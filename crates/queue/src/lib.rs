@@ -25,6 +25,8 @@ use wire::smtp::MailObject;
 
 pub use config::{ClientTimeouts, QueueConfig, Relay, RelayTls};
 pub use forward::Sealer;
+pub use remote::TlsPolicy;
+pub use remote::mta_sts;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -71,7 +73,7 @@ pub struct Queue {
 
 impl Queue {
     pub fn new(store: Store, config: QueueConfig, sealer: Option<Arc<dyn Sealer>>) -> Result<Arc<Queue>, Error> {
-        let remote = remote::Remote::new(config.clone())?;
+        let remote = remote::Remote::new(config.clone(), store.clone())?;
         let owner = if config.node_id.is_empty() {
             config.hostname.clone()
         } else {

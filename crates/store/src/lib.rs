@@ -62,6 +62,7 @@ mod messages;
 mod metadata;
 mod migrations;
 mod modseq;
+mod mta_sts;
 mod nodes;
 mod object_ids;
 mod point_read;
@@ -107,6 +108,7 @@ pub use error::{DatabaseError, Error};
 pub use flags::{FlagChange, Flags, keyword_order};
 pub use greylist::{Greylisting, Triplet};
 pub use metadata::{MetadataDepth, MetadataLimits, MetadataRefusal};
+pub use mta_sts::StoredStsPolicy;
 /// The system flag bits of [`Flags::system`].
 pub mod flag {
     pub use crate::flags::{ANSWERED, DELETED, DRAFT, FLAGGED, SEEN};

@@ -77,6 +77,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sent date",
         include_str!("../migrations/postgres/0016_sent_date.sql"),
     ),
+    (
+        17,
+        "mta-sts policies",
+        include_str!("../migrations/postgres/0017_mta_sts.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a

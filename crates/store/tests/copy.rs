@@ -104,6 +104,13 @@ async fn populate(store: &Store) {
     store.move_messages(inbox, &[6], projects).await.unwrap();
     let bob_inbox = store.inbox(bob).await.unwrap().id;
     append(store, bob_inbox, message(99, store::INLINE_LIMIT * 3), &[]).await;
+    let policy = store::StoredStsPolicy {
+        policy_id: "20260101".into(),
+        policy: "version: STSv1\r\nmode: enforce\r\nmx: mx.elsewhere.test\r\nmax_age: 86400\r\n".into(),
+        fetched_at: 1_700_000_000,
+        expires_at: 1_700_086_400,
+    };
+    store.save_mta_sts_policy("elsewhere.test", &policy).await.unwrap();
     for (id, len) in [("q-small", 400), ("q-large", store::INLINE_LIMIT * 2)] {
         let content = store.put_content(message(len, len)).await.unwrap();
         store
@@ -181,6 +188,10 @@ async fn snapshot(store: &Store) -> String {
             .unwrap();
         out.push(format!("  sha256 {}", sha256_hex(&bytes.read_all().await.unwrap())));
     }
+    out.push(format!(
+        "mta-sts {:?}",
+        store.mta_sts_policy("elsewhere.test").await.unwrap()
+    ));
     out.push(format!(
         "srs {:?}",
         store.srs().forward("x@sender.test", "example.test", 1_700_000_000)

@@ -14,6 +14,7 @@ use tokio::net::TcpStream;
 use wire::dot::DotStuffer;
 use wire::smtp::{BodyType, DsnReturn, Extensions, Notify, Response, ResponseError, encode_xtext, parse_response};
 
+use super::security::TlsPolicy;
 use crate::config::ClientTimeouts;
 
 /// The longest reply line accepted from a server.
@@ -26,6 +27,10 @@ pub(crate) enum SessionError {
     Unusable(String),
     /// The host refused the session (greeting, EHLO, STARTTLS or AUTH).
     Refused(Response),
+    /// The domain's transport security policy forbids this session (no
+    /// STARTTLS, a certificate that does not verify): try the next host,
+    /// and defer with this RFC 3463 status if none is left.
+    Policy { status: &'static str, reason: String },
 }
 
 impl std::fmt::Display for SessionError {
@@ -33,6 +38,7 @@ impl std::fmt::Display for SessionError {
         match self {
             SessionError::Unusable(reason) => f.write_str(reason),
             SessionError::Refused(reply) => f.write_str(&reply.one_line()),
+            SessionError::Policy { reason, .. } => f.write_str(reason),
         }
     }
 }
@@ -75,6 +81,10 @@ pub(crate) struct SmtpClient {
     timeouts: ClientTimeouts,
     /// When this connection's time is up, whatever it is doing.
     deadline: Instant,
+    /// Whether TLS is on with a certificate verified for `host`.
+    pub verified: bool,
+    /// The policy the session was opened under.
+    pub policy: TlsPolicy,
 }
 
 impl SmtpClient {
@@ -127,6 +137,8 @@ impl SmtpClient {
             host: host.to_string(),
             timeouts,
             deadline,
+            verified: false,
+            policy: TlsPolicy::None,
         };
         let greeting = client.read_with(timeouts.greeting).await?;
         if !greeting.is_success() {

@@ -1,9 +1,12 @@
-//! Delivery to other hosts: route the domain (MX or relay), then try its
-//! hosts and their addresses in order until one gives an answer for the
-//! recipients. Sessions are kept for a moment after each message, so the
-//! next message to the same host reuses the connection.
+//! Delivery to other hosts: route the domain (MX or relay), apply its
+//! transport security policy (MTA-STS, `security`), then try its hosts and
+//! their addresses in order until one gives an answer for the recipients.
+//! Sessions are kept for a moment after each message, so the next message
+//! to the same host, needing the same TLS, reuses the connection.
 
 mod client;
+pub mod mta_sts;
+mod security;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -11,12 +14,14 @@ use std::time::{Duration, Instant};
 
 use dns::Resolver;
 use net::TlsConnector;
-use store::QueueRecipient;
+use store::{QueueRecipient, Store};
 use tokio::sync::Mutex;
 
 use crate::SetupError;
 use crate::config::{QueueConfig, RelayTls};
 pub(crate) use client::{Outgoing, OutgoingRecipient, RecipientResult, SessionError, SmtpClient};
+pub use security::TlsPolicy;
+use security::{Need, Plan};
 
 /// The outcome of one attempt for one recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,28 +47,45 @@ pub(crate) enum Outcome {
     },
 }
 
+/// Idle sessions are kept by host address and by the TLS they were opened
+/// with: a session opened opportunistically never carries a message whose
+/// domain requires a verified one, and one verified for a host name only
+/// carries messages for that host.
+type PoolKey = (SocketAddr, Option<(String, Need)>);
+
 pub(crate) struct Remote {
     config: QueueConfig,
     resolver: Resolver,
     opportunistic: TlsConnector,
+    /// Verifies certificates (system CAs and `ca_file`), for MTA-STS.
+    verified: TlsConnector,
     relay_tls: Option<TlsConnector>,
-    /// Idle sessions by host address, with the time each became idle.
-    idle: Mutex<HashMap<SocketAddr, Vec<(Instant, SmtpClient)>>>,
+    /// The MTA-STS policies of recipient domains; none when turned off.
+    sts: Option<mta_sts::Policies>,
+    /// Idle sessions, with the time each became idle.
+    idle: Mutex<HashMap<PoolKey, Vec<(Instant, SmtpClient)>>>,
 }
 
 impl Remote {
-    pub fn new(config: QueueConfig) -> Result<Remote, SetupError> {
+    pub fn new(config: QueueConfig, store: Store) -> Result<Remote, SetupError> {
         let resolver = Resolver::new(&config.nameservers)?;
         let opportunistic = net::opportunistic_connector()?;
+        let verified = net::verifying_connector(config.ca_file.as_deref())?;
         let relay_tls = match &config.relay {
             Some(relay) => Some(net::verifying_connector(relay.ca_file.as_deref())?),
             None => None,
         };
+        let sts = (config.mta_sts && config.relay.is_none()).then(|| {
+            let fetcher = mta_sts::Fetcher::new(resolver.clone(), verified.clone(), config.mta_sts_port);
+            mta_sts::Policies::new(resolver.clone(), fetcher, store)
+        });
         Ok(Remote {
             config,
             resolver,
             opportunistic,
+            verified,
             relay_tls,
+            sts,
             idle: Mutex::new(HashMap::new()),
         })
     }
@@ -86,32 +108,60 @@ impl Remote {
         }
     }
 
+    /// The hosts to try for `domain`, the port, and what TLS each needs;
+    /// or the outcome for every recipient when there is no host to try.
+    async fn plan(&self, domain: &str) -> Result<(Plan, u16), Outcome> {
+        if let Some(relay) = &self.config.relay {
+            // The relay's own TLS settings apply; recipient domains'
+            // policies are the relay's business.
+            return Ok((Plan::opportunistic(vec![relay.host.clone()]), relay.port));
+        }
+        let hosts = match self.resolver.route(domain, &self.config.hostname).await {
+            Ok(route) => route.hosts,
+            Err(e) if e.is_permanent() => {
+                let status = match e {
+                    dns::RouteError::NoSuchDomain(_) => "5.1.2",
+                    dns::RouteError::NullMx(_) => "5.1.10",
+                    _ => "5.4.6",
+                };
+                return Err(Outcome::Failed {
+                    reply: format!("550 {status} {e}"),
+                    status: status.into(),
+                    host: None,
+                });
+            }
+            Err(e) => {
+                return Err(Outcome::Deferred {
+                    reply: format!("451 4.4.3 {e}"),
+                    status: "4.4.3".into(),
+                    host: None,
+                });
+            }
+        };
+        let policy = match &self.sts {
+            Some(sts) => sts.discover(domain).await.policy,
+            None => None,
+        };
+        let plan = match policy {
+            Some(policy) => Plan::under_policy(domain, hosts, policy).map_err(|reason| {
+                tracing::warn!(%domain, %reason, "not delivering");
+                // RFC 3463 X.4.4: no usable route.
+                Outcome::Deferred {
+                    reply: format!("451 4.4.4 {reason}"),
+                    status: "4.4.4".into(),
+                    host: None,
+                }
+            })?,
+            None => Plan::opportunistic(hosts),
+        };
+        Ok((plan, self.config.port))
+    }
+
     async fn attempt(&self, domain: &str, recipients: &[QueueRecipient], content: &[u8]) -> Vec<Outcome> {
         let all = |outcome: Outcome| recipients.iter().map(|_| outcome.clone()).collect();
-        let (hosts, port) = match &self.config.relay {
-            Some(relay) => (vec![relay.host.clone()], relay.port),
-            None => match self.resolver.route(domain, &self.config.hostname).await {
-                Ok(route) => (route.hosts, self.config.port),
-                Err(e) if e.is_permanent() => {
-                    let status = match e {
-                        dns::RouteError::NoSuchDomain(_) => "5.1.2",
-                        dns::RouteError::NullMx(_) => "5.1.10",
-                        _ => "5.4.6",
-                    };
-                    return all(Outcome::Failed {
-                        reply: format!("550 {status} {e}"),
-                        status: status.into(),
-                        host: None,
-                    });
-                }
-                Err(e) => {
-                    return all(Outcome::Deferred {
-                        reply: format!("451 4.4.3 {e}"),
-                        status: "4.4.3".into(),
-                        host: None,
-                    });
-                }
-            },
+        let (plan, port) = match self.plan(domain).await {
+            Ok(plan) => plan,
+            Err(outcome) => return all(outcome),
         };
         let Some(first) = recipients.first() else {
             return Vec::new();
@@ -133,8 +183,9 @@ impl Remote {
             content,
         };
         let mut last_error = format!("no host for {domain} could be reached");
+        let mut status = "4.4.1";
         let mut tries = 0;
-        'hosts: for host in &hosts {
+        'hosts: for host in &plan.hosts {
             let addresses = match host.parse::<IpAddr>() {
                 Ok(ip) => vec![ip],
                 Err(_) => match self.resolver.addresses(host).await {
@@ -157,53 +208,87 @@ impl Remote {
                     break 'hosts;
                 }
                 let address = SocketAddr::new(ip, port);
-                match self.send_via(address, host, &outgoing).await {
+                match self.send_via(address, host, &plan, &outgoing).await {
                     Ok((results, offers_dsn)) => {
                         return results.into_iter().map(|r| outcome(r, host, offers_dsn)).collect();
                     }
+                    Err(SessionError::Policy {
+                        status: policy_status,
+                        reason,
+                    }) => {
+                        tracing::warn!(%domain, %host, %address, %reason, "host refused by the MTA-STS policy");
+                        (status, last_error) = (policy_status, reason);
+                    }
                     Err(e) => {
                         tracing::info!(%host, %address, error = %e, "host unusable, trying the next");
-                        last_error = e.to_string();
+                        (status, last_error) = ("4.4.1", e.to_string());
                     }
                 }
             }
         }
         all(Outcome::Deferred {
-            reply: format!("451 4.4.1 {last_error}"),
-            status: "4.4.1".into(),
+            reply: format!("451 {status} {last_error}"),
+            status: status.into(),
             host: None,
         })
     }
 
-    /// Sends over a session to `address`, reused if one is idle. Also says
-    /// whether the host offers DSN.
+    /// Sends over a session to `address`, reused if one needing the same
+    /// TLS is idle. Also says whether the host offers DSN.
     async fn send_via(
         &self,
         address: SocketAddr,
         host: &str,
+        plan: &Plan,
         outgoing: &Outgoing<'_>,
     ) -> Result<(Vec<RecipientResult>, bool), SessionError> {
-        let idle = self.idle.lock().await.get_mut(&address).and_then(Vec::pop);
+        let need = plan.need(host);
+        let key: PoolKey = match need {
+            Need::Opportunistic => (address, None),
+            Need::Verified { .. } => (address, Some((host.to_ascii_lowercase(), need))),
+        };
+        let idle = self.idle.lock().await.get_mut(&key).and_then(Vec::pop);
         let mut client = match idle.map(|(_, client)| client).filter(SmtpClient::has_time_left) {
             Some(client) => client,
-            None => self.open(address, host).await?,
+            None => self.open(address, host, need, plan).await?,
         };
         let results = client.send(outgoing).await?;
         let offers_dsn = client.extensions.dsn;
         let now = Instant::now();
-        self.idle.lock().await.entry(address).or_default().push((now, client));
+        self.idle.lock().await.entry(key).or_default().push((now, client));
         Ok((results, offers_dsn))
     }
 
+    /// Opens a session with the TLS `need` asks for. In MTA-STS testing
+    /// mode, a host that fails verification is logged and then used as
+    /// without a policy, over a new connection (the failed handshake left
+    /// the first one unusable).
+    async fn open(&self, address: SocketAddr, host: &str, need: Need, plan: &Plan) -> Result<SmtpClient, SessionError> {
+        let mut client = match self.open_with(address, host, need).await {
+            Err(SessionError::Policy { reason, .. }) if need == (Need::Verified { enforce: false }) => {
+                tracing::warn!(%host, %address, %reason, "MTA-STS testing: delivery would have been refused; going on");
+                self.open_with(address, host, Need::Opportunistic).await?
+            }
+            other => other?,
+        };
+        if let Some(policy) = plan.tls_policy() {
+            client.policy = policy;
+        }
+        Ok(client)
+    }
+
     /// Opens a session: EHLO, STARTTLS where offered (required toward a
-    /// relay that gets our credentials), AUTH for the relay.
-    async fn open(&self, address: SocketAddr, host: &str) -> Result<SmtpClient, SessionError> {
+    /// relay that gets our credentials, and verified when `need` says so),
+    /// AUTH for the relay.
+    async fn open_with(&self, address: SocketAddr, host: &str, need: Need) -> Result<SmtpClient, SessionError> {
         let hostname = &self.config.hostname;
         let relay = self.config.relay.as_ref();
         let relay_tls = relay.and(self.relay_tls.as_ref());
         let mut client = match (relay, relay_tls) {
             (Some(relay), Some(tls)) if relay.tls == RelayTls::Implicit => {
-                SmtpClient::connect_tls(address, host, tls, self.config.timeouts).await?
+                let mut client = SmtpClient::connect_tls(address, host, tls, self.config.timeouts).await?;
+                client.verified = true;
+                client
             }
             _ => SmtpClient::connect(address, host, self.config.timeouts).await?,
         };
@@ -214,14 +299,23 @@ impl Remote {
                     return Err(SessionError::Unusable(format!("relay {host} does not offer STARTTLS")));
                 }
                 client.starttls(tls, hostname).await?;
+                client.verified = true;
+            }
+            (None, _) if matches!(need, Need::Verified { .. }) => {
+                security::start_verified_tls(&mut client, &self.verified, hostname).await?;
             }
             (None, _) if client.extensions.starttls => {
                 // Opportunistic (RFC 7435): any certificate is taken. A failed
                 // handshake leaves the connection unusable, so the next
                 // address or MX is tried, as after any broken session.
                 client.starttls(&self.opportunistic, hostname).await?;
+                client.policy = TlsPolicy::Opportunistic;
             }
             _ => {}
+        }
+        if client.is_tls() && client.policy == TlsPolicy::None {
+            // A relay's TLS: "none" is kept for sessions without TLS.
+            client.policy = TlsPolicy::Opportunistic;
         }
         if let Some((user, password)) = relay.and_then(|r| r.credentials.as_ref()) {
             if !client.is_tls() && relay.is_some_and(|r| r.tls != RelayTls::None) {
@@ -235,7 +329,8 @@ impl Remote {
     }
 
     /// Ends the sessions idle for longer than `IDLE`, in the background:
-    /// a server slow to answer QUIT holds up nobody.
+    /// a server slow to answer QUIT holds up nobody. Also lets the
+    /// MTA-STS cache drop what expired (hourly).
     pub async fn close_idle(&self) {
         let mut closing = Vec::new();
         self.idle.lock().await.retain(|_, sessions| {
@@ -246,6 +341,9 @@ impl Remote {
         });
         for client in closing {
             tokio::spawn(client.quit());
+        }
+        if let Some(sts) = &self.sts {
+            sts.tidy().await;
         }
     }
 }

@@ -5,7 +5,7 @@
 //! (tests/python/dnsserver.py, as the dns crate's tests use it), and fake
 //! SMTP hosts that answer from a script.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 // One DNS test server for the crates that route mail.
 #[path = "../../../dns/tests/support/dns_server.rs"]
