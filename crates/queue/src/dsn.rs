@@ -226,6 +226,8 @@ mod tests {
             dsn_ret: None,
             dsn_envid: Some("ENV1".into()),
             junk: false,
+            require_tls: false,
+            tls_optional: false,
         }
     }
 

@@ -80,6 +80,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (28, "flag indexes", include_str!("../migrations/0028_flag_indexes.sql")),
     (29, "meta index", include_str!("../migrations/0029_meta_index.sql")),
     (30, "sent date", include_str!("../migrations/0030_sent_date.sql")),
+    (
+        32,
+        "transport security",
+        include_str!("../migrations/0032_transport_security.sql"),
+    ),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

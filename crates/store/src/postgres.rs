@@ -77,6 +77,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sent date",
         include_str!("../migrations/postgres/0016_sent_date.sql"),
     ),
+    (
+        18,
+        "transport security",
+        include_str!("../migrations/postgres/0018_transport_security.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a

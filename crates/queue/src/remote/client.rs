@@ -1,7 +1,8 @@
 //! The SMTP client (RFC 5321 as sender): greeting, EHLO with HELO
 //! fallback, opportunistic STARTTLS, AUTH PLAIN toward a relay, and one
 //! mail transaction at a time with PIPELINING, SIZE, 8BITMIME, SMTPUTF8,
-//! DSN and CHUNKING used where the server offers them. Every reply must
+//! DSN, CHUNKING and REQUIRETLS (RFC 8689) used where the server offers
+//! them. Every reply must
 //! arrive whole within the time RFC 5321 §4.5.3.2 recommends for it, and
 //! the connection as a whole has a deadline too (`ClientTimeouts`).
 
@@ -14,6 +15,7 @@ use tokio::net::TcpStream;
 use wire::dot::DotStuffer;
 use wire::smtp::{BodyType, DsnReturn, Extensions, Notify, Response, ResponseError, encode_xtext, parse_response};
 
+use super::TlsFacts;
 use crate::config::ClientTimeouts;
 
 /// The longest reply line accepted from a server.
@@ -26,6 +28,13 @@ pub(crate) enum SessionError {
     Unusable(String),
     /// The host refused the session (greeting, EHLO, STARTTLS or AUTH).
     Refused(Response),
+    /// The session cannot carry this message securely enough (RFC 8689
+    /// §4.2.1): this reply and RFC 3463 status if no other host can.
+    Insecure {
+        reply: String,
+        status: &'static str,
+        tls: TlsFacts,
+    },
 }
 
 impl std::fmt::Display for SessionError {
@@ -33,6 +42,7 @@ impl std::fmt::Display for SessionError {
         match self {
             SessionError::Unusable(reason) => f.write_str(reason),
             SessionError::Refused(reply) => f.write_str(&reply.one_line()),
+            SessionError::Insecure { reply, .. } => f.write_str(reply),
         }
     }
 }
@@ -45,6 +55,9 @@ pub(crate) struct Outgoing<'a> {
     pub smtputf8: bool,
     pub dsn_ret: Option<DsnReturn>,
     pub dsn_envid: Option<&'a str>,
+    /// REQUIRETLS (RFC 8689): only over TLS with an authenticated server
+    /// that offers REQUIRETLS, and MAIL carries it on.
+    pub require_tls: bool,
     pub content: &'a [u8],
 }
 
@@ -75,6 +88,14 @@ pub(crate) struct SmtpClient {
     timeouts: ClientTimeouts,
     /// When this connection's time is up, whatever it is doing.
     deadline: Instant,
+    /// The server is authenticated as RFC 8689 §4.2.1 asks: its certificate
+    /// verified (PKIX per RFC 6125, or DANE per RFC 7672) for a host name
+    /// that DNSSEC or MTA-STS vouches for. Set by whoever verified it;
+    /// false for opportunistic TLS.
+    pub verified: bool,
+    /// The transport security policy the session was opened under
+    /// (`opportunistic`, `mta-sts`, `dane`), reported while it is under TLS.
+    pub policy: &'static str,
 }
 
 impl SmtpClient {
@@ -127,6 +148,8 @@ impl SmtpClient {
             host: host.to_string(),
             timeouts,
             deadline,
+            verified: false,
+            policy: "opportunistic",
         };
         let greeting = client.read_with(timeouts.greeting).await?;
         if !greeting.is_success() {
@@ -169,6 +192,17 @@ impl SmtpClient {
 
     pub fn is_tls(&self) -> bool {
         self.conn.is_tls()
+    }
+
+    /// What protects this session: the policy (`none` without TLS) and the
+    /// TLS version and cipher suite.
+    pub fn tls_facts(&self) -> TlsFacts {
+        let (version, cipher) = self.conn.tls_parameters().unzip();
+        TlsFacts {
+            policy: if self.is_tls() { self.policy } else { "none" },
+            version,
+            cipher,
+        }
     }
 
     /// AUTH PLAIN with an initial response (RFC 4954, RFC 4616).
@@ -250,6 +284,10 @@ impl SmtpClient {
         }
         if message.smtputf8 {
             mail.push_str(" SMTPUTF8");
+        }
+        // RFC 8689 §4.2.1: the next hop takes on the requirement.
+        if message.require_tls && ext.requiretls {
+            mail.push_str(" REQUIRETLS");
         }
         if ext.dsn {
             if let Some(ret) = message.dsn_ret {
@@ -344,6 +382,9 @@ impl SmtpClient {
     fn cannot_take(&self, message: &Outgoing<'_>) -> Option<(String, &'static str)> {
         let ext = &self.extensions;
         let host = &self.host;
+        if let Some(refusal) = self.too_weak_for(message) {
+            return Some(refusal);
+        }
         if let Some(limit) = ext
             .size
             .filter(|&limit| limit > 0 && message.content.len() as u64 > limit)
@@ -370,6 +411,35 @@ impl SmtpClient {
             )),
             _ => None,
         }
+    }
+
+    /// Why this session may not carry a REQUIRETLS message, as a reply and
+    /// an RFC 3463 status (RFC 8689 §4.2.1): it must be TLS with an
+    /// authenticated server (else 5.7.10, encryption needed) that offers
+    /// REQUIRETLS after STARTTLS (else 5.7.30, REQUIRETLS support
+    /// required). A message from the null reverse-path (a report) is
+    /// exempt there.
+    pub fn too_weak_for(&self, message: &Outgoing<'_>) -> Option<(String, &'static str)> {
+        if !message.require_tls || message.reverse_path.is_empty() {
+            return None;
+        }
+        let host = &self.host;
+        if !self.is_tls() {
+            return Some((format!("550 5.7.10 REQUIRETLS: {host} offers no TLS"), "5.7.10"));
+        }
+        if !self.verified {
+            return Some((
+                format!("550 5.7.10 REQUIRETLS: the certificate of {host} could not be authenticated"),
+                "5.7.10",
+            ));
+        }
+        if !self.extensions.requiretls {
+            return Some((
+                format!("550 5.7.30 REQUIRETLS support required: {host} does not offer it"),
+                "5.7.30",
+            ));
+        }
+        None
     }
 
     /// RSET after a failed transaction, so the session can be reused.

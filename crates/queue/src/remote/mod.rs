@@ -18,7 +18,20 @@ use crate::SetupError;
 use crate::config::{QueueConfig, RelayTls};
 pub(crate) use client::{Outgoing, OutgoingRecipient, RecipientResult, SessionError, SmtpClient};
 
-/// The outcome of one attempt for one recipient.
+/// What protected the session an outcome came from (issue 21), recorded
+/// with the attempt and shown by `postamt queue show`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TlsFacts {
+    /// `none` (no TLS), `opportunistic`, `mta-sts` or `dane`.
+    pub policy: &'static str,
+    /// The TLS version, e.g. `TLSv1_3`.
+    pub version: Option<String>,
+    /// The cipher suite, e.g. `TLS13_AES_256_GCM_SHA384`.
+    pub cipher: Option<String>,
+}
+
+/// The outcome of one attempt for one recipient; `tls` is `None` when no
+/// host answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Outcome {
     /// Accepted by `host`, which `offers_dsn` or not (RFC 3461 §6.2.1: a
@@ -27,18 +40,21 @@ pub(crate) enum Outcome {
         reply: String,
         host: String,
         offers_dsn: bool,
+        tls: Option<TlsFacts>,
     },
     /// Try again later.
     Deferred {
         reply: String,
         status: String,
         host: Option<String>,
+        tls: Option<TlsFacts>,
     },
     /// Never.
     Failed {
         reply: String,
         status: String,
         host: Option<String>,
+        tls: Option<TlsFacts>,
     },
 }
 
@@ -80,6 +96,7 @@ impl Remote {
                     reply: format!("451 4.4.7 delivery to {domain} took longer than {limit:?}"),
                     status: "4.4.7".into(),
                     host: None,
+                    tls: None,
                 };
                 recipients.iter().map(|_| outcome.clone()).collect()
             }
@@ -102,6 +119,7 @@ impl Remote {
                         reply: format!("550 {status} {e}"),
                         status: status.into(),
                         host: None,
+                        tls: None,
                     });
                 }
                 Err(e) => {
@@ -109,6 +127,7 @@ impl Remote {
                         reply: format!("451 4.4.3 {e}"),
                         status: "4.4.3".into(),
                         host: None,
+                        tls: None,
                     });
                 }
             },
@@ -130,8 +149,14 @@ impl Remote {
             smtputf8: first.smtputf8,
             dsn_ret: first.dsn_ret,
             dsn_envid: first.dsn_envid.as_deref(),
+            require_tls: first.require_tls,
             content,
         };
+        // RFC 8689 §4.2.1: a host too weak for a REQUIRETLS message is
+        // passed over for the next; when every one tried was, the message
+        // is returned.
+        let mut too_weak = None;
+        let mut others_failed = false;
         let mut last_error = format!("no host for {domain} could be reached");
         let mut tries = 0;
         'hosts: for host in &hosts {
@@ -158,41 +183,67 @@ impl Remote {
                 }
                 let address = SocketAddr::new(ip, port);
                 match self.send_via(address, host, &outgoing).await {
-                    Ok((results, offers_dsn)) => {
-                        return results.into_iter().map(|r| outcome(r, host, offers_dsn)).collect();
+                    Ok((results, offers_dsn, tls)) => {
+                        return results
+                            .into_iter()
+                            .map(|r| outcome(r, host, offers_dsn, &tls))
+                            .collect();
+                    }
+                    Err(SessionError::Insecure { reply, status, tls }) => {
+                        tracing::info!(%host, %address, %reply, "host too weak for REQUIRETLS, trying the next");
+                        last_error = reply.clone();
+                        too_weak = Some((reply, status, host, tls));
                     }
                     Err(e) => {
                         tracing::info!(%host, %address, error = %e, "host unusable, trying the next");
                         last_error = e.to_string();
+                        others_failed = true;
                     }
                 }
             }
+        }
+        if let Some((reply, status, host, tls)) = too_weak.filter(|_| !others_failed) {
+            return all(Outcome::Failed {
+                reply,
+                status: status.into(),
+                host: Some(host.clone()),
+                tls: Some(tls),
+            });
         }
         all(Outcome::Deferred {
             reply: format!("451 4.4.1 {last_error}"),
             status: "4.4.1".into(),
             host: None,
+            tls: None,
         })
     }
 
     /// Sends over a session to `address`, reused if one is idle. Also says
-    /// whether the host offers DSN.
+    /// whether the host offers DSN, and what protected the session.
     async fn send_via(
         &self,
         address: SocketAddr,
         host: &str,
         outgoing: &Outgoing<'_>,
-    ) -> Result<(Vec<RecipientResult>, bool), SessionError> {
+    ) -> Result<(Vec<RecipientResult>, bool, TlsFacts), SessionError> {
         let idle = self.idle.lock().await.get_mut(&address).and_then(Vec::pop);
         let mut client = match idle.map(|(_, client)| client).filter(SmtpClient::has_time_left) {
             Some(client) => client,
             None => self.open(address, host).await?,
         };
-        let results = client.send(outgoing).await?;
-        let offers_dsn = client.extensions.dsn;
+        // Refused before MAIL; the session stays good for other mail.
+        let too_weak = client.too_weak_for(outgoing);
+        let results = match too_weak {
+            Some(_) => Vec::new(),
+            None => client.send(outgoing).await?,
+        };
+        let (offers_dsn, tls) = (client.extensions.dsn, client.tls_facts());
         let now = Instant::now();
         self.idle.lock().await.entry(address).or_default().push((now, client));
-        Ok((results, offers_dsn))
+        match too_weak {
+            Some((reply, status)) => Err(SessionError::Insecure { reply, status, tls }),
+            None => Ok((results, offers_dsn, tls)),
+        }
     }
 
     /// Opens a session: EHLO, STARTTLS where offered (required toward a
@@ -203,7 +254,9 @@ impl Remote {
         let relay_tls = relay.and(self.relay_tls.as_ref());
         let mut client = match (relay, relay_tls) {
             (Some(relay), Some(tls)) if relay.tls == RelayTls::Implicit => {
-                SmtpClient::connect_tls(address, host, tls, self.config.timeouts).await?
+                let mut client = SmtpClient::connect_tls(address, host, tls, self.config.timeouts).await?;
+                client.verified = true;
+                client
             }
             _ => SmtpClient::connect(address, host, self.config.timeouts).await?,
         };
@@ -214,6 +267,8 @@ impl Remote {
                     return Err(SessionError::Unusable(format!("relay {host} does not offer STARTTLS")));
                 }
                 client.starttls(tls, hostname).await?;
+                // The relay's certificate was verified for its name.
+                client.verified = true;
             }
             (None, _) if client.extensions.starttls => {
                 // Opportunistic (RFC 7435): any certificate is taken. A failed
@@ -253,13 +308,15 @@ impl Remote {
 /// How long a session is kept for another message to the same host.
 const IDLE: Duration = Duration::from_secs(2);
 
-fn outcome(result: RecipientResult, host: &str, offers_dsn: bool) -> Outcome {
+fn outcome(result: RecipientResult, host: &str, offers_dsn: bool, tls: &TlsFacts) -> Outcome {
     let host = host.to_string();
+    let tls = Some(tls.clone());
     match result {
         RecipientResult::Accepted(reply) => Outcome::Delivered {
             reply: reply.one_line(),
             host,
             offers_dsn,
+            tls,
         },
         RecipientResult::Refused(reply) => {
             let status = reply.enhanced_status().map(str::to_string).unwrap_or_else(|| {
@@ -274,12 +331,14 @@ fn outcome(result: RecipientResult, host: &str, offers_dsn: bool) -> Outcome {
                     reply: reply.one_line(),
                     status,
                     host: Some(host),
+                    tls,
                 }
             } else {
                 Outcome::Deferred {
                     reply: reply.one_line(),
                     status,
                     host: Some(host),
+                    tls,
                 }
             }
         }
@@ -287,6 +346,7 @@ fn outcome(result: RecipientResult, host: &str, offers_dsn: bool) -> Outcome {
             reply,
             status: status.into(),
             host: Some(host),
+            tls,
         },
     }
 }
