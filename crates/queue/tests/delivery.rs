@@ -335,6 +335,31 @@ async fn a_requiretls_message_is_not_sent_in_the_clear() {
 }
 
 #[tokio::test]
+async fn a_requiretls_message_waits_while_a_host_that_might_take_it_is_down() {
+    // RFC 8689 §4.2.1: every MX host is tried; the better one is down, so
+    // it may yet do, and the message waits instead of coming back.
+    let plain = Script {
+        extensions: vec!["REQUIRETLS", "ENHANCEDSTATUSCODES"],
+        ..Script::accepting()
+    };
+    let hosts = Hosts::start(vec![plain]).await;
+    let zone = format!(
+        "peer.test MX 10 mx1.peer.test\npeer.test MX 20 mx2.peer.test\nmx1.peer.test A {}\nmx2.peer.test A {}\n",
+        Hosts::UNREACHABLE,
+        hosts.hosts[0].ip
+    );
+    let q = Harness::start(&zone, hosts.port, |_| {}).await;
+    let id = q
+        .send(SENDER, vec![Recipient::new("bob@peer.test")], require_tls())
+        .await;
+    q.run().await;
+    assert_eq!(deferred_with(&q, &id, "bob@peer.test").await, "4.4.1");
+    let last = q.recipient(&id, "bob@peer.test").await.last_reply.unwrap_or_default();
+    assert!(last.contains("mx2.peer.test offers no TLS"), "{last}");
+    assert!(hosts.hosts[0].seen().is_empty(), "no transaction begun");
+}
+
+#[tokio::test]
 async fn a_requiretls_message_is_returned_by_a_verified_host_without_requiretls() {
     // A smarthost whose certificate verifies (the peer's own, trusted),
     // but which does not offer REQUIRETLS: 5.7.30.

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use net::{Connection, ReadError, ServerName, Stream, TlsConnector};
+use store::QueueRecipient;
 use tokio::net::TcpStream;
 use wire::dot::DotStuffer;
 use wire::smtp::{BodyType, DsnReturn, Extensions, Notify, Response, ResponseError, encode_xtext, parse_response};
@@ -59,6 +60,31 @@ pub(crate) struct Outgoing<'a> {
     /// that offers REQUIRETLS, and MAIL carries it on.
     pub require_tls: bool,
     pub content: &'a [u8],
+}
+
+impl<'a> Outgoing<'a> {
+    /// The message the recipients of one queued message share (their
+    /// envelope options are the message's), None for no recipients.
+    pub fn of(recipients: &'a [QueueRecipient], content: &'a [u8]) -> Option<Outgoing<'a>> {
+        let first = recipients.first()?;
+        Some(Outgoing {
+            reverse_path: &first.reverse_path,
+            recipients: recipients
+                .iter()
+                .map(|r| OutgoingRecipient {
+                    address: &r.address,
+                    notify: r.notify,
+                    orcpt: r.orcpt.as_deref(),
+                })
+                .collect(),
+            body: first.body,
+            smtputf8: first.smtputf8,
+            dsn_ret: first.dsn_ret,
+            dsn_envid: first.dsn_envid.as_deref(),
+            require_tls: first.require_tls,
+            content,
+        })
+    }
 }
 
 pub(crate) struct OutgoingRecipient<'a> {

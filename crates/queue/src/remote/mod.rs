@@ -16,7 +16,7 @@ use tokio::sync::Mutex;
 
 use crate::SetupError;
 use crate::config::{QueueConfig, RelayTls};
-pub(crate) use client::{Outgoing, OutgoingRecipient, RecipientResult, SessionError, SmtpClient};
+pub(crate) use client::{Outgoing, RecipientResult, SessionError, SmtpClient};
 
 /// What protected the session an outcome came from (issue 21), recorded
 /// with the attempt and shown by `postamt queue show`.
@@ -132,25 +132,8 @@ impl Remote {
                 }
             },
         };
-        let Some(first) = recipients.first() else {
+        let Some(outgoing) = Outgoing::of(recipients, content) else {
             return Vec::new();
-        };
-        let outgoing = Outgoing {
-            reverse_path: &first.reverse_path,
-            recipients: recipients
-                .iter()
-                .map(|r| OutgoingRecipient {
-                    address: &r.address,
-                    notify: r.notify,
-                    orcpt: r.orcpt.as_deref(),
-                })
-                .collect(),
-            body: first.body,
-            smtputf8: first.smtputf8,
-            dsn_ret: first.dsn_ret,
-            dsn_envid: first.dsn_envid.as_deref(),
-            require_tls: first.require_tls,
-            content,
         };
         // RFC 8689 §4.2.1: a host too weak for a REQUIRETLS message is
         // passed over for the next; when every one tried was, the message
@@ -170,6 +153,7 @@ impl Remote {
                     }
                     Err(e) => {
                         last_error = e.to_string();
+                        others_failed = true;
                         continue;
                     }
                 },
