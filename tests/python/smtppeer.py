@@ -4,31 +4,65 @@ message it accepts as a file in a directory, and can be told to answer
 with temporary failures first.
 
 Usage: python3 smtppeer.py DIRECTORY [--defer N] [--reject ADDRESS]...
-                           [--no-smtputf8] [--port PORT] [--tls CERT KEY]
+                           [--no-smtputf8] [--port PORT]
+                           [--tls CERT KEY | --starttls] [--requiretls]
 Prints its port, then serves until its standard input closes. Each
 accepted message is DIRECTORY/N.eml; DIRECTORY/N.env holds the envelope
-(MAIL FROM, then one RCPT TO per line) and DIRECTORY/N.conn the number of
-the connection it came over. With --port it serves on that port (one a
+(MAIL FROM, then one RCPT TO per line), DIRECTORY/N.conn the number of
+the connection it came over, and DIRECTORY/N.requiretls is there when MAIL
+carried REQUIRETLS. With --port it serves on that port (one a
 test kept unanswered until now), else on one the system has free. With
---tls it offers STARTTLS with that certificate chain and key (PEM files)."""
+--tls it offers STARTTLS with that certificate chain and key (PEM files);
+with --starttls, with a self-signed certificate (made with the openssl
+command). With --requiretls it announces REQUIRETLS (RFC 8689) once under
+TLS and takes the MAIL parameter there."""
 
 import argparse
 import os
 import socket
 import ssl
+import subprocess
 import sys
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, syntax
+
+
+class PeerSMTP(SMTP):
+    """aiosmtpd, which knows no REQUIRETLS, taught to take it on MAIL
+    under TLS (RFC 8689 §2: a parameter without a value)."""
+
+    @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_MAIL(self, arg):
+        words = (arg or "").split(" ")
+        wanted = [w for w in words[1:] if w.upper() == "REQUIRETLS"]
+        offered = self.event_handler.requiretls and self.session.ssl is not None
+        if wanted and offered:
+            arg = " ".join([words[0]] + [w for w in words[1:] if w.upper() != "REQUIRETLS"])
+        await super().smtp_MAIL(arg)
+        if wanted and offered and self.envelope.mail_from is not None:
+            self.envelope.requiretls = True
+
+
+class PeerController(Controller):
+    def factory(self):
+        return PeerSMTP(self.handler, **self.SMTP_kwargs)
 
 
 class Peer:
-    def __init__(self, directory, defer, reject):
+    def __init__(self, directory, defer, reject, requiretls):
         self.directory = directory
         self.defer = defer
         self.reject = {address.lower() for address in reject}
+        self.requiretls = requiretls
         self.count = 0
         self.connections = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.requiretls and session.ssl is not None:
+            responses.insert(len(responses) - 1, "250-REQUIRETLS")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, options):
         if address.lower() in self.reject:
@@ -51,8 +85,26 @@ class Peer:
             f.write(envelope.original_content)
         with open(base + ".env", "w", encoding="utf-8") as f:
             f.write("\n".join([envelope.mail_from] + envelope.rcpt_tos) + "\n")
+        if getattr(envelope, "requiretls", False):
+            open(base + ".requiretls", "w").close()
         os.rename(base + ".eml.tmp", base + ".eml")
         return "250 2.0.0 OK: stored as %d" % self.count
+
+
+def tls_context(directory):
+    """A server context with a fresh self-signed certificate for
+    mx.peer.test, kept beside the messages (which are *.eml). Not a CA
+    certificate, so a client may take it as its own trust anchor."""
+    key, cert = (os.path.join(directory, name) for name in ("tls.key", "tls.crt"))
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=mx.peer.test",
+         "-addext", "subjectAltName=DNS:mx.peer.test",
+         "-addext", "basicConstraints=critical,CA:FALSE"],
+        check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 def main():
@@ -63,13 +115,16 @@ def main():
     parser.add_argument("--no-smtputf8", action="store_true")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--starttls", action="store_true")
+    parser.add_argument("--requiretls", action="store_true")
     args = parser.parse_args()
-    tls = {}
+    peer = Peer(args.directory, args.defer, args.reject, args.requiretls)
+    tls = None
     if args.tls:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(*args.tls)
-        tls = {"tls_context": context}
-    peer = Peer(args.directory, args.defer, args.reject)
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(*args.tls)
+    elif args.starttls:
+        tls = tls_context(args.directory)
     # aiosmtpd checks its own start by connecting, so it needs the port up
     # front: take one the system has free, and another if it was taken
     # before aiosmtpd could bind it.
@@ -80,14 +135,14 @@ def main():
             with socket.socket() as probe:
                 probe.bind(("127.0.0.1", 0))
                 port = probe.getsockname()[1]
-        controller = Controller(
+        controller = PeerController(
             peer,
             hostname="127.0.0.1",
             port=port,
             server_hostname="peer.test",
             decode_data=False,
             enable_SMTPUTF8=not args.no_smtputf8,
-            **tls,
+            tls_context=tls,
         )
         try:
             controller.start()

@@ -307,6 +307,13 @@ async fn show_queued(store: &Store, id: &str, now: i64) -> anyhow::Result<()> {
         first.body,
         if first.smtputf8 { ", SMTPUTF8" } else { "" }
     );
+    // RFC 8689: what the sender asked of the transport.
+    if first.require_tls {
+        println!("Requires: REQUIRETLS (verified TLS on every hop, or returned)");
+    } else if first.tls_optional {
+        println!("Requires: nothing (TLS-Required: No; MTA-STS and DANE do not hold it back)");
+    }
+    let attempts = store.queue_attempts(id).await?;
     for r in &message.recipients {
         println!();
         println!("To: <{}>", r.address);
@@ -320,6 +327,7 @@ async fn show_queued(store: &Store, id: &str, now: i64) -> anyhow::Result<()> {
         if let Some(host) = &r.remote_mta {
             println!("  From host: {host}");
         }
+        print_attempts(attempts.iter().filter(|a| a.recipient_id == r.id));
     }
     let message = store::StoredMessage {
         trace_headers: b"",
@@ -334,6 +342,32 @@ async fn show_queued(store: &Store, id: &str, now: i64) -> anyhow::Result<()> {
     println!();
     print!("{}", String::from_utf8_lossy(&content[..header_end]));
     Ok(())
+}
+
+/// The last attempts at other hosts, oldest first: when, which host, the
+/// transport security policy, TLS version and cipher, and the reply.
+fn print_attempts<'a>(attempts: impl Iterator<Item = &'a store::QueueAttempt>) {
+    let mut attempts = attempts.peekable();
+    if attempts.peek().is_none() {
+        return;
+    }
+    println!(
+        "  Attempts (oldest first; the last {} are kept):",
+        store::MAX_ATTEMPTS_KEPT
+    );
+    for attempt in attempts {
+        let transport = &attempt.transport;
+        let host = attempt.host.as_deref().unwrap_or("no host reached");
+        let mut line = format!("    {}  {host}", wire::date::rfc5322(attempt.at));
+        if let Some(policy) = &transport.policy {
+            line.push_str(&format!("  policy {policy}"));
+        }
+        if let (Some(version), Some(cipher)) = (&transport.tls_version, &transport.tls_cipher) {
+            line.push_str(&format!("  {version} {cipher}"));
+        }
+        println!("{line}");
+        println!("      {}", attempt.reply);
+    }
 }
 
 /// A duration in seconds as `45s`, `12m`, `3h` or `2d`.

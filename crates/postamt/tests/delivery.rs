@@ -391,3 +391,99 @@ fn messages_due_together_share_one_connection() {
     a.wait_until_queue_empty();
     assert_eq!(peer.received(), 2, "a message was delivered twice");
 }
+
+/// The one message in A's queue, once its first attempt is recorded with
+/// `reply`: its id.
+fn queued_after(a: &Server, reply: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let listing = a.admin(&["queue", "list"]);
+        if listing.contains(reply) {
+            return listing.split(' ').next().expect("queue id").to_string();
+        }
+        assert!(Instant::now() < deadline, "{listing}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn queue_show_names_the_policy_and_tls_of_each_attempt() {
+    // Issue 21: a host with STARTTLS (opportunistic, TLS 1.3) and one
+    // without, both saying "later".
+    let zone = "peer.test MX 10 mx.peer.test\nmx.peer.test A 127.0.0.1\n";
+    for (args, shows, lacks) in [
+        (
+            &["--starttls", "--defer", "100"][..],
+            "policy opportunistic  TLSv1_3 TLS13_",
+            "policy none",
+        ),
+        (&["--defer", "100"][..], "policy none\n", "policy opportunistic"),
+    ] {
+        let peer = Peer::start(args);
+        let a = sender(zone, peer.helper.port, "[queue]\nretry_intervals = [3600]");
+        submit(&a, &["someone@peer.test"], MESSAGE, "");
+        let id = queued_after(&a, "451 4.3.0");
+        let shown = a.admin(&["queue", "show", &id]);
+        assert!(
+            shown.contains("Attempts (oldest first") && shown.contains(&format!("  mx.peer.test  {shows}")),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("\n      451 4.3.0 the peer says: try again later\n"),
+            "{shown}"
+        );
+        assert!(!shown.contains(lacks) && !shown.contains("Requires:"), "{shown}");
+    }
+}
+
+#[test]
+fn a_submitted_requiretls_message_never_crosses_opportunistic_tls() {
+    // RFC 8689: alice asks for REQUIRETLS; the peer has TLS, but nothing
+    // vouches for its certificate. She gets the message back (5.7.10),
+    // the peer never sees it.
+    let peer = Peer::start(&["--starttls", "--requiretls"]);
+    let zone = "peer.test MX 10 mx.peer.test\nmx.peer.test A 127.0.0.1\n";
+    let a = sender(zone, peer.helper.port, "");
+    submit(&a, &["someone@peer.test"], MESSAGE, ", mail_options=['REQUIRETLS']");
+    a.python(
+        r#"
+import mailtest
+[dsn] = mailtest.wait_for_messages("alice@a.test", 1)
+assert b"Final-Recipient: rfc822; someone@peer.test\r\nAction: failed\r\nStatus: 5.7.10" in dsn, dsn
+assert b"could not be authenticated" in dsn, dsn
+"#,
+    );
+    assert_eq!(peer.received(), 0);
+}
+
+#[test]
+fn queue_show_says_what_the_sender_required() {
+    // A REQUIRETLS message for a host that is down waits (another host
+    // may be up later); `queue show` says what it requires.
+    let zone = "down.test MX 10 mx.down.test\nmx.down.test A 127.0.0.2\n";
+    let a = sender(zone, 25, "[queue]\nretry_intervals = [3600]");
+    submit(&a, &["x@down.test"], MESSAGE, ", mail_options=['REQUIRETLS']");
+    let id = queued_after(&a, "451 4.4.1");
+    let shown = a.admin(&["queue", "show", &id]);
+    assert!(shown.contains("Requires: REQUIRETLS"), "{shown}");
+    assert!(shown.contains("  no host reached\n      451 4.4.1"), "{shown}");
+}
+
+#[test]
+fn a_requiretls_message_crosses_a_verified_smarthost_that_offers_it() {
+    // Both sides of RFC 8689 in postamt: A sends over STARTTLS with B's
+    // certificate verified, B offers REQUIRETLS there and takes it.
+    let b = receiver("[submission.send_as]\n\"bob@b.test\" = [\"*\"]");
+    let ca = b.dir.path().join("data/tls-selfsigned.crt");
+    let extra = format!(
+        "[delivery]\nrelay = \"localhost:{}\"\nrelay_user = \"bob@b.test\"\nrelay_password = \"{PASSWORD}\"\nrelay_ca_file = {:?}\n",
+        b.submission.port(),
+        ca
+    );
+    let a = Server::start_with_zone(&format!("hostname = \"mx.a.test\"\n{extra}"), "");
+    a.admin(&["domain", "add", "a.test"]);
+    a.add_user("alice@a.test");
+    submit(&a, &["bob@b.test"], MESSAGE, ", mail_options=['REQUIRETLS']");
+    b.python("import mailtest\nmailtest.wait_for_messages('bob@b.test', 1)");
+    wait_for_log(&a, "delivered");
+}

@@ -258,6 +258,7 @@ impl Queue {
                         status_code: status.into(),
                         remote_mta: None,
                         report: None,
+                        transport: None,
                     };
                     let at = self.next_attempt(recipient);
                     self.store.defer_recipient(recipient, &attempt, at).await?;
@@ -289,6 +290,7 @@ impl Queue {
             status_code: "4.3.0".into(),
             remote_mta: None,
             report: None,
+            transport: None,
         };
         self.store
             .defer_recipient(recipient, &attempt, self.next_attempt(recipient))
@@ -314,6 +316,7 @@ impl Queue {
                 reply,
                 host,
                 offers_dsn,
+                tls,
             } => {
                 tracing::info!(%queue_id, %to, %host, %reply, "delivered");
                 metrics::DELIVERIES.inc("remote");
@@ -326,10 +329,16 @@ impl Queue {
                     status_code: "2.0.0".into(),
                     remote_mta: Some(host),
                     report,
+                    transport: Some(transport(tls)),
                 };
                 self.store.delivered_remotely(recipient, &attempt).await?;
             }
-            Outcome::Deferred { reply, status, host } => {
+            Outcome::Deferred {
+                reply,
+                status,
+                host,
+                tls,
+            } => {
                 tracing::info!(%queue_id, %to, %reply, "deferred");
                 metrics::DELIVERIES.inc("deferred");
                 let attempt = Attempt {
@@ -337,14 +346,23 @@ impl Queue {
                     status_code: status,
                     remote_mta: host,
                     report: None,
+                    transport: Some(transport(tls)),
                 };
                 self.store
                     .defer_recipient(recipient, &attempt, self.next_attempt(recipient))
                     .await?;
             }
-            Outcome::Failed { reply, status, host } => {
+            Outcome::Failed {
+                reply,
+                status,
+                host,
+                tls,
+            } => {
                 tracing::info!(%queue_id, %to, %reply, "failed");
-                let attempt = self.failure(recipient, &reply, &status, host);
+                let attempt = Attempt {
+                    transport: Some(transport(tls)),
+                    ..self.failure(recipient, &reply, &status, host)
+                };
                 self.fail_recipient(recipient, &attempt).await?;
             }
         }
@@ -361,6 +379,7 @@ impl Queue {
             report: recipient
                 .wants_report(DsnEvent::Failure)
                 .then_some(ReportAction::Failed),
+            transport: None,
         }
     }
 
@@ -405,6 +424,7 @@ impl Queue {
             report: recipient
                 .wants_report(DsnEvent::Failure)
                 .then_some(ReportAction::Failed),
+            transport: None,
         };
         self.fail_recipient(recipient, &attempt).await?;
         Ok(())
@@ -517,5 +537,17 @@ impl Queue {
             header: None,
         };
         Ok(self.store.open_message(message, false).await?.read_all().await?)
+    }
+}
+
+/// What an attempt at another host records of its transport.
+fn transport(tls: Option<crate::remote::TlsFacts>) -> store::Transport {
+    match tls {
+        Some(tls) => store::Transport {
+            policy: Some(tls.policy.to_string()),
+            tls_version: tls.version,
+            tls_cipher: tls.cipher,
+        },
+        None => store::Transport::default(),
     }
 }

@@ -76,8 +76,12 @@ impl Report<'_> {
         out.push_str(&format!("\r\n--{boundary}\r\nContent-Type: {status_type}\r\n\r\n"));
         out.push_str(&self.status_fields());
         // RFC 3461 §4.3: RET=HDRS returns the header only; success and
-        // delay reports return it too, since the message went on.
+        // delay reports return it too, since the message went on. So does
+        // the report on a REQUIRETLS message: it leaves from the null
+        // reverse-path, which RFC 8689 §4.2.1 exempts from REQUIRETLS, and
+        // may cross hops the sender would not have let the body cross.
         let full = failed
+            && !first.require_tls
             && first.dsn_ret != Some(DsnReturn::Headers)
             && first.body != BodyType::BinaryMime
             && self.original.len() <= MAX_RETURNED;
@@ -226,6 +230,8 @@ mod tests {
             dsn_ret: None,
             dsn_envid: Some("ENV1".into()),
             junk: false,
+            require_tls: false,
+            tls_optional: false,
         }
     }
 
@@ -295,6 +301,31 @@ mod tests {
         );
         assert!(!text.contains("\nX-Injected"), "{text}");
         assert_eq!(text.matches("\nAction:").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn a_requiretls_message_comes_back_without_its_body() {
+        let mut failed = recipient("bob@example.test", "550 5.7.30 REQUIRETLS support required", "5.7.30");
+        failed.require_tls = true;
+        let report = Report {
+            hostname: "mx.origin.test",
+            queue_id: "Q1",
+            recipients: vec![Reported {
+                recipient: &failed,
+                action: ReportAction::Failed,
+                retry_until: None,
+            }],
+            original: b"Subject: x\r\n\r\nsecret body\r\n",
+            boundary: "B",
+            now: 0,
+        };
+        let text = String::from_utf8(report.build().0).unwrap();
+        assert!(text.contains("Status: 5.7.30\r\n"), "{text}");
+        assert!(
+            text.contains("Content-Type: text/rfc822-headers\r\n\r\nSubject: x\r\n"),
+            "{text}"
+        );
+        assert!(!text.contains("secret body"), "{text}");
     }
 
     #[test]

@@ -76,6 +76,10 @@ impl Queue {
                 smtputf8: recipient.smtputf8,
                 dsn_ret: recipient.dsn_ret,
                 dsn_envid: recipient.dsn_envid.clone(),
+                // RFC 8689 §4.1: a message aliased onward is tagged as it
+                // was.
+                require_tls: recipient.require_tls,
+                tls_optional: recipient.tls_optional,
                 ..MessageOptions::default()
             },
             content: self.store.put_content(sealed).await?,

@@ -8,7 +8,7 @@
 mod support;
 
 use store::RecipientStatus;
-use support::{Harness, Hosts, MESSAGE, SENDER, Script, notify};
+use support::{Harness, Hosts, MESSAGE, Peer, SENDER, Script, notify};
 use wire::smtp::{BodyType, DsnReturn, MessageOptions, Recipient};
 
 /// A zone: `domain` with one MX per fake host (preference 10, 20, ...).
@@ -276,6 +276,192 @@ async fn a_utf8_envelope_is_not_sent_to_a_host_without_smtputf8() {
     assert!(hosts.hosts[0].seen().is_empty(), "no transaction begun");
     assert!(q.gone(&id).await);
     assert!(q.report().await.contains("Status: 5.6.7\r\n"));
+}
+
+// --- Transport security: RFC 8689 (REQUIRETLS), issue 21 ---
+
+/// A queue routing peer.test to the real peer (smtppeer.py) at mx.peer.test.
+async fn to_peer(peer: &Peer, configure: impl FnOnce(&mut queue::QueueConfig)) -> Harness {
+    let zone = "peer.test MX 10 mx.peer.test\nmx.peer.test A 127.0.0.1\n";
+    Harness::start(zone, peer.port, configure).await
+}
+
+fn require_tls() -> MessageOptions {
+    MessageOptions {
+        require_tls: true,
+        ..MessageOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn a_requiretls_message_is_returned_rather_than_sent_over_opportunistic_tls() {
+    // The peer even offers REQUIRETLS; its certificate is just not one
+    // anything vouches for (RFC 8689 §4.2.1: 5.7.10, encryption needed).
+    let peer = Peer::start(&["--starttls", "--requiretls"]);
+    let q = to_peer(&peer, |_| {}).await;
+    let id = q
+        .send(SENDER, vec![Recipient::new("bob@peer.test")], require_tls())
+        .await;
+    q.run().await;
+    assert!(q.gone(&id).await);
+    let report = q.report().await;
+    assert!(report.contains("Status: 5.7.10\r\n"), "{report}");
+    assert!(report.contains("could not be authenticated"), "{report}");
+    assert!(!report.contains("the secret body"), "only the header comes back: {report}");
+    assert_eq!(peer.received(), 0, "the peer never got it");
+}
+
+#[tokio::test]
+async fn a_requiretls_message_is_not_sent_in_the_clear() {
+    let (q, hosts) = one_peer_with(
+        Script {
+            extensions: vec!["REQUIRETLS", "ENHANCEDSTATUSCODES"],
+            ..Script::accepting()
+        },
+        |_| {},
+    )
+    .await;
+    let id = q
+        .send(SENDER, vec![Recipient::new("bob@peer.test")], require_tls())
+        .await;
+    q.run().await;
+    assert!(hosts.hosts[0].seen().is_empty(), "no transaction begun");
+    assert!(q.gone(&id).await);
+    assert!(q.report().await.contains("offers no TLS"));
+    // A report (null reverse-path) is exempt (RFC 8689 §4.2.1) and goes.
+    let (q, hosts) = one_peer(|_| {}).await;
+    q.send("", vec![Recipient::new("bob@peer.test")], require_tls()).await;
+    q.run().await;
+    assert_eq!(hosts.hosts[0].delivered().len(), 1);
+}
+
+#[tokio::test]
+async fn a_requiretls_message_waits_while_a_host_that_might_take_it_is_down() {
+    // RFC 8689 §4.2.1: every MX host is tried; the better one is down, so
+    // it may yet do, and the message waits instead of coming back.
+    let plain = Script {
+        extensions: vec!["REQUIRETLS", "ENHANCEDSTATUSCODES"],
+        ..Script::accepting()
+    };
+    let hosts = Hosts::start(vec![plain]).await;
+    let zone = format!(
+        "peer.test MX 10 mx1.peer.test\npeer.test MX 20 mx2.peer.test\nmx1.peer.test A {}\nmx2.peer.test A {}\n",
+        Hosts::UNREACHABLE,
+        hosts.hosts[0].ip
+    );
+    let q = Harness::start(&zone, hosts.port, |_| {}).await;
+    let id = q
+        .send(SENDER, vec![Recipient::new("bob@peer.test")], require_tls())
+        .await;
+    q.run().await;
+    assert_eq!(deferred_with(&q, &id, "bob@peer.test").await, "4.4.1");
+    let last = q.recipient(&id, "bob@peer.test").await.last_reply.unwrap_or_default();
+    assert!(last.contains("mx2.peer.test offers no TLS"), "{last}");
+    assert!(hosts.hosts[0].seen().is_empty(), "no transaction begun");
+}
+
+#[tokio::test]
+async fn a_requiretls_message_is_returned_by_a_verified_host_without_requiretls() {
+    // A smarthost whose certificate verifies (the peer's own, trusted),
+    // but which does not offer REQUIRETLS: 5.7.30.
+    let peer = Peer::start(&["--starttls"]);
+    let certificate = peer.certificate();
+    let q = to_peer(&peer, |config| {
+        config.relay = Some(queue::Relay {
+            host: "mx.peer.test".into(),
+            port: peer.port,
+            tls: queue::RelayTls::StartTls,
+            credentials: None,
+            ca_file: Some(certificate),
+        });
+    })
+    .await;
+    let id = q
+        .send(SENDER, vec![Recipient::new("bob@peer.test")], require_tls())
+        .await;
+    q.run().await;
+    assert!(q.gone(&id).await);
+    let report = q.report().await;
+    assert!(report.contains("Status: 5.7.30\r\n"), "{report}");
+    assert!(report.contains("REQUIRETLS support required"), "{report}");
+    assert_eq!(peer.received(), 0, "the peer never got it");
+    // Without REQUIRETLS the same message goes over the same relay (and
+    // so does the report, which the relay takes too).
+    let id = q.send_to(&["bob@peer.test"]).await;
+    q.run().await;
+    assert!(q.gone(&id).await);
+    assert_eq!(peer.received(), 2, "the message and the report");
+}
+
+#[tokio::test]
+async fn a_requiretls_message_goes_on_with_requiretls_to_a_verified_host_that_offers_it() {
+    let peer = Peer::start(&["--starttls", "--requiretls"]);
+    let certificate = peer.certificate();
+    let q = to_peer(&peer, |config| {
+        config.relay = Some(queue::Relay {
+            host: "mx.peer.test".into(),
+            port: peer.port,
+            tls: queue::RelayTls::StartTls,
+            credentials: None,
+            ca_file: Some(certificate),
+        });
+    })
+    .await;
+    let id = q
+        .send(SENDER, vec![Recipient::new("bob@peer.test")], require_tls())
+        .await;
+    q.run().await;
+    q.assert_ended_unreported(&id).await;
+    assert_eq!(peer.received(), 1);
+    assert!(
+        peer.got_requiretls(1),
+        "RFC 8689 §4.2.1: the next hop takes the requirement on"
+    );
+}
+
+#[tokio::test]
+async fn each_attempt_records_the_policy_and_the_tls_it_had() {
+    let peer = Peer::start(&["--starttls", "--defer", "1"]);
+    let q = to_peer(&peer, |_| {}).await;
+    let id = q.send_to(&["bob@peer.test"]).await;
+    q.run().await;
+    assert_eq!(deferred_with(&q, &id, "bob@peer.test").await, "4.3.0");
+    let [attempt] = q
+        .store
+        .queue_attempts(&id)
+        .await
+        .unwrap()
+        .try_into()
+        .expect("one attempt");
+    assert_eq!(attempt.host.as_deref(), Some("mx.peer.test"));
+    assert_eq!(attempt.transport.policy.as_deref(), Some("opportunistic"));
+    assert_eq!(attempt.transport.tls_version.as_deref(), Some("TLSv1_3"));
+    assert!(
+        attempt
+            .transport
+            .tls_cipher
+            .as_deref()
+            .is_some_and(|c| c.starts_with("TLS13_")),
+        "{attempt:?}"
+    );
+    assert!(attempt.reply.contains("try again later"), "{attempt:?}");
+
+    // Without STARTTLS: policy none, no TLS.
+    let (q, _hosts) = one_peer(|_| {}).await;
+    let id = q.send_to(&["temp@peer.test"]).await;
+    q.run().await;
+    let [attempt] = q
+        .store
+        .queue_attempts(&id)
+        .await
+        .unwrap()
+        .try_into()
+        .expect("one attempt");
+    assert_eq!(attempt.transport.policy.as_deref(), Some("none"));
+    assert_eq!(
+        (attempt.transport.tls_version, attempt.transport.tls_cipher),
+        (None, None)
+    );
 }
 
 // --- Lifetime: RFC 5321 §4.5.4.1 ---

@@ -1,6 +1,7 @@
 //! The ESMTP parameters of MAIL and RCPT that this server honours: SIZE
 //! (RFC 1870), BODY (RFC 6152, RFC 3030), SMTPUTF8 (RFC 6531), AUTH (RFC
-//! 4954 §5) and the DSN parameters RET, ENVID, NOTIFY and ORCPT (RFC 3461).
+//! 4954 §5), REQUIRETLS (RFC 8689) and the DSN parameters RET, ENVID,
+//! NOTIFY and ORCPT (RFC 3461).
 
 use wire::smtp::{BodyType, DsnReturn, Notify, Param, Reply, decode_xtext};
 
@@ -12,6 +13,8 @@ pub(crate) struct MailParams {
     pub smtputf8: bool,
     pub ret: Option<DsnReturn>,
     pub envid: Option<String>,
+    /// REQUIRETLS (RFC 8689 §2).
+    pub require_tls: bool,
 }
 
 /// RFC 3461 §4.4: ENVID is at most 100 characters.
@@ -53,9 +56,18 @@ fn unsupported(keyword: &str) -> Reply {
     Reply::new(555, "5.5.4", format!("Unsupported parameter {keyword}"))
 }
 
+/// RFC 8689 §2: REQUIRETLS belongs to a session under TLS, the only one
+/// where it is offered. The RFC names no reply for it in the clear; this
+/// is RFC 3207 §4's 530 for "TLS first", with X.7.10 "Encryption Needed"
+/// from the RFC 5248 registry.
+fn requiretls_needs_tls() -> Reply {
+    Reply::new(530, "5.7.10", "REQUIRETLS needs a TLS session: STARTTLS first")
+}
+
 /// Reads MAIL parameters; an error is the reply to send. `dsn` says
-/// whether the DSN parameters are offered to this client.
-pub(crate) fn mail_params(params: &[Param], max_size: usize, dsn: bool) -> Result<MailParams, Reply> {
+/// whether the DSN parameters are offered to this client, `tls` whether
+/// the session is under TLS (and so offers REQUIRETLS).
+pub(crate) fn mail_params(params: &[Param], max_size: usize, dsn: bool, tls: bool) -> Result<MailParams, Reply> {
     let mut parsed = MailParams::default();
     let mut seen = Vec::new();
     for Param { keyword, value } in params {
@@ -83,6 +95,10 @@ pub(crate) fn mail_params(params: &[Param], max_size: usize, dsn: bool) -> Resul
                 parsed.body = BodyType::parse(v).ok_or_else(|| bad("Unsupported BODY type"))?;
             }
             ("SMTPUTF8", None) => parsed.smtputf8 = true,
+            ("REQUIRETLS", None) if tls => parsed.require_tls = true,
+            ("REQUIRETLS", None) => return Err(requiretls_needs_tls()),
+            // RFC 8689 §2: no value is associated with it.
+            ("REQUIRETLS", Some(_)) => return Err(bad("REQUIRETLS takes no value")),
             ("RET", Some(v)) => {
                 parsed.ret = Some(DsnReturn::parse(v).ok_or_else(|| bad("RET must be FULL or HDRS"))?);
             }
@@ -155,6 +171,7 @@ mod tests {
             &params("SIZE=100 BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=QQ+2B1 AUTH=<>"),
             1000,
             true,
+            true,
         )
         .unwrap();
         assert_eq!(parsed.size, Some(100));
@@ -162,11 +179,23 @@ mod tests {
         assert!(parsed.smtputf8);
         assert_eq!(parsed.ret, Some(DsnReturn::Headers));
         assert_eq!(parsed.envid.as_deref(), Some("QQ+1"));
+        assert!(!parsed.require_tls);
+    }
+
+    #[test]
+    fn requiretls_only_under_tls_once_and_without_value() {
+        let parsed = mail_params(&params("REQUIRETLS SIZE=10"), 1000, false, true).unwrap();
+        assert!(parsed.require_tls);
+        let refused = mail_params(&params("REQUIRETLS"), 1000, true, false).unwrap_err();
+        assert_eq!((refused.code, refused.status), (530, Some("5.7.10")));
+        let code = |text: &str| mail_params(&params(text), 1000, true, true).unwrap_err().code;
+        assert_eq!(code("REQUIRETLS REQUIRETLS"), 501);
+        assert_eq!(code("REQUIRETLS=YES"), 501);
     }
 
     #[test]
     fn refuses_bad_mail_parameters() {
-        let code = |text: &str| mail_params(&params(text), 1000, true).unwrap_err().code;
+        let code = |text: &str| mail_params(&params(text), 1000, true, true).unwrap_err().code;
         assert_eq!(code("SIZE=1001"), 552);
         assert_eq!(code("SIZE=x"), 501);
         assert_eq!(code("BODY=9BIT"), 501);
@@ -185,12 +214,16 @@ mod tests {
     #[test]
     fn dsn_parameters_only_where_offered() {
         for text in ["RET=FULL", "ENVID=x"] {
-            assert_eq!(mail_params(&params(text), 1000, false).unwrap_err().code, 555, "{text}");
+            assert_eq!(
+                mail_params(&params(text), 1000, false, true).unwrap_err().code,
+                555,
+                "{text}"
+            );
         }
         for text in ["NOTIFY=SUCCESS", "ORCPT=rfc822;a@b.test"] {
             assert_eq!(rcpt_params(&params(text), false).unwrap_err().code, 555, "{text}");
         }
-        assert!(mail_params(&params("SIZE=10 BODY=8BITMIME"), 1000, false).is_ok());
+        assert!(mail_params(&params("SIZE=10 BODY=8BITMIME"), 1000, false, true).is_ok());
     }
 
     #[test]

@@ -8,14 +8,56 @@ use std::net::SocketAddr;
 /// forwards between two servers that point at each other would.
 pub(crate) const MAX_HOPS: usize = 100;
 
-/// The number of Received fields in the header of `message`.
-pub(crate) fn hops(message: &[u8]) -> usize {
+/// What the header section of a message on receipt tells: read in one
+/// walk over its lines, the one the loop check makes anyway.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct HeaderScan {
+    /// The number of Received fields.
+    pub hops: usize,
+    /// A `TLS-Required: No` field is present (RFC 8689 §3).
+    pub tls_required_no: bool,
+}
+
+/// The longest TLS-Required value kept while reading it: `No` with any
+/// folding whitespace fits, and nothing longer can be `No`.
+const MAX_TLS_REQUIRED_VALUE: usize = 256;
+
+/// Reads the header section of `message` (up to its first empty line).
+pub(crate) fn scan_header(message: &[u8]) -> HeaderScan {
     const RECEIVED: &[u8] = b"received:";
-    message
-        .split(|&b| b == b'\n')
-        .take_while(|line| !matches!(line, [] | [b'\r']))
-        .filter(|line| line.len() >= RECEIVED.len() && line[..RECEIVED.len()].eq_ignore_ascii_case(RECEIVED))
-        .count()
+    const TLS_REQUIRED: &[u8] = b"tls-required:";
+    let starts = |line: &[u8], name: &[u8]| line.len() >= name.len() && line[..name.len()].eq_ignore_ascii_case(name);
+    let mut scan = HeaderScan::default();
+    // The value of the TLS-Required field being read, which may go on in
+    // folded lines (RFC 5322 §2.2.3).
+    let mut tls_value: Option<Vec<u8>> = None;
+    for line in message.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        if line[0] == b' ' || line[0] == b'\t' {
+            if let Some(value) = tls_value.as_mut().filter(|v| v.len() <= MAX_TLS_REQUIRED_VALUE) {
+                value.extend_from_slice(&line[..line.len().min(MAX_TLS_REQUIRED_VALUE + 1)]);
+            }
+            continue;
+        }
+        scan.tls_required_no |= tls_value.take().is_some_and(|value| is_no(&value));
+        if starts(line, RECEIVED) {
+            scan.hops += 1;
+        } else if starts(line, TLS_REQUIRED) {
+            let value = &line[TLS_REQUIRED.len()..];
+            tls_value = Some(value[..value.len().min(MAX_TLS_REQUIRED_VALUE + 1)].to_vec());
+        }
+    }
+    scan.tls_required_no |= tls_value.is_some_and(|value| is_no(&value));
+    scan
+}
+
+/// RFC 8689 §3: `"TLS-Required:" [FWS] "No" CRLF`, "No" in any case
+/// (RFC 5234 §2.3); any other value is not one the RFC defines.
+fn is_no(value: &[u8]) -> bool {
+    value.len() <= MAX_TLS_REQUIRED_VALUE && value.trim_ascii().eq_ignore_ascii_case(b"no")
 }
 
 pub(crate) struct Trace<'a> {
@@ -92,6 +134,39 @@ mod tests {
             single_recipient: Some("bob@example.test"),
             date: 0,
         }
+    }
+
+    #[test]
+    fn counts_hops_and_finds_tls_required_no_in_the_header_only() {
+        let scan = scan_header(b"Received: a\r\nreceived: b\r\n\tfolded\r\nTLS-Required: No\r\n\r\nReceived: c\r\n");
+        assert_eq!(
+            scan,
+            HeaderScan {
+                hops: 2,
+                tls_required_no: true
+            }
+        );
+        for header in [
+            &b"tls-required:no\r\n\r\n"[..],
+            b"TLS-Required:\r\n  NO \r\nSubject: x\r\n\r\n",
+            b"Subject: x\nTLS-Required: No",
+        ] {
+            assert!(scan_header(header).tls_required_no, "{header:?}");
+        }
+        for header in [
+            &b"TLS-Required: Yes\r\n\r\n"[..],
+            b"TLS-Required: No thanks\r\n\r\n",
+            b"X-TLS-Required: No\r\n\r\n",
+            b"Subject: x\r\n\r\nTLS-Required: No\r\n",
+        ] {
+            assert!(!scan_header(header).tls_required_no, "{header:?}");
+        }
+        let mut long = b"TLS-Required: No\r\n".to_vec();
+        long.extend(std::iter::repeat_n(b" \r\n".as_slice(), 300).flatten());
+        assert!(
+            !scan_header(&long).tls_required_no,
+            "a value past the bound is not read"
+        );
     }
 
     #[test]

@@ -71,6 +71,7 @@ mod private;
 #[cfg(test)]
 mod query_plans;
 mod queue;
+mod queue_attempts;
 mod queue_values;
 mod quota;
 mod quota_warning;
@@ -119,6 +120,7 @@ pub use message_reader::{MessageReader, StoredMessage};
 pub use messages::{MessageContent, MessageFacts, MessageLocation, MessageMeta, SearchContent, SortKeyRow};
 pub use nodes::NodeClaim;
 pub use queue::{Attempt, LocalCopy, QueueEntry, QueueRecipient, QueuedMessage};
+pub use queue_attempts::{MAX_ATTEMPTS_KEPT, QueueAttempt, Transport};
 pub use queue_values::{RecipientStatus, ReportAction};
 pub use quota::{Limit, QuotaLimits, QuotaPolicy, QuotaUsage};
 pub use resolve::{Resolution, Target};

@@ -81,6 +81,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (29, "meta index", include_str!("../migrations/0029_meta_index.sql")),
     (30, "sent date", include_str!("../migrations/0030_sent_date.sql")),
     (31, "mta-sts policies", include_str!("../migrations/0031_mta_sts.sql")),
+    (
+        32,
+        "transport security",
+        include_str!("../migrations/0032_transport_security.sql"),
+    ),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

@@ -82,6 +82,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "mta-sts policies",
         include_str!("../migrations/postgres/0017_mta_sts.sql"),
     ),
+    (
+        18,
+        "transport security",
+        include_str!("../migrations/postgres/0018_transport_security.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a

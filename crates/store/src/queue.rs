@@ -41,6 +41,10 @@ pub struct QueueRecipient {
     pub dsn_envid: Option<String>,
     /// Local copies go to the Junk mailbox (`MessageOptions::junk`).
     pub junk: bool,
+    /// REQUIRETLS (`MessageOptions::require_tls`, RFC 8689).
+    pub require_tls: bool,
+    /// `TLS-Required: No` (`MessageOptions::tls_optional`, RFC 8689 §3).
+    pub tls_optional: bool,
 }
 
 impl QueueRecipient {
@@ -68,6 +72,8 @@ impl QueueRecipient {
             dsn_ret: row.get::<Option<Wire<DsnReturn>>>("dsn_ret")?.map(|w| w.0),
             dsn_envid: row.get("dsn_envid")?,
             junk: row.get("junk")?,
+            require_tls: row.get("require_tls")?,
+            tls_optional: row.get("tls_optional")?,
         })
     }
 
@@ -108,6 +114,10 @@ pub struct Attempt {
     pub remote_mta: Option<String>,
     /// The DSN action to report for it, if the sender wants one.
     pub report: Option<ReportAction>,
+    /// For an attempt at another host, what protected it; recorded in the
+    /// recipient's last attempts (`queue_attempts`). `None` for local
+    /// delivery and for ends that are no attempt (expiry).
+    pub transport: Option<crate::Transport>,
 }
 
 /// A message in the queue, for administration.
@@ -122,7 +132,7 @@ pub struct QueuedMessage {
 
 const RECIPIENT_COLUMNS: &str = "r.id, r.queue_id, r.address, r.dsn_notify AS notify, r.dsn_orcpt AS orcpt, r.status,
      r.attempts, r.next_attempt_at, r.last_reply, r.status_code, r.remote_mta, r.report, m.reverse_path, m.blob_hash, m.size,
-     m.received_at, m.body, m.smtputf8, m.dsn_ret, m.dsn_envid, m.junk";
+     m.received_at, m.body, m.smtputf8, m.dsn_ret, m.dsn_envid, m.junk, m.require_tls, m.tls_optional";
 
 impl Store {
     /// Records a message, its content if small (see `content`), and its
@@ -143,8 +153,9 @@ impl Store {
         let options = &entry.options;
         tx.prepare_cached(
             "INSERT INTO queue_messages
-                 (id, reverse_path, blob_hash, size, received_at, body, smtputf8, dsn_ret, dsn_envid, submitted_by, junk)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 (id, reverse_path, blob_hash, size, received_at, body, smtputf8, dsn_ret, dsn_envid, submitted_by, junk,
+                  require_tls, tls_optional)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )?
         .execute(crate::sql::params![
             entry.id,
@@ -158,6 +169,8 @@ impl Store {
             options.dsn_envid,
             options.submitted_by,
             options.junk,
+            options.require_tls,
+            options.tls_optional,
         ])?;
         for recipient in &entry.recipients {
             Self::add_recipient(tx, &entry.id, recipient, entry.received_at)?;
@@ -371,6 +384,7 @@ impl Store {
                 status_code: "2.0.0".into(),
                 remote_mta: None,
                 report,
+                transport: None,
             };
             Self::finish_recipient(tx, &recipient, RecipientStatus::Delivered, &attempt)?;
             Ok(mailboxes)
@@ -401,18 +415,22 @@ impl Store {
     ) -> Result<()> {
         let (recipient_id, attempt) = (recipient.id, attempt.clone());
         self.batched(move |tx| {
-            tx.prepare_cached(
-                "UPDATE queue_recipients SET attempts = attempts + 1, last_reply = $1, status_code = $2,
-                     remote_mta = $3, next_attempt_at = $4, lease_owner = NULL, lease_until = NULL
-                 WHERE id = $5 AND status = 'pending'",
-            )?
-            .execute((
-                &attempt.reply,
-                &attempt.status_code,
-                &attempt.remote_mta,
-                next_attempt_at,
-                recipient_id,
-            ))?;
+            let updated = tx
+                .prepare_cached(
+                    "UPDATE queue_recipients SET attempts = attempts + 1, last_reply = $1, status_code = $2,
+                         remote_mta = $3, next_attempt_at = $4, lease_owner = NULL, lease_until = NULL
+                     WHERE id = $5 AND status = 'pending'",
+                )?
+                .execute((
+                    &attempt.reply,
+                    &attempt.status_code,
+                    &attempt.remote_mta,
+                    next_attempt_at,
+                    recipient_id,
+                ))?;
+            if updated > 0 {
+                Self::record_attempt(tx, recipient_id, &attempt)?;
+            }
             Ok(())
         })
         .await
@@ -437,19 +455,23 @@ impl Store {
         status: RecipientStatus,
         attempt: &Attempt,
     ) -> Result<()> {
-        tx.prepare_cached(
-            "UPDATE queue_recipients SET status = $1, attempts = attempts + 1, last_reply = $2, status_code = $3,
-                 remote_mta = $4, report = $5, lease_owner = NULL, lease_until = NULL
-             WHERE id = $6 AND status = 'pending'",
-        )?
-        .execute((
-            status,
-            &attempt.reply,
-            &attempt.status_code,
-            &attempt.remote_mta,
-            attempt.report,
-            recipient.id,
-        ))?;
+        let updated = tx
+            .prepare_cached(
+                "UPDATE queue_recipients SET status = $1, attempts = attempts + 1, last_reply = $2, status_code = $3,
+                     remote_mta = $4, report = $5, lease_owner = NULL, lease_until = NULL
+                 WHERE id = $6 AND status = 'pending'",
+            )?
+            .execute((
+                status,
+                &attempt.reply,
+                &attempt.status_code,
+                &attempt.remote_mta,
+                attempt.report,
+                recipient.id,
+            ))?;
+        if updated > 0 {
+            Self::record_attempt(tx, recipient.id, attempt)?;
+        }
         Self::forget_if_done(tx, &recipient.queue_id)
     }
 

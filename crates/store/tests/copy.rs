@@ -118,13 +118,31 @@ async fn populate(store: &Store) {
                 id: id.into(),
                 reverse_path: "alice@example.test".into(),
                 recipients: vec![Recipient::new("someone@elsewhere.test")],
-                options: MessageOptions::default(),
+                options: MessageOptions {
+                    require_tls: id == "q-large",
+                    ..MessageOptions::default()
+                },
                 content,
                 received_at: 1_700_000_100,
             })
             .await
             .unwrap();
     }
+    // An attempt at another host, kept with its transport (issue 21).
+    let due = store.claim_due(1_700_000_200, 1, "copy", 1_700_000_800).await.unwrap();
+    let attempt = store::Attempt {
+        reply: "451 4.3.0 later".into(),
+        status_code: "4.3.0".into(),
+        remote_mta: Some("mx.elsewhere.test".into()),
+        report: None,
+        transport: Some(store::Transport {
+            policy: Some("opportunistic".into()),
+            tls_version: Some("TLSv1_3".into()),
+            tls_cipher: Some("TLS13_AES_256_GCM_SHA384".into()),
+        }),
+    };
+    store.defer_recipient(&due[0], &attempt, 1_700_000_900).await.unwrap();
+    assert_eq!(store.queue_attempts(&due[0].queue_id).await.unwrap().len(), 1);
 }
 
 /// Everything a client could see of a store, through its methods.
@@ -174,6 +192,10 @@ async fn snapshot(store: &Store) -> String {
     }
     for queued in store.queued_messages().await.unwrap() {
         out.push(format!("queued {queued:?}"));
+        out.push(format!(
+            "  attempts {:?}",
+            store.queue_attempts(&queued.id).await.unwrap()
+        ));
         let recipient = &queued.recipients[0];
         let bytes = store
             .open_message(

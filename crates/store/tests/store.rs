@@ -254,6 +254,7 @@ fn attempt(reply: &str, report: Option<ReportAction>) -> Attempt {
         status_code: reply.split(' ').nth(1).unwrap_or("").into(),
         remote_mta: None,
         report,
+        transport: None,
     }
 }
 
@@ -926,8 +927,74 @@ async fn a_node_id_is_held_by_one_live_process(backend: Backend) {
     assert_eq!(store.claim_node("mx3", "other:1:e", now + 30).await.unwrap(), Ok(()));
 }
 
+/// Issue 21: the REQUIRETLS and TLS-Required: No flags travel with a
+/// queued message; each remote attempt is recorded with its transport, at
+/// most `MAX_ATTEMPTS_KEPT` per recipient, local ones not at all, and the
+/// attempts go with their message.
+async fn remote_attempts_are_kept_bounded_with_their_transport(backend: Backend) {
+    let (_dir, store) = store(backend).await;
+    let content = store
+        .put_content(b"Subject: hi\r\n\r\nbody\r\n".to_vec())
+        .await
+        .unwrap();
+    let now = store::now();
+    let entry = QueueEntry {
+        id: "Q1".into(),
+        reverse_path: "sender@here.test".into(),
+        recipients: vec![Recipient::new("a@far.test"), Recipient::new("b@far.test")],
+        options: MessageOptions {
+            require_tls: true,
+            tls_optional: true,
+            ..MessageOptions::default()
+        },
+        content,
+        received_at: now,
+    };
+    store.enqueue(entry).await.unwrap();
+    let due = claim(&store, now).await;
+    assert!(due.iter().all(|r| r.require_tls && r.tls_optional), "{due:?}");
+    let remote = |n: usize| Attempt {
+        remote_mta: Some("mx.far.test".into()),
+        transport: Some(store::Transport {
+            policy: Some("opportunistic".into()),
+            tls_version: Some("TLSv1_3".into()),
+            tls_cipher: Some(format!("cipher {n}")),
+        }),
+        ..attempt(&format!("451 4.3.0 try {n}"), None)
+    };
+    let total = store::MAX_ATTEMPTS_KEPT as usize + 5;
+    for n in 0..total {
+        store.defer_recipient(&due[0], &remote(n), now).await.unwrap();
+    }
+    // A local attempt (no transport) is not one of them.
+    store
+        .defer_recipient(&due[1], &attempt("451 4.3.0 local", None), now)
+        .await
+        .unwrap();
+    let attempts = store.queue_attempts("Q1").await.unwrap();
+    assert_eq!(attempts.len(), store::MAX_ATTEMPTS_KEPT as usize);
+    assert!(attempts.iter().all(|a| a.recipient_id == due[0].id));
+    let first = &attempts[0];
+    assert_eq!(first.reply, "451 4.3.0 try 5", "the oldest ones went");
+    assert_eq!(first.host.as_deref(), Some("mx.far.test"));
+    assert_eq!(first.transport.policy.as_deref(), Some("opportunistic"));
+    assert_eq!(first.transport.tls_version.as_deref(), Some("TLSv1_3"));
+    assert!(first.at >= now);
+    assert_eq!(attempts.last().unwrap().reply, format!("451 4.3.0 try {}", total - 1));
+    // The final one is recorded too, and goes with the message.
+    store.fail_recipient(&due[0], &remote(99)).await.unwrap();
+    let attempts = store.queue_attempts("Q1").await.unwrap();
+    assert_eq!(
+        attempts.last().unwrap().transport.tls_cipher.as_deref(),
+        Some("cipher 99")
+    );
+    assert!(store.delete_queued("Q1").await.unwrap());
+    assert!(store.queue_attempts("Q1").await.unwrap().is_empty());
+}
+
 on_both_backends!(
     opening_twice_applies_migrations_once,
+    remote_attempts_are_kept_bounded_with_their_transport,
     domains_are_normalized_unique_and_removable_only_when_empty,
     new_accounts_get_the_special_use_mailboxes,
     resolution_follows_accounts_tags_aliases_and_catch_alls,

@@ -1,7 +1,8 @@
 //! The SMTP client (RFC 5321 as sender): greeting, EHLO with HELO
 //! fallback, opportunistic STARTTLS, AUTH PLAIN toward a relay, and one
 //! mail transaction at a time with PIPELINING, SIZE, 8BITMIME, SMTPUTF8,
-//! DSN and CHUNKING used where the server offers them. Every reply must
+//! DSN, CHUNKING and REQUIRETLS (RFC 8689) used where the server offers
+//! them. Every reply must
 //! arrive whole within the time RFC 5321 §4.5.3.2 recommends for it, and
 //! the connection as a whole has a deadline too (`ClientTimeouts`).
 
@@ -10,10 +11,12 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use net::{Connection, ReadError, ServerName, Stream, TlsConnector};
+use store::QueueRecipient;
 use tokio::net::TcpStream;
 use wire::dot::DotStuffer;
 use wire::smtp::{BodyType, DsnReturn, Extensions, Notify, Response, ResponseError, encode_xtext, parse_response};
 
+use super::TlsFacts;
 use super::security::TlsPolicy;
 use crate::config::ClientTimeouts;
 
@@ -31,6 +34,13 @@ pub(crate) enum SessionError {
     /// STARTTLS, a certificate that does not verify): try the next host,
     /// and defer with this RFC 3463 status if none is left.
     Policy { status: &'static str, reason: String },
+    /// The session cannot carry this message securely enough (RFC 8689
+    /// §4.2.1): this reply and RFC 3463 status if no other host can.
+    Insecure {
+        reply: String,
+        status: &'static str,
+        tls: TlsFacts,
+    },
 }
 
 impl std::fmt::Display for SessionError {
@@ -39,6 +49,7 @@ impl std::fmt::Display for SessionError {
             SessionError::Unusable(reason) => f.write_str(reason),
             SessionError::Refused(reply) => f.write_str(&reply.one_line()),
             SessionError::Policy { reason, .. } => f.write_str(reason),
+            SessionError::Insecure { reply, .. } => f.write_str(reply),
         }
     }
 }
@@ -51,7 +62,35 @@ pub(crate) struct Outgoing<'a> {
     pub smtputf8: bool,
     pub dsn_ret: Option<DsnReturn>,
     pub dsn_envid: Option<&'a str>,
+    /// REQUIRETLS (RFC 8689): only over TLS with an authenticated server
+    /// that offers REQUIRETLS, and MAIL carries it on.
+    pub require_tls: bool,
     pub content: &'a [u8],
+}
+
+impl<'a> Outgoing<'a> {
+    /// The message the recipients of one queued message share (their
+    /// envelope options are the message's), None for no recipients.
+    pub fn of(recipients: &'a [QueueRecipient], content: &'a [u8]) -> Option<Outgoing<'a>> {
+        let first = recipients.first()?;
+        Some(Outgoing {
+            reverse_path: &first.reverse_path,
+            recipients: recipients
+                .iter()
+                .map(|r| OutgoingRecipient {
+                    address: &r.address,
+                    notify: r.notify,
+                    orcpt: r.orcpt.as_deref(),
+                })
+                .collect(),
+            body: first.body,
+            smtputf8: first.smtputf8,
+            dsn_ret: first.dsn_ret,
+            dsn_envid: first.dsn_envid.as_deref(),
+            require_tls: first.require_tls,
+            content,
+        })
+    }
 }
 
 pub(crate) struct OutgoingRecipient<'a> {
@@ -81,9 +120,12 @@ pub(crate) struct SmtpClient {
     timeouts: ClientTimeouts,
     /// When this connection's time is up, whatever it is doing.
     deadline: Instant,
-    /// Whether TLS is on with a certificate verified for `host`.
+    /// The server is authenticated as RFC 8689 §4.2.1 asks: its certificate
+    /// verified (PKIX per RFC 6125, or DANE per RFC 7672) for a host name
+    /// that DNSSEC or MTA-STS vouches for. Set by whoever verified it;
+    /// false for opportunistic TLS.
     pub verified: bool,
-    /// The policy the session was opened under.
+    /// The transport security policy the session was opened under.
     pub policy: TlsPolicy,
 }
 
@@ -183,6 +225,17 @@ impl SmtpClient {
         self.conn.is_tls()
     }
 
+    /// What protects this session: the policy (`none` without TLS) and the
+    /// TLS version and cipher suite.
+    pub fn tls_facts(&self) -> TlsFacts {
+        let (version, cipher) = self.conn.tls_parameters().unzip();
+        TlsFacts {
+            policy: if self.is_tls() { self.policy.name() } else { "none" },
+            version,
+            cipher,
+        }
+    }
+
     /// AUTH PLAIN with an initial response (RFC 4954, RFC 4616).
     pub async fn authenticate(&mut self, user: &str, password: &str) -> Result<(), SessionError> {
         let credentials = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
@@ -262,6 +315,10 @@ impl SmtpClient {
         }
         if message.smtputf8 {
             mail.push_str(" SMTPUTF8");
+        }
+        // RFC 8689 §4.2.1: the next hop takes on the requirement.
+        if message.require_tls && ext.requiretls {
+            mail.push_str(" REQUIRETLS");
         }
         if ext.dsn {
             if let Some(ret) = message.dsn_ret {
@@ -356,6 +413,9 @@ impl SmtpClient {
     fn cannot_take(&self, message: &Outgoing<'_>) -> Option<(String, &'static str)> {
         let ext = &self.extensions;
         let host = &self.host;
+        if let Some(refusal) = self.too_weak_for(message) {
+            return Some(refusal);
+        }
         if let Some(limit) = ext
             .size
             .filter(|&limit| limit > 0 && message.content.len() as u64 > limit)
@@ -382,6 +442,35 @@ impl SmtpClient {
             )),
             _ => None,
         }
+    }
+
+    /// Why this session may not carry a REQUIRETLS message, as a reply and
+    /// an RFC 3463 status (RFC 8689 §4.2.1): it must be TLS with an
+    /// authenticated server (else 5.7.10, encryption needed) that offers
+    /// REQUIRETLS after STARTTLS (else 5.7.30, REQUIRETLS support
+    /// required). A message from the null reverse-path (a report) is
+    /// exempt there.
+    pub fn too_weak_for(&self, message: &Outgoing<'_>) -> Option<(String, &'static str)> {
+        if !message.require_tls || message.reverse_path.is_empty() {
+            return None;
+        }
+        let host = &self.host;
+        if !self.is_tls() {
+            return Some((format!("550 5.7.10 REQUIRETLS: {host} offers no TLS"), "5.7.10"));
+        }
+        if !self.verified {
+            return Some((
+                format!("550 5.7.10 REQUIRETLS: the certificate of {host} could not be authenticated"),
+                "5.7.10",
+            ));
+        }
+        if !self.extensions.requiretls {
+            return Some((
+                format!("550 5.7.30 REQUIRETLS support required: {host} does not offer it"),
+                "5.7.30",
+            ));
+        }
+        None
     }
 
     /// RSET after a failed transaction, so the session can be reused.

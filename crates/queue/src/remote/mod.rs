@@ -19,11 +19,24 @@ use tokio::sync::Mutex;
 
 use crate::SetupError;
 use crate::config::{QueueConfig, RelayTls};
-pub(crate) use client::{Outgoing, OutgoingRecipient, RecipientResult, SessionError, SmtpClient};
+pub(crate) use client::{Outgoing, RecipientResult, SessionError, SmtpClient};
 pub use security::TlsPolicy;
 use security::{Need, Plan};
 
-/// The outcome of one attempt for one recipient.
+/// What protected the session an outcome came from (issue 21), recorded
+/// with the attempt and shown by `postamt queue show`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TlsFacts {
+    /// `none` (no TLS), `opportunistic`, `mta-sts` or `dane`.
+    pub policy: &'static str,
+    /// The TLS version, e.g. `TLSv1_3`.
+    pub version: Option<String>,
+    /// The cipher suite, e.g. `TLS13_AES_256_GCM_SHA384`.
+    pub cipher: Option<String>,
+}
+
+/// The outcome of one attempt for one recipient; `tls` is `None` when no
+/// host answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Outcome {
     /// Accepted by `host`, which `offers_dsn` or not (RFC 3461 §6.2.1: a
@@ -32,18 +45,21 @@ pub(crate) enum Outcome {
         reply: String,
         host: String,
         offers_dsn: bool,
+        tls: Option<TlsFacts>,
     },
     /// Try again later.
     Deferred {
         reply: String,
         status: String,
         host: Option<String>,
+        tls: Option<TlsFacts>,
     },
     /// Never.
     Failed {
         reply: String,
         status: String,
         host: Option<String>,
+        tls: Option<TlsFacts>,
     },
 }
 
@@ -102,6 +118,7 @@ impl Remote {
                     reply: format!("451 4.4.7 delivery to {domain} took longer than {limit:?}"),
                     status: "4.4.7".into(),
                     host: None,
+                    tls: None,
                 };
                 recipients.iter().map(|_| outcome.clone()).collect()
             }
@@ -110,7 +127,10 @@ impl Remote {
 
     /// The hosts to try for `domain`, the port, and what TLS each needs;
     /// or the outcome for every recipient when there is no host to try.
-    async fn plan(&self, domain: &str) -> Result<(Plan, u16), Outcome> {
+    /// A message that says `TLS-Required: No` (and was not given
+    /// REQUIRETLS) asks that the domain's policy not hold it back (RFC
+    /// 8689 §5): it goes as without one, `relaxed`.
+    async fn plan(&self, domain: &str, relaxed: bool) -> Result<(Plan, u16), Outcome> {
         if let Some(relay) = &self.config.relay {
             // The relay's own TLS settings apply; recipient domains'
             // policies are the relay's business.
@@ -128,6 +148,7 @@ impl Remote {
                     reply: format!("550 {status} {e}"),
                     status: status.into(),
                     host: None,
+                    tls: None,
                 });
             }
             Err(e) => {
@@ -135,6 +156,7 @@ impl Remote {
                     reply: format!("451 4.4.3 {e}"),
                     status: "4.4.3".into(),
                     host: None,
+                    tls: None,
                 });
             }
         };
@@ -142,6 +164,12 @@ impl Remote {
             Some(sts) => sts.discover(domain).await.policy,
             None => None,
         };
+        let policy = policy.filter(|_| {
+            if relaxed {
+                tracing::info!(%domain, "TLS-Required: No; the domain's MTA-STS policy is not applied (RFC 8689 §5)");
+            }
+            !relaxed
+        });
         let plan = match policy {
             Some(policy) => Plan::under_policy(domain, hosts, policy).map_err(|reason| {
                 tracing::warn!(%domain, %reason, "not delivering");
@@ -150,6 +178,7 @@ impl Remote {
                     reply: format!("451 4.4.4 {reason}"),
                     status: "4.4.4".into(),
                     host: None,
+                    tls: None,
                 }
             })?,
             None => Plan::opportunistic(hosts),
@@ -159,29 +188,19 @@ impl Remote {
 
     async fn attempt(&self, domain: &str, recipients: &[QueueRecipient], content: &[u8]) -> Vec<Outcome> {
         let all = |outcome: Outcome| recipients.iter().map(|_| outcome.clone()).collect();
-        let (plan, port) = match self.plan(domain).await {
+        let relaxed = recipients.first().is_some_and(|r| r.tls_optional && !r.require_tls);
+        let (plan, port) = match self.plan(domain, relaxed).await {
             Ok(plan) => plan,
             Err(outcome) => return all(outcome),
         };
-        let Some(first) = recipients.first() else {
+        let Some(outgoing) = Outgoing::of(recipients, content) else {
             return Vec::new();
         };
-        let outgoing = Outgoing {
-            reverse_path: &first.reverse_path,
-            recipients: recipients
-                .iter()
-                .map(|r| OutgoingRecipient {
-                    address: &r.address,
-                    notify: r.notify,
-                    orcpt: r.orcpt.as_deref(),
-                })
-                .collect(),
-            body: first.body,
-            smtputf8: first.smtputf8,
-            dsn_ret: first.dsn_ret,
-            dsn_envid: first.dsn_envid.as_deref(),
-            content,
-        };
+        // RFC 8689 §4.2.1: a host too weak for a REQUIRETLS message is
+        // passed over for the next; when every one tried was, the message
+        // is returned.
+        let mut too_weak = None;
+        let mut others_failed = false;
         let mut last_error = format!("no host for {domain} could be reached");
         let mut status = "4.4.1";
         let mut tries = 0;
@@ -196,6 +215,7 @@ impl Remote {
                     }
                     Err(e) => {
                         last_error = e.to_string();
+                        others_failed = true;
                         continue;
                     }
                 },
@@ -209,8 +229,16 @@ impl Remote {
                 }
                 let address = SocketAddr::new(ip, port);
                 match self.send_via(address, host, &plan, &outgoing).await {
-                    Ok((results, offers_dsn)) => {
-                        return results.into_iter().map(|r| outcome(r, host, offers_dsn)).collect();
+                    Ok((results, offers_dsn, tls)) => {
+                        return results
+                            .into_iter()
+                            .map(|r| outcome(r, host, offers_dsn, &tls))
+                            .collect();
+                    }
+                    Err(SessionError::Insecure { reply, status, tls }) => {
+                        tracing::info!(%host, %address, %reply, "host too weak for REQUIRETLS, trying the next");
+                        last_error = reply.clone();
+                        too_weak = Some((reply, status, host, tls));
                     }
                     Err(SessionError::Policy {
                         status: policy_status,
@@ -218,30 +246,42 @@ impl Remote {
                     }) => {
                         tracing::warn!(%domain, %host, %address, %reason, "host refused by the MTA-STS policy");
                         (status, last_error) = (policy_status, reason);
+                        others_failed = true;
                     }
                     Err(e) => {
                         tracing::info!(%host, %address, error = %e, "host unusable, trying the next");
                         (status, last_error) = ("4.4.1", e.to_string());
+                        others_failed = true;
                     }
                 }
             }
+        }
+        if let Some((reply, status, host, tls)) = too_weak.filter(|_| !others_failed) {
+            return all(Outcome::Failed {
+                reply,
+                status: status.into(),
+                host: Some(host.clone()),
+                tls: Some(tls),
+            });
         }
         all(Outcome::Deferred {
             reply: format!("451 {status} {last_error}"),
             status: status.into(),
             host: None,
+            tls: None,
         })
     }
 
     /// Sends over a session to `address`, reused if one needing the same
-    /// TLS is idle. Also says whether the host offers DSN.
+    /// TLS is idle. Also says whether the host offers DSN, and what
+    /// protected the session.
     async fn send_via(
         &self,
         address: SocketAddr,
         host: &str,
         plan: &Plan,
         outgoing: &Outgoing<'_>,
-    ) -> Result<(Vec<RecipientResult>, bool), SessionError> {
+    ) -> Result<(Vec<RecipientResult>, bool, TlsFacts), SessionError> {
         let need = plan.need(host);
         let key: PoolKey = match need {
             Need::Opportunistic => (address, None),
@@ -252,11 +292,19 @@ impl Remote {
             Some(client) => client,
             None => self.open(address, host, need, plan).await?,
         };
-        let results = client.send(outgoing).await?;
-        let offers_dsn = client.extensions.dsn;
+        // Refused before MAIL; the session stays good for other mail.
+        let too_weak = client.too_weak_for(outgoing);
+        let results = match too_weak {
+            Some(_) => Vec::new(),
+            None => client.send(outgoing).await?,
+        };
+        let (offers_dsn, tls) = (client.extensions.dsn, client.tls_facts());
         let now = Instant::now();
         self.idle.lock().await.entry(key).or_default().push((now, client));
-        Ok((results, offers_dsn))
+        match too_weak {
+            Some((reply, status)) => Err(SessionError::Insecure { reply, status, tls }),
+            None => Ok((results, offers_dsn, tls)),
+        }
     }
 
     /// Opens a session with the TLS `need` asks for. In MTA-STS testing
@@ -299,6 +347,7 @@ impl Remote {
                     return Err(SessionError::Unusable(format!("relay {host} does not offer STARTTLS")));
                 }
                 client.starttls(tls, hostname).await?;
+                // The relay's certificate was verified for its name.
                 client.verified = true;
             }
             (None, _) if matches!(need, Need::Verified { .. }) => {
@@ -351,13 +400,15 @@ impl Remote {
 /// How long a session is kept for another message to the same host.
 const IDLE: Duration = Duration::from_secs(2);
 
-fn outcome(result: RecipientResult, host: &str, offers_dsn: bool) -> Outcome {
+fn outcome(result: RecipientResult, host: &str, offers_dsn: bool, tls: &TlsFacts) -> Outcome {
     let host = host.to_string();
+    let tls = Some(tls.clone());
     match result {
         RecipientResult::Accepted(reply) => Outcome::Delivered {
             reply: reply.one_line(),
             host,
             offers_dsn,
+            tls,
         },
         RecipientResult::Refused(reply) => {
             let status = reply.enhanced_status().map(str::to_string).unwrap_or_else(|| {
@@ -372,12 +423,14 @@ fn outcome(result: RecipientResult, host: &str, offers_dsn: bool) -> Outcome {
                     reply: reply.one_line(),
                     status,
                     host: Some(host),
+                    tls,
                 }
             } else {
                 Outcome::Deferred {
                     reply: reply.one_line(),
                     status,
                     host: Some(host),
+                    tls,
                 }
             }
         }
@@ -385,6 +438,7 @@ fn outcome(result: RecipientResult, host: &str, offers_dsn: bool) -> Outcome {
             reply,
             status: status.into(),
             host: Some(host),
+            tls,
         },
     }
 }

@@ -2,8 +2,9 @@
 //! directory (or, with `POSTAMT_TEST_STORE=postgres`, in a database of its
 //! own on a throwaway PostgreSQL: .ci/run runs the suite both ways), a
 //! real DNS server on loopback serving a zone the test writes
-//! (tests/python/dnsserver.py, as the dns crate's tests use it), and fake
-//! SMTP hosts that answer from a script.
+//! (tests/python/dnsserver.py, as the dns crate's tests use it), fake
+//! SMTP hosts that answer from a script, and a real SMTP peer with TLS
+//! (tests/python/smtppeer.py).
 
 #![allow(dead_code, unused_imports)]
 
@@ -11,6 +12,7 @@
 #[path = "../../../dns/tests/support/dns_server.rs"]
 mod dns_server;
 mod fake_smtp;
+mod peer;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +23,7 @@ use wire::smtp::{MailObject, MessageOptions, Recipient};
 
 pub use dns_server::DnsServer;
 pub use fake_smtp::{Hosts, Script};
+pub use peer::Peer;
 
 /// Our own name, in EHLO and in the DSNs.
 pub const HOSTNAME: &str = "mx.origin.test";

@@ -181,7 +181,8 @@ where
             ..
         } = content;
         let mut message = bytes.split_off(trace_len);
-        if crate::received::hops(&message) >= crate::received::MAX_HOPS {
+        let header = crate::received::scan_header(&message);
+        if header.hops >= crate::received::MAX_HOPS {
             tracing::warn!(%id, from = %transaction.from, "message refused: too many Received fields (a mail loop?)");
             metrics::SMTP_REFUSED.inc("other");
             return Err(Error::Logged(Reply::new(
@@ -229,6 +230,9 @@ where
                 dsn_envid: transaction.params.envid,
                 submitted_by: self.authenticated.clone(),
                 junk: filing == Filing::Junk,
+                require_tls: transaction.params.require_tls,
+                // RFC 8689 §4.1: with REQUIRETLS given, the field is ignored.
+                tls_optional: header.tls_required_no && !transaction.params.require_tls,
             },
             content: bytes,
             received_at,

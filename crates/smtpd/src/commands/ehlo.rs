@@ -32,6 +32,11 @@ where
             if self.server.tls.is_some() && !self.conn.is_tls() {
                 lines.push("STARTTLS".to_string());
             }
+            // RFC 8689 §2: REQUIRETLS is only for a session under TLS, so it
+            // is offered there alone (after STARTTLS, or on port 465).
+            if self.conn.is_tls() {
+                lines.push("REQUIRETLS".to_string());
+            }
             if self.auth_offered() {
                 lines.push("AUTH PLAIN LOGIN".to_string());
             }

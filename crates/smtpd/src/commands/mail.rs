@@ -30,7 +30,8 @@ where
             // RFC 6409 §4.3 and RFC 4954 §6.
             return Err(Error::refused(530, "5.7.0", "Authentication required"));
         }
-        let params = mail_params(&params, self.config.max_message_size, self.may_request_dsn())?;
+        let tls = self.conn.is_tls();
+        let params = mail_params(&params, self.config.max_message_size, self.may_request_dsn(), tls)?;
         if let ReversePath::Mailbox(mailbox) = &from
             && !mailbox.is_ascii()
             && !params.smtputf8

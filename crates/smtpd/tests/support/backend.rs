@@ -116,6 +116,13 @@ impl Backend for TestBackend {
         if options.smtputf8 {
             text.push_str(" SMTPUTF8");
         }
+        // Not SMTP parameters: the flags the queue gets (RFC 8689).
+        if options.require_tls {
+            text.push_str(" REQUIRETLS");
+        }
+        if options.tls_optional {
+            text.push_str(" (TLS-Required: No)");
+        }
         if let Some(ret) = options.dsn_ret {
             text.push_str(&format!(" RET={ret}"));
         }

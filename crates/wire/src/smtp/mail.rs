@@ -51,6 +51,14 @@ pub struct MessageOptions {
     /// checks, never from anything the client sends: a header could be
     /// written by the sender, this envelope field cannot.
     pub junk: bool,
+    /// MAIL FROM carried REQUIRETLS (RFC 8689 §2): every onward hop must
+    /// be TLS with a verified certificate and offer REQUIRETLS, or the
+    /// message is returned (§4.2, §5).
+    pub require_tls: bool,
+    /// The header holds `TLS-Required: No` (RFC 8689 §3) and REQUIRETLS was
+    /// not given (§4.1: then the field is ignored): the sender asks that
+    /// MTA-STS and DANE failures not stop delivery (§4.2.2).
+    pub tls_optional: bool,
 }
 
 /// One recipient as given in RCPT TO, with its DSN requests.

@@ -112,6 +112,8 @@ pub struct Extensions {
     pub binary_mime: bool,
     pub dsn: bool,
     pub enhanced_status_codes: bool,
+    /// REQUIRETLS (RFC 8689 §2), offered only inside TLS.
+    pub requiretls: bool,
     /// SIZE with its limit; 0 means no fixed limit (RFC 1870 §4).
     pub size: Option<u64>,
     /// AUTH mechanisms, upper-cased.
@@ -133,6 +135,7 @@ impl Extensions {
                 "BINARYMIME" => found.binary_mime = true,
                 "DSN" => found.dsn = true,
                 "ENHANCEDSTATUSCODES" => found.enhanced_status_codes = true,
+                "REQUIRETLS" => found.requiretls = true,
                 "SIZE" => found.size = Some(words.next().and_then(|w| w.parse().ok()).unwrap_or(0)),
                 "AUTH" => found.auth = words.map(str::to_ascii_uppercase).collect(),
                 _ => {}
@@ -151,16 +154,16 @@ mod tests {
         let (reply, n) = parse_response(b"250 2.1.0 Ok\r\nextra", 512).unwrap();
         assert_eq!((reply.code, n), (250, 14));
         assert_eq!(reply.enhanced_status(), Some("2.1.0"));
-        let ehlo = b"250-mx.test\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250-AUTH plain LOGIN\r\n250 CHUNKING\r\n";
+        let ehlo = b"250-mx.test\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250-AUTH plain LOGIN\r\n250-requireTLS\r\n250 CHUNKING\r\n";
         let (reply, n) = parse_response(ehlo, 512).unwrap();
         assert_eq!(n, ehlo.len());
         let extensions = Extensions::from_ehlo(&reply);
-        assert!(extensions.pipelining && extensions.chunking && !extensions.starttls);
+        assert!(extensions.pipelining && extensions.chunking && extensions.requiretls && !extensions.starttls);
         assert_eq!(extensions.size, Some(1000));
         assert_eq!(extensions.auth, ["PLAIN", "LOGIN"]);
         assert_eq!(
             reply.one_line(),
-            "250 mx.test PIPELINING SIZE 1000 AUTH plain LOGIN CHUNKING"
+            "250 mx.test PIPELINING SIZE 1000 AUTH plain LOGIN requireTLS CHUNKING"
         );
     }
 
