@@ -106,11 +106,17 @@ fn sender(pki: &Pki, zone: &str, smtp_port: u16, https_port: u16) -> Server {
 }
 
 fn submit(a: &Server, recipient: &str) {
+    submit_with(a, recipient, "");
+}
+
+/// Submits a message to `recipient` with `header` (a field and its CRLF,
+/// or nothing) among its fields.
+fn submit_with(a: &Server, recipient: &str, header: &str) {
     a.python(&format!(
         r#"
 import mailtest
 client = mailtest.submit("alice@a.test")
-message = b"From: alice@a.test\r\nTo: {recipient}\r\nSubject: secret\r\n\r\nthe secret body\r\n"
+message = b"From: alice@a.test\r\nTo: {recipient}\r\n{header}Subject: secret\r\n\r\nthe secret body\r\n"
 assert client.sendmail("alice@a.test", ["{recipient}"], message) == {{}}
 client.quit()
 "#
@@ -172,6 +178,20 @@ fn an_enforced_policy_defers_a_certificate_for_another_name() {
     );
     a.wait_for_log("host refused by the MTA-STS policy");
     assert_eq!(peer.received(), 0, "nothing went to the host");
+}
+
+#[test]
+fn a_message_saying_tls_required_no_goes_despite_the_policy() {
+    // RFC 8689 §5: the sender asks that the recipient domain's policy not
+    // hold the message back; it goes as without one (opportunistic TLS).
+    let pki = Pki::new();
+    let peer = pki.peer("wrong.b.test", &[]);
+    let https = pki.policy_server(ENFORCE);
+    let a = sender(&pki, &zone(&["mx.b.test"], "1"), peer.helper.port, https.port);
+    submit_with(&a, "bob@b.test", "TLS-Required: No\\r\\n");
+    let [message] = <[Vec<u8>; 1]>::try_from(peer.wait_for(1)).unwrap();
+    assert!(String::from_utf8_lossy(&message).contains("TLS-Required: No"));
+    a.wait_for_log("MTA-STS policy is not applied");
 }
 
 #[test]
