@@ -80,6 +80,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (28, "flag indexes", include_str!("../migrations/0028_flag_indexes.sql")),
     (29, "meta index", include_str!("../migrations/0029_meta_index.sql")),
     (30, "sent date", include_str!("../migrations/0030_sent_date.sql")),
+    // 31 and 32 belong to other parts of issue 21 (MTA-STS, REQUIRETLS).
+    (33, "tls reports", include_str!("../migrations/0033_tls_reports.sql")),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

@@ -77,6 +77,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sent date",
         include_str!("../migrations/postgres/0016_sent_date.sql"),
     ),
+    // 17 and 18 belong to other parts of issue 21 (MTA-STS, REQUIRETLS).
+    (
+        19,
+        "tls reports",
+        include_str!("../migrations/postgres/0019_tls_reports.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a
