@@ -14,6 +14,7 @@ mod dispatch;
 mod dsn;
 mod forward;
 mod remote;
+mod tls_report;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +26,7 @@ use wire::smtp::MailObject;
 
 pub use config::{ClientTimeouts, QueueConfig, Relay, RelayTls};
 pub use forward::Sealer;
+pub use tls_report::{ResultType, TlsOutcome, TlsPolicy, TlsRecorder};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -71,7 +73,7 @@ pub struct Queue {
 
 impl Queue {
     pub fn new(store: Store, config: QueueConfig, sealer: Option<Arc<dyn Sealer>>) -> Result<Arc<Queue>, Error> {
-        let remote = remote::Remote::new(config.clone())?;
+        let remote = remote::Remote::new(config.clone(), store.clone())?;
         let owner = if config.node_id.is_empty() {
             config.hostname.clone()
         } else {

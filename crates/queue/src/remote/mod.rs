@@ -4,6 +4,7 @@
 //! next message to the same host reuses the connection.
 
 mod client;
+mod tls_counting;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -11,11 +12,12 @@ use std::time::{Duration, Instant};
 
 use dns::Resolver;
 use net::TlsConnector;
-use store::QueueRecipient;
+use store::{QueueRecipient, Store};
 use tokio::sync::Mutex;
 
 use crate::SetupError;
 use crate::config::{QueueConfig, RelayTls};
+use crate::tls_report::TlsRecorder;
 pub(crate) use client::{Outgoing, OutgoingRecipient, RecipientResult, SessionError, SmtpClient};
 
 /// The outcome of one attempt for one recipient.
@@ -47,19 +49,23 @@ pub(crate) struct Remote {
     resolver: Resolver,
     opportunistic: TlsConnector,
     relay_tls: Option<TlsConnector>,
+    /// Counts sessions for TLS reports (RFC 8460); off with a relay.
+    tls_report: TlsRecorder,
     /// Idle sessions by host address, with the time each became idle.
     idle: Mutex<HashMap<SocketAddr, Vec<(Instant, SmtpClient)>>>,
 }
 
 impl Remote {
-    pub fn new(config: QueueConfig) -> Result<Remote, SetupError> {
+    pub fn new(config: QueueConfig, store: Store) -> Result<Remote, SetupError> {
         let resolver = Resolver::new(&config.nameservers)?;
         let opportunistic = net::opportunistic_connector()?;
         let relay_tls = match &config.relay {
             Some(relay) => Some(net::verifying_connector(relay.ca_file.as_deref())?),
             None => None,
         };
+        let tls_report = TlsRecorder::new(store, config.relay.is_none());
         Ok(Remote {
+            tls_report,
             config,
             resolver,
             opportunistic,
@@ -157,7 +163,7 @@ impl Remote {
                     break 'hosts;
                 }
                 let address = SocketAddr::new(ip, port);
-                match self.send_via(address, host, &outgoing).await {
+                match self.send_via(domain, address, host, &outgoing).await {
                     Ok((results, offers_dsn)) => {
                         return results.into_iter().map(|r| outcome(r, host, offers_dsn)).collect();
                     }
@@ -179,6 +185,7 @@ impl Remote {
     /// whether the host offers DSN.
     async fn send_via(
         &self,
+        domain: &str,
         address: SocketAddr,
         host: &str,
         outgoing: &Outgoing<'_>,
@@ -186,7 +193,11 @@ impl Remote {
         let idle = self.idle.lock().await.get_mut(&address).and_then(Vec::pop);
         let mut client = match idle.map(|(_, client)| client).filter(SmtpClient::has_time_left) {
             Some(client) => client,
-            None => self.open(address, host).await?,
+            None => {
+                let opened = self.open(address, host).await;
+                self.count_session(domain, host, address, outgoing, &opened);
+                opened?
+            }
         };
         let results = client.send(outgoing).await?;
         let offers_dsn = client.extensions.dsn;
