@@ -4,16 +4,25 @@ message it accepts as a file in a directory, and can be told to answer
 with temporary failures first.
 
 Usage: python3 smtppeer.py DIRECTORY [--defer N] [--reject ADDRESS]...
-                           [--no-smtputf8] [--port PORT]
+                           [--no-smtputf8] [--port PORT] [--host ADDRESS]
+                           [--starttls CERT KEY] [--broken-starttls CERT KEY]
 Prints its port, then serves until its standard input closes. Each
 accepted message is DIRECTORY/N.eml; DIRECTORY/N.env holds the envelope
 (MAIL FROM, then one RCPT TO per line) and DIRECTORY/N.conn the number of
 the connection it came over. With --port it serves on that port (one a
-test kept unanswered until now), else on one the system has free."""
+test kept unanswered until now), else on one the system has free; with
+--host on that loopback address instead of 127.0.0.1 (several peers can
+then share one port, as MX hosts of a domain do). --starttls offers
+STARTTLS with that certificate; --broken-starttls offers it (with that
+certificate) but allows only TLS 1.1 and older, so no handshake with a
+modern client succeeds (TLS reporting's tests)."""
 
 import argparse
+import logging
 import os
 import socket
+import ssl
+import warnings
 import sys
 
 from aiosmtpd.controller import Controller
@@ -60,7 +69,21 @@ def main():
     parser.add_argument("--reject", action="append", default=[])
     parser.add_argument("--no-smtputf8", action="store_true")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--broken-starttls", nargs=2, metavar=("CERT", "KEY"))
     args = parser.parse_args()
+    tls_context = None
+    if args.starttls or args.broken_starttls:
+        tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls_context.load_cert_chain(*(args.starttls or args.broken_starttls))
+        if args.broken_starttls:
+            # Deprecated versions on purpose: nothing modern speaks them.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            # Every handshake fails, as meant: no traceback for each.
+            logging.getLogger("mail.log").setLevel(logging.CRITICAL)
+            tls_context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+            tls_context.maximum_version = ssl.TLSVersion.TLSv1_1
     peer = Peer(args.directory, args.defer, args.reject)
     # aiosmtpd checks its own start by connecting, so it needs the port up
     # front: take one the system has free, and another if it was taken
@@ -70,15 +93,16 @@ def main():
             port = args.port
         else:
             with socket.socket() as probe:
-                probe.bind(("127.0.0.1", 0))
+                probe.bind((args.host, 0))
                 port = probe.getsockname()[1]
         controller = Controller(
             peer,
-            hostname="127.0.0.1",
+            hostname=args.host,
             port=port,
             server_hostname="peer.test",
             decode_data=False,
             enable_SMTPUTF8=not args.no_smtputf8,
+            tls_context=tls_context,
         )
         try:
             controller.start()

@@ -37,7 +37,11 @@ pub async fn dns(config: &Config, domain: &str, check: bool) -> anyhow::Result<(
         .map(|(host, _)| host)
         .filter(|host| !host.is_empty());
     let records = msgauth::records::domain_records(&domain, &config.hostname, relay, &keys);
-    let tls_rpt = config.tls_reports.reporter(&store, &config.hostname).await?.address;
+    // With no domain hosted yet, the record names the domain's own postmaster.
+    let tls_rpt = match config.tls_reports.reporter(&store, &config.hostname).await {
+        Ok(reporter) => reporter.address,
+        Err(_) => format!("postmaster@{domain}"),
+    };
     if check {
         return check_records(config, &domain, &records, &tls_rpt).await;
     }

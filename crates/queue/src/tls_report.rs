@@ -107,9 +107,11 @@ impl TlsRecorder {
         TlsRecorder { store, enabled }
     }
 
-    /// Counts `outcome` for today (UTC), in the background: delivery does
-    /// not wait for the count, and a store error costs a log line only.
-    pub fn record(&self, outcome: TlsOutcome) {
+    /// Counts `outcome` for today (UTC). A store error costs a log line
+    /// only: delivery goes on. It is awaited (one group commit beside the
+    /// queue's own writes), so a session is counted before its message is
+    /// reported delivered.
+    pub async fn record(&self, outcome: TlsOutcome) {
         if !self.enabled {
             return;
         }
@@ -132,12 +134,9 @@ impl TlsRecorder {
                 reason,
             }),
         };
-        let store = self.store.clone();
-        tokio::spawn(async move {
-            if let Err(e) = store.count_tls_session(count).await {
-                tracing::warn!(error = %e, "could not count a session for TLS reporting");
-            }
-        });
+        if let Err(e) = self.store.count_tls_session(count).await {
+            tracing::warn!(error = %e, "could not count a session for TLS reporting");
+        }
     }
 }
 

@@ -195,7 +195,7 @@ impl Remote {
             Some(client) => client,
             None => {
                 let opened = self.open(address, host).await;
-                self.count_session(domain, host, address, outgoing, &opened);
+                self.count_session(domain, host, address, outgoing, &opened).await;
                 opened?
             }
         };

@@ -13,7 +13,7 @@ impl Remote {
     /// Counts the session `opened` to `host` at `address` for `domain`'s
     /// report; nothing for a connection that never opened, or for a
     /// session carrying a TLS report (RFC 8460 §5.3).
-    pub(super) fn count_session(
+    pub(super) async fn count_session(
         &self,
         domain: &str,
         host: &str,
@@ -38,13 +38,15 @@ impl Remote {
             Err(SessionError::Tls { reason, local }) => (*local, Err((ResultType::ValidationFailure, reason.clone()))),
             Err(_) => return,
         };
-        self.tls_report.record(TlsOutcome {
-            domain: domain.to_string(),
-            policy: TlsPolicy::NoPolicy,
-            mx_host: host.to_string(),
-            receiving_ip: address.ip(),
-            sending_ip,
-            result,
-        });
+        self.tls_report
+            .record(TlsOutcome {
+                domain: domain.to_string(),
+                policy: TlsPolicy::NoPolicy,
+                mx_host: host.to_string(),
+                receiving_ip: address.ip(),
+                sending_ip,
+                result,
+            })
+            .await;
     }
 }
