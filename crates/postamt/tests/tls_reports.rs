@@ -13,7 +13,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Peer, Server};
+use common::{Helper, Peer, Server};
 
 /// A self-signed certificate and key for the peers' STARTTLS.
 fn certificate(dir: &Path) -> (PathBuf, PathBuf) {
@@ -39,6 +39,32 @@ fn certificate(dir: &Path) -> (PathBuf, PathBuf) {
         .expect("run openssl");
     assert!(status.success());
     (cert, key)
+}
+
+/// Serves `zone` and a.test's DKIM keys (as `postamt dns` prints them)
+/// from a new DNS server, and restarts `server` asking it: the reports
+/// that come back to us are checked for a.test's signature on arrival.
+fn serve_with_keys(server: &mut Server, zone: &str) {
+    let keys: String = server
+        .admin(&["dns", "a.test"])
+        .lines()
+        .filter(|l| l.contains("._domainkey."))
+        .map(|l| format!("{}\n", l.replacen(". IN TXT ", " TXT ", 1)))
+        .collect();
+    assert!(!keys.is_empty());
+    let path = server.dir.path().join("zone-with-keys");
+    std::fs::write(&path, format!("{zone}{keys}")).unwrap();
+    let dns = Helper::start("dnsserver.py", &[path.to_str().unwrap()]);
+    let old = format!("127.0.0.1:{}\"]", server.dns.port);
+    let config = std::fs::read_to_string(server.config_path()).unwrap();
+    assert_eq!(config.matches(&old).count(), 1);
+    std::fs::write(
+        server.config_path(),
+        config.replace(&old, &format!("127.0.0.1:{}\"]", dns.port)),
+    )
+    .unwrap();
+    server.dns = dns;
+    server.restart();
 }
 
 /// Today's UTC date, YYYY-MM-DD, and the Unix time it began.
@@ -76,6 +102,7 @@ assert msg.get_content_type() == "multipart/report", msg.get_content_type()
 assert msg.get_param("report-type") == "tlsrpt", msg["Content-Type"]
 assert msg["TLS-Report-Domain"] == "remote.test", msg["TLS-Report-Domain"]
 assert msg["TLS-Report-Submitter"] == "a.test", msg["TLS-Report-Submitter"]
+assert msg["TLS-Required"] == "No", msg["TLS-Required"]
 assert re.fullmatch(r"Report Domain: remote\.test Submitter: a\.test Report-ID: <\S+>", msg["Subject"]), msg["Subject"]
 assert msg["From"].addresses[0].addr_spec == "postmaster@a.test", msg["From"]
 parts = list(msg.iter_parts())
@@ -117,10 +144,11 @@ fn reports_are_sent_counted_signed_and_read_back() {
                 _smtp._tls.rua.test TXT \"v=TLSRPTv1; rua=mailto:reports@rua.test\"\n\
                 mx.rua.test A 127.0.0.1\n";
     let config = format!("hostname = \"mx.a.test\"\n[delivery]\nport = {port}\n");
-    let server = Server::start_with_zone(&config, zone);
+    let mut server = Server::start_with_zone(&config, zone);
     server.admin(&["domain", "add", "a.test"]);
     server.add_user("alice@a.test");
     server.add_user("postmaster@a.test");
+    serve_with_keys(&mut server, zone);
 
     for to in ["x@remote.test", "y@remote.test"] {
         server.python(&format!(
@@ -188,12 +216,13 @@ client.quit()
     read_back(&server, &path, &day, good_sessions);
 }
 
-/// Our report, a gzip bomb and broken JSON, delivered to our own report
-/// address (postmaster@a.test by default), as `postamt reports tls` lists them.
+/// Our report, a gzip bomb, broken JSON and a well-formed report nobody
+/// signed, delivered to our own report address (postmaster@a.test by
+/// default), as `postamt reports tls` lists them.
 fn read_back(server: &Server, report: &Path, day: &str, good_sessions: usize) {
     server.python(&format!(
         r#"
-import base64, gzip, mailtest
+import base64, gzip, json, mailtest
 def bad(name, part):
     return ("From: reporter@else.test\r\nTo: postmaster@a.test\r\nSubject: {{0}}\r\n"
             "TLS-Report-Domain: a.test\r\nTLS-Report-Submitter: else.test\r\nMIME-Version: 1.0\r\n"
@@ -206,12 +235,18 @@ messages = [
     open({report:?}, "rb").read(),
     bad("bomb", bomb),
     bad("broken", gzip.compress(b'{{"organization-name": "x", "policies": [')),
+    bad("unsigned", gzip.compress(json.dumps({{
+        "organization-name": "else.test", "contact-info": "x@else.test", "report-id": "r1",
+        "date-range": {{"start-datetime": "{day}T00:00:00Z", "end-datetime": "{day}T23:59:59Z"}},
+        "policies": [{{"policy": {{"policy-type": "no-policy-found", "policy-domain": "a.test"}},
+                      "summary": {{"total-successful-session-count": 7, "total-failure-session-count": 0}}}}],
+    }}).encode())),
 ]
 client = mailtest.smtp()
 for message in messages:
     assert client.sendmail("reporter@else.test", ["postmaster@a.test"], message) == {{}}
 client.quit()
-mailtest.wait_for_messages("postmaster@a.test", 3)
+mailtest.wait_for_messages("postmaster@a.test", 4)
 "#,
         report = report.to_string_lossy()
     ));
@@ -237,10 +272,22 @@ mailtest.wait_for_messages("postmaster@a.test", 3)
     assert_eq!(table.matches("MALFORMED").count(), 2, "{table}");
     assert!(table.contains("inflates to more than"), "{table}");
     assert!(table.contains("not RFC 8460 JSON"), "{table}");
+    // RFC 8460 §3: a report without its reporter's signature is ignored.
+    assert_eq!(table.matches("IGNORED").count(), 1, "{table}");
+    assert!(
+        table.contains("no DKIM signature of its reporting domain (else.test)"),
+        "{table}"
+    );
+    assert!(
+        !table.contains("else.test "),
+        "the unsigned report is not counted: {table}"
+    );
 
     let json: serde_json::Value = serde_json::from_str(&server.admin(&["reports", "tls", "--json"])).unwrap();
     assert_eq!(json["reports"][0]["failures"]["validation-failure"], 2, "{json}");
     assert_eq!(json["malformed"].as_array().unwrap().len(), 2, "{json}");
+    assert_eq!(json["ignored"].as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(json["reports"].as_array().unwrap().len(), 1, "{json}");
     let other = server.admin_output(&["reports", "tls", "--address", "nobody@a.test"], None);
     assert!(!other.status.success());
 }

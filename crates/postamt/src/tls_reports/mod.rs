@@ -73,7 +73,7 @@ pub async fn reports(config: &Config, command: ReportsCommand) -> anyhow::Result
         }
         None => {
             let address = args.address.unwrap_or(reporter.address);
-            let listing = reading::read_inbox(&store, &address).await?;
+            let listing = reading::read_inbox(&store, &address, &config.hostname).await?;
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&listing)?);
             } else {

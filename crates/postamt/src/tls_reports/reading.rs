@@ -5,7 +5,11 @@
 //! bounded: a message's size, the parts looked at, what a gzip part may
 //! inflate to (a few KiB can inflate to gigabytes), and the JSON's depth
 //! (serde_json's own limit). A report that fails any of it is listed as
-//! malformed, and the others are read on.
+//! malformed, and the others are read on. RFC 8460 §3 has a report
+//! without a valid DKIM signature of its reporting domain ignored: our
+//! own check of the message when it arrived (the Authentication-Results
+//! field under our name) says whether one passed, and a report without
+//! one is listed as ignored, not counted.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -69,7 +73,35 @@ fn inflate(gzipped: &[u8]) -> Result<Vec<u8>, String> {
 
 /// Whether a message is a TLS report (RFC 8460 §5.3 header field).
 fn is_report(raw: &[u8]) -> bool {
-    imf::field_spans(raw).any(|(name, _)| name.eq_ignore_ascii_case(b"TLS-Report-Domain"))
+    field(raw, "TLS-Report-Domain").is_some()
+}
+
+/// The first `name` field's value, unfolded and trimmed.
+fn field(raw: &[u8], name: &str) -> Option<String> {
+    let (_, range) = imf::field_spans(raw).find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))?;
+    let text = String::from_utf8_lossy(&raw[range]);
+    let (_, value) = text.split_once(':')?;
+    Some(value.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Why the report in `raw` is to be ignored (RFC 8460 §3), if it is: no
+/// DKIM signature of its reporting domain (TLS-Report-Submitter, or a
+/// domain it is part of) passed our check when it arrived.
+fn unsigned(raw: &[u8], authserv_id: &str) -> Option<String> {
+    let submitter = field(raw, "TLS-Report-Submitter")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let passed = msgauth::results_read::ours(raw, authserv_id)
+        .map(|value| msgauth::results_read::dkim_pass_domains(&value))
+        .unwrap_or_default();
+    let ours = |d: &String| !d.is_empty() && (submitter == *d || submitter.ends_with(&format!(".{d}")));
+    if passed.iter().any(ours) {
+        return None;
+    }
+    Some(format!(
+        "ignored: no DKIM signature of its reporting domain ({}) passed when it arrived (RFC 8460 §3)",
+        if submitter.is_empty() { "not named" } else { &submitter }
+    ))
 }
 
 /// One line of the listing: what one organization reported about one
@@ -87,6 +119,7 @@ pub struct Line {
     pub failures: BTreeMap<String, u64>,
 }
 
+/// A report not counted, and why.
 #[derive(Debug, Serialize)]
 pub struct Malformed {
     pub uid: i64,
@@ -97,6 +130,8 @@ pub struct Malformed {
 pub struct Listing {
     pub reports: Vec<Line>,
     pub malformed: Vec<Malformed>,
+    /// Well-formed reports without their reporter's DKIM signature.
+    pub ignored: Vec<Malformed>,
 }
 
 impl Listing {
@@ -127,8 +162,9 @@ impl Listing {
     }
 }
 
-/// The reports in `address`'s INBOX.
-pub async fn read_inbox(store: &store::Store, address: &str) -> anyhow::Result<Listing> {
+/// The reports in `address`'s INBOX; `authserv_id` is the name our
+/// checks of arriving mail write their results under (the hostname).
+pub async fn read_inbox(store: &store::Store, address: &str, authserv_id: &str) -> anyhow::Result<Listing> {
     let Some(account) = store.find_account(address).await? else {
         bail!("{address} is not an account here: TLS reports are read from an account's INBOX (--address)");
     };
@@ -163,7 +199,10 @@ pub async fn read_inbox(store: &store::Store, address: &str) -> anyhow::Result<L
                 continue;
             }
             match parse_message(&raw) {
-                Ok(report) => listing.add(&mut lines, &report),
+                Ok(report) => match unsigned(&raw, authserv_id) {
+                    None => listing.add(&mut lines, &report),
+                    Some(reason) => listing.ignored.push(Malformed { uid: meta.uid, reason }),
+                },
                 Err(reason) => listing.malformed.push(Malformed { uid: meta.uid, reason }),
             }
         }
@@ -174,7 +213,7 @@ pub async fn read_inbox(store: &store::Store, address: &str) -> anyhow::Result<L
 
 /// The listing as a table for people.
 pub fn print(listing: &Listing, address: &str) {
-    if listing.reports.is_empty() && listing.malformed.is_empty() {
+    if listing.reports.is_empty() && listing.malformed.is_empty() && listing.ignored.is_empty() {
         println!("No TLS reports in the INBOX of {address}");
         return;
     }
@@ -199,6 +238,9 @@ pub fn print(listing: &Listing, address: &str) {
     }
     for bad in &listing.malformed {
         println!("MALFORMED report (message UID {}): {}", bad.uid, bad.reason);
+    }
+    for bad in &listing.ignored {
+        println!("IGNORED report (message UID {}): {}", bad.uid, bad.reason);
     }
 }
 
@@ -243,5 +285,29 @@ mod tests {
         assert!(no_part.unwrap_err().contains("no application/tlsrpt"));
         assert!(is_report(&message("text/plain", "")));
         assert!(!is_report(b"Subject: x\r\n\r\nTLS-Report-Domain: x\r\n"));
+    }
+
+    #[test]
+    fn only_reports_signed_by_their_reporter_count() {
+        let report = |results: &str| {
+            format!("Authentication-Results: {results}\r\nTLS-Report-Submitter: Mail.Example\r\nTLS-Report-Domain: x\r\n\r\n")
+                .into_bytes()
+        };
+        assert_eq!(
+            unsigned(&report("mx.test; dkim=pass header.d=mail.example"), "mx.test"),
+            None
+        );
+        assert_eq!(
+            unsigned(&report("mx.test; dkim=pass header.d=example"), "mx.test"),
+            None
+        );
+        for bad in [
+            "mx.test; dkim=pass header.d=other.example",
+            "mx.test; dkim=fail header.d=mail.example",
+            "mx.test; dkim=pass header.d=ail.example",
+            "elsewhere.test; dkim=pass header.d=mail.example",
+        ] {
+            assert!(unsigned(&report(bad), "mx.test").unwrap().contains("ignored"), "{bad}");
+        }
     }
 }

@@ -131,6 +131,10 @@ pub fn compose(
     let boundary = format!("tlsrpt-{}", random_hex(12)?);
     let submitter = &reporter.domain;
     let report_id = &report.report_id;
+    // RFC 8460 §5.3: reports MUST be delivered despite TLS failures (the
+    // domain's policy may be what is broken); RFC 8689 §5's
+    // `TLS-Required: No` asks our own delivery to set MTA-STS and DANE
+    // aside for this message.
     let mut text = format!(
         "From: {org} <{from}>\r\n\
          To: {to}\r\n\
@@ -139,6 +143,7 @@ pub fn compose(
          Message-ID: <{report_id}>\r\n\
          TLS-Report-Domain: {domain}\r\n\
          TLS-Report-Submitter: {submitter}\r\n\
+         TLS-Required: No\r\n\
          Auto-Submitted: auto-generated\r\n\
          MIME-Version: 1.0\r\n\
          Content-Type: multipart/report; report-type=\"tlsrpt\";\r\n\tboundary=\"{boundary}\"\r\n\
