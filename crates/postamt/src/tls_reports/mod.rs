@@ -113,9 +113,8 @@ pub async fn daily(config: Config, store: Store) {
     let mut done: Option<i64> = None;
     loop {
         let now = store::now();
-        let today = store::utc_day(now);
-        if now >= today + delay && done != Some(today) {
-            match send_yesterday(&config, &store, today - 86_400).await {
+        if let Step::Send { yesterday, today } = step(now, delay, done) {
+            match send_yesterday(&config, &store, yesterday).await {
                 Ok(()) => {
                     done = Some(today);
                     delay = random_delay();
@@ -125,15 +124,39 @@ pub async fn daily(config: Config, store: Store) {
                 }
             }
         }
-        let next = if done == Some(today) {
-            today + 86_400 + delay
-        } else if now < today + delay {
-            today + delay
-        } else {
-            now + 3600
+        let Step::Sleep(until) = step(store::now(), delay, done) else {
+            // Failed: try again in an hour.
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            continue;
         };
         // Woken at least hourly, so a changed clock is noticed.
-        tokio::time::sleep(Duration::from_secs((next - now).clamp(1, 3600) as u64)).await;
+        tokio::time::sleep(Duration::from_secs((until - store::now()).clamp(1, 3600) as u64)).await;
+    }
+}
+
+/// What the daily run does at `now`.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// Send the day starting at `yesterday` (unless sent), then mark `today` done.
+    Send { yesterday: i64, today: i64 },
+    /// Nothing to do before this time.
+    Sleep(i64),
+}
+
+/// At `now`, with today's random `delay` after midnight and the last day
+/// whose run is `done`: send yesterday's reports once the delay passed,
+/// else sleep until it does, or (done) until tomorrow's.
+fn step(now: i64, delay: i64, done: Option<i64>) -> Step {
+    let today = store::utc_day(now);
+    if done == Some(today) {
+        Step::Sleep(today + 86_400 + delay)
+    } else if now < today + delay {
+        Step::Sleep(today + delay)
+    } else {
+        Step::Send {
+            yesterday: today - 86_400,
+            today,
+        }
     }
 }
 
@@ -151,4 +174,34 @@ fn random_delay() -> i64 {
     let mut byte = [0u8; 2];
     let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut byte);
     60 + i64::from(u16::from_le_bytes(byte)) % (MAX_DELAY - 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yesterday_is_sent_once_after_the_delay() {
+        let midnight = 20_000 * 86_400;
+        assert_eq!(step(midnight + 10, 600, None), Step::Sleep(midnight + 600));
+        let send = Step::Send {
+            yesterday: midnight - 86_400,
+            today: midnight,
+        };
+        assert_eq!(step(midnight + 600, 600, None), send);
+        // A start late in the day (a restart) still sends; the store says
+        // whether the day went out already.
+        assert_eq!(step(midnight + 80_000, 600, None), send);
+        assert_eq!(
+            step(midnight + 700, 900, Some(midnight)),
+            Step::Sleep(midnight + 86_400 + 900)
+        );
+        assert_eq!(
+            step(midnight + 86_400 + 100, 900, Some(midnight)),
+            Step::Sleep(midnight + 86_400 + 900)
+        );
+        for _ in 0..100 {
+            assert!((60..MAX_DELAY).contains(&random_delay()));
+        }
+    }
 }
