@@ -45,7 +45,9 @@ pub struct TlsArgs {
 enum TlsAction {
     /// Send the reports of a day now (the server sends yesterday's each
     /// day by itself), to every domain we held sessions with that day and
-    /// that asks for reports.
+    /// that asks for reports. A day that is over is then not sent again by
+    /// the server; today's reports cover the day so far, and the server
+    /// still sends the whole day tomorrow.
     Send {
         /// The UTC day, YYYY-MM-DD; yesterday by default.
         #[arg(long, value_name = "YYYY-MM-DD")]
@@ -65,8 +67,11 @@ pub async fn reports(config: &Config, command: ReportsCommand) -> anyhow::Result
                 }
                 None => store::utc_day(store::now()) - 86_400,
             };
-            // Claimed, so the server does not send the day again.
-            store.claim_tls_report_day(day, store::now()).await?;
+            // A day that is over is claimed, so the server does not send it
+            // again; today is not: its full report is still to come.
+            if day < store::utc_day(store::now()) {
+                store.claim_tls_report_day(day, store::now()).await?;
+            }
             let sent = outbox_send(config, &store, &reporter, day).await?;
             println!("Queued {sent} TLS report(s) for {}", json::date(day));
             Ok(())
