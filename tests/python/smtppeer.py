@@ -5,17 +5,17 @@ with temporary failures first.
 
 Usage: python3 smtppeer.py DIRECTORY [--defer N] [--reject ADDRESS]...
                            [--no-smtputf8] [--port PORT] [--host ADDRESS]
-                           [--starttls CERT KEY] [--broken-starttls CERT KEY]
+                           [--tls CERT KEY] [--broken-tls CERT KEY]
 Prints its port, then serves until its standard input closes. Each
 accepted message is DIRECTORY/N.eml; DIRECTORY/N.env holds the envelope
 (MAIL FROM, then one RCPT TO per line) and DIRECTORY/N.conn the number of
 the connection it came over. With --port it serves on that port (one a
 test kept unanswered until now), else on one the system has free; with
 --host on that loopback address instead of 127.0.0.1 (several peers can
-then share one port, as MX hosts of a domain do). --starttls offers
-STARTTLS with that certificate; --broken-starttls offers it (with that
-certificate) but allows only TLS 1.1 and older, so no handshake with a
-modern client succeeds (TLS reporting's tests)."""
+then share one port, as MX hosts of a domain do). --tls offers STARTTLS
+with that certificate chain and key (PEM files); --broken-tls offers it
+(with that certificate) but allows only TLS 1.1 and older, so no
+handshake with a modern client succeeds (TLS reporting's tests)."""
 
 import argparse
 import logging
@@ -70,14 +70,14 @@ def main():
     parser.add_argument("--no-smtputf8", action="store_true")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
-    parser.add_argument("--broken-starttls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--broken-tls", nargs=2, metavar=("CERT", "KEY"))
     args = parser.parse_args()
     tls_context = None
-    if args.starttls or args.broken_starttls:
+    if args.tls or args.broken_tls:
         tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        tls_context.load_cert_chain(*(args.starttls or args.broken_starttls))
-        if args.broken_starttls:
+        tls_context.load_cert_chain(*(args.tls or args.broken_tls))
+        if args.broken_tls:
             # Deprecated versions on purpose: nothing modern speaks them.
             warnings.simplefilter("ignore", DeprecationWarning)
             # Every handshake fails, as meant: no traceback for each.

@@ -133,8 +133,8 @@ fn reports_are_sent_counted_signed_and_read_back() {
     // the same port (the one every delivery dials) at other addresses.
     let rua = Peer::start(&[]);
     let port = rua.helper.port.to_string();
-    let good = Peer::start(&["--host", "127.0.0.2", "--port", &port, "--starttls", cert, key]);
-    let broken = Peer::start(&["--host", "127.0.0.3", "--port", &port, "--broken-starttls", cert, key]);
+    let good = Peer::start(&["--host", "127.0.0.2", "--port", &port, "--tls", cert, key]);
+    let broken = Peer::start(&["--host", "127.0.0.3", "--port", &port, "--broken-tls", cert, key]);
     let zone = "remote.test MX 10 mx0.remote.test\n\
                 remote.test MX 20 mx1.remote.test\n\
                 mx0.remote.test A 127.0.0.3\n\

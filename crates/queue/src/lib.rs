@@ -26,7 +26,7 @@ use wire::smtp::MailObject;
 
 pub use config::{ClientTimeouts, QueueConfig, Relay, RelayTls};
 pub use forward::Sealer;
-pub use tls_report::{ResultType, TlsOutcome, TlsPolicy, TlsRecorder};
+pub use tls_report::{ReportPolicy, ResultType, TlsOutcome, TlsRecorder};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -16,10 +16,10 @@ use std::net::IpAddr;
 
 use store::{Store, TlsFailure, TlsSessionCount};
 
-/// The policy a session was held to (RFC 8460 §4.3 policy-type and
-/// policy-string, §4.4 mx-host).
+/// The policy a session was held to, as a report names it (RFC 8460
+/// §4.3 policy-type and policy-string, §4.4 mx-host).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TlsPolicy {
+pub enum ReportPolicy {
     /// No MTA-STS or DANE policy: STARTTLS where offered, any certificate
     /// (§4.3 "no-policy-found").
     NoPolicy,
@@ -33,13 +33,13 @@ pub enum TlsPolicy {
     Tlsa { records: Vec<String> },
 }
 
-impl TlsPolicy {
+impl ReportPolicy {
     /// §4.3's policy-type string.
     pub fn type_name(&self) -> &'static str {
         match self {
-            TlsPolicy::NoPolicy => "no-policy-found",
-            TlsPolicy::Sts { .. } => "sts",
-            TlsPolicy::Tlsa { .. } => "tlsa",
+            ReportPolicy::NoPolicy => "no-policy-found",
+            ReportPolicy::Sts { .. } => "sts",
+            ReportPolicy::Tlsa { .. } => "tlsa",
         }
     }
 }
@@ -83,7 +83,7 @@ impl ResultType {
 pub struct TlsOutcome {
     /// The recipient domain (the policy domain).
     pub domain: String,
-    pub policy: TlsPolicy,
+    pub policy: ReportPolicy,
     /// The MX host name dialled.
     pub mx_host: String,
     pub receiving_ip: IpAddr,
@@ -116,9 +116,9 @@ impl TlsRecorder {
             return;
         }
         let (policy_strings, mx_hosts) = match outcome.policy.clone() {
-            TlsPolicy::NoPolicy => (Vec::new(), Vec::new()),
-            TlsPolicy::Sts { lines, mx_patterns } => (lines, mx_patterns),
-            TlsPolicy::Tlsa { records } => (records, Vec::new()),
+            ReportPolicy::NoPolicy => (Vec::new(), Vec::new()),
+            ReportPolicy::Sts { lines, mx_patterns } => (lines, mx_patterns),
+            ReportPolicy::Tlsa { records } => (records, Vec::new()),
         };
         let count = TlsSessionCount {
             day: store::utc_day(store::now()),
@@ -170,7 +170,7 @@ mod tests {
 
     #[test]
     fn names_are_the_rfc_strings() {
-        assert_eq!(TlsPolicy::NoPolicy.type_name(), "no-policy-found");
+        assert_eq!(ReportPolicy::NoPolicy.type_name(), "no-policy-found");
         assert_eq!(ResultType::StarttlsNotSupported.as_str(), "starttls-not-supported");
         assert_eq!(ResultType::StsWebpkiInvalid.as_str(), "sts-webpki-invalid");
     }

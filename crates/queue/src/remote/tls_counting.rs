@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 
 use super::{Outgoing, Remote, SessionError, SmtpClient};
-use crate::tls_report::{ResultType, TlsOutcome, TlsPolicy, is_tls_report};
+use crate::tls_report::{ReportPolicy, ResultType, TlsOutcome, is_tls_report};
 
 impl Remote {
     /// Counts the session `opened` to `host` at `address` for `domain`'s
@@ -41,7 +41,7 @@ impl Remote {
         self.tls_report
             .record(TlsOutcome {
                 domain: domain.to_string(),
-                policy: TlsPolicy::NoPolicy,
+                policy: ReportPolicy::NoPolicy,
                 mx_host: host.to_string(),
                 receiving_ip: address.ip(),
                 sending_ip,
