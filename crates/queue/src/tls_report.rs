@@ -61,6 +61,26 @@ pub enum ResultType {
 }
 
 impl ResultType {
+    const ALL: [ResultType; 11] = [
+        ResultType::StarttlsNotSupported,
+        ResultType::CertificateHostMismatch,
+        ResultType::CertificateExpired,
+        ResultType::CertificateNotTrusted,
+        ResultType::ValidationFailure,
+        ResultType::TlsaInvalid,
+        ResultType::DnssecInvalid,
+        ResultType::DaneRequired,
+        ResultType::StsPolicyFetchError,
+        ResultType::StsPolicyInvalid,
+        ResultType::StsWebpkiInvalid,
+    ];
+
+    /// The result type §4.3 names `name` (e.g. what an MTA-STS fetch
+    /// error says it is); None for a name it does not list.
+    pub fn from_name(name: &str) -> Option<ResultType> {
+        ResultType::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ResultType::StarttlsNotSupported => "starttls-not-supported",
@@ -173,5 +193,13 @@ mod tests {
         assert_eq!(ReportPolicy::NoPolicy.type_name(), "no-policy-found");
         assert_eq!(ResultType::StarttlsNotSupported.as_str(), "starttls-not-supported");
         assert_eq!(ResultType::StsWebpkiInvalid.as_str(), "sts-webpki-invalid");
+        for t in ResultType::ALL {
+            assert_eq!(ResultType::from_name(t.as_str()), Some(t));
+        }
+        assert_eq!(
+            ResultType::from_name("sts-policy-fetch-error"),
+            Some(ResultType::StsPolicyFetchError)
+        );
+        assert_eq!(ResultType::from_name("other"), None);
     }
 }
