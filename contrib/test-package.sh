@@ -208,6 +208,10 @@ postamt queue delete "$id" # guide:
 postamt queue list >"$work/queue"
 grep -q 'The queue is empty.' "$work/queue" || fail "queue delete left the message"
 
+step "TLS reports, as the guide reads them"
+postamt reports tls >"$work/tlsrpt" # guide:
+grep -q 'No TLS reports in the INBOX of postmaster@example.org' "$work/tlsrpt" || fail "reports tls: $(cat "$work/tlsrpt")"
+
 step "a backup while the server runs"
 backup_dir="$work/backup"
 postamt backup "$backup_dir" >"$work/backup.out" # guide:

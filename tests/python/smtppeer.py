@@ -4,25 +4,32 @@ message it accepts as a file in a directory, and can be told to answer
 with temporary failures first.
 
 Usage: python3 smtppeer.py DIRECTORY [--defer N] [--reject ADDRESS]...
-                           [--no-smtputf8] [--port PORT]
-                           [--tls CERT KEY | --starttls] [--requiretls]
+                           [--no-smtputf8] [--port PORT] [--host ADDRESS]
+                           [--tls CERT KEY | --broken-tls CERT KEY | --starttls]
+                           [--requiretls]
 Prints its port, then serves until its standard input closes. Each
 accepted message is DIRECTORY/N.eml; DIRECTORY/N.env holds the envelope
 (MAIL FROM, then one RCPT TO per line), DIRECTORY/N.conn the number of
 the connection it came over, and DIRECTORY/N.requiretls is there when MAIL
 carried REQUIRETLS. With --port it serves on that port (one a
-test kept unanswered until now), else on one the system has free. With
---tls it offers STARTTLS with that certificate chain and key (PEM files);
-with --starttls, with a self-signed certificate (made with the openssl
-command). With --requiretls it announces REQUIRETLS (RFC 8689) once under
-TLS and takes the MAIL parameter there."""
+test kept unanswered until now), else on one the system has free; with
+--host on that loopback address instead of 127.0.0.1 (several peers can
+then share one port, as MX hosts of a domain do). --tls offers STARTTLS
+with that certificate chain and key (PEM files); --broken-tls offers it
+(with that certificate) but allows only TLS 1.1 and older, so no
+handshake with a modern client succeeds (TLS reporting's tests);
+--starttls offers it with a self-signed certificate (made with the
+openssl command). With --requiretls it announces REQUIRETLS (RFC 8689)
+once under TLS and takes the MAIL parameter there."""
 
 import argparse
+import logging
 import os
 import socket
 import ssl
 import subprocess
 import sys
+import warnings
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, syntax
@@ -114,15 +121,24 @@ def main():
     parser.add_argument("--reject", action="append", default=[])
     parser.add_argument("--no-smtputf8", action="store_true")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--broken-tls", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--starttls", action="store_true")
     parser.add_argument("--requiretls", action="store_true")
     args = parser.parse_args()
     peer = Peer(args.directory, args.defer, args.reject, args.requiretls)
     tls = None
-    if args.tls:
+    if args.tls or args.broken_tls:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        tls.load_cert_chain(*args.tls)
+        tls.load_cert_chain(*(args.tls or args.broken_tls))
+        if args.broken_tls:
+            # Deprecated versions on purpose: nothing modern speaks them.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            # Every handshake fails, as meant: no traceback for each.
+            logging.getLogger("mail.log").setLevel(logging.CRITICAL)
+            tls.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+            tls.maximum_version = ssl.TLSVersion.TLSv1_1
     elif args.starttls:
         tls = tls_context(args.directory)
     # aiosmtpd checks its own start by connecting, so it needs the port up
@@ -133,11 +149,11 @@ def main():
             port = args.port
         else:
             with socket.socket() as probe:
-                probe.bind(("127.0.0.1", 0))
+                probe.bind((args.host, 0))
                 port = probe.getsockname()[1]
         controller = PeerController(
             peer,
-            hostname="127.0.0.1",
+            hostname=args.host,
             port=port,
             server_hostname="peer.test",
             decode_data=False,

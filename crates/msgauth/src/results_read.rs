@@ -32,6 +32,25 @@ pub fn method_results(value: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The domains (`header.d`, lower case) of the DKIM signatures that
+/// passed, from an Authentication-Results value read as
+/// [`method_results`] reads it: for TLS reports, which count only when
+/// signed by their reporting domain (RFC 8460 §3).
+pub fn dkim_pass_domains(value: &str) -> Vec<String> {
+    crate::arc_trust::aar_results(value.as_bytes())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|result| result.method == "dkim" && result.result == "pass")
+        .filter_map(|result| {
+            result
+                .properties
+                .into_iter()
+                .find(|(name, _)| name == "header.d")
+                .map(|(_, domain)| domain.to_ascii_lowercase())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +85,13 @@ Authentication-Results: mx.us.test;\r\n\tspf=pass smtp.mailfrom=a@b.test;\r\n\ta
             ]
         );
         assert_eq!(method_results("mx.us.test; none"), vec![]);
+    }
+
+    #[test]
+    fn passing_dkim_domains_are_read_from_keywords_only() {
+        let value = "mx.example.org; dkim=pass (good; signature) header.d=Reports.Example header.s=s1; \
+                     dkim=fail header.d=bad.example; spf=pass smtp.mailfrom=\"x; dkim=pass header.d=fake.example\"";
+        assert_eq!(dkim_pass_domains(value), ["reports.example"]);
+        assert!(dkim_pass_domains("mx.example.org; none").is_empty());
     }
 }

@@ -86,6 +86,10 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Reports about mail delivery: SMTP TLS reports (RFC 8460) received
+    /// about our domains, and sending ours.
+    #[command(subcommand)]
+    Reports(crate::tls_reports::ReportsCommand),
     /// The certificate obtained by ACME (`[tls] acme`): its status, or a renewal now.
     #[command(subcommand)]
     Tls(crate::acme::TlsCommand),
@@ -347,6 +351,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dns { domain, check } => crate::dns_records::dns(&config, &domain, check).await,
         Command::Queue(command) => crate::admin::queue(&config, command).await,
         Command::Tls(command) => crate::acme::tls(&config, command).await,
+        Command::Reports(command) => crate::tls_reports::reports(&config, command).await,
         Command::Gc { min_age } => crate::admin::collect_garbage(&config, min_age).await,
         // Names both stores itself: the config's store is neither.
         Command::Store(StoreCommand::Copy { from, to }) => crate::store_copy::copy(&from, &to).await,

@@ -1,7 +1,8 @@
 //! The DNS records `postamt dns` prints for what the web listener serves:
 //! the MTA-STS policy's TXT record (RFC 8461 §3.1), the `mta-sts.` and
 //! `autoconfig.` names pointing at this server, and the SRV records mail
-//! clients look for (RFC 6186, with RFC 8314 §5.1's `_submissions`).
+//! clients look for (RFC 6186, with RFC 8314 §5.1's `_submissions`), and
+//! the TLS reporting record (RFC 8460 §3) naming where reports go.
 
 use crate::config::Config;
 use crate::web::mta_sts;
@@ -27,6 +28,8 @@ enum Expect {
     /// A record with this port and target; None: no such service (no
     /// record, or only RFC 6186 §4's "." target).
     Srv(Option<(u16, String)>),
+    /// The one `v=TLSRPTv1` record, with this address among its `mailto:`s.
+    TlsRpt(String),
 }
 
 impl ClientRecord {
@@ -39,6 +42,7 @@ impl ClientRecord {
         let name = self.name.trim_end_matches('.');
         match self.expect {
             Expect::MtaSts => format!("MTA-STS ({})", self.name),
+            Expect::TlsRpt(_) => format!("TLS reporting ({})", self.name),
             _ => format!("{} {name}", self.kind),
         }
     }
@@ -49,6 +53,14 @@ impl ClientRecord {
         let fix = format!("publish `{}`", self.zone_line());
         match &self.expect {
             Expect::MtaSts => check_mta_sts(resolver, config, name).await,
+            Expect::TlsRpt(address) => {
+                let found = resolver.txt(name).await.map_err(|e| e.to_string())?;
+                match crate::tls_reports::parse_rua(&found) {
+                    crate::tls_reports::Rua::Mailto(to) if to.iter().any(|a| a.eq_ignore_ascii_case(address)) => Ok(()),
+                    crate::tls_reports::Rua::Mailto(to) => Err(format!("reports go to {}; {fix}", to.join(", "))),
+                    crate::tls_reports::Rua::Nothing(why) => Err(format!("{why}; {fix}")),
+                }
+            }
             Expect::Alias(host) => {
                 if resolver.cname(name).await.map_err(|e| e.to_string())?.as_deref() == Some(host.as_str()) {
                     return Ok(());
@@ -82,8 +94,9 @@ impl ClientRecord {
     }
 }
 
-/// The records for `domain` (normalised).
-pub fn client_records(config: &Config, domain: &str) -> Vec<ClientRecord> {
+/// The records for `domain` (normalised); `tls_rpt` is the address TLS
+/// reports about it are to be mailed to.
+pub fn client_records(config: &Config, domain: &str, tls_rpt: &str) -> Vec<ClientRecord> {
     let host = config.hostname.trim_end_matches('.').to_ascii_lowercase();
     let hostname = format!("{host}.");
     let policy = mta_sts::policy(&config.mta_sts, &config.hostname);
@@ -135,6 +148,14 @@ pub fn client_records(config: &Config, domain: &str) -> Vec<ClientRecord> {
             expect: Expect::Srv(offered.map(|s| (s.port, clients.host.to_ascii_lowercase()))),
         });
     }
+    // RFC 8460 §3: senders mail their daily reports of the TLS sessions
+    // they held with our MX to this address.
+    records.push(ClientRecord {
+        name: format!("_smtp._tls.{domain}."),
+        kind: "TXT",
+        value: format!("\"v=TLSRPTv1; rua=mailto:{tls_rpt}\""),
+        expect: Expect::TlsRpt(tls_rpt.to_string()),
+    });
     records
 }
 
@@ -172,7 +193,7 @@ mod tests {
             ..Config::default()
         };
         config.listen.pop3.clear();
-        let lines: Vec<String> = client_records(&config, "example.org")
+        let lines: Vec<String> = client_records(&config, "example.org", "postmaster@example.org")
             .iter()
             .map(ClientRecord::zone_line)
             .collect();
@@ -187,5 +208,9 @@ mod tests {
         );
         assert_eq!(lines[6], "_imap._tcp.example.org. IN SRV 10 1 143 mx.example.org.");
         assert_eq!(lines[8], "_pop3._tcp.example.org. IN SRV 0 0 0 .");
+        assert_eq!(
+            lines[9],
+            "_smtp._tls.example.org. IN TXT \"v=TLSRPTv1; rua=mailto:postmaster@example.org\""
+        );
     }
 }

@@ -41,6 +41,7 @@ pub struct Config {
     pub http: crate::web::settings::HttpSettings,
     pub mta_sts: crate::web::settings::MtaStsSettings,
     pub quota: crate::quota_settings::QuotaSettings,
+    pub tls_reports: crate::tls_reports::TlsReportSettings,
 }
 
 /// `[spam]`: what happens to mail a verdict (DMARC quarantine, rspamd)
@@ -385,6 +386,7 @@ impl Default for Config {
             http: Default::default(),
             mta_sts: Default::default(),
             quota: Default::default(),
+            tls_reports: Default::default(),
             server: crate::server_settings::ServerSettings::default(),
         }
     }

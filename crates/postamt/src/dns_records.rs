@@ -37,15 +37,20 @@ pub async fn dns(config: &Config, domain: &str, check: bool) -> anyhow::Result<(
         .map(|(host, _)| host)
         .filter(|host| !host.is_empty());
     let records = msgauth::records::domain_records(&domain, &config.hostname, relay, &keys);
+    // With no domain hosted yet, the record names the domain's own postmaster.
+    let tls_rpt = match config.tls_reports.reporter(&store, &config.hostname).await {
+        Ok(reporter) => reporter.address,
+        Err(_) => format!("postmaster@{domain}"),
+    };
     if check {
-        return check_records(config, &domain, &records).await;
+        return check_records(config, &domain, &records, &tls_rpt).await;
     }
     println!("; DNS records for {domain}, to paste into its zone");
     for record in &records {
         println!("{}", record.zone_line());
     }
-    println!("; MTA-STS (RFC 8461) and mail client autoconfiguration (RFC 6186)");
-    for record in crate::client_records::client_records(config, &domain) {
+    println!("; MTA-STS (RFC 8461), mail client autoconfiguration (RFC 6186), TLS reporting (RFC 8460)");
+    for record in crate::client_records::client_records(config, &domain, &tls_rpt) {
         println!("{}", record.zone_line());
     }
     let hostname = config.hostname.trim_end_matches('.');
@@ -66,7 +71,7 @@ const CHECK_BUDGET: Duration = Duration::from_secs(10);
 
 /// Looks each record up, and the server's PTR records, and says whether
 /// each is right; an error if any is not.
-async fn check_records(config: &Config, domain: &str, records: &[Record]) -> anyhow::Result<()> {
+async fn check_records(config: &Config, domain: &str, records: &[Record], tls_rpt: &str) -> anyhow::Result<()> {
     let resolver = dns::Resolver::dns_only(&config.dns.nameservers)?;
     let hostname = config.hostname.trim_end_matches('.').to_string();
     let mut lookups = tokio::task::JoinSet::new();
@@ -82,7 +87,7 @@ async fn check_records(config: &Config, domain: &str, records: &[Record]) -> any
     let last = records.len();
     lookups.spawn(async move { (last, label, within_budget(check_ptr(&ptr, &hostname)).await) });
     // The records for the web listener's names and for mail clients.
-    for (offset, record) in crate::client_records::client_records(config, domain)
+    for (offset, record) in crate::client_records::client_records(config, domain, tls_rpt)
         .into_iter()
         .enumerate()
     {

@@ -32,6 +32,7 @@ mod signals;
 mod spam_learning;
 mod store_copy;
 mod store_settings;
+mod tls_reports;
 mod unix_account;
 mod web;
 

@@ -74,6 +74,7 @@ pub async fn serve(config: Config, load_config: LoadConfig) -> anyhow::Result<()
     let keep_alive = tokio::spawn(node.clone().keep_alive(store.clone()));
     tasks.spawn(queue.run());
     tasks.spawn(collect_garbage(store.clone()));
+    tasks.spawn(crate::tls_reports::daily(config.clone(), store.clone()));
     if let Some(learner) = crate::spam_learning::Learner::new(&config.rspamd)? {
         tasks.spawn(learner.run(store.clone()));
     }

@@ -156,6 +156,8 @@ fn every_command_has_help() {
         &["alias", "add", "--help"],
         &["dkim", "rotate", "--help"],
         &["dns", "--help"],
+        &["reports", "tls", "--help"],
+        &["reports", "tls", "send", "--help"],
     ] {
         let output = Command::new(env!("CARGO_BIN_EXE_postamt")).args(args).output().unwrap();
         assert!(output.status.success(), "{args:?}");

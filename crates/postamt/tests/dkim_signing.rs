@@ -41,41 +41,6 @@ fn run_sql(server: &Server, statement: &str) {
     ));
 }
 
-/// Python: `verify(message)` runs dkimpy on every DKIM-Signature of
-/// `message`, answering key queries from the zone lines `postamt dns`
-/// printed, and returns each signature's algorithm with its result.
-fn verifier(zone_lines: &str) -> String {
-    format!(
-        r#"
-import re, dkim
-ZONE = {zone_lines:?}
-TXT = {{}}
-for line in ZONE.splitlines():
-    m = re.match(r'(\S+) IN TXT (.*)$', line)
-    if m:
-        TXT[m.group(1).lower()] = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2)))
-
-def dnsfunc(name, timeout=5):
-    name = name.decode() if isinstance(name, bytes) else name
-    name = name.lower().rstrip(".") + "."
-    return TXT.get(name, "").encode()
-
-def verify(message):
-    count = len(re.findall(rb'(?im)^DKIM-Signature:', message))
-    results = []
-    for i in range(count):
-        d = dkim.DKIM(message)
-        try:
-            ok = d.verify(idx=i, dnsfunc=dnsfunc)
-        except dkim.DKIMException:
-            # A body hash mismatch is raised, not returned.
-            ok = False
-        results.append((d.signature_fields[b"a"].decode(), ok))
-    return sorted(results)
-"#
-    )
-}
-
 #[test]
 fn dkimpy_verifies_both_signatures_and_catches_tampering() {
     let peer = Peer::start(&[]);
@@ -112,7 +77,7 @@ assert tampered(b"Subject: signed\r\n", b"Subject: signed\r\nCc: extra@peer.test
 # Relaxed canonicalization: re-folding and trailing blank lines do not matter.
 assert tampered(b"Subject: signed", b"Subject:   signed") == [("ed25519-sha256", True), ("rsa-sha256", True)]
 "#,
-        verifier = verifier(&zone),
+        verifier = common::keys::dkimpy_verifier(&zone),
     ));
 }
 
@@ -233,7 +198,7 @@ fn a_rotation_takes_effect_at_the_next_message() {
 results = verify(open({path:?}, "rb").read())
 assert results == [("ed25519-sha256", True), ("rsa-sha256", True)], results
 "#,
-        verifier = verifier(&server.admin(&["dns", "a.test"])),
+        verifier = common::keys::dkimpy_verifier(&server.admin(&["dns", "a.test"])),
     ));
 }
 

@@ -141,8 +141,8 @@ fn dns_check_says_which_records_are_missing_or_wrong() {
     let host = "mx.example.test A 192.0.2.25\n25.2.0.192.in-addr.arpa PTR mx.example.test.\n";
     let (ok, text) = check_against(&server, &right, host);
     assert!(ok, "{text}");
-    // MX, SPF, 2 DKIM, DMARC, PTR, MTA-STS, 2 CNAME, 6 SRV.
-    assert_eq!(text.matches("OK ").count(), 15, "{text}");
+    // MX, SPF, 2 DKIM, DMARC, PTR, MTA-STS, 2 CNAME, 6 SRV, TLS reporting.
+    assert_eq!(text.matches("OK ").count(), 16, "{text}");
     assert!(text.contains("OK     SRV _imaps._tcp.example.test"), "{text}");
     assert!(text.contains("OK     CNAME autoconfig.example.test"), "{text}");
     assert!(text.contains("OK     PTR of mx.example.test's addresses"), "{text}");
@@ -155,7 +155,10 @@ fn dns_check_says_which_records_are_missing_or_wrong() {
     let wrong: String = right
         .lines()
         .filter(|l| {
-            !l.starts_with(&format!("{ed25519}.")) && !l.starts_with("_dmarc.") && !l.starts_with("autoconfig.")
+            !l.starts_with(&format!("{ed25519}."))
+                && !l.starts_with("_dmarc.")
+                && !l.starts_with("autoconfig.")
+                && !l.starts_with("_smtp._tls.")
         })
         .map(|l| {
             let l = l.replace("v=spf1 mx -all", "v=spf1 a -all").replace(" 993 ", " 994 ");
@@ -176,6 +179,10 @@ fn dns_check_says_which_records_are_missing_or_wrong() {
         "{text}"
     );
     assert!(text.contains("WRONG  DMARC"), "{text}");
+    assert!(
+        text.contains("WRONG  TLS reporting (_smtp._tls.example.test.): no v=TLSRPTv1 record"),
+        "{text}"
+    );
     assert_eq!(
         text.matches("OK ").count(),
         8,
@@ -194,7 +201,7 @@ fn dns_check_says_which_records_are_missing_or_wrong() {
         text.contains("WRONG  MTA-STS") && text.contains("its id is not the current policy's"),
         "{text}"
     );
-    assert!(text.contains("7 DNS record(s) of example.test need fixing"), "{text}");
+    assert!(text.contains("8 DNS record(s) of example.test need fixing"), "{text}");
 }
 
 #[test]
@@ -223,7 +230,7 @@ fn dns_check_against_a_server_that_never_answers_ends_in_bounded_time() {
     let elapsed = started.elapsed();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!output.status.success(), "{stdout}");
-    assert_eq!(stdout.matches("WRONG ").count(), 15, "{stdout}");
+    assert_eq!(stdout.matches("WRONG ").count(), 16, "{stdout}");
     assert!(stdout.contains("[dns] nameservers"), "{stdout}");
     // One budget (10 s) for all records, not one per record.
     assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");

@@ -14,6 +14,7 @@ mod dispatch;
 mod dsn;
 mod forward;
 mod remote;
+mod tls_report;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +28,7 @@ pub use config::{ClientTimeouts, QueueConfig, Relay, RelayTls};
 pub use forward::Sealer;
 pub use remote::TlsPolicy;
 pub use remote::mta_sts;
+pub use tls_report::{ReportPolicy, ResultType, TlsOutcome, TlsRecorder};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

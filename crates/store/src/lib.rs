@@ -82,6 +82,7 @@ mod spam_training;
 mod sql;
 mod srs;
 mod status;
+mod tls_reports;
 mod uidvalidity;
 mod view_reads;
 
@@ -127,6 +128,7 @@ pub use resolve::{Resolution, Target};
 pub use spam_training::SpamClass;
 pub use srs::{Srs, SrsError};
 pub use status::MailboxStatus;
+pub use tls_reports::{MAX_FAILURE_ROWS, MAX_POLICY_ROWS, TlsFailure, TlsPolicyCounts, TlsSessionCount, utc_day};
 pub use view_reads::Marked;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -86,6 +86,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "transport security",
         include_str!("../migrations/0032_transport_security.sql"),
     ),
+    (33, "tls reports", include_str!("../migrations/0033_tls_reports.sql")),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

@@ -87,6 +87,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "transport security",
         include_str!("../migrations/postgres/0018_transport_security.sql"),
     ),
+    (
+        19,
+        "tls reports",
+        include_str!("../migrations/postgres/0019_tls_reports.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a

@@ -143,7 +143,32 @@ async fn populate(store: &Store) {
     };
     store.defer_recipient(&due[0], &attempt, 1_700_000_900).await.unwrap();
     assert_eq!(store.queue_attempts(&due[0].queue_id).await.unwrap().len(), 1);
+    // TLS reporting's counts and a day sent (migration 33).
+    for failure in [None, Some("certificate-expired")] {
+        store
+            .count_tls_session(store::TlsSessionCount {
+                day: TLS_DAY,
+                domain: "remote.test".into(),
+                policy_type: "sts".into(),
+                policy_strings: vec!["version: STSv1".into(), "mode: enforce".into()],
+                mx_hosts: vec!["*.remote.test".into()],
+                failure: failure.map(|result_type| store::TlsFailure {
+                    result_type: result_type.into(),
+                    receiving_mx: "mx.remote.test".into(),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap();
+    }
+    store
+        .claim_tls_report_day(TLS_DAY - 86_400, 1_700_000_200)
+        .await
+        .unwrap();
 }
+
+/// The day `populate` counts TLS sessions on.
+const TLS_DAY: i64 = 19_700 * 86_400;
 
 /// Everything a client could see of a store, through its methods.
 async fn snapshot(store: &Store) -> String {
@@ -213,6 +238,14 @@ async fn snapshot(store: &Store) -> String {
     out.push(format!(
         "mta-sts {:?}",
         store.mta_sts_policy("elsewhere.test").await.unwrap()
+    ));
+    out.push(format!(
+        "tls {:?}",
+        store.tls_report_counts(TLS_DAY, "remote.test").await.unwrap()
+    ));
+    out.push(format!(
+        "tls sent {:?}",
+        store.tls_report_day_sent(TLS_DAY - 86_400).await.unwrap()
     ));
     out.push(format!(
         "srs {:?}",

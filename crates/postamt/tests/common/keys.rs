@@ -37,3 +37,38 @@ pub fn rsa_key(dir: &Path, name: &str, bits: u32) -> (String, String) {
     let public = base64::engine::general_purpose::STANDARD.encode(public.stdout);
     (pem.to_string_lossy().into_owned(), public)
 }
+
+/// Python: `verify(message)` runs dkimpy on every DKIM-Signature of
+/// `message`, answering key queries from the zone lines `postamt dns`
+/// printed, and returns each signature's algorithm with its result.
+pub fn dkimpy_verifier(zone_lines: &str) -> String {
+    format!(
+        r#"
+import re, dkim
+ZONE = {zone_lines:?}
+TXT = {{}}
+for line in ZONE.splitlines():
+    m = re.match(r'(\S+) IN TXT (.*)$', line)
+    if m:
+        TXT[m.group(1).lower()] = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2)))
+
+def dnsfunc(name, timeout=5):
+    name = name.decode() if isinstance(name, bytes) else name
+    name = name.lower().rstrip(".") + "."
+    return TXT.get(name, "").encode()
+
+def verify(message):
+    count = len(re.findall(rb'(?im)^DKIM-Signature:', message))
+    results = []
+    for i in range(count):
+        d = dkim.DKIM(message)
+        try:
+            ok = d.verify(idx=i, dnsfunc=dnsfunc)
+        except dkim.DKIMException:
+            # A body hash mismatch is raised, not returned.
+            ok = False
+        results.append((d.signature_fields[b"a"].decode(), ok))
+    return sorted(results)
+"#
+    )
+}

@@ -6,7 +6,7 @@
 //! arrive whole within the time RFC 5321 §4.5.3.2 recommends for it, and
 //! the connection as a whole has a deadline too (`ClientTimeouts`).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -41,6 +41,10 @@ pub(crate) enum SessionError {
         status: &'static str,
         tls: TlsFacts,
     },
+    /// The TLS handshake failed (the next host is tried, as for
+    /// `Unusable`); apart so that TLS reporting can count it (RFC 8460
+    /// §4.3.2.2), with our end of the connection.
+    Tls { reason: String, local: Option<IpAddr> },
 }
 
 impl std::fmt::Display for SessionError {
@@ -50,6 +54,7 @@ impl std::fmt::Display for SessionError {
             SessionError::Refused(reply) => f.write_str(&reply.one_line()),
             SessionError::Policy { reason, .. } => f.write_str(reason),
             SessionError::Insecure { reply, .. } => f.write_str(reply),
+            SessionError::Tls { reason, .. } => f.write_str(reason),
         }
     }
 }
@@ -117,6 +122,8 @@ pub(crate) struct SmtpClient {
     pub extensions: Extensions,
     /// The host name, for TLS and for messages.
     pub host: String,
+    /// Our end of the connection, for TLS reports.
+    pub local_ip: Option<IpAddr>,
     timeouts: ClientTimeouts,
     /// When this connection's time is up, whatever it is doing.
     deadline: Instant,
@@ -138,8 +145,9 @@ impl SmtpClient {
     ) -> Result<SmtpClient, SessionError> {
         let deadline = Instant::now() + timeouts.session;
         let stream = Self::dial(address, host, timeouts).await?;
+        let local = stream.local_addr().ok().map(|a| a.ip());
         let conn = Connection::new(Stream::Plain(stream), timeouts.greeting);
-        Self::greet(conn, host, timeouts, deadline).await
+        Self::greet(conn, host, local, timeouts, deadline).await
     }
 
     /// Connects with implicit TLS (a relay on port 465, RFC 8314).
@@ -151,11 +159,15 @@ impl SmtpClient {
     ) -> Result<SmtpClient, SessionError> {
         let deadline = Instant::now() + timeouts.session;
         let stream = Self::dial(address, host, timeouts).await?;
+        let local = stream.local_addr().ok().map(|a| a.ip());
         let name = server_name(host)?;
         let conn = Connection::connect_tls(stream, tls, name, timeouts.command)
             .await
-            .map_err(|e| SessionError::Unusable(format!("TLS with {host}[{address}]: {e}")))?;
-        Self::greet(conn, host, timeouts, deadline).await
+            .map_err(|e| SessionError::Tls {
+                reason: format!("TLS with {host}[{address}]: {e}"),
+                local,
+            })?;
+        Self::greet(conn, host, local, timeouts, deadline).await
     }
 
     async fn dial(address: SocketAddr, host: &str, timeouts: ClientTimeouts) -> Result<TcpStream, SessionError> {
@@ -170,6 +182,7 @@ impl SmtpClient {
     async fn greet(
         conn: Connection<TcpStream>,
         host: &str,
+        local_ip: Option<IpAddr>,
         timeouts: ClientTimeouts,
         deadline: Instant,
     ) -> Result<SmtpClient, SessionError> {
@@ -177,6 +190,7 @@ impl SmtpClient {
             conn,
             extensions: Extensions::default(),
             host: host.to_string(),
+            local_ip,
             timeouts,
             deadline,
             verified: false,
@@ -217,7 +231,10 @@ impl SmtpClient {
         self.conn
             .start_tls_client(tls, name)
             .await
-            .map_err(|e| SessionError::Unusable(format!("TLS with {}: {e}", self.host)))?;
+            .map_err(|e| SessionError::Tls {
+                reason: format!("TLS with {}: {e}", self.host),
+                local: self.local_ip,
+            })?;
         self.hello(our_name).await
     }
 

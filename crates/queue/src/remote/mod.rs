@@ -7,6 +7,7 @@
 mod client;
 pub mod mta_sts;
 mod security;
+mod tls_counting;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -19,6 +20,7 @@ use tokio::sync::Mutex;
 
 use crate::SetupError;
 use crate::config::{QueueConfig, RelayTls};
+use crate::tls_report::TlsRecorder;
 pub(crate) use client::{Outgoing, RecipientResult, SessionError, SmtpClient};
 pub use security::TlsPolicy;
 use security::{Need, Plan};
@@ -78,6 +80,8 @@ pub(crate) struct Remote {
     relay_tls: Option<TlsConnector>,
     /// The MTA-STS policies of recipient domains; none when turned off.
     sts: Option<mta_sts::Policies>,
+    /// Counts sessions for TLS reports (RFC 8460); off with a relay.
+    tls_report: TlsRecorder,
     /// Idle sessions, with the time each became idle.
     idle: Mutex<HashMap<PoolKey, Vec<(Instant, SmtpClient)>>>,
 }
@@ -93,9 +97,11 @@ impl Remote {
         };
         let sts = (config.mta_sts && config.relay.is_none()).then(|| {
             let fetcher = mta_sts::Fetcher::new(resolver.clone(), verified.clone(), config.mta_sts_port);
-            mta_sts::Policies::new(resolver.clone(), fetcher, store)
+            mta_sts::Policies::new(resolver.clone(), fetcher, store.clone())
         });
+        let tls_report = TlsRecorder::new(store, config.relay.is_none());
         Ok(Remote {
+            tls_report,
             config,
             resolver,
             opportunistic,
@@ -228,7 +234,7 @@ impl Remote {
                     break 'hosts;
                 }
                 let address = SocketAddr::new(ip, port);
-                match self.send_via(address, host, &plan, &outgoing).await {
+                match self.send_via(domain, address, host, &plan, &outgoing).await {
                     Ok((results, offers_dsn, tls)) => {
                         return results
                             .into_iter()
@@ -277,6 +283,7 @@ impl Remote {
     /// protected the session.
     async fn send_via(
         &self,
+        domain: &str,
         address: SocketAddr,
         host: &str,
         plan: &Plan,
@@ -290,7 +297,7 @@ impl Remote {
         let idle = self.idle.lock().await.get_mut(&key).and_then(Vec::pop);
         let mut client = match idle.map(|(_, client)| client).filter(SmtpClient::has_time_left) {
             Some(client) => client,
-            None => self.open(address, host, need, plan).await?,
+            None => self.open(domain, address, host, plan, outgoing).await?,
         };
         // Refused before MAIL; the session stays good for other mail.
         let too_weak = client.too_weak_for(outgoing);
@@ -307,12 +314,23 @@ impl Remote {
         }
     }
 
-    /// Opens a session with the TLS `need` asks for. In MTA-STS testing
-    /// mode, a host that fails verification is logged and then used as
-    /// without a policy, over a new connection (the failed handshake left
-    /// the first one unusable).
-    async fn open(&self, address: SocketAddr, host: &str, need: Need, plan: &Plan) -> Result<SmtpClient, SessionError> {
-        let mut client = match self.open_with(address, host, need).await {
+    /// Opens a session with the TLS the plan asks for `host`, and counts
+    /// it for `domain`'s TLS report. In MTA-STS testing mode, a host that
+    /// fails verification is counted and logged, then used as without a
+    /// policy, over a new connection (the failed handshake left the first
+    /// one unusable).
+    async fn open(
+        &self,
+        domain: &str,
+        address: SocketAddr,
+        host: &str,
+        plan: &Plan,
+        outgoing: &Outgoing<'_>,
+    ) -> Result<SmtpClient, SessionError> {
+        let need = plan.need(host);
+        let opened = self.open_with(address, host, need).await;
+        self.count_session(domain, host, address, plan, outgoing, &opened).await;
+        let mut client = match opened {
             Err(SessionError::Policy { reason, .. }) if need == (Need::Verified { enforce: false }) => {
                 tracing::warn!(%host, %address, %reason, "MTA-STS testing: delivery would have been refused; going on");
                 self.open_with(address, host, Need::Opportunistic).await?

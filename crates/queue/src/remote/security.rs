@@ -14,6 +14,7 @@ use net::TlsConnector;
 
 use super::client::{SessionError, SmtpClient};
 use super::mta_sts::{Mode, Policy};
+use crate::tls_report::ReportPolicy;
 
 /// Which policy a session was opened under, for logs, the queue view and
 /// TLS reports (the strings the store keeps).
@@ -101,6 +102,24 @@ impl Plan {
             Some(policy) if policy.mode == Mode::Enforce => Need::Verified { enforce: true },
             Some(policy) if policy.mode == Mode::Testing && policy.allows(host) => Need::Verified { enforce: false },
             _ => Need::Opportunistic,
+        }
+    }
+
+    /// The policy sessions under this plan are counted under in TLS
+    /// reports (RFC 8460 §4.4): the MTA-STS policy as its lines (§4.3's
+    /// policy-string) and its `mx` patterns, in testing mode too.
+    pub fn report_policy(&self) -> ReportPolicy {
+        match self.policy.as_ref().filter(|policy| policy.mode != Mode::None) {
+            Some(policy) => {
+                let mut lines = vec!["version: STSv1".to_string(), format!("mode: {}", policy.mode.name())];
+                lines.extend(policy.mx.iter().map(|mx| format!("mx: {mx}")));
+                lines.push(format!("max_age: {}", policy.max_age));
+                ReportPolicy::Sts {
+                    lines,
+                    mx_patterns: policy.mx.clone(),
+                }
+            }
+            None => ReportPolicy::NoPolicy,
         }
     }
 
