@@ -307,7 +307,10 @@ async fn a_requiretls_message_is_returned_rather_than_sent_over_opportunistic_tl
     let report = q.report().await;
     assert!(report.contains("Status: 5.7.10\r\n"), "{report}");
     assert!(report.contains("could not be authenticated"), "{report}");
-    assert!(!report.contains("the secret body"), "only the header comes back: {report}");
+    assert!(
+        !report.contains("the secret body"),
+        "only the header comes back: {report}"
+    );
     assert_eq!(peer.received(), 0, "the peer never got it");
 }
 

@@ -501,6 +501,31 @@ async fn an_opportunistic_session_is_not_reused_for_an_enforced_domain() {
         "{reply}"
     );
     assert_eq!(peer.received(), 1, "the idle opportunistic session was not used");
+
+    // TLS reporting (RFC 8460 §4.4) counts each session under the policy
+    // it was held to: none for plain.test, the enforced policy's lines
+    // and patterns for enforced.test, whose one session failed.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let day = store::utc_day(now);
+    let plain_counts = harness.store.tls_report_counts(day, "plain.test").await.unwrap();
+    assert_eq!(plain_counts.len(), 1, "{plain_counts:?}");
+    assert_eq!(plain_counts[0].policy_type, "no-policy-found");
+    assert_eq!((plain_counts[0].successes, plain_counts[0].failures), (1, 0));
+    let enforced_counts = harness.store.tls_report_counts(day, "enforced.test").await.unwrap();
+    assert_eq!(enforced_counts.len(), 1, "{enforced_counts:?}");
+    let counts = &enforced_counts[0];
+    assert_eq!(counts.policy_type, "sts");
+    assert_eq!(
+        counts.policy_strings,
+        ["version: STSv1", "mode: enforce", "mx: mx.shared.test", "max_age: 600"]
+    );
+    assert_eq!(counts.mx_hosts, ["mx.shared.test"]);
+    assert_eq!((counts.successes, counts.failures), (0, 1));
+    assert_eq!(counts.details[0].0.result_type, "validation-failure");
+    assert_eq!(counts.details[0].0.receiving_mx, "mx.shared.test");
 }
 
 /// An internationalized domain's policy is looked up and fetched under its
