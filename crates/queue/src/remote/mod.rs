@@ -1,15 +1,17 @@
 //! Delivery to other hosts: route the domain (MX or relay), apply its
-//! transport security policy (MTA-STS, `security`), then try its hosts and
-//! their addresses in order until one gives an answer for the recipients.
+//! transport security policy (MTA-STS, `security`; DANE per host, `dane`),
+//! then try its hosts and their addresses in order until one gives an
+//! answer for the recipients.
 //! Sessions are kept for a moment after each message, so the next message
 //! to the same host, needing the same TLS, reuses the connection.
 
 mod client;
+mod dane;
 pub mod mta_sts;
 mod security;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use dns::Resolver;
@@ -66,15 +68,19 @@ pub(crate) enum Outcome {
 /// Idle sessions are kept by host address and by the TLS they were opened
 /// with: a session opened opportunistically never carries a message whose
 /// domain requires a verified one, and one verified for a host name only
-/// carries messages for that host.
+/// carries messages for that host; one authenticated by DANE, only
+/// messages whose host has the same TLSA records.
 type PoolKey = (SocketAddr, Option<(String, Need)>);
 
 pub(crate) struct Remote {
     config: QueueConfig,
     resolver: Resolver,
     opportunistic: TlsConnector,
-    /// Verifies certificates (system CAs and `ca_file`), for MTA-STS.
-    verified: TlsConnector,
+    /// Verifies MX hosts' certificates (system CAs and `ca_file`) for
+    /// MTA-STS, saying why one is refused (RFC 8460 §4.3.1).
+    pkix: TlsConnector,
+    /// DNSSEC and the TLSA records of MX hosts; none when turned off.
+    dane: Option<dane::Dane>,
     relay_tls: Option<TlsConnector>,
     /// The MTA-STS policies of recipient domains; none when turned off.
     sts: Option<mta_sts::Policies>,
@@ -87,6 +93,8 @@ impl Remote {
         let resolver = Resolver::new(&config.nameservers)?;
         let opportunistic = net::opportunistic_connector()?;
         let verified = net::verifying_connector(config.ca_file.as_deref())?;
+        let pkix = net::pkix_connector(config.ca_file.as_deref())?;
+        let dane = dane::Dane::new(&config)?;
         let relay_tls = match &config.relay {
             Some(relay) => Some(net::verifying_connector(relay.ca_file.as_deref())?),
             None => None,
@@ -99,7 +107,8 @@ impl Remote {
             config,
             resolver,
             opportunistic,
-            verified,
+            pkix,
+            dane,
             relay_tls,
             sts,
             idle: Mutex::new(HashMap::new()),
@@ -136,30 +145,7 @@ impl Remote {
             // policies are the relay's business.
             return Ok((Plan::opportunistic(vec![relay.host.clone()]), relay.port));
         }
-        let hosts = match self.resolver.route(domain, &self.config.hostname).await {
-            Ok(route) => route.hosts,
-            Err(e) if e.is_permanent() => {
-                let status = match e {
-                    dns::RouteError::NoSuchDomain(_) => "5.1.2",
-                    dns::RouteError::NullMx(_) => "5.1.10",
-                    _ => "5.4.6",
-                };
-                return Err(Outcome::Failed {
-                    reply: format!("550 {status} {e}"),
-                    status: status.into(),
-                    host: None,
-                    tls: None,
-                });
-            }
-            Err(e) => {
-                return Err(Outcome::Deferred {
-                    reply: format!("451 4.4.3 {e}"),
-                    status: "4.4.3".into(),
-                    host: None,
-                    tls: None,
-                });
-            }
-        };
+        let (hosts, dane) = self.route(domain, relaxed).await?;
         let policy = match &self.sts {
             Some(sts) => sts.discover(domain).await.policy,
             None => None,
@@ -170,7 +156,7 @@ impl Remote {
             }
             !relaxed
         });
-        let plan = match policy {
+        let mut plan = match policy {
             Some(policy) => Plan::under_policy(domain, hosts, policy).map_err(|reason| {
                 tracing::warn!(%domain, %reason, "not delivering");
                 // RFC 3463 X.4.4: no usable route.
@@ -183,6 +169,7 @@ impl Remote {
             })?,
             None => Plan::opportunistic(hosts),
         };
+        plan.dane = dane;
         Ok((plan, self.config.port))
     }
 
@@ -205,20 +192,21 @@ impl Remote {
         let mut status = "4.4.1";
         let mut tries = 0;
         'hosts: for host in &plan.hosts {
-            let addresses = match host.parse::<IpAddr>() {
-                Ok(ip) => vec![ip],
-                Err(_) => match self.resolver.addresses(host).await {
-                    Ok(addresses) if !addresses.is_empty() => addresses,
-                    Ok(_) => {
-                        last_error = format!("{host} has no address");
-                        continue;
+            let (addresses, need) = match self.host_need(&plan, host).await {
+                Ok((addresses, _)) if addresses.is_empty() => {
+                    last_error = format!("{host} has no address");
+                    continue;
+                }
+                Ok(found) => found,
+                Err(skip) => {
+                    // The result type is for TLS reports (RFC 8460 §4.3).
+                    if let Some(result_type) = skip.result_type {
+                        tracing::info!(%domain, %host, result_type, "host not used");
                     }
-                    Err(e) => {
-                        last_error = e.to_string();
-                        others_failed = true;
-                        continue;
-                    }
-                },
+                    (status, last_error) = (skip.status, skip.reason);
+                    others_failed = true;
+                    continue;
+                }
             };
             for ip in addresses {
                 // A domain that lists a hundred hosts that all stall gets
@@ -228,7 +216,7 @@ impl Remote {
                     break 'hosts;
                 }
                 let address = SocketAddr::new(ip, port);
-                match self.send_via(address, host, &plan, &outgoing).await {
+                match self.send_via(address, host, &plan, &need, &outgoing).await {
                     Ok((results, offers_dsn, tls)) => {
                         return results
                             .into_iter()
@@ -243,8 +231,14 @@ impl Remote {
                     Err(SessionError::Policy {
                         status: policy_status,
                         reason,
+                        policy,
+                        result_type,
                     }) => {
-                        tracing::warn!(%domain, %host, %address, %reason, "host refused by the MTA-STS policy");
+                        if policy == TlsPolicy::Dane {
+                            tracing::warn!(%domain, %host, %address, %reason, result_type, "host refused by DANE");
+                        } else {
+                            tracing::warn!(%domain, %host, %address, %reason, result_type, "host refused by the MTA-STS policy");
+                        }
                         (status, last_error) = (policy_status, reason);
                         others_failed = true;
                     }
@@ -280,12 +274,12 @@ impl Remote {
         address: SocketAddr,
         host: &str,
         plan: &Plan,
+        need: &Need,
         outgoing: &Outgoing<'_>,
     ) -> Result<(Vec<RecipientResult>, bool, TlsFacts), SessionError> {
-        let need = plan.need(host);
         let key: PoolKey = match need {
             Need::Opportunistic => (address, None),
-            Need::Verified { .. } => (address, Some((host.to_ascii_lowercase(), need))),
+            _ => (address, Some((host.to_ascii_lowercase(), need.clone()))),
         };
         let idle = self.idle.lock().await.get_mut(&key).and_then(Vec::pop);
         let mut client = match idle.map(|(_, client)| client).filter(SmtpClient::has_time_left) {
@@ -311,15 +305,25 @@ impl Remote {
     /// mode, a host that fails verification is logged and then used as
     /// without a policy, over a new connection (the failed handshake left
     /// the first one unusable).
-    async fn open(&self, address: SocketAddr, host: &str, need: Need, plan: &Plan) -> Result<SmtpClient, SessionError> {
+    async fn open(
+        &self,
+        address: SocketAddr,
+        host: &str,
+        need: &Need,
+        plan: &Plan,
+    ) -> Result<SmtpClient, SessionError> {
         let mut client = match self.open_with(address, host, need).await {
-            Err(SessionError::Policy { reason, .. }) if need == (Need::Verified { enforce: false }) => {
+            Err(SessionError::Policy { reason, .. }) if *need == (Need::Verified { enforce: false }) => {
                 tracing::warn!(%host, %address, %reason, "MTA-STS testing: delivery would have been refused; going on");
-                self.open_with(address, host, Need::Opportunistic).await?
+                self.open_with(address, host, &Need::Opportunistic).await?
             }
             other => other?,
         };
-        if let Some(policy) = plan.tls_policy() {
+        // DANE, where it applied, took precedence over MTA-STS.
+        if let Some(policy) = plan
+            .tls_policy()
+            .filter(|_| !matches!(need, Need::Dane(_) | Need::Encrypted))
+        {
             client.policy = policy;
         }
         Ok(client)
@@ -328,7 +332,7 @@ impl Remote {
     /// Opens a session: EHLO, STARTTLS where offered (required toward a
     /// relay that gets our credentials, and verified when `need` says so),
     /// AUTH for the relay.
-    async fn open_with(&self, address: SocketAddr, host: &str, need: Need) -> Result<SmtpClient, SessionError> {
+    async fn open_with(&self, address: SocketAddr, host: &str, need: &Need) -> Result<SmtpClient, SessionError> {
         let hostname = &self.config.hostname;
         let relay = self.config.relay.as_ref();
         let relay_tls = relay.and(self.relay_tls.as_ref());
@@ -351,8 +355,9 @@ impl Remote {
                 client.verified = true;
             }
             (None, _) if matches!(need, Need::Verified { .. }) => {
-                security::start_verified_tls(&mut client, &self.verified, hostname).await?;
+                security::start_verified_tls(&mut client, &self.pkix, hostname).await?;
             }
+            (None, _) if need.requires_tls() => self.start_dane_tls(&mut client, need).await?,
             (None, _) if client.extensions.starttls => {
                 // Opportunistic (RFC 7435): any certificate is taken. A failed
                 // handshake leaves the connection unusable, so the next
@@ -379,7 +384,8 @@ impl Remote {
 
     /// Ends the sessions idle for longer than `IDLE`, in the background:
     /// a server slow to answer QUIT holds up nobody. Also lets the
-    /// MTA-STS cache drop what expired (hourly).
+    /// MTA-STS cache drop what expired (hourly), and the DNSSEC probe run
+    /// until it has an answer.
     pub async fn close_idle(&self) {
         let mut closing = Vec::new();
         self.idle.lock().await.retain(|_, sessions| {
@@ -393,6 +399,9 @@ impl Remote {
         }
         if let Some(sts) = &self.sts {
             sts.tidy().await;
+        }
+        if let Some(dane) = &self.dane {
+            dane.kick();
         }
     }
 }
