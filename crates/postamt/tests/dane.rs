@@ -217,3 +217,106 @@ fn dane_is_off_with_a_warning_when_the_resolver_does_not_validate() {
     let log = a.log();
     assert_eq!(log.matches("DANE is off").count(), 1, "{log}");
 }
+
+#[test]
+fn a_requiretls_message_goes_over_dane() {
+    // RFC 8689 §4.2.1: DANE authenticates the server as REQUIRETLS asks;
+    // over opportunistic TLS the message would be returned instead.
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = certificate(dir.path(), "mx");
+    let tlsa = format!("3 1 1 {}", spki_sha256_hex(&cert));
+    let peer = Peer::start(&["--tls", cert.to_str().unwrap(), key.to_str().unwrap(), "--requiretls"]);
+    let port = peer.helper.port;
+    let dns = dns(Signing::Signed, port, Some(&tlsa));
+    let a = sender(&dns, port);
+    a.python(
+        r#"
+import mailtest
+client = mailtest.submit("alice@a.test")
+message = b"From: alice@a.test\r\nTo: bob@b.test\r\nSubject: secret\r\n\r\nthe secret body\r\n"
+assert client.sendmail("alice@a.test", ["bob@b.test"], message, mail_options=["REQUIRETLS"]) == {}
+client.quit()
+"#,
+    );
+    peer.wait_for(1);
+    assert!(peer.dir.path().join("1.requiretls").exists(), "MAIL carried REQUIRETLS");
+}
+
+#[test]
+fn dane_takes_precedence_over_an_enforced_mta_sts_policy() {
+    // b.test also has an enforced MTA-STS policy, and its MX's certificate
+    // is one no CA vouches for: MTA-STS alone would defer. Its TLSA record
+    // authenticates it (RFC 8461 §2: DANE wins where it applies).
+    let (peer, tlsa, dir) = peer(false);
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_path = dir.path().join("ca.pem");
+    std::fs::write(&ca_path, ca.self_signed(&ca_key).unwrap().pem()).unwrap();
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    let https_key = rcgen::KeyPair::generate().unwrap();
+    let https_cert = rcgen::CertificateParams::new(vec!["mta-sts.b.test".to_string()])
+        .unwrap()
+        .signed_by(&https_key, &issuer)
+        .unwrap();
+    let paths = ["https.pem", "https.key", "policy.txt"].map(|name| dir.path().join(name));
+    std::fs::write(&paths[0], https_cert.pem()).unwrap();
+    std::fs::write(&paths[1], https_key.serialize_pem()).unwrap();
+    std::fs::write(
+        &paths[2],
+        "version: STSv1\r\nmode: enforce\r\nmx: mx.b.test\r\nmax_age: 86400\r\n",
+    )
+    .unwrap();
+    let paths = paths.map(|p| p.to_string_lossy().into_owned());
+    let https = common::Helper::start("mtasts_https.py", &[&paths[0], &paths[1], &paths[2]]);
+    let port = peer.helper.port;
+    let records = format!(
+        "@ IN MX 10 mx.b.test.\nmx IN A 127.0.0.1\n_{port}._tcp.mx IN TLSA {tlsa}\n\
+         mta-sts IN A 127.0.0.1\n_mta-sts IN TXT \"v=STSv1; id=1\"\n"
+    );
+    let dns = SignedDns::start(&[
+        ZoneSpec::new("test", Signing::Signed, ""),
+        ZoneSpec::new("b.test", Signing::Signed, &records),
+    ]);
+    let config = format!(
+        "hostname = \"mx.a.test\"\n[delivery]\nport = {port}\n\
+         [queue]\nretry_intervals = [3600]\ndnssec_trust_anchor = \"{}\"\nca_file = {:?}\nmta_sts_port = {}\n",
+        dns.trust_anchor_path.display(),
+        ca_path,
+        https.port
+    );
+    let a = Server::start_with_nameserver(&config, dns.address);
+    a.admin(&["domain", "add", "a.test"]);
+    a.add_user("alice@a.test");
+    submit(&a);
+    peer.wait_for(1);
+    a.wait_for_log("delivered");
+    let log = a.log();
+    assert!(
+        log.contains("fetched an MTA-STS policy"),
+        "the policy was in force: {log}"
+    );
+    let delivered = log.lines().find(|l| l.contains("delivered")).unwrap();
+    assert!(delivered.contains("policy=\"dane\""), "{delivered}");
+}
+
+#[test]
+fn deliveries_wait_while_the_dnssec_probe_gets_no_answer() {
+    // Nothing answers DNS there: whether DANE applies cannot be known, so
+    // nothing is sent without it.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let address = silent.local_addr().unwrap();
+    drop(silent);
+    let peer = Peer::start(&[]);
+    let config = format!(
+        "hostname = \"mx.a.test\"\n[delivery]\nport = {}\n[queue]\nretry_intervals = [3600]\n",
+        peer.helper.port
+    );
+    let a = Server::start_with_nameserver(&config, address);
+    a.admin(&["domain", "add", "a.test"]);
+    a.add_user("alice@a.test");
+    submit(&a);
+    let listing = wait_for_listing(&a, "451 4.4.3");
+    assert!(listing.contains("DNSSEC probe"), "{listing}");
+    assert_eq!(peer.received(), 0);
+}
