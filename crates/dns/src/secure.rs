@@ -316,12 +316,26 @@ impl SecureResolver {
     /// 25). A name that does not exist, or has no TLSA, is an empty list:
     /// `Secure(vec![])` is a secure denial ("no TLSA": DANE does not apply
     /// to the host, but it was not an attack), which differs from
-    /// `Insecure`. A CNAME at the TLSA name is followed, and the answer is
-    /// secure only if every link is. At most `MAX_TLSA` records are kept,
+    /// `Insecure`. A CNAME at the TLSA name is followed (RFC 7671 §7), and
+    /// the answer is secure only if every link is. At most `MAX_TLSA` records are kept,
     /// and records with longer data than `MAX_TLSA_DATA` are dropped.
     pub async fn tlsa(&self, host: &str, port: u16) -> Result<Security<Vec<Tlsa>>, DnsError> {
-        let name = format!("_{port}._tcp.{}", host.trim_end_matches('.'));
-        Ok(self.lookup(&name, RecordType::TLSA).await?.map(|found| match found {
+        let name = format!("_{port}._tcp.{}", host.trim_end_matches('.')).to_ascii_lowercase();
+        let mut answer = self.lookup(&name, RecordType::TLSA).await?;
+        if let Security::Bogus(_) = answer {
+            // hickory finds a signed CNAME followed by a signed denial at
+            // its target bogus: follow the chain here and ask at its end.
+            // A name without a CNAME stays as bogus as it was.
+            answer = match self.canonical(&name).await? {
+                Security::Secure(end) if end != name => self.lookup(&end, RecordType::TLSA).await?,
+                Security::Insecure(end) if end != name => match self.lookup(&end, RecordType::TLSA).await? {
+                    Security::Secure(found) | Security::Insecure(found) => Security::Insecure(found),
+                    bogus => bogus,
+                },
+                _ => answer,
+            };
+        }
+        Ok(answer.map(|found| match found {
             Found::Records(records) => records
                 .iter()
                 .filter_map(|r| match &r.data {

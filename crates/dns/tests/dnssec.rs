@@ -39,6 +39,7 @@ fn zones() -> Vec<ZoneSpec> {
                  alias CNAME mx\n\
                  alias4 CNAME v4only\n\
                  loop1 CNAME loop2\n\
+                 _25._tcp.tlsdangling CNAME _25._tcp.notlsa\n\
                  loop2 CNAME loop1\n\
                  v4only A 127.0.0.5\n\
                  outside CNAME mx.insecure.test.\n\
@@ -314,6 +315,11 @@ async fn cname_expansion_gives_the_tlsa_base_domains() {
         panic!("TLSA through a signed CNAME not secure");
     };
     assert_eq!(records.len(), 2);
+    // A signed CNAME to a name without TLSA is a secure denial.
+    assert_eq!(
+        resolver.tlsa("tlsdangling.dane.test", 25).await.unwrap(),
+        Security::Secure(vec![])
+    );
     assert_eq!(
         resolver.tlsa("tlsout.dane.test", 25).await.unwrap(),
         Security::Insecure(vec![tlsa(3, 1, 1, DIGEST)])
