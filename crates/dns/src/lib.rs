@@ -29,8 +29,8 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 pub use dnsbl::listing_name;
 pub use route::{Route, RouteError};
 pub use secure::{
-    DEFAULT_TIME_LIMIT, HostAddresses, MAX_TLSA, MAX_TLSA_DATA, ProbeError, SecureResolver, Security, SetupError, Tlsa,
-    tlsa_base_domains,
+    DEFAULT_TIME_LIMIT, HostAddresses, MAX_CNAME_CHAIN, MAX_TLSA, MAX_TLSA_DATA, ProbeError, SecureResolver, Security,
+    SetupError, Tlsa, tlsa_base_domains,
 };
 pub use srv::Srv;
 

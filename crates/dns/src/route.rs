@@ -45,6 +45,15 @@ impl Resolver {
             DnsError::NoSuchDomain(_) => RouteError::NoSuchDomain(domain.to_string()),
             DnsError::Temporary { .. } => RouteError::Temporary(e.to_string()),
         })?;
+        Route::of(domain, answer, own_hostname)
+    }
+}
+
+impl Route {
+    /// The route `answer` (the MX records of `domain`, however they were
+    /// looked up: `SecureResolver::mx` for DANE gives them too) makes, as
+    /// `Resolver::route` describes.
+    pub fn of(domain: &str, answer: MxAnswer, own_hostname: &str) -> Result<Route, RouteError> {
         let mut mx = match answer {
             MxAnswer::Null => return Err(RouteError::NullMx(domain.to_string())),
             MxAnswer::NoMx => {

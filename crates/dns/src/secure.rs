@@ -28,6 +28,10 @@ use hickory_resolver::proto::serialize::txt::trust_anchor::{Entry, Parser};
 
 use crate::{DnsError, MxAnswer, fully_qualified, mx_answer, resolver_config};
 
+/// Longest CNAME chain followed to a host's addresses (RFC 1034 §3.6.2
+/// discourages chains at all; resolvers stop at 8 to 16 links).
+pub const MAX_CNAME_CHAIN: usize = 8;
+
 /// Most TLSA records kept for one name. A TLSA RRset has one record per
 /// key or certificate the server may present (a few during a rollover,
 /// RFC 7671 §8); a hostile zone can fill a 64 KiB answer with hundreds.
@@ -229,17 +233,25 @@ impl SecureResolver {
     }
 
     /// The IPv6 and IPv4 addresses of `host`, IPv6 first, with the status
-    /// of both lookups together: bogus if either is, secure only if both
-    /// are (a missing family must be securely denied too).
+    /// of all lookups together: bogus if any is, secure only if all are (a
+    /// missing family must be securely denied too, and every CNAME on the
+    /// way signed). The CNAME chain is followed first, one CNAME query per
+    /// link, and the addresses asked for at its end: hickory finds a
+    /// signed CNAME followed by a signed denial of the type at its target
+    /// (the usual host with addresses of one family only) bogus.
     pub async fn addresses(&self, host: &str) -> Result<Security<HostAddresses>, DnsError> {
+        let (canonical, mut all_secure) = match self.canonical(host).await? {
+            Security::Secure(name) => (name, true),
+            Security::Insecure(name) => (name, false),
+            Security::Bogus(reason) => return Ok(Security::Bogus(reason)),
+        };
         let mut found = HostAddresses {
             addresses: Vec::new(),
-            canonical: host.trim_end_matches('.').to_ascii_lowercase(),
+            canonical: canonical.clone(),
         };
-        let mut all_secure = true;
         let mut existing = false;
         for record_type in [RecordType::AAAA, RecordType::A] {
-            let records = match self.lookup(host, record_type).await? {
+            let records = match self.lookup(&canonical, record_type).await? {
                 Security::Bogus(reason) => return Ok(Security::Bogus(reason)),
                 Security::Secure(records) => records,
                 Security::Insecure(records) => {
@@ -252,7 +264,7 @@ impl SecureResolver {
                 continue;
             };
             existing = true;
-            found.canonical = canonical_name(host, &records).unwrap_or(found.canonical);
+            found.canonical = canonical_name(&canonical, &records).unwrap_or(found.canonical);
             found.addresses.extend(records.iter().filter_map(|r| match &r.data {
                 RData::AAAA(aaaa) => Some(IpAddr::V6(aaaa.0)),
                 RData::A(a) => Some(IpAddr::V4(a.0)),
@@ -269,17 +281,61 @@ impl SecureResolver {
         })
     }
 
+    /// Where the CNAME chain from `host` ends (lower case, no final dot),
+    /// secure only if every link and the end's denial of a CNAME are.
+    async fn canonical(&self, host: &str) -> Result<Security<String>, DnsError> {
+        let mut name = host.trim_end_matches('.').to_ascii_lowercase();
+        let mut all_secure = true;
+        for _ in 0..=MAX_CNAME_CHAIN {
+            let found = match self.lookup(&name, RecordType::CNAME).await? {
+                Security::Bogus(reason) => return Ok(Security::Bogus(reason)),
+                Security::Secure(found) => found,
+                Security::Insecure(found) => {
+                    all_secure = false;
+                    found
+                }
+            };
+            let next = match &found {
+                Found::Records(records) => canonical_name(&name, records),
+                Found::NoRecords | Found::NoSuchName => None,
+            };
+            match next {
+                Some(target) => name = target,
+                None if all_secure => return Ok(Security::Secure(name)),
+                None => return Ok(Security::Insecure(name)),
+            }
+        }
+        Err(DnsError::Temporary {
+            name: host.to_string(),
+            reason: format!("a CNAME chain longer than {MAX_CNAME_CHAIN} links"),
+        })
+    }
+
     /// The TLSA records of the service at `host` and TCP `port`, at
     /// `_PORT._tcp.HOST` (RFC 6698 §3; RFC 7672 §2.2.3 for SMTP's port
     /// 25). A name that does not exist, or has no TLSA, is an empty list:
     /// `Secure(vec![])` is a secure denial ("no TLSA": DANE does not apply
     /// to the host, but it was not an attack), which differs from
-    /// `Insecure`. A CNAME at the TLSA name is followed, and the answer is
-    /// secure only if every link is. At most `MAX_TLSA` records are kept,
+    /// `Insecure`. A CNAME at the TLSA name is followed (RFC 7671 §7), and
+    /// the answer is secure only if every link is. At most `MAX_TLSA` records are kept,
     /// and records with longer data than `MAX_TLSA_DATA` are dropped.
     pub async fn tlsa(&self, host: &str, port: u16) -> Result<Security<Vec<Tlsa>>, DnsError> {
-        let name = format!("_{port}._tcp.{}", host.trim_end_matches('.'));
-        Ok(self.lookup(&name, RecordType::TLSA).await?.map(|found| match found {
+        let name = format!("_{port}._tcp.{}", host.trim_end_matches('.')).to_ascii_lowercase();
+        let mut answer = self.lookup(&name, RecordType::TLSA).await?;
+        if let Security::Bogus(_) = answer {
+            // hickory finds a signed CNAME followed by a signed denial at
+            // its target bogus: follow the chain here and ask at its end.
+            // A name without a CNAME stays as bogus as it was.
+            answer = match self.canonical(&name).await? {
+                Security::Secure(end) if end != name => self.lookup(&end, RecordType::TLSA).await?,
+                Security::Insecure(end) if end != name => match self.lookup(&end, RecordType::TLSA).await? {
+                    Security::Secure(found) | Security::Insecure(found) => Security::Insecure(found),
+                    bogus => bogus,
+                },
+                _ => answer,
+            };
+        }
+        Ok(answer.map(|found| match found {
             Found::Records(records) => records
                 .iter()
                 .filter_map(|r| match &r.data {

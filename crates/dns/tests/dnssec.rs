@@ -37,6 +37,11 @@ fn zones() -> Vec<ZoneSpec> {
                  notlsa A 127.0.0.2\n\
                  _25._tcp.nodata TXT \"not a TLSA\"\n\
                  alias CNAME mx\n\
+                 alias4 CNAME v4only\n\
+                 loop1 CNAME loop2\n\
+                 _25._tcp.tlsdangling CNAME _25._tcp.notlsa\n\
+                 loop2 CNAME loop1\n\
+                 v4only A 127.0.0.5\n\
                  outside CNAME mx.insecure.test.\n\
                  _25._tcp.tlsalias CNAME _25._tcp.mx\n\
                  _25._tcp.tlsout CNAME _25._tcp.mx.insecure.test.\n"
@@ -279,6 +284,22 @@ async fn cname_expansion_gives_the_tlsa_base_domains() {
         tlsa_base_domains("alias.dane.test", &found),
         ["mx.dane.test", "alias.dane.test"]
     );
+    // Most hosts have addresses of one family only: the other's denial
+    // comes at the end of the chain, and is secure too.
+    let found = resolver.addresses("alias4.dane.test").await.unwrap();
+    assert_eq!(
+        found,
+        Security::Secure(HostAddresses {
+            addresses: vec!["127.0.0.5".parse().unwrap()],
+            canonical: "v4only.dane.test".into(),
+        })
+    );
+    // A loop ends where the bound on the chain is.
+    let looped = resolver.addresses("loop1.dane.test").await;
+    assert!(
+        matches!(&looped, Err(dns::DnsError::Temporary { reason, .. }) if reason.contains("CNAME chain longer than 8")),
+        "{looped:?}"
+    );
     // A chain that leaves the signed tree is insecure: the original name
     // only (and DANE would not look at all, the addresses being insecure).
     let found = resolver.addresses("outside.dane.test").await.unwrap();
@@ -294,6 +315,11 @@ async fn cname_expansion_gives_the_tlsa_base_domains() {
         panic!("TLSA through a signed CNAME not secure");
     };
     assert_eq!(records.len(), 2);
+    // A signed CNAME to a name without TLSA is a secure denial.
+    assert_eq!(
+        resolver.tlsa("tlsdangling.dane.test", 25).await.unwrap(),
+        Security::Secure(vec![])
+    );
     assert_eq!(
         resolver.tlsa("tlsout.dane.test", 25).await.unwrap(),
         Security::Insecure(vec![tlsa(3, 1, 1, DIGEST)])

@@ -125,6 +125,13 @@ pub struct QueueSettings {
     /// The port MTA-STS policies are fetched from. For tests only: RFC
     /// 8461 §3.3 says 443, which tests on loopback cannot bind.
     pub mta_sts_port: u16,
+    /// Authenticate MX hosts by their DNSSEC-signed TLSA records (DANE,
+    /// RFC 7672) where published. Needs `[dns] nameservers` that DNSSEC
+    /// validation works through; otherwise it is off, with a warning.
+    pub dane: bool,
+    /// The DNSSEC trust anchor, DNSKEY records in zone-file form (e.g.
+    /// Debian's /usr/share/dns/root.key); unset: the root's built in.
+    pub dnssec_trust_anchor: Option<PathBuf>,
 }
 
 /// Addresses per service; an empty list turns the service off.
@@ -342,6 +349,8 @@ impl Default for QueueSettings {
             mta_sts: defaults.mta_sts,
             ca_file: None,
             mta_sts_port: defaults.mta_sts_port,
+            dane: defaults.dane,
+            dnssec_trust_anchor: None,
         }
     }
 }
@@ -410,6 +419,7 @@ impl Config {
                 config.tls.acme = config.tls.acme.map(|acme| acme.relative_to(base));
                 config.delivery.relay_ca_file = config.delivery.relay_ca_file.map(|p| base.join(p));
                 config.queue.ca_file = config.queue.ca_file.map(|p| base.join(p));
+                config.queue.dnssec_trust_anchor = config.queue.dnssec_trust_anchor.map(|p| base.join(p));
                 config
             }
         };
@@ -481,6 +491,8 @@ impl Config {
             mta_sts: self.queue.mta_sts,
             ca_file: self.queue.ca_file.clone(),
             mta_sts_port: self.queue.mta_sts_port,
+            dane: self.queue.dane,
+            dnssec_trust_anchor: self.queue.dnssec_trust_anchor.clone(),
             timeouts: queue::ClientTimeouts {
                 connect: seconds(delivery.connect_timeout)?,
                 greeting: seconds(delivery.greeting_timeout)?,
@@ -646,6 +658,21 @@ mta_sts_port = 8443
         assert!(!queue.mta_sts);
         assert_eq!(queue.ca_file.as_deref(), Some(Path::new("/etc/ca.pem")));
         assert_eq!(queue.mta_sts_port, 8443);
+    }
+
+    #[test]
+    fn dane_keys_reach_the_queue() {
+        let defaults = toml::from_str::<Config>("").unwrap().queue().unwrap();
+        assert!(defaults.dane, "DANE is on unless turned off");
+        assert_eq!(defaults.dnssec_trust_anchor, None);
+        let config: Config =
+            toml::from_str("[queue]\ndane = false\ndnssec_trust_anchor = \"/usr/share/dns/root.key\"\n").unwrap();
+        let queue = config.queue().unwrap();
+        assert!(!queue.dane);
+        assert_eq!(
+            queue.dnssec_trust_anchor.as_deref(),
+            Some(Path::new("/usr/share/dns/root.key"))
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The fail2ban filter in contrib/fail2ban must ban on the lines a real
-//! server logs, in each shape fail2ban sees them (docs/deploy.md §15):
+//! server logs, in each shape fail2ban sees them (docs/deploy.md §16):
 //!
 //! - standard error written to a file: the server's own timestamp starts
 //!   the line, and fail2ban cuts it off as the line's date;

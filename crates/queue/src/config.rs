@@ -104,6 +104,14 @@ pub struct QueueConfig {
     /// The port MTA-STS policies are fetched from: 443 (RFC 8461 §3.3).
     /// For tests only, which cannot bind 443.
     pub mta_sts_port: u16,
+    /// Whether DANE (RFC 7672) applies to hosts with DNSSEC-secure TLSA
+    /// records; it needs nameservers that DNSSEC validation works
+    /// through, which is probed first. A relay bypasses it.
+    pub dane: bool,
+    /// The DNSSEC trust anchor: DNSKEY records in zone-file form (e.g.
+    /// Debian's /usr/share/dns/root.key); None: the root's built into
+    /// the resolver.
+    pub dnssec_trust_anchor: Option<PathBuf>,
 }
 
 impl Default for QueueConfig {
@@ -136,6 +144,8 @@ impl Default for QueueConfig {
             mta_sts: true,
             ca_file: None,
             mta_sts_port: 443,
+            dane: true,
+            dnssec_trust_anchor: None,
         }
     }
 }

@@ -318,7 +318,8 @@ impl Queue {
                 offers_dsn,
                 tls,
             } => {
-                tracing::info!(%queue_id, %to, %host, %reply, "delivered");
+                let policy = tls.as_ref().map_or("none", |tls| tls.policy);
+                tracing::info!(%queue_id, %to, %host, policy, %reply, "delivered");
                 metrics::DELIVERIES.inc("remote");
                 // RFC 3461 §6.2.1: a host without DSN cannot report success
                 // itself, so we say where the message went.

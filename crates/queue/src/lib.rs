@@ -49,6 +49,8 @@ pub enum SetupError {
     Dns(#[from] dns::DnsError),
     #[error("no TLS client: {0}")]
     Tls(#[from] net::TlsError),
+    #[error("no DNSSEC-validating resolver for DANE: {0}")]
+    Dnssec(#[from] dns::SetupError),
 }
 
 impl Error {

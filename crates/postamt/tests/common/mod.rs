@@ -53,6 +53,17 @@ impl Server {
     /// Starts a server that asks a DNS server serving `zone` (see
     /// tests/python/dnsserver.py for its form).
     pub fn start_with_zone(extra: &str, zone: &str) -> Server {
+        Server::start_with_dns(extra, zone, None)
+    }
+
+    /// Starts a server whose `[dns] nameservers` is `nameserver`, another
+    /// DNS server than its own (which is still started, empty): knotd with
+    /// DNSSEC-signed zones, say (crates/dns/tests/support/signed_zones.rs).
+    pub fn start_with_nameserver(extra: &str, nameserver: SocketAddr) -> Server {
+        Server::start_with_dns(extra, "", Some(nameserver))
+    }
+
+    fn start_with_dns(extra: &str, zone: &str, nameserver: Option<SocketAddr>) -> Server {
         let dir = tempfile::tempdir().expect("temporary directory");
         std::fs::write(dir.path().join("zone"), zone).expect("write zone");
         let dns = Helper::start("dnsserver.py", &[dir.path().join("zone").to_string_lossy().as_ref()]);
@@ -80,8 +91,8 @@ impl Server {
              [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = [\"127.0.0.1:0\"]\nsubmissions = [\"127.0.0.1:0\"]\n\
              pop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\nimap = [\"127.0.0.1:0\"]\nimaps = [\"127.0.0.1:0\"]\n\
              http = [\"127.0.0.1:0\"]\nhttps = [\"127.0.0.1:0\"]\n\
-             [dns]\nnameservers = [\"127.0.0.1:{}\"]\n{}",
-            dns.port,
+             [dns]\nnameservers = [\"{}\"]\n{}",
+            nameserver.unwrap_or(SocketAddr::from(([127, 0, 0, 1], dns.port))),
             store_url
                 .as_ref()
                 .map_or(String::new(), |url| format!("[store]\nurl = \"{url}\"\n"))

@@ -30,10 +30,25 @@ pub(crate) enum SessionError {
     Unusable(String),
     /// The host refused the session (greeting, EHLO, STARTTLS or AUTH).
     Refused(Response),
-    /// The domain's transport security policy forbids this session (no
-    /// STARTTLS, a certificate that does not verify): try the next host,
-    /// and defer with this RFC 3463 status if none is left.
-    Policy { status: &'static str, reason: String },
+    /// The TLS handshake failed (the next host is tried, as for
+    /// `Unusable`); `failure` says why when a certificate verifier refused
+    /// the server, and `local` is our end of the connection, both for the
+    /// TLS report (RFC 8460 §4.3).
+    Handshake {
+        reason: String,
+        failure: Option<net::VerifyFailure>,
+        local: Option<IpAddr>,
+    },
+    /// The domain's transport security policy (MTA-STS or DANE) forbids
+    /// this session (no STARTTLS, a certificate that does not verify): try
+    /// the next host, and defer with this RFC 3463 status if none is left.
+    /// `result_type` is the RFC 8460 §4.3 result type a TLS report counts.
+    Policy {
+        status: &'static str,
+        reason: String,
+        result_type: &'static str,
+        policy: TlsPolicy,
+    },
     /// The session cannot carry this message securely enough (RFC 8689
     /// §4.2.1): this reply and RFC 3463 status if no other host can.
     Insecure {
@@ -41,10 +56,6 @@ pub(crate) enum SessionError {
         status: &'static str,
         tls: TlsFacts,
     },
-    /// The TLS handshake failed (the next host is tried, as for
-    /// `Unusable`); apart so that TLS reporting can count it (RFC 8460
-    /// §4.3.2.2), with our end of the connection.
-    Tls { reason: String, local: Option<IpAddr> },
 }
 
 impl std::fmt::Display for SessionError {
@@ -52,9 +63,9 @@ impl std::fmt::Display for SessionError {
         match self {
             SessionError::Unusable(reason) => f.write_str(reason),
             SessionError::Refused(reply) => f.write_str(&reply.one_line()),
+            SessionError::Handshake { reason, .. } => f.write_str(reason),
             SessionError::Policy { reason, .. } => f.write_str(reason),
             SessionError::Insecure { reply, .. } => f.write_str(reply),
-            SessionError::Tls { reason, .. } => f.write_str(reason),
         }
     }
 }
@@ -163,8 +174,9 @@ impl SmtpClient {
         let name = server_name(host)?;
         let conn = Connection::connect_tls(stream, tls, name, timeouts.command)
             .await
-            .map_err(|e| SessionError::Tls {
+            .map_err(|e| SessionError::Handshake {
                 reason: format!("TLS with {host}[{address}]: {e}"),
+                failure: net::VerifyFailure::of(&e),
                 local,
             })?;
         Self::greet(conn, host, local, timeouts, deadline).await
@@ -221,20 +233,33 @@ impl SmtpClient {
     /// STARTTLS and a new EHLO (RFC 3207 §4.2: what was learnt before TLS
     /// is forgotten).
     pub async fn starttls(&mut self, tls: &TlsConnector, our_name: &str) -> Result<(), SessionError> {
+        let host = self.host.clone();
+        self.starttls_as(tls, &host, our_name).await
+    }
+
+    /// STARTTLS sending `name` as the server name (SNI; for DANE the TLSA
+    /// base domain, RFC 7672 §8.1). A failed handshake keeps the
+    /// verifier's reason (`SessionError::Handshake`).
+    pub async fn starttls_as(&mut self, tls: &TlsConnector, name: &str, our_name: &str) -> Result<(), SessionError> {
         let reply = self.command("STARTTLS", self.timeouts.command).await?;
         if !reply.is_success() {
             return Err(SessionError::Refused(reply));
         }
-        let name = server_name(&self.host)?;
+        let name = server_name(name)?;
         let limit = self.limit(self.timeouts.command)?;
         self.conn.set_timeout(limit);
-        self.conn
-            .start_tls_client(tls, name)
-            .await
-            .map_err(|e| SessionError::Tls {
-                reason: format!("TLS with {}: {e}", self.host),
+        if let Err(e) = self.conn.start_tls_client(tls, name).await {
+            let failure = net::VerifyFailure::of(&e);
+            let reason = match &failure {
+                Some(failure) => format!("TLS with {}: {failure}", self.host),
+                None => format!("TLS with {}: {e}", self.host),
+            };
+            return Err(SessionError::Handshake {
+                reason,
+                failure,
                 local: self.local_ip,
-            })?;
+            });
+        }
         self.hello(our_name).await
     }
 

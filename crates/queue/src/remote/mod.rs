@@ -1,16 +1,18 @@
 //! Delivery to other hosts: route the domain (MX or relay), apply its
-//! transport security policy (MTA-STS, `security`), then try its hosts and
-//! their addresses in order until one gives an answer for the recipients.
+//! transport security policy (MTA-STS, `security`; DANE per host, `dane`),
+//! then try its hosts and their addresses in order until one gives an
+//! answer for the recipients.
 //! Sessions are kept for a moment after each message, so the next message
 //! to the same host, needing the same TLS, reuses the connection.
 
 mod client;
+mod dane;
 pub mod mta_sts;
 mod security;
 mod tls_counting;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use dns::Resolver;
@@ -65,18 +67,30 @@ pub(crate) enum Outcome {
     },
 }
 
+/// One message on its way to one domain: what every session of the
+/// attempt is opened, used and counted for.
+pub(crate) struct Delivery<'a> {
+    pub domain: &'a str,
+    pub plan: &'a Plan,
+    pub outgoing: &'a Outgoing<'a>,
+}
+
 /// Idle sessions are kept by host address and by the TLS they were opened
 /// with: a session opened opportunistically never carries a message whose
 /// domain requires a verified one, and one verified for a host name only
-/// carries messages for that host.
+/// carries messages for that host; one authenticated by DANE, only
+/// messages whose host has the same TLSA records.
 type PoolKey = (SocketAddr, Option<(String, Need)>);
 
 pub(crate) struct Remote {
     config: QueueConfig,
     resolver: Resolver,
     opportunistic: TlsConnector,
-    /// Verifies certificates (system CAs and `ca_file`), for MTA-STS.
-    verified: TlsConnector,
+    /// Verifies MX hosts' certificates (system CAs and `ca_file`) for
+    /// MTA-STS, saying why one is refused (RFC 8460 §4.3.1).
+    pkix: TlsConnector,
+    /// DNSSEC and the TLSA records of MX hosts; none when turned off.
+    dane: Option<dane::Dane>,
     relay_tls: Option<TlsConnector>,
     /// The MTA-STS policies of recipient domains; none when turned off.
     sts: Option<mta_sts::Policies>,
@@ -91,6 +105,8 @@ impl Remote {
         let resolver = Resolver::new(&config.nameservers)?;
         let opportunistic = net::opportunistic_connector()?;
         let verified = net::verifying_connector(config.ca_file.as_deref())?;
+        let pkix = net::pkix_connector(config.ca_file.as_deref())?;
+        let dane = dane::Dane::new(&config)?;
         let relay_tls = match &config.relay {
             Some(relay) => Some(net::verifying_connector(relay.ca_file.as_deref())?),
             None => None,
@@ -105,7 +121,8 @@ impl Remote {
             config,
             resolver,
             opportunistic,
-            verified,
+            pkix,
+            dane,
             relay_tls,
             sts,
             idle: Mutex::new(HashMap::new()),
@@ -142,30 +159,7 @@ impl Remote {
             // policies are the relay's business.
             return Ok((Plan::opportunistic(vec![relay.host.clone()]), relay.port));
         }
-        let hosts = match self.resolver.route(domain, &self.config.hostname).await {
-            Ok(route) => route.hosts,
-            Err(e) if e.is_permanent() => {
-                let status = match e {
-                    dns::RouteError::NoSuchDomain(_) => "5.1.2",
-                    dns::RouteError::NullMx(_) => "5.1.10",
-                    _ => "5.4.6",
-                };
-                return Err(Outcome::Failed {
-                    reply: format!("550 {status} {e}"),
-                    status: status.into(),
-                    host: None,
-                    tls: None,
-                });
-            }
-            Err(e) => {
-                return Err(Outcome::Deferred {
-                    reply: format!("451 4.4.3 {e}"),
-                    status: "4.4.3".into(),
-                    host: None,
-                    tls: None,
-                });
-            }
-        };
+        let (hosts, dane) = self.route(domain, relaxed).await?;
         let policy = match &self.sts {
             Some(sts) => sts.discover(domain).await.policy,
             None => None,
@@ -176,7 +170,7 @@ impl Remote {
             }
             !relaxed
         });
-        let plan = match policy {
+        let mut plan = match policy {
             Some(policy) => Plan::under_policy(domain, hosts, policy).map_err(|reason| {
                 tracing::warn!(%domain, %reason, "not delivering");
                 // RFC 3463 X.4.4: no usable route.
@@ -189,6 +183,7 @@ impl Remote {
             })?,
             None => Plan::opportunistic(hosts),
         };
+        plan.dane = dane;
         Ok((plan, self.config.port))
     }
 
@@ -202,6 +197,11 @@ impl Remote {
         let Some(outgoing) = Outgoing::of(recipients, content) else {
             return Vec::new();
         };
+        let delivery = Delivery {
+            domain,
+            plan: &plan,
+            outgoing: &outgoing,
+        };
         // RFC 8689 §4.2.1: a host too weak for a REQUIRETLS message is
         // passed over for the next; when every one tried was, the message
         // is returned.
@@ -211,20 +211,21 @@ impl Remote {
         let mut status = "4.4.1";
         let mut tries = 0;
         'hosts: for host in &plan.hosts {
-            let addresses = match host.parse::<IpAddr>() {
-                Ok(ip) => vec![ip],
-                Err(_) => match self.resolver.addresses(host).await {
-                    Ok(addresses) if !addresses.is_empty() => addresses,
-                    Ok(_) => {
-                        last_error = format!("{host} has no address");
-                        continue;
+            let (addresses, need) = match self.host_need(&plan, host).await {
+                Ok((addresses, _)) if addresses.is_empty() => {
+                    last_error = format!("{host} has no address");
+                    continue;
+                }
+                Ok(found) => found,
+                Err(skip) => {
+                    // The result type is for TLS reports (RFC 8460 §4.3).
+                    if let Some(result_type) = skip.result_type {
+                        tracing::info!(%domain, %host, result_type, "host not used");
                     }
-                    Err(e) => {
-                        last_error = e.to_string();
-                        others_failed = true;
-                        continue;
-                    }
-                },
+                    (status, last_error) = (skip.status, skip.reason);
+                    others_failed = true;
+                    continue;
+                }
             };
             for ip in addresses {
                 // A domain that lists a hundred hosts that all stall gets
@@ -234,7 +235,7 @@ impl Remote {
                     break 'hosts;
                 }
                 let address = SocketAddr::new(ip, port);
-                match self.send_via(domain, address, host, &plan, &outgoing).await {
+                match self.send_via(&delivery, address, host, &need).await {
                     Ok((results, offers_dsn, tls)) => {
                         return results
                             .into_iter()
@@ -249,8 +250,14 @@ impl Remote {
                     Err(SessionError::Policy {
                         status: policy_status,
                         reason,
+                        policy,
+                        result_type,
                     }) => {
-                        tracing::warn!(%domain, %host, %address, %reason, "host refused by the MTA-STS policy");
+                        if policy == TlsPolicy::Dane {
+                            tracing::warn!(%domain, %host, %address, %reason, result_type, "host refused by DANE");
+                        } else {
+                            tracing::warn!(%domain, %host, %address, %reason, result_type, "host refused by the MTA-STS policy");
+                        }
                         (status, last_error) = (policy_status, reason);
                         others_failed = true;
                     }
@@ -283,21 +290,20 @@ impl Remote {
     /// protected the session.
     async fn send_via(
         &self,
-        domain: &str,
+        delivery: &Delivery<'_>,
         address: SocketAddr,
         host: &str,
-        plan: &Plan,
-        outgoing: &Outgoing<'_>,
+        need: &Need,
     ) -> Result<(Vec<RecipientResult>, bool, TlsFacts), SessionError> {
-        let need = plan.need(host);
+        let outgoing = delivery.outgoing;
         let key: PoolKey = match need {
             Need::Opportunistic => (address, None),
-            Need::Verified { .. } => (address, Some((host.to_ascii_lowercase(), need))),
+            _ => (address, Some((host.to_ascii_lowercase(), need.clone()))),
         };
         let idle = self.idle.lock().await.get_mut(&key).and_then(Vec::pop);
         let mut client = match idle.map(|(_, client)| client).filter(SmtpClient::has_time_left) {
             Some(client) => client,
-            None => self.open(domain, address, host, plan, outgoing).await?,
+            None => self.open(delivery, address, host, need).await?,
         };
         // Refused before MAIL; the session stays good for other mail.
         let too_weak = client.too_weak_for(outgoing);
@@ -314,30 +320,33 @@ impl Remote {
         }
     }
 
-    /// Opens a session with the TLS the plan asks for `host`, and counts
-    /// it for `domain`'s TLS report. In MTA-STS testing mode, a host that
-    /// fails verification is counted and logged, then used as without a
-    /// policy, over a new connection (the failed handshake left the first
-    /// one unusable).
+    /// Opens a session with the TLS `need` asks for, and counts it for
+    /// the domain's TLS report. In MTA-STS testing mode, a host that fails
+    /// verification is counted and logged, then used as without a policy,
+    /// over a new connection (the failed handshake left the first one
+    /// unusable).
     async fn open(
         &self,
-        domain: &str,
+        delivery: &Delivery<'_>,
         address: SocketAddr,
         host: &str,
-        plan: &Plan,
-        outgoing: &Outgoing<'_>,
+        need: &Need,
     ) -> Result<SmtpClient, SessionError> {
-        let need = plan.need(host);
+        let plan = delivery.plan;
         let opened = self.open_with(address, host, need).await;
-        self.count_session(domain, host, address, plan, outgoing, &opened).await;
+        self.count_session(delivery, host, address, need, &opened).await;
         let mut client = match opened {
-            Err(SessionError::Policy { reason, .. }) if need == (Need::Verified { enforce: false }) => {
+            Err(SessionError::Policy { reason, .. }) if *need == (Need::Verified { enforce: false }) => {
                 tracing::warn!(%host, %address, %reason, "MTA-STS testing: delivery would have been refused; going on");
-                self.open_with(address, host, Need::Opportunistic).await?
+                self.open_with(address, host, &Need::Opportunistic).await?
             }
             other => other?,
         };
-        if let Some(policy) = plan.tls_policy() {
+        // DANE, where it applied, took precedence over MTA-STS.
+        if let Some(policy) = plan
+            .tls_policy()
+            .filter(|_| !matches!(need, Need::Dane(_) | Need::Encrypted))
+        {
             client.policy = policy;
         }
         Ok(client)
@@ -346,7 +355,7 @@ impl Remote {
     /// Opens a session: EHLO, STARTTLS where offered (required toward a
     /// relay that gets our credentials, and verified when `need` says so),
     /// AUTH for the relay.
-    async fn open_with(&self, address: SocketAddr, host: &str, need: Need) -> Result<SmtpClient, SessionError> {
+    async fn open_with(&self, address: SocketAddr, host: &str, need: &Need) -> Result<SmtpClient, SessionError> {
         let hostname = &self.config.hostname;
         let relay = self.config.relay.as_ref();
         let relay_tls = relay.and(self.relay_tls.as_ref());
@@ -369,8 +378,9 @@ impl Remote {
                 client.verified = true;
             }
             (None, _) if matches!(need, Need::Verified { .. }) => {
-                security::start_verified_tls(&mut client, &self.verified, hostname).await?;
+                security::start_verified_tls(&mut client, &self.pkix, hostname).await?;
             }
+            (None, _) if need.requires_tls() => self.start_dane_tls(&mut client, need).await?,
             (None, _) if client.extensions.starttls => {
                 // Opportunistic (RFC 7435): any certificate is taken. A failed
                 // handshake leaves the connection unusable, so the next
@@ -397,7 +407,8 @@ impl Remote {
 
     /// Ends the sessions idle for longer than `IDLE`, in the background:
     /// a server slow to answer QUIT holds up nobody. Also lets the
-    /// MTA-STS cache drop what expired (hourly).
+    /// MTA-STS cache drop what expired (hourly), and the DNSSEC probe run
+    /// until it has an answer.
     pub async fn close_idle(&self) {
         let mut closing = Vec::new();
         self.idle.lock().await.retain(|_, sessions| {
@@ -411,6 +422,9 @@ impl Remote {
         }
         if let Some(sts) = &self.sts {
             sts.tidy().await;
+        }
+        if let Some(dane) = &self.dane {
+            dane.kick();
         }
     }
 }

@@ -6,7 +6,9 @@
 //! STARTTLS with a certificate valid for its name (§4.2); in `testing`
 //! mode the same is tried, but what fails is logged and the message goes
 //! on as without a policy (§5). Every failure is temporary: the policy or
-//! the host may be fixed before the message expires.
+//! the host may be fixed before the message expires. DANE (RFC 7672,
+//! `super::dane`) decides per host, after the addresses are known, and
+//! takes precedence over MTA-STS for a host it applies to.
 
 use std::sync::Arc;
 
@@ -26,6 +28,8 @@ pub enum TlsPolicy {
     Opportunistic,
     /// A domain's MTA-STS policy (enforce or testing) applied.
     MtaSts,
+    /// The host's DNSSEC-validated TLSA records applied (RFC 7672).
+    Dane,
 }
 
 impl TlsPolicy {
@@ -34,30 +38,89 @@ impl TlsPolicy {
             TlsPolicy::None => "none",
             TlsPolicy::Opportunistic => "opportunistic",
             TlsPolicy::MtaSts => "mta-sts",
+            TlsPolicy::Dane => "dane",
         }
     }
 }
 
 /// What TLS the session with one host needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Need {
     /// STARTTLS if offered, any certificate.
     Opportunistic,
     /// STARTTLS with a certificate valid for the host: required when
     /// `enforce`, else (testing) tried and only logged when it fails.
     Verified { enforce: bool },
+    /// STARTTLS required, any certificate: the host has secure TLSA
+    /// records, none of them usable (RFC 7672 §2.2).
+    Encrypted,
+    /// STARTTLS required, the certificate authenticated by these TLSA
+    /// records (RFC 7672 §3).
+    Dane(Arc<DaneNeed>),
+}
+
+impl Need {
+    /// Whether a session without TLS (or whose handshake failed) must not
+    /// be used, or retried without TLS.
+    pub fn requires_tls(&self) -> bool {
+        !matches!(self, Need::Opportunistic)
+    }
+}
+
+/// What DANE asks of the session with one host: the certificate must
+/// match one of `records`, found at `_PORT._tcp.BASE` for the TLSA base
+/// domain `base`, which is also the name sent in SNI (RFC 7672 §8.1);
+/// `names` are the names a DANE-TA certificate may carry (§3.2.3).
+pub(crate) struct DaneNeed {
+    pub records: Vec<net::TlsaRecord>,
+    pub base: String,
+    pub names: Vec<String>,
+    pub connector: TlsConnector,
+}
+
+impl std::fmt::Debug for DaneNeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DaneNeed")
+            .field("records", &self.records)
+            .field("base", &self.base)
+            .field("names", &self.names)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sessions are pooled by what they were authenticated with: the
+/// records and the names (the connector follows from them).
+impl PartialEq for DaneNeed {
+    fn eq(&self, other: &DaneNeed) -> bool {
+        (&self.records, &self.base, &self.names) == (&other.records, &other.base, &other.names)
+    }
+}
+
+impl Eq for DaneNeed {}
+
+impl std::hash::Hash for DaneNeed {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (&self.records, &self.base, &self.names).hash(state);
+    }
 }
 
 /// The hosts to try for a domain and what each needs.
 pub(crate) struct Plan {
     pub hosts: Vec<String>,
     policy: Option<Arc<Policy>>,
+    /// The MX RRset (or the implicit MX's absence of one) was
+    /// DNSSEC-secure, so DANE applies to the hosts (RFC 7672 §2.2.1).
+    pub dane: bool,
 }
 
 impl Plan {
     /// Opportunistic TLS to every host.
     pub fn opportunistic(hosts: Vec<String>) -> Plan {
-        Plan { hosts, policy: None }
+        Plan {
+            hosts,
+            policy: None,
+            dane: false,
+        }
     }
 
     /// The hosts `policy` allows (§4.1), or why none is left.
@@ -71,6 +134,7 @@ impl Plan {
                 Ok(Plan {
                     hosts,
                     policy: Some(policy),
+                    dane: false,
                 })
             }
             Mode::Enforce => {
@@ -89,6 +153,7 @@ impl Plan {
                 Ok(Plan {
                     hosts: allowed,
                     policy: Some(policy),
+                    dane: false,
                 })
             }
         }
@@ -143,33 +208,77 @@ pub(crate) async fn start_verified_tls(
     our_name: &str,
 ) -> Result<(), SessionError> {
     let host = client.host.clone();
+    let requirement = "which the MTA-STS policy requires";
+    start_required_tls(client, tls, &host, our_name, TlsPolicy::MtaSts, requirement)
+        .await
+        .map_err(|e| match e {
+            SessionError::Policy {
+                status: "4.7.5",
+                reason,
+                result_type,
+                policy,
+            } => SessionError::Policy {
+                status: "4.7.5",
+                reason: format!("{reason}; the MTA-STS policy requires a certificate valid for {host}"),
+                result_type,
+                policy,
+            },
+            other => other,
+        })?;
+    client.verified = true;
+    Ok(())
+}
+
+/// STARTTLS that a policy requires, with `tls` checking the certificate
+/// and `sni` sent as the server name. No STARTTLS, a refused one or a
+/// failed handshake is a policy error, with the RFC 8460 §4.3 result type
+/// a TLS report counts it under: `starttls-not-supported` (§4.3.1), or
+/// what the verifier found (`VerifyFailure::tlsrpt_result_type`), else
+/// `validation-failure` (§4.3.3).
+pub(crate) async fn start_required_tls(
+    client: &mut SmtpClient,
+    tls: &TlsConnector,
+    sni: &str,
+    our_name: &str,
+    policy: TlsPolicy,
+    requirement: &str,
+) -> Result<(), SessionError> {
+    let host = client.host.clone();
     if !client.extensions.starttls {
         return Err(SessionError::Policy {
             // RFC 3463 §3.8 (X.7.10 in the IANA registry, RFC 5248):
             // encryption needed.
             status: "4.7.10",
-            reason: format!("{host} does not offer STARTTLS, which the MTA-STS policy requires"),
+            reason: format!("{host} does not offer STARTTLS, {requirement}"),
+            result_type: "starttls-not-supported",
+            policy,
         });
     }
-    match client.starttls(tls, our_name).await {
+    match client.starttls_as(tls, sni, our_name).await {
         Ok(()) => {
-            client.verified = true;
-            client.policy = TlsPolicy::MtaSts;
+            client.policy = policy;
             Ok(())
         }
         // After a good handshake, a failure is the session's, not the policy's.
         Err(e) if client.is_tls() => Err(e),
         Err(SessionError::Refused(reply)) => Err(SessionError::Policy {
             status: "4.7.10",
-            reason: format!(
-                "{host} refused STARTTLS ({}), which the MTA-STS policy requires",
-                reply.one_line()
-            ),
+            reason: format!("{host} refused STARTTLS ({}), {requirement}", reply.one_line()),
+            result_type: "starttls-not-supported",
+            policy,
         }),
-        Err(e) => Err(SessionError::Policy {
+        Err(SessionError::Handshake { reason, failure, .. }) => Err(SessionError::Policy {
             // X.7.5: cryptographic failure.
             status: "4.7.5",
-            reason: format!("{e}; the MTA-STS policy requires a certificate valid for {host}"),
+            reason,
+            result_type: failure.map_or("validation-failure", |f| f.tlsrpt_result_type()),
+            policy,
+        }),
+        Err(e) => Err(SessionError::Policy {
+            status: "4.7.5",
+            reason: e.to_string(),
+            result_type: "validation-failure",
+            policy,
         }),
     }
 }

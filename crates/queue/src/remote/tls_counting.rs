@@ -1,30 +1,30 @@
 //! The sessions the delivery path opens, counted for TLS reporting
-//! (RFC 8460) under the policy the plan held them to: the domain's
-//! MTA-STS policy, or none ("no-policy-found", §4.3: STARTTLS where
-//! offered, any certificate). A session that negotiated TLS as its policy
-//! asks is a success; one whose MX did not offer STARTTLS, or whose
-//! handshake or certificate failed, a failure.
+//! (RFC 8460) under the policy each was held to: DANE's TLSA records for
+//! a host that has usable ones, else the domain's MTA-STS policy, else
+//! none ("no-policy-found", §4.3: STARTTLS where offered, any
+//! certificate). A session that negotiated TLS as its policy asks is a
+//! success; one whose MX did not offer STARTTLS, or whose handshake or
+//! certificate failed, a failure with §4.3's result type.
 
 use std::net::SocketAddr;
 
-use super::security::Plan;
-use super::{Outgoing, Remote, SessionError, SmtpClient};
-use crate::tls_report::{ResultType, TlsOutcome, is_tls_report};
+use super::security::Need;
+use super::{Delivery, Remote, SessionError, SmtpClient};
+use crate::tls_report::{ReportPolicy, ResultType, TlsOutcome, is_tls_report};
 
 impl Remote {
-    /// Counts the session `opened` to `host` at `address` for `domain`'s
-    /// report; nothing for a connection that never opened, or for a
-    /// session carrying a TLS report (RFC 8460 §5.3).
+    /// Counts the session `opened` to `host` at `address` under `need`
+    /// for the domain's report; nothing for a connection that never
+    /// opened, or for a session carrying a TLS report (RFC 8460 §5.3).
     pub(super) async fn count_session(
         &self,
-        domain: &str,
+        delivery: &Delivery<'_>,
         host: &str,
         address: SocketAddr,
-        plan: &Plan,
-        outgoing: &Outgoing<'_>,
+        need: &Need,
         opened: &Result<SmtpClient, SessionError>,
     ) {
-        if is_tls_report(outgoing.content) {
+        if is_tls_report(delivery.outgoing.content) {
             return;
         }
         let (sending_ip, result) = match opened {
@@ -36,25 +36,33 @@ impl Remote {
                     format!("{host} did not offer STARTTLS"),
                 )),
             ),
-            // The handshake failed though any certificate would do: a
-            // failure of no category of §4.3.2.2's but the general one.
-            Err(SessionError::Tls { reason, local }) => (*local, Err((ResultType::ValidationFailure, reason.clone()))),
-            // The policy refused the session: no STARTTLS (RFC 3463 X.7.10),
-            // or a certificate that did not verify.
-            Err(SessionError::Policy { status, reason }) => {
-                let result_type = if status.ends_with(".7.10") {
-                    ResultType::StarttlsNotSupported
-                } else {
-                    ResultType::ValidationFailure
-                };
+            Err(SessionError::Handshake { reason, failure, local }) => {
+                let result_type = failure
+                    .as_ref()
+                    .and_then(|f| ResultType::from_name(f.tlsrpt_result_type()))
+                    .unwrap_or(ResultType::ValidationFailure);
+                (*local, Err((result_type, reason.clone())))
+            }
+            // The policy refused the session (no STARTTLS, a certificate
+            // that did not verify), and said as what.
+            Err(SessionError::Policy {
+                reason, result_type, ..
+            }) => {
+                let result_type = ResultType::from_name(result_type).unwrap_or(ResultType::ValidationFailure);
                 (None, Err((result_type, reason.clone())))
             }
             Err(_) => return,
         };
+        let policy = match need {
+            Need::Dane(dane) => ReportPolicy::Tlsa {
+                records: dane.records.iter().map(presentation).collect(),
+            },
+            _ => delivery.plan.report_policy(),
+        };
         self.tls_report
             .record(TlsOutcome {
-                domain: domain.to_string(),
-                policy: plan.report_policy(),
+                domain: delivery.domain.to_string(),
+                policy,
                 mx_host: host.to_string(),
                 receiving_ip: address.ip(),
                 sending_ip,
@@ -62,4 +70,11 @@ impl Remote {
             })
             .await;
     }
+}
+
+/// A TLSA record as a zone file writes it (RFC 6698 §2.2), which is how
+/// §4.3's policy-string lists a "tlsa" policy.
+fn presentation(record: &net::TlsaRecord) -> String {
+    let data: String = record.data.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("{} {} {} {data}", record.usage, record.selector, record.matching)
 }
