@@ -524,7 +524,7 @@ async fn an_opportunistic_session_is_not_reused_for_an_enforced_domain() {
     );
     assert_eq!(counts.mx_hosts, ["mx.shared.test"]);
     assert_eq!((counts.successes, counts.failures), (0, 1));
-    assert_eq!(counts.details[0].0.result_type, "validation-failure");
+    assert_eq!(counts.details[0].0.result_type, "certificate-host-mismatch");
     assert_eq!(counts.details[0].0.receiving_mx, "mx.shared.test");
 }
 
