@@ -217,3 +217,23 @@ fn one_attempt_tries_a_bounded_number_of_host_addresses() {
     assert_eq!(log.matches("host unusable, trying the next").count(), 3, "{log}");
     assert!(log.contains("mx3.many.test") && !log.contains("mx4.many.test"), "{log}");
 }
+
+#[test]
+fn hosts_without_an_address_count_toward_the_bound() {
+    // Six MX names that do not exist: each lookup costs time, so an
+    // attempt gives up after the configured three, naming the last.
+    let zone: String = (1..=6).map(|n| format!("none.test MX {n} mx{n}.none.test\n")).collect();
+    let server = Server::start_with_zone("[delivery]\nport = 1\nmax_addresses_per_attempt = 3\n", &zone);
+    server.add_example_users();
+    alice_sends_to(&server, "someone@none.test");
+    assert!(
+        wait_until(Duration::from_secs(15), || server.log().contains("deferred")),
+        "{}",
+        server.log()
+    );
+    let listing = server.admin(&["queue", "list"]);
+    assert!(
+        listing.contains("mx3.none.test") && !listing.contains("mx6.none.test"),
+        "{listing}"
+    );
+}

@@ -242,11 +242,19 @@ client.quit()
     assert!(peer.dir.path().join("1.requiretls").exists(), "MAIL carried REQUIRETLS");
 }
 
-#[test]
-fn dane_takes_precedence_over_an_enforced_mta_sts_policy() {
-    // b.test also has an enforced MTA-STS policy, and its MX's certificate
-    // is one no CA vouches for: MTA-STS alone would defer. Its TLSA record
-    // authenticates it (RFC 8461 §2: DANE wins where it applies).
+/// A sender, and b.test's MX (`peer`), whose certificate no CA vouches
+/// for; b.test has an enforced MTA-STS policy naming that MX and the
+/// TLSA record `record`, or one matching the MX's key. What the test
+/// needs kept alive comes along.
+struct EnforcedDomain {
+    a: Server,
+    peer: Peer,
+    _https: common::Helper,
+    _dns: SignedDns,
+    _dir: tempfile::TempDir,
+}
+
+fn under_enforced_policy(record: Option<&str>) -> EnforcedDomain {
     let (peer, tlsa, dir) = peer(false);
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -270,6 +278,7 @@ fn dane_takes_precedence_over_an_enforced_mta_sts_policy() {
     let paths = paths.map(|p| p.to_string_lossy().into_owned());
     let https = common::Helper::start("mtasts_https.py", &[&paths[0], &paths[1], &paths[2]]);
     let port = peer.helper.port;
+    let tlsa = record.unwrap_or(&tlsa);
     let records = format!(
         "@ IN MX 10 mx.b.test.\nmx IN A 127.0.0.1\n_{port}._tcp.mx IN TLSA {tlsa}\n\
          mta-sts IN A 127.0.0.1\n_mta-sts IN TXT \"v=STSv1; id=1\"\n"
@@ -288,8 +297,24 @@ fn dane_takes_precedence_over_an_enforced_mta_sts_policy() {
     let a = Server::start_with_nameserver(&config, dns.address);
     a.admin(&["domain", "add", "a.test"]);
     a.add_user("alice@a.test");
-    submit(&a);
-    peer.wait_for(1);
+    EnforcedDomain {
+        a,
+        peer,
+        _https: https,
+        _dns: dns,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn dane_takes_precedence_over_an_enforced_mta_sts_policy() {
+    // MTA-STS alone would defer: no CA vouches for the MX's certificate.
+    // Its TLSA record authenticates it (RFC 8461 §2: DANE wins where it
+    // applies).
+    let domain = under_enforced_policy(None);
+    let a = &domain.a;
+    submit(a);
+    domain.peer.wait_for(1);
     a.wait_for_log("delivered");
     let log = a.log();
     assert!(
@@ -298,6 +323,22 @@ fn dane_takes_precedence_over_an_enforced_mta_sts_policy() {
     );
     let delivered = log.lines().find(|l| l.contains("delivered")).unwrap();
     assert!(delivered.contains("policy=\"dane\""), "{delivered}");
+}
+
+#[test]
+fn unusable_tlsa_records_do_not_lift_an_enforced_mta_sts_policy() {
+    // A PKIX-EE record is unusable for SMTP (RFC 7672 §3.1.3): DANE asks
+    // only for TLS, and the MTA-STS policy's certificate check still holds.
+    let unusable = format!("1 1 1 {}", "00".repeat(32));
+    let domain = under_enforced_policy(Some(&unusable));
+    let a = &domain.a;
+    submit(a);
+    let listing = wait_for_listing(a, "451 4.7.5");
+    assert!(
+        listing.contains("the MTA-STS policy requires a certificate valid for mx.b.test"),
+        "{listing}"
+    );
+    assert_eq!(domain.peer.received(), 0, "nothing went to the host");
 }
 
 #[test]

@@ -314,3 +314,48 @@ fn dns_prints_and_checks_the_tlsrpt_record() {
         "{text}"
     );
 }
+
+#[test]
+fn a_report_is_queued_to_go_despite_tls_policies() {
+    // RFC 8460 §5.3: a report must reach its domain even when the TLS
+    // policy it is about is what fails; it is queued as a message saying
+    // TLS-Required: No (RFC 8689 §5), as `queue show` tells while the
+    // report address's server keeps deferring it.
+    let rua = Peer::start(&["--defer", "100"]);
+    let port = rua.helper.port.to_string();
+    let remote = Peer::start(&["--host", "127.0.0.2", "--port", &port]);
+    let zone = "remote.test MX 10 mx.remote.test\n\
+                mx.remote.test A 127.0.0.2\n\
+                _smtp._tls.remote.test TXT \"v=TLSRPTv1; rua=mailto:reports@rua.test\"\n\
+                rua.test MX 10 mx.rua.test\n\
+                mx.rua.test A 127.0.0.1\n";
+    let config = format!("hostname = \"mx.a.test\"\n[delivery]\nport = {port}\n");
+    let server = Server::start_with_zone(&config, zone);
+    server.admin(&["domain", "add", "a.test"]);
+    server.add_user("alice@a.test");
+    server.add_user("postmaster@a.test");
+    server.python(
+        r#"
+import mailtest
+client = mailtest.submit("alice@a.test")
+assert client.sendmail("alice@a.test", ["x@remote.test"], b"From: alice@a.test\r\nTo: x@remote.test\r\nSubject: hi\r\n\r\nhello\r\n") == {}
+client.quit()
+"#,
+    );
+    remote.wait_for(1);
+    let (day, _) = today();
+    let sent = server.admin(&["reports", "tls", "send", "--day", &day]);
+    assert!(sent.contains("Queued 1 TLS report(s)"), "{sent}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let listing = loop {
+        let listing = server.admin(&["queue", "list"]);
+        if listing.contains("451 4.3.0") {
+            break listing;
+        }
+        assert!(std::time::Instant::now() < deadline, "{listing}\n{}", server.log());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let id = listing.split_whitespace().next().unwrap();
+    let shown = server.admin(&["queue", "show", id]);
+    assert!(shown.contains("Requires: nothing (TLS-Required: No"), "{shown}");
+}

@@ -104,9 +104,11 @@ pub struct TlsOutcome {
     /// The recipient domain (the policy domain).
     pub domain: String,
     pub policy: ReportPolicy,
-    /// The MX host name dialled.
+    /// The MX host name dialled (empty when the failure came before any
+    /// host, as a policy fetch's does).
     pub mx_host: String,
-    pub receiving_ip: IpAddr,
+    /// The address dialled, when it came to that.
+    pub receiving_ip: Option<IpAddr>,
     /// Our end of the connection, where known.
     pub sending_ip: Option<IpAddr>,
     /// Ok when TLS was negotiated as the policy asks; else why not, with
@@ -150,7 +152,7 @@ impl TlsRecorder {
                 result_type: result_type.as_str().to_string(),
                 sending_ip: outcome.sending_ip.map(|ip| ip.to_string()).unwrap_or_default(),
                 receiving_mx: outcome.mx_host.clone(),
-                receiving_ip: outcome.receiving_ip.to_string(),
+                receiving_ip: outcome.receiving_ip.map(|ip| ip.to_string()).unwrap_or_default(),
                 reason,
             }),
         };

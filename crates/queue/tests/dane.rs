@@ -120,6 +120,24 @@ async fn a_host_with_bogus_addresses_is_skipped_for_the_next() {
         deferred.contains("DNSSEC validation failed for the addresses of mx.bad.test"),
         "{deferred}"
     );
+
+    // TLS reporting (RFC 8460 §4.3): b.test's skipped host is counted as
+    // dnssec-invalid, its session with the second MX as a success under
+    // that host's TLSA record.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let counts = q.store.tls_report_counts(store::utc_day(now), "b.test").await.unwrap();
+    let tlsa: Vec<_> = counts.iter().filter(|c| c.policy_type == "tlsa").collect();
+    let failed = tlsa.iter().find(|c| c.failures == 1).expect("the skipped host counted");
+    assert_eq!(failed.details[0].0.result_type, "dnssec-invalid");
+    assert_eq!(failed.details[0].0.receiving_mx, "mx.bad.test");
+    let succeeded = tlsa
+        .iter()
+        .find(|c| c.successes == 1)
+        .expect("the DANE session counted");
+    assert_eq!(succeeded.policy_strings, [matching(&peer)], "{counts:?}");
 }
 
 #[tokio::test]

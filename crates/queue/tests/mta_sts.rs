@@ -119,6 +119,17 @@ fn bad_policies_are_refused() {
     for (text, error) in cases {
         assert_eq!(Policy::parse(text).as_ref(), Err(error), "{text:?}");
     }
+    // A bounded number of mx patterns: the limit is taken, one more not.
+    let with = |count: usize| {
+        let patterns: String = (0..count).map(|n| format!("mx: mx{n}.a.test\n")).collect();
+        format!("version: STSv1\nmode: enforce\n{patterns}max_age: 1\n")
+    };
+    let most = Policy::parse(&with(mta_sts::MAX_MX_PATTERNS)).unwrap();
+    assert_eq!(most.mx.len(), mta_sts::MAX_MX_PATTERNS);
+    assert_eq!(
+        Policy::parse(&with(mta_sts::MAX_MX_PATTERNS + 1)),
+        Err(PolicyError::TooManyMx)
+    );
 }
 
 #[test]

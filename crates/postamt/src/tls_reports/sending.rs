@@ -270,7 +270,13 @@ impl Outbox<'_> {
             id: queue::Queue::new_id()?,
             reverse_path: reporter.from.clone(),
             recipients: to.iter().map(Recipient::new).collect(),
-            options: MessageOptions::default(),
+            // RFC 8460 §5.3: a report must get through despite the TLS
+            // failures it may be about; its TLS-Required: No header asks
+            // the same of the hops after us (RFC 8689 §5).
+            options: MessageOptions {
+                tls_optional: true,
+                ..MessageOptions::default()
+            },
             content: (),
             received_at: now,
         };

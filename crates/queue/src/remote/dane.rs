@@ -246,6 +246,10 @@ impl Remote {
         }
         let canonical = found.value().map(|f| f.canonical.clone()).unwrap_or_default();
         let need = match self.tlsa(dane, host, &canonical, &found).await? {
+            // Records, none usable, ask for TLS without authentication
+            // (RFC 7672 §2.2); a domain's MTA-STS policy that asks more
+            // still holds (RFC 8461 §2 sets aside only what DANE decides).
+            Some(Need::Encrypted) if matches!(plan.need(host), Need::Verified { .. }) => plan.need(host),
             Some(need) => need,
             None => plan.need(host),
         };

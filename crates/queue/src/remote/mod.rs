@@ -161,15 +161,19 @@ impl Remote {
         }
         let (hosts, dane) = self.route(domain, relaxed).await?;
         let policy = match &self.sts {
-            Some(sts) => sts.discover(domain).await.policy,
+            Some(_) if relaxed => {
+                tracing::info!(%domain, "TLS-Required: No; the domain's MTA-STS policy is not applied (RFC 8689 §5)");
+                None
+            }
+            Some(sts) => {
+                let discovery = sts.discover(domain).await;
+                if let Some(failure) = &discovery.failure {
+                    self.count_policy_failure(domain, failure).await;
+                }
+                discovery.policy
+            }
             None => None,
         };
-        let policy = policy.filter(|_| {
-            if relaxed {
-                tracing::info!(%domain, "TLS-Required: No; the domain's MTA-STS policy is not applied (RFC 8689 §5)");
-            }
-            !relaxed
-        });
         let mut plan = match policy {
             Some(policy) => Plan::under_policy(domain, hosts, policy).map_err(|reason| {
                 tracing::warn!(%domain, %reason, "not delivering");
@@ -209,31 +213,44 @@ impl Remote {
         let mut others_failed = false;
         let mut last_error = format!("no host for {domain} could be reached");
         let mut status = "4.4.1";
+        // A domain that lists a hundred hosts that all stall, or have no
+        // address, gets no more of our time than one with a few: each
+        // address dialled and each host found unusable counts. Hosts left
+        // untried when the budget is spent are not a reason to return a
+        // REQUIRETLS message.
+        let budget = self.config.max_addresses_per_attempt.max(1);
         let mut tries = 0;
         'hosts: for host in &plan.hosts {
+            if tries >= budget {
+                others_failed = true;
+                break;
+            }
             let (addresses, need) = match self.host_need(&plan, host).await {
                 Ok((addresses, _)) if addresses.is_empty() => {
                     last_error = format!("{host} has no address");
+                    tries += 1;
                     continue;
                 }
                 Ok(found) => found,
                 Err(skip) => {
                     // The result type is for TLS reports (RFC 8460 §4.3).
                     if let Some(result_type) = skip.result_type {
-                        tracing::info!(%domain, %host, result_type, "host not used");
+                        tracing::info!(%domain, %host, result_type, reason = %skip.reason, "host not used");
+                        self.count_skipped_host(&delivery, host, result_type, &skip.reason)
+                            .await;
                     }
                     (status, last_error) = (skip.status, skip.reason);
                     others_failed = true;
+                    tries += 1;
                     continue;
                 }
             };
             for ip in addresses {
-                // A domain that lists a hundred hosts that all stall gets
-                // no more of our time than one with a few.
-                tries += 1;
-                if tries > self.config.max_addresses_per_attempt.max(1) {
+                if tries >= budget {
+                    others_failed = true;
                     break 'hosts;
                 }
+                tries += 1;
                 let address = SocketAddr::new(ip, port);
                 match self.send_via(&delivery, address, host, &need).await {
                     Ok((results, offers_dsn, tls)) => {

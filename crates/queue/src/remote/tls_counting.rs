@@ -8,6 +8,7 @@
 
 use std::net::SocketAddr;
 
+use super::mta_sts::FetchError;
 use super::security::Need;
 use super::{Delivery, Remote, SessionError, SmtpClient};
 use crate::tls_report::{ReportPolicy, ResultType, TlsOutcome, is_tls_report};
@@ -64,9 +65,59 @@ impl Remote {
                 domain: delivery.domain.to_string(),
                 policy,
                 mx_host: host.to_string(),
-                receiving_ip: address.ip(),
+                receiving_ip: Some(address.ip()),
                 sending_ip,
                 result,
+            })
+            .await;
+    }
+}
+
+impl Remote {
+    /// Counts a failed MTA-STS policy fetch for `domain` (RFC 8460
+    /// §4.3.2.1: sts-policy-fetch-error, sts-policy-invalid or
+    /// sts-webpki-invalid), before any host was dialled.
+    pub(super) async fn count_policy_failure(&self, domain: &str, failure: &FetchError) {
+        let result_type = ResultType::from_name(failure.result_type()).unwrap_or(ResultType::StsPolicyFetchError);
+        self.tls_report
+            .record(TlsOutcome {
+                domain: domain.to_string(),
+                policy: ReportPolicy::Sts {
+                    lines: Vec::new(),
+                    mx_patterns: Vec::new(),
+                },
+                mx_host: String::new(),
+                receiving_ip: None,
+                sending_ip: None,
+                result: Err((result_type, failure.to_string())),
+            })
+            .await;
+    }
+
+    /// Counts a host DANE left unused before dialling it: its addresses
+    /// or TLSA records did not validate (dnssec-invalid) or could not be
+    /// used (tlsa-invalid), RFC 8460 §4.3.2.2.
+    pub(super) async fn count_skipped_host(
+        &self,
+        delivery: &Delivery<'_>,
+        host: &str,
+        result_type: &str,
+        reason: &str,
+    ) {
+        if is_tls_report(delivery.outgoing.content) {
+            return;
+        }
+        let Some(result_type) = ResultType::from_name(result_type) else {
+            return;
+        };
+        self.tls_report
+            .record(TlsOutcome {
+                domain: delivery.domain.to_string(),
+                policy: ReportPolicy::Tlsa { records: Vec::new() },
+                mx_host: host.to_string(),
+                receiving_ip: None,
+                sending_ip: None,
+                result: Err((result_type, reason.to_string())),
             })
             .await;
     }

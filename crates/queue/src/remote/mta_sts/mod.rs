@@ -13,5 +13,5 @@ mod record;
 
 pub use cache::{Discovery, Policies};
 pub use fetch::{FETCH_TIME_LIMIT, FetchError, Fetched, Fetcher, MAX_BODY};
-pub use policy::{MAX_AGE_LIMIT, Mode, Policy, PolicyError, mx_matches};
+pub use policy::{MAX_AGE_LIMIT, MAX_MX_PATTERNS, Mode, Policy, PolicyError, mx_matches};
 pub use record::{parse_record, policy_id};

@@ -4,6 +4,12 @@
 /// §3.2: a policy is cached for at most a year.
 pub const MAX_AGE_LIMIT: u64 = 31_557_600;
 
+/// The most `mx` patterns a policy may have. A policy names the few hosts
+/// its domain's MX records list (§3.2 sets no limit); a hundred leaves
+/// room for any real one and bounds what each remembered policy holds in
+/// memory and what matching an MX host against it costs.
+pub const MAX_MX_PATTERNS: usize = 100;
+
 /// What a policy asks of senders (§5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -51,6 +57,8 @@ pub enum PolicyError {
     MaxAge(String),
     #[error("the policy's mx {0:?} is not a host name pattern")]
     Mx(String),
+    #[error("the policy has more than {MAX_MX_PATTERNS} mx patterns")]
+    TooManyMx,
 }
 
 impl Policy {
@@ -85,6 +93,7 @@ impl Policy {
                 "max_age" => {
                     max_age.get_or_insert(value);
                 }
+                "mx" if mx.len() == MAX_MX_PATTERNS => return Err(PolicyError::TooManyMx),
                 "mx" => mx.push(mx_pattern(value).ok_or_else(|| PolicyError::Mx(value.to_string()))?),
                 _ => {}
             }
