@@ -171,19 +171,14 @@ impl Plan {
     }
 
     /// The policy sessions under this plan are counted under in TLS
-    /// reports (RFC 8460 §4.4): the MTA-STS policy as its lines (§4.3's
-    /// policy-string) and its `mx` patterns, in testing mode too.
+    /// reports (RFC 8460 §4.4): the MTA-STS policy as served, line by line
+    /// (§4.4's policy-string), and its `mx` patterns, in testing mode too.
     pub fn report_policy(&self) -> ReportPolicy {
         match self.policy.as_ref().filter(|policy| policy.mode != Mode::None) {
-            Some(policy) => {
-                let mut lines = vec!["version: STSv1".to_string(), format!("mode: {}", policy.mode.name())];
-                lines.extend(policy.mx.iter().map(|mx| format!("mx: {mx}")));
-                lines.push(format!("max_age: {}", policy.max_age));
-                ReportPolicy::Sts {
-                    lines,
-                    mx_patterns: policy.mx.clone(),
-                }
-            }
+            Some(policy) => ReportPolicy::Sts {
+                lines: policy.lines.clone(),
+                mx_patterns: policy.mx.clone(),
+            },
             None => ReportPolicy::NoPolicy,
         }
     }

@@ -40,6 +40,10 @@ pub struct Policy {
     pub mx: Vec<String>,
     /// Seconds the policy may be cached, at most `MAX_AGE_LIMIT`.
     pub max_age: u64,
+    /// The policy's lines as served, without their line ends and blank
+    /// lines: what a TLS report gives as its policy-string (RFC 8460
+    /// §4.4), unknown keys and all.
+    pub lines: Vec<String>,
 }
 
 /// Why a policy text is not a policy (TLS-RPT's `sts-policy-invalid`).
@@ -71,11 +75,13 @@ impl Policy {
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         let (mut version, mut mode, mut max_age) = (None, None, None);
         let mut mx = Vec::new();
+        let mut lines = Vec::new();
         for (number, line) in text.split('\n').enumerate() {
             let line = line.strip_suffix('\r').unwrap_or(line);
             if line.trim_matches([' ', '\t']).is_empty() {
                 continue;
             }
+            lines.push(line.to_string());
             let (key, value) = line.split_once(':').ok_or(PolicyError::Syntax(number + 1))?;
             if !valid_key(key) {
                 return Err(PolicyError::Syntax(number + 1));
@@ -124,6 +130,7 @@ impl Policy {
             mode,
             mx,
             max_age: max_age.min(MAX_AGE_LIMIT),
+            lines,
         })
     }
 
