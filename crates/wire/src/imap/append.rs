@@ -1,8 +1,25 @@
-//! The message argument of APPEND (RFC 9051 §6.3.12, `append-message`),
-//! shared with REPLACE (RFC 8508 §3), and REPLACE itself.
+//! APPEND (RFC 9051 §6.3.12) and its message argument (`append-message`,
+//! with the INTERNALDATE it may carry), shared with REPLACE (RFC 8508 §3),
+//! and REPLACE itself.
 
-use super::command::{AppendMessage, CatenatePart, CommandBody, date_time, flag_list};
-use super::parser::{Cursor, Step, bad};
+use super::command::{AppendMessage, CatenatePart, CommandBody};
+use super::dispatch::mailbox;
+use super::parser::{Cursor, Limits, Step, bad};
+use super::search::date;
+use super::store::flag_list;
+
+/// APPEND mailbox [flags] [date-time] literal, repeated for MULTIAPPEND.
+pub(crate) fn append(c: &mut Cursor<'_>) -> Step<CommandBody> {
+    let mailbox = mailbox(c)?;
+    let mut messages = Vec::new();
+    while c.maybe_space()? {
+        messages.push(append_message(c)?);
+    }
+    if messages.is_empty() {
+        return bad("APPEND needs a message");
+    }
+    Ok(CommandBody::Append { mailbox, messages })
+}
 
 /// `[flag-list SP] [date-time SP] literal` (a `~{n}` literal8 for BINARY,
 /// RFC 3516 §4.4).
@@ -66,6 +83,58 @@ fn catenate_parts(c: &mut Cursor<'_>) -> Step<Vec<CatenatePart>> {
         return bad("CATENATE needs at least one part");
     }
     Ok(parts)
+}
+
+/// date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE
+fn date_time(c: &mut Cursor<'_>) -> Step<i64> {
+    let text = String::from_utf8(c.string()?).unwrap_or_default();
+    let parsed = (|| {
+        let (day_part, rest) = text.trim_start().split_once(' ')?;
+        let (time, zone) = rest.split_once(' ')?;
+        let day_bytes = format!("{day_part}\r\n");
+        let mut day_cursor = Cursor::new(day_bytes.as_bytes(), Limits::default());
+        let day = date(&mut day_cursor).ok()?;
+        // Client text: read as bytes, never sliced at a byte position
+        // that could fall inside a character (issue 12).
+        let mut clock = time.split(':').map(two_digits);
+        let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
+        if clock.next().is_some() || h > 23 || m > 59 || s > 60 {
+            return None;
+        }
+        // zone = ("+" / "-") 4DIGIT
+        let (sign, zone) = zone.as_bytes().split_first()?;
+        let sign = match sign {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let (zh, zm) = match zone {
+            [a, b, c, d] => (two_digits_of(*a, *b)?, two_digits_of(*c, *d)?),
+            _ => return None,
+        };
+        let days = crate::date::days_from_civil(i64::from(day.year), i64::from(day.month), i64::from(day.day));
+        Some(days * 86_400 + h * 3600 + m * 60 + s - sign * (zh * 3600 + zm * 60))
+    })();
+    parsed.map_or_else(
+        || {
+            bad(format!(
+                "{text:?} is not a date-time like \"17-Jul-1996 02:44:25 -0700\""
+            ))
+        },
+        Ok,
+    )
+}
+
+/// Exactly two ASCII digits.
+fn two_digits(text: &str) -> Option<i64> {
+    match text.as_bytes() {
+        [a, b] => two_digits_of(*a, *b),
+        _ => None,
+    }
+}
+
+fn two_digits_of(a: u8, b: u8) -> Option<i64> {
+    (a.is_ascii_digit() && b.is_ascii_digit()).then(|| i64::from(a - b'0') * 10 + i64::from(b - b'0'))
 }
 
 /// `REPLACE SP seq-number SP mailbox SP append-message` (RFC 8508 §6);

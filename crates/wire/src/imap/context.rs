@@ -24,7 +24,7 @@ pub(crate) fn cancel_update(c: &mut Cursor<'_>) -> Step<super::CommandBody> {
 
 #[cfg(test)]
 mod tests {
-    use crate::imap::command::{test_fails as fails, test_parse as parse};
+    use crate::imap::dispatch::{test_fails as fails, test_parse as parse};
     use crate::imap::{CommandBody, SearchReturn};
 
     #[test]

@@ -1,6 +1,10 @@
-//! FETCH data items (RFC 9051 §6.4.5, RFC 3516 BINARY, RFC 7162 MODSEQ).
+//! FETCH (RFC 9051 §6.4.5) and its data items (RFC 3516 BINARY, RFC 7162
+//! MODSEQ).
 
+use super::command::CommandBody;
 use super::parser::{Cursor, Step, bad};
+use super::qresync::{FetchModifiers, fetch_modifiers};
+use super::sequence::sequence_set;
 
 /// What part of a message a BODY[...] or BINARY[...] item names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +63,26 @@ pub enum FetchItem {
     Preview {
         lazy: bool,
     },
+}
+
+/// `FETCH sequence-set items [modifiers]`; `uid` for UID FETCH.
+pub(crate) fn fetch_command(c: &mut Cursor<'_>, uid: bool) -> Step<CommandBody> {
+    c.space()?;
+    let set = sequence_set(c)?;
+    c.space()?;
+    let items = fetch_items(c)?;
+    // RFC 7162 §3.1.4.1, §3.2.6: (CHANGEDSINCE modseq [VANISHED])
+    let modifiers = if c.maybe_space()? {
+        fetch_modifiers(c)?
+    } else {
+        FetchModifiers::default()
+    };
+    Ok(CommandBody::Fetch {
+        uid,
+        set,
+        items,
+        modifiers,
+    })
 }
 
 /// Reads the FETCH item argument: a macro, one item or a list.

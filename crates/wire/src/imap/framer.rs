@@ -9,7 +9,7 @@
 //!
 //! [`parse_command`]: super::parse_command
 
-use super::command::leading_tag;
+use super::dispatch::leading_tag;
 use super::parser::Limits;
 
 /// What the input so far holds.

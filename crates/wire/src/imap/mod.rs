@@ -7,9 +7,11 @@ mod append;
 mod command;
 mod context;
 mod create;
+mod dispatch;
 mod fetch;
 mod framer;
 pub mod imap_url;
+mod list;
 mod metadata;
 mod notify;
 mod objects;
@@ -19,11 +21,11 @@ mod quota;
 mod search;
 mod sequence;
 mod sort;
+mod store;
 pub mod utf7;
 
-pub use command::{
-    AppendMessage, CatenatePart, Command, CommandBody, ListReturn, StatusItem, StoreMode, parse_command,
-};
+pub use command::{AppendMessage, CatenatePart, Command, CommandBody, ListReturn, StatusItem, StoreMode};
+pub use dispatch::parse_command;
 pub use fetch::{FetchItem, Section, SectionText, url_section};
 pub use framer::{Frame, Framer, Refusal};
 pub use metadata::MetadataDepth;

@@ -191,7 +191,7 @@ mod tests {
 
     use super::*;
 
-    use crate::imap::command::test_parse as parse;
+    use crate::imap::dispatch::test_parse as parse;
 
     fn is_bad(input: &str) -> bool {
         matches!(

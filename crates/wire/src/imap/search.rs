@@ -1,7 +1,8 @@
-//! SEARCH keys (RFC 9051 §6.4.4, RFC 3501 §6.4.4 for rev1 keys, RFC 7162
-//! MODSEQ) and ESEARCH return options (RFC 4731, RFC 5182 SAVE, RFC 9394
-//! PARTIAL).
+//! SEARCH and its keys (RFC 9051 §6.4.4, RFC 3501 §6.4.4 for rev1 keys,
+//! RFC 7162 MODSEQ) and ESEARCH return options (RFC 4731, RFC 5182 SAVE,
+//! RFC 9394 PARTIAL).
 
+use super::command::CommandBody;
 use super::parser::{Cursor, Step, bad};
 use super::sequence::{SequenceSet, sequence_set};
 
@@ -113,6 +114,36 @@ pub(crate) fn date(c: &mut Cursor<'_>) -> Step<Date> {
         _ => None,
     };
     parsed.map_or_else(|| bad(format!("{text:?} is not a date like 1-Feb-2026")), Ok)
+}
+
+/// `SEARCH [RETURN (options)] [CHARSET charset] keys`; `uid` for UID
+/// SEARCH.
+pub(crate) fn search_command(c: &mut Cursor<'_>, uid: bool) -> Step<CommandBody> {
+    let mut returns = None;
+    let mut charset = None;
+    c.space()?;
+    let mut start = c.pos;
+    let mut word = c.keyword().unwrap_or_default();
+    if word == "RETURN" {
+        c.space()?;
+        returns = Some(search_return(c)?);
+        c.space()?;
+        start = c.pos;
+        word = c.keyword().unwrap_or_default();
+    }
+    if word == "CHARSET" {
+        c.space()?;
+        charset = Some(c.astring_text()?);
+        c.space()?;
+    } else {
+        c.pos = start;
+    }
+    Ok(CommandBody::Search {
+        uid,
+        returns,
+        charset,
+        key: search_keys(c)?,
+    })
 }
 
 /// The keys of a SEARCH: one or more, all of which must hold.

@@ -183,7 +183,7 @@ mod tests {
 
     use super::*;
 
-    use crate::imap::command::{test_fails as fails, test_parse as parse};
+    use crate::imap::dispatch::{test_fails as fails, test_parse as parse};
 
     #[test]
     fn sort_with_criteria_charset_and_keys() {
