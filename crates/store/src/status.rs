@@ -24,36 +24,54 @@ pub struct MailboxStatus {
 }
 
 impl Store {
+    /// The counts and the mailbox's UIDNEXT, UIDVALIDITY and
+    /// HIGHESTMODSEQ read in one statement, so from one snapshot: read
+    /// apart, a message appended in between showed in UIDNEXT and not in
+    /// MESSAGES (a NOTIFY STATUS of MESSAGES 1 UIDNEXT 3 for a mailbox
+    /// of two messages).
     pub async fn mailbox_status(&self, mailbox: &MailboxInfo) -> Result<MailboxStatus> {
         let id = mailbox.id;
-        let (messages, unseen, deleted, size, deleted_storage) = self
+        let read = self
             .point_reads
             .scan(move |c| {
                 c.prepare_cached(
-                    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN flags & 1 = 0 THEN 1 ELSE 0 END), 0),
-                            COALESCE(SUM(CASE WHEN flags & 8 <> 0 THEN 1 ELSE 0 END), 0),
-                            CAST(COALESCE(SUM(size), 0) AS BIGINT),
-                            CAST(COALESCE(SUM(CASE WHEN flags & 8 <> 0 THEN size ELSE 0 END), 0) AS BIGINT)
-                     FROM messages WHERE mailbox_id = $1",
+                    "SELECT n.messages, n.unseen, n.deleted, n.size, n.deleted_storage,
+                            i.uidnext, i.uidvalidity, i.highestmodseq, i.object_id
+                     FROM (SELECT COUNT(*) AS messages,
+                                  COALESCE(SUM(CASE WHEN flags & 1 = 0 THEN 1 ELSE 0 END), 0) AS unseen,
+                                  COALESCE(SUM(CASE WHEN flags & 8 <> 0 THEN 1 ELSE 0 END), 0) AS deleted,
+                                  CAST(COALESCE(SUM(size), 0) AS BIGINT) AS size,
+                                  CAST(COALESCE(SUM(CASE WHEN flags & 8 <> 0 THEN size ELSE 0 END), 0) AS BIGINT)
+                                      AS deleted_storage
+                           FROM messages WHERE mailbox_id = $1) n,
+                          mailbox_info i
+                     WHERE i.id = $1",
                 )?
                 .query_row([id], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+                    Ok(MailboxStatus {
+                        messages: row.get(0)?,
+                        unseen: row.get(1)?,
+                        deleted: row.get(2)?,
+                        size: row.get(3)?,
+                        deleted_storage: row.get(4)?,
+                        uidnext: row.get(5)?,
+                        uidvalidity: row.get(6)?,
+                        highestmodseq: row.get(7)?,
+                        recent: 0,
+                        object_id: row.get::<Option<String>>(8)?.unwrap_or_default(),
+                    })
                 })
+                .optional()
             })
             .await?;
-        let fresh = self.mailbox_info(mailbox.id).await?.unwrap_or_else(|| mailbox.clone());
-        Ok(MailboxStatus {
-            messages,
-            unseen,
-            deleted,
-            size,
-            deleted_storage,
-            uidnext: fresh.uidnext,
-            uidvalidity: fresh.uidvalidity,
-            highestmodseq: fresh.highestmodseq,
-            recent: 0,
-            object_id: fresh.object_id,
-        })
+        // A mailbox deleted meanwhile: nothing in it, as last known.
+        Ok(read.unwrap_or_else(|| MailboxStatus {
+            uidnext: mailbox.uidnext,
+            uidvalidity: mailbox.uidvalidity,
+            highestmodseq: mailbox.highestmodseq,
+            object_id: mailbox.object_id.clone(),
+            ..MailboxStatus::default()
+        }))
     }
 
     /// Claims the messages below UID `until` that no session has shown as
