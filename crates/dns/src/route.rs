@@ -28,6 +28,15 @@ pub enum RouteError {
 }
 
 impl RouteError {
+    /// Why an MX lookup of `domain` that failed with `error` gives no
+    /// route.
+    pub fn of_lookup(domain: &str, error: DnsError) -> RouteError {
+        match error {
+            DnsError::NoSuchDomain(_) => RouteError::NoSuchDomain(domain.to_string()),
+            DnsError::Temporary { .. } => RouteError::Temporary(error.to_string()),
+        }
+    }
+
     /// True if retrying later cannot help.
     pub fn is_permanent(&self) -> bool {
         !matches!(self, RouteError::Temporary(_))
@@ -41,10 +50,7 @@ impl Resolver {
     /// worse than `own_hostname` are dropped, as §5.1 requires of a host
     /// that finds itself in the list.
     pub async fn route(&self, domain: &str, own_hostname: &str) -> Result<Route, RouteError> {
-        let answer = self.mx(domain).await.map_err(|e| match e {
-            DnsError::NoSuchDomain(_) => RouteError::NoSuchDomain(domain.to_string()),
-            DnsError::Temporary { .. } => RouteError::Temporary(e.to_string()),
-        })?;
+        let answer = self.mx(domain).await.map_err(|e| RouteError::of_lookup(domain, e))?;
         Route::of(domain, answer, own_hostname)
     }
 }

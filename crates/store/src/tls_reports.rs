@@ -258,22 +258,24 @@ impl Store {
 
 /// Counts one failure detail, unless the domain has its fill of them today.
 fn count_failure(tx: &crate::sql::Db, day: i64, domain: &str, key: &str, f: &TlsFailure) -> Result<()> {
+    // The row's whole identity, for the update and for the insert.
+    let row = (
+        day,
+        domain,
+        key,
+        &f.result_type,
+        &f.sending_ip,
+        &f.receiving_mx,
+        &f.receiving_ip,
+        &f.reason,
+    );
     let updated = tx
         .prepare_cached(
             "UPDATE tls_report_failures SET count = count + 1
              WHERE day = $1 AND domain = $2 AND policy_key = $3 AND result_type = $4
                AND sending_ip = $5 AND receiving_mx = $6 AND receiving_ip = $7 AND reason = $8",
         )?
-        .execute((
-            day,
-            domain,
-            key,
-            &f.result_type,
-            &f.sending_ip,
-            &f.receiving_mx,
-            &f.receiving_ip,
-            &f.reason,
-        ))?;
+        .execute(row)?;
     if updated > 0 {
         return Ok(());
     }
@@ -288,16 +290,7 @@ fn count_failure(tx: &crate::sql::Db, day: i64, domain: &str, key: &str, f: &Tls
              (day, domain, policy_key, result_type, sending_ip, receiving_mx, receiving_ip, reason, count)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
     )?
-    .execute((
-        day,
-        domain,
-        key,
-        &f.result_type,
-        &f.sending_ip,
-        &f.receiving_mx,
-        &f.receiving_ip,
-        &f.reason,
-    ))?;
+    .execute(row)?;
     Ok(())
 }
 

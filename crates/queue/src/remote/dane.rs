@@ -27,11 +27,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dns::{DnsError, MxAnswer, ProbeError, Route, RouteError, SecureResolver, Security};
+use dns::{MxAnswer, ProbeError, Route, RouteError, SecureResolver, Security};
 use tokio::sync::Mutex;
 
 use super::client::{SessionError, SmtpClient};
-use super::security::{DaneNeed, Need, Plan, TlsPolicy, start_required_tls};
+use super::security::{DaneNeed, Need, Plan, Requirement, TlsPolicy, start_required_tls};
 use super::{Outcome, Remote};
 use crate::SetupError;
 use crate::config::QueueConfig;
@@ -142,19 +142,10 @@ pub(super) struct Skip {
     pub result_type: Option<&'static str>,
 }
 
-fn deferred(status: &str, reason: String) -> Outcome {
-    Outcome::Deferred {
-        reply: format!("451 {status} {reason}"),
-        status: status.into(),
-        host: None,
-        tls: None,
-    }
-}
-
 /// The outcome for every recipient when the domain has no route.
 pub(super) fn route_failure(error: RouteError) -> Outcome {
     if !error.is_permanent() {
-        return deferred("4.4.3", error.to_string());
+        return Outcome::deferred("4.4.3", error.to_string());
     }
     let status = match error {
         RouteError::NoSuchDomain(_) => "5.1.2",
@@ -190,14 +181,13 @@ impl Remote {
                 return Ok((route.hosts, false));
             }
             // RFC 3463 X.4.3: directory server failure.
-            Err(reason) => return Err(deferred("4.4.3", reason)),
+            Err(reason) => return Err(Outcome::deferred("4.4.3", reason)),
         }
-        let answer = dane.resolver.mx(domain).await.map_err(|e| {
-            route_failure(match e {
-                DnsError::NoSuchDomain(_) => RouteError::NoSuchDomain(domain.to_string()),
-                DnsError::Temporary { .. } => RouteError::Temporary(e.to_string()),
-            })
-        })?;
+        let answer = dane
+            .resolver
+            .mx(domain)
+            .await
+            .map_err(|e| route_failure(RouteError::of_lookup(domain, e)))?;
         let (answer, secure): (MxAnswer, bool) = match answer {
             Security::Secure(answer) => (answer, true),
             Security::Insecure(answer) => (answer, false),
@@ -205,7 +195,7 @@ impl Remote {
                 tracing::warn!(%domain, %reason, "the MX records failed DNSSEC validation; not delivering");
                 // RFC 7672 §2.2.1: a bogus MX RRset is a failure to look it
                 // up; X.7.5, cryptographic failure.
-                return Err(deferred(
+                return Err(Outcome::deferred(
                     "4.7.5",
                     format!("DNSSEC validation failed for the MX of {domain}: {reason}"),
                 ));
@@ -318,43 +308,19 @@ impl Remote {
     pub(super) async fn start_dane_tls(&self, client: &mut SmtpClient, need: &Need) -> Result<(), SessionError> {
         let our_name = &self.config.hostname;
         let host = client.host.clone();
-        let requirement = "which its DNSSEC-signed TLSA records require (RFC 7672 §2.2)";
-        let Need::Dane(dane) = need else {
-            return start_required_tls(
-                client,
-                &self.opportunistic,
-                &host,
-                our_name,
-                TlsPolicy::Dane,
-                requirement,
-            )
-            .await;
+        let requirement = |certificate| Requirement {
+            policy: TlsPolicy::Dane,
+            why: "which its DNSSEC-signed TLSA records require (RFC 7672 §2.2)",
+            certificate,
         };
-        start_required_tls(
-            client,
-            &dane.connector,
-            &dane.base,
-            our_name,
-            TlsPolicy::Dane,
-            requirement,
-        )
-        .await
-        .map_err(|e| match e {
-            SessionError::Policy {
-                status: "4.7.5",
-                reason,
-                result_type,
-                policy,
-            } => SessionError::Policy {
-                status: "4.7.5",
-                reason: format!("{reason}; DANE requires a certificate that the TLSA records of {host} match"),
-                result_type,
-                policy,
-            },
-            other => other,
-        })?;
-        client.verified = true;
-        Ok(())
+        match need {
+            Need::Dane(dane) => {
+                let certificate = format!("DANE requires a certificate that the TLSA records of {host} match");
+                let required = requirement(Some(certificate));
+                start_required_tls(client, &dane.connector, &dane.base, our_name, required).await
+            }
+            _ => start_required_tls(client, &self.opportunistic, &host, our_name, requirement(None)).await,
+        }
     }
 }
 

@@ -67,6 +67,19 @@ pub(crate) enum Outcome {
     },
 }
 
+impl Outcome {
+    /// Try again later, with an RFC 3463 `status` and why: no host
+    /// answered for it.
+    pub(crate) fn deferred(status: &str, reason: String) -> Outcome {
+        Outcome::Deferred {
+            reply: format!("451 {status} {reason}"),
+            status: status.into(),
+            host: None,
+            tls: None,
+        }
+    }
+}
+
 /// One message on its way to one domain: what every session of the
 /// attempt is opened, used and counted for.
 pub(crate) struct Delivery<'a> {
@@ -104,7 +117,8 @@ impl Remote {
     pub fn new(config: QueueConfig, store: Store) -> Result<Remote, SetupError> {
         let resolver = Resolver::new(&config.nameservers)?;
         let opportunistic = net::opportunistic_connector()?;
-        let verified = net::verifying_connector(config.ca_file.as_deref())?;
+        // One reading of the CA bundle serves the MX sessions under MTA-STS
+        // and the policy fetches.
         let pkix = net::pkix_connector(config.ca_file.as_deref())?;
         let dane = dane::Dane::new(&config)?;
         let relay_tls = match &config.relay {
@@ -112,7 +126,7 @@ impl Remote {
             None => None,
         };
         let sts = (config.mta_sts && config.relay.is_none()).then(|| {
-            let fetcher = mta_sts::Fetcher::new(resolver.clone(), verified.clone(), config.mta_sts_port);
+            let fetcher = mta_sts::Fetcher::new(resolver.clone(), pkix.clone(), config.mta_sts_port);
             mta_sts::Policies::new(resolver.clone(), fetcher, store.clone())
         });
         let tls_report = TlsRecorder::new(store, config.relay.is_none());
@@ -137,12 +151,7 @@ impl Remote {
         match tokio::time::timeout(limit, self.attempt(domain, recipients, content)).await {
             Ok(outcomes) => outcomes,
             Err(_) => {
-                let outcome = Outcome::Deferred {
-                    reply: format!("451 4.4.7 delivery to {domain} took longer than {limit:?}"),
-                    status: "4.4.7".into(),
-                    host: None,
-                    tls: None,
-                };
+                let outcome = Outcome::deferred("4.4.7", format!("delivery to {domain} took longer than {limit:?}"));
                 recipients.iter().map(|_| outcome.clone()).collect()
             }
         }
@@ -178,12 +187,7 @@ impl Remote {
             Some(policy) => Plan::under_policy(domain, hosts, policy).map_err(|reason| {
                 tracing::warn!(%domain, %reason, "not delivering");
                 // RFC 3463 X.4.4: no usable route.
-                Outcome::Deferred {
-                    reply: format!("451 4.4.4 {reason}"),
-                    status: "4.4.4".into(),
-                    host: None,
-                    tls: None,
-                }
+                Outcome::deferred("4.4.4", reason)
             })?,
             None => Plan::opportunistic(hosts),
         };
@@ -294,12 +298,7 @@ impl Remote {
                 tls: Some(tls),
             });
         }
-        all(Outcome::Deferred {
-            reply: format!("451 {status} {last_error}"),
-            status: status.into(),
-            host: None,
-            tls: None,
-        })
+        all(Outcome::deferred(status, last_error))
     }
 
     /// Sends over a session to `address`, reused if one needing the same

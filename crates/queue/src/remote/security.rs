@@ -203,25 +203,23 @@ pub(crate) async fn start_verified_tls(
     our_name: &str,
 ) -> Result<(), SessionError> {
     let host = client.host.clone();
-    let requirement = "which the MTA-STS policy requires";
-    start_required_tls(client, tls, &host, our_name, TlsPolicy::MtaSts, requirement)
-        .await
-        .map_err(|e| match e {
-            SessionError::Policy {
-                status: "4.7.5",
-                reason,
-                result_type,
-                policy,
-            } => SessionError::Policy {
-                status: "4.7.5",
-                reason: format!("{reason}; the MTA-STS policy requires a certificate valid for {host}"),
-                result_type,
-                policy,
-            },
-            other => other,
-        })?;
-    client.verified = true;
-    Ok(())
+    let requirement = Requirement {
+        policy: TlsPolicy::MtaSts,
+        why: "which the MTA-STS policy requires",
+        certificate: Some(format!("the MTA-STS policy requires a certificate valid for {host}")),
+    };
+    start_required_tls(client, tls, &host, our_name, requirement).await
+}
+
+/// What a policy requires of a session's TLS, in the words its refusals
+/// give.
+pub(crate) struct Requirement {
+    pub policy: TlsPolicy,
+    /// Why TLS is required, after "{host} does not offer STARTTLS, ".
+    pub why: &'static str,
+    /// What the certificate must be, added to a failed handshake's
+    /// reason; None when any certificate will do (TLS unauthenticated).
+    pub certificate: Option<String>,
 }
 
 /// STARTTLS that a policy requires, with `tls` checking the certificate
@@ -229,16 +227,31 @@ pub(crate) async fn start_verified_tls(
 /// failed handshake is a policy error, with the RFC 8460 §4.3 result type
 /// a TLS report counts it under: `starttls-not-supported` (§4.3.1), or
 /// what the verifier found (`VerifyFailure::tlsrpt_result_type`), else
-/// `validation-failure` (§4.3.3).
+/// `validation-failure` (§4.3.3). A session whose certificate the
+/// requirement authenticated is `verified`.
 pub(crate) async fn start_required_tls(
     client: &mut SmtpClient,
     tls: &TlsConnector,
     sni: &str,
     our_name: &str,
-    policy: TlsPolicy,
-    requirement: &str,
+    required: Requirement,
 ) -> Result<(), SessionError> {
     let host = client.host.clone();
+    let Requirement {
+        policy,
+        why: requirement,
+        certificate,
+    } = required;
+    // X.7.5, cryptographic failure; with what the certificate had to be.
+    let crypto_failure = |reason: String, result_type: &'static str| SessionError::Policy {
+        status: "4.7.5",
+        reason: match &certificate {
+            Some(certificate) => format!("{reason}; {certificate}"),
+            None => reason,
+        },
+        result_type,
+        policy,
+    };
     if !client.extensions.starttls {
         return Err(SessionError::Policy {
             // RFC 3463 §3.8 (X.7.10 in the IANA registry, RFC 5248):
@@ -252,6 +265,7 @@ pub(crate) async fn start_required_tls(
     match client.starttls_as(tls, sni, our_name).await {
         Ok(()) => {
             client.policy = policy;
+            client.verified = certificate.is_some();
             Ok(())
         }
         // After a good handshake, a failure is the session's, not the policy's.
@@ -262,18 +276,10 @@ pub(crate) async fn start_required_tls(
             result_type: "starttls-not-supported",
             policy,
         }),
-        Err(SessionError::Handshake { reason, failure, .. }) => Err(SessionError::Policy {
-            // X.7.5: cryptographic failure.
-            status: "4.7.5",
+        Err(SessionError::Handshake { reason, failure, .. }) => Err(crypto_failure(
             reason,
-            result_type: failure.map_or("validation-failure", |f| f.tlsrpt_result_type()),
-            policy,
-        }),
-        Err(e) => Err(SessionError::Policy {
-            status: "4.7.5",
-            reason: e.to_string(),
-            result_type: "validation-failure",
-            policy,
-        }),
+            failure.map_or("validation-failure", |f| f.tlsrpt_result_type()),
+        )),
+        Err(e) => Err(crypto_failure(e.to_string(), "validation-failure")),
     }
 }

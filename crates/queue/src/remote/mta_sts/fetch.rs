@@ -72,7 +72,8 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    /// `tls` must verify certificates (`net::verifying_connector`).
+    /// `tls` must verify certificates (`net::pkix_connector`, or
+    /// `net::verifying_connector`).
     pub fn new(resolver: Resolver, tls: TlsConnector, port: u16) -> Fetcher {
         Fetcher {
             resolver,
