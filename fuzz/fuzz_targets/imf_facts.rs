@@ -1,3 +1,2 @@
-#![no_main]
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| imf::fuzz::facts(data));
+#![cfg_attr(feature = "libfuzzer", no_main)]
+postamt_fuzz::target!(imf::fuzz::facts);

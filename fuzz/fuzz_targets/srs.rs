@@ -1,3 +1,2 @@
-#![no_main]
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| store::fuzz::srs(data));
+#![cfg_attr(feature = "libfuzzer", no_main)]
+postamt_fuzz::target!(store::fuzz::srs);

@@ -218,10 +218,12 @@ fn method_result(tokens: &[Token]) -> Option<MethodResult> {
     else {
         return None;
     };
-    if !is_keyword(method) || !is_keyword(result) {
+    // The method's name is what precedes a `/version` (RFC 8601 §2.2);
+    // a bare `/1` names no method.
+    let method = method.split('/').next().unwrap_or_default().to_ascii_lowercase();
+    if !is_keyword(&method) || !is_keyword(result) {
         return None;
     }
-    let method = method.split('/').next().unwrap_or_default().to_ascii_lowercase();
     let mut properties = Vec::new();
     let mut at = 0;
     while at < rest.len() {
@@ -384,6 +386,12 @@ mod tests {
         assert_eq!(aar_results(b""), None);
         let deep = format!("i=1; lists.test; dmarc=pass {}", "(".repeat(10_000));
         assert_eq!(results(&deep).len(), 1);
+        // A version with no method before it names nothing (a fuzz find).
+        let versioned = results("i=1; lists.test; /1=pass; dmarc/1=pass");
+        assert_eq!(
+            versioned.iter().map(|r| r.method.as_str()).collect::<Vec<_>>(),
+            ["dmarc"]
+        );
     }
 
     #[test]

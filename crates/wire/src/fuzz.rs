@@ -11,17 +11,24 @@ use crate::smtp::{DataOutcome, DataReader};
 /// reports consumed form one line. Writers round-trip with their parsers:
 /// xtext (DSN parameters) and SMTP replies.
 pub fn smtp_command(data: &[u8]) {
-    use crate::smtp::{CommandError, Reply, decode_xtext, encode_xtext, parse_command, parse_response};
+    use crate::smtp::{
+        CommandError, MAX_REPLY_LINES, Reply, decode_xtext, encode_xtext, parse_command, parse_response,
+    };
     let text = String::from_utf8_lossy(data);
     assert_eq!(decode_xtext(&encode_xtext(&text)).as_deref(), Some(text.as_bytes()));
     let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
     let mut encoded = Vec::new();
     Reply::plain(250, lines.clone()).encode(&mut encoded);
-    let Ok((reply, used)) = parse_response(&encoded, usize::MAX) else {
-        panic!("our own reply does not parse: {encoded:?}");
-    };
-    assert_eq!(used, encoded.len());
-    assert_eq!(reply.lines.len(), lines.len().max(1));
+    // Our replies read back whole, up to the line count a client accepts
+    // from anyone (beyond it, the client refuses rather than buffers).
+    match parse_response(&encoded, usize::MAX) {
+        Ok((reply, used)) => {
+            assert_eq!(used, encoded.len());
+            assert_eq!(reply.lines.len(), lines.len().max(1));
+        }
+        Err(_) if lines.len() > MAX_REPLY_LINES => {}
+        Err(e) => panic!("our own reply does not parse ({e:?}): {encoded:?}"),
+    }
     match parse_command(data, 512) {
         Ok((_, consumed))
         | Err(

@@ -1,49 +1,35 @@
-//! Replays the committed fuzz corpus (`fuzz/corpus/<target>/`) through the
-//! fuzz entry points, so an input that once crashed a codec stays fixed.
+//! Replays the committed corpus and regressions of wire's fuzz targets
+//! (`fuzz/corpus/<target>/`, `fuzz/regressions/<target>/`), so an input
+//! that once broke a codec stays fixed.
 
-use std::path::Path;
-
-fn replay(target: &str, run: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/corpus")
-        .join(target);
-    let mut count = 0;
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.unwrap().path();
-        let data = std::fs::read(&path).unwrap();
-        let outcome = std::panic::catch_unwind(|| run(&data));
-        assert!(outcome.is_ok(), "{} fails", path.display());
-        count += 1;
-    }
-    assert!(count > 0, "no corpus for {target}");
-}
+use fuzz_replay::replay;
 
 #[test]
-fn smtp_command_corpus() {
+fn smtp_command() {
     replay("smtp_command", wire::fuzz::smtp_command);
 }
 
 #[test]
-fn smtp_data_corpus() {
+fn smtp_data() {
     replay("smtp_data", wire::fuzz::smtp_data);
 }
 
 #[test]
-fn smtp_response_corpus() {
+fn smtp_response() {
     replay("smtp_response", wire::fuzz::smtp_response);
 }
 
 #[test]
-fn imap_command_corpus() {
+fn imap_command() {
     replay("imap_command", wire::fuzz::imap_command);
 }
 
 #[test]
-fn pop3_command_corpus() {
+fn pop3_command() {
     replay("pop3_command", wire::fuzz::pop3_command);
 }
 
 #[test]
-fn pop3_top_corpus() {
+fn pop3_top() {
     replay("pop3_top", wire::fuzz::pop3_top);
 }

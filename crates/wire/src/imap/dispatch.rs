@@ -345,6 +345,19 @@ mod tests {
     }
 
     #[test]
+    fn a_literal_size_not_ending_its_line_is_no_literal() {
+        // Over the limit and followed by CRLF: a literal refused by size.
+        assert!(matches!(
+            error("a LOGIN {999999999}\r\n"),
+            ParseError::LiteralTooBig { consumed: 21, .. }
+        ));
+        // Followed by anything else it announces nothing: the command is
+        // bad, as the framer (which sees no literal) expects (a fuzz find).
+        assert!(matches!(error("a LOGIN {999999999}x\r\n"), ParseError::Bad { .. }));
+        assert!(matches!(error("a LOGIN {999999999}\rx\n"), ParseError::Bad { .. }));
+    }
+
+    #[test]
     fn synchronising_literals_are_counted_for_continuations() {
         let input = b"a LOGIN {5}\r\nalice {3}\r\npwd\r\n";
         assert_eq!(

@@ -308,6 +308,12 @@ impl<'a> Cursor<'a> {
         }
         self.expect(b'}', "the end of the literal size")?;
         if size > self.limits.max_literal {
+            // Only `{n}` that ends its line announces a literal (RFC 9051
+            // §4.3); followed by anything else it is a bad command, as the
+            // framer sees it.
+            let announced_at = self.pos;
+            self.end()?;
+            self.pos = announced_at;
             return Err(Stop::LiteralTooBig { non_synchronising });
         }
         self.end()?;

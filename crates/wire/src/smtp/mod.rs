@@ -19,5 +19,5 @@ pub use data::{DataOutcome, DataReader};
 pub use mail::{MailObject, MessageOptions, Recipient};
 pub use params::{BodyType, DsnEvent, DsnReturn, Notify};
 pub use reply::Reply;
-pub use response::{Extensions, Response, ResponseError, parse_response};
+pub use response::{Extensions, MAX_LINES as MAX_REPLY_LINES, Response, ResponseError, parse_response};
 pub use xtext::{decode_xtext, encode_xtext};

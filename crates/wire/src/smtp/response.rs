@@ -23,7 +23,7 @@ pub enum ResponseError {
 
 /// A reply longer than this many lines is refused; EHLO replies have a
 /// few dozen at most.
-const MAX_LINES: usize = 128;
+pub const MAX_LINES: usize = 128;
 
 /// Parses one (possibly multi-line) reply from the start of `buf`.
 pub fn parse_response(buf: &[u8], max_line: usize) -> Result<(Response, usize), ResponseError> {
