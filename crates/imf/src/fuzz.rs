@@ -64,3 +64,48 @@ fn balanced(text: &[u8]) -> bool {
     }
     depth == 0
 }
+
+/// One header field's value as each reader of a single field sees it:
+/// Date (RFC 5322 §3.3 and the obsolete §4.3 forms), address lists (§3.4),
+/// message ids (§3.6.4), encoded words (RFC 2047), the base subject of
+/// SORT and THREAD (RFC 5256), and the sort keys of a header.
+pub fn header_field(data: &[u8]) {
+    // The date and the date-time agree on the day, within the largest zone
+    // offset the syntax allows (±99:59) and the day's own length.
+    if let (Some(date), Some(time)) = (crate::date::parse(data), crate::date::parse_time(data)) {
+        let day = days_from_civil(i64::from(date.year), i64::from(date.month), i64::from(date.day));
+        assert!((time.div_euclid(86_400) - day).abs() <= 5, "{date:?} but {time}");
+    }
+    // Each address (or group marker) takes at least one byte of the value.
+    assert!(crate::address::parse_list(data).len() <= data.len() + 1);
+    let searchable = crate::address::searchable(data);
+    assert!(!searchable.contains(['\r', '\n']), "{searchable:?}");
+    for id in crate::message_ids::ids(data) {
+        assert!(!id.contains(['\r', '\n', ' ']), "{id:?}");
+    }
+    let decoded = crate::decode::rfc2047(data);
+    assert!(decoded.len() <= data.len().saturating_mul(4) + 4);
+    // Extraction removes every prefix and trailer it can: the result has
+    // none left, whatever the input.
+    let base = crate::base_subject(data);
+    assert_eq!(crate::base_subject(base.text.as_bytes()).text, base.text, "{data:?}");
+    let mut header = b"Subject: ".to_vec();
+    header.extend_from_slice(data);
+    header.extend_from_slice(b"\r\nDate: ");
+    header.extend_from_slice(data);
+    header.extend_from_slice(b"\r\nFrom: ");
+    header.extend_from_slice(data);
+    header.extend_from_slice(b"\r\n\r\n");
+    let _ = crate::sort_keys(&header);
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (the civil-from-days
+/// inverse; month 1..=12).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}

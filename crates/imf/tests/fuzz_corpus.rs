@@ -7,3 +7,8 @@ use fuzz_replay::replay;
 fn imf_facts() {
     replay("imf_facts", imf::fuzz::facts);
 }
+
+#[test]
+fn imf_header_field() {
+    replay("imf_header_field", imf::fuzz::header_field);
+}

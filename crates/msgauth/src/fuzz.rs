@@ -30,3 +30,24 @@ pub fn auth_results(data: &[u8]) {
         }
     }
 }
+
+/// The DNS records and header fields mail authentication reads from
+/// anyone, through the parsers of the `mail-auth` crate that verification
+/// uses: SPF (RFC 7208), DMARC (RFC 7489), DKIM keys (RFC 6376 §3.6.1),
+/// and a message's DKIM-Signature and ARC fields (RFC 6376 §3.5, RFC 8617
+/// §4.1). Whatever the bytes, no panic, and what parses is within the
+/// bounds the RFCs set.
+pub fn records(data: &[u8]) {
+    use mail_auth::common::parse::TxtRecordParser;
+    if let Ok(spf) = mail_auth::spf::Spf::parse(data) {
+        // RFC 7208 §4.6.4 limits lookups at evaluation; the parsed record
+        // holds no more directives than its text has terms.
+        assert!(spf.directives.len() <= data.len());
+    }
+    let _ = mail_auth::dmarc::Dmarc::parse(data);
+    let _ = mail_auth::common::verify::DomainKey::parse(data);
+    let _ = mail_auth::spf::Macro::parse(data);
+    if let Some(message) = mail_auth::AuthenticatedMessage::parse(data) {
+        assert!(message.body_offset as usize <= data.len());
+    }
+}

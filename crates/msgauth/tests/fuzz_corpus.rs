@@ -7,3 +7,8 @@ use fuzz_replay::replay;
 fn auth_results() {
     replay("auth_results", msgauth::fuzz::auth_results);
 }
+
+#[test]
+fn auth_records() {
+    replay("auth_records", msgauth::fuzz::records);
+}

@@ -410,28 +410,40 @@ impl Config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read the config file {}", path.display()))?;
-                let mut config: Config =
-                    toml::from_str(&text).with_context(|| format!("error in the config file {}", path.display()))?;
-                let base = path.parent().unwrap_or(Path::new("."));
-                config.data_dir = base.join(&config.data_dir);
-                config.tls.cert = config.tls.cert.map(|p| base.join(p));
-                config.tls.key = config.tls.key.map(|p| base.join(p));
-                config.tls.acme = config.tls.acme.map(|acme| acme.relative_to(base));
-                config.delivery.relay_ca_file = config.delivery.relay_ca_file.map(|p| base.join(p));
-                config.queue.ca_file = config.queue.ca_file.map(|p| base.join(p));
-                config.queue.dnssec_trust_anchor = config.queue.dnssec_trust_anchor.map(|p| base.join(p));
-                config
+                Config::parse(&text, path.parent().unwrap_or(Path::new(".")))
+                    .with_context(|| format!("error in the config file {}", path.display()))?
             }
         };
         if let Some(dir) = data_dir {
             config.data_dir = dir;
         }
-        config.trusted_networks()?;
-        crate::acme::check(&config.tls)?;
-        config.queue()?;
-        config.auth_checks.settings(&config.hostname)?;
-        config.quota.policy()?;
+        config.validate()?;
         Ok(config)
+    }
+
+    /// Reads a config file's text; relative paths in it are taken relative
+    /// to `base`, the file's directory.
+    pub fn parse(text: &str, base: &Path) -> anyhow::Result<Config> {
+        let mut config: Config = toml::from_str(text)?;
+        config.data_dir = base.join(&config.data_dir);
+        config.tls.cert = config.tls.cert.map(|p| base.join(p));
+        config.tls.key = config.tls.key.map(|p| base.join(p));
+        config.tls.acme = config.tls.acme.map(|acme| acme.relative_to(base));
+        config.delivery.relay_ca_file = config.delivery.relay_ca_file.map(|p| base.join(p));
+        config.queue.ca_file = config.queue.ca_file.map(|p| base.join(p));
+        config.queue.dnssec_trust_anchor = config.queue.dnssec_trust_anchor.map(|p| base.join(p));
+        Ok(config)
+    }
+
+    /// The checks across keys that serde cannot make, each error saying
+    /// which key to change; nothing here reads a file or the network.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.trusted_networks()?;
+        crate::acme::check(&self.tls)?;
+        self.queue()?;
+        self.auth_checks.settings(&self.hostname)?;
+        self.quota.policy()?;
+        Ok(())
     }
 
     /// How the queue delivers, from `[dns]`, `[delivery]` and `[queue]`.

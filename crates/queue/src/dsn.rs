@@ -113,7 +113,10 @@ impl Report<'_> {
         let mut text = format!("This is the mail system at {}.\r\n\r\n", self.hostname);
         for reported in &self.recipients {
             let r = reported.recipient;
-            let reply = r.last_reply.as_deref().unwrap_or("");
+            // The remote server's words: one line, whatever they hold (a
+            // bare CR could otherwise pass for a line break, a MIME
+            // delimiter, to a lenient reader).
+            let reply = fold(r.last_reply.as_deref().unwrap_or(""));
             let line = match reported.action {
                 ReportAction::Failed => format!(
                     "Your message to <{}> could not be delivered:\r\n    {reply}\r\n",
@@ -188,7 +191,7 @@ impl Report<'_> {
 }
 
 /// The header section of a message, with its blank line.
-fn header_of(message: &[u8]) -> &[u8] {
+pub(crate) fn header_of(message: &[u8]) -> &[u8] {
     message
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -301,6 +304,29 @@ mod tests {
         );
         assert!(!text.contains("\nX-Injected"), "{text}");
         assert_eq!(text.matches("\nAction:").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn a_remote_reply_stays_on_its_line_in_the_text_part() {
+        // A fuzz find: the reply went unfolded into the part for people,
+        // where a bare CR followed by the (guessable) boundary could pass
+        // for a delimiter to a lenient MIME reader.
+        let failed = recipient("bob@example.test", "550 no\r--B\rContent-Type: text/html", "5.1.1");
+        let report = Report {
+            hostname: "mx.origin.test",
+            queue_id: "Q1",
+            recipients: vec![Reported {
+                recipient: &failed,
+                action: ReportAction::Failed,
+                retry_until: None,
+            }],
+            original: b"Subject: x\r\n\r\nbody\r\n",
+            boundary: "B",
+            now: 0,
+        };
+        let text = String::from_utf8(report.build().0).unwrap();
+        assert!(text.contains("    550 no --B Content-Type: text/html\r\n"), "{text}");
+        assert!(!text.contains("\r--B"), "{text}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod delivery;
 mod dispatch;
 mod dsn;
 mod forward;
+pub mod fuzz;
 mod remote;
 mod tls_report;
 

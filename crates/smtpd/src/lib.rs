@@ -13,6 +13,7 @@ mod client_memory;
 mod commands;
 mod error;
 mod fixups;
+pub mod fuzz;
 mod params;
 mod rate_limit;
 mod received;

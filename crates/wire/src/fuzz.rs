@@ -11,11 +11,8 @@ use crate::smtp::{DataOutcome, DataReader};
 /// reports consumed form one line. Writers round-trip with their parsers:
 /// xtext (DSN parameters) and SMTP replies.
 pub fn smtp_command(data: &[u8]) {
-    use crate::smtp::{
-        CommandError, MAX_REPLY_LINES, Reply, decode_xtext, encode_xtext, parse_command, parse_response,
-    };
+    use crate::smtp::{CommandError, MAX_REPLY_LINES, Reply, parse_command, parse_response};
     let text = String::from_utf8_lossy(data);
-    assert_eq!(decode_xtext(&encode_xtext(&text)).as_deref(), Some(text.as_bytes()));
     let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
     let mut encoded = Vec::new();
     Reply::plain(250, lines.clone()).encode(&mut encoded);
@@ -62,10 +59,7 @@ pub fn smtp_response(data: &[u8]) {
 /// The framer finds the same end as the parser, and the same frame whether
 /// the input comes whole or one byte at a time.
 pub fn imap_command(data: &[u8]) {
-    use crate::imap::{Frame, Framer, Limits, ParseError, parse_command, utf7};
-    // Mailbox names round-trip through modified UTF-7.
-    let name = String::from_utf8_lossy(data);
-    assert_eq!(utf7::decode(&utf7::encode(&name)).as_deref(), Some(name.as_ref()));
+    use crate::imap::{Frame, Framer, Limits, ParseError, parse_command};
     let limits = Limits {
         max_line: 256,
         max_literal: 256,
@@ -210,4 +204,81 @@ pub fn pop3_top(data: &[u8]) {
     assert!(input.starts_with(&whole));
     assert_eq!(whole, sent(3));
     assert_eq!(whole, sent(1));
+}
+
+/// xtext (RFC 3461 §4, the DSN parameters ENVID and ORCPT): what we write
+/// reads back as it was and is only xchars; what anyone writes either
+/// fails to decode or has exactly one canonical form, which we write.
+pub fn xtext(data: &[u8]) {
+    use crate::smtp::{decode_xtext, encode_xtext};
+    let text = String::from_utf8_lossy(data);
+    let encoded = encode_xtext(&text);
+    assert!(encoded.bytes().all(|b| (b'!'..=b'~').contains(&b) && b != b'='));
+    assert_eq!(decode_xtext(&encoded).as_deref(), Some(text.as_bytes()));
+    if let Some(decoded) = decode_xtext(&text) {
+        assert!(decoded.len() <= text.len());
+        if let Ok(decoded) = String::from_utf8(decoded) {
+            assert_eq!(
+                decode_xtext(&encode_xtext(&decoded)).as_deref(),
+                Some(decoded.as_bytes())
+            );
+        }
+    }
+}
+
+/// Modified UTF-7 mailbox names (RFC 3501 §5.1.3): any name survives
+/// encoding and decoding, what we write is printable ASCII, and a name a
+/// client writes decodes to at most one name, whose encoding decodes to it
+/// again (mailboxes are known by that name, whatever the spelling).
+pub fn imap_utf7(data: &[u8]) {
+    use crate::imap::utf7;
+    let name = String::from_utf8_lossy(data);
+    let encoded = utf7::encode(&name);
+    assert!(encoded.bytes().all(|b| (b' '..=b'~').contains(&b)), "{encoded:?}");
+    assert_eq!(utf7::decode(&encoded).as_deref(), Some(name.as_ref()));
+    if let Some(decoded) = utf7::decode(&name) {
+        assert_eq!(utf7::decode(&utf7::encode(&decoded)).as_deref(), Some(decoded.as_str()));
+    }
+}
+
+/// IMAP strings as we write them (quoted, literal, bare astring) read back
+/// through the command parser as the same text: the first input byte
+/// splits the rest into a user name and a password for LOGIN.
+pub fn imap_string(data: &[u8]) {
+    use crate::imap::{CommandBody, Limits, astring, parse_command, string};
+    let Some((&split, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    let at = (usize::from(split) * text.len() / 255).min(text.len());
+    let at = (0..=at).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    let (user, password) = text.split_at(at);
+    // A literal's text is CHAR8, never NUL (RFC 9051 §4.3): as a LOGIN
+    // argument a NUL is not allowed in any form.
+    if user.contains('\0') || password.contains('\0') {
+        return;
+    }
+    let mut command = b"a LOGIN ".to_vec();
+    astring(&mut command, user.as_bytes());
+    command.push(b' ');
+    string(&mut command, password.as_bytes());
+    command.extend_from_slice(b"\r\n");
+    let limits = Limits {
+        max_literal: 1 << 20,
+        ..Limits::default()
+    };
+    match parse_command(&command, limits) {
+        Ok((parsed, used)) => {
+            assert_eq!(used, command.len());
+            assert_eq!(
+                parsed.body,
+                CommandBody::Login {
+                    user: user.to_string(),
+                    password: password.to_string()
+                },
+                "{command:?}"
+            );
+        }
+        Err(e) => panic!("{command:?} does not parse: {e:?}"),
+    }
 }

@@ -33,3 +33,18 @@ fn pop3_command() {
 fn pop3_top() {
     replay("pop3_top", wire::fuzz::pop3_top);
 }
+
+#[test]
+fn xtext() {
+    replay("xtext", wire::fuzz::xtext);
+}
+
+#[test]
+fn imap_utf7() {
+    replay("imap_utf7", wire::fuzz::imap_utf7);
+}
+
+#[test]
+fn imap_string() {
+    replay("imap_string", wire::fuzz::imap_string);
+}

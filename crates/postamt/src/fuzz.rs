@@ -1,0 +1,38 @@
+//! Entry point for the `config` fuzz target in `fuzz/`, kept here so that
+//! `cargo test` replays its committed corpus on stable Rust: whatever the
+//! text of a config file, reading and checking it either fails with a
+//! message or gives a config every server can be built from, never a
+//! panic. The text of a config file is the administrator's, but it is
+//! also what `postamt setup` and packaging tools write and what a typo
+//! turns into: a crash there would leave a mail server down with no word.
+
+use std::path::Path;
+
+use crate::config::Config;
+
+/// Checks one input; a violated property panics.
+pub fn config(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    // Sizes are read where the TOML has a string (quota, limits).
+    let _ = crate::quota_settings::parse_size(text);
+    let Ok(config) = Config::parse(text, Path::new("/etc/postamt")) else {
+        return;
+    };
+    if config.validate().is_err() {
+        return;
+    }
+    // A valid config builds every part of the server.
+    assert!(
+        config.smtp().is_ok(),
+        "a config that validates cannot build its SMTP servers"
+    );
+    let _ = config.pop3();
+    let _ = config.imap();
+    let _ = config.throttle();
+    let _ = config.store_options();
+    let _ = config.store_location();
+    let _ = config.node_id();
+    let _ = config.server.stop_timeout();
+}
