@@ -35,8 +35,10 @@ dictionary() {
         smtp_* | xtext) echo smtp ;;
         imap_*) echo imap ;;
         pop3_*) echo pop3 ;;
-        imf_* | auth_results | dsn) echo mime ;;
+        imf_* | auth_results | dsn | tls_report) echo mime ;;
         auth_records | mta_sts | srs) echo auth ;;
+        sasl) echo smtp ;;
+        deflate) echo imap ;;
         config) echo config ;;
         *) echo "fuzz/run.sh: no dictionary for $1; add it to dictionary() in fuzz/run.sh" >&2; exit 2 ;;
     esac

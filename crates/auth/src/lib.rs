@@ -10,6 +10,7 @@
 
 mod login;
 mod password;
+pub mod fuzz;
 pub mod sasl;
 mod throttle;
 

@@ -14,6 +14,7 @@
 mod connection;
 mod dane;
 mod deflate;
+pub mod fuzz;
 mod listener;
 mod live;
 mod network;

@@ -1,6 +1,6 @@
-//! Entry point for the `config` fuzz target in `fuzz/`, kept here so that
-//! `cargo test` replays its committed corpus on stable Rust: whatever the
-//! text of a config file, reading and checking it either fails with a
+//! Entry points for the `config` and `tls_report` fuzz targets in
+//! `fuzz/`, kept here so that `cargo test` replays their committed corpus
+//! on stable Rust. Whatever the text of a config file, reading and checking it either fails with a
 //! message or gives a config every server can be built from, never a
 //! panic. The text of a config file is the administrator's, but it is
 //! also what `postamt setup` and packaging tools write and what a typo
@@ -35,4 +35,16 @@ pub fn config(data: &[u8]) {
     let _ = config.store_location();
     let _ = config.node_id();
     let _ = config.server.stop_timeout();
+}
+
+/// A TLS report message (RFC 8460 §5.3) as anyone may mail it to the
+/// address our `_smtp._tls` record names: read or refused with a reason,
+/// never a panic, and never more JSON than the bound (a gzip bomb stops
+/// there). The same bytes as a `_smtp._tls` TXT record of a domain we
+/// report to (§3) are read without panic.
+pub fn tls_report(data: &[u8]) {
+    let _ = crate::tls_reports::parse_rua(&[String::from_utf8_lossy(data).into_owned()]);
+    if let Err(reason) = crate::tls_reports::parse_message(data) {
+        assert!(!reason.is_empty());
+    }
 }

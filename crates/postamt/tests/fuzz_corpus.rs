@@ -8,3 +8,8 @@ use fuzz_replay::replay;
 fn config() {
     replay("config", postamt::fuzz::config);
 }
+
+#[test]
+fn tls_report() {
+    replay("tls_report", postamt::fuzz::tls_report);
+}

@@ -16,6 +16,7 @@ use clap::Subcommand;
 use store::Store;
 
 use crate::config::Config;
+pub(crate) use reading::parse_message;
 pub use sending::{Rua, parse_rua};
 pub use settings::TlsReportSettings;
 
