@@ -22,6 +22,11 @@ fn main() {
                     println!("S: {line:?}");
                 }
             }
+            let size = transcript.size();
+            println!(
+                "peak heap: {} bytes, transcript {size} bytes",
+                session_fuzz::driver::last_peak()
+            );
         }
         Err(violation) => println!("violation: {violation}"),
     }

@@ -14,9 +14,9 @@ use crate::world::World;
 /// The command line limit (RFC 2449 §4 says 255 for commands; SASL
 /// responses need more).
 pub const MAX_LINE: usize = 1024;
-/// The heap one session may hold beyond its transcript: the connection's
+/// The heap one session may hold: the connection's
 /// buffers, the maildrop's listing, a message read for RETR.
-const MEMORY_BASE: usize = 1024 * 1024;
+const MEMORY_BASE: usize = 512 * 1024;
 
 thread_local! {
     static WORLD: RefCell<Option<World>> = const { RefCell::new(None) };
@@ -54,6 +54,6 @@ pub fn session(data: &[u8]) -> Result<Transcript, Violation> {
         )
     })?;
     check_pop3(&run.transcript, MAX_LINE)?;
-    check_memory(run.peak, MEMORY_BASE + 2 * run.transcript.size())?;
+    check_memory(run.peak, MEMORY_BASE)?;
     Ok(run.transcript)
 }

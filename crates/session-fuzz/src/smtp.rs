@@ -25,10 +25,10 @@ pub const MAX_LINE: usize = 512;
 /// Our Received header and the submission fix-ups (Message-ID, Date) come
 /// on top of what the client sent.
 const HEADER_ALLOWANCE: usize = 4096;
-/// The heap one session may hold beyond its transcript: the runtime's
+/// The heap one session may hold: the runtime's
 /// task, the connection's buffers (two reads of 64 KiB at most), a
 /// message, its copy for the backend.
-const MEMORY_BASE: usize = 1024 * 1024;
+const MEMORY_BASE: usize = 512 * 1024;
 
 /// What the backend was handed in one session.
 #[derive(Default)]
@@ -164,6 +164,6 @@ pub fn session(data: &[u8]) -> Result<Transcript, Violation> {
         )
     })?;
     check_smtp(&run.transcript, &facts(&backend))?;
-    check_memory(run.peak, MEMORY_BASE + 2 * run.transcript.size())?;
+    check_memory(run.peak, MEMORY_BASE)?;
     Ok(run.transcript)
 }
