@@ -25,9 +25,14 @@ const HANG: Duration = Duration::from_secs(30);
 /// harness's memory) even if every command asks for whole mailboxes.
 const MAX_OUTPUT: usize = 4 * 1024 * 1024;
 
-/// A runtime for the sessions of the calling thread.
+/// A runtime for the sessions of the calling thread, with one blocking
+/// thread (see `pipe` on why).
 pub fn runtime() -> Runtime {
-    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let built = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .max_blocking_threads(1)
+        .build();
+    match built {
         Ok(runtime) => runtime,
         Err(e) => panic!("no tokio runtime: {e}"),
     }
@@ -150,7 +155,7 @@ async fn step(pipe: &Pipe, transcript: &mut Transcript, sent: Vec<u8>) -> bool {
     let mut received = Vec::new();
     let room = MAX_OUTPUT.saturating_sub(transcript.size() + sent.len());
     let complete = loop {
-        if tokio::time::timeout(HANG, pipe.idle()).await.is_err() {
+        if tokio::time::timeout(HANG, settle(pipe)).await.is_err() {
             panic!(
                 "the session hangs: not idle {HANG:?} after step {} ({:?})",
                 transcript.steps.len(),
@@ -172,4 +177,22 @@ async fn step(pipe: &Pipe, transcript: &mut Transcript, sent: Vec<u8>) -> bool {
     }
     uncounted(|| transcript.steps.push(Step { sent, received }));
     complete
+}
+
+/// Waits until the session is idle and its blocking work is done too (see
+/// `pipe`): an empty task on the runtime's one blocking thread runs after
+/// every task queued before it, and the session, woken by the end of its
+/// own, is polled before this one is.
+async fn settle(pipe: &Pipe) {
+    loop {
+        pipe.idle().await;
+        let polls = pipe.polls();
+        if tokio::task::spawn_blocking(|| ()).await.is_err() {
+            return;
+        }
+        tokio::task::yield_now().await;
+        if pipe.is_idle() && pipe.polls() == polls {
+            return;
+        }
+    }
 }

@@ -8,14 +8,22 @@
 //! it has closed the connection (or dropped it). The session task is
 //! wrapped in [`Tracked`], which clears the flag before every poll, so a
 //! flag that is set means the session is parked on the read and nothing
-//! else woke it since. Store work runs on the store's writer thread and
-//! the blocking pool; the session waits for it without reading, so it is
-//! not idle meanwhile, and the harness waits for it to come back. This is
-//! deterministic except where the session waits for input and other work
-//! at once (IMAP's LIST matching on the blocking pool races a read; IDLE
-//! and NOTIFY wait for the change bus too): there the harness may write
-//! the next chunk before that work ends, which the session reads as a
-//! pipelined command. The checkers do not depend on that timing (see
+//! else woke it since.
+//!
+//! Work the session waits for elsewhere keeps it from being idle only if
+//! it does not read meanwhile. Store writes go to the store's writer
+//! thread and the session does not read while it waits, so that case is
+//! simple. But IMAP's heavy commands (LIST's matching) run on tokio's
+//! blocking pool while the session reads too (to notice a client that
+//! leaves), so it looks idle while the work goes on. The runtime therefore
+//! has a single blocking thread, and the driver, once the session looks
+//! idle, queues an empty blocking task behind whatever is there and waits
+//! for it (see `driver::settle`): when it is done, all blocking work the
+//! session started is done, and if the session was polled meanwhile the
+//! wait starts again. What stays timing-dependent is the change bus: a
+//! session in IDLE or with NOTIFY set waits for input and for changes
+//! announced from the writer thread, which may come after the harness
+//! has moved on. The checkers do not depend on that timing (see
 //! `transcript`).
 //!
 //! The server's output buffer is bounded like a socket's: a session that
@@ -45,6 +53,8 @@ struct Shared {
     waiting_to_write: bool,
     /// The session shut its side down or dropped the stream.
     closed: bool,
+    /// How often the session was polled (see [`Pipe::polls`]).
+    polls: u64,
     reader: Option<Waker>,
     writer: Option<Waker>,
     harness: Option<Waker>,
@@ -115,6 +125,17 @@ impl Pipe {
             }
         }
         (std::mem::take(&mut shared.output), was_full)
+    }
+
+    /// How often the session has been polled: unchanged across a wait, it
+    /// did nothing meanwhile.
+    pub fn polls(&self) -> u64 {
+        lock(&self.0).polls
+    }
+
+    /// Whether the session is idle now (see the module's comment).
+    pub fn is_idle(&self) -> bool {
+        lock(&self.0).idle()
     }
 
     /// Whether the session closed the connection.
@@ -227,7 +248,11 @@ impl Future for Tracked {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        lock(&self.pipe.0).waiting_to_read = false;
+        {
+            let mut shared = lock(&self.pipe.0);
+            shared.waiting_to_read = false;
+            shared.polls += 1;
+        }
         self.session.as_mut().poll(cx)
     }
 }

@@ -170,11 +170,11 @@ impl Pairing<'_> {
     }
 
     fn data(&mut self) -> Result<Result<(), Stop>, Violation> {
-        let reply = match self.reply("DATA")? {
-            Ok(reply) if reply.code == 354 => reply,
+        match self.reply("DATA")? {
+            Ok(reply) if reply.code == 354 => {}
             other => return Ok(other.and_then(closing)),
-        };
-        let _ = reply;
+        }
+        // The message's own limit is the backend's check (`check_accepted`).
         let mut reader = DataReader::new(usize::MAX);
         let mut sink = Vec::new();
         let (used, outcome) = reader.feed(&self.client[self.pos..], &mut sink);

@@ -94,3 +94,32 @@ fn imap_seeds() {
     let text = server_text(&session_fuzz::imap::session(&seed(&seeds, "copy_move_expunge")).unwrap());
     assert!(text.contains("a4 OK") && text.contains("a6 OK"), "{text}");
 }
+
+/// The lines the server said in each step: what idleness detection
+/// decides (contents differ between runs: UIDVALIDITY, object ids).
+fn shape(t: &Transcript) -> Vec<usize> {
+    t.steps
+        .iter()
+        .map(|s| s.received.iter().filter(|&&b| b == b'\n').count())
+        .collect()
+}
+
+/// The same input is cut into the same steps every time: a session is
+/// idle only when it waits for input, never while the store works for it.
+#[test]
+fn steps_are_the_same_every_run() {
+    type Session = fn(&[u8]) -> Result<Transcript, session_fuzz::transcript::Violation>;
+    let targets: [(Vec<common::Seed>, Session); 3] = [
+        (common::smtp(), session_fuzz::smtp::session),
+        (common::pop3(), session_fuzz::pop3::session),
+        (common::imap(), session_fuzz::imap::session),
+    ];
+    for (seeds, session) in targets {
+        for (name, data) in &seeds {
+            let first = shape(&session(data).unwrap());
+            for _ in 0..5 {
+                assert_eq!(shape(&session(data).unwrap()), first, "{name}");
+            }
+        }
+    }
+}
