@@ -94,8 +94,40 @@ fn store_parent() -> std::path::PathBuf {
     }
 }
 
+/// Stores are named after their process, so that those of processes that
+/// died without cleaning up (a fuzzer's crashing child, aborted) can be
+/// removed: in /dev/shm they would hold memory until the next boot.
+const PREFIX: &str = "session-fuzz-";
+
+/// Removes the stores of processes that no longer run (where /proc says
+/// which run).
+fn remove_orphans(parent: &std::path::Path) {
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(PREFIX)?.split('-').next()) else {
+            continue;
+        };
+        let alive = std::path::Path::new("/proc").join(pid).exists();
+        if !alive && pid.parse::<u32>().is_ok() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 fn open_store(runtime: &Runtime) -> (tempfile::TempDir, Store) {
-    let dir = fail("a temporary directory", tempfile::tempdir_in(store_parent()));
+    let parent = store_parent();
+    remove_orphans(&parent);
+    let prefix = format!("{PREFIX}{}-", std::process::id());
+    let dir = fail(
+        "a temporary directory",
+        tempfile::Builder::new().prefix(&prefix).tempdir_in(parent),
+    );
     let options = StoreOptions::sqlite(dir.path());
     let store = fail("open the store", runtime.block_on(Store::open_with(&options)));
     fail("add the domain", runtime.block_on(store.add_domain(DOMAIN)));
