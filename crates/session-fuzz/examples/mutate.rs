@@ -52,6 +52,18 @@ const TOKENS: &[&[u8]] = &[
     b"+",
     b"RSET\r\n",
     b"a9 UID ",
+    b"a8 NOTIFY SET (selected (MessageNew (UID)) (MessageExpunge FlagChange))\r\n",
+    b"a7 ENABLE QRESYNC UTF8=ACCEPT\r\n",
+    b"a6 UID EXPUNGE 1:*\r\n",
+    b"a5 APPEND INBOX {3}\r\n",
+    b"a4 AUTHENTICATE PLAIN\r\n",
+    b"a3 SORT (SUBJECT) UTF-8 ALL\r\n",
+    b"a2 THREAD REFERENCES UTF-8 ALL\r\n",
+    b"a1 LIST \"\" *\r\n",
+    b"AUTH PLAIN\r\n",
+    b"MAIL FROM:<alice@example.org>\r\n",
+    b"RCPT TO:<alice@example.org>\r\n",
+    b"BDAT 0 LAST\r\n",
 ];
 
 fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
