@@ -179,19 +179,29 @@ async fn step(pipe: &Pipe, transcript: &mut Transcript, sent: Vec<u8>) -> bool {
     complete
 }
 
-/// Waits until the session is idle and its blocking work is done too (see
+/// Waits until the session is idle, its blocking work done too, and a
+/// poll for nothing finds it reading again without having written (see
 /// `pipe`): an empty task on the runtime's one blocking thread runs after
-/// every task queued before it, and the session, woken by the end of its
-/// own, is polled before this one is.
+/// every task queued before it; the `yield_now` after it lets the session
+/// take the wakes those tasks left before the poll for nothing.
 async fn settle(pipe: &Pipe) {
     loop {
         pipe.idle().await;
-        let polls = pipe.polls();
+        if !pipe.reading() {
+            return;
+        }
         if tokio::task::spawn_blocking(|| ()).await.is_err() {
             return;
         }
         tokio::task::yield_now().await;
-        if pipe.is_idle() && pipe.polls() == polls {
+        let (polls, written) = (pipe.polls(), pipe.written());
+        if !pipe.poke() {
+            continue;
+        }
+        while pipe.polls() == polls && !pipe.closed() {
+            tokio::task::yield_now().await;
+        }
+        if pipe.reading() && pipe.polls() == polls + 1 && pipe.written() == written {
             return;
         }
     }

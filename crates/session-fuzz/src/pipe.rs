@@ -15,16 +15,21 @@
 //! thread and the session does not read while it waits, so that case is
 //! simple. But IMAP's heavy commands (LIST's matching) run on tokio's
 //! blocking pool while the session reads too (to notice a client that
-//! leaves), so it looks idle while the work goes on. The runtime therefore
-//! has a single blocking thread, and the driver, once the session looks
-//! idle, queues an empty blocking task behind whatever is there and waits
-//! for it (see `driver::settle`): when it is done, all blocking work the
-//! session started is done, and if the session was polled meanwhile the
-//! wait starts again. What stays timing-dependent is the change bus: a
-//! session in IDLE or with NOTIFY set waits for input and for changes
-//! announced from the writer thread, which may come after the harness
-//! has moved on. The checkers do not depend on that timing (see
-//! `transcript`).
+//! leaves), so it looks idle while the work goes on; and a read polled in
+//! a `select!` whose other branch then wins (that same wait, once the
+//! work is done) leaves the flag set though nothing reads any more. So
+//! once the session looks idle the driver (`driver::settle`) queues an
+//! empty task on the runtime's one blocking thread, behind whatever the
+//! session started there, waits for it, lets the session take the wakes
+//! that work left, then wakes it for nothing: a session that really waits
+//! for input is polled once, reads again and writes nothing. Anything
+//! else (it did not read, or it wrote: a heavy command flushes what came
+//! before it) means it was not idle yet, and the wait starts again.
+//!
+//! What stays timing-dependent is the change bus: a session in IDLE or
+//! with NOTIFY set waits for input and for changes announced from the
+//! writer thread, which may come after the harness has moved on. The
+//! checkers do not depend on that timing (see `transcript`).
 //!
 //! The server's output buffer is bounded like a socket's: a session that
 //! writes more than [`OUTPUT_BUFFER`] without reading waits until the
@@ -55,6 +60,8 @@ struct Shared {
     closed: bool,
     /// How often the session was polled (see [`Pipe::polls`]).
     polls: u64,
+    /// Bytes the session has written in all.
+    written: u64,
     reader: Option<Waker>,
     writer: Option<Waker>,
     harness: Option<Waker>,
@@ -133,6 +140,25 @@ impl Pipe {
         lock(&self.0).polls
     }
 
+    /// Wakes the session's task for nothing, so that it is polled once
+    /// more (see `driver::settle`); false if it had no read waiting.
+    pub fn poke(&self) -> bool {
+        let waker = lock(&self.0).reader.take();
+        waker.map(Waker::wake).is_some()
+    }
+
+    /// Bytes the session has written in all.
+    pub fn written(&self) -> u64 {
+        lock(&self.0).written
+    }
+
+    /// Whether the session is idle because it waits to read (not because
+    /// it closed or waits for room to write).
+    pub fn reading(&self) -> bool {
+        let shared = lock(&self.0);
+        shared.idle() && !shared.closed && !shared.waiting_to_write
+    }
+
     /// Whether the session is idle now (see the module's comment).
     pub fn is_idle(&self) -> bool {
         lock(&self.0).idle()
@@ -205,6 +231,7 @@ impl AsyncWrite for ServerEnd {
         }
         let n = room.min(buf.len());
         shared.output.extend_from_slice(&buf[..n]);
+        shared.written += n as u64;
         Poll::Ready(Ok(n))
     }
 
