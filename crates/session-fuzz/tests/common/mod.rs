@@ -20,6 +20,11 @@ fn seed(name: &'static str, alternate: bool, chunks: &[&str]) -> Seed {
 }
 
 pub fn smtp() -> Vec<Seed> {
+    [smtp_transactions(), smtp_more()].concat()
+}
+
+/// The SMTP seeds with a transaction or a login.
+fn smtp_transactions() -> Vec<Seed> {
     let auth = format!("AUTH PLAIN {}\r\n", plain("alice@example.org"));
     let auth_later = format!("{}\r\n", plain("alice@example.org"));
     vec![
@@ -82,6 +87,12 @@ pub fn smtp() -> Vec<Seed> {
                 "QUIT\r\n",
             ],
         ),
+    ]
+}
+
+/// The SMTP seeds without a transaction that completes.
+fn smtp_more() -> Vec<Seed> {
+    vec![
         seed(
             "starttls_refused",
             false,
@@ -222,6 +233,11 @@ pub fn pop3() -> Vec<Seed> {
 }
 
 pub fn imap() -> Vec<Seed> {
+    [imap_login_and_fetch(), imap_more()].concat()
+}
+
+/// The IMAP seeds that log in, fetch, append and idle.
+fn imap_login_and_fetch() -> Vec<Seed> {
     vec![
         seed(
             "login_select_fetch",
@@ -265,6 +281,12 @@ pub fn imap() -> Vec<Seed> {
                 "a4 NOOP\r\na5 LOGOUT\r\n",
             ],
         ),
+    ]
+}
+
+/// The IMAP seeds that work on a selected mailbox's messages and names.
+fn imap_more() -> Vec<Seed> {
+    vec![
         seed(
             "search",
             false,
