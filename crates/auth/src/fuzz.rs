@@ -23,7 +23,11 @@ pub fn sasl(data: &[u8]) {
         let response = STANDARD.encode(format!("{authzid}\0{authcid}\0{password}"));
         match decode_plain(&response) {
             Ok(decoded) => assert_eq!(
-                (decoded.authzid.as_str(), decoded.authcid.as_str(), decoded.password.as_str()),
+                (
+                    decoded.authzid.as_str(),
+                    decoded.authcid.as_str(),
+                    decoded.password.as_str()
+                ),
                 (authzid, authcid, password)
             ),
             Err(_) => assert!(authcid.is_empty() || password.is_empty() || password.contains('\0')),

@@ -8,9 +8,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod fuzz;
 mod login;
 mod password;
-pub mod fuzz;
 pub mod sasl;
 mod throttle;
 

@@ -25,7 +25,12 @@ pub fn deflate(data: &[u8]) {
             Ok(added) => assert!(added <= limit, "{added} over the limit {limit}"),
         }
     }
-    assert!(out.len() <= stream.len().saturating_mul(1100) + 64, "{} from {}", out.len(), stream.len());
+    assert!(
+        out.len() <= stream.len().saturating_mul(1100) + 64,
+        "{} from {}",
+        out.len(),
+        stream.len()
+    );
 
     let mut compressed = Vec::new();
     for batch in stream.split(|&b| b == b'\n') {
