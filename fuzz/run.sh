@@ -9,7 +9,7 @@
 #   comes first. A second run of the same target resumes where the last
 #   one stopped (the state is in fuzz/out/TARGET, which git ignores).
 # - Every crash and hang is minimised (`cargo afl tmin`) and copied into
-#   fuzz/regressions/TARGET/, named after its content's hash, where
+#   fuzz/regressions/TARGET/, one per place a panic comes from, where
 #   `cargo test` replays it: the test fails until the bug is fixed.
 # - --update-corpus folds the inputs afl found into fuzz/corpus/TARGET,
 #   minimised to the smallest set with the same coverage (afl-cmin), so
@@ -89,20 +89,27 @@ cargo afl fuzz -i "corpus/$target" -o "$out" -x "dict/$(dictionary "$target").di
 }
 
 # Crashes and hangs become regression inputs, each as small as afl can
-# make it while it still fails the same way.
+# make it while it still fails the same way, and one per bug: a crash is
+# known by where it panicked, a hang by its content.
 found=0
 mkdir -p "regressions/$target"
 for input in "$out"/default/crashes/id:* "$out"/default/hangs/id:*; do
     [ -f "$input" ] || continue
     small=$(mktemp)
     cargo afl tmin -i "$input" -o "$small" -- "$binary" >/dev/null 2>&1 || cp "$input" "$small"
-    name=$(sha1sum "$small" | cut -c1-16)
     kind=$(basename "$(dirname "$input")")
-    if [ ! -e "regressions/$target/${kind%s}-$name" ]; then
-        mv "$small" "regressions/$target/${kind%s}-$name"
-        found=$((found + 1))
+    where=$("$binary" <"$small" 2>&1 | grep -m1 -o 'panicked at [^ ]*' || true)
+    if [ "$kind" = crashes ] && [ -n "$where" ]; then
+        name=crash-$(echo "$where" | sha1sum | cut -c1-12)
     else
+        name=${kind%s}-$(sha1sum "$small" | cut -c1-12)
+    fi
+    if [ -e "regressions/$target/$name" ]; then
         rm -f "$small"
+    else
+        mv "$small" "regressions/$target/$name"
+        echo "regressions/$target/$name: ${where:-$kind}" >&2
+        found=$((found + 1))
     fi
 done
 rmdir "regressions/$target" 2>/dev/null || true

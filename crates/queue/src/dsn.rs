@@ -174,9 +174,11 @@ impl Report<'_> {
                 ReportAction::Delayed => "4.0.0",
                 _ => "2.0.0",
             });
-            text.push_str(&format!("Action: {}\r\nStatus: {status}\r\n", reported.action));
+            // The status code and the host name come from the remote side
+            // (its reply, its DNS): kept to their line like the reply.
+            text.push_str(&format!("Action: {}\r\nStatus: {}\r\n", reported.action, fold(status)));
             if let Some(mta) = &r.remote_mta {
-                text.push_str(&format!("Remote-MTA: dns; {mta}\r\n"));
+                text.push_str(&format!("Remote-MTA: dns; {}\r\n", fold(mta)));
             }
             if let Some(reply) = &r.last_reply {
                 text.push_str(&format!("Diagnostic-Code: smtp; {}\r\n", fold(reply)));
@@ -311,7 +313,8 @@ mod tests {
         // A fuzz find: the reply went unfolded into the part for people,
         // where a bare CR followed by the (guessable) boundary could pass
         // for a delimiter to a lenient MIME reader.
-        let failed = recipient("bob@example.test", "550 no\r--B\rContent-Type: text/html", "5.1.1");
+        let mut failed = recipient("bob@example.test", "550 no\r--B\rContent-Type: text/html", "5.1.1\r");
+        failed.remote_mta = Some("mx.test\r\nAction: delivered".into());
         let report = Report {
             hostname: "mx.origin.test",
             queue_id: "Q1",
@@ -327,6 +330,12 @@ mod tests {
         let text = String::from_utf8(report.build().0).unwrap();
         assert!(text.contains("    550 no --B Content-Type: text/html\r\n"), "{text}");
         assert!(!text.contains("\r--B"), "{text}");
+        // So do the status code and the remote host's name (a second find).
+        assert!(text.contains("Status: 5.1.1 \r\n"), "{text}");
+        assert!(
+            text.contains("Remote-MTA: dns; mx.test  Action: delivered\r\n"),
+            "{text}"
+        );
     }
 
     #[test]
