@@ -37,8 +37,10 @@ pub fn parse_rua(records: &[String]) -> Rua {
     let ours: Vec<&String> = records
         .iter()
         .filter(|r| {
-            let r = r.trim_start();
-            r.len() >= 10 && r[..10].eq_ignore_ascii_case("v=TLSRPTv1") && r[10..].trim_start().starts_with(';')
+            // Bytes, not str slices: the record is anyone's text, and a
+            // multi-byte character across byte 10 must not panic (a fuzz find).
+            let r = r.trim_start().as_bytes();
+            r.len() >= 10 && r[..10].eq_ignore_ascii_case(b"v=TLSRPTv1") && r[10..].trim_ascii_start().starts_with(b";")
         })
         .collect();
     let record = match ours.as_slice() {
@@ -318,5 +320,11 @@ mod tests {
         assert!(matches!(rua(&["v=TLSRPTv1; rua=mailto:<a@b.test>"]), Rua::Nothing(_)));
         let many = format!("v=TLSRPTv1; rua={}", vec!["mailto:a@b.test"; 50].join(","));
         assert!(matches!(parse_rua(&[many]), Rua::Mailto(to) if to.len() == MAX_RUA));
+        // A multi-byte character across the tenth byte (a fuzz find: the
+        // str slice at byte 10 panicked).
+        assert!(matches!(
+            rua(&["v=TLSRPT\u{20ac}; rua=mailto:a@b.test"]),
+            Rua::Nothing(_)
+        ));
     }
 }
