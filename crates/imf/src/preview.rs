@@ -106,7 +106,10 @@ fn entities(text: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        let Some(semi) = rest[..rest.len().min(12)].find(';') else {
+        // A reference is short: look for its `;` in the next 12 bytes,
+        // by byte (a character may straddle the 12th: a fuzz find, where
+        // the str slice panicked on a message anyone can send).
+        let Some(semi) = rest.as_bytes()[..rest.len().min(12)].iter().position(|&b| b == b';') else {
             out.push('&');
             rest = &rest[1..];
             continue;
@@ -206,6 +209,15 @@ mod tests {
         let text = preview(&raw);
         assert_eq!(text.chars().count(), MAX_CHARS);
         assert!(text.chars().all(|c| c == 'ä'));
+    }
+
+    #[test]
+    fn a_character_across_the_reference_window_is_kept() {
+        // A fuzz find: the 12-byte window for `&name;` ended inside `€`.
+        assert_eq!(
+            entities("&sth\u{20ac}\u{20ac}\u{20ac};x &amp;"),
+            "&sth\u{20ac}\u{20ac}\u{20ac};x &"
+        );
     }
 
     #[test]
