@@ -366,7 +366,9 @@ fn internal_date(text: &str) -> Option<i64> {
     let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
     let sign = if zone.starts_with('-') { -1 } else { 1 };
     let zone = zone.get(1..5)?;
-    let offset = zone[..2].parse::<i64>().ok()? * 3600 + zone[2..].parse::<i64>().ok()? * 60;
+    // `get`, not indexing: a server's text may put a multi-byte character
+    // across the split.
+    let offset = zone.get(..2)?.parse::<i64>().ok()? * 3600 + zone.get(2..)?.parse::<i64>().ok()? * 60;
     Some(wire::date::days_from_civil(year, month, day) * 86400 + h * 3600 + m * 60 + s - sign * offset)
 }
 
@@ -379,6 +381,8 @@ mod tests {
         let utc = internal_date("01-Dec-2026 14:01:59 +0000").unwrap();
         assert_eq!(wire::date::rfc5322(utc), "Tue, 1 Dec 2026 14:01:59 +0000");
         assert_eq!(internal_date(" 1-Dec-2026 15:01:59 +0100"), Some(utc));
+        // A character across the hours/minutes split is no zone, not a panic.
+        assert_eq!(internal_date("01-Dec-2026 14:01:59 +a\u{e9}x"), None);
     }
 
     #[test]
