@@ -240,6 +240,23 @@ mod tests {
         }
     }
 
+    /// The failure report on `failed` about `original`, boundary `B`.
+    fn failure_report(failed: &QueueRecipient, original: &[u8]) -> String {
+        let report = Report {
+            hostname: "mx.origin.test",
+            queue_id: "Q1",
+            recipients: vec![Reported {
+                recipient: failed,
+                action: ReportAction::Failed,
+                retry_until: None,
+            }],
+            original,
+            boundary: "B",
+            now: 0,
+        };
+        String::from_utf8(report.build().0).unwrap()
+    }
+
     #[test]
     fn a_failure_report_names_the_recipient_and_returns_the_message() {
         let failed = recipient(
@@ -283,19 +300,7 @@ mod tests {
         let mut failed = recipient("bob@example.test", "550 5.1.1 unknown", "5.1.1");
         failed.dsn_envid = Some("E\r\nX-Injected: yes".into());
         failed.orcpt = Some("rfc822;a@b.test\r\nAction: delivered".into());
-        let report = Report {
-            hostname: "mx.origin.test",
-            queue_id: "Q1",
-            recipients: vec![Reported {
-                recipient: &failed,
-                action: ReportAction::Failed,
-                retry_until: None,
-            }],
-            original: b"Subject: x\r\n\r\nbody\r\n",
-            boundary: "B",
-            now: 0,
-        };
-        let text = String::from_utf8(report.build().0).unwrap();
+        let text = failure_report(&failed, b"Subject: x\r\n\r\nbody\r\n");
         assert!(
             text.contains("Original-Envelope-Id: E+0D+0AX-Injected:+20yes\r\n"),
             "{text}"
@@ -315,19 +320,7 @@ mod tests {
         // for a delimiter to a lenient MIME reader.
         let mut failed = recipient("bob@example.test", "550 no\r--B\rContent-Type: text/html", "5.1.1\r");
         failed.remote_mta = Some("mx.test\r\nAction: delivered".into());
-        let report = Report {
-            hostname: "mx.origin.test",
-            queue_id: "Q1",
-            recipients: vec![Reported {
-                recipient: &failed,
-                action: ReportAction::Failed,
-                retry_until: None,
-            }],
-            original: b"Subject: x\r\n\r\nbody\r\n",
-            boundary: "B",
-            now: 0,
-        };
-        let text = String::from_utf8(report.build().0).unwrap();
+        let text = failure_report(&failed, b"Subject: x\r\n\r\nbody\r\n");
         assert!(text.contains("    550 no --B Content-Type: text/html\r\n"), "{text}");
         assert!(!text.contains("\r--B"), "{text}");
         // So do the status code and the remote host's name (a second find).
@@ -342,19 +335,7 @@ mod tests {
     fn a_requiretls_message_comes_back_without_its_body() {
         let mut failed = recipient("bob@example.test", "550 5.7.30 REQUIRETLS support required", "5.7.30");
         failed.require_tls = true;
-        let report = Report {
-            hostname: "mx.origin.test",
-            queue_id: "Q1",
-            recipients: vec![Reported {
-                recipient: &failed,
-                action: ReportAction::Failed,
-                retry_until: None,
-            }],
-            original: b"Subject: x\r\n\r\nsecret body\r\n",
-            boundary: "B",
-            now: 0,
-        };
-        let text = String::from_utf8(report.build().0).unwrap();
+        let text = failure_report(&failed, b"Subject: x\r\n\r\nsecret body\r\n");
         assert!(text.contains("Status: 5.7.30\r\n"), "{text}");
         assert!(
             text.contains("Content-Type: text/rfc822-headers\r\n\r\nSubject: x\r\n"),

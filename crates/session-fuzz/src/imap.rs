@@ -1,15 +1,13 @@
 //! The IMAP session target: a real `imapd::Server` on the thread's SQLite
 //! store (see `world`), its account reset before every exec.
 
-use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use imapd::{ImapConfig, Server};
 
 use crate::imap_check::check_imap;
-use crate::transcript::{Transcript, Violation, check_memory};
-use crate::world::World;
+use crate::transcript::{Transcript, Violation};
 
 /// Small limits, so that one input reaches them.
 pub const MAX_LITERAL: u64 = 16 * 1024;
@@ -20,10 +18,6 @@ pub const MAX_LITERAL: u64 = 16 * 1024;
 /// selected mailbox's view and DEFLATE's state after COMPRESS (about
 /// 300 KiB) come on top.
 const MEMORY_BASE: usize = 2 * 1024 * 1024;
-
-thread_local! {
-    static WORLD: RefCell<Option<World>> = const { RefCell::new(None) };
-}
 
 /// The session's settings: small limits, cleartext logins (no TLS here),
 /// no timeouts that an exec could reach.
@@ -50,20 +44,18 @@ pub fn run(data: &[u8]) -> Result<(), Violation> {
 
 /// [`run`], giving back the transcript of a session that passed.
 pub fn session(data: &[u8]) -> Result<Transcript, Violation> {
-    let input = crate::input::decode(data);
-    let peer: SocketAddr = SocketAddr::from(([192, 0, 2, 1], 143));
-    let run = WORLD.with_borrow_mut(|world| {
-        let world = world.get_or_insert_with(World::open);
-        world.reset_account(input.alternate);
-        let server = Server::new(config(), world.store.clone(), None, crate::world::throttle());
-        crate::driver::drive(
-            &world.runtime,
-            &input.chunks,
-            |stream| net::session(server, stream, peer, false),
-            check_imap,
-        )
-    })?;
-    check_imap(&run.transcript)?;
-    check_memory(run.peak, MEMORY_BASE)?;
-    Ok(run.transcript)
+    let peer = SocketAddr::from(([192, 0, 2, 1], 143));
+    crate::world::run_on_store(
+        data,
+        |store, stream| {
+            net::session(
+                Server::new(config(), store, None, crate::world::throttle()),
+                stream,
+                peer,
+                false,
+            )
+        },
+        check_imap,
+        MEMORY_BASE,
+    )
 }

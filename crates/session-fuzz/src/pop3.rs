@@ -1,15 +1,13 @@
 //! The POP3 session target: a real `pop3d::Server` on the thread's store
 //! (see `world`), its account reset before every exec.
 
-use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use pop3d::{Pop3Config, Server};
 
 use crate::pop3_check::check_pop3;
-use crate::transcript::{Transcript, Violation, check_memory};
-use crate::world::World;
+use crate::transcript::{Transcript, Violation};
 
 /// The command line limit (RFC 2449 §4 says 255 for commands; SASL
 /// responses need more).
@@ -17,10 +15,6 @@ pub const MAX_LINE: usize = 1024;
 /// The heap one session may hold: the connection's
 /// buffers, the maildrop's listing, a message read for RETR.
 const MEMORY_BASE: usize = 512 * 1024;
-
-thread_local! {
-    static WORLD: RefCell<Option<World>> = const { RefCell::new(None) };
-}
 
 /// The session's settings: small limits, cleartext logins (no TLS here).
 pub fn config() -> Pop3Config {
@@ -40,20 +34,18 @@ pub fn run(data: &[u8]) -> Result<(), Violation> {
 
 /// [`run`], giving back the transcript of a session that passed.
 pub fn session(data: &[u8]) -> Result<Transcript, Violation> {
-    let input = crate::input::decode(data);
-    let peer: SocketAddr = SocketAddr::from(([192, 0, 2, 1], 110));
-    let run = WORLD.with_borrow_mut(|world| {
-        let world = world.get_or_insert_with(World::open);
-        world.reset_account(input.alternate);
-        let server = Server::new(config(), world.store.clone(), None, crate::world::throttle());
-        crate::driver::drive(
-            &world.runtime,
-            &input.chunks,
-            |stream| net::session(server, stream, peer, false),
-            |transcript| check_pop3(transcript, MAX_LINE),
-        )
-    })?;
-    check_pop3(&run.transcript, MAX_LINE)?;
-    check_memory(run.peak, MEMORY_BASE)?;
-    Ok(run.transcript)
+    let peer = SocketAddr::from(([192, 0, 2, 1], 110));
+    crate::world::run_on_store(
+        data,
+        |store, stream| {
+            net::session(
+                Server::new(config(), store, None, crate::world::throttle()),
+                stream,
+                peer,
+                false,
+            )
+        },
+        |transcript| check_pop3(transcript, MAX_LINE),
+        MEMORY_BASE,
+    )
 }

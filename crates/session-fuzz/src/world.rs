@@ -3,11 +3,16 @@
 //! replaced by a fresh one in a new directory every
 //! [`crate::STORE_EXECS`] execs so that it does not grow without bound.
 
+use std::cell::RefCell;
+use std::future::Future;
 use std::time::Duration;
 
 use auth::{Throttle, ThrottleConfig};
 use store::{Flags, MessageFacts, Store, StoreOptions};
 use tokio::runtime::Runtime;
+
+use crate::pipe::ServerEnd;
+use crate::transcript::{Transcript, Violation, check_memory};
 
 /// The account every session logs in to (password [`crate::PASSWORD`]).
 pub const USER: &str = "alice@example.test";
@@ -141,4 +146,35 @@ pub fn throttle() -> std::sync::Arc<Throttle> {
         max_delay: Duration::ZERO,
         ..ThrottleConfig::default()
     }))
+}
+
+thread_local! {
+    /// The thread's store and runtime, shared by the POP3 and IMAP targets
+    /// (each exec resets the account it uses).
+    static WORLD: RefCell<Option<World>> = const { RefCell::new(None) };
+}
+
+/// Runs one input of a store-backed target: the thread's account reset
+/// (emptied when the input asks for the alternate setup), the session
+/// `start` makes from the store driven write by write with `check` after
+/// each, then `check` on the whole transcript and the heap within `memory`.
+pub fn run_on_store<F>(
+    data: &[u8],
+    start: impl FnOnce(Store, ServerEnd) -> F,
+    check: impl Fn(&Transcript) -> Result<(), Violation>,
+    memory: usize,
+) -> Result<Transcript, Violation>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let input = crate::input::decode(data);
+    let run = WORLD.with_borrow_mut(|world| {
+        let world = world.get_or_insert_with(World::open);
+        world.reset_account(input.alternate);
+        let store = world.store.clone();
+        crate::driver::drive(&world.runtime, &input.chunks, |stream| start(store, stream), &check)
+    })?;
+    check(&run.transcript)?;
+    check_memory(run.peak, memory)?;
+    Ok(run.transcript)
 }
