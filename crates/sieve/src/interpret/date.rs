@@ -1,0 +1,121 @@
+//! The date parts of RFC 5260 §4.2, from seconds since 1970 and a zone.
+
+const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Days from 1858-11-17 (the Modified Julian Day epoch) to 1970-01-01.
+const MJD_OF_UNIX_EPOCH: i64 = 40_587;
+
+/// `+hhmm` / `-hhmm` as minutes east of UTC.
+pub(crate) fn zone_minutes(zone: &str) -> Option<i32> {
+    if !crate::compile::valid_zone(zone) {
+        return None;
+    }
+    let hours: i32 = zone[1..3].parse().ok()?;
+    let minutes: i32 = zone[3..5].parse().ok()?;
+    let total = hours * 60 + minutes;
+    Some(if zone.starts_with('-') { -total } else { total })
+}
+
+/// One date part of the instant `time` as seen in the zone `offset`
+/// minutes east of UTC; None for a part RFC 5260 does not name or a
+/// date outside years 0 to 9999.
+pub(crate) fn part(name: &str, time: i64, offset: i32) -> Option<String> {
+    let local = time.checked_add(i64::from(offset) * 60)?;
+    let days = local.div_euclid(86_400);
+    let seconds = local.rem_euclid(86_400);
+    let (year, month, day) = civil(days);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    let (hour, minute, second) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    let sign = if offset < 0 { '-' } else { '+' };
+    let (zone_hours, zone_minutes) = (offset.abs() / 60, offset.abs() % 60);
+    let weekday = (days + 4).rem_euclid(7); // 1970-01-01 was a Thursday.
+    Some(match name {
+        "year" => format!("{year:04}"),
+        "month" => format!("{month:02}"),
+        "day" => format!("{day:02}"),
+        "date" => format!("{year:04}-{month:02}-{day:02}"),
+        "julian" => (days + MJD_OF_UNIX_EPOCH).to_string(),
+        "hour" => format!("{hour:02}"),
+        "minute" => format!("{minute:02}"),
+        "second" => format!("{second:02}"),
+        "time" => format!("{hour:02}:{minute:02}:{second:02}"),
+        "iso8601" => format!(
+            "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{sign}{zone_hours:02}:{zone_minutes:02}"
+        ),
+        "std11" => format!(
+            "{}, {day} {} {year:04} {hour:02}:{minute:02}:{second:02} {sign}{zone_hours:02}{zone_minutes:02}",
+            WEEKDAYS[weekday as usize],
+            MONTHS[month as usize - 1]
+        ),
+        "zone" => format!("{sign}{zone_hours:02}{zone_minutes:02}"),
+        "weekday" => weekday.to_string(),
+        _ => return None,
+    })
+}
+
+/// The proleptic Gregorian date of a day count from 1970-01-01, by
+/// counting whole 400-year eras (146 097 days) and then years within one
+/// with March as the first month, so that the leap day comes last.
+fn civil(days: i64) -> (i64, u32, u32) {
+    let shifted = days + 719_468; // From 0000-03-01.
+    let era = shifted.div_euclid(146_097);
+    let day_of_era = shifted.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_of_an_instant() {
+        // 2026-12-02 10:44:13 UTC, a Wednesday.
+        let time = 1_796_208_253;
+        let at = |name, offset| part(name, time, offset).unwrap();
+        assert_eq!(at("date", 0), "2026-12-02");
+        assert_eq!(at("time", 0), "10:44:13");
+        assert_eq!(at("weekday", 0), "3");
+        assert_eq!(at("std11", 0), "Wed, 2 Dec 2026 10:44:13 +0000");
+        assert_eq!(at("iso8601", -330), "2026-12-02T05:14:13-05:30");
+        assert_eq!(at("zone", -330), "-0530");
+        assert_eq!(at("hour", 14 * 60), "00");
+        assert_eq!(at("day", 14 * 60), "03");
+        assert_eq!(at("julian", 0), "61376");
+        assert_eq!(part("era", time, 0), None);
+    }
+
+    #[test]
+    fn civil_dates_across_leap_years_and_before_1970() {
+        assert_eq!(civil(0), (1970, 1, 1));
+        assert_eq!(civil(-1), (1969, 12, 31));
+        assert_eq!(civil(11_016), (2000, 2, 29));
+        assert_eq!(civil(11_017), (2000, 3, 1));
+        assert_eq!(civil(-719_468), (0, 3, 1));
+        assert_eq!(part("julian", -MJD_OF_UNIX_EPOCH * 86_400, 0).unwrap(), "0");
+        assert_eq!(part("year", i64::MAX, 0), None);
+        assert_eq!(part("year", 253_402_300_800, 0), None);
+    }
+
+    #[test]
+    fn zones() {
+        assert_eq!(zone_minutes("+0100"), Some(60));
+        assert_eq!(zone_minutes("-0930"), Some(-570));
+        assert_eq!(zone_minutes("0100"), None);
+        assert_eq!(zone_minutes("+0160"), None);
+    }
+}
