@@ -12,6 +12,7 @@ mod config;
 mod delivery;
 mod dispatch;
 mod dsn;
+mod filter;
 mod forward;
 pub mod fuzz;
 mod remote;

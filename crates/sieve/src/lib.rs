@@ -21,6 +21,7 @@ mod lexer;
 pub mod mail;
 mod matching;
 mod parser;
+mod reply;
 pub mod program;
 mod vacation;
 mod variables;
