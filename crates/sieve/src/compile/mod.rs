@@ -78,6 +78,11 @@ impl Compiler {
                     format!("the extension {name:?} is not supported"),
                 ));
             }
+            // RFC 6131 §2: "vacation-seconds" implies "vacation"; a
+            // script that requires the one need not require the other.
+            if name == "vacation-seconds" {
+                self.extensions.insert("vacation".to_string());
+            }
             self.extensions.insert(name);
         }
         Ok(())

@@ -126,7 +126,7 @@ impl Run<'_> {
                 let part = self.text(part);
                 let dates: Vec<String> = values
                     .iter()
-                    .filter_map(|value| self.mail.date(value))
+                    .filter_map(|value| date_of(self.mail, value))
                     .filter_map(|(time, written)| {
                         let offset = match zone {
                             Zone::Original => written,
@@ -274,6 +274,14 @@ impl Run<'_> {
         }
         Ok(false)
     }
+}
+
+/// The date-time of a field value. RFC 5260 §4: a field such as
+/// Received holds other text before its date-time, which then follows
+/// the last semicolon.
+fn date_of(mail: &dyn super::Mail, value: &str) -> Option<(i64, i32)> {
+    mail.date(value)
+        .or_else(|| value.rsplit_once(';').and_then(|(_, date)| mail.date(date)))
 }
 
 /// The part of an address a test compares (RFC 5228 §2.7.4, RFC 5233);

@@ -22,6 +22,10 @@
 //! - `== compile-error`: `LINE substring` of the expected error.
 //! - `== runtime-error`: a substring of the expected error (the actions
 //!   are then a plain keep).
+//! - `== duplicates`: the keys the duplicate test (RFC 7352) asks the
+//!   host to record, one per line as `HANDLE ID SECONDS` (HANDLE `""`
+//!   when there is none; the key is HANDLE, a NUL, then ID, as `seen`
+//!   writes it); empty when nothing is to be recorded.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -230,6 +234,24 @@ pub fn check(case: &Case) -> Result<(), String> {
         .collect();
     if actual != expected {
         return Err(format!("actions\n  got:      {actual:?}\n  expected: {expected:?}"));
+    }
+    if let Some(expected) = case.section("duplicates") {
+        let actual: Vec<String> = outcome
+            .duplicates
+            .iter()
+            .map(|(key, seconds)| {
+                let (handle, id) = key.split_once('\0').unwrap_or(("", key));
+                format!("\"{handle}\" {id} {seconds}")
+            })
+            .collect();
+        let expected: Vec<String> = expected
+            .lines()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect();
+        if actual != expected {
+            return Err(format!("duplicates\n  got:      {actual:?}\n  expected: {expected:?}"));
+        }
     }
     if let Some(expected) = case.section("header") {
         let header = outcome.edited_header.ok_or("the header was not edited")?;
