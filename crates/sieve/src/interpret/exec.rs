@@ -42,7 +42,8 @@ pub(crate) struct Run<'a> {
     collected: Collected,
     include_stack: Vec<(bool, String)>,
     includes: usize,
-    included_once: HashSet<(bool, String)>,
+    /// Every script included so far, for :once.
+    included: HashSet<(bool, String)>,
     pub duplicates: Vec<(String, u64)>,
 }
 
@@ -69,7 +70,7 @@ impl<'a> Run<'a> {
             collected: Collected::new(),
             include_stack: Vec::new(),
             includes: 0,
-            included_once: HashSet::new(),
+            included: HashSet::new(),
             duplicates: Vec::new(),
         }
     }
@@ -336,7 +337,9 @@ impl<'a> Run<'a> {
     /// including it.
     fn include(&mut self, global: bool, once: bool, optional: bool, name: &str) -> Result<Flow, RuntimeError> {
         let id = (global, name.to_string());
-        if once && self.included_once.contains(&id) {
+        // RFC 6609 §3.2: :once skips a script that was already included
+        // at any earlier point of the run, with :once or without.
+        if once && self.included.contains(&id) {
             return Ok(Flow::Next);
         }
         if self.include_stack.contains(&id) {
@@ -355,9 +358,7 @@ impl<'a> Run<'a> {
             return Err(RuntimeError(format!("there is no script {name:?} to include")));
         };
         self.includes += 1;
-        if once {
-            self.included_once.insert(id.clone());
-        }
+        self.included.insert(id.clone());
         self.include_stack.push(id);
         let saved = (
             std::mem::take(&mut self.vars),
