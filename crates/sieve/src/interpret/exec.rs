@@ -44,7 +44,7 @@ pub(crate) struct Run<'a> {
     includes: usize,
     /// Every script included so far, for :once.
     included: HashSet<(bool, String)>,
-    pub duplicates: Vec<(String, u64)>,
+    pub duplicates: Vec<super::DuplicateKey>,
 }
 
 pub(crate) fn exhausted(_: Exhausted) -> RuntimeError {

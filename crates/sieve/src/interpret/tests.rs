@@ -186,7 +186,7 @@ impl Run<'_> {
                 handle,
                 source,
                 seconds,
-                last: _,
+                last,
             } => {
                 let id = match source {
                     DuplicateSource::MessageId => self
@@ -209,7 +209,11 @@ impl Run<'_> {
                     id
                 );
                 let seen = self.host.duplicate_seen(&key);
-                self.duplicates.push((key, seconds.unwrap_or(DUPLICATE_PERIOD)));
+                self.duplicates.push(super::DuplicateKey {
+                    key,
+                    seconds: seconds.unwrap_or(DUPLICATE_PERIOD),
+                    last: *last,
+                });
                 seen
             }
             Test::MailboxExists(names) => self.texts(names).iter().all(|name| self.host.mailbox_exists(name)),

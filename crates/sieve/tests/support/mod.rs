@@ -12,7 +12,9 @@
 //!   ADDRESS`, `auth ADDRESS`.
 //! - `== host`: `mailbox NAME [USE...]` (mailboxes that exist, with their
 //!   special uses), `seen HANDLE ID` (duplicate already recorded), `env
-//!   NAME VALUE`, `now UNIX-SECONDS ZONE-MINUTES`, `limit NAME VALUE`.
+//!   NAME VALUE`, `now UNIX-SECONDS ZONE-MINUTES`, `limit NAME VALUE`
+//!   (NAME: redirects, actions, steps, include_depth, includes,
+//!   header_edits).
 //! - `== include personal NAME` / `== include global NAME`: a script that
 //!   `include` can name.
 //! - `== actions`: one action per line, as [`render`] writes them; empty
@@ -24,9 +26,10 @@
 //! - `== runtime-error`: a substring of the expected error (the actions
 //!   are then a plain keep).
 //! - `== duplicates`: the keys the duplicate test (RFC 7352) asks the
-//!   host to record, one per line as `HANDLE ID SECONDS` (HANDLE `""`
-//!   when there is none; the key is HANDLE, a NUL, then ID, as `seen`
-//!   writes it); empty when nothing is to be recorded.
+//!   host to record, one per line as `HANDLE ID SECONDS`, then `last`
+//!   for `:last` (HANDLE `""` when there is none; the key is HANDLE, a
+//!   NUL, then ID, as `seen` writes it); empty when nothing is to be
+//!   recorded.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -191,6 +194,9 @@ pub fn check(case: &Case) -> Result<(), String> {
             ["limit", "redirects", n] => limits.redirects = n.parse().unwrap(),
             ["limit", "steps", n] => limits.steps = n.parse().unwrap(),
             ["limit", "actions", n] => limits.actions = n.parse().unwrap(),
+            ["limit", "include_depth", n] => limits.include_depth = n.parse().unwrap(),
+            ["limit", "includes", n] => limits.includes = n.parse().unwrap(),
+            ["limit", "header_edits", n] => limits.header_edits = n.parse().unwrap(),
             _ => return Err(format!("unknown host line {line}")),
         }
     }
@@ -235,9 +241,9 @@ pub fn check(case: &Case) -> Result<(), String> {
         let actual: Vec<String> = outcome
             .duplicates
             .iter()
-            .map(|(key, seconds)| {
-                let (handle, id) = key.split_once('\0').unwrap_or(("", key));
-                format!("\"{handle}\" {id} {seconds}")
+            .map(|d| {
+                let (handle, id) = d.key.split_once('\0').unwrap_or(("", &d.key));
+                format!("\"{handle}\" {id} {}{}", d.seconds, if d.last { " last" } else { "" })
             })
             .collect();
         let expected: Vec<String> = expected
