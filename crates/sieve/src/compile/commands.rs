@@ -91,7 +91,7 @@ impl Compiler {
                     self.needs("variables", &format!("{name} with a variable name"), line)?;
                     let [variable] = <[String; 1]>::try_from(first)
                         .map_err(|_| CompileError::new(line, format!("{name} takes one variable name")))?;
-                    check_variable_name(&variable, line)?;
+                    self.variable_name(&variable, line)?;
                     (Some(variable), args.strings("the flags")?)
                 } else {
                     (None, first)
@@ -280,7 +280,7 @@ impl Compiler {
         let name = args.string("the variable name")?;
         let value = args.string("the value")?;
         args.done()?;
-        check_variable_name(&name, node.line)?;
+        self.variable_name(&name, node.line)?;
         Ok(Command::Set { name, value, modifiers })
     }
 }

@@ -199,6 +199,21 @@ fn no_arguments(node: &Node) -> Result<(), CompileError> {
     }
 }
 
+impl Compiler {
+    /// A variable that `set`, the flag commands and hasflag name: a
+    /// plain name, or one in the "global" namespace, which comes with
+    /// the include extension (RFC 6609 §3.5).
+    pub(crate) fn variable_name(&self, name: &str, line: u32) -> Result<(), CompileError> {
+        match crate::variables::global_name(name) {
+            Some(global) => {
+                self.needs("include", &format!("the variable {name:?}"), line)?;
+                check_variable_name(global, line)
+            }
+            None => check_variable_name(name, line),
+        }
+    }
+}
+
 /// A variable name as `set` and the flag commands take it (RFC 5229 §3:
 /// an identifier; namespaced names belong to extensions we lack).
 pub(crate) fn check_variable_name(name: &str, line: u32) -> Result<(), CompileError> {

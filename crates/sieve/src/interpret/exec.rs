@@ -100,6 +100,9 @@ impl<'a> Run<'a> {
         let names = &self.global_names;
         self.vars.expand(text, &|name| {
             let name = name.to_ascii_lowercase();
+            if let Some(name) = crate::variables::global_name(&name) {
+                return Some(globals.get(name).cloned().unwrap_or_default());
+            }
             names
                 .contains(&name)
                 .then(|| globals.get(&name).cloned().unwrap_or_default())
@@ -234,6 +237,11 @@ impl<'a> Run<'a> {
 
     fn set_variable(&mut self, name: &str, value: String) -> Result<(), RuntimeError> {
         let key = name.to_ascii_lowercase();
+        if let Some(global) = crate::variables::global_name(&key) {
+            let value = crate::variables::truncate(value);
+            self.globals.insert(global.to_string(), value);
+            return Ok(());
+        }
         if self.global_names.contains(&key) {
             let value = crate::variables::truncate(value);
             self.globals.insert(key, value);
