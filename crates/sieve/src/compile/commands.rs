@@ -292,7 +292,7 @@ fn no_args(node: &Node, command: Command) -> Result<Command, CompileError> {
 
 /// RFC 5322 §3.6.8 field-name: printable ASCII except the colon.
 fn check_field_name(name: &str, line: u32) -> Result<(), CompileError> {
-    if name.contains("${") || (!name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b) && b != b':')) {
+    if name.contains("${") || crate::header::valid_field_name(name) {
         Ok(())
     } else {
         Err(CompileError::new(line, format!("{name:?} is not a header field name")))

@@ -159,8 +159,16 @@ impl<'a> Run<'a> {
                 flags,
                 special_use,
             } => {
+                let mailbox = self.text(mailbox);
+                // As at compile time for a name written out (RFC 5228 §4.1
+                // names a mailbox; the empty string names none).
+                if mailbox.is_empty() {
+                    return Err(RuntimeError(
+                        "fileinto needs a mailbox name, and the name is empty".into(),
+                    ));
+                }
                 let action = Action::FileInto {
-                    mailbox: self.text(mailbox),
+                    mailbox,
                     flags: self.action_flags(flags.as_deref()),
                     create: *create,
                     special_use: special_use.as_ref().map(|s| self.text(s)),
@@ -190,7 +198,10 @@ impl<'a> Run<'a> {
             } => self.flag_command(*action, variable.as_deref(), flags)?,
             Command::AddHeader { last, name, value } => {
                 self.header_edit()?;
-                let field = (self.text(name), crate::header::field_value(&self.text(value)));
+                let field = (
+                    field_name(self.text(name))?,
+                    crate::header::field_value(&self.text(value)),
+                );
                 if !crate::header::protected(&field.0) {
                     if *last {
                         self.header.push(field);
@@ -308,7 +319,7 @@ impl<'a> Run<'a> {
         name: &str,
         patterns: Option<&[String]>,
     ) -> Result<(), RuntimeError> {
-        let name = self.text(name);
+        let name = field_name(self.text(name))?;
         if crate::header::protected(&name) {
             return Ok(());
         }
@@ -382,6 +393,16 @@ impl<'a> Run<'a> {
             Flow::Stop => Flow::Stop,
             _ => Flow::Next,
         })
+    }
+}
+
+/// A header field name as the script's strings expand to it; one that
+/// is no field name is an error (RFC 5293 §4, §5).
+fn field_name(name: String) -> Result<String, RuntimeError> {
+    if crate::header::valid_field_name(&name) {
+        Ok(name)
+    } else {
+        Err(RuntimeError(format!("{name:?} is not a header field name")))
     }
 }
 
