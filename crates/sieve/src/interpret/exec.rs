@@ -152,29 +152,7 @@ impl<'a> Run<'a> {
                 }
                 self.collected.add(Action::Redirect { address }, !copy, self.limits)?;
             }
-            Command::FileInto {
-                mailbox,
-                copy,
-                create,
-                flags,
-                special_use,
-            } => {
-                let mailbox = self.text(mailbox);
-                // As at compile time for a name written out (RFC 5228 §4.1
-                // names a mailbox; the empty string names none).
-                if mailbox.is_empty() {
-                    return Err(RuntimeError(
-                        "fileinto needs a mailbox name, and the name is empty".into(),
-                    ));
-                }
-                let action = Action::FileInto {
-                    mailbox,
-                    flags: self.action_flags(flags.as_deref()),
-                    create: *create,
-                    special_use: special_use.as_ref().map(|s| self.text(s)),
-                };
-                self.collected.add(action, !copy, self.limits)?;
-            }
+            Command::FileInto { .. } => self.file_into(command)?,
             Command::Reject { reason, protocol_level } => {
                 let action = Action::Reject {
                     reason: self.text(reason),
@@ -196,21 +174,7 @@ impl<'a> Run<'a> {
                 variable,
                 flags,
             } => self.flag_command(*action, variable.as_deref(), flags)?,
-            Command::AddHeader { last, name, value } => {
-                self.header_edit()?;
-                let field = (
-                    field_name(self.text(name))?,
-                    crate::header::field_value(&self.text(value)),
-                );
-                if !crate::header::protected(&field.0) {
-                    if *last {
-                        self.header.push(field);
-                    } else {
-                        self.header.insert(0, field);
-                    }
-                    self.edited = true;
-                }
-            }
+            Command::AddHeader { last, name, value } => self.add_header(*last, name, value)?,
             Command::DeleteHeader {
                 index,
                 matcher,
@@ -235,6 +199,53 @@ impl<'a> Run<'a> {
             }
         }
         Ok(Flow::Next)
+    }
+
+    fn file_into(&mut self, command: &Command) -> Result<(), RuntimeError> {
+        let Command::FileInto {
+            mailbox,
+            copy,
+            create,
+            flags,
+            special_use,
+        } = command
+        else {
+            return Ok(());
+        };
+        let mailbox = self.text(mailbox);
+        // As at compile time for a name written out (RFC 5228 §4.1 names
+        // a mailbox; the empty string names none).
+        if mailbox.is_empty() {
+            return Err(RuntimeError(
+                "fileinto needs a mailbox name, and the name is empty".into(),
+            ));
+        }
+        let action = Action::FileInto {
+            mailbox,
+            flags: self.action_flags(flags.as_deref()),
+            create: *create,
+            special_use: special_use.as_ref().map(|s| self.text(s)),
+        };
+        self.collected.add(action, !copy, self.limits)
+    }
+
+    /// RFC 5293 §4: at the top, or with `:last` at the end; protected
+    /// fields are left alone.
+    fn add_header(&mut self, last: bool, name: &str, value: &str) -> Result<(), RuntimeError> {
+        self.header_edit()?;
+        let field = (
+            field_name(self.text(name))?,
+            crate::header::field_value(&self.text(value)),
+        );
+        if !crate::header::protected(&field.0) {
+            if last {
+                self.header.push(field);
+            } else {
+                self.header.insert(0, field);
+            }
+            self.edited = true;
+        }
+        Ok(())
     }
 
     /// The flags of keep/fileinto: `:flags` if given, else the internal
