@@ -9,6 +9,14 @@ use base64::Engine;
 /// bounces depend).
 const PROTECTED: &[&str] = &["received", "auto-submitted"];
 
+/// RFC 5322 §3.6.8 field-name: one or more printable ASCII characters
+/// but the colon. A name from a variable is checked when the script
+/// runs, so that no value can smuggle a line break or a second field
+/// into the header (RFC 5293 §4).
+pub(crate) fn valid_field_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b) && b != b':')
+}
+
 pub(crate) fn protected(name: &str) -> bool {
     PROTECTED.iter().any(|p| p.eq_ignore_ascii_case(name))
 }
@@ -17,10 +25,7 @@ pub(crate) fn protected(name: &str) -> bool {
 /// spaces, so a script cannot start a field of its own), with non-ASCII
 /// text as RFC 2047 encoded words in UTF-8.
 pub(crate) fn field_value(value: &str) -> String {
-    let one_line: String = value
-        .chars()
-        .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
-        .collect();
+    let one_line = one_line(value);
     if one_line.is_ascii() {
         return one_line;
     }
@@ -39,6 +44,14 @@ pub(crate) fn field_value(value: &str) -> String {
         words.push(encoded_word(&chunk));
     }
     words.join(" ")
+}
+
+/// Text for one header line: CR and LF become spaces.
+pub(crate) fn one_line(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+        .collect()
 }
 
 fn encoded_word(text: &str) -> String {

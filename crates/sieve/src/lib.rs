@@ -28,7 +28,9 @@ mod variables;
 
 pub use compile::EXTENSIONS;
 pub use error::CompileError;
-pub use interpret::{Action, Envelope, Host, Limits, Mail, MailAddress, Outcome, RuntimeError, VacationReply, run};
+pub use interpret::{
+    Action, DuplicateKey, Envelope, Host, Limits, Mail, MailAddress, Outcome, RuntimeError, VacationReply, run,
+};
 pub use matching::Budget;
 pub use program::Program;
 

@@ -84,10 +84,16 @@ pub(crate) fn reply(run: &Run, vacation: &Vacation) -> Option<VacationReply> {
             }
         }
     };
-    let from = vacation
-        .from
-        .as_ref()
-        .map_or_else(|| run.envelope.to.clone(), |f| run.text(f));
+    // The subject and the From go into the reply's header: one line
+    // each, whatever a variable or an encoded word in the original
+    // subject held (RFC 5230 §4.3, §4.4; RFC 2047 words can encode CR LF).
+    let subject = crate::header::one_line(&subject);
+    let from = crate::header::one_line(
+        &vacation
+            .from
+            .as_ref()
+            .map_or_else(|| run.envelope.to.clone(), |f| run.text(f)),
+    );
     let body = run.text(&vacation.reason);
     // §4.1: at least a day with :days; RFC 6131 lets :seconds go lower.
     let period = match vacation.period {

@@ -73,8 +73,20 @@ impl Variables {
     }
 }
 
-/// An identifier or a number (RFC 5229 §3: `variable-ref`, `num-variable`).
+/// The name within the "global" namespace of `global.NAME` (RFC 6609
+/// §3.5: the namespace of the include extension, no sub-namespaces).
+pub(crate) fn global_name(name: &str) -> Option<&str> {
+    name.get(..7)
+        .filter(|prefix| prefix.eq_ignore_ascii_case("global."))
+        .map(|_| &name[7..])
+}
+
+/// An identifier, `global.` and an identifier, or a number (RFC 5229
+/// §3: `variable-ref`, `num-variable`).
 fn is_reference(name: &str) -> bool {
+    if let Some(name) = global_name(name) {
+        return !name.starts_with(|c: char| c.is_ascii_digit()) && is_reference(name);
+    }
     let mut chars = name.chars();
     match chars.next() {
         Some(c) if c.is_ascii_digit() => name.bytes().all(|b| b.is_ascii_digit()) && name.len() <= 3,

@@ -91,7 +91,7 @@ impl Compiler {
                     self.needs("variables", &format!("{name} with a variable name"), line)?;
                     let [variable] = <[String; 1]>::try_from(first)
                         .map_err(|_| CompileError::new(line, format!("{name} takes one variable name")))?;
-                    check_variable_name(&variable, line)?;
+                    self.variable_name(&variable, line)?;
                     (Some(variable), args.strings("the flags")?)
                 } else {
                     (None, first)
@@ -280,7 +280,7 @@ impl Compiler {
         let name = args.string("the variable name")?;
         let value = args.string("the value")?;
         args.done()?;
-        check_variable_name(&name, node.line)?;
+        self.variable_name(&name, node.line)?;
         Ok(Command::Set { name, value, modifiers })
     }
 }
@@ -292,7 +292,7 @@ fn no_args(node: &Node, command: Command) -> Result<Command, CompileError> {
 
 /// RFC 5322 §3.6.8 field-name: printable ASCII except the colon.
 fn check_field_name(name: &str, line: u32) -> Result<(), CompileError> {
-    if name.contains("${") || (!name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b) && b != b':')) {
+    if name.contains("${") || crate::header::valid_field_name(name) {
         Ok(())
     } else {
         Err(CompileError::new(line, format!("{name:?} is not a header field name")))

@@ -78,6 +78,11 @@ impl Compiler {
                     format!("the extension {name:?} is not supported"),
                 ));
             }
+            // RFC 6131 §2: "vacation-seconds" implies "vacation"; a
+            // script that requires the one need not require the other.
+            if name == "vacation-seconds" {
+                self.extensions.insert("vacation".to_string());
+            }
             self.extensions.insert(name);
         }
         Ok(())
@@ -191,6 +196,21 @@ fn no_arguments(node: &Node) -> Result<(), CompileError> {
             node.line,
             format!("{} takes no arguments", node.name),
         ))
+    }
+}
+
+impl Compiler {
+    /// A variable that `set`, the flag commands and hasflag name: a
+    /// plain name, or one in the "global" namespace, which comes with
+    /// the include extension (RFC 6609 §3.5).
+    pub(crate) fn variable_name(&self, name: &str, line: u32) -> Result<(), CompileError> {
+        match crate::variables::global_name(name) {
+            Some(global) => {
+                self.needs("include", &format!("the variable {name:?}"), line)?;
+                check_variable_name(global, line)
+            }
+            None => check_variable_name(name, line),
+        }
     }
 }
 

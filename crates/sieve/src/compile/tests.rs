@@ -1,8 +1,8 @@
 //! The tests and their arguments.
 
+use super::Compiler;
 use super::args::{Args, TagValue};
 use super::matcher::{ADDRESS_PART_TAGS, INDEX_TAGS, MATCHER_TAGS, tags};
-use super::{Compiler, check_variable_name};
 use crate::error::CompileError;
 use crate::parser::Node;
 use crate::program::{BodyTransform, DuplicateSource, Test, Zone};
@@ -131,7 +131,7 @@ impl Compiler {
                 let (variables, keys) = if args.more() {
                     self.needs("variables", "hasflag with variable names", line)?;
                     for variable in &first {
-                        check_variable_name(variable, line)?;
+                        self.variable_name(variable, line)?;
                     }
                     (first, args.strings("the flags")?)
                 } else {

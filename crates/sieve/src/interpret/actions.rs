@@ -110,9 +110,13 @@ impl Collected {
     }
 
     /// The actions to carry out, with the implicit keep if it stands.
+    /// The implicit keep is not done twice when the script already
+    /// delivered into INBOX, by keep or by `fileinto :copy "INBOX"`
+    /// (RFC 5228 §2.10.3, §4.3: keep is fileinto "INBOX").
     pub fn finish(mut self, flags: &[String]) -> Vec<Action> {
-        if self.implicit_keep && !self.actions.iter().any(|a| matches!(a, Action::Keep { .. })) {
-            self.actions.push(Action::Keep { flags: flags.to_vec() });
+        let keep = Action::Keep { flags: flags.to_vec() };
+        if self.implicit_keep && !self.actions.iter().any(|a| same_delivery(a, &keep)) {
+            self.actions.push(keep);
         }
         self.actions
     }

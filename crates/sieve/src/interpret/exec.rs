@@ -42,8 +42,9 @@ pub(crate) struct Run<'a> {
     collected: Collected,
     include_stack: Vec<(bool, String)>,
     includes: usize,
-    included_once: HashSet<(bool, String)>,
-    pub duplicates: Vec<(String, u64)>,
+    /// Every script included so far, for :once.
+    included: HashSet<(bool, String)>,
+    pub duplicates: Vec<super::DuplicateKey>,
 }
 
 pub(crate) fn exhausted(_: Exhausted) -> RuntimeError {
@@ -69,7 +70,7 @@ impl<'a> Run<'a> {
             collected: Collected::new(),
             include_stack: Vec::new(),
             includes: 0,
-            included_once: HashSet::new(),
+            included: HashSet::new(),
             duplicates: Vec::new(),
         }
     }
@@ -99,6 +100,9 @@ impl<'a> Run<'a> {
         let names = &self.global_names;
         self.vars.expand(text, &|name| {
             let name = name.to_ascii_lowercase();
+            if let Some(name) = crate::variables::global_name(&name) {
+                return Some(globals.get(name).cloned().unwrap_or_default());
+            }
             names
                 .contains(&name)
                 .then(|| globals.get(&name).cloned().unwrap_or_default())
@@ -148,21 +152,7 @@ impl<'a> Run<'a> {
                 }
                 self.collected.add(Action::Redirect { address }, !copy, self.limits)?;
             }
-            Command::FileInto {
-                mailbox,
-                copy,
-                create,
-                flags,
-                special_use,
-            } => {
-                let action = Action::FileInto {
-                    mailbox: self.text(mailbox),
-                    flags: self.action_flags(flags.as_deref()),
-                    create: *create,
-                    special_use: special_use.as_ref().map(|s| self.text(s)),
-                };
-                self.collected.add(action, !copy, self.limits)?;
-            }
+            Command::FileInto { .. } => self.file_into(command)?,
             Command::Reject { reason, protocol_level } => {
                 let action = Action::Reject {
                     reason: self.text(reason),
@@ -184,18 +174,7 @@ impl<'a> Run<'a> {
                 variable,
                 flags,
             } => self.flag_command(*action, variable.as_deref(), flags)?,
-            Command::AddHeader { last, name, value } => {
-                self.header_edit()?;
-                let field = (self.text(name), crate::header::field_value(&self.text(value)));
-                if !crate::header::protected(&field.0) {
-                    if *last {
-                        self.header.push(field);
-                    } else {
-                        self.header.insert(0, field);
-                    }
-                    self.edited = true;
-                }
-            }
+            Command::AddHeader { last, name, value } => self.add_header(*last, name, value)?,
             Command::DeleteHeader {
                 index,
                 matcher,
@@ -222,6 +201,53 @@ impl<'a> Run<'a> {
         Ok(Flow::Next)
     }
 
+    fn file_into(&mut self, command: &Command) -> Result<(), RuntimeError> {
+        let Command::FileInto {
+            mailbox,
+            copy,
+            create,
+            flags,
+            special_use,
+        } = command
+        else {
+            return Ok(());
+        };
+        let mailbox = self.text(mailbox);
+        // As at compile time for a name written out (RFC 5228 §4.1 names
+        // a mailbox; the empty string names none).
+        if mailbox.is_empty() {
+            return Err(RuntimeError(
+                "fileinto needs a mailbox name, and the name is empty".into(),
+            ));
+        }
+        let action = Action::FileInto {
+            mailbox,
+            flags: self.action_flags(flags.as_deref()),
+            create: *create,
+            special_use: special_use.as_ref().map(|s| self.text(s)),
+        };
+        self.collected.add(action, !copy, self.limits)
+    }
+
+    /// RFC 5293 §4: at the top, or with `:last` at the end; protected
+    /// fields are left alone.
+    fn add_header(&mut self, last: bool, name: &str, value: &str) -> Result<(), RuntimeError> {
+        self.header_edit()?;
+        let field = (
+            field_name(self.text(name))?,
+            crate::header::field_value(&self.text(value)),
+        );
+        if !crate::header::protected(&field.0) {
+            if last {
+                self.header.push(field);
+            } else {
+                self.header.insert(0, field);
+            }
+            self.edited = true;
+        }
+        Ok(())
+    }
+
     /// The flags of keep/fileinto: `:flags` if given, else the internal
     /// variable's (RFC 5232 §5).
     fn action_flags(&self, flags: Option<&[String]>) -> Vec<String> {
@@ -233,6 +259,11 @@ impl<'a> Run<'a> {
 
     fn set_variable(&mut self, name: &str, value: String) -> Result<(), RuntimeError> {
         let key = name.to_ascii_lowercase();
+        if let Some(global) = crate::variables::global_name(&key) {
+            let value = crate::variables::truncate(value);
+            self.globals.insert(global.to_string(), value);
+            return Ok(());
+        }
         if self.global_names.contains(&key) {
             let value = crate::variables::truncate(value);
             self.globals.insert(key, value);
@@ -299,7 +330,7 @@ impl<'a> Run<'a> {
         name: &str,
         patterns: Option<&[String]>,
     ) -> Result<(), RuntimeError> {
-        let name = self.text(name);
+        let name = field_name(self.text(name))?;
         if crate::header::protected(&name) {
             return Ok(());
         }
@@ -336,7 +367,9 @@ impl<'a> Run<'a> {
     /// including it.
     fn include(&mut self, global: bool, once: bool, optional: bool, name: &str) -> Result<Flow, RuntimeError> {
         let id = (global, name.to_string());
-        if once && self.included_once.contains(&id) {
+        // RFC 6609 §3.2: :once skips a script that was already included
+        // at any earlier point of the run, with :once or without.
+        if once && self.included.contains(&id) {
             return Ok(Flow::Next);
         }
         if self.include_stack.contains(&id) {
@@ -355,9 +388,7 @@ impl<'a> Run<'a> {
             return Err(RuntimeError(format!("there is no script {name:?} to include")));
         };
         self.includes += 1;
-        if once {
-            self.included_once.insert(id.clone());
-        }
+        self.included.insert(id.clone());
         self.include_stack.push(id);
         let saved = (
             std::mem::take(&mut self.vars),
@@ -373,6 +404,16 @@ impl<'a> Run<'a> {
             Flow::Stop => Flow::Stop,
             _ => Flow::Next,
         })
+    }
+}
+
+/// A header field name as the script's strings expand to it; one that
+/// is no field name is an error (RFC 5293 §4, §5).
+fn field_name(name: String) -> Result<String, RuntimeError> {
+    if crate::header::valid_field_name(&name) {
+        Ok(name)
+    } else {
+        Err(RuntimeError(format!("{name:?} is not a header field name")))
     }
 }
 

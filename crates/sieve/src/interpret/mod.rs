@@ -123,6 +123,20 @@ impl std::fmt::Display for RuntimeError {
     }
 }
 
+/// A key the duplicate test asks the host to record once the delivery
+/// is done (RFC 7352 §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateKey {
+    /// The handle, a NUL, then the message's id.
+    pub key: String,
+    /// How long the key counts as seen, in seconds (§3.1 `:seconds`).
+    pub seconds: u64,
+    /// `:last` (§3.1): the period runs from this delivery, so a key
+    /// already recorded is recorded anew; without it, from the first
+    /// delivery that recorded it, which a later one does not extend.
+    pub last: bool,
+}
+
 /// What the host does with the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
@@ -130,9 +144,8 @@ pub struct Outcome {
     /// The header fields as editheader left them, when it changed them
     /// (RFC 5293): the message is delivered with these.
     pub edited_header: Option<Vec<(String, String)>>,
-    /// Keys for the duplicate test to record, with their period in
-    /// seconds (RFC 7352 §3.1).
-    pub duplicates: Vec<(String, u64)>,
+    /// Keys for the duplicate test to record (RFC 7352 §3).
+    pub duplicates: Vec<DuplicateKey>,
     /// Set when the script failed: `actions` is then a plain keep.
     pub error: Option<RuntimeError>,
 }

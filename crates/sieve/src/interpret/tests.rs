@@ -126,7 +126,7 @@ impl Run<'_> {
                 let part = self.text(part);
                 let dates: Vec<String> = values
                     .iter()
-                    .filter_map(|value| self.mail.date(value))
+                    .filter_map(|value| date_of(self.mail, value))
                     .filter_map(|(time, written)| {
                         let offset = match zone {
                             Zone::Original => written,
@@ -186,7 +186,7 @@ impl Run<'_> {
                 handle,
                 source,
                 seconds,
-                last: _,
+                last,
             } => {
                 let id = match source {
                     DuplicateSource::MessageId => self
@@ -209,7 +209,11 @@ impl Run<'_> {
                     id
                 );
                 let seen = self.host.duplicate_seen(&key);
-                self.duplicates.push((key, seconds.unwrap_or(DUPLICATE_PERIOD)));
+                self.duplicates.push(super::DuplicateKey {
+                    key,
+                    seconds: seconds.unwrap_or(DUPLICATE_PERIOD),
+                    last: *last,
+                });
                 seen
             }
             Test::MailboxExists(names) => self.texts(names).iter().all(|name| self.host.mailbox_exists(name)),
@@ -274,6 +278,14 @@ impl Run<'_> {
         }
         Ok(false)
     }
+}
+
+/// The date-time of a field value. RFC 5260 §4: a field such as
+/// Received holds other text before its date-time, which then follows
+/// the last semicolon.
+fn date_of(mail: &dyn super::Mail, value: &str) -> Option<(i64, i32)> {
+    mail.date(value)
+        .or_else(|| value.rsplit_once(';').and_then(|(_, date)| mail.date(date)))
 }
 
 /// The part of an address a test compares (RFC 5228 §2.7.4, RFC 5233);

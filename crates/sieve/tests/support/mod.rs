@@ -12,23 +12,31 @@
 //!   ADDRESS`, `auth ADDRESS`.
 //! - `== host`: `mailbox NAME [USE...]` (mailboxes that exist, with their
 //!   special uses), `seen HANDLE ID` (duplicate already recorded), `env
-//!   NAME VALUE`, `now UNIX-SECONDS ZONE-MINUTES`, `limit NAME VALUE`.
+//!   NAME VALUE`, `now UNIX-SECONDS ZONE-MINUTES`, `limit NAME VALUE`
+//!   (NAME: redirects, actions, steps, include_depth, includes,
+//!   header_edits).
 //! - `== include personal NAME` / `== include global NAME`: a script that
 //!   `include` can name.
 //! - `== actions`: one action per line, as [`render`] writes them; empty
 //!   when the script delivers nowhere (discard).
-//! - `== header`: the header as editheader leaves it, `Name: value` per
-//!   line.
+//! - `== header`: the header the message is delivered with, `Name:
+//!   value` per line: as editheader left it, or the message's own when
+//!   nothing edited it.
 //! - `== compile-error`: `LINE substring` of the expected error.
 //! - `== runtime-error`: a substring of the expected error (the actions
 //!   are then a plain keep).
+//! - `== duplicates`: the keys the duplicate test (RFC 7352) asks the
+//!   host to record, one per line as `HANDLE ID SECONDS`, then `last`
+//!   for `:last` (HANDLE `""` when there is none; the key is HANDLE, a
+//!   NUL, then ID, as `seen` writes it); empty when nothing is to be
+//!   recorded.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use sieve::mail::ParsedMail;
-use sieve::{Action, Envelope, Host, Limits, Program};
+use sieve::{Action, Envelope, Host, Limits, Mail, Program};
 
 #[derive(Debug, Default)]
 pub struct Case {
@@ -186,6 +194,9 @@ pub fn check(case: &Case) -> Result<(), String> {
             ["limit", "redirects", n] => limits.redirects = n.parse().unwrap(),
             ["limit", "steps", n] => limits.steps = n.parse().unwrap(),
             ["limit", "actions", n] => limits.actions = n.parse().unwrap(),
+            ["limit", "include_depth", n] => limits.include_depth = n.parse().unwrap(),
+            ["limit", "includes", n] => limits.includes = n.parse().unwrap(),
+            ["limit", "header_edits", n] => limits.header_edits = n.parse().unwrap(),
             _ => return Err(format!("unknown host line {line}")),
         }
     }
@@ -198,13 +209,8 @@ pub fn check(case: &Case) -> Result<(), String> {
         }
     }
 
-    let outcome = sieve::run(
-        &program,
-        &ParsedMail::new(message.as_bytes()),
-        &envelope,
-        &host,
-        &limits,
-    );
+    let mail = ParsedMail::new(message.as_bytes());
+    let outcome = sieve::run(&program, &mail, &envelope, &host, &limits);
     match (case.section("runtime-error"), &outcome.error) {
         (Some(expected), Some(error)) if error.0.contains(expected.trim()) => {}
         (Some(expected), other) => {
@@ -231,8 +237,26 @@ pub fn check(case: &Case) -> Result<(), String> {
     if actual != expected {
         return Err(format!("actions\n  got:      {actual:?}\n  expected: {expected:?}"));
     }
+    if let Some(expected) = case.section("duplicates") {
+        let actual: Vec<String> = outcome
+            .duplicates
+            .iter()
+            .map(|d| {
+                let (handle, id) = d.key.split_once('\0').unwrap_or(("", &d.key));
+                format!("\"{handle}\" {id} {}{}", d.seconds, if d.last { " last" } else { "" })
+            })
+            .collect();
+        let expected: Vec<String> = expected
+            .lines()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect();
+        if actual != expected {
+            return Err(format!("duplicates\n  got:      {actual:?}\n  expected: {expected:?}"));
+        }
+    }
     if let Some(expected) = case.section("header") {
-        let header = outcome.edited_header.ok_or("the header was not edited")?;
+        let header = outcome.edited_header.unwrap_or_else(|| mail.fields());
         let actual: Vec<String> = header.iter().map(|(n, v)| format!("{n}: {v}")).collect();
         let expected: Vec<String> = expected.lines().map(str::to_string).filter(|l| !l.is_empty()).collect();
         if actual != expected {
