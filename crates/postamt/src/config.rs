@@ -42,6 +42,7 @@ pub struct Config {
     pub mta_sts: crate::web::settings::MtaStsSettings,
     pub quota: crate::quota_settings::QuotaSettings,
     pub tls_reports: crate::tls_reports::TlsReportSettings,
+    pub sieve: crate::sieve_settings::SieveSettings,
 }
 
 /// `[spam]`: what happens to mail a verdict (DMARC quarantine, rspamd)
@@ -396,6 +397,7 @@ impl Default for Config {
             mta_sts: Default::default(),
             quota: Default::default(),
             tls_reports: Default::default(),
+            sieve: Default::default(),
             server: crate::server_settings::ServerSettings::default(),
         }
     }
@@ -505,6 +507,7 @@ impl Config {
             mta_sts_port: self.queue.mta_sts_port,
             dane: self.queue.dane,
             dnssec_trust_anchor: self.queue.dnssec_trust_anchor.clone(),
+            sieve: self.sieve.limits(),
             timeouts: queue::ClientTimeouts {
                 connect: seconds(delivery.connect_timeout)?,
                 greeting: seconds(delivery.greeting_timeout)?,

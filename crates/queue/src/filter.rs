@@ -95,7 +95,9 @@ impl Queue {
         if let Some(error) = &outcome.error {
             tracing::warn!(account = target.address, queue_id = %recipient.queue_id, %error, "sieve script failed; message kept");
         }
-        self.carry_out(recipient, &target, content, outcome, now).await.map(Some)
+        self.carry_out(recipient, &target, content, outcome, now)
+            .await
+            .map(Some)
     }
 
     /// Turns the script's actions into copies, queue entries and keys.
@@ -166,11 +168,18 @@ impl Queue {
                 }
             }
         }
-        for (key, seconds) in outcome.duplicates {
+        // RFC 7352 §3.1: a key seen before keeps its period unless :last
+        // starts it again.
+        for duplicate in outcome.duplicates {
+            let key = hashed(&format!("duplicate\0{}", duplicate.key));
+            let known = filtered.remembered.iter().any(|r| r.key == key);
+            if known || (!duplicate.last && self.store.sieve_seen(target.account, &key, now)?) {
+                continue;
+            }
             filtered.remembered.push(Remembered {
                 account: target.account,
-                key: hashed(&format!("duplicate\0{key}")),
-                expires_at: now.saturating_add(seconds as i64),
+                key,
+                expires_at: now.saturating_add(duplicate.seconds as i64),
             });
         }
         Ok(filtered)
@@ -190,7 +199,11 @@ impl Queue {
             .iter()
             .any(|(name, value)| name.eq_ignore_ascii_case(REDIRECTED_BY) && value.trim().eq_ignore_ascii_case(&own));
         if looped {
-            tracing::warn!(account = target.address, to = address, "sieve redirect refused: the message was redirected by this account before");
+            tracing::warn!(
+                account = target.address,
+                to = address,
+                "sieve redirect refused: the message was redirected by this account before"
+            );
             return Ok(None);
         }
         let domain = own.rsplit_once('@').map_or("", |(_, d)| d).to_string();
@@ -338,7 +351,13 @@ impl Host for StoreHost {
     fn environment(&self, name: &str) -> Option<String> {
         // RFC 5183 §4: the items that make sense at delivery.
         let items: HashMap<&str, String> = HashMap::from([
-            ("domain", self.hostname.split_once('.').map_or(&*self.hostname, |(_, domain)| domain).to_string()),
+            (
+                "domain",
+                self.hostname
+                    .split_once('.')
+                    .map_or(&*self.hostname, |(_, domain)| domain)
+                    .to_string(),
+            ),
             ("host", self.hostname.clone()),
             ("location", "MDA".to_string()),
             ("name", "postamt".to_string()),

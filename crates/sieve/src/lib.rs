@@ -21,8 +21,8 @@ mod lexer;
 pub mod mail;
 mod matching;
 mod parser;
-mod reply;
 pub mod program;
+mod reply;
 mod vacation;
 mod variables;
 

@@ -56,7 +56,11 @@ impl VacationReply {
 /// An address in angle brackets, unless it is written with them (a
 /// `:from` of "Name <a@b>").
 fn mailbox(address: &str) -> String {
-    if address.contains('<') { address.to_string() } else { format!("<{address}>") }
+    if address.contains('<') {
+        address.to_string()
+    } else {
+        format!("<{address}>")
+    }
 }
 
 /// `<...>` with nothing that could end the field.
@@ -89,7 +93,10 @@ mod tests {
     #[test]
     fn a_reply_is_marked_and_answers_the_original() {
         let message = String::from_utf8(reply("I am away.\n", false).message("r1@mx.example.org", 0)).unwrap();
-        assert!(message.starts_with("From: <me@example.org>\r\nTo: <sender@example.com>\r\n"), "{message}");
+        assert!(
+            message.starts_with("From: <me@example.org>\r\nTo: <sender@example.com>\r\n"),
+            "{message}"
+        );
         assert!(message.contains("Subject: =?UTF-8?B?"), "{message}");
         assert!(message.contains("Date: Thu, 1 Jan 1970 00:00:00 +0000\r\n"));
         assert!(message.contains("Message-ID: <r1@mx.example.org>\r\n"));
@@ -104,6 +111,9 @@ mod tests {
         assert!(message.contains("Content-Transfer-Encoding: base64\r\n\r\nSWNoIGJpbiB3ZWcuIEdyw7zDn2U=\r\n"));
         let entity = "Content-Type: text/html\n\n<p>away</p>\n";
         let message = String::from_utf8(reply(entity, true).message("r@x", 0)).unwrap();
-        assert!(message.ends_with("MIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n<p>away</p>\r\n"), "{message}");
+        assert!(
+            message.ends_with("MIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n<p>away</p>\r\n"),
+            "{message}"
+        );
     }
 }

@@ -52,7 +52,9 @@ impl Store {
         let mut mailbox = None;
         if let Some(special_use) = special_use {
             mailbox = tx
-                .prepare_cached("SELECT id FROM mailboxes WHERE account_id = $1 AND special_use = $2 ORDER BY id LIMIT 1")?
+                .prepare_cached(
+                    "SELECT id FROM mailboxes WHERE account_id = $1 AND special_use = $2 ORDER BY id LIMIT 1",
+                )?
                 .query_row((account, special_use), |row| row.get(0))
                 .optional()?;
         }

@@ -139,9 +139,8 @@ mod tests {
             .await
             .unwrap();
         let due = store.claim_due(received, 10, "test", received + 600).await.unwrap();
-        let copies = [crate::CopyTarget::Inbox, crate::CopyTarget::Junk].map(|target| {
-            LocalCopy::new(alice, b"Return-Path: <sender@elsewhere.test>\r\n".to_vec(), target)
-        });
+        let copies = [crate::CopyTarget::Inbox, crate::CopyTarget::Junk]
+            .map(|target| LocalCopy::new(alice, b"Return-Path: <sender@elsewhere.test>\r\n".to_vec(), target));
         store
             .deliver_local(&due[0], &copies, Vec::new(), Vec::new(), None, &facts)
             .await

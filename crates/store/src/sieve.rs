@@ -114,11 +114,12 @@ impl Store {
     pub fn sieve_mailbox_exists(&self, account: AccountId, name: &str) -> Result<bool> {
         let name = crate::canonical_name(name).to_string();
         self.point_reads.read(|c| {
-            Ok(c
-                .prepare_cached("SELECT 1 FROM mailboxes WHERE account_id = $1 AND name = $2")?
-                .query_row((account, &name), |row| row.get::<i64>(0))
-                .optional()?
-                .is_some())
+            Ok(
+                c.prepare_cached("SELECT 1 FROM mailboxes WHERE account_id = $1 AND name = $2")?
+                    .query_row((account, &name), |row| row.get::<i64>(0))
+                    .optional()?
+                    .is_some(),
+            )
         })
     }
 

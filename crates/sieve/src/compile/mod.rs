@@ -150,8 +150,13 @@ impl Compiler {
                             format!("{} takes no block; end it with ';'", node.name),
                         ));
                     }
-                    if !node.tests.is_empty() {
-                        return Err(CompileError::new(node.line, format!("{} takes no test", node.name)));
+                    // `fileinto "A"` then `keep;` on the next line reads as
+                    // one command with a test: the ';' is what is missing.
+                    if let Some(test) = node.tests.first() {
+                        return Err(CompileError::new(
+                            test.line,
+                            format!("expected ';' to end {} before {}", node.name, test.name),
+                        ));
                     }
                     commands.push(self.command(node)?);
                 }

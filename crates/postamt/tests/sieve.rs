@@ -1,0 +1,122 @@
+//! Sieve at delivery, end to end: a script uploaded with `postamt sieve
+//! put` files mail into a folder it creates with a flag set (seen over
+//! IMAP), redirects a copy to another local user (marked, so it cannot
+//! loop), rejects a message with a DSN to its sender, and answers with a
+//! vacation reply once per sender, never to a mailing list.
+
+mod common;
+
+use common::Server;
+
+const SCRIPT: &str = r#"require ["fileinto", "imap4flags", "copy", "vacation", "reject", "mailbox"];
+if header :contains "subject" "newsletter" {
+    fileinto :create :flags "\\Seen" "Lists";
+    stop;
+}
+if header :contains "subject" "invoice" {
+    redirect :copy "alice@example.test";
+}
+if header :contains "subject" "unwanted" {
+    reject "I do not want this.";
+    stop;
+}
+vacation :days 1 :subject "Away" "I am away until Monday.";
+"#;
+
+#[test]
+fn a_script_files_flags_redirects_rejects_and_answers_once() {
+    let server = Server::with_users("");
+    let output = server.admin_output(
+        &["sieve", "put", "bob@example.test", "main", "-", "--activate"],
+        Some(SCRIPT),
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(server.admin(&["sieve", "list", "bob@example.test"]).contains("main"));
+    server.python(
+        r#"
+import mailtest, imaplib
+
+def send(subject, extra=""):
+    client = mailtest.submit("alice@example.test")
+    message = f"From: alice@example.test\r\nTo: bob@example.test\r\nSubject: {subject}\r\nMessage-ID: <{subject.replace(' ', '.')}@example.test>\r\n{extra}\r\nbody\r\n"
+    assert client.sendmail("alice@example.test", ["bob@example.test"], message.encode()) == {}
+    client.quit()
+
+# Filed into a folder the script creates, with \Seen, and nothing else.
+send("monthly newsletter")
+send("hello")
+[reply] = mailtest.wait_for_messages("alice@example.test", 1)
+assert reply.startswith(b"Return-Path: <>\r\n"), reply[:300]
+assert b"From: <bob@example.test>" in reply and b"Subject: Away" in reply, reply[:600]
+assert b"Auto-Submitted: auto-replied" in reply and b"In-Reply-To: <hello@example.test>" in reply, reply[:600]
+assert b"I am away until Monday." in reply
+
+imap = mailtest.imap("bob@example.test")
+typ, data = imap.select("Lists")
+assert typ == "OK" and data == [b"1"], (typ, data)
+typ, data = imap.fetch("1", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+assert b"\\Seen" in data[0][0] and b"monthly newsletter" in data[0][1], data
+typ, data = imap.lsub('""', "Lists")
+assert data[0] and b"Lists" in data[0], data
+typ, data = imap.select("INBOX")
+assert data == [b"1"], data
+imap.logout()
+
+# Once per sender: no second reply; none to a list.
+send("hello again")
+send("list post", "List-Id: <talk.example.test>\r\n")
+# The redirected copy reaches alice, marked; the reply is not sent again.
+send("invoice 42")
+messages = mailtest.wait_for_messages("alice@example.test", 2)
+copy = messages[1]
+assert b"X-Postamt-Redirected-By: bob@example.test" in copy and b"Subject: invoice 42" in copy, copy[:400]
+
+# A rejection goes back to the sender as a DSN with the script's reason.
+send("unwanted offer")
+messages = mailtest.wait_for_messages("alice@example.test", 3)
+dsn = messages[2]
+assert dsn.startswith(b"Return-Path: <>\r\n") and b"I do not want this." in dsn, dsn[:1500]
+# bob has hello, hello again, list post and invoice in his INBOX.
+mailtest.wait_for_messages("bob@example.test", 4)
+"#,
+    );
+}
+
+#[test]
+fn a_broken_script_is_refused_with_its_line_and_mail_still_arrives() {
+    let server = Server::with_users("");
+    let output = server.admin_output(
+        &["sieve", "put", "bob@example.test", "broken", "-"],
+        Some("require \"fileinto\";\nfileinto \"A\"\nkeep;\n"),
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 3"), "{stderr}");
+    let check = server.admin_output(&["sieve", "check", "-"], Some("keep;\n"));
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+
+    // A script that runs out of its step budget keeps the message: a
+    // body of long runs of "a" against a pattern of 5 000 of them and a
+    // "b" costs the matcher about 100 million steps, ten times the budget.
+    let bomb = format!(
+        "require \"body\";\nif body :raw :matches \"*{}b\" {{ discard; }}\n",
+        "a".repeat(5_000)
+    );
+    let output = server.admin_output(
+        &["sieve", "put", "bob@example.test", "bomb", "-", "--activate"],
+        Some(&bomb),
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    server.python(
+        r#"
+import mailtest
+client = mailtest.submit("alice@example.test")
+body = ("a" * 990 + "\r\n") * 100
+message = f"From: alice@example.test\r\nTo: bob@example.test\r\nSubject: long\r\n\r\n{body}"
+assert client.sendmail("alice@example.test", ["bob@example.test"], message.encode()) == {}
+client.quit()
+mailtest.wait_for_messages("bob@example.test", 1)
+"#,
+    );
+    server.wait_for_log("sieve script failed; message kept");
+}
