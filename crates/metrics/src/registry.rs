@@ -51,7 +51,7 @@ pub static SMTP_ACCEPTED: Counter<1> = Counter::new(
 
 /// Refusals at SMTP, of a recipient (RCPT) or of a message (MAIL, DATA),
 /// permanent or temporary, by the policy that refused.
-pub static SMTP_REFUSED: Counter<10> = Counter::new(
+pub static SMTP_REFUSED: Counter<11> = Counter::new(
     "postamt_smtp_refusals_total",
     "Recipients or messages refused over SMTP, by reason.",
     "reason",
@@ -65,6 +65,7 @@ pub static SMTP_REFUSED: Counter<10> = Counter::new(
         "greylisted",
         "blocklisted",
         "quota",
+        "sieve",
         "other",
     ],
 );

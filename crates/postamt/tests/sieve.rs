@@ -34,7 +34,7 @@ fn a_script_files_flags_redirects_rejects_and_answers_once() {
     assert!(server.admin(&["sieve", "list", "bob@example.test"]).contains("main"));
     server.python(
         r#"
-import mailtest, imaplib
+import mailtest, imaplib, smtplib
 
 def send(subject, extra=""):
     client = mailtest.submit("alice@example.test")
@@ -71,11 +71,25 @@ messages = mailtest.wait_for_messages("alice@example.test", 2)
 copy = messages[1]
 assert b"X-Postamt-Redirected-By: bob@example.test" in copy and b"Subject: invoice 42" in copy, copy[:400]
 
-# A rejection goes back to the sender as a DSN with the script's reason.
-send("unwanted offer")
-messages = mailtest.wait_for_messages("alice@example.test", 3)
-dsn = messages[2]
-assert dsn.startswith(b"Return-Path: <>\r\n") and b"I do not want this." in dsn, dsn[:1500]
+# With bob the only recipient, his script's rejection refuses the message
+# at SMTP time, with its reason (RFC 5429 ereject/reject).
+client = mailtest.submit("alice@example.test")
+try:
+    client.sendmail("alice@example.test", ["bob@example.test"],
+                    b"From: alice@example.test\r\nTo: bob@example.test\r\nSubject: unwanted offer\r\n\r\nbody\r\n")
+    raise AssertionError("the message was accepted")
+except smtplib.SMTPDataError as e:
+    assert e.smtp_code == 550 and b"I do not want this." in e.smtp_error, e
+client.quit()
+# With another recipient the message is accepted, and the rejection goes
+# back to the sender as a DSN with the script's reason.
+client = mailtest.submit("alice@example.test")
+assert client.sendmail("alice@example.test", ["bob@example.test", "postmaster@example.test"],
+                       b"From: alice@example.test\r\nTo: bob@example.test\r\nSubject: unwanted offer\r\n\r\nbody\r\n") == {}
+client.quit()
+messages = mailtest.wait_for_messages("alice@example.test", 4)
+[dsn] = [m for m in messages[2:] if m.startswith(b"Return-Path: <>\r\n")]
+assert b"I do not want this." in dsn, dsn[:1500]
 # bob has hello, hello again, list post and invoice in his INBOX.
 mailtest.wait_for_messages("bob@example.test", 4)
 "#,

@@ -55,6 +55,16 @@ pub(crate) struct FilterTarget<'a> {
 }
 
 impl Queue {
+    /// See [`rejection`].
+    pub async fn sieve_rejection(
+        &self,
+        reverse_path: &str,
+        recipient: &str,
+        content: Vec<u8>,
+    ) -> Result<Option<String>, Error> {
+        rejection(self, reverse_path, recipient, content).await
+    }
+
     /// Runs the account's script on `content`; None when it has none (or
     /// it could not be read), and the copy is filed as usual.
     pub(crate) async fn filter(
@@ -271,6 +281,63 @@ impl Queue {
             received_at: now,
         })
     }
+}
+
+/// For a message with one recipient while its SMTP transaction is still
+/// open: the reason that recipient's script rejects it with, if it does.
+/// RFC 5429 §2.1 lets ereject refuse at the protocol level; a plain
+/// reject is refused there too, as a 550 reaches the sender sooner and
+/// surer than a DSN would. Only scripts that may reject are run here
+/// (`Program::may_reject`); whatever else the run decides is done at
+/// delivery, by the run there.
+async fn rejection(
+    queue: &Queue,
+    reverse_path: &str,
+    recipient: &str,
+    content: Vec<u8>,
+) -> Result<Option<String>, Error> {
+    let (store, config) = (&queue.store, &queue.config);
+    let Some((local, domain)) = recipient.rsplit_once('@') else {
+        return Ok(None);
+    };
+    let account = match store.resolve(local, domain).await? {
+        store::Resolution::Local(targets) => match targets.as_slice() {
+            [store::Target::Account { id, .. }] => *id,
+            _ => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    let Some(stored) = store.active_sieve_script(account).await? else {
+        return Ok(None);
+    };
+    let Ok(program) = load(&stored.compiled, &stored.script) else {
+        return Ok(None);
+    };
+    if !program.may_reject() {
+        return Ok(None);
+    }
+    let host = StoreHost {
+        store: store.clone(),
+        account,
+        now: store::now(),
+        hostname: config.hostname.clone(),
+    };
+    let envelope = Envelope {
+        from: reverse_path.to_string(),
+        to: recipient.to_string(),
+        auth: None,
+    };
+    let limits = config.sieve.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        sieve::run(&program, &ParsedMail::new(&content), &envelope, &host, &limits)
+    })
+    .await;
+    Ok(outcome.ok().and_then(|outcome| {
+        outcome.actions.into_iter().find_map(|action| match action {
+            Action::Reject { reason, .. } => Some(reason),
+            _ => None,
+        })
+    }))
 }
 
 /// The compiled form as stored, or, if it is of another version, the

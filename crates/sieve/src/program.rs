@@ -18,6 +18,26 @@ pub struct Program {
     pub commands: Vec<Command>,
 }
 
+impl Program {
+    /// Whether a run could reject the message: it has a reject or
+    /// ereject, or includes a script that might. A server asks before it
+    /// runs a script while the SMTP transaction is still open (RFC 5429
+    /// §2.1: ereject refuses at the protocol level), so scripts that
+    /// cannot reject cost nothing there.
+    pub fn may_reject(&self) -> bool {
+        fn block(commands: &[Command]) -> bool {
+            commands.iter().any(|command| match command {
+                Command::Reject { .. } | Command::Include { .. } => true,
+                Command::If { branches, otherwise } => {
+                    branches.iter().any(|(_, commands)| block(commands)) || otherwise.as_deref().is_some_and(block)
+                }
+                _ => false,
+            })
+        }
+        block(&self.commands)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
     /// `if`/`elsif` branches in order, then `else` (RFC 5228 §3.1).
@@ -337,4 +357,21 @@ pub enum DuplicateSource {
     MessageId,
     Header(String),
     UniqueId(String),
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn scripts_that_may_reject() {
+        let may = |script: &str| crate::compile(script).unwrap().may_reject();
+        assert!(!may("keep;"));
+        assert!(!may(
+            "require \"fileinto\"; if true { fileinto \"A\"; } else { discard; }"
+        ));
+        assert!(may(
+            "require \"reject\"; if header :is \"x\" \"y\" { stop; } elsif true { reject \"no\"; }"
+        ));
+        assert!(may("require \"ereject\"; if false {} else { ereject \"no\"; }"));
+        assert!(may("require \"include\"; include \"other\";"));
+    }
 }
