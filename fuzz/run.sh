@@ -40,6 +40,7 @@ dictionary() {
         sasl) echo smtp ;;
         deflate) echo imap ;;
         config) echo config ;;
+        sieve_*) echo sieve ;;
         *) echo "fuzz/run.sh: no dictionary for $1; add it to dictionary() in fuzz/run.sh" >&2; exit 2 ;;
     esac
 }

@@ -15,6 +15,8 @@
 pub mod address;
 mod compile;
 mod error;
+#[doc(hidden)]
+pub mod fuzz;
 mod header;
 mod interpret;
 mod lexer;
