@@ -58,24 +58,10 @@ pub(crate) fn part(name: &str, time: i64, offset: i32) -> Option<String> {
     })
 }
 
-/// The proleptic Gregorian date of a day count from 1970-01-01, by
-/// counting whole 400-year eras (146 097 days) and then years within one
-/// with March as the first month, so that the leap day comes last.
+/// The proleptic Gregorian date of a day count from 1970-01-01.
 fn civil(days: i64) -> (i64, u32, u32) {
-    let shifted = days + 719_468; // From 0000-03-01.
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let (year, month, day) = wire::date::civil_from_days(days);
+    (year, month as u32, day as u32)
 }
 
 #[cfg(test)]
