@@ -254,6 +254,7 @@ async fn start_servers(
     let smtp_config = config.smtp()?;
     let client_memory = smtp_config.pregreet_memory;
     let smtp = smtpd::Server::new(smtp_config, backend, Some(tls.clone()), throttle.clone());
+    queue.set_outgoing_limit(Arc::new(SendingLimits(smtp.clone())));
     smtp.recall_clients(
         store
             .remembered_clients(store::now(), client_memory)
@@ -337,4 +338,18 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+}
+
+/// Users' hourly sending limits as the SMTP server counts them, for the
+/// queue's Sieve redirects.
+struct SendingLimits(Arc<smtpd::Server<Backend>>);
+
+impl queue::OutgoingLimit for SendingLimits {
+    fn allows<'a>(
+        &'a self,
+        user: &'a str,
+        recipients: u64,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + 'a>> {
+        Box::pin(self.0.count_user_message(user, recipients))
+    }
 }

@@ -134,3 +134,30 @@ mailtest.wait_for_messages("bob@example.test", 1)
     );
     server.wait_for_log("sieve script failed; message kept");
 }
+
+/// A redirect is mail the user sends: over their hourly limit it is not
+/// made, and the message it would have taken stays in their INBOX.
+#[test]
+fn redirects_count_toward_the_sending_limit_and_lose_nothing() {
+    let server = Server::with_users("[limits]\nuser_messages_per_hour = 1\n");
+    let script = "redirect \"alice@example.test\";\n";
+    let output = server.admin_output(
+        &["sieve", "put", "bob@example.test", "away", "-", "--activate"],
+        Some(script),
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    server.python(
+        r#"
+import mailtest
+for n in (1, 2):
+    client = mailtest.smtp()
+    message = f"From: carol@elsewhere.test\r\nTo: bob@example.test\r\nSubject: number {n}\r\n\r\nbody\r\n"
+    assert client.sendmail("carol@elsewhere.test", ["bob@example.test"], message.encode()) == {}
+    client.quit()
+    mailtest.wait_for_messages("alice@example.test", 1)
+[kept] = mailtest.wait_for_messages("bob@example.test", 1)
+assert b"Subject: number 2" in kept, kept[:300]
+"#,
+    );
+    server.wait_for_log("sieve redirect not made: the user is over their sending limit");
+}

@@ -138,6 +138,7 @@ impl Queue {
             flags: Flags::from_names(flags),
             content: edited.clone(),
         };
+        let mut redirect_refused = false;
         for action in outcome.actions {
             match action {
                 Action::Keep { flags } => filtered.copies.push(copy(target.default_target.clone(), &flags)),
@@ -158,11 +159,10 @@ impl Queue {
                     };
                     filtered.copies.push(copy(destination, &flags));
                 }
-                Action::Redirect { address } => {
-                    if let Some(entry) = self.redirect(recipient, target, &content, &address).await? {
-                        filtered.entries.push(entry);
-                    }
-                }
+                Action::Redirect { address } => match self.redirect(recipient, target, &content, &address).await? {
+                    Some(entry) => filtered.entries.push(entry),
+                    None => redirect_refused = true,
+                },
                 Action::Reject { reason, .. } => filtered.rejected = Some(reason),
                 Action::Vacation(reply) => {
                     let key = hashed(&reply.key);
@@ -177,6 +177,11 @@ impl Queue {
                     });
                 }
             }
+        }
+        // A redirect that could not be made (a loop, the sending limit)
+        // must not lose the message it took the keep from.
+        if redirect_refused && filtered.copies.is_empty() && filtered.rejected.is_none() {
+            filtered.copies.push(copy(target.default_target.clone(), &[]));
         }
         // RFC 7352 §3.1: a key seen before keeps its period unless :last
         // starts it again.
@@ -213,6 +218,18 @@ impl Queue {
                 account = target.address,
                 to = address,
                 "sieve redirect refused: the message was redirected by this account before"
+            );
+            return Ok(None);
+        }
+        // A redirect is mail the user sends: it counts toward their
+        // hourly limits like their submissions, and waits for none.
+        if let Some(limit) = self.outgoing.get()
+            && !limit.allows(&own, 1).await
+        {
+            tracing::warn!(
+                account = target.address,
+                to = address,
+                "sieve redirect not made: the user is over their sending limit"
             );
             return Ok(None);
         }

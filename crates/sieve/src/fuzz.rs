@@ -31,7 +31,9 @@ impl Host for Nothing {
         if name != "self" {
             return None;
         }
-        crate::compile("require \"include\"; include \"self\";").ok().map(Arc::new)
+        crate::compile("require \"include\"; include \"self\";")
+            .ok()
+            .map(Arc::new)
     }
     fn environment(&self, name: &str) -> Option<String> {
         (name == "name").then(|| "postamt".to_string())
@@ -48,7 +50,10 @@ pub fn script(data: &[u8]) {
         Ok(program) => program,
         Err(error) => {
             let lines = text.matches('\n').count() + 1;
-            assert!(error.line >= 1 && error.line as usize <= lines, "{error} in {lines} lines");
+            assert!(
+                error.line >= 1 && error.line as usize <= lines,
+                "{error} in {lines} lines"
+            );
             return;
         }
     };
@@ -66,7 +71,11 @@ pub fn script(data: &[u8]) {
     };
     let outcome = run(&program, &ParsedMail::new(MESSAGE), &envelope, &Nothing, &limits);
     assert!(outcome.actions.len() <= limits.actions + 1);
-    let redirects = outcome.actions.iter().filter(|a| matches!(a, Action::Redirect { .. })).count();
+    let redirects = outcome
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::Redirect { .. }))
+        .count();
     assert!(redirects <= limits.redirects);
     if !program.may_reject() {
         assert!(!outcome.actions.iter().any(|a| matches!(a, Action::Reject { .. })));
