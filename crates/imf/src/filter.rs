@@ -67,21 +67,26 @@ pub enum BodyParts<'a> {
 }
 
 /// The text of the body's parts, one string per part, transfer encoding
-/// removed and the charset converted to UTF-8.
-pub fn body_texts(raw: &[u8], which: &BodyParts<'_>) -> Vec<String> {
+/// removed and the charset converted to UTF-8; of each part only its first
+/// `limit` octets (as sent), so that a filter's memory does not grow with
+/// the message.
+pub fn body_texts(raw: &[u8], which: &BodyParts<'_>, limit: usize) -> Vec<String> {
     let root = tree::parse(raw);
     if *which == BodyParts::Raw {
-        return vec![String::from_utf8_lossy(raw.get(root.body.clone()).unwrap_or_default()).into_owned()];
+        let body = raw.get(root.body.clone()).unwrap_or_default();
+        return vec![String::from_utf8_lossy(&body[..body.len().min(limit)]).into_owned()];
     }
     let mut texts = Vec::new();
-    collect(raw, &root, which, &mut texts);
+    collect(raw, &root, which, limit, &mut texts);
     texts
 }
 
-fn collect(raw: &[u8], part: &Part, which: &BodyParts<'_>, texts: &mut Vec<String>) {
+fn collect(raw: &[u8], part: &Part, which: &BodyParts<'_>, limit: usize, texts: &mut Vec<String>) {
     match &part.kind {
-        Kind::Multipart(children) => children.iter().for_each(|child| collect(raw, child, which, texts)),
-        Kind::Message(inner) => collect(raw, inner, which, texts),
+        Kind::Multipart(children) => children
+            .iter()
+            .for_each(|child| collect(raw, child, which, limit, texts)),
+        Kind::Message(inner) => collect(raw, inner, which, limit, texts),
         Kind::Leaf => {
             let wanted = match which {
                 BodyParts::Raw => false,
@@ -90,6 +95,7 @@ fn collect(raw: &[u8], part: &Part, which: &BodyParts<'_>, texts: &mut Vec<Strin
             };
             if wanted {
                 let body = raw.get(part.body.clone()).unwrap_or_default();
+                let body = &body[..body.len().min(limit)];
                 let decoded = decode::transfer_decode(part.mime.encoding.as_deref(), body).unwrap_or(body.into());
                 texts.push(decode::to_utf8(part.mime.content_type.param("charset"), &decoded));
             }
@@ -162,16 +168,26 @@ mod tests {
 
     #[test]
     fn body_texts_by_kind() {
-        assert_eq!(body_texts(MESSAGE, &BodyParts::Text), ["Grüße", "<p>hi</p>"]);
-        let html = ["text/html".to_string()];
-        assert_eq!(body_texts(MESSAGE, &BodyParts::Types(&html)), ["<p>hi</p>"]);
-        let application = ["application".to_string()];
-        assert_eq!(body_texts(MESSAGE, &BodyParts::Types(&application)), ["secret"]);
-        assert_eq!(body_texts(MESSAGE, &BodyParts::Types(&[String::new()])).len(), 3);
-        assert!(body_texts(MESSAGE, &BodyParts::Raw)[0].starts_with("preamble\r\n--b\r\n"));
         assert_eq!(
-            body_texts(b"Subject: x\r\n\r\nplain body", &BodyParts::Text),
-            ["plain body"]
+            body_texts(MESSAGE, &BodyParts::Text, usize::MAX),
+            ["Grüße", "<p>hi</p>"]
         );
+        let html = ["text/html".to_string()];
+        assert_eq!(body_texts(MESSAGE, &BodyParts::Types(&html), usize::MAX), ["<p>hi</p>"]);
+        let application = ["application".to_string()];
+        assert_eq!(
+            body_texts(MESSAGE, &BodyParts::Types(&application), usize::MAX),
+            ["secret"]
+        );
+        assert_eq!(
+            body_texts(MESSAGE, &BodyParts::Types(&[String::new()]), usize::MAX).len(),
+            3
+        );
+        assert!(body_texts(MESSAGE, &BodyParts::Raw, usize::MAX)[0].starts_with("preamble\r\n--b\r\n"));
+        let plain = b"Subject: x\r\n\r\nplain body";
+        assert_eq!(body_texts(plain, &BodyParts::Text, usize::MAX), ["plain body"]);
+        // Each part is read up to the limit only.
+        assert_eq!(body_texts(plain, &BodyParts::Text, 5), ["plain"]);
+        assert_eq!(body_texts(MESSAGE, &BodyParts::Raw, 8), ["preamble"]);
     }
 }

@@ -16,6 +16,10 @@ if header :contains "subject" "newsletter" {
 if header :contains "subject" "invoice" {
     redirect :copy "alice@example.test";
 }
+if header :contains "subject" "junkmail" {
+    discard;
+    stop;
+}
 if header :contains "subject" "unwanted" {
     reject "I do not want this.";
     stop;
@@ -50,6 +54,8 @@ assert reply.startswith(b"Return-Path: <>\r\n"), reply[:300]
 assert b"From: <bob@example.test>" in reply and b"Subject: Away" in reply, reply[:600]
 assert b"Auto-Submitted: auto-replied" in reply and b"In-Reply-To: <hello@example.test>" in reply, reply[:600]
 assert b"I am away until Monday." in reply
+# Signed by bob's domain, as every message it sends.
+assert b"DKIM-Signature:" in reply and b"d=example.test" in reply, reply[:1500]
 
 imap = mailtest.imap("bob@example.test")
 typ, data = imap.select("Lists")
@@ -71,6 +77,8 @@ messages = mailtest.wait_for_messages("alice@example.test", 2)
 copy = messages[1]
 assert b"X-Postamt-Redirected-By: bob@example.test" in copy and b"Subject: invoice 42" in copy, copy[:400]
 
+# A discarded message goes nowhere, and nobody hears of it.
+send("junkmail today")
 # With bob the only recipient, his script's rejection refuses the message
 # at SMTP time, with its reason (RFC 5429 ereject/reject).
 client = mailtest.submit("alice@example.test")
@@ -160,4 +168,42 @@ assert b"Subject: number 2" in kept, kept[:300]
 "#,
     );
     server.wait_for_log("sieve redirect not made: the user is over their sending limit");
+}
+
+/// A domain's default script runs for its users without a script of
+/// their own, and a user's own script takes its place.
+#[test]
+fn the_domain_default_runs_until_a_user_has_a_script() {
+    let server = Server::with_users("");
+    let default = "require \"fileinto\";\nif header :is \"X-Spam\" \"yes\" { fileinto \"Junk\"; }\n";
+    let output = server.admin_output(&["sieve", "default", "example.test", "-"], Some(default));
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let own = "keep;\n";
+    let output = server.admin_output(
+        &["sieve", "put", "bob@example.test", "own", "-", "--activate"],
+        Some(own),
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    server.python(
+        r#"
+import mailtest, time
+client = mailtest.smtp()
+for user in ("alice", "bob"):
+    message = f"From: carol@elsewhere.test\r\nTo: {user}@example.test\r\nX-Spam: yes\r\nSubject: offer\r\n\r\nbody\r\n"
+    assert client.sendmail("carol@elsewhere.test", [f"{user}@example.test"], message.encode()) == {}
+client.quit()
+mailtest.wait_for_messages("bob@example.test", 1)
+# Polled as mailtest.wait_for_messages polls the INBOX.
+imap = mailtest.imap("alice@example.test")
+deadline = time.time() + 20
+while True:
+    typ, data = imap.select("Junk")
+    if data == [b"1"] or time.time() > deadline:
+        break
+    time.sleep(0.05)
+assert data == [b"1"], data
+typ, data = imap.select("INBOX")
+assert data == [b"0"], data
+"#,
+    );
 }

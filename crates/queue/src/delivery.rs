@@ -189,9 +189,11 @@ impl Queue {
         let mut remembered = Vec::new();
         let mut forwards = Vec::new();
         let mut rejected = None;
+        let mut reached_account = false;
         for target in targets {
             match target {
                 Target::Account { id, address } => {
+                    reached_account = true;
                     let trace = format!("{return_path}Delivered-To: {address}\r\n");
                     // Spam goes to Junk unless the account (or the server's
                     // `[spam] junk`) wants it in the INBOX.
@@ -219,22 +221,30 @@ impl Queue {
                 }
             }
         }
-        if accounts.is_empty() && forwards.is_empty() {
-            // RFC 5429 §2.1: a script's rejection goes back to the sender
-            // in a DSN; without one, an alias that led nowhere.
-            let reply = match &rejected {
-                Some(reason) => format!("550 5.7.1 <{}>: {}", recipient.address, one_line(reason)),
-                None if entries.is_empty() && remembered.is_empty() => {
-                    format!("550 5.1.1 <{}>: alias leads to no existing user", recipient.address)
-                }
-                None => String::new(),
-            };
-            if !reply.is_empty() {
-                let status = if rejected.is_some() { "5.7.1" } else { "5.1.1" };
-                let attempt = self.failure(&recipient, &reply, status, None);
-                self.fail_recipient(&recipient, &attempt).await?;
-                return Ok(Handled::Done);
-            }
+        // An alias that led to no account and nowhere else fails; so does
+        // a message a script rejected and nothing else took (RFC 5429
+        // §2.1: the sender hears of it in a DSN). A script that discarded
+        // it has delivered it: nowhere, as the user asked.
+        let failure = if !reached_account && forwards.is_empty() {
+            Some((
+                format!("550 5.1.1 <{}>: alias leads to no existing user", recipient.address),
+                "5.1.1",
+            ))
+        } else if let Some(reason) = rejected
+            .as_deref()
+            .filter(|_| accounts.is_empty() && forwards.is_empty() && entries.is_empty())
+        {
+            Some((
+                format!("550 5.7.1 <{}>: {}", recipient.address, one_line(reason)),
+                "5.7.1",
+            ))
+        } else {
+            None
+        };
+        if let Some((reply, status)) = failure {
+            let attempt = self.failure(&recipient, &reply, status, None);
+            self.fail_recipient(&recipient, &attempt).await?;
+            return Ok(Handled::Done);
         }
         let report = recipient
             .wants_report(DsnEvent::Success)

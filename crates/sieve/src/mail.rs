@@ -4,6 +4,11 @@ use crate::interpret::{Mail, MailAddress};
 use crate::program::BodyTransform;
 use imf::filter::{self, BodyParts};
 
+/// How much of each body part the body test reads (RFC 5173 leaves it
+/// to the implementation): the text a filter looks for is near the top,
+/// and the memory of a run must not grow with the message.
+pub const MAX_BODY_PART: usize = 1024 * 1024;
+
 /// A message as delivered: its bytes, parsed on demand.
 pub struct ParsedMail<'a> {
     raw: &'a [u8],
@@ -45,6 +50,6 @@ impl Mail for ParsedMail<'_> {
             BodyTransform::Text => BodyParts::Text,
             BodyTransform::Content(types) => BodyParts::Types(types),
         };
-        filter::body_texts(self.raw, &parts)
+        filter::body_texts(self.raw, &parts, MAX_BODY_PART)
     }
 }
