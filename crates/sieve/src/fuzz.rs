@@ -25,7 +25,7 @@ impl Host for Nothing {
         false
     }
     fn duplicate_seen(&self, key: &str) -> bool {
-        key.len() % 2 == 0
+        key.len().is_multiple_of(2)
     }
     fn include(&self, _: bool, name: &str) -> Option<Arc<Program>> {
         if name != "self" {
