@@ -37,7 +37,7 @@ fn server_on_any_address() -> (Server, Helper) {
         "hostname = \"mx.example.test\"\ndata_dir = \"data\"\n\
          [server]\nallow_root = true\n\
          [auth]\nfailure_delay_ms = 10\nmax_failures = 3\nlockout = 300\n\
-         [listen]\nimaps = [\"[::]:0\"]\npop3s = [\"[::]:0\"]\nsubmissions = [\"[::]:0\"]\n\
+         [listen]\nimaps = [\"[::]:0\"]\npop3s = [\"[::]:0\"]\nsubmissions = [\"[::]:0\"]\nmanagesieve = [\"[::]:0\"]\n\
          [dns]\nnameservers = [\"127.0.0.1:{}\"]\n",
         dns.port
     );
