@@ -763,6 +763,32 @@ mta_sts_port = 8443
         assert_eq!(throttle.max_entries, 500);
     }
 
+    /// `[managesieve]` and `[sieve]` reach the ManageSieve server; its
+    /// listener defaults to port 4190 (RFC 5804 §1.8).
+    #[test]
+    fn managesieve_keys_reach_its_server() {
+        let defaults = toml::from_str::<Config>("").unwrap();
+        assert_eq!(defaults.listen.managesieve, on_all_interfaces(4190));
+        let managesieve = defaults.managesieve().unwrap();
+        assert_eq!(managesieve.limits.max_size, sieve::MAX_SCRIPT_SIZE);
+        assert!(!managesieve.allow_cleartext_auth);
+        let config: Config = toml::from_str(
+            "[managesieve]\nlogin_timeout = 5\ntimeout = 50\nmax_errors = 3\n\
+             [sieve]\nmax_scripts = 7\nmax_script_size = 1000\nmax_redirects = 2\n\
+             [auth]\nallow_cleartext = true\n",
+        )
+        .unwrap();
+        let managesieve = config.managesieve().unwrap();
+        assert_eq!(managesieve.login_timeout, Duration::from_secs(5));
+        assert_eq!(managesieve.timeout, Duration::from_secs(50));
+        assert_eq!(managesieve.max_errors, 3);
+        assert_eq!((managesieve.limits.max_scripts, managesieve.limits.max_size), (7, 1000));
+        assert_eq!(managesieve.max_redirects, 2);
+        assert!(managesieve.allow_cleartext_auth);
+        let too_large: Config = toml::from_str("[sieve]\nmax_script_size = 99999999\n").unwrap();
+        assert!(too_large.managesieve().is_err());
+    }
+
     #[test]
     fn reads_listeners_and_rejects_unknown_keys() {
         let config: Config = toml::from_str("[listen]\nsmtp = [\"127.0.0.1:2525\"]\npop3 = []\n").unwrap();
