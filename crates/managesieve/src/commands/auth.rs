@@ -99,7 +99,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 Ok((tokens, used)) => {
                     self.conn.consume(used);
                     return match tokens.as_slice() {
+                        // A bare `*` too, which some clients send unquoted.
                         [Token::String(s)] if s == b"*" => Err(Error::plain("Authentication cancelled")),
+                        [Token::Atom(a)] if a == "*" => Err(Error::plain("Authentication cancelled")),
                         [Token::String(s)] => Ok(s.clone()),
                         _ => Err(Error::plain("Expected a string answering the challenge")),
                     };
