@@ -31,8 +31,9 @@ pub(crate) struct Limits {
     pub literal: usize,
 }
 
-/// The most tokens on a line: RENAMESCRIPT and AUTHENTICATE have three.
-pub(crate) const MAX_TOKENS: usize = 8;
+/// The most tokens on a line: no command has more than three
+/// (RENAMESCRIPT, PUTSCRIPT, HAVESPACE, AUTHENTICATE with its response).
+pub(crate) const MAX_TOKENS: usize = 4;
 
 /// RFC 5804 §4: a quoted string holds at most 1024 octets.
 const MAX_QUOTED: usize = 1024;
@@ -235,16 +236,57 @@ fn too_long(input: &[u8], pos: usize) -> ParseError {
     }
 }
 
-/// Refuses the command, dropping it through the end of its line.
+/// Refuses the command, dropping it through its end (see
+/// [`command_end`]).
 fn invalid(input: &[u8], pos: usize, limits: Limits, reason: &'static str) -> ParseError {
-    match input[pos..].iter().position(|&b| b == b'\n') {
-        Some(n) => ParseError::Invalid {
-            consumed: pos + n + 1,
-            reason,
-        },
-        None if input.len() > limits.line => ParseError::LineTooLong,
-        None => ParseError::Incomplete,
+    match command_end(input, pos, limits) {
+        Ok(consumed) => ParseError::Invalid { consumed, reason },
+        Err(error) => error,
     }
+}
+
+/// Where the command that `pos` is in ends: at the end of its line, unless
+/// the line ends with a literal's header, whose octets then belong to the
+/// command too, as does the line they end on. A refused command's
+/// literal is never read as commands of its own.
+fn command_end(input: &[u8], mut pos: usize, limits: Limits) -> Result<usize, ParseError> {
+    loop {
+        let Some(n) = input[pos..].iter().position(|&b| b == b'\n') else {
+            return Err(match input.len() - pos > limits.line {
+                true => ParseError::LineTooLong,
+                false => ParseError::Incomplete,
+            });
+        };
+        let end = pos + n;
+        let line = &input[..end];
+        match announced(line.strip_suffix(b"\r").unwrap_or(line)) {
+            Some(size) if size <= limits.literal as u64 => {
+                pos = end + 1 + size as usize;
+                if pos > input.len() {
+                    return Err(ParseError::Incomplete);
+                }
+            }
+            Some(size) => {
+                return Err(ParseError::LiteralTooLarge {
+                    header_end: end + 1,
+                    size,
+                });
+            }
+            None => return Ok(end + 1),
+        }
+    }
+}
+
+/// The size a line's closing literal header (`{n+}` or `{n}`) announces.
+fn announced(line: &[u8]) -> Option<u64> {
+    let inside = line.strip_suffix(b"}")?;
+    let open = inside.iter().rposition(|&b| b == b'{')?;
+    let digits = &inside[open + 1..];
+    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -313,6 +355,40 @@ mod tests {
         // Literal octets do not count against the line.
         let line = format!("A {{20+}}\r\n{} {}\r\n", "y".repeat(20), "z".repeat(80));
         assert_eq!(tokens(&line).len(), 3);
+    }
+
+    #[test]
+    fn bounds_the_number_of_tokens() {
+        assert_eq!(tokens("A b c d\r\n").len(), MAX_TOKENS);
+        assert_eq!(
+            parse(b"A b c d {1+}\r\nx\r\n", LIMITS),
+            Err(ParseError::Invalid {
+                consumed: 17,
+                reason: "Too many arguments"
+            })
+        );
+    }
+
+    /// The literal of a refused command is dropped with it, never run.
+    #[test]
+    fn a_refused_command_takes_its_literal_with_it() {
+        let input = b"PUTSCRIPT \"a\\q\" {14+}\r\nDELETESCRIPT\r\n\r\nNOOP\r\n";
+        let Err(ParseError::Invalid { consumed, .. }) = parse(input, LIMITS) else {
+            panic!("refused");
+        };
+        assert_eq!(&input[consumed..], b"NOOP\r\n");
+        assert_eq!(
+            parse(b"(X) {5+}\r\nab", LIMITS),
+            Err(ParseError::Incomplete),
+            "waits for the literal to drop it"
+        );
+        assert_eq!(
+            parse(b"(X) {50+}\r\n", LIMITS),
+            Err(ParseError::LiteralTooLarge {
+                header_end: 11,
+                size: 50
+            })
+        );
     }
 
     #[test]

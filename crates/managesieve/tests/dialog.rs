@@ -168,6 +168,7 @@ dialog_runner::dialogs! { "ms", run, postgres: run_on_postgres;
     putscript, putscript_invalid_name, putscript_quota, putscript_replace, putscript_syntax_error,
     putscript_warnings,
     quoted_too_long,
+    refused_with_literal,
     renamescript,
     setactive,
     silent_client,
