@@ -62,7 +62,7 @@ pub(crate) fn parse(input: &[u8], limits: Limits) -> Result<(Vec<Token>, usize),
     let mut literal_octets = 0;
     loop {
         if pos - literal_octets > limits.line {
-            return Err(too_long(input, pos));
+            return Err(too_long(input, pos, limits));
         }
         let Some(&byte) = input.get(pos) else {
             return Err(incomplete(input, literal_octets, limits));
@@ -150,7 +150,7 @@ fn quoted(input: &[u8], pos: usize, limits: Limits) -> Result<(Token, usize), Pa
         let Some(&byte) = input.get(i) else {
             // The line check in `parse` does not see inside the string.
             return Err(match input.len() - pos > limits.line {
-                true => too_long(input, pos),
+                true => too_long(input, pos, limits),
                 false => ParseError::Incomplete,
             });
         };
@@ -224,15 +224,12 @@ fn incomplete(input: &[u8], literal_octets: usize, limits: Limits) -> ParseError
     }
 }
 
-/// A line that went past the limit: dropped through its end when that has
-/// arrived, else skipped as it comes.
-fn too_long(input: &[u8], pos: usize) -> ParseError {
-    match input[pos..].iter().position(|&b| b == b'\n') {
-        Some(n) => ParseError::Invalid {
-            consumed: pos + n + 1,
-            reason: "Line too long",
-        },
-        None => ParseError::LineTooLong,
+/// A line that went past the limit: dropped with its literal (see
+/// [`command_end`]) when its end has arrived, else skipped as it comes.
+fn too_long(input: &[u8], pos: usize, limits: Limits) -> ParseError {
+    match input[pos..].contains(&b'\n') {
+        true => invalid(input, pos, limits, "Line too long"),
+        false => ParseError::LineTooLong,
     }
 }
 
@@ -278,7 +275,7 @@ fn command_end(input: &[u8], mut pos: usize, limits: Limits) -> Result<usize, Pa
 }
 
 /// The size a line's closing literal header (`{n+}` or `{n}`) announces.
-fn announced(line: &[u8]) -> Option<u64> {
+pub(crate) fn announced(line: &[u8]) -> Option<u64> {
     let inside = line.strip_suffix(b"}")?;
     let open = inside.iter().rposition(|&b| b == b'{')?;
     let digits = &inside[open + 1..];

@@ -209,7 +209,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     }
 
     async fn discard_long_line(&mut self) -> Outcome {
-        self.conn.skip_long_line(AUTOLOGOUT).await?;
+        self.skip_command().await?;
         Ok(self.error(None, "Line too long"))
     }
 
@@ -231,6 +231,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if flow == Flow::Close {
             return Ok(flow);
         }
+        self.skip_octets(size).await?;
+        // The rest of the command, after its literal.
+        self.skip_command().await?;
+        Ok(Flow::Continue)
+    }
+
+    /// Drops `size` octets of the command under way as they arrive.
+    async fn skip_octets(&mut self, size: u64) -> Result<(), Disconnect> {
         let mut left = size;
         loop {
             let here = self
@@ -241,15 +249,49 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             self.conn.discard(here);
             left -= here as u64;
             if left == 0 {
-                break;
+                return Ok(());
             }
             self.read_more().await?;
         }
-        // The rest of the command's line, through its CRLF.
-        self.conn.skip_long_line(AUTOLOGOUT).await?;
-        Ok(Flow::Continue)
+    }
+
+    /// Drops the rest of a command refused as it came in, holding no more
+    /// of it than one read: through the end of its line and, when that
+    /// line ends with a literal's header, through the literal and the line
+    /// after it, so that no literal is ever read as commands.
+    async fn skip_command(&mut self) -> Result<(), Disconnect> {
+        // The end of the line so far: enough to hold a literal's header.
+        let mut tail: Vec<u8> = Vec::new();
+        loop {
+            let buffered = self.conn.buffered();
+            let newline = buffered.iter().position(|&b| b == b'\n');
+            let taken = newline.unwrap_or(buffered.len());
+            tail.extend_from_slice(&buffered[..taken]);
+            tail.drain(..tail.len().saturating_sub(TAIL));
+            let Some(newline) = newline else {
+                self.conn.discard(taken);
+                self.read_more().await?;
+                continue;
+            };
+            self.conn.discard(newline + 1);
+            match codec::announced(tail.strip_suffix(b"\r").unwrap_or(&tail)) {
+                Some(size) => {
+                    self.skip_octets(size).await?;
+                    tail.clear();
+                }
+                None => {
+                    // The command has ended: the next one gets its own time.
+                    self.conn.consume(0);
+                    return Ok(());
+                }
+            }
+        }
     }
 }
+
+/// The end of a skipped line kept to find a literal's header there: `{`,
+/// twenty digits, `+}` and CR.
+const TAIL: usize = 32;
 
 /// Refuses arguments to a command that takes none.
 pub(crate) fn no_arguments(args: &[Token]) -> Result<(), Error> {

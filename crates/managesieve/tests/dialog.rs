@@ -14,7 +14,7 @@
 //! end with `OK`). A literal is written as its header line followed by
 //! `c:` lines whose octets, each with its CRLF, make up its size.
 //!
-//! Also here, in Rust rather than a file: a 10 MB line.
+//! Also here, in Rust rather than files: 10 MB lines and literals.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -123,6 +123,26 @@ async fn a_ten_megabyte_line_is_refused_and_the_session_goes_on() {
     assert_eq!(client.line("10 MB").await.as_deref(), Some("NO \"Line too long\""));
     client.queue("NOOP");
     assert_eq!(client.line("after").await.as_deref(), Some("OK \"Done\""));
+}
+
+/// A 10 MB line that ends with a literal's header: the literal is dropped
+/// with the line, never read as a command (here one that would delete).
+#[tokio::test]
+async fn a_ten_megabyte_line_takes_its_literal_with_it() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let server = server("ten_megabytes_and_a_literal", "", None, &dir).await;
+    let mut client = open(server, "ten_megabytes_and_a_literal".into()).await;
+    client.queue("AUTHENTICATE \"PLAIN\" \"AGFsaWNlQGV4YW1wbGUudGVzdABzZWNyZXQ=\"");
+    client.queue("PUTSCRIPT \"keep\" \"keep;\"");
+    assert_eq!(client.line("login").await.as_deref(), Some("OK \"Logged in\""));
+    assert_eq!(client.line("put").await.as_deref(), Some("OK \"Stored\""));
+    client.queue(&format!("NOOP {} {{21+}}", "x".repeat(10 << 20)));
+    client.queue("DELETESCRIPT \"keep\"");
+    client.queue("");
+    client.queue("LISTSCRIPTS");
+    for expected in ["NO \"Line too long\"", "\"keep\"", "OK"] {
+        assert_eq!(client.line(expected).await.as_deref(), Some(expected));
+    }
 }
 
 /// The same with the 10 MB inside a literal announced before login,
