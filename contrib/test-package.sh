@@ -6,7 +6,7 @@
 # message to port 25, read it back over IMAPS and POP3S, look at the
 # queue, test the fail2ban filter on the server's own log, stop it with
 # SIGTERM and purge the package. Needs root and the ports 25, 80, 110,
-# 143, 443, 465, 587, 993 and 995 free. Leaves the machine as it found
+# 143, 443, 465, 587, 993, 995 and 4190 free. Leaves the machine as it found
 # it, so it can run again; any failed step stops it with a message.
 #
 # The commands marked `# guide:` are the ones docs/deploy.md shows;

@@ -40,6 +40,7 @@ dictionary() {
         sasl) echo smtp ;;
         deflate) echo imap ;;
         config) echo config ;;
+        sieve_*) echo sieve ;;
         *) echo "fuzz/run.sh: no dictionary for $1; add it to dictionary() in fuzz/run.sh" >&2; exit 2 ;;
     esac
 }
@@ -130,7 +131,6 @@ if [ -n "$update_corpus" ]; then
     echo "corpus/$target: $(find "corpus/$target" -type f | wc -l) inputs" >&2
 fi
 
-# The figures afl keeps for this target (over all its runs).
-stat() { sed -n "s/^$1 *: //p" "$out/default/fuzzer_stats"; }
 echo "new regression inputs: $found (in fuzz/regressions/$target)" >&2
-echo "| $target | $(stat execs_done) | $(stat execs_per_sec | cut -d. -f1) | $(stat bitmap_cvg) | $(stat edges_found)/$(stat total_edges) | $(stat saved_crashes) | $(stat saved_hangs) |"
+# The figures afl keeps for this target (over all its runs).
+"$fuzz_dir/stats.sh" "$target"

@@ -1,6 +1,7 @@
 """Helpers for postamt's end-to-end tests: connect to the server under test
 with Python's own smtplib and poplib, wait for delivery, compare messages."""
 
+import base64
 import os
 import imaplib
 import poplib
@@ -18,6 +19,7 @@ POP3_PORT = int(os.environ.get("POP3_PORT", "0"))
 POP3S_PORT = int(os.environ.get("POP3S_PORT", "0"))
 IMAP_PORT = int(os.environ.get("IMAP_PORT", "0"))
 IMAPS_PORT = int(os.environ.get("IMAPS_PORT", "0"))
+MANAGESIEVE_PORT = int(os.environ.get("MANAGESIEVE_PORT", "0"))
 PASSWORD = os.environ.get("PASSWORD", "")
 
 
@@ -182,3 +184,41 @@ class Raw:
 
     def closed(self):
         return self.line() == b""
+
+
+class ManageSieve:
+    """A ManageSieve session (RFC 5804) over STARTTLS, logged in as
+    `user` with SASL PLAIN unless `login` is false."""
+
+    def __init__(self, user, login=True):
+        self.sock = socket.create_connection((HOST, MANAGESIEVE_PORT), timeout=30)
+        self.reader = self.sock.makefile("rb")
+        self.capabilities = self.answer()
+        assert self.command(b"STARTTLS")[-1].startswith(b"OK"), "STARTTLS refused"
+        self.sock = tls_context().wrap_socket(self.sock)
+        self.reader = self.sock.makefile("rb")
+        # RFC 5804 section 2.2: the capabilities again, unasked.
+        self.capabilities = self.answer()
+        if login:
+            credentials = base64.b64encode(b"\0" + user.encode() + b"\0" + PASSWORD.encode())
+            answer = self.command(b'AUTHENTICATE "PLAIN" "' + credentials + b'"')
+            assert answer == [b"OK \"Logged in\"\r\n"], answer
+
+    def answer(self):
+        """The lines up to and including the OK, NO or BYE that ends them."""
+        lines = []
+        while True:
+            line = self.reader.readline()
+            assert line, "the server closed the connection"
+            lines.append(line)
+            if line.split(b" ", 1)[0].rstrip(b"\r\n") in (b"OK", b"NO", b"BYE"):
+                return lines
+
+    def command(self, line, literal=None):
+        """Sends a command, with `literal` (bytes) as its last argument in
+        the {n+} form if given; returns the answer's lines."""
+        if literal is not None:
+            line += b" {%d+}\r\n" % len(literal) + literal
+        self.sock.sendall(line + b"\r\n")
+        return self.answer()
+

@@ -32,7 +32,8 @@ pub enum LoginOutcome<A, E> {
 /// time: [`verify_login_limited`]) and records the result. `lookup`
 /// finds the account; `stored` gives its canonical address and password
 /// hash. Logs each refusal, under the caller's span, and counts it under
-/// `protocol` ("smtp", "pop3" or "imap") in the login failure metric.
+/// `protocol` ("smtp", "pop3", "imap" or "managesieve") in the login
+/// failure metric.
 ///
 /// The attempt is reserved before the password is checked, so parallel
 /// guesses cannot all pass a check made before any of them failed; it is

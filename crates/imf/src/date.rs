@@ -21,6 +21,11 @@ pub(crate) fn parse(value: &[u8]) -> Option<Date> {
 /// seconds are optional; an unknown zone counts as UTC, as RFC 5322
 /// §4.3 asks of the military zones.
 pub(crate) fn parse_time(value: &[u8]) -> Option<i64> {
+    parse_time_and_zone(value).map(|(time, _)| time)
+}
+
+/// [`parse_time`] and the zone's offset east of UTC in seconds.
+pub(crate) fn parse_time_and_zone(value: &[u8]) -> Option<(i64, i64)> {
     let mut lx = Lexer::new(value);
     let date = date_part(&mut lx)?;
     lx.skip_cfws();
@@ -43,7 +48,7 @@ pub(crate) fn parse_time(value: &[u8]) -> Option<i64> {
     }
     let offset = zone(&mut lx);
     let days = wire::date::days_from_civil(i64::from(date.year), i64::from(date.month), i64::from(date.day));
-    Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
+    Some((days * 86_400 + hour * 3600 + minute * 60 + second - offset, offset))
 }
 
 /// A time field of one or two digits.

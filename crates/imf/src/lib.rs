@@ -24,6 +24,7 @@ mod content_fields;
 mod date;
 mod decode;
 mod envelope;
+pub mod filter;
 #[doc(hidden)]
 pub mod fuzz;
 mod header;

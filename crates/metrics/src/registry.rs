@@ -4,7 +4,7 @@
 use crate::{Counter, Histogram};
 
 /// The listeners, as `[listen]` names them.
-const SERVICES: [&str; 9] = [
+const SERVICES: [&str; 10] = [
     "smtp",
     "submission",
     "submissions",
@@ -12,13 +12,14 @@ const SERVICES: [&str; 9] = [
     "pop3s",
     "imap",
     "imaps",
+    "managesieve",
     "http",
     "https",
 ];
 
 /// Connections accepted within the limits, counted by net's session
 /// opening (and by the web listener for its own).
-pub static CONNECTIONS: Counter<9> = Counter::new(
+pub static CONNECTIONS: Counter<10> = Counter::new(
     "postamt_connections_total",
     "Connections accepted, by listener.",
     "service",
@@ -26,7 +27,7 @@ pub static CONNECTIONS: Counter<9> = Counter::new(
 );
 
 /// TLS handshakes that succeeded, implicit TLS and STARTTLS alike.
-pub static TLS_HANDSHAKES: Counter<9> = Counter::new(
+pub static TLS_HANDSHAKES: Counter<10> = Counter::new(
     "postamt_tls_handshakes_total",
     "TLS handshakes completed as server, by listener (implicit TLS and STARTTLS).",
     "service",
@@ -34,7 +35,7 @@ pub static TLS_HANDSHAKES: Counter<9> = Counter::new(
 );
 
 /// TLS handshakes that failed or timed out.
-pub static TLS_HANDSHAKE_FAILURES: Counter<9> = Counter::new(
+pub static TLS_HANDSHAKE_FAILURES: Counter<10> = Counter::new(
     "postamt_tls_handshake_failures_total",
     "TLS handshakes as server that failed or timed out, by listener.",
     "service",
@@ -51,7 +52,7 @@ pub static SMTP_ACCEPTED: Counter<1> = Counter::new(
 
 /// Refusals at SMTP, of a recipient (RCPT) or of a message (MAIL, DATA),
 /// permanent or temporary, by the policy that refused.
-pub static SMTP_REFUSED: Counter<10> = Counter::new(
+pub static SMTP_REFUSED: Counter<11> = Counter::new(
     "postamt_smtp_refusals_total",
     "Recipients or messages refused over SMTP, by reason.",
     "reason",
@@ -65,6 +66,7 @@ pub static SMTP_REFUSED: Counter<10> = Counter::new(
         "greylisted",
         "blocklisted",
         "quota",
+        "sieve",
         "other",
     ],
 );
@@ -78,11 +80,11 @@ pub static DELIVERIES: Counter<4> = Counter::new(
 );
 
 /// Failed logins (wrong password, unknown user, or refused while locked out).
-pub static LOGIN_FAILURES: Counter<3> = Counter::new(
+pub static LOGIN_FAILURES: Counter<4> = Counter::new(
     "postamt_login_failures_total",
     "Failed logins (wrong password, unknown user, or locked out), by protocol.",
     "protocol",
-    ["smtp", "pop3", "imap"],
+    ["smtp", "pop3", "imap", "managesieve"],
 );
 
 /// Time from BEGIN to COMMIT of each group commit of the store's writer.

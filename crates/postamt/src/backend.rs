@@ -28,6 +28,35 @@ pub struct Backend {
 }
 
 impl Backend {
+    /// A message for one local recipient whose Sieve script rejects it
+    /// is refused now, with the script's reason (RFC 5429 §2.1), rather
+    /// than bounced after it was accepted.
+    async fn check_sieve(&self, envelope: &Envelope<'_>, message: &[u8]) -> Result<(), Reply> {
+        let [recipient] = envelope.recipients else {
+            return Ok(());
+        };
+        let from = envelope.from.to_string();
+        match self
+            .queue
+            .sieve_rejection(&from, &recipient.address, message.to_vec())
+            .await
+        {
+            Ok(Some(reason)) => {
+                tracing::info!(id = envelope.id, to = %recipient.address, "message rejected by the recipient's sieve script");
+                metrics::SMTP_REFUSED.inc("sieve");
+                let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+                Err(Reply::new(550, "5.7.1", reason))
+            }
+            Ok(None) => Ok(()),
+            Err(e) => {
+                // The script runs again at delivery, where its failure
+                // keeps the message: nothing is lost by going on.
+                tracing::warn!(id = envelope.id, error = %e, "the recipient's sieve script could not be checked");
+                Ok(())
+            }
+        }
+    }
+
     /// RFC 5321 §4.5.1: `<Postmaster>` must reach a postmaster. It is the
     /// one of the domain named like this host, or else of the first hosted
     /// domain that has one.
@@ -115,6 +144,7 @@ impl smtpd::Backend for Backend {
         {
             filing = Filing::Junk;
         }
+        self.check_sieve(envelope, message).await?;
         Ok(filing)
     }
 

@@ -93,6 +93,10 @@ pub enum Command {
     /// The certificate obtained by ACME (`[tls] acme`): its status, or a renewal now.
     #[command(subcommand)]
     Tls(crate::acme::TlsCommand),
+    /// Manage users' Sieve scripts (mail filters that run at delivery)
+    /// and domains' default scripts.
+    #[command(subcommand)]
+    Sieve(crate::sieve_cli::SieveCommand),
     /// Look into and act on the queue of messages still being delivered.
     #[command(subcommand)]
     Queue(QueueCommand),
@@ -352,6 +356,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Queue(command) => crate::admin::queue(&config, command).await,
         Command::Tls(command) => crate::acme::tls(&config, command).await,
         Command::Reports(command) => crate::tls_reports::reports(&config, command).await,
+        Command::Sieve(command) => crate::sieve_cli::sieve(&config, command).await,
         Command::Gc { min_age } => crate::admin::collect_garbage(&config, min_age).await,
         // Names both stores itself: the config's store is neither.
         Command::Store(StoreCommand::Copy { from, to }) => crate::store_copy::copy(&from, &to).await,

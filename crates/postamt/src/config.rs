@@ -29,6 +29,7 @@ pub struct Config {
     pub submission: Submission,
     pub pop3: Pop3,
     pub imap: crate::imap_settings::Imap,
+    pub managesieve: ManageSieve,
     pub limits: Limits,
     pub dns: Dns,
     pub delivery: Delivery,
@@ -42,6 +43,7 @@ pub struct Config {
     pub mta_sts: crate::web::settings::MtaStsSettings,
     pub quota: crate::quota_settings::QuotaSettings,
     pub tls_reports: crate::tls_reports::TlsReportSettings,
+    pub sieve: crate::sieve_settings::SieveSettings,
 }
 
 /// `[spam]`: what happens to mail a verdict (DMARC quarantine, rspamd)
@@ -145,6 +147,9 @@ pub struct Listen {
     pub pop3s: Vec<SocketAddr>,
     pub imap: Vec<SocketAddr>,
     pub imaps: Vec<SocketAddr>,
+    /// ManageSieve (RFC 5804), where mail clients edit users' Sieve
+    /// scripts; STARTTLS.
+    pub managesieve: Vec<SocketAddr>,
     /// The web listener (plain HTTP and HTTPS): health, metrics, client
     /// autoconfiguration, MTA-STS policies, ACME validations.
     pub http: Vec<SocketAddr>,
@@ -232,6 +237,19 @@ pub struct Pop3 {
     pub max_errors: u32,
 }
 
+/// `[managesieve]`: the sessions of ManageSieve (RFC 5804); what users
+/// may store is `[sieve]`'s.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ManageSieve {
+    /// Seconds a client may stay silent before logging in.
+    pub login_timeout: u64,
+    /// Seconds a logged-in client may stay silent; a whole command (a
+    /// script upload included) must arrive within it too.
+    pub timeout: u64,
+    pub max_errors: u32,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
@@ -263,6 +281,7 @@ impl Default for Listen {
             pop3s: on_all_interfaces(995),
             imap: on_all_interfaces(143),
             imaps: on_all_interfaces(993),
+            managesieve: on_all_interfaces(4190),
             // Off until configured: what it serves is chosen per site.
             http: Vec::new(),
             https: Vec::new(),
@@ -307,6 +326,17 @@ impl Default for Pop3 {
     fn default() -> Self {
         let defaults = pop3d::Pop3Config::default();
         Pop3 {
+            login_timeout: defaults.login_timeout.as_secs(),
+            timeout: defaults.timeout.as_secs(),
+            max_errors: defaults.max_errors,
+        }
+    }
+}
+
+impl Default for ManageSieve {
+    fn default() -> Self {
+        let defaults = managesieve::ManageSieveConfig::default();
+        ManageSieve {
             login_timeout: defaults.login_timeout.as_secs(),
             timeout: defaults.timeout.as_secs(),
             max_errors: defaults.max_errors,
@@ -383,6 +413,7 @@ impl Default for Config {
             submission: Submission::default(),
             pop3: Pop3::default(),
             imap: crate::imap_settings::Imap::default(),
+            managesieve: ManageSieve::default(),
             limits: Limits::default(),
             dns: Dns::default(),
             delivery: Delivery::default(),
@@ -396,6 +427,7 @@ impl Default for Config {
             mta_sts: Default::default(),
             quota: Default::default(),
             tls_reports: Default::default(),
+            sieve: Default::default(),
             server: crate::server_settings::ServerSettings::default(),
         }
     }
@@ -505,6 +537,7 @@ impl Config {
             mta_sts_port: self.queue.mta_sts_port,
             dane: self.queue.dane,
             dnssec_trust_anchor: self.queue.dnssec_trust_anchor.clone(),
+            sieve: self.sieve.limits(),
             timeouts: queue::ClientTimeouts {
                 connect: seconds(delivery.connect_timeout)?,
                 greeting: seconds(delivery.greeting_timeout)?,
@@ -571,6 +604,20 @@ impl Config {
             max_errors: self.pop3.max_errors,
             ..pop3d::Pop3Config::default()
         }
+    }
+
+    /// The ManageSieve server's settings: its sessions from
+    /// `[managesieve]`, what an account may store from `[sieve]`.
+    pub fn managesieve(&self) -> anyhow::Result<managesieve::ManageSieveConfig> {
+        Ok(managesieve::ManageSieveConfig {
+            allow_cleartext_auth: self.auth.allow_cleartext,
+            login_timeout: Duration::from_secs(self.managesieve.login_timeout),
+            timeout: Duration::from_secs(self.managesieve.timeout),
+            max_errors: self.managesieve.max_errors,
+            limits: self.sieve.storage()?,
+            max_redirects: self.sieve.max_redirects,
+            ..managesieve::ManageSieveConfig::default()
+        })
     }
 }
 
@@ -714,6 +761,32 @@ mta_sts_port = 8443
         );
         assert_eq!(throttle.lockout, Duration::from_secs(60));
         assert_eq!(throttle.max_entries, 500);
+    }
+
+    /// `[managesieve]` and `[sieve]` reach the ManageSieve server; its
+    /// listener defaults to port 4190 (RFC 5804 §1.8).
+    #[test]
+    fn managesieve_keys_reach_its_server() {
+        let defaults = toml::from_str::<Config>("").unwrap();
+        assert_eq!(defaults.listen.managesieve, on_all_interfaces(4190));
+        let managesieve = defaults.managesieve().unwrap();
+        assert_eq!(managesieve.limits.max_size, sieve::MAX_SCRIPT_SIZE);
+        assert!(!managesieve.allow_cleartext_auth);
+        let config: Config = toml::from_str(
+            "[managesieve]\nlogin_timeout = 5\ntimeout = 50\nmax_errors = 3\n\
+             [sieve]\nmax_scripts = 7\nmax_script_size = 1000\nmax_redirects = 2\n\
+             [auth]\nallow_cleartext = true\n",
+        )
+        .unwrap();
+        let managesieve = config.managesieve().unwrap();
+        assert_eq!(managesieve.login_timeout, Duration::from_secs(5));
+        assert_eq!(managesieve.timeout, Duration::from_secs(50));
+        assert_eq!(managesieve.max_errors, 3);
+        assert_eq!((managesieve.limits.max_scripts, managesieve.limits.max_size), (7, 1000));
+        assert_eq!(managesieve.max_redirects, 2);
+        assert!(managesieve.allow_cleartext_auth);
+        let too_large: Config = toml::from_str("[sieve]\nmax_script_size = 99999999\n").unwrap();
+        assert!(too_large.managesieve().is_err());
     }
 
     #[test]

@@ -135,4 +135,24 @@ impl queue::Sealer for Signer {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<u8>, String>> + Send + 'a>> {
         Box::pin(async move { self.forward_fields(domain, content).await.map_err(|e| format!("{e:#}")) })
     }
+
+    fn sign<'a>(
+        &'a self,
+        domain: &'a str,
+        content: &'a [u8],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<u8>, String>> + Send + 'a>> {
+        Box::pin(async move {
+            let keys = self.keys(domain).await.map_err(|e| format!("{e:#}"))?;
+            if keys.is_empty() {
+                return Ok(Vec::new());
+            }
+            let content = content.to_vec();
+            tokio::task::spawn_blocking(move || {
+                let refs: Vec<&DomainKey> = keys.iter().collect();
+                msgauth::sign::sign_all(&content, &refs).map_err(|e| format!("{e:#}"))
+            })
+            .await
+            .map_err(|e| e.to_string())?
+        })
+    }
 }

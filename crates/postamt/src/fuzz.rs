@@ -29,6 +29,7 @@ pub fn config(data: &[u8]) {
         "a config that validates cannot build its SMTP servers"
     );
     let _ = config.pop3();
+    let _ = config.managesieve();
     let _ = config.imap();
     let _ = config.throttle();
     let _ = config.store_options();

@@ -31,6 +31,8 @@ mod rspamd;
 mod serve;
 mod server_settings;
 mod setup;
+mod sieve_cli;
+mod sieve_settings;
 mod signals;
 mod spam_learning;
 mod store_copy;

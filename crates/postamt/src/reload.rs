@@ -50,14 +50,16 @@ impl Reloader {
                 Err(e) => tracing::error!(error = %e, "could not reload the certificate; the one in use stays"),
             }
         }
-        let config = match (self.load)().and_then(|config| Ok((config.smtp()?, config))) {
-            Ok((mut smtp, config)) => {
+        let loaded = (self.load)().and_then(|config| Ok((config.smtp()?, config.managesieve()?, config)));
+        let config = match loaded {
+            Ok((mut smtp, managesieve, config)) => {
                 // The name in greetings follows `hostname`, which changes
                 // only with a restart (the queue and DKIM use it too).
                 smtp.hostname.clone_from(&self.config.hostname);
                 self.servers.smtp.set_config(smtp);
                 self.servers.imap.set_config(config.imap());
                 self.servers.pop3.set_config(config.pop3());
+                self.servers.managesieve.set_config(managesieve);
                 self.web.reload(&config);
                 config
             }

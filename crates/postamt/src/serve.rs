@@ -145,6 +145,7 @@ struct Listeners {
     pop3s: Vec<TcpListener>,
     imap: Vec<TcpListener>,
     imaps: Vec<TcpListener>,
+    managesieve: Vec<TcpListener>,
     http: Vec<TcpListener>,
     https: Vec<TcpListener>,
 }
@@ -161,6 +162,7 @@ async fn bind_listeners(listen: &crate::config::Listen) -> anyhow::Result<Listen
         pop3s: bind("pop3s", &listen.pop3s, &mut unbound).await,
         imap: bind("imap", &listen.imap, &mut unbound).await,
         imaps: bind("imaps", &listen.imaps, &mut unbound).await,
+        managesieve: bind("managesieve", &listen.managesieve, &mut unbound).await,
         http: bind("http", &listen.http, &mut unbound).await,
         https: bind("https", &listen.https, &mut unbound).await,
     };
@@ -176,11 +178,12 @@ async fn bind_listeners(listen: &crate::config::Listen) -> anyhow::Result<Listen
     Ok(listeners)
 }
 
-/// The three protocol servers, whose settings a reload replaces.
+/// The protocol servers, whose settings a reload replaces.
 pub(crate) struct Servers {
     pub smtp: Arc<smtpd::Server<Backend>>,
     pub pop3: Arc<pop3d::Server>,
     pub imap: Arc<imapd::Server>,
+    pub managesieve: Arc<managesieve::Server>,
 }
 
 impl Servers {
@@ -220,10 +223,17 @@ impl Servers {
                 );
             }
         }
+        for listener in listeners.managesieve {
+            tasks.spawn(
+                self.managesieve
+                    .clone()
+                    .serve(listener, limit.clone(), shutdown.clone()),
+            );
+        }
     }
 }
 
-/// The backend, the queue and the three servers, from the config.
+/// The backend, the queue and the protocol servers, from the config.
 async fn start_servers(
     config: &Config,
     store: &Store,
@@ -254,6 +264,7 @@ async fn start_servers(
     let smtp_config = config.smtp()?;
     let client_memory = smtp_config.pregreet_memory;
     let smtp = smtpd::Server::new(smtp_config, backend, Some(tls.clone()), throttle.clone());
+    queue.set_outgoing_limit(Arc::new(SendingLimits(smtp.clone())));
     smtp.recall_clients(
         store
             .remembered_clients(store::now(), client_memory)
@@ -270,8 +281,17 @@ async fn start_servers(
             }),
     );
     let pop3 = pop3d::Server::new(config.pop3(), store.clone(), Some(tls.clone()), throttle.clone());
-    let imap = imapd::Server::new(config.imap(), store.clone(), Some(tls), throttle);
-    Ok((Servers { smtp, pop3, imap }, queue))
+    let imap = imapd::Server::new(config.imap(), store.clone(), Some(tls.clone()), throttle.clone());
+    let managesieve = managesieve::Server::new(config.managesieve()?, store.clone(), Some(tls), throttle);
+    Ok((
+        Servers {
+            smtp,
+            pop3,
+            imap,
+            managesieve,
+        },
+        queue,
+    ))
 }
 
 /// Listens on each of a service's addresses; an address that cannot be
@@ -337,4 +357,18 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+}
+
+/// Users' hourly sending limits as the SMTP server counts them, for the
+/// queue's Sieve redirects.
+struct SendingLimits(Arc<smtpd::Server<Backend>>);
+
+impl queue::OutgoingLimit for SendingLimits {
+    fn allows<'a>(
+        &'a self,
+        user: &'a str,
+        recipients: u64,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + 'a>> {
+        Box::pin(self.0.count_user_message(user, recipients))
+    }
 }

@@ -198,6 +198,8 @@ fn config_text(domain: &str, hostname: &str, data_dir: &Path, store_url: Option<
          imaps = {}\n\
          pop3 = {}\n\
          pop3s = {}\n\
+         # ManageSieve (RFC 5804): users edit their Sieve filters from their mail client.\n\
+         managesieve = {}\n\
          # Client autoconfiguration, MTA-STS policies, ACME validations; /metrics\n\
          # answers only this machine (see the README's web listener section).\n\
          http = {}\n\
@@ -211,6 +213,7 @@ fn config_text(domain: &str, hostname: &str, data_dir: &Path, store_url: Option<
         listen(993),
         listen(110),
         listen(995),
+        listen(4190),
         listen(80),
         listen(443),
     )
@@ -308,8 +311,8 @@ fn print_next_steps(config: &Path, domain: &str, hostname: &str) {
         "\nNext steps:\n\
          1. Publish the records above in the zone of {domain}, and give {hostname} A/AAAA records.\n\
          2. Ask whoever runs this machine's addresses (the hosting provider) for PTR records naming {hostname}.\n\
-         3. Open TCP ports 25, 587, 465, 143, 993, 110, 995, 80 and 443 in the firewall \
-            (80 and 443: ACME certificate checks and client autoconfiguration).\n\
+         3. Open TCP ports 25, 587, 465, 143, 993, 110, 995, 4190, 80 and 443 in the firewall \
+            (4190: ManageSieve, for filters; 80 and 443: ACME certificate checks and client autoconfiguration).\n\
          4. Start the server: `systemctl restart postamt`, or `{postamt} serve` where there is no systemd.\n\
          5. Once DNS has the records: `{postamt} dns {domain} --check`.\n\
          6. Log in with a mail client as postmaster@{domain} ({hostname}, IMAP 993, submission 465 or 587)."

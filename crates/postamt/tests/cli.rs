@@ -18,7 +18,7 @@ fn a_port_in_use_stops_start_up_with_a_clear_message() {
     let config = dir.path().join("postamt.toml");
     std::fs::write(
         &config,
-        format!("data_dir = \"data\"\n[listen]\nsmtp = []\npop3 = [\"{address}\"]\npop3s = []\nsubmission = []\nsubmissions = []\nimap = [\"{imap}\"]\nimaps = [\"127.0.0.1:0\"]\n"),
+        format!("data_dir = \"data\"\n[listen]\nsmtp = []\npop3 = [\"{address}\"]\npop3s = []\nsubmission = []\nsubmissions = []\nimap = [\"{imap}\"]\nimaps = [\"127.0.0.1:0\"]\nmanagesieve = []\n"),
     )
     .unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_postamt"))

@@ -14,7 +14,8 @@
 //!
 //! The server listens on `[::]`, so IPv4 clients are logged as
 //! `[::ffff:a.b.c.d]:port` and an IPv6 client as `[::1]:port`; the
-//! failures are real ones over IMAPS, POP3S and submissions, and a lockout.
+//! failures are real ones over IMAPS, POP3S, submissions and ManageSieve,
+//! and a lockout.
 
 mod common;
 
@@ -37,7 +38,7 @@ fn server_on_any_address() -> (Server, Helper) {
         "hostname = \"mx.example.test\"\ndata_dir = \"data\"\n\
          [server]\nallow_root = true\n\
          [auth]\nfailure_delay_ms = 10\nmax_failures = 3\nlockout = 300\n\
-         [listen]\nimaps = [\"[::]:0\"]\npop3s = [\"[::]:0\"]\nsubmissions = [\"[::]:0\"]\n\
+         [listen]\nimaps = [\"[::]:0\"]\npop3s = [\"[::]:0\"]\nsubmissions = [\"[::]:0\"]\nmanagesieve = [\"[::]:0\"]\n\
          [dns]\nnameservers = [\"127.0.0.1:{}\"]\n",
         dns.port
     );
@@ -48,7 +49,8 @@ fn server_on_any_address() -> (Server, Helper) {
 }
 
 /// Four failures from 127.0.0.3 (IMAP, POP3, SMTP AUTH, then a lockout)
-/// and one from ::1; returns the server's lines about them.
+/// and two from ::1 (IMAP, ManageSieve); returns the server's lines about
+/// them.
 fn failed_logins(server: &Server) -> Vec<String> {
     server.python(
         r#"
@@ -71,6 +73,10 @@ assert imap(client).startswith(b"a NO [UNAVAILABLE]")
 mailtest.HOST = "::1"
 client = mailtest.Raw(mailtest.IMAPS_PORT, tls=True)
 assert imap(client).startswith(b"a NO [AUTHENTICATIONFAILED]")
+session = mailtest.ManageSieve("alice@example.test", login=False)
+wrong = base64.b64encode(b"\0alice@example.test\0wrong")
+answer = session.command(b'AUTHENTICATE "PLAIN" "' + wrong + b'"')
+assert answer == [b'NO "Authentication failed"\r\n'], answer
 "#,
     );
     let lines: Vec<String> = server
@@ -81,8 +87,8 @@ assert imap(client).startswith(b"a NO [AUTHENTICATIONFAILED]")
         .collect();
     assert_eq!(
         lines.len(),
-        5,
-        "the server logged other failures than the five made:\n{}",
+        6,
+        "the server logged other failures than the six made:\n{}",
         server.log()
     );
     assert!(lines[3].contains("refused: locked out"), "{lines:#?}");
@@ -115,7 +121,8 @@ fn the_filter_bans_failed_logins_as_logged_to_a_file_and_to_the_journal() {
     let lines = failed_logins(&server);
     assert!(lines[0].contains("peer=[::ffff:127.0.0.3]:"), "{lines:#?}");
     assert!(lines[4].contains("peer=[::1]:"), "{lines:#?}");
-    let expected = ["127.0.0.3", "127.0.0.3", "127.0.0.3", "127.0.0.3", "::1"];
+    assert!(lines[5].contains("managesieve{"), "{lines:#?}");
+    let expected = ["127.0.0.3", "127.0.0.3", "127.0.0.3", "127.0.0.3", "::1", "::1"];
     let work = tempfile::tempdir().unwrap();
 
     assert_eq!(banned(work.path(), "stderr.log", &lines), expected, "standard error");

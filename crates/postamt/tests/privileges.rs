@@ -109,7 +109,7 @@ fn started_as_root_it_serves_a_low_port_as_the_configured_user() {
         &format!(
             "hostname = \"mx.example.test\"\ndata_dir = \"data\"\n[server]\nuser = \"nobody\"\n\
              [listen]\nsmtp = [\"127.0.0.1:{port}\"]\nsubmission = []\nsubmissions = []\n\
-             pop3 = []\npop3s = []\nimap = []\nimaps = []\n"
+             pop3 = []\npop3s = []\nimap = []\nimaps = []\nmanagesieve = []\n"
         ),
     );
     let (tx, rx) = mpsc::channel();
@@ -166,7 +166,7 @@ fn root_without_a_user_is_refused_with_what_to_set() {
     let printed = refusal(
         dir.path(),
         "data_dir = \"data\"\n[listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = []\nsubmissions = []\n\
-         pop3 = []\npop3s = []\nimap = []\nimaps = []\n",
+         pop3 = []\npop3s = []\nimap = []\nimaps = []\nmanagesieve = []\n",
     );
     assert!(
         printed.contains("refuses to run as root")
@@ -189,7 +189,7 @@ fn a_data_directory_of_another_user_is_named_with_the_fix() {
     let printed = refusal(
         dir.path(),
         "data_dir = \"data\"\n[server]\nuser = \"nobody\"\n[listen]\nsmtp = [\"127.0.0.1:0\"]\n\
-         submission = []\nsubmissions = []\npop3 = []\npop3s = []\nimap = []\nimaps = []\n",
+         submission = []\nsubmissions = []\npop3 = []\npop3s = []\nimap = []\nimaps = []\nmanagesieve = []\n",
     );
     let data = dir.path().join("data");
     assert!(
@@ -226,7 +226,7 @@ fn a_private_key_every_user_can_read_is_refused_by_name() {
         dir.path(),
         "data_dir = \"data\"\n[server]\nallow_root = true\n[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n\
          [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = []\nsubmissions = []\npop3 = []\npop3s = []\n\
-         imap = []\nimaps = []\n",
+         imap = []\nimaps = []\nmanagesieve = []\n",
     );
     assert!(
         printed.contains(&format!(

@@ -112,6 +112,8 @@ pub struct QueueConfig {
     /// Debian's /usr/share/dns/root.key); None: the root's built into
     /// the resolver.
     pub dnssec_trust_anchor: Option<PathBuf>,
+    /// The bounds on each run of a user's Sieve script at delivery.
+    pub sieve: sieve::Limits,
 }
 
 impl Default for QueueConfig {
@@ -146,6 +148,7 @@ impl Default for QueueConfig {
             mta_sts_port: 443,
             dane: true,
             dnssec_trust_anchor: None,
+            sieve: sieve::Limits::default(),
         }
     }
 }

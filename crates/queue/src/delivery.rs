@@ -6,11 +6,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use store::{Attempt, QueueRecipient, ReportAction, Resolution, Target};
+use store::{Attempt, CopyTarget, QueueRecipient, ReportAction, Resolution, Target};
 use wire::smtp::{BodyType, DsnEvent, MailObject, MessageOptions, Recipient};
 
 use crate::dispatch::{Offer, POSTPONE};
 use crate::dsn::{Report, Reported};
+use crate::filter::FilterTarget;
 use crate::forward::ForwardError;
 use crate::remote::Outcome;
 use crate::{Error, Queue};
@@ -38,8 +39,11 @@ struct LocalDelivery {
     recipient: QueueRecipient,
     /// The accounts that get a copy, with that copy's trace fields.
     accounts: Vec<store::LocalCopy>,
-    /// The message that carries it on to alias targets elsewhere.
-    forward: Option<Box<store::QueueEntry>>,
+    /// Messages queued with it: the one that carries it on to alias
+    /// targets elsewhere, and what Sieve scripts redirect or reply.
+    entries: Vec<store::QueueEntry>,
+    /// What the scripts remember with it (vacation replies, duplicates).
+    remembered: Vec<store::Remembered>,
     report: Option<ReportAction>,
     /// Boxed: far larger than the rest, and moved between tasks.
     facts: Box<store::MessageFacts>,
@@ -80,7 +84,8 @@ impl Queue {
                         let write = self.store.deliver_local(
                             &delivery.recipient,
                             &delivery.accounts,
-                            delivery.forward.as_deref().cloned(),
+                            delivery.entries.clone(),
+                            delivery.remembered.clone(),
                             delivery.report,
                             &delivery.facts,
                         );
@@ -174,23 +179,41 @@ impl Queue {
     }
 
     /// Delivers to local accounts, forwarding alias targets elsewhere as new
-    /// recipients of the same message.
+    /// recipients of the same message; each account's Sieve script, if it
+    /// has one, decides about its copy (see `filter`).
     async fn prepare_local(&self, recipient: QueueRecipient, targets: Vec<Target>) -> Result<Handled, Error> {
         let return_path = format!("Return-Path: <{}>\r\n", recipient.reverse_path);
+        let content = Arc::new(self.content(&recipient.blob_hash).await?);
         let mut accounts = Vec::new();
+        let mut entries = Vec::new();
+        let mut remembered = Vec::new();
         let mut forwards = Vec::new();
+        let mut rejected = None;
+        let mut reached_account = false;
         for target in targets {
             match target {
                 Target::Account { id, address } => {
+                    reached_account = true;
                     let trace = format!("{return_path}Delivered-To: {address}\r\n");
                     // Spam goes to Junk unless the account (or the server's
                     // `[spam] junk`) wants it in the INBOX.
                     let junk = recipient.junk && self.store.spam_to_junk(id)?.unwrap_or(self.config.spam_to_junk);
-                    accounts.push(store::LocalCopy {
+                    let default_target = if junk { CopyTarget::Junk } else { CopyTarget::Inbox };
+                    let filter_target = FilterTarget {
                         account: id,
-                        trace_headers: trace.into_bytes(),
-                        junk,
-                    });
+                        address: &address,
+                        trace_headers: trace.clone().into_bytes(),
+                        default_target: default_target.clone(),
+                    };
+                    match self.filter(&recipient, filter_target, &content).await? {
+                        None => accounts.push(store::LocalCopy::new(id, trace.into_bytes(), default_target)),
+                        Some(filtered) => {
+                            accounts.extend(filtered.copies);
+                            entries.extend(filtered.entries);
+                            remembered.extend(filtered.remembered);
+                            rejected = rejected.or(filtered.rejected);
+                        }
+                    }
                 }
                 Target::Remote(address) => forwards.push(address),
                 Target::Unknown(address) => {
@@ -198,38 +221,55 @@ impl Queue {
                 }
             }
         }
-        if accounts.is_empty() && forwards.is_empty() {
-            let reply = format!("550 5.1.1 <{}>: alias leads to no existing user", recipient.address);
-            let attempt = self.failure(&recipient, &reply, "5.1.1", None);
+        // An alias that led to no account and nowhere else fails; so does
+        // a message a script rejected and nothing else took (RFC 5429
+        // §2.1: the sender hears of it in a DSN). A script that discarded
+        // it has delivered it: nowhere, as the user asked.
+        let failure = if !reached_account && forwards.is_empty() {
+            Some((
+                format!("550 5.1.1 <{}>: alias leads to no existing user", recipient.address),
+                "5.1.1",
+            ))
+        } else if let Some(reason) = rejected
+            .as_deref()
+            .filter(|_| accounts.is_empty() && forwards.is_empty() && entries.is_empty())
+        {
+            Some((
+                format!("550 5.7.1 <{}>: {}", recipient.address, one_line(reason)),
+                "5.7.1",
+            ))
+        } else {
+            None
+        };
+        if let Some((reply, status)) = failure {
+            let attempt = self.failure(&recipient, &reply, status, None);
             self.fail_recipient(&recipient, &attempt).await?;
             return Ok(Handled::Done);
         }
         let report = recipient
             .wants_report(DsnEvent::Success)
             .then_some(ReportAction::Delivered);
-        let content = self.content(&recipient.blob_hash).await?;
         // The facts IMAP needs are worked out once, here, for every copy.
         let facts = if accounts.is_empty() {
             store::MessageFacts::default()
         } else {
             store::MessageFacts::of(&content)
         };
-        let forward = if forwards.is_empty() {
-            None
-        } else {
+        if !forwards.is_empty() {
             match self.forward_copy(&recipient, &forwards, &content).await {
-                Ok(entry) => Some(Box::new(entry)),
+                Ok(entry) => entries.push(entry),
                 Err(ForwardError::Queue(e)) => return Err(e),
                 Err(e @ ForwardError::Seal(_)) => {
                     self.defer_local(&recipient, &e.to_string()).await?;
                     return Ok(Handled::Done);
                 }
             }
-        };
+        }
         Ok(Handled::Local(LocalDelivery {
             recipient,
             accounts,
-            forward,
+            entries,
+            remembered,
             report,
             facts: Box::new(facts),
         }))
@@ -274,7 +314,7 @@ impl Queue {
             queue_id = %recipient.queue_id,
             to = %recipient.address,
             mailboxes = delivery.accounts.len(),
-            forwarded_as = delivery.forward.as_ref().map_or("", |f| f.id.as_str()),
+            queued = %delivery.entries.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(","),
             "delivered"
         );
         metrics::DELIVERIES.inc("local");
@@ -551,4 +591,9 @@ fn transport(tls: Option<crate::remote::TlsFacts>) -> store::Transport {
         },
         None => store::Transport::default(),
     }
+}
+
+/// A script's text on one line of an SMTP reply: line breaks would end it.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -32,6 +32,15 @@ pub trait Sealer: Send + Sync {
         domain: &'a str,
         content: &'a [u8],
     ) -> Pin<Box<dyn Future<Output = Result<Vec<u8>, String>> + Send + 'a>>;
+
+    /// The DKIM-Signature fields of `domain` for a message the server
+    /// writes itself (a vacation reply): empty when the domain has no
+    /// keys.
+    fn sign<'a>(
+        &'a self,
+        domain: &'a str,
+        content: &'a [u8],
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<u8>, String>> + Send + 'a>>;
 }
 
 impl Queue {
@@ -92,7 +101,7 @@ impl Queue {
     /// forwarding domain for senders elsewhere; the sender itself when it
     /// is null (a bounce is never bounced) or of a hosted domain (whose
     /// SPF record names us anyway).
-    async fn forward_sender(&self, sender: &str, forwarder: &str, now: i64) -> Result<String, Error> {
+    pub(crate) async fn forward_sender(&self, sender: &str, forwarder: &str, now: i64) -> Result<String, Error> {
         let Some((local, domain)) = sender.rsplit_once('@') else {
             return Ok(sender.to_string());
         };

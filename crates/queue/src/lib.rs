@@ -12,6 +12,7 @@ mod config;
 mod delivery;
 mod dispatch;
 mod dsn;
+mod filter;
 mod forward;
 pub mod fuzz;
 mod remote;
@@ -74,6 +75,20 @@ pub struct Queue {
     owner: String,
     /// Seals mail that aliases forward; without one it goes on unsealed.
     sealer: Option<Arc<dyn Sealer>>,
+    /// The hourly sending limits of users, which their Sieve redirects
+    /// count toward; set once the SMTP server that keeps them exists.
+    outgoing: std::sync::OnceLock<Arc<dyn OutgoingLimit>>,
+}
+
+/// Users' sending limits, as the SMTP server keeps them.
+pub trait OutgoingLimit: Send + Sync {
+    /// Counts one message from `user` to `recipients` addresses; false
+    /// (nothing counted) when it is over their limit.
+    fn allows<'a>(
+        &'a self,
+        user: &'a str,
+        recipients: u64,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + 'a>>;
 }
 
 impl Queue {
@@ -92,8 +107,15 @@ impl Queue {
             dispatch,
             wake: Notify::new(),
             owner,
+            outgoing: std::sync::OnceLock::new(),
             sealer,
         }))
+    }
+
+    /// Makes users' Sieve redirects count toward `limit` (once; later
+    /// calls change nothing).
+    pub fn set_outgoing_limit(&self, limit: Arc<dyn OutgoingLimit>) {
+        let _ = self.outgoing.set(limit);
     }
 
     /// A new queue id: 16 hex digits of randomness, unique enough across

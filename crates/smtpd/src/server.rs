@@ -54,6 +54,44 @@ pub struct Server<B> {
 }
 
 impl<B: Backend> Server<B> {
+    /// Counts `n` events of `key` toward `rate`: in the store shared by
+    /// the cluster when the backend counts there, else on this node.
+    /// False (nothing counted) when they do not fit.
+    pub(crate) async fn rate_allows<K>(&self, rate: &RateLimit<K>, name: &str, key: &K, n: u64) -> bool
+    where
+        K: std::hash::Hash + Eq + Clone + std::fmt::Display,
+    {
+        if rate.limit() == 0 {
+            return true;
+        }
+        let shared = format!("{name}:{key}");
+        let allowed = match self
+            .backend
+            .count_shared_rate(&shared, n, rate.limit(), rate.window())
+            .await
+        {
+            Some(allowed) => allowed,
+            None => rate.allow(key, n, std::time::Instant::now()),
+        };
+        if !allowed {
+            // Every caller refuses when over a rate: counted once, here.
+            metrics::SMTP_REFUSED.inc("rate_limit");
+        }
+        allowed
+    }
+
+    /// Counts a message `user` sends to `recipients` addresses other than
+    /// through submission (a Sieve redirect) toward the same hourly
+    /// limits as their submissions; false when it does not fit.
+    pub async fn count_user_message(&self, user: &str, recipients: u64) -> bool {
+        let user = user.to_string();
+        self.rate_allows(&self.rates.user_messages, "user_messages", &user, 1)
+            .await
+            && self
+                .rate_allows(&self.rates.user_recipients, "user_recipients", &user, recipients)
+                .await
+    }
+
     pub fn new(config: SmtpConfig, backend: Arc<B>, tls: Option<TlsAcceptor>, throttle: Arc<Throttle>) -> Arc<Self> {
         Arc::new(Server {
             clients: ClientMemory::new(config.pregreet_memory),

@@ -3,7 +3,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use net::Connection;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -85,24 +84,7 @@ where
     where
         K: std::hash::Hash + Eq + Clone + std::fmt::Display,
     {
-        if rate.limit() == 0 {
-            return true;
-        }
-        let shared = format!("{name}:{key}");
-        let allowed = match self
-            .server
-            .backend
-            .count_shared_rate(&shared, n, rate.limit(), rate.window())
-            .await
-        {
-            Some(allowed) => allowed,
-            None => rate.allow(key, n, Instant::now()),
-        };
-        if !allowed {
-            // Every caller refuses when over a rate: counted once, here.
-            metrics::SMTP_REFUSED.inc("rate_limit");
-        }
-        allowed
+        self.server.rate_allows(rate, name, key, n).await
     }
 
     pub fn new(conn: Connection<S>, server: Arc<Server<B>>, peer: SocketAddr, role: Role) -> Self {

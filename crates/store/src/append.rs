@@ -440,6 +440,11 @@ impl Store {
                     |row| row.get(0),
                 )?,
         };
+        Self::append_to_id(tx, mailbox, message)
+    }
+
+    /// Appends a message to a mailbox known by its id.
+    pub(crate) fn append_to_id(tx: &crate::sql::Db, mailbox: MailboxId, message: &NewMessage) -> Result<MailboxId> {
         let (uid, modseq) = tx
             .prepare_cached(
                 "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1,

@@ -87,6 +87,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0032_transport_security.sql"),
     ),
     (33, "tls reports", include_str!("../migrations/0033_tls_reports.sql")),
+    (34, "sieve", include_str!("../migrations/0034_sieve.sql")),
 ];
 
 /// Applies the migrations not applied yet, on a connection of its own

@@ -92,6 +92,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "tls reports",
         include_str!("../migrations/postgres/0019_tls_reports.sql"),
     ),
+    (20, "sieve", include_str!("../migrations/postgres/0020_sieve.sql")),
 ];
 
 /// The advisory lock every node takes while it migrates ("postamt" and a

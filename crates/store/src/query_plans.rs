@@ -139,12 +139,12 @@ mod tests {
             .await
             .unwrap();
         let due = store.claim_due(received, 10, "test", received + 600).await.unwrap();
-        let copies = [false, true].map(|junk| LocalCopy {
-            account: alice,
-            trace_headers: b"Return-Path: <sender@elsewhere.test>\r\n".to_vec(),
-            junk,
-        });
-        store.deliver_local(&due[0], &copies, None, None, &facts).await.unwrap();
+        let copies = [crate::CopyTarget::Inbox, crate::CopyTarget::Junk]
+            .map(|target| LocalCopy::new(alice, b"Return-Path: <sender@elsewhere.test>\r\n".to_vec(), target));
+        store
+            .deliver_local(&due[0], &copies, Vec::new(), Vec::new(), None, &facts)
+            .await
+            .unwrap();
 
         store.copy_messages(inbox, &uids[..2], archive).await.unwrap();
         store.move_messages(inbox, &uids[2..3], junk).await.unwrap();

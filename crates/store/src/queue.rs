@@ -99,8 +99,43 @@ pub struct LocalCopy {
     pub account: AccountId,
     /// Its trace fields (Return-Path, Delivered-To), put above the content.
     pub trace_headers: Vec<u8>,
-    /// Into the account's Junk mailbox rather than its INBOX.
-    pub junk: bool,
+    /// The mailbox it goes into.
+    pub target: crate::CopyTarget,
+    /// The flags it arrives with (a filter's, RFC 5232 §5).
+    pub flags: crate::Flags,
+    /// Its own content, when a filter changed the header (RFC 5293); None
+    /// for the message as it was received.
+    pub content: Option<std::sync::Arc<EditedContent>>,
+}
+
+impl LocalCopy {
+    /// The plain copy: the received content, no flags, into `target`.
+    pub fn new(account: AccountId, trace_headers: Vec<u8>, target: crate::CopyTarget) -> LocalCopy {
+        LocalCopy {
+            account,
+            trace_headers,
+            target,
+            flags: crate::Flags::default(),
+            content: None,
+        }
+    }
+}
+
+/// Content of a copy that differs from the received message (see
+/// [`Store::put_content`]), with its facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditedContent {
+    pub content: crate::Content,
+    pub facts: MessageFacts,
+}
+
+/// A key an account's filter remembers with a delivery (a vacation reply
+/// sent, a message seen by the duplicate test), until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remembered {
+    pub account: AccountId,
+    pub key: String,
+    pub expires_at: i64,
 }
 
 /// The outcome of one delivery attempt for one recipient.
@@ -329,11 +364,12 @@ impl Store {
             .await
     }
 
-    /// Completes one queue recipient locally: a copy into the INBOX (or,
-    /// for quarantined mail, the Junk mailbox) of each
-    /// account in `accounts` (with its trace headers), and `forward`, the
-    /// message that carries it on to alias targets elsewhere (its content
-    /// stored already). One transaction: a crash leaves all of it or none.
+    /// Completes one queue recipient locally: each copy in `accounts` into
+    /// its account's mailbox (with its trace headers, flags and content),
+    /// the messages in `entries` queued (carrying it on to alias targets
+    /// elsewhere, redirects and replies of filters; their content stored
+    /// already), and what filters remember. One transaction: a crash
+    /// leaves all of it or none.
     ///
     /// The write is queued when this is called, not when the future is
     /// first polled: deliveries asked for in order commit in that order
@@ -342,7 +378,8 @@ impl Store {
         &self,
         recipient: &QueueRecipient,
         accounts: &[LocalCopy],
-        forward: Option<QueueEntry>,
+        entries: Vec<QueueEntry>,
+        remembered: Vec<Remembered>,
         report: Option<ReportAction>,
         facts: &MessageFacts,
     ) -> impl std::future::Future<Output = Result<()>> + Send + use<> {
@@ -352,22 +389,24 @@ impl Store {
         let write = self.batched(move |tx| {
             let mut mailboxes = Vec::new();
             for copy in &accounts {
-                // Delivered mail arrives without flags.
+                let (blob_hash, blob_size, facts) = match &copy.content {
+                    Some(edited) => {
+                        edited.content.keep(tx, &*store)?;
+                        let blob = edited.content.blob();
+                        (blob.hash.as_str(), blob.size as i64, &edited.facts)
+                    }
+                    None => (recipient.blob_hash.as_str(), recipient.size, &facts),
+                };
                 let message = NewMessage {
-                    blob_hash: &recipient.blob_hash,
-                    blob_size: recipient.size,
+                    blob_hash,
+                    blob_size,
                     trace_headers: &copy.trace_headers,
                     internal_date: recipient.received_at,
-                    flags: &crate::Flags::default(),
-                    facts: &facts,
+                    flags: &copy.flags,
+                    facts,
                     ids: None,
                 };
-                let mailbox = if copy.junk {
-                    Self::append_to_junk(tx, copy.account, &message)?
-                } else {
-                    Self::append_to_inbox(tx, copy.account, &message)?
-                };
-                mailboxes.push(mailbox);
+                mailboxes.push(Self::append_to_target(tx, copy.account, &copy.target, &message)?);
                 // Over quota, the whole recipient waits (or fails) and no
                 // copy stays: the savepoint takes back all of them.
                 let mut added = crate::quota::Added::default();
@@ -375,9 +414,19 @@ impl Store {
                 mailboxes.extend(Self::settle_quota(tx, copy.account, added, policy)?);
             }
             let mut reply = "250 2.0.0 delivered to mailbox".to_string();
-            if let Some(forward) = &forward {
-                Self::insert_entry(tx, &*store, forward)?;
-                reply = format!("250 2.0.0 delivered; forwarded as {}", forward.id);
+            for entry in &entries {
+                Self::insert_entry(tx, &*store, entry)?;
+            }
+            if !entries.is_empty() {
+                let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+                reply = format!("250 2.0.0 delivered; forwarded as {}", ids.join(", "));
+            }
+            for memory in &remembered {
+                tx.prepare_cached(
+                    "INSERT INTO sieve_seen (account_id, key, expires_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (account_id, key) DO UPDATE SET expires_at = excluded.expires_at",
+                )?
+                .execute((memory.account, &memory.key, memory.expires_at))?;
             }
             let attempt = Attempt {
                 reply,

@@ -15,7 +15,7 @@ async fn two_nodes_starting_together_apply_each_migration_once() {
     applied.extend(second.expect("second node"));
     assert_eq!(
         applied,
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
         "one node applied the migrations, the other found them done"
     );
     assert_eq!(store::postgres::migrate(&url).await.unwrap(), Vec::<i64>::new());

@@ -42,17 +42,18 @@ async fn deliver(store: &Store, id: &str, alice: AccountId, size: usize) -> stor
     };
     store.enqueue(entry).await?;
     let now = store::now();
-    let copy = store::LocalCopy {
-        account: alice,
-        trace_headers: b"Delivered-To: alice@example.test\r\n".to_vec(),
-        junk: false,
-    };
+    let copy = store::LocalCopy::new(
+        alice,
+        b"Delivered-To: alice@example.test\r\n".to_vec(),
+        store::CopyTarget::Inbox,
+    );
     for recipient in store.claim_due(now, 10, "test", now + 600).await? {
         store
             .deliver_local(
                 &recipient,
                 std::slice::from_ref(&copy),
-                None,
+                Vec::new(),
+                Vec::new(),
                 None,
                 &MessageFacts::default(),
             )

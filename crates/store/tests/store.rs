@@ -291,7 +291,14 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages(backend: Backe
 
     let trace = b"Return-Path: <sender@elsewhere.test>\r\n".to_vec();
     store
-        .deliver_local(&due[0], &[copy(alice, &trace)], None, None, &MessageFacts::default())
+        .deliver_local(
+            &due[0],
+            &[copy(alice, &trace)],
+            Vec::new(),
+            Vec::new(),
+            None,
+            &MessageFacts::default(),
+        )
         .await
         .unwrap();
     store
@@ -355,7 +362,8 @@ async fn the_queue_delivers_reports_and_forgets_finished_messages(backend: Backe
         .deliver_local(
             &later[0],
             &[copy(alice, &trace)],
-            Some(forward),
+            vec![forward],
+            Vec::new(),
             None,
             &MessageFacts::default(),
         )
@@ -509,7 +517,14 @@ async fn expunge_removes_and_bumps_the_modseq(backend: Backend) {
     }
     for recipient in claim(&store, store::now()).await {
         store
-            .deliver_local(&recipient, &[copy(alice, b"")], None, None, &MessageFacts::default())
+            .deliver_local(
+                &recipient,
+                &[copy(alice, b"")],
+                Vec::new(),
+                Vec::new(),
+                None,
+                &MessageFacts::default(),
+            )
             .await
             .unwrap();
     }
@@ -838,11 +853,7 @@ async fn greylisting_passes_a_retry_after_the_delay_and_within_the_window(backen
 
 /// An INBOX copy for `account` with `trace` on top.
 fn copy(account: store::AccountId, trace: &[u8]) -> store::LocalCopy {
-    store::LocalCopy {
-        account,
-        trace_headers: trace.to_vec(),
-        junk: false,
-    }
+    store::LocalCopy::new(account, trace.to_vec(), store::CopyTarget::Inbox)
 }
 
 async fn moving_into_and_out_of_junk_notes_spam_and_ham_once(backend: Backend) {

@@ -35,6 +35,7 @@ pub struct Server {
     pub pop3s: SocketAddr,
     pub imap: SocketAddr,
     pub imaps: SocketAddr,
+    pub managesieve: SocketAddr,
     pub http: SocketAddr,
     pub https: SocketAddr,
     log: Arc<Mutex<String>>,
@@ -90,6 +91,7 @@ impl Server {
             "{hostname}{data_dir}{extra}\n{server}\
              [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = [\"127.0.0.1:0\"]\nsubmissions = [\"127.0.0.1:0\"]\n\
              pop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\nimap = [\"127.0.0.1:0\"]\nimaps = [\"127.0.0.1:0\"]\n\
+             managesieve = [\"127.0.0.1:0\"]\n\
              http = [\"127.0.0.1:0\"]\nhttps = [\"127.0.0.1:0\"]\n\
              [dns]\nnameservers = [\"{}\"]\n{}",
             nameserver.unwrap_or(SocketAddr::from(([127, 0, 0, 1], dns.port))),
@@ -108,6 +110,7 @@ impl Server {
             pop3s: "0.0.0.0:0".parse().unwrap(),
             imap: "0.0.0.0:0".parse().unwrap(),
             imaps: "0.0.0.0:0".parse().unwrap(),
+            managesieve: "0.0.0.0:0".parse().unwrap(),
             http: "0.0.0.0:0".parse().unwrap(),
             https: "0.0.0.0:0".parse().unwrap(),
             log: Arc::new(Mutex::new(String::new())),
@@ -135,6 +138,7 @@ impl Server {
             pop3s: unset,
             imap: unset,
             imaps: unset,
+            managesieve: unset,
             http: unset,
             https: unset,
             log: Arc::new(Mutex::new(String::new())),
@@ -217,6 +221,7 @@ impl Server {
                 "pop3s" => self.pop3s = address,
                 "imap" => self.imap = address,
                 "imaps" => self.imaps = address,
+                "managesieve" => self.managesieve = address,
                 "http" => self.http = address,
                 "https" => self.https = address,
                 _ => {}
@@ -364,6 +369,7 @@ impl Server {
             .env("POP3S_PORT", self.pop3s.port().to_string())
             .env("IMAP_PORT", self.imap.port().to_string())
             .env("IMAPS_PORT", self.imaps.port().to_string())
+            .env("MANAGESIEVE_PORT", self.managesieve.port().to_string())
             .env("HTTP_PORT", self.http.port().to_string())
             .env("HTTPS_PORT", self.https.port().to_string())
             .env("PASSWORD", PASSWORD)
