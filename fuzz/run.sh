@@ -41,6 +41,7 @@ dictionary() {
         deflate) echo imap ;;
         config) echo config ;;
         sieve_*) echo sieve ;;
+        managesieve_*) echo managesieve ;;
         *) echo "fuzz/run.sh: no dictionary for $1; add it to dictionary() in fuzz/run.sh" >&2; exit 2 ;;
     esac
 }

@@ -13,6 +13,8 @@
 mod codec;
 mod commands;
 mod error;
+#[doc(hidden)]
+pub mod fuzz;
 mod response;
 mod scripts;
 mod server;
