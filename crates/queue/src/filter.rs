@@ -76,7 +76,7 @@ impl Queue {
         let Some(stored) = self.store.active_sieve_script(target.account).await? else {
             return Ok(None);
         };
-        let program = match load(&stored.compiled, &stored.script) {
+        let program = match self.programs.get(&stored.compiled, &stored.script) {
             Ok(program) => program,
             Err(e) => {
                 tracing::warn!(account = target.address, error = %e, "sieve script cannot be loaded; filing as usual");
@@ -327,7 +327,14 @@ async fn rejection(
     let Some(stored) = store.active_sieve_script(account).await? else {
         return Ok(None);
     };
-    let Ok(program) = load(&stored.compiled, &stored.script) else {
+    // A reject (or an include, which may hold one) is written in the
+    // script's text: without either word there, the script cannot reject,
+    // and its program need not even be loaded.
+    let text = stored.script.to_ascii_lowercase();
+    if !text.contains("reject") && !text.contains("include") {
+        return Ok(None);
+    }
+    let Ok(program) = queue.programs.get(&stored.compiled, &stored.script) else {
         return Ok(None);
     };
     if !program.may_reject() {
@@ -355,6 +362,32 @@ async fn rejection(
             _ => None,
         })
     }))
+}
+
+/// Programs already loaded, by their stored form: reading a program's
+/// JSON costs more than running it, and the same few scripts run for
+/// message after message. A script changed is another stored form.
+#[derive(Default)]
+pub(crate) struct Programs {
+    loaded: std::sync::Mutex<HashMap<String, Arc<Program>>>,
+}
+
+/// Programs kept at most; past it the cache starts over.
+const MAX_PROGRAMS: usize = 1000;
+
+impl Programs {
+    fn get(&self, compiled: &str, script: &str) -> Result<Arc<Program>, sieve::CompileError> {
+        if let Some(program) = self.loaded.lock().unwrap_or_else(|e| e.into_inner()).get(compiled) {
+            return Ok(program.clone());
+        }
+        let program = Arc::new(load(compiled, script)?);
+        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        if loaded.len() >= MAX_PROGRAMS {
+            loaded.clear();
+        }
+        loaded.insert(compiled.to_string(), program.clone());
+        Ok(program)
+    }
 }
 
 /// The compiled form as stored, or, if it is of another version, the

@@ -78,6 +78,8 @@ pub struct Queue {
     /// The hourly sending limits of users, which their Sieve redirects
     /// count toward; set once the SMTP server that keeps them exists.
     outgoing: std::sync::OnceLock<Arc<dyn OutgoingLimit>>,
+    /// Sieve programs loaded from their stored form, by that form.
+    programs: filter::Programs,
 }
 
 /// Users' sending limits, as the SMTP server keeps them.
@@ -108,6 +110,7 @@ impl Queue {
             wake: Notify::new(),
             owner,
             outgoing: std::sync::OnceLock::new(),
+            programs: filter::Programs::default(),
             sealer,
         }))
     }

@@ -12,11 +12,17 @@ pub const MAX_BODY_PART: usize = 1024 * 1024;
 /// A message as delivered: its bytes, parsed on demand.
 pub struct ParsedMail<'a> {
     raw: &'a [u8],
+    /// The body texts already decoded, by transform: a script tests the
+    /// body often with several rules, and decoding is the costly part.
+    bodies: std::cell::RefCell<Vec<(BodyTransform, Vec<String>)>>,
 }
 
 impl<'a> ParsedMail<'a> {
     pub fn new(raw: &'a [u8]) -> Self {
-        ParsedMail { raw }
+        ParsedMail {
+            raw,
+            bodies: std::cell::RefCell::new(Vec::new()),
+        }
     }
 }
 
@@ -45,11 +51,16 @@ impl Mail for ParsedMail<'_> {
     }
 
     fn body(&self, transform: &BodyTransform) -> Vec<String> {
+        if let Some((_, texts)) = self.bodies.borrow().iter().find(|(t, _)| t == transform) {
+            return texts.clone();
+        }
         let parts = match transform {
             BodyTransform::Raw => BodyParts::Raw,
             BodyTransform::Text => BodyParts::Text,
             BodyTransform::Content(types) => BodyParts::Types(types),
         };
-        filter::body_texts(self.raw, &parts, MAX_BODY_PART)
+        let texts = filter::body_texts(self.raw, &parts, MAX_BODY_PART);
+        self.bodies.borrow_mut().push((transform.clone(), texts.clone()));
+        texts
     }
 }
