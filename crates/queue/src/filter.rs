@@ -369,23 +369,30 @@ async fn rejection(
 /// message after message. A script changed is another stored form.
 #[derive(Default)]
 pub(crate) struct Programs {
-    loaded: std::sync::Mutex<HashMap<String, Arc<Program>>>,
+    /// The programs, and the octets of their stored forms together.
+    loaded: std::sync::Mutex<(HashMap<String, Arc<Program>>, usize)>,
 }
 
-/// Programs kept at most; past it the cache starts over.
+/// Programs kept at most, and octets of their stored forms (a program
+/// takes a few times that in memory); past either, the cache starts over.
 const MAX_PROGRAMS: usize = 1000;
+const MAX_PROGRAM_OCTETS: usize = 16 * 1024 * 1024;
 
 impl Programs {
     fn get(&self, compiled: &str, script: &str) -> Result<Arc<Program>, sieve::CompileError> {
-        if let Some(program) = self.loaded.lock().unwrap_or_else(|e| e.into_inner()).get(compiled) {
+        if let Some(program) = self.loaded.lock().unwrap_or_else(|e| e.into_inner()).0.get(compiled) {
             return Ok(program.clone());
         }
         let program = Arc::new(load(compiled, script)?);
-        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
-        if loaded.len() >= MAX_PROGRAMS {
+        let mut guard = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        let (loaded, octets) = &mut *guard;
+        if loaded.len() >= MAX_PROGRAMS || *octets + compiled.len() > MAX_PROGRAM_OCTETS {
             loaded.clear();
+            *octets = 0;
         }
-        loaded.insert(compiled.to_string(), program.clone());
+        if compiled.len() <= MAX_PROGRAM_OCTETS && loaded.insert(compiled.to_string(), program.clone()).is_none() {
+            *octets += compiled.len();
+        }
         Ok(program)
     }
 }
