@@ -109,27 +109,10 @@ pub(crate) struct Compiled {
 /// clients show it (RFC 5804 §2.6: `NO "line 3: ..."`).
 pub(crate) fn compile(text: &str) -> Result<Compiled, String> {
     let program = sieve::compile(text).map_err(|e| e.to_string())?;
-    let json = serde_json::to_string(&program).map_err(|e| format!("the compiled script cannot be stored: {e}"))?;
     Ok(Compiled {
-        json,
-        redirects: redirects(&program.commands),
+        json: program.stored(),
+        redirects: program.redirects(),
     })
-}
-
-/// The redirect commands in `commands`, those in branches included.
-fn redirects(commands: &[sieve::program::Command]) -> usize {
-    use sieve::program::Command;
-    commands
-        .iter()
-        .map(|command| match command {
-            Command::Redirect { .. } => 1,
-            Command::If { branches, otherwise } => {
-                branches.iter().map(|(_, block)| redirects(block)).sum::<usize>()
-                    + otherwise.as_deref().map_or(0, redirects)
-            }
-            _ => 0,
-        })
-        .sum()
 }
 
 #[cfg(test)]

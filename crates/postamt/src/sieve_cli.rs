@@ -144,7 +144,7 @@ pub async fn sieve(config: &Config, command: SieveCommand) -> anyhow::Result<()>
 /// and reason of its first error.
 pub(crate) fn compiled(text: &str) -> anyhow::Result<String> {
     let program = sieve::compile(text).map_err(|e| anyhow::anyhow!("the script is not valid: {e}"))?;
-    Ok(serde_json::to_string(&program)?)
+    Ok(program.stored())
 }
 
 /// What an account is told when its limits refuse a script.

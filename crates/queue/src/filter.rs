@@ -383,7 +383,7 @@ impl Programs {
         if let Some(program) = self.loaded.lock().unwrap_or_else(|e| e.into_inner()).0.get(compiled) {
             return Ok(program.clone());
         }
-        let program = Arc::new(load(compiled, script)?);
+        let program = Arc::new(Program::load(compiled, script)?);
         let mut guard = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
         let (loaded, octets) = &mut *guard;
         if loaded.len() >= MAX_PROGRAMS || *octets + compiled.len() > MAX_PROGRAM_OCTETS {
@@ -395,12 +395,6 @@ impl Programs {
         }
         Ok(program)
     }
-}
-
-/// The compiled form as stored, or, if it is of another version, the
-/// script compiled again.
-fn load(compiled: &str, script: &str) -> Result<Program, sieve::CompileError> {
-    serde_json::from_str(compiled).or_else(|_| sieve::compile(script))
 }
 
 /// A key as the store keeps it: SHA-256 in hex, whatever its length.
@@ -469,7 +463,7 @@ impl Host for StoreHost {
             self.store.sieve_script(self.account, name)
         };
         let stored = stored.ok().flatten()?;
-        load(&stored.compiled, &stored.script).ok().map(Arc::new)
+        Program::load(&stored.compiled, &stored.script).ok().map(Arc::new)
     }
 
     fn environment(&self, name: &str) -> Option<String> {

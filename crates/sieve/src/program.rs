@@ -19,22 +19,49 @@ pub struct Program {
 }
 
 impl Program {
+    /// The form a server stores beside the script's text (JSON): what
+    /// deliveries load instead of compiling again.
+    pub fn stored(&self) -> String {
+        // A program holds only strings, numbers and enums: always JSON.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A program from its stored form, or, if that is of another
+    /// version, `script` compiled again.
+    pub fn load(stored: &str, script: &str) -> Result<Program, crate::CompileError> {
+        serde_json::from_str(stored).or_else(|_| crate::compile(script))
+    }
+
     /// Whether a run could reject the message: it has a reject or
     /// ereject, or includes a script that might. A server asks before it
     /// runs a script while the SMTP transaction is still open (RFC 5429
     /// §2.1: ereject refuses at the protocol level), so scripts that
     /// cannot reject cost nothing there.
     pub fn may_reject(&self) -> bool {
-        fn block(commands: &[Command]) -> bool {
-            commands.iter().any(|command| match command {
-                Command::Reject { .. } | Command::Include { .. } => true,
-                Command::If { branches, otherwise } => {
-                    branches.iter().any(|(_, commands)| block(commands)) || otherwise.as_deref().is_some_and(block)
-                }
-                _ => false,
-            })
+        self.count(&|c| matches!(c, Command::Reject { .. } | Command::Include { .. })) > 0
+    }
+
+    /// The redirect commands, those in every branch included (what a
+    /// server compares with its redirect limit at upload).
+    pub fn redirects(&self) -> usize {
+        self.count(&|c| matches!(c, Command::Redirect { .. }))
+    }
+
+    /// The commands for which `is` holds, in every branch.
+    fn count(&self, is: &dyn Fn(&Command) -> bool) -> usize {
+        fn block(commands: &[Command], is: &dyn Fn(&Command) -> bool) -> usize {
+            commands
+                .iter()
+                .map(|command| match command {
+                    Command::If { branches, otherwise } => {
+                        branches.iter().map(|(_, commands)| block(commands, is)).sum::<usize>()
+                            + otherwise.as_deref().map_or(0, |commands| block(commands, is))
+                    }
+                    command => usize::from(is(command)),
+                })
+                .sum()
         }
-        block(&self.commands)
+        block(&self.commands, is)
     }
 }
 
